@@ -1,0 +1,50 @@
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { ApiAccessRequest } from "./Api.js"
+
+export interface NewAccessRequest {
+  readonly id: string
+  readonly company_name: string
+  readonly contact_name: string
+  readonly work_email: string
+  readonly phone: string | null
+  readonly role: string | null
+  readonly website: string | null
+  readonly use_case: string
+  readonly expected_monthly_minutes: string | null
+  readonly timeline: string | null
+  readonly source: string
+  readonly metadata: Record<string, unknown>
+  readonly remote_addr: string | null
+  readonly user_agent: string | null
+}
+
+const Filter = Schema.Struct({ status: Schema.NullOr(Schema.String), limit: Schema.Number, offset: Schema.Number })
+
+/** SQL for `access_requests`. */
+export class AccessRequestsRepo extends Effect.Service<AccessRequestsRepo>()("AccessRequestsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const page = SqlSchema.findAll({
+      Request: Filter,
+      Result: ApiAccessRequest,
+      execute: ({ limit, offset, status }) =>
+        sql`select * from access_requests
+            where ${status === null ? sql`true` : sql`status = ${status}`}
+            order by created_at desc, id limit ${limit} offset ${offset}`
+    })
+
+    const count = (status: string | null) =>
+      sql<{ count: number }>`select count(*)::int as count from access_requests
+        where ${status === null ? sql`true` : sql`status = ${status}`}`.pipe(Effect.map((rows) => rows[0]?.count ?? 0))
+
+    return {
+      insert: (request: NewAccessRequest) =>
+        orUnavailable(sql`insert into access_requests ${sql.insert({ ...request, metadata: JSON.stringify(request.metadata) })}`),
+      page: (status: string | null, limit: number, offset: number) => orUnavailable(page({ status, limit, offset })),
+      count: (status: string | null) => orUnavailable(count(status))
+    } as const
+  })
+}) {}

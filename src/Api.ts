@@ -1,0 +1,26 @@
+import { HttpApi } from "@effect/platform"
+import { AccessAdminApi, AccessApi } from "./Access/Api.js"
+import { AdminAuthApi, TenantApiKeysApi } from "./Auth/Api.js"
+import { HealthApi } from "./Health/Api.js"
+import { TenantCacheApi, TenantsApi } from "./Tenants/Api.js"
+
+/** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
+export class PublicApi extends HttpApi.make("public")
+  .add(HealthApi)
+  .add(AccessApi)
+{}
+
+/** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */
+export class AdminApi extends HttpApi.make("admin")
+  .add(AdminAuthApi)
+  .add(TenantsApi)
+  .add(TenantCacheApi)
+  .add(TenantApiKeysApi)
+  .add(AccessAdminApi)
+{}
+
+/** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */
+export class Api extends HttpApi.make("api")
+  .addHttpApi(PublicApi)
+  .addHttpApi(AdminApi)
+{}

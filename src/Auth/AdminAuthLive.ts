@@ -1,0 +1,61 @@
+import { HttpServerRequest } from "@effect/platform"
+import { Effect, FiberRef, HashMap, Layer, Option, Redacted } from "effect"
+import { AppConfig } from "../Config.js"
+import { AdminNotFound, AdminUnauthorized, AdminUnavailable } from "../Http/Errors.js"
+import { AdminSessions } from "./AdminSessions.js"
+import { constantTimeEquals } from "./Crypto.js"
+import { AdminAuth, AdminSessionProbe, CurrentAdmin } from "./Middleware.js"
+
+const disabled = Effect.fail(new AdminNotFound({ message: "Admin endpoints are disabled" }))
+
+const signedIn = (actor: string) =>
+  FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set("admin_actor", actor as unknown)).pipe(
+    Effect.as(CurrentAdmin.of({ actor }))
+  )
+
+/**
+ * `x-admin-key` first, then the session cookie (HttpApi tries the schemes in order and
+ * reports the last failure, so the cookie branch words the error for both).
+ */
+export const AdminAuthLive = Layer.effect(
+  AdminAuth,
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const sessions = yield* AdminSessions
+
+    return {
+      admin_key: (key: Redacted.Redacted) => {
+        if (!config.adminEnabled) return disabled
+        const provided = Redacted.value(key)
+        if (provided === "" || Option.isNone(config.adminApiKey)) {
+          return Effect.fail(new AdminUnauthorized({ message: "Missing admin credentials" }))
+        }
+        return constantTimeEquals(Redacted.value(config.adminApiKey.value), provided)
+          ? signedIn("admin_key")
+          : Effect.fail(new AdminUnauthorized({ message: "Invalid admin key" }))
+      },
+      admin_session: (cookie: Redacted.Redacted) =>
+        Effect.gen(function*() {
+          if (!config.adminEnabled) return yield* disabled
+          const username = yield* sessions.session(Redacted.value(cookie))
+          if (username !== undefined) return yield* signedIn(username)
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const message = (request.headers["x-admin-key"] ?? "") !== ""
+            ? "Invalid admin key"
+            : Redacted.value(cookie) !== ""
+            ? "Admin session expired or invalid"
+            : "Missing admin credentials: send x-admin-key or sign in"
+          return yield* new AdminUnauthorized({ message })
+        }).pipe(
+          Effect.catchTag("DatabaseUnavailable", () =>
+            Effect.fail(new AdminUnavailable({ message: "Database unavailable; try again shortly" })))
+        )
+    }
+  })
+)
+
+/** The probe only documents credentials; the endpoints read them themselves. */
+export const AdminSessionProbeLive = Layer.succeed(AdminSessionProbe, {
+  admin_session: () => Effect.void,
+  admin_key: () => Effect.void
+})

@@ -1,0 +1,176 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { AdminError } from "../Http/Errors.js"
+import { NonNegativeInt, optionalNullable, Timestamp, Uuid } from "../Http/Schemas.js"
+import { AdminAuth, AdminSessionProbe } from "./Middleware.js"
+
+export class AdminLoginRequest extends Schema.Class<AdminLoginRequest>("AdminLoginRequest")({
+  password: Schema.String,
+  username: Schema.String
+}) {}
+
+export class AdminLoginResponse extends Schema.Class<AdminLoginResponse>("AdminLoginResponse")({
+  ok: Schema.Boolean,
+  username: Schema.String
+}) {}
+
+export class AdminSessionStatusResponse extends Schema.Class<AdminSessionStatusResponse>("AdminSessionStatusResponse")({
+  authenticated: Schema.Boolean,
+  login_enabled: Schema.Boolean,
+  ok: Schema.Boolean,
+  username: optionalNullable(Schema.String),
+  workos_authorize_url: optionalNullable(Schema.String),
+  workos_enabled: Schema.Boolean
+}) {}
+
+export class AdminAuthTransportDiagnostics extends Schema.Class<AdminAuthTransportDiagnostics>("AdminAuthTransportDiagnostics")({
+  legacy_query_auth_enabled: Schema.Boolean,
+  stream_auth_previous_configured: Schema.Boolean,
+  stream_auth_primary_configured: Schema.Boolean,
+  stream_auth_secret_count: NonNegativeInt
+}) {}
+
+export class AdminAuthTransportResponse extends Schema.Class<AdminAuthTransportResponse>("AdminAuthTransportResponse")({
+  auth_transport: AdminAuthTransportDiagnostics,
+  ok: Schema.Boolean
+}) {}
+
+export class AdminAuthTransportAlert extends Schema.Class<AdminAuthTransportAlert>("AdminAuthTransportAlert")({
+  action: Schema.String,
+  code: Schema.String,
+  message: Schema.String,
+  severity: Schema.String
+}) {}
+
+export class AdminAuthTransportAlertsResponse extends Schema.Class<AdminAuthTransportAlertsResponse>("AdminAuthTransportAlertsResponse")({
+  alerts: Schema.Array(AdminAuthTransportAlert),
+  count: NonNegativeInt,
+  diagnostics: AdminAuthTransportDiagnostics,
+  ok: Schema.Boolean,
+  status: Schema.String
+}) {}
+
+export class AdminVoiceDashboardTenant extends Schema.Class<AdminVoiceDashboardTenant>("AdminVoiceDashboardTenant")({
+  auth_token: Schema.String,
+  display_name: optionalNullable(Schema.String),
+  org_id: optionalNullable(Schema.String),
+  tenant_id: Schema.String
+}) {}
+
+export class AdminVoiceDashboardBootstrapResponse extends Schema.Class<AdminVoiceDashboardBootstrapResponse>("AdminVoiceDashboardBootstrapResponse")({
+  actor: Schema.String,
+  count: NonNegativeInt,
+  ok: Schema.Boolean,
+  tenants: Schema.Array(AdminVoiceDashboardTenant)
+}) {}
+
+export class TenantApiKeyMetadata extends Schema.Class<TenantApiKeyMetadata>("TenantApiKeyMetadata")({
+  created_at: Timestamp,
+  id: Uuid,
+  key_prefix: Schema.String,
+  label: optionalNullable(Schema.String),
+  last_used_at: optionalNullable(Timestamp),
+  revoked_at: optionalNullable(Timestamp)
+}) {}
+
+export class CreateTenantApiKey extends Schema.Class<CreateTenantApiKey>("CreateTenantApiKey")({
+  label: optionalNullable(Schema.String)
+}) {}
+
+export class CreatedTenantApiKey extends Schema.Class<CreatedTenantApiKey>("CreatedTenantApiKey")({
+  api_key: TenantApiKeyMetadata,
+  token: Schema.String
+}) {}
+
+export class AdminCreatedTenantApiKeyResponse extends Schema.Class<AdminCreatedTenantApiKeyResponse>("AdminCreatedTenantApiKeyResponse")({
+  created: CreatedTenantApiKey,
+  ok: Schema.Boolean
+}) {}
+
+export class AdminTenantApiKeysResponse extends Schema.Class<AdminTenantApiKeysResponse>("AdminTenantApiKeysResponse")({
+  api_keys: Schema.Array(TenantApiKeyMetadata),
+  count: NonNegativeInt,
+  ok: Schema.Boolean
+}) {}
+
+export class AdminTenantApiKeyResponse extends Schema.Class<AdminTenantApiKeyResponse>("AdminTenantApiKeyResponse")({
+  api_key: TenantApiKeyMetadata,
+  ok: Schema.Boolean
+}) {}
+
+const TenantIdPath = Schema.Struct({ tenant_id: Schema.String.annotations({ description: "Tenant identifier" }) })
+
+/** Browser login for the admin dashboard, and what the admin credentials look like from inside. */
+export class AdminAuthApi extends HttpApiGroup.make("adminAuth")
+  .add(
+    HttpApiEndpoint.post("login", "/api/v1/admin/auth/login")
+      .setPayload(AdminLoginRequest)
+      .addSuccess(AdminLoginResponse)
+      .addError(AdminError.Unauthorized)
+      .addError(AdminError.NotFound)
+      .addError(AdminError.RateLimited)
+      .addError(AdminError.Unavailable)
+      .annotate(OpenApi.Identifier, "admin_login")
+  )
+  .add(
+    HttpApiEndpoint.post("logout", "/api/v1/admin/auth/logout")
+      .addSuccess(AdminSessionStatusResponse)
+      .middleware(AdminSessionProbe)
+      .annotate(OpenApi.Identifier, "admin_logout")
+  )
+  .add(
+    HttpApiEndpoint.get("session", "/api/v1/admin/auth/session")
+      .addSuccess(AdminSessionStatusResponse)
+      .middleware(AdminSessionProbe)
+      .annotate(OpenApi.Identifier, "get_admin_session_status")
+  )
+  .add(
+    HttpApiEndpoint.get("transport", "/api/v1/admin/auth/transport")
+      .addSuccess(AdminAuthTransportResponse)
+      .middleware(AdminAuth)
+      .annotate(OpenApi.Identifier, "get_auth_transport_diagnostics")
+  )
+  .add(
+    HttpApiEndpoint.get("transportAlerts", "/api/v1/admin/alerts/auth-transport")
+      .addSuccess(AdminAuthTransportAlertsResponse)
+      .middleware(AdminAuth)
+      .annotate(OpenApi.Identifier, "get_auth_transport_alerts")
+  )
+  .add(
+    HttpApiEndpoint.get("dashboardBootstrap", "/api/v1/admin/voice-dashboard/bootstrap")
+      .addSuccess(AdminVoiceDashboardBootstrapResponse)
+      .middleware(AdminAuth)
+      .annotate(OpenApi.Identifier, "get_voice_dashboard_bootstrap")
+  )
+  .annotate(OpenApi.Title, "admin")
+{}
+
+/** Tenant API keys: the token is shown once, at creation; only its hash is stored. */
+export class TenantApiKeysApi extends HttpApiGroup.make("tenantApiKeys")
+  .add(
+    HttpApiEndpoint.get("list", "/api/v1/admin/tenants/:tenant_id/api-keys")
+      .setPath(TenantIdPath)
+      .addSuccess(AdminTenantApiKeysResponse)
+      .annotate(OpenApi.Identifier, "list_tenant_api_keys")
+  )
+  .add(
+    HttpApiEndpoint.post("create", "/api/v1/admin/tenants/:tenant_id/api-keys")
+      .setPath(TenantIdPath)
+      .setPayload(CreateTenantApiKey)
+      .addSuccess(AdminCreatedTenantApiKeyResponse)
+      .addError(AdminError.BadRequest)
+      .annotate(OpenApi.Identifier, "create_tenant_api_key")
+  )
+  .add(
+    HttpApiEndpoint.del("revoke", "/api/v1/admin/tenants/:tenant_id/api-keys/:key_id")
+      .setPath(Schema.Struct({
+        tenant_id: Schema.String.annotations({ description: "Tenant identifier" }),
+        key_id: Uuid.annotations({ description: "Tenant API key ID" })
+      }))
+      .addSuccess(AdminTenantApiKeyResponse)
+      .annotate(OpenApi.Identifier, "revoke_tenant_api_key")
+  )
+  .addError(AdminError.ServerError)
+  .middleware(AdminAuth)
+  .annotate(OpenApi.Title, "admin")
+{}

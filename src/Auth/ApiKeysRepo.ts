@@ -1,0 +1,66 @@
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { TenantApiKeyMetadata } from "./Api.js"
+
+const COLUMNS = "id, key_prefix, label, created_at, last_used_at, revoked_at"
+
+export class ActiveApiKey extends Schema.Class<ActiveApiKey>("ActiveApiKey")({
+  id: Schema.String,
+  tenant_id: Schema.String
+}) {}
+
+/** SQL for `tenant_api_keys`; every statement names the tenant except the hash lookup that finds it. */
+export class ApiKeysRepo extends Effect.Service<ApiKeysRepo>()("ApiKeysRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const insert = SqlSchema.single({
+      Request: Schema.Struct({
+        id: Schema.String,
+        tenant_id: Schema.String,
+        key_prefix: Schema.String,
+        key_sha256: Schema.Uint8ArrayFromSelf,
+        label: Schema.NullOr(Schema.String)
+      }),
+      Result: TenantApiKeyMetadata,
+      execute: (row) =>
+        sql`insert into tenant_api_keys ${sql.insert(row)} returning ${sql.unsafe(COLUMNS)}`
+    })
+
+    const list = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: TenantApiKeyMetadata,
+      execute: (tenantId) =>
+        sql`select ${sql.unsafe(COLUMNS)} from tenant_api_keys where tenant_id = ${tenantId} order by created_at, id`
+    })
+
+    const revoke = SqlSchema.findOne({
+      Request: Schema.Struct({ tenant_id: Schema.String, id: Schema.String }),
+      Result: TenantApiKeyMetadata,
+      execute: ({ id, tenant_id }) =>
+        sql`update tenant_api_keys set revoked_at = coalesce(revoked_at, now())
+            where tenant_id = ${tenant_id} and id = ${id}
+            returning ${sql.unsafe(COLUMNS)}`
+    })
+
+    const findActive = SqlSchema.findOne({
+      Request: Schema.Uint8ArrayFromSelf,
+      Result: ActiveApiKey,
+      execute: (hash) =>
+        sql`select id, tenant_id from tenant_api_keys where key_sha256 = ${hash} and revoked_at is null`
+    })
+
+    const touch = (tenantId: string, id: string) =>
+      sql`update tenant_api_keys set last_used_at = now() where tenant_id = ${tenantId} and id = ${id}`
+
+    return {
+      insert: (row: Parameters<typeof insert>[0]) =>
+        orUnavailable(insert(row)).pipe(Effect.catchTag("NoSuchElementException", Effect.die)),
+      list: (tenantId: string) => orUnavailable(list(tenantId)),
+      revoke: (tenantId: string, id: string) => orUnavailable(revoke({ tenant_id: tenantId, id })),
+      findActive: (hash: Buffer) => orUnavailable(findActive(hash)),
+      touch: (tenantId: string, id: string) => orUnavailable(touch(tenantId, id))
+    } as const
+  })
+}) {}

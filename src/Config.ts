@@ -1,0 +1,72 @@
+import { Config, Effect, Option, Redacted } from "effect"
+
+/** An optional setting where an empty value means "unset" (as shells often export `X=`). */
+const optionalString = (name: string) =>
+  Config.option(Config.string(name)).pipe(Config.map(Option.filter((value) => value.trim() !== "")))
+
+const optionalSecret = (name: string) =>
+  Config.option(Config.redacted(name)).pipe(
+    Config.map(Option.filter((value) => Redacted.value(value).trim() !== ""))
+  )
+
+const baseUrl = (name: string, fallback: string) =>
+  Config.string(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({
+      message: `${name} must be an absolute http(s) URL`,
+      validation: (value) => /^https?:\/\/[^\s/]+/.test(value)
+    }),
+    Config.map((value) => value.replace(/\/+$/, ""))
+  )
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
+  )
+
+/** Every environment setting of the service, read once (DESIGN.md, "Configuration"). */
+export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
+  effect: Effect.gen(function*() {
+    const port = yield* Config.port("PORT").pipe(Config.withDefault(5050))
+    const host = yield* Config.string("HOST").pipe(Config.withDefault("0.0.0.0"))
+    const adminApiKey = yield* optionalSecret("ADMIN_API_KEY")
+    const adminUsername = yield* optionalString("ADMIN_USERNAME")
+    const adminPassword = yield* optionalSecret("ADMIN_PASSWORD")
+    const adminPasswordSha256 = yield* optionalSecret("ADMIN_PASSWORD_SHA256")
+    const adminLoginEnabled = Option.isSome(adminUsername) &&
+      (Option.isSome(adminPassword) || Option.isSome(adminPasswordSha256))
+    return {
+      port,
+      host,
+      publicBaseUrl: yield* baseUrl("PUBLIC_BASE_URL", `http://localhost:${port}`),
+      databaseUrl: yield* optionalSecret("DATABASE_URL"),
+      embeddedDataDir: yield* Config.string("EMBEDDED_PG_DATA_DIR").pipe(Config.withDefault(".data/postgres")),
+      adminApiKey,
+      adminUsername,
+      adminPassword,
+      adminPasswordSha256,
+      adminLoginEnabled,
+      /** Admin endpoints exist only when an admin key or a browser login is configured. */
+      adminEnabled: Option.isSome(adminApiKey) || adminLoginEnabled,
+      legacyTenantBearerAuthEnabled: yield* Config.boolean("LEGACY_TENANT_BEARER_AUTH_ENABLED").pipe(
+        Config.withDefault(true)
+      ),
+      streamTokenSecret: yield* optionalSecret("STREAM_TOKEN_SECRET"),
+      streamTokenSecretPrevious: yield* optionalSecret("STREAM_TOKEN_SECRET_PREVIOUS"),
+      streamTokenTtlSecs: yield* positiveInt("STREAM_TOKEN_TTL_SECS", 60),
+      openaiApiKey: yield* optionalSecret("OPENAI_API_KEY"),
+      openaiBaseUrl: yield* baseUrl("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+      openaiRealtimeModel: yield* Config.string("OPENAI_REALTIME_MODEL").pipe(Config.withDefault("gpt-realtime")),
+      twilioAccountSid: yield* optionalString("TWILIO_ACCOUNT_SID"),
+      twilioAuthToken: yield* optionalSecret("TWILIO_AUTH_TOKEN"),
+      twilioFromNumber: yield* optionalString("TWILIO_FROM_NUMBER"),
+      twilioApiBaseUrl: yield* baseUrl("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+      elevenlabsApiKey: yield* optionalSecret("ELEVENLABS_API_KEY"),
+      elevenlabsBaseUrl: yield* baseUrl("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
+      rateLimitPerIpPerMinute: yield* positiveInt("RATE_LIMIT_PER_IP_PER_MINUTE", 60),
+      rateLimitPerTenantPerMinute: yield* positiveInt("RATE_LIMIT_PER_TENANT_PER_MINUTE", 1000),
+      otelExporterOtlpEndpoint: yield* optionalString("OTEL_EXPORTER_OTLP_ENDPOINT")
+    } as const
+  })
+}) {}

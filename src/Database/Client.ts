@@ -1,0 +1,64 @@
+import { PgClient } from "@effect/sql-pg"
+import { Context, Effect, Layer, Option, Redacted } from "effect"
+import pg from "pg"
+import { AppConfig } from "../Config.js"
+import { startEmbeddedPostgres } from "./Embedded.js"
+
+/** Where PostgreSQL is: `DATABASE_URL`, or an embedded server this process starts and stops. */
+export class DatabaseUrl extends Context.Tag("DatabaseUrl")<DatabaseUrl, Redacted.Redacted<string>>() {
+  static readonly layer = Layer.scoped(
+    DatabaseUrl,
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      return Option.isSome(config.databaseUrl)
+        ? config.databaseUrl.value
+        : yield* startEmbeddedPostgres(config.embeddedDataDir)
+    })
+  )
+}
+
+const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ)
+
+/**
+ * Counts come back as int8 (every one we read fits a JS number); timestamps as ISO 8601
+ * text, so rows decode with the same `Timestamp` schema the wire uses.
+ */
+const typeParsers = ((oid: number, format?: "text" | "binary") => {
+  switch (oid) {
+    case pg.types.builtins.INT8:
+      return (value: string) => Number(value)
+    case pg.types.builtins.TIMESTAMPTZ:
+      return (value: string) => (parseTimestamp(value) as Date).toISOString()
+    default:
+      return pg.types.getTypeParser(oid, format)
+  }
+}) as typeof pg.types.getTypeParser
+
+/**
+ * The shared pool. It is built without a start-up probe so the service comes up (and
+ * reports not-ready) while PostgreSQL is away; every query then fails fast and is retried
+ * by the caller's schedule or surfaced as 503.
+ */
+export const SqlLive = Layer.unwrapEffect(
+  Effect.map(DatabaseUrl, (url) =>
+    PgClient.layerFromPool({
+      acquire: Effect.acquireRelease(
+        Effect.sync(() => {
+          const pool = new pg.Pool({
+            connectionString: Redacted.value(url),
+            max: 10,
+            connectionTimeoutMillis: 2_000,
+            idleTimeoutMillis: 30_000,
+            keepAlive: true,
+            application_name: "stateset-voice",
+            types: { getTypeParser: typeParsers }
+          })
+          // An idle connection dropped by the server must not crash the process.
+          pool.on("error", () => {})
+          return pool
+        }),
+        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      )
+    })
+  )
+)

@@ -1,0 +1,62 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { DateTime, Effect } from "effect"
+import { Api } from "../Api.js"
+import { FunctionRegistry } from "../Automations/FunctionRegistry.js"
+import { CurrentTenant } from "../Auth/Middleware.js"
+import { LiveCalls } from "../Calls/LiveCalls.js"
+import { AppConfig } from "../Config.js"
+import { audioProvider } from "../Tenants/Runtime.js"
+import { HealthResponse, NotReady, RootResponse, RuntimeStale } from "./Api.js"
+import { Readiness } from "./Readiness.js"
+import { ServiceInfo } from "./ServiceInfo.js"
+import { STALE_AFTER_MS, Watchdog } from "./Watchdog.js"
+
+export const HealthHttp = HttpApiBuilder.group(Api, "health", (handlers) =>
+  Effect.gen(function*() {
+    const watchdog = yield* Watchdog
+    const readiness = yield* Readiness
+    const info = yield* ServiceInfo
+    const liveCalls = yield* LiveCalls
+    const registry = yield* FunctionRegistry
+    const config = yield* AppConfig
+
+    return handlers
+      .handle("liveness", () =>
+        Effect.gen(function*() {
+          const age = yield* watchdog.heartbeatAgeMs
+          const alive = age <= STALE_AFTER_MS
+          const body = { ok: alive, status: alive ? "alive" as const : "stale" as const, heartbeat_age_ms: age, stale_after_ms: STALE_AFTER_MS }
+          return alive ? body : yield* new RuntimeStale({ body })
+        }))
+      .handle("readiness", () =>
+        Effect.flatMap(readiness.check, (body) => body.ready ? Effect.succeed(body) : Effect.fail(new NotReady({ body }))))
+      .handle("health", () =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const audio = audioProvider(tenant.config, config)
+          return new HealthResponse({
+            ok: true,
+            tenant: tenant.tenantId,
+            org_id: tenant.orgId,
+            tools: (yield* registry.definitions(tenant.config)).length,
+            activeSessions: yield* liveCalls.countForTenant(tenant.tenantId),
+            uptime: yield* info.uptimeSeconds,
+            configuredAudioOutputProvider: audio.configured,
+            effectiveAudioOutputProvider: audio.effective,
+            audioProviderFallback: audio.fallbackReason !== null,
+            elevenlabsConfigured: audio.elevenlabsConfigured,
+            elevenlabsReady: audio.elevenlabsReady
+          })
+        }))
+      .handle("status", () =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          return new RootResponse({
+            message: "StateSet Voice (Twilio Media Streams <-> OpenAI Realtime) is running",
+            tenant: tenant.tenantId,
+            org_id: tenant.orgId,
+            timestamp: DateTime.formatIso(yield* DateTime.now),
+            version: info.version
+          })
+        }))
+  }))

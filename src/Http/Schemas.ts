@@ -1,0 +1,58 @@
+import { Schema } from "effect"
+
+/** Wire primitives shared by every domain contract, annotated so OpenAPI shows the spec's types. */
+
+export const Int = Schema.Number.pipe(Schema.int()).annotations({ jsonSchema: { type: "integer" } })
+
+export const NonNegativeInt = Schema.Number.pipe(Schema.int(), Schema.nonNegative()).annotations({
+  jsonSchema: { type: "integer", minimum: 0 }
+})
+
+/** Free-form JSON (`{}` in the spec). */
+export const AnyJson = Schema.Unknown.annotations({ jsonSchema: {} })
+
+/** An ISO 8601 timestamp on the wire and in rows (see Database/Client.ts), a Date in code. */
+export const Timestamp = Schema.Date.annotations({ jsonSchema: { type: "string", format: "date-time" } })
+
+export const NullableTimestamp = Schema.NullOr(Timestamp)
+
+/**
+ * The spec's optional `type: [X, "null"]` fields. Responses always write them (null when
+ * unset); on input an absent field reads as undefined. (A decoding default would make
+ * OpenAPI inline the whole class instead of naming it.)
+ */
+export const optionalNullable = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optional(Schema.NullOr(schema))
+
+export const OptionalNullableString = optionalNullable(Schema.String)
+
+export const Uuid = Schema.String.pipe(
+  Schema.pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: () => "must be a UUID" })
+).annotations({ jsonSchema: { type: "string", format: "uuid" } })
+
+/** An integer query parameter (query strings arrive as text). */
+export const IntFromQuery = Schema.NumberFromString.pipe(Schema.int()).annotations({
+  jsonSchema: { type: "integer", format: "int64" }
+})
+
+export const NonNegativeIntFromQuery = Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative()).annotations({
+  jsonSchema: { type: "integer", minimum: 0 }
+})
+
+export const BooleanFromQuery = Schema.Literal("true", "false", "1", "0").pipe(
+  Schema.transform(Schema.Boolean, {
+    strict: true,
+    decode: (text) => text === "true" || text === "1",
+    encode: (flag) => (flag ? "true" : "false")
+  })
+).annotations({ jsonSchema: { type: "boolean" } })
+
+/** `limit` query parameter: 1..max. */
+export const LimitParam = (max: number) =>
+  Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, max, { message: () => `must be between 1 and ${max}` }))
+    .annotations({ jsonSchema: { type: "integer", format: "int64" } })
+
+/** `offset` query parameter: 0 or more. */
+export const OffsetParam = Schema.NumberFromString.pipe(
+  Schema.int(),
+  Schema.nonNegative({ message: () => "must be 0 or more" })
+).annotations({ jsonSchema: { type: "integer", format: "int64" } })

@@ -1,0 +1,33 @@
+import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { AccessAdminHttp, AccessHttp } from "./Access/Http.js"
+import { Api } from "./Api.js"
+import { TenantApiKeysHttp } from "./Auth/ApiKeysHttp.js"
+import { AdminAuthHttp } from "./Auth/Http.js"
+import { DocsRoutesLive } from "./Docs/Routes.js"
+import { HealthHttp } from "./Health/Http.js"
+import { makeEdge } from "./Http/Edge.js"
+import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
+import { TenantCacheHttp } from "./Tenants/CacheHttp.js"
+import { TenantsHttp } from "./Tenants/Http.js"
+
+/** Every group's handlers behind the one HttpApi. */
+export const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([
+    HealthHttp,
+    AccessHttp,
+    AccessAdminHttp,
+    TenantsHttp,
+    TenantCacheHttp,
+    AdminAuthHttp,
+    TenantApiKeysHttp
+  ])
+)
+
+/** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
+export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
+  Layer.provide(DocsRoutesLive),
+  Layer.provide(ErrorBoundaryLive),
+  Layer.provide(ApiLive),
+  HttpServer.withLogAddress
+)

@@ -1,0 +1,25 @@
+import { Otlp } from "@effect/opentelemetry"
+import { FetchHttpClient } from "@effect/platform"
+import { Effect, Layer, Option } from "effect"
+import { AppConfig } from "./Config.js"
+import { SERVICE_VERSION } from "./Health/ServiceInfo.js"
+
+/**
+ * Traces (a span per request, per SQL statement, per service method) and metrics to the
+ * OTLP/HTTP endpoint in OTEL_EXPORTER_OTLP_ENDPOINT; nothing when it is unset. Spans carry
+ * no credentials: secrets are `Redacted` in config and never become span attributes.
+ */
+export const TelemetryLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    Option.match(config.otelExporterOtlpEndpoint, {
+      onNone: () => Layer.empty,
+      onSome: (baseUrl) =>
+        Otlp.layerJson({
+          baseUrl,
+          resource: { serviceName: "stateset-voice", serviceVersion: SERVICE_VERSION },
+          tracerExportInterval: "1 second",
+          metricsExportInterval: "5 seconds"
+        }).pipe(Layer.provide(FetchHttpClient.layer))
+    })
+  )
+)

@@ -1,0 +1,84 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { Api } from "../Api.js"
+import { AppConfig } from "../Config.js"
+import { asAdminErrors } from "../Http/ErrorMapping.js"
+import { setResponseHeader } from "../Http/Headers.js"
+import {
+  AdminTenantItem,
+  ListTenantsResponse,
+  TenantMutationResponse,
+  TenantResponse,
+  ValidateTenantResponse
+} from "./Api.js"
+import { redactSecrets } from "./Domain.js"
+import { runtimeView } from "./Runtime.js"
+import { TenantCache } from "./TenantCache.js"
+import { type StoredTenant, Tenants } from "./Tenants.js"
+import { TenantNotFound } from "./Errors.js"
+
+const tenantResponse = (tenant: StoredTenant, config: unknown) =>
+  setResponseHeader("etag", tenant.etag).pipe(
+    Effect.as(new TenantResponse({ ok: true, tenant_id: tenant.tenantId, etag: tenant.etag, config }))
+  )
+
+export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
+  Effect.gen(function*() {
+    const tenants = yield* Tenants
+    const cache = yield* TenantCache
+    const platform = yield* AppConfig
+
+    return handlers
+      .handle("list", ({ urlParams }) =>
+        tenants.list(urlParams.limit ?? 50, urlParams.offset ?? 0).pipe(
+          Effect.map(({ count, tenants }) =>
+            new ListTenantsResponse({
+              ok: true,
+              count,
+              tenants: tenants.map((t) =>
+                new AdminTenantItem({ tenant_id: t.tenantId, etag: t.etag, config: redactSecrets(t.config) })
+              )
+            })
+          ),
+          asAdminErrors
+        ))
+      .handle("validate", ({ payload }) =>
+        tenants.validate(payload).pipe(
+          Effect.map((config) => new ValidateTenantResponse({ ok: true, error: null, runtime: runtimeView(config, platform) })),
+          asAdminErrors
+        ))
+      .handle("get", ({ path }) =>
+        tenants.get(path.tenant_id).pipe(
+          Effect.flatMap((tenant) => tenantResponse(tenant, redactSecrets(tenant.config))),
+          asAdminErrors
+        ))
+      .handle("upsert", ({ headers, path, payload }) =>
+        tenants.upsert(path.tenant_id, payload, Option.fromNullable(headers["if-match"])).pipe(
+          Effect.tap((tenant) => setResponseHeader("etag", tenant.etag)),
+          Effect.as(new TenantMutationResponse({ ok: true, tenant_id: path.tenant_id })),
+          asAdminErrors
+        ))
+      .handle("delete", ({ path }) =>
+        tenants.remove(path.tenant_id).pipe(
+          Effect.as(new TenantMutationResponse({ ok: true, tenant_id: path.tenant_id })),
+          asAdminErrors
+        ))
+      .handle("runtime", ({ path }) =>
+        tenants.get(path.tenant_id).pipe(
+          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant.config, platform))),
+          asAdminErrors
+        ))
+      .handle("patchRuntimeConfig", ({ headers, path, payload }) =>
+        tenants.patchRuntime(path.tenant_id, payload, Option.fromNullable(headers["if-match"])).pipe(
+          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant.config, platform))),
+          asAdminErrors
+        ))
+      .handle("reload", ({ path }) =>
+        cache.reload(path.tenant_id).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(new TenantNotFound({ tenantId: path.tenant_id })),
+            onSome: (tenant) => tenantResponse(tenant, redactSecrets(tenant.config))
+          })),
+          asAdminErrors
+        ))
+  }))

@@ -1,0 +1,94 @@
+import { SqlSchema } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { Timestamp } from "../Http/Schemas.js"
+import type { TenantConfig } from "./Domain.js"
+
+export class TenantRow extends Schema.Class<TenantRow>("TenantRow")({
+  tenant_id: Schema.String,
+  config: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  etag: Schema.String,
+  updated_at: Timestamp
+}) {
+  get document(): TenantConfig {
+    return { ...this.config, tenant_id: this.tenant_id }
+  }
+}
+
+export interface TenantWrite {
+  readonly config: TenantConfig
+  readonly etag: string
+  readonly authTokenSha256: Buffer | null
+  readonly twilioAccountSid: string | null
+}
+
+/** SQL for `tenants`. Callers hold the transaction when they read-then-write. */
+export class TenantsRepo extends Effect.Service<TenantsRepo>()("TenantsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    const findById = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: TenantRow,
+      execute: (tenantId) => sql`select tenant_id, config, etag, updated_at from tenants where tenant_id = ${tenantId}`
+    })
+
+    const findByIdForUpdate = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: TenantRow,
+      execute: (tenantId) =>
+        sql`select tenant_id, config, etag, updated_at from tenants where tenant_id = ${tenantId} for update`
+    })
+
+    const findByAuthTokenSha256 = SqlSchema.findOne({
+      Request: Schema.Uint8ArrayFromSelf,
+      Result: TenantRow,
+      execute: (hash) =>
+        sql`select tenant_id, config, etag, updated_at from tenants where auth_token_sha256 = ${hash}`
+    })
+
+    const page = SqlSchema.findAll({
+      Request: Schema.Struct({ limit: Schema.Number, offset: Schema.Number }),
+      Result: TenantRow,
+      execute: ({ limit, offset }) =>
+        sql`select tenant_id, config, etag, updated_at from tenants order by tenant_id limit ${limit} offset ${offset}`
+    })
+
+    const count = sql<{ count: number }>`select count(*)::int as count from tenants`.pipe(
+      Effect.map((rows) => rows[0]?.count ?? 0)
+    )
+
+    const authTokenOwner = (hash: Buffer) =>
+      sql<{ tenant_id: string }>`select tenant_id from tenants where auth_token_sha256 = ${hash}`.pipe(
+        Effect.map((rows) => rows[0]?.tenant_id)
+      )
+
+    const save = (write: TenantWrite) =>
+      sql`
+        insert into tenants (tenant_id, config, etag, auth_token_sha256, twilio_account_sid)
+        values (${write.config.tenant_id}, ${sql.json(write.config)}, ${write.etag}, ${write.authTokenSha256}, ${write.twilioAccountSid})
+        on conflict (tenant_id) do update set
+          config = excluded.config,
+          etag = excluded.etag,
+          auth_token_sha256 = excluded.auth_token_sha256,
+          twilio_account_sid = excluded.twilio_account_sid,
+          updated_at = now()`.pipe(Effect.asVoid)
+
+    const remove = (tenantId: string) =>
+      sql<{ tenant_id: string }>`delete from tenants where tenant_id = ${tenantId} returning tenant_id`.pipe(
+        Effect.map((rows) => rows.length > 0)
+      )
+
+    return {
+      findById: (tenantId: string) => orUnavailable(findById(tenantId)),
+      findByIdForUpdate: (tenantId: string) => orUnavailable(findByIdForUpdate(tenantId)),
+      findByAuthTokenSha256: (hash: Buffer) => orUnavailable(findByAuthTokenSha256(hash)),
+      authTokenOwner: (hash: Buffer) => orUnavailable(authTokenOwner(hash)),
+      page: (limit: number, offset: number) => orUnavailable(page({ limit, offset })),
+      count: orUnavailable(count),
+      save: (write: TenantWrite) => orUnavailable(save(write)),
+      remove: (tenantId: string) => orUnavailable(remove(tenantId))
+    } as const
+  })
+}) {}

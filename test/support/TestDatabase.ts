@@ -1,0 +1,34 @@
+import { Effect } from "effect"
+import { randomBytes } from "node:crypto"
+import pg from "pg"
+import { inject } from "vitest"
+
+const withAdmin = <A>(run: (client: pg.Client) => Promise<A>) =>
+  Effect.promise(async () => {
+    const client = new pg.Client({ connectionString: inject("postgresAdminUrl") })
+    await client.connect()
+    try {
+      return await run(client)
+    } finally {
+      await client.end()
+    }
+  })
+
+const urlFor = (database: string) => {
+  const url = new URL(inject("postgresAdminUrl"))
+  url.pathname = `/${database}`
+  return url.toString()
+}
+
+/**
+ * A database of its own for the calling test file, created on the shared server and
+ * dropped (connections and all) when the scope closes.
+ */
+export const testDatabaseUrl = Effect.acquireRelease(
+  Effect.gen(function*() {
+    const name = `ssv_test_${randomBytes(6).toString("hex")}`
+    yield* withAdmin((client) => client.query(`create database ${name}`))
+    return { name, url: urlFor(name) }
+  }),
+  ({ name }) => withAdmin((client) => client.query(`drop database if exists ${name} with (force)`))
+).pipe(Effect.map(({ url }) => url))

