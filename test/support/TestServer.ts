@@ -65,7 +65,8 @@ export const request = (
     } catch {
       body = undefined
     }
-    return { status: response.status, headers: response.headers, body, text } satisfies RawResponse
+    const raw: RawResponse = { status: response.status, headers: response.headers, body, text }
+    return raw
   }).pipe(Effect.scoped, Effect.orDie)
 
 export const adminHeaders = { "x-admin-key": ADMIN_KEY }

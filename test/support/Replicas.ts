@@ -1,0 +1,101 @@
+import { Effect } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as net from "node:net"
+import { fileURLToPath } from "node:url"
+import { baseTestConfig } from "./TestServer.js"
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url))
+
+const freePort = Effect.async<number>((resume) => {
+  const server = net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    server.close(() => resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0)))
+  })
+})
+
+export interface Replica {
+  readonly baseUrl: string
+  readonly process: ChildProcess
+  /** Everything the process wrote so far (JSON log lines). */
+  readonly output: () => string
+}
+
+const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string) =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline) {
+      if (replica.exitCode !== null) throw new Error(`replica exited early:\n${output()}`)
+      try {
+        const res = await fetch(`${baseUrl}/health/ready`)
+        if (res.status === 200) return
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    throw new Error(`replica not ready in time:\n${output()}`)
+  })
+
+/**
+ * Starts the real service (`src/main.ts`) as a separate process against `databaseUrl`,
+ * waits until it is ready, and stops it (SIGTERM) when the scope closes. Two of these
+ * on one database are how tests prove cross-replica behaviour.
+ */
+export const startReplica = (databaseUrl: string, env: Record<string, string> = {}) =>
+  Effect.acquireRelease(
+    Effect.gen(function*() {
+      const port = yield* freePort
+      let buffer = ""
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...baseTestConfig,
+          SHUTDOWN_GRACE_SECONDS: "0",
+          ...env,
+          DATABASE_URL: databaseUrl,
+          PORT: String(port),
+          HOST: "127.0.0.1"
+        },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      child.stdout!.on("data", (chunk) => (buffer += chunk))
+      child.stderr!.on("data", (chunk) => (buffer += chunk))
+      const baseUrl = `http://127.0.0.1:${port}`
+      yield* waitReady(baseUrl, child, () => buffer)
+      return { baseUrl, process: child, output: () => buffer } satisfies Replica
+    }),
+    ({ process: child }) =>
+      Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve()
+          child.once("exit", () => resolve())
+          child.kill("SIGTERM")
+          setTimeout(() => child.kill("SIGKILL"), 10_000).unref()
+        })
+      )
+  )
+
+/** A JSON exchange with a replica over real HTTP. */
+export const call = (
+  replica: Replica,
+  method: string,
+  path: string,
+  options: { readonly headers?: Record<string, string>; readonly json?: unknown } = {}
+) =>
+  Effect.promise(async () => {
+    const res = await fetch(`${replica.baseUrl}${path}`, {
+      method,
+      headers: { ...(options.json === undefined ? {} : { "content-type": "application/json" }), ...options.headers },
+      body: options.json === undefined ? undefined : JSON.stringify(options.json)
+    })
+    const text = await res.text()
+    let body: any = undefined
+    try {
+      body = text === "" ? undefined : JSON.parse(text)
+    } catch {
+      body = undefined
+    }
+    return { status: res.status, headers: Object.fromEntries(res.headers), body, text }
+  })
