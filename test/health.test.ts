@@ -1,9 +1,9 @@
-import { expect, layer } from "@effect/vitest"
+import { expect } from "@effect/vitest"
 import { Effect } from "effect"
-import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
+import { adminHeaders, serverSuite, bearer, request } from "./support/TestServer.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 
-layer(makeTestServer())("health", (it) => {
+serverSuite()("health", (it) => {
   it.effect("readiness reports the database and migrations", () =>
     Effect.gen(function*() {
       const res = yield* request("GET", "/health/ready")
@@ -11,7 +11,7 @@ layer(makeTestServer())("health", (it) => {
       expectSpecSchema(res.body, "ReadinessResponse")
       expect(res.body.ready).toBe(true)
       const names = res.body.checks.map((c: { name: string }) => c.name)
-      expect(names).toEqual(["database", "migrations", "twilio", "openai"])
+      expect(names).toEqual(["database", "migrations", "notifications", "twilio", "openai"])
       expect(res.body.checks[0].details.latency_ms).toBeTypeOf("number")
     }))
 

@@ -1,6 +1,7 @@
 import { HttpApiClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { layer } from "@effect/vitest"
+import { Clock, ConfigProvider, Effect, Layer, type Scope } from "effect"
 import { Api } from "../../src/Api.js"
 import { Migrations } from "../../src/Database/Migrations.js"
 import { HttpLive } from "../../src/Server.js"
@@ -23,19 +24,36 @@ const awaitMigrations = Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.
  * The real service on a random local port, backed by a fresh database of its own, with
  * an `HttpClient` pointed at it. `config` is the environment the service sees.
  */
-export const makeTestServer = (config: Record<string, string> = {}) =>
-  Layer.unwrapScoped(Effect.map(testDatabaseUrl, (databaseUrl) => {
+export const makeTestServer = (
+  config: Record<string, string> = {},
+  options: { readonly viaDatabaseUrl?: (url: string) => Effect.Effect<string, never, Scope.Scope> } = {}
+) =>
+  Layer.unwrapScoped(Effect.map(
+    Effect.flatMap(testDatabaseUrl, (url) => options.viaDatabaseUrl?.(url) ?? Effect.succeed(url)),
+    (databaseUrl) => {
     const provider = ConfigProvider.fromMap(new Map(Object.entries({ ...baseTestConfig, DATABASE_URL: databaseUrl, ...config })))
     return HttpLive.pipe(
       Layer.provideMerge(awaitMigrations),
       Layer.provideMerge(NodeHttpServer.layerTest),
       Layer.provideMerge(ServicesLive),
-      Layer.provide(Layer.setConfigProvider(provider))
+      Layer.provide(Layer.setConfigProvider(provider)),
+      // The server keeps real time even inside a suite that gives its tests a TestClock.
+      Layer.provide(Layer.setClock(Clock.make()))
     )
   }))
 
-/** The typed client derived from the same Api definition (what consumers use). */
-export const apiClient = HttpApiClient.make(Api)
+/**
+ * The suite's shared server. Test services (TestClock...) stay out of the server's own
+ * runtime so its clock is real; `it.effect` bodies still get them.
+ */
+export const serverSuite = (config: Record<string, string> = {}, options: Parameters<typeof makeTestServer>[1] = {}) =>
+  layer(makeTestServer(config, options), { excludeTestServices: true })
+
+/** The typed client derived from the same Api definition (what consumers use), with fixed headers. */
+export const apiClient = (headers: Record<string, string> = {}) =>
+  HttpApiClient.make(Api, {
+    transformClient: HttpClient.mapRequest(HttpClientRequest.setHeaders(headers))
+  })
 
 export interface RawResponse {
   readonly status: number

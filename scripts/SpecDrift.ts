@@ -1,0 +1,168 @@
+/**
+ * Compares the OpenAPI document we derive from the HttpApi with the contract in
+ * spec/openapi.json: which operations exist, and for each implemented one whether its
+ * operationId, parameters, request body, responses, security and schemas match.
+ * Used by `npm run spec:coverage` and by test/spec-drift.test.ts.
+ */
+import * as fs from "node:fs"
+
+type Json = Record<string, any>
+
+export const loadSpec = (): Json =>
+  JSON.parse(fs.readFileSync(new URL("../spec/openapi.json", import.meta.url), "utf8"))
+
+const METHODS = ["get", "post", "put", "patch", "delete"] as const
+
+/** Statuses we may document beyond the spec's, each for a reason listed in docs/spec-deviations.md. */
+export const TOLERATED_EXTRA_STATUSES = new Set(["400", "429", "503"])
+
+export interface Operation {
+  readonly key: string
+  readonly method: string
+  readonly path: string
+  readonly spec: Json
+  readonly ours: Json | undefined
+}
+
+export const operations = (spec: Json, ours: Json): ReadonlyArray<Operation> =>
+  Object.entries<Json>(spec.paths).flatMap(([path, item]) =>
+    METHODS.flatMap((method) =>
+      item[method] === undefined ? [] : [{
+        key: `${method.toUpperCase()} ${path}`,
+        method,
+        path,
+        spec: item[method],
+        ours: ours.paths?.[path]?.[method]
+      }]
+    )
+  )
+
+const refName = (schema: Json | undefined): string | undefined =>
+  typeof schema?.$ref === "string" ? schema.$ref.split("/").pop() : undefined
+
+/** The component names a response/body schema names (a $ref, or members of anyOf/oneOf). */
+const refNames = (schema: Json | undefined): Array<string> => {
+  if (schema === undefined) return []
+  const direct = refName(schema)
+  if (direct !== undefined) return [direct]
+  return [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].flatMap(refNames)
+}
+
+const params = (op: Json): Set<string> =>
+  new Set((op.parameters ?? []).map((p: Json) => `${p.in}:${String(p.name).toLowerCase()}:${p.required === true}`))
+
+const securityNames = (op: Json): Set<string> =>
+  new Set((op.security ?? []).flatMap((s: Json) => Object.keys(s)))
+
+const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].every((x) => b.has(x))
+
+const show = (s: Set<string>) => `[${[...s].sort().join(", ")}]`
+
+/** Differences of one implemented operation, as readable lines. */
+export const operationDrift = ({ ours, spec }: Operation): Array<string> => {
+  if (ours === undefined) return []
+  const issues: Array<string> = []
+  if (ours.operationId !== spec.operationId) issues.push(`operationId ${ours.operationId} != ${spec.operationId}`)
+  const [sp, op] = [params(spec), params(ours)]
+  if (!sameSet(sp, op)) issues.push(`parameters ${show(op)} != ${show(sp)}`)
+  const [ss, os] = [securityNames(spec), securityNames(ours)]
+  if (!sameSet(ss, os)) issues.push(`security ${show(os)} != ${show(ss)}`)
+  if (JSON.stringify(spec.tags ?? []) !== JSON.stringify(ours.tags ?? [])) {
+    issues.push(`tags ${JSON.stringify(ours.tags)} != ${JSON.stringify(spec.tags)}`)
+  }
+  const specBody = spec.requestBody?.content ?? {}
+  const ourBody = ours.requestBody?.content ?? {}
+  for (const [type, content] of Object.entries<Json>(specBody)) {
+    if (ourBody[type] === undefined) issues.push(`request body ${type} missing`)
+    else {
+      const want = refName(content.schema)
+      if (want !== undefined && !refNames(ourBody[type].schema).includes(want)) {
+        issues.push(`request body schema ${JSON.stringify(refNames(ourBody[type].schema))} != ${want}`)
+      }
+    }
+  }
+  const specStatuses = Object.keys(spec.responses ?? {})
+  const ourStatuses = Object.keys(ours.responses ?? {})
+  for (const status of specStatuses) {
+    const theirs = spec.responses[status]
+    const mine = ours.responses?.[status]
+    if (mine === undefined) {
+      issues.push(`response ${status} missing`)
+      continue
+    }
+    for (const [type, content] of Object.entries<Json>(theirs.content ?? {})) {
+      const want = refName(content.schema)
+      if (want === undefined) continue
+      const got = refNames(mine.content?.[type]?.schema)
+      if (!got.includes(want)) issues.push(`response ${status} ${type} schema ${JSON.stringify(got)} != ${want}`)
+    }
+  }
+  for (const status of ourStatuses) {
+    if (!specStatuses.includes(status) && !TOLERATED_EXTRA_STATUSES.has(status)) {
+      issues.push(`response ${status} is not in the spec`)
+    }
+  }
+  return issues
+}
+
+const collectRefs = (node: unknown, into: Set<string>) => {
+  if (Array.isArray(node)) node.forEach((item) => collectRefs(item, into))
+  else if (typeof node === "object" && node !== null) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string") into.add(value.split("/").pop()!)
+      else collectRefs(value, into)
+    }
+  }
+}
+
+/** Component schemas the spec uses for these operations, transitively. */
+const referencedComponents = (spec: Json, ops: ReadonlyArray<Operation>) => {
+  const names = new Set<string>()
+  ops.forEach((op) => collectRefs(op.spec, names))
+  let size = -1
+  while (size !== names.size) {
+    size = names.size
+    for (const name of [...names]) collectRefs(spec.components.schemas[name], names)
+  }
+  return names
+}
+
+/** Differences between the spec's component schemas and ours, for those implemented operations use. */
+export const componentDrift = (spec: Json, ours: Json, ops: ReadonlyArray<Operation>): Array<string> => {
+  const issues: Array<string> = []
+  for (const name of [...referencedComponents(spec, ops)].sort()) {
+    const theirs = spec.components.schemas[name]
+    const mine = ours.components?.schemas?.[name]
+    if (mine === undefined) {
+      issues.push(`schema ${name} missing`)
+      continue
+    }
+    if (theirs.properties === undefined) continue
+    const theirProps = new Set(Object.keys(theirs.properties))
+    const myProps = new Set(Object.keys(mine.properties ?? {}))
+    const missing = [...theirProps].filter((p) => !myProps.has(p))
+    const extra = [...myProps].filter((p) => !theirProps.has(p))
+    if (missing.length > 0) issues.push(`schema ${name} lacks ${missing.join(", ")}`)
+    if (extra.length > 0) issues.push(`schema ${name} adds ${extra.join(", ")}`)
+    const [theirRequired, myRequired] = [new Set<string>(theirs.required ?? []), new Set<string>(mine.required ?? [])]
+    if (!sameSet(theirRequired, myRequired)) issues.push(`schema ${name} required ${show(myRequired)} != ${show(theirRequired)}`)
+  }
+  return issues
+}
+
+export interface DriftReport {
+  readonly total: number
+  readonly implemented: ReadonlyArray<Operation>
+  readonly missing: ReadonlyArray<Operation>
+  readonly drift: ReadonlyArray<string>
+}
+
+export const compare = (spec: Json, ours: Json): DriftReport => {
+  const all = operations(spec, ours)
+  const implemented = all.filter((op) => op.ours !== undefined)
+  const drift = [
+    ...implemented.flatMap((op) => operationDrift(op).map((issue) => `${op.key} (${op.spec.operationId}): ${issue}`)),
+    ...componentDrift(spec, ours, implemented)
+  ]
+  return { total: all.length, implemented, missing: all.filter((op) => op.ours === undefined), drift }
+}
