@@ -66,7 +66,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       elevenlabsBaseUrl: yield* baseUrl("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io"),
       rateLimitPerIpPerMinute: yield* positiveInt("RATE_LIMIT_PER_IP_PER_MINUTE", 60),
       rateLimitPerTenantPerMinute: yield* positiveInt("RATE_LIMIT_PER_TENANT_PER_MINUTE", 1000),
-      otelExporterOtlpEndpoint: yield* optionalString("OTEL_EXPORTER_OTLP_ENDPOINT")
+      otelExporterOtlpEndpoint: yield* optionalString("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
+        Config.withDefault(5),
+        Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })
+      )
     } as const
   })
 }) {}

@@ -70,6 +70,8 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
     )
 
     return {
+      /** Whether notifications are being received right now (caches are coherent). */
+      isListening: Effect.sync(() => client !== undefined),
       /** Messages on `channel`, plus every `Resync`. */
       subscribe: (channel: string): Stream.Stream<Notification> =>
         Stream.unwrapScoped(Effect.gen(function*() {

@@ -2,12 +2,14 @@ import { SqlClient } from "@effect/sql"
 import { Clock, DateTime, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import { Migrations } from "../Database/Migrations.js"
+import { Notifications } from "../Database/Notifications.js"
 import { ReadinessCheck, ReadinessResponse } from "./Api.js"
 import { Lifecycle } from "./Lifecycle.js"
 import { ServiceInfo } from "./ServiceInfo.js"
 
 /**
- * Readiness: the database answers and the schema is migrated, and we are not draining.
+ * Readiness: the database answers, the schema is migrated, cache invalidations are being
+ * received, and we are not draining.
  * Twilio and OpenAI configuration is reported but does not gate traffic: a service
  * without them still serves its REST API.
  */
@@ -16,6 +18,7 @@ export class Readiness extends Effect.Service<Readiness>()("Readiness", {
     const sql = yield* SqlClient.SqlClient
     const migrations = yield* Migrations
     const lifecycle = yield* Lifecycle
+    const notifications = yield* Notifications
     const info = yield* ServiceInfo
     const config = yield* AppConfig
 
@@ -40,6 +43,14 @@ export class Readiness extends Effect.Service<Readiness>()("Readiness", {
       const checks = [
         yield* database,
         new ReadinessCheck({ name: "migrations", ready: applied, status: applied ? "applied" : "pending", details: {} }),
+        // Without LISTEN this replica would serve caches other replicas have invalidated.
+        yield* Effect.map(notifications.isListening, (listening) =>
+          new ReadinessCheck({
+            name: "notifications",
+            ready: listening,
+            status: listening ? "listening" : "reconnecting",
+            details: {}
+          })),
         configured("twilio", Option.isSome(config.twilioAccountSid) && Option.isSome(config.twilioAuthToken)),
         configured("openai", Option.isSome(config.openaiApiKey))
       ]

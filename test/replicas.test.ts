@@ -1,0 +1,77 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { call, startReplica } from "./support/Replicas.js"
+import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { adminHeaders, bearer } from "./support/TestServer.js"
+
+const env = { RATE_LIMIT_PER_TENANT_PER_MINUTE: "6", ADMIN_USERNAME: "ops", ADMIN_PASSWORD: "correct horse battery staple" }
+
+/** Polls until `check` holds (cross-replica notifications are asynchronous, but fast). */
+const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 3000) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    let last = yield* effect
+    while (!check(last) && Date.now() < deadline) {
+      yield* Effect.sleep("50 millis")
+      last = yield* effect
+    }
+    return last
+  })
+
+describe("two replicas on one database", () => {
+  it.live("share tenants, sessions, revocations and rate limits", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      // Started together on an empty database: the migration lock lets exactly one migrate.
+      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+
+      // A tenant written through A is served by B; B caches it.
+      const token = "acme-token-0123456789"
+      const put = yield* call(a, "PUT", "/api/v1/admin/tenants/acme", {
+        headers: adminHeaders,
+        json: { tenant_id: "acme", org_id: "org-1", auth_token: token }
+      })
+      expect(put.status).toBe(200)
+      expect((yield* call(b, "GET", "/status", { headers: bearer(token) })).body.org_id).toBe("org-1")
+
+      // An edit on A invalidates B's cached copy (LISTEN/NOTIFY).
+      yield* call(a, "PUT", "/api/v1/admin/tenants/acme/runtime-config", { headers: adminHeaders, json: { org_id: "org-2" } })
+      const seen = yield* eventually(call(b, "GET", "/status", { headers: bearer(token) }), (r) => r.body?.org_id === "org-2")
+      expect(seen.body.org_id).toBe("org-2")
+
+      // An API key revoked on A is refused by B on the very next request.
+      const created = yield* call(a, "POST", "/api/v1/admin/tenants/acme/api-keys", { headers: adminHeaders, json: {} })
+      const key = created.body.created
+      expect((yield* call(b, "GET", "/health", { headers: bearer(key.token) })).status).toBe(200)
+      expect((yield* call(a, "DELETE", `/api/v1/admin/tenants/acme/api-keys/${key.api_key.id}`, { headers: adminHeaders })).status)
+        .toBe(200)
+      expect((yield* call(b, "GET", "/health", { headers: bearer(key.token) })).status).toBe(401)
+
+      // A browser session opened on A is valid on B.
+      const login = yield* call(a, "POST", "/api/v1/admin/auth/login", {
+        json: { username: "ops", password: "correct horse battery staple" }
+      })
+      const cookie = String(login.headers["set-cookie"]).split(";")[0]!
+      expect((yield* call(b, "GET", "/api/v1/admin/tenants", { headers: { cookie } })).status).toBe(200)
+
+      // The per-tenant limit (6/minute here) counts requests on both replicas together.
+      const second = new Date().getUTCSeconds()
+      if (second > 50) yield* Effect.sleep(`${61 - second} seconds`)
+      yield* call(a, "PUT", "/api/v1/admin/tenants/limited", {
+        headers: adminHeaders,
+        json: { tenant_id: "limited", auth_token: "limited-token-0123456789" }
+      })
+      const statuses: Array<number> = []
+      for (let i = 0; i < 8; i++) {
+        const replica = i % 2 === 0 ? a : b
+        statuses.push((yield* call(replica, "GET", "/status", { headers: bearer("limited-token-0123456789") })).status)
+      }
+      expect(statuses.slice(0, 6)).toEqual([200, 200, 200, 200, 200, 200])
+      expect(statuses.slice(6)).toEqual([429, 429])
+
+      // Deleting the tenant on A locks its legacy token out on B.
+      yield* call(a, "DELETE", "/api/v1/admin/tenants/acme", { headers: adminHeaders })
+      const locked = yield* eventually(call(b, "GET", "/status", { headers: bearer(token) }), (r) => r.status === 401)
+      expect(locked.status).toBe(401)
+    }).pipe(Effect.scoped), 120_000)
+})
