@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { Headers, HttpApiBuilder, HttpMiddleware, HttpServer, type HttpServerRequest } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AccessAdminHttp, AccessHttp } from "./Access/Http.js"
 import { Api } from "./Api.js"
@@ -24,10 +24,19 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
   ])
 )
 
+/** Credentials that must never become span attributes (header names are matched lowercase). */
+const SECRET_HEADERS = ["authorization", "cookie", "set-cookie", "x-api-key", "x-admin-key", "x-twilio-signature"]
+
+/** Probes are noise and the media socket lives for a whole call (and carries a token in its query). */
+const untraced = (request: HttpServerRequest.HttpServerRequest) =>
+  request.url.startsWith("/health/") || request.url.startsWith("/media-stream")
+
 /** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
-  HttpServer.withLogAddress
+  HttpServer.withLogAddress,
+  HttpMiddleware.withTracerDisabledWhen(untraced),
+  Layer.locally(Headers.currentRedactedNames, SECRET_HEADERS)
 )

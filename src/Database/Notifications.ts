@@ -33,11 +33,17 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
     const connectOnce = Effect.async<never, Error>((resume) => {
       const connection = new pg.Client({ connectionString: Redacted.value(url), keepAlive: true })
       let settled = false
+      const close = () => {
+        if (client === connection) client = undefined
+        connection.removeAllListeners()
+        // A late error from a connection being closed must not become an uncaught 'error' event.
+        connection.on("error", () => {})
+        connection.end().catch(() => {})
+      }
       const fail = (error: Error) => {
         if (settled) return
         settled = true
-        if (client === connection) client = undefined
-        connection.end().catch(() => {})
+        close()
         resume(Effect.fail(error))
       }
       connection.on("error", fail)
@@ -57,9 +63,7 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
         .catch(fail)
       return Effect.sync(() => {
         settled = true
-        client = undefined
-        connection.removeAllListeners()
-        connection.end().catch(() => {})
+        close()
       })
     })
 

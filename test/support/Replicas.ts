@@ -53,8 +53,8 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
           ...process.env,
           ...baseTestConfig,
           SHUTDOWN_GRACE_SECONDS: "0",
-          ...env,
           DATABASE_URL: databaseUrl,
+          ...env,
           PORT: String(port),
           HOST: "127.0.0.1"
         },
@@ -69,7 +69,7 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
     ({ process: child }) =>
       Effect.promise(() =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve()
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
           child.once("exit", () => resolve())
           child.kill("SIGTERM")
           setTimeout(() => child.kill("SIGKILL"), 10_000).unref()

@@ -1,0 +1,58 @@
+import { expect } from "@effect/vitest"
+import { Effect } from "effect"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
+
+/** Waits out the end of a minute so a burst stays inside one fixed window. */
+const sameWindow = Effect.suspend(() => {
+  const second = new Date().getUTCSeconds()
+  return second > 50 ? Effect.promise(() => new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))) : Effect.void
+})
+
+serverSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUTE: "3" })("rate limits", (it) => {
+  it.effect("per address: 429 with Retry-After and the caller's envelope; probes and Twilio are exempt", () =>
+    Effect.gen(function*() {
+      yield* sameWindow
+      const from = { "x-forwarded-for": "198.51.100.1" }
+      const statuses: Array<number> = []
+      for (let i = 0; i < 7; i++) statuses.push((yield* request("GET", "/api/v1/nothing", { headers: from })).status)
+      expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429])
+      const limited = yield* request("GET", "/api/v1/nothing", { headers: from })
+      expectSpecSchema(limited.body, "ErrorResponse")
+      expect(limited.body.code).toBe("RATE_LIMITED")
+      const retryAfter = Number(limited.headers["retry-after"])
+      expect(retryAfter).toBeGreaterThan(0)
+      expect(retryAfter).toBeLessThanOrEqual(60)
+      const admin = yield* request("GET", "/api/v1/admin/tenants", { headers: { ...from, ...adminHeaders } })
+      expect(admin.status).toBe(429)
+      expectSpecSchema(admin.body, "AdminErrorResponse")
+      expect((yield* request("GET", "/health/ready", { headers: from })).status).toBe(200)
+      expect((yield* request("GET", "/health/live", { headers: from })).status).toBe(200)
+      // Twilio's webhooks are not limited by address (the route may not exist here: anything but 429).
+      expect((yield* request("POST", "/api/v1/call-status", { headers: from })).status).not.toBe(429)
+      // Another address is unaffected.
+      expect((yield* request("GET", "/api/v1/nothing", { headers: { "x-forwarded-for": "198.51.100.2" } })).status).toBe(404)
+    }))
+
+  it.effect("per tenant, whichever address the requests come from", () =>
+    Effect.gen(function*() {
+      yield* sameWindow
+      yield* request("PUT", "/api/v1/admin/tenants/acme", {
+        headers: { ...adminHeaders, "x-forwarded-for": "198.51.100.50" },
+        json: { tenant_id: "acme", auth_token: "acme-token-0123456789" }
+      })
+      const statuses: Array<number> = []
+      for (let i = 0; i < 5; i++) {
+        const res = yield* request("GET", "/status", {
+          headers: { ...bearer("acme-token-0123456789"), "x-forwarded-for": `198.51.100.${60 + i}` }
+        })
+        statuses.push(res.status)
+        if (res.status === 429) {
+          expectSpecSchema(res.body, "ErrorResponse")
+          expect(res.body.error).toBe("Tenant rate limit exceeded")
+          expect(Number(res.headers["retry-after"])).toBeGreaterThan(0)
+        }
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429])
+    }))
+})

@@ -1,0 +1,37 @@
+import { Effect } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface OtlpExport {
+  readonly path: string
+  readonly body: string
+}
+
+/** An OTLP/HTTP JSON receiver on 127.0.0.1 that keeps every export it is sent. */
+export const startFakeOtlpCollector = Effect.acquireRelease(
+  Effect.async<{ url: string; exports: Array<OtlpExport>; server: http.Server }>((resume) => {
+    const exports: Array<OtlpExport> = []
+    const server = http.createServer((req, res) => {
+      let body = ""
+      req.on("data", (chunk) => (body += chunk))
+      req.on("end", () => {
+        exports.push({ path: req.url ?? "", body })
+        res.writeHead(200, { "content-type": "application/json" }).end("{}")
+      })
+    })
+    server.listen(0, "127.0.0.1", () =>
+      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports, server })))
+  }),
+  ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+)
+
+/** Span names in the trace exports received so far. */
+export const spanNames = (exports: ReadonlyArray<OtlpExport>): Array<string> =>
+  exports
+    .filter((e) => e.path === "/v1/traces")
+    .flatMap((e) => {
+      const payload = JSON.parse(e.body) as {
+        resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }>
+      }
+      return payload.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((span) => span.name)))
+    })
