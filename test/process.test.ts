@@ -39,6 +39,9 @@ describe("the service process", () => {
       expect(names).toContain("TenantCache.findByAuthToken")
       expect(names.some((name) => name.startsWith("http.server"))).toBe(true)
       expect(names).toContain("sql.execute")
+      yield* until(() => collector.exports.some((e) => e.path === "/v1/metrics" && e.body.includes("http_server_requests_total")), 15_000)
+      expect(collector.exports.some((e) => e.path === "/v1/metrics" && e.body.includes("http_server_request_duration_ms")))
+        .toBe(true)
       const exported = collector.exports.map((e) => e.body).join("\n")
       for (const secret of SECRETS) expect(exported).not.toContain(secret)
 

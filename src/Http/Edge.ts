@@ -1,5 +1,5 @@
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
 import { randomUUID } from "node:crypto"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
@@ -7,6 +7,17 @@ import { audienceOf, exemptFromIpLimit } from "./Audience.js"
 import { clientAddress } from "./ClientAddress.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
+
+const requestsTotal = Metric.counter("http_server_requests_total", {
+  description: "HTTP requests answered, by method and status",
+  incremental: true
+})
+
+const requestDuration = Metric.histogram(
+  "http_server_request_duration_ms",
+  MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 }),
+  "HTTP request duration in milliseconds"
+)
 
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -54,6 +65,9 @@ export const makeEdge = Effect.gen(function*() {
       )
 
       const elapsed = (yield* Clock.currentTimeMillis) - started
+      const labels = [MetricLabel.make("method", request.method), MetricLabel.make("status", String(response.status))]
+      yield* Metric.increment(Metric.taggedWithLabels(requestsTotal, labels))
+      yield* Metric.update(Metric.taggedWithLabels(requestDuration, labels), elapsed)
       const log = request.url.startsWith("/health/") ? Effect.logDebug : Effect.logInfo
       yield* log("http request").pipe(
         Effect.annotateLogs({

@@ -1,7 +1,7 @@
 import { HttpApiClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { layer } from "@effect/vitest"
-import { Clock, ConfigProvider, Effect, Layer, type Scope } from "effect"
+import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
 import { Api } from "../../src/Api.js"
 import { Migrations } from "../../src/Database/Migrations.js"
 import { HttpLive } from "../../src/Server.js"
@@ -38,7 +38,9 @@ export const makeTestServer = (
       Layer.provideMerge(ServicesLive),
       Layer.provide(Layer.setConfigProvider(provider)),
       // The server keeps real time even inside a suite that gives its tests a TestClock.
-      Layer.provide(Layer.setClock(Clock.make()))
+      Layer.provide(Layer.setClock(Clock.make())),
+      // Access logs of every request would bury a failing test's output.
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
   }))
 
