@@ -1,8 +1,8 @@
-import { HttpApiClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
-import { Api } from "../../src/Api.js"
+import { makeClient } from "../../src/Client.js"
 import { Migrations } from "../../src/Database/Migrations.js"
 import { HttpLive } from "../../src/Server.js"
 import { ServicesLive } from "../../src/Services.js"
@@ -51,11 +51,8 @@ export const makeTestServer = (
 export const serverSuite = (config: Record<string, string> = {}, options: Parameters<typeof makeTestServer>[1] = {}) =>
   layer(makeTestServer(config, options), { excludeTestServices: true })
 
-/** The typed client derived from the same Api definition (what consumers use), with fixed headers. */
-export const apiClient = (headers: Record<string, string> = {}) =>
-  HttpApiClient.make(Api, {
-    transformClient: HttpClient.mapRequest(HttpClientRequest.setHeaders(headers))
-  })
+/** The consumers' typed client (src/Client.ts), on the test server's HttpClient. */
+export const apiClient = (headers: Record<string, string> = {}) => makeClient({ headers })
 
 export interface RawResponse {
   readonly status: number
