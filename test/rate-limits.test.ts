@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect } from "effect"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -54,5 +55,28 @@ serverSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUT
         }
       }
       expect(statuses).toEqual([200, 200, 200, 429, 429])
+    }))
+})
+
+serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "40" })("rate limits with leased allowances", (it) => {
+  it.effect("a replica spends leased slices of the allowance, and never more than the limit", () =>
+    Effect.gen(function*() {
+      yield* sameWindow
+      yield* request("PUT", "/api/v1/admin/tenants/busy", {
+        headers: adminHeaders,
+        json: { tenant_id: "busy", auth_token: "busy-token-0123456789" }
+      })
+      const responses = yield* Effect.all(
+        Array.from({ length: 50 }, () => request("GET", "/status", { headers: bearer("busy-token-0123456789") })),
+        { concurrency: 10 }
+      )
+      const allowed = responses.filter((r) => r.status === 200).length
+      expect(allowed).toBe(40)
+      expect(responses.filter((r) => r.status === 429)).toHaveLength(10)
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{ hits: number }>`select hits from rate_limit_windows where bucket = 'tenant:busy'`
+      // Leases of 2 (40/20): about one write per two requests, not one per request.
+      expect(rows[0]!.hits).toBeGreaterThanOrEqual(40)
+      expect(rows[0]!.hits / 2).toBeLessThan(30)
     }))
 })
