@@ -67,6 +67,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       rateLimitPerIpPerMinute: yield* positiveInt("RATE_LIMIT_PER_IP_PER_MINUTE", 60),
       rateLimitPerTenantPerMinute: yield* positiveInt("RATE_LIMIT_PER_TENANT_PER_MINUTE", 1000),
       otelExporterOtlpEndpoint: yield* optionalString("OTEL_EXPORTER_OTLP_ENDPOINT"),
+      /** Seconds between scheduled rollout-governance sweeps on each replica; 0 turns them off. */
+      rolloutGovernanceSweepIntervalSecs: yield* Config.integer("ROLLOUT_GOVERNANCE_SWEEP_INTERVAL_SECS").pipe(
+        Config.withDefault(300),
+        Config.validate({ message: "ROLLOUT_GOVERNANCE_SWEEP_INTERVAL_SECS must be 0 or more", validation: (n) => n >= 0 })
+      ),
       shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })

@@ -1,6 +1,10 @@
 import { Headers, HttpApiBuilder, HttpMiddleware, HttpServer, type HttpServerRequest } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AccessAdminHttp, AccessHttp } from "./Access/Http.js"
+import { AgentsHttp } from "./Agents/AgentsHttp.js"
+import { RolloutGovernanceHttp } from "./Agents/GovernanceHttp.js"
+import { AgentRolloutsHttp } from "./Agents/RolloutsHttp.js"
+import { PhoneNumberRoutesHttp } from "./Agents/RoutesHttp.js"
 import { Api } from "./Api.js"
 import { TenantApiKeysHttp } from "./Auth/ApiKeysHttp.js"
 import { AdminAuthHttp } from "./Auth/Http.js"
@@ -10,6 +14,9 @@ import { makeEdge } from "./Http/Edge.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { TenantCacheHttp } from "./Tenants/CacheHttp.js"
 import { TenantsHttp } from "./Tenants/Http.js"
+import { VoiceEvalAutomationsHttp, VoiceSessionEvalsHttp } from "./VoiceRecords/EvalsHttp.js"
+import { VoiceOutcomesHttp } from "./VoiceRecords/OutcomesHttp.js"
+import { VoiceSessionsHttp } from "./VoiceRecords/SessionsHttp.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -20,7 +27,15 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     TenantsHttp,
     TenantCacheHttp,
     AdminAuthHttp,
-    TenantApiKeysHttp
+    TenantApiKeysHttp,
+    AgentsHttp,
+    AgentRolloutsHttp,
+    PhoneNumberRoutesHttp,
+    RolloutGovernanceHttp,
+    VoiceSessionsHttp,
+    VoiceOutcomesHttp,
+    VoiceSessionEvalsHttp,
+    VoiceEvalAutomationsHttp,
   ])
 )
 

@@ -1,5 +1,11 @@
 import { Layer } from "effect"
 import { AccessRequests } from "./Access/AccessRequests.js"
+import { Agents } from "./Agents/Agents.js"
+import { GovernanceSweep } from "./Agents/GovernanceSweep.js"
+import { PhoneNumberRoutes } from "./Agents/PhoneNumberRoutes.js"
+import { RolloutGovernance } from "./Agents/RolloutGovernance.js"
+import { Rollouts } from "./Agents/Rollouts.js"
+import { VersionResolution } from "./Agents/VersionResolution.js"
 import { AdminAuthLive, AdminSessionProbeLive } from "./Auth/AdminAuthLive.js"
 import { AdminSessions } from "./Auth/AdminSessions.js"
 import { ApiKeys } from "./Auth/ApiKeys.js"
@@ -7,18 +13,22 @@ import { DashboardTokens } from "./Auth/DashboardTokens.js"
 import { RateLimiter } from "./Auth/RateLimit.js"
 import { ServiceSecrets } from "./Auth/ServiceSecrets.js"
 import { TenantAuthLive } from "./Auth/TenantAuthLive.js"
-import { FunctionRegistry } from "./Automations/FunctionRegistry.js"
-import { LiveCalls } from "./Calls/LiveCalls.js"
 import { AppConfig } from "./Config.js"
 import { DatabaseUrl, SqlLive } from "./Database/Client.js"
 import { Migrations } from "./Database/Migrations.js"
 import { Notifications } from "./Database/Notifications.js"
+import { FunctionRegistry } from "./Automations/FunctionRegistry.js"
+import { LiveCalls } from "./Calls/LiveCalls.js"
 import { Lifecycle } from "./Health/Lifecycle.js"
 import { Readiness } from "./Health/Readiness.js"
 import { ServiceInfo } from "./Health/ServiceInfo.js"
 import { Watchdog } from "./Health/Watchdog.js"
 import { TenantCache } from "./Tenants/TenantCache.js"
 import { Tenants } from "./Tenants/Tenants.js"
+import { VoiceOutcomes } from "./VoiceRecords/VoiceOutcomes.js"
+import { VoiceRecords } from "./VoiceRecords/VoiceRecords.js"
+import { VoiceSessionEvals } from "./VoiceRecords/VoiceSessionEvals.js"
+import { VoiceSessions } from "./VoiceRecords/VoiceSessions.js"
 
 /** Configuration, PostgreSQL and the schema: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notifications.Default, ServiceSecrets.Default).pipe(
@@ -36,6 +46,20 @@ const ProcessLive = Layer.mergeAll(
   FunctionRegistry.Default
 )
 
+/** Agents, routing and voice records: other domains (calls, media) build on these. */
+const AgentsLive = Layer.mergeAll(
+  Agents.Default,
+  Rollouts.Default,
+  VersionResolution.Default,
+  PhoneNumberRoutes.Default,
+  VoiceRecords.Default,
+  VoiceSessions.Default,
+  VoiceOutcomes.Default,
+  VoiceSessionEvals.Default,
+  RolloutGovernance.Default,
+  GovernanceSweep.Default
+)
+
 const DomainLive = Layer.mergeAll(
   ApiKeys.Default,
   AdminSessions.Default,
@@ -43,11 +67,16 @@ const DomainLive = Layer.mergeAll(
   AccessRequests.Default,
   Readiness.Default
 ).pipe(
+  Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
 )
 
 /** Every service the HTTP layer needs, including the authentication middleware. */
-export const ServicesLive = Layer.mergeAll(TenantAuthLive, AdminAuthLive, AdminSessionProbeLive).pipe(
+export const ServicesLive = Layer.mergeAll(
+  TenantAuthLive,
+  AdminAuthLive,
+  AdminSessionProbeLive
+).pipe(
   Layer.provideMerge(DomainLive),
   Layer.provideMerge(ProcessLive),
   Layer.provideMerge(InfrastructureLive)

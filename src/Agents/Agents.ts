@@ -1,0 +1,117 @@
+import { SqlClient } from "@effect/sql"
+import { Effect, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { orUnavailable } from "../Database/Errors.js"
+import { TenantCache } from "../Tenants/TenantCache.js"
+import { AgentVersionConfig, type CreateAgent } from "./AgentsApi.js"
+import { AgentsRepo } from "./AgentsRepo.js"
+import { AgentKeyTaken, AgentNotFound, AgentVersionNotFound } from "./Errors.js"
+import { isUuid } from "./Ids.js"
+import { requireTenant } from "./TenantGuard.js"
+
+/** Every config key written (null when unset), so stored documents have one shape. */
+const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
+  agent_name: config?.agent_name ?? null,
+  assistant_profile: config?.assistant_profile ?? null,
+  chat_model: config?.chat_model ?? null,
+  greeting: config?.greeting ?? null,
+  instructions: config?.instructions ?? null,
+  realtime_model: config?.realtime_model ?? null,
+  voice: config?.voice ?? null
+})
+
+/**
+ * A tenant's agents and their versions. Versions are numbered 1, 2, 3... per agent under
+ * the agent row lock; publishing points the agent at a version and freezes that version
+ * (there is no way to edit a version, and a published one never returns to draft).
+ */
+export class Agents extends Effect.Service<Agents>()("Agents", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* AgentsRepo
+    const cache = yield* TenantCache
+    const tenantExists = (tenantId: string) => Effect.provideService(requireTenant(tenantId), TenantCache, cache)
+
+    const inTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>) => orUnavailable(sql.withTransaction(effect))
+
+    /** The tenant's agent, or 404 (also for another tenant's agent and for ids that are not UUIDs). */
+    const agent = (tenantId: string, agentId: string) =>
+      (isUuid(agentId) ? repo.find(tenantId, agentId) : Effect.succeed(Option.none())).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new AgentNotFound({ agentId })),
+          onSome: Effect.succeed
+        }))
+      )
+
+    const version = (tenantId: string, versionId: string) =>
+      (isUuid(versionId) ? repo.findVersion(tenantId, versionId) : Effect.succeed(Option.none())).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new AgentVersionNotFound({ versionId })),
+          onSome: Effect.succeed
+        }))
+      )
+
+    const list = Effect.fn("Agents.list")(function*(tenantId: string) {
+      yield* tenantExists(tenantId)
+      return yield* repo.list(tenantId)
+    })
+
+    const create = Effect.fn("Agents.create")(function*(tenantId: string, input: CreateAgent) {
+      yield* tenantExists(tenantId)
+      const inserted = yield* repo.insert({
+        id: randomUUID(),
+        tenantId,
+        agentKey: input.agent_key,
+        name: input.name.trim(),
+        description: input.description ?? null
+      })
+      if (Option.isNone(inserted)) return yield* new AgentKeyTaken({ agentKey: input.agent_key })
+      return inserted.value
+    })
+
+    const listVersions = Effect.fn("Agents.listVersions")(function*(tenantId: string, agentId: string | null) {
+      yield* tenantExists(tenantId)
+      if (agentId !== null) yield* agent(tenantId, agentId)
+      return yield* repo.listVersions(tenantId, agentId)
+    })
+
+    const createVersion = Effect.fn("Agents.createVersion")(
+      function*(tenantId: string, agentId: string, config: AgentVersionConfig | undefined) {
+        yield* tenantExists(tenantId)
+        yield* agent(tenantId, agentId)
+        const id = randomUUID()
+        yield* inTransaction(Effect.gen(function*() {
+          const locked = yield* repo.findForUpdate(tenantId, agentId)
+          if (Option.isNone(locked)) return yield* new AgentNotFound({ agentId })
+          yield* repo.insertVersion({ id, tenantId, agentId, config: normalizeConfig(config) })
+        }))
+        return yield* version(tenantId, id)
+      }
+    )
+
+    const publish = Effect.fn("Agents.publish")(function*(tenantId: string, versionId: string) {
+      yield* tenantExists(tenantId)
+      const target = yield* version(tenantId, versionId)
+      yield* inTransaction(Effect.gen(function*() {
+        yield* repo.findForUpdate(tenantId, target.agent_id)
+        yield* repo.markPublished(tenantId, versionId)
+        yield* repo.setPublishedVersion(tenantId, target.agent_id, versionId)
+      }))
+      return yield* version(tenantId, versionId)
+    })
+
+    return {
+      list,
+      create,
+      listVersions,
+      createVersion,
+      publish,
+      /** The tenant's agent or `AgentNotFound`; no tenant check (callers did it). */
+      agent,
+      /** The tenant's version or `AgentVersionNotFound`; no tenant check (callers did it). */
+      version,
+      tenantExists
+    } as const
+  }),
+  dependencies: [AgentsRepo.Default]
+}) {}

@@ -1,0 +1,99 @@
+import { Effect, Option } from "effect"
+import type { DatabaseUnavailable } from "../Database/Errors.js"
+import type { AgentVersion } from "./AgentsApi.js"
+import { type AgentRow, AgentsRepo } from "./AgentsRepo.js"
+import { isUuid } from "./Ids.js"
+import { RolloutsRepo } from "./RolloutsRepo.js"
+import { pickVersion } from "./TrafficSplit.js"
+
+export interface ResolvedAgentVersion {
+  readonly agentId: string
+  readonly versionId: string
+  readonly versionNumber: number
+  readonly config: {
+    readonly instructions: string | null
+    readonly voice: string | null
+    readonly realtime_model: string | null
+    readonly greeting: string | null
+    readonly assistant_profile: string | null
+    readonly chat_model: string | null
+    /** The version's `agent_name` override, when set. */
+    readonly agent_name?: string | null
+  }
+  /** Always set: the agent's key and display name (the version's `agent_name` override wins). */
+  readonly agentKey?: string
+  readonly agentName?: string
+}
+
+export interface ResolveInput {
+  readonly tenantId: string
+  readonly callSid: string
+  /** null = the tenant's default agent: the one with agent_key "default", else its only agent. */
+  readonly agentId: string | null
+  /** A version pinned by the phone route or the request; wins whenever it exists in the tenant. */
+  readonly pinnedVersionId: string | null
+}
+
+const toResolved = (version: AgentVersion): ResolvedAgentVersion => ({
+  agentId: version.agent_id,
+  versionId: version.id,
+  versionNumber: version.version_number,
+  config: {
+    instructions: version.config.instructions ?? null,
+    voice: version.config.voice ?? null,
+    realtime_model: version.config.realtime_model ?? null,
+    greeting: version.config.greeting ?? null,
+    assistant_profile: version.config.assistant_profile ?? null,
+    chat_model: version.config.chat_model ?? null,
+    agent_name: version.config.agent_name ?? null
+  },
+  agentKey: version.agent_key,
+  agentName: version.config.agent_name ?? version.agent_name
+})
+
+/**
+ * Which agent version serves a call: a pinned version (route or request) wins; otherwise
+ * the agent's rollout split picks one deterministically from the call SID (see
+ * TrafficSplit); otherwise the agent's published version. None when the tenant has no
+ * such agent or the agent has nothing published and no rollout.
+ */
+export class VersionResolution extends Effect.Service<VersionResolution>()("VersionResolution", {
+  effect: Effect.gen(function*() {
+    const agents = yield* AgentsRepo
+    const rollouts = yield* RolloutsRepo
+
+    const byId = Effect.fn("VersionResolution.byId")(
+      function*(tenantId: string, versionId: string): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
+        if (!isUuid(versionId)) return Option.none()
+        return Option.map(yield* agents.findVersion(tenantId, versionId), toResolved)
+      }
+    )
+
+    const agentFor = (tenantId: string, agentId: string | null): Effect.Effect<Option.Option<AgentRow>, DatabaseUnavailable> =>
+      agentId === null
+        ? agents.findDefault(tenantId)
+        : isUuid(agentId)
+        ? agents.find(tenantId, agentId)
+        : Effect.succeed(Option.none())
+
+    const resolve = Effect.fn("VersionResolution.resolve")(
+      function*(input: ResolveInput): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
+        if (input.pinnedVersionId !== null) {
+          const pinned = yield* byId(input.tenantId, input.pinnedVersionId)
+          if (Option.isSome(pinned)) return pinned
+          yield* Effect.logWarning("pinned agent version not found; resolving from the agent").pipe(
+            Effect.annotateLogs({ tenant_id: input.tenantId, agent_version_id: input.pinnedVersionId })
+          )
+        }
+        const agent = yield* agentFor(input.tenantId, input.agentId)
+        if (Option.isNone(agent)) return Option.none()
+        const weights = yield* rollouts.weights(input.tenantId, agent.value.id)
+        const chosen = pickVersion(weights, agent.value.id, input.callSid) ?? agent.value.published_version_id
+        return chosen === null ? Option.none() : yield* byId(input.tenantId, chosen)
+      }
+    )
+
+    return { resolve, byId } as const
+  }),
+  dependencies: [AgentsRepo.Default, RolloutsRepo.Default]
+}) {}
