@@ -5,6 +5,12 @@ import { RolloutGovernanceApi } from "./Agents/GovernanceApi.js"
 import { AgentRolloutsApi } from "./Agents/RolloutsApi.js"
 import { PhoneNumberRoutesApi } from "./Agents/RoutesApi.js"
 import { AdminAuthApi, TenantApiKeysApi } from "./Auth/Api.js"
+import { FunctionRegistryApi } from "./Automations/Api.js"
+import { CallLogsApi } from "./Calls/CallLogsApi.js"
+import { CallsApi } from "./Calls/CallsApi.js"
+import { TwilioWebhookDiagnosticsApi } from "./Calls/DiagnosticsApi.js"
+import { AdminLiveSessionsApi, LiveSessionsApi } from "./Calls/LiveSessionsApi.js"
+import { CallWebhooksApi, CallWebhooksSipApi } from "./Calls/WebhooksApi.js"
 import { HealthApi } from "./Health/Api.js"
 import { TenantCacheApi, TenantsApi } from "./Tenants/Api.js"
 import { VoiceEvalAutomationsApi } from "./VoiceRecords/EvalAutomationApi.js"
@@ -20,6 +26,12 @@ export class PublicApi extends HttpApi.make("public")
   .add(VoiceOutcomesApi)
   .add(VoiceSessionEvalsApi)
   .add(VoiceEvalAutomationsApi)
+  .add(CallWebhooksApi)
+  .add(CallWebhooksSipApi)
+  .add(CallsApi)
+  .add(CallLogsApi)
+  .add(FunctionRegistryApi)
+  .add(LiveSessionsApi)
 {}
 
 /** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */
@@ -33,6 +45,8 @@ export class AdminApi extends HttpApi.make("admin")
   .add(AgentRolloutsApi)
   .add(PhoneNumberRoutesApi)
   .add(RolloutGovernanceApi)
+  .add(TwilioWebhookDiagnosticsApi)
+  .add(AdminLiveSessionsApi)
 {}
 
 /** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */

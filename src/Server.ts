@@ -8,6 +8,12 @@ import { PhoneNumberRoutesHttp } from "./Agents/RoutesHttp.js"
 import { Api } from "./Api.js"
 import { TenantApiKeysHttp } from "./Auth/ApiKeysHttp.js"
 import { AdminAuthHttp } from "./Auth/Http.js"
+import { FunctionRegistryHttp } from "./Automations/Http.js"
+import { CallLogsHttp } from "./Calls/CallLogsHttp.js"
+import { CallsHttp } from "./Calls/CallsHttp.js"
+import { TwilioWebhookDiagnosticsHttp } from "./Calls/DiagnosticsHttp.js"
+import { AdminLiveSessionsHttp, LiveSessionsHttp } from "./Calls/LiveSessionsHttp.js"
+import { CallWebhooksHttp, CallWebhooksSipHttp } from "./Calls/WebhooksHttp.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge } from "./Http/Edge.js"
@@ -36,6 +42,14 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     VoiceOutcomesHttp,
     VoiceSessionEvalsHttp,
     VoiceEvalAutomationsHttp,
+    CallWebhooksHttp,
+    CallWebhooksSipHttp,
+    CallsHttp,
+    CallLogsHttp,
+    FunctionRegistryHttp,
+    LiveSessionsHttp,
+    AdminLiveSessionsHttp,
+    TwilioWebhookDiagnosticsHttp
   ])
 )
 

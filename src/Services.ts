@@ -13,12 +13,12 @@ import { DashboardTokens } from "./Auth/DashboardTokens.js"
 import { RateLimiter } from "./Auth/RateLimit.js"
 import { ServiceSecrets } from "./Auth/ServiceSecrets.js"
 import { TenantAuthLive } from "./Auth/TenantAuthLive.js"
+import { CallsLive } from "./Calls/CallsLive.js"
+import { LiveCalls } from "./Calls/LiveCalls.js"
 import { AppConfig } from "./Config.js"
 import { DatabaseUrl, SqlLive } from "./Database/Client.js"
 import { Migrations } from "./Database/Migrations.js"
 import { Notifications } from "./Database/Notifications.js"
-import { FunctionRegistry } from "./Automations/FunctionRegistry.js"
-import { LiveCalls } from "./Calls/LiveCalls.js"
 import { Lifecycle } from "./Health/Lifecycle.js"
 import { Readiness } from "./Health/Readiness.js"
 import { ServiceInfo } from "./Health/ServiceInfo.js"
@@ -42,8 +42,7 @@ const ProcessLive = Layer.mergeAll(
   Watchdog.Default,
   Lifecycle.Default,
   ServiceInfo.Default,
-  LiveCalls.Default,
-  FunctionRegistry.Default
+  LiveCalls.Default
 )
 
 /** Agents, routing and voice records: other domains (calls, media) build on these. */
@@ -65,7 +64,8 @@ const DomainLive = Layer.mergeAll(
   AdminSessions.Default,
   DashboardTokens.Default,
   AccessRequests.Default,
-  Readiness.Default
+  Readiness.Default,
+  CallsLive
 ).pipe(
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))

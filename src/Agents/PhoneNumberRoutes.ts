@@ -2,11 +2,15 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { type DatabaseUnavailable, orUnavailable } from "../Database/Errors.js"
+import { Notifications } from "../Database/Notifications.js"
 import { Agents } from "./Agents.js"
 import { InvalidAgentInput, PhoneNumberRouteNotFound, PhoneNumberTaken } from "./Errors.js"
 import { isUuid } from "./Ids.js"
 import type { PhoneNumberRouteDirection, UpsertPhoneNumberRoute } from "./RoutesApi.js"
 import { RoutesRepo } from "./RoutesRepo.js"
+
+/** Every replica hears "routes of tenant X changed" here (caches of number -> tenant listen). */
+export const PHONE_ROUTES_CHANNEL = "phone_number_routes"
 
 /** Where a dialled number goes: the owning tenant and the agent (and pinned version) that answers. */
 export interface RouteLookup {
@@ -26,6 +30,8 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
     const sql = yield* SqlClient.SqlClient
     const repo = yield* RoutesRepo
     const agents = yield* Agents
+    const notifications = yield* Notifications
+    const announce = (tenantId: string) => notifications.notify(PHONE_ROUTES_CHANNEL, tenantId)
 
     const route = (tenantId: string, routeId: string) =>
       (isUuid(routeId) ? repo.find(tenantId, routeId) : Effect.succeed(Option.none())).pipe(
@@ -93,7 +99,7 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
         }
         const id = yield* repo.updateById(write)
         return id === undefined ? yield* new PhoneNumberRouteNotFound({ routeId: input.id }) : id
-      })))
+      }).pipe(Effect.tap(() => announce(tenantId)))))
       return yield* route(tenantId, writtenId)
     })
 
@@ -101,6 +107,7 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
       yield* agents.tenantExists(tenantId)
       const existing = yield* route(tenantId, routeId)
       yield* repo.remove(tenantId, routeId)
+      yield* announce(tenantId)
       return existing
     })
 

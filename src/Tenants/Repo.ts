@@ -48,6 +48,15 @@ export class TenantsRepo extends Effect.Service<TenantsRepo>()("TenantsRepo", {
         sql`select tenant_id, config, etag, updated_at from tenants where auth_token_sha256 = ${hash}`
     })
 
+    /** Tenants whose Twilio account is `accountSid` (webhook resolution tries each by signature). */
+    const findByTwilioAccountSid = SqlSchema.findAll({
+      Request: Schema.String,
+      Result: TenantRow,
+      execute: (accountSid) =>
+        sql`select tenant_id, config, etag, updated_at from tenants
+            where twilio_account_sid = ${accountSid} order by tenant_id limit 50`
+    })
+
     const page = SqlSchema.findAll({
       Request: Schema.Struct({ limit: Schema.Number, offset: Schema.Number }),
       Result: TenantRow,
@@ -84,6 +93,7 @@ export class TenantsRepo extends Effect.Service<TenantsRepo>()("TenantsRepo", {
       findById: (tenantId: string) => orUnavailable(findById(tenantId)),
       findByIdForUpdate: (tenantId: string) => orUnavailable(findByIdForUpdate(tenantId)),
       findByAuthTokenSha256: (hash: Buffer) => orUnavailable(findByAuthTokenSha256(hash)),
+      findByTwilioAccountSid: (accountSid: string) => orUnavailable(findByTwilioAccountSid(accountSid)),
       authTokenOwner: (hash: Buffer) => orUnavailable(authTokenOwner(hash)),
       page: (limit: number, offset: number) => orUnavailable(page({ limit, offset })),
       count: orUnavailable(count),

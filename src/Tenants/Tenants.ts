@@ -127,9 +127,16 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       }
     })
 
+    /** Tenants configured with Twilio account `accountSid` (at most 50). */
+    const byTwilioAccountSid = Effect.fn("Tenants.byTwilioAccountSid")(function*(accountSid: string) {
+      const rows = yield* repo.findByTwilioAccountSid(accountSid)
+      return rows.map((row): StoredTenant => ({ tenantId: row.tenant_id, config: row.document, etag: row.etag }))
+    })
+
     return {
       get,
       list,
+      byTwilioAccountSid,
       upsert,
       patchRuntime,
       remove,

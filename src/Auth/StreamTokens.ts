@@ -1,0 +1,140 @@
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, Option, Redacted, Schedule, Schema } from "effect"
+import { AppConfig } from "../Config.js"
+import { orUnavailable } from "../Database/Errors.js"
+import { Migrations } from "../Database/Migrations.js"
+import { constantTimeBufferEquals, hmacSha256, randomToken } from "./Crypto.js"
+import { ServiceSecrets } from "./ServiceSecrets.js"
+
+/** What a stream token vouches for: the call the TwiML was issued for. */
+export interface StreamClaims {
+  readonly tenantId: string
+  readonly callSid: string
+  readonly agentVersionId: string | null
+  readonly direction: "inbound" | "outbound"
+  readonly from: string | null
+  readonly to: string | null
+}
+
+export class InvalidStreamToken extends Schema.TaggedError<InvalidStreamToken>()("InvalidStreamToken", {
+  reason: Schema.String
+}) {
+  readonly status = 401 as const
+  override get message() {
+    return `Invalid stream token: ${this.reason}`
+  }
+}
+
+const VERSION = "v1"
+
+/** The signed payload (short keys keep the TwiML small). */
+const Payload = Schema.Struct({
+  t: Schema.String,
+  c: Schema.String,
+  v: Schema.NullOr(Schema.String),
+  d: Schema.Literal("inbound", "outbound"),
+  f: Schema.NullOr(Schema.String),
+  o: Schema.NullOr(Schema.String),
+  /** token id: the single-use key */
+  j: Schema.String,
+  /** expiry, unix milliseconds */
+  e: Schema.Number
+})
+const decodePayload = Schema.decodeUnknown(Schema.parseJson(Payload))
+const encodePayload = Schema.encodeSync(Schema.parseJson(Payload))
+
+const fromBase64Url = (text: string) => Buffer.from(text, "base64url").toString("utf8")
+
+/**
+ * Short-lived, single-use credentials for `/media-stream`, handed to Twilio inside the
+ * TwiML (`<Parameter name="stream_token">`). HMAC-SHA256 over the payload with
+ * STREAM_TOKEN_SECRET (STREAM_TOKEN_SECRET_PREVIOUS still verifies during a rotation);
+ * without a configured secret every replica uses the shared `stream_token` service secret.
+ */
+export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens", {
+  scoped: Effect.gen(function*() {
+    const config = yield* AppConfig
+    const secrets = yield* ServiceSecrets
+    const sql = yield* SqlClient.SqlClient
+    const migrations = yield* Migrations
+    const ttlMillis = config.streamTokenTtlSecs * 1000
+
+    const primarySecret = Option.match(config.streamTokenSecret, {
+      onNone: () => secrets.get("stream_token"),
+      onSome: (secret) => Effect.succeed(Buffer.from(Redacted.value(secret), "utf8"))
+    })
+    const previousSecret = Option.map(config.streamTokenSecretPrevious, (s) => Buffer.from(Redacted.value(s), "utf8"))
+
+    const sign = (secret: Buffer, body: string) => hmacSha256(secret, `${VERSION}.${body}`)
+
+    const mint = Effect.fn("StreamTokens.mint")(function*(claims: StreamClaims) {
+      const secret = yield* primarySecret
+      const now = yield* Clock.currentTimeMillis
+      const body = Buffer.from(
+        encodePayload({
+          t: claims.tenantId,
+          c: claims.callSid,
+          v: claims.agentVersionId,
+          d: claims.direction,
+          f: claims.from,
+          o: claims.to,
+          j: randomToken(16),
+          e: now + ttlMillis
+        }),
+        "utf8"
+      ).toString("base64url")
+      return `${VERSION}.${body}.${sign(secret, body).toString("base64url")}`
+    })
+
+    const invalid = (reason: string) => Effect.fail(new InvalidStreamToken({ reason }))
+
+    /** Records the token id; false when it was already used (a replay). */
+    const claimUse = (tokenId: string, tenantId: string, callSid: string, expiresAt: number) =>
+      orUnavailable(
+        sql<{ token_id: string }>`
+          insert into stream_token_uses (token_id, tenant_id, call_sid, expires_at)
+          values (${tokenId}, ${tenantId}, ${callSid}, ${new Date(expiresAt)})
+          on conflict (token_id) do nothing
+          returning token_id`
+      ).pipe(Effect.map((rows) => rows.length === 1))
+
+    const redeem = Effect.fn("StreamTokens.redeem")(function*(token: string) {
+      const parts = token.split(".")
+      if (parts.length !== 3 || parts[0] !== VERSION || parts[1] === "" || parts[2] === "") {
+        return yield* invalid("malformed")
+      }
+      const [, body, signature] = parts as [string, string, string]
+      const given = Buffer.from(signature, "base64url")
+      const secret = yield* primarySecret
+      const verified = constantTimeBufferEquals(given, sign(secret, body)) ||
+        (Option.isSome(previousSecret) && constantTimeBufferEquals(given, sign(previousSecret.value, body)))
+      if (!verified) return yield* invalid("signature mismatch")
+      const payload = yield* decodePayload(fromBase64Url(body)).pipe(
+        Effect.catchAll(() => invalid("malformed payload"))
+      )
+      if ((yield* Clock.currentTimeMillis) >= payload.e) return yield* invalid("expired")
+      if (!(yield* claimUse(payload.j, payload.t, payload.c, payload.e))) return yield* invalid("already used")
+      return {
+        tenantId: payload.t,
+        callSid: payload.c,
+        agentVersionId: payload.v,
+        direction: payload.d,
+        from: payload.f,
+        to: payload.o
+      } satisfies StreamClaims
+    })
+
+    // Used-token rows only matter until the token would have expired anyway.
+    yield* migrations.awaitApplied.pipe(
+      Effect.zipRight(
+        orUnavailable(sql`delete from stream_token_uses where expires_at < now() - interval '1 hour'`).pipe(
+          Effect.catchAll((error) => Effect.logWarning("stream token sweep failed", error.message)),
+          Effect.repeat(Schedule.spaced("10 minutes"))
+        )
+      ),
+      Effect.forkScoped
+    )
+
+    return { mint, redeem } as const
+  })
+}) {}

@@ -1,0 +1,143 @@
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+
+const Count = Schema.Number
+const Ms = Schema.NullOr(Schema.Number)
+
+export const StatsRow = Schema.Struct({
+  total_calls: Count,
+  completed_calls: Count,
+  escalated_calls: Count,
+  failed_calls: Count,
+  answered_calls: Count,
+  voicemail_calls: Count,
+  no_answer_calls: Count,
+  busy_calls: Count,
+  failed_outcome_calls: Count,
+  outcome_calls: Count,
+  calls_last_24h: Count,
+  avg_duration_seconds: Ms
+})
+
+const percentileColumns = {
+  p50_llm_first_token_ms: Ms,
+  p95_llm_first_token_ms: Ms,
+  p99_llm_first_token_ms: Ms,
+  p50_e2e_first_audio_ms: Ms,
+  p95_e2e_first_audio_ms: Ms,
+  p99_e2e_first_audio_ms: Ms
+}
+
+export const LatencyRow = Schema.Struct({
+  call_sample_count: Count,
+  turn_sample_count: Count,
+  avg_llm_first_token_ms: Ms,
+  avg_e2e_first_audio_ms: Ms,
+  max_llm_first_token_ms: Ms,
+  max_e2e_first_audio_ms: Ms,
+  ...percentileColumns
+})
+
+export const SlowCallRow = Schema.Struct({
+  id: Schema.String,
+  call_sid: Schema.NullOr(Schema.String),
+  stream_sid: Schema.NullOr(Schema.String),
+  started_at: Schema.String,
+  duration_seconds: Ms,
+  model: Schema.NullOr(Schema.String),
+  voice: Schema.NullOr(Schema.String),
+  turn_count: Ms,
+  llm_p50_ms: Ms,
+  llm_p95_ms: Ms,
+  e2e_p95_ms: Ms
+})
+
+export const BucketRow = Schema.Struct({ bucket_start: Schema.String, call_count: Count, ...percentileColumns })
+
+/**
+ * Aggregates over `call_logs`. Latency reads each call's `turn_latency_stats.summary`
+ * (per-call avg/p50/p95/p99/max) and aggregates those across calls with
+ * `percentile_cont`: p95 is the p95 of the per-call p95s, as the spec describes.
+ */
+export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("CallAnalyticsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    const stats = (tenantId: string, since24h: Date) =>
+      orUnavailable(
+        sql`select count(*) as total_calls,
+            count(*) filter (where status = 'completed') as completed_calls,
+            count(*) filter (where escalated) as escalated_calls,
+            count(*) filter (where status = 'failed') as failed_calls,
+            count(*) filter (where outcome = 'answered') as answered_calls,
+            count(*) filter (where outcome = 'voicemail') as voicemail_calls,
+            count(*) filter (where outcome = 'no_answer') as no_answer_calls,
+            count(*) filter (where outcome = 'busy') as busy_calls,
+            count(*) filter (where outcome = 'failed') as failed_outcome_calls,
+            count(*) filter (where outcome is not null) as outcome_calls,
+            count(*) filter (where started_at >= ${since24h}) as calls_last_24h,
+            avg(duration_seconds)::float8 as avg_duration_seconds
+          from call_logs where tenant_id = ${tenantId}`.pipe(
+          Effect.flatMap(Schema.decodeUnknown(Schema.Array(StatsRow))),
+          Effect.map((rows) => rows[0]!)
+        )
+      )
+
+    /** One row per call with turn latency samples in the window. */
+    const perCall = (tenantId: string, since: Date | null) =>
+      sql`select id, call_sid, stream_sid, started_at, duration_seconds, model, voice,
+            (turn_latency_stats->>'turns')::int as turns,
+            (turn_latency_stats#>>'{summary,llm_first_token_ms,avg}')::float8 as llm_avg,
+            (turn_latency_stats#>>'{summary,llm_first_token_ms,p50}')::float8 as llm_p50,
+            (turn_latency_stats#>>'{summary,llm_first_token_ms,p95}')::float8 as llm_p95,
+            (turn_latency_stats#>>'{summary,llm_first_token_ms,p99}')::float8 as llm_p99,
+            (turn_latency_stats#>>'{summary,llm_first_token_ms,max}')::float8 as llm_max,
+            (turn_latency_stats#>>'{summary,e2e_first_audio_ms,avg}')::float8 as e2e_avg,
+            (turn_latency_stats#>>'{summary,e2e_first_audio_ms,p50}')::float8 as e2e_p50,
+            (turn_latency_stats#>>'{summary,e2e_first_audio_ms,p95}')::float8 as e2e_p95,
+            (turn_latency_stats#>>'{summary,e2e_first_audio_ms,p99}')::float8 as e2e_p99,
+            (turn_latency_stats#>>'{summary,e2e_first_audio_ms,max}')::float8 as e2e_max
+          from call_logs
+          where tenant_id = ${tenantId} and (turn_latency_stats->>'turns')::int > 0
+            and ${since === null ? sql`true` : sql`started_at >= ${since}`}`
+
+    const percentiles = sql`
+      percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,
+      percentile_cont(0.95) within group (order by llm_p95) as p95_llm_first_token_ms,
+      percentile_cont(0.99) within group (order by llm_p99) as p99_llm_first_token_ms,
+      percentile_cont(0.5) within group (order by e2e_p50) as p50_e2e_first_audio_ms,
+      percentile_cont(0.95) within group (order by e2e_p95) as p95_e2e_first_audio_ms,
+      percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms`
+
+    const latency = (tenantId: string, since: Date | null) =>
+      orUnavailable(
+        sql`with calls as (${perCall(tenantId, since)})
+          select count(*) as call_sample_count, coalesce(sum(turns), 0)::int8 as turn_sample_count,
+            avg(llm_avg)::float8 as avg_llm_first_token_ms, avg(e2e_avg)::float8 as avg_e2e_first_audio_ms,
+            max(llm_max) as max_llm_first_token_ms, max(e2e_max) as max_e2e_first_audio_ms, ${percentiles}
+          from calls`.pipe(
+          Effect.flatMap(Schema.decodeUnknown(Schema.Array(LatencyRow))),
+          Effect.map((rows) => rows[0]!)
+        )
+      )
+
+    const slowest = (tenantId: string, since: Date | null, limit: number) =>
+      orUnavailable(
+        sql`with calls as (${perCall(tenantId, since)})
+          select id, call_sid, stream_sid, started_at, duration_seconds, model, voice, turns as turn_count,
+            llm_p50 as llm_p50_ms, llm_p95 as llm_p95_ms, e2e_p95 as e2e_p95_ms
+          from calls order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc
+          limit ${limit}`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(SlowCallRow))))
+      )
+
+    const timeseries = (tenantId: string, since: Date | null, bucket: "hour" | "day") =>
+      orUnavailable(
+        sql`with calls as (${perCall(tenantId, since)})
+          select date_trunc(${bucket}, started_at, 'UTC') as bucket_start, count(*) as call_count, ${percentiles}
+          from calls group by 1 order by 1`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(BucketRow))))
+      )
+
+    return { stats, latency, slowest, timeseries } as const
+  })
+}) {}

@@ -1,0 +1,181 @@
+import { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { orUnavailable } from "../Database/Errors.js"
+
+/** The voice webhook saw the call: who, which way, which agent version. */
+export interface CallSeen {
+  readonly tenantId: string
+  readonly callSid: string
+  readonly direction: "inbound" | "outbound"
+  readonly from: string | null
+  readonly to: string | null
+  readonly agentVersionId: string | null
+  readonly twilioStatus: string | null
+  readonly at: Date
+}
+
+/** A Twilio status callback. */
+export interface StatusReport {
+  readonly tenantId: string
+  readonly callSid: string
+  readonly direction: "inbound" | "outbound"
+  readonly from: string | null
+  readonly to: string | null
+  readonly twilioStatus: string
+  readonly durationSeconds: number | null
+  readonly answeredBy: string | null
+  readonly recordingUrl: string | null
+  readonly at: Date
+}
+
+/** The media bridge's account of a finished stream (already shaped for the row). */
+export interface MediaReport {
+  readonly tenantId: string
+  readonly streamSid: string
+  readonly callSid: string | null
+  readonly direction: "inbound" | "outbound"
+  readonly from: string | null
+  readonly to: string | null
+  readonly agentVersionId: string | null
+  readonly model: string
+  readonly voice: string
+  readonly startedAt: Date
+  readonly endedAt: Date
+  readonly mediaStatus: "completed" | "failed" | "escalated"
+  readonly endReason: string
+  readonly errorMessage: string | null
+  readonly escalated: boolean
+  readonly escalationReason: string | null
+  readonly transcript: ReadonlyArray<{ readonly role: string; readonly content: string; readonly timestamp: string }>
+  readonly transcriptText: string
+  readonly functionCalls: ReadonlyArray<unknown>
+  readonly turnLatencyStats: unknown
+}
+
+/** The row as the media write left it (generated columns included). */
+export interface RecordedRow {
+  readonly id: string
+  readonly call_sid: string | null
+  readonly status: string
+  readonly duration_seconds: number | null
+  readonly direction: string
+  readonly from_number: string | null
+  readonly to_number: string | null
+  readonly summary: string | null
+}
+
+/** pg would send a JS array as a PostgreSQL array literal: JSON goes as text, cast to jsonb. */
+const jsonb = (value: unknown) => JSON.stringify(value ?? null)
+
+/**
+ * Rank of a Twilio CallStatus: a callback never moves a call backwards (callbacks can
+ * arrive out of order) and a terminal status is kept once seen.
+ */
+const rank = (column: string) => `(case ${column}
+  when 'queued' then 1 when 'initiated' then 2 when 'ringing' then 3 when 'in-progress' then 4
+  when 'completed' then 10 when 'busy' then 10 when 'no-answer' then 10 when 'failed' then 10 when 'canceled' then 10
+  else 0 end)`
+
+/**
+ * Writers of `call_logs`. Each source owns its columns and merges into the row keyed by
+ * (tenant_id, call_sid), so the webhook, status callbacks and the media record converge
+ * in whatever order they arrive.
+ */
+export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrites", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const keepHigher = sql.unsafe(
+      `case when ${rank("excluded.twilio_status")} > ${rank("call_logs.twilio_status")}
+         then excluded.twilio_status else call_logs.twilio_status end`
+    )
+
+    const callSeen = (seen: CallSeen) =>
+      orUnavailable(sql`
+        insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
+                               twilio_status, first_seen_at)
+        values (${randomUUID()}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
+                ${seen.agentVersionId}, ${seen.twilioStatus}, ${seen.at})
+        on conflict (tenant_id, call_sid) where call_sid is not null do update set
+          from_number = coalesce(call_logs.from_number, excluded.from_number),
+          to_number = coalesce(call_logs.to_number, excluded.to_number),
+          agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
+          twilio_status = ${keepHigher},
+          first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
+          updated_at = now()`).pipe(Effect.asVoid)
+
+    const statusReported = (report: StatusReport) => {
+      const terminal = ["completed", "busy", "no-answer", "failed", "canceled"].includes(report.twilioStatus)
+      return orUnavailable(sql`
+        insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, twilio_status,
+                               twilio_duration_seconds, twilio_ended_at, answered_by, recording_url, first_seen_at)
+        values (${randomUUID()}, ${report.tenantId}, ${report.callSid}, ${report.direction}, ${report.from},
+                ${report.to}, ${report.twilioStatus}, ${report.durationSeconds}, ${terminal ? report.at : null},
+                ${report.answeredBy}, ${report.recordingUrl}, ${report.at})
+        on conflict (tenant_id, call_sid) where call_sid is not null do update set
+          twilio_status = ${keepHigher},
+          twilio_duration_seconds = coalesce(excluded.twilio_duration_seconds, call_logs.twilio_duration_seconds),
+          twilio_ended_at = coalesce(call_logs.twilio_ended_at, excluded.twilio_ended_at),
+          answered_by = coalesce(excluded.answered_by, call_logs.answered_by),
+          recording_url = coalesce(excluded.recording_url, call_logs.recording_url),
+          from_number = coalesce(call_logs.from_number, excluded.from_number),
+          to_number = coalesce(call_logs.to_number, excluded.to_number),
+          first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
+          updated_at = now()`).pipe(Effect.asVoid)
+    }
+
+    const mediaValues = (report: MediaReport) => sql`
+      (${randomUUID()}, ${report.tenantId}, ${report.callSid}, ${report.streamSid}, ${report.direction},
+       ${report.from}, ${report.to}, ${report.agentVersionId}, ${report.model}, ${report.voice},
+       ${report.startedAt}, ${report.startedAt}, ${report.endedAt}, ${report.mediaStatus}, ${report.endReason},
+       ${report.errorMessage}, ${report.escalated}, ${report.escalationReason}, ${jsonb(report.transcript)}::jsonb,
+       ${report.transcriptText}, ${report.transcript.length}, ${jsonb(report.functionCalls)}::jsonb,
+       ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb)`
+
+    const insertColumns = sql`(id, tenant_id, call_sid, stream_sid, direction, from_number, to_number,
+      agent_version_id, model, voice, first_seen_at, media_started_at, media_ended_at, media_status, end_reason,
+      error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
+      function_call_count, turn_latency_stats)`
+
+    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary`
+
+    /**
+     * Writes the stream's record once: returns the row, or nothing when this stream (or
+     * the call's stream) was already recorded.
+     */
+    const mediaRecorded = (report: MediaReport) =>
+      orUnavailable(
+        report.callSid === null
+          ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(report)}
+              on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
+          : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(report)}
+              on conflict (tenant_id, call_sid) where call_sid is not null do update set
+                stream_sid = excluded.stream_sid,
+                from_number = coalesce(call_logs.from_number, excluded.from_number),
+                to_number = coalesce(call_logs.to_number, excluded.to_number),
+                agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
+                model = excluded.model, voice = excluded.voice,
+                media_started_at = excluded.media_started_at, media_ended_at = excluded.media_ended_at,
+                media_status = excluded.media_status, end_reason = excluded.end_reason,
+                error_message = excluded.error_message,
+                escalated = call_logs.escalated or excluded.escalated,
+                escalation_reason = coalesce(excluded.escalation_reason, call_logs.escalation_reason),
+                transcript = excluded.transcript, transcript_text = excluded.transcript_text,
+                transcript_length = excluded.transcript_length, function_calls = excluded.function_calls,
+                function_call_count = excluded.function_call_count, turn_latency_stats = excluded.turn_latency_stats,
+                first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
+                updated_at = now()
+              where call_logs.media_ended_at is null
+              ${returning}`
+      ).pipe(Effect.map((rows) => rows[0]))
+
+    /** An escalation by the tool: shown at once, kept when the media record arrives. */
+    const markEscalated = (tenantId: string, callSid: string, reason: string | null) =>
+      orUnavailable(sql`
+        update call_logs set escalated = true, escalation_reason = coalesce(${reason}, escalation_reason),
+          updated_at = now()
+        where tenant_id = ${tenantId} and call_sid = ${callSid}`).pipe(Effect.asVoid)
+
+    return { callSeen, statusReported, mediaRecorded, markEscalated } as const
+  })
+}) {}

@@ -1,0 +1,137 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { bearerAuth, CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
+import { ApiError } from "../Http/Errors.js"
+import { optionalNullable } from "../Http/Schemas.js"
+
+export class MakeCallRequest extends Schema.Class<MakeCallRequest>("MakeCallRequest")({
+  agent_key: optionalNullable(Schema.String),
+  agent_name: optionalNullable(Schema.String),
+  agent_version_id: optionalNullable(Schema.String),
+  from: optionalNullable(Schema.String),
+  greeting: optionalNullable(Schema.String),
+  org_id: optionalNullable(Schema.String),
+  to: Schema.String
+}) {}
+
+export class MakeCallResponse extends Schema.Class<MakeCallResponse>("MakeCallResponse")({
+  call_sid: optionalNullable(Schema.String),
+  error: optionalNullable(Schema.String),
+  from: optionalNullable(Schema.String),
+  ok: Schema.Boolean,
+  status: optionalNullable(Schema.String),
+  to: optionalNullable(Schema.String)
+}) {}
+
+export class TranslationCallRequest extends Schema.Class<TranslationCallRequest>("TranslationCallRequest")({
+  from: optionalNullable(Schema.String),
+  language_a: Schema.optional(Schema.String),
+  language_b: Schema.optional(Schema.String),
+  participant_a: Schema.String,
+  participant_b: Schema.String
+}) {}
+
+export class TranslationCallResponse extends Schema.Class<TranslationCallResponse>("TranslationCallResponse")({
+  error: optionalNullable(Schema.String),
+  ok: Schema.Boolean,
+  participant_a_call_sid: optionalNullable(Schema.String),
+  participant_b_call_sid: optionalNullable(Schema.String),
+  room_id: Schema.String
+}) {}
+
+// The spec answers these endpoints' errors in their own response shapes, not ErrorResponse.
+
+const makeCallFields = { message: Schema.String, to: Schema.NullOr(Schema.String), from: Schema.NullOr(Schema.String) }
+export class MakeCallRejected extends Schema.TaggedError<MakeCallRejected>()("MakeCallRejected", makeCallFields) {}
+/** Documents the last-resort 500; handlers never fail with it. */
+export class MakeCallServerError extends Schema.TaggedError<MakeCallServerError>()("MakeCallServerError", makeCallFields) {}
+export class MakeCallUnavailable extends Schema.TaggedError<MakeCallUnavailable>()("MakeCallUnavailable", makeCallFields) {}
+
+interface ErrorClass<Tag extends string, Self, Fields> extends Schema.Schema<Self, Fields & { readonly _tag: Tag }> {
+  readonly _tag: Tag
+}
+
+type MakeCallFields = { readonly message: string; readonly to: string | null; readonly from: string | null }
+
+const makeCallError = <Tag extends string, Self>(error: ErrorClass<Tag, Self, MakeCallFields>, status: number) =>
+  Schema.transform(MakeCallResponse, error, {
+    strict: true,
+    decode: (body) => ({ _tag: error._tag, message: body.error ?? "", to: body.to ?? null, from: body.from ?? null }),
+    encode: (value) =>
+      new MakeCallResponse({ ok: false, error: value.message, call_sid: null, status: null, to: value.to, from: value.from })
+  }).annotations(HttpApiSchema.annotations({ status }))
+
+const translationFields = {
+  message: Schema.String,
+  room_id: Schema.String,
+  participant_a_call_sid: Schema.NullOr(Schema.String),
+  participant_b_call_sid: Schema.NullOr(Schema.String)
+}
+type TranslationFields = {
+  readonly message: string
+  readonly room_id: string
+  readonly participant_a_call_sid: string | null
+  readonly participant_b_call_sid: string | null
+}
+export class TranslationCallUnauthorized
+  extends Schema.TaggedError<TranslationCallUnauthorized>()("TranslationCallUnauthorized", translationFields)
+{}
+export class TranslationCallRejected extends Schema.TaggedError<TranslationCallRejected>()("TranslationCallRejected", translationFields) {}
+export class TranslationCallUpstreamFailed
+  extends Schema.TaggedError<TranslationCallUpstreamFailed>()("TranslationCallUpstreamFailed", translationFields)
+{}
+export class TranslationCallUnavailable
+  extends Schema.TaggedError<TranslationCallUnavailable>()("TranslationCallUnavailable", translationFields)
+{}
+
+const translationError = <Tag extends string, Self>(error: ErrorClass<Tag, Self, TranslationFields>, status: number) =>
+  Schema.transform(TranslationCallResponse, error, {
+    strict: true,
+    decode: (body) => ({
+      _tag: error._tag,
+      message: body.error ?? "",
+      room_id: body.room_id,
+      participant_a_call_sid: body.participant_a_call_sid ?? null,
+      participant_b_call_sid: body.participant_b_call_sid ?? null
+    }),
+    encode: (value) =>
+      new TranslationCallResponse({
+        ok: false,
+        error: value.message,
+        room_id: value.room_id,
+        participant_a_call_sid: value.participant_a_call_sid,
+        participant_b_call_sid: value.participant_b_call_sid
+      })
+  }).annotations(HttpApiSchema.annotations({ status }))
+
+/** TenantAuth, answering an unauthenticated request in the endpoint's own shape (the spec's 401 body). */
+export class TranslationCallAuth extends HttpApiMiddleware.Tag<TranslationCallAuth>()("TranslationCallAuth", {
+  failure: Schema.Union(translationError(TranslationCallUnauthorized, 401), ApiError.RateLimited, ApiError.Unavailable),
+  provides: CurrentTenant,
+  security: { bearer_auth: bearerAuth }
+}) {}
+
+/** Outbound AI calls placed through Twilio's REST API. */
+export class CallsApi extends HttpApiGroup.make("calls")
+  .add(
+    HttpApiEndpoint.post("makeCall", "/api/v1/make-call")
+      .setPayload(MakeCallRequest)
+      .addSuccess(MakeCallResponse)
+      .addError(makeCallError(MakeCallRejected, 400))
+      .addError(makeCallError(MakeCallUnavailable, 503))
+      .addError(makeCallError(MakeCallServerError, 500))
+      .middleware(TenantAuth)
+      .annotate(OpenApi.Identifier, "make_call")
+  )
+  .add(
+    HttpApiEndpoint.post("startTranslationCall", "/api/v1/voice/translation-calls")
+      .setPayload(TranslationCallRequest)
+      .addSuccess(TranslationCallResponse)
+      .addError(translationError(TranslationCallRejected, 400))
+      .addError(translationError(TranslationCallUpstreamFailed, 502))
+      .addError(translationError(TranslationCallUnavailable, 503))
+      .middleware(TranslationCallAuth)
+      .annotate(OpenApi.Identifier, "start_translation_call")
+  )
+  .annotate(OpenApi.Title, "calls")
+{}

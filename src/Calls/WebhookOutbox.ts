@@ -1,0 +1,25 @@
+import { PgClient } from "@effect/sql-pg"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { orUnavailable } from "../Database/Errors.js"
+
+/**
+ * Appends tenant webhook events (the spec's `WebhookEvent` envelope) to `webhook_outbox`.
+ * Call it inside the transaction that makes the change; the delivery worker (Outbox)
+ * claims pending rows with `FOR UPDATE SKIP LOCKED` and delivers them.
+ */
+export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbox", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    const enqueue = (tenantId: string, event: string, data: Record<string, unknown>, at: Date) =>
+      orUnavailable(sql`
+        insert into webhook_outbox (id, tenant_id, event, payload)
+        values (${randomUUID()}, ${tenantId}, ${event},
+                ${JSON.stringify({ event, timestamp: at.toISOString(), tenant_id: tenantId, data })}::jsonb)`).pipe(
+        Effect.asVoid
+      )
+
+    return { enqueue } as const
+  })
+}) {}
