@@ -16,7 +16,7 @@ import {
   AdminTenantCacheMetricsResponse,
   AdminTenantTokenCacheMetricsItem,
   AdminTenantTokenCacheMetricsResponse
-} from "./Api.js"
+} from "./CacheApi.js"
 import { objectField, stringField } from "./Domain.js"
 import { audioProvider, twilioConfigured } from "./Runtime.js"
 import { TenantCache } from "./TenantCache.js"
