@@ -80,3 +80,23 @@ serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "40" })("rate limits with leased
       expect(rows[0]!.hits / 2).toBeLessThan(30)
     }))
 })
+
+serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000" })("rate limits under a burst", (it) => {
+  it.effect("concurrent first requests share one lease instead of each taking a slice", () =>
+    Effect.gen(function*() {
+      yield* sameWindow
+      yield* request("PUT", "/api/v1/admin/tenants/burst", {
+        headers: adminHeaders,
+        json: { tenant_id: "burst", auth_token: "burst-token-0123456789" }
+      })
+      const responses = yield* Effect.all(
+        Array.from({ length: 40 }, () => request("GET", "/status", { headers: bearer("burst-token-0123456789") })),
+        { concurrency: 40 }
+      )
+      expect(responses.map((r) => r.status)).toEqual(Array(40).fill(200))
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<{ hits: number }>`select hits from rate_limit_windows where bucket = 'tenant:burst'`
+      // One lease of limit/20, however many requests raced for it.
+      expect(rows.map((r) => r.hits)).toEqual([5_000_000])
+    }))
+})

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Schedule } from "effect"
+import { Clock, Deferred, Effect, Schedule } from "effect"
 import { Migrations } from "../Database/Migrations.js"
 
 const WINDOW_MS = 60_000
@@ -16,6 +16,8 @@ interface Lease {
   windowStart: number
   remaining: number
   exhausted: boolean
+  /** The lease being taken right now: concurrent first hits wait for it instead of taking their own. */
+  inFlight: Deferred.Deferred<void> | undefined
 }
 
 /**
@@ -61,22 +63,42 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
           Effect.as(Effect.logWarning("rate limiter cannot reach the database; allowing", error.message), want))
       )
 
+    const entryFor = (bucket: string, windowStart: number): Lease => {
+      const existing = leases.get(bucket)
+      if (existing !== undefined && existing.windowStart === windowStart) return existing
+      const fresh: Lease = { windowStart, remaining: 0, exhausted: false, inFlight: undefined }
+      leases.set(bucket, fresh)
+      return fresh
+    }
+
     const hit = Effect.fn("RateLimiter.hit")(function*(bucket: string, limit: number) {
       const now = yield* Clock.currentTimeMillis
       const windowStart = now - (now % WINDOW_MS)
       const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
-      let current = leases.get(bucket)
-      if (current === undefined || current.windowStart !== windowStart) {
-        current = { windowStart, remaining: 0, exhausted: false }
-        leases.set(bucket, current)
+      const entry = entryFor(bucket, windowStart)
+      while (entry.remaining === 0 && !entry.exhausted) {
+        if (entry.inFlight !== undefined) {
+          yield* Deferred.await(entry.inFlight)
+          continue
+        }
+        const taking = yield* Deferred.make<void>()
+        entry.inFlight = taking
+        yield* lease(bucket, windowStart, Math.max(1, Math.floor(limit / LEASE_FRACTION)), limit).pipe(
+          Effect.tap((granted) =>
+            Effect.sync(() => {
+              entry.remaining += granted
+              if (granted === 0) entry.exhausted = true
+            })
+          ),
+          // Waiters wake only after the grant is counted, even if this request was abandoned.
+          Effect.ensuring(Effect.suspend(() => {
+            entry.inFlight = undefined
+            return Deferred.succeed(taking, undefined)
+          }))
+        )
       }
-      if (current.remaining === 0 && !current.exhausted) {
-        const granted = yield* lease(bucket, windowStart, Math.max(1, Math.floor(limit / LEASE_FRACTION)), limit)
-        current.remaining += granted
-        if (granted === 0) current.exhausted = true
-      }
-      if (current.remaining === 0) return { allowed: false, retryAfterSeconds }
-      current.remaining--
+      if (entry.remaining === 0) return { allowed: false, retryAfterSeconds }
+      entry.remaining--
       return { allowed: true, retryAfterSeconds }
     })
 
