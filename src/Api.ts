@@ -12,6 +12,7 @@ import { TwilioWebhookDiagnosticsApi } from "./Calls/DiagnosticsApi.js"
 import { AdminLiveSessionsApi, LiveSessionsApi } from "./Calls/LiveSessionsApi.js"
 import { CallWebhooksApi, CallWebhooksSipApi } from "./Calls/WebhooksApi.js"
 import { HealthApi } from "./Health/Api.js"
+import { MediaApi } from "./Media/Api.js"
 import { TenantsApi } from "./Tenants/Api.js"
 import { TenantCacheApi } from "./Tenants/CacheApi.js"
 import { VoiceEvalAutomationsApi } from "./VoiceRecords/EvalAutomationApi.js"
@@ -27,6 +28,7 @@ export class PublicApi extends HttpApi.make("public")
   .add(VoiceOutcomesApi)
   .add(VoiceSessionEvalsApi)
   .add(VoiceEvalAutomationsApi)
+  .add(MediaApi)
   .add(CallWebhooksApi)
   .add(CallWebhooksSipApi)
   .add(CallsApi)

@@ -18,6 +18,7 @@ import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge } from "./Http/Edge.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
+import { MediaHttp } from "./Media/Http.js"
 import { TenantCacheHttp } from "./Tenants/CacheHttp.js"
 import { TenantsHttp } from "./Tenants/Http.js"
 import { VoiceEvalAutomationsHttp, VoiceSessionEvalsHttp } from "./VoiceRecords/EvalsHttp.js"
@@ -42,6 +43,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     VoiceOutcomesHttp,
     VoiceSessionEvalsHttp,
     VoiceEvalAutomationsHttp,
+    MediaHttp,
     CallWebhooksHttp,
     CallWebhooksSipHttp,
     CallsHttp,

@@ -21,6 +21,8 @@ import { Migrations } from "./Database/Migrations.js"
 import { Notifications } from "./Database/Notifications.js"
 import { Lifecycle } from "./Health/Lifecycle.js"
 import { Readiness } from "./Health/Readiness.js"
+import { MediaStreamCredentialsLive } from "./Media/Credentials.js"
+import { MediaStreams } from "./Media/MediaStreams.js"
 import { ServiceInfo } from "./Health/ServiceInfo.js"
 import { Watchdog } from "./Health/Watchdog.js"
 import { TenantCache } from "./Tenants/TenantCache.js"
@@ -75,7 +77,9 @@ const DomainLive = Layer.mergeAll(
 export const ServicesLive = Layer.mergeAll(
   TenantAuthLive,
   AdminAuthLive,
-  AdminSessionProbeLive
+  AdminSessionProbeLive,
+  MediaStreamCredentialsLive,
+  MediaStreams.Default
 ).pipe(
   Layer.provideMerge(DomainLive),
   Layer.provideMerge(ProcessLive),

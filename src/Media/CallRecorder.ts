@@ -1,0 +1,98 @@
+/**
+ * What a call leaves behind: the transcript, the tool calls and the per-turn latencies.
+ * A turn starts when the caller stops speaking; its "LLM first token" is the first model
+ * output of any kind after that, its "first audio" the first assistant audio sent to the
+ * caller after that (end to end: VAD, model, network, our relay).
+ */
+
+export interface TranscriptEntry {
+  readonly role: "user" | "assistant"
+  readonly content: string
+  readonly timestamp: Date
+}
+
+export interface FunctionCallEntry {
+  readonly name: string
+  readonly arguments: unknown
+  readonly result: unknown
+  readonly durationMs: number
+  readonly timestamp: Date
+}
+
+export interface TurnLatency {
+  readonly llmFirstTokenMs: number | null
+  readonly firstAudioMs: number | null
+}
+
+export class CallRecorder {
+  readonly functionCalls: Array<FunctionCallEntry> = []
+  readonly turnLatencies: Array<TurnLatency> = []
+  private readonly entries: Array<TranscriptEntry> = []
+  /** When each caller utterance (input item) started, for its transcript's timestamp. */
+  private readonly speechStartedAt = new Map<string, number>()
+  private readonly assistantStartedAt = new Map<string, number>()
+  private turnStoppedAt = 0
+  private llmFirstTokenMs: number | null = null
+  /** Hot-path flags, read before asking the clock. */
+  awaitingToken = false
+  awaitingAudio = false
+
+  callerStartedSpeaking(itemId: string | undefined, now: number): void {
+    if (itemId !== undefined) this.speechStartedAt.set(itemId, now)
+  }
+
+  callerStoppedSpeaking(now: number): void {
+    this.closeTurn()
+    this.turnStoppedAt = now
+    this.llmFirstTokenMs = null
+    this.awaitingToken = true
+    this.awaitingAudio = true
+  }
+
+  modelOutput(now: number): void {
+    if (!this.awaitingToken) return
+    this.awaitingToken = false
+    this.llmFirstTokenMs = now - this.turnStoppedAt
+  }
+
+  assistantAudio(itemId: string, now: number): void {
+    if (!this.assistantStartedAt.has(itemId)) this.assistantStartedAt.set(itemId, now)
+    if (!this.awaitingAudio) return
+    this.modelOutput(now)
+    this.awaitingAudio = false
+    this.turnLatencies.push({ llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: now - this.turnStoppedAt })
+  }
+
+  userSaid(itemId: string | undefined, text: string, now: number): void {
+    const at = itemId === undefined ? undefined : this.speechStartedAt.get(itemId)
+    this.add("user", text, at ?? now)
+  }
+
+  assistantSaid(itemId: string, text: string, now: number): void {
+    this.add("assistant", text, this.assistantStartedAt.get(itemId) ?? now)
+    this.assistantStartedAt.delete(itemId)
+  }
+
+  toolCalled(entry: FunctionCallEntry): void {
+    this.functionCalls.push(entry)
+  }
+
+  /** The conversation in spoken order (a caller's transcript can arrive after the reply). */
+  get transcript(): ReadonlyArray<TranscriptEntry> {
+    return [...this.entries].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime())
+  }
+
+  /** Ends the open turn: kept if the model answered at all, dropped if VAD fired for nothing. */
+  closeTurn(): void {
+    if (this.awaitingAudio && !this.awaitingToken) {
+      this.turnLatencies.push({ llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: null })
+    }
+    this.awaitingToken = false
+    this.awaitingAudio = false
+  }
+
+  private add(role: TranscriptEntry["role"], content: string, at: number): void {
+    if (content.trim() === "") return
+    this.entries.push({ role, content: content.trim(), timestamp: new Date(at) })
+  }
+}

@@ -1,0 +1,61 @@
+import { HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
+import { Effect, Redacted } from "effect"
+import { Api } from "../Api.js"
+import { TenantAuth } from "../Auth/Middleware.js"
+import type { PreAuth } from "./Bootstrap.js"
+import { MediaStreams, textResponse } from "./MediaStreams.js"
+import { isWebSocketHandshake } from "./Upgrade.js"
+
+const queryToken = (url: string): string | undefined => {
+  const query = url.indexOf("?")
+  if (query === -1) return undefined
+  const token = new URLSearchParams(url.slice(query + 1)).get("stream_token")
+  return token === null || token === "" ? undefined : token
+}
+
+/**
+ * `GET /media-stream`: a credential in the request (the `stream_token` query parameter or
+ * a tenant bearer header) is checked before the upgrade and refused with 401; without one
+ * the socket must authenticate with its `start` event (see MediaStreams).
+ */
+export const MediaHttp = HttpApiBuilder.group(Api, "media", (handlers) =>
+  Effect.gen(function*() {
+    const streams = yield* MediaStreams
+    const tenantAuth = yield* TenantAuth
+    // Released before the HTTP server, whose close() waits for every upgraded socket.
+    yield* Effect.addFinalizer(() => streams.endAll)
+
+    const preAuth = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const token = queryToken(request.url)
+        if (token !== undefined) {
+          const claims = yield* streams.redeemQueryToken(token)
+          return { _tag: "StreamToken", claims } satisfies PreAuth
+        }
+        if (request.headers.authorization !== undefined) {
+          const tenant = yield* tenantAuth.bearer_auth(Redacted.make(request.headers.authorization))
+          return { _tag: "Tenant", tenantId: tenant.tenantId } satisfies PreAuth
+        }
+        return { _tag: "None" } satisfies PreAuth
+      })
+
+    return handlers.handleRaw("handler", ({ request }) =>
+      Effect.gen(function*() {
+        if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
+        return yield* preAuth(request).pipe(
+          Effect.flatMap((auth) => streams.accept(request, auth)),
+          Effect.catchAll((error) => {
+            switch (error._tag) {
+              case "InvalidStreamToken":
+              case "ApiUnauthorized":
+                return Effect.succeed(textResponse(401, error.message))
+              case "ApiRateLimited":
+                return Effect.succeed(textResponse(429, error.message))
+              default:
+                return Effect.succeed(textResponse(503, error.message))
+            }
+          })
+        )
+      }))
+  })
+)

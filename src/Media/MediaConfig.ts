@@ -1,0 +1,34 @@
+import { Config, Effect } from "effect"
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
+  )
+
+/**
+ * Settings of the realtime media path. Read through `Config` like `AppConfig`, kept here
+ * because only the call bridge uses them.
+ */
+export class MediaConfig extends Effect.Service<MediaConfig>()("MediaConfig", {
+  effect: Effect.gen(function*() {
+    return {
+      /** A socket that has not authenticated (and sent `start`) in this time is closed. */
+      bootstrapTimeoutMs: yield* positiveInt("MEDIA_BOOTSTRAP_TIMEOUT_MS", 5_000),
+      /** Unauthenticated sockets allowed to wait for `start` at once; more get 429. */
+      maxPendingBootstrap: yield* positiveInt("MEDIA_MAX_PENDING_BOOTSTRAP", 200),
+      /** Hard limit on one call's length. */
+      maxCallSeconds: yield* positiveInt("MEDIA_MAX_CALL_SECONDS", 3_600),
+      /** How long a tool may run before the model is told it timed out. */
+      toolTimeoutMs: yield* positiveInt("MEDIA_TOOL_TIMEOUT_MS", 10_000),
+      /** How long opening the OpenAI Realtime socket may take. */
+      upstreamConnectTimeoutMs: yield* positiveInt("MEDIA_UPSTREAM_CONNECT_TIMEOUT_MS", 5_000),
+      /** After an `end_call`/escalation reply, how long to wait for its audio to finish playing. */
+      hangupGraceMs: yield* positiveInt("MEDIA_HANGUP_GRACE_MS", 15_000),
+      /** How often a replica renews the heartbeat of the calls it holds (and looks for orphans). */
+      heartbeatSeconds: yield* positiveInt("MEDIA_HEARTBEAT_SECONDS", 10),
+      /** A call whose replica has not beaten for this long is closed as failed by another. */
+      reapAfterSeconds: yield* positiveInt("MEDIA_REAP_AFTER_SECONDS", 60)
+    } as const
+  })
+}) {}

@@ -1,0 +1,123 @@
+import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
+import { Deferred, Effect, Fiber, FiberSet } from "effect"
+import { WebSocketServer, type WebSocket } from "ws"
+import { StreamTokens } from "../Auth/StreamTokens.js"
+import type { VersionResolution } from "../Agents/VersionResolution.js"
+import type { FunctionRegistry } from "../Automations/FunctionRegistry.js"
+import type { CallRecords } from "../Calls/CallRecords.js"
+import type { LiveCalls } from "../Calls/LiveCalls.js"
+import { TwilioRest } from "../Calls/TwilioRest.js"
+import type { AppConfig } from "../Config.js"
+import type { TenantCache } from "../Tenants/TenantCache.js"
+import { BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
+import { runCall } from "./Call.js"
+import { identify } from "./CallIdentity.js"
+import { LiveCallLedger } from "./LiveCallLedger.js"
+import { MediaConfig } from "./MediaConfig.js"
+import { TwilioSocket } from "./TwilioSocket.js"
+import { takeUpgradeSocket } from "./Upgrade.js"
+
+/** Policy violation: what a socket that failed to authenticate is closed with. */
+const CLOSE_UNAUTHENTICATED = 1008
+const CLOSE_INTERNAL_ERROR = 1011
+
+/** What a call needs from the rest of the service. */
+type CallServices =
+  | AppConfig
+  | MediaConfig
+  | StreamTokens
+  | TenantCache
+  | VersionResolution
+  | FunctionRegistry
+  | CallRecords
+  | LiveCalls
+  | TwilioRest
+  | LiveCallLedger
+
+export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
+
+/**
+ * The `/media-stream` endpoint's machinery: one `ws` server in noServer mode (the HTTP
+ * server's 'upgrade' event belongs to the platform), the count of sockets still waiting
+ * to authenticate, and the calls, each a fiber in this service's scope — so shutting the
+ * service down ends every call through its normal path (sockets closed, record written).
+ */
+export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams", {
+  scoped: Effect.gen(function*() {
+    const config = yield* MediaConfig
+    const tokens = yield* StreamTokens
+    const wss = yield* Effect.acquireRelease(
+      Effect.sync(() => new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false })),
+      (server) => Effect.sync(() => server.close())
+    )
+    const calls = yield* FiberSet.make()
+    const run = yield* FiberSet.runtime(calls)<CallServices>()
+    let pending = 0
+
+    /** Bootstrap (wait for `start`, authenticate) then the call itself. */
+    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth) =>
+      Effect.gen(function*() {
+        const id = yield* Deferred.await(boot.started).pipe(
+          Effect.flatMap((start) => identify(start, preAuth)),
+          Effect.timeoutFail({
+            duration: config.bootstrapTimeoutMs,
+            onTimeout: () => new StreamRejected({ message: "no authenticated start event in time" })
+          }),
+          Effect.ensuring(Effect.sync(() => {
+            if (preAuth._tag === "None") pending--
+          }))
+        )
+        twilio.setStreamSid(id.streamSid)
+        yield* runCall(twilio, boot, id)
+      }).pipe(
+        Effect.catchTags({
+          StreamClosed: () => Effect.void,
+          StreamRejected: (rejected) =>
+            Effect.sync(() => twilio.close(CLOSE_UNAUTHENTICATED, rejected.message)).pipe(
+              Effect.zipRight(Effect.logInfo("media stream rejected", rejected.message))
+            )
+        }),
+        Effect.catchAllCause((cause) =>
+          Effect.sync(() => twilio.close(CLOSE_INTERNAL_ERROR, "internal error")).pipe(
+            Effect.zipRight(Effect.logError("media stream failed", cause))
+          )
+        )
+      )
+
+    /**
+     * Upgrades `request` and starts its call; `preAuth` is what the request itself proved.
+     * The response is 101 when the socket was handed to `ws` (nothing more is written).
+     */
+    const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
+      Effect.sync(() => {
+        if (preAuth._tag === "None" && pending >= config.maxPendingBootstrap) {
+          return textResponse(429, "Too many pending bootstrap sessions")
+        }
+        const raw = takeUpgradeSocket(request)
+        let upgraded: WebSocket | undefined
+        wss.handleUpgrade(raw.incoming, raw.socket, raw.head, (ws) => {
+          upgraded = ws
+        })
+        // Without `verifyClient` ws completes the handshake synchronously, or has already
+        // answered the client itself (a malformed handshake).
+        if (upgraded === undefined) return HttpServerResponse.empty({ status: 400 })
+        const boot = new BootstrapHandler()
+        const twilio = new TwilioSocket(upgraded, raw.socket, boot)
+        if (preAuth._tag === "None") pending++
+        run(stream(twilio, boot, preAuth))
+        return HttpServerResponse.empty({ status: 101 })
+      })
+
+    return {
+      accept,
+      redeemQueryToken: tokens.redeem,
+      pendingBootstrap: Effect.sync(() => pending),
+      /**
+       * Ends every call now (records written). The HTTP server waits for upgraded sockets
+       * before it closes, so this must run first: the media handler's layer calls it.
+       */
+      endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
+    } as const
+  }),
+  dependencies: [MediaConfig.Default, TwilioRest.Default, LiveCallLedger.Default]
+}) {}

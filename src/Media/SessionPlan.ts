@@ -1,0 +1,68 @@
+import type { ResolvedAgentVersion } from "../Agents/VersionResolution.js"
+import type { ToolDefinition } from "../Automations/FunctionRegistry.js"
+import { stringField, type TenantConfig } from "../Tenants/Domain.js"
+import type { SessionPlan } from "./Bridge.js"
+import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"
+
+const DEFAULT_VOICE = "alloy"
+const TRANSCRIPTION_MODEL = "whisper-1"
+
+/**
+ * What the agent is for this call: the agent version wins, then the tenant config, then
+ * defaults; a greeting chosen for the call itself (its phone route) wins over both.
+ */
+export interface AgentSettings {
+  readonly model: string
+  readonly voice: string
+  readonly instructions: string
+  readonly greeting: string | null
+}
+
+export const agentSettings = (
+  tenant: TenantConfig,
+  version: ResolvedAgentVersion | undefined,
+  defaultModel: string,
+  callGreeting: string | null = null
+): AgentSettings => {
+  const name = stringField(tenant, "display_name") ?? tenant.tenant_id
+  return {
+    model: version?.config.realtime_model ?? stringField(tenant, "model") ?? defaultModel,
+    voice: version?.config.voice ?? stringField(tenant, "voice") ?? DEFAULT_VOICE,
+    instructions: version?.config.instructions ?? stringField(tenant, "instructions") ??
+      `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`,
+    greeting: callGreeting ?? version?.config.greeting ?? stringField(tenant, "greeting") ?? null
+  }
+}
+
+/**
+ * The GA `session.update` (mu-law in and out so audio passes through untouched, server VAD,
+ * caller transcription, the tenant's tools) and the greeting the agent opens with.
+ */
+export const sessionPlan = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>): SessionPlan => ({
+  sessionUpdate: sessionUpdate({
+    type: "realtime",
+    model: settings.model,
+    instructions: settings.instructions,
+    output_modalities: ["audio"],
+    audio: {
+      input: {
+        format: { type: "audio/pcmu" },
+        transcription: { model: TRANSCRIPTION_MODEL },
+        turn_detection: { type: "server_vad" }
+      },
+      output: { format: { type: "audio/pcmu" }, voice: settings.voice }
+    },
+    tools: tools.map((tool) => ({
+      type: "function",
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.parameters
+    })),
+    tool_choice: "auto"
+  }),
+  greeting: responseCreate(
+    settings.greeting === null
+      ? "Greet the caller briefly and ask how you can help."
+      : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
+  )
+})

@@ -1,0 +1,192 @@
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Effect, Schedule } from "effect"
+import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
+import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
+import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
+import { mediaStreamUrl, type Refused, TwilioMediaClient } from "./support/TwilioMediaClient.js"
+
+const promise = <A>(run: () => Promise<A>) => Effect.promise(run)
+
+const refusal = (attempt: Promise<TwilioMediaClient>) =>
+  attempt.then(
+    (client) => {
+      client.close()
+      return { status: 101, body: "" } satisfies Refused
+    },
+    (refused: Refused) => refused
+  )
+
+const TENANT_TOKEN = "acme-token-0123456789"
+
+let n = 0
+const claims = (overrides: Partial<StreamClaims> = {}): StreamClaims => ({
+  tenantId: "acme",
+  callSid: `CA${String(++n).padStart(32, "0")}`,
+  agentVersionId: null,
+  direction: "inbound",
+  from: "+15551230001",
+  to: "+15551230002",
+  ...overrides
+})
+
+const mint = (c: StreamClaims) => Effect.flatMap(StreamTokens, (tokens) => tokens.mint(c))
+
+const ensureTenant = request("PUT", "/api/v1/admin/tenants/acme", {
+  headers: adminHeaders,
+  json: { tenant_id: "acme", auth_token: TENANT_TOKEN }
+}).pipe(Effect.tap((res) => expect(res.status).toBe(200)))
+
+/** Opens a socket and sends `start`; resolves with the upstream connection or the close. */
+const startWith = (options: { query?: string; headers?: Record<string, string>; claims?: StreamClaims; token?: string }) =>
+  Effect.gen(function*() {
+    const fake = yield* FakeOpenAI
+    const url = yield* mediaStreamUrl(options.query ?? "")
+    const before = fake.connections.length
+    const client = yield* promise(() => TwilioMediaClient.open(url, options.headers))
+    client.connected()
+    client.start({
+      callSid: options.claims?.callSid,
+      customParameters: options.token === undefined ? {} : { stream_token: options.token }
+    })
+    const outcome = yield* promise(() =>
+      Promise.race([
+        fake.connection(before, 3_000).then(() => "connected" as const, () => "no upstream" as const),
+        client.closed.then((closed) => closed)
+      ])
+    )
+    return { client, outcome }
+  })
+
+const BOOTSTRAP_TIMEOUT_MS = 600
+
+layer(withFakeOpenAI((fake) =>
+  makeTestServer({
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: "sk-test",
+    MEDIA_BOOTSTRAP_TIMEOUT_MS: String(BOOTSTRAP_TIMEOUT_MS),
+    MEDIA_MAX_PENDING_BOOTSTRAP: "3",
+    STREAM_TOKEN_TTL_SECS: "1"
+  })
+))("media stream authentication", (it) => {
+  it.effect("a plain GET is the spec's 400, in text", () =>
+    Effect.gen(function*() {
+      const res = yield* request("GET", "/media-stream")
+      expect(res.status).toBe(400)
+      expect(res.headers["content-type"]).toContain("text/plain")
+      expect(res.text).toBe("Missing WebSocket upgrade headers")
+    }))
+
+  it.effect("a token in customParameters (Twilio's way) starts the call", () =>
+    Effect.gen(function*() {
+      yield* ensureTenant
+      const c = claims()
+      const { client, outcome } = yield* startWith({ claims: c, token: yield* mint(c) })
+      expect(outcome).toBe("connected")
+      client.stop()
+      expect((yield* promise(() => client.closed)).code).toBe(1000)
+    }))
+
+  it.effect("the stream_token query parameter is checked before the upgrade", () =>
+    Effect.gen(function*() {
+      const c = claims()
+      const ok = yield* startWith({ query: `?stream_token=${encodeURIComponent(yield* mint(c))}`, claims: c })
+      expect(ok.outcome).toBe("connected")
+      ok.client.stop()
+      const url = yield* mediaStreamUrl("?stream_token=v1.bogus.signature")
+      const refused = yield* promise(() => refusal(TwilioMediaClient.open(url)))
+      expect(refused.status).toBe(401)
+      expect(refused.body).toContain("signature")
+    }))
+
+  it.effect("a tenant bearer header authenticates internal clients; a wrong one is 401", () =>
+    Effect.gen(function*() {
+      const ok = yield* startWith({ headers: bearer(TENANT_TOKEN) })
+      expect(ok.outcome).toBe("connected")
+      ok.client.stop()
+      const url = yield* mediaStreamUrl()
+      const refused = yield* promise(() => refusal(TwilioMediaClient.open(url, bearer("not-a-real-token-123456"))))
+      expect(refused.status).toBe(401)
+    }))
+
+  it.effect("a replayed token is refused at the socket", () =>
+    Effect.gen(function*() {
+      const c = claims()
+      const token = yield* mint(c)
+      const first = yield* startWith({ claims: c, token })
+      expect(first.outcome).toBe("connected")
+      first.client.stop()
+      const replay = yield* startWith({ claims: c, token })
+      expect(replay.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
+    }))
+
+  it.effect("an expired token is refused at the socket", () =>
+    Effect.gen(function*() {
+      const c = claims()
+      const token = yield* mint(c)
+      yield* Effect.sleep("1100 millis")
+      const late = yield* startWith({ claims: c, token })
+      expect(late.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("expired") })
+    }))
+
+  it.effect("a token issued for another call is refused", () =>
+    Effect.gen(function*() {
+      const token = yield* mint(claims())
+      const other = yield* startWith({ claims: claims(), token })
+      expect(other.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("another call") })
+    }))
+
+  it.effect("a socket that never authenticates is closed after the bootstrap timeout", () =>
+    Effect.gen(function*() {
+      const url = yield* mediaStreamUrl()
+      const silent = yield* promise(() => TwilioMediaClient.open(url))
+      const opened = Date.now()
+      const closed = yield* promise(() => silent.closed)
+      expect(closed.code).toBe(1008)
+      expect(Date.now() - opened).toBeGreaterThanOrEqual(BOOTSTRAP_TIMEOUT_MS - 50)
+      const noToken = yield* startWith({})
+      expect(noToken.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("no stream token") })
+    }))
+
+  it.effect("beyond the pending-bootstrap cap the upgrade is 429", () =>
+    Effect.gen(function*() {
+      const url = yield* mediaStreamUrl()
+      const pending = yield* promise(() => Promise.all([0, 1, 2].map(() => TwilioMediaClient.open(url))))
+      const refused = yield* promise(() => refusal(TwilioMediaClient.open(url)))
+      expect(refused).toEqual({ status: 429, body: "Too many pending bootstrap sessions" })
+      // Authenticated upgrades are not pending: they still get through.
+      const c = claims()
+      const authed = yield* startWith({ query: `?stream_token=${yield* mint(c)}`, claims: c })
+      expect(authed.outcome).toBe("connected")
+      authed.client.stop()
+      // Once the silent ones time out, there is room again.
+      yield* promise(() => Promise.all(pending.map((client) => client.closed)))
+      const again = yield* promise(() => refusal(TwilioMediaClient.open(url)))
+      expect(again.status).toBe(101)
+    }))
+})
+
+layer(withFakeOpenAI((fake) =>
+  makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test", MEDIA_MAX_CALL_SECONDS: "1" })
+))("media stream limits", (it) => {
+  it.effect("a call is ended at the maximum call duration", () =>
+    Effect.gen(function*() {
+      yield* ensureTenant
+      const c = claims()
+      const started = Date.now()
+      const { client, outcome } = yield* startWith({ claims: c, token: yield* mint(c) })
+      expect(outcome).toBe("connected")
+      const closed = yield* promise(() => client.closed)
+      expect(closed.code).toBe(1000)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+      const sql = yield* SqlClient.SqlClient
+      const reason = yield* sql<{ end_reason: string }>`
+        select end_reason from call_logs where tenant_id = 'acme' and call_sid = ${c.callSid}`.pipe(
+        Effect.map((rows) => rows[0]?.end_reason),
+        Effect.filterOrFail((found) => found !== undefined),
+        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.compose(Schedule.recurs(100)))),
+        Effect.orDie
+      )
+      expect(reason).toBe("max_duration")
+    }))
+})

@@ -1,0 +1,171 @@
+import { Context, Effect, Layer } from "effect"
+import type { IncomingHttpHeaders } from "node:http"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { type WebSocket, WebSocketServer } from "ws"
+
+/** A reply the fake streams for a `response.create`: mu-law chunks and what they "say". */
+export interface FakeReply {
+  readonly audio: ReadonlyArray<Buffer>
+  readonly transcript?: string
+  /** Stop before `response.done`: the response stays active (for cancel tests). */
+  readonly hold?: boolean
+  /** Use the beta event names (response.audio.delta, ...). */
+  readonly beta?: boolean
+}
+
+/** One upstream session the service opened. */
+export class FakeRealtimeConnection {
+  /** Every client event, parsed, in arrival order. */
+  readonly received: Array<any> = []
+  closed = false
+  private responses = 0
+
+  constructor(
+    readonly id: number,
+    readonly url: string,
+    readonly headers: IncomingHttpHeaders,
+    private readonly ws: WebSocket
+  ) {
+    ws.on("close", () => (this.closed = true))
+  }
+
+  send(event: Record<string, unknown>): void {
+    if (!this.closed) this.ws.send(JSON.stringify(event))
+  }
+
+  /** Base64 payloads of every `input_audio_buffer.append`, in order. */
+  get appended(): Array<string> {
+    return this.received.filter((e) => e.type === "input_audio_buffer.append").map((e) => e.audio)
+  }
+
+  eventsOf(type: string): Array<any> {
+    return this.received.filter((e) => e.type === type)
+  }
+
+  /** Streams `reply` as a GA (or beta) response; returns its ids. */
+  reply(reply: FakeReply): { readonly responseId: string; readonly itemId: string } {
+    const n = ++this.responses
+    const responseId = `resp_${this.id}_${n}`
+    const itemId = `item_${this.id}_${n}`
+    const names = reply.beta
+      ? { delta: "response.audio.delta", done: "response.audio.done", transcript: "response.audio_transcript.done" }
+      : { delta: "response.output_audio.delta", done: "response.output_audio.done", transcript: "response.output_audio_transcript.done" }
+    this.send({ type: "response.created", response: { id: responseId, status: "in_progress" } })
+    if (reply.transcript !== undefined) {
+      this.send({ type: "response.output_audio_transcript.delta", response_id: responseId, item_id: itemId, delta: reply.transcript.slice(0, 3) })
+    }
+    for (const chunk of reply.audio) {
+      this.send({ type: names.delta, event_id: `ev_${n}`, response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: chunk.toString("base64") })
+    }
+    if (reply.hold) return { responseId, itemId }
+    this.send({ type: names.done, response_id: responseId, item_id: itemId })
+    if (reply.transcript !== undefined) {
+      this.send({ type: names.transcript, response_id: responseId, item_id: itemId, transcript: reply.transcript })
+    }
+    this.send({ type: "response.done", response: { id: responseId, status: "completed" } })
+    return { responseId, itemId }
+  }
+
+  /** Asks the service to run a tool, as the model does. */
+  callTool(name: string, args: unknown, callId = `call_${this.id}_${name}`): void {
+    const responseId = `resp_${this.id}_tool_${callId}`
+    this.send({ type: "response.created", response: { id: responseId } })
+    this.send({ type: "response.function_call_arguments.done", response_id: responseId, call_id: callId, name, arguments: JSON.stringify(args) })
+    this.send({ type: "response.done", response: { id: responseId, status: "completed" } })
+  }
+
+  /** The socket fails under the service (as a network drop would). */
+  drop(): void {
+    this.ws.terminate()
+  }
+}
+
+export type ResponseScript = (connection: FakeRealtimeConnection, event: any) => void
+
+/**
+ * A local stand-in for the OpenAI Realtime API (GA protocol) at `${url}/realtime`: acks
+ * `session.update`, answers each `response.create` through `onResponseCreate` (default:
+ * one short audio reply), and records everything it is sent. Tests drive the rest
+ * (speech_started, tool calls, transcripts, drops) through the connection objects.
+ */
+export class FakeOpenAIRealtime {
+  readonly connections: Array<FakeRealtimeConnection> = []
+  /** Refuse the next N connection attempts (HTTP 503 on the upgrade). */
+  refuseNext = 0
+  /** Hold each upgrade this long before accepting it (a slow upstream). */
+  acceptDelayMs = 0
+  onResponseCreate: ResponseScript = (connection) => {
+    connection.reply({ audio: [Buffer.alloc(160, 0x7f)], transcript: "Hello, how can I help?" })
+  }
+
+  constructor(readonly url: string) {}
+
+  /** Resolves once `predicate` holds (polled), or rejects after `timeoutMs`. */
+  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 5_000): Promise<A> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs
+      const tick = () => {
+        const value = probe()
+        if (value !== undefined && value !== false) return resolve(value)
+        if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`))
+        setTimeout(tick, 5)
+      }
+      tick()
+    })
+  }
+
+  connection(index: number, timeoutMs?: number): Promise<FakeRealtimeConnection> {
+    return this.waitFor(`upstream connection #${index}`, () => this.connections[index], timeoutMs)
+  }
+}
+
+/** Starts the fake on 127.0.0.1 for the enclosing scope. */
+export const makeFakeOpenAIRealtime = Effect.acquireRelease(
+  Effect.async<{ fake: FakeOpenAIRealtime; close: () => Promise<void> }>((resume) => {
+    const server = createServer((_req, res) => res.writeHead(404).end())
+    const wss = new WebSocketServer({ noServer: true })
+    let fake: FakeOpenAIRealtime
+    server.on("upgrade", (request, socket, head) => {
+      if (!request.url?.startsWith("/v1/realtime") || fake.refuseNext > 0) {
+        if (fake.refuseNext > 0) fake.refuseNext--
+        socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        return
+      }
+      const accept = () => wss.handleUpgrade(request, socket, head, (ws) => {
+        const connection = new FakeRealtimeConnection(fake.connections.length, request.url!, request.headers, ws)
+        fake.connections.push(connection)
+        ws.on("message", (data) => {
+          const event = JSON.parse(data.toString())
+          connection.received.push(event)
+          if (event.type === "session.update") connection.send({ type: "session.updated", session: event.session })
+          if (event.type === "response.create") fake.onResponseCreate(connection, event)
+        })
+        connection.send({ type: "session.created", session: { id: `sess_${connection.id}` } })
+      })
+      if (fake.acceptDelayMs > 0) setTimeout(accept, fake.acceptDelayMs)
+      else accept()
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      fake = new FakeOpenAIRealtime(`http://127.0.0.1:${port}/v1`)
+      resume(Effect.succeed({
+        fake,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const client of wss.clients) client.terminate()
+            server.close(() => done())
+          })
+      }))
+    })
+  }),
+  ({ close }) => Effect.promise(close)
+).pipe(Effect.map(({ fake }) => fake))
+
+export class FakeOpenAI extends Context.Tag("test/FakeOpenAI")<FakeOpenAI, FakeOpenAIRealtime>() {}
+
+/** Provides the fake, and builds a layer (e.g. the test server) that needs its URL. */
+export const withFakeOpenAI = <A, E, R>(build: (fake: FakeOpenAIRealtime) => Layer.Layer<A, E, R>) =>
+  Layer.unwrapScoped(
+    Effect.map(makeFakeOpenAIRealtime, (fake) => Layer.merge(build(fake), Layer.succeed(FakeOpenAI, fake)))
+  )

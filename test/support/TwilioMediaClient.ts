@@ -1,0 +1,134 @@
+import { HttpServer } from "@effect/platform"
+import { Effect } from "effect"
+import { WebSocket } from "ws"
+
+export interface StartOptions {
+  readonly streamSid?: string
+  readonly callSid?: string
+  readonly customParameters?: Record<string, string>
+}
+
+/** Why a connection attempt did not become a WebSocket. */
+export interface Refused {
+  readonly status: number
+  readonly body: string
+}
+
+/**
+ * Plays Twilio's side of a Media Stream against the service: sends connected / start /
+ * media / mark / dtmf / stop as Twilio words them, and keeps every message the service
+ * sends back (media, mark, clear) for assertions.
+ */
+export class TwilioMediaClient {
+  readonly received: Array<any> = []
+  readonly closed: Promise<{ readonly code: number; readonly reason: string }>
+  private sequence = 0
+  private chunk = 0
+  streamSid = "MZ00000000000000000000000000000001"
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data) => this.received.push(JSON.parse(data.toString())))
+    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })))
+  }
+
+  /** Opens the socket; rejects with `Refused` when the service answers the upgrade with a status. */
+  static open(url: string, headers: Record<string, string> = {}): Promise<TwilioMediaClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { headers })
+      ws.once("open", () => resolve(new TwilioMediaClient(ws)))
+      ws.once("unexpected-response", (_request, response) => {
+        let body = ""
+        response.on("data", (chunk: Buffer) => (body += chunk.toString()))
+        response.on("end", () => reject({ status: response.statusCode ?? 0, body } satisfies Refused))
+      })
+      ws.once("error", (error) => reject(error))
+    })
+  }
+
+  private send(message: Record<string, unknown>): void {
+    this.ws.send(JSON.stringify({ ...message, sequenceNumber: String(++this.sequence) }))
+  }
+
+  connected(): void {
+    this.ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
+  }
+
+  start(options: StartOptions = {}): void {
+    if (options.streamSid !== undefined) this.streamSid = options.streamSid
+    this.send({
+      event: "start",
+      start: {
+        accountSid: "AC00000000000000000000000000000000",
+        streamSid: this.streamSid,
+        callSid: options.callSid ?? "CA00000000000000000000000000000001",
+        tracks: ["inbound"],
+        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
+        customParameters: options.customParameters ?? {}
+      },
+      streamSid: this.streamSid
+    })
+  }
+
+  /** One 20 ms frame of caller audio, in Twilio's field order. */
+  media(audio: Buffer): void {
+    this.chunk++
+    this.send({
+      event: "media",
+      media: { track: "inbound", chunk: String(this.chunk), timestamp: String(this.chunk * 20), payload: audio.toString("base64") },
+      streamSid: this.streamSid
+    })
+  }
+
+  /** What Twilio sends when the audio before a mark has played. */
+  mark(name: string): void {
+    this.send({ event: "mark", streamSid: this.streamSid, mark: { name } })
+  }
+
+  dtmf(digit: string): void {
+    this.send({ event: "dtmf", streamSid: this.streamSid, dtmf: { track: "inbound_track", digit } })
+  }
+
+  stop(): void {
+    this.send({ event: "stop", streamSid: this.streamSid, stop: { accountSid: "AC0", callSid: "CA0" } })
+  }
+
+  /** The caller hangs up without a stop (the socket just closes). */
+  close(): void {
+    this.ws.close()
+  }
+
+  of(event: string): Array<any> {
+    return this.received.filter((message) => message.event === event)
+  }
+
+  /** The media payloads received, decoded, concatenated in order. */
+  audio(): Buffer {
+    return Buffer.concat(this.of("media").map((message) => Buffer.from(message.media.payload, "base64")))
+  }
+
+  /** Acknowledges (as played) every mark received so far, in order. */
+  playAll(): void {
+    for (const mark of this.of("mark")) this.mark(mark.mark.name)
+  }
+
+  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 5_000): Promise<A> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs
+      const tick = () => {
+        const value = probe()
+        if (value !== undefined && value !== false) return resolve(value)
+        if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m.event))}`))
+        setTimeout(tick, 5)
+      }
+      tick()
+    })
+  }
+}
+
+/** The `ws://` URL of the test server's media endpoint. */
+export const mediaStreamUrl = (query = "") =>
+  Effect.map(HttpServer.HttpServer, (server) => {
+    const address = server.address
+    const port = address._tag === "TcpAddress" ? address.port : 0
+    return `ws://127.0.0.1:${port}/media-stream${query}`
+  })
