@@ -14,16 +14,12 @@ export const AnyJson = Schema.Unknown.annotations({ jsonSchema: {} })
 /** An ISO 8601 timestamp on the wire and in rows (see Database/Client.ts), a Date in code. */
 export const Timestamp = Schema.Date.annotations({ jsonSchema: { type: "string", format: "date-time" } })
 
-export const NullableTimestamp = Schema.NullOr(Timestamp)
-
 /**
  * The spec's optional `type: [X, "null"]` fields. Responses always write them (null when
  * unset); on input an absent field reads as undefined. (A decoding default would make
  * OpenAPI inline the whole class instead of naming it.)
  */
 export const optionalNullable = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.optional(Schema.NullOr(schema))
-
-export const OptionalNullableString = optionalNullable(Schema.String)
 
 export const Uuid = Schema.String.pipe(
   Schema.pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: () => "must be a UUID" })
