@@ -1,6 +1,7 @@
 import { expect } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import pg from "pg"
+import { eventually } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { startTcpProxy, type TcpProxy } from "./support/TcpProxy.js"
 import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
@@ -21,17 +22,6 @@ const viaProxy = (url: string) =>
   })
 
 const proxy = Effect.map(Ref.get(proxyRef), (p) => p!)
-
-const eventually = <A, R>(effect: Effect.Effect<A, never, R>, check: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + 20_000
-    let last = yield* effect
-    while (!check(last) && Date.now() < deadline) {
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
-      last = yield* effect
-    }
-    return last
-  })
 
 serverSuite({}, { viaDatabaseUrl: viaProxy })("database outage", (it) => {
   it.effect("answers 503 in the right envelope while PostgreSQL is away and recovers by itself", () =>
@@ -68,9 +58,9 @@ serverSuite({}, { viaDatabaseUrl: viaProxy })("database outage", (it) => {
 
       yield* (yield* proxy).restore
 
-      const recovered = yield* eventually(request("GET", "/api/v1/admin/tenants", { headers: adminHeaders }), (r) => r.status === 200)
+      const recovered = yield* eventually(request("GET", "/api/v1/admin/tenants", { headers: adminHeaders }), (r) => r.status === 200, 20_000)
       expect(recovered.status).toBe(200)
-      expect((yield* eventually(request("GET", "/health/ready"), (r) => r.status === 200)).status).toBe(200)
+      expect((yield* eventually(request("GET", "/health/ready"), (r) => r.status === 200, 20_000)).status).toBe(200)
     }))
 
   it.effect("the LISTEN connection comes back too: a change notified after the outage reaches the cache", () =>
@@ -91,7 +81,8 @@ serverSuite({}, { viaDatabaseUrl: viaProxy })("database outage", (it) => {
       yield* direct(`select pg_notify('tenant_cache', 'acme')`)
       const seen = yield* eventually(
         request("GET", "/status", { headers: bearer("acme-token-0123456789") }),
-        (r) => r.body?.org_id === "org-9"
+        (r) => r.body?.org_id === "org-9",
+        20_000
       )
       expect(seen.body.org_id).toBe("org-9")
     }))

@@ -1,22 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { eventually } from "./support/Eventually.js"
 import { call, startReplica } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 
 const env = { RATE_LIMIT_PER_TENANT_PER_MINUTE: "6", ADMIN_USERNAME: "ops", ADMIN_PASSWORD: "correct horse battery staple" }
-
-/** Polls until `check` holds (cross-replica notifications are asynchronous, but fast). */
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 3000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
-    let last = yield* effect
-    while (!check(last) && Date.now() < deadline) {
-      yield* Effect.sleep("50 millis")
-      last = yield* effect
-    }
-    return last
-  })
 
 describe("two replicas on one database", () => {
   it.live("share tenants, sessions, revocations and rate limits", () =>

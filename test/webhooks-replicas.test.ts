@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
+import { eventually } from "./support/Eventually.js"
 import { call, type Replica, startReplica } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
@@ -26,18 +27,6 @@ const webhook = (replica: Replica, authToken: string) =>
 
 const diagnostics = (replica: Replica) =>
   Effect.map(call(replica, "GET", "/api/v1/admin/twilio/webhook-diagnostics", { headers: adminHeaders }), (r) => r.body)
-
-/** Polls until `check` holds: NOTIFY reaches the other replica asynchronously. */
-const eventually = <A>(effect: Effect.Effect<A>, check: (a: A) => boolean, timeoutMs = 5000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
-    let last = yield* effect
-    while (!check(last) && Date.now() < deadline) {
-      yield* Effect.sleep("50 millis")
-      last = yield* effect
-    }
-    return last
-  })
 
 const putGamma = (replica: Replica, authToken: string, orgId = "org-1") =>
   call(replica, "PUT", "/api/v1/admin/tenants/gamma", {

@@ -12,6 +12,7 @@ import {
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
+import { eventually } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, request } from "./support/TestServer.js"
 
@@ -222,13 +223,8 @@ suiteWithFakeTwilio()("Twilio voice webhooks", (it) => {
       yield* twilioWebhook("/api/v1/incoming-call", inbound(UNROUTED, SHARED_SID), { authToken: TOKENS.gamma })
       expect((yield* diagnostics).body.hint_cache.entries).toBe(1)
       yield* putTenant("gamma", { twilio: { account_sid: SHARED_SID, auth_token: "gamma-rotated-token" } })
-      const deadline = Date.now() + 3000
-      let entries = 1
-      while (entries !== 0 && Date.now() < deadline) {
-        yield* Effect.sleep("25 millis")
-        entries = (yield* diagnostics).body.hint_cache.entries
-      }
-      expect(entries).toBe(0)
+      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0, 3000)
+      expect(after.body.hint_cache.entries).toBe(0)
     }))
 
   it.effect("a phone route change, in any tenant, drops the hints", () =>
@@ -241,13 +237,8 @@ suiteWithFakeTwilio()("Twilio voice webhooks", (it) => {
         json: { phone_number: "+15550009999", direction: "inbound", agent_id: agents.body.agents[0].id }
       })
       expect(moved.status).toBe(200)
-      const deadline = Date.now() + 3000
-      let entries = 1
-      while (entries !== 0 && Date.now() < deadline) {
-        yield* Effect.sleep("25 millis")
-        entries = (yield* diagnostics).body.hint_cache.entries
-      }
-      expect(entries).toBe(0)
+      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0, 3000)
+      expect(after.body.hint_cache.entries).toBe(0)
     }))
 
   it.effect("admin diagnostics need admin credentials", () =>

@@ -2,6 +2,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { orUnavailable } from "../Database/Errors.js"
+import type { CallKey } from "./CallKey.js"
 
 /** The voice webhook saw the call: who, which way, which agent version. */
 export interface CallSeen {
@@ -30,14 +31,7 @@ export interface StatusReport {
 }
 
 /** The media bridge's account of a finished stream (already shaped for the row). */
-export interface MediaReport {
-  readonly tenantId: string
-  readonly streamSid: string
-  readonly callSid: string | null
-  readonly direction: "inbound" | "outbound"
-  readonly from: string | null
-  readonly to: string | null
-  readonly agentVersionId: string | null
+export interface MediaReport extends CallKey {
   readonly model: string
   readonly voice: string
   readonly startedAt: Date

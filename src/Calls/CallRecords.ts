@@ -8,16 +8,10 @@ import { VoiceRecords } from "../VoiceRecords/VoiceRecords.js"
 import { CallLogWrites, type MediaReport } from "./CallLogWrites.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookOutbox } from "./WebhookOutbox.js"
+import type { CallKey } from "./CallKey.js"
 
 /** What the media bridge knows when a stream ends (contract with Media). */
-export interface CompletedCall {
-  readonly tenantId: string
-  readonly streamSid: string
-  readonly callSid: string | null
-  readonly direction: "inbound" | "outbound"
-  readonly from: string | null
-  readonly to: string | null
-  readonly agentVersionId: string | null
+export interface CompletedCall extends CallKey {
   readonly model: string
   readonly voice: string
   readonly startedAt: Date

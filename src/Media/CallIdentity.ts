@@ -2,16 +2,10 @@ import { Effect } from "effect"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import { type PreAuth, StreamRejected } from "./Bootstrap.js"
 import type { TwilioStart } from "./TwilioEvents.js"
+import type { CallKey } from "../Calls/CallKey.js"
 
 /** Who and what a media stream is for, once it has authenticated. */
-export interface CallIdentity {
-  readonly tenantId: string
-  readonly streamSid: string
-  readonly callSid: string | null
-  readonly direction: "inbound" | "outbound"
-  readonly from: string | null
-  readonly to: string | null
-  readonly agentVersionId: string | null
+export interface CallIdentity extends CallKey {
   /** A greeting chosen for this call (phone route or webhook query), passed in the TwiML. */
   readonly greeting: string | null
 }
