@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Chunk, Effect, Fiber, Stream } from "effect"
+import { Notifications } from "../src/Database/Notifications.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
 
@@ -79,6 +80,27 @@ serverSuite({ ELEVENLABS_API_KEY: "" })("tenant runtime cache", (it) => {
       expect((yield* request("GET", "/status", { headers: bearer("acme-token-0123456789") })).body.org_id).toBe("org-1")
       yield* request("PUT", "/api/v1/admin/tenants/acme/runtime-config", { headers: adminHeaders, json: { org_id: "org-2" } })
       expect((yield* request("GET", "/status", { headers: bearer("acme-token-0123456789") })).body.org_id).toBe("org-2")
+    }))
+
+  it.effect("this replica's own notifications are marked local, other senders' are not", () =>
+    Effect.gen(function*() {
+      const notifications = yield* Notifications
+      const sql = yield* SqlClient.SqlClient
+      const received = yield* notifications.subscribe("cache_test").pipe(
+        Stream.filter((event) => event._tag === "Message"),
+        Stream.take(2),
+        Stream.runCollect,
+        Effect.fork
+      )
+      // The forked subscriber issues its LISTEN asynchronously; give it a moment.
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
+      yield* notifications.notify("cache_test", "mine")
+      yield* sql`select pg_notify('cache_test', 'theirs')`
+      const events = Chunk.toReadonlyArray(yield* Fiber.join(received))
+      expect(events).toEqual([
+        { _tag: "Message", channel: "cache_test", payload: "mine", local: true },
+        { _tag: "Message", channel: "cache_test", payload: "theirs", local: false }
+      ])
     }))
 
   it.effect("evict-idle drops entries unused for longer than max_idle_secs", () =>

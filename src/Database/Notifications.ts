@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, PubSub, Redacted, Schedule, Stream } from "effect"
+import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { DatabaseUrl } from "./Client.js"
 import { orUnavailable } from "./Errors.js"
@@ -10,8 +11,17 @@ import { orUnavailable } from "./Errors.js"
  * so caches must drop what they hold).
  */
 export type Notification =
-  | { readonly _tag: "Message"; readonly channel: string; readonly payload: string }
+  | {
+    readonly _tag: "Message"
+    readonly channel: string
+    readonly payload: string
+    /** Sent by this process: a subscriber that already acted on its own change may skip it. */
+    readonly local: boolean
+  }
   | { readonly _tag: "Resync" }
+
+/** Payloads we send are `<origin uuid>:<payload>`; anything else came from elsewhere. */
+const ORIGIN = /^([0-9a-f-]{36}):/
 
 /**
  * Cross-replica signalling over PostgreSQL LISTEN/NOTIFY. One dedicated connection per
@@ -24,6 +34,7 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
     const sql = yield* SqlClient.SqlClient
     const hub = yield* PubSub.unbounded<Notification>()
     const channels = new Set<string>()
+    const origin = randomUUID()
     let client: pg.Client | undefined
 
     const listenOn = (target: pg.Client, channel: string) =>
@@ -50,7 +61,13 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
       connection.on("end", () => fail(new Error("listen connection closed")))
       connection.on("notification", (message) => {
         if (message.payload !== undefined) {
-          hub.unsafeOffer({ _tag: "Message", channel: message.channel, payload: message.payload })
+          const sender = ORIGIN.exec(message.payload)
+          hub.unsafeOffer({
+            _tag: "Message",
+            channel: message.channel,
+            payload: sender === null ? message.payload : message.payload.slice(sender[0].length),
+            local: sender?.[1] === origin
+          })
         }
       })
       connection.connect()
@@ -90,7 +107,7 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
         })),
       /** Sent when the surrounding transaction (if any) commits, like any NOTIFY. */
       notify: (channel: string, payload: string) =>
-        orUnavailable(sql`select pg_notify(${channel}, ${payload})`).pipe(Effect.asVoid)
+        orUnavailable(sql`select pg_notify(${channel}, ${`${origin}:${payload}`})`).pipe(Effect.asVoid)
     } as const
   })
 }) {}

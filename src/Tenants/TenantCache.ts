@@ -71,7 +71,8 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
       Stream.runForEach((event) =>
         Effect.sync(() => {
           if (event._tag === "Resync" || event.payload === "*") evictAll()
-          else evict(event.payload)
+          // Our own writes evicted at commit; their echo would only evict a fresh reload.
+          else if (!event.local) evict(event.payload)
         })
       ),
       Effect.forkScoped
