@@ -1,20 +1,29 @@
 import { Layer } from "effect"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
-import { GovernanceSweep } from "./Agents/GovernanceSweep.js"
-import { PhoneNumberRoutes } from "./Agents/PhoneNumberRoutes.js"
-import { RolloutGovernance } from "./Agents/RolloutGovernance.js"
-import { Rollouts } from "./Agents/Rollouts.js"
+import { GovernanceSweep } from "./Governance/Sweep.js"
+import { PhoneNumberRoutes } from "./PhoneRoutes/PhoneNumberRoutes.js"
+import { RolloutGovernance } from "./Governance/RolloutGovernance.js"
+import { Rollouts } from "./Rollouts/Rollouts.js"
 import { VersionResolution } from "./Agents/VersionResolution.js"
 import { AdminAuthLive, AdminSessionProbeLive } from "./Auth/AdminAuthLive.js"
 import { AdminSessions } from "./Auth/AdminSessions.js"
-import { ApiKeys } from "./Auth/ApiKeys.js"
+import { ApiKeys } from "./ApiKeys/ApiKeys.js"
 import { DashboardTokens } from "./Auth/DashboardTokens.js"
 import { RateLimiter } from "./Auth/RateLimit.js"
 import { ServiceSecrets } from "./Auth/ServiceSecrets.js"
 import { TenantAuthLive } from "./Auth/TenantAuthLive.js"
-import { CallsLive } from "./Calls/CallsLive.js"
-import { LiveCalls } from "./Calls/LiveCalls.js"
+import { StreamTokens } from "./Auth/StreamTokens.js"
+import { CallLogs } from "./CallLogs/CallLogs.js"
+import { CallLogsRepo } from "./CallLogs/Repo.js"
+import { CallRecords } from "./CallLogs/CallRecords.js"
+import { OutboundCalls } from "./Outbound/OutboundCalls.js"
+import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
+import { HintCache } from "./Twilio/HintCache.js"
+import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
+import { TenantResolution } from "./Twilio/TenantResolution.js"
+import { VoiceWebhooks } from "./Twilio/Webhooks.js"
+import { LiveCalls } from "./LiveCalls/LiveCalls.js"
 import { AppConfig } from "./Config.js"
 import { DatabaseUrl, SqlLive } from "./Database/Client.js"
 import { Migrations } from "./Database/Migrations.js"
@@ -25,12 +34,12 @@ import { MediaStreamCredentialsLive } from "./Media/Credentials.js"
 import { MediaStreams } from "./Media/MediaStreams.js"
 import { ServiceInfo } from "./Health/ServiceInfo.js"
 import { Watchdog } from "./Health/Watchdog.js"
-import { TenantCache } from "./Tenants/TenantCache.js"
+import { TenantCache } from "./TenantCache/TenantCache.js"
 import { Tenants } from "./Tenants/Tenants.js"
-import { VoiceOutcomes } from "./VoiceRecords/VoiceOutcomes.js"
-import { VoiceRecords } from "./VoiceRecords/VoiceRecords.js"
-import { VoiceSessionEvals } from "./VoiceRecords/VoiceSessionEvals.js"
-import { VoiceSessions } from "./VoiceRecords/VoiceSessions.js"
+import { VoiceOutcomes } from "./VoiceOutcomes/VoiceOutcomes.js"
+import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
+import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
+import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
 
 /** Configuration, PostgreSQL and the schema: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notifications.Default, ServiceSecrets.Default).pipe(
@@ -59,6 +68,23 @@ const AgentsLive = Layer.mergeAll(
   VoiceSessionEvals.Default,
   RolloutGovernance.Default,
   GovernanceSweep.Default
+)
+
+/**
+ * Calls: Twilio webhooks, outbound calls, call records and logs, stream tokens and the
+ * agent's tools. One hint cache and one set of resolution counters per replica, shared by
+ * resolution and the admin endpoints.
+ */
+const CallsLive = Layer.mergeAll(
+  VoiceWebhooks.Default,
+  OutboundCalls.Default,
+  CallLogs.Default,
+  CallLogsRepo.Default,
+  CallRecords.Default,
+  FunctionRegistry.Default
+).pipe(
+  Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),
+  Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )
 
 const DomainLive = Layer.mergeAll(

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { PhoneNumberRoutes } from "../src/Agents/PhoneNumberRoutes.js"
+import { PhoneNumberRoutes } from "../src/PhoneRoutes/PhoneNumberRoutes.js"
 import { VersionResolution } from "../src/Agents/VersionResolution.js"
 import { admin, createAgent, createTenant, createVersion, publish, setRollout } from "./support/AgentFixtures.js"
 import { makeTestServer } from "./support/TestServer.js"

@@ -1,7 +1,7 @@
 import { expect } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { CallRecords, type CompletedCall } from "../src/Calls/CallRecords.js"
+import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, suiteWithFakeTwilio, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"

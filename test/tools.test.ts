@@ -1,7 +1,7 @@
 import { expect } from "@effect/vitest"
 import { Effect, TestClock, TestContext } from "effect"
-import { FunctionRegistry } from "../src/Automations/FunctionRegistry.js"
-import { LiveCalls } from "../src/Calls/LiveCalls.js"
+import { FunctionRegistry } from "../src/Tools/FunctionRegistry.js"
+import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import {
   accountSid,
   agentWithRoute,

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import { VoiceRecords } from "../src/VoiceRecords/VoiceRecords.js"
+import { VoiceRecords } from "../src/VoiceSessions/VoiceRecords.js"
 import { createTenant } from "./support/AgentFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"

@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect"
 import { TenantNotFound } from "../Tenants/Errors.js"
-import { TenantCache } from "../Tenants/TenantCache.js"
+import { TenantCache } from "../TenantCache/TenantCache.js"
 
 /** Admin paths under /admin/tenants/{tenant_id}/... answer 404 for a tenant that does not exist. */
 export const requireTenant = (tenantId: string) =>

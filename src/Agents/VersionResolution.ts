@@ -1,10 +1,10 @@
 import { Effect, Option } from "effect"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
-import type { AgentVersion } from "./AgentsApi.js"
-import { type AgentRow, AgentsRepo } from "./AgentsRepo.js"
+import type { AgentVersion } from "./Api.js"
+import { type AgentRow, AgentsRepo } from "./Repo.js"
 import { isUuid } from "./Ids.js"
-import { RolloutsRepo } from "./RolloutsRepo.js"
-import { pickVersion } from "./TrafficSplit.js"
+import { RolloutsRepo } from "../Rollouts/Repo.js"
+import { pickVersion } from "../Rollouts/TrafficSplit.js"
 
 export interface ResolvedAgentVersion {
   readonly agentId: string

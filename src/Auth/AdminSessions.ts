@@ -1,7 +1,7 @@
 import { Effect, Option, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { Migrations } from "../Database/Migrations.js"
-import { AdminSessionsRepo } from "./AdminSessionsRepo.js"
+import { AdminSessionsRepo } from "./Repo.js"
 import { constantTimeEquals, randomToken, sha256, sha256Hex } from "./Crypto.js"
 
 export const ADMIN_SESSION_TTL_SECONDS = 12 * 60 * 60

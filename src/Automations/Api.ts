@@ -1,73 +1,73 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { TenantAuth } from "../Auth/Middleware.js"
-import { AnyJson, NonNegativeInt, optionalNullable } from "../Http/Schemas.js"
+import { ApiError } from "../Http/Errors.js"
+import { AnyJson, optionalNullable } from "../Http/Schemas.js"
 
-export class ToolDefinition extends Schema.Class<ToolDefinition>("ToolDefinition")({
-  description: Schema.String,
-  name: Schema.String,
-  parameters: AnyJson,
-  type: Schema.String
-}) {}
+/** The spec's common automation payload; functions read further keys (kept, not dropped). */
+export const AutomationPayload = Schema.Struct(
+  {
+    call_sid: optionalNullable(Schema.String).annotations({ description: "Twilio call SID" }),
+    customer_phone: optionalNullable(Schema.String).annotations({ description: "Customer phone number in E.164 format" }),
+    metadata: Schema.optional(AnyJson).annotations({ description: "Optional workflow-specific metadata" }),
+    reason: optionalNullable(Schema.String).annotations({ description: "Human-readable workflow reason or note" }),
+    session_id: optionalNullable(Schema.String).annotations({
+      description: "Voice session identifier when the automation is tied to a persisted session"
+    }),
+    to: optionalNullable(Schema.String).annotations({ description: "Destination phone number or escalation target" })
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+).annotations({
+  identifier: "AutomationPayload",
+  description:
+    "Automation payload passed to a tenant's registered workflow function. Common fields are documented here; individual tenant functions may accept additional keys."
+})
 
-export class ToolEntry extends Schema.Class<ToolEntry>("ToolEntry")({
-  definition: ToolDefinition,
-  name: Schema.String
-}) {}
-
-export class ToolsResponse extends Schema.Class<ToolsResponse>("ToolsResponse")({
-  count: NonNegativeInt,
-  tools: Schema.Array(ToolEntry)
-}) {}
-
-export class FunctionContextInput extends Schema.Class<FunctionContextInput>("FunctionContextInput")({
-  agent_name: optionalNullable(Schema.String),
-  authenticated: Schema.optional(Schema.Boolean),
-  customer_id: optionalNullable(Schema.String),
-  customer_phone: optionalNullable(Schema.String),
-  org_id: optionalNullable(Schema.String),
-  session_id: optionalNullable(Schema.String).annotations({
-    description: "The live call to act on: its stream SID or Twilio call SID"
-  })
-}) {}
-
-export class FunctionTestRequest extends Schema.Class<FunctionTestRequest>("FunctionTestRequest")({
-  args: AnyJson,
-  context: optionalNullable(FunctionContextInput),
-  name: Schema.String
-}) {}
-
-export class FunctionTestResponse extends Schema.Class<FunctionTestResponse>("FunctionTestResponse")({
+export class AutomationResponse extends Schema.Class<AutomationResponse>("AutomationResponse")({
   error: optionalNullable(Schema.String),
   ok: Schema.Boolean,
   result: Schema.optional(AnyJson)
 }) {}
 
-/** A tool run that failed: the spec answers it as a 500 `FunctionTestResponse`. */
-export class FunctionTestFailed extends Schema.TaggedError<FunctionTestFailed>()("FunctionTestFailed", {
-  message: Schema.String
-}) {}
+export class AutomationFailed extends Schema.TaggedError<AutomationFailed>()("AutomationFailed", { message: Schema.String }) {}
 
-const FunctionTestError = Schema.transform(FunctionTestResponse, FunctionTestFailed, {
-  strict: true,
-  decode: (body) => ({ _tag: "FunctionTestFailed" as const, message: body.error ?? "" }),
-  encode: (value) => new FunctionTestResponse({ ok: false, error: value.message })
-}).annotations(HttpApiSchema.annotations({ status: 500 }))
+const automationEnvelope = <Tag extends string, Self extends { readonly message: string }>(
+  error: Schema.Schema<Self, { readonly _tag: Tag; readonly message: string }> & { readonly _tag: Tag },
+  status: number
+) =>
+  Schema.transform(AutomationResponse, error, {
+    strict: true,
+    decode: (body) => ({ _tag: error._tag, message: body.error ?? "" }),
+    encode: (value) => new AutomationResponse({ ok: false, error: value.message })
+  }).annotations(HttpApiSchema.annotations({ status }))
 
-/** The tools the tenant's agent can call, and a way to run one outside a call. */
-export class FunctionRegistryApi extends HttpApiGroup.make("functionRegistry")
+/**
+ * Automation failures in the spec's `AutomationResponse` envelope ({ ok: false, error }). The
+ * spec gives these operations one failure status, 400, so an unknown session is one too.
+ */
+export const AutomationError = {
+  Failed: automationEnvelope(AutomationFailed, 400)
+} as const
+
+/** Record and read a session's quality evaluation, as automation functions (tenant bearer). */
+export class VoiceEvalAutomationsApi extends HttpApiGroup.make("voiceEvalAutomations")
   .add(
-    HttpApiEndpoint.get("tools", "/tools")
-      .addSuccess(ToolsResponse)
-      .annotate(OpenApi.Identifier, "tools")
+    HttpApiEndpoint.post("record", "/api/v1/automations/voice/evaluation")
+      .setPayload(AutomationPayload)
+      .addSuccess(AutomationResponse)
+      .annotate(OpenApi.Identifier, "record_voice_session_eval")
+      .annotate(OpenApi.Summary, "Record a voice session evaluation")
   )
   .add(
-    HttpApiEndpoint.post("testFunction", "/test-function")
-      .setPayload(FunctionTestRequest)
-      .addSuccess(FunctionTestResponse)
-      .addError(FunctionTestError)
-      .annotate(OpenApi.Identifier, "test_function")
+    HttpApiEndpoint.post("get", "/api/v1/automations/voice/get-eval")
+      .setPayload(AutomationPayload)
+      .addSuccess(AutomationResponse)
+      .annotate(OpenApi.Identifier, "get_voice_session_eval")
+      .annotate(OpenApi.Summary, "Retrieve a voice session evaluation")
   )
+  .addError(AutomationError.Failed)
+  .addError(ApiError.Unavailable)
+  .addError(ApiError.ServerError)
   .middleware(TenantAuth)
   .annotate(OpenApi.Title, "automation")
 {}

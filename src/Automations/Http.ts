@@ -1,49 +1,40 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
-import { CallLogsRepo } from "../Calls/CallLogsRepo.js"
-import { LiveCalls } from "../Calls/LiveCalls.js"
-import { FunctionTestFailed, FunctionTestResponse, ToolDefinition, ToolEntry, ToolsResponse } from "./Api.js"
-import { FunctionRegistry } from "./FunctionRegistry.js"
+import { ApiUnavailable } from "../Http/Errors.js"
+import { VoiceSessionEval } from "../VoiceEvals/Api.js"
+import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
+import { AutomationFailed, AutomationResponse } from "./Api.js"
 
-export const FunctionRegistryHttp = HttpApiBuilder.group(Api, "functionRegistry", (handlers) =>
+/**
+ * Automation failures (bad input, unknown session or evaluation) answer 400 in the
+ * `AutomationResponse` envelope; an outage stays a 503 `ErrorResponse`.
+ */
+const asAutomationErrors = <A, R>(
+  self: Effect.Effect<A, { readonly status: 400 | 404 | 503; readonly message: string }, R>
+) =>
+  Effect.catchAll(self, (error): Effect.Effect<never, AutomationFailed | ApiUnavailable> =>
+    error.status === 503
+      ? Effect.fail(new ApiUnavailable({ message: error.message }))
+      : Effect.fail(new AutomationFailed({ message: error.message })))
+
+/** The evaluation as JSON (`result` is free-form, so it is encoded here). */
+const succeeded = (evaluation: VoiceSessionEval) =>
+  Effect.map(Schema.encode(VoiceSessionEval)(evaluation), (result) => new AutomationResponse({ ok: true, error: null, result }))
+
+export const VoiceEvalAutomationsHttp = HttpApiBuilder.group(Api, "voiceEvalAutomations", (handlers) =>
   Effect.gen(function*() {
-    const registry = yield* FunctionRegistry
-    const liveCalls = yield* LiveCalls
-    const callLogs = yield* CallLogsRepo
-
-    /** `session_id` names the call to act on: a live stream here, else one of the tenant's logged calls. */
-    const callFor = (tenantId: string, sessionId: string | null | undefined) =>
-      Effect.gen(function*() {
-        if (sessionId === null || sessionId === undefined) return { callSid: null, streamSid: null }
-        const live = (yield* liveCalls.list).find((call) => call.tenantId === tenantId && call.streamSid === sessionId)
-        if (live !== undefined) return { callSid: live.callSid, streamSid: live.streamSid }
-        const callSid = yield* callLogs.callSidFor(tenantId, sessionId)
-        return { callSid: callSid ?? null, streamSid: null }
-      })
-
+    const evals = yield* VoiceSessionEvals
     return handlers
-      .handle("tools", () =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          const definitions = yield* registry.definitions(tenant.config)
-          return new ToolsResponse({
-            count: definitions.length,
-            tools: definitions.map((tool) =>
-              new ToolEntry({ name: tool.name, definition: new ToolDefinition({ type: "function", ...tool }) })
-            )
-          })
-        }))
-      .handle("testFunction", ({ payload }) =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          const call = yield* callFor(tenant.tenantId, payload.context?.session_id)
-          const outcome = yield* registry.execute(payload.name, payload.args, {
-            tenantId: tenant.tenantId,
-            tenantConfig: tenant.config,
-            ...call
-          })
-          return new FunctionTestResponse({ ok: true, result: outcome.output, error: null })
-        }).pipe(Effect.mapError((error) => new FunctionTestFailed({ message: error.message }))))
+      .handle("record", ({ payload }) =>
+        Effect.flatMap(CurrentTenant, ({ tenantId }) => evals.record(tenantId, payload)).pipe(
+          Effect.flatMap((evaluation) => Effect.orDie(succeeded(evaluation))),
+          asAutomationErrors
+        ))
+      .handle("get", ({ payload }) =>
+        Effect.flatMap(CurrentTenant, ({ tenantId }) => evals.get(tenantId, payload)).pipe(
+          Effect.flatMap((evaluation) => Effect.orDie(succeeded(evaluation))),
+          asAutomationErrors
+        ))
   }))

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
-import { twilioCredentials } from "../Calls/TwilioAccount.js"
-import { TwilioRest } from "../Calls/TwilioRest.js"
-import { sayAndHangUp, UNAVAILABLE_MESSAGE } from "../Calls/Twiml.js"
+import { twilioCredentials } from "../Twilio/Account.js"
+import { TwilioRest } from "../Twilio/Rest.js"
+import { sayAndHangUp, UNAVAILABLE_MESSAGE } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Domain.js"
 

@@ -1,4 +1,4 @@
-import type { CompletedCall } from "../Calls/CallRecords.js"
+import type { CompletedCall } from "../CallLogs/CallRecords.js"
 import { CallRecorder } from "./CallRecorder.js"
 import { type AudioDelta, base64ByteLength } from "./FastFrames.js"
 import { Playback } from "./Playback.js"

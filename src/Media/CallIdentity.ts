@@ -2,7 +2,7 @@ import { Effect } from "effect"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import { type PreAuth, StreamRejected } from "./Bootstrap.js"
 import type { TwilioStart } from "./TwilioEvents.js"
-import type { CallKey } from "../Calls/CallKey.js"
+import type { CallKey } from "../CallLogs/CallKey.js"
 
 /** Who and what a media stream is for, once it has authenticated. */
 export interface CallIdentity extends CallKey {

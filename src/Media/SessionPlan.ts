@@ -1,5 +1,5 @@
 import type { ResolvedAgentVersion } from "../Agents/VersionResolution.js"
-import type { ToolDefinition } from "../Automations/FunctionRegistry.js"
+import type { ToolDefinition } from "../Tools/FunctionRegistry.js"
 import { stringField, type TenantConfig } from "../Tenants/Domain.js"
 import type { SessionPlan } from "./Bridge.js"
 import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"

@@ -1,5 +1,5 @@
 import { Cause, Clock, Effect, Either, Schema } from "effect"
-import { FunctionRegistry, type ToolContext, ToolFailed } from "../Automations/FunctionRegistry.js"
+import { FunctionRegistry, type ToolContext, ToolFailed } from "../Tools/FunctionRegistry.js"
 import type { FunctionCallEntry } from "./CallRecorder.js"
 
 const parseArguments = Schema.decodeEither(Schema.parseJson())

@@ -13,7 +13,7 @@ import {
 } from "./Api.js"
 import { redactSecrets } from "./Domain.js"
 import { runtimeView } from "./Runtime.js"
-import { TenantCache } from "./TenantCache.js"
+import { TenantCache } from "../TenantCache/TenantCache.js"
 import { type StoredTenant, Tenants } from "./Tenants.js"
 import { TenantNotFound } from "./Errors.js"
 

@@ -15,7 +15,7 @@ import {
 } from "./Domain.js"
 import { InvalidTenantConfig, TenantEtagMismatch, TenantNotFound } from "./Errors.js"
 import { TenantsRepo } from "./Repo.js"
-import { TENANT_CACHE_CHANNEL, TenantCache } from "./TenantCache.js"
+import { TENANT_CACHE_CHANNEL, TenantCache } from "../TenantCache/TenantCache.js"
 
 export interface StoredTenant {
   readonly tenantId: string

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { type CallSessionRecord, VoiceRecords } from "../../src/VoiceRecords/VoiceRecords.js"
+import { type CallSessionRecord, VoiceRecords } from "../../src/VoiceSessions/VoiceRecords.js"
 import { bearer, request } from "./TestServer.js"
 
 /** A finished call as the call owner reports it; override what a test cares about. */

@@ -1,0 +1,68 @@
+import { Clock, Effect, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { ApiKeyNotFound, InvalidApiKeyLabel } from "./Errors.js"
+import { Tenants } from "../Tenants/Tenants.js"
+import { ApiKeysRepo } from "./Repo.js"
+import { randomToken, sha256 } from "../Auth/Crypto.js"
+
+export const API_KEY_PREFIX = "ssv_"
+/** How much of a key stays visible in listings: enough to recognise, far too little to use. */
+const VISIBLE_PREFIX_LENGTH = API_KEY_PREFIX.length + 8
+const MAX_LABEL_LENGTH = 200
+/** `last_used_at` is a hint for humans; writing it more than once a minute per key is waste. */
+const TOUCH_INTERVAL_MS = 60_000
+
+/**
+ * Generated tenant API keys. Lookups go to PostgreSQL on every request (one indexed read),
+ * so a revocation is effective on every replica the moment it commits.
+ */
+export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
+  effect: Effect.gen(function*() {
+    const repo = yield* ApiKeysRepo
+    const tenants = yield* Tenants
+    const lastTouched = new Map<string, number>()
+
+    const create = Effect.fn("ApiKeys.create")(function*(tenantId: string, label: string | null) {
+      if (label !== null && label.length > MAX_LABEL_LENGTH) {
+        return yield* new InvalidApiKeyLabel({ message: `label must be at most ${MAX_LABEL_LENGTH} characters` })
+      }
+      yield* tenants.get(tenantId)
+      const token = `${API_KEY_PREFIX}${randomToken(32)}`
+      const metadata = yield* repo.insert({
+        id: randomUUID(),
+        tenant_id: tenantId,
+        key_prefix: token.slice(0, VISIBLE_PREFIX_LENGTH),
+        key_sha256: sha256(token),
+        label: label === null || label.trim() === "" ? null : label.trim()
+      })
+      return { token, metadata }
+    })
+
+    const list = Effect.fn("ApiKeys.list")(function*(tenantId: string) {
+      yield* tenants.get(tenantId)
+      return yield* repo.list(tenantId)
+    })
+
+    const revoke = Effect.fn("ApiKeys.revoke")(function*(tenantId: string, keyId: string) {
+      const revoked = yield* repo.revoke(tenantId, keyId)
+      if (Option.isNone(revoked)) return yield* new ApiKeyNotFound({ tenantId, keyId })
+      return revoked.value
+    })
+
+    /** The tenant and key id for an active key; records use at most once a minute per key. */
+    const authenticate = Effect.fn("ApiKeys.authenticate")(function*(token: string) {
+      const found = yield* repo.findActive(sha256(token))
+      if (Option.isNone(found)) return Option.none<{ readonly tenantId: string; readonly keyId: string }>()
+      const { id, tenant_id } = found.value
+      const now = yield* Clock.currentTimeMillis
+      if (now - (lastTouched.get(id) ?? 0) >= TOUCH_INTERVAL_MS) {
+        lastTouched.set(id, now)
+        yield* Effect.ignore(repo.touch(tenant_id, id))
+      }
+      return Option.some({ tenantId: tenant_id, keyId: id })
+    })
+
+    return { create, list, revoke, authenticate } as const
+  }),
+  dependencies: [ApiKeysRepo.Default]
+}) {}

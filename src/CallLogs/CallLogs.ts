@@ -1,0 +1,124 @@
+import { Clock, Effect, Either, Schema } from "effect"
+import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
+import type { CallLogFilters } from "./Api.js"
+import { CallLogsRepo, type ListQuery } from "./Repo.js"
+
+export class InvalidCallLogQuery extends Schema.TaggedError<InvalidCallLogQuery>()("InvalidCallLogQuery", {
+  message: Schema.String
+}) {
+  readonly status = 400 as const
+}
+
+export class CallLogNotFound extends Schema.TaggedError<CallLogNotFound>()("CallLogNotFound", { id: Schema.String }) {
+  readonly status = 404 as const
+  override get message() {
+    return `Call log not found: ${this.id}`
+  }
+}
+
+const STATUSES = ["in_progress", "completed", "failed", "escalated", "busy", "no_answer", "canceled"]
+const OUTCOMES = ["answered", "voicemail", "no_answer", "busy", "failed"]
+const DIRECTIONS = ["inbound", "outbound"]
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export const WINDOWS = { "24h": 24 * 3600_000, "7d": 7 * 24 * 3600_000, "30d": 30 * 24 * 3600_000, all: null } as const
+export type LatencyWindow = keyof typeof WINDOWS
+
+const isWindow = (window: string): window is LatencyWindow => Object.hasOwn(WINDOWS, window)
+
+const oneOf = (name: string, value: string | undefined, allowed: ReadonlyArray<string>) =>
+  value === undefined || allowed.includes(value)
+    ? Either.right(value)
+    : Either.left(`${name} must be one of ${allowed.join(", ")}`)
+
+const date = (name: string, value: string | undefined) => {
+  if (value === undefined) return Either.right(undefined)
+  const parsed = new Date(value)
+  return Number.isNaN(parsed.getTime()) ? Either.left(`${name} must be an ISO 8601 datetime`) : Either.right(parsed)
+}
+
+/** The cursor is the last row's (started_at, id), opaque to clients. */
+export const encodeCursor = (startedAt: string, id: string) => Buffer.from(`${startedAt}|${id}`, "utf8").toString("base64url")
+
+const decodeCursor = (cursor: string | undefined) => {
+  if (cursor === undefined) return Either.right(undefined)
+  const [startedAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|")
+  return startedAt !== undefined && id !== undefined && UUID.test(id) && !Number.isNaN(new Date(startedAt).getTime())
+    ? Either.right({ startedAt, id })
+    : Either.left("cursor is not a cursor returned by this API")
+}
+
+const toQuery = (tenantId: string, f: CallLogFilters) =>
+  Either.gen(function*() {
+    const query: ListQuery = {
+      tenantId,
+      status: yield* oneOf("status", f.status, STATUSES),
+      outcome: yield* oneOf("outcome", f.outcome, OUTCOMES),
+      direction: yield* oneOf("direction", f.direction, DIRECTIONS),
+      fromNumber: f.from_number,
+      toNumber: f.to_number,
+      escalated: f.escalated,
+      fromDate: yield* date("from_date", f.from_date),
+      toDate: yield* date("to_date", f.to_date),
+      minDuration: f.min_duration,
+      maxDuration: f.max_duration,
+      transcriptSearch: f.transcript_search === "" ? undefined : f.transcript_search,
+      callSid: f.call_sid,
+      after: yield* decodeCursor(f.cursor),
+      offset: f.offset ?? 0,
+      limit: f.limit ?? 50
+    }
+    return query
+  })
+
+/** A tenant's call history and the aggregates built on it. */
+export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
+  effect: Effect.gen(function*() {
+    const repo = yield* CallLogsRepo
+    const analytics = yield* CallAnalyticsRepo
+
+    const list = Effect.fn("CallLogs.list")(function*(tenantId: string, filters: CallLogFilters) {
+      const query = yield* Either.match(toQuery(tenantId, filters), {
+        onLeft: (message) => Effect.fail(new InvalidCallLogQuery({ message: `Invalid query filter: ${message}` })),
+        onRight: Effect.succeed
+      })
+      // One row more than asked tells whether there is a next page.
+      const rows = yield* repo.list({ ...query, limit: query.limit + 1 })
+      const page = rows.slice(0, query.limit)
+      const last = page[page.length - 1]
+      return {
+        calls: page,
+        nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
+      }
+    })
+
+    const get = Effect.fn("CallLogs.get")(function*(tenantId: string, id: string) {
+      const row = UUID.test(id) ? yield* repo.find(tenantId, id) : undefined
+      if (row === undefined) return yield* new CallLogNotFound({ id })
+      return row
+    })
+
+    const stats = Effect.fn("CallLogs.stats")(function*(tenantId: string) {
+      const now = yield* Clock.currentTimeMillis
+      return yield* analytics.stats(tenantId, new Date(now - WINDOWS["24h"]))
+    })
+
+    const latency = Effect.fn("CallLogs.latency")(function*(tenantId: string, window: string, samples: number) {
+      if (!isWindow(window)) {
+        return yield* new InvalidCallLogQuery({ message: "Invalid query filter: window must be one of 24h, 7d, 30d, all" })
+      }
+      const span = WINDOWS[window]
+      const since = span === null ? null : new Date((yield* Clock.currentTimeMillis) - span)
+      const bucket = window === "24h" ? "hour" as const : "day" as const
+      const [stats, slowest, points] = yield* Effect.all([
+        analytics.latency(tenantId, since),
+        analytics.slowest(tenantId, since, samples),
+        analytics.timeseries(tenantId, since, bucket)
+      ], { concurrency: 3 })
+      return { stats, slowest, points, bucket }
+    })
+
+    return { list, get, stats, latency } as const
+  }),
+  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default]
+}) {}

@@ -1,0 +1,119 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { Api } from "../Api.js"
+import { CurrentTenant } from "../Auth/Middleware.js"
+import { asApiErrors } from "../Http/ErrorMapping.js"
+import { CallLogs } from "./CallLogs.js"
+import type { CallLogRow, CallLogSummaryRow } from "./Repo.js"
+import {
+  CallLatencyResponse,
+  CallLog,
+  CallLogDetailResponse,
+  CallLogSummary,
+  CallLogsListResponse,
+  CallStats,
+  CallStatsResponse,
+  LatencySample,
+  LatencyStats,
+  LatencyTimeseries,
+  LatencyTimeseriesPoint
+} from "./Schemas.js"
+
+const summary = (row: CallLogSummaryRow) =>
+  new CallLogSummary({
+    id: row.id,
+    stream_sid: row.stream_sid,
+    direction: row.direction,
+    status: row.status,
+    outcome: row.outcome,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    duration_seconds: row.duration_seconds,
+    escalated: row.escalated,
+    from_number: row.from_number,
+    to_number: row.to_number,
+    function_call_count: row.function_call_count,
+    transcript_length: row.transcript_length
+  })
+
+const detail = (row: CallLogRow) =>
+  new CallLog({
+    id: row.id,
+    tenant_id: row.tenant_id,
+    call_sid: row.call_sid,
+    stream_sid: row.stream_sid,
+    direction: row.direction,
+    status: row.status,
+    outcome: row.outcome,
+    answered_by: row.answered_by,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    duration_seconds: row.duration_seconds,
+    from_number: row.from_number,
+    to_number: row.to_number,
+    model: row.model,
+    voice: row.voice,
+    system_prompt_key: row.system_prompt_key,
+    escalated: row.escalated,
+    escalation_reason: row.escalation_reason,
+    error_message: row.error_message,
+    recording_url: row.recording_url,
+    summary: row.summary,
+    transcript: row.transcript,
+    function_calls: row.function_calls,
+    created_at: row.created_at,
+    updated_at: row.updated_at
+  })
+
+export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
+  Effect.gen(function*() {
+    const callLogs = yield* CallLogs
+
+    return handlers
+      .handle("list", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const page = yield* callLogs.list(tenant.tenantId, urlParams)
+          return new CallLogsListResponse({
+            ok: true,
+            tenant: tenant.tenantId,
+            count: page.calls.length,
+            calls: page.calls.map(summary),
+            next_cursor: page.nextCursor
+          })
+        }).pipe(asApiErrors))
+      .handle("get", ({ path }) =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          return new CallLogDetailResponse({ ok: true, call: detail(yield* callLogs.get(tenant.tenantId, path.id)) })
+        }).pipe(asApiErrors))
+      .handle("stats", () =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const { outcome_calls, ...row } = yield* callLogs.stats(tenant.tenantId)
+          return new CallStatsResponse({
+            ok: true,
+            tenant: tenant.tenantId,
+            stats: new CallStats({ ...row, answer_rate: outcome_calls === 0 ? null : row.answered_calls / outcome_calls })
+          })
+        }).pipe(asApiErrors))
+      .handle("latency", ({ urlParams }) =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const window = urlParams.window ?? "24h"
+          const result = yield* callLogs.latency(tenant.tenantId, window, urlParams.samples ?? 10)
+          return new CallLatencyResponse({
+            ok: true,
+            tenant: tenant.tenantId,
+            stats: new LatencyStats({ ...result.stats, window }),
+            slowest: result.slowest.map((row) => new LatencySample({ ...row, started_at: new Date(row.started_at) })),
+            timeseries: new LatencyTimeseries({
+              window,
+              bucket: result.bucket,
+              points: result.points.map((point) =>
+                new LatencyTimeseriesPoint({ ...point, bucket_start: new Date(point.bucket_start) })
+              )
+            })
+          })
+        }).pipe(asApiErrors))
+  }))

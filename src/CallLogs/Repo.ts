@@ -1,0 +1,116 @@
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { AnsweredBy, CallDirection, CallOutcome, CallStatus, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
+
+const Text = Schema.NullOr(Schema.String)
+
+export class CallLogSummaryRow extends Schema.Class<CallLogSummaryRow>("CallLogSummaryRow")({
+  id: Schema.String,
+  stream_sid: Text,
+  direction: CallDirection,
+  status: CallStatus,
+  outcome: Schema.NullOr(CallOutcome),
+  started_at: Schema.String,
+  ended_at: Text,
+  duration_seconds: Schema.NullOr(Schema.Number),
+  escalated: Schema.Boolean,
+  from_number: Text,
+  to_number: Text,
+  function_call_count: Schema.Number,
+  transcript_length: Schema.Number
+}) {}
+
+export class CallLogRow extends CallLogSummaryRow.extend<CallLogRow>("CallLogRow")({
+  tenant_id: Schema.String,
+  call_sid: Text,
+  answered_by: Schema.NullOr(AnsweredBy),
+  model: Text,
+  voice: Text,
+  system_prompt_key: Text,
+  escalation_reason: Text,
+  error_message: Text,
+  recording_url: Text,
+  summary: Text,
+  transcript: Schema.Array(TranscriptEntry),
+  function_calls: Schema.Array(FunctionCallEntry),
+  created_at: Schema.String,
+  updated_at: Schema.String
+}) {}
+
+/** Validated list filters (see CallLogs.list). */
+export interface ListQuery {
+  readonly tenantId: string
+  readonly status?: string
+  readonly outcome?: string
+  readonly fromNumber?: string
+  readonly toNumber?: string
+  readonly direction?: string
+  readonly escalated?: boolean
+  readonly fromDate?: Date
+  readonly toDate?: Date
+  readonly minDuration?: number
+  readonly maxDuration?: number
+  readonly transcriptSearch?: string
+  readonly callSid?: string
+  /** Keyset position; exact because every writer stores `started_at` from a JS Date (millisecond precision). */
+  readonly after?: { readonly startedAt: string; readonly id: string }
+  readonly offset: number
+  readonly limit: number
+}
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
+const summaryColumns = `id, stream_sid, direction, status, outcome, started_at, ended_at, duration_seconds, escalated,
+  from_number, to_number, function_call_count, transcript_length`
+
+/** Reads of `call_logs`, always scoped to one tenant. */
+export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const decodeSummaries = Schema.decodeUnknown(Schema.Array(CallLogSummaryRow))
+    const decodeDetail = Schema.decodeUnknown(Schema.Array(CallLogRow))
+
+    const list = (q: ListQuery) => {
+      const where = [
+        sql`tenant_id = ${q.tenantId}`,
+        ...(q.status === undefined ? [] : [sql`status = ${q.status}`]),
+        ...(q.outcome === undefined ? [] : [sql`outcome = ${q.outcome}`]),
+        ...(q.fromNumber === undefined ? [] : [sql`from_number = ${q.fromNumber}`]),
+        ...(q.toNumber === undefined ? [] : [sql`to_number = ${q.toNumber}`]),
+        ...(q.direction === undefined ? [] : [sql`direction = ${q.direction}`]),
+        ...(q.escalated === undefined ? [] : [sql`escalated = ${q.escalated}`]),
+        ...(q.fromDate === undefined ? [] : [sql`started_at >= ${q.fromDate}`]),
+        ...(q.toDate === undefined ? [] : [sql`started_at <= ${q.toDate}`]),
+        ...(q.minDuration === undefined ? [] : [sql`duration_seconds >= ${q.minDuration}`]),
+        ...(q.maxDuration === undefined ? [] : [sql`duration_seconds <= ${q.maxDuration}`]),
+        ...(q.transcriptSearch === undefined ? [] : [sql`transcript_text ilike ${likePattern(q.transcriptSearch)}`]),
+        ...(q.callSid === undefined ? [] : [sql`call_sid = ${q.callSid}`]),
+        ...(q.after === undefined ? [] : [sql`(started_at, id) < (${q.after.startedAt}::timestamptz, ${q.after.id}::uuid)`])
+      ]
+      return orUnavailable(
+        sql`select ${sql.literal(summaryColumns)} from call_logs where ${sql.and(where)}
+            order by started_at desc, id desc
+            limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`.pipe(Effect.flatMap(decodeSummaries))
+      )
+    }
+
+    const find = (tenantId: string, id: string) =>
+      orUnavailable(
+        sql`select * from call_logs where tenant_id = ${tenantId} and id = ${id}`.pipe(
+          Effect.flatMap(decodeDetail),
+          Effect.map((rows) => rows[0])
+        )
+      )
+
+    /** The call log of a Twilio call or media stream of this tenant (to act on a live call). */
+    const callSidFor = (tenantId: string, sid: string) =>
+      orUnavailable(
+        sql<{ call_sid: string }>`select call_sid from call_logs
+          where tenant_id = ${tenantId} and (call_sid = ${sid} or stream_sid = ${sid}) and call_sid is not null
+          limit 1`.pipe(Effect.map((rows) => rows[0]?.call_sid))
+      )
+
+    return { list, find, callSidFor } as const
+  })
+}) {}

@@ -1,0 +1,97 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { randomUUID } from "node:crypto"
+import { Api } from "../Api.js"
+import { CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
+import {
+  MakeCallRejected,
+  MakeCallResponse,
+  MakeCallUnavailable,
+  TranslationCallRejected,
+  TranslationCallAuth,
+  TranslationCallResponse,
+  TranslationCallUnauthorized,
+  TranslationCallUnavailable,
+  TranslationCallUpstreamFailed
+} from "./Api.js"
+import { type OutboundCallFailed, OutboundCalls } from "./OutboundCalls.js"
+
+const TranslationCallAuthLive = Layer.effect(
+  TranslationCallAuth,
+  Effect.map(TenantAuth, (auth) => ({
+    bearer_auth: (token: Parameters<typeof auth.bearer_auth>[0]) =>
+      auth.bearer_auth(token).pipe(
+        Effect.catchTag("ApiUnauthorized", (error) =>
+          Effect.fail(
+            new TranslationCallUnauthorized({
+              message: error.message,
+              room_id: "",
+              participant_a_call_sid: null,
+              participant_b_call_sid: null
+            })
+          ))
+      )
+  }))
+)
+
+export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
+  Effect.gen(function*() {
+    const outbound = yield* OutboundCalls
+
+    return handlers
+      .handle("makeCall", ({ payload }) =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const placed = yield* outbound.makeCall(tenant, {
+            to: payload.to,
+            from: payload.from,
+            agentKey: payload.agent_key,
+            agentVersionId: payload.agent_version_id,
+            agentName: payload.agent_name,
+            greeting: payload.greeting
+          }).pipe(Effect.mapError((error: OutboundCallFailed) => {
+            const fields = { message: error.message, to: payload.to, from: payload.from ?? null }
+            // A Twilio failure that is not the caller's fault answers 503, the spec's only upstream status here.
+            return error.status === 400 ? new MakeCallRejected(fields) : new MakeCallUnavailable(fields)
+          }))
+          return new MakeCallResponse({
+            ok: true,
+            call_sid: placed.callSid,
+            status: placed.status,
+            to: placed.to,
+            from: placed.from,
+            error: null
+          })
+        }))
+      .handle("startTranslationCall", ({ payload }) =>
+        Effect.gen(function*() {
+          const tenant = yield* CurrentTenant
+          const roomId = randomUUID()
+          const started = yield* outbound.startTranslation(tenant, roomId, {
+            a: payload.participant_a,
+            b: payload.participant_b,
+            from: payload.from,
+            ...(payload.language_a === undefined ? {} : { languageA: payload.language_a }),
+            ...(payload.language_b === undefined ? {} : { languageB: payload.language_b })
+          }).pipe(Effect.mapError((error: OutboundCallFailed) => {
+            const fields = {
+              message: error.message,
+              room_id: roomId,
+              participant_a_call_sid: error.placed[0] ?? null,
+              participant_b_call_sid: null
+            }
+            switch (error.status) {
+              case 400: return new TranslationCallRejected(fields)
+              case 502: return new TranslationCallUpstreamFailed(fields)
+              default: return new TranslationCallUnavailable(fields)
+            }
+          }))
+          return new TranslationCallResponse({
+            ok: true,
+            room_id: roomId,
+            participant_a_call_sid: started.a,
+            participant_b_call_sid: started.b,
+            error: null
+          })
+        }))
+  })).pipe(Layer.provide(TranslationCallAuthLive))

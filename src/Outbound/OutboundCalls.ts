@@ -1,0 +1,174 @@
+import { Clock, Effect, Option, Schema } from "effect"
+import { Agents } from "../Agents/Agents.js"
+import { VersionResolution } from "../Agents/VersionResolution.js"
+import { AppConfig } from "../Config.js"
+import type { TenantConfig } from "../Tenants/Domain.js"
+import { CallLogWrites } from "../CallLogs/Writes.js"
+import { defaultFromNumber, isE164, twilioCredentials } from "../Twilio/Account.js"
+import { type TwilioCall, type TwilioCredentials, type TwilioRequestFailed, TwilioRest } from "../Twilio/Rest.js"
+
+/** Why an outbound call was not placed: bad input (400), Twilio failed (502) or is not there (503). */
+export class OutboundCallFailed extends Schema.TaggedError<OutboundCallFailed>()("OutboundCallFailed", {
+  status: Schema.Literal(400, 502, 503),
+  message: Schema.String,
+  placed: Schema.Array(Schema.String)
+}) {}
+
+export interface OutboundRequest {
+  readonly to: string
+  readonly from: string | null | undefined
+  readonly agentKey: string | null | undefined
+  readonly agentVersionId: string | null | undefined
+  readonly agentName: string | null | undefined
+  readonly greeting: string | null | undefined
+}
+
+type AgentQuery = { readonly agent_version_id?: string; readonly agent_id?: string }
+
+export interface TranslationRequest {
+  readonly a: string
+  readonly b: string
+  readonly from: string | null | undefined
+  readonly languageA?: string
+  readonly languageB?: string
+}
+
+interface Tenant {
+  readonly tenantId: string
+  readonly config: TenantConfig
+}
+
+const failed = (status: 400 | 502 | 503, message: string, placed: ReadonlyArray<string> = []) =>
+  new OutboundCallFailed({ status, message, placed: [...placed] })
+
+/** Twilio refusing the numbers is the caller's mistake; anything else is Twilio's. */
+const fromTwilio = (error: TwilioRequestFailed, upstream: 502 | 503, placed: ReadonlyArray<string> = []) =>
+  failed(error.kind === "rejected" && error.httpStatus === 400 ? 400 : upstream, error.message, placed)
+
+/**
+ * Places outbound calls through Twilio's REST API. Twilio then asks `/outbound-call` for
+ * TwiML (the URL carries the tenant and the chosen agent) and reports progress to
+ * `/call-status`; both URLs are signed by Twilio like any webhook.
+ */
+export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCalls", {
+  effect: Effect.gen(function*() {
+    const platform = yield* AppConfig
+    const twilio = yield* TwilioRest
+    const callLogs = yield* CallLogWrites
+    const versions = yield* VersionResolution
+    const agents = yield* Agents
+
+    const webhookUrl = (path: string, query: Record<string, string | null | undefined>) => {
+      const params = new URLSearchParams()
+      for (const [key, value] of Object.entries(query)) if (value !== null && value !== undefined) params.set(key, value)
+      return `${platform.publicBaseUrl}${path}?${params.toString()}`
+    }
+
+    const number = (label: string, value: string) =>
+      isE164(value.trim())
+        ? Effect.succeed(value.trim())
+        : Effect.fail(failed(400, `${label} must be an E.164 phone number such as +15555551234`))
+
+    const setup = (tenant: Tenant, from: string | null | undefined) =>
+      Effect.gen(function*() {
+        const caller = from ?? Option.getOrUndefined(defaultFromNumber(tenant.config, platform))
+        if (caller === undefined) return yield* failed(400, "from is required: no default Twilio number is configured")
+        const credentials = twilioCredentials(tenant.config, platform)
+        if (Option.isNone(credentials)) return yield* failed(503, "Twilio not configured")
+        return { from: yield* number("from", caller), credentials: credentials.value }
+      })
+
+    const unavailable = () => failed(503, "Database unavailable; try again shortly")
+
+    /** The agent asked for, checked now so a typo is a 400 rather than a silent default. */
+    const agentChoice = (tenantId: string, request: OutboundRequest) =>
+      Effect.gen(function*() {
+        if (request.agentVersionId !== null && request.agentVersionId !== undefined) {
+          const version = yield* versions.byId(tenantId, request.agentVersionId)
+          if (Option.isNone(version)) return yield* failed(400, `agent_version_id ${request.agentVersionId} not found`)
+          return { agent_version_id: version.value.versionId }
+        }
+        if (request.agentKey !== null && request.agentKey !== undefined) {
+          const all = yield* agents.list(tenantId).pipe(Effect.catchTag("TenantNotFound", () => Effect.succeed([])))
+          const agent = all.find((candidate) => candidate.agent_key === request.agentKey)
+          if (agent === undefined) return yield* failed(400, `agent_key ${request.agentKey} not found`)
+          return { agent_id: agent.id }
+        }
+        return {}
+      }).pipe(
+        Effect.map((query): AgentQuery => query),
+        Effect.catchTag("DatabaseUnavailable", () => Effect.fail(unavailable()))
+      )
+
+    const place = (
+      tenant: Tenant,
+      credentials: TwilioCredentials,
+      to: string,
+      from: string,
+      query: Record<string, string | null | undefined>
+    ) =>
+      twilio.createCall(credentials, {
+        To: to,
+        From: from,
+        Url: webhookUrl("/api/v1/outbound-call", { tenant: tenant.tenantId, ...query }),
+        Method: "POST",
+        StatusCallback: webhookUrl("/api/v1/call-status", { tenant: tenant.tenantId }),
+        StatusCallbackMethod: "POST",
+        StatusCallbackEvent: ["initiated", "ringing", "answered", "completed"]
+      })
+
+    /** The call log row exists from the start; losing it must not fail a call already placed. */
+    const logPlaced = (tenant: Tenant, call: TwilioCall, to: string, from: string, agentVersionId: string | null) =>
+      Effect.gen(function*() {
+        yield* callLogs.callSeen({
+          tenantId: tenant.tenantId,
+          callSid: call.sid,
+          direction: "outbound",
+          from,
+          to,
+          agentVersionId,
+          twilioStatus: call.status,
+          at: new Date(yield* Clock.currentTimeMillis)
+        })
+      }).pipe(Effect.catchAll((error) => Effect.logWarning("could not log the placed call", error.message)))
+
+    const makeCall = Effect.fn("OutboundCalls.makeCall")(function*(tenant: Tenant, request: OutboundRequest) {
+      const to = yield* number("to", request.to)
+      const { credentials, from } = yield* setup(tenant, request.from)
+      const agent = yield* agentChoice(tenant.tenantId, request)
+      const call = yield* place(tenant, credentials, to, from, {
+        ...agent,
+        greeting: request.greeting,
+        agent_name: request.agentName
+      }).pipe(Effect.mapError((error) => fromTwilio(error, 503)))
+      yield* logPlaced(tenant, call, to, from, agent.agent_version_id ?? null)
+      return { callSid: call.sid, status: call.status, to, from }
+    })
+
+    /** Two legs into one translation room; if the second cannot be placed the first is cancelled. */
+    const startTranslation = Effect.fn("OutboundCalls.startTranslation")(
+      function*(tenant: Tenant, roomId: string, request: TranslationRequest) {
+        const a = yield* number("participant_a", request.a)
+        const b = yield* number("participant_b", request.b)
+        const { credentials, from } = yield* setup(tenant, request.from)
+        const leg = (to: string, language: string | undefined, peer: string | undefined, placed: ReadonlyArray<string>) =>
+          place(tenant, credentials, to, from, { translation_room: roomId, language, peer_language: peer }).pipe(
+            Effect.mapError((error) => fromTwilio(error, 502, placed)),
+            Effect.tap((call) => logPlaced(tenant, call, to, from, null))
+          )
+        const first = yield* leg(a, request.languageA, request.languageB, [])
+        const second = yield* leg(b, request.languageB, request.languageA, [first.sid]).pipe(
+          Effect.tapError(() =>
+            twilio.updateCall(credentials, first.sid, { Status: "canceled" }).pipe(
+              Effect.catchAll((error) => Effect.logWarning("could not cancel the first translation leg", error.message))
+            )
+          )
+        )
+        return { a: first.sid, b: second.sid }
+      }
+    )
+
+    return { makeCall, startTranslation } as const
+  }),
+  dependencies: [TwilioRest.Default, CallLogWrites.Default]
+}) {}

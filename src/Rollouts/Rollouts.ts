@@ -1,0 +1,73 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { orUnavailable } from "../Database/Errors.js"
+import { Agents } from "../Agents/Agents.js"
+import { AgentsRepo } from "../Agents/Repo.js"
+import { InvalidAgentInput } from "../Agents/Errors.js"
+import type { SetAgentVersionRollout } from "./Api.js"
+import { RolloutsRepo } from "./Repo.js"
+
+/** Why a rollout set is unacceptable, or undefined when it is fine. */
+export const rolloutProblem = (
+  agentId: string,
+  entries: ReadonlyArray<SetAgentVersionRollout>,
+  agentVersionIds: ReadonlySet<string>
+): string | undefined => {
+  const seen = new Set<string>()
+  for (const entry of entries) {
+    const id = entry.agent_version_id.toLowerCase()
+    if (seen.has(id)) return `agent_version_id ${entry.agent_version_id} appears more than once`
+    seen.add(id)
+    if (!agentVersionIds.has(id)) return `agent_version_id ${entry.agent_version_id} is not a version of agent ${agentId}`
+  }
+  const total = entries.reduce((sum, entry) => sum + entry.traffic_percentage, 0)
+  if (entries.length > 0 && total !== 100) return `traffic_percentage values must add up to 100 (got ${total})`
+  return undefined
+}
+
+/**
+ * An agent's rollout: the set of its versions that share its calls, by percentage. The
+ * whole set is replaced at once under the agent row lock, so resolution never sees half a
+ * change and governance never moves traffic of a set being replaced.
+ */
+export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const agents = yield* Agents
+    const agentsRepo = yield* AgentsRepo
+    const repo = yield* RolloutsRepo
+
+    const list = Effect.fn("Rollouts.list")(function*(tenantId: string, agentId: string) {
+      yield* agents.tenantExists(tenantId)
+      yield* agents.agent(tenantId, agentId)
+      return yield* repo.list(tenantId, agentId)
+    })
+
+    const replace = Effect.fn("Rollouts.replace")(
+      function*(tenantId: string, agentId: string, entries: ReadonlyArray<SetAgentVersionRollout>) {
+        yield* agents.tenantExists(tenantId)
+        const agent = yield* agents.agent(tenantId, agentId)
+        yield* orUnavailable(sql.withTransaction(Effect.gen(function*() {
+          yield* agentsRepo.findForUpdate(tenantId, agent.id)
+          const versions = yield* agentsRepo.listVersions(tenantId, agent.id)
+          const problem = rolloutProblem(agent.id, entries, new Set(versions.map((v) => v.id.toLowerCase())))
+          if (problem !== undefined) return yield* new InvalidAgentInput({ message: problem })
+          yield* repo.replace(
+            tenantId,
+            agent.id,
+            entries.map((entry) => ({
+              id: randomUUID(),
+              agentVersionId: entry.agent_version_id.toLowerCase(),
+              trafficPercentage: entry.traffic_percentage
+            }))
+          )
+        })))
+        return yield* repo.list(tenantId, agent.id)
+      }
+    )
+
+    return { list, replace } as const
+  }),
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default]
+}) {}

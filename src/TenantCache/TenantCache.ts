@@ -1,0 +1,161 @@
+import { Clock, Effect, Option, Stream } from "effect"
+import { sha256, sha256Hex } from "../Auth/Crypto.js"
+import { Notifications } from "../Database/Notifications.js"
+import type { TenantConfig } from "../Tenants/Domain.js"
+import { type TenantRow, TenantsRepo } from "../Tenants/Repo.js"
+
+/** Channel on which every replica hears "tenant X changed" ("*" = all). */
+export const TENANT_CACHE_CHANNEL = "tenant_cache"
+
+export interface CachedTenant {
+  readonly tenantId: string
+  readonly config: TenantConfig
+  readonly etag: string
+}
+
+interface Entry {
+  readonly tenant: CachedTenant
+  readonly loadedAt: number
+  lastAccessAt: number
+}
+
+interface TokenCounters {
+  tenantId: string | undefined
+  hits: number
+  misses: number
+  reloads: number
+  evictions: number
+}
+
+const toCached = (row: TenantRow): CachedTenant => ({ tenantId: row.tenant_id, config: row.document, etag: row.etag })
+
+/**
+ * Per-replica cache of tenant configs, read through from PostgreSQL and invalidated on
+ * every replica by NOTIFY. A load that races an invalidation is not stored (generation
+ * check), so a stale config cannot outlive the notification that announced its change.
+ */
+export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
+  scoped: Effect.gen(function*() {
+    const repo = yield* TenantsRepo
+    const notifications = yield* Notifications
+    const entries = new Map<string, Entry>()
+    const byToken = new Map<string, TokenCounters>()
+    const counters = { hits: 0, misses: 0, evictions: 0, reloads: 0 }
+    let generation = 0
+
+    const store = (tenant: CachedTenant, startedAt: number) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        if (generation === startedAt) entries.set(tenant.tenantId, { tenant, loadedAt: now, lastAccessAt: now })
+        return tenant
+      })
+
+    const evict = (tenantId: string) => {
+      generation++
+      if (entries.delete(tenantId)) counters.evictions++
+      for (const token of byToken.values()) {
+        if (token.tenantId === tenantId) {
+          token.evictions++
+          token.tenantId = undefined
+        }
+      }
+    }
+
+    const evictAll = () => {
+      generation++
+      counters.evictions += entries.size
+      entries.clear()
+      for (const token of byToken.values()) token.tenantId = undefined
+    }
+
+    yield* notifications.subscribe(TENANT_CACHE_CHANNEL).pipe(
+      Stream.runForEach((event) =>
+        Effect.sync(() => {
+          if (event._tag === "Resync" || event.payload === "*") evictAll()
+          // Our own writes evicted at commit; their echo would only evict a fresh reload.
+          else if (!event.local) evict(event.payload)
+        })
+      ),
+      Effect.forkScoped
+    )
+
+    const load = (tenantId: string) =>
+      Effect.gen(function*() {
+        const startedAt = generation
+        const row = yield* repo.findById(tenantId)
+        return yield* Option.match(row, {
+          onNone: () => Effect.succeed(Option.none<CachedTenant>()),
+          onSome: (found) => Effect.map(store(toCached(found), startedAt), Option.some)
+        })
+      })
+
+    const get = Effect.fn("TenantCache.get")(function*(tenantId: string) {
+      const entry = entries.get(tenantId)
+      if (entry !== undefined) {
+        counters.hits++
+        entry.lastAccessAt = yield* Clock.currentTimeMillis
+        return Option.some(entry.tenant)
+      }
+      counters.misses++
+      return yield* load(tenantId)
+    })
+
+    /** The tenant whose legacy `auth_token` is `token`; looked up by its hash. */
+    const findByAuthToken = Effect.fn("TenantCache.findByAuthToken")(function*(token: string) {
+      const key = sha256Hex(token)
+      const counter = byToken.get(key) ?? { tenantId: undefined, hits: 0, misses: 0, reloads: 0, evictions: 0 }
+      byToken.set(key, counter)
+      const cached = counter.tenantId === undefined ? undefined : entries.get(counter.tenantId)
+      if (cached !== undefined) {
+        counter.hits++
+        counters.hits++
+        cached.lastAccessAt = yield* Clock.currentTimeMillis
+        return Option.some(cached.tenant)
+      }
+      counter.misses++
+      counters.misses++
+      const startedAt = generation
+      const row = yield* repo.findByAuthTokenSha256(sha256(token))
+      if (Option.isNone(row)) return Option.none<CachedTenant>()
+      const tenant = yield* store(toCached(row.value), startedAt)
+      if (generation === startedAt) counter.tenantId = tenant.tenantId
+      return Option.some(tenant)
+    })
+
+    const reload = Effect.fn("TenantCache.reload")(function*(tenantId: string) {
+      evict(tenantId)
+      counters.reloads++
+      for (const token of byToken.values()) if (token.tenantId === tenantId) token.reloads++
+      return yield* load(tenantId)
+    })
+
+    return {
+      get,
+      findByAuthToken,
+      reload,
+      evict: (tenantId: string) => Effect.sync(() => evict(tenantId)),
+      cachedTenantIds: Effect.sync(() => [...entries.keys()].sort()),
+      cachedTenants: Effect.sync(() => [...entries.values()].map((entry) => entry.tenant)),
+      /** Drops entries not used for `maxIdleMillis`; returns [evicted, remaining]. */
+      evictIdle: (maxIdleMillis: number) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          let evicted = 0
+          for (const [tenantId, entry] of entries) {
+            if (now - entry.lastAccessAt > maxIdleMillis) {
+              evict(tenantId)
+              evicted++
+            }
+          }
+          return [evicted, entries.size] as const
+        }),
+      metrics: Effect.sync(() => ({ ...counters, entries: entries.size })),
+      tokenMetrics: Effect.sync(() =>
+        [...byToken.entries()].map(([key, counter]) => ({
+          cacheKey: `sha256:${key.slice(0, 12)}`,
+          cachePresent: counter.tenantId !== undefined && entries.has(counter.tenantId),
+          ...counter
+        }))
+      )
+    } as const
+  }),
+  dependencies: [TenantsRepo.Default]
+}) {}

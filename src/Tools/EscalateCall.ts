@@ -1,0 +1,77 @@
+import { Effect, Option } from "effect"
+import { CallLogWrites } from "../CallLogs/Writes.js"
+import { twilioCredentials } from "../Twilio/Account.js"
+import { TwilioRest } from "../Twilio/Rest.js"
+import { dial } from "../Twilio/Twiml.js"
+import { AppConfig } from "../Config.js"
+import { objectField, stringField, type TenantConfig } from "../Tenants/Domain.js"
+
+const DEFAULT_ANNOUNCEMENT = "Please hold while I connect you to a member of our team."
+
+/**
+ * Where a transfer goes, from the tenant config:
+ *   escalation: { number: "+15551230000", departments: { billing: "+15551230001" }, announcement: "..." }
+ * (or the shorthand `escalation_number`). The model may name a department or a number, but
+ * only numbers the tenant configured are ever dialled: a caller must not be able to talk
+ * the agent into calling anywhere else.
+ */
+export const escalationTarget = (
+  config: TenantConfig,
+  department: string | undefined,
+  requested: string | undefined
+): Option.Option<string> => {
+  const settings = objectField(config, "escalation")
+  const departments = Object.entries(
+    typeof settings.departments === "object" && settings.departments !== null ? settings.departments : {}
+  ).filter((entry): entry is [string, string] => typeof entry[1] === "string")
+  const main = typeof settings.number === "string" ? settings.number : stringField(config, "escalation_number")
+  const allowed = [...(main === undefined ? [] : [main]), ...departments.map(([, number]) => number)]
+  if (requested !== undefined) return allowed.includes(requested) ? Option.some(requested) : Option.none()
+  const byDepartment = department === undefined
+    ? undefined
+    : departments.find(([name]) => name.toLowerCase() === department.toLowerCase())?.[1]
+  return Option.fromNullable(byDepartment ?? main)
+}
+
+export interface EscalationRequest {
+  readonly tenantId: string
+  readonly config: TenantConfig
+  readonly callSid: string
+  readonly reason: string
+  readonly department: string | undefined
+  readonly targetNumber: string | undefined
+}
+
+/** Transfers a live call to a person: new TwiML (`<Dial>`) on the call through Twilio's REST API. */
+export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall", {
+  effect: Effect.gen(function*() {
+    const platform = yield* AppConfig
+    const twilio = yield* TwilioRest
+    const callLogs = yield* CallLogWrites
+
+    const transfer = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
+      const target = escalationTarget(request.config, request.department, request.targetNumber)
+      if (Option.isNone(target)) {
+        return yield* Effect.fail(
+          request.targetNumber === undefined
+            ? "no escalation number is configured for this tenant"
+            : `${request.targetNumber} is not a configured escalation number`
+        )
+      }
+      const credentials = twilioCredentials(request.config, platform)
+      if (Option.isNone(credentials)) return yield* Effect.fail("Twilio is not configured for this tenant")
+      const announcement = objectField(request.config, "escalation").announcement
+      yield* twilio.updateCall(credentials.value, request.callSid, {
+        Twiml: dial(typeof announcement === "string" ? announcement : DEFAULT_ANNOUNCEMENT, target.value)
+      }).pipe(Effect.mapError((error) => `Twilio did not transfer the call: ${error.message}`))
+      // The transfer happened; a failed bookkeeping write must not undo that answer.
+      yield* callLogs.markEscalated(request.tenantId, request.callSid, request.reason).pipe(
+        Effect.catchAll((error) => Effect.logWarning("could not mark the call escalated", error.message))
+      )
+      return target.value
+    })
+
+    return { transfer } as const
+  }),
+  dependencies: [TwilioRest.Default, CallLogWrites.Default]
+}) {}

@@ -1,0 +1,69 @@
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { CurrentTenant } from "../Auth/Middleware.js"
+import { AppConfig } from "../Config.js"
+import type { VoiceWebhook } from "./Webhooks.js"
+import { VoiceWebhooks } from "./Webhooks.js"
+import { CallStatusAckResponse, TwilioSignatureProbe, WebhookBadRequest, WebhookQuery } from "./Api.js"
+
+/** The probe only documents the header; VoiceWebhooks checks it once it knows the tenant. */
+const TwilioSignatureProbeLive = Layer.succeed(TwilioSignatureProbe, { twilio_signature: () => Effect.void })
+
+/**
+ * The webhook as Twilio signed it: PUBLIC_BASE_URL + the path it requested (the legacy
+ * alias included, hence the original URL) + the query, and every form parameter.
+ */
+const webhookOf = (payload: VoiceWebhook["params"], signed: boolean) =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const config = yield* AppConfig
+    const query = yield* HttpServerRequest.schemaSearchParams(WebhookQuery).pipe(
+      Effect.mapError(() => new WebhookBadRequest({ message: "Each query parameter may appear only once" }))
+    )
+    const hook: VoiceWebhook = {
+      url: `${config.publicBaseUrl}${request.originalUrl}`,
+      params: payload,
+      signature: signed ? request.headers["x-twilio-signature"] : undefined,
+      query
+    }
+    return hook
+  })
+
+export const CallWebhooksHttp = HttpApiBuilder.group(Api, "callWebhooks", (handlers) =>
+  Effect.gen(function*() {
+    const webhooks = yield* VoiceWebhooks
+    const config = yield* AppConfig
+    const withConfig = Effect.provideService(AppConfig, config)
+
+    return handlers
+      .handle("incomingCall", ({ payload }) =>
+        webhookOf(payload, true).pipe(withConfig, Effect.flatMap((hook) => webhooks.answer("inbound", hook))))
+      .handle("outboundCall", ({ payload }) =>
+        webhookOf(payload, true).pipe(withConfig, Effect.flatMap((hook) => webhooks.answer("outbound", hook))))
+      .handle("callStatus", ({ payload }) =>
+        webhookOf(payload, true).pipe(
+          withConfig,
+          Effect.flatMap(webhooks.status),
+          Effect.map((recorded) => new CallStatusAckResponse({ ok: recorded }))
+        ))
+  })).pipe(Layer.provide(TwilioSignatureProbeLive))
+
+export const CallWebhooksSipHttp = HttpApiBuilder.group(Api, "callWebhooksSip", (handlers) =>
+  Effect.gen(function*() {
+    const webhooks = yield* VoiceWebhooks
+    const config = yield* AppConfig
+    const withConfig = Effect.provideService(AppConfig, config)
+
+    return handlers
+      .handle("incomingCallSip", ({ payload }) =>
+        Effect.flatMap(
+          Effect.zip(CurrentTenant, webhookOf(payload, false).pipe(withConfig)),
+          ([tenant, hook]) => webhooks.answerSip("inbound", tenant, hook)
+        ))
+      .handle("outboundCallSip", ({ payload }) =>
+        Effect.flatMap(
+          Effect.zip(CurrentTenant, webhookOf(payload, false).pipe(withConfig)),
+          ([tenant, hook]) => webhooks.answerSip("outbound", tenant, hook)
+        ))
+  }))

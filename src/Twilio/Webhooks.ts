@@ -1,0 +1,181 @@
+import { Clock, Effect, Option } from "effect"
+import { VersionResolution } from "../Agents/VersionResolution.js"
+import { StreamTokens } from "../Auth/StreamTokens.js"
+import { AppConfig } from "../Config.js"
+import type { CachedTenant } from "../TenantCache/TenantCache.js"
+import { CallLogWrites } from "../CallLogs/Writes.js"
+import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
+import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
+import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
+
+/** A voice webhook request: what Twilio signed and the query our own URLs carry. */
+export interface VoiceWebhook {
+  /** PUBLIC_BASE_URL + the requested path and query. */
+  readonly url: string
+  readonly params: Readonly<Record<string, string | undefined>>
+  readonly signature: string | undefined
+  readonly query: {
+    readonly tenant?: string | undefined
+    readonly agent_version_id?: string | undefined
+    readonly agent_id?: string | undefined
+    readonly greeting?: string | undefined
+    readonly agent_name?: string | undefined
+    readonly translation_room?: string | undefined
+    readonly language?: string | undefined
+    readonly peer_language?: string | undefined
+  }
+}
+
+export type CallKind = "inbound" | "outbound"
+
+type TenantRef = Pick<CachedTenant, "tenantId" | "config">
+
+const ANSWERED_BY = ["human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax", "unknown"]
+
+const text = (params: VoiceWebhook["params"], name: string) => {
+  const value = params[name]
+  return value === undefined || value.trim() === "" ? undefined : value
+}
+
+const definedParams = (params: VoiceWebhook["params"]): Record<string, string> =>
+  Object.fromEntries(Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined))
+
+/**
+ * Twilio's voice webhooks: find the tenant (signature-checked), pick the agent version,
+ * open the call log, and answer with TwiML that connects the call to `/media-stream`
+ * with a fresh stream token. A caller always hears something: an unknown number or an
+ * outage gets a short apology before the hang-up.
+ */
+export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhooks", {
+  effect: Effect.gen(function*() {
+    const config = yield* AppConfig
+    const resolution = yield* TenantResolution
+    const versions = yield* VersionResolution
+    const tokens = yield* StreamTokens
+    const callLogs = yield* CallLogWrites
+    const streamUrl = mediaStreamUrl(config.publicBaseUrl)
+
+    const required = (params: VoiceWebhook["params"], name: string) => {
+      const value = text(params, name)
+      return value === undefined
+        ? Effect.fail(new WebhookBadRequest({ message: `Missing required parameter ${name}` }))
+        : Effect.succeed(value)
+    }
+
+    /** Our number on the call: the called number inbound, the caller id outbound. */
+    const webhookCall = (hook: VoiceWebhook, kind: CallKind, sip: boolean): WebhookCall => ({
+      url: hook.url,
+      params: definedParams(hook.params),
+      signature: hook.signature,
+      explicitTenant: hook.query.tenant,
+      accountSid: text(hook.params, "AccountSid"),
+      number: text(hook.params, kind === "inbound" ? "To" : "From"),
+      direction: sip ? (kind === "inbound" ? "sip_inbound" : "sip_outbound") : kind
+    })
+
+    const connect = (tenant: TenantRef, hook: VoiceWebhook, kind: CallKind, callSid: string, route: RouteChoice | null) =>
+      Effect.gen(function*() {
+        const from = text(hook.params, "From") ?? null
+        const to = text(hook.params, "To") ?? null
+        const version = yield* versions.resolve({
+          tenantId: tenant.tenantId,
+          callSid,
+          agentId: hook.query.agent_id ?? route?.agentId ?? null,
+          pinnedVersionId: hook.query.agent_version_id ?? route?.pinnedVersionId ?? null
+        })
+        const agentVersionId = Option.match(version, { onNone: () => null, onSome: (v) => v.versionId })
+        yield* callLogs.callSeen({
+          tenantId: tenant.tenantId,
+          callSid,
+          direction: kind,
+          from,
+          to,
+          agentVersionId,
+          twilioStatus: text(hook.params, "CallStatus") ?? null,
+          at: new Date(yield* Clock.currentTimeMillis)
+        })
+        const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
+        return connectStream(streamUrl, [
+          ["stream_token", token],
+          ["tenant_id", tenant.tenantId],
+          ["agent_version_id", agentVersionId],
+          ["direction", kind],
+          ["caller", kind === "inbound" ? from : to],
+          ["call_sid", callSid],
+          ["greeting", hook.query.greeting ?? route?.greeting ?? null],
+          ["agent_name", hook.query.agent_name ?? null],
+          ["translation_room", hook.query.translation_room ?? null],
+          ["language", hook.query.language ?? null],
+          ["peer_language", hook.query.peer_language ?? null]
+        ])
+      })
+
+    /** A database outage still answers the caller. */
+    const apology = (callSid: string) => () =>
+      Effect.logWarning("voice webhook answered with an apology: database unavailable").pipe(
+        Effect.annotateLogs("call_sid", callSid),
+        Effect.as(sayAndHangUp(UNAVAILABLE_MESSAGE))
+      )
+
+    const answer = Effect.fn("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
+      const callSid = yield* required(hook.params, "CallSid")
+      return yield* Effect.gen(function*() {
+        const resolved = yield* resolution.resolve(webhookCall(hook, kind, false))
+        switch (resolved._tag) {
+          case "BadSignature":
+            return yield* new WebhookUnauthorized({ message: "Invalid Twilio signature" })
+          case "Unknown":
+            yield* Effect.logWarning("voice webhook for an unknown number").pipe(
+              Effect.annotateLogs({ call_sid: callSid, to: text(hook.params, "To") ?? "", direction: kind })
+            )
+            return sayAndHangUp(UNKNOWN_NUMBER_MESSAGE)
+          case "Resolved":
+            return yield* connect(resolved.tenant, hook, kind, callSid, resolved.route)
+        }
+      }).pipe(Effect.catchTag("DatabaseUnavailable", apology(callSid)))
+    })
+
+    /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
+    const answerSip = Effect.fn("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
+      const callSid = yield* required(hook.params, "CallSid")
+      const call = webhookCall(hook, kind, true)
+      return yield* Effect.gen(function*() {
+        const route = call.number === undefined ? Option.none() : yield* resolution.route(call.number, call.direction)
+        const own = Option.filter(route, (found) => found.tenantId === tenant.tenantId)
+        return yield* connect(tenant, hook, kind, callSid, Option.getOrNull(Option.map(own, choiceOf)))
+      }).pipe(Effect.catchTag("DatabaseUnavailable", apology(callSid)))
+    })
+
+    /** A status callback: merged into the call log whatever order it arrives in. */
+    const status = Effect.fn("VoiceWebhooks.status")(function*(hook: VoiceWebhook) {
+      const callSid = yield* required(hook.params, "CallSid")
+      const callStatus = yield* required(hook.params, "CallStatus")
+      const kind: CallKind = text(hook.params, "Direction") === "inbound" ? "inbound" : "outbound"
+      const unavailable = () => new WebhookUnavailable({ message: "Service unavailable; try again shortly" })
+      const resolved = yield* resolution.resolve(webhookCall(hook, kind, false)).pipe(Effect.mapError(unavailable))
+      if (resolved._tag === "BadSignature") return yield* new WebhookUnauthorized({ message: "Invalid Twilio signature" })
+      if (resolved._tag === "Unknown") {
+        yield* Effect.logWarning("status callback for an unknown number").pipe(Effect.annotateLogs("call_sid", callSid))
+        return false
+      }
+      const duration = Number(text(hook.params, "CallDuration") ?? Number.NaN)
+      const answeredBy = text(hook.params, "AnsweredBy")
+      yield* callLogs.statusReported({
+        tenantId: resolved.tenant.tenantId,
+        callSid,
+        direction: kind,
+        from: text(hook.params, "From") ?? null,
+        to: text(hook.params, "To") ?? null,
+        twilioStatus: callStatus.toLowerCase(),
+        durationSeconds: Number.isInteger(duration) && duration >= 0 ? duration : null,
+        answeredBy: answeredBy === undefined ? null : ANSWERED_BY.includes(answeredBy) ? answeredBy : "unknown",
+        recordingUrl: text(hook.params, "RecordingUrl") ?? null,
+        at: new Date(yield* Clock.currentTimeMillis)
+      }).pipe(Effect.mapError(unavailable))
+      return true
+    })
+
+    return { answer, answerSip, status } as const
+  }),
+  dependencies: [CallLogWrites.Default]
+}) {}

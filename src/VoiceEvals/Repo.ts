@@ -1,0 +1,137 @@
+import { SqlSchema } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { VoiceSessionEval, VoiceSessionEvalStats } from "./Api.js"
+
+/** An evaluation at or above this score counts as high quality (rates in stats and governance). */
+export const HIGH_QUALITY_SCORE = 0.8
+
+export interface EvalWrite {
+  readonly id: string
+  readonly tenantId: string
+  readonly voiceSessionId: string
+  readonly streamId: string
+  readonly callLogId: string | null
+  readonly agentVersionId: string | null
+  readonly agentKey: string | null
+  readonly agentName: string | null
+  readonly score: number
+  readonly tags: ReadonlyArray<string>
+  readonly rubric: unknown
+  readonly notes: string | null
+  readonly source: string | null
+  readonly metadata: unknown
+}
+
+export interface EvalFilter {
+  readonly tenantId: string
+  readonly minScore: number | null
+  readonly maxScore: number | null
+  readonly tag: string | null
+  readonly limit: number
+  readonly offset: number
+}
+
+/** Per-version aggregates over a look-back window (governance). */
+export const VersionEvalStats = Schema.Struct({
+  agent_version_id: Schema.String,
+  eval_count: Schema.Number,
+  avg_score: Schema.NullOr(Schema.Number),
+  high_quality_rate: Schema.NullOr(Schema.Number),
+  last_eval_at: Schema.NullOr(Schema.String)
+})
+export type VersionEvalStats = typeof VersionEvalStats.Type
+
+const evalSelect = `id, tenant_id, stream_id as session_id, voice_session_id, stream_id, call_log_id, agent_version_id,
+  agent_key, agent_name, score, tags, rubric, notes, source, metadata, created_at, updated_at`
+
+/** SQL for `voice_session_evals`: one evaluation per session (recording again replaces it). */
+export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const columns = sql.literal(evalSelect)
+
+    const upsert = (e: EvalWrite) =>
+      sql`insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, call_log_id, agent_version_id,
+            agent_key, agent_name, score, tags, rubric, notes, source, metadata)
+          values (${e.id}, ${e.tenantId}, ${e.voiceSessionId}, ${e.streamId}, ${e.callLogId}, ${e.agentVersionId},
+            ${e.agentKey}, ${e.agentName}, ${e.score}, ${e.tags}::text[], ${JSON.stringify(e.rubric)}::jsonb, ${e.notes},
+            ${e.source}, ${JSON.stringify(e.metadata)}::jsonb)
+          on conflict (tenant_id, voice_session_id) do update set
+            call_log_id = excluded.call_log_id, agent_version_id = excluded.agent_version_id,
+            agent_key = excluded.agent_key, agent_name = excluded.agent_name, score = excluded.score,
+            tags = excluded.tags, rubric = excluded.rubric, notes = excluded.notes, source = excluded.source,
+            metadata = excluded.metadata, updated_at = now()
+          returning ${columns}`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSessionEval))),
+        Effect.map((rows) => rows[0]!)
+      )
+
+    const bySession = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, voiceSessionId: Schema.String }),
+      Result: VoiceSessionEval,
+      execute: ({ tenantId, voiceSessionId }) =>
+        sql`select ${columns} from voice_session_evals
+            where tenant_id = ${tenantId} and voice_session_id = ${voiceSessionId}`
+    })
+
+    const where = (f: EvalFilter) =>
+      sql`where tenant_id = ${f.tenantId}
+        and ${f.minScore === null ? sql`true` : sql`score >= ${f.minScore}`}
+        and ${f.maxScore === null ? sql`true` : sql`score <= ${f.maxScore}`}
+        and ${f.tag === null ? sql`true` : sql`${f.tag} = any(tags)`}`
+
+    const page = (f: EvalFilter) =>
+      sql`select ${columns} from voice_session_evals ${where(f)}
+          order by created_at desc, id limit ${f.limit} offset ${f.offset}`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSessionEval)))
+      )
+
+    const count = (f: EvalFilter) =>
+      sql<{ count: number }>`select count(*)::int as count from voice_session_evals ${where(f)}`.pipe(
+        Effect.map((rows) => rows[0]?.count ?? 0)
+      )
+
+    const stats = SqlSchema.single({
+      Request: Schema.String,
+      Result: VoiceSessionEvalStats,
+      execute: (tenantId) =>
+        sql`select count(*)::int as total_evals,
+              count(*) filter (where created_at >= now() - interval '24 hours')::int as evals_last_24h,
+              avg(score)::float8 as avg_score,
+              (avg(case when score >= ${HIGH_QUALITY_SCORE} then 1.0 else 0.0 end))::float8 as high_quality_rate
+            from voice_session_evals where tenant_id = ${tenantId}`
+    })
+
+    const versionStats = SqlSchema.findAll({
+      Request: Schema.Struct({
+        tenantId: Schema.String,
+        versionIds: Schema.Array(Schema.String),
+        lookbackHours: Schema.Number
+      }),
+      Result: VersionEvalStats,
+      execute: ({ lookbackHours, tenantId, versionIds }) =>
+        sql`select agent_version_id::text as agent_version_id, count(*)::int as eval_count,
+              avg(score)::float8 as avg_score,
+              (avg(case when score >= ${HIGH_QUALITY_SCORE} then 1.0 else 0.0 end))::float8 as high_quality_rate,
+              max(created_at) as last_eval_at
+            from voice_session_evals
+            where tenant_id = ${tenantId} and agent_version_id in ${sql.in(versionIds)}
+              and created_at >= now() - make_interval(hours => ${lookbackHours})
+            group by agent_version_id`
+    })
+
+    return {
+      upsert: (e: EvalWrite) => orUnavailable(upsert(e)),
+      bySession: (tenantId: string, voiceSessionId: string) => orUnavailable(bySession({ tenantId, voiceSessionId })),
+      page: (f: EvalFilter) => orUnavailable(page(f)),
+      count: (f: EvalFilter) => orUnavailable(count(f)),
+      stats: (tenantId: string) => orUnavailable(Effect.catchTag(stats(tenantId), "NoSuchElementException", Effect.die)),
+      versionStats: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+        versionIds.length === 0
+          ? Effect.succeed([])
+          : orUnavailable(versionStats({ tenantId, versionIds, lookbackHours }))
+    } as const
+  })
+}) {}

@@ -1,0 +1,174 @@
+import { SqlSchema } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
+
+export interface OutcomeWrite {
+  readonly id: string
+  readonly tenantId: string
+  readonly orgId: string | null
+  readonly voiceSessionId: string
+  readonly streamSid: string
+  readonly callSid: string | null
+  readonly callType: string | null
+  readonly customerPhone: string | null
+  readonly agentName: string | null
+  readonly agentVersionId: string | null
+  readonly resolution: string
+  readonly billingStatus: string
+  readonly billableSku: string | null
+  readonly outcomeSource: string
+  readonly escalated: boolean
+  readonly disposition: unknown
+  readonly durationSeconds: number | null
+  readonly occurredAt: Date
+}
+
+export interface OutcomeFilter {
+  readonly tenantId: string
+  readonly resolution: string | null
+  readonly billingStatus: string | null
+  readonly billableSku: string | null
+  readonly callType: string | null
+  readonly limit: number
+  readonly offset: number
+}
+
+const Totals = Schema.Struct({
+  total: Schema.Number,
+  billable: Schema.Number,
+  not_billable: Schema.Number,
+  pending_emit: Schema.Number,
+  emitted: Schema.Number,
+  failed_billing: Schema.Number,
+  escalated: Schema.Number,
+  avg_duration_seconds: Schema.NullOr(Schema.Number)
+})
+
+const TenantWindow = Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number })
+
+/** SQL for `voice_outcomes`. "Billable" means any billing status but `not_billable`. */
+export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    /** First write wins: a replayed call must not reset a billing status that has moved on. */
+    const insertOnce = (o: OutcomeWrite) =>
+      Effect.gen(function*() {
+        const written = yield* sql<{ id: string }>`
+          insert into voice_outcomes (id, tenant_id, org_id, voice_session_id, stream_sid, call_sid, call_type,
+            customer_phone, agent_name, agent_version_id, resolution, billing_status, billable_sku, outcome_source,
+            escalated, disposition, duration_seconds, occurred_at)
+          values (${o.id}, ${o.tenantId}, ${o.orgId}, ${o.voiceSessionId}, ${o.streamSid}, ${o.callSid}, ${o.callType},
+            ${o.customerPhone}, ${o.agentName}, ${o.agentVersionId}, ${o.resolution}, ${o.billingStatus},
+            ${o.billableSku}, ${o.outcomeSource}, ${o.escalated}, ${JSON.stringify(o.disposition)}::jsonb, ${o.durationSeconds},
+            ${o.occurredAt.toISOString()}::timestamptz)
+          on conflict (tenant_id, stream_sid) do nothing
+          returning id`
+        if (written[0] !== undefined) return written[0].id
+        const existing = yield* sql<{ id: string }>`
+          select id from voice_outcomes where tenant_id = ${o.tenantId} and stream_sid = ${o.streamSid}`
+        return existing[0]!.id
+      })
+
+    const where = (f: OutcomeFilter) =>
+      sql`where tenant_id = ${f.tenantId}
+        and ${f.resolution === null ? sql`true` : sql`resolution = ${f.resolution}`}
+        and ${f.billingStatus === null ? sql`true` : sql`billing_status = ${f.billingStatus}`}
+        and ${f.billableSku === null ? sql`true` : sql`billable_sku = ${f.billableSku}`}
+        and ${f.callType === null ? sql`true` : sql`call_type = ${f.callType}`}`
+
+    const page = (f: OutcomeFilter) =>
+      sql`select * from voice_outcomes ${where(f)} order by occurred_at desc, id limit ${f.limit} offset ${f.offset}`
+        .pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceOutcome))))
+
+    const count = (f: OutcomeFilter) =>
+      sql<{ count: number }>`select count(*)::int as count from voice_outcomes ${where(f)}`.pipe(
+        Effect.map((rows) => rows[0]?.count ?? 0)
+      )
+
+    const findBy = (column: "id" | "stream_sid") =>
+      SqlSchema.findOne({
+        Request: Schema.Struct({ tenantId: Schema.String, key: Schema.String }),
+        Result: VoiceOutcome,
+        execute: ({ key, tenantId }) =>
+          sql`select * from voice_outcomes where tenant_id = ${tenantId} and ${sql(column)} = ${key}`
+      })
+    const findById = findBy("id")
+    const findByStream = findBy("stream_sid")
+
+    const inWindow = (tenantId: string, seconds: number) =>
+      sql`tenant_id = ${tenantId} and occurred_at >= now() - make_interval(secs => ${seconds})`
+
+    const totals = SqlSchema.single({
+      Request: TenantWindow,
+      Result: Totals,
+      execute: ({ seconds, tenantId }) =>
+        sql`select count(*)::int as total,
+              count(*) filter (where billing_status <> 'not_billable')::int as billable,
+              count(*) filter (where billing_status = 'not_billable')::int as not_billable,
+              count(*) filter (where billing_status = 'pending_emit')::int as pending_emit,
+              count(*) filter (where billing_status = 'emitted')::int as emitted,
+              count(*) filter (where billing_status = 'failed')::int as failed_billing,
+              count(*) filter (where escalated)::int as escalated,
+              avg(duration_seconds)::float8 as avg_duration_seconds
+            from voice_outcomes where ${inWindow(tenantId, seconds)}`
+    })
+
+    const mix = (column: "resolution" | "billing_status" | "billable_sku" | "risk_level") =>
+      SqlSchema.findAll({
+        Request: TenantWindow,
+        Result: VoiceOutcomeCount,
+        execute: ({ seconds, tenantId }) =>
+          sql`select ${sql(column)} as name, count(*)::int as count from voice_outcomes
+              where ${inWindow(tenantId, seconds)} and ${sql(column)} is not null
+              group by 1 order by 2 desc, 1`
+      })
+
+    const series = SqlSchema.findAll({
+      Request: Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number, bucketSeconds: Schema.Number }),
+      Result: VoiceOutcomeTimeseriesPoint,
+      execute: ({ bucketSeconds, seconds, tenantId }) =>
+        sql`with bounds as (
+              select to_timestamp(floor(extract(epoch from now() - make_interval(secs => ${seconds})) / ${bucketSeconds})
+                                  * ${bucketSeconds}) as first_bucket,
+                     now() - make_interval(secs => ${seconds}) as since
+            ),
+            buckets as (
+              select generate_series(first_bucket, now(), make_interval(secs => ${bucketSeconds})) as bucket_start
+              from bounds
+            )
+            select b.bucket_start,
+              count(o.id)::int as total,
+              count(o.id) filter (where o.billing_status <> 'not_billable')::int as billable,
+              count(o.id) filter (where o.escalated)::int as escalated,
+              count(o.id) filter (where o.billing_status = 'pending_emit')::int as pending_emit,
+              avg(o.duration_seconds)::float8 as avg_duration_seconds
+            from buckets b cross join bounds
+            left join voice_outcomes o on o.tenant_id = ${tenantId}
+              and o.occurred_at >= greatest(b.bucket_start, bounds.since)
+              and o.occurred_at < b.bucket_start + make_interval(secs => ${bucketSeconds})
+            group by b.bucket_start order by b.bucket_start`
+    })
+
+    const setBillingStatus = (tenantId: string, outcomeId: string, billingStatus: string) =>
+      sql`update voice_outcomes set billing_status = ${billingStatus}, updated_at = now()
+          where tenant_id = ${tenantId} and id = ${outcomeId}`
+
+    return {
+      insertOnce: (o: OutcomeWrite) => orUnavailable(insertOnce(o)),
+      page: (f: OutcomeFilter) => orUnavailable(page(f)),
+      count: (f: OutcomeFilter) => orUnavailable(count(f)),
+      findById: (tenantId: string, id: string) => orUnavailable(findById({ tenantId, key: id })),
+      findByStream: (tenantId: string, streamSid: string) => orUnavailable(findByStream({ tenantId, key: streamSid })),
+      totals: (tenantId: string, seconds: number) => orUnavailable(Effect.catchTag(totals({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
+      mix: (column: "resolution" | "billing_status" | "billable_sku" | "risk_level", tenantId: string, seconds: number) =>
+        orUnavailable(mix(column)({ tenantId, seconds })),
+      series: (tenantId: string, seconds: number, bucketSeconds: number) =>
+        orUnavailable(series({ tenantId, seconds, bucketSeconds })),
+      setBillingStatus: (tenantId: string, outcomeId: string, billingStatus: string) =>
+        orUnavailable(Effect.asVoid(setBillingStatus(tenantId, outcomeId, billingStatus)))
+    } as const
+  })
+}) {}

@@ -1,0 +1,167 @@
+import { SqlSchema } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Option, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { VoiceSession } from "./Api.js"
+
+/** Everything a new session row holds; the wire-only defaults are applied by the caller. */
+export interface SessionWrite {
+  readonly id: string
+  readonly tenantId: string
+  readonly orgId: string | null
+  readonly streamId: string
+  readonly callSid: string | null
+  readonly callLogId: string | null
+  readonly agentVersionId: string | null
+  readonly agentName: string | null
+  readonly callType: string | null
+  readonly customerPhone: string | null
+  readonly model: string | null
+  readonly voice: string | null
+  readonly status: string
+  readonly transcript: unknown
+  readonly functionCalls: unknown
+  readonly metadata: unknown
+  readonly tags: ReadonlyArray<string>
+  readonly turnCount: number
+  readonly summary: string | null
+  readonly sentiment: string | null
+  readonly durationMs: number | null
+  readonly escalated: boolean
+  readonly startedAt: Date
+  readonly endedAt: Date | null
+}
+
+export interface SessionFilter {
+  readonly tenantId: string
+  readonly status: string | null
+  readonly search: string | null
+  readonly startedAfter: Date | null
+  readonly ascending: boolean
+  readonly limit: number
+  readonly offset: number
+}
+
+/** What an evaluation links to. */
+export const SessionLinks = Schema.Struct({
+  id: Schema.String,
+  stream_id: Schema.String,
+  call_log_id: Schema.NullOr(Schema.String),
+  agent_version_id: Schema.NullOr(Schema.String)
+})
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** SQL for `voice_sessions`. */
+export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+
+    const values = (s: SessionWrite) => sql`(
+      ${s.id}, ${s.tenantId}, ${s.orgId}, ${s.streamId}, ${s.callSid}, ${s.callLogId}, ${s.agentVersionId},
+      ${s.agentName}, ${s.callType}, ${s.customerPhone}, ${s.model}, ${s.voice}, ${s.status},
+      ${JSON.stringify(s.transcript)}::jsonb, ${JSON.stringify(s.functionCalls)}::jsonb, ${JSON.stringify(s.metadata)}::jsonb, ${s.tags}::text[],
+      ${s.turnCount}, ${s.summary}, ${s.sentiment}, ${s.durationMs}, ${s.escalated},
+      ${s.startedAt.toISOString()}::timestamptz, ${s.endedAt === null ? null : s.endedAt.toISOString()}::timestamptz)`
+
+    const columns = sql`(id, tenant_id, org_id, stream_id, call_sid, call_log_id, agent_version_id, agent_name,
+      call_type, customer_phone, model, voice, status, transcript, function_calls, metadata, tags, turn_count,
+      summary, sentiment, duration_ms, escalated, started_at, ended_at)`
+
+    /** None when the tenant already has a session for this stream. */
+    const insert = (s: SessionWrite) =>
+      sql`insert into voice_sessions ${columns} values ${values(s)}
+          on conflict (tenant_id, stream_id) do nothing returning *`.pipe(
+        Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSession))),
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    /**
+     * A finished call's session: inserted, or completing a session created earlier as
+     * "active"; a session already finished is left as it is (replays are no-ops).
+     */
+    const upsertFinished = (s: SessionWrite) =>
+      Effect.gen(function*() {
+        const written = yield* sql<{ id: string }>`
+          insert into voice_sessions ${columns} values ${values(s)}
+          on conflict (tenant_id, stream_id) do update set
+            org_id = coalesce(excluded.org_id, voice_sessions.org_id),
+            call_sid = coalesce(excluded.call_sid, voice_sessions.call_sid),
+            call_log_id = coalesce(excluded.call_log_id, voice_sessions.call_log_id),
+            agent_version_id = coalesce(excluded.agent_version_id, voice_sessions.agent_version_id),
+            agent_name = coalesce(excluded.agent_name, voice_sessions.agent_name),
+            call_type = excluded.call_type, customer_phone = excluded.customer_phone,
+            model = excluded.model, voice = excluded.voice, status = excluded.status,
+            transcript = excluded.transcript, function_calls = excluded.function_calls,
+            turn_count = excluded.turn_count, summary = excluded.summary, duration_ms = excluded.duration_ms,
+            escalated = excluded.escalated, started_at = excluded.started_at, ended_at = excluded.ended_at,
+            updated_at = now()
+          where voice_sessions.status = 'active'
+          returning id`
+        if (written[0] !== undefined) return written[0].id
+        const existing = yield* sql<{ id: string }>`
+          select id from voice_sessions where tenant_id = ${s.tenantId} and stream_id = ${s.streamId}`
+        return existing[0]!.id
+      })
+
+    const where = (f: SessionFilter) => {
+      const pattern = f.search === null ? null : `%${escapeLike(f.search)}%`
+      return sql`where tenant_id = ${f.tenantId}
+        and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
+        and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
+        and ${
+        pattern === null ? sql`true` : sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
+          or summary ilike ${pattern} or transcript::text ilike ${pattern})`
+      }`
+    }
+
+    const page = (f: SessionFilter) =>
+      sql`select * from voice_sessions ${where(f)}
+          order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id
+          limit ${f.limit} offset ${f.offset}`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSession))))
+
+    const count = (f: SessionFilter) =>
+      sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`.pipe(
+        Effect.map((rows) => rows[0]?.count ?? 0)
+      )
+
+    const findBy = (column: "id" | "stream_id") =>
+      SqlSchema.findOne({
+        Request: Schema.Struct({ tenantId: Schema.String, key: Schema.String }),
+        Result: VoiceSession,
+        execute: ({ key, tenantId }) => sql`select * from voice_sessions where tenant_id = ${tenantId} and ${sql(column)} = ${key}`
+      })
+    const findById = findBy("id")
+    const findByStream = findBy("stream_id")
+
+    /** The session an evaluation names: by id (a UUID), stream id, or call SID, newest first. */
+    const links = SqlSchema.findOne({
+      Request: Schema.Struct({
+        tenantId: Schema.String,
+        id: Schema.NullOr(Schema.String),
+        streamId: Schema.NullOr(Schema.String),
+        callSid: Schema.NullOr(Schema.String)
+      }),
+      Result: SessionLinks,
+      execute: ({ callSid, id, streamId, tenantId }) =>
+        sql`select id, stream_id, call_log_id, agent_version_id from voice_sessions
+            where tenant_id = ${tenantId} and (
+              ${id === null ? sql`false` : sql`id = ${id}::uuid`}
+              or ${streamId === null ? sql`false` : sql`stream_id = ${streamId}`}
+              or ${callSid === null ? sql`false` : sql`call_sid = ${callSid}`})
+            order by started_at desc limit 1`
+    })
+
+    return {
+      insert: (s: SessionWrite) => orUnavailable(insert(s)),
+      upsertFinished: (s: SessionWrite) => orUnavailable(upsertFinished(s)),
+      page: (f: SessionFilter) => orUnavailable(page(f)),
+      count: (f: SessionFilter) => orUnavailable(count(f)),
+      findById: (tenantId: string, id: string) => orUnavailable(findById({ tenantId, key: id })),
+      findByStream: (tenantId: string, streamId: string) => orUnavailable(findByStream({ tenantId, key: streamId })),
+      links: (input: { tenantId: string; id: string | null; streamId: string | null; callSid: string | null }) =>
+        orUnavailable(links(input))
+    } as const
+  })
+}) {}
+

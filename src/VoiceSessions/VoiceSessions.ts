@@ -1,0 +1,76 @@
+import { Clock, Effect, Option, Schema } from "effect"
+import { randomUUID } from "node:crypto"
+import { Uuid } from "../Http/Schemas.js"
+import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
+import type { CreateVoiceSessionRequest } from "./Api.js"
+import { type SessionFilter, SessionsRepo } from "./Repo.js"
+
+const isUuid = Schema.is(Uuid)
+
+/**
+ * Voice sessions written through the API (calls write theirs through VoiceRecords). A
+ * session is "completed" unless said otherwise: it ends now and started `duration_ms`
+ * earlier; an "active" one has no end yet.
+ */
+export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSessions", {
+  effect: Effect.gen(function*() {
+    const repo = yield* SessionsRepo
+
+    const notFound = (key: string) => Effect.fail(new VoiceSessionNotFound({ key }))
+
+    const create = Effect.fn("VoiceSessions.create")(
+      function*(tenant: { tenantId: string; orgId: string | null }, input: CreateVoiceSessionRequest) {
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const status = input.status ?? "completed"
+        const durationMs = input.duration_ms ?? null
+        const transcript = input.transcript ?? []
+        const inserted = yield* repo.insert({
+          id: randomUUID(),
+          tenantId: tenant.tenantId,
+          orgId: input.org_id ?? tenant.orgId,
+          streamId: input.stream_id,
+          callSid: input.call_sid ?? null,
+          callLogId: null,
+          agentVersionId: null,
+          agentName: input.agent_name ?? null,
+          callType: input.call_type ?? null,
+          customerPhone: input.customer_phone ?? null,
+          model: input.model ?? null,
+          voice: input.voice ?? null,
+          status,
+          transcript,
+          functionCalls: [],
+          metadata: input.metadata ?? {},
+          tags: input.tags ?? [],
+          turnCount: Array.isArray(transcript) ? transcript.length : 0,
+          summary: input.summary ?? null,
+          sentiment: input.sentiment ?? null,
+          durationMs,
+          escalated: false,
+          startedAt: new Date(now.getTime() - (durationMs ?? 0)),
+          endedAt: status === "active" ? null : now
+        })
+        if (Option.isNone(inserted)) return yield* new VoiceSessionExists({ streamId: input.stream_id })
+        return inserted.value
+      }
+    )
+
+    const list = Effect.fn("VoiceSessions.list")(function*(filter: SessionFilter) {
+      const [sessions, count] = yield* Effect.all([repo.page(filter), repo.count(filter)], { concurrency: 2 })
+      return { sessions, count }
+    })
+
+    const get = Effect.fn("VoiceSessions.get")(function*(tenantId: string, id: string) {
+      const found = isUuid(id) ? yield* repo.findById(tenantId, id) : Option.none()
+      return Option.isSome(found) ? found.value : yield* notFound(id)
+    })
+
+    const byStream = Effect.fn("VoiceSessions.byStream")(function*(tenantId: string, streamId: string) {
+      const found = yield* repo.findByStream(tenantId, streamId)
+      return Option.isSome(found) ? found.value : yield* notFound(streamId)
+    })
+
+    return { create, list, get, byStream } as const
+  }),
+  dependencies: [SessionsRepo.Default]
+}) {}
