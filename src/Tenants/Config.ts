@@ -47,10 +47,10 @@ const setting = <A, I>(schema: Schema.Schema<A, I>) =>
 /** Never validated on write: a value that does not decode as `schema` reads as unset. */
 const tolerated = <A, I>(schema: Schema.Schema<A, I>) =>
   Schema.optionalWith(
-    Schema.transform(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
+    Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
       strict: true,
-      decode: (input) => Either.getOrUndefined(Schema.decodeUnknownEither(schema)(input)),
-      encode: (value) => value === undefined ? null : Schema.encodeSync(schema)(value)
+      decode: (input) => ParseResult.succeed(Either.getOrUndefined(ParseResult.decodeUnknownEither(schema)(input))),
+      encode: (value) => value === undefined ? ParseResult.succeed(null) : ParseResult.encodeUnknown(schema)(value)
     }),
     { exact: true }
   )
@@ -64,20 +64,20 @@ const Text = Schema.transform(StringValue, Schema.UndefinedOr(Schema.String), {
 
 const Secret = Schema.Redacted(StringValue)
 
-export const AUDIO_PROVIDERS = ["openai", "elevenlabs"] as const
+const AUDIO_PROVIDERS = ["openai", "elevenlabs"] as const
 
-export const TwilioSettings = objectOf({
+const TwilioSettings = objectOf({
   account_sid: setting(matching(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex characters")),
   auth_token: setting(Secret),
   from_number: setting(matching(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15555551234"))
 })
 
-export const ElevenLabsSettings = objectOf({
+const ElevenLabsSettings = objectOf({
   api_key: tolerated(Schema.Redacted(Schema.String))
 })
 
 /** Where transfers go: `escalate_call_to_human` dials only these numbers. */
-export const EscalationSettings = objectOf({
+const EscalationSettings = objectOf({
   number: tolerated(Schema.String),
   departments: tolerated(
     Schema.transform(JsonObject, Schema.Record({ key: Schema.String, value: Schema.String }), {
@@ -95,7 +95,7 @@ export const EscalationSettings = objectOf({
  * Opening hours: `hours` maps a weekday to "09:00-17:00", a list of ranges, null or "closed".
  * The day values are checked when the business-hours tool reads them, which reports a bad one.
  */
-export const BusinessHoursSettings = objectOf({
+const BusinessHoursSettings = objectOf({
   timezone: tolerated(Schema.String),
   hours: tolerated(JsonObject),
   closed_dates: tolerated(Schema.Array(Schema.Unknown))
