@@ -1,5 +1,6 @@
 import { expect } from "@effect/vitest"
-import { Effect, TestClock, TestContext } from "effect"
+import { Effect, Schema, TestClock, TestContext } from "effect"
+import { TenantConfig } from "../src/Tenants/Config.js"
 import { FunctionRegistry } from "../src/Tools/FunctionRegistry.js"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import {
@@ -189,7 +190,11 @@ suiteWithFakeTwilio()("function registry", (it) => {
       yield* liveCalls.register({ streamSid: "MZ-live", tenantId: "acme", callSid, startedAt: new Date() })
       const outcome = yield* registry.execute("escalate_call_to_human", { reason: "help" }, {
         tenantId: "acme",
-        tenantConfig: { tenant_id: "acme", twilio: { account_sid: SID, auth_token: TOKEN }, escalation_number: DESK },
+        tenantConfig: Schema.decodeUnknownSync(TenantConfig)({
+          tenant_id: "acme",
+          twilio: { account_sid: SID, auth_token: TOKEN },
+          escalation_number: DESK
+        }),
         callSid,
         streamSid: "MZ-live"
       })

@@ -1,11 +1,11 @@
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Either, Option, Redacted } from "effect"
 import { Api } from "../Api.js"
 import { AppConfig } from "../Config.js"
 import { asAdminErrors } from "../Http/ErrorMapping.js"
 import { clientAddress } from "../Http/ClientAddress.js"
 import { setResponseHeader } from "../Http/Headers.js"
-import { stringField } from "../Tenants/Domain.js"
+import { runnableTenant } from "../Tenants/Domain.js"
 import { Tenants } from "../Tenants/Tenants.js"
 import { ADMIN_SESSION_TTL_SECONDS, AdminSessions } from "./AdminSessions.js"
 import {
@@ -95,14 +95,17 @@ export const AdminAuthHttp = HttpApiBuilder.group(Api, "adminAuth", (handlers) =
         Effect.gen(function*() {
           const admin = yield* CurrentAdmin
           const { tenants: stored } = yield* tenants.list(DASHBOARD_TENANT_LIMIT, 0)
-          const items = yield* Effect.forEach(stored, (tenant) =>
-            Effect.map(dashboardTokens.mint(tenant.tenantId), (token) =>
+          const items = yield* Effect.forEach(stored, (tenant) => {
+            // A tenant out of service is still listed, without the names its document would give.
+            const config = Either.getOrUndefined(runnableTenant(tenant))?.config
+            return Effect.map(dashboardTokens.mint(tenant.tenantId), (token) =>
               new AdminVoiceDashboardTenant({
                 tenant_id: tenant.tenantId,
                 auth_token: token,
-                display_name: stringField(tenant.config, "display_name") ?? null,
-                org_id: stringField(tenant.config, "org_id") ?? null
-              })))
+                display_name: config?.display_name ?? null,
+                org_id: config?.org_id ?? null
+              }))
+          })
           return new AdminVoiceDashboardBootstrapResponse({ ok: true, actor: admin.actor, count: items.length, tenants: items })
         }).pipe(asAdminErrors))
   }))

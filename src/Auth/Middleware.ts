@@ -1,7 +1,7 @@
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
 import { Context, Schema } from "effect"
 import { AdminError, ApiError } from "../Http/Errors.js"
-import type { TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 
 /** The tenant a request acts for, resolved from its bearer credential. */
 export class CurrentTenant extends Context.Tag("CurrentTenant")<CurrentTenant, {

@@ -1,9 +1,8 @@
 import { HttpServerRequest } from "@effect/platform"
-import { Effect, FiberRef, HashMap, Layer, Option } from "effect"
+import { Effect, FiberRef, HashMap, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
 import { ApiRateLimited, ApiUnauthorized, ApiUnavailable } from "../Http/Errors.js"
 import { CurrentRequest } from "../Http/RequestContext.js"
-import { stringField } from "../Tenants/Domain.js"
 import { type CachedTenant, TenantCache } from "../TenantCache/TenantCache.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { API_KEY_PREFIX, ApiKeys } from "../ApiKeys/ApiKeys.js"
@@ -47,8 +46,8 @@ export const TenantAuthLive = Layer.effect(
         const tenant = yield* cache.findByAuthToken(token)
         // The index lookup found it by hash; compare the secrets themselves as well, in constant time.
         return Option.filterMap(tenant, (found) => {
-          const stored = stringField(found.config, "auth_token")
-          return stored !== undefined && constantTimeEquals(stored, token)
+          const stored = found.config.auth_token
+          return stored !== undefined && constantTimeEquals(Redacted.value(stored), token)
             ? Option.some({ tenant: found, credential: "legacy_token" as const })
             : Option.none()
         })
@@ -78,7 +77,7 @@ export const TenantAuthLive = Layer.effect(
           }
           return CurrentTenant.of({
             tenantId: tenant.tenantId,
-            orgId: stringField(tenant.config, "org_id") ?? null,
+            orgId: tenant.config.org_id ?? null,
             config: tenant.config,
             credential
           })

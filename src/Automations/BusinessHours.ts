@@ -1,5 +1,5 @@
 import { Either } from "effect"
-import { objectField, type TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 
 /**
  * Opening hours in the tenant config:
@@ -8,9 +8,6 @@ import { objectField, type TenantConfig } from "../Tenants/Domain.js"
  *                     closed_dates: ["2025-12-25"] }
  * A day that is missing, null or "closed" is closed. Pure functions; the clock is the caller's.
  */
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const
 const RANGE = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/
@@ -86,17 +83,16 @@ export const businessHours = (
   fallbackTimezone: string | undefined
 ): Either.Either<BusinessHoursAnswer, string> =>
   Either.gen(function*() {
-    const settings = objectField(config, "business_hours")
-    const configuredZone = typeof settings.timezone === "string" ? settings.timezone : undefined
-    const timezone = configuredZone ?? fallbackTimezone ?? "UTC"
+    const settings = config.business_hours
+    const timezone = settings?.timezone ?? fallbackTimezone ?? "UTC"
     const local = yield* localTime(now, timezone)
-    const hours = isRecord(settings.hours) ? settings.hours : undefined
+    const hours = settings?.hours
     const day = DAYS[local.dayIndex]!
     if (hours === undefined) {
       // Nothing configured: say so, and do not turn callers away.
       return { configured: false, open: true, timezone, local_time: local.text, day, hours_today: [], next_open: null }
     }
-    const closedDates = Array.isArray(settings.closed_dates) ? settings.closed_dates : []
+    const closedDates = settings?.closed_dates ?? []
     const today = closedDates.includes(local.date) ? [] : yield* rangesOf(hours[day])
     const open = today.some((range) => local.minutes >= range.start && local.minutes < range.end)
     let nextOpen: string | null = null

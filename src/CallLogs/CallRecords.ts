@@ -2,7 +2,6 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { orUnavailable } from "../Database/Errors.js"
-import { stringField } from "../Tenants/Domain.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport } from "./Writes.js"
@@ -113,7 +112,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const context = (call: CompletedCall) =>
       Effect.all({
         orgId: tenants.get(call.tenantId).pipe(
-          Effect.map(Option.flatMapNullable((tenant) => stringField(tenant.config, "org_id"))),
+          Effect.map(Option.flatMapNullable((tenant) => tenant.config.org_id)),
           Effect.map(Option.getOrNull)
         ),
         agentName: call.agentVersionId === null

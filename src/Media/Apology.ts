@@ -3,7 +3,7 @@ import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioRest } from "../Twilio/Rest.js"
 import { sayAndHangUp, UNAVAILABLE_MESSAGE } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
-import type { TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 
 /**
  * With OpenAI gone there is no voice to apologise with on the stream, so the call gets new

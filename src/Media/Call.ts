@@ -4,7 +4,6 @@ import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { AppConfig } from "../Config.js"
-import { stringField } from "../Tenants/Domain.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
@@ -142,7 +141,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         customerPhone: id.direction === "inbound" ? id.from : id.to,
         agentName: Option.getOrUndefined(version)?.agentName ?? null,
         greeting: settings.greeting,
-        orgId: stringField(tenant.config, "org_id") ?? null
+        orgId: tenant.config.org_id ?? null
       }),
       () => liveCalls.unregister(id.streamSid)
     )

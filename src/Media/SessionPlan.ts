@@ -1,6 +1,6 @@
 import type { ResolvedAgentVersion } from "../Agents/VersionResolution.js"
 import type { ToolDefinition } from "../Tools/FunctionRegistry.js"
-import { stringField, type TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 import type { SessionPlan } from "./Bridge.js"
 import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"
 
@@ -24,13 +24,13 @@ export const agentSettings = (
   defaultModel: string,
   callGreeting: string | null = null
 ): AgentSettings => {
-  const name = stringField(tenant, "display_name") ?? tenant.tenant_id
+  const name = tenant.display_name ?? tenant.tenant_id
   return {
-    model: version?.config.realtime_model ?? stringField(tenant, "model") ?? defaultModel,
-    voice: version?.config.voice ?? stringField(tenant, "voice") ?? DEFAULT_VOICE,
-    instructions: version?.config.instructions ?? stringField(tenant, "instructions") ??
+    model: version?.config.realtime_model ?? tenant.model ?? defaultModel,
+    voice: version?.config.voice ?? tenant.voice ?? DEFAULT_VOICE,
+    instructions: version?.config.instructions ?? tenant.instructions ??
       `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`,
-    greeting: callGreeting ?? version?.config.greeting ?? stringField(tenant, "greeting") ?? null
+    greeting: callGreeting ?? version?.config.greeting ?? tenant.greeting ?? null
   }
 }
 

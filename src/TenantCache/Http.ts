@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Array as Arr, Effect } from "effect"
 import { Api } from "../Api.js"
 import { transportDiagnostics } from "../Auth/TransportDiagnostics.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
@@ -17,7 +17,7 @@ import {
   AdminTenantTokenCacheMetricsItem,
   AdminTenantTokenCacheMetricsResponse
 } from "./Api.js"
-import { objectField, stringField } from "../Tenants/Domain.js"
+import { runnableTenant } from "../Tenants/Domain.js"
 import { audioProvider, twilioConfigured } from "../Tenants/Runtime.js"
 import { TenantCache } from "./TenantCache.js"
 import { Tenants } from "../Tenants/Tenants.js"
@@ -41,12 +41,12 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
               const audio = audioProvider(tenant.config, platform)
               return new AdminCachedTenantItem({
                 tenant_id: tenant.tenantId,
-                org_id: stringField(tenant.config, "org_id") ?? null,
+                org_id: tenant.config.org_id ?? null,
                 active_sessions: active,
                 audio_output_provider: audio.effective,
                 elevenlabs_configured: audio.elevenlabsConfigured,
                 elevenlabs_ready: audio.elevenlabsReady,
-                kafka_configured: Object.keys(objectField(tenant.config, "kafka")).length > 0,
+                kafka_configured: Object.keys(tenant.config.kafka ?? {}).length > 0,
                 log_subscribers: 0,
                 twilio_configured: twilioConfigured(tenant.config, platform)
               })
@@ -64,7 +64,10 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
           const results = yield* Effect.forEach(ids, (tenantId) =>
             cache.reload(tenantId).pipe(
               Effect.map((found) => found._tag === "Some" ? undefined : { tenantId, error: "tenant no longer exists" }),
-              Effect.catchTag("DatabaseUnavailable", (error) => Effect.succeed({ tenantId, error: error.message }))
+              Effect.catchTags({
+                DatabaseUnavailable: (error) => Effect.succeed({ tenantId, error: error.message }),
+                TenantConfigUnreadable: (error) => Effect.succeed({ tenantId, error: error.message })
+              })
             ))
           const failures = results.flatMap((failure) =>
             failure === undefined ? [] : [new AdminReloadCachedFailure({ tenant_id: failure.tenantId, error: failure.error })]
@@ -110,8 +113,11 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
           const cached = yield* cache.cachedTenants
           const cachedIds = new Set(cached.map((t) => t.tenantId))
           const includeUncached = urlParams.include_uncached ?? false
+          // Tenants out of service (a document that no longer decodes) have no provider to report.
           const uncached = includeUncached
-            ? (yield* tenants.list(UNCACHED_SCAN_LIMIT, 0)).tenants.filter((t) => !cachedIds.has(t.tenantId))
+            ? Arr.getRights((yield* tenants.list(UNCACHED_SCAN_LIMIT, 0)).tenants
+              .filter((t) => !cachedIds.has(t.tenantId))
+              .map(runnableTenant))
             : []
           const evaluated = [...cached.map((t) => ({ ...t, cached: true })), ...uncached.map((t) => ({ ...t, cached: false }))]
           const items = yield* Effect.forEach(evaluated, (tenant) =>

@@ -1,20 +1,20 @@
-import { Clock, Effect, Option, Stream } from "effect"
+import { Clock, Effect, Either, Option, Stream } from "effect"
 import { sha256, sha256Hex } from "../Auth/Crypto.js"
 import { Notifications } from "../Database/Notifications.js"
-import type { TenantConfig } from "../Tenants/Domain.js"
+import { logUnreadable, runnableTenant, type Tenant } from "../Tenants/Domain.js"
+import type { TenantConfigUnreadable } from "../Tenants/Errors.js"
 import { type TenantRow, TenantsRepo } from "../Tenants/Repo.js"
 
 /** Channel on which every replica hears "tenant X changed" ("*" = all). */
 export const TENANT_CACHE_CHANNEL = "tenant_cache"
 
-export interface CachedTenant {
-  readonly tenantId: string
-  readonly config: TenantConfig
-  readonly etag: string
-}
+export type CachedTenant = Tenant
+
+/** A loaded row: the tenant, or why it is out of service (kept too, so that is logged once per load). */
+type Loaded = Either.Either<CachedTenant, TenantConfigUnreadable>
 
 interface Entry {
-  readonly tenant: CachedTenant
+  readonly tenant: Loaded
   readonly loadedAt: number
   lastAccessAt: number
 }
@@ -27,7 +27,11 @@ interface TokenCounters {
   evictions: number
 }
 
-const toCached = (row: TenantRow): CachedTenant => ({ tenantId: row.tenant_id, config: row.document, etag: row.etag })
+/** Rows are decoded here, once per load; everything downstream reads the typed config. */
+const decodeRow = (row: TenantRow): Effect.Effect<Loaded> => {
+  const loaded = runnableTenant(row.stored)
+  return Either.isLeft(loaded) ? Effect.as(logUnreadable(loaded.left), loaded) : Effect.succeed(loaded)
+}
 
 /**
  * Per-replica cache of tenant configs, read through from PostgreSQL and invalidated on
@@ -43,9 +47,9 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
     const counters = { hits: 0, misses: 0, evictions: 0, reloads: 0 }
     let generation = 0
 
-    const store = (tenant: CachedTenant, startedAt: number) =>
+    const store = (tenantId: string, tenant: Loaded, startedAt: number) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
-        if (generation === startedAt) entries.set(tenant.tenantId, { tenant, loadedAt: now, lastAccessAt: now })
+        if (generation === startedAt) entries.set(tenantId, { tenant, loadedAt: now, lastAccessAt: now })
         return tenant
       })
 
@@ -82,21 +86,20 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
       Effect.gen(function*() {
         const startedAt = generation
         const row = yield* repo.findById(tenantId)
-        return yield* Option.match(row, {
-          onNone: () => Effect.succeed(Option.none<CachedTenant>()),
-          onSome: (found) => Effect.map(store(toCached(found), startedAt), Option.some)
-        })
+        if (Option.isNone(row)) return Option.none<Loaded>()
+        return Option.some(yield* store(tenantId, yield* decodeRow(row.value), startedAt))
       })
 
+    /** A tenant out of service reads as absent. */
     const get = Effect.fn("TenantCache.get")(function*(tenantId: string) {
       const entry = entries.get(tenantId)
       if (entry !== undefined) {
         counters.hits++
         entry.lastAccessAt = yield* Clock.currentTimeMillis
-        return Option.some(entry.tenant)
+        return Either.getRight(entry.tenant)
       }
       counters.misses++
-      return yield* load(tenantId)
+      return Option.flatMap(yield* load(tenantId), Either.getRight)
     })
 
     /** The tenant whose legacy `auth_token` is `token`; looked up by its hash. */
@@ -109,23 +112,26 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
         counter.hits++
         counters.hits++
         cached.lastAccessAt = yield* Clock.currentTimeMillis
-        return Option.some(cached.tenant)
+        return Either.getRight(cached.tenant)
       }
       counter.misses++
       counters.misses++
       const startedAt = generation
       const row = yield* repo.findByAuthTokenSha256(sha256(token))
       if (Option.isNone(row)) return Option.none<CachedTenant>()
-      const tenant = yield* store(toCached(row.value), startedAt)
-      if (generation === startedAt) counter.tenantId = tenant.tenantId
-      return Option.some(tenant)
+      const tenant = yield* store(row.value.tenant_id, yield* decodeRow(row.value), startedAt)
+      if (generation === startedAt) counter.tenantId = row.value.tenant_id
+      return Either.getRight(tenant)
     })
 
+    /** Re-reads the tenant; one whose document no longer decodes fails with the reason. */
     const reload = Effect.fn("TenantCache.reload")(function*(tenantId: string) {
       evict(tenantId)
       counters.reloads++
       for (const token of byToken.values()) if (token.tenantId === tenantId) token.reloads++
-      return yield* load(tenantId)
+      const loaded = yield* load(tenantId)
+      if (Option.isNone(loaded)) return Option.none<CachedTenant>()
+      return Option.some(yield* loaded.value)
     })
 
     return {
@@ -134,7 +140,8 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
       reload,
       evict: (tenantId: string) => Effect.sync(() => evict(tenantId)),
       cachedTenantIds: Effect.sync(() => [...entries.keys()].sort()),
-      cachedTenants: Effect.sync(() => [...entries.values()].map((entry) => entry.tenant)),
+      /** The cached tenants in service. */
+      cachedTenants: Effect.sync(() => [...entries.values()].flatMap((entry) => Either.isRight(entry.tenant) ? [entry.tenant.right] : [])),
       /** Drops entries not used for `maxIdleMillis`; returns [evicted, remaining]. */
       evictIdle: (maxIdleMillis: number) =>
         Effect.map(Clock.currentTimeMillis, (now) => {

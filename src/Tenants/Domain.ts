@@ -1,15 +1,50 @@
-import { Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { createHash } from "node:crypto"
+import { decodeTenantConfig, type TenantConfig } from "./Config.js"
+import { TenantConfigUnreadable } from "./Errors.js"
 
 /**
- * A tenant's configuration document: `tenant_id` plus any tenant-specific keys. The keys
- * the service itself reads are validated (see `validateTenantConfig`); the rest are kept
- * as the administrator wrote them.
+ * A tenant's configuration document as the administrator wrote it: `tenant_id` plus any
+ * keys. It is what GET/PUT round-trip (unknown keys included) and what the ETag covers;
+ * the service reads it only through its typed view, `TenantConfig` (Config.ts).
  */
-export interface TenantConfig {
+export interface TenantDocument {
   readonly tenant_id: string
   readonly [key: string]: unknown
 }
+
+/** A tenant the service can run: its stored document and that document's typed view. */
+export interface Tenant {
+  readonly tenantId: string
+  readonly etag: string
+  readonly document: TenantDocument
+  readonly config: TenantConfig
+}
+
+/** A stored document as the admin API shows it; it may no longer decode (see `runnableTenant`). */
+export interface StoredTenant {
+  readonly tenantId: string
+  readonly etag: string
+  readonly document: TenantDocument
+}
+
+/**
+ * A stored document that no longer decodes (written straight to the database, or before a
+ * rule was added) puts its tenant out of service rather than running it on a guess: the
+ * runtime treats it as absent (bearer auth 401, webhooks unresolved) until a valid document
+ * is PUT, while the admin API still shows and accepts its document.
+ */
+export const runnableTenant = (stored: StoredTenant): Either.Either<Tenant, TenantConfigUnreadable> =>
+  Either.match(decodeTenantConfig(stored.document), {
+    onLeft: (problems) => Either.left(new TenantConfigUnreadable({ tenantId: stored.tenantId, problems })),
+    onRight: (config) => Either.right({ ...stored, config })
+  })
+
+/** Says why a tenant is out of service; the problems name keys, never values (secrets stay out of logs). */
+export const logUnreadable = (error: TenantConfigUnreadable) =>
+  Effect.logError("stored tenant config no longer decodes; the tenant is out of service until it is fixed").pipe(
+    Effect.annotateLogs({ tenant_id: error.tenantId, problems: error.problems })
+  )
 
 const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
@@ -47,61 +82,8 @@ export const TenantRuntimeConfigPatch = Schema.Struct(
     "Partial tenant runtime configuration patch. Only supplied fields are merged into the active tenant config; arbitrary tenant-specific configuration keys are accepted."
 })
 
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
-const E164 = /^\+[1-9]\d{6,14}$/
-const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/
-const HTTP_URL = /^https?:\/\/[^\s/$.?#][^\s]*$/i
-const AUDIO_PROVIDERS = ["openai", "elevenlabs"]
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** Problems with the keys the service reads, as messages naming the key. */
-const problems = (doc: Record<string, unknown>): Array<string> => {
-  const found: Array<string> = []
-  const optionalString = (key: string, value: unknown, check?: { test: (s: string) => boolean; hint: string }) => {
-    if (value === undefined || value === null) return
-    if (typeof value !== "string") found.push(`${key} must be a string`)
-    else if (check !== undefined && !check.test(value)) found.push(`${key} ${check.hint}`)
-  }
-  if (typeof doc.tenant_id !== "string" || !TENANT_ID.test(doc.tenant_id)) {
-    found.push("tenant_id must be 1-128 characters of letters, digits, '_', '-' or '.'")
-  }
-  for (const key of ["model", "org_id", "voice", "system_prompt_key", "display_name"]) optionalString(key, doc[key])
-  optionalString("auth_token", doc.auth_token, { test: (s) => s.length >= 16, hint: "must be at least 16 characters" })
-  optionalString("webhook_url", doc.webhook_url, { test: (s) => HTTP_URL.test(s), hint: "must be an http(s) URL" })
-  optionalString("audio_output_provider", doc.audio_output_provider, {
-    test: (s) => AUDIO_PROVIDERS.includes(s),
-    hint: `must be one of ${AUDIO_PROVIDERS.join(", ")}`
-  })
-  if (doc.twilio !== undefined && doc.twilio !== null) {
-    if (!isObject(doc.twilio)) {
-      found.push("twilio must be an object")
-    } else {
-      const twilio = doc.twilio
-      optionalString("twilio.account_sid", twilio.account_sid, {
-        test: (s) => ACCOUNT_SID.test(s),
-        hint: "must look like AC followed by 32 hex characters"
-      })
-      optionalString("twilio.auth_token", twilio.auth_token)
-      optionalString("twilio.from_number", twilio.from_number, {
-        test: (s) => E164.test(s),
-        hint: "must be an E.164 number such as +15555551234"
-      })
-    }
-  }
-  if (doc.elevenlabs !== undefined && doc.elevenlabs !== null && !isObject(doc.elevenlabs)) {
-    found.push("elevenlabs must be an object")
-  }
-  return found
-}
-
-export const validateTenantConfig = (doc: Record<string, unknown>): Either.Either<TenantConfig, string> => {
-  const found = problems(doc)
-  return found.length === 0
-    ? Either.right(doc as TenantConfig)
-    : Either.left(`Invalid tenant config: ${found.join("; ")}`)
-}
 
 // --- secrets ----------------------------------------------------------------------------------
 
@@ -112,10 +94,10 @@ const SECRET_KEY = /token|secret|passw(or)?d|api[_-]?key|private[_-]?key|credent
 /** Every secret-looking value, at any depth, replaced by a marker. */
 export const redactSecrets = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(redactSecrets)
-  if (!isObject(value)) return value
+  if (!isJsonObject(value)) return value
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && inner !== null && inner !== undefined && !isObject(inner)
+    out[key] = SECRET_KEY.test(key) && inner !== null && inner !== undefined && !isJsonObject(inner)
       ? REDACTED
       : redactSecrets(inner)
   }
@@ -128,8 +110,8 @@ export const redactSecrets = (value: unknown): unknown => {
  */
 export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unknown => {
   if (incoming === REDACTED) return stored
-  if (!isObject(incoming)) return incoming
-  const storedObject = isObject(stored) ? stored : {}
+  if (!isJsonObject(incoming)) return incoming
+  const storedObject = isJsonObject(stored) ? stored : {}
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(incoming)) {
     out[key] = restoreRedactedSecrets(inner, storedObject[key])
@@ -141,15 +123,15 @@ export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unkn
 
 const canonicalJson = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`
   }
   return JSON.stringify(value) ?? "null"
 }
 
 /** A strong ETag over the document's content (key order does not matter). */
-export const computeEtag = (config: TenantConfig): string =>
-  `"${createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 32)}"`
+export const computeEtag = (document: TenantDocument): string =>
+  `"${createHash("sha256").update(canonicalJson(document)).digest("hex").slice(0, 32)}"`
 
 /** RFC 7232 If-Match: `*` or a list of (possibly weak) tags. */
 export const ifMatchAccepts = (header: string, current: string | undefined): boolean => {
@@ -160,21 +142,11 @@ export const ifMatchAccepts = (header: string, current: string | undefined): boo
 
 /** RFC 7396 JSON merge patch: objects merge recursively, `null` removes a key. */
 export const mergePatch = (target: unknown, patch: unknown): unknown => {
-  if (!isObject(patch)) return patch
-  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  if (!isJsonObject(patch)) return patch
+  const out: Record<string, unknown> = isJsonObject(target) ? { ...target } : {}
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key]
     else out[key] = mergePatch(out[key], value)
   }
   return out
-}
-
-export const stringField = (config: TenantConfig, key: string): string | undefined => {
-  const value = config[key]
-  return typeof value === "string" && value !== "" ? value : undefined
-}
-
-export const objectField = (config: TenantConfig, key: string): Record<string, unknown> => {
-  const value = config[key]
-  return isObject(value) ? value : {}
 }

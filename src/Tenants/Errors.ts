@@ -26,3 +26,14 @@ export class TenantEtagMismatch extends Schema.TaggedError<TenantEtagMismatch>()
       : `If-Match does not match the current ETag ${this.current} of tenant ${this.tenantId}`
   }
 }
+
+/** The stored document no longer decodes: to the runtime the tenant does not exist until it is fixed. */
+export class TenantConfigUnreadable extends Schema.TaggedError<TenantConfigUnreadable>()("TenantConfigUnreadable", {
+  tenantId: Schema.String,
+  problems: Schema.String
+}) {
+  readonly status = 404 as const
+  override get message() {
+    return `Tenant ${this.tenantId} is out of service: its stored config no longer decodes (${this.problems}); PUT a corrected document`
+  }
+}

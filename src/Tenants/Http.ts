@@ -11,10 +11,10 @@ import {
   TenantResponse,
   ValidateTenantResponse
 } from "./Api.js"
-import { redactSecrets } from "./Domain.js"
+import { redactSecrets, type StoredTenant } from "./Domain.js"
 import { runtimeView } from "./Runtime.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
-import { type StoredTenant, Tenants } from "./Tenants.js"
+import { Tenants } from "./Tenants.js"
 import { TenantNotFound } from "./Errors.js"
 
 const tenantResponse = (tenant: StoredTenant, config: unknown) =>
@@ -36,7 +36,7 @@ export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
               ok: true,
               count,
               tenants: tenants.map((t) =>
-                new AdminTenantItem({ tenant_id: t.tenantId, etag: t.etag, config: redactSecrets(t.config) })
+                new AdminTenantItem({ tenant_id: t.tenantId, etag: t.etag, config: redactSecrets(t.document) })
               )
             })
           ),
@@ -44,12 +44,12 @@ export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
         ))
       .handle("validate", ({ payload }) =>
         tenants.validate(payload).pipe(
-          Effect.map((config) => new ValidateTenantResponse({ ok: true, error: null, runtime: runtimeView(config, platform) })),
+          Effect.map((tenant) => new ValidateTenantResponse({ ok: true, error: null, runtime: runtimeView(tenant, platform) })),
           asAdminErrors
         ))
       .handle("get", ({ path }) =>
         tenants.get(path.tenant_id).pipe(
-          Effect.flatMap((tenant) => tenantResponse(tenant, redactSecrets(tenant.config))),
+          Effect.flatMap((tenant) => tenantResponse(tenant, redactSecrets(tenant.document))),
           asAdminErrors
         ))
       .handle("upsert", ({ headers, path, payload }) =>
@@ -64,20 +64,20 @@ export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
           asAdminErrors
         ))
       .handle("runtime", ({ path }) =>
-        tenants.get(path.tenant_id).pipe(
-          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant.config, platform))),
+        tenants.runnable(path.tenant_id).pipe(
+          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant, platform))),
           asAdminErrors
         ))
       .handle("patchRuntimeConfig", ({ headers, path, payload }) =>
         tenants.patchRuntime(path.tenant_id, payload, Option.fromNullable(headers["if-match"])).pipe(
-          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant.config, platform))),
+          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant, platform))),
           asAdminErrors
         ))
       .handle("reload", ({ path }) =>
         cache.reload(path.tenant_id).pipe(
           Effect.flatMap(Option.match({
             onNone: () => Effect.fail(new TenantNotFound({ tenantId: path.tenant_id })),
-            onSome: (tenant) => tenantResponse(tenant, redactSecrets(tenant.config))
+            onSome: (tenant) => tenantResponse(tenant, redactSecrets(tenant.document))
           })),
           asAdminErrors
         ))

@@ -3,7 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { Timestamp } from "../Http/Schemas.js"
-import type { TenantConfig } from "./Domain.js"
+import type { StoredTenant, TenantDocument } from "./Domain.js"
 
 export class TenantRow extends Schema.Class<TenantRow>("TenantRow")({
   tenant_id: Schema.String,
@@ -11,13 +11,17 @@ export class TenantRow extends Schema.Class<TenantRow>("TenantRow")({
   etag: Schema.String,
   updated_at: Timestamp
 }) {
-  get document(): TenantConfig {
+  get document(): TenantDocument {
     return { ...this.config, tenant_id: this.tenant_id }
+  }
+
+  get stored(): StoredTenant {
+    return { tenantId: this.tenant_id, etag: this.etag, document: this.document }
   }
 }
 
 export interface TenantWrite {
-  readonly config: TenantConfig
+  readonly document: TenantDocument
   readonly etag: string
   readonly authTokenSha256: Buffer | null
   readonly twilioAccountSid: string | null
@@ -76,7 +80,7 @@ export class TenantsRepo extends Effect.Service<TenantsRepo>()("TenantsRepo", {
     const save = (write: TenantWrite) =>
       sql`
         insert into tenants (tenant_id, config, etag, auth_token_sha256, twilio_account_sid)
-        values (${write.config.tenant_id}, ${sql.json(write.config)}, ${write.etag}, ${write.authTokenSha256}, ${write.twilioAccountSid})
+        values (${write.document.tenant_id}, ${sql.json(write.document)}, ${write.etag}, ${write.authTokenSha256}, ${write.twilioAccountSid})
         on conflict (tenant_id) do update set
           config = excluded.config,
           etag = excluded.etag,

@@ -1,6 +1,7 @@
 import { Option } from "effect"
 import type { AppConfig } from "../Config.js"
-import { objectField, redactSecrets, stringField, type TenantConfig } from "./Domain.js"
+import type { TenantConfig } from "./Config.js"
+import { isJsonObject, redactSecrets, type Tenant } from "./Domain.js"
 
 export const DEFAULT_VOICE = "alloy"
 
@@ -15,9 +16,8 @@ export interface AudioProviderState {
 
 /** Which voice engine speaks for the tenant, and whether we had to fall back to OpenAI. */
 export const audioProvider = (config: TenantConfig, platform: AppConfig): AudioProviderState => {
-  const configured = stringField(config, "audio_output_provider") ?? "openai"
-  const elevenlabs = objectField(config, "elevenlabs")
-  const elevenlabsConfigured = typeof elevenlabs.api_key === "string" || Option.isSome(platform.elevenlabsApiKey)
+  const configured = config.audio_output_provider ?? "openai"
+  const elevenlabsConfigured = config.elevenlabs?.api_key !== undefined || Option.isSome(platform.elevenlabsApiKey)
   const fallback = configured === "elevenlabs" && !elevenlabsConfigured
   return {
     configured,
@@ -30,25 +30,25 @@ export const audioProvider = (config: TenantConfig, platform: AppConfig): AudioP
 
 /** Twilio credentials are usable: the tenant's own, or the platform defaults. */
 export const twilioConfigured = (config: TenantConfig, platform: AppConfig): boolean => {
-  const twilio = objectField(config, "twilio")
-  const accountSid = typeof twilio.account_sid === "string" || Option.isSome(platform.twilioAccountSid)
-  const authToken = typeof twilio.auth_token === "string" || Option.isSome(platform.twilioAuthToken)
+  const accountSid = config.twilio?.account_sid !== undefined || Option.isSome(platform.twilioAccountSid)
+  const authToken = config.twilio?.auth_token !== undefined || Option.isSome(platform.twilioAuthToken)
   return accountSid && authToken
 }
 
-/** The configuration a new call of this tenant runs with: the document plus platform defaults, redacted. */
-export const runtimeView = (config: TenantConfig, platform: AppConfig): unknown => {
-  const twilio = objectField(config, "twilio")
-  return redactSecrets({
-    ...config,
-    model: stringField(config, "model") ?? platform.openaiRealtimeModel,
-    voice: stringField(config, "voice") ?? DEFAULT_VOICE,
+/**
+ * The configuration a new call of this tenant runs with: the stored document (every key,
+ * unknown ones included) with the settings the service resolves, platform defaults applied; redacted.
+ */
+export const runtimeView = ({ config, document }: Pick<Tenant, "config" | "document">, platform: AppConfig): unknown =>
+  redactSecrets({
+    ...document,
+    model: config.model ?? platform.openaiRealtimeModel,
+    voice: config.voice ?? DEFAULT_VOICE,
     audio_output_provider: audioProvider(config, platform).effective,
     twilio: {
-      ...twilio,
-      account_sid: twilio.account_sid ?? Option.getOrNull(platform.twilioAccountSid),
-      from_number: twilio.from_number ?? Option.getOrNull(platform.twilioFromNumber),
+      ...(isJsonObject(document.twilio) ? document.twilio : {}),
+      account_sid: config.twilio?.account_sid ?? Option.getOrNull(platform.twilioAccountSid),
+      from_number: config.twilio?.from_number ?? Option.getOrNull(platform.twilioFromNumber),
       configured: twilioConfigured(config, platform)
     }
   })
-}

@@ -1,32 +1,28 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Either, Option } from "effect"
+import { Array as Arr, Effect, Either, Option, Redacted } from "effect"
 import { sha256 } from "../Auth/Crypto.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
+import { decodeTenantConfig } from "./Config.js"
 import {
   computeEtag,
   ifMatchAccepts,
+  logUnreadable,
   mergePatch,
-  objectField,
   restoreRedactedSecrets,
-  stringField,
-  type TenantConfig,
-  validateTenantConfig
+  runnableTenant,
+  type StoredTenant,
+  type Tenant
 } from "./Domain.js"
 import { InvalidTenantConfig, TenantEtagMismatch, TenantNotFound } from "./Errors.js"
 import { TenantsRepo } from "./Repo.js"
 import { TENANT_CACHE_CHANNEL, TenantCache } from "../TenantCache/TenantCache.js"
 
-export interface StoredTenant {
-  readonly tenantId: string
-  readonly config: TenantConfig
-  readonly etag: string
-}
-
-const validate = (doc: Record<string, unknown>): Effect.Effect<TenantConfig, InvalidTenantConfig> =>
-  Either.match(validateTenantConfig(doc), {
-    onLeft: (message) => Effect.fail(new InvalidTenantConfig({ message })),
-    onRight: Effect.succeed
+/** A document about to be written: it must decode; its typed view is what the write and the response read. */
+const validate = (document: Record<string, unknown>): Effect.Effect<Omit<Tenant, "etag">, InvalidTenantConfig> =>
+  Either.match(decodeTenantConfig(document), {
+    onLeft: (problems) => Effect.fail(new InvalidTenantConfig({ message: `Invalid tenant config: ${problems}` })),
+    onRight: (config) => Effect.succeed({ tenantId: config.tenant_id, document: { ...document, tenant_id: config.tenant_id }, config })
   })
 
 /** Tenant configuration documents: validated writes with optimistic concurrency, announced to every replica. */
@@ -42,27 +38,20 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
         ? Effect.fail(new TenantEtagMismatch({ tenantId, current: current ?? null }))
         : Effect.void
 
-    /** Writes `config` (already validated) inside the caller's transaction. */
-    const write = (config: TenantConfig) =>
+    /** Writes a validated document inside the caller's transaction. */
+    const write = ({ config, document, tenantId }: Omit<Tenant, "etag">) =>
       Effect.gen(function*() {
-        const authToken = stringField(config, "auth_token")
-        const authTokenSha256 = authToken === undefined ? null : sha256(authToken)
+        const authTokenSha256 = config.auth_token === undefined ? null : sha256(Redacted.value(config.auth_token))
         if (authTokenSha256 !== null) {
           const owner = yield* repo.authTokenOwner(authTokenSha256)
-          if (owner !== undefined && owner !== config.tenant_id) {
+          if (owner !== undefined && owner !== tenantId) {
             return yield* new InvalidTenantConfig({ message: "auth_token is already used by another tenant" })
           }
         }
-        const etag = computeEtag(config)
-        const accountSid = objectField(config, "twilio").account_sid
-        yield* repo.save({
-          config,
-          etag,
-          authTokenSha256,
-          twilioAccountSid: typeof accountSid === "string" ? accountSid : null
-        })
-        yield* notifications.notify(TENANT_CACHE_CHANNEL, config.tenant_id)
-        return { tenantId: config.tenant_id, config, etag } satisfies StoredTenant
+        const etag = computeEtag(document)
+        yield* repo.save({ document, etag, authTokenSha256, twilioAccountSid: config.twilio?.account_sid ?? null })
+        yield* notifications.notify(TENANT_CACHE_CHANNEL, tenantId)
+        return { tenantId, document, config, etag } satisfies Tenant
       })
 
     const committed = <A, E, R>(tenantId: string, effect: Effect.Effect<A, E, R>) =>
@@ -71,7 +60,7 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
     const get = Effect.fn("Tenants.get")(function*(tenantId: string) {
       const row = yield* repo.findById(tenantId)
       if (Option.isNone(row)) return yield* new TenantNotFound({ tenantId })
-      return { tenantId, config: row.value.document, etag: row.value.etag } satisfies StoredTenant
+      return row.value.stored
     })
 
     const upsert = Effect.fn("Tenants.upsert")(
@@ -123,20 +112,28 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       const [rows, count] = yield* Effect.all([repo.page(limit, offset), repo.count], { concurrency: 2 })
       return {
         count,
-        tenants: rows.map((row): StoredTenant => ({ tenantId: row.tenant_id, config: row.document, etag: row.etag }))
+        tenants: rows.map((row): StoredTenant => row.stored)
       }
     })
 
-    /** Tenants configured with Twilio account `accountSid` (at most 50). */
+    /** Tenants configured with Twilio account `accountSid` (at most 50); one out of service is left out. */
     const byTwilioAccountSid = Effect.fn("Tenants.byTwilioAccountSid")(function*(accountSid: string) {
       const rows = yield* repo.findByTwilioAccountSid(accountSid)
-      return rows.map((row): StoredTenant => ({ tenantId: row.tenant_id, config: row.document, etag: row.etag }))
+      const [unreadable, runnable] = Arr.partitionMap(rows, (row) => runnableTenant(row.stored))
+      yield* Effect.forEach(unreadable, logUnreadable, { discard: true })
+      return runnable
+    })
+
+    /** The tenant as a new call would run it; one whose document no longer decodes is out of service. */
+    const runnable = Effect.fn("Tenants.runnable")(function*(tenantId: string) {
+      return yield* Either.match(runnableTenant(yield* get(tenantId)), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 
     return {
       get,
       list,
       byTwilioAccountSid,
+      runnable,
       upsert,
       patchRuntime,
       remove,

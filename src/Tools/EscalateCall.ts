@@ -4,7 +4,7 @@ import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioRest } from "../Twilio/Rest.js"
 import { dial } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
-import { objectField, stringField, type TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 
 const DEFAULT_ANNOUNCEMENT = "Please hold while I connect you to a member of our team."
 
@@ -20,11 +20,8 @@ export const escalationTarget = (
   department: string | undefined,
   requested: string | undefined
 ): Option.Option<string> => {
-  const settings = objectField(config, "escalation")
-  const departments = Object.entries(
-    typeof settings.departments === "object" && settings.departments !== null ? settings.departments : {}
-  ).filter((entry): entry is [string, string] => typeof entry[1] === "string")
-  const main = typeof settings.number === "string" ? settings.number : stringField(config, "escalation_number")
+  const departments = Object.entries(config.escalation?.departments ?? {})
+  const main = config.escalation?.number ?? config.escalation_number
   const allowed = [...(main === undefined ? [] : [main]), ...departments.map(([, number]) => number)]
   if (requested !== undefined) return allowed.includes(requested) ? Option.some(requested) : Option.none()
   const byDepartment = department === undefined
@@ -60,9 +57,8 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
       }
       const credentials = twilioCredentials(request.config, platform)
       if (Option.isNone(credentials)) return yield* Effect.fail("Twilio is not configured for this tenant")
-      const announcement = objectField(request.config, "escalation").announcement
       yield* twilio.updateCall(credentials.value, request.callSid, {
-        Twiml: dial(typeof announcement === "string" ? announcement : DEFAULT_ANNOUNCEMENT, target.value)
+        Twiml: dial(request.config.escalation?.announcement ?? DEFAULT_ANNOUNCEMENT, target.value)
       }).pipe(Effect.mapError((error) => `Twilio did not transfer the call: ${error.message}`))
       // The transfer happened; a failed bookkeeping write must not undo that answer.
       yield* callLogs.markEscalated(request.tenantId, request.callSid, request.reason).pipe(

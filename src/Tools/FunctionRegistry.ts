@@ -1,6 +1,6 @@
 import { Clock, Effect, Either, ParseResult, Schema } from "effect"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import type { TenantConfig } from "../Tenants/Domain.js"
+import type { TenantConfig } from "../Tenants/Config.js"
 import { businessHours } from "../Automations/BusinessHours.js"
 import { EscalateCall } from "./EscalateCall.js"
 

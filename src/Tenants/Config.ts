@@ -1,0 +1,138 @@
+import { Either, ParseResult, Schema } from "effect"
+
+/**
+ * The typed view of a tenant's configuration document, decoded once: when a document is
+ * validated on write and when a stored one enters the tenant cache. Keys the service does
+ * not read stay in the document itself (`TenantDocument`), which is what GET/PUT round-trip.
+ *
+ * Two kinds of field:
+ * - validated (`setting`): checked on write since the first release; a bad value rejects the
+ *   document with a message naming the key.
+ * - tolerated (`tolerated`): never checked on write, so stored documents may hold anything
+ *   there; a value of the wrong type reads as unset, exactly as the readers always treated it.
+ * Secrets decode to `Redacted`, so a config that ends up in a log or a span shows `<redacted>`.
+ * Messages name the key and never echo the value (they are logged for stored documents).
+ */
+
+const hint = (message: string) => ({ message: () => message })
+/** Also replaces the messages of the parts (a union's members, a refinement's base type). */
+const onlyHint = (message: string) => ({ message: () => ({ message, override: true }) })
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const JsonObject = Schema.declare(isJsonObject).annotations(hint("must be an object"))
+
+/** An object whose known keys decode with `fields`; other keys are ignored here (kept in the document). */
+const objectOf = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.compose(JsonObject, Schema.Struct(fields), { strict: false })
+
+const StringValue = Schema.String.annotations(hint("must be a string"))
+
+const matching = (pattern: RegExp, message: string) =>
+  StringValue.pipe(Schema.filter((value) => pattern.test(value), hint(message)))
+
+/** Absent or null: unset; anything else must decode as `schema`. */
+const setting = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(
+    Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
+      strict: true,
+      decode: (input, options) =>
+        input === null || input === undefined ? ParseResult.succeed(undefined) : ParseResult.decodeUnknown(schema)(input, options),
+      encode: (value) => value === undefined ? ParseResult.succeed(null) : ParseResult.encodeUnknown(schema)(value)
+    }),
+    { exact: true }
+  )
+
+/** Never validated on write: a value that does not decode as `schema` reads as unset. */
+const tolerated = <A, I>(schema: Schema.Schema<A, I>) =>
+  Schema.optionalWith(
+    Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(schema)), {
+      strict: true,
+      decode: (input) => ParseResult.succeed(Either.getOrUndefined(ParseResult.decodeUnknownEither(schema)(input))),
+      encode: (value) => value === undefined ? ParseResult.succeed(null) : ParseResult.encodeUnknown(schema)(value)
+    }),
+    { exact: true }
+  )
+
+/** Text where "" means unset (how every top-level string was read). */
+const Text = Schema.transform(StringValue, Schema.UndefinedOr(Schema.String), {
+  strict: true,
+  decode: (value) => value === "" ? undefined : value,
+  encode: (value) => value ?? ""
+})
+
+const Secret = Schema.Redacted(StringValue)
+
+const AUDIO_PROVIDERS = ["openai", "elevenlabs"] as const
+
+const TwilioSettings = objectOf({
+  account_sid: setting(matching(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex characters")),
+  auth_token: setting(Secret),
+  from_number: setting(matching(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15555551234"))
+})
+
+const ElevenLabsSettings = objectOf({
+  api_key: tolerated(Schema.Redacted(Schema.String))
+})
+
+/** Where transfers go: `escalate_call_to_human` dials only these numbers. */
+const EscalationSettings = objectOf({
+  number: tolerated(Schema.String),
+  departments: tolerated(
+    Schema.transform(JsonObject, Schema.Record({ key: Schema.String, value: Schema.String }), {
+      strict: true,
+      // A department whose number is not a string was never dialled; drop it here.
+      decode: (departments) =>
+        Object.fromEntries(Object.entries(departments).filter((entry): entry is [string, string] => typeof entry[1] === "string")),
+      encode: (departments) => departments
+    })
+  ),
+  announcement: tolerated(Schema.String)
+})
+
+/**
+ * Opening hours: `hours` maps a weekday to "09:00-17:00", a list of ranges, null or "closed".
+ * The day values are checked when the business-hours tool reads them, which reports a bad one.
+ */
+const BusinessHoursSettings = objectOf({
+  timezone: tolerated(Schema.String),
+  hours: tolerated(JsonObject),
+  closed_dates: tolerated(Schema.Array(Schema.Unknown))
+})
+
+const TENANT_ID_HINT = "must be 1-128 characters of letters, digits, '_', '-' or '.'"
+
+export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
+  tenant_id: Schema.propertySignature(
+    Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)).annotations(onlyHint(TENANT_ID_HINT))
+  ).annotations({ missingMessage: () => TENANT_ID_HINT }),
+  model: setting(Text),
+  org_id: setting(Text),
+  voice: setting(Text),
+  system_prompt_key: setting(Text),
+  display_name: setting(Text),
+  /** Legacy bearer token of the tenant. */
+  auth_token: setting(Schema.Redacted(StringValue.pipe(Schema.minLength(16, hint("must be at least 16 characters"))))),
+  webhook_url: setting(matching(/^https?:\/\/[^\s/$.?#][^\s]*$/i, "must be an http(s) URL")),
+  audio_output_provider: setting(
+    Schema.Literal(...AUDIO_PROVIDERS).annotations(onlyHint(`must be one of ${AUDIO_PROVIDERS.join(", ")}`))
+  ),
+  twilio: setting(TwilioSettings),
+  elevenlabs: setting(ElevenLabsSettings),
+  instructions: tolerated(Text),
+  greeting: tolerated(Text),
+  escalation_number: tolerated(Text),
+  escalation: tolerated(EscalationSettings),
+  business_hours: tolerated(BusinessHoursSettings),
+  kafka: tolerated(JsonObject)
+}) {}
+
+const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })
+
+/** The typed config of `document`, or every problem found, each naming its key ("twilio.from_number must be ..."). */
+export const decodeTenantConfig = (document: unknown): Either.Either<TenantConfig, string> =>
+  Either.mapLeft(decode(document), (error) =>
+    ParseResult.ArrayFormatter.formatErrorSync(error)
+      .map((issue) => `${issue.path.join(".")} ${issue.message}`)
+      .join("; "))
