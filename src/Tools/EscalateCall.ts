@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import { twilioCredentials } from "../Twilio/Account.js"
-import { TwilioRest } from "../Twilio/Rest.js"
+import { TwilioClient } from "../Twilio/Client.js"
 import { dial } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
 import { objectField, stringField, type TenantConfig } from "../Tenants/Domain.js"
@@ -46,7 +46,7 @@ export interface EscalationRequest {
 export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall", {
   effect: Effect.gen(function*() {
     const platform = yield* AppConfig
-    const twilio = yield* TwilioRest
+    const twilio = yield* TwilioClient
     const callLogs = yield* CallLogWrites
 
     const transfer = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
@@ -62,7 +62,7 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
       if (Option.isNone(credentials)) return yield* Effect.fail("Twilio is not configured for this tenant")
       const announcement = objectField(request.config, "escalation").announcement
       yield* twilio.updateCall(credentials.value, request.callSid, {
-        Twiml: dial(typeof announcement === "string" ? announcement : DEFAULT_ANNOUNCEMENT, target.value)
+        twiml: dial(typeof announcement === "string" ? announcement : DEFAULT_ANNOUNCEMENT, target.value)
       }).pipe(Effect.mapError((error) => `Twilio did not transfer the call: ${error.message}`))
       // The transfer happened; a failed bookkeeping write must not undo that answer.
       yield* callLogs.markEscalated(request.tenantId, request.callSid, request.reason).pipe(
@@ -73,5 +73,5 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
 
     return { transfer } as const
   }),
-  dependencies: [TwilioRest.Default, CallLogWrites.Default]
+  dependencies: [TwilioClient.Default, CallLogWrites.Default]
 }) {}
