@@ -119,7 +119,7 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       expect(fake.requests.length).toBe(before)
     }))
 
-  it.effect("5xx, a dropped connection, a dead port and silence are TwilioUnavailable, within the timeout", () =>
+  it.effect("5xx, a dropped connection, an unreadable answer, a dead port and silence are TwilioUnavailable, within the timeout", () =>
     Effect.gen(function*() {
       const twilio = yield* TwilioClient
       const fake = yield* Fake
@@ -128,12 +128,15 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       const failing = yield* Effect.flip(fetch)
       fake.failWith = "drop"
       const dropped = yield* Effect.flip(fetch)
+      fake.failWith = "garbage"
+      const garbled = yield* Effect.flip(fetch)
       fake.failWith = "hang"
       const started = Date.now()
       const silent = yield* Effect.flip(fetch)
       const waited = Date.now() - started
       fake.failWith = "none"
       expect(failing).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: 500, code: 20500 })
+      expect(garbled).toMatchObject({ _tag: "TwilioUnavailable", message: "Twilio answered something unreadable" })
       expect(dropped).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: null })
       expect(dropped.message).toContain("unreachable")
       expect(silent).toMatchObject({ _tag: "TwilioUnavailable", message: "Twilio is unreachable: no answer in time" })
@@ -173,6 +176,8 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       ])
       const gone = yield* Effect.flip(twilio.removeParticipant(credentials, first.conferenceSid, second.callSid))
       expect(gone).toMatchObject({ _tag: "TwilioRejected", httpStatus: 404, code: 20404 })
+      const noRoom = yield* Effect.flip(twilio.listParticipants(credentials, `CF${"0".repeat(32)}`))
+      expect(noRoom).toMatchObject({ _tag: "TwilioRejected", httpStatus: 404, code: 20404 })
     }))
 
   it.effect("messages and recordings", () =>

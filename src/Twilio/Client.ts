@@ -55,8 +55,15 @@ const classify = (cause: unknown): TwilioFailure => {
   return new TwilioRejected({ httpStatus: 400, code: null, message: `request not sent: ${message}`, moreInfo: null })
 }
 
-const unreadable = (resource: string) => () =>
-  new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio answered with an unreadable ${resource}` })
+/** The fields we read of what twilio-node resolved with; without them Twilio answered nonsense. */
+const decoded = <A, I>(schema: Schema.Schema<A, I>, resource: string) =>
+<E, R>(effect: Effect.Effect<unknown, E, R>) =>
+  Effect.flatMap(effect, (value) =>
+    Schema.decodeUnknown(schema)(value).pipe(
+      Effect.mapError(() =>
+        new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio answered with an unreadable ${resource}` })
+      )
+    ))
 
 /**
  * Twilio's REST API through twilio-node: typed resources for calls, conference participants,
@@ -110,10 +117,6 @@ export class TwilioClient extends Effect.Service<TwilioClient>()("TwilioClient",
             new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio is unreachable: no answer in time" })
         })
       )
-
-    const decoded = <A, I>(schema: Schema.Schema<A, I>, resource: string) =>
-    <E, R>(effect: Effect.Effect<unknown, E, R>) =>
-      Effect.flatMap(effect, (value) => Effect.mapError(Schema.decodeUnknown(schema)(value), unreadable(resource)))
 
     return {
       /** POST /Calls.json: an outbound call (Url or Twiml; status callbacks, AMD, recording as options). */

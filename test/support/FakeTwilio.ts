@@ -17,8 +17,8 @@ export interface FakeTwilio extends FakeTwilioState {
   readonly requests: Array<TwilioRequest>
   /** Accounts the fake accepts (AccountSid -> auth token). */
   readonly accounts: Map<string, string>
-  /** How the next requests answer: normally, HTTP 500, by dropping the connection, or never. */
-  failWith: "none" | "server_error" | "drop" | "hang"
+  /** How the next requests answer: normally, HTTP 500, by dropping the connection, never, or with a 200 HTML page. */
+  failWith: "none" | "server_error" | "drop" | "hang" | "garbage"
 }
 
 const parseForm = (body: string) => {
@@ -67,6 +67,7 @@ export const startFakeTwilio = Effect.acquireRelease(
         fake.requests.push({ method, path: url.pathname, query, accountSid: user, authToken: pass, form })
         if (fake.failWith === "drop") return req.socket.destroy()
         if (fake.failWith === "hang") return
+        if (fake.failWith === "garbage") return res.writeHead(200, { "content-type": "text/html" }).end("<html>proxy</html>")
         if (fake.failWith === "server_error") return twilioError(res, 500, 20500, "Internal Server Error")
         const account = ACCOUNT_PATH.exec(url.pathname)
         if (account === null) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
