@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect"
 import { twilioCredentials } from "../Twilio/Account.js"
-import { TwilioRest } from "../Twilio/Rest.js"
+import { TwilioClient } from "../Twilio/Client.js"
 import { sayAndHangUp, UNAVAILABLE_MESSAGE } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Config.js"
@@ -16,8 +16,8 @@ export const apologise = (tenant: TenantConfig, callSid: string | null) =>
     if (callSid === null) return
     const credentials = twilioCredentials(tenant, yield* AppConfig)
     if (Option.isNone(credentials)) return
-    const twilio = yield* TwilioRest
-    yield* twilio.updateCall(credentials.value, callSid, { Twiml: sayAndHangUp(UNAVAILABLE_MESSAGE) }).pipe(
+    const twilio = yield* TwilioClient
+    yield* twilio.updateCall(credentials.value, callSid, { twiml: sayAndHangUp(UNAVAILABLE_MESSAGE) }).pipe(
       Effect.timeout("5 seconds"),
       Effect.catchAll((error) => Effect.logWarning("could not play the apology", String(error)))
     )

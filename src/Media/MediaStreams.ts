@@ -6,7 +6,7 @@ import type { VersionResolution } from "../Agents/VersionResolution.js"
 import type { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import type { CallRecords } from "../CallLogs/CallRecords.js"
 import type { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import { TwilioRest } from "../Twilio/Rest.js"
+import { TwilioClient } from "../Twilio/Client.js"
 import type { AppConfig } from "../Config.js"
 import type { TenantCache } from "../TenantCache/TenantCache.js"
 import { BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
@@ -31,7 +31,7 @@ type CallServices =
   | FunctionRegistry
   | CallRecords
   | LiveCalls
-  | TwilioRest
+  | TwilioClient
   | LiveCallLedger
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
@@ -119,5 +119,5 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
     } as const
   }),
-  dependencies: [MediaConfig.Default, TwilioRest.Default, LiveCallLedger.Default]
+  dependencies: [MediaConfig.Default, TwilioClient.Default, LiveCallLedger.Default]
 }) {}

@@ -5,7 +5,9 @@ import { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import { defaultFromNumber, isE164, twilioCredentials } from "../Twilio/Account.js"
-import { type TwilioCall, type TwilioCredentials, type TwilioRequestFailed, TwilioRest } from "../Twilio/Rest.js"
+import { TwilioClient, type TwilioCredentials } from "../Twilio/Client.js"
+import type { TwilioFailure } from "../Twilio/Errors.js"
+import type { TwilioCall } from "../Twilio/Resources.js"
 
 /** Why an outbound call was not placed: bad input (400), Twilio failed (502) or is not there (503). */
 export class OutboundCallFailed extends Schema.TaggedError<OutboundCallFailed>()("OutboundCallFailed", {
@@ -42,8 +44,8 @@ const failed = (status: 400 | 502 | 503, message: string, placed: ReadonlyArray<
   new OutboundCallFailed({ status, message, placed: [...placed] })
 
 /** Twilio refusing the numbers is the caller's mistake; anything else is Twilio's. */
-const fromTwilio = (error: TwilioRequestFailed, upstream: 502 | 503, placed: ReadonlyArray<string> = []) =>
-  failed(error.kind === "rejected" && error.httpStatus === 400 ? 400 : upstream, error.message, placed)
+const fromTwilio = (error: TwilioFailure, upstream: 502 | 503, placed: ReadonlyArray<string> = []) =>
+  failed(error._tag === "TwilioRejected" && error.httpStatus === 400 ? 400 : upstream, error.message, placed)
 
 /**
  * Places outbound calls through Twilio's REST API. Twilio then asks `/outbound-call` for
@@ -53,7 +55,7 @@ const fromTwilio = (error: TwilioRequestFailed, upstream: 502 | 503, placed: Rea
 export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCalls", {
   effect: Effect.gen(function*() {
     const platform = yield* AppConfig
-    const twilio = yield* TwilioRest
+    const twilio = yield* TwilioClient
     const callLogs = yield* CallLogWrites
     const versions = yield* VersionResolution
     const agents = yield* Agents
@@ -108,13 +110,13 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       query: Record<string, string | null | undefined>
     ) =>
       twilio.createCall(credentials, {
-        To: to,
-        From: from,
-        Url: webhookUrl("/api/v1/outbound-call", { tenant: tenant.tenantId, ...query }),
-        Method: "POST",
-        StatusCallback: webhookUrl("/api/v1/call-status", { tenant: tenant.tenantId }),
-        StatusCallbackMethod: "POST",
-        StatusCallbackEvent: ["initiated", "ringing", "answered", "completed"]
+        to,
+        from,
+        url: webhookUrl("/api/v1/outbound-call", { tenant: tenant.tenantId, ...query }),
+        method: "POST",
+        statusCallback: webhookUrl("/api/v1/call-status", { tenant: tenant.tenantId }),
+        statusCallbackMethod: "POST",
+        statusCallbackEvent: ["initiated", "ringing", "answered", "completed"]
       })
 
     /** The call log row exists from the start; losing it must not fail a call already placed. */
@@ -159,7 +161,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         const first = yield* leg(a, request.languageA, request.languageB, [])
         const second = yield* leg(b, request.languageB, request.languageA, [first.sid]).pipe(
           Effect.tapError(() =>
-            twilio.updateCall(credentials, first.sid, { Status: "canceled" }).pipe(
+            twilio.updateCall(credentials, first.sid, { status: "canceled" }).pipe(
               Effect.catchAll((error) => Effect.logWarning("could not cancel the first translation leg", error.message))
             )
           )
@@ -170,5 +172,5 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
 
     return { makeCall, startTranslation } as const
   }),
-  dependencies: [TwilioRest.Default, CallLogWrites.Default]
+  dependencies: [TwilioClient.Default, CallLogWrites.Default]
 }) {}

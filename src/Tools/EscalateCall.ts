@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import { twilioCredentials } from "../Twilio/Account.js"
-import { TwilioRest } from "../Twilio/Rest.js"
+import { TwilioClient } from "../Twilio/Client.js"
 import { dial } from "../Twilio/Twiml.js"
 import { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Config.js"
@@ -43,7 +43,7 @@ export interface EscalationRequest {
 export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall", {
   effect: Effect.gen(function*() {
     const platform = yield* AppConfig
-    const twilio = yield* TwilioRest
+    const twilio = yield* TwilioClient
     const callLogs = yield* CallLogWrites
 
     const transfer = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
@@ -58,7 +58,7 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
       const credentials = twilioCredentials(request.config, platform)
       if (Option.isNone(credentials)) return yield* Effect.fail("Twilio is not configured for this tenant")
       yield* twilio.updateCall(credentials.value, request.callSid, {
-        Twiml: dial(request.config.escalation?.announcement ?? DEFAULT_ANNOUNCEMENT, target.value)
+        twiml: dial(request.config.escalation?.announcement ?? DEFAULT_ANNOUNCEMENT, target.value)
       }).pipe(Effect.mapError((error) => `Twilio did not transfer the call: ${error.message}`))
       // The transfer happened; a failed bookkeeping write must not undo that answer.
       yield* callLogs.markEscalated(request.tenantId, request.callSid, request.reason).pipe(
@@ -69,5 +69,5 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
 
     return { transfer } as const
   }),
-  dependencies: [TwilioRest.Default, CallLogWrites.Default]
+  dependencies: [TwilioClient.Default, CallLogWrites.Default]
 }) {}

@@ -1,7 +1,7 @@
 import { Option, Redacted } from "effect"
 import type { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Config.js"
-import type { TwilioCredentials } from "./Rest.js"
+import type { TwilioCredentials } from "./Client.js"
 
 /** A tenant's Twilio settings, falling back to the platform's (DESIGN.md, "Configuration"). */
 

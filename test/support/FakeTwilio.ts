@@ -1,38 +1,25 @@
 import { Effect } from "effect"
-import { randomBytes } from "node:crypto"
 import * as http from "node:http"
+import { type FakeTwilioState, routes, twilioError } from "./FakeTwilioRoutes.js"
 
-/** A request the fake received, with its form body and Basic credentials. */
+/** A request the fake received, with its form body, query and Basic credentials. */
 export interface TwilioRequest {
   readonly method: string
   readonly path: string
+  readonly query: Record<string, string>
   readonly accountSid: string | undefined
   readonly authToken: string | undefined
   readonly form: Record<string, string | Array<string>>
 }
 
-export interface FakeTwilio {
+export interface FakeTwilio extends FakeTwilioState {
   readonly baseUrl: string
   readonly requests: Array<TwilioRequest>
   /** Accounts the fake accepts (AccountSid -> auth token). */
   readonly accounts: Map<string, string>
-  /** How the next calls answer: normally, HTTP 500, or by dropping the connection. */
-  failWith: "none" | "server_error" | "drop"
-  /** Destination numbers whose call creation fails with HTTP 500. */
-  readonly failingNumbers: Set<string>
-  /** Destination numbers Twilio refuses (HTTP 400, error 21211), as it does for unreachable prefixes. */
-  readonly rejectedNumbers: Set<string>
+  /** How the next requests answer: normally, HTTP 500, by dropping the connection, never, or with a 200 HTML page. */
+  failWith: "none" | "server_error" | "drop" | "hang" | "garbage"
 }
-
-const E164 = /^\+[1-9]\d{6,14}$/
-
-const json = (res: http.ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json" })
-  res.end(JSON.stringify(body))
-}
-
-const twilioError = (res: http.ServerResponse, status: number, code: number, message: string) =>
-  json(res, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status })
 
 const parseForm = (body: string) => {
   const form: Record<string, string | Array<string>> = {}
@@ -43,18 +30,16 @@ const parseForm = (body: string) => {
   return form
 }
 
-const callResource = (accountSid: string, sid: string, fields: Record<string, unknown>) => ({
-  sid,
-  account_sid: accountSid,
-  api_version: "2010-04-01",
-  uri: `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`,
-  ...fields
-})
+const basicCredentials = (header: string | undefined) => {
+  const [user, pass] = Buffer.from((header ?? "").replace(/^Basic /, ""), "base64").toString("utf8").split(":")
+  return { user, pass }
+}
+
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)(\/.*)$/
 
 /**
- * Twilio's REST API (the parts we call) on 127.0.0.1: create a call
- * (`POST /2010-04-01/Accounts/{sid}/Calls.json`) and update a live one
- * (`POST .../Calls/{CallSid}.json`), with Basic auth and Twilio's error bodies.
+ * Twilio's REST API (the parts we call, see FakeTwilioRoutes.ts) on 127.0.0.1: Basic auth
+ * against `accounts`, form-encoded requests, Twilio's JSON resources and error bodies.
  */
 export const startFakeTwilio = Effect.acquireRelease(
   Effect.async<FakeTwilio>((resume) => {
@@ -64,39 +49,39 @@ export const startFakeTwilio = Effect.acquireRelease(
       accounts: new Map(),
       failWith: "none",
       failingNumbers: new Set(),
-      rejectedNumbers: new Set()
+      rejectedNumbers: new Set(),
+      calls: new Map(),
+      conferences: new Map(),
+      messages: [],
+      recordings: new Map()
     }
     const server = http.createServer((req, res) => {
       let body = ""
       req.on("data", (chunk) => (body += chunk))
       req.on("end", () => {
-        const path = (req.url ?? "").split("?")[0]!
-        const [user, pass] = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64")
-          .toString("utf8").split(":")
+        const url = new URL(req.url ?? "/", "http://fake.twilio")
+        const { pass, user } = basicCredentials(req.headers.authorization)
         const form = parseForm(body)
-        fake.requests.push({ method: req.method ?? "", path, accountSid: user, authToken: pass, form })
+        const method = req.method ?? ""
+        const query = Object.fromEntries(url.searchParams)
+        fake.requests.push({ method, path: url.pathname, query, accountSid: user, authToken: pass, form })
         if (fake.failWith === "drop") return req.socket.destroy()
+        if (fake.failWith === "hang") return
+        if (fake.failWith === "garbage") return res.writeHead(200, { "content-type": "text/html" }).end("<html>proxy</html>")
         if (fake.failWith === "server_error") return twilioError(res, 500, 20500, "Internal Server Error")
-        const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls(?:\/([^/]+))?\.json$/.exec(path)
-        if (req.method !== "POST" || match === null) return twilioError(res, 404, 20404, "The requested resource was not found")
-        const accountSid = match[1]!
+        const account = ACCOUNT_PATH.exec(url.pathname)
+        if (account === null) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
+        const accountSid = account[1]!
         if (user !== accountSid || fake.accounts.get(accountSid) !== pass) {
           return twilioError(res, 401, 20003, "Authenticate")
         }
-        const callSid = match[2]
-        if (callSid === undefined) {
-          const to = String(form.To ?? "")
-          const from = String(form.From ?? "")
-          if (fake.failingNumbers.has(to)) return twilioError(res, 500, 20500, "Internal Server Error")
-          if (!E164.test(to) || fake.rejectedNumbers.has(to)) return twilioError(res, 400, 21211, `Invalid 'To' Phone Number: ${to}`)
-          if (!E164.test(from)) return twilioError(res, 400, 21212, `Invalid 'From' Phone Number: ${from}`)
-          if (form.Url === undefined && form.Twiml === undefined) {
-            return twilioError(res, 400, 21205, "Url parameter is required")
-          }
-          const sid = `CA${randomBytes(16).toString("hex")}`
-          return json(res, 201, callResource(accountSid, sid, { to, from, status: "queued", direction: "outbound-api" }))
+        for (const route of routes) {
+          const match = route.method === method ? route.pattern.exec(account[2]!) : null
+          if (match === null) continue
+          const params = match.slice(1).map(decodeURIComponent)
+          return route.handle({ state: fake, res, accountSid, params, form, query: url.searchParams, path: url.pathname })
         }
-        return json(res, 200, callResource(accountSid, callSid, { status: form.Status ?? "in-progress" }))
+        twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
       })
     })
     server.listen(0, "127.0.0.1", () => {
