@@ -1,6 +1,6 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { orNothing, orRefused } from "../Database/Errors.js"
 import { ApiAccessRequest } from "./Api.js"
 
 export interface NewAccessRequest {
@@ -41,10 +41,12 @@ export class AccessRequestsRepo extends Effect.Service<AccessRequestsRepo>()("Ac
         where ${status === null ? sql`true` : sql`status = ${status}`}`.pipe(Effect.map((rows) => rows[0]?.count ?? 0))
 
     return {
+      /** Every field but the id comes from the prospect's form. */
       insert: (request: NewAccessRequest) =>
-        orUnavailable(sql`insert into access_requests ${sql.insert({ ...request, metadata: JSON.stringify(request.metadata) })}`),
-      page: (status: string | null, limit: number, offset: number) => orUnavailable(page({ status, limit, offset })),
-      count: (status: string | null) => orUnavailable(count(status))
+        orRefused(sql`insert into access_requests ${sql.insert({ ...request, metadata: JSON.stringify(request.metadata) })}`),
+      // A status filter PostgreSQL cannot compare (NUL) matches nothing.
+      page: (status: string | null, limit: number, offset: number) => orNothing(page({ status, limit, offset }), []),
+      count: (status: string | null) => orNothing(count(status), 0)
     } as const
   })
 }) {}

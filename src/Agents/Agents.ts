@@ -5,8 +5,7 @@ import { orUnavailable } from "../Database/Errors.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { AgentVersionConfig, type CreateAgent } from "./Api.js"
 import { AgentsRepo } from "./Repo.js"
-import { AgentKeyTaken, AgentNotFound, AgentVersionNotFound } from "./Errors.js"
-import { isUuid } from "./Ids.js"
+import { AgentNotFound, AgentVersionNotFound } from "./Errors.js"
 import { requireTenant } from "./TenantGuard.js"
 
 /** Every config key written (null when unset), so stored documents have one shape. */
@@ -36,7 +35,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
 
     /** The tenant's agent, or 404 (also for another tenant's agent and for ids that are not UUIDs). */
     const agent = (tenantId: string, agentId: string) =>
-      (isUuid(agentId) ? repo.find(tenantId, agentId) : Effect.succeed(Option.none())).pipe(
+      repo.find(tenantId, agentId).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new AgentNotFound({ agentId })),
           onSome: Effect.succeed
@@ -44,7 +43,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
       )
 
     const version = (tenantId: string, versionId: string) =>
-      (isUuid(versionId) ? repo.findVersion(tenantId, versionId) : Effect.succeed(Option.none())).pipe(
+      repo.findVersion(tenantId, versionId).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new AgentVersionNotFound({ versionId })),
           onSome: Effect.succeed
@@ -58,15 +57,13 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
 
     const create = Effect.fn("Agents.create")(function*(tenantId: string, input: CreateAgent) {
       yield* tenantExists(tenantId)
-      const inserted = yield* repo.insert({
+      return yield* repo.insert({
         id: randomUUID(),
         tenantId,
         agentKey: input.agent_key,
         name: input.name.trim(),
         description: input.description ?? null
       })
-      if (Option.isNone(inserted)) return yield* new AgentKeyTaken({ agentKey: input.agent_key })
-      return inserted.value
     })
 
     const listVersions = Effect.fn("Agents.listVersions")(function*(tenantId: string, agentId: string | null) {

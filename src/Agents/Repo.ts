@@ -1,9 +1,11 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { Uuid } from "../Http/Schemas.js"
+import { TenantNotFound } from "../Tenants/Errors.js"
 import { Agent, AgentVersion, type AgentVersionConfig } from "./Api.js"
+import { AgentKeyTaken } from "./Errors.js"
 
 /** An agent row: the wire `Agent` plus which version it has published. */
 export class AgentRow extends Agent.extend<AgentRow>("AgentRow")({
@@ -53,7 +55,7 @@ export class AgentsRepo extends Effect.Service<AgentsRepo>()("AgentsRepo", {
             order by (agent_key = 'default') desc limit 1`
     })
 
-    const insert = SqlSchema.findOne({
+    const insert = SqlSchema.single({
       Request: Schema.Struct({
         id: Schema.String,
         tenantId: Schema.String,
@@ -65,7 +67,6 @@ export class AgentsRepo extends Effect.Service<AgentsRepo>()("AgentsRepo", {
       execute: (agent) =>
         sql`insert into agents (id, tenant_id, agent_key, name, description)
             values (${agent.id}, ${agent.tenantId}, ${agent.agentKey}, ${agent.name}, ${agent.description})
-            on conflict (tenant_id, agent_key) do nothing
             returning *`
     })
 
@@ -107,19 +108,23 @@ export class AgentsRepo extends Effect.Service<AgentsRepo>()("AgentsRepo", {
 
     return {
       list: (tenantId: string) => orUnavailable(list(tenantId)),
-      find: (tenantId: string, agentId: string) => orUnavailable(find({ tenantId, agentId })),
+      /** None also for an id that is not a UUID: it cannot name an agent. */
+      find: (tenantId: string, agentId: string) => orNothing(find({ tenantId, agentId }), Option.none()),
       findForUpdate: (tenantId: string, agentId: string) => orUnavailable(findForUpdate({ tenantId, agentId })),
       findDefault: (tenantId: string) => orUnavailable(findDefault(tenantId)),
-      /** None when the tenant already has an agent with this key. */
       insert: (agent: { id: string; tenantId: string; agentKey: string; name: string; description: string | null }) =>
-        orUnavailable(insert(agent)),
+        orRefused(insert(agent).pipe(Effect.catchTag("NoSuchElementException", Effect.die)), {
+          agents_tenant_id_agent_key_key: () => new AgentKeyTaken({ agentKey: agent.agentKey }),
+          agents_tenant_id_fkey: () => new TenantNotFound({ tenantId: agent.tenantId })
+        }),
       listVersions: (tenantId: string, agentId: string | null) => orUnavailable(listVersions({ tenantId, agentId })),
-      findVersion: (tenantId: string, versionId: string) => orUnavailable(findVersion({ tenantId, versionId })),
-      insertVersion: (input: Parameters<typeof insertVersion>[0]) => orUnavailable(Effect.asVoid(insertVersion(input))),
+      /** None also for an id that is not a UUID. */
+      findVersion: (tenantId: string, versionId: string) => orNothing(findVersion({ tenantId, versionId }), Option.none()),
+      /** The config comes from the request (text PostgreSQL may refuse). */
+      insertVersion: (input: Parameters<typeof insertVersion>[0]) => orRefused(Effect.asVoid(insertVersion(input))),
       markPublished: (tenantId: string, versionId: string) => orUnavailable(Effect.asVoid(markPublished(tenantId, versionId))),
       setPublishedVersion: (tenantId: string, agentId: string, versionId: string) =>
         orUnavailable(Effect.asVoid(setPublishedVersion(tenantId, agentId, versionId)))
     } as const
   })
 }) {}
-

@@ -2,7 +2,6 @@ import { Effect, Option } from "effect"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import type { AgentVersion } from "./Api.js"
 import { type AgentRow, AgentsRepo } from "./Repo.js"
-import { isUuid } from "./Ids.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { pickVersion } from "../Rollouts/TrafficSplit.js"
 
@@ -64,7 +63,6 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
 
     const byId = Effect.fn("VersionResolution.byId")(
       function*(tenantId: string, versionId: string): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
-        if (!isUuid(versionId)) return Option.none()
         return Option.map(yield* agents.findVersion(tenantId, versionId), toResolved)
       }
     )
@@ -72,9 +70,7 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
     const agentFor = (tenantId: string, agentId: string | null): Effect.Effect<Option.Option<AgentRow>, DatabaseUnavailable> =>
       agentId === null
         ? agents.findDefault(tenantId)
-        : isUuid(agentId)
-        ? agents.find(tenantId, agentId)
-        : Effect.succeed(Option.none())
+        : agents.find(tenantId, agentId)
 
     const resolve = Effect.fn("VersionResolution.resolve")(
       function*(input: ResolveInput): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {

@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
+import { TenantNotFound } from "../Tenants/Errors.js"
 import { TenantApiKeyMetadata } from "./Api.js"
 
 const COLUMNS = "id, key_prefix, label, created_at, last_used_at, revoked_at"
@@ -55,10 +56,14 @@ export class ApiKeysRepo extends Effect.Service<ApiKeysRepo>()("ApiKeysRepo", {
       sql`update tenant_api_keys set last_used_at = now() where tenant_id = ${tenantId} and id = ${id}`
 
     return {
+      /** The label comes from the request; the tenant may have been deleted since it was checked. */
       insert: (row: Parameters<typeof insert>[0]) =>
-        orUnavailable(insert(row)).pipe(Effect.catchTag("NoSuchElementException", Effect.die)),
+        orRefused(insert(row).pipe(Effect.catchTag("NoSuchElementException", Effect.die)), {
+          tenant_api_keys_tenant_id_fkey: () => new TenantNotFound({ tenantId: row.tenant_id })
+        }),
       list: (tenantId: string) => orUnavailable(list(tenantId)),
-      revoke: (tenantId: string, id: string) => orUnavailable(revoke({ tenant_id: tenantId, id })),
+      /** None also for a tenant id from the path that PostgreSQL cannot store: it names no key. */
+      revoke: (tenantId: string, id: string) => orNothing(revoke({ tenant_id: tenantId, id }), Option.none()),
       findActive: (hash: Buffer) => orUnavailable(findActive(hash)),
       touch: (tenantId: string, id: string) => orUnavailable(touch(tenantId, id))
     } as const

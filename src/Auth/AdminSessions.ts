@@ -66,7 +66,10 @@ export class AdminSessions extends Effect.Service<AdminSessions>()("AdminSession
         return yield* new AdminLoginThrottled({ retryAfterSeconds: THROTTLE_WINDOW_SECONDS })
       }
       if (!credentialsMatch(username, password)) {
-        yield* repo.recordFailure(throttleKeys)
+        yield* repo.recordFailure(throttleKeys).pipe(
+          // A username PostgreSQL cannot store (NUL) cannot be the admin's either: still a plain 401.
+          Effect.catchTag("InvalidInput", () => Effect.void)
+        )
         yield* Effect.logWarning("admin login failed").pipe(Effect.annotateLogs("client", clientAddress))
         return yield* new InvalidAdminCredentials()
       }

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 
 /** SQL for `admin_sessions` and `admin_login_failures`. */
 export class AdminSessionsRepo extends Effect.Service<AdminSessionsRepo>()("AdminSessionsRepo", {
@@ -16,13 +16,17 @@ export class AdminSessionsRepo extends Effect.Service<AdminSessionsRepo>()("Admi
           Effect.map((rows) => rows[0]?.username)
         ),
       remove: (tokenSha256: Buffer) => orUnavailable(sql`delete from admin_sessions where token_sha256 = ${tokenSha256}`),
+      // Throttle keys carry the username typed into the login form.
       recentFailures: (keys: ReadonlyArray<string>, windowSeconds: number) =>
-        orUnavailable(sql<{ failures: number }>`select coalesce(max(n), 0)::int as failures from (
+        orNothing(
+          sql<{ failures: number }>`select coalesce(max(n), 0)::int as failures from (
             select count(*) as n from admin_login_failures
             where throttle_key in ${sql.in(keys)} and failed_at > now() - make_interval(secs => ${windowSeconds})
-            group by throttle_key) counts`).pipe(Effect.map((rows) => rows[0]?.failures ?? 0)),
+            group by throttle_key) counts`.pipe(Effect.map((rows) => rows[0]?.failures ?? 0)),
+          0
+        ),
       recordFailure: (keys: ReadonlyArray<string>) =>
-        orUnavailable(sql`insert into admin_login_failures ${sql.insert(keys.map((throttle_key) => ({ throttle_key })))}`),
+        orRefused(sql`insert into admin_login_failures ${sql.insert(keys.map((throttle_key) => ({ throttle_key })))}`),
       clearFailures: (keys: ReadonlyArray<string>) =>
         orUnavailable(sql`delete from admin_login_failures where throttle_key in ${sql.in(keys)}`),
       purgeExpired: orUnavailable(Effect.all([

@@ -1,4 +1,5 @@
 import { Clock, Effect, Either, Schema } from "effect"
+import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import type { CallLogFilters } from "./Api.js"
 import { CallLogsRepo, type ListQuery } from "./Repo.js"
@@ -19,7 +20,7 @@ export class CallLogNotFound extends Schema.TaggedError<CallLogNotFound>()("Call
 const STATUSES = ["in_progress", "completed", "failed", "escalated", "busy", "no_answer", "canceled"]
 const OUTCOMES = ["answered", "voicemail", "no_answer", "busy", "failed"]
 const DIRECTIONS = ["inbound", "outbound"]
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const isUuid = Schema.is(Uuid)
 
 export const WINDOWS = { "24h": 24 * 3600_000, "7d": 7 * 24 * 3600_000, "30d": 30 * 24 * 3600_000, all: null } as const
 export type LatencyWindow = keyof typeof WINDOWS
@@ -43,7 +44,7 @@ export const encodeCursor = (startedAt: string, id: string) => Buffer.from(`${st
 const decodeCursor = (cursor: string | undefined) => {
   if (cursor === undefined) return Either.right(undefined)
   const [startedAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|")
-  return startedAt !== undefined && id !== undefined && UUID.test(id) && !Number.isNaN(new Date(startedAt).getTime())
+  return startedAt !== undefined && id !== undefined && isUuid(id) && !Number.isNaN(new Date(startedAt).getTime())
     ? Either.right({ startedAt, id })
     : Either.left("cursor is not a cursor returned by this API")
 }
@@ -93,7 +94,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
     })
 
     const get = Effect.fn("CallLogs.get")(function*(tenantId: string, id: string) {
-      const row = UUID.test(id) ? yield* repo.find(tenantId, id) : undefined
+      const row = yield* repo.find(tenantId, id)
       if (row === undefined) return yield* new CallLogNotFound({ id })
       return row
     })

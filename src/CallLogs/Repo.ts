@@ -1,6 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { orNothing } from "../Database/Errors.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
 
 const Text = Schema.NullOr(Schema.String)
@@ -88,27 +88,32 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         ...(q.callSid === undefined ? [] : [sql`call_sid = ${q.callSid}`]),
         ...(q.after === undefined ? [] : [sql`(started_at, id) < (${q.after.startedAt}::timestamptz, ${q.after.id}::uuid)`])
       ]
-      return orUnavailable(
+      // A filter value the column cannot hold (text with NUL) matches no call.
+      return orNothing(
         sql`select ${sql.literal(summaryColumns)} from call_logs where ${sql.and(where)}
             order by started_at desc, id desc
-            limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`.pipe(Effect.flatMap(decodeSummaries))
+            limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`.pipe(Effect.flatMap(decodeSummaries)),
+        []
       )
     }
 
+    /** Undefined also for an id that is not a UUID: it cannot name a call. */
     const find = (tenantId: string, id: string) =>
-      orUnavailable(
+      orNothing(
         sql`select * from call_logs where tenant_id = ${tenantId} and id = ${id}`.pipe(
           Effect.flatMap(decodeDetail),
           Effect.map((rows) => rows[0])
-        )
+        ),
+        undefined
       )
 
     /** The call log of a Twilio call or media stream of this tenant (to act on a live call). */
     const callSidFor = (tenantId: string, sid: string) =>
-      orUnavailable(
+      orNothing(
         sql<{ call_sid: string }>`select call_sid from call_logs
           where tenant_id = ${tenantId} and (call_sid = ${sid} or stream_sid = ${sid}) and call_sid is not null
-          limit 1`.pipe(Effect.map((rows) => rows[0]?.call_sid))
+          limit 1`.pipe(Effect.map((rows) => rows[0]?.call_sid)),
+        undefined
       )
 
     return { list, find, callSidFor } as const

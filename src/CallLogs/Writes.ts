@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { orUnavailable } from "../Database/Errors.js"
+import { orRefused } from "../Database/Errors.js"
 import type { CallKey } from "./CallKey.js"
 
 /** The voice webhook saw the call: who, which way, which agent version. */
@@ -85,7 +85,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     )
 
     const callSeen = (seen: CallSeen) =>
-      orUnavailable(sql`
+      orRefused(sql`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
                                twilio_status, first_seen_at)
         values (${randomUUID()}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
@@ -100,7 +100,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
 
     const statusReported = (report: StatusReport) => {
       const terminal = ["completed", "busy", "no-answer", "failed", "canceled"].includes(report.twilioStatus)
-      return orUnavailable(sql`
+      return orRefused(sql`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, twilio_status,
                                twilio_duration_seconds, twilio_ended_at, answered_by, recording_url, first_seen_at)
         values (${randomUUID()}, ${report.tenantId}, ${report.callSid}, ${report.direction}, ${report.from},
@@ -138,7 +138,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
      * the call's stream) was already recorded.
      */
     const mediaRecorded = (report: MediaReport) =>
-      orUnavailable(
+      orRefused(
         report.callSid === null
           ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(report)}
               on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
@@ -165,7 +165,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
 
     /** An escalation by the tool: shown at once, kept when the media record arrives. */
     const markEscalated = (tenantId: string, callSid: string, reason: string | null) =>
-      orUnavailable(sql`
+      orRefused(sql`
         update call_logs set escalated = true, escalation_reason = coalesce(${reason}, escalation_reason),
           updated_at = now()
         where tenant_id = ${tenantId} and call_sid = ${callSid}`).pipe(Effect.asVoid)

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, PubSub, Redacted, Schedule, Stream } from "effect"
-import { randomUUID } from "node:crypto"
+import { Deferred, Effect, PubSub, Redacted, Schedule, Stream } from "effect"
 import pg from "pg"
+import { Ids } from "../Ids.js"
 import { DatabaseUrl } from "./Client.js"
 import { orUnavailable } from "./Errors.js"
 
@@ -23,6 +23,8 @@ export type Notification =
 /** Payloads we send are `<origin uuid>:<payload>`; anything else came from elsewhere. */
 const ORIGIN = /^([0-9a-f-]{36}):/
 
+const asError = (cause: unknown) => cause instanceof Error ? cause : new Error(String(cause))
+
 /**
  * Cross-replica signalling over PostgreSQL LISTEN/NOTIFY. One dedicated connection per
  * process listens on every subscribed channel and reconnects with backoff; @effect/sql's
@@ -32,57 +34,62 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
   scoped: Effect.gen(function*() {
     const url = yield* DatabaseUrl
     const sql = yield* SqlClient.SqlClient
+    const ids = yield* Ids
     const hub = yield* PubSub.unbounded<Notification>()
     const channels = new Set<string>()
-    const origin = randomUUID()
+    const origin = yield* ids.uuid
+    // A pg client runs one query at a time (it warns now and will refuse in its next
+    // major): every statement on the listening connection holds this single permit.
+    const oneAtATime = yield* Effect.makeSemaphore(1)
     let client: pg.Client | undefined
 
-    const listenOn = (target: pg.Client, channel: string) =>
-      Effect.tryPromise(() => target.query(`LISTEN ${pg.escapeIdentifier(channel)}`))
+    /** LISTEN on `names` in one round trip, after whatever this connection is still running. */
+    const listen = (target: pg.Client, names: () => ReadonlyArray<string>) =>
+      oneAtATime.withPermits(1)(Effect.suspend(() => {
+        const statements = names().map((channel) => `LISTEN ${pg.escapeIdentifier(channel)}`)
+        return statements.length === 0
+          ? Effect.void
+          : Effect.tryPromise({ try: () => target.query(statements.join("; ")), catch: asError })
+      }))
 
-    /** One connection's lifetime: connect, LISTEN, then wait until it breaks. */
-    const connectOnce = Effect.async<never, Error>((resume) => {
-      const connection = new pg.Client({ connectionString: Redacted.value(url), keepAlive: true })
-      let settled = false
-      const close = () => {
-        if (client === connection) client = undefined
-        connection.removeAllListeners()
-        // A late error from a connection being closed must not become an uncaught 'error' event.
-        connection.on("error", () => {})
-        connection.end().catch(() => {})
-      }
-      const fail = (error: Error) => {
-        if (settled) return
-        settled = true
-        close()
-        resume(Effect.fail(error))
-      }
-      connection.on("error", fail)
-      connection.on("end", () => fail(new Error("listen connection closed")))
-      connection.on("notification", (message) => {
-        if (message.payload !== undefined) {
-          const sender = ORIGIN.exec(message.payload)
-          hub.unsafeOffer({
-            _tag: "Message",
-            channel: message.channel,
-            payload: sender === null ? message.payload : message.payload.slice(sender[0].length),
-            local: sender?.[1] === origin
+    const deliver = (message: pg.Notification) => {
+      if (message.payload === undefined) return
+      const sender = ORIGIN.exec(message.payload)
+      hub.unsafeOffer({
+        _tag: "Message",
+        channel: message.channel,
+        payload: sender === null ? message.payload : message.payload.slice(sender[0].length),
+        local: sender?.[1] === origin
+      })
+    }
+
+    /** One connection's lifetime: connect, LISTEN on every channel, then wait until it breaks. */
+    const connectOnce = Effect.scoped(Effect.gen(function*() {
+      const lost = yield* Deferred.make<never, Error>()
+      const connection = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const created = new pg.Client({ connectionString: Redacted.value(url), keepAlive: true })
+          created.on("error", (error) => Deferred.unsafeDone(lost, Effect.fail(error)))
+          created.on("end", () => Deferred.unsafeDone(lost, Effect.fail(new Error("listen connection closed"))))
+          created.on("notification", deliver)
+          return created
+        }),
+        (closing) =>
+          Effect.sync(() => {
+            if (client === closing) client = undefined
+            closing.removeAllListeners()
+            // A late error from a connection being closed must not become an uncaught 'error' event.
+            closing.on("error", () => {})
+            closing.end().catch(() => {})
           })
-        }
-      })
-      connection.connect()
-        .then(() => {
-          // Published first so a subscriber arriving from now on LISTENs by itself.
-          client = connection
-          return Promise.all([...channels].map((channel) => connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)))
-        })
-        .then(() => hub.unsafeOffer({ _tag: "Resync" }))
-        .catch(fail)
-      return Effect.sync(() => {
-        settled = true
-        close()
-      })
-    })
+      )
+      yield* Effect.tryPromise({ try: () => connection.connect(), catch: asError })
+      // Published first so a subscriber arriving from now on LISTENs by itself.
+      client = connection
+      yield* listen(connection, () => [...channels])
+      yield* PubSub.publish(hub, { _tag: "Resync" })
+      return yield* Deferred.await(lost)
+    }))
 
     yield* connectOnce.pipe(
       Effect.tapError((error) => Effect.logWarning("LISTEN connection lost, reconnecting", error.message)),
@@ -99,7 +106,8 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
           const subscription = yield* PubSub.subscribe(hub)
           if (!channels.has(channel)) {
             channels.add(channel)
-            if (client !== undefined) yield* Effect.ignore(listenOn(client, channel))
+            // A failure here means the connection broke; the reconnect LISTENs on every channel.
+            if (client !== undefined) yield* Effect.ignore(listen(client, () => [channel]))
           }
           return Stream.fromQueue(subscription).pipe(
             Stream.filter((event) => event._tag === "Resync" || event.channel === channel)
@@ -109,5 +117,6 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
       notify: (channel: string, payload: string) =>
         orUnavailable(sql`select pg_notify(${channel}, ${`${origin}:${payload}`})`).pipe(Effect.asVoid)
     } as const
-  })
+  }),
+  dependencies: [Ids.Default]
 }) {}

@@ -1,7 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { orUnavailable } from "../Database/Errors.js"
+import { orRefused } from "../Database/Errors.js"
 
 /**
  * Appends tenant webhook events (the spec's `WebhookEvent` envelope) to `webhook_outbox`.
@@ -12,8 +12,9 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
 
+    /** `data` carries what a call said and dialled, which PostgreSQL may refuse (NUL). */
     const enqueue = (tenantId: string, event: string, data: Record<string, unknown>, at: Date) =>
-      orUnavailable(sql`
+      orRefused(sql`
         insert into webhook_outbox (id, tenant_id, event, payload)
         values (${randomUUID()}, ${tenantId}, ${event},
                 ${JSON.stringify({ event, timestamp: at.toISOString(), tenant_id: tenantId, data })}::jsonb)`).pipe(

@@ -6,7 +6,6 @@ import { Notifications } from "../Database/Notifications.js"
 import { Agents } from "../Agents/Agents.js"
 import { InvalidAgentInput } from "../Agents/Errors.js"
 import { PhoneNumberRouteNotFound, PhoneNumberTaken } from "./Errors.js"
-import { isUuid } from "../Agents/Ids.js"
 import type { PhoneNumberRouteDirection, UpsertPhoneNumberRoute } from "./Api.js"
 import { RoutesRepo } from "./Repo.js"
 
@@ -35,7 +34,7 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
     const announce = (tenantId: string) => notifications.notify(PHONE_ROUTES_CHANNEL, tenantId)
 
     const route = (tenantId: string, routeId: string) =>
-      (isUuid(routeId) ? repo.find(tenantId, routeId) : Effect.succeed(Option.none())).pipe(
+      repo.find(tenantId, routeId).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new PhoneNumberRouteNotFound({ routeId })),
           onSome: Effect.succeed

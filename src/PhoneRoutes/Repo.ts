@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
+import { PhoneNumberTaken } from "./Errors.js"
 import { PhoneNumberRoute, PhoneNumberRouteDirection } from "./Api.js"
 
 export interface RouteWrite {
@@ -84,12 +85,21 @@ export class RoutesRepo extends Effect.Service<RoutesRepo>()("RoutesRepo", {
     const remove = (tenantId: string, routeId: string) =>
       sql`delete from phone_number_routes where tenant_id = ${tenantId} and id = ${routeId}`
 
+    /** Another route took the number between our check and the write. */
+    const taken = (route: RouteWrite) => ({
+      phone_number_routes_phone_number_direction_key: () =>
+        new PhoneNumberTaken({ phoneNumber: route.phoneNumber, direction: route.direction })
+    })
+
     return {
       list: (tenantId: string) => orUnavailable(list(tenantId)),
-      find: (tenantId: string, routeId: string) => orUnavailable(find({ tenantId, routeId })),
-      findByNumber: (phoneNumber: string, direction: string) => orUnavailable(findByNumber({ phoneNumber, direction })),
-      upsertByNumber: (route: RouteWrite) => orUnavailable(upsertByNumber(route)),
-      updateById: (route: RouteWrite) => orUnavailable(updateById(route)),
+      /** None also for an id that is not a UUID: it cannot name a route. */
+      find: (tenantId: string, routeId: string) => orNothing(find({ tenantId, routeId }), Option.none()),
+      /** By the number a call came in on (webhook input, unauthenticated until the tenant is known). */
+      findByNumber: (phoneNumber: string, direction: string) =>
+        orNothing(findByNumber({ phoneNumber, direction }), Option.none()),
+      upsertByNumber: (route: RouteWrite) => orRefused(upsertByNumber(route), taken(route)),
+      updateById: (route: RouteWrite) => orRefused(updateById(route), taken(route)),
       remove: (tenantId: string, routeId: string) => orUnavailable(Effect.asVoid(remove(tenantId, routeId)))
     } as const
   })

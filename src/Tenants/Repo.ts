@@ -1,7 +1,7 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { StoredTenant, TenantDocument } from "./Domain.js"
 
@@ -93,16 +93,19 @@ export class TenantsRepo extends Effect.Service<TenantsRepo>()("TenantsRepo", {
         Effect.map((rows) => rows.length > 0)
       )
 
+    // Tenant ids come from paths: one PostgreSQL cannot store (NUL) names no tenant.
+    // Inside a transaction a refused value must fail it instead (the transaction is aborted).
     return {
-      findById: (tenantId: string) => orUnavailable(findById(tenantId)),
-      findByIdForUpdate: (tenantId: string) => orUnavailable(findByIdForUpdate(tenantId)),
+      findById: (tenantId: string) => orNothing(findById(tenantId), Option.none()),
+      findByIdForUpdate: (tenantId: string) => orRefused(findByIdForUpdate(tenantId)),
       findByAuthTokenSha256: (hash: Buffer) => orUnavailable(findByAuthTokenSha256(hash)),
-      findByTwilioAccountSid: (accountSid: string) => orUnavailable(findByTwilioAccountSid(accountSid)),
+      /** `accountSid` comes from an unauthenticated webhook parameter. */
+      findByTwilioAccountSid: (accountSid: string) => orNothing(findByTwilioAccountSid(accountSid), []),
       authTokenOwner: (hash: Buffer) => orUnavailable(authTokenOwner(hash)),
       page: (limit: number, offset: number) => orUnavailable(page({ limit, offset })),
       count: orUnavailable(count),
-      save: (write: TenantWrite) => orUnavailable(save(write)),
-      remove: (tenantId: string) => orUnavailable(remove(tenantId))
+      save: (write: TenantWrite) => orRefused(save(write)),
+      remove: (tenantId: string) => orRefused(remove(tenantId))
     } as const
   })
 }) {}

@@ -104,6 +104,9 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       const removed = yield* committed(
         tenantId,
         Effect.zipLeft(repo.remove(tenantId), notifications.notify(TENANT_CACHE_CHANNEL, tenantId))
+      ).pipe(
+        // An id PostgreSQL cannot store (NUL) names no tenant.
+        Effect.catchTag("InvalidInput", () => Effect.succeed(false))
       )
       if (!removed) return yield* new TenantNotFound({ tenantId })
     })

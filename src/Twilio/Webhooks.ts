@@ -4,6 +4,7 @@ import { StreamTokens } from "../Auth/StreamTokens.js"
 import { AppConfig } from "../Config.js"
 import type { CachedTenant } from "../TenantCache/TenantCache.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
+import type { InvalidInput } from "../Database/Errors.js"
 import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
 import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
@@ -110,6 +111,9 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         ])
       })
 
+    /** A parameter PostgreSQL cannot store (text with NUL) did not come from Twilio. */
+    const badRequest = (error: InvalidInput) => Effect.fail(new WebhookBadRequest({ message: error.message }))
+
     /** A database outage still answers the caller. */
     const apology = (callSid: string) => () =>
       Effect.logWarning("voice webhook answered with an apology: database unavailable").pipe(
@@ -132,7 +136,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           case "Resolved":
             return yield* connect(resolved.tenant, hook, kind, callSid, resolved.route)
         }
-      }).pipe(Effect.catchTag("DatabaseUnavailable", apology(callSid)))
+      }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
     })
 
     /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
@@ -143,7 +147,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         const route = call.number === undefined ? Option.none() : yield* resolution.route(call.number, call.direction)
         const own = Option.filter(route, (found) => found.tenantId === tenant.tenantId)
         return yield* connect(tenant, hook, kind, callSid, Option.getOrNull(Option.map(own, choiceOf)))
-      }).pipe(Effect.catchTag("DatabaseUnavailable", apology(callSid)))
+      }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
     })
 
     /** A status callback: merged into the call log whatever order it arrives in. */
@@ -171,7 +175,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         answeredBy: answeredBy === undefined ? null : ANSWERED_BY.includes(answeredBy) ? answeredBy : "unknown",
         recordingUrl: text(hook.params, "RecordingUrl") ?? null,
         at: new Date(yield* Clock.currentTimeMillis)
-      }).pipe(Effect.mapError(unavailable))
+      }).pipe(Effect.catchTags({ DatabaseUnavailable: () => Effect.fail(unavailable()), InvalidInput: badRequest }))
       return true
     })
 

@@ -1,7 +1,7 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEval, VoiceSessionEvalStats } from "./Api.js"
 
 /** An evaluation at or above this score counts as high quality (rates in stats and governance). */
@@ -123,10 +123,12 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
     })
 
     return {
-      upsert: (e: EvalWrite) => orUnavailable(upsert(e)),
+      /** Tags, notes, rubric and metadata come from the request. */
+      upsert: (e: EvalWrite) => orRefused(upsert(e)),
       bySession: (tenantId: string, voiceSessionId: string) => orUnavailable(bySession({ tenantId, voiceSessionId })),
-      page: (f: EvalFilter) => orUnavailable(page(f)),
-      count: (f: EvalFilter) => orUnavailable(count(f)),
+      /** A tag filter PostgreSQL cannot compare (NUL) matches nothing. */
+      page: (f: EvalFilter) => orNothing(page(f), []),
+      count: (f: EvalFilter) => orNothing(count(f), 0),
       stats: (tenantId: string) => orUnavailable(Effect.catchTag(stats(tenantId), "NoSuchElementException", Effect.die)),
       versionStats: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
         versionIds.length === 0

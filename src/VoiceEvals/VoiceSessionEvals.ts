@@ -1,13 +1,11 @@
 import { Effect, Option, ParseResult, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { Agents } from "../Agents/Agents.js"
-import { AnyJson, Uuid } from "../Http/Schemas.js"
+import { AnyJson } from "../Http/Schemas.js"
 import { type EvalFilter, EvalsRepo } from "./Repo.js"
 import { InvalidVoiceRecordInput, VoiceSessionNotFound } from "../VoiceSessions/Errors.js"
 import { VoiceSessionEvalNotFound } from "./Errors.js"
 import { SessionsRepo } from "../VoiceSessions/Repo.js"
-
-const isUuid = Schema.is(Uuid)
 
 const OptionalText = Schema.optional(Schema.NullOr(Schema.String))
 
@@ -54,9 +52,9 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         if (key === null) {
           return yield* new InvalidVoiceRecordInput({ message: "session_id (or stream_id or call_sid) is required" })
         }
-        const found = yield* sessions.links({
+        const byId = ref.session_id == null ? Option.none() : yield* sessions.linksById(tenantId, ref.session_id)
+        const found = Option.isSome(byId) ? byId : yield* sessions.links({
           tenantId,
-          id: ref.session_id != null && isUuid(ref.session_id) ? ref.session_id : null,
           streamId: ref.session_id ?? ref.stream_id ?? null,
           callSid: ref.session_id != null || ref.stream_id != null ? null : ref.call_sid ?? null
         })

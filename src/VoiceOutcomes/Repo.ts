@@ -1,7 +1,7 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 
 export interface OutcomeWrite {
@@ -157,11 +157,14 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
           where tenant_id = ${tenantId} and id = ${outcomeId}`
 
     return {
-      insertOnce: (o: OutcomeWrite) => orUnavailable(insertOnce(o)),
-      page: (f: OutcomeFilter) => orUnavailable(page(f)),
-      count: (f: OutcomeFilter) => orUnavailable(count(f)),
-      findById: (tenantId: string, id: string) => orUnavailable(findById({ tenantId, key: id })),
-      findByStream: (tenantId: string, streamSid: string) => orUnavailable(findByStream({ tenantId, key: streamSid })),
+      /** A call's data (numbers from Twilio, text from the call) may hold what PostgreSQL refuses. */
+      insertOnce: (o: OutcomeWrite) => orRefused(insertOnce(o)),
+      // Filters and keys from requests: a value a column cannot hold matches nothing.
+      page: (f: OutcomeFilter) => orNothing(page(f), []),
+      count: (f: OutcomeFilter) => orNothing(count(f), 0),
+      findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
+      findByStream: (tenantId: string, streamSid: string) =>
+        orNothing(findByStream({ tenantId, key: streamSid }), Option.none()),
       totals: (tenantId: string, seconds: number) => orUnavailable(Effect.catchTag(totals({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
       mix: (column: "resolution" | "billing_status" | "billable_sku" | "risk_level", tenantId: string, seconds: number) =>
         orUnavailable(mix(column)({ tenantId, seconds })),

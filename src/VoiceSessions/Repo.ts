@@ -1,7 +1,7 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { orNothing, orRefused } from "../Database/Errors.js"
 import { VoiceSession } from "./Api.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
@@ -134,34 +134,44 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     const findById = findBy("id")
     const findByStream = findBy("stream_id")
 
-    /** The session an evaluation names: by id (a UUID), stream id, or call SID, newest first. */
+    /** The session an evaluation names by its id. */
+    const linksById = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, id: Schema.String }),
+      Result: SessionLinks,
+      execute: ({ id, tenantId }) =>
+        sql`select id, stream_id, call_log_id, agent_version_id from voice_sessions
+            where tenant_id = ${tenantId} and id = ${id}`
+    })
+
+    /** The session an evaluation names by stream id or call SID, newest first. */
     const links = SqlSchema.findOne({
       Request: Schema.Struct({
         tenantId: Schema.String,
-        id: Schema.NullOr(Schema.String),
         streamId: Schema.NullOr(Schema.String),
         callSid: Schema.NullOr(Schema.String)
       }),
       Result: SessionLinks,
-      execute: ({ callSid, id, streamId, tenantId }) =>
+      execute: ({ callSid, streamId, tenantId }) =>
         sql`select id, stream_id, call_log_id, agent_version_id from voice_sessions
             where tenant_id = ${tenantId} and (
-              ${id === null ? sql`false` : sql`id = ${id}::uuid`}
-              or ${streamId === null ? sql`false` : sql`stream_id = ${streamId}`}
+              ${streamId === null ? sql`false` : sql`stream_id = ${streamId}`}
               or ${callSid === null ? sql`false` : sql`call_sid = ${callSid}`})
             order by started_at desc limit 1`
     })
 
+    // Keys and filters come from requests: a value a column cannot hold (a non-UUID id,
+    // text with NUL) matches nothing; a written one PostgreSQL refuses is the caller's 400.
     return {
-      insert: (s: SessionWrite) => orUnavailable(insert(s)),
-      upsertFinished: (s: SessionWrite) => orUnavailable(upsertFinished(s)),
-      page: (f: SessionFilter) => orUnavailable(page(f)),
-      count: (f: SessionFilter) => orUnavailable(count(f)),
-      findById: (tenantId: string, id: string) => orUnavailable(findById({ tenantId, key: id })),
-      findByStream: (tenantId: string, streamId: string) => orUnavailable(findByStream({ tenantId, key: streamId })),
-      links: (input: { tenantId: string; id: string | null; streamId: string | null; callSid: string | null }) =>
-        orUnavailable(links(input))
+      insert: (s: SessionWrite) => orRefused(insert(s)),
+      upsertFinished: (s: SessionWrite) => orRefused(upsertFinished(s)),
+      page: (f: SessionFilter) => orNothing(page(f), []),
+      count: (f: SessionFilter) => orNothing(count(f), 0),
+      findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
+      findByStream: (tenantId: string, streamId: string) =>
+        orNothing(findByStream({ tenantId, key: streamId }), Option.none()),
+      linksById: (tenantId: string, id: string) => orNothing(linksById({ tenantId, id }), Option.none()),
+      links: (input: { tenantId: string; streamId: string | null; callSid: string | null }) =>
+        orNothing(links(input), Option.none())
     } as const
   })
 }) {}
-

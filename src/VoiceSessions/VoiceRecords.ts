@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import type { DatabaseUnavailable } from "../Database/Errors.js"
+import type { DatabaseUnavailable, InvalidInput } from "../Database/Errors.js"
 import { OutcomesRepo } from "../VoiceOutcomes/Repo.js"
 import { SessionsRepo } from "./Repo.js"
 
@@ -48,7 +48,7 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
     const outcomes = yield* OutcomesRepo
 
     const recordCallSession = Effect.fn("VoiceRecords.recordCallSession")(
-      function*(record: CallSessionRecord): Effect.fn.Return<{ sessionId: string; outcomeId: string }, DatabaseUnavailable> {
+      function*(record: CallSessionRecord): Effect.fn.Return<{ sessionId: string; outcomeId: string }, DatabaseUnavailable | InvalidInput> {
         const durationMs = Math.max(0, record.endedAt.getTime() - record.startedAt.getTime())
         const sessionId = yield* sessions.upsertFinished({
           id: randomUUID(),

@@ -1,11 +1,8 @@
-import { Clock, Effect, Option, Schema } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { Uuid } from "../Http/Schemas.js"
 import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
 import type { CreateVoiceSessionRequest } from "./Api.js"
 import { type SessionFilter, SessionsRepo } from "./Repo.js"
-
-const isUuid = Schema.is(Uuid)
 
 /**
  * Voice sessions written through the API (calls write theirs through VoiceRecords). A
@@ -61,7 +58,7 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
     })
 
     const get = Effect.fn("VoiceSessions.get")(function*(tenantId: string, id: string) {
-      const found = isUuid(id) ? yield* repo.findById(tenantId, id) : Option.none()
+      const found = yield* repo.findById(tenantId, id)
       return Option.isSome(found) ? found.value : yield* notFound(id)
     })
 
