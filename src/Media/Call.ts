@@ -122,7 +122,10 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       }
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
+        // A connection lost mid-transaction is a defect (its ROLLBACK fails too): retried all the same.
+        Effect.sandbox,
         Effect.retry({ times: 3, schedule: Schedule.spaced("250 millis") }),
+        Effect.unsandbox,
         Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
       )
     }
@@ -147,7 +150,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     yield* Effect.addFinalizer((exit) =>
       record(exit).pipe(
         Effect.zipRight(holding.recorded),
-        Effect.catchAll((error) => Effect.logError("call record not written", error))
+        Effect.catchAllCause((cause) => Effect.logError("call record not written", cause))
       )
     )
     yield* Effect.addFinalizer(() =>
