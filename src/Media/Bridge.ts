@@ -1,5 +1,6 @@
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
 import { CallRecorder } from "./CallRecorder.js"
+import { type AgentAction, Departure } from "./Departure.js"
 import { type AudioDelta, base64ByteLength } from "./FastFrames.js"
 import { Playback } from "./Playback.js"
 import { Responses } from "./Responses.js"
@@ -25,17 +26,17 @@ export interface BridgeHooks {
 
 export type EndReason = CompletedCall["endReason"]
 
-type Action = { readonly kind: "end_call" | "escalated"; readonly reason: string | null }
-
 /**
  * The realtime half of a call, plain callbacks on both sockets: caller audio up (queued
  * in order while no upstream is open), model audio down with playback marks, barge-in,
  * tool calls, one reconnect, commands from outside (Commands.ts). All synchronous: slow
- * work goes through hooks; when the model may be asked to respond is `Responses`' call.
+ * work goes through hooks. Its parts: when the model may be asked to respond
+ * (`Responses`), what a new upstream session is told (`SessionOpening`), how the agent
+ * leaves the call (`Departure`), what the record keeps (`CallRecorder`).
  */
 export class Bridge implements TwilioHandler, RealtimeHandler {
   readonly recorder = new CallRecorder()
-  action: Action | undefined = undefined
+  readonly departure = new Departure()
   private readonly playback = new Playback()
   private readonly queued: Array<string | Buffer>
   private readonly cancelled = new Set<string>()
@@ -43,9 +44,6 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   private readonly opening: SessionOpening
   private upstream: RealtimeSocket | undefined = undefined
   private reconnectsLeft = 1
-  private actionArmed = false
-  private actionResponseId: string | undefined = undefined
-  private hangupWhenPlayed = false
   private lastAudioItem = ""
   private done = false
 
@@ -68,7 +66,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
 
   mark(name: string): void {
     this.playback.acknowledged(name)
-    if (this.hangupWhenPlayed && !this.playback.speaking) this.finishAction()
+    if (this.departure.afterPlayback && !this.playback.speaking) this.finishAction()
   }
 
   start(): void {}
@@ -107,11 +105,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
         return this.bargeIn()
       case "response.created":
         this.responses.created(event.response.id)
-        if (this.actionArmed) {
-          this.actionArmed = false
-          this.actionResponseId = event.response.id
-        }
-        return
+        return this.departure.responseCreated(event.response.id)
       case "response.done":
         return this.responseDone(event.response.id)
       case "response.output_audio.done":
@@ -168,19 +162,17 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     this.hooks.reconnect()
   }
 
-  toolFinished(callId: string, output: unknown, action: Action | undefined): void {
+  toolFinished(callId: string, output: unknown, action: AgentAction | undefined): void {
     this.responses.toolFinished()
     if (this.done) return
     this.sendUp(Client.functionCallOutput(callId, output))
-    if (action !== undefined) {
-      this.action = action
-      this.actionArmed = true
-    }
+    if (action !== undefined) this.departure.take(action)
     this.responses.request()
   }
 
   finishAction(): void {
-    if (this.action !== undefined) this.finish(this.action.kind === "end_call" ? "end_call_tool" : "escalated", null)
+    const reason = this.departure.endReason
+    if (reason !== undefined) this.finish(reason, null)
   }
 
   /** Ends the call (once): false when it had already ended. */
@@ -209,7 +201,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   /** Why nothing can be added to the conversation now, if so. */
   get silenced(): string | undefined {
     if (this.done) return "the call has already ended"
-    if (this.action !== undefined) return "the call is being ended or transferred"
+    if (this.departure.action !== undefined) return "the call is being ended or transferred"
     if (!this.opening.joined) return "the agent has not joined the call yet"
   }
 
@@ -233,8 +225,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
 
   private responseDone(responseId: string): void {
     this.cancelled.delete(responseId)
-    if (responseId === this.actionResponseId) {
-      this.hangupWhenPlayed = true
+    if (this.departure.responseDone(responseId)) {
       const mark = this.playback.flush()
       if (mark !== undefined) this.twilio.sendMark(mark)
       if (!this.playback.speaking) return this.finishAction()

@@ -23,10 +23,10 @@ interface Ending {
 }
 
 /** A stream that stopped right after the agent's action was taken ended because of it. */
-const finalReason = (ending: Ending, bridge: Bridge): EndReason => {
-  if (bridge.action === undefined || (ending.reason !== "stop" && ending.reason !== "caller_hangup")) return ending.reason
-  return bridge.action.kind === "end_call" ? "end_call_tool" : "escalated"
-}
+const finalReason = (ending: Ending, bridge: Bridge): EndReason =>
+  ending.reason === "stop" || ending.reason === "caller_hangup"
+    ? bridge.departure.endReason ?? ending.reason
+    : ending.reason
 
 /**
  * One live call, in its own scope: the upstream socket(s), the timers, the tool fibers,
@@ -117,8 +117,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         transcript: bridge.recorder.transcript,
         functionCalls: bridge.recorder.functionCalls,
         turnLatencies: bridge.recorder.turnLatencies,
-        escalated: bridge.action?.kind === "escalated",
-        escalationReason: bridge.action?.kind === "escalated" ? bridge.action.reason : null
+        escalated: bridge.departure.action?.kind === "escalated",
+        escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
       }
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
