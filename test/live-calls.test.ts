@@ -1,7 +1,8 @@
-import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
-import { End, Inject, Say } from "../src/LiveCalls/Domain.js"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Deferred, Effect, Fiber } from "effect"
+import { Applied, End, Inject, Say } from "../src/LiveCalls/Domain.js"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
+import { makeMailbox } from "../src/LiveCalls/Mailbox.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
@@ -175,5 +176,39 @@ layer(MediaSuite(), { excludeTestServices: true })("live calls", (it) => {
       expect((yield* promise(() => client.closed)).code).toBe(1000)
       fake.resumeAccepts()
       expect((yield* waitForLog(call.callSid)).end_reason).toBe("ended_by_command")
+    }))
+})
+
+describe("a call's mailbox", () => {
+  it.effect("applies commands one at a time in order; once closed, every command waiting or to come is refused", () =>
+    Effect.gen(function*() {
+      const mailbox = yield* makeMailbox
+      const applied: Array<string> = []
+      const first = yield* Effect.fork(mailbox.handle.send(new Say({ text: "one" })))
+      const second = yield* Effect.fork(mailbox.handle.send(new Inject({ text: "two" })))
+      yield* Effect.yieldNow()
+      const gate = yield* Deferred.make<void>()
+      const serving = yield* Effect.fork(mailbox.serve((command) =>
+        Effect.sync(() => {
+          applied.push(command._tag)
+          return new Applied()
+        }).pipe(Effect.zipLeft(Deferred.await(gate)))
+      ))
+      // The first command is being applied (held at the gate); the second waits its turn.
+      const third = yield* Effect.fork(mailbox.handle.send(new End({ reason: "three" })))
+      yield* Effect.yieldNow()
+      expect(applied).toEqual(["Say"])
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Fiber.join(first)).toEqual(new Applied())
+      expect(yield* Fiber.join(second)).toEqual(new Applied())
+      expect(yield* Fiber.join(third)).toEqual(new Applied())
+      expect(applied).toEqual(["Say", "Inject", "End"])
+
+      yield* Fiber.interrupt(serving)
+      const waiting = yield* Effect.fork(mailbox.handle.send(new Say({ text: "nobody serves me" })))
+      yield* Effect.yieldNow()
+      yield* mailbox.close
+      expect(yield* Fiber.join(waiting)).toEqual({ _tag: "Refused", reason: "the call has ended" })
+      expect(yield* mailbox.handle.send(new Say({ text: "too late" }))).toEqual({ _tag: "Refused", reason: "the call has ended" })
     }))
 })
