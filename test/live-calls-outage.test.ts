@@ -6,7 +6,8 @@ import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { frame, listed, promise, sessions } from "./support/MediaCalls.js"
 import { startTcpProxy, type TcpProxy } from "./support/TcpProxy.js"
-import { makeTestServer, request } from "./support/TestServer.js"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
 
 const ACME = { authorization: "Bearer acme-bearer-token-0123456789" }
@@ -48,6 +49,9 @@ layer(Suite, { excludeTestServices: true })("live calls when the record cannot b
 
       // PostgreSQL goes away; the caller hangs up; the record cannot be written.
       yield* proxy!.cut
+      const unavailable = yield* request("GET", "/api/v1/admin/sessions", { headers: adminHeaders })
+      expect(unavailable.status).toBe(503)
+      expectSpecSchema(unavailable.body, "AdminErrorResponse")
       client.stop()
       expect((yield* promise(() => client.closed)).code).toBe(1000)
       const liveCalls = yield* LiveCalls

@@ -48,6 +48,8 @@ const suite = (config: Record<string, string>) =>
     ).pipe(Layer.provideMerge(makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test", ...config })))
   )
 
+let streams = 0
+
 /** Opens a socket and sends `start`; resolves with the upstream connection or the close. */
 const startWith = (options: { query?: string; headers?: Record<string, string>; claims?: StreamClaims; token?: string }) =>
   Effect.gen(function*() {
@@ -57,6 +59,7 @@ const startWith = (options: { query?: string; headers?: Record<string, string>; 
     const client = yield* promise(() => TwilioMediaClient.open(url, options.headers))
     client.connected()
     client.start({
+      streamSid: `MZ${String(++streams).padStart(32, "0")}`, // each call its own stream, as Twilio's are
       callSid: options.claims?.callSid,
       customParameters: options.token === undefined ? {} : { stream_token: options.token }
     })
