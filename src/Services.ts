@@ -48,12 +48,11 @@ export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notificatio
   Layer.provideMerge(AppConfig.Default)
 )
 
-/** Process-local state: liveness, lifecycle, the calls this replica holds. */
+/** Process-local state: liveness, lifecycle. */
 const ProcessLive = Layer.mergeAll(
   Watchdog.Default,
   Lifecycle.Default,
-  ServiceInfo.Default,
-  LiveCalls.Default
+  ServiceInfo.Default
 )
 
 /** Agents, routing and voice records: other domains (calls, media) build on these. */
@@ -71,18 +70,20 @@ const AgentsLive = Layer.mergeAll(
 )
 
 /**
- * Calls: Twilio webhooks, outbound calls, call records and logs, stream tokens and the
- * agent's tools. One hint cache and one set of resolution counters per replica, shared by
- * resolution and the admin endpoints.
+ * Calls: Twilio webhooks, outbound calls, call records and logs, stream tokens, the
+ * agent's tools and the live calls (which record the calls of a replica that died). One
+ * hint cache and one set of resolution counters per replica, shared by resolution and the
+ * admin endpoints.
  */
 const CallsLive = Layer.mergeAll(
   VoiceWebhooks.Default,
   OutboundCalls.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
-  CallRecords.Default,
   FunctionRegistry.Default
 ).pipe(
+  Layer.provideMerge(LiveCalls.Default),
+  Layer.provideMerge(CallRecords.Default),
   Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),
   Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )

@@ -1,10 +1,9 @@
 import { expect } from "@effect/vitest"
 import { Effect } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
-import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import { newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { adminHeaders, request, serverSuite } from "./support/TestServer.js"
+import { request, serverSuite } from "./support/TestServer.js"
 
 const acme = { authorization: "Bearer acme-bearer-token-0123456789" }
 const other = { authorization: "Bearer other-bearer-token-0123456789" }
@@ -238,46 +237,5 @@ serverSuite()("call logs API", (it) => {
       const empty = yield* request("GET", "/api/v1/call-logs/latency", { headers: other })
       expect(empty.body.stats.call_sample_count).toBe(0)
       expect(empty.body.stats.p50_llm_first_token_ms).toBeNull()
-    }))
-
-  it.effect("sessions list the live calls held by this replica, per tenant and for admins", () =>
-    Effect.gen(function*() {
-      const liveCalls = yield* LiveCalls
-      yield* liveCalls.register({
-        streamSid: "MZ-live-1",
-        tenantId: "acme",
-        callSid: newCallSid(),
-        startedAt: ago(60_000),
-        callType: "inbound",
-        customerPhone: "+15551110001",
-        agentName: "Front Desk",
-        greeting: "Thanks for calling Acme."
-      })
-      yield* liveCalls.register({ streamSid: "MZ-live-2", tenantId: "other", callSid: null, startedAt: ago(30_000) })
-      const mine = yield* request("GET", "/api/v1/sessions", { headers: acme })
-      expect(mine.status).toBe(200)
-      expectSpecSchema(mine.body, "SessionsListResponse")
-      expect(mine.body).toEqual({
-        ok: true,
-        tenant: "acme",
-        sessions: [{
-          stream_sid: "MZ-live-1",
-          started_at: ago(60_000).toISOString(),
-          call_type: "inbound",
-          customer_phone: "+15551110001",
-          agent_name: "Front Desk",
-          greeting: "Thanks for calling Acme.",
-          org_id: "org-acme",
-          escalated: false,
-          escalation_target: null
-        }]
-      })
-      const admin = yield* request("GET", "/api/v1/admin/sessions", { headers: adminHeaders })
-      expectSpecSchema(admin.body, "AdminSessionsResponse")
-      expect(admin.body.count).toBe(2)
-      expect(admin.body.sessions.map((s: { tenant: string }) => s.tenant)).toEqual(["acme", "other"])
-      expect((yield* request("GET", "/api/v1/admin/sessions")).status).toBe(401)
-      yield* liveCalls.unregister("MZ-live-1")
-      yield* liveCalls.unregister("MZ-live-2")
     }))
 })

@@ -1,7 +1,8 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect, Schedule } from "effect"
+import { Effect, Layer, TestClock, TestContext } from "effect"
 import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
+import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
 import { mediaStreamUrl, type Refused, TwilioMediaClient } from "./support/TwilioMediaClient.js"
@@ -32,10 +33,22 @@ const claims = (overrides: Partial<StreamClaims> = {}): StreamClaims => ({
 
 const mint = (c: StreamClaims) => Effect.flatMap(StreamTokens, (tokens) => tokens.mint(c))
 
-const ensureTenant = request("PUT", "/api/v1/admin/tenants/acme", {
-  headers: adminHeaders,
-  json: { tenant_id: "acme", auth_token: TENANT_TOKEN }
-}).pipe(Effect.tap((res) => expect(res.status).toBe(200)))
+/** A token minted `ms` ago (the clock of the minting, set back), so it may have expired already. */
+const mintedAgo = (c: StreamClaims, ms: number) =>
+  Effect.zipRight(TestClock.setTime(Date.now() - ms), mint(c)).pipe(Effect.provide(TestContext.TestContext))
+
+/** The service with a fake OpenAI Realtime and tenant acme. */
+const suite = (config: Record<string, string>) =>
+  withFakeOpenAI((fake) =>
+    Layer.effectDiscard(
+      request("PUT", "/api/v1/admin/tenants/acme", {
+        headers: adminHeaders,
+        json: { tenant_id: "acme", auth_token: TENANT_TOKEN }
+      }).pipe(Effect.tap((res) => expect(res.status).toBe(200)))
+    ).pipe(Layer.provideMerge(makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test", ...config })))
+  )
+
+let streams = 0
 
 /** Opens a socket and sends `start`; resolves with the upstream connection or the close. */
 const startWith = (options: { query?: string; headers?: Record<string, string>; claims?: StreamClaims; token?: string }) =>
@@ -46,6 +59,7 @@ const startWith = (options: { query?: string; headers?: Record<string, string>; 
     const client = yield* promise(() => TwilioMediaClient.open(url, options.headers))
     client.connected()
     client.start({
+      streamSid: `MZ${String(++streams).padStart(32, "0")}`, // each call its own stream, as Twilio's are
       callSid: options.claims?.callSid,
       customParameters: options.token === undefined ? {} : { stream_token: options.token }
     })
@@ -60,15 +74,11 @@ const startWith = (options: { query?: string; headers?: Record<string, string>; 
 
 const BOOTSTRAP_TIMEOUT_MS = 600
 
-layer(withFakeOpenAI((fake) =>
-  makeTestServer({
-    OPENAI_BASE_URL: fake.url,
-    OPENAI_API_KEY: "sk-test",
-    MEDIA_BOOTSTRAP_TIMEOUT_MS: String(BOOTSTRAP_TIMEOUT_MS),
-    MEDIA_MAX_PENDING_BOOTSTRAP: "3",
-    STREAM_TOKEN_TTL_SECS: "1"
-  })
-))("media stream authentication", (it) => {
+layer(suite({
+  MEDIA_BOOTSTRAP_TIMEOUT_MS: String(BOOTSTRAP_TIMEOUT_MS),
+  MEDIA_MAX_PENDING_BOOTSTRAP: "3",
+  STREAM_TOKEN_TTL_SECS: "1"
+}), { excludeTestServices: true })("media stream authentication", (it) => {
   it.effect("a plain GET is the spec's 400, in text", () =>
     Effect.gen(function*() {
       const res = yield* request("GET", "/media-stream")
@@ -79,7 +89,6 @@ layer(withFakeOpenAI((fake) =>
 
   it.effect("a token in customParameters (Twilio's way) starts the call", () =>
     Effect.gen(function*() {
-      yield* ensureTenant
       const c = claims()
       const { client, outcome } = yield* startWith({ claims: c, token: yield* mint(c) })
       expect(outcome).toBe("connected")
@@ -123,8 +132,7 @@ layer(withFakeOpenAI((fake) =>
   it.effect("an expired token is refused at the socket", () =>
     Effect.gen(function*() {
       const c = claims()
-      const token = yield* mint(c)
-      yield* Effect.sleep("1100 millis")
+      const token = yield* mintedAgo(c, 1100) // the TTL is 1 s
       const late = yield* startWith({ claims: c, token })
       expect(late.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("expired") })
     }))
@@ -166,12 +174,9 @@ layer(withFakeOpenAI((fake) =>
     }))
 })
 
-layer(withFakeOpenAI((fake) =>
-  makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-test", MEDIA_MAX_CALL_SECONDS: "1" })
-))("media stream limits", (it) => {
+layer(suite({ MEDIA_MAX_CALL_SECONDS: "1" }), { excludeTestServices: true })("media stream limits", (it) => {
   it.effect("a call is ended at the maximum call duration", () =>
     Effect.gen(function*() {
-      yield* ensureTenant
       const c = claims()
       const started = Date.now()
       const { client, outcome } = yield* startWith({ claims: c, token: yield* mint(c) })
@@ -180,12 +185,13 @@ layer(withFakeOpenAI((fake) =>
       expect(closed.code).toBe(1000)
       expect(Date.now() - started).toBeGreaterThanOrEqual(900)
       const sql = yield* SqlClient.SqlClient
-      const reason = yield* sql<{ end_reason: string }>`
-        select end_reason from call_logs where tenant_id = 'acme' and call_sid = ${c.callSid}`.pipe(
-        Effect.map((rows) => rows[0]?.end_reason),
-        Effect.filterOrFail((found) => found !== undefined),
-        Effect.retry(Schedule.spaced("20 millis").pipe(Schedule.compose(Schedule.recurs(100)))),
-        Effect.orDie
+      const reason = yield* eventually(
+        sql<{ end_reason: string }>`
+          select end_reason from call_logs where tenant_id = 'acme' and call_sid = ${c.callSid}`.pipe(
+          Effect.map((rows) => rows[0]?.end_reason),
+          Effect.orDie
+        ),
+        (found) => found !== undefined
       )
       expect(reason).toBe("max_duration")
     }))

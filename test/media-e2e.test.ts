@@ -1,5 +1,6 @@
 import { expect, layer } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Effect } from "effect"
+import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
@@ -8,9 +9,6 @@ import { makeTestServer, request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
 
 const promise = <A>(run: () => Promise<A>) => Effect.promise(run)
-
-const eventually = <A, R>(effect: Effect.Effect<A, unknown, R>) =>
-  effect.pipe(Effect.retry(Schedule.spaced("25 millis").pipe(Schedule.compose(Schedule.recurs(200)))), Effect.orDie)
 
 layer(withFakeOpenAI((fake) => makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-e2e" })))(
   "a phone call, end to end",
@@ -56,10 +54,26 @@ layer(withFakeOpenAI((fake) => makeTestServer({ OPENAI_BASE_URL: fake.url, OPENA
         expect(session.audio.output.voice).toBe("verse") // from the published agent version
         expect(upstream.eventsOf("response.create")[0].response.instructions).toContain("Thanks for calling Acme!")
 
-        // The call is live while it lasts.
-        const live = yield* request("GET", "/api/v1/sessions", { headers: auth })
+        // The call is live while it lasts (listed once its ledger row is written, alongside the greeting).
+        const live = yield* eventually(
+          request("GET", "/api/v1/sessions", { headers: auth }),
+          (res) => res.body?.sessions?.length > 0
+        )
         expect(live.status).toBe(200)
-        expect(JSON.stringify(live.body)).toContain("MZe2e0000000000000000000000000001")
+        expectSpecSchema(live.body, "SessionsListResponse")
+        expect(live.body).toMatchObject({
+          ok: true,
+          tenant: "acme",
+          sessions: [{
+            stream_sid: "MZe2e0000000000000000000000000001",
+            call_type: "inbound",
+            customer_phone: "+15557654321",
+            agent_name: "Front Desk",
+            greeting: "Thanks for calling Acme!",
+            escalated: false,
+            escalation_target: null
+          }]
+        })
 
         // 3. A turn: the caller speaks, the agent answers.
         client.playAll()
@@ -76,9 +90,8 @@ layer(withFakeOpenAI((fake) => makeTestServer({ OPENAI_BASE_URL: fake.url, OPENA
 
         // 5. What the tenant can read afterwards.
         const listed = yield* eventually(
-          request("GET", `/api/v1/call-logs?call_sid=${callSid}`, { headers: auth }).pipe(
-            Effect.filterOrFail((res) => res.body?.calls?.[0]?.status === "completed")
-          )
+          request("GET", `/api/v1/call-logs?call_sid=${callSid}`, { headers: auth }),
+          (res) => res.body?.calls?.[0]?.status === "completed"
         )
         expectSpecSchema(listed.body, "CallLogsListResponse")
         expect(listed.body.calls).toHaveLength(1)
@@ -100,9 +113,8 @@ layer(withFakeOpenAI((fake) => makeTestServer({ OPENAI_BASE_URL: fake.url, OPENA
         ])
 
         const voiceSession = yield* eventually(
-          request("GET", "/api/v1/voice-sessions/by-stream/MZe2e0000000000000000000000000001", { headers: auth }).pipe(
-            Effect.filterOrFail((res) => res.status === 200)
-          )
+          request("GET", "/api/v1/voice-sessions/by-stream/MZe2e0000000000000000000000000001", { headers: auth }),
+          (res) => res.status === 200
         )
         expect(voiceSession.body).toMatchObject({
           agent_name: "Front Desk",

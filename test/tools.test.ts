@@ -2,7 +2,6 @@ import { expect } from "@effect/vitest"
 import { Effect, Schema, TestClock, TestContext } from "effect"
 import { TenantConfig } from "../src/Tenants/Config.js"
 import { FunctionRegistry } from "../src/Tools/FunctionRegistry.js"
-import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import {
   accountSid,
   agentWithRoute,
@@ -13,6 +12,7 @@ import {
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml } from "./support/FakeTwilioXml.js"
+import { holdLiveCall } from "./support/LiveCallFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
 
@@ -184,10 +184,9 @@ suiteWithFakeTwilio()("function registry", (it) => {
 
   it.effect("from the media bridge, an escalation also marks the live call", () =>
     Effect.gen(function*() {
-      const liveCalls = yield* LiveCalls
       const registry = yield* FunctionRegistry
       const callSid = newCallSid()
-      yield* liveCalls.register({ streamSid: "MZ-live", tenantId: "acme", callSid, startedAt: new Date() })
+      yield* holdLiveCall({ streamSid: "MZ-live", tenantId: "acme", callSid })
       const outcome = yield* registry.execute("escalate_call_to_human", { reason: "help" }, {
         tenantId: "acme",
         tenantConfig: Schema.decodeUnknownSync(TenantConfig)({
@@ -201,8 +200,7 @@ suiteWithFakeTwilio()("function registry", (it) => {
       expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, reason: "help" }, action: "escalated" })
       const sessions = yield* request("GET", "/api/v1/sessions", { headers: acme })
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
-      yield* liveCalls.unregister("MZ-live")
-    }))
+    }).pipe(Effect.scoped))
 })
 
 /** Runs `effect` with the clock fixed at `iso`. */

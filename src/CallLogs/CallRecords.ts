@@ -21,6 +21,7 @@ export interface CompletedCall extends CallKey {
     | "end_call_tool"
     | "escalated"
     | "max_duration"
+    | "ended_by_command"
     | "upstream_failure"
     | "error"
   readonly errorMessage: string | null

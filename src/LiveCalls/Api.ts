@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth, TenantAuth } from "../Auth/Middleware.js"
+import { AdminError, ApiError } from "../Http/Errors.js"
 import { NonNegativeInt, optionalNullable } from "../Http/Schemas.js"
 
 const sessionFields = {
@@ -34,24 +35,26 @@ export class AdminSessionsResponse extends Schema.Class<AdminSessionsResponse>("
   sessions: Schema.Array(AdminSessionInfo)
 }) {}
 
-/** The tenant's live calls held by the replica that answers (calls are per replica). */
+/** The tenant's live calls, on every replica (read from the ledger), oldest first. */
 export class LiveSessionsApi extends HttpApiGroup.make("liveSessions")
   .add(
     HttpApiEndpoint.get("list", "/api/v1/sessions")
       .addSuccess(SessionsListResponse)
       .annotate(OpenApi.Identifier, "list_sessions")
   )
+  .addError(ApiError.Unavailable)
   .middleware(TenantAuth)
   .annotate(OpenApi.Title, "sessions")
 {}
 
-/** Every live call on the replica that answers. */
+/** Every live call on every replica, oldest first. */
 export class AdminLiveSessionsApi extends HttpApiGroup.make("adminLiveSessions")
   .add(
     HttpApiEndpoint.get("list", "/api/v1/admin/sessions")
       .addSuccess(AdminSessionsResponse)
       .annotate(OpenApi.Identifier, "list_active_sessions")
   )
+  .addError(AdminError.Unavailable)
   .middleware(AdminAuth)
   .annotate(OpenApi.Title, "admin")
 {}

@@ -2,22 +2,22 @@ import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
-import { type LiveCall, LiveCalls } from "./LiveCalls.js"
+import { asAdminErrors, asApiErrors } from "../Http/ErrorMapping.js"
+import { LiveCalls } from "./LiveCalls.js"
+import type { LiveCallRow } from "./Repo.js"
 import { AdminSessionInfo, AdminSessionsResponse, SessionInfo, SessionsListResponse } from "./Api.js"
 
-const fields = (call: LiveCall, orgId: string | null) => ({
-  stream_sid: call.streamSid,
-  started_at: call.startedAt.toISOString(),
-  call_type: call.callType ?? null,
-  customer_phone: call.customerPhone ?? null,
-  agent_name: call.agentName ?? null,
-  greeting: call.greeting ?? null,
-  org_id: call.orgId ?? orgId,
-  escalated: call.escalated ?? false,
-  escalation_target: call.escalationTarget ?? null
+const fields = (row: LiveCallRow) => ({
+  stream_sid: row.stream_sid,
+  started_at: row.started_at.toISOString(),
+  call_type: row.direction,
+  customer_phone: row.customer_phone,
+  agent_name: row.agent_name,
+  greeting: row.greeting,
+  org_id: row.org_id,
+  escalated: row.escalated,
+  escalation_target: row.escalation_target
 })
-
-const oldestFirst = (a: LiveCall, b: LiveCall) => a.startedAt.getTime() - b.startedAt.getTime()
 
 export const LiveSessionsHttp = HttpApiBuilder.group(Api, "liveSessions", (handlers) =>
   Effect.gen(function*() {
@@ -25,25 +25,23 @@ export const LiveSessionsHttp = HttpApiBuilder.group(Api, "liveSessions", (handl
     return handlers.handle("list", () =>
       Effect.gen(function*() {
         const tenant = yield* CurrentTenant
-        const calls = (yield* liveCalls.list).filter((call) => call.tenantId === tenant.tenantId).sort(oldestFirst)
+        const calls = yield* liveCalls.list(tenant.tenantId)
         return new SessionsListResponse({
           ok: true,
           tenant: tenant.tenantId,
-          sessions: calls.map((call) => new SessionInfo(fields(call, tenant.orgId)))
+          sessions: calls.map((row) => new SessionInfo({ ...fields(row), org_id: row.org_id ?? tenant.orgId }))
         })
-      }))
+      }).pipe(asApiErrors))
   }))
 
 export const AdminLiveSessionsHttp = HttpApiBuilder.group(Api, "adminLiveSessions", (handlers) =>
   Effect.gen(function*() {
     const liveCalls = yield* LiveCalls
     return handlers.handle("list", () =>
-      Effect.map(liveCalls.list, (calls) =>
+      Effect.map(liveCalls.list(null), (calls) =>
         new AdminSessionsResponse({
           ok: true,
           count: calls.length,
-          sessions: [...calls].sort(oldestFirst).map((call) =>
-            new AdminSessionInfo({ ...fields(call, null), tenant: call.tenantId })
-          )
-        })))
+          sessions: calls.map((row) => new AdminSessionInfo({ ...fields(row), tenant: row.tenant_id }))
+        })).pipe(asAdminErrors))
   }))

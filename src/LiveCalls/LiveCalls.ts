@@ -1,44 +1,137 @@
-import { Effect } from "effect"
+import { Effect, Schedule, type Scope } from "effect"
+import { Migrations } from "../Database/Migrations.js"
+import { Ids } from "../Ids.js"
+import { MediaConfig } from "../Media/MediaConfig.js"
+import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
+import { LiveCallNotFound } from "./Errors.js"
+import { type CallHandle, makeMailbox } from "./Mailbox.js"
+import { makeReaper } from "./Reaper.js"
+import { LiveCallsRepo } from "./Repo.js"
 
-export interface LiveCall {
-  readonly streamSid: string
-  readonly tenantId: string
-  readonly callSid: string | null
-  readonly startedAt: Date
-  /** What `GET /sessions` shows about the call, when the bridge knows it. */
-  readonly callType?: "inbound" | "outbound"
-  readonly customerPhone?: string | null
-  readonly agentName?: string | null
-  readonly greeting?: string | null
-  readonly orgId?: string | null
-  readonly escalated?: boolean
-  readonly escalationTarget?: string | null
+/** A call running on this replica: what it registered and the way into it. */
+interface Held {
+  readonly call: LiveCall
+  readonly handle: CallHandle
 }
 
+/** What `hold` gives the call back: the two moments only the call itself knows. */
+export interface Holding {
+  /** Writes the ledger row (after the call has started what must not wait for the database). */
+  readonly publish: Effect.Effect<void>
+  /** The call's record is written: its ledger row may go. Without this the row is left to be reaped. */
+  readonly recorded: Effect.Effect<void>
+}
+
+const logged = <A, E>(what: string, effect: Effect.Effect<A, E>) =>
+  Effect.catchAllCause(Effect.asVoid(effect), (cause) => Effect.logWarning(`${what} failed`, cause))
+
 /**
- * The calls whose media sockets this replica holds, keyed by stream SID. The media
- * bridge registers a call for as long as its scope is open.
+ * The live calls: those this replica runs (by stream SID, each with a command handle into
+ * the running call) and the cluster-wide ledger in PostgreSQL, which every replica reads
+ * for the session listings. Each replica renews the heartbeat of the rows it holds with
+ * one statement per interval and reaps rows whose heartbeat went stale.
  */
 export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
-  sync: () => {
-    const calls = new Map<string, LiveCall>()
+  scoped: Effect.gen(function*() {
+    const repo = yield* LiveCallsRepo
+    const config = yield* MediaConfig
+    const migrations = yield* Migrations
+    /** Names this replica in the ledger; a command for one of its calls goes to `commandChannel(replicaId)`. */
+    const replicaId = yield* (yield* Ids).uuid
+    const held = new Map<string, Held>()
+
+    const reapStale = yield* makeReaper
+    const reap = Effect.fn("LiveCalls.reap")(function*() {
+      return yield* reapStale(config.reapAfterSeconds)
+    })
+    const beat = Effect.suspend(() => held.size === 0 ? Effect.void : repo.beat(replicaId, [...held.keys()]))
+    const every = Schedule.spaced(`${config.heartbeatSeconds} seconds`)
+    yield* migrations.awaitApplied.pipe(
+      Effect.zipRight(Effect.all([
+        Effect.repeat(logged("live call heartbeat", beat), every),
+        Effect.repeat(logged("live call reaper", reap()), every)
+      ], { concurrency: "unbounded", discard: true })),
+      Effect.forkScoped
+    )
+
+    const apply = (call: LiveCall, run: (command: CallCommand) => CommandResult) => (command: CallCommand) =>
+      Effect.sync(() => run(command)).pipe(
+        Effect.tap((result) =>
+          Effect.logInfo("live call command").pipe(Effect.annotateLogs({
+            stream_sid: call.streamSid,
+            command: command._tag,
+            ...(command._tag === "End" ? { reason: command.reason } : {}),
+            result: result._tag === "Applied" ? "applied" : `refused: ${result.reason}`
+          }))
+        )
+      )
+
+    /**
+     * Registers a running call for the life of the current scope (the call's). `run`
+     * applies one command to the call; it runs on a fiber of that scope, one command at a
+     * time. When the scope closes the call stops taking commands and leaves this replica;
+     * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
+     * being renewed and a reaper records the call as failed once it goes stale.
+     */
+    const hold = (call: LiveCall, run: (command: CallCommand) => CommandResult) =>
+      Effect.gen(function*(): Effect.fn.Return<Holding, never, Scope.Scope> {
+        let recorded = false
+        yield* Effect.addFinalizer(() =>
+          Effect.suspend(() => {
+            held.delete(call.streamSid)
+            return recorded
+              ? logged("live call delete", repo.remove(call.tenantId, call.streamSid))
+              : Effect.logWarning("the call was not recorded; its live call row is left for the reaper")
+          })
+        )
+        const mailbox = yield* makeMailbox
+        yield* Effect.addFinalizer(() => mailbox.close)
+        yield* Effect.forkScoped(mailbox.serve(apply(call, run)))
+        held.set(call.streamSid, { call, handle: mailbox.handle })
+        return {
+          publish: logged("live call insert", repo.insert(call, replicaId)),
+          recorded: Effect.sync(() => {
+            recorded = true
+          })
+        }
+      })
+
+    /**
+     * Sends `command` to a call this replica runs and waits for its answer. A call held by
+     * another replica is not found here: that is where live-control routing will look the
+     * owner up in the ledger (`replica_id`) and forward the command on its channel.
+     */
+    const command = Effect.fn("LiveCalls.command")(
+      function*(streamSid: string, command: CallCommand, tenantId?: string) {
+        const local = held.get(streamSid)
+        if (local === undefined || (tenantId !== undefined && local.call.tenantId !== tenantId)) {
+          return yield* new LiveCallNotFound({ streamSid })
+        }
+        return yield* local.handle.send(command)
+      }
+    )
+
     return {
-      register: (call: LiveCall) => Effect.sync(() => void calls.set(call.streamSid, call)),
-      unregister: (streamSid: string) => Effect.sync(() => void calls.delete(streamSid)),
-      /** Merges `patch` into a registered call (e.g. escalated); no-op when it has ended. */
-      update: (streamSid: string, patch: Partial<Omit<LiveCall, "streamSid" | "tenantId">>) =>
-        Effect.sync(() => {
-          const current = calls.get(streamSid)
-          if (current !== undefined) calls.set(streamSid, { ...current, ...patch })
-        }),
-      list: Effect.sync(() => [...calls.values()]),
-      total: Effect.sync(() => calls.size),
+      replicaId,
+      hold,
+      command,
+      /** Every replica's calls, oldest first: one tenant's, or all (`null`). */
+      list: (tenantId: string | null) => repo.list(tenantId),
+      /** A tenant's call on any replica. */
+      find: repo.find,
+      /** Shown in the listings from now on; a failure is logged (the transfer itself has happened). */
+      markEscalated: (tenantId: string, streamSid: string, target: string) =>
+        logged("live call escalation mark", repo.markEscalated(tenantId, streamSid, target)),
+      /** How many of a tenant's calls this replica runs. */
       countForTenant: (tenantId: string) =>
         Effect.sync(() => {
           let count = 0
-          for (const call of calls.values()) if (call.tenantId === tenantId) count++
+          for (const { call } of held.values()) if (call.tenantId === tenantId) count++
           return count
-        })
+        }),
+      /** One reaping pass now (what the background fiber repeats). */
+      reap
     } as const
-  }
+  }),
+  dependencies: [LiveCallsRepo.Default, MediaConfig.Default, Ids.Default]
 }) {}

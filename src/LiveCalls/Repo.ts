@@ -2,6 +2,8 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { Timestamp } from "../Http/Schemas.js"
+import type { LiveCall } from "./Domain.js"
+import { customerPhone } from "./Domain.js"
 
 /** A `live_calls` row: a call some replica holds (or held, if its heartbeat is stale). */
 export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
@@ -16,30 +18,59 @@ export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
   model: Schema.String,
   voice: Schema.String,
   started_at: Timestamp,
-  heartbeat_at: Timestamp
+  heartbeat_at: Timestamp,
+  customer_phone: Schema.NullOr(Schema.String),
+  agent_name: Schema.NullOr(Schema.String),
+  greeting: Schema.NullOr(Schema.String),
+  org_id: Schema.NullOr(Schema.String),
+  escalated: Schema.Boolean,
+  escalation_target: Schema.NullOr(Schema.String)
 }) {}
 
-export type NewLiveCall = Omit<LiveCallRow, "heartbeat_at">
-
-/** SQL for `live_calls` (migrations/0005_media.sql). */
+/** SQL for `live_calls` (migrations/0005_media.sql, 0006_live_calls.sql). */
 export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const insert = (row: NewLiveCall) =>
+    const insert = (call: LiveCall, replicaId: string) =>
       orUnavailable(sql`
         insert into live_calls (tenant_id, stream_sid, call_sid, replica_id, direction, from_number, to_number,
-          agent_version_id, model, voice, started_at)
-        values (${row.tenant_id}, ${row.stream_sid}, ${row.call_sid}, ${row.replica_id}, ${row.direction},
-          ${row.from_number}, ${row.to_number}, ${row.agent_version_id}, ${row.model}, ${row.voice}, ${row.started_at})
+          agent_version_id, model, voice, started_at, customer_phone, agent_name, greeting, org_id)
+        values (${call.tenantId}, ${call.streamSid}, ${call.callSid}, ${replicaId}, ${call.direction},
+          ${call.from}, ${call.to}, ${call.agentVersionId}, ${call.model}, ${call.voice}, ${call.startedAt},
+          ${customerPhone(call)}, ${call.agentName}, ${call.greeting}, ${call.orgId})
         on conflict (tenant_id, stream_sid) do update set replica_id = excluded.replica_id, heartbeat_at = now()`)
 
     const remove = (tenantId: string, streamSid: string) =>
       orUnavailable(sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
 
-    /** One statement per beat for all of a replica's calls, however many. */
-    const beat = (replicaId: string) =>
-      orUnavailable(sql`update live_calls set heartbeat_at = now() where replica_id = ${replicaId}`)
+    const markEscalated = (tenantId: string, streamSid: string, target: string) =>
+      orUnavailable(sql`
+        update live_calls set escalated = true, escalation_target = ${target}
+        where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
+
+    /** One statement per beat for all the calls a replica holds, however many. */
+    const beat = (replicaId: string, streamSids: ReadonlyArray<string>) =>
+      orUnavailable(sql`
+        update live_calls set heartbeat_at = now()
+        where replica_id = ${replicaId} and stream_sid in ${sql.in(streamSids)}`)
+
+    /** Every replica's calls (of one tenant, or all), oldest first. */
+    const listed = SqlSchema.findAll({
+      Request: Schema.NullOr(Schema.String),
+      Result: LiveCallRow,
+      execute: (tenantId) =>
+        sql`select * from live_calls
+            where ${tenantId === null ? sql`true` : sql`tenant_id = ${tenantId}`}
+            order by started_at, stream_sid`
+    })
+
+    const find = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, streamSid: Schema.String }),
+      Result: LiveCallRow,
+      execute: ({ streamSid, tenantId }) =>
+        sql`select * from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
+    })
 
     /** Rows whose replica stopped beating, locked for this transaction (another replica skips them). */
     const claimStale = SqlSchema.findAll({
@@ -56,7 +87,10 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
     return {
       insert,
       remove,
+      markEscalated,
       beat,
+      list: (tenantId: string | null) => orUnavailable(listed(tenantId)),
+      find: (tenantId: string, streamSid: string) => orUnavailable(find({ tenantId, streamSid })),
       claimStale: (staleSeconds: number, limit: number) => orUnavailable(claimStale({ staleSeconds, limit }))
     } as const
   })

@@ -1,10 +1,14 @@
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
 import { CallRecorder } from "./CallRecorder.js"
+import { type AgentAction, Departure } from "./Departure.js"
 import { type AudioDelta, base64ByteLength } from "./FastFrames.js"
 import { Playback } from "./Playback.js"
+import { Responses } from "./Responses.js"
 import * as Client from "./RealtimeEvents.js"
 import type { RealtimeEvent } from "./RealtimeEvents.js"
 import type { RealtimeHandler, RealtimeSocket } from "./RealtimeSocket.js"
+import { SessionOpening } from "./SessionOpening.js"
+import type { SessionPlan } from "./SessionPlan.js"
 import type { TwilioHandler, TwilioSocket } from "./TwilioSocket.js"
 
 /** What the bridge asks of the call's Effect side (everything slow or scheduled). */
@@ -20,46 +24,36 @@ export interface BridgeHooks {
   readonly warn: (message: string) => void
 }
 
-/** The two messages that open every upstream session of this call. */
-export interface SessionPlan {
-  readonly sessionUpdate: string
-  readonly greeting: string
-}
-
 export type EndReason = CompletedCall["endReason"]
-
-type Action = { readonly kind: "end_call" | "escalated"; readonly reason: string | null }
 
 /**
  * The realtime half of a call, plain callbacks on both sockets: caller audio up (queued
  * in order while no upstream is open), model audio down with playback marks, barge-in,
- * tool calls, one reconnect. Everything here is synchronous; slow work goes through hooks.
+ * tool calls, one reconnect, commands from outside (Commands.ts). All synchronous: slow
+ * work goes through hooks. Its parts: when the model may be asked to respond
+ * (`Responses`), what a new upstream session is told (`SessionOpening`), how the agent
+ * leaves the call (`Departure`), what the record keeps (`CallRecorder`).
  */
 export class Bridge implements TwilioHandler, RealtimeHandler {
   readonly recorder = new CallRecorder()
-  action: Action | undefined = undefined
+  readonly departure = new Departure()
   private readonly playback = new Playback()
   private readonly queued: Array<string | Buffer>
   private readonly cancelled = new Set<string>()
+  private readonly responses = new Responses((message) => this.sendUp(message))
+  private readonly opening: SessionOpening
   private upstream: RealtimeSocket | undefined = undefined
   private reconnectsLeft = 1
-  private greeted = false
-  private activeResponse: string | undefined = undefined
-  private responseRequested = false
-  private responseOwed = false
-  private toolsRunning = 0
-  private actionArmed = false
-  private actionResponseId: string | undefined = undefined
-  private hangupWhenPlayed = false
   private lastAudioItem = ""
   private done = false
 
   constructor(
     private readonly twilio: TwilioSocket,
-    private readonly plan: SessionPlan,
+    plan: SessionPlan,
     private readonly hooks: BridgeHooks,
     earlyAudio: ReadonlyArray<Buffer>
   ) {
+    this.opening = new SessionOpening(plan)
     this.queued = earlyAudio.map((audio) => Client.appendAudio(audio, 0, audio.length))
   }
 
@@ -72,7 +66,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
 
   mark(name: string): void {
     this.playback.acknowledged(name)
-    if (this.hangupWhenPlayed && !this.playback.speaking) this.finishAction()
+    if (this.departure.afterPlayback && !this.playback.speaking) this.finishAction()
   }
 
   start(): void {}
@@ -80,7 +74,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   dtmf(digit: string): void {
     this.recorder.userSaid(undefined, `[DTMF ${digit}]`, this.hooks.now())
     this.sendUp(Client.userText(`The caller pressed the telephone keypad key "${digit}".`))
-    this.requestResponse()
+    this.responses.request()
   }
 
   stop(): void {
@@ -105,20 +99,13 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
 
   event(event: RealtimeEvent): void {
     if (this.done) return
+    this.recorder.observe(event, this.hooks.now)
     switch (event.type) {
       case "input_audio_buffer.speech_started":
-        this.recorder.callerStartedSpeaking(event.item_id, this.hooks.now())
         return this.bargeIn()
-      case "input_audio_buffer.speech_stopped":
-        return this.recorder.callerStoppedSpeaking(this.hooks.now())
       case "response.created":
-        this.activeResponse = event.response.id
-        this.responseRequested = false
-        if (this.actionArmed) {
-          this.actionArmed = false
-          this.actionResponseId = event.response.id
-        }
-        return
+        this.responses.created(event.response.id)
+        return this.departure.responseCreated(event.response.id)
       case "response.done":
         return this.responseDone(event.response.id)
       case "response.output_audio.done":
@@ -127,24 +114,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
         if (mark !== undefined) this.twilio.sendMark(mark)
         return
       }
-      case "response.output_audio_transcript.delta":
-      case "response.audio_transcript.delta":
-      case "response.output_text.delta":
-      case "response.text.delta":
-      case "response.function_call_arguments.delta":
-        if (this.recorder.awaitingToken) this.recorder.modelOutput(this.hooks.now())
-        return
-      case "response.output_audio_transcript.done":
-      case "response.audio_transcript.done":
-        return this.recorder.assistantSaid(event.item_id, event.transcript, this.hooks.now())
-      case "response.output_text.done":
-      case "response.text.done":
-        return this.recorder.assistantSaid(event.item_id, event.text, this.hooks.now())
-      case "conversation.item.input_audio_transcription.completed":
-        return this.recorder.userSaid(event.item_id, event.transcript, this.hooks.now())
       case "response.function_call_arguments.done":
-        if (this.recorder.awaitingToken) this.recorder.modelOutput(this.hooks.now())
-        this.toolsRunning++
+        this.responses.toolStarted()
         return this.hooks.runTool(event.call_id, event.name, event.arguments)
       case "error":
         return this.hooks.warn(`OpenAI Realtime error: ${event.error.message}`)
@@ -158,9 +129,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     const tail = this.playback.detachItems()
     if (tail !== undefined) this.twilio.sendMark(tail)
     // A reply that was being generated is lost with the socket: ask the new one for it.
-    if (this.activeResponse !== undefined || this.responseRequested) this.responseOwed = true
-    this.activeResponse = undefined
-    this.responseRequested = false
+    this.responses.lost()
     this.upstreamFailed(reason)
   }
 
@@ -168,22 +137,15 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
 
   upstreamReady(socket: RealtimeSocket): void {
     if (this.done) return socket.close()
-    socket.send(this.plan.sessionUpdate)
-    if (this.greeted) {
-      for (const turn of this.recorder.transcript) {
-        socket.send(turn.role === "user" ? Client.userText(turn.content) : Client.assistantText(turn.content))
-      }
-    } else {
-      this.greeted = true
-      socket.send(this.plan.greeting)
-      this.responseRequested = true
+    if (this.opening.open((message) => socket.send(message), this.recorder.transcript)) {
+      this.responses.greetingRequested()
     }
     for (const message of this.queued) socket.send(message)
     this.queued.length = 0
     this.upstream = socket
     socket.reads.writesTo(this.twilio.writer)
     this.twilio.reads.writesTo(socket.writer)
-    if (this.responseOwed && this.toolsRunning === 0) this.sendResponseCreate()
+    this.responses.resumed()
     socket.attach(this)
   }
 
@@ -192,33 +154,55 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     if (this.reconnectsLeft === 0) {
       // No model to apologise with: stop any queued speech and end the stream cleanly.
       this.twilio.sendClear()
-      return this.finish("upstream_failure", reason)
+      this.finish("upstream_failure", reason)
+      return
     }
     this.reconnectsLeft--
     this.hooks.warn(`${reason}; reconnecting once`)
     this.hooks.reconnect()
   }
 
-  toolFinished(callId: string, output: unknown, action: Action | undefined): void {
-    this.toolsRunning--
+  toolFinished(callId: string, output: unknown, action: AgentAction | undefined): void {
+    this.responses.toolFinished()
     if (this.done) return
     this.sendUp(Client.functionCallOutput(callId, output))
-    if (action !== undefined) {
-      this.action = action
-      this.actionArmed = true
-    }
-    this.requestResponse()
+    if (action !== undefined) this.departure.take(action)
+    this.responses.request()
   }
 
   finishAction(): void {
-    if (this.action !== undefined) this.finish(this.action.kind === "end_call" ? "end_call_tool" : "escalated", null)
+    const reason = this.departure.endReason
+    if (reason !== undefined) this.finish(reason, null)
   }
 
-  finish(reason: EndReason, message: string | null): void {
-    if (this.done) return
+  /** Ends the call (once): false when it had already ended. */
+  finish(reason: EndReason, message: string | null): boolean {
+    if (this.done) return false
     this.done = true
     this.recorder.closeTurn()
     this.hooks.ended(reason, message)
+    return true
+  }
+
+  // --- for commands from outside the call (see Commands.ts) ------------------------------
+
+  /** Adds a system message to the conversation, for this session and any replacement. */
+  inject(text: string): void {
+    const message = Client.systemText(text)
+    this.opening.remember(message)
+    this.sendUp(message)
+  }
+
+  /** The agent says `text`, once it has finished what it is saying. */
+  say(text: string): void {
+    this.responses.script(Client.sayExactly(text))
+  }
+
+  /** Why nothing can be added to the conversation now, if so. */
+  get silenced(): string | undefined {
+    if (this.done) return "the call has already ended"
+    if (this.departure.action !== undefined) return "the call is being ended or transferred"
+    if (!this.opening.joined) return "the agent has not joined the call yet"
   }
 
   /** The upstream socket in use, for closing it when the call ends. */
@@ -232,37 +216,22 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     const interruption = this.playback.interrupt()
     if (interruption.clear) this.twilio.sendClear()
     for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
-    if (this.activeResponse !== undefined) {
-      this.cancelled.add(this.activeResponse)
+    const active = this.responses.active
+    if (active !== undefined) {
+      this.cancelled.add(active)
       this.sendUp(Client.responseCancel())
     }
   }
 
   private responseDone(responseId: string): void {
     this.cancelled.delete(responseId)
-    if (this.activeResponse === responseId) this.activeResponse = undefined
-    if (responseId === this.actionResponseId) {
-      this.hangupWhenPlayed = true
+    if (this.departure.responseDone(responseId)) {
       const mark = this.playback.flush()
       if (mark !== undefined) this.twilio.sendMark(mark)
       if (!this.playback.speaking) return this.finishAction()
       this.hooks.hangupSoon()
     }
-    if (this.responseOwed && this.toolsRunning === 0 && this.activeResponse === undefined) this.sendResponseCreate()
-  }
-
-  private requestResponse(): void {
-    if (this.activeResponse !== undefined || this.responseRequested || this.toolsRunning > 0) {
-      this.responseOwed = true
-    } else {
-      this.sendResponseCreate()
-    }
-  }
-
-  private sendResponseCreate(): void {
-    this.responseOwed = false
-    this.responseRequested = true
-    this.sendUp(Client.responseCreate())
+    this.responses.done(responseId)
   }
 
   private sendUp(message: string | Buffer): void {

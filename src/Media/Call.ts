@@ -9,7 +9,7 @@ import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import type { CallIdentity } from "./CallIdentity.js"
 import { apologise } from "./Apology.js"
-import { LiveCallLedger } from "../LiveCalls/Ledger.js"
+import { applyCommand } from "./Commands.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
@@ -22,16 +22,17 @@ interface Ending {
 }
 
 /** A stream that stopped right after the agent's action was taken ended because of it. */
-const finalReason = (ending: Ending, bridge: Bridge): EndReason => {
-  if (bridge.action === undefined || (ending.reason !== "stop" && ending.reason !== "caller_hangup")) return ending.reason
-  return bridge.action.kind === "end_call" ? "end_call_tool" : "escalated"
-}
+const finalReason = (ending: Ending, bridge: Bridge): EndReason =>
+  ending.reason === "stop" || ending.reason === "caller_hangup"
+    ? bridge.departure.endReason ?? ending.reason
+    : ending.reason
 
 /**
  * One live call, in its own scope: the upstream socket(s), the timers, the tool fibers,
- * the LiveCalls entry and the call record all belong to it. Whatever ends the call
- * (stop, hang-up, the agent, max duration, upstream failure, shutdown), closing the
- * scope closes both sockets and writes the record exactly once.
+ * the LiveCalls entry (with the fiber that applies commands) and the call record all
+ * belong to it. Whatever ends the call (stop, hang-up, the agent, max duration, upstream
+ * failure, an `End` command, shutdown), closing the scope closes both sockets and writes
+ * the record exactly once.
  */
 export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity) =>
   Effect.gen(function*() {
@@ -115,35 +116,41 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         transcript: bridge.recorder.transcript,
         functionCalls: bridge.recorder.functionCalls,
         turnLatencies: bridge.recorder.turnLatencies,
-        escalated: bridge.action?.kind === "escalated",
-        escalationReason: bridge.action?.kind === "escalated" ? bridge.action.reason : null
+        escalated: bridge.departure.action?.kind === "escalated",
+        escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
       }
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
+        // A connection lost mid-transaction is a defect (its ROLLBACK fails too): retried all the same.
+        Effect.sandbox,
         Effect.retry({ times: 3, schedule: Schedule.spaced("250 millis") }),
-        Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason }))),
-        Effect.catchAll((error) => Effect.logError("call record not written", error))
+        Effect.unsandbox,
+        Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
       )
     }
     // Finalizers run in reverse: both sockets are closed first, then the record is written,
-    // then the ledger row goes (a crash in between leaves the row for another replica to reap).
-    const ledger = yield* LiveCallLedger
-    yield* Effect.addFinalizer(() => ledger.remove(id.tenantId, id.streamSid))
-    yield* Effect.addFinalizer(record)
-    const liveCalls = yield* LiveCalls
-    yield* Effect.acquireRelease(
-      liveCalls.register({
-        streamSid: id.streamSid,
-        tenantId: id.tenantId,
-        callSid: id.callSid,
-        startedAt,
-        callType: id.direction,
-        customerPhone: id.direction === "inbound" ? id.from : id.to,
-        agentName: Option.getOrUndefined(version)?.agentName ?? null,
-        greeting: settings.greeting,
-        orgId: tenant.config.org_id ?? null
-      }),
-      () => liveCalls.unregister(id.streamSid)
+    // then the call stops taking commands and leaves LiveCalls; its ledger row goes only if
+    // the record was written (else it stays for a reaper: a crash in between is the same).
+    const holding = yield* (yield* LiveCalls).hold({
+      tenantId: id.tenantId,
+      streamSid: id.streamSid,
+      callSid: id.callSid,
+      direction: id.direction,
+      from: id.from,
+      to: id.to,
+      agentVersionId: id.agentVersionId,
+      model: settings.model,
+      voice: settings.voice,
+      startedAt,
+      agentName: Option.getOrUndefined(version)?.agentName ?? null,
+      greeting: settings.greeting,
+      orgId: tenant.config.org_id ?? null
+    }, (command) => applyCommand(bridge, command))
+    yield* Effect.addFinalizer((exit) =>
+      record(exit).pipe(
+        Effect.zipRight(holding.recorded),
+        Effect.catchAllCause((cause) => Effect.logError("call record not written", cause))
+      )
     )
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
@@ -153,18 +160,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
 
     run(openUpstream(bridge))
-    yield* ledger.add({
-      tenant_id: id.tenantId,
-      stream_sid: id.streamSid,
-      call_sid: id.callSid,
-      direction: id.direction,
-      from_number: id.from,
-      to_number: id.to,
-      agent_version_id: id.agentVersionId,
-      model: settings.model,
-      voice: settings.voice,
-      started_at: startedAt
-    })
+    yield* holding.publish
     run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
     const outcome = yield* Deferred.await(ended)
     if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)

@@ -1,3 +1,5 @@
+import type { RealtimeEvent } from "./RealtimeEvents.js"
+
 /**
  * What a call leaves behind: the transcript, the tool calls and the per-turn latencies.
  * A turn starts when the caller stops speaking; its "LLM first token" is the first model
@@ -36,6 +38,32 @@ export class CallRecorder {
   /** Hot-path flags, read before asking the clock. */
   awaitingToken = false
   awaitingAudio = false
+
+  /** What the record learns from a model event (the bridge acts on the same events). */
+  observe(event: RealtimeEvent, now: () => number): void {
+    switch (event.type) {
+      case "input_audio_buffer.speech_started":
+        return this.callerStartedSpeaking(event.item_id, now())
+      case "input_audio_buffer.speech_stopped":
+        return this.callerStoppedSpeaking(now())
+      case "response.output_audio_transcript.delta":
+      case "response.audio_transcript.delta":
+      case "response.output_text.delta":
+      case "response.text.delta":
+      case "response.function_call_arguments.delta":
+      case "response.function_call_arguments.done":
+        if (this.awaitingToken) this.modelOutput(now())
+        return
+      case "response.output_audio_transcript.done":
+      case "response.audio_transcript.done":
+        return this.assistantSaid(event.item_id, event.transcript, now())
+      case "response.output_text.done":
+      case "response.text.done":
+        return this.assistantSaid(event.item_id, event.text, now())
+      case "conversation.item.input_audio_transcription.completed":
+        return this.userSaid(event.item_id, event.transcript, now())
+    }
+  }
 
   callerStartedSpeaking(itemId: string | undefined, now: number): void {
     if (itemId !== undefined) this.speechStartedAt.set(itemId, now)

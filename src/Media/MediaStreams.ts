@@ -12,7 +12,6 @@ import type { TenantCache } from "../TenantCache/TenantCache.js"
 import { BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
 import { identify } from "./CallIdentity.js"
-import { LiveCallLedger } from "../LiveCalls/Ledger.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
@@ -32,7 +31,6 @@ type CallServices =
   | CallRecords
   | LiveCalls
   | TwilioClient
-  | LiveCallLedger
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
@@ -119,5 +117,5 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
     } as const
   }),
-  dependencies: [MediaConfig.Default, TwilioClient.Default, LiveCallLedger.Default]
+  dependencies: [MediaConfig.Default, TwilioClient.Default]
 }) {}

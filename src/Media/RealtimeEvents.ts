@@ -130,6 +130,16 @@ export const userText = (text: string): string =>
     item: { type: "message", role: "user", content: [{ type: "input_text", text }] }
   })
 
+/** Context for the model (from outside the call); it does not ask for a response. */
+export const systemText = (text: string): string =>
+  event("conversation.item.create", {
+    item: { type: "message", role: "system", content: [{ type: "input_text", text }] }
+  })
+
+/** Instructions for a response that says `text` and nothing else. */
+export const sayExactly = (text: string): string =>
+  `Say exactly this to the caller, and nothing else: ${JSON.stringify(text)}`
+
 export const assistantText = (text: string): string =>
   event("conversation.item.create", {
     item: { type: "message", role: "assistant", content: [{ type: "output_text", text }] }

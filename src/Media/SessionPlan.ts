@@ -1,7 +1,6 @@
 import type { ResolvedAgentVersion } from "../Agents/VersionResolution.js"
 import type { ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { TenantConfig } from "../Tenants/Config.js"
-import type { SessionPlan } from "./Bridge.js"
 import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"
 
 const DEFAULT_VOICE = "alloy"
@@ -32,6 +31,12 @@ export const agentSettings = (
       `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`,
     greeting: callGreeting ?? version?.config.greeting ?? tenant.greeting ?? null
   }
+}
+
+/** The two messages that open every upstream session of this call. */
+export interface SessionPlan {
+  readonly sessionUpdate: string
+  readonly greeting: string
 }
 
 /**

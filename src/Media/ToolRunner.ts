@@ -1,12 +1,13 @@
 import { Cause, Clock, Effect, Either, Schema } from "effect"
 import { FunctionRegistry, type ToolContext, ToolFailed } from "../Tools/FunctionRegistry.js"
 import type { FunctionCallEntry } from "./CallRecorder.js"
+import type { AgentAction } from "./Departure.js"
 
 const parseArguments = Schema.decodeEither(Schema.parseJson())
 
 export interface ToolRun {
   readonly output: unknown
-  readonly action: { readonly kind: "end_call" | "escalated"; readonly reason: string | null } | undefined
+  readonly action: AgentAction | undefined
   readonly entry: FunctionCallEntry
 }
 

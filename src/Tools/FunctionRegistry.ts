@@ -108,7 +108,7 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
               targetNumber: input.target_number
             }).pipe(Effect.mapError(fail))
             if (context.streamSid !== null) {
-              yield* liveCalls.update(context.streamSid, { escalated: true, escalationTarget: target })
+              yield* liveCalls.markEscalated(context.tenantId, context.streamSid, target)
             }
             return { output: { ok: true, transferred_to: target, reason: input.reason }, action: "escalated" }
           }

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { CallLogsRepo } from "../CallLogs/Repo.js"
@@ -13,12 +13,12 @@ export const FunctionRegistryHttp = HttpApiBuilder.group(Api, "functionRegistry"
     const liveCalls = yield* LiveCalls
     const callLogs = yield* CallLogsRepo
 
-    /** `session_id` names the call to act on: a live stream here, else one of the tenant's logged calls. */
+    /** `session_id` names the call to act on: a live stream (on any replica), else one of the tenant's logged calls. */
     const callFor = (tenantId: string, sessionId: string | null | undefined) =>
       Effect.gen(function*() {
         if (sessionId === null || sessionId === undefined) return { callSid: null, streamSid: null }
-        const live = (yield* liveCalls.list).find((call) => call.tenantId === tenantId && call.streamSid === sessionId)
-        if (live !== undefined) return { callSid: live.callSid, streamSid: live.streamSid }
+        const live = yield* liveCalls.find(tenantId, sessionId)
+        if (Option.isSome(live)) return { callSid: live.value.call_sid, streamSid: live.value.stream_sid }
         const callSid = yield* callLogs.callSidFor(tenantId, sessionId)
         return { callSid: callSid ?? null, streamSid: null }
       })

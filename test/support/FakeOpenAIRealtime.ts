@@ -75,6 +75,17 @@ export class FakeRealtimeConnection {
     this.send({ type: "response.done", response: { id: responseId, status: "completed" } })
   }
 
+  /**
+   * Resolves once the service has read everything sent before: a WebSocket peer answers a
+   * ping after the frames ahead of it, and the service handles each frame as it reads it.
+   */
+  roundTrip(): Promise<void> {
+    return new Promise((resolve) => {
+      this.ws.once("pong", () => resolve())
+      this.ws.ping()
+    })
+  }
+
   /** The socket fails under the service (as a network drop would). */
   drop(): void {
     this.ws.terminate()
@@ -91,10 +102,12 @@ export type ResponseScript = (connection: FakeRealtimeConnection, event: any) =>
  */
 export class FakeOpenAIRealtime {
   readonly connections: Array<FakeRealtimeConnection> = []
+  /** Connection attempts seen so far (upgrade requests, whatever became of them). */
+  attempts = 0
   /** Refuse the next N connection attempts (HTTP 503 on the upgrade). */
   refuseNext = 0
-  /** Hold each upgrade this long before accepting it (a slow upstream). */
-  acceptDelayMs = 0
+  /** Upgrades waiting for `resumeAccepts` (a slow upstream, for as long as a test needs). */
+  private held: Array<() => void> | undefined = undefined
   onResponseCreate: ResponseScript = (connection) => {
     connection.reply({ audio: [Buffer.alloc(160, 0x7f)], transcript: "Hello, how can I help?" })
   }
@@ -118,6 +131,24 @@ export class FakeOpenAIRealtime {
   connection(index: number, timeoutMs?: number): Promise<FakeRealtimeConnection> {
     return this.waitFor(`upstream connection #${index}`, () => this.connections[index], timeoutMs)
   }
+
+  /** Holds every upgrade from now on, until `resumeAccepts`. */
+  pauseAccepts(): void {
+    this.held ??= []
+  }
+
+  /** Accepts the upgrades held so far, and later ones at once. */
+  resumeAccepts(): void {
+    const held = this.held ?? []
+    this.held = undefined
+    for (const accept of held) accept()
+  }
+
+  /** Accepts now, or later if paused. */
+  accept(upgrade: () => void): void {
+    if (this.held === undefined) upgrade()
+    else this.held.push(upgrade)
+  }
 }
 
 /** Starts the fake on 127.0.0.1 for the enclosing scope. */
@@ -127,6 +158,7 @@ export const makeFakeOpenAIRealtime = Effect.acquireRelease(
     const wss = new WebSocketServer({ noServer: true })
     let fake: FakeOpenAIRealtime
     server.on("upgrade", (request, socket, head) => {
+      fake.attempts++
       if (!request.url?.startsWith("/v1/realtime") || fake.refuseNext > 0) {
         if (fake.refuseNext > 0) fake.refuseNext--
         socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
@@ -143,8 +175,7 @@ export const makeFakeOpenAIRealtime = Effect.acquireRelease(
         })
         connection.send({ type: "session.created", session: { id: `sess_${connection.id}` } })
       })
-      if (fake.acceptDelayMs > 0) setTimeout(accept, fake.acceptDelayMs)
-      else accept()
+      fake.accept(accept)
     })
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo

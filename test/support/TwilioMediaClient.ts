@@ -22,13 +22,20 @@ export interface Refused {
 export class TwilioMediaClient {
   readonly received: Array<any> = []
   readonly closed: Promise<{ readonly code: number; readonly reason: string }>
+  /** Whether the socket has closed (`closed` tells how). */
+  isClosed = false
   private sequence = 0
   private chunk = 0
   streamSid = "MZ00000000000000000000000000000001"
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (data) => this.received.push(JSON.parse(data.toString())))
-    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })))
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code, reason) => {
+        this.isClosed = true
+        resolve({ code, reason: reason.toString() })
+      })
+    )
   }
 
   /** Opens the socket; rejects with `Refused` when the service answers the upgrade with a status. */
@@ -95,6 +102,17 @@ export class TwilioMediaClient {
   /** The caller hangs up without a stop (the socket just closes). */
   close(): void {
     this.ws.close()
+  }
+
+  /**
+   * Resolves once the service has read everything sent before: a WebSocket peer answers a
+   * ping after the frames ahead of it, and the service handles each frame as it reads it.
+   */
+  roundTrip(): Promise<void> {
+    return new Promise((resolve) => {
+      this.ws.once("pong", () => resolve())
+      this.ws.ping()
+    })
   }
 
   of(event: string): Array<any> {

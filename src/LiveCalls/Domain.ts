@@ -1,0 +1,54 @@
+import { Schema } from "effect"
+
+/** What a running call registers about itself: its ledger row and what the listings show. */
+export interface LiveCall {
+  readonly tenantId: string
+  readonly streamSid: string
+  readonly callSid: string | null
+  readonly direction: "inbound" | "outbound"
+  readonly from: string | null
+  readonly to: string | null
+  readonly agentVersionId: string | null
+  readonly model: string
+  readonly voice: string
+  readonly startedAt: Date
+  readonly agentName: string | null
+  readonly greeting: string | null
+  readonly orgId: string | null
+}
+
+/** The caller's number: who called us, or whom we called. */
+export const customerPhone = (call: Pick<LiveCall, "direction" | "from" | "to">): string | null =>
+  call.direction === "inbound" ? call.from : call.to
+
+// --- commands into a running call -----------------------------------------------------------
+// Schemas, not just types: a command for a call held by another replica will travel as JSON
+// (a NOTIFY on the owner's channel, its answer back the same way).
+
+const Text = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(4_000))
+
+/** End the call now, through its normal ending (the record is written once). */
+export class End extends Schema.TaggedClass<End>()("End", { reason: Schema.String }) {}
+
+/** Add a system message to the model's conversation, without asking it to respond. */
+export class Inject extends Schema.TaggedClass<Inject>()("Inject", { text: Text }) {}
+
+/** Have the agent say `text` (after whatever it is saying now). */
+export class Say extends Schema.TaggedClass<Say>()("Say", { text: Text }) {}
+
+export const CallCommand = Schema.Union(End, Inject, Say)
+export type CallCommand = typeof CallCommand.Type
+
+export class Applied extends Schema.TaggedClass<Applied>()("Applied", {}) {}
+
+/** The call could not take the command (it is ending, the agent has not joined yet, ...). */
+export class Refused extends Schema.TaggedClass<Refused>()("Refused", { reason: Schema.String }) {}
+
+export const CommandResult = Schema.Union(Applied, Refused)
+export type CommandResult = typeof CommandResult.Type
+
+/**
+ * The channel on which the replica `replicaId` will take commands for the calls it holds
+ * (live-control routing: look the owner up in the ledger, NOTIFY here, await the answer).
+ */
+export const commandChannel = (replicaId: string): string => `live_calls_${replicaId.replaceAll("-", "")}`

@@ -1,0 +1,19 @@
+import { Applied, type CallCommand, type CommandResult, Refused } from "../LiveCalls/Domain.js"
+import type { Bridge } from "./Bridge.js"
+
+const applied = new Applied()
+
+/**
+ * A command from outside the call (LiveCalls), applied to its bridge. Runs on the call's
+ * fiber, between the bridge's own callbacks, never inside one.
+ */
+export const applyCommand = (bridge: Bridge, command: CallCommand): CommandResult => {
+  if (command._tag === "End") {
+    return bridge.finish("ended_by_command", null) ? applied : new Refused({ reason: "the call has already ended" })
+  }
+  const silenced = bridge.silenced
+  if (silenced !== undefined) return new Refused({ reason: silenced })
+  if (command._tag === "Inject") bridge.inject(command.text)
+  else bridge.say(command.text)
+  return applied
+}
