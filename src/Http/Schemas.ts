@@ -52,3 +52,30 @@ export const OffsetParam = Schema.NumberFromString.pipe(
   Schema.int(),
   Schema.nonNegative({ message: () => "must be 0 or more" })
 ).annotations({ jsonSchema: { type: "integer", format: "int64" } })
+
+/** Text PostgreSQL can store and JSON can carry: no NUL and no unpaired UTF-16 surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+export const isStorableText = (text: string): boolean => !text.includes("\u0000") && !LONE_SURROGATE.test(text)
+
+/** A string of at most `maxLength` characters that `isStorableText`; the limit shows in OpenAPI. */
+export const BoundedString = (maxLength: number) =>
+  Schema.String.pipe(
+    Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters` }),
+    Schema.filter(isStorableText, { message: () => "must not contain NUL characters or unpaired surrogates" })
+  )
+
+/** Limits by meaning: every string field of a request body uses one of these (or its own bound). */
+export const Text = {
+  /** Ids, keys, SIDs, slugs, enum-like codes. */
+  Id: BoundedString(128),
+  /** Phone numbers and SIP addresses. */
+  Phone: BoundedString(64),
+  /** Names, labels, titles, short reasons. */
+  Name: BoundedString(200),
+  /** URLs. */
+  Url: BoundedString(2_048),
+  /** A sentence or a paragraph: notes, greetings, summaries, messages. */
+  Short: BoundedString(4_000),
+  /** Long free text: agent instructions, transcripts. */
+  Long: BoundedString(100_000)
+} as const
