@@ -1,9 +1,9 @@
 import { Clock, Effect, Option, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { Uuid } from "../Http/Schemas.js"
 import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
 import type { CreateVoiceSessionRequest } from "./Api.js"
 import { type SessionFilter, SessionsRepo } from "./Repo.js"
+import { Ids } from "../Ids.js"
 
 const isUuid = Schema.is(Uuid)
 
@@ -15,6 +15,7 @@ const isUuid = Schema.is(Uuid)
 export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSessions", {
   effect: Effect.gen(function*() {
     const repo = yield* SessionsRepo
+    const ids = yield* Ids
 
     const notFound = (key: string) => Effect.fail(new VoiceSessionNotFound({ key }))
 
@@ -25,7 +26,7 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
         const durationMs = input.duration_ms ?? null
         const transcript = input.transcript ?? []
         const inserted = yield* repo.insert({
-          id: randomUUID(),
+          id: yield* ids.uuid,
           tenantId: tenant.tenantId,
           orgId: input.org_id ?? tenant.orgId,
           streamId: input.stream_id,
