@@ -62,8 +62,12 @@ export type TestServer = Layer.Layer.Success<ReturnType<typeof makeTestServer>>
  * is a layer (never a test of its own), so any one test can run alone or in any order.
  * What the seed provides (ids it created...) is available to the tests.
  */
-export const seeded = <ROut, E, S, E2>(server: Layer.Layer<ROut, E>, seed?: Layer.Layer<S, E2, ROut>) =>
-  seed === undefined ? server : Layer.provideMerge(seed, server)
+export const seeded = <ROut, E, S, E2>(
+  server: Layer.Layer<ROut, E>,
+  seed?: Layer.Layer<S, E2, ROut>
+): Layer.Layer<ROut | S, E | E2> =>
+  // Without a seed there is no S to provide (S is `never` then).
+  seed === undefined ? (server as Layer.Layer<ROut | S, E | E2>) : Layer.provideMerge(seed, server)
 
 /**
  * The suite's shared server, on real time. Test services stay out of the server's own
