@@ -4,6 +4,7 @@ import { Effect, Schedule } from "effect"
 import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
+import { atTime } from "./support/TestTime.js"
 import { mediaStreamUrl, type Refused, TwilioMediaClient } from "./support/TwilioMediaClient.js"
 
 const promise = <A>(run: () => Promise<A>) => Effect.promise(run)
@@ -65,8 +66,7 @@ layer(withFakeOpenAI((fake) =>
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: "sk-test",
     MEDIA_BOOTSTRAP_TIMEOUT_MS: String(BOOTSTRAP_TIMEOUT_MS),
-    MEDIA_MAX_PENDING_BOOTSTRAP: "3",
-    STREAM_TOKEN_TTL_SECS: "1"
+    MEDIA_MAX_PENDING_BOOTSTRAP: "3"
   })
 ))("media stream authentication", (it) => {
   it.effect("a plain GET is the spec's 400, in text", () =>
@@ -123,8 +123,8 @@ layer(withFakeOpenAI((fake) =>
   it.effect("an expired token is refused at the socket", () =>
     Effect.gen(function*() {
       const c = claims()
-      const token = yield* mint(c)
-      yield* Effect.sleep("1100 millis")
+      // Minted on a clock years behind the server's: long past its TTL when the server redeems it.
+      const token = yield* mint(c).pipe(atTime("2020-01-01T00:00:00Z"))
       const late = yield* startWith({ claims: c, token })
       expect(late.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("expired") })
     }))
