@@ -29,6 +29,7 @@ import { DatabaseUrl, SqlLive } from "./Database/Client.js"
 import { Migrations } from "./Database/Migrations.js"
 import { Notifications } from "./Database/Notifications.js"
 import { Lifecycle } from "./Health/Lifecycle.js"
+import { Ids } from "./Ids.js"
 import { Readiness } from "./Health/Readiness.js"
 import { MediaStreamCredentialsLive } from "./Media/Credentials.js"
 import { MediaStreams } from "./Media/MediaStreams.js"
@@ -41,8 +42,8 @@ import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
 import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
 
-/** Configuration, PostgreSQL and the schema: what every domain stands on. */
-export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notifications.Default, ServiceSecrets.Default).pipe(
+/** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
+export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notifications.Default, ServiceSecrets.Default, Ids.Default).pipe(
   Layer.provideMerge(SqlLive),
   Layer.provideMerge(DatabaseUrl.layer),
   Layer.provideMerge(AppConfig.Default)

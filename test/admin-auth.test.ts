@@ -1,5 +1,5 @@
 import { describe, expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { createHash } from "node:crypto"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { ADMIN_KEY, adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
@@ -9,8 +9,19 @@ const login = (username: string, password: string, headers: Record<string, strin
 
 const cookieOf = (setCookie: string | undefined) => setCookie?.split(";")[0] ?? ""
 
+/** The tenant the dashboard and credential tests look at. */
+const Acme = Layer.effectDiscard(
+  request("PUT", "/api/v1/admin/tenants/acme", {
+    headers: adminHeaders,
+    json: { tenant_id: "acme", auth_token: "acme-token-0123456789" }
+  }).pipe(Effect.filterOrDie((res) => res.status === 200, (res) => new Error(`tenant acme: ${res.status} ${res.text}`)))
+)
+
 describe("admin authentication", () => {
-  serverSuite({ ADMIN_USERNAME: "ops", ADMIN_PASSWORD: "correct horse battery staple" })("key and browser login", (it) => {
+  serverSuite(
+    { ADMIN_USERNAME: "ops", ADMIN_PASSWORD: "correct horse battery staple" },
+    { seed: Acme }
+  )("key and browser login", (it) => {
     it.effect("the admin key opens admin endpoints; a wrong or missing one is 401", () =>
       Effect.gen(function*() {
         expect((yield* request("GET", "/api/v1/admin/tenants", { headers: adminHeaders })).status).toBe(200)
@@ -25,10 +36,6 @@ describe("admin authentication", () => {
 
     it.effect("a tenant credential never opens an admin endpoint", () =>
       Effect.gen(function*() {
-        yield* request("PUT", "/api/v1/admin/tenants/acme", {
-          headers: adminHeaders,
-          json: { tenant_id: "acme", auth_token: "acme-token-0123456789" }
-        })
         const key = yield* request("POST", "/api/v1/admin/tenants/acme/api-keys", { headers: adminHeaders, json: {} })
         for (const token of ["acme-token-0123456789", key.body.created.token]) {
           const res = yield* request("GET", "/api/v1/admin/tenants", { headers: bearer(token) })

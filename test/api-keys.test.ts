@@ -1,14 +1,20 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { createHash } from "node:crypto"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, serverSuite, apiClient, bearer, request } from "./support/TestServer.js"
 
-serverSuite({ LEGACY_TENANT_BEARER_AUTH_ENABLED: "false" })("tenant API keys", (it) => {
+/** The tenant whose keys the tests make. */
+const Acme = Layer.effectDiscard(
+  request("PUT", "/api/v1/admin/tenants/acme", { headers: adminHeaders, json: { tenant_id: "acme" } }).pipe(
+    Effect.filterOrDie((res) => res.status === 200, (res) => new Error(`tenant acme: ${res.status} ${res.text}`))
+  )
+)
+
+serverSuite({ LEGACY_TENANT_BEARER_AUTH_ENABLED: "false" }, { seed: Acme })("tenant API keys", (it) => {
   it.effect("a key is shown once, stored hashed, and authenticates its tenant", () =>
     Effect.gen(function*() {
-      yield* request("PUT", "/api/v1/admin/tenants/acme", { headers: adminHeaders, json: { tenant_id: "acme" } })
       const created = yield* request("POST", "/api/v1/admin/tenants/acme/api-keys", {
         headers: adminHeaders,
         json: { label: "backend" }
@@ -16,25 +22,27 @@ serverSuite({ LEGACY_TENANT_BEARER_AUTH_ENABLED: "false" })("tenant API keys", (
       expect(created.status).toBe(200)
       expectSpecSchema(created.body, "AdminCreatedTenantApiKeyResponse")
       const token: string = created.body.created.token
+      const id: string = created.body.created.api_key.id
       expect(token).toMatch(/^ssv_[A-Za-z0-9_-]{43}$/)
       expect(created.body.created.api_key).toMatchObject({ label: "backend", key_prefix: token.slice(0, 12), revoked_at: null })
 
       const sql = yield* SqlClient.SqlClient
-      const rows = yield* sql<{ key_sha256: Buffer }>`select key_sha256 from tenant_api_keys`
+      const rows = yield* sql<{ key_sha256: Buffer }>`select key_sha256 from tenant_api_keys where id = ${id}`
       expect(rows[0]!.key_sha256.toString("hex")).toBe(createHash("sha256").update(token).digest("hex"))
-      const dump = yield* sql<{ row: string }>`select row_to_json(k)::text as row from tenant_api_keys k`
+      const dump = yield* sql<{ row: string }>`select row_to_json(k)::text as row from tenant_api_keys k where id = ${id}`
       expect(dump[0]!.row).not.toContain(token)
 
+      const keyOf = (body: { api_keys: Array<{ id: string; last_used_at: string | null }> }) => body.api_keys.find((k) => k.id === id)!
       const listed = yield* request("GET", "/api/v1/admin/tenants/acme/api-keys", { headers: adminHeaders })
       expectSpecSchema(listed.body, "AdminTenantApiKeysResponse")
       expect(listed.text).not.toContain(token)
-      expect(listed.body.api_keys[0].last_used_at).toBeNull()
+      expect(keyOf(listed.body).last_used_at).toBeNull()
 
       const status = yield* request("GET", "/status", { headers: bearer(token) })
       expect(status.status).toBe(200)
       expect(status.body.tenant).toBe("acme")
       const after = yield* request("GET", "/api/v1/admin/tenants/acme/api-keys", { headers: adminHeaders })
-      expect(after.body.api_keys[0].last_used_at).not.toBeNull()
+      expect(keyOf(after.body).last_used_at).not.toBeNull()
     }))
 
   it.effect("revocation is effective immediately", () =>

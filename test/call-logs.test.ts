@@ -1,5 +1,5 @@
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -44,47 +44,49 @@ const latencies = (llm: ReadonlyArray<number>, e2e: ReadonlyArray<number>) =>
 const list = (query: string, headers = acme) => request("GET", `/api/v1/call-logs${query}`, { headers })
 const streams = (body: { calls: ReadonlyArray<{ stream_sid: string | null }> }) => body.calls.map((c) => c.stream_sid)
 
-serverSuite()("call logs API", (it) => {
-  let busySid = ""
+/** An outbound call that never connected: known only from Twilio's status callbacks. */
+const busySid = newCallSid()
 
-  it.effect("setup: five calls of acme over two months, one of another tenant", () =>
-    Effect.gen(function*() {
-      yield* putTenant("acme", { org_id: "org-acme" })
-      yield* putTenant("other", {})
-      const records = yield* CallRecords
-      yield* records.recordCompletedCall(call("MZ1", 1 * HOUR, 60, {
-        transcript: [{ role: "user", content: "I want a REFUND for 50% of it", timestamp: ago(HOUR) }],
-        functionCalls: [{ name: "end_call", arguments: {}, result: {}, durationMs: 3, timestamp: ago(HOUR) }],
-        turnLatencies: latencies([100, 200, 300], [400, 500, 600])
-      }))
-      yield* records.recordCompletedCall(call("MZ2", 2 * HOUR, 120, {
-        from: "+15551110002",
-        escalated: true,
-        escalationReason: "asked for a human",
-        turnLatencies: latencies([1000], [2000])
-      }))
-      yield* records.recordCompletedCall(call("MZ4", 20 * 24 * HOUR, 10, {
-        direction: "outbound",
-        from: "+15550008000",
-        to: "+15551110004",
-        endReason: "upstream_failure",
-        errorMessage: "realtime upstream closed",
-        turnLatencies: latencies([50], [80])
-      }))
-      yield* records.recordCompletedCall(call("MZ5", 60 * 24 * HOUR, 300))
-      yield* records.recordCompletedCall({ ...call("MZX", HOUR, 30), tenantId: "other" })
-      // An outbound call that never connected: known only from Twilio's status callbacks (tenant has no Twilio token).
-      busySid = newCallSid()
-      const busy = yield* twilioWebhook("/api/v1/call-status?tenant=acme", {
-        CallSid: busySid,
-        CallStatus: "busy",
-        Direction: "outbound-api",
-        From: "+15550008000",
-        To: "+15551110003"
-      })
-      expect(busy.body).toEqual({ ok: true })
+/** Five calls of acme over two months (and one that never connected), one of another tenant. */
+const Calls = Layer.effectDiscard(
+  Effect.gen(function*() {
+    yield* putTenant("acme", { org_id: "org-acme" })
+    yield* putTenant("other", {})
+    const records = yield* CallRecords
+    yield* records.recordCompletedCall(call("MZ1", 1 * HOUR, 60, {
+      transcript: [{ role: "user", content: "I want a REFUND for 50% of it", timestamp: ago(HOUR) }],
+      functionCalls: [{ name: "end_call", arguments: {}, result: {}, durationMs: 3, timestamp: ago(HOUR) }],
+      turnLatencies: latencies([100, 200, 300], [400, 500, 600])
     }))
+    yield* records.recordCompletedCall(call("MZ2", 2 * HOUR, 120, {
+      from: "+15551110002",
+      escalated: true,
+      escalationReason: "asked for a human",
+      turnLatencies: latencies([1000], [2000])
+    }))
+    yield* records.recordCompletedCall(call("MZ4", 20 * 24 * HOUR, 10, {
+      direction: "outbound",
+      from: "+15550008000",
+      to: "+15551110004",
+      endReason: "upstream_failure",
+      errorMessage: "realtime upstream closed",
+      turnLatencies: latencies([50], [80])
+    }))
+    yield* records.recordCompletedCall(call("MZ5", 60 * 24 * HOUR, 300))
+    yield* records.recordCompletedCall({ ...call("MZX", HOUR, 30), tenantId: "other" })
+    // The tenant has no Twilio token, so the status callback needs no signature.
+    const busy = yield* twilioWebhook("/api/v1/call-status?tenant=acme", {
+      CallSid: busySid,
+      CallStatus: "busy",
+      Direction: "outbound-api",
+      From: "+15550008000",
+      To: "+15551110003"
+    })
+    if (busy.status !== 200) return yield* Effect.dieMessage(`busy call: ${busy.status} ${busy.text}`)
+  })
+)
 
+serverSuite({}, { seed: Calls })("call logs API", (it) => {
   it.effect("lists newest first with every filter of the spec", () =>
     Effect.gen(function*() {
       const all = yield* list("")

@@ -1,5 +1,5 @@
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Context, Effect, Layer } from "effect"
 import {
   accountSid,
   agentWithRoute,
@@ -23,21 +23,27 @@ const bare = { authorization: "Bearer bare-bearer-token-0123456789" }
 
 const makeCall = (body: unknown, headers = acme) => request("POST", "/api/v1/make-call", { headers, json: body })
 
-suiteWithFakeTwilio()("outbound calls through Twilio's REST API", (it) => {
-  let versionId = ""
+/** acme's published agent version, made by the seed. */
+class AcmeAgent extends Context.Tag("AcmeAgent")<AcmeAgent, { readonly versionId: string }>() {}
 
-  it.effect("setup", () =>
-    Effect.gen(function*() {
-      const twilio = yield* FakeTwilioServer
-      twilio.accounts.set(SID, TOKEN)
-      yield* putTenant("acme", { twilio: { account_sid: SID, auth_token: TOKEN, from_number: FROM } })
-      yield* putTenant("bare", {})
-      versionId = (yield* agentWithRoute("acme")).versionId
-    }))
+/** acme with Twilio credentials and a published agent; bare with nothing configured. */
+const Tenants = Layer.effect(
+  AcmeAgent,
+  Effect.gen(function*() {
+    const twilio = yield* FakeTwilioServer
+    twilio.accounts.set(SID, TOKEN)
+    yield* putTenant("acme", { twilio: { account_sid: SID, auth_token: TOKEN, from_number: FROM } })
+    yield* putTenant("bare", {})
+    return yield* agentWithRoute("acme")
+  })
+)
+
+suiteWithFakeTwilio({}, Tenants)("outbound calls through Twilio's REST API", (it) => {
 
   it.effect("make-call places the call with the tenant's credentials; Twilio's TwiML request then connects it", () =>
     Effect.gen(function*() {
       const twilio = yield* FakeTwilioServer
+      const { versionId } = yield* AcmeAgent
       const res = yield* makeCall({ to: CUSTOMER, agent_version_id: versionId, greeting: "Hi, it's Acme calling." })
       expect(res.status).toBe(200)
       expectSpecSchema(res.body, "MakeCallResponse")

@@ -1,6 +1,6 @@
 import { expect } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, suiteWithFakeTwilio, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -66,12 +66,15 @@ const converged = (call: Record<string, unknown>) => {
   return rest
 }
 
-suiteWithFakeTwilio()("call status callbacks and call records", (it) => {
-  it.effect("setup", () =>
-    Effect.gen(function*() {
-      yield* putTenant("acme", { org_id: "org-acme", twilio: { account_sid: SID, auth_token: TOKEN } })
-      yield* agentWithRoute("acme", { phoneNumber: NUMBER })
-    }))
+/** acme with its own Twilio account and a routed number. */
+const Acme = Layer.effectDiscard(
+  Effect.gen(function*() {
+    yield* putTenant("acme", { org_id: "org-acme", twilio: { account_sid: SID, auth_token: TOKEN } })
+    yield* agentWithRoute("acme", { phoneNumber: NUMBER })
+  })
+)
+
+suiteWithFakeTwilio({}, Acme)("call status callbacks and call records", (it) => {
 
   it.effect("the call log converges whether the status callback comes before or after the media record", () =>
     Effect.gen(function*() {

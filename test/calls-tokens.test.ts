@@ -1,11 +1,12 @@
 import { expect } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer } from "effect"
+import { ConfigProvider, Effect, Either, Layer, TestClock } from "effect"
 import { type InvalidStreamToken, type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../src/Database/Errors.js"
 import { AppConfig } from "../src/Config.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { streamParameters, parseXml } from "./support/FakeTwilioXml.js"
 import { serverSuite } from "./support/TestServer.js"
+import { atTime } from "./support/TestTime.js"
 
 const claims = (callSid: string): StreamClaims => ({
   tenantId: "acme",
@@ -31,7 +32,7 @@ const reason = <A>(result: Either.Either<A, InvalidStreamToken | DatabaseUnavail
     onRight: () => "redeemed"
   })
 
-serverSuite({ STREAM_TOKEN_TTL_SECS: "1" })("stream tokens", (it) => {
+serverSuite({ STREAM_TOKEN_TTL_SECS: "90" })("stream tokens", (it) => {
   it.effect("the TwiML's token is redeemed once, then refused as a replay", () =>
     Effect.gen(function*() {
       yield* putTenant("acme", {})
@@ -54,11 +55,13 @@ serverSuite({ STREAM_TOKEN_TTL_SECS: "1" })("stream tokens", (it) => {
   it.effect("a token expires after STREAM_TOKEN_TTL_SECS", () =>
     Effect.gen(function*() {
       const tokens = yield* StreamTokens
-      const token = yield* tokens.mint(claims(newCallSid()))
-      // The suite's server keeps real time (see TestServer), so this waits for real.
-      yield* Effect.sleep("1050 millis")
-      expect(reason(yield* Effect.either(tokens.redeem(token)))).toBe("expired")
-    }))
+      const lastMoment = yield* tokens.mint(claims(newCallSid()))
+      const tooLate = yield* tokens.mint(claims(newCallSid()))
+      yield* TestClock.adjust("89999 millis")
+      expect(reason(yield* Effect.either(tokens.redeem(lastMoment)))).toBe("redeemed")
+      yield* TestClock.adjust("1 millis")
+      expect(reason(yield* Effect.either(tokens.redeem(tooLate)))).toBe("expired")
+    }).pipe(atTime("2026-03-02T10:00:00Z")))
 
   it.effect("tampered, truncated and foreign tokens are refused", () =>
     Effect.gen(function*() {

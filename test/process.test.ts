@@ -4,6 +4,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { eventually } from "./support/Eventually.js"
 import { startFakeOtlpCollector, spanNames } from "./support/FakeOtlpCollector.js"
 import { call, startReplica } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
@@ -11,11 +12,8 @@ import { ADMIN_KEY, adminHeaders, bearer } from "./support/TestServer.js"
 
 const SECRETS = ["acme-token-0123456789", "twilio-super-secret-value", ADMIN_KEY]
 
-const until = (check: () => boolean, timeoutMs: number) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + timeoutMs
-    while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-  })
+/** Waits (real time) until `check` holds or `timeoutMs` passes; the caller asserts afterwards. */
+const until = (check: () => boolean, timeoutMs: number) => eventually(Effect.sync(check), (done) => done, timeoutMs)
 
 describe("the service process", () => {
   it.live("exports traces and writes JSON logs with request and tenant ids, never secrets", () =>
@@ -57,8 +55,7 @@ describe("the service process", () => {
     Effect.gen(function*() {
       const replica = yield* startReplica(yield* testDatabaseUrl, { SHUTDOWN_GRACE_SECONDS: "3" })
       replica.process.kill("SIGTERM")
-      yield* Effect.sleep("300 millis")
-      const ready = yield* call(replica, "GET", "/health/ready")
+      const ready = yield* eventually(call(replica, "GET", "/health/ready"), (res) => res.status === 503)
       expect(ready.status).toBe(503)
       expect(ready.body).toMatchObject({ ready: false, status: "draining" })
       expect((yield* call(replica, "GET", "/api/v1/admin/tenants", { headers: adminHeaders })).status).toBe(200)

@@ -1,19 +1,15 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, TestClock } from "effect"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
+import { adminHeaders, bearer, request, testClockSuite } from "./support/TestServer.js"
 
-/** Waits out the end of a minute so a burst stays inside one fixed window. */
-const sameWindow = Effect.suspend(() => {
-  const second = new Date().getUTCSeconds()
-  return second > 50 ? Effect.promise(() => new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))) : Effect.void
-})
+// The servers run on the tests' TestClock: a burst stays inside one window because time
+// stands still, and the next window comes when a test moves the clock.
 
-serverSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUTE: "3" })("rate limits", (it) => {
+testClockSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUTE: "3" })("rate limits", (it) => {
   it.effect("per address: 429 with Retry-After and the caller's envelope; probes and Twilio are exempt", () =>
     Effect.gen(function*() {
-      yield* sameWindow
       const from = { "x-forwarded-for": "198.51.100.1" }
       const statuses: Array<number> = []
       for (let i = 0; i < 7; i++) statuses.push((yield* request("GET", "/api/v1/nothing", { headers: from })).status)
@@ -35,9 +31,25 @@ serverSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUT
       expect((yield* request("GET", "/api/v1/nothing", { headers: { "x-forwarded-for": "198.51.100.2" } })).status).toBe(404)
     }))
 
+  it.effect("Retry-After counts down to the next window, which lets the address in again", () =>
+    Effect.gen(function*() {
+      const from = { "x-forwarded-for": "198.51.100.3" }
+      for (let i = 0; i < 5; i++) expect((yield* request("GET", "/api/v1/nothing", { headers: from })).status).toBe(404)
+      const limited = yield* request("GET", "/api/v1/nothing", { headers: from })
+      expect(limited.status).toBe(429)
+      const retryAfter = Number(limited.headers["retry-after"])
+      expect(retryAfter).toBeGreaterThanOrEqual(1)
+      expect(retryAfter).toBeLessThanOrEqual(60)
+      yield* TestClock.adjust(`${retryAfter - 1} seconds`)
+      const stillLimited = yield* request("GET", "/api/v1/nothing", { headers: from })
+      expect(stillLimited.status).toBe(429)
+      expect(stillLimited.headers["retry-after"]).toBe("1")
+      yield* TestClock.adjust("1 second")
+      expect((yield* request("GET", "/api/v1/nothing", { headers: from })).status).toBe(404)
+    }))
+
   it.effect("per tenant, whichever address the requests come from", () =>
     Effect.gen(function*() {
-      yield* sameWindow
       yield* request("PUT", "/api/v1/admin/tenants/acme", {
         headers: { ...adminHeaders, "x-forwarded-for": "198.51.100.50" },
         json: { tenant_id: "acme", auth_token: "acme-token-0123456789" }
@@ -58,10 +70,9 @@ serverSuite({ RATE_LIMIT_PER_IP_PER_MINUTE: "5", RATE_LIMIT_PER_TENANT_PER_MINUT
     }))
 })
 
-serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "40" })("rate limits with leased allowances", (it) => {
+testClockSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "40" })("rate limits with leased allowances", (it) => {
   it.effect("a replica spends leased slices of the allowance, and never more than the limit", () =>
     Effect.gen(function*() {
-      yield* sameWindow
       yield* request("PUT", "/api/v1/admin/tenants/busy", {
         headers: adminHeaders,
         json: { tenant_id: "busy", auth_token: "busy-token-0123456789" }
@@ -81,10 +92,9 @@ serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "40" })("rate limits with leased
     }))
 })
 
-serverSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000" })("rate limits under a burst", (it) => {
+testClockSuite({ RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000" })("rate limits under a burst", (it) => {
   it.effect("concurrent first requests share one lease instead of each taking a slice", () =>
     Effect.gen(function*() {
-      yield* sameWindow
       yield* request("PUT", "/api/v1/admin/tenants/burst", {
         headers: adminHeaders,
         json: { tenant_id: "burst", auth_token: "burst-token-0123456789" }

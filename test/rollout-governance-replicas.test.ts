@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
+import { eventually } from "./support/Eventually.js"
 import { POLICY } from "./support/GovernanceFixtures.js"
 import { call, type Replica, startReplica } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
@@ -26,16 +27,17 @@ const admin = (replica: Replica, method: string, path: string, json?: unknown) =
 const appliedLogLines = (replicas: ReadonlyArray<Replica>) =>
   replicas.flatMap((r) => r.output().split("\n")).filter((line) => line.includes("rollout governance rollback applied")).length
 
-const waitFor = <A>(effect: Effect.Effect<A>, done: (a: A) => boolean, timeoutMs: number) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
-    let last = yield* effect
-    while (!done(last) && Date.now() < deadline) {
-      yield* Effect.sleep("200 millis")
-      last = yield* effect
-    }
-    return last
-  })
+/** Scheduled sweeps, on either replica, that evaluated an agent (each logs one line). */
+const evaluatingSweeps = (replicas: ReadonlyArray<Replica>) =>
+  Effect.sync(() =>
+    replicas.flatMap((r) => r.output().split("\n")).filter((line) => line.includes('"message":"rollout governance sweep"')).length
+  )
+
+/** Waits until the schedules have evaluated the agent `more` times since `since`. */
+const moreSweeps = (replicas: ReadonlyArray<Replica>, since: number, more: number) =>
+  eventually(evaluatingSweeps(replicas), (n) => n >= since + more, 20_000).pipe(
+    Effect.tap((n) => expect(n).toBeGreaterThanOrEqual(since + more))
+  )
 
 describe("rollout governance across replicas", () => {
   it.live("two replicas sweeping one database roll a failing version back exactly once", () =>
@@ -71,8 +73,8 @@ describe("rollout governance across replicas", () => {
       const traffic = admin(a, "GET", `/tenants/rg/agents/${agent.id}/rollouts`).pipe(
         Effect.map((res) => res.body.rollouts.map((r: { traffic_percentage: number }) => r.traffic_percentage) as Array<number>)
       )
-      expect(yield* waitFor(traffic, (t) => t[0] === 100, 20_000)).toEqual([100, 0])
-      yield* Effect.sleep("3 seconds") // several more ticks on both replicas
+      expect(yield* eventually(traffic, (t) => t[0] === 100, 20_000)).toEqual([100, 0])
+      yield* moreSweeps([a, b], yield* evaluatingSweeps([a, b]), 3) // several more chances to roll back twice
       const actions = () =>
         query<{ actor: string; moved_percentage: number }>(databaseUrl, "select actor, moved_percentage from rollout_governance_actions where agent_id = $1", [agent.id])
       expect(yield* actions()).toEqual([{ actor: "scheduled_sweep", moved_percentage: 20 }])
@@ -87,8 +89,8 @@ describe("rollout governance across replicas", () => {
       for (const sweep of sweeps) expect(sweep.status).toBe(200)
       const byAdmin = sweeps.reduce((sum, sweep) => sum + sweep.body.result.rollbacks_applied, 0)
       expect(byAdmin).toBeLessThanOrEqual(1)
-      expect(yield* waitFor(traffic, (t) => t[0] === 100, 10_000)).toEqual([100, 0])
-      yield* Effect.sleep("2 seconds")
+      expect(yield* eventually(traffic, (t) => t[0] === 100, 10_000)).toEqual([100, 0])
+      yield* moreSweeps([a, b], yield* evaluatingSweeps([a, b]), 2)
       expect((yield* actions()).length).toBe(2)
       expect(appliedLogLines([a, b])).toBe(2)
       console.log(`admin sweeps applied ${byAdmin} of the second rollback; the schedule applied ${1 - byAdmin}`)

@@ -1,5 +1,5 @@
 import { expect } from "@effect/vitest"
-import { Effect, Schema, TestClock, TestContext } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { TenantConfig } from "../src/Tenants/Config.js"
 import { FunctionRegistry } from "../src/Tools/FunctionRegistry.js"
 import {
@@ -15,6 +15,7 @@ import { findAll, parseXml } from "./support/FakeTwilioXml.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
+import { atTime } from "./support/TestTime.js"
 
 const SID = accountSid("tools")
 const TOKEN = "tools-twilio-auth-token"
@@ -30,19 +31,25 @@ const ALL_WEEK = Object.fromEntries(
   ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].map((day) => [day, "00:00-24:00"])
 )
 
-suiteWithFakeTwilio()("function registry", (it) => {
-  it.effect("setup", () =>
-    Effect.gen(function*() {
-      const twilio = yield* FakeTwilioServer
-      twilio.accounts.set(SID, TOKEN)
-      yield* putTenant("acme", {
-        twilio: { account_sid: SID, auth_token: TOKEN },
-        escalation: { number: DESK, departments: { billing: BILLING }, announcement: "Connecting you <now>." },
-        business_hours: { timezone: "America/New_York", hours: ALL_WEEK }
-      })
-      yield* putTenant("other", { business_hours: { timezone: "Europe/Paris", hours: { monday: null } } })
-      yield* agentWithRoute("acme", { phoneNumber: NUMBER })
-    }))
+/** acme: Twilio, escalation targets, open all week; other: never open, with an escalation number of its own. */
+const Tenants = Layer.effectDiscard(
+  Effect.gen(function*() {
+    const twilio = yield* FakeTwilioServer
+    twilio.accounts.set(SID, TOKEN)
+    yield* putTenant("acme", {
+      twilio: { account_sid: SID, auth_token: TOKEN },
+      escalation: { number: DESK, departments: { billing: BILLING }, announcement: "Connecting you <now>." },
+      business_hours: { timezone: "America/New_York", hours: ALL_WEEK }
+    })
+    yield* putTenant("other", {
+      business_hours: { timezone: "Europe/Paris", hours: { monday: null } },
+      escalation_number: DESK
+    })
+    yield* agentWithRoute("acme", { phoneNumber: NUMBER })
+  })
+)
+
+suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
 
   it.effect("GET /tools lists the agent's tools as function definitions with JSON-Schema parameters", () =>
     Effect.gen(function*() {
@@ -88,7 +95,7 @@ suiteWithFakeTwilio()("function registry", (it) => {
       }
       const run = (iso: string) =>
         registry.execute("check_business_hours", {}, { tenantId: "t", tenantConfig: config, callSid: null, streamSid: null })
-          .pipe(Effect.map((outcome) => outcome.output as Record<string, unknown>), withTime(iso))
+          .pipe(Effect.map((outcome) => outcome.output as Record<string, unknown>), atTime(iso))
       // 2026-03-02 is a Monday; 20:30 UTC is 12:30 in Los Angeles (PST, UTC-8): the lunch break.
       expect(yield* run("2026-03-02T20:30:00Z")).toMatchObject({
         open: false,
@@ -172,7 +179,6 @@ suiteWithFakeTwilio()("function registry", (it) => {
       })
       expect(premium.status).toBe(500)
       expect(premium.body.error).toContain("not a configured escalation number")
-      yield* putTenant("other", { escalation_number: DESK })
       const foreign = yield* testFunction({
         name: "escalate_call_to_human",
         args: { reason: "take over" },
@@ -202,7 +208,3 @@ suiteWithFakeTwilio()("function registry", (it) => {
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
     }).pipe(Effect.scoped))
 })
-
-/** Runs `effect` with the clock fixed at `iso`. */
-const withTime = (iso: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.zipRight(TestClock.setTime(new Date(iso).getTime()), effect).pipe(Effect.provide(TestContext.TestContext))

@@ -1,7 +1,7 @@
 import { Effect, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import type { ApiAccessRequestInput } from "./Api.js"
 import { AccessRequestsRepo } from "./Repo.js"
+import { Ids } from "../Ids.js"
 
 export class InvalidAccessRequest extends Schema.TaggedError<InvalidAccessRequest>()("InvalidAccessRequest", {
   message: Schema.String
@@ -60,9 +60,10 @@ const validate = (input: ApiAccessRequestInput): string | undefined => {
 export class AccessRequests extends Effect.Service<AccessRequests>()("AccessRequests", {
   effect: Effect.gen(function*() {
     const repo = yield* AccessRequestsRepo
+    const ids = yield* Ids
 
     const submit = Effect.fn("AccessRequests.submit")(function*({ input, remoteAddress, userAgent }: Submission) {
-      const id = randomUUID()
+      const id = yield* ids.uuid
       if (clean(input.company_website_confirm) !== null) {
         yield* Effect.logInfo("access request honeypot filled; not stored")
         return id

@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { orUnavailable } from "../Database/Errors.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { AgentVersionConfig, type CreateAgent } from "./Api.js"
 import { AgentsRepo } from "./Repo.js"
 import { AgentNotFound, AgentVersionNotFound } from "./Errors.js"
 import { requireTenant } from "./TenantGuard.js"
+import { Ids } from "../Ids.js"
 
 /** Every config key written (null when unset), so stored documents have one shape. */
 const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
@@ -29,6 +29,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const sql = yield* SqlClient.SqlClient
     const repo = yield* AgentsRepo
     const cache = yield* TenantCache
+    const ids = yield* Ids
     const tenantExists = (tenantId: string) => Effect.provideService(requireTenant(tenantId), TenantCache, cache)
 
     const inTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>) => orUnavailable(sql.withTransaction(effect))
@@ -58,7 +59,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const create = Effect.fn("Agents.create")(function*(tenantId: string, input: CreateAgent) {
       yield* tenantExists(tenantId)
       return yield* repo.insert({
-        id: randomUUID(),
+        id: yield* ids.uuid,
         tenantId,
         agentKey: input.agent_key,
         name: input.name.trim(),
@@ -76,7 +77,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
       function*(tenantId: string, agentId: string, config: AgentVersionConfig | undefined) {
         yield* tenantExists(tenantId)
         yield* agent(tenantId, agentId)
-        const id = randomUUID()
+        const id = yield* ids.uuid
         yield* inTransaction(Effect.gen(function*() {
           const locked = yield* repo.findForUpdate(tenantId, agentId)
           if (Option.isNone(locked)) return yield* new AgentNotFound({ agentId })

@@ -1,9 +1,9 @@
 import { Clock, Effect, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { ApiKeyNotFound, InvalidApiKeyLabel } from "./Errors.js"
 import { Tenants } from "../Tenants/Tenants.js"
 import { ApiKeysRepo } from "./Repo.js"
 import { randomToken, sha256 } from "../Auth/Crypto.js"
+import { Ids } from "../Ids.js"
 
 export const API_KEY_PREFIX = "ssv_"
 /** How much of a key stays visible in listings: enough to recognise, far too little to use. */
@@ -20,6 +20,7 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
   effect: Effect.gen(function*() {
     const repo = yield* ApiKeysRepo
     const tenants = yield* Tenants
+    const ids = yield* Ids
     const lastTouched = new Map<string, number>()
 
     const create = Effect.fn("ApiKeys.create")(function*(tenantId: string, label: string | null) {
@@ -29,7 +30,7 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
       yield* tenants.get(tenantId)
       const token = `${API_KEY_PREFIX}${randomToken(32)}`
       const metadata = yield* repo.insert({
-        id: randomUUID(),
+        id: yield* ids.uuid,
         tenant_id: tenantId,
         key_prefix: token.slice(0, VISIBLE_PREFIX_LENGTH),
         key_sha256: sha256(token),

@@ -37,8 +37,8 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
     yield* migrations.awaitApplied.pipe(
       Effect.zipRight(
         sql`delete from rate_limit_windows where window_start < now() - interval '5 minutes'`.pipe(
-          Effect.zipRight(Effect.sync(() => {
-            const current = Date.now() - (Date.now() % WINDOW_MS)
+          Effect.zipRight(Effect.map(Clock.currentTimeMillis, (now) => {
+            const current = now - (now % WINDOW_MS)
             for (const [bucket, lease] of leases) if (lease.windowStart < current) leases.delete(bucket)
           })),
           Effect.ignore,

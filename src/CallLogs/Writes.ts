@@ -1,8 +1,8 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
-import { randomUUID } from "node:crypto"
 import { orRefused } from "../Database/Errors.js"
 import type { CallKey } from "./CallKey.js"
+import { Ids } from "../Ids.js"
 
 /** The voice webhook saw the call: who, which way, which agent version. */
 export interface CallSeen {
@@ -79,16 +79,17 @@ const rank = (column: string) => `(case ${column}
 export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrites", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
+    const ids = yield* Ids
     const keepHigher = sql.unsafe(
       `case when ${rank("excluded.twilio_status")} > ${rank("call_logs.twilio_status")}
          then excluded.twilio_status else call_logs.twilio_status end`
     )
 
     const callSeen = (seen: CallSeen) =>
-      orRefused(sql`
+      Effect.flatMap(ids.uuid, (id) => orRefused(sql`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
                                twilio_status, first_seen_at)
-        values (${randomUUID()}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
+        values (${id}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
                 ${seen.agentVersionId}, ${seen.twilioStatus}, ${seen.at})
         on conflict (tenant_id, call_sid) where call_sid is not null do update set
           from_number = coalesce(call_logs.from_number, excluded.from_number),
@@ -96,14 +97,14 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
           agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
           twilio_status = ${keepHigher},
           first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
-          updated_at = now()`).pipe(Effect.asVoid)
+          updated_at = now()`)).pipe(Effect.asVoid)
 
     const statusReported = (report: StatusReport) => {
       const terminal = ["completed", "busy", "no-answer", "failed", "canceled"].includes(report.twilioStatus)
-      return orRefused(sql`
+      return Effect.flatMap(ids.uuid, (id) => orRefused(sql`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, twilio_status,
                                twilio_duration_seconds, twilio_ended_at, answered_by, recording_url, first_seen_at)
-        values (${randomUUID()}, ${report.tenantId}, ${report.callSid}, ${report.direction}, ${report.from},
+        values (${id}, ${report.tenantId}, ${report.callSid}, ${report.direction}, ${report.from},
                 ${report.to}, ${report.twilioStatus}, ${report.durationSeconds}, ${terminal ? report.at : null},
                 ${report.answeredBy}, ${report.recordingUrl}, ${report.at})
         on conflict (tenant_id, call_sid) where call_sid is not null do update set
@@ -115,11 +116,11 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
           from_number = coalesce(call_logs.from_number, excluded.from_number),
           to_number = coalesce(call_logs.to_number, excluded.to_number),
           first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
-          updated_at = now()`).pipe(Effect.asVoid)
+          updated_at = now()`)).pipe(Effect.asVoid)
     }
 
-    const mediaValues = (report: MediaReport) => sql`
-      (${randomUUID()}, ${report.tenantId}, ${report.callSid}, ${report.streamSid}, ${report.direction},
+    const mediaValues = (id: string, report: MediaReport) => sql`
+      (${id}, ${report.tenantId}, ${report.callSid}, ${report.streamSid}, ${report.direction},
        ${report.from}, ${report.to}, ${report.agentVersionId}, ${report.model}, ${report.voice},
        ${report.startedAt}, ${report.startedAt}, ${report.endedAt}, ${report.mediaStatus}, ${report.endReason},
        ${report.errorMessage}, ${report.escalated}, ${report.escalationReason}, ${jsonb(report.transcript)}::jsonb,
@@ -138,11 +139,11 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
      * the call's stream) was already recorded.
      */
     const mediaRecorded = (report: MediaReport) =>
-      orRefused(
+      Effect.flatMap(ids.uuid, (id) => orRefused(
         report.callSid === null
-          ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(report)}
+          ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
               on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
-          : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(report)}
+          : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
               on conflict (tenant_id, call_sid) where call_sid is not null do update set
                 stream_sid = excluded.stream_sid,
                 from_number = coalesce(call_logs.from_number, excluded.from_number),
@@ -161,7 +162,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
                 updated_at = now()
               where call_logs.media_ended_at is null
               ${returning}`
-      ).pipe(Effect.map((rows) => rows[0]))
+      )).pipe(Effect.map((rows) => rows[0]))
 
     /** An escalation by the tool: shown at once, kept when the media record arrives. */
     const markEscalated = (tenantId: string, callSid: string, reason: string | null) =>

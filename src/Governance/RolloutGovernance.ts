@@ -1,6 +1,5 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
 import { Agents } from "../Agents/Agents.js"
@@ -16,6 +15,7 @@ import {
   type UpsertRolloutGovernancePolicy
 } from "./Schemas.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
+import { Ids } from "../Ids.js"
 
 const thresholdsOf = (policy: RolloutGovernancePolicy): Thresholds => ({
   lookbackHours: policy.lookback_hours,
@@ -41,6 +41,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
     const rollouts = yield* RolloutsRepo
     const repo = yield* GovernanceRepo
     const evals = yield* VoiceSessionEvals
+    const ids = yield* Ids
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -81,11 +82,11 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         yield* rollouts.replace(
           agent.tenant_id,
           agent.id,
-          plan.entries.map((e) => ({ id: randomUUID(), ...e }))
+          yield* Effect.forEach(plan.entries, (e) => Effect.map(ids.uuid, (id) => ({ id, ...e })))
         )
         for (const move of plan.moves) {
           yield* repo.recordAction({
-            id: randomUUID(),
+            id: yield* ids.uuid,
             tenantId: agent.tenant_id,
             agentId: agent.id,
             fromVersionId: move.fromVersionId,

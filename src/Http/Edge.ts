@@ -1,12 +1,12 @@
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
-import { randomUUID } from "node:crypto"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
 import { clientAddress } from "./ClientAddress.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
+import { Ids } from "../Ids.js"
 
 const requestsTotal = Metric.counter("http_server_requests_total", {
   description: "HTTP requests answered, by method and status",
@@ -22,9 +22,9 @@ const requestDuration = Metric.histogram(
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-const requestIdFor = (request: HttpServerRequest.HttpServerRequest) => {
+const requestIdFor = (request: HttpServerRequest.HttpServerRequest, fresh: Effect.Effect<string>) => {
   const given = request.headers["x-request-id"]
-  return given !== undefined && SAFE_REQUEST_ID.test(given) ? given : randomUUID()
+  return given !== undefined && SAFE_REQUEST_ID.test(given) ? Effect.succeed(given) : fresh
 }
 
 const finish = (response: HttpServerResponse.HttpServerResponse, context: RequestContext) => {
@@ -40,11 +40,13 @@ const finish = (response: HttpServerResponse.HttpServerResponse, context: Reques
 export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
   const limiter = yield* RateLimiter
+    const ids = yield* Ids
 
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const context: RequestContext = { requestId: requestIdFor(request), tenantId: undefined, retryAfterSeconds: undefined }
+      const requestId = yield* requestIdFor(request, ids.uuid)
+      const context: RequestContext = { requestId, tenantId: undefined, retryAfterSeconds: undefined }
       const started = yield* Clock.currentTimeMillis
       // The inner app writes its own response (errors included); headers go on through this hook.
       yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finish(response, context)))

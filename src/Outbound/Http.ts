@@ -1,6 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Layer } from "effect"
-import { randomUUID } from "node:crypto"
 import { Api } from "../Api.js"
 import { CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
 import {
@@ -15,6 +14,7 @@ import {
   TranslationCallUpstreamFailed
 } from "./Api.js"
 import { type OutboundCallFailed, OutboundCalls } from "./OutboundCalls.js"
+import { Ids } from "../Ids.js"
 
 const TranslationCallAuthLive = Layer.effect(
   TranslationCallAuth,
@@ -37,6 +37,7 @@ const TranslationCallAuthLive = Layer.effect(
 export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
   Effect.gen(function*() {
     const outbound = yield* OutboundCalls
+    const ids = yield* Ids
 
     return handlers
       .handle("makeCall", ({ payload }) =>
@@ -66,7 +67,7 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
       .handle("startTranslationCall", ({ payload }) =>
         Effect.gen(function*() {
           const tenant = yield* CurrentTenant
-          const roomId = randomUUID()
+          const roomId = yield* ids.uuid
           const started = yield* outbound.startTranslation(tenant, roomId, {
             a: payload.participant_a,
             b: payload.participant_b,

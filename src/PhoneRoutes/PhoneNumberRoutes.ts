@@ -1,6 +1,5 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { type DatabaseUnavailable, orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
 import { Agents } from "../Agents/Agents.js"
@@ -8,6 +7,7 @@ import { InvalidAgentInput } from "../Agents/Errors.js"
 import { PhoneNumberRouteNotFound, PhoneNumberTaken } from "./Errors.js"
 import type { PhoneNumberRouteDirection, UpsertPhoneNumberRoute } from "./Api.js"
 import { RoutesRepo } from "./Repo.js"
+import { Ids } from "../Ids.js"
 
 /** Every replica hears "routes of tenant X changed" here (caches of number -> tenant listen). */
 export const PHONE_ROUTES_CHANNEL = "phone_number_routes"
@@ -31,6 +31,7 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
     const repo = yield* RoutesRepo
     const agents = yield* Agents
     const notifications = yield* Notifications
+    const ids = yield* Ids
     const announce = (tenantId: string) => notifications.notify(PHONE_ROUTES_CHANNEL, tenantId)
 
     const route = (tenantId: string, routeId: string) =>
@@ -75,7 +76,7 @@ export class PhoneNumberRoutes extends Effect.Service<PhoneNumberRoutes>()("Phon
         }
       }
       const write = {
-        id: input.id ?? randomUUID(),
+        id: input.id ?? (yield* ids.uuid),
         tenantId,
         phoneNumber: input.phone_number,
         direction: input.direction,

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { randomUUID } from "node:crypto"
 import { orUnavailable } from "../Database/Errors.js"
+import { Ids } from "../Ids.js"
 import { Agents } from "../Agents/Agents.js"
 import { AgentsRepo } from "../Agents/Repo.js"
 import { InvalidAgentInput } from "../Agents/Errors.js"
@@ -37,6 +37,7 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
     const agents = yield* Agents
     const agentsRepo = yield* AgentsRepo
     const repo = yield* RolloutsRepo
+    const ids = yield* Ids
 
     const list = Effect.fn("Rollouts.list")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -53,15 +54,13 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
           const versions = yield* agentsRepo.listVersions(tenantId, agent.id)
           const problem = rolloutProblem(agent.id, entries, new Set(versions.map((v) => v.id.toLowerCase())))
           if (problem !== undefined) return yield* new InvalidAgentInput({ message: problem })
-          yield* repo.replace(
-            tenantId,
-            agent.id,
-            entries.map((entry) => ({
-              id: randomUUID(),
+          const rows = yield* Effect.forEach(entries, (entry) =>
+            Effect.map(ids.uuid, (id) => ({
+              id,
               agentVersionId: entry.agent_version_id.toLowerCase(),
               trafficPercentage: entry.traffic_percentage
-            }))
-          )
+            })))
+          yield* repo.replace(tenantId, agent.id, rows)
         })))
         return yield* repo.list(tenantId, agent.id)
       }

@@ -1,11 +1,11 @@
 import { Effect, Option, ParseResult, Schema } from "effect"
-import { randomUUID } from "node:crypto"
 import { Agents } from "../Agents/Agents.js"
 import { AnyJson } from "../Http/Schemas.js"
 import { type EvalFilter, EvalsRepo } from "./Repo.js"
 import { InvalidVoiceRecordInput, VoiceSessionNotFound } from "../VoiceSessions/Errors.js"
 import { VoiceSessionEvalNotFound } from "./Errors.js"
 import { SessionsRepo } from "../VoiceSessions/Repo.js"
+import { Ids } from "../Ids.js"
 
 const OptionalText = Schema.optional(Schema.NullOr(Schema.String))
 
@@ -44,6 +44,7 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
     const repo = yield* EvalsRepo
     const sessions = yield* SessionsRepo
     const agents = yield* Agents
+    const ids = yield* Ids
 
     /** A session named by id (UUID), stream id or call SID; "session_id" may be either of the first two. */
     const findSession = (tenantId: string, ref: typeof SessionRef.Type) =>
@@ -69,7 +70,7 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         ? Option.none()
         : yield* Effect.option(agents.version(tenantId, session.agent_version_id))
       return yield* repo.upsert({
-        id: randomUUID(),
+        id: yield* ids.uuid,
         tenantId,
         voiceSessionId: session.id,
         streamId: session.stream_id,

@@ -1,8 +1,8 @@
 import { Effect } from "effect"
-import { randomUUID } from "node:crypto"
 import type { DatabaseUnavailable, InvalidInput } from "../Database/Errors.js"
 import { OutcomesRepo } from "../VoiceOutcomes/Repo.js"
 import { SessionsRepo } from "./Repo.js"
+import { Ids } from "../Ids.js"
 
 /** A finished call as the call's owner knows it when the call ends. */
 export interface CallSessionRecord {
@@ -46,12 +46,13 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
   effect: Effect.gen(function*() {
     const sessions = yield* SessionsRepo
     const outcomes = yield* OutcomesRepo
+    const ids = yield* Ids
 
     const recordCallSession = Effect.fn("VoiceRecords.recordCallSession")(
       function*(record: CallSessionRecord): Effect.fn.Return<{ sessionId: string; outcomeId: string }, DatabaseUnavailable | InvalidInput> {
         const durationMs = Math.max(0, record.endedAt.getTime() - record.startedAt.getTime())
         const sessionId = yield* sessions.upsertFinished({
-          id: randomUUID(),
+          id: yield* ids.uuid,
           tenantId: record.tenantId,
           orgId: record.orgId,
           streamId: record.streamSid,
@@ -78,7 +79,7 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
         })
         const billing = billingOf(record)
         const outcomeId = yield* outcomes.insertOnce({
-          id: randomUUID(),
+          id: yield* ids.uuid,
           tenantId: record.tenantId,
           orgId: record.orgId,
           voiceSessionId: sessionId,

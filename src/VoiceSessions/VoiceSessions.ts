@@ -1,8 +1,8 @@
 import { Clock, Effect, Option } from "effect"
-import { randomUUID } from "node:crypto"
 import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
 import type { CreateVoiceSessionRequest } from "./Api.js"
 import { type SessionFilter, SessionsRepo } from "./Repo.js"
+import { Ids } from "../Ids.js"
 
 /**
  * Voice sessions written through the API (calls write theirs through VoiceRecords). A
@@ -12,6 +12,7 @@ import { type SessionFilter, SessionsRepo } from "./Repo.js"
 export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSessions", {
   effect: Effect.gen(function*() {
     const repo = yield* SessionsRepo
+    const ids = yield* Ids
 
     const notFound = (key: string) => Effect.fail(new VoiceSessionNotFound({ key }))
 
@@ -22,7 +23,7 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
         const durationMs = input.duration_ms ?? null
         const transcript = input.transcript ?? []
         const inserted = yield* repo.insert({
-          id: randomUUID(),
+          id: yield* ids.uuid,
           tenantId: tenant.tenantId,
           orgId: input.org_id ?? tenant.orgId,
           streamId: input.stream_id,

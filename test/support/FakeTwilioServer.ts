@@ -2,19 +2,28 @@ import { layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import twilio from "twilio"
 import { type FakeTwilio, startFakeTwilio } from "./FakeTwilio.js"
-import { adminHeaders, makeTestServer, request } from "./TestServer.js"
+import { adminHeaders, makeTestServer, request, seeded, type TestServer } from "./TestServer.js"
 
 /** The fake Twilio REST server the suite's service talks to. */
 export class FakeTwilioServer extends Context.Tag("FakeTwilioServer")<FakeTwilioServer, FakeTwilio>() {}
 
-/** A test server whose TWILIO_API_BASE_URL is a fresh fake Twilio (also available as `FakeTwilioServer`). */
-export const suiteWithFakeTwilio = (config: Record<string, string> = {}) =>
+/**
+ * A test server whose TWILIO_API_BASE_URL is a fresh fake Twilio (also available as
+ * `FakeTwilioServer`); `seed` writes the data the suite's tests share (see `seeded`).
+ */
+export const suiteWithFakeTwilio = <S = never>(
+  config: Record<string, string> = {},
+  seed?: Layer.Layer<S, unknown, TestServer | FakeTwilioServer>
+) =>
   layer(
-    Layer.unwrapScoped(Effect.map(startFakeTwilio, (fake) =>
-      Layer.merge(
-        makeTestServer({ TWILIO_API_BASE_URL: fake.baseUrl, ...config }),
-        Layer.succeed(FakeTwilioServer, fake)
-      ))),
+    seeded(
+      Layer.unwrapScoped(Effect.map(startFakeTwilio, (fake) =>
+        Layer.merge(
+          makeTestServer({ TWILIO_API_BASE_URL: fake.baseUrl, ...config }),
+          Layer.succeed(FakeTwilioServer, fake)
+        ))),
+      seed
+    ),
     { excludeTestServices: true }
   )
 

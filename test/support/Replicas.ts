@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as net from "node:net"
 import { fileURLToPath } from "node:url"
+import { eventually } from "./Eventually.js"
 import { baseTestConfig } from "./TestServer.js"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
@@ -21,21 +22,24 @@ export interface Replica {
   readonly output: () => string
 }
 
-const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + 60_000
-    while (Date.now() < deadline) {
-      if (replica.exitCode !== null) throw new Error(`replica exited early:\n${output()}`)
-      try {
-        const res = await fetch(`${baseUrl}/health/ready`)
-        if (res.status === 200) return
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200))
+const probe = (baseUrl: string, replica: ChildProcess) =>
+  Effect.promise(async (): Promise<"ready" | "exited" | "starting"> => {
+    if (replica.exitCode !== null) return "exited"
+    try {
+      return (await fetch(`${baseUrl}/health/ready`)).status === 200 ? "ready" : "starting"
+    } catch {
+      return "starting" // not listening yet
     }
-    throw new Error(`replica not ready in time:\n${output()}`)
   })
+
+const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string) =>
+  eventually(probe(baseUrl, replica), (state) => state !== "starting", 60_000).pipe(
+    Effect.flatMap((state) =>
+      state === "ready"
+        ? Effect.void
+        : Effect.dieMessage(state === "exited" ? `replica exited early:\n${output()}` : `replica not ready in time:\n${output()}`)
+    )
+  )
 
 /**
  * Starts the real service (`src/main.ts`) as a separate process against `databaseUrl`,

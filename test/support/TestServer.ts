@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { layer } from "@effect/vitest"
-import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope } from "effect"
+import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope, TestClock } from "effect"
 import { makeClient } from "../../src/Client.js"
 import { Migrations } from "../../src/Database/Migrations.js"
 import { HttpLive } from "../../src/Server.js"
@@ -20,14 +20,24 @@ export const baseTestConfig: Record<string, string> = {
 
 const awaitMigrations = Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.awaitApplied))
 
+export interface TestServerOptions {
+  /** Reaches the database through another address (e.g. a proxy the test can cut). */
+  readonly viaDatabaseUrl?: (url: string) => Effect.Effect<string, never, Scope.Scope>
+  /**
+   * "real" (default): the server keeps real time even inside a suite that gives its tests a
+   * TestClock. "test": the server runs on the suite's TestClock (see `testClockSuite`).
+   */
+  readonly clock?: "real" | "test"
+}
+
+/** Where a suite's TestClock starts: the beginning of the current wall-clock minute. */
+const testClockStart = Layer.effectDiscard(Effect.suspend(() => TestClock.setTime(Math.floor(Date.now() / 60_000) * 60_000)))
+
 /**
  * The real service on a random local port, backed by a fresh database of its own, with
  * an `HttpClient` pointed at it. `config` is the environment the service sees.
  */
-export const makeTestServer = (
-  config: Record<string, string> = {},
-  options: { readonly viaDatabaseUrl?: (url: string) => Effect.Effect<string, never, Scope.Scope> } = {}
-) =>
+export const makeTestServer = (config: Record<string, string> = {}, options: TestServerOptions = {}) =>
   Layer.unwrapScoped(Effect.map(
     Effect.flatMap(testDatabaseUrl, (url) => options.viaDatabaseUrl?.(url) ?? Effect.succeed(url)),
     (databaseUrl) => {
@@ -37,19 +47,48 @@ export const makeTestServer = (
       Layer.provideMerge(NodeHttpServer.layerTest),
       Layer.provideMerge(ServicesLive),
       Layer.provide(Layer.setConfigProvider(provider)),
-      // The server keeps real time even inside a suite that gives its tests a TestClock.
-      Layer.provide(Layer.setClock(Clock.make())),
+      // Set before any of the server's fibers sleeps, so none wakes for the jump.
+      Layer.provide(options.clock === "test" ? testClockStart : Layer.setClock(Clock.make())),
       // Access logs of every request would bury a failing test's output.
       Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
   }))
 
+/** What a suite's tests (and its seed) can use: the server's services and an `HttpClient` pointed at it. */
+export type TestServer = Layer.Layer.Success<ReturnType<typeof makeTestServer>>
+
 /**
- * The suite's shared server. Test services (TestClock...) stay out of the server's own
- * runtime so its clock is real; `it.effect` bodies still get them.
+ * `server` with `seed` applied once, before the first test: the data a suite's tests share
+ * is a layer (never a test of its own), so any one test can run alone or in any order.
+ * What the seed provides (ids it created...) is available to the tests.
  */
-export const serverSuite = (config: Record<string, string> = {}, options: Parameters<typeof makeTestServer>[1] = {}) =>
-  layer(makeTestServer(config, options), { excludeTestServices: true })
+export const seeded = <ROut, E, S, E2>(
+  server: Layer.Layer<ROut, E>,
+  seed?: Layer.Layer<S, E2, ROut>
+): Layer.Layer<ROut | S, E | E2> =>
+  // Without a seed there is no S to provide (S is `never` then).
+  seed === undefined ? (server as Layer.Layer<ROut | S, E | E2>) : Layer.provideMerge(seed, server)
+
+/**
+ * The suite's shared server, on real time. Test services stay out of the server's own
+ * runtime (and out of the tests': `it.effect` bodies that want a TestClock provide one,
+ * see `atTime` in TestTime.ts).
+ */
+export const serverSuite = <S = never>(
+  config: Record<string, string> = {},
+  options: Omit<TestServerOptions, "clock"> & { readonly seed?: Layer.Layer<S, unknown, TestServer> } = {}
+) => layer(seeded(makeTestServer(config, options), options.seed), { excludeTestServices: true })
+
+/**
+ * A suite whose server runs on the tests' TestClock: time stands still (at the start of the
+ * current wall-clock minute) until a test moves it with `TestClock.adjust`, so time rules
+ * (rate-limit windows, idle eviction) are driven, never waited for. Background schedules
+ * run only as the clock is moved, so keep adjustments short.
+ */
+export const testClockSuite = <S = never>(
+  config: Record<string, string> = {},
+  options: { readonly seed?: Layer.Layer<S, unknown, TestServer> } = {}
+) => layer(seeded(makeTestServer(config, { clock: "test" }), options.seed))
 
 /** The consumers' typed client (src/Client.ts), on the test server's HttpClient. */
 export const apiClient = (headers: Record<string, string> = {}) => makeClient({ headers })
