@@ -25,6 +25,8 @@ import { TenantResolution } from "./Twilio/TenantResolution.js"
 import { VoiceWebhooks } from "./Twilio/Webhooks.js"
 import { LiveCalls } from "./LiveCalls/LiveCalls.js"
 import { AppConfig } from "./Config.js"
+import { GuardedHttpClient } from "./Egress/GuardedHttpClient.js"
+import { OutboundUrls } from "./Egress/OutboundUrls.js"
 import { DatabaseUrl, SqlLive } from "./Database/Client.js"
 import { Migrations } from "./Database/Migrations.js"
 import { Notifications } from "./Database/Notifications.js"
@@ -43,7 +45,14 @@ import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
-export const InfrastructureLive = Layer.mergeAll(Migrations.Default, Notifications.Default, ServiceSecrets.Default, Ids.Default).pipe(
+export const InfrastructureLive = Layer.mergeAll(
+  Migrations.Default,
+  Notifications.Default,
+  ServiceSecrets.Default,
+  Ids.Default,
+  OutboundUrls.Default,
+  GuardedHttpClient.Default
+).pipe(
   Layer.provideMerge(SqlLive),
   Layer.provideMerge(DatabaseUrl.layer),
   Layer.provideMerge(AppConfig.Default)
