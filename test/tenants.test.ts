@@ -19,6 +19,18 @@ const acme = {
 const put = (id: string, body: unknown, headers: Record<string, string> = {}) =>
   request("PUT", `/api/v1/admin/tenants/${id}`, { headers: { ...adminHeaders, ...headers }, json: body })
 
+let seeded = 0
+
+/** A tenant of the test's own, shaped like acme (with its own legacy token): no test depends on another. */
+const ownTenant = (prefix: string) =>
+  Effect.gen(function*() {
+    const id = `${prefix}-${++seeded}`
+    const doc = { ...acme, tenant_id: id, auth_token: `${id}-legacy-token-0123456789` }
+    const created = yield* put(id, doc)
+    expect(created.status).toBe(200)
+    return doc
+  })
+
 serverSuite()("tenant administration", (it) => {
   it.effect("creates a tenant and reads it back with every secret redacted", () =>
     Effect.gen(function*() {
@@ -51,24 +63,26 @@ serverSuite()("tenant administration", (it) => {
 
   it.effect("a redacted document written back keeps the stored secrets", () =>
     Effect.gen(function*() {
-      const read = yield* request("GET", "/api/v1/admin/tenants/acme", { headers: adminHeaders })
+      const tenant = yield* ownTenant("redacted")
+      const read = yield* request("GET", `/api/v1/admin/tenants/${tenant.tenant_id}`, { headers: adminHeaders })
       const edited = { ...read.body.config, voice: "verse" }
-      const saved = yield* put("acme", edited, { "if-match": read.body.etag })
+      const saved = yield* put(tenant.tenant_id, edited, { "if-match": read.body.etag })
       expect(saved.status).toBe(200)
       // The legacy token still authenticates: it was not replaced by "[redacted]".
-      const status = yield* request("GET", "/status", { headers: bearer(acme.auth_token) })
+      const status = yield* request("GET", "/status", { headers: bearer(tenant.auth_token) })
       expect(status.status).toBe(200)
-      expect(status.body.tenant).toBe("acme")
+      expect(status.body.tenant).toBe(tenant.tenant_id)
     }))
 
   it.effect("If-Match guards concurrent edits (412)", () =>
     Effect.gen(function*() {
-      const read = yield* request("GET", "/api/v1/admin/tenants/acme", { headers: adminHeaders })
-      const stale = yield* put("acme", { ...acme, voice: "ash" }, { "if-match": '"0000"' })
+      const tenant = yield* ownTenant("etag")
+      const read = yield* request("GET", `/api/v1/admin/tenants/${tenant.tenant_id}`, { headers: adminHeaders })
+      const stale = yield* put(tenant.tenant_id, { ...tenant, voice: "ash" }, { "if-match": '"0000"' })
       expect(stale.status).toBe(412)
       expectSpecSchema(stale.body, "AdminErrorResponse")
       expect(stale.body.error).toContain("If-Match")
-      const fresh = yield* put("acme", { ...acme, voice: "ash" }, { "if-match": read.body.etag })
+      const fresh = yield* put(tenant.tenant_id, { ...tenant, voice: "ash" }, { "if-match": read.body.etag })
       expect(fresh.status).toBe(200)
       expect(fresh.headers.etag).not.toBe(read.body.etag)
       const missing = yield* put("nobody", { tenant_id: "nobody" }, { "if-match": '"abc"' })
@@ -102,20 +116,24 @@ serverSuite()("tenant administration", (it) => {
 
   it.effect("a legacy token belongs to one tenant only", () =>
     Effect.gen(function*() {
-      const clash = yield* put("copycat", { tenant_id: "copycat", auth_token: acme.auth_token })
+      const owner = yield* ownTenant("owner")
+      const clash = yield* put("copycat", { tenant_id: "copycat", auth_token: owner.auth_token })
       expect(clash.status).toBe(400)
       expect(clash.body.error).toContain("auth_token is already used")
     }))
 
   it.effect("lists tenants with pagination and validates the parameters", () =>
     Effect.gen(function*() {
-      yield* put("beta", { tenant_id: "beta" })
-      yield* put("gamma", { tenant_id: "gamma" })
-      const page = yield* request("GET", "/api/v1/admin/tenants?limit=2&offset=1", { headers: adminHeaders })
+      for (const id of ["list-a", "list-b", "list-c"]) yield* put(id, { ...acme, tenant_id: id, auth_token: `${id}-token-0123456789` })
+      const all = yield* request("GET", "/api/v1/admin/tenants?limit=500", { headers: adminHeaders })
+      const ids: Array<string> = all.body.tenants.map((t: { tenant_id: string }) => t.tenant_id)
+      const first = ids.indexOf("list-a")
+      expect(ids.slice(first, first + 3)).toEqual(["list-a", "list-b", "list-c"])
+      const page = yield* request("GET", `/api/v1/admin/tenants?limit=2&offset=${first + 1}`, { headers: adminHeaders })
       expect(page.status).toBe(200)
       expectSpecSchema(page.body, "ListTenantsResponse")
-      expect(page.body.count).toBe(3)
-      expect(page.body.tenants.map((t: { tenant_id: string }) => t.tenant_id)).toEqual(["beta", "gamma"])
+      expect(page.body.count).toBe(ids.length)
+      expect(page.body.tenants.map((t: { tenant_id: string }) => t.tenant_id)).toEqual(["list-b", "list-c"])
       expect(JSON.stringify(page.body)).not.toContain("twilio-secret")
       const bad = yield* request("GET", "/api/v1/admin/tenants?limit=abc", { headers: adminHeaders })
       expect(bad.status).toBe(400)
@@ -144,12 +162,14 @@ serverSuite()("tenant administration", (it) => {
 
   it.effect("patches the runtime config as a merge patch, guarded by If-Match", () =>
     Effect.gen(function*() {
-      const before = yield* request("GET", "/api/v1/admin/tenants/acme/runtime", { headers: adminHeaders })
+      const tenant = yield* ownTenant("runtime")
+      const runtime = `/api/v1/admin/tenants/${tenant.tenant_id}/runtime-config`
+      const before = yield* request("GET", `/api/v1/admin/tenants/${tenant.tenant_id}/runtime`, { headers: adminHeaders })
       expect(before.status).toBe(200)
       expectSpecSchema(before.body, "TenantResponse")
       expect(before.body.config.twilio.auth_token).toBe("[redacted]")
 
-      const patched = yield* request("PUT", "/api/v1/admin/tenants/acme/runtime-config", {
+      const patched = yield* request("PUT", runtime, {
         headers: { ...adminHeaders, "if-match": before.body.etag },
         json: { voice: "sage", webhook_url: "https://hooks.example/voice", twilio: { from_number: "+15555550199" }, display_name: null }
       })
@@ -162,12 +182,12 @@ serverSuite()("tenant administration", (it) => {
       })
       expect(patched.body.config.display_name).toBeUndefined()
 
-      const stale = yield* request("PUT", "/api/v1/admin/tenants/acme/runtime-config", {
+      const stale = yield* request("PUT", runtime, {
         headers: { ...adminHeaders, "if-match": before.body.etag },
         json: { voice: "echo" }
       })
       expect(stale.status).toBe(412)
-      const rename = yield* request("PUT", "/api/v1/admin/tenants/acme/runtime-config", {
+      const rename = yield* request("PUT", runtime, {
         headers: adminHeaders,
         json: { tenant_id: "hijack" }
       })
@@ -181,11 +201,13 @@ serverSuite()("tenant administration", (it) => {
 
   it.effect("reloads and deletes", () =>
     Effect.gen(function*() {
-      const reloaded = yield* request("POST", "/api/v1/admin/tenants/acme/reload", { headers: adminHeaders })
+      const tenant = yield* ownTenant("reload")
+      const reloaded = yield* request("POST", `/api/v1/admin/tenants/${tenant.tenant_id}/reload`, { headers: adminHeaders })
       expect(reloaded.status).toBe(200)
       expectSpecSchema(reloaded.body, "TenantResponse")
       expect((yield* request("POST", "/api/v1/admin/tenants/ghost/reload", { headers: adminHeaders })).status).toBe(404)
 
+      yield* put("beta", { tenant_id: "beta" })
       const removed = yield* request("DELETE", "/api/v1/admin/tenants/beta", { headers: adminHeaders })
       expect(removed.status).toBe(200)
       expectSpecSchema(removed.body, "TenantMutationResponse")
@@ -206,8 +228,9 @@ serverSuite()("tenant administration", (it) => {
 
   it.effect("legacy unversioned paths answer too", () =>
     Effect.gen(function*() {
-      const legacy = yield* request("GET", "/admin/tenants/acme", { headers: adminHeaders })
+      const tenant = yield* ownTenant("legacy")
+      const legacy = yield* request("GET", `/admin/tenants/${tenant.tenant_id}`, { headers: adminHeaders })
       expect(legacy.status).toBe(200)
-      expect(legacy.body.tenant_id).toBe("acme")
+      expect(legacy.body.tenant_id).toBe(tenant.tenant_id)
     }))
 })
