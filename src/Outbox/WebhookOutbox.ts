@@ -1,28 +1,55 @@
 import { PgClient } from "@effect/sql-pg"
-import { Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { orRefused } from "../Database/Errors.js"
+import { Notifications } from "../Database/Notifications.js"
 import { Ids } from "../Ids.js"
+import { WebhookEndpoints } from "./Endpoints.js"
+
+/** The channel on which a commit that enqueued something wakes the delivery workers. */
+export const OUTBOX_CHANNEL = "outbox"
+
+/** The event types tenants receive (docs/webhooks.md). */
+export const WebhookEvents = {
+  callStarted: "voice.call.started",
+  callCompleted: "voice.call.completed",
+  callEscalated: "voice.call.escalated",
+  sessionEvaluated: "voice.session.evaluated",
+  deliveryFailed: "voice.webhook.delivery_failed"
+} as const
 
 /**
- * Appends tenant webhook events (the spec's `WebhookEvent` envelope) to `webhook_outbox`.
- * Call it inside the transaction that makes the change; the delivery worker (Outbox)
- * claims pending rows with `FOR UPDATE SKIP LOCKED` and delivers them.
+ * Appends tenant webhook events (the spec's `WebhookEvent` envelope plus a stable `id`) to
+ * `webhook_outbox`, only for a tenant with a webhook endpoint. Call it inside the
+ * transaction that makes the change: the row and the NOTIFY that wakes the delivery worker
+ * (Worker.ts) commit with it, or not at all.
  */
 export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbox", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const ids = yield* Ids
+    const endpoints = yield* WebhookEndpoints
+    const notifications = yield* Notifications
 
-    /** `data` carries what a call said and dialled, which PostgreSQL may refuse (NUL). */
+    /**
+     * True when a row was written. `data` carries what a call said and dialled, which
+     * PostgreSQL may refuse (NUL).
+     */
     const enqueue = (tenantId: string, event: string, data: Record<string, unknown>, at: Date) =>
-      Effect.flatMap(ids.uuid, (id) =>
-        orRefused(sql`
-          insert into webhook_outbox (id, tenant_id, event, payload)
-          values (${id}, ${tenantId}, ${event},
-                  ${JSON.stringify({ event, timestamp: at.toISOString(), tenant_id: tenantId, data })}::jsonb)`)).pipe(
-        Effect.asVoid
-      )
+      Effect.gen(function*() {
+        if (Option.isNone(yield* endpoints.endpointOf(tenantId))) return false
+        const id = `msg_${(yield* ids.uuid).replaceAll("-", "")}`
+        const rowId = yield* ids.uuid
+        // Due now by the service clock (not the database's), so TestClock drives retries.
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const envelope = { id, event, timestamp: at.toISOString(), tenant_id: tenantId, data }
+        yield* orRefused(sql`
+          insert into webhook_outbox (id, tenant_id, event, payload, next_attempt_at)
+          values (${rowId}, ${tenantId}, ${event}, ${JSON.stringify(envelope)}::jsonb, ${now})`)
+        yield* notifications.notify(OUTBOX_CHANNEL, "webhook")
+        return true
+      })
 
     return { enqueue } as const
-  })
+  }),
+  dependencies: [WebhookEndpoints.Default]
 }) {}

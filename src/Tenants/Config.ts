@@ -115,6 +115,9 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   /** Legacy bearer token of the tenant. */
   auth_token: setting(Schema.Redacted(StringValue.pipe(Schema.minLength(16, hint("must be at least 16 characters"))))),
   webhook_url: setting(matching(/^https?:\/\/[^\s/$.?#][^\s]*$/i, "must be an http(s) URL")),
+  /** Signs webhook deliveries (Standard Webhooks, `whsec_` + base64); the previous one also signs during a rotation. */
+  webhook_secret: setting(Schema.Redacted(StringValue.pipe(Schema.minLength(16, hint("must be at least 16 characters"))))),
+  webhook_secret_previous: setting(Schema.Redacted(StringValue.pipe(Schema.minLength(16, hint("must be at least 16 characters"))))),
   audio_output_provider: setting(
     Schema.Literal(...AUDIO_PROVIDERS).annotations(onlyHint(`must be one of ${AUDIO_PROVIDERS.join(", ")}`))
   ),

@@ -110,7 +110,7 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
               count(*) filter (where billing_status = 'not_billable')::int as not_billable,
               count(*) filter (where billing_status = 'pending_emit')::int as pending_emit,
               count(*) filter (where billing_status = 'emitted')::int as emitted,
-              count(*) filter (where billing_status = 'failed')::int as failed_billing,
+              count(*) filter (where billing_status in ('failed', 'failed_billing'))::int as failed_billing,
               count(*) filter (where escalated)::int as escalated,
               avg(duration_seconds)::float8 as avg_duration_seconds
             from voice_outcomes where ${inWindow(tenantId, seconds)}`
