@@ -20,6 +20,7 @@ import { VoiceEvalAutomationsApi } from "./Automations/Api.js"
 import { VoiceSessionEvalsApi } from "./VoiceEvals/Api.js"
 import { VoiceOutcomesApi } from "./VoiceOutcomes/Api.js"
 import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
+import { OutboxesApi } from "./Outbox/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
 export class PublicApi extends HttpApi.make("public")
@@ -51,6 +52,7 @@ export class AdminApi extends HttpApi.make("admin")
   .add(RolloutGovernanceApi)
   .add(TwilioWebhookDiagnosticsApi)
   .add(AdminLiveSessionsApi)
+  .add(OutboxesApi)
 {}
 
 /** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */

@@ -25,6 +25,7 @@ import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
+import { OutboxesHttp } from "./Outbox/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -52,7 +53,8 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     FunctionRegistryHttp,
     LiveSessionsHttp,
     AdminLiveSessionsHttp,
-    TwilioWebhookDiagnosticsHttp
+    TwilioWebhookDiagnosticsHttp,
+    OutboxesHttp
   ])
 )
 

@@ -43,6 +43,10 @@ import { VoiceOutcomes } from "./VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
 import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
+import { OutboxWorker } from "./Outbox/Worker.js"
+import { BillingOutboxRepo } from "./Outbox/BillingRepo.js"
+import { BillingDelivery } from "./Outbox/BillingDelivery.js"
+import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -104,7 +108,11 @@ const DomainLive = Layer.mergeAll(
   DashboardTokens.Default,
   AccessRequests.Default,
   Readiness.Default,
-  CallsLive
+  CallsLive,
+  OutboxWorker.Default,
+  BillingOutboxRepo.Default,
+  BillingDelivery.Default,
+  WebhookOutboxRepo.Default
 ).pipe(
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))

@@ -6,7 +6,7 @@ import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport } from "./Writes.js"
 import { turnLatencyStats } from "./LatencyStats.js"
-import { WebhookOutbox } from "../Outbox/WebhookOutbox.js"
+import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
 
 /** What the media bridge knows when a stream ends (contract with Media). */
@@ -87,7 +87,9 @@ const toMediaReport = (call: CompletedCall): MediaReport => ({
  * resolved, as does a caller who hung up after a real exchange; a hang-up before any
  * exchange is abandoned.
  */
-const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"]): string => {
+const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"], answeredBy: string | null): string => {
+  // A machine took the call: whatever the agent said, nothing was resolved (nor billed).
+  if (answeredBy !== null && /^(machine|fax)/.test(answeredBy)) return "voicemail"
   if (status === "escalated") return "escalated"
   if (status === "failed") return "failed"
   if (call.endReason === "end_call_tool") return "resolved"
@@ -150,10 +152,10 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           turnCount: call.transcript.length,
           summary: row.summary,
           escalated: report.escalated,
-          resolution: resolutionOf(call, report.mediaStatus),
+          resolution: resolutionOf(call, report.mediaStatus, row.answered_by),
           callLogId: row.id
         })
-        yield* outbox.enqueue(call.tenantId, "call.completed", {
+        yield* outbox.enqueue(call.tenantId, WebhookEvents.callCompleted, {
           call_sid: row.call_sid,
           direction: row.direction,
           duration_seconds: row.duration_seconds,

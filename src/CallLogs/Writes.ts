@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
-import { orRefused } from "../Database/Errors.js"
+import { orRefused, orUnavailable } from "../Database/Errors.js"
+import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
 import { Ids } from "../Ids.js"
 
@@ -47,6 +48,17 @@ export interface MediaReport extends CallKey {
   readonly turnLatencyStats: unknown
 }
 
+/** A transfer to a person, as the escalation tool (or a supervisor) made it. */
+export interface Escalation {
+  readonly tenantId: string
+  readonly callSid: string
+  readonly streamSid: string | null
+  readonly target: string
+  readonly reason: string | null
+  readonly initiatedBy: "ai" | "supervisor"
+  readonly at: Date
+}
+
 /** The row as the media write left it (generated columns included). */
 export interface RecordedRow {
   readonly id: string
@@ -57,6 +69,8 @@ export interface RecordedRow {
   readonly from_number: string | null
   readonly to_number: string | null
   readonly summary: string | null
+  /** Twilio's answering-machine detection result (`human`, `machine_start`, `fax`, ...), if any. */
+  readonly answered_by: string | null
 }
 
 /** pg would send a JS array as a PostgreSQL array literal: JSON goes as text, cast to jsonb. */
@@ -80,13 +94,15 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const ids = yield* Ids
+    const outbox = yield* WebhookOutbox
     const keepHigher = sql.unsafe(
       `case when ${rank("excluded.twilio_status")} > ${rank("call_logs.twilio_status")}
          then excluded.twilio_status else call_logs.twilio_status end`
     )
 
+    /** The first sighting of a call also enqueues `voice.call.started`, in the same transaction. */
     const callSeen = (seen: CallSeen) =>
-      Effect.flatMap(ids.uuid, (id) => orRefused(sql`
+      Effect.flatMap(ids.uuid, (id) => orRefused(sql<{ inserted: boolean }>`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
                                twilio_status, first_seen_at)
         values (${id}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
@@ -97,7 +113,24 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
           agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
           twilio_status = ${keepHigher},
           first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
-          updated_at = now()`)).pipe(Effect.asVoid)
+          updated_at = now()
+        returning (xmax = 0) as inserted`)).pipe(
+        Effect.flatMap((rows) =>
+          rows[0]?.inserted === true
+            ? outbox.enqueue(seen.tenantId, WebhookEvents.callStarted, {
+              call_sid: seen.callSid,
+              direction: seen.direction,
+              from_number: seen.from,
+              to_number: seen.to,
+              agent_version_id: seen.agentVersionId,
+              started_at: seen.at.toISOString()
+            }, seen.at)
+            : Effect.succeed(false)
+        ),
+        sql.withTransaction,
+        orRefused,
+        Effect.asVoid
+      )
 
     const statusReported = (report: StatusReport) => {
       const terminal = ["completed", "busy", "no-answer", "failed", "canceled"].includes(report.twilioStatus)
@@ -132,7 +165,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
       function_call_count, turn_latency_stats)`
 
-    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary`
+    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**
      * Writes the stream's record once: returns the row, or nothing when this stream (or
@@ -164,13 +197,32 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
               ${returning}`
       )).pipe(Effect.map((rows) => rows[0]))
 
-    /** An escalation by the tool: shown at once, kept when the media record arrives. */
-    const markEscalated = (tenantId: string, callSid: string, reason: string | null) =>
-      orRefused(sql`
-        update call_logs set escalated = true, escalation_reason = coalesce(${reason}, escalation_reason),
+    /**
+     * An escalation by the tool: shown at once, kept when the media record arrives, and
+     * announced (`voice.call.escalated`, the spec's WebhookEscalationPayload) in the same transaction.
+     */
+    const markEscalated = (escalation: Escalation) =>
+      orRefused(sql<{ from_number: string | null }>`
+        update call_logs set escalated = true, escalation_reason = coalesce(${escalation.reason}, escalation_reason),
           updated_at = now()
-        where tenant_id = ${tenantId} and call_sid = ${callSid}`).pipe(Effect.asVoid)
+        where tenant_id = ${escalation.tenantId} and call_sid = ${escalation.callSid}
+        returning from_number`).pipe(
+        Effect.flatMap((rows) =>
+          outbox.enqueue(escalation.tenantId, WebhookEvents.callEscalated, {
+            stream_sid: escalation.streamSid ?? "",
+            call_sid: escalation.callSid,
+            from_number: rows[0]?.from_number ?? null,
+            target: escalation.target,
+            initiated_by: escalation.initiatedBy,
+            reason: escalation.reason
+          }, escalation.at)
+        ),
+        sql.withTransaction,
+        orUnavailable,
+        Effect.asVoid
+      )
 
     return { callSeen, statusReported, mediaRecorded, markEscalated } as const
-  })
+  }),
+  dependencies: [WebhookOutbox.Default]
 }) {}

@@ -15,7 +15,12 @@ export class OutboundUrls extends Effect.Service<OutboundUrls>()("OutboundUrls",
     const { allowPrivate } = yield* EgressConfig
     const { resolve } = yield* EgressResolver
 
-    const check = Effect.fn("OutboundUrls.check")(function*(text: string) {
+    /**
+     * `requireResolvable: false` accepts a name that does not resolve yet (a tenant may set
+     * its URL before its DNS): the connect-time guard still refuses it if it later resolves
+     * to a private address.
+     */
+    const check = Effect.fn("OutboundUrls.check")(function*(text: string, options?: { readonly requireResolvable?: boolean }) {
       const parsed = parseOutboundUrl(text)
       if (typeof parsed === "string") return yield* new OutboundUrlRefused({ url: text, reason: parsed })
       const refusal = staticRefusal(parsed, allowPrivate)
@@ -25,6 +30,7 @@ export class OutboundUrls extends Effect.Service<OutboundUrls>()("OutboundUrls",
       const addresses = yield* Effect.async<ReadonlyArray<string>>((resume) =>
         resolve(host, (error, found) => resume(Effect.succeed(error === null ? found.map((entry) => entry.address) : [])))
       ).pipe(Effect.timeoutTo({ duration: "3 seconds", onTimeout: (): ReadonlyArray<string> => [], onSuccess: (found) => found }))
+      if (addresses.length === 0 && options?.requireResolvable === false) return parsed
       const late = resolvedRefusal(addresses, allowPrivate)
       if (late !== undefined) return yield* new OutboundUrlRefused({ url: text, reason: late })
       return parsed

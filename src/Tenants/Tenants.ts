@@ -3,6 +3,7 @@ import { Array as Arr, Effect, Either, Option, Redacted } from "effect"
 import { sha256 } from "../Auth/Crypto.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
+import { OutboundUrls } from "../Egress/OutboundUrls.js"
 import { decodeTenantConfig } from "./Config.js"
 import {
   computeEtag,
@@ -32,6 +33,16 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
     const repo = yield* TenantsRepo
     const cache = yield* TenantCache
     const notifications = yield* Notifications
+    const outboundUrls = yield* OutboundUrls
+
+    /** The webhook URL is refused when configured, not only when deliveries start failing. */
+    const checkWebhookUrl = (tenant: Omit<Tenant, "etag">) =>
+      tenant.config.webhook_url === undefined
+        ? Effect.succeed(tenant)
+        : outboundUrls.check(tenant.config.webhook_url, { requireResolvable: false }).pipe(
+          Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: webhook_url ${refused.message}` })),
+          Effect.as(tenant)
+        )
 
     const checkIfMatch = (tenantId: string, ifMatch: Option.Option<string>, current: string | undefined) =>
       Option.isSome(ifMatch) && !ifMatchAccepts(ifMatch.value, current)
@@ -76,7 +87,7 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
             const current = Option.getOrUndefined(yield* repo.findByIdForUpdate(tenantId))
             yield* checkIfMatch(tenantId, ifMatch, current?.etag)
             const merged = restoreRedactedSecrets(document, current?.config) as Record<string, unknown>
-            return yield* write(yield* validate(merged))
+            return yield* write(yield* Effect.flatMap(validate(merged), checkWebhookUrl))
           })
         )
       }
@@ -94,7 +105,9 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
             if (Option.isNone(current)) return yield* new TenantNotFound({ tenantId })
             yield* checkIfMatch(tenantId, ifMatch, current.value.etag)
             const patched = mergePatch(current.value.document, restoreRedactedSecrets(patch, current.value.config))
-            return yield* write(yield* validate({ ...(patched as Record<string, unknown>), tenant_id: tenantId }))
+            return yield* write(
+              yield* Effect.flatMap(validate({ ...(patched as Record<string, unknown>), tenant_id: tenantId }), checkWebhookUrl)
+            )
           })
         )
       }

@@ -1,4 +1,4 @@
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient } from "../Twilio/Client.js"
@@ -34,6 +34,8 @@ export interface EscalationRequest {
   readonly tenantId: string
   readonly config: TenantConfig
   readonly callSid: string
+  /** The live call's stream, named in the `voice.call.escalated` event. */
+  readonly streamSid?: string | null
   readonly reason: string
   readonly department: string | undefined
   readonly targetNumber: string | undefined
@@ -61,7 +63,16 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
         twiml: dial(request.config.escalation?.announcement ?? DEFAULT_ANNOUNCEMENT, target.value)
       }).pipe(Effect.mapError((error) => `Twilio did not transfer the call: ${error.message}`))
       // The transfer happened; a failed bookkeeping write must not undo that answer.
-      yield* callLogs.markEscalated(request.tenantId, request.callSid, request.reason).pipe(
+      const at = new Date(yield* Clock.currentTimeMillis)
+      yield* callLogs.markEscalated({
+        tenantId: request.tenantId,
+        callSid: request.callSid,
+        streamSid: request.streamSid ?? null,
+        target: target.value,
+        reason: request.reason,
+        initiatedBy: "ai",
+        at
+      }).pipe(
         Effect.catchAll((error) => Effect.logWarning("could not mark the call escalated", error.message))
       )
       return target.value

@@ -103,6 +103,7 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
               tenantId: context.tenantId,
               config: context.tenantConfig,
               callSid: context.callSid,
+              streamSid: context.streamSid,
               reason: input.reason,
               department: input.department,
               targetNumber: input.target_number

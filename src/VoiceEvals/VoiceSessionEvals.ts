@@ -1,4 +1,7 @@
-import { Effect, Option, ParseResult, Schema } from "effect"
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, Option, ParseResult, Schema } from "effect"
+import { orUnavailable } from "../Database/Errors.js"
+import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import { Agents } from "../Agents/Agents.js"
 import { AnyJson } from "../Http/Schemas.js"
 import { type EvalFilter, EvalsRepo } from "./Repo.js"
@@ -45,6 +48,8 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
     const sessions = yield* SessionsRepo
     const agents = yield* Agents
     const ids = yield* Ids
+    const sql = yield* SqlClient.SqlClient
+    const outbox = yield* WebhookOutbox
 
     /** A session named by id (UUID), stream id or call SID; "session_id" may be either of the first two. */
     const findSession = (tenantId: string, ref: typeof SessionRef.Type) =>
@@ -69,7 +74,8 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
       const version = session.agent_version_id === null
         ? Option.none()
         : yield* Effect.option(agents.version(tenantId, session.agent_version_id))
-      return yield* repo.upsert({
+      // The evaluation and its `voice.session.evaluated` event commit together.
+      const write = Effect.flatMap(repo.upsert({
         id: yield* ids.uuid,
         tenantId,
         voiceSessionId: session.id,
@@ -84,7 +90,19 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         notes: input.notes ?? null,
         source: input.source ?? "automation",
         metadata: input.metadata ?? {}
-      })
+      }), (evaluation) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          outbox.enqueue(tenantId, WebhookEvents.sessionEvaluated, {
+            eval_id: evaluation.id,
+            session_id: evaluation.session_id,
+            stream_id: evaluation.stream_id ?? null,
+            call_log_id: evaluation.call_log_id,
+            agent_version_id: evaluation.agent_version_id,
+            score: evaluation.score,
+            tags: evaluation.tags,
+            source: evaluation.source ?? null
+          }, new Date(now))).pipe(Effect.as(evaluation)))
+      return yield* orUnavailable(sql.withTransaction(write))
     })
 
     const forSession = (tenantId: string, ref: typeof SessionRef.Type) =>
@@ -128,5 +146,5 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         repo.versionStats(tenantId, versionIds, lookbackHours)
     } as const
   }),
-  dependencies: [EvalsRepo.Default, SessionsRepo.Default, Agents.Default]
+  dependencies: [EvalsRepo.Default, SessionsRepo.Default, Agents.Default, WebhookOutbox.Default]
 }) {}

@@ -1,0 +1,54 @@
+import { Duration, Effect, Queue, Stream } from "effect"
+import { Migrations } from "../Database/Migrations.js"
+import { Notifications } from "../Database/Notifications.js"
+import { BillingDelivery } from "./BillingDelivery.js"
+import { OutboxConfig } from "./Config.js"
+import { emptyPass } from "./WebhookDelivery.js"
+import { WebhookDelivery } from "./WebhookDelivery.js"
+import { OUTBOX_CHANNEL } from "./WebhookOutbox.js"
+
+/**
+ * The one delivery worker of a replica, for every outbox (tenant webhooks, billing
+ * outcomes): a scoped fiber that drains due rows, then sleeps until a NOTIFY from a commit
+ * that enqueued something, or the poll interval (which also catches retries coming due and
+ * leases left by a replica that died). Every replica may run one: claims never overlap.
+ */
+export class OutboxWorker extends Effect.Service<OutboxWorker>()("OutboxWorker", {
+  scoped: Effect.gen(function*() {
+    const config = yield* OutboxConfig
+    const webhooks = yield* WebhookDelivery
+    const billing = yield* BillingDelivery
+    const notifications = yield* Notifications
+    const migrations = yield* Migrations
+
+    /** Claims and delivers batches until no outbox has a full batch due. */
+    const drain = Effect.gen(function*() {
+      for (;;) {
+        const sent = yield* webhooks.deliverDue(config.batchSize)
+        const billed = billing.enabled ? yield* billing.deliverDue(config.batchSize) : emptyPass
+        if (sent.attempted < config.batchSize && billed.attempted < config.batchSize) return
+      }
+    })
+
+    if (config.workerEnabled) {
+      const wake = yield* Queue.sliding<void>(1)
+      yield* notifications.subscribe(OUTBOX_CHANNEL).pipe(
+        Stream.runForEach(() => Queue.offer(wake, undefined)),
+        Effect.forkScoped
+      )
+      const idle = Effect.race(Queue.take(wake), Effect.sleep(Duration.millis(config.pollIntervalMs)))
+      yield* migrations.awaitApplied.pipe(
+        Effect.zipRight(Effect.forever(
+          drain.pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("outbox delivery pass failed", cause)),
+            Effect.zipRight(idle)
+          )
+        )),
+        Effect.forkScoped
+      )
+    }
+
+    return { drain } as const
+  }),
+  dependencies: [WebhookDelivery.Default, BillingDelivery.Default, OutboxConfig.Default]
+}) {}
