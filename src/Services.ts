@@ -47,6 +47,7 @@ import { OutboxWorker } from "./Outbox/Worker.js"
 import { BillingOutboxRepo } from "./Outbox/BillingRepo.js"
 import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
+import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -112,7 +113,8 @@ const DomainLive = Layer.mergeAll(
   OutboxWorker.Default,
   BillingOutboxRepo.Default,
   BillingDelivery.Default,
-  WebhookOutboxRepo.Default
+  WebhookOutboxRepo.Default,
+  WebhookOutbox.Default
 ).pipe(
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))

@@ -26,7 +26,7 @@ const billingBody = (row: ClaimedOutcome) =>
     agent_version_id: row.agent_version_id,
     escalated: row.escalated,
     duration_seconds: row.duration_seconds,
-    occurred_at: row.occurred_at.toISOString()
+    occurred_at: row.occurred_at
   })
 
 /** A 4xx other than 408/429 will not change by retrying: the outcome fails at once. */

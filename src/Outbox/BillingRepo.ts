@@ -16,7 +16,8 @@ export interface ClaimedOutcome {
   readonly agent_version_id: string | null
   readonly escalated: boolean
   readonly duration_seconds: number | null
-  readonly occurred_at: Date
+  /** ISO 8601, as timestamps are read (Database/Client.ts). */
+  readonly occurred_at: string
   readonly billing_attempts: number
   /** From the call's log: a machine answered (set by a status callback that came late). */
   readonly answered_by: string | null

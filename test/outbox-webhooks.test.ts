@@ -1,0 +1,252 @@
+import { SqlClient } from "@effect/sql"
+import { expect } from "@effect/vitest"
+import { Clock, Context, Duration, Effect, Layer, TestClock } from "effect"
+import { Webhook } from "standardwebhooks"
+import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
+import { OutboxWorker } from "../src/Outbox/Worker.js"
+import { eventually } from "./support/Eventually.js"
+import { fakeWebhookReceiver, type FakeWebhookReceiver, type Received } from "./support/FakeWebhookReceiver.js"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { adminHeaders, request, testClockSuite } from "./support/TestServer.js"
+
+const secret = (seed: string) => `whsec_${Buffer.from(`${seed}-webhook-signing-key-0123456789`).toString("base64")}`
+
+/** Tenants and their endpoints (paths on the one receiver). */
+const TENANTS = {
+  a: { secret: secret("a") },
+  c: { secret: secret("c") },
+  d: { secret: secret("d"), previous: secret("d-old") },
+  e: { secret: secret("e") },
+  f: { secret: secret("f") },
+  g: { secret: secret("g") }
+} as const
+
+class Receiver extends Context.Tag("Receiver")<Receiver, FakeWebhookReceiver>() {}
+
+const seed = Layer.scoped(
+  Receiver,
+  Effect.gen(function*() {
+    const receiver = yield* fakeWebhookReceiver
+    for (const [name, keys] of Object.entries(TENANTS)) {
+      const res = yield* request("PUT", `/api/v1/admin/tenants/hooks-${name}`, {
+        headers: adminHeaders,
+        json: {
+          tenant_id: `hooks-${name}`,
+          webhook_url: receiver.url(`/${name}`),
+          webhook_secret: keys.secret,
+          webhook_secret_previous: "previous" in keys ? keys.previous : null
+        }
+      })
+      if (res.status !== 200) return yield* Effect.dieMessage(`tenant ${name}: ${res.status} ${res.text}`)
+    }
+    yield* request("PUT", "/api/v1/admin/tenants/hooks-none", { headers: adminHeaders, json: { tenant_id: "hooks-none" } })
+    return receiver
+  })
+)
+
+const completed = (streamSid: string) => ({
+  call_sid: `CA${streamSid}`,
+  direction: "inbound",
+  duration_seconds: 42,
+  escalated: false,
+  from_number: "+15555550101",
+  function_call_count: 1,
+  status: "completed",
+  stream_sid: streamSid,
+  summary: "Asked about an order",
+  to_number: "+15555550199",
+  transcript_turn_count: 4
+})
+
+/** Enqueues as a domain does: inside its own transaction. */
+const enqueue = (tenant: string, event: string, data: Record<string, unknown>) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const outbox = yield* WebhookOutbox
+    const at = new Date(yield* Clock.currentTimeMillis)
+    return yield* sql.withTransaction(outbox.enqueue(`hooks-${tenant}`, event, data, at))
+  }).pipe(Effect.orDie)
+
+interface Row {
+  readonly id: string
+  readonly event: string
+  readonly status: string
+  readonly attempts: number
+  readonly next_attempt_at: string
+  readonly last_status_code: number | null
+  readonly payload: { readonly id: string; readonly data: Record<string, unknown> }
+}
+
+const rowsOf = (tenant: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<Row>`select id, event, status, attempts, next_attempt_at, last_status_code, payload
+             from webhook_outbox where tenant_id = ${`hooks-${tenant}`} order by created_at, id`).pipe(Effect.orDie)
+
+/** Moves the shared TestClock in steps until `check` holds (the worker polls every second of it). */
+const advanceUntil = (check: () => boolean, step: Duration.DurationInput, maxSteps: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < maxSteps && !check(); i++) {
+      yield* TestClock.adjust(step)
+      yield* eventually(Effect.sync(check), (ok) => ok, 150)
+    }
+    expect(check()).toBe(true)
+  })
+
+/** The Standard Webhooks signature the independent library computes for this request. */
+const expectedSignature = (key: string, received: Received) =>
+  new Webhook(key).sign(received.headers["webhook-id"]!, new Date(Number(received.headers["webhook-timestamp"]) * 1000), received.body)
+
+/**
+ * standardwebhooks' own verification, as a receiver would run it when the message arrived:
+ * the suite's TestClock may be far from the wall clock, and the verifier checks the
+ * timestamp against `Date.now()`, so that is pinned to the send time for the call.
+ */
+const verify = (key: string, received: Received): unknown => {
+  const wallClock = Date.now
+  Date.now = () => Number(received.headers["webhook-timestamp"]) * 1000
+  try {
+    return new Webhook(key).verify(received.body, received.headers)
+  } finally {
+    Date.now = wallClock
+  }
+}
+
+testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "1000" }, { seed })("tenant webhooks", (it) => {
+  it.effect("a receiver failing twice then succeeding gets the event when the schedule says, signed the same each time", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      receiver.script("/a", [{ status: 500 }, { status: 503, headers: { "retry-after": "600" } }, { status: 204 }])
+      const start = yield* Clock.currentTimeMillis
+      expect(yield* enqueue("a", "voice.call.completed", completed("MZ-retry"))).toBe(true)
+
+      // Attempt 1 at once (NOTIFY): 500 -> again 5 s later, plus at most 10% jitter.
+      yield* eventually(Effect.sync(() => receiver.on("/a").length), (n) => n >= 1)
+      const [afterFirst] = yield* eventually(rowsOf("a"), (rows) => rows[0]?.attempts === 1)
+      expect(afterFirst).toMatchObject({ status: "pending", attempts: 1, last_status_code: 500 })
+      const firstDelay = Date.parse(afterFirst!.next_attempt_at) - start
+      expect(firstDelay).toBeGreaterThanOrEqual(5000)
+      expect(firstDelay).toBeLessThanOrEqual(5500)
+
+      // Attempt 2 when due, not before: 503 with Retry-After 600 s beats the 5 min step.
+      yield* advanceUntil(() => receiver.on("/a").length >= 2, "500 millis", 20)
+      const second = receiver.on("/a")[1]!
+      expect(Number(second.headers["webhook-timestamp"]) * 1000).toBeGreaterThanOrEqual(start + 5000)
+      const [afterSecond] = yield* eventually(rowsOf("a"), (rows) => rows[0]?.attempts === 2)
+      const secondAt = yield* Clock.currentTimeMillis
+      expect(Date.parse(afterSecond!.next_attempt_at) - secondAt).toBe(600_000)
+
+      // Attempt 3, ten minutes later: delivered.
+      yield* TestClock.adjust("590 seconds")
+      yield* advanceUntil(() => receiver.on("/a").length >= 3, "2 seconds", 15)
+      const [delivered] = yield* eventually(rowsOf("a"), (rows) => rows[0]?.status === "delivered")
+      expect(delivered).toMatchObject({ status: "delivered", attempts: 3, last_status_code: 204 })
+      const attempts = receiver.on("/a")
+      expect(Number(attempts[2]!.headers["webhook-timestamp"]) * 1000).toBeGreaterThanOrEqual(secondAt + 600_000)
+
+      // One message: same id and body every time; each signature is the one the standard library computes.
+      expect(new Set(attempts.map((r) => r.headers["webhook-id"]))).toEqual(new Set([delivered!.payload.id]))
+      expect(new Set(attempts.map((r) => r.body)).size).toBe(1)
+      for (const attempt of attempts) {
+        expect(attempt.headers["webhook-signature"]).toBe(expectedSignature(TENANTS.a.secret, attempt))
+        expect(verify(TENANTS.a.secret, attempt)).toMatchObject({ tenant_id: "hooks-a" })
+        expect(attempt.headers["content-type"]).toBe("application/json")
+      }
+      const body = JSON.parse(attempts[0]!.body)
+      expectSpecSchema(body, "WebhookEvent")
+      expectSpecSchema(body.data, "WebhookCallCompletedPayload")
+      expect(body).toMatchObject({ id: delivered!.payload.id, event: "voice.call.completed", tenant_id: "hooks-a" })
+    }))
+
+  it.effect("signatures verify with standardwebhooks, with either secret during a rotation; no event crosses tenants", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      for (let i = 0; i < 3; i++) {
+        yield* enqueue("c", "voice.call.started", { call_sid: `CAc${i}` })
+        yield* enqueue("d", "voice.call.started", { call_sid: `CAd${i}` })
+      }
+      yield* eventually(Effect.sync(() => receiver.on("/c").length + receiver.on("/d").length), (n) => n >= 6)
+      for (const [path, tenant] of [["/c", "hooks-c"], ["/d", "hooks-d"]] as const) {
+        const got = receiver.on(path)
+        expect(got).toHaveLength(3)
+        for (const r of got) {
+          const body = JSON.parse(r.body)
+          expectSpecSchema(body, "WebhookEvent")
+          expect(body.tenant_id).toBe(tenant)
+          expect(body.data.call_sid.startsWith(`CA${tenant.slice(-1)}`)).toBe(true)
+        }
+      }
+      for (const r of receiver.on("/c")) {
+        expect(verify(TENANTS.c.secret, r)).toMatchObject({ tenant_id: "hooks-c" })
+        expect(() => verify(TENANTS.d.secret, r)).toThrow("No matching signature found")
+      }
+      for (const r of receiver.on("/d")) {
+        expect(r.headers["webhook-signature"]!.split(" ")).toHaveLength(2)
+        expect(verify(TENANTS.d.secret, r)).toMatchObject({ tenant_id: "hooks-d" })
+        expect(verify(TENANTS.d.previous, r)).toMatchObject({ tenant_id: "hooks-d" })
+        expect(() => verify(TENANTS.c.secret, r)).toThrow("No matching signature found")
+      }
+      // A tenant without an endpoint gets no rows at all.
+      expect(yield* enqueue("none", "voice.call.started", { call_sid: "CAnone" })).toBe(false)
+      expect(yield* rowsOf("none")).toHaveLength(0)
+    }))
+
+  it.effect("410 Gone disables the endpoint: the row fails and nothing more is enqueued for it", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      receiver.script("/e", [{ status: 410 }])
+      expect(yield* enqueue("e", "voice.call.escalated", { stream_sid: "MZe", target: "+15555559999", initiated_by: "ai" })).toBe(true)
+      const [gone] = yield* eventually(rowsOf("e"), (rows) => rows[0]?.status === "failed")
+      expect(gone).toMatchObject({ status: "failed", attempts: 1, last_status_code: 410 })
+      expect(yield* enqueue("e", "voice.call.started", { call_sid: "CAe" })).toBe(false)
+      expect(yield* rowsOf("e")).toHaveLength(1)
+      expect(receiver.on("/e")).toHaveLength(1)
+    }))
+
+  it.effect("after the last attempt the row is failed and a voice.webhook.delivery_failed event is recorded", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      receiver.script("/f", [{ status: 500 }])
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* WebhookOutbox
+      // The row has used nine attempts already: the next failure is its last.
+      yield* sql.withTransaction(Effect.zipRight(
+        outbox.enqueue("hooks-f", "voice.session.evaluated", { session_id: "s-1", score: 0.4 }, new Date(yield* Clock.currentTimeMillis)),
+        sql`update webhook_outbox set attempts = 9 where tenant_id = 'hooks-f'`
+      )).pipe(Effect.orDie)
+      const rows = yield* eventually(rowsOf("f"), (found) => found.length === 2)
+      const original = rows.find((row) => row.event === "voice.session.evaluated")!
+      expect(original).toMatchObject({ status: "failed", attempts: 10, last_status_code: 500 })
+      const announcement = rows.find((row) => row.event === "voice.webhook.delivery_failed")!
+      expect(announcement.payload.data).toMatchObject({
+        webhook_id: original.payload.id,
+        event: "voice.session.evaluated",
+        attempts: 10,
+        last_status_code: 500
+      })
+      expectSpecSchema(announcement.payload, "WebhookEvent")
+    }))
+
+  it.effect("two workers draining at once never deliver an event twice", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      const worker = yield* OutboxWorker
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* WebhookOutbox
+      const at = new Date(yield* Clock.currentTimeMillis)
+      // Committed in one go, so the background worker and the extra drains race for the same rows.
+      yield* sql.withTransaction(Effect.forEach(
+        Array.from({ length: 120 }, (_, i) => i),
+        (i) => outbox.enqueue("hooks-g", "voice.call.started", { call_sid: `CAg${i}` }, at),
+        { discard: true }
+      )).pipe(Effect.orDie)
+      yield* Effect.all([worker.drain, worker.drain, worker.drain], { concurrency: "unbounded" })
+      yield* eventually(rowsOf("g"), (rows) => rows.every((row) => row.status === "delivered"))
+      const ids = receiver.on("/g").map((r) => r.headers["webhook-id"])
+      expect(ids).toHaveLength(120)
+      expect(new Set(ids).size).toBe(120)
+      const depth = yield* request("GET", "/api/v1/admin/outboxes/depth", { headers: adminHeaders })
+      expect(depth.status).toBe(200)
+      expectSpecSchema(depth.body, "AdminOutboxDepthResponse")
+      expect(depth.body.depths.find((d: { table: string }) => d.table === "webhook_outbox").delivered).toBeGreaterThanOrEqual(120)
+    }))
+})
