@@ -59,9 +59,9 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
         return true
       })))
 
-    const deliverOne = (row: ClaimedWebhook, token: string) =>
+    const deliverOne = (row: ClaimedWebhook, token: string, endpointOf: typeof endpoints.endpointOf) =>
       Effect.gen(function*() {
-        const endpoint = yield* endpoints.endpointOf(row.tenant_id)
+        const endpoint = yield* endpointOf(row.tenant_id)
         const sentAt = yield* Clock.currentTimeMillis
         const attempt = Option.isNone(endpoint)
           ? { _tag: "Rejected" as const, status: null, error: "the tenant has no webhook endpoint (unset or disabled)", retryAfterMs: undefined }
@@ -94,7 +94,9 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
       const now = yield* Clock.currentTimeMillis
       const rows = yield* repo.claim(token, new Date(now), new Date(now + config.leaseSeconds * 1000), limit)
       if (rows.length === 0) return emptyPass
-      const results = yield* Effect.forEach(rows, (row) => deliverOne(row, token), { concurrency: config.concurrency })
+      // A batch reads each tenant's endpoint once (a config change applies from the next batch).
+      const endpointOf = yield* Effect.cachedFunction(endpoints.endpointOf)
+      const results = yield* Effect.forEach(rows, (row) => deliverOne(row, token, endpointOf), { concurrency: config.concurrency })
       return countResults(results)
     })
 
