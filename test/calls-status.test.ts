@@ -130,6 +130,15 @@ suiteWithFakeTwilio({}, Acme)("call status callbacks and call records", (it) => 
       expect(logs[0].function_calls[0]).toMatchObject({ name: "check_business_hours", duration_ms: 12 })
       expect(converged(logs[1])).toEqual(converged(logs[0]))
       expect(converged(logs[2])).toEqual(converged(logs[0]))
+
+      // voice.call.started: once per call the voice webhook saw (not for the one it never saw).
+      const sql = yield* SqlClient.SqlClient
+      const started = yield* sql<{ call_sid: string; n: number }>`
+        select payload->'data'->>'call_sid' as call_sid, count(*)::int as n from webhook_outbox
+        where tenant_id = 'acme' and event = 'voice.call.started'
+          and payload->'data'->>'call_sid' in (${first}, ${second}, ${third})
+        group by 1 order by 1`
+      expect(started).toEqual([{ call_sid: first, n: 1 }, { call_sid: third, n: 1 }].sort((a, b) => a.call_sid.localeCompare(b.call_sid)))
     }))
 
   it.effect("a stream is recorded once: one call log, one voice session, one voice.call.completed event", () =>

@@ -48,7 +48,9 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
           limit ${limit}
         ) due
         where w.id = due.id
-        returning w.id, w.payload->>'id' as message_id, w.tenant_id, w.event, w.payload::text as body, w.attempts`)
+        returning w.id,
+          -- Rows written before envelopes carried an id take one from the row, stable across attempts.
+          coalesce(w.payload->>'id', 'msg_' || replace(w.id::text, '-', '')) as message_id, w.tenant_id, w.event, w.payload::text as body, w.attempts`)
 
     /** Applies `result` if `token` still holds the row's lease at `now`; false when it was lost. */
     const record = (id: string, tenantId: string, token: string, now: Date, result: WebhookResult) => {
