@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { TenantConfig } from "../src/Tenants/Config.js"
@@ -38,6 +39,8 @@ const Tenants = Layer.effectDiscard(
     twilio.accounts.set(SID, TOKEN)
     yield* putTenant("acme", {
       twilio: { account_sid: SID, auth_token: TOKEN },
+      // Events are enqueued only for a tenant with an endpoint (this one never resolves).
+      webhook_url: "https://hooks.invalid/acme",
       escalation: { number: DESK, departments: { billing: BILLING }, announcement: "Connecting you <now>." },
       business_hours: { timezone: "America/New_York", hours: ALL_WEEK }
     })
@@ -206,5 +209,15 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, reason: "help" }, action: "escalated" })
       const sessions = yield* request("GET", "/api/v1/sessions", { headers: acme })
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
+
+      // Announced to the tenant with the spec's escalation payload.
+      const sql = yield* SqlClient.SqlClient
+      const events = yield* sql<{ payload: any }>`
+        select payload from webhook_outbox where tenant_id = 'acme' and event = 'voice.call.escalated'
+          and payload->'data'->>'call_sid' = ${callSid}`
+      expect(events).toHaveLength(1)
+      expectSpecSchema(events[0]!.payload, "WebhookEvent")
+      expectSpecSchema(events[0]!.payload.data, "WebhookEscalationPayload")
+      expect(events[0]!.payload.data).toMatchObject({ stream_sid: "MZ-live", target: DESK, initiated_by: "ai", reason: "help" })
     }).pipe(Effect.scoped))
 })
