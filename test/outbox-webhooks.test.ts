@@ -7,7 +7,8 @@ import { OutboxWorker } from "../src/Outbox/Worker.js"
 import { eventually } from "./support/Eventually.js"
 import { fakeWebhookReceiver, type FakeWebhookReceiver, type Received } from "./support/FakeWebhookReceiver.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { adminHeaders, request, testClockSuite } from "./support/TestServer.js"
+import { adminHeaders, bearer, request, testClockSuite } from "./support/TestServer.js"
+import { callRecord, recordCall } from "./support/VoiceRecordFixtures.js"
 
 const secret = (seed: string) => `whsec_${Buffer.from(`${seed}-webhook-signing-key-0123456789`).toString("base64")}`
 
@@ -18,7 +19,8 @@ const TENANTS = {
   d: { secret: secret("d"), previous: secret("d-old") },
   e: { secret: secret("e") },
   f: { secret: secret("f") },
-  g: { secret: secret("g") }
+  g: { secret: secret("g") },
+  h: { secret: secret("h") }
 } as const
 
 class Receiver extends Context.Tag("Receiver")<Receiver, FakeWebhookReceiver>() {}
@@ -34,7 +36,8 @@ const seed = Layer.scoped(
           tenant_id: `hooks-${name}`,
           webhook_url: receiver.url(`/${name}`),
           webhook_secret: keys.secret,
-          webhook_secret_previous: "previous" in keys ? keys.previous : null
+          webhook_secret_previous: "previous" in keys ? keys.previous : null,
+          auth_token: `hooks-${name}-bearer-token-0123456789`
         }
       })
       if (res.status !== 200) return yield* Effect.dieMessage(`tenant ${name}: ${res.status} ${res.text}`)
@@ -248,5 +251,24 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
       expect(depth.status).toBe(200)
       expectSpecSchema(depth.body, "AdminOutboxDepthResponse")
       expect(depth.body.depths.find((d: { table: string }) => d.table === "webhook_outbox").delivered).toBeGreaterThanOrEqual(120)
+    }))
+
+  it.effect("an evaluation recorded through the API reaches the tenant as voice.session.evaluated", () =>
+    Effect.gen(function*() {
+      const receiver = yield* Receiver
+      yield* recordCall(callRecord("hooks-h", "MZ-eval"))
+      const recorded = yield* request("POST", "/api/v1/automations/voice/evaluation", {
+        headers: bearer("hooks-h-bearer-token-0123456789"),
+        json: { session_id: "MZ-eval", score: 0.8, tags: ["resolved"] }
+      })
+      expect(recorded.status).toBe(200)
+      const [got] = yield* eventually(Effect.sync(() => receiver.on("/h")), (list) => list.length >= 1)
+      const body = verify(TENANTS.h.secret, got!) as Record<string, any>
+      expectSpecSchema(body, "WebhookEvent")
+      expect(body).toMatchObject({
+        event: "voice.session.evaluated",
+        tenant_id: "hooks-h",
+        data: { eval_id: recorded.body.result.id, stream_id: "MZ-eval", score: 0.8, tags: ["resolved"] }
+      })
     }))
 })
