@@ -98,4 +98,26 @@ describe("outbox delivery across replicas", () => {
       const delivered = new Set(receiver.on("/killed").map((r) => r.headers["webhook-id"]))
       expect([...delivered].sort()).toEqual([...ids].sort())
     }), 120_000)
+
+  it.scopedLive("a replica stopped with SIGTERM hands its claims back: another delivers them before the lease would expire", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const receiver = yield* fakeWebhookReceiver
+      receiver.script("/stopped", ["hang", "hang", "hang", "hang", { status: 200 }])
+      // A lease far longer than the test may wait: only a released claim can be delivered in time.
+      const env = { ...ENV, OUTBOX_LEASE_SECONDS: "600" }
+      const [first, second] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      yield* configureTenant(first, "stopped", receiver)
+      yield* eventually(call(second, "GET", "/api/v1/admin/tenants/stopped", { headers: adminHeaders }), (r) => r.status === 200)
+      const ids = yield* commitEvents(url, "stopped", 40)
+      yield* eventually(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
+      // Whichever replica holds the hanging deliveries stops; the other one takes over.
+      for (const replica of [first, second]) replica.process.kill("SIGTERM")
+      yield* Effect.promise(() => new Promise((resolve) => first.process.once("exit", resolve)))
+      yield* Effect.promise(() => new Promise((resolve) => second.process.once("exit", resolve)))
+      yield* startReplica(url, env)
+      yield* eventually(statuses(url, "stopped"), (rows) => allDelivered(rows, 40), 30_000)
+      const delivered = new Set(receiver.on("/stopped").map((r) => r.headers["webhook-id"]))
+      expect([...delivered].sort()).toEqual([...ids].sort())
+    }), 120_000)
 })

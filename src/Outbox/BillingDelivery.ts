@@ -80,7 +80,10 @@ export class BillingDelivery extends Effect.Service<BillingDelivery>()("BillingD
       const now = yield* Clock.currentTimeMillis
       const rows = yield* repo.claim(token, new Date(now), new Date(now + config.leaseSeconds * 1000), limit)
       if (rows.length === 0) return emptyPass
-      const results = yield* Effect.forEach(rows, (row) => deliverOne(url, row, token), { concurrency: config.concurrency })
+      const results = yield* Effect.forEach(rows, (row) => deliverOne(url, row, token), { concurrency: config.concurrency }).pipe(
+        // Stopping (SIGTERM): unrecorded rows go back at once; one already sent may be sent again.
+        Effect.onInterrupt(() => Effect.ignore(Effect.timeout(repo.release(token), "2 seconds")))
+      )
       return countResults(results)
     })
 

@@ -70,12 +70,17 @@ export class BillingOutboxRepo extends Effect.Service<BillingOutboxRepo>()("Bill
         returning id`).pipe(Effect.map((rows) => rows.length === 1))
     }
 
+    /** Hands back what `token` still holds (the worker is stopping). */
+    const release = (token: string) =>
+      orUnavailable(sql`update voice_outcomes set billing_lease_token = null, billing_lease_expires_at = null
+                        where billing_lease_token = ${token}`).pipe(Effect.asVoid)
+
     const depth = orUnavailable(sql<Depth>`
       select count(*) filter (where billing_status = 'pending_emit')::int as pending,
              count(*) filter (where billing_status = 'emitted')::int as delivered,
              count(*) filter (where billing_status in ('failed', 'failed_billing'))::int as failed
       from voice_outcomes`).pipe(Effect.map((rows) => rows[0] ?? { pending: 0, delivered: 0, failed: 0 }))
 
-    return { claim, record, depth } as const
+    return { claim, record, release, depth } as const
   })
 }) {}

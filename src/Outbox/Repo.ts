@@ -66,6 +66,11 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
         returning id`).pipe(Effect.map((rows) => rows.length === 1))
     }
 
+    /** Hands back what `token` still holds (the worker is stopping): claimable at once, not after the lease. */
+    const release = (token: string) =>
+      orUnavailable(sql`update webhook_outbox set lease_token = null, lease_expires_at = null
+                        where lease_token = ${token}`).pipe(Effect.asVoid)
+
     const isDisabled = (tenantId: string, url: string) =>
       orUnavailable(sql<{ url: string }>`
         select url from webhook_endpoints_disabled where tenant_id = ${tenantId} and url = ${url}`).pipe(
@@ -87,6 +92,6 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
              count(*) filter (where status = 'failed')::int as failed
       from webhook_outbox`).pipe(Effect.map((rows) => rows[0] ?? { pending: 0, delivered: 0, failed: 0 }))
 
-    return { claim, record, isDisabled, disable, depth } as const
+    return { claim, record, release, isDisabled, disable, depth } as const
   })
 }) {}

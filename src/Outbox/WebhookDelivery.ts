@@ -96,7 +96,10 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
       if (rows.length === 0) return emptyPass
       // A batch reads each tenant's endpoint once (a config change applies from the next batch).
       const endpointOf = yield* Effect.cachedFunction(endpoints.endpointOf)
-      const results = yield* Effect.forEach(rows, (row) => deliverOne(row, token, endpointOf), { concurrency: config.concurrency })
+      const results = yield* Effect.forEach(rows, (row) => deliverOne(row, token, endpointOf), { concurrency: config.concurrency }).pipe(
+        // Stopping (SIGTERM): unrecorded rows go back at once; one already sent may be sent again.
+        Effect.onInterrupt(() => Effect.ignore(Effect.timeout(repo.release(token), "2 seconds")))
+      )
       return countResults(results)
     })
 
