@@ -58,6 +58,15 @@ const configureTenant = (replica: Replica, tenant: string, receiver: FakeWebhook
     expect(res.status).toBe(200)
   })
 
+/** Resolves once `replica`'s process has exited (at once if it already has). */
+const exited = (replica: Replica) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      if (replica.process.exitCode !== null || replica.process.signalCode !== null) return resolve()
+      replica.process.once("exit", () => resolve())
+    })
+  )
+
 const allDelivered = (rows: ReadonlyArray<{ status: string; n: number }>, count: number) =>
   rows.length === 1 && rows[0]!.status === "delivered" && rows[0]!.n === count
 
@@ -88,7 +97,7 @@ describe("outbox delivery across replicas", () => {
       const ids = yield* commitEvents(url, "killed", 40)
       yield* eventually(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
       first.process.kill("SIGKILL")
-      yield* Effect.promise(() => new Promise((resolve) => first.process.once("exit", resolve)))
+      yield* exited(first)
       // The hanging deliveries died with it, claimed but never recorded.
       const afterKill = yield* statuses(url, "killed")
       expect(afterKill.find((row) => row.status === "pending")?.n).toBeGreaterThanOrEqual(4)
@@ -113,8 +122,7 @@ describe("outbox delivery across replicas", () => {
       yield* eventually(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
       // Whichever replica holds the hanging deliveries stops; the other one takes over.
       for (const replica of [first, second]) replica.process.kill("SIGTERM")
-      yield* Effect.promise(() => new Promise((resolve) => first.process.once("exit", resolve)))
-      yield* Effect.promise(() => new Promise((resolve) => second.process.once("exit", resolve)))
+      yield* Effect.all([exited(first), exited(second)], { concurrency: 2 })
       yield* startReplica(url, env)
       yield* eventually(statuses(url, "stopped"), (rows) => allDelivered(rows, 40), 30_000)
       const delivered = new Set(receiver.on("/stopped").map((r) => r.headers["webhook-id"]))
