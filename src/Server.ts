@@ -25,6 +25,7 @@ import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
+import { MetricsRoutesLive } from "./Observability/Routes.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -66,6 +67,7 @@ const untraced = (request: HttpServerRequest.HttpServerRequest) =>
 /** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
+  Layer.provide(MetricsRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

@@ -43,6 +43,7 @@ import { VoiceOutcomes } from "./VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
 import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
+import { MetricsExport } from "./Observability/MetricsExport.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -116,7 +117,8 @@ export const ServicesLive = Layer.mergeAll(
   AdminAuthLive,
   AdminSessionProbeLive,
   MediaStreamCredentialsLive,
-  MediaStreams.Default
+  MediaStreams.Default,
+  MetricsExport.Default
 ).pipe(
   Layer.provideMerge(DomainLive),
   Layer.provideMerge(ProcessLive),
