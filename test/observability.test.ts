@@ -1,4 +1,5 @@
 import { Otlp } from "@effect/opentelemetry"
+import { SqlClient } from "@effect/sql"
 import { FetchHttpClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
@@ -121,6 +122,11 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       }
       client.dtmf("7")
       yield* promise(() => client.roundTrip())
+      // Tool calls: a known tool, and one the model made up (counted as "unknown", never by its name).
+      const outputs = () => upstream.eventsOf("conversation.item.create").filter((e) => e.item?.type === "function_call_output")
+      upstream.callTool("check_business_hours", {})
+      upstream.callTool("launch_rockets", {})
+      yield* promise(() => fake.waitFor("tool outputs", () => outputs().length >= 2))
 
       // The model connection drops: one reconnect.
       upstream.drop()
@@ -131,6 +137,12 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(valueOf(afterTurns, "voice_barge_ins_total", TENANT)).toBe(valueOf(before, "voice_barge_ins_total", TENANT) + 1)
       expect(valueOf(afterTurns, "voice_dtmf_total", TENANT)).toBe(valueOf(before, "voice_dtmf_total", TENANT) + 1)
       expect(valueOf(afterTurns, "voice_upstream_reconnects_total", TENANT)).toBe(valueOf(before, "voice_upstream_reconnects_total", TENANT) + 1)
+      const tool = { ...TENANT, tool: "check_business_hours" }
+      expect(valueOf(afterTurns, "voice_tool_calls_total", tool)).toBe(valueOf(before, "voice_tool_calls_total", tool) + 1)
+      expect(count(afterTurns, "voice_tool_call_duration_ms", tool)).toBe(count(before, "voice_tool_call_duration_ms", tool) + 1)
+      const unknown = { ...TENANT, tool: "unknown", outcome: "error" }
+      expect(valueOf(afterTurns, "voice_tool_calls_total", unknown)).toBe(valueOf(before, "voice_tool_calls_total", unknown) + 1)
+      expect(afterTurns.some((s) => s.labels.tool === "launch_rockets")).toBe(false)
       const lost = { ...TENANT, kind: "lost" }
       expect(valueOf(afterTurns, "voice_upstream_failures_total", lost)).toBe(valueOf(before, "voice_upstream_failures_total", lost) + 1)
 
@@ -173,6 +185,23 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(everything).not.toContain(frame(10).toString("base64"))
       expect(everything).not.toContain(ACME_REST_ACCOUNT.token)
     }), 30_000)
+
+  it.effect("the outbox gauges show how many rows wait and how old the oldest is", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const before = yield* scrape
+      const webhook = { outbox: "webhook" }
+      const id = crypto.randomUUID()
+      yield* sql`insert into webhook_outbox (id, tenant_id, event, payload, created_at)
+                 values (${id}, ${ACME_REST.tenantId}, 'call.completed', '{}'::jsonb, now() - interval '90 seconds')`
+      const waiting = yield* scrape
+      expect(valueOf(waiting, "voice_outbox_pending", webhook)).toBe(valueOf(before, "voice_outbox_pending", webhook) + 1)
+      expect(valueOf(waiting, "voice_outbox_oldest_pending_age_seconds", webhook)).toBeGreaterThanOrEqual(90)
+      expect(valueOf(waiting, "voice_db_pool_connections_in_use")).toBeGreaterThanOrEqual(0)
+      yield* sql`update webhook_outbox set status = 'delivered' where id = ${id}`
+      const drained = yield* scrape
+      expect(valueOf(drained, "voice_outbox_pending", webhook)).toBe(valueOf(before, "voice_outbox_pending", webhook))
+    }))
 
   it.effect("/metrics is not on the main port unless METRICS_ENABLED, and the metrics port serves nothing else", () =>
     Effect.gen(function*() {

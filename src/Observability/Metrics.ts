@@ -1,4 +1,4 @@
-import { Metric, MetricBoundaries, MetricLabel } from "effect"
+import { Clock, Effect, Exit, Metric, MetricBoundaries, MetricLabel } from "effect"
 
 /**
  * Every metric the service records, in one place (README, "Metrics", lists them). They are
@@ -105,3 +105,11 @@ export const recordSweep = (sweep: string, outcome: "ok" | "error", items: numbe
   if (items > 0) sweepItems.unsafeUpdate(items, tags)
   sweepDuration.unsafeUpdate(durationMs, tags)
 }
+
+/** Records a run of `effect` as a run of `sweep` (items from its result); an interrupted run is not a run. */
+export const measureSweep = <A>(sweep: string, itemsOf: (result: A) => number) =>
+<E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Clock.currentTimeMillis, (started) =>
+    Effect.onExit(effect, (exit) =>
+      Exit.isInterrupted(exit) ? Effect.void : Effect.map(Clock.currentTimeMillis, (now) =>
+        recordSweep(sweep, Exit.isSuccess(exit) ? "ok" : "error", Exit.isSuccess(exit) ? itemsOf(exit.value) : 0, now - started))))
