@@ -197,7 +197,8 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       const waiting = yield* scrape
       expect(valueOf(waiting, "voice_outbox_pending", webhook)).toBe(valueOf(before, "voice_outbox_pending", webhook) + 1)
       expect(valueOf(waiting, "voice_outbox_oldest_pending_age_seconds", webhook)).toBeGreaterThanOrEqual(90)
-      expect(valueOf(waiting, "voice_db_pool_connections_in_use")).toBeGreaterThanOrEqual(0)
+      expect(valueOf(waiting, "voice_replica_ready")).toBe(1)
+      expect(waiting.some((s) => s.name === "voice_db_pool_connections_in_use")).toBe(true)
       yield* sql`update webhook_outbox set status = 'delivered' where id = ${id}`
       const drained = yield* scrape
       expect(valueOf(drained, "voice_outbox_pending", webhook)).toBe(valueOf(before, "voice_outbox_pending", webhook))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
 import { Effect, Metric, MetricBoundaries } from "effect"
 import { render } from "../src/Observability/OpenMetrics.js"
 import { parseOpenMetrics, valueOf } from "./support/OpenMetricsText.js"
@@ -34,5 +35,31 @@ describe("OpenMetrics rendering", () => {
   it("an empty registry is still a valid exposition", () => {
     expect(render([])).toBe("# EOF\n")
     expect(parseOpenMetrics(render([]))).toEqual([])
+  })
+})
+
+describe("the metric catalogue", () => {
+  const read = (file: string) => fs.readFileSync(new URL(`../${file}`, import.meta.url), "utf8")
+  const defined = [...read("src/Observability/Metrics.ts").matchAll(/"(voice_[a-z_]+)"/g)].map((m) => m[1]!)
+  const family = (name: string) => name.replace(/_(bucket|count|sum)$/, "")
+
+  it("README lists every metric the service defines", () => {
+    const readme = read("README.md")
+    expect(defined.length).toBeGreaterThan(20)
+    for (const name of defined) expect(readme, name).toContain(`| \`${name}\` |`)
+  })
+
+  it("the dashboard and the alert rules use only metrics the service defines, and every alert is explained", () => {
+    const known = new Set([...defined, "http_server_requests_total", "http_server_request_duration_ms"])
+    const dashboard = JSON.parse(read("deploy/grafana-dashboard.json")) as { panels: Array<{ targets?: Array<{ expr: string }> }> }
+    const exprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr))
+    const alerts = read("deploy/prometheus-alerts.yaml")
+    for (const text of [...exprs, alerts]) {
+      for (const [name] of text.matchAll(/\b(voice|http_server)_[a-z_]+/g)) expect(known.has(family(name)), name).toBe(true)
+    }
+    const rules = alerts.split("\n").filter((line) => line.trim().startsWith("- alert:"))
+    const explained = alerts.split("\n").filter((line, i, lines) => lines[i + 1]?.trim().startsWith("- alert:") && line.trim().startsWith("#"))
+    expect(rules.length).toBe(5)
+    expect(explained.length).toBe(rules.length)
   })
 })

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect } from "effect"
 import { DatabasePool } from "../Database/Client.js"
+import { Readiness } from "../Health/Readiness.js"
 import * as M from "./Metrics.js"
 
 /** Every outbox table, by the name its metrics carry. The delivery worker drains them. */
@@ -15,6 +16,7 @@ const OUTBOXES = [{ outbox: "webhook", table: "webhook_outbox" }] as const
 export const makeGauges = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const pool = yield* DatabasePool
+  const readiness = yield* Readiness
 
   const outboxes = Effect.forEach(OUTBOXES, ({ outbox, table }) =>
     Effect.gen(function*() {
@@ -34,7 +36,15 @@ export const makeGauges = Effect.gen(function*() {
   })
 
   /** A database that is away leaves the outbox gauges at their last values (readiness reports it). */
-  return poolGauges.pipe(
-    Effect.zipRight(outboxes.pipe(Effect.timeout("2 seconds"), Effect.catchAllCause(() => Effect.void)))
+  const ready = readiness.check.pipe(
+    Effect.map((report) => (report.ready ? 1 : 0)),
+    Effect.catchAllCause(() => Effect.succeed(0)),
+    Effect.map((value) => M.replicaReady.unsafeUpdate(value, []))
   )
+
+  return Effect.all([
+    poolGauges,
+    ready,
+    outboxes.pipe(Effect.timeout("2 seconds"), Effect.catchAllCause(() => Effect.void))
+  ], { concurrency: "unbounded", discard: true })
 })

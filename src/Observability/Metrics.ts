@@ -83,6 +83,11 @@ export const sweepRuns = counter("voice_sweep_runs_total", "Background sweep run
 export const sweepItems = counter("voice_sweep_items_total", "Items a sweep acted on, by sweep")
 export const sweepDuration = Metric.histogram("voice_sweep_duration_ms", TOOL_MS, "Sweep run duration, by sweep")
 
+// --- replica -------------------------------------------------------------------------------
+export const replicaReady = Metric.gauge("voice_replica_ready", {
+  description: "1 when this replica reports ready (GET /health/ready), 0 when not ready or draining"
+})
+
 // --- database --------------------------------------------------------------------------------
 export const dbPoolInUse = Metric.gauge("voice_db_pool_connections_in_use", { description: "Pool connections checked out" })
 export const dbPoolWaiting = Metric.gauge("voice_db_pool_waiting", { description: "Queries waiting for a pool connection" })
