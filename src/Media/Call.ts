@@ -62,6 +62,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
     const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
     const telemetry = new CallTelemetry(id.tenantId, id.direction, startAt, span, clock)
+    telemetry.framesUp += boot.audio.length // caller audio that arrived before `start`, relayed once upstream
     const toolLabel = (name: string) => tools.some((tool) => tool.name === name) ? name : "unknown"
     const ended = yield* Deferred.make<Ending>()
     let ending: Ending | undefined
