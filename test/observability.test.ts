@@ -165,10 +165,13 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(call.links).toEqual([{ traceId: webhook!.traceId, spanId: webhook!.spanId }])
       expect(parameters.traceparent).toBe(`00-${webhook!.traceId}-${webhook!.spanId}-01`)
       const events = call.events.map((e) => e.name)
-      for (const name of ["call.start", "call.first_audio", "call.barge_in", "call.dtmf", "call.upstream_failed", "call.reconnect", "call.end"]) {
+      for (const name of ["call.start", "call.first_audio", "call.barge_in", "call.dtmf", "call.tool_call", "call.upstream_failed", "call.reconnect", "call.end"]) {
         expect(events).toContain(name)
       }
       expect(call.events.find((e) => e.name === "call.end")!.attributes).toEqual({ end_reason: "stop" })
+      const toolEvents = call.events.filter((e) => e.name === "call.tool_call").map((e) => e.attributes.tool)
+      expect(toolEvents.sort()).toEqual(["check_business_hours", "unknown"])
+      expect(call.events.find((e) => e.name === "call.dtmf")!.attributes).toEqual({})
       // The upstream connects are the call span's children.
       const connects = exported.filter((s) => s.name === "openai.realtime.connect" && s.traceId === call.traceId)
       expect(connects).toHaveLength(2)
