@@ -9,7 +9,7 @@ import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { type OtlpExport, type OtlpSpan, spans, startFakeOtlpCollector } from "./support/FakeOtlpCollector.js"
 import { newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
-import { ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, waitUntilGone } from "./support/MediaCalls.js"
+import { ACME_REST, ACME_REST_ACCOUNT, dial, frame, MediaSuite, newCall, promise, waitUntilGone } from "./support/MediaCalls.js"
 import { parseOpenMetrics, type Sample, valueOf } from "./support/OpenMetricsText.js"
 import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
@@ -188,6 +188,35 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(everything).not.toContain(frame(10).toString("base64"))
       expect(everything).not.toContain(ACME_REST_ACCOUNT.token)
     }), 30_000)
+
+  it.effect("an upstream that cannot be reached: connect failures counted, and the apology to Twilio is a child span of the call", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const collector = yield* Collector
+      const before = yield* scrape
+      fake.refuseNext = 2 // the first attempt and the one retry
+      const call = yield* newCall(ACME_REST.tenantId)
+      const client = yield* dial(call)
+      yield* promise(() => client.closed)
+      const ended = { ...TENANT, end_reason: "upstream_failure" }
+      const after = yield* eventually(scrape, (samples) =>
+        valueOf(samples, "voice_calls_ended_total", ended) > valueOf(before, "voice_calls_ended_total", ended), 10_000)
+      const connect = { ...TENANT, kind: "connect" }
+      expect(valueOf(after, "voice_upstream_failures_total", connect)).toBe(valueOf(before, "voice_upstream_failures_total", connect) + 2)
+      expect(valueOf(after, "voice_upstream_reconnects_total", TENANT)).toBe(valueOf(before, "voice_upstream_reconnects_total", TENANT) + 1)
+      expect(valueOf(after, "voice_calls_ended_total", ended)).toBe(valueOf(before, "voice_calls_ended_total", ended) + 1)
+
+      const exported = yield* eventually(
+        Effect.sync(() => spans(collector.exports)),
+        (all) => all.some((s) => s.name === "media.call" && s.attributes["call.sid"] === call.callSid),
+        10_000
+      )
+      const span = exported.find((s) => s.name === "media.call" && s.attributes["call.sid"] === call.callSid)!
+      expect(span.links).toEqual([]) // no webhook in this call: nothing to link to
+      const apology = exported.filter((s) => s.name === "TwilioClient.updateCall" && s.traceId === span.traceId)
+      expect(apology).toHaveLength(1)
+      expect(span.events.filter((e) => e.name === "call.upstream_failed").map((e) => e.attributes.kind)).toEqual(["connect", "connect"])
+    }))
 
   it.effect("the outbox gauges show how many rows wait and how old the oldest is", () =>
     Effect.gen(function*() {
