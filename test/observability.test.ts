@@ -11,7 +11,7 @@ import { newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { ACME_REST, ACME_REST_ACCOUNT, dial, frame, MediaSuite, newCall, promise, waitUntilGone } from "./support/MediaCalls.js"
 import { parseOpenMetrics, type Sample, valueOf } from "./support/OpenMetricsText.js"
-import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
+import { adminHeaders, request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
 
 class Collector extends Context.Tag("test/Collector")<Collector, { readonly exports: Array<OtlpExport> }>() {}
@@ -243,21 +243,5 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       const port = yield* MetricsPort
       const other = yield* promise(() => fetch(`http://127.0.0.1:${port}/api/v1/admin/tenants`, { headers: adminHeaders }))
       expect(other.status).toBe(404)
-    }))
-})
-
-layer(makeTestServer({ METRICS_ENABLED: "true" }), { excludeTestServices: true })("METRICS_ENABLED on the main port", (it) => {
-  it.effect("/metrics answers the admin key only (x-admin-key or bearer), in OpenMetrics text", () =>
-    Effect.gen(function*() {
-      expect((yield* request("GET", "/metrics")).status).toBe(401)
-      expect((yield* request("GET", "/metrics", { headers: { "x-admin-key": "not-the-key" } })).status).toBe(401)
-      for (const headers of [adminHeaders, { authorization: `Bearer ${adminHeaders["x-admin-key"]}` }]) {
-        const res = yield* request("GET", "/metrics", { headers })
-        expect(res.status).toBe(200)
-        expect(res.headers["content-type"]).toContain("application/openmetrics-text")
-        const samples = parseOpenMetrics(res.text)
-        expect(valueOf(samples, "voice_replica_ready")).toBe(1)
-        expect(samples.every((s) => s.labels.replica !== undefined)).toBe(true)
-      }
     }))
 })
