@@ -11,9 +11,13 @@ import { Clock, Effect, Exit, Metric, MetricBoundaries, MetricLabel } from "effe
 const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
 
 /** 5 ms .. ~20 s: set-up steps and upstream connects. */
-const SETUP_MS = MetricBoundaries.fromIterable([5, 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 20000])
+const SETUP_MS = MetricBoundaries.fromIterable([
+  5, 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 20000
+])
 /** Turn latency (caller stops -> first agent audio): fine steps around the 0.5-3 s that matter. */
-const TURN_MS = MetricBoundaries.fromIterable([100, 200, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 7500, 10000])
+const TURN_MS = MetricBoundaries.fromIterable([
+  100, 200, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 7500, 10000
+])
 const TOOL_MS = MetricBoundaries.fromIterable([5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000])
 
 // --- calls -----------------------------------------------------------------------------------
@@ -117,4 +121,6 @@ export const measureSweep = <A>(sweep: string, itemsOf: (result: A) => number) =
   Effect.flatMap(Clock.currentTimeMillis, (started) =>
     Effect.onExit(effect, (exit) =>
       Exit.isInterrupted(exit) ? Effect.void : Effect.map(Clock.currentTimeMillis, (now) =>
-        recordSweep(sweep, Exit.isSuccess(exit) ? "ok" : "error", Exit.isSuccess(exit) ? itemsOf(exit.value) : 0, now - started))))
+        Exit.isSuccess(exit)
+          ? recordSweep(sweep, "ok", itemsOf(exit.value), now - started)
+          : recordSweep(sweep, "error", 0, now - started))))
