@@ -35,7 +35,7 @@ const Suite = Layer.unwrapScoped(Effect.gen(function*() {
     tracerExportInterval: "100 millis",
     metricsExportInterval: "500 millis"
   }).pipe(Layer.provide(FetchHttpClient.layer))
-  return MediaSuite({ METRICS_PORT: String(port) }).pipe(
+  return MediaSuite({ METRICS_PORT: String(port), MEDIA_HEARTBEAT_SECONDS: "1" }).pipe(
     Layer.provide(otlp),
     Layer.merge(Layer.succeed(Collector, collector)),
     Layer.merge(Layer.succeed(MetricsPort, port))
@@ -131,7 +131,6 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       // The model connection drops: one reconnect.
       upstream.drop()
       yield* promise(() => fake.connection(connections + 1))
-
       const afterTurns = yield* scrape
       expect(count(afterTurns, "voice_turn_latency_ms")).toBe(count(before, "voice_turn_latency_ms") + 2)
       expect(valueOf(afterTurns, "voice_barge_ins_total", TENANT)).toBe(valueOf(before, "voice_barge_ins_total", TENANT) + 1)
@@ -218,7 +217,7 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(span.events.filter((e) => e.name === "call.upstream_failed").map((e) => e.attributes.kind)).toEqual(["connect", "connect"])
     }))
 
-  it.effect("the outbox gauges show how many rows wait and how old the oldest is", () =>
+  it.effect("gauges: outbox depth and oldest age, readiness, pool; the reaper's sweep runs", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const before = yield* scrape
@@ -230,6 +229,10 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(valueOf(waiting, "voice_outbox_pending", webhook)).toBe(valueOf(before, "voice_outbox_pending", webhook) + 1)
       expect(valueOf(waiting, "voice_outbox_oldest_pending_age_seconds", webhook)).toBeGreaterThanOrEqual(90)
       expect(valueOf(waiting, "voice_replica_ready")).toBe(1)
+      const reaper = { sweep: "live_calls_reaper" } // a sweep that runs every heartbeat (1 s here)
+      const swept = yield* eventually(scrape, (samples) =>
+        valueOf(samples, "voice_sweep_runs_total", { ...reaper, outcome: "ok" }) > valueOf(before, "voice_sweep_runs_total", { ...reaper, outcome: "ok" }), 5_000)
+      expect(count(swept, "voice_sweep_duration_ms", reaper)).toBeGreaterThan(count(before, "voice_sweep_duration_ms", reaper))
       expect(waiting.some((s) => s.name === "voice_db_pool_connections_in_use")).toBe(true)
       yield* sql`update webhook_outbox set status = 'delivered' where id = ${id}`
       const drained = yield* scrape
