@@ -25,6 +25,9 @@ import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
+import { OperatorQueuesHttp } from "./OperatorQueues/Http.js"
+import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.js"
+import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -52,7 +55,12 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     FunctionRegistryHttp,
     LiveSessionsHttp,
     AdminLiveSessionsHttp,
-    TwilioWebhookDiagnosticsHttp
+    TwilioWebhookDiagnosticsHttp,
+    OperatorQueuesHttp,
+    CallbackTasksHttp,
+    AdminCallbackTasksHttp,
+    SupervisorActionsHttp,
+    AdminSupervisorActionsHttp
   ])
 )
 

@@ -43,6 +43,10 @@ import { VoiceOutcomes } from "./VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
 import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
+import { OperatorQueues } from "./OperatorQueues/OperatorQueues.js"
+import { CallbackTasks } from "./CallbackTasks/CallbackTasks.js"
+import { TaskTransitions } from "./CallbackTasks/Transitions.js"
+import { SupervisorActions } from "./SupervisorActions/SupervisorActions.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -98,6 +102,14 @@ const CallsLive = Layer.mergeAll(
   Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )
 
+/** Operator queues, callback tasks, the supervisor log: calls create tasks, so these come first. */
+const OperationsLive = Layer.mergeAll(
+  OperatorQueues.Default,
+  CallbackTasks.Default,
+  TaskTransitions.Default,
+  SupervisorActions.Default
+)
+
 const DomainLive = Layer.mergeAll(
   ApiKeys.Default,
   AdminSessions.Default,
@@ -106,6 +118,7 @@ const DomainLive = Layer.mergeAll(
   Readiness.Default,
   CallsLive
 ).pipe(
+  Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
 )
