@@ -23,6 +23,7 @@ import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
 import { OperatorQueuesApi } from "./OperatorQueues/Api.js"
 import { AdminCallbackTasksApi, CallbackTasksApi } from "./CallbackTasks/Api.js"
 import { AdminSupervisorActionsApi, SupervisorActionsApi } from "./SupervisorActions/Api.js"
+import { OperatorSweepsApi } from "./Sweeps/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
 export class PublicApi extends HttpApi.make("public")
@@ -59,6 +60,7 @@ export class AdminApi extends HttpApi.make("admin")
   .add(AdminLiveSessionsApi)
   .add(AdminCallbackTasksApi)
   .add(AdminSupervisorActionsApi)
+  .add(OperatorSweepsApi)
 {}
 
 /** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */

@@ -28,6 +28,7 @@ import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
 import { OperatorQueuesHttp } from "./OperatorQueues/Http.js"
 import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.js"
 import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
+import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -60,7 +61,8 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     CallbackTasksHttp,
     AdminCallbackTasksHttp,
     SupervisorActionsHttp,
-    AdminSupervisorActionsHttp
+    AdminSupervisorActionsHttp,
+    OperatorSweepsHttp
   ])
 )
 

@@ -130,7 +130,8 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
     const change = <E, R>(
       tenantId: string,
       id: string,
-      decide: (task: CallbackTask, at: Date) => Effect.Effect<TaskChanges | null, E, R>
+      decide: (task: CallbackTask, at: Date) => Effect.Effect<TaskChanges | null, E, R>,
+      emit = true
     ) =>
       Effect.gen(function*() {
         if (!isUuid(id)) return yield* new CallbackTaskNotFound({ id })
@@ -142,7 +143,7 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
           if (changes === null || Object.keys(changes).length === 0) return task.value
           const after = yield* repo.update(tenantId, id, { ...changes, updated_at: at })
           if (Option.isNone(after)) return yield* Effect.dieMessage("locked task vanished")
-          yield* events.changed(task.value, after.value, at)
+          if (emit) yield* events.changed(task.value, after.value, at)
           return after.value
         })))
       })
@@ -157,7 +158,12 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
           return changes
         })))
 
-    return { insert, create, get, list, listAdmin, change, update, now } as const
+    /** Inside the caller's transaction (a sweep that holds the task's lock): the changed task. */
+    const write = (tenantId: string, id: string, changes: TaskChanges, at: Date) =>
+      Effect.flatMap(repo.update(tenantId, id, { ...changes, updated_at: at }), (after) =>
+        Option.isSome(after) ? Effect.succeed(after.value) : Effect.dieMessage("locked task vanished"))
+
+    return { insert, create, get, list, listAdmin, change, update, write, now } as const
   }),
   dependencies: [CallbackTasksRepo.Default, OperatorQueues.Default, TaskEvents.Default]
 }) {}
