@@ -6,7 +6,7 @@ import { FakeTwilioServer, putTenant } from "./support/FakeTwilioServer.js"
 import { type FakeTickets, startFakeTickets } from "./support/FakeTicketServer.js"
 import { createTask, putQueue, taskEvents } from "./support/OperationsFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { adminHeaders, makeTestServer, request, seeded } from "./support/TestServer.js"
+import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 
 class Tickets extends Context.Tag("Tickets")<Tickets, FakeTickets>() {}
 
@@ -16,9 +16,7 @@ const T = { authorization: "Bearer sweeps-bearer-token-0123456789" }
 const OTHER = { authorization: "Bearer sweeps-other-bearer-token-0123456789" }
 
 /** A server on the tests' TestClock, its sweeps off (the tests run them), with fake Twilio and a fake ticket system. */
-const Server = Layer.unwrapScoped(Effect.gen(function*() {
-  const twilio = yield* startFakeTwilio
-  const tickets = yield* startFakeTickets
+const Server = Layer.unwrapScoped(Effect.map(Effect.all([startFakeTwilio, startFakeTickets]), ([twilio, tickets]) => {
   twilio.accounts.set(SID, TOKEN)
   const off = "0"
   return Layer.mergeAll(
@@ -50,10 +48,10 @@ const sweep = (path: string, query = "") =>
     Effect.tap((res) => res.status === 200 ? Effect.void : Effect.dieMessage(`${path}: ${res.status} ${res.text}`)),
     Effect.map((res) => res.body)
   )
-const forTask = (id: string) => (items: ReadonlyArray<{ task_id: string }>) => items.filter((item) => item.task_id === id)
+const forTask = (id: string) => (items: ReadonlyArray<Record<string, any>>) => items.filter((item) => item.task_id === id)
 const minutes = (n: number) => TestClock.adjust(Duration.minutes(n))
 
-layer(seeded(Server, Seed))("operator sweeps on the TestClock", (it) => {
+layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it) => {
   it.effect("SLA: a task past its SLA is alerted once per due time, with one webhook event", () =>
     Effect.gen(function*() {
       yield* putQueue(T, "sla", { name: "SLA", sla_seconds: 900 })
