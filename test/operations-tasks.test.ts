@@ -70,7 +70,8 @@ serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, { seed: Tenants })("operato
       const claimed = yield* post("claim", { operator: "ann" })
       expect(claimed.status).toBe(200)
       expectSpecTask(claimed.body)
-      expect(claimed.body).toMatchObject({ status: "in_progress", assigned_to: "ann" })
+      // Claiming is seeing: it acknowledges the task.
+      expect(claimed.body).toMatchObject({ status: "in_progress", assigned_to: "ann", acknowledged_by: "ann" })
       expect(claimed.body.claimed_at).not.toBeNull()
       const stolen = yield* post("claim", { operator: "bob" })
       expect(stolen.status).toBe(400)
@@ -83,8 +84,9 @@ serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, { seed: Tenants })("operato
       expect(snoozed.body).toMatchObject({ snoozed_until: until, snooze_reason: "waiting on carrier" })
       const woke = yield* post("unsnooze", { operator: "ann", note: "carrier replied" })
       expect(woke.body).toMatchObject({ snoozed_until: null, notes: "carrier replied" })
-      const acked = yield* post("acknowledge", { operator: "ann" })
-      expect(acked.body).toMatchObject({ acknowledged_by: "ann" })
+      // The first acknowledgement is kept.
+      const acked = yield* post("acknowledge", { operator: "bob" })
+      expect(acked.body).toMatchObject({ acknowledged_by: "ann", acknowledged_at: claimed.body.acknowledged_at })
       const released = yield* post("release", { clear_assignee: true })
       expect(released.body).toMatchObject({ status: "open", assigned_to: null, claimed_at: null })
       const done = yield* request("PATCH", `/api/v1/callback-tasks/${task.id}`, { headers: A, json: { status: "completed", notes: "called back" } })
@@ -95,7 +97,7 @@ serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, { seed: Tenants })("operato
       expect(late.body.error).toContain("completed")
       const events = (yield* taskEvents("ops-a")).filter((e) => e.payload.data.id === task.id).map((e) => e.event)
       expect(events).toContain("voice.callback_task.completed")
-      expect(events.filter((e) => e === "voice.callback_task.updated").length).toBe(5)
+      expect(events.filter((e) => e === "voice.callback_task.updated").length).toBe(4)
       expect((yield* request("GET", "/api/v1/callback-tasks/not-a-uuid", { headers: A })).status).toBe(404)
     }))
 

@@ -1,4 +1,3 @@
-import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallbackTasks, type TaskInput } from "./CallbackTasks.js"
@@ -58,7 +57,6 @@ const transferFailed = (facts: StreamFacts) =>
  */
 export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const tasks = yield* CallbackTasks
     const cache = yield* TenantCache
 
@@ -87,9 +85,7 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
     const fromStatus = (facts: CallFacts, twilioStatus: string, answeredBy: string | null) =>
       Effect.gen(function*() {
         if (facts.callSid !== null) {
-          const dispatched = yield* sql`update callback_tasks set last_dispatch_status = ${twilioStatus}, updated_at = ${facts.at}
-            where tenant_id = ${facts.tenantId} and last_dispatch_call_sid = ${facts.callSid} returning id`
-          if (dispatched.length > 0) return
+          if (yield* tasks.recordDispatchStatus(facts.tenantId, facts.callSid, twilioStatus, facts.at)) return
         }
         if (isMachine(answeredBy)) yield* make(facts, "voicemail_follow_up", { summary: "The call reached voicemail." })
         if (facts.direction === "outbound" && (twilioStatus === "busy" || twilioStatus === "no-answer")) {

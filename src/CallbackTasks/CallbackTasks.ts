@@ -163,7 +163,9 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
       Effect.flatMap(repo.update(tenantId, id, { ...changes, updated_at: at }), (after) =>
         Option.isSome(after) ? Effect.succeed(after.value) : Effect.dieMessage("locked task vanished"))
 
-    return { insert, create, get, list, listAdmin, change, update, write, now } as const
+    const recordDispatchStatus = repo.recordDispatchStatus
+
+    return { insert, create, get, list, listAdmin, change, update, write, recordDispatchStatus, now } as const
   }),
   dependencies: [CallbackTasksRepo.Default, OperatorQueues.Default, TaskEvents.Default]
 }) {}

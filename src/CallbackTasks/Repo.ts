@@ -103,6 +103,13 @@ export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("Call
         Effect.map((rows) => rows[0]?.n ?? 0)
       )
 
-    return { insert, find, findForUpdate, update, list, count, decodeTasks } as const
+    /** A status callback of a call auto-dispatch placed, recorded on its task; false when no task placed it. */
+    const recordDispatchStatus = (tenantId: string, callSid: string, status: string, at: Date) =>
+      sql`update callback_tasks set last_dispatch_status = ${status}, updated_at = ${at}
+          where tenant_id = ${tenantId} and last_dispatch_call_sid = ${callSid} returning id`.pipe(
+        Effect.map((rows) => rows.length > 0)
+      )
+
+    return { insert, find, findForUpdate, update, list, count, recordDispatchStatus } as const
   })
 }) {}

@@ -64,7 +64,9 @@ export class TaskTransitions extends Effect.Service<TaskTransitions>()("TaskTran
           if (isSnoozed(task, at)) {
             return yield* refuse(`task is snoozed until ${task.snoozed_until!.toISOString()}; unsnooze it first`)
           }
-          return { status: "in_progress", assigned_to: body.operator, claimed_at: at }
+          // Claiming a task is seeing it: it counts as the acknowledgement when there was none.
+          const seen = task.acknowledged_at === null ? { acknowledged_at: at, acknowledged_by: body.operator } : {}
+          return { status: "in_progress", assigned_to: body.operator, claimed_at: at, ...seen }
         })))
 
     const release = Effect.fn("TaskTransitions.release")((tenantId: string, id: string, body: ReleaseCallbackTaskRequest) =>

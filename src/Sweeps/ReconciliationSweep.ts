@@ -53,7 +53,7 @@ export class ReconciliationSweep extends Effect.Service<ReconciliationSweep>()("
       orUnavailable(sql.withTransaction(Effect.gen(function*() {
         const claimed = yield* repo.claim("reconcile", tenantId, id, at, RECHECK_SECONDS)
         if (Option.isNone(claimed)) return Option.none()
-        yield* sql`update callback_tasks set external_checked_at = ${at} where tenant_id = ${tenantId} and id = ${id}`
+        yield* repo.markChecked(tenantId, id, at)
         return Option.some(claimed.value.task)
       })))
 

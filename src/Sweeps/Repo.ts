@@ -88,6 +88,10 @@ export class SweepsRepo extends Effect.Service<SweepsRepo>()("SweepsRepo", {
         Effect.map((rows) => rows[0]?.n ?? 0)
       )
 
-    return { candidates, claim, overdueCount } as const
+    /** Reconciliation: when the ticket was last read (another replica skips it until RECHECK_SECONDS pass). */
+    const markChecked = (tenantId: string, id: string, at: Date) =>
+      sql`update callback_tasks set external_checked_at = ${at} where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.asVoid)
+
+    return { candidates, claim, overdueCount, markChecked } as const
   })
 }) {}
