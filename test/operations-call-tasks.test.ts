@@ -1,8 +1,9 @@
 import { expect } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { accountSid, newCallSid, putTenant, suiteWithFakeTwilio, twilioWebhook } from "./support/FakeTwilioServer.js"
-import { expectSpecTask } from "./support/OperationsFixtures.js"
+import { createTask, expectSpecTask } from "./support/OperationsFixtures.js"
 import { request } from "./support/TestServer.js"
 
 const SID = accountSid("calltasks")
@@ -103,5 +104,19 @@ suiteWithFakeTwilio({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, Tenants)("tasks cre
       yield* records.recordCompletedCall(quiet)
       expect(yield* tasksOf(QUIET, "limit=200")).toEqual([])
       expect(byCall(quiet.callSid!)(yield* tasksOf(CT, "limit=200"))).toEqual([])
+    }))
+
+  it.effect("a call placed by auto-dispatch reports back to its task instead of making a new one", () =>
+    Effect.gen(function*() {
+      const task = yield* createTask(CT, { disposition: "callback_requested", customer_phone: CUSTOMER })
+      const callSid = newCallSid()
+      const sql = yield* SqlClient.SqlClient
+      // As the dispatch sweep leaves it after Twilio accepted the call.
+      yield* sql`update callback_tasks set last_dispatch_call_sid = ${callSid}, last_dispatch_status = 'initiated',
+        dispatch_attempt_count = 1 where id = ${task.id}`.pipe(Effect.orDie)
+      yield* outboundStatus(callSid, "busy")
+      expect(byCall(callSid)(yield* tasksOf(CT, "limit=200"))).toEqual([])
+      const shown = yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: CT })
+      expect(shown.body).toMatchObject({ last_dispatch_status: "busy", last_dispatch_call_sid: callSid, status: "open" })
     }))
 })
