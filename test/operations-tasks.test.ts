@@ -1,5 +1,6 @@
 import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { SupervisorActions } from "../src/SupervisorActions/SupervisorActions.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { createTask, expectSpecTask, putQueue, taskEvents } from "./support/OperationsFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -141,13 +142,26 @@ serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, { seed: Tenants })("operato
       expect((yield* request("GET", "/api/v1/admin/callback-tasks", {})).status).toBe(401)
     }))
 
-  it.effect("supervisor action lists answer for the tenant and the admin", () =>
+  it.effect("supervisor action lists filter by stream and action and never cross tenants", () =>
     Effect.gen(function*() {
-      const tenant = yield* request("GET", "/api/v1/supervisor-actions?action=barge", { headers: A })
-      expect(tenant.status).toBe(200)
-      expect(tenant.body).toEqual([])
-      const admin = yield* request("GET", "/api/v1/admin/supervisor-actions?tenant_id=ops-a", { headers: adminHeaders })
+      const log = yield* SupervisorActions
+      const action = (tenantId: string, streamSid: string, kind: "monitor" | "barge") =>
+        log.record({ tenantId, streamSid, callSid: null, action: kind, supervisor: "sup", target: null, reason: null, note: null, metadata: { k: 1 } })
+      yield* action("ops-a", "MZ-sa-1", "monitor")
+      yield* action("ops-a", "MZ-sa-1", "barge")
+      yield* action("ops-a", "MZ-sa-2", "barge")
+      yield* action("ops-b", "MZ-sa-1", "barge")
+      const list = (q: string) => request("GET", `/api/v1/supervisor-actions${q}`, { headers: A }).pipe(Effect.map((r) => r.body))
+      const all = yield* list("")
+      expect(all.length).toBe(3)
+      all.forEach((a: unknown) => expectSpecSchema(a, "SupervisorActionLog"))
+      expect((yield* list("?action=barge")).length).toBe(2)
+      expect((yield* list("?stream_sid=MZ-sa-1&action=barge")).map((a: { tenant_id: string }) => a.tenant_id)).toEqual(["ops-a"])
+      const admin = yield* request("GET", "/api/v1/admin/supervisor-actions?stream_sid=MZ-sa-1&action=barge", { headers: adminHeaders })
       expectSpecSchema(admin.body, "AdminSupervisorActionsResponse")
+      expect(admin.body.count).toBe(2)
+      const onlyB = yield* request("GET", "/api/v1/admin/supervisor-actions?tenant_id=ops-b", { headers: adminHeaders })
+      expect(onlyB.body.actions.map((a: { tenant_id: string }) => a.tenant_id)).toEqual(["ops-b"])
       expect((yield* request("GET", "/api/v1/supervisor-actions?action=dance", { headers: A })).status).toBe(400)
     }))
 })
