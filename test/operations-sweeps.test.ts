@@ -41,6 +41,7 @@ const Seed = Layer.effectDiscard(Effect.gen(function*() {
     operations: { ticketing: { url: `${tickets.baseUrl}/tickets/{external_reference_id}`, source: "gorgias", api_token: "ticket-api-token" } }
   })
   yield* putTenant("sweeps-other", { webhook_url: "http://127.0.0.1:9/other" })
+  yield* putTenant("sweeps-limits", { webhook_url: "http://127.0.0.1:9/limits" })
 }))
 
 const sweep = (path: string, query = "") =>
@@ -74,6 +75,25 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       // The other tenant's overdue task got its own alert, in its own tenant.
       expect((yield* taskEvents("sweeps-other")).filter((e) => e.payload.data.id === other.id).map((e) => e.event))
         .toEqual(["voice.callback_task.created", "voice.callback_task.sla_breached"])
+    }))
+
+  it.effect("a sweep honours limit, emit_webhooks and auth_token", () =>
+    Effect.gen(function*() {
+      const L = { authorization: "Bearer sweeps-limits-bearer-token-0123456789" }
+      const first = yield* createTask(L, { disposition: "resolved", sla_due_at: "2001-01-01T00:00:00Z" })
+      const second = yield* createTask(L, { disposition: "resolved", sla_due_at: "2001-01-01T00:00:00Z" })
+      const only = "?auth_token=sweeps-limits-bearer-token-0123456789"
+      const quiet = yield* sweep("sweep", `${only}&limit=1&emit_webhooks=false`)
+      expect(quiet.result).toMatchObject({ attempted_tenants: 1, evaluated_tenants: 1, alerts_recorded: 1, webhooks_enqueued: 0, overdue_tasks: 2 })
+      const silent = quiet.result.items.map((i: { task_id: string }) => i.task_id)
+      expect(silent.length).toBe(1)
+      const rest = yield* sweep("sweep", `${only}&limit=5`)
+      const loud = rest.result.items.map((i: { task_id: string }) => i.task_id)
+      expect([...silent, ...loud].sort()).toEqual([first.id, second.id].sort())
+      const alerts = (yield* taskEvents("sweeps-limits")).filter((e) => e.event === "voice.callback_task.sla_breached")
+      expect(alerts.map((e) => e.payload.data.id)).toEqual(loud)
+      const unknown = yield* sweep("sweep", "?auth_token=nobody-has-this-token-0123456789")
+      expect(unknown.result).toMatchObject({ attempted_tenants: 0, alerts_recorded: 0, items: [] })
     }))
 
   it.effect("follow-up: one reminder past the deadline, escalation after the queue's delay, snooze expiry", () =>
