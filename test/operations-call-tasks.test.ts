@@ -118,5 +118,12 @@ suiteWithFakeTwilio({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, Tenants)("tasks cre
       expect(byCall(callSid)(yield* tasksOf(CT, "limit=200"))).toEqual([])
       const shown = yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: CT })
       expect(shown.body).toMatchObject({ last_dispatch_status: "busy", last_dispatch_call_sid: callSid, status: "open" })
+      // A machine's answer stays the attempt's outcome when the call then completes.
+      const second = newCallSid()
+      yield* sql`update callback_tasks set last_dispatch_call_sid = ${second} where id = ${task.id}`.pipe(Effect.orDie)
+      yield* outboundStatus(second, "in-progress", { AnsweredBy: "machine_start" })
+      yield* outboundStatus(second, "completed")
+      expect(byCall(second)(yield* tasksOf(CT, "limit=200"))).toEqual([])
+      expect((yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: CT })).body.last_dispatch_status).toBe("voicemail")
     }))
 })

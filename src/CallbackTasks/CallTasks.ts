@@ -85,7 +85,8 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
     const fromStatus = (facts: CallFacts, twilioStatus: string, answeredBy: string | null) =>
       Effect.gen(function*() {
         if (facts.callSid !== null) {
-          if (yield* tasks.recordDispatchStatus(facts.tenantId, facts.callSid, twilioStatus, facts.at)) return
+          const status = isMachine(answeredBy) ? "voicemail" : twilioStatus
+          if (yield* tasks.recordDispatchStatus(facts.tenantId, facts.callSid, status, facts.at)) return
         }
         if (isMachine(answeredBy)) yield* make(facts, "voicemail_follow_up", { summary: "The call reached voicemail." })
         if (facts.direction === "outbound" && (twilioStatus === "busy" || twilioStatus === "no-answer")) {

@@ -105,7 +105,9 @@ export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("Call
 
     /** A status callback of a call auto-dispatch placed, recorded on its task; false when no task placed it. */
     const recordDispatchStatus = (tenantId: string, callSid: string, status: string, at: Date) =>
-      sql`update callback_tasks set last_dispatch_status = ${status}, updated_at = ${at}
+      // A machine's answer is kept: the "completed" that follows it is not a customer reached.
+      sql`update callback_tasks set updated_at = ${at},
+            last_dispatch_status = case when last_dispatch_status = 'voicemail' then 'voicemail' else ${status} end
           where tenant_id = ${tenantId} and last_dispatch_call_sid = ${callSid} returning id`.pipe(
         Effect.map((rows) => rows.length > 0)
       )

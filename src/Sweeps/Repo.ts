@@ -45,7 +45,7 @@ export class SweepsRepo extends Effect.Service<SweepsRepo>()("SweepsRepo", {
             and t.created_at + make_interval(secs => coalesce(q.auto_dispatch_delay_seconds, 0)) <= ${at}
             and (t.last_dispatch_attempted_at is null
               or t.last_dispatch_attempted_at + make_interval(secs => coalesce(q.auto_dispatch_retry_delay_seconds, 0)) <= ${at})
-            and (t.last_dispatch_status is null or t.last_dispatch_status in ('failed', 'busy', 'no-answer', 'canceled')
+            and (t.last_dispatch_status is null or t.last_dispatch_status in ('failed', 'busy', 'no-answer', 'canceled', 'voicemail')
               or (t.last_dispatch_status = 'dialing'
                   and t.last_dispatch_attempted_at + make_interval(secs => ${DIAL_LEASE_SECONDS}) <= ${at}))`
         case "reconcile":
