@@ -36,19 +36,51 @@ const DEFAULTS: Omit<QueueFields, "name"> = {
 const pick = <A>(given: A | undefined, stored: A): A => (given === undefined ? stored : given)
 
 /** A stored queue as write columns (optional fields read back as null). */
-const fieldsOf = (queue: OperatorQueue): QueueFields => {
-  const fields: Record<string, unknown> = { name: queue.name }
-  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) fields[key] = queue[key] ?? null
-  return fields as unknown as QueueFields
-}
+const fieldsOf = (queue: OperatorQueue): QueueFields => ({
+  name: queue.name,
+  description: queue.description ?? null,
+  is_default: queue.is_default,
+  priority: queue.priority,
+  sla_seconds: queue.sla_seconds ?? null,
+  default_assignee: queue.default_assignee ?? null,
+  auto_dispatch_enabled: queue.auto_dispatch_enabled,
+  auto_dispatch_delay_seconds: queue.auto_dispatch_delay_seconds ?? null,
+  auto_dispatch_max_attempts: queue.auto_dispatch_max_attempts,
+  auto_dispatch_retry_delay_seconds: queue.auto_dispatch_retry_delay_seconds ?? null,
+  dispatch_timezone: queue.dispatch_timezone ?? null,
+  dispatch_window_start_hour_utc: queue.dispatch_window_start_hour_utc ?? null,
+  dispatch_window_end_hour_utc: queue.dispatch_window_end_hour_utc ?? null,
+  dispatch_schedule: queue.dispatch_schedule,
+  follow_up_escalation_seconds: queue.follow_up_escalation_seconds ?? null,
+  follow_up_escalation_queue_key: queue.follow_up_escalation_queue_key ?? null,
+  follow_up_escalation_assignee: queue.follow_up_escalation_assignee ?? null,
+  follow_up_escalation_priority: queue.follow_up_escalation_priority ?? null,
+  active: queue.active,
+  metadata: queue.metadata,
+})
 
-const merge = (stored: QueueFields, body: UpsertOperatorQueueRequest): QueueFields => {
-  const fields = { ...stored, name: body.name }
-  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
-    ;(fields as Record<string, unknown>)[key] = pick(body[key], stored[key])
-  }
-  return fields
-}
+const merge = (stored: QueueFields, body: UpsertOperatorQueueRequest): QueueFields => ({
+  name: body.name,
+  description: pick(body.description, stored.description),
+  is_default: pick(body.is_default, stored.is_default),
+  priority: pick(body.priority, stored.priority),
+  sla_seconds: pick(body.sla_seconds, stored.sla_seconds),
+  default_assignee: pick(body.default_assignee, stored.default_assignee),
+  auto_dispatch_enabled: pick(body.auto_dispatch_enabled, stored.auto_dispatch_enabled),
+  auto_dispatch_delay_seconds: pick(body.auto_dispatch_delay_seconds, stored.auto_dispatch_delay_seconds),
+  auto_dispatch_max_attempts: pick(body.auto_dispatch_max_attempts, stored.auto_dispatch_max_attempts),
+  auto_dispatch_retry_delay_seconds: pick(body.auto_dispatch_retry_delay_seconds, stored.auto_dispatch_retry_delay_seconds),
+  dispatch_timezone: pick(body.dispatch_timezone, stored.dispatch_timezone),
+  dispatch_window_start_hour_utc: pick(body.dispatch_window_start_hour_utc, stored.dispatch_window_start_hour_utc),
+  dispatch_window_end_hour_utc: pick(body.dispatch_window_end_hour_utc, stored.dispatch_window_end_hour_utc),
+  dispatch_schedule: pick(body.dispatch_schedule, stored.dispatch_schedule),
+  follow_up_escalation_seconds: pick(body.follow_up_escalation_seconds, stored.follow_up_escalation_seconds),
+  follow_up_escalation_queue_key: pick(body.follow_up_escalation_queue_key, stored.follow_up_escalation_queue_key),
+  follow_up_escalation_assignee: pick(body.follow_up_escalation_assignee, stored.follow_up_escalation_assignee),
+  follow_up_escalation_priority: pick(body.follow_up_escalation_priority, stored.follow_up_escalation_priority),
+  active: pick(body.active, stored.active),
+  metadata: pick(body.metadata, stored.metadata),
+})
 
 /** Tenant-scoped operator queues: upsert by key, list, stats, and the default queue. */
 export class OperatorQueues extends Effect.Service<OperatorQueues>()("OperatorQueues", {
