@@ -27,6 +27,15 @@ export class SweepsRepo extends Effect.Service<SweepsRepo>()("SweepsRepo", {
     const live = sql`t.status in ('open', 'in_progress')`
     const awake = (at: Date) => sql`(t.snoozed_until is null or t.snoozed_until <= ${at})`
 
+    /** The queue's UTC hour window (see DispatchWindow.ts), here so closed queues do not use up a sweep's limit. */
+    const insideUtcHours = (at: Date) => {
+      const hour = at.getUTCHours()
+      const [start, end] = [sql`q.dispatch_window_start_hour_utc`, sql`q.dispatch_window_end_hour_utc`]
+      return sql`(${start} is null or ${end} is null or ${start} = ${end}
+        or (${start} < ${end} and ${hour} >= ${start} and ${hour} < ${end})
+        or (${start} > ${end} and (${hour} >= ${start} or ${hour} < ${end})))`
+    }
+
     const condition = (sweep: Sweep, at: Date, recheckAfter: number): Fragment => {
       switch (sweep) {
         case "sla":
@@ -39,7 +48,7 @@ export class SweepsRepo extends Effect.Service<SweepsRepo>()("SweepsRepo", {
               or (t.follow_up_escalated_at is null and q.follow_up_escalation_seconds is not null
                   and t.created_at + make_interval(secs => q.follow_up_escalation_seconds) <= ${at}))))`
         case "dispatch":
-          return sql`t.status = 'open' and ${awake(at)} and q.active and q.auto_dispatch_enabled
+          return sql`t.status = 'open' and ${awake(at)} and q.active and q.auto_dispatch_enabled and ${insideUtcHours(at)}
             and t.customer_phone is not null and t.due_at <= ${at}
             and t.dispatch_attempt_count < q.auto_dispatch_max_attempts
             and t.created_at + make_interval(secs => coalesce(q.auto_dispatch_delay_seconds, 0)) <= ${at}
