@@ -22,10 +22,16 @@ export const OperatorSweepsScheduled = Layer.scopedDiscard(Effect.gen(function*(
   const reconcile = yield* ReconciliationSweep
   const options = { limit: SCHEDULED_LIMIT, emitWebhooks: true, authToken: null }
 
-  const every = <A, E>(name: string, seconds: number, run: Effect.Effect<A, E>) =>
+  /** A run that handled or failed something is logged with its counts; an idle run is not. */
+  const logged = (name: string) => (result: { readonly items: ReadonlyArray<unknown>; readonly failures: ReadonlyArray<unknown> }) =>
+    result.items.length === 0 && result.failures.length === 0
+      ? Effect.void
+      : Effect.logInfo(`${name} sweep`).pipe(Effect.annotateLogs({ items: result.items.length, failures: result.failures.length }))
+
+  const every = <A extends Parameters<ReturnType<typeof logged>>[0], E>(name: string, seconds: number, run: Effect.Effect<A, E>) =>
     seconds <= 0 ? Effect.void : migrations.awaitApplied.pipe(
       Effect.zipRight(Effect.repeat(
-        run.pipe(Effect.catchAllCause((cause) => Effect.logWarning(`${name} sweep failed`, cause))),
+        run.pipe(Effect.tap(logged(name)), Effect.catchAllCause((cause) => Effect.logWarning(`${name} sweep failed`, cause))),
         Schedule.spaced(Duration.seconds(seconds))
       )),
       Effect.forkScoped,
