@@ -55,11 +55,11 @@ const minutes = (n: number) => TestClock.adjust(Duration.minutes(n))
 layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it) => {
   it.effect("SLA: a task past its SLA is alerted once per due time, with one webhook event", () =>
     Effect.gen(function*() {
-      yield* putQueue(T, "sla", { name: "SLA", sla_seconds: 900 })
+      yield* putQueue(T, "sla", { name: "SLA", sla_seconds: 60 })
       const task = yield* createTask(T, { disposition: "human_follow_up_required", queue_key: "sla" })
       const other = yield* createTask(OTHER, { disposition: "human_follow_up_required", sla_due_at: "2000-01-01T00:00:00Z" })
       expect(forTask(task.id)((yield* sweep("sweep")).result.items)).toEqual([])
-      yield* minutes(15)
+      yield* minutes(1)
       const due = yield* sweep("sweep")
       expectSpecSchema(due, "AdminOperatorQueueSweepResponse")
       expect(forTask(task.id)(due.result.items)).toEqual([expect.objectContaining({ tenant_id: "sweeps", queue_key: "sla", webhook_enqueued: true })])
@@ -67,8 +67,8 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       const shown = (yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: T })).body
       expect(shown.last_sla_alert_due_at).toBe(task.sla_due_at)
       // Moving the SLA arms the alert again.
-      yield* request("PATCH", `/api/v1/callback-tasks/${task.id}`, { headers: T, json: { sla_due_at: new Date(Date.parse(task.sla_due_at) + 600_000).toISOString() } })
-      yield* minutes(10)
+      yield* request("PATCH", `/api/v1/callback-tasks/${task.id}`, { headers: T, json: { sla_due_at: new Date(Date.parse(task.sla_due_at) + 60_000).toISOString() } })
+      yield* minutes(1)
       expect(forTask(task.id)((yield* sweep("sweep", "?auth_token=sweeps-bearer-token-0123456789")).result.items).length).toBe(1)
       const events = (yield* taskEvents("sweeps")).filter((e) => e.payload.data.id === task.id && e.event === "voice.callback_task.sla_breached")
       expect(events.length).toBe(2)
@@ -100,20 +100,20 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
     Effect.gen(function*() {
       yield* putQueue(T, "supervisors", { name: "Supervisors" })
       yield* putQueue(T, "tier1", {
-        name: "Tier 1", sla_seconds: 600, follow_up_escalation_seconds: 1800, follow_up_escalation_queue_key: "supervisors",
+        name: "Tier 1", sla_seconds: 60, follow_up_escalation_seconds: 180, follow_up_escalation_queue_key: "supervisors",
         follow_up_escalation_assignee: "sup@acme.test", follow_up_escalation_priority: 99
       })
       const task = yield* createTask(T, { disposition: "callback_requested", queue_key: "tier1", assigned_to: "ann" })
       const run = Effect.map(sweep("follow-up-notifications/sweep"), (body) => forTask(task.id)(body.result.items))
       expect(yield* run).toEqual([])
-      yield* minutes(10)
+      yield* minutes(1)
       const reminded = yield* sweep("follow-up-notifications/sweep")
       expectSpecSchema(reminded, "AdminOperatorFollowUpNotificationResponse")
       expect(forTask(task.id)(reminded.result.items)).toEqual([expect.objectContaining({
         reason: "unacknowledged_deadline_breached", notification_sent: true, notification_target: "ann", escalated: false
       })])
       expect(yield* run).toEqual([])
-      yield* minutes(20)
+      yield* minutes(2)
       expect(yield* run).toEqual([expect.objectContaining({ escalated: true, escalation_queue_key: "supervisors", escalation_assignee: "sup@acme.test" })])
       const moved = (yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: T })).body
       expect(moved).toMatchObject({ queue_key: "supervisors", assigned_to: "sup@acme.test", priority: 99 })
@@ -122,8 +122,8 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       const snoozy = yield* createTask(T, { disposition: "callback_requested", queue_key: "supervisors" })
       yield* request("POST", `/api/v1/callback-tasks/${snoozy.id}/acknowledge`, { headers: T, json: { operator: "ann" } })
       const now = Date.parse(snoozy.created_at)
-      yield* request("POST", `/api/v1/callback-tasks/${snoozy.id}/snooze`, { headers: T, json: { operator: "ann", snoozed_until: new Date(now + 300_000).toISOString() } })
-      yield* minutes(5)
+      yield* request("POST", `/api/v1/callback-tasks/${snoozy.id}/snooze`, { headers: T, json: { operator: "ann", snoozed_until: new Date(now + 30_000).toISOString() } })
+      yield* TestClock.adjust(Duration.seconds(30))
       const woke = forTask(snoozy.id)((yield* sweep("follow-up-notifications/sweep")).result.items)
       expect(woke).toEqual([expect.objectContaining({ reason: "snooze_expired", snooze_expired: true, escalated: false, notification_sent: false })])
       expect((yield* request("GET", `/api/v1/callback-tasks/${snoozy.id}`, { headers: T })).body.snoozed_until).toBeNull()
@@ -133,14 +133,14 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
     Effect.gen(function*() {
       const twilio = yield* FakeTwilioServer
       yield* putQueue(T, "callbacks", {
-        name: "Callbacks", auto_dispatch_enabled: true, auto_dispatch_delay_seconds: 300, auto_dispatch_max_attempts: 2,
-        auto_dispatch_retry_delay_seconds: 600
+        name: "Callbacks", auto_dispatch_enabled: true, auto_dispatch_delay_seconds: 60, auto_dispatch_max_attempts: 2,
+        auto_dispatch_retry_delay_seconds: 120
       })
       const task = yield* createTask(T, { disposition: "callback_requested", queue_key: "callbacks", customer_phone: "+15557770001" })
       const dials = () => twilio.requests.filter((r) => r.path.endsWith("/Calls.json") && r.form.To === "+15557770001").length
       const run = (query = "") => Effect.map(sweep("dispatch", query), (body) => forTask(task.id)(body.result.items))
       expect(yield* run()).toEqual([])
-      yield* minutes(5)
+      yield* minutes(1)
       const dry = yield* sweep("dispatch", "?dry_run=true")
       expectSpecSchema(dry, "AdminOperatorCallbackDispatchResponse")
       expect(forTask(task.id)(dry.result.items)).toEqual([expect.objectContaining({ dry_run: true, dispatch_attempt_count: 0 })])
@@ -151,13 +151,13 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       expect(dials()).toBe(1)
       twilio.failingNumbers.delete("+15557770001")
       expect(yield* run()).toEqual([])
-      yield* minutes(10)
+      yield* minutes(2)
       const placed = yield* run()
       expect(placed).toEqual([expect.objectContaining({ dry_run: false, dispatch_attempt_count: 2, call_sid: expect.stringMatching(/^CA/) })])
       expect(dials()).toBe(2)
       const shown = (yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: T })).body
       expect(shown).toMatchObject({ dispatch_attempt_count: 2, last_dispatch_status: "initiated", last_dispatch_call_sid: placed[0]!.call_sid })
-      yield* minutes(11)
+      yield* minutes(3)
       expect(yield* run()).toEqual([])
       expect(dials()).toBe(2)
     }))
