@@ -26,6 +26,10 @@ import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
 import { MetricsRoutesLive } from "./Observability/Routes.js"
+import { OperatorQueuesHttp } from "./OperatorQueues/Http.js"
+import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.js"
+import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
+import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -53,7 +57,13 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     FunctionRegistryHttp,
     LiveSessionsHttp,
     AdminLiveSessionsHttp,
-    TwilioWebhookDiagnosticsHttp
+    TwilioWebhookDiagnosticsHttp,
+    OperatorQueuesHttp,
+    CallbackTasksHttp,
+    AdminCallbackTasksHttp,
+    SupervisorActionsHttp,
+    AdminSupervisorActionsHttp,
+    OperatorSweepsHttp
   ])
 )
 

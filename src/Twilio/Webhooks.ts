@@ -6,6 +6,7 @@ import { StreamTokens } from "../Auth/StreamTokens.js"
 import { AppConfig } from "../Config.js"
 import type { CachedTenant } from "../TenantCache/TenantCache.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
+import { CallRecords } from "../CallLogs/CallRecords.js"
 import type { InvalidInput } from "../Database/Errors.js"
 import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
@@ -56,6 +57,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     const versions = yield* VersionResolution
     const tokens = yield* StreamTokens
     const callLogs = yield* CallLogWrites
+    const callRecords = yield* CallRecords
     const streamUrl = mediaStreamUrl(config.publicBaseUrl)
 
     const required = (params: VoiceWebhook["params"], name: string) => {
@@ -180,7 +182,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       }
       const duration = Number(text(hook.params, "CallDuration") ?? Number.NaN)
       const answeredBy = text(hook.params, "AnsweredBy")
-      yield* callLogs.statusReported({
+      yield* callRecords.recordStatus({
         tenantId: resolved.tenant.tenantId,
         callSid,
         direction: kind,
