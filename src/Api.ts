@@ -20,6 +20,10 @@ import { VoiceEvalAutomationsApi } from "./Automations/Api.js"
 import { VoiceSessionEvalsApi } from "./VoiceEvals/Api.js"
 import { VoiceOutcomesApi } from "./VoiceOutcomes/Api.js"
 import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
+import { OperatorQueuesApi } from "./OperatorQueues/Api.js"
+import { AdminCallbackTasksApi, CallbackTasksApi } from "./CallbackTasks/Api.js"
+import { AdminSupervisorActionsApi, SupervisorActionsApi } from "./SupervisorActions/Api.js"
+import { OperatorSweepsApi } from "./Sweeps/Api.js"
 import { OutboxesApi } from "./Outbox/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
@@ -37,6 +41,9 @@ export class PublicApi extends HttpApi.make("public")
   .add(CallLogsApi)
   .add(FunctionRegistryApi)
   .add(LiveSessionsApi)
+  .add(OperatorQueuesApi)
+  .add(CallbackTasksApi)
+  .add(SupervisorActionsApi)
 {}
 
 /** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */
@@ -52,6 +59,9 @@ export class AdminApi extends HttpApi.make("admin")
   .add(RolloutGovernanceApi)
   .add(TwilioWebhookDiagnosticsApi)
   .add(AdminLiveSessionsApi)
+  .add(AdminCallbackTasksApi)
+  .add(AdminSupervisorActionsApi)
+  .add(OperatorSweepsApi)
   .add(OutboxesApi)
 {}
 

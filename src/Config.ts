@@ -75,7 +75,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })
-      )
+      ),
+      /** `GET /metrics` (OpenMetrics) on its own listener on this port; unset = not served there. */
+      metricsPort: yield* Config.option(Config.port("METRICS_PORT")),
+      /** `GET /metrics` on the main port too, behind the admin key (when METRICS_PORT is unset). */
+      metricsEnabled: yield* Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false))
     } as const
   })
 }) {}
