@@ -1,16 +1,14 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Clock, Context, Duration, Effect, Layer, TestClock } from "effect"
-import { Webhook } from "standardwebhooks"
+import { Clock, Context, Effect, Layer, TestClock } from "effect"
 import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
 import { OutboxWorker } from "../src/Outbox/Worker.js"
 import { eventually } from "./support/Eventually.js"
-import { fakeWebhookReceiver, type FakeWebhookReceiver, type Received } from "./support/FakeWebhookReceiver.js"
+import { fakeWebhookReceiver, type FakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, testClockSuite } from "./support/TestServer.js"
 import { callRecord, recordCall } from "./support/VoiceRecordFixtures.js"
-
-const secret = (seed: string) => `whsec_${Buffer.from(`${seed}-webhook-signing-key-0123456789`).toString("base64")}`
+import { advanceUntil, expectedSignature, secret, verify } from "./support/WebhookChecks.js"
 
 /** Tenants and their endpoints (paths on the one receiver). */
 const TENANTS = {
@@ -84,35 +82,6 @@ const rowsOf = (tenant: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<Row>`select id, event, status, attempts, next_attempt_at, last_status_code, payload
              from webhook_outbox where tenant_id = ${`hooks-${tenant}`} order by created_at, id`).pipe(Effect.orDie)
-
-/** Moves the shared TestClock in steps until `check` holds (the worker polls every second of it). */
-const advanceUntil = (check: () => boolean, step: Duration.DurationInput, maxSteps: number) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < maxSteps && !check(); i++) {
-      yield* TestClock.adjust(step)
-      yield* eventually(Effect.sync(check), (ok) => ok, 150)
-    }
-    expect(check()).toBe(true)
-  })
-
-/** The Standard Webhooks signature the independent library computes for this request. */
-const expectedSignature = (key: string, received: Received) =>
-  new Webhook(key).sign(received.headers["webhook-id"]!, new Date(Number(received.headers["webhook-timestamp"]) * 1000), received.body)
-
-/**
- * standardwebhooks' own verification, as a receiver would run it when the message arrived:
- * the suite's TestClock may be far from the wall clock, and the verifier checks the
- * timestamp against `Date.now()`, so that is pinned to the send time for the call.
- */
-const verify = (key: string, received: Received): unknown => {
-  const wallClock = Date.now
-  Date.now = () => Number(received.headers["webhook-timestamp"]) * 1000
-  try {
-    return new Webhook(key).verify(received.body, received.headers)
-  } finally {
-    Date.now = wallClock
-  }
-}
 
 testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "1000" }, { seed })("tenant webhooks", (it) => {
   it.effect("a receiver failing twice then succeeding gets the event when the schedule says, signed the same each time", () =>
