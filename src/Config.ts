@@ -75,6 +75,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })
+      ),
+      /** On SIGTERM, how long live calls may run on before the agent says goodbye and ends them. */
+      shutdownCallDrainSeconds: yield* Config.integer("SHUTDOWN_CALL_DRAIN_SECONDS").pipe(
+        Config.withDefault(1800),
+        Config.validate({ message: "SHUTDOWN_CALL_DRAIN_SECONDS must be 0 or more", validation: (n) => n >= 0 })
       )
     } as const
   })
