@@ -41,7 +41,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       host,
       publicBaseUrl: yield* baseUrl("PUBLIC_BASE_URL", `http://localhost:${port}`),
       databaseUrl: yield* optionalSecret("DATABASE_URL"),
-      embeddedDataDir: yield* Config.string("EMBEDDED_PG_DATA_DIR").pipe(Config.withDefault(".data/postgres")),
+      /** Unset: `.data/postgres` (as root, moved where the postgres account can reach it). */
+      embeddedDataDir: yield* optionalString("EMBEDDED_PG_DATA_DIR"),
       adminApiKey,
       adminUsername,
       adminPassword,
