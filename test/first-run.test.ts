@@ -82,7 +82,7 @@ describe("first run", () => {
       expect(root?.status).toBe(302)
       expect(root?.headers.get("location")).toBe("/docs")
       expect((yield* probe(`${base}/docs`))?.status).toBe(200)
-      const spec = yield* Effect.promise(() => fetch(`${base}/api-docs/openapi.json`).then((res) => res.json()))
+      const spec = yield* Effect.promise(() => fetch(`${base}/api-docs/openapi.json`).then((res) => res.json() as Promise<{ servers: Array<{ url: string }> }>))
       expect(spec.servers[0].url).toBe(`http://localhost:${port}`)
       expect(output).not.toContain("EACCES")
     }).pipe(Effect.scoped), 300_000)

@@ -13,7 +13,7 @@ const DATABASE = "stateset_voice"
 const PASSWORD = "stateset-embedded"
 const DEFAULT_DATA_DIR = ".data/postgres"
 /** What to do instead, appended to every start-up failure. */
-const ADVICE = "Set DATABASE_URL to your own PostgreSQL, or EMBEDDED_PG_DATA_DIR to a directory PostgreSQL can use."
+const ADVICE = "(set DATABASE_URL to your own PostgreSQL, or EMBEDDED_PG_DATA_DIR to a directory PostgreSQL can use)"
 
 const freePort = Effect.async<number, EmbeddedPostgresError>((resume) => {
   const server = net.createServer()
@@ -106,6 +106,6 @@ export const startEmbeddedPostgres = (dataDir: Option.Option<string>) =>
     return Redacted.make(`postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`)
   }).pipe(
     Effect.mapError((error) =>
-      new EmbeddedPostgresError({ message: `embedded PostgreSQL: ${error.message}. ${ADVICE}`, cause: error.cause })
+      new EmbeddedPostgresError({ message: `embedded PostgreSQL: ${error.message} ${ADVICE}`, cause: error.cause })
     )
   )

@@ -63,12 +63,14 @@ const reachableData = (dataDir: string, isDefault: boolean, owner: Owner) => {
   if (!isDefault) {
     throw fail(
       `EMBEDDED_PG_DATA_DIR=${dataDir} is not reachable by the postgres account (PostgreSQL cannot run as root): ` +
-        `choose a directory it can traverse (for example ${ROOT_HOME}/data), or set DATABASE_URL to your own PostgreSQL.`
+        `choose a directory it can traverse (for example ${ROOT_HOME}/data), or set DATABASE_URL to your own PostgreSQL`
     )
   }
+  fs.mkdirSync(ROOT_HOME, { recursive: true, mode: 0o755 })
+  fs.chmodSync(ROOT_HOME, 0o755)
   const id = createHash("sha256").update(dataDir).digest("hex").slice(0, 12)
   const moved = path.join(ROOT_HOME, `data-${id}`)
-  if (!prepare(moved)) throw fail(`the postgres account cannot write ${moved}; set DATABASE_URL to your own PostgreSQL.`)
+  if (!prepare(moved)) throw fail(`the postgres account cannot write ${moved}; set DATABASE_URL to your own PostgreSQL`)
   return moved
 }
 
