@@ -19,10 +19,11 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as net from "node:net"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
+import pg from "pg"
 import twilio from "twilio"
 import { WebSocket, WebSocketServer } from "ws"
 import { startPostgres } from "./postgres.js"
-import { machine, rssMb } from "./proc.js"
+import { cpuSeconds, machine, rssMb } from "./proc.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -180,6 +181,18 @@ const placeCall = async (base: string, n: number, t: Timings, accepted: Map<numb
   return ws
 }
 
+/** Committed + rolled-back transactions in the database so far (statistics lag up to 1 s). */
+const transactions = async (url: string) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const res = await client.query("select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()")
+    return Number(res.rows[0].n)
+  } finally {
+    await client.end()
+  }
+}
+
 const pct = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
@@ -192,6 +205,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const port = await freePort()
   const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
   const idleRss = rssMb(child.pid!)
+  const xacts0 = await transactions(databaseUrl)
+  const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
   const timings: Array<Timings> = Array.from({ length: total }, () => ({}))
   const sockets: Array<WebSocket> = []
@@ -207,25 +222,30 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   }))
   const rss = rssMb(child.pid!)
   for (const ws of sockets) ws.close()
-  await sleep(2000)
-  await stop(child)
+  await sleep(3000)
+  const xacts = (await transactions(databaseUrl)) - xacts0
+  const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)
   const [w, u, a, g] = [of((t) => t.webhook), of((t) => t.upgrade), of((t) => t.accepted), of((t) => t.greeting)]
   const failures = timings.filter((t) => t.failed !== undefined)
+  await stop(child)
+  if (target === "service") console.error(`${target} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
   if (failures.length > 0) console.error(`${target} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
   return `| ${target} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
-    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(idleRss)} | ${f(rss)} |`
+    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(idleRss)} | ${f(rss)} |`
 }
 
 const main = async () => {
   const m = machine()
   console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
   console.log(`arrivals for ${seconds} s at each rate\n`)
-  console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | idle RSS MB | RSS MB after |")
-  console.log("|---|---|---|---|---|---|---|---|---|---|")
-  const postgres = await startPostgres()
+  console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB | RSS MB after |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|")
+  // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
+  const external = arg("database-url", "")
+  const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }
   try {
     for (const rate of rates) for (const target of targets) console.log(await runRate(target, rate, postgres.url))
   } finally {
