@@ -86,4 +86,32 @@ describe("first run", () => {
       expect(spec.servers[0].url).toBe(`http://localhost:${port}`)
       expect(output).not.toContain("EACCES")
     }).pipe(Effect.scoped), 300_000)
+
+  it.live.skipIf(process.getuid?.() !== 0)("a data directory PostgreSQL cannot use stops the service with one line saying what to do", () =>
+    Effect.gen(function*() {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-locked-"))
+      fs.chmodSync(home, 0o700)
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(home, { recursive: true, force: true })))
+      const port = yield* Effect.promise(freePort)
+      const result = yield* Effect.promise(() =>
+        new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+          const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+            cwd: ROOT,
+            env: { PATH: process.env.PATH!, HOME: home, PORT: String(port), EMBEDDED_PG_DATA_DIR: path.join(home, "pg") },
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (chunk) => (stdout += chunk))
+          child.stderr.on("data", (chunk) => (stderr += chunk))
+          child.once("exit", (code) => resolve({ code, stderr, stdout }))
+        })
+      )
+      expect(result.code).toBe(1)
+      const lines = result.stderr.trim().split("\n")
+      expect(lines, result.stderr).toHaveLength(1)
+      expect(lines[0]).toContain(`stateset-voice cannot start: embedded PostgreSQL: EMBEDDED_PG_DATA_DIR=${path.join(home, "pg")}`)
+      expect(lines[0]).toContain("set DATABASE_URL")
+      expect(result.stdout + result.stderr).not.toMatch(/^\s+at /m)
+    }).pipe(Effect.scoped), 120_000)
 })

@@ -93,10 +93,15 @@ export const startEmbeddedPostgres = (dataDir: Option.Option<string>) =>
     const placement = yield* place(binDir, version, requested, Option.isNone(dataDir))
     if (!fs.existsSync(path.join(placement.dataDir, "PG_VERSION"))) {
       yield* Effect.logInfo("initialising embedded PostgreSQL").pipe(Effect.annotateLogs("dir", placement.dataDir))
-      fs.mkdirSync(placement.dataDir, { recursive: true, mode: 0o700 })
+      yield* Effect.try({
+        try: () => fs.mkdirSync(placement.dataDir, { recursive: true, mode: 0o700 }),
+        catch: (cause) => new EmbeddedPostgresError({ message: `cannot create ${placement.dataDir} (${cause})`, cause })
+      })
       yield* initdb(placement, PASSWORD)
     }
-    yield* releaseStaleServer(placement.dataDir)
+    yield* releaseStaleServer(placement.dataDir).pipe(
+      Effect.catchAllDefect((cause) => new EmbeddedPostgresError({ message: `cannot take over ${placement.dataDir} (${cause})`, cause }))
+    )
     yield* Effect.acquireRelease(
       startPostmaster(placement, port),
       (child) => stopPostmaster(child).pipe(Effect.timeout("10 seconds"), Effect.ignore)

@@ -13,15 +13,23 @@ const asOwner = (placement: Placement) =>
 
 /** Runs `initdb` for `placement.dataDir` (superuser `postgres`, password auth). */
 export const initdb = (placement: Placement, password: string) =>
+  Effect.try({
+    try: () => {
+      // The password file must be readable by the account initdb runs as.
+      const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-pw-"))
+      const pwFile = path.join(pwDir, "pw")
+      fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 })
+      if (placement.owner !== undefined) {
+        fs.chownSync(pwDir, placement.owner.uid, placement.owner.gid)
+        fs.chownSync(pwFile, placement.owner.uid, placement.owner.gid)
+      }
+      return { pwDir, pwFile }
+    },
+    catch: (cause) => fail(`cannot write initdb's password file in ${os.tmpdir()} (${cause})`, cause)
+  }).pipe(Effect.flatMap(({ pwDir, pwFile }) => runInitdb(placement, pwDir, pwFile)))
+
+const runInitdb = (placement: Placement, pwDir: string, pwFile: string) =>
   Effect.async<void, EmbeddedPostgresError>((resume) => {
-    // The password file must be readable by the account initdb runs as.
-    const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-pw-"))
-    const pwFile = path.join(pwDir, "pw")
-    fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 })
-    if (placement.owner !== undefined) {
-      fs.chownSync(pwDir, placement.owner.uid, placement.owner.gid)
-      fs.chownSync(pwFile, placement.owner.uid, placement.owner.gid)
-    }
     const cleanup = () => fs.rmSync(pwDir, { recursive: true, force: true })
     let output = ""
     const child = spawn(path.join(placement.binDir, "initdb"), [
