@@ -21,8 +21,9 @@ import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import twilio from "twilio"
-import { WebSocket, WebSocketServer } from "ws"
+import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
+import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, machine, rssMb } from "./proc.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -44,30 +45,6 @@ const freePort = () =>
       server.close(() => resolve(port))
     })
   })
-
-/** The fake model: greets at once; reports each call's first caller frame (call number in its first bytes). */
-const startUpstream = async (target: Target, onFrame: (call: number) => void) => {
-  const port = await freePort()
-  const wss = new WebSocketServer({ port, host: "127.0.0.1" })
-  const greeting = Buffer.alloc(160, 0x55).toString("base64")
-  wss.on("connection", (ws) => {
-    let seen = false
-    const greet = () => {
-      ws.send(JSON.stringify({ type: "response.created", response: { id: "resp_1", status: "in_progress" } }))
-      ws.send(JSON.stringify({ type: "response.output_audio.delta", response_id: "resp_1", item_id: "item_1", output_index: 0, content_index: 0, delta: greeting }))
-    }
-    ws.on("message", (data) => {
-      const event = JSON.parse(data.toString())
-      if (event.type === (target === "service" ? "response.create" : "session.update")) greet()
-      if (event.type === "input_audio_buffer.append" && !seen) {
-        seen = true
-        onFrame(Buffer.from(event.audio, "base64").readUInt32BE(0))
-      }
-    })
-  })
-  await new Promise((resolve) => wss.once("listening", resolve))
-  return { port, close: () => new Promise<void>((resolve) => { for (const c of wss.clients) c.terminate(); wss.close(() => resolve()) }) }
-}
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
   const flags = profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
@@ -201,7 +178,7 @@ const f = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 1 : 0) : "-")
 
 const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const accepted = new Map<number, () => void>()
-  const upstream = await startUpstream(target, (n) => accepted.get(n)?.())
+  const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
   const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
   const idleRss = rssMb(child.pid!)
