@@ -56,7 +56,8 @@ export const SlowCallRow = Schema.Struct({
 export const BucketRow = Schema.Struct({ bucket_start: Schema.String, call_count: Count, ...percentileColumns })
 
 /**
- * Aggregates over `call_logs`. Latency reads each call's `turn_latency_stats.summary`
+ * Aggregates over `call_logs`. Stats read the hourly rollup (migration 0010) plus the partial
+ * hour at the start of the 24h window from the table. Latency reads each call's `turn_latency_stats.summary`
  * (per-call avg/p50/p95/p99/max) and aggregates those across calls with
  * `percentile_cont`: p95 is the p95 of the per-call p95s, as the spec describes.
  */
@@ -66,19 +67,23 @@ export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("Call
 
     const stats = (tenantId: string, since24h: Date) =>
       orUnavailable(
-        sql`select count(*) as total_calls,
-            count(*) filter (where status = 'completed') as completed_calls,
-            count(*) filter (where escalated) as escalated_calls,
-            count(*) filter (where status = 'failed') as failed_calls,
-            count(*) filter (where outcome = 'answered') as answered_calls,
-            count(*) filter (where outcome = 'voicemail') as voicemail_calls,
-            count(*) filter (where outcome = 'no_answer') as no_answer_calls,
-            count(*) filter (where outcome = 'busy') as busy_calls,
-            count(*) filter (where outcome = 'failed') as failed_outcome_calls,
-            count(*) filter (where outcome is not null) as outcome_calls,
-            count(*) filter (where started_at >= ${since24h}) as calls_last_24h,
-            avg(duration_seconds)::float8 as avg_duration_seconds
-          from call_logs where tenant_id = ${tenantId}`.pipe(
+        sql`with since as (select ${since24h}::timestamptz as at, ssv_hour_ceil(${since24h}::timestamptz) as hour),
+          totals as (
+            select coalesce(sum(total), 0)::int8 as total_calls, coalesce(sum(completed), 0)::int8 as completed_calls,
+              coalesce(sum(escalated), 0)::int8 as escalated_calls, coalesce(sum(failed), 0)::int8 as failed_calls,
+              coalesce(sum(answered), 0)::int8 as answered_calls, coalesce(sum(voicemail), 0)::int8 as voicemail_calls,
+              coalesce(sum(no_answer), 0)::int8 as no_answer_calls, coalesce(sum(busy), 0)::int8 as busy_calls,
+              coalesce(sum(failed_outcome), 0)::int8 as failed_outcome_calls,
+              coalesce(sum(outcome_calls), 0)::int8 as outcome_calls,
+              -- avg(integer) is numeric sum / count, then float8: the same arithmetic
+              (sum(duration_sum)::numeric / nullif(sum(duration_count), 0))::float8 as avg_duration_seconds
+            from call_log_hourly where tenant_id = ${tenantId})
+          select totals.*,
+            (select coalesce(sum(h.total), 0) from call_log_hourly h, since
+              where h.tenant_id = ${tenantId} and h.hour >= since.hour)::int8
+            + (select count(*) from call_logs c, since
+              where c.tenant_id = ${tenantId} and c.started_at >= since.at and c.started_at < since.hour) as calls_last_24h
+          from totals`.pipe(
           Effect.flatMap(Schema.decodeUnknown(Schema.Array(StatsRow))),
           Effect.map((rows) => rows[0]!)
         )

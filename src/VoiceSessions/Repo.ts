@@ -128,8 +128,12 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
           order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id
           limit ${f.limit} offset ${f.offset}`.pipe(Effect.map((rows) => rows.map((row) => row.json)))
 
+    // Without a search or date the count comes from the per-status counts (migration 0010).
     const count = (f: SessionFilter) =>
-      sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`.pipe(
+      (f.search === null && f.startedAfter === null
+        ? sql<{ count: number }>`select coalesce(sum(n), 0)::int as count from voice_session_counts
+            where tenant_id = ${f.tenantId} and ${f.status === null ? sql`true` : sql`status = ${f.status}`}`
+        : sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`).pipe(
         Effect.map((rows) => rows[0]?.count ?? 0)
       )
 
