@@ -219,3 +219,14 @@ create trigger voice_session_counts_update after update on voice_sessions for ea
   execute function voice_session_counts_trigger();
 
 insert into voice_session_counts select tenant_id, status, count(*) from voice_sessions group by 1, 2;
+
+-- Transcript search: the API's search is a case-insensitive substring match (ILIKE '%text%'),
+-- phone fragments and literal characters included, so a trigram index serves the very same
+-- queries without changing any answer (full-text search would match words and stems instead).
+-- pg_trgm ships with PostgreSQL and is a trusted extension (a database owner may create it).
+create extension if not exists pg_trgm;
+create index call_logs_transcript_trgm_idx on call_logs using gin (transcript_text gin_trgm_ops);
+create index voice_sessions_transcript_trgm_idx on voice_sessions using gin ((transcript::text) gin_trgm_ops);
+create index voice_sessions_summary_trgm_idx on voice_sessions using gin (summary gin_trgm_ops);
+create index voice_sessions_customer_phone_trgm_idx on voice_sessions using gin (customer_phone gin_trgm_ops);
+create index voice_sessions_agent_name_trgm_idx on voice_sessions using gin (agent_name gin_trgm_ops);
