@@ -41,9 +41,10 @@ create table call_log_hourly (
   duration_count bigint not null,
   primary key (tenant_id, hour)
 );
+-- The row at hour '-infinity' holds the tenant's all-time totals (what /stats reads in one row).
 
-create function call_log_hourly_add(r call_logs, sign integer) returns void language sql as $$
-  insert into call_log_hourly as h values (r.tenant_id, date_trunc('hour', r.started_at, 'UTC'), sign,
+create function call_log_hourly_upsert(r call_logs, sign integer, bucket timestamptz) returns void language sql as $$
+  insert into call_log_hourly as h values (r.tenant_id, bucket, sign,
     sign * (r.status = 'completed')::int, sign * r.escalated::int, sign * (r.status = 'failed')::int,
     sign * coalesce(r.outcome = 'answered', false)::int, sign * coalesce(r.outcome = 'voicemail', false)::int,
     sign * coalesce(r.outcome = 'no_answer', false)::int, sign * coalesce(r.outcome = 'busy', false)::int,
@@ -56,6 +57,11 @@ create function call_log_hourly_add(r call_logs, sign integer) returns void lang
     busy = h.busy + excluded.busy, failed_outcome = h.failed_outcome + excluded.failed_outcome,
     outcome_calls = h.outcome_calls + excluded.outcome_calls, duration_sum = h.duration_sum + excluded.duration_sum,
     duration_count = h.duration_count + excluded.duration_count
+$$;
+
+create function call_log_hourly_add(r call_logs, sign integer) returns void language sql as $$
+  select call_log_hourly_upsert(r, sign, date_trunc('hour', r.started_at, 'UTC'));
+  select call_log_hourly_upsert(r, sign, '-infinity');
 $$;
 
 create function call_log_hourly_trigger() returns trigger language plpgsql as $$
@@ -81,6 +87,10 @@ select tenant_id, date_trunc('hour', started_at, 'UTC'), count(*), count(*) filt
   count(*) filter (where outcome = 'failed'), count(*) filter (where outcome is not null),
   coalesce(sum(duration_seconds), 0), count(duration_seconds)
 from call_logs group by 1, 2;
+insert into call_log_hourly
+select tenant_id, '-infinity', sum(total), sum(completed), sum(escalated), sum(failed), sum(answered), sum(voicemail),
+  sum(no_answer), sum(busy), sum(failed_outcome), sum(outcome_calls), sum(duration_sum), sum(duration_count)
+from call_log_hourly group by 1;
 
 -- voice outcomes (GET /voice-outcomes/stats and /timeseries) -------------------------------------
 create table voice_outcome_hourly (
@@ -167,9 +177,11 @@ create table voice_session_eval_hourly (
   primary key (tenant_id, hour)
 );
 
+-- As for call logs, the row at hour '-infinity' holds the all-time totals.
 create function voice_session_eval_hourly_add(r voice_session_evals, sign integer) returns void language sql as $$
-  insert into voice_session_eval_hourly as h values (r.tenant_id, date_trunc('hour', r.created_at, 'UTC'), sign,
-    sign * r.score::numeric, sign * (r.score >= 0.8)::int)
+  insert into voice_session_eval_hourly as h
+  select r.tenant_id, bucket, sign, sign * r.score::numeric, sign * (r.score >= 0.8)::int
+  from (values (date_trunc('hour', r.created_at, 'UTC')), ('-infinity'::timestamptz)) b (bucket)
   on conflict (tenant_id, hour) do update set n = h.n + excluded.n, score_sum = h.score_sum + excluded.score_sum,
     high_quality = h.high_quality + excluded.high_quality
 $$;
@@ -191,6 +203,8 @@ insert into voice_session_eval_hourly
 select tenant_id, date_trunc('hour', created_at, 'UTC'), count(*), coalesce(sum(score::numeric), 0),
   count(*) filter (where score >= 0.8)
 from voice_session_evals group by 1, 2;
+insert into voice_session_eval_hourly
+select tenant_id, '-infinity', sum(n), sum(score_sum), sum(high_quality) from voice_session_eval_hourly group by 1;
 
 -- voice sessions: the list's total count per status (GET /voice-sessions without a search or date)
 create table voice_session_counts (

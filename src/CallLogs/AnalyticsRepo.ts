@@ -56,7 +56,7 @@ export const SlowCallRow = Schema.Struct({
 export const BucketRow = Schema.Struct({ bucket_start: Schema.String, call_count: Count, ...percentileColumns })
 
 /**
- * Aggregates over `call_logs`. Stats read the hourly rollup (migration 0010) plus the partial
+ * Aggregates over `call_logs`. Stats read the rollups (migration 0010: the all-time row, the hours of the last day) plus the partial
  * hour at the start of the 24h window from the table. Latency reads each call's `turn_latency_stats.summary`
  * (per-call avg/p50/p95/p99/max) and aggregates those across calls with
  * `percentile_cont`: p95 is the p95 of the per-call p95s, as the spec describes.
@@ -77,7 +77,7 @@ export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("Call
               coalesce(sum(outcome_calls), 0)::int8 as outcome_calls,
               -- avg(integer) is numeric sum / count, then float8: the same arithmetic
               (sum(duration_sum)::numeric / nullif(sum(duration_count), 0))::float8 as avg_duration_seconds
-            from call_log_hourly where tenant_id = ${tenantId})
+            from call_log_hourly where tenant_id = ${tenantId} and hour = '-infinity')
           select totals.*,
             (select coalesce(sum(h.total), 0) from call_log_hourly h, since
               where h.tenant_id = ${tenantId} and h.hour >= since.hour)::int8

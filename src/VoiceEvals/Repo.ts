@@ -101,7 +101,7 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
         // The hourly rollup (migration 0010) plus the first partial hour of the 24h window.
         sql`with b as (select now() - interval '24 hours' as since, ssv_hour_ceil(now() - interval '24 hours') as hour),
             t as (select coalesce(sum(n), 0) as n, sum(score_sum) as score_sum, sum(high_quality) as high_quality
-              from voice_session_eval_hourly where tenant_id = ${tenantId})
+              from voice_session_eval_hourly where tenant_id = ${tenantId} and hour = '-infinity')
           select t.n::int as total_evals,
             ((select coalesce(sum(h.n), 0) from voice_session_eval_hourly h, b where h.tenant_id = ${tenantId} and h.hour >= b.hour)
               + (select count(*) from voice_session_evals e, b

@@ -60,9 +60,14 @@ export const series = (sql: PgClient.PgClient, tenantId: string, seconds: number
       select bucket_start, a, b, lo, greatest(date_trunc('hour', b, 'UTC'), lo) as hi
       from buckets, lateral (select least(ssv_hour_ceil(a), b) as lo) l
     ),
+    -- One range scan of the window's hours, each matched to its bucket by arithmetic.
+    hours as (
+      select to_timestamp(floor(extract(epoch from h.hour) / ${bucketSeconds}) * ${bucketSeconds}) as bucket_start, h.*
+      from voice_outcome_hourly h, bounds where h.tenant_id = ${tenantId} and h.hour >= bounds.since
+    ),
     parts as (
       select r.bucket_start, h.total, h.billable, h.escalated, h.pending_emit, h.duration_sum, h.duration_count
-      from ranges r join voice_outcome_hourly h on h.tenant_id = ${tenantId} and h.hour >= r.lo and h.hour < r.hi
+      from ranges r join hours h on h.bucket_start = r.bucket_start and h.hour >= r.lo and h.hour < r.hi
       union all
       select r.bucket_start, 1, (o.billing_status <> 'not_billable')::int, o.escalated::int,
         (o.billing_status = 'pending_emit')::int, coalesce(o.duration_seconds, 0), (o.duration_seconds is not null)::int
