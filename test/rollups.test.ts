@@ -166,4 +166,24 @@ layer(makeTestServer(), { timeout: 120_000 })("statistics from rollups", (it) =>
         )
       }
     }))
+
+  it.effect("stay exact under concurrent writers in the same tenant and hour", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("ru-busy")
+      const sql = yield* SqlClient.SqlClient
+      const at = new Date(Date.now() - 3 * HOUR)
+      // Sessions' statements interleave on separate pool connections, as two replicas' would.
+      yield* Effect.all(Array.from({ length: 60 }, (_, i) =>
+        Effect.gen(function*() {
+          const id = randomUUID()
+          yield* sql`insert into call_logs (id, tenant_id, direction, first_seen_at, media_started_at)
+            values (${id}, 'ru-busy', 'inbound', ${at}, ${at})`
+          yield* sql`update call_logs set twilio_status = ${i % 3 === 0 ? "busy" : "completed"},
+              twilio_duration_seconds = ${i}, escalated = ${i % 5 === 0} where id = ${id}`
+          if (i % 7 === 0) yield* sql`delete from call_logs where id = ${id}`
+        })), { concurrency: 8, discard: true })
+      yield* sameAs(get(token, "/call-logs/stats").pipe(Effect.map((b) => b.stats)), Oracle.callStats("ru-busy"))
+      const stats = (yield* get(token, "/call-logs/stats")).stats
+      expect(stats).toMatchObject({ total_calls: 51, busy_calls: 17 })
+    }))
 })
