@@ -114,7 +114,9 @@ const main = async () => {
   await pg1.connect()
   const ids = (await pg1.query("select id from call_logs where tenant_id = 'bench-large' order by random() limit 200")).rows.map((r) => `/api/v1/call-logs/${r.id}`)
   await pg1.end()
+  // Common words (in ~20% of transcripts) and selective order numbers (one call each).
   const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
+  const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
 
   // name, target (service or baseline), paths, rates
   const cases: Array<[string, "svc" | "base", ReadonlyArray<string>, ReadonlyArray<number>]> = [
@@ -124,8 +126,10 @@ const main = async () => {
     ["voice-sessions?limit=50, bare baseline", "base", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
     ["voice-sessions?limit=50", "svc", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
     ["call-logs/:id", "svc", ids, [500]],
-    ["call-logs?transcript_search=", "svc", words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
-    ["voice-sessions?search=", "svc", words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [100]],
+    ["call-logs?transcript_search=(common word)", "svc", words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
+    ["call-logs?transcript_search=(order number)", "svc", orders.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
+    ["voice-sessions?search=(order number)", "svc", orders.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [100]],
+    ["voice-sessions?search=(common word)", "svc", words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [20]],
     ["call-logs/stats", "svc", ["/api/v1/call-logs/stats"], [100]],
     ["call-logs/latency (24h)", "svc", ["/api/v1/call-logs/latency"], [100]],
     ["voice-outcomes/stats", "svc", ["/api/v1/voice-outcomes/stats"], [100]],
@@ -149,8 +153,11 @@ const main = async () => {
       console.error(`${name} @${rate}/s: ${result.achieved}/s p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)}`)
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, 5_000))
-  const settledRss = rssMb(server.pid!)
+  const settled: Array<string> = []
+  for (const wait of [5, 25]) {
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000))
+    settled.push(`${rssMb(server.pid!).toFixed(0)} MB`)
+  }
 
   const m = machine()
   console.log(`machine: ${m.nproc} x ${m.model}, node ${m.node}, load average at end ${m.loadavg}; ` +
@@ -163,7 +170,7 @@ const main = async () => {
       `${r.cpuMsPerRequest.toFixed(2)} | ${(r.maxBytes / 1024).toFixed(1)} |`)
   }
   console.log(`\nservice RSS: idle after seeding ${idleRss.toFixed(0)} MB, highest after a case ` +
-    `${Math.max(...rows.map(([, r]) => r.rssMb)).toFixed(0)} MB, 5 s after the last case ${settledRss.toFixed(0)} MB`)
+    `${Math.max(...rows.map(([, r]) => r.rssMb)).toFixed(0)} MB, 5 s / 30 s after the last case ${settled.join(" / ")}`)
   console.log(`total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 
   baseline.kill("SIGTERM")
