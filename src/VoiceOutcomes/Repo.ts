@@ -47,6 +47,13 @@ const Totals = Schema.Struct({
   avg_duration_seconds: Schema.NullOr(Schema.Number)
 })
 
+const Mixes = Schema.Struct({
+  resolution: Schema.Array(VoiceOutcomeCount),
+  billing_status: Schema.Array(VoiceOutcomeCount),
+  billable_sku: Schema.Array(VoiceOutcomeCount),
+  risk_level: Schema.Array(VoiceOutcomeCount)
+})
+
 const TenantWindow = Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number })
 
 /** SQL for `voice_outcomes`. "Billable" means any billing status but `not_billable`. */
@@ -106,12 +113,11 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
       execute: ({ seconds, tenantId }) => Rollups.totals(sql, tenantId, seconds)
     })
 
-    const mix = (column: Rollups.MixColumn) =>
-      SqlSchema.findAll({
-        Request: TenantWindow,
-        Result: VoiceOutcomeCount,
-        execute: ({ seconds, tenantId }) => Rollups.mix(sql, column, tenantId, seconds)
-      })
+    const mixes = SqlSchema.single({
+      Request: TenantWindow,
+      Result: Mixes,
+      execute: ({ seconds, tenantId }) => Rollups.mixes(sql, tenantId, seconds)
+    })
 
     const series = SqlSchema.findAll({
       Request: Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number, bucketSeconds: Schema.Number }),
@@ -133,8 +139,8 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
       findByStream: (tenantId: string, streamSid: string) =>
         orNothing(findByStream({ tenantId, key: streamSid }), Option.none()),
       totals: (tenantId: string, seconds: number) => orUnavailable(Effect.catchTag(totals({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
-      mix: (column: Rollups.MixColumn, tenantId: string, seconds: number) =>
-        orUnavailable(mix(column)({ tenantId, seconds })),
+      mixes: (tenantId: string, seconds: number) =>
+        orUnavailable(Effect.catchTag(mixes({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
       series: (tenantId: string, seconds: number, bucketSeconds: number) =>
         orUnavailable(series({ tenantId, seconds, bucketSeconds })),
       setBillingStatus: (tenantId: string, outcomeId: string, billingStatus: string) =>

@@ -30,15 +30,23 @@ export const totals = (sql: PgClient.PgClient, tenantId: string, seconds: number
 
 export type MixColumn = "resolution" | "billing_status" | "billable_sku" | "risk_level"
 
-/** How many outcomes of the window have each value of `column`, most frequent first. */
-export const mix = (sql: PgClient.PgClient, column: MixColumn, tenantId: string, seconds: number) =>
+/**
+ * The four mixes of the window in one statement: per dimension, how many outcomes have each
+ * value, most frequent first (then by name), as JSON arrays of {count, name}.
+ */
+export const mixes = (sql: PgClient.PgClient, tenantId: string, seconds: number) =>
   sql`with b as (${bounds(sql, seconds)}), parts as (
-      select m.value as name, m.n from voice_outcome_hourly_mix m, b
-      where m.tenant_id = ${tenantId} and m.hour >= b.hour and m.dimension = ${column}
+      select m.dimension, m.value as name, m.n from voice_outcome_hourly_mix m, b
+      where m.tenant_id = ${tenantId} and m.hour >= b.hour
       union all
-      select ${sql(column)} as name, 1 from voice_outcomes o, b
-      where o.tenant_id = ${tenantId} and o.occurred_at >= b.since and o.occurred_at < b.hour and ${sql(column)} is not null)
-    select name, sum(n)::int as count from parts group by 1 having sum(n) > 0 order by 2 desc, 1`
+      select d.dimension, d.value, 1 from voice_outcomes o, b,
+        lateral (values ('resolution', o.resolution), ('billing_status', o.billing_status),
+          ('billable_sku', o.billable_sku), ('risk_level', o.risk_level)) d (dimension, value)
+      where o.tenant_id = ${tenantId} and o.occurred_at >= b.since and o.occurred_at < b.hour and d.value is not null),
+    counts as (select dimension, name, sum(n)::int as count from parts group by 1, 2 having sum(n) > 0)
+    select ${sql.literal(["resolution", "billing_status", "billable_sku", "risk_level"].map((dimension) =>
+      `coalesce((select json_agg(json_build_object('count', count, 'name', name) order by count desc, name)
+        from counts where dimension = '${dimension}'), '[]') as ${dimension}`).join(",\n"))}`
 
 /**
  * Buckets aligned on multiples of `bucketSeconds`; each covers [a, b) with a = max(start, since).
