@@ -31,9 +31,6 @@ export const callStats = (tenantId: string) =>
       }))
     ))
 
-/** The stats body's fields in a fixed shape (mix order included). */
-export const outcomeStatsView = (stats: Record<string, unknown>) => ({ ...stats })
-
 export const outcomeStats = (tenantId: string, window: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.gen(function*() {
