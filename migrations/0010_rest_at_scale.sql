@@ -59,9 +59,11 @@ create function call_log_hourly_upsert(r call_logs, sign integer, bucket timesta
     duration_count = h.duration_count + excluded.duration_count
 $$;
 
+-- The all-time row first: every writer of a tenant takes it before any hour row, so two
+-- transactions writing calls of several hours cannot lock each other's rows in opposite order.
 create function call_log_hourly_add(r call_logs, sign integer) returns void language sql as $$
-  select call_log_hourly_upsert(r, sign, date_trunc('hour', r.started_at, 'UTC'));
   select call_log_hourly_upsert(r, sign, '-infinity');
+  select call_log_hourly_upsert(r, sign, date_trunc('hour', r.started_at, 'UTC'));
 $$;
 
 create function call_log_hourly_trigger() returns trigger language plpgsql as $$
@@ -181,7 +183,7 @@ create table voice_session_eval_hourly (
 create function voice_session_eval_hourly_add(r voice_session_evals, sign integer) returns void language sql as $$
   insert into voice_session_eval_hourly as h
   select r.tenant_id, bucket, sign, sign * r.score::numeric, sign * (r.score >= 0.8)::int
-  from (values (date_trunc('hour', r.created_at, 'UTC')), ('-infinity'::timestamptz)) b (bucket)
+  from (values ('-infinity'::timestamptz), (date_trunc('hour', r.created_at, 'UTC'))) b (bucket)
   on conflict (tenant_id, hour) do update set n = h.n + excluded.n, score_sum = h.score_sum + excluded.score_sum,
     high_quality = h.high_quality + excluded.high_quality
 $$;
