@@ -8,11 +8,14 @@
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
  *   BENCH_ONLY=substring                      run only the cases whose name contains it
+ *   BENCH_INSPECT=1                           after the run, the service's memory breakdown
+ *                                             (V8 heap vs native) before and after a full GC
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import pg from "pg"
+import { memoryReport } from "./inspect.js"
 import { openLoop, type LoadResult } from "./open-loop.js"
 import { startPostgres } from "./postgres.js"
 import { machine, rssMb } from "./proc.js"
@@ -77,7 +80,12 @@ const main = async () => {
   const db = await database()
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
-  const server = spawn(process.execPath, [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), "--import", "tsx", "src/main.ts"], {
+  const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
+  const flags = [
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])
+  ]
+  const server = spawn(process.execPath, [...flags, "--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -171,6 +179,10 @@ const main = async () => {
   }
   console.log(`\nservice RSS: idle after seeding ${idleRss.toFixed(0)} MB, highest after a case ` +
     `${Math.max(...rows.map(([, r]) => r.rssMb)).toFixed(0)} MB, 5 s / 30 s after the last case ${settled.join(" / ")}`)
+  if (inspectPort !== undefined) {
+    console.log(`memory: ${await memoryReport(inspectPort, false)}`)
+    console.log(`after a full GC: ${await memoryReport(inspectPort, true)}; RSS ${rssMb(server.pid!).toFixed(0)} MB`)
+  }
   console.log(`total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 
   baseline.kill("SIGTERM")
