@@ -7,12 +7,21 @@
  *
  *   PORT=... UPSTREAM_URL=ws://127.0.0.1:.../v1/realtime?model=gpt-realtime tsx bench/baseline-relay.ts
  */
+import { createServer } from "node:http"
 import { WebSocket, WebSocketServer } from "ws"
 
 const port = Number(process.env.PORT ?? 6060)
 const upstreamUrl = process.env.UPSTREAM_URL ?? "ws://127.0.0.1:6061/v1/realtime?model=gpt-realtime"
 
-const server = new WebSocketServer({ port, host: "127.0.0.1" }, () => console.log(`baseline relay on ${port}`))
+// The incoming-call webhook answered with static TwiML (no signature, tenant or token): what
+// bench/setup.ts compares the service's call set-up with.
+const twiml = `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="ws://127.0.0.1:${port}/media-stream"/></Connect></Response>`
+const http = createServer((request, response) => {
+  request.resume()
+  request.on("end", () => response.writeHead(200, { "content-type": "text/xml" }).end(twiml))
+})
+const server = new WebSocketServer({ server: http })
+http.listen(port, "127.0.0.1", () => console.log(`baseline relay on ${port}`))
 
 server.on("connection", (twilio) => {
   let streamSid: string | null = null

@@ -20,6 +20,10 @@ import { VoiceEvalAutomationsApi } from "./Automations/Api.js"
 import { VoiceSessionEvalsApi } from "./VoiceEvals/Api.js"
 import { VoiceOutcomesApi } from "./VoiceOutcomes/Api.js"
 import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
+import { OperatorQueuesApi } from "./OperatorQueues/Api.js"
+import { AdminCallbackTasksApi, CallbackTasksApi } from "./CallbackTasks/Api.js"
+import { AdminSupervisorActionsApi, SupervisorActionsApi } from "./SupervisorActions/Api.js"
+import { OperatorSweepsApi } from "./Sweeps/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
 export class PublicApi extends HttpApi.make("public")
@@ -36,6 +40,9 @@ export class PublicApi extends HttpApi.make("public")
   .add(CallLogsApi)
   .add(FunctionRegistryApi)
   .add(LiveSessionsApi)
+  .add(OperatorQueuesApi)
+  .add(CallbackTasksApi)
+  .add(SupervisorActionsApi)
 {}
 
 /** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */
@@ -51,6 +58,9 @@ export class AdminApi extends HttpApi.make("admin")
   .add(RolloutGovernanceApi)
   .add(TwilioWebhookDiagnosticsApi)
   .add(AdminLiveSessionsApi)
+  .add(AdminCallbackTasksApi)
+  .add(AdminSupervisorActionsApi)
+  .add(OperatorSweepsApi)
 {}
 
 /** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */

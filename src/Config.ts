@@ -41,7 +41,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       host,
       publicBaseUrl: yield* baseUrl("PUBLIC_BASE_URL", `http://localhost:${port}`),
       databaseUrl: yield* optionalSecret("DATABASE_URL"),
-      embeddedDataDir: yield* Config.string("EMBEDDED_PG_DATA_DIR").pipe(Config.withDefault(".data/postgres")),
+      /** Unset: `.data/postgres` (as root, moved where the postgres account can reach it). */
+      embeddedDataDir: yield* optionalString("EMBEDDED_PG_DATA_DIR"),
       adminApiKey,
       adminUsername,
       adminPassword,
@@ -75,6 +76,15 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })
+      ),
+      /** `GET /metrics` (OpenMetrics) on its own listener on this port; unset = not served there. */
+      metricsPort: yield* Config.option(Config.port("METRICS_PORT")),
+      /** `GET /metrics` on the main port too, behind the admin key (when METRICS_PORT is unset). */
+      metricsEnabled: yield* Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
+      /** On SIGTERM, how long live calls may run on before the agent says goodbye and ends them. */
+      shutdownCallDrainSeconds: yield* Config.integer("SHUTDOWN_CALL_DRAIN_SECONDS").pipe(
+        Config.withDefault(1800),
+        Config.validate({ message: "SHUTDOWN_CALL_DRAIN_SECONDS must be 0 or more", validation: (n) => n >= 0 })
       ),
       /** HTTP requests served at once; more are answered 503 + Retry-After instead of queueing (memory, latency). */
       httpMaxInFlight: yield* positiveInt("HTTP_MAX_IN_FLIGHT", 256)

@@ -25,6 +25,11 @@ import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
+import { MetricsRoutesLive } from "./Observability/Routes.js"
+import { OperatorQueuesHttp } from "./OperatorQueues/Http.js"
+import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.js"
+import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
+import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -52,7 +57,13 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     FunctionRegistryHttp,
     LiveSessionsHttp,
     AdminLiveSessionsHttp,
-    TwilioWebhookDiagnosticsHttp
+    TwilioWebhookDiagnosticsHttp,
+    OperatorQueuesHttp,
+    CallbackTasksHttp,
+    AdminCallbackTasksHttp,
+    SupervisorActionsHttp,
+    AdminSupervisorActionsHttp,
+    OperatorSweepsHttp
   ])
 )
 
@@ -66,6 +77,7 @@ const untraced = (request: HttpServerRequest.HttpServerRequest) =>
 /** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
+  Layer.provide(MetricsRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

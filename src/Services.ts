@@ -43,6 +43,18 @@ import { VoiceOutcomes } from "./VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceRecords } from "./VoiceSessions/VoiceRecords.js"
 import { VoiceSessionEvals } from "./VoiceEvals/VoiceSessionEvals.js"
 import { VoiceSessions } from "./VoiceSessions/VoiceSessions.js"
+import { MetricsExport } from "./Observability/MetricsExport.js"
+import { OperatorQueues } from "./OperatorQueues/OperatorQueues.js"
+import { OperationsConfig } from "./OperatorQueues/Config.js"
+import { CallbackTasks } from "./CallbackTasks/CallbackTasks.js"
+import { TaskTransitions } from "./CallbackTasks/Transitions.js"
+import { TaskEvents } from "./CallbackTasks/Events.js"
+import { SupervisorActions } from "./SupervisorActions/SupervisorActions.js"
+import { DispatchSweep } from "./Sweeps/DispatchSweep.js"
+import { FollowUpSweep } from "./Sweeps/FollowUpSweep.js"
+import { ReconciliationSweep } from "./Sweeps/ReconciliationSweep.js"
+import { OperatorSweepsScheduled } from "./Sweeps/Scheduled.js"
+import { SlaSweep } from "./Sweeps/SlaSweep.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -98,14 +110,30 @@ const CallsLive = Layer.mergeAll(
   Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )
 
+/** Operator queues, callback tasks, the supervisor log: calls create tasks, so these come first. */
+const OperationsLive = Layer.mergeAll(
+  OperationsConfig.Default,
+  OperatorQueues.Default,
+  CallbackTasks.Default,
+  TaskEvents.Default,
+  TaskTransitions.Default,
+  SupervisorActions.Default
+)
+
+/** The operator sweeps (auto-dispatch places calls, so they sit above the calls layer) and their schedules. */
+const OperatorSweepsLive = OperatorSweepsScheduled.pipe(
+  Layer.provideMerge(Layer.mergeAll(SlaSweep.Default, FollowUpSweep.Default, DispatchSweep.Default, ReconciliationSweep.Default))
+)
+
 const DomainLive = Layer.mergeAll(
   ApiKeys.Default,
   AdminSessions.Default,
   DashboardTokens.Default,
   AccessRequests.Default,
   Readiness.Default,
-  CallsLive
+  Layer.provideMerge(OperatorSweepsLive, CallsLive)
 ).pipe(
+  Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
 )
@@ -116,7 +144,8 @@ export const ServicesLive = Layer.mergeAll(
   AdminAuthLive,
   AdminSessionProbeLive,
   MediaStreamCredentialsLive,
-  MediaStreams.Default
+  MediaStreams.Default,
+  MetricsExport.Default
 ).pipe(
   Layer.provideMerge(DomainLive),
   Layer.provideMerge(ProcessLive),

@@ -1,6 +1,7 @@
 import { Otlp } from "@effect/opentelemetry"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
+import * as os from "node:os"
 import { AppConfig } from "./Config.js"
 import { SERVICE_VERSION } from "./Health/ServiceInfo.js"
 
@@ -16,7 +17,12 @@ export const TelemetryLive = Layer.unwrapEffect(
       onSome: (baseUrl) =>
         Otlp.layerJson({
           baseUrl,
-          resource: { serviceName: "stateset-voice", serviceVersion: SERVICE_VERSION },
+          resource: {
+            serviceName: "stateset-voice",
+            serviceVersion: SERVICE_VERSION,
+            // Which replica: metrics over OTLP carry it as a resource attribute, not a label.
+            attributes: { "service.instance.id": `${os.hostname()}-${process.pid}` }
+          },
           tracerExportInterval: "1 second",
           metricsExportInterval: "5 seconds"
         }).pipe(Layer.provide(FetchHttpClient.layer))

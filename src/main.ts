@@ -19,4 +19,15 @@ const MainLive = HttpLive.pipe(
   Layer.provide(Logger.json)
 )
 
-runMainWithDrain(serveUntilSignalled.pipe(Effect.provide(MainLive)), { disablePrettyLogger: true })
+runMainWithDrain(
+  serveUntilSignalled.pipe(
+    Effect.provide(MainLive),
+    // A first run that cannot start its own PostgreSQL says what to do, in one line.
+    Effect.catchTag("EmbeddedPostgresError", (error) =>
+      Effect.sync(() => {
+        process.stderr.write(`stateset-voice cannot start: ${error.message}\n`)
+        process.exit(1)
+      }))
+  ),
+  { disablePrettyLogger: true }
+)

@@ -4,7 +4,9 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
-import { CallLogWrites, type MediaReport } from "./Writes.js"
+import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
+import { CallTasks } from "../CallbackTasks/CallTasks.js"
+import { orRefused } from "../Database/Errors.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
@@ -108,6 +110,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const voiceRecords = yield* VoiceRecords
     const versions = yield* VersionResolution
     const tenants = yield* TenantCache
+    const callTasks = yield* CallTasks
 
     /** Read outside the transaction: the tenant's org and the agent's display name. */
     const context = (call: CompletedCall) =>
@@ -166,6 +169,19 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           to_number: row.to_number,
           transcript_turn_count: call.transcript.length
         }, call.endedAt)
+        yield* callTasks.fromStream({
+          tenantId: call.tenantId,
+          callSid: call.callSid,
+          streamSid: call.streamSid,
+          direction: call.direction,
+          customerPhone: call.direction === "inbound" ? call.from : call.to,
+          agentName,
+          at: call.endedAt,
+          resolution: resolutionOf(call, report.mediaStatus),
+          answeredBy: row.answered_by,
+          summary: row.summary,
+          functionCalls: call.functionCalls
+        })
         return true
       })
       const written = yield* orUnavailable(sql.withTransaction(write))
@@ -174,7 +190,22 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
       }
     })
 
-    return { recordCompletedCall } as const
+    /** A Twilio status callback: merged into the call log, with the tasks it makes, in one transaction. */
+    const recordStatus = Effect.fn("CallRecords.recordStatus")((report: StatusReport) =>
+      orRefused(sql.withTransaction(Effect.gen(function*() {
+        yield* writes.statusReported(report)
+        yield* callTasks.fromStatus({
+          tenantId: report.tenantId,
+          callSid: report.callSid,
+          streamSid: null,
+          direction: report.direction,
+          customerPhone: report.direction === "inbound" ? report.from : report.to,
+          agentName: null,
+          at: report.at
+        }, report.twilioStatus, report.answeredBy)
+      }))))
+
+    return { recordCompletedCall, recordStatus } as const
   }),
-  dependencies: [CallLogWrites.Default, WebhookOutbox.Default]
+  dependencies: [CallLogWrites.Default, WebhookOutbox.Default, CallTasks.Default]
 }) {}

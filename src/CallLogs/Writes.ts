@@ -57,6 +57,7 @@ export interface RecordedRow {
   readonly from_number: string | null
   readonly to_number: string | null
   readonly summary: string | null
+  readonly answered_by: string | null
 }
 
 /** pg would send a JS array as a PostgreSQL array literal: JSON goes as text, cast to jsonb. */
@@ -132,7 +133,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
       function_call_count, turn_latency_stats)`
 
-    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary`
+    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**
      * Writes the stream's record once: returns the row, or nothing when this stream (or

@@ -34,34 +34,40 @@ const typeParsers = ((oid: number, format?: "text" | "binary") => {
   }
 }) as typeof pg.types.getTypeParser
 
+/** The `pg` pool behind the SQL client, for its gauges (connections in use, waiting queries). */
+export class DatabasePool extends Context.Tag("DatabasePool")<DatabasePool, pg.Pool>() {}
+
 /**
  * The shared pool. It is built without a start-up probe so the service comes up (and
  * reports not-ready) while PostgreSQL is away; every query then fails fast and is retried
  * by the caller's schedule or surfaced as 503.
  */
-export const SqlLive = Layer.unwrapEffect(
-  Effect.map(DatabaseUrl, (url) =>
-    PgClient.layerFromPool({
-      acquire: Effect.acquireRelease(
-        Effect.sync(() => {
-          const pool = new pg.Pool({
-            connectionString: Redacted.value(url),
-            max: 10,
-            connectionTimeoutMillis: 2_000,
-            idleTimeoutMillis: 30_000,
-            keepAlive: true,
-            application_name: "stateset-voice",
-            // JIT compiles a plan in 50-1000 ms once its estimated cost is high (a count over a
-            // large tenant); every query here is short, so it only adds latency.
-            options: "-c jit=off",
-            types: { getTypeParser: typeParsers }
-          })
-          // An idle connection dropped by the server must not crash the process.
-          pool.on("error", () => {})
-          return pool
-        }),
-        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
-      )
-    })
-  )
+const PoolLive = Layer.scoped(
+  DatabasePool,
+  Effect.flatMap(DatabaseUrl, (url) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const pool = new pg.Pool({
+          connectionString: Redacted.value(url),
+          max: 10,
+          connectionTimeoutMillis: 2_000,
+          idleTimeoutMillis: 30_000,
+          keepAlive: true,
+          application_name: "stateset-voice",
+          // JIT compiles a plan in 50-1000 ms once its estimated cost is high (a count over a
+          // large tenant); every query here is short, so it only adds latency.
+          options: "-c jit=off",
+          types: { getTypeParser: typeParsers }
+        })
+        // An idle connection dropped by the server must not crash the process.
+        pool.on("error", () => {})
+        return pool
+      }),
+      (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+    ))
 )
+
+/** The SQL client on the shared pool (the pool is closed after the client is released). */
+export const SqlLive = Layer.unwrapEffect(
+  Effect.map(DatabasePool, (pool) => PgClient.layerFromPool({ acquire: Effect.succeed(pool) }))
+).pipe(Layer.provideMerge(PoolLive))

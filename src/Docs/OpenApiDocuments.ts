@@ -35,24 +35,24 @@ const uniqueTags = (doc: Document): Document => {
   return doc
 }
 
-const documentFor = (api: HttpApi.HttpApi.Any, title: string, description: string): Document => {
+const documentFor = (api: HttpApi.HttpApi.Any, title: string, description: string, serverUrl: string): Document => {
   const derived = OpenApi.fromApi(api as HttpApi.HttpApi.AnyWithProps, { additionalPropertiesStrategy: "allow" })
   const doc: Document = structuredClone(derived)
   doc.info = { title, version: SERVICE_VERSION, description }
-  doc.servers = [{ url: "http://localhost:5050", description: "Local development" }]
+  doc.servers = [{ url: serverUrl, description: "This service (PUBLIC_BASE_URL)" }]
   return uniqueTags(withoutDecodeErrors(doc))
 }
 
 const DESCRIPTION = "Multi-tenant voice AI over Twilio Media Streams and the OpenAI Realtime API. " +
   "Tenant endpoints take `Authorization: Bearer <api key>`; admin endpoints take `x-admin-key` or the admin session cookie."
 
-/** The three published documents, derived once from the HttpApi definitions. */
+/** The three published documents, derived once from the HttpApi definitions; `serverUrl` is where this service is reached. */
 export const makeOpenApiDocuments = (apis: {
   readonly full: HttpApi.HttpApi.Any
   readonly public: HttpApi.HttpApi.Any
   readonly admin: HttpApi.HttpApi.Any
-}) => ({
-  full: documentFor(apis.full, "StateSet Voice API - Full", DESCRIPTION),
-  public: documentFor(apis.public, "StateSet Voice API - Public", DESCRIPTION),
-  admin: documentFor(apis.admin, "StateSet Voice API - Admin", DESCRIPTION)
+}, serverUrl = "http://localhost:5050") => ({
+  full: documentFor(apis.full, "StateSet Voice API - Full", DESCRIPTION, serverUrl),
+  public: documentFor(apis.public, "StateSet Voice API - Public", DESCRIPTION, serverUrl),
+  admin: documentFor(apis.admin, "StateSet Voice API - Admin", DESCRIPTION, serverUrl)
 })

@@ -19,7 +19,7 @@ const cacheable = { "cache-control": "public, max-age=3600" }
 export const DocsRoutesLive = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
-    const documents = makeOpenApiDocuments({ full: Api, public: PublicApi, admin: AdminApi })
+    const documents = makeOpenApiDocuments({ full: Api, public: PublicApi, admin: AdminApi }, config.publicBaseUrl)
     const assets = {
       "swagger-ui.css": { body: swaggerAsset("swagger-ui.css"), type: "text/css" },
       "swagger-ui-bundle.js": { body: swaggerAsset("swagger-ui-bundle.js"), type: "text/javascript" },
@@ -29,6 +29,8 @@ export const DocsRoutesLive = HttpApiBuilder.Router.use((router) =>
     yield* router.get("/api-docs/openapi.json", HttpServerResponse.json(documents.full))
     yield* router.get("/api-docs/public.json", HttpServerResponse.json(documents.public))
     yield* router.get("/api-docs/admin.json", HttpServerResponse.json(documents.admin))
+    // A browser opening the service's address lands on the docs.
+    yield* router.get("/", Effect.succeed(HttpServerResponse.redirect("/docs", { status: 302 })))
     yield* router.get("/docs", Effect.succeed(HttpServerResponse.html(docsHubPage)))
     yield* router.get("/getting-started", Effect.succeed(HttpServerResponse.html(gettingStartedPage(config.publicBaseUrl))))
     yield* router.get("/swagger-ui", Effect.succeed(HttpServerResponse.html(swaggerPage)))

@@ -5,6 +5,7 @@ import { orUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
 import { REDACTED } from "../Tenants/Domain.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
+import { measureSweep } from "../Observability/Metrics.js"
 import { GovernanceRepo } from "./Repo.js"
 import {
   RolloutGovernanceSweepFailure,
@@ -80,7 +81,7 @@ export class GovernanceSweep extends Effect.Service<GovernanceSweep>()("Governan
         items,
         failures
       })
-    })
+    }, measureSweep("rollout_governance", (result) => result.evaluated_agents))
 
     const interval = (yield* AppConfig).rolloutGovernanceSweepIntervalSecs
     if (interval > 0) {

@@ -36,7 +36,10 @@ export class Inject extends Schema.TaggedClass<Inject>()("Inject", { text: Text 
 /** Have the agent say `text` (after whatever it is saying now). */
 export class Say extends Schema.TaggedClass<Say>()("Say", { text: Text }) {}
 
-export const CallCommand = Schema.Union(End, Inject, Say)
+/** The agent says `text` (its goodbye), then the call ends once the caller has heard it. */
+export class Depart extends Schema.TaggedClass<Depart>()("Depart", { text: Text, reason: Schema.String }) {}
+
+export const CallCommand = Schema.Union(End, Inject, Say, Depart)
 export type CallCommand = typeof CallCommand.Type
 
 export class Applied extends Schema.TaggedClass<Applied>()("Applied", {}) {}

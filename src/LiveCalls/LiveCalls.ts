@@ -129,6 +129,11 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
           for (const { call } of held.values()) if (call.tenantId === tenantId) count++
           return count
         }),
+      /** How many calls this replica runs now (shutdown waits for none). */
+      heldCount: Effect.sync(() => held.size),
+      /** Sends `command` to every call this replica runs (shutdown: the goodbye, then the end). */
+      broadcast: (command: CallCommand) =>
+        Effect.forEach([...held.values()], ({ handle }) => handle.send(command), { concurrency: "unbounded", discard: true }),
       /** One reaping pass now (what the background fiber repeats). */
       reap
     } as const

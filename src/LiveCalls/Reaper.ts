@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { orUnavailable } from "../Database/Errors.js"
+import { measureSweep } from "../Observability/Metrics.js"
 import { LiveCallsRepo, type LiveCallRow } from "./Repo.js"
 
 const REAP_BATCH = 100
@@ -48,5 +49,5 @@ export const makeReaper = Effect.gen(function*() {
         yield* Effect.logWarning("reaped calls nobody holds any more").pipe(Effect.annotateLogs("calls", stale.length))
       }
       return stale.length
-    })))
+    }))).pipe(measureSweep("live_calls_reaper", (reaped) => reaped))
 })

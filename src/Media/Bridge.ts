@@ -1,4 +1,5 @@
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
+import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { CallRecorder } from "./CallRecorder.js"
 import { type AgentAction, Departure } from "./Departure.js"
 import { type AudioDelta, base64ByteLength } from "./FastFrames.js"
@@ -22,6 +23,7 @@ export interface BridgeHooks {
   readonly hangupSoon: () => void
   readonly ended: (reason: EndReason, message: string | null) => void
   readonly warn: (message: string) => void
+  readonly telemetry: CallTelemetry
 }
 
 export type EndReason = CompletedCall["endReason"]
@@ -62,6 +64,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   media(bytes: Buffer, start: number, end: number): void {
     if (this.upstream !== undefined) this.upstream.sendAudio(bytes, start, end)
     else if (!this.done) this.queued.push(Client.appendAudio(bytes, start, end))
+    else return void this.hooks.telemetry.droppedUp++
+    this.hooks.telemetry.framesUp++
   }
 
   mark(name: string): void {
@@ -72,6 +76,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   start(): void {}
 
   dtmf(digit: string): void {
+    this.hooks.telemetry.dtmf()
     this.recorder.userSaid(undefined, `[DTMF ${digit}]`, this.hooks.now())
     this.sendUp(Client.userText(`The caller pressed the telephone keypad key "${digit}".`))
     this.responses.request()
@@ -88,12 +93,14 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   // --- model side --------------------------------------------------------------------------
 
   audio(delta: AudioDelta): void {
-    if (this.done || (this.cancelled.size > 0 && this.cancelled.has(delta.responseId))) return
+    if (this.done || this.cancelled.has(delta.responseId)) return void this.hooks.telemetry.droppedDown++
+    this.hooks.telemetry.framesDown++
     const mark = this.playback.sent(delta.itemId, base64ByteLength(delta.bytes, delta.start, delta.end))
     this.twilio.sendMedia(delta.bytes, delta.start, delta.end, mark)
     if (delta.itemId !== this.lastAudioItem || this.recorder.awaitingAudio) {
       this.lastAudioItem = delta.itemId
-      this.recorder.assistantAudio(delta.itemId, this.hooks.now())
+      const now = this.hooks.now()
+      this.hooks.telemetry.agentAudio(now, this.recorder.assistantAudio(delta.itemId, now))
     }
   }
 
@@ -130,6 +137,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     if (tail !== undefined) this.twilio.sendMark(tail)
     // A reply that was being generated is lost with the socket: ask the new one for it.
     this.responses.lost()
+    this.hooks.telemetry.upstreamFailed("lost")
     this.upstreamFailed(reason)
   }
 
@@ -217,6 +225,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
     if (interruption.clear) this.twilio.sendClear()
     for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
     const active = this.responses.active
+    if (interruption.clear || active !== undefined) this.hooks.telemetry.bargeIn()
     if (active !== undefined) {
       this.cancelled.add(active)
       this.sendUp(Client.responseCancel())

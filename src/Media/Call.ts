@@ -1,4 +1,6 @@
 import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted, Schedule } from "effect"
+import { CallTelemetry } from "../Observability/CallTelemetry.js"
+import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
@@ -34,7 +36,7 @@ const finalReason = (ending: Ending, bridge: Bridge): EndReason =>
  * failure, an `End` command, shutdown), closing the scope closes both sockets and writes
  * the record exactly once.
  */
-export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity) =>
+export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number) =>
   Effect.gen(function*() {
     const config = yield* AppConfig
     const media = yield* MediaConfig
@@ -58,35 +60,54 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
 
     const clock = yield* Effect.clock
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
+    const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
+    const telemetry = new CallTelemetry(id.tenantId, id.direction, startAt, span, clock)
+    telemetry.framesUp += boot.audio.length // caller audio that arrived before `start`, relayed once upstream
+    const toolLabel = (name: string) => tools.some((tool) => tool.name === name) ? name : "unknown"
     const ended = yield* Deferred.make<Ending>()
     let ending: Ending | undefined
     const run = yield* FiberSet.makeRuntime<MediaConfig | FunctionRegistry>()
 
     const openUpstream = (bridge: Bridge) =>
-      (apiKey === ""
-        ? Effect.fail(new UpstreamUnavailable({ message: "OPENAI_API_KEY is not configured" }))
-        : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
-          Effect.match({
-            onSuccess: (socket) => bridge.upstreamReady(socket),
-            onFailure: (error) => bridge.upstreamFailed(error.message)
-          })
-        )
+      Effect.suspend(() => {
+        const opening = clock.unsafeCurrentTimeMillis()
+        return (apiKey === ""
+          ? Effect.fail(new UpstreamUnavailable({ message: "OPENAI_API_KEY is not configured" }))
+          : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
+            Effect.withSpan("openai.realtime.connect", { kind: "client", attributes: { model: settings.model } }),
+            Effect.match({
+              onSuccess: (socket) => {
+                telemetry.upstreamConnected(clock.unsafeCurrentTimeMillis() - opening)
+                bridge.upstreamReady(socket)
+              },
+              onFailure: (error) => {
+                telemetry.upstreamFailed(apiKey === "" ? "not_configured" : "connect")
+                bridge.upstreamFailed(error.message)
+              }
+            })
+          )
+      })
 
     const hooks: BridgeHooks = {
       now: () => clock.unsafeCurrentTimeMillis(),
       runTool: (callId, name, args) =>
         run(Effect.flatMap(runTool(name, args, toolContext, media.toolTimeoutMs), (result) =>
           Effect.sync(() => {
+            telemetry.toolCalled(toolLabel(name), result.outcome, result.entry.durationMs)
             bridge.recorder.toolCalled(result.entry)
             bridge.toolFinished(callId, result.output, result.action)
           }))),
-      reconnect: () => run(openUpstream(bridge)),
+      reconnect: () => {
+        telemetry.reconnecting()
+        run(openUpstream(bridge))
+      },
       hangupSoon: () => run(Effect.delay(Effect.sync(() => bridge.finishAction()), media.hangupGraceMs)),
       ended: (reason, message) => {
         ending = { reason, message }
         Deferred.unsafeDone(ended, Exit.succeed(ending))
       },
-      warn: (message) => run(Effect.logWarning(message))
+      warn: (message) => run(Effect.logWarning(message)),
+      telemetry
     }
     const bridge = new Bridge(twilio, sessionPlan(settings, tools), hooks, boot.audio)
     twilio.handler = bridge
@@ -119,6 +140,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         escalated: bridge.departure.action?.kind === "escalated",
         escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
       }
+      telemetry.ended(call.endReason)
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
         // A connection lost mid-transaction is a defect (its ROLLBACK fails too): retried all the same.
@@ -146,6 +168,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
     }, (command) => applyCommand(bridge, command))
+    telemetry.started()
     yield* Effect.addFinalizer((exit) =>
       record(exit).pipe(
         Effect.zipRight(holding.recorded),
@@ -166,5 +189,12 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)
   }).pipe(
     Effect.scoped,
-    Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" })
+    Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" }),
+    // Its own trace (the media socket is untraced), linked to the webhook that set the call up.
+    Effect.withSpan("media.call", {
+      kind: "server",
+      root: true,
+      attributes: { "call.sid": id.callSid ?? "", "stream.sid": id.streamSid, "tenant.id": id.tenantId, direction: id.direction },
+      links: Option.toArray(linkFrom(id.traceparent))
+    })
   )

@@ -8,6 +8,8 @@ import type { CallKey } from "../CallLogs/CallKey.js"
 export interface CallIdentity extends CallKey {
   /** A greeting chosen for this call (phone route or webhook query), passed in the TwiML. */
   readonly greeting: string | null
+  /** The voice webhook's span (W3C `traceparent`, a TwiML parameter), to link the call's trace to it. */
+  readonly traceparent?: string | null
 }
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
@@ -40,7 +42,13 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       if (callSid !== undefined && callSid !== claims.callSid) {
         return yield* reject("the stream token was issued for another call")
       }
-      return { ...claims, streamSid, callSid: claims.callSid, greeting: param("greeting") } satisfies CallIdentity
+      return {
+        ...claims,
+        streamSid,
+        callSid: claims.callSid,
+        greeting: param("greeting"),
+        traceparent: param("traceparent")
+      } satisfies CallIdentity
     }
     return {
       tenantId: auth.tenantId,
@@ -50,6 +58,7 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       from: param("from"),
       to: param("to"),
       agentVersionId: param("agent_version_id"),
-      greeting: param("greeting")
+      greeting: param("greeting"),
+      traceparent: param("traceparent")
     } satisfies CallIdentity
   })

@@ -83,12 +83,15 @@ export class CallRecorder {
     this.llmFirstTokenMs = now - this.turnStoppedAt
   }
 
-  assistantAudio(itemId: string, now: number): void {
+  /** Returns the turn this audio closed, if it closed one. */
+  assistantAudio(itemId: string, now: number): TurnLatency | undefined {
     if (!this.assistantStartedAt.has(itemId)) this.assistantStartedAt.set(itemId, now)
-    if (!this.awaitingAudio) return
+    if (!this.awaitingAudio) return undefined
     this.modelOutput(now)
     this.awaitingAudio = false
-    this.turnLatencies.push({ llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: now - this.turnStoppedAt })
+    const turn = { llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: now - this.turnStoppedAt }
+    this.turnLatencies.push(turn)
+    return turn
   }
 
   userSaid(itemId: string | undefined, text: string, now: number): void {

@@ -1,8 +1,11 @@
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
 
-/** What a tool asked of the call: to end it, or that it was transferred to a person. */
+/**
+ * What a tool asked of the call (to end it, or that it was transferred to a person), or a
+ * `Depart` command from outside it (a replica shutting down): end after the goodbye.
+ */
 export interface AgentAction {
-  readonly kind: "end_call" | "escalated"
+  readonly kind: "end_call" | "escalated" | "ended_by_command"
   readonly reason: string | null
 }
 
@@ -39,6 +42,6 @@ export class Departure {
   /** How the call ends because of the action, if there is one. */
   get endReason(): CompletedCall["endReason"] | undefined {
     if (this.action === undefined) return undefined
-    return this.action.kind === "end_call" ? "end_call_tool" : "escalated"
+    return this.action.kind === "end_call" ? "end_call_tool" : this.action.kind
   }
 }

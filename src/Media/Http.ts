@@ -2,6 +2,7 @@ import { HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
 import { Effect, Redacted } from "effect"
 import { Api } from "../Api.js"
 import { TenantAuth } from "../Auth/Middleware.js"
+import { Lifecycle } from "../Health/Lifecycle.js"
 import type { PreAuth } from "./Bootstrap.js"
 import { MediaStreams, textResponse } from "./MediaStreams.js"
 import { isWebSocketHandshake } from "./Upgrade.js"
@@ -22,6 +23,7 @@ export const MediaHttp = HttpApiBuilder.group(Api, "media", (handlers) =>
   Effect.gen(function*() {
     const streams = yield* MediaStreams
     const tenantAuth = yield* TenantAuth
+    const lifecycle = yield* Lifecycle
     // Released before the HTTP server, whose close() waits for every upgraded socket.
     yield* Effect.addFinalizer(() => streams.endAll)
 
@@ -42,6 +44,8 @@ export const MediaHttp = HttpApiBuilder.group(Api, "media", (handlers) =>
     return handlers.handleRaw("handler", ({ request }) =>
       Effect.gen(function*() {
         if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
+        // Shutting down: the live calls run on, new ones go to another replica.
+        if (yield* lifecycle.isClosedToCalls) return textResponse(503, "This replica is shutting down")
         return yield* preAuth(request).pipe(
           Effect.flatMap((auth) => streams.accept(request, auth)),
           Effect.catchAll((error) => {

@@ -1,5 +1,6 @@
 import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
-import { Deferred, Effect, Fiber, FiberSet } from "effect"
+import { Clock, Deferred, Effect, Fiber, FiberSet, Metric } from "effect"
+import { label, upgradeToStart } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import type { VersionResolution } from "../Agents/VersionResolution.js"
@@ -53,9 +54,11 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     let pending = 0
 
     /** Bootstrap (wait for `start`, authenticate) then the call itself. */
-    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth) =>
+    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
       Effect.gen(function*() {
+        let startAt = 0
         const id = yield* Deferred.await(boot.started).pipe(
+          Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
           Effect.flatMap((start) => identify(start, preAuth)),
           Effect.timeoutFail({
             duration: config.bootstrapTimeoutMs,
@@ -66,7 +69,8 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
           }))
         )
         twilio.setStreamSid(id.streamSid)
-        yield* runCall(twilio, boot, id)
+        yield* Metric.update(Metric.taggedWithLabels(upgradeToStart, [label("tenant", id.tenantId)]), startAt - upgradedAt)
+        yield* runCall(twilio, boot, id, startAt)
       }).pipe(
         Effect.catchTags({
           StreamClosed: () => Effect.void,
@@ -87,7 +91,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
      * The response is 101 when the socket was handed to `ws` (nothing more is written).
      */
     const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
-      Effect.sync(() => {
+      Effect.flatMap(Clock.currentTimeMillis, (upgradedAt) => Effect.sync(() => {
         if (preAuth._tag === "None" && pending >= config.maxPendingBootstrap) {
           return textResponse(429, "Too many pending bootstrap sessions")
         }
@@ -102,9 +106,9 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         const boot = new BootstrapHandler()
         const twilio = new TwilioSocket(upgraded, raw.socket, boot)
         if (preAuth._tag === "None") pending++
-        run(stream(twilio, boot, preAuth))
+        run(stream(twilio, boot, preAuth, upgradedAt))
         return HttpServerResponse.empty({ status: 101 })
-      })
+      }))
 
     return {
       accept,

@@ -9,6 +9,8 @@ export interface ToolRun {
   readonly output: unknown
   readonly action: AgentAction | undefined
   readonly entry: FunctionCallEntry
+  /** For metrics: whether the tool answered, failed, or ran out of time. */
+  readonly outcome: "ok" | "error" | "timeout"
 }
 
 const reasonOf = (args: unknown): string | null =>
@@ -25,15 +27,20 @@ export const runTool = (name: string, rawArguments: string, context: ToolContext
     // Unparseable arguments go to the tool as they are; its schema reports them.
     const args = Either.getOrElse(parsed, () => rawArguments)
     const startedAt = yield* Clock.currentTimeMillis
+    let failed: ToolRun["outcome"] = "ok"
     const outcome = yield* registry.execute(name, args, context).pipe(
       Effect.timeoutFail({
         duration: timeoutMs,
-        onTimeout: () => new ToolFailed({ name, message: `timed out after ${timeoutMs} ms` })
+        onTimeout: () => {
+          failed = "timeout"
+          return new ToolFailed({ name, message: `timed out after ${timeoutMs} ms` })
+        }
       }),
       Effect.map((outcome) => ({ output: outcome.output, action: outcome.action })),
       Effect.catchAllCause((cause) => {
         const failure = Cause.failureOption(cause)
         const message = failure._tag === "Some" ? failure.value.message : "the tool crashed"
+        if (failed === "ok") failed = "error"
         return Effect.as(
           Effect.logWarning("tool call failed", cause).pipe(Effect.annotateLogs("tool", name)),
           { output: { ok: false, error: message }, action: undefined }
@@ -50,6 +57,7 @@ export const runTool = (name: string, rawArguments: string, context: ToolContext
         result: outcome.output,
         durationMs: finishedAt - startedAt,
         timestamp: new Date(startedAt)
-      }
+      },
+      outcome: failed
     } satisfies ToolRun
   })

@@ -1,9 +1,12 @@
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect, Metric, Option } from "effect"
+import { label, webhookToTwiml } from "../Observability/Metrics.js"
+import { traceparentOf } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import { AppConfig } from "../Config.js"
 import type { CachedTenant } from "../TenantCache/TenantCache.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
+import { CallRecords } from "../CallLogs/CallRecords.js"
 import type { InvalidInput } from "../Database/Errors.js"
 import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
@@ -54,6 +57,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     const versions = yield* VersionResolution
     const tokens = yield* StreamTokens
     const callLogs = yield* CallLogWrites
+    const callRecords = yield* CallRecords
     const streamUrl = mediaStreamUrl(config.publicBaseUrl)
 
     const required = (params: VoiceWebhook["params"], name: string) => {
@@ -96,6 +100,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           at: new Date(yield* Clock.currentTimeMillis)
         })
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
+        const span = yield* Effect.option(Effect.currentSpan)
         return connectStream(streamUrl, [
           ["stream_token", token],
           ["tenant_id", tenant.tenantId],
@@ -107,7 +112,9 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           ["agent_name", hook.query.agent_name ?? null],
           ["translation_room", hook.query.translation_room ?? null],
           ["language", hook.query.language ?? null],
-          ["peer_language", hook.query.peer_language ?? null]
+          ["peer_language", hook.query.peer_language ?? null],
+          // The media stream's span links back to this one (Observability/TraceContext.ts).
+          ["traceparent", Option.match(span, { onNone: () => null, onSome: traceparentOf })]
         ])
       })
 
@@ -121,8 +128,18 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         Effect.as(sayAndHangUp(UNAVAILABLE_MESSAGE))
       )
 
+    /** Webhook in -> TwiML out, whatever the answer was (`direction` as in the call log). */
+    const timed = <A, E, R>(effect: Effect.Effect<A, E, R>, kind: CallKind, sip: boolean) =>
+      Effect.flatMap(Clock.currentTimeMillis, (started) =>
+        Effect.ensuring(effect, Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Metric.update(
+            Metric.taggedWithLabels(webhookToTwiml, [label("direction", sip ? `sip_${kind}` : kind)]),
+            now - started
+          ))))
+
     const answer = Effect.fn("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
+      yield* Effect.annotateCurrentSpan("call.sid", callSid)
       return yield* Effect.gen(function*() {
         const resolved = yield* resolution.resolve(webhookCall(hook, kind, false))
         switch (resolved._tag) {
@@ -137,18 +154,19 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
             return yield* connect(resolved.tenant, hook, kind, callSid, resolved.route)
         }
       }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
-    })
+    }, (effect, kind) => timed(effect, kind, false))
 
     /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
     const answerSip = Effect.fn("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
+      yield* Effect.annotateCurrentSpan("call.sid", callSid)
       const call = webhookCall(hook, kind, true)
       return yield* Effect.gen(function*() {
         const route = call.number === undefined ? Option.none() : yield* resolution.route(call.number, call.direction)
         const own = Option.filter(route, (found) => found.tenantId === tenant.tenantId)
         return yield* connect(tenant, hook, kind, callSid, Option.getOrNull(Option.map(own, choiceOf)))
       }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
-    })
+    }, (effect, kind) => timed(effect, kind, true))
 
     /** A status callback: merged into the call log whatever order it arrives in. */
     const status = Effect.fn("VoiceWebhooks.status")(function*(hook: VoiceWebhook) {
@@ -164,7 +182,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       }
       const duration = Number(text(hook.params, "CallDuration") ?? Number.NaN)
       const answeredBy = text(hook.params, "AnsweredBy")
-      yield* callLogs.statusReported({
+      yield* callRecords.recordStatus({
         tenantId: resolved.tenant.tenantId,
         callSid,
         direction: kind,

@@ -35,3 +35,35 @@ export const spanNames = (exports: ReadonlyArray<OtlpExport>): Array<string> =>
       }
       return payload.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((span) => span.name)))
     })
+
+export interface OtlpSpan {
+  readonly traceId: string
+  readonly spanId: string
+  readonly name: string
+  readonly attributes: Record<string, unknown>
+  readonly events: ReadonlyArray<{ readonly name: string; readonly attributes: Record<string, unknown> }>
+  readonly links: ReadonlyArray<{ readonly traceId: string; readonly spanId: string }>
+}
+
+type KeyValue = { key: string; value: Record<string, unknown> }
+const attributesOf = (list: ReadonlyArray<KeyValue> | undefined): Record<string, unknown> =>
+  Object.fromEntries((list ?? []).map(({ key, value }) => [key, Object.values(value)[0]]))
+
+/** Every span in the trace exports received so far, attributes flattened (OTLP/JSON). */
+export const spans = (exports: ReadonlyArray<OtlpExport>): Array<OtlpSpan> =>
+  exports
+    .filter((e) => e.path === "/v1/traces")
+    .flatMap((e) => {
+      const payload = JSON.parse(e.body) as {
+        resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<any> }> }>
+      }
+      return payload.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans))
+    })
+    .map((span) => ({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      name: span.name,
+      attributes: attributesOf(span.attributes),
+      events: (span.events ?? []).map((event: any) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
+      links: (span.links ?? []).map((link: any) => ({ traceId: link.traceId, spanId: link.spanId }))
+    }))

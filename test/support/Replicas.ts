@@ -42,21 +42,39 @@ const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string)
   )
 
 /**
+ * How the process is started: `node` runs it directly; `npm` runs it under `npm exec` in a
+ * process group of its own (as a container runtime or a terminal would), so a signal can be
+ * sent to the whole group (`signalGroup`) and npm forwards it to node a second time.
+ */
+export type Launcher = "node" | "npm"
+
+const NODE_ARGS = ["--import", "tsx", "src/main.ts"]
+
+/** SIGTERM (or `signal`) to every process of the replica's group, as `kill -- -pgid` does. */
+export const signalGroup = (replica: Replica, signal: NodeJS.Signals = "SIGTERM") =>
+  Effect.sync(() => process.kill(-replica.process.pid!, signal))
+
+/**
  * Starts the real service (`src/main.ts`) as a separate process against `databaseUrl`,
  * waits until it is ready, and stops it (SIGTERM) when the scope closes. Two of these
  * on one database are how tests prove cross-replica behaviour.
  */
-export const startReplica = (databaseUrl: string, env: Record<string, string> = {}) =>
+export const startReplica = (databaseUrl: string, env: Record<string, string> = {}, launcher: Launcher = "node") =>
   Effect.acquireRelease(
     Effect.gen(function*() {
       const port = yield* freePort
       let buffer = ""
-      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      const [command, args] = launcher === "node"
+        ? [process.execPath, NODE_ARGS]
+        : ["npm", ["exec", "--offline", "--", "node", ...NODE_ARGS]]
+      const child = spawn(command, args, {
         cwd: ROOT,
+        detached: launcher === "npm",
         env: {
           ...process.env,
           ...baseTestConfig,
           SHUTDOWN_GRACE_SECONDS: "0",
+          SHUTDOWN_CALL_DRAIN_SECONDS: "0",
           DATABASE_URL: databaseUrl,
           ...env,
           PORT: String(port),
@@ -76,7 +94,15 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
           if (child.exitCode !== null || child.signalCode !== null) return resolve()
           child.once("exit", () => resolve())
           child.kill("SIGTERM")
-          setTimeout(() => child.kill("SIGKILL"), 10_000).unref()
+          const kill = () => {
+            try {
+              if (launcher === "npm") process.kill(-child.pid!, "SIGKILL")
+              else child.kill("SIGKILL")
+            } catch {
+              // already gone
+            }
+          }
+          setTimeout(kill, 30_000).unref()
         })
       )
   )

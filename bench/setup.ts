@@ -1,0 +1,237 @@
+/**
+ * `npm run bench:setup`: call set-up under bursts. Calls arrive at R per second for a few
+ * seconds, each as Twilio makes it: the incoming-call webhook (form-encoded, signed with the
+ * tenant's auth token, tenant resolved from AccountSid), then the media WebSocket to the URL
+ * in the TwiML with its parameters in `start`, one caller frame, and the greeting back.
+ * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
+ * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
+ *
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--profile=DIR] [--targets=service,baseline]
+ *
+ * - webhook: POST sent -> TwiML received
+ * - upgrade: WebSocket upgrade sent -> 101
+ * - start accepted: upgrade sent -> the caller's first frame (sent right after `start`) reaches
+ *   the model, i.e. the stream was authenticated, the call set up and the upstream opened
+ * - greeting: webhook sent -> first greeting audio frame at the caller (the fake model answers
+ *   the service's greeting `response.create` at once, and the bare relay's session.update)
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as net from "node:net"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import pg from "pg"
+import twilio from "twilio"
+import { WebSocket } from "ws"
+import { startPostgres } from "./postgres.js"
+import { startFakeModel } from "./setup-model.js"
+import { cpuSeconds, machine, rssMb } from "./proc.js"
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url))
+const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+const ACCOUNT = { sid: `AC${"be".repeat(16)}`, token: "bench-twilio-auth-token" }
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
+const rates = arg("rates", "50,200").split(",").map(Number)
+const seconds = Number(arg("seconds", "2"))
+const targets = arg("targets", "service,baseline").split(",") as Array<Target>
+const profileDir = arg("profile", "")
+type Target = "service" | "baseline"
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
+  const flags = profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+  const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: databaseUrl,
+      ADMIN_API_KEY: ADMIN_KEY,
+      OPENAI_API_KEY: "sk-bench",
+      OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+      UPSTREAM_URL: `ws://127.0.0.1:${upstreamPort}/v1/realtime?model=gpt-realtime`,
+      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
+      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
+      MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
+      SHUTDOWN_GRACE_SECONDS: "0",
+      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
+      OTEL_EXPORTER_OTLP_ENDPOINT: ""
+    },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let tail = ""
+  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000))
+  child.stdout!.on("data", keep)
+  child.stderr!.on("data", keep)
+  const base = `http://127.0.0.1:${port}`
+  const ready = target === "service"
+    ? async () => (await fetch(`${base}/health/ready`)).status === 200
+    : async () => tail.includes("baseline relay on")
+  for (let i = 0; !(await ready().catch(() => false)); i++) {
+    if (child.exitCode !== null || i > 900) throw new Error(`${target} did not start\n${tail}`)
+    await sleep(200)
+  }
+  if (target === "service") {
+    const put = await fetch(`${base}/api/v1/admin/tenants/bench`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
+      body: JSON.stringify({ tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
+    })
+    if (put.status !== 200) throw new Error(`tenant setup failed: ${put.status} ${await put.text()}`)
+  }
+  return { child, base, output: () => tail }
+}
+
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve()
+    child.once("exit", () => resolve())
+    child.kill("SIGTERM")
+    setTimeout(() => child.kill("SIGKILL"), 30_000).unref()
+  })
+
+interface Timings {
+  webhook?: number
+  upgrade?: number
+  accepted?: number
+  greeting?: number
+  failed?: string
+}
+
+/** One call as Twilio makes it; fills `t` as each step completes. */
+const placeCall = async (base: string, n: number, t: Timings, accepted: Map<number, () => void>) => {
+  const t0 = performance.now()
+  const params: Record<string, string> = {
+    CallSid: `CA${String(n).padStart(32, "0")}`,
+    AccountSid: ACCOUNT.sid,
+    From: "+15551230001",
+    To: "+15551230002",
+    Direction: "inbound",
+    CallStatus: "ringing"
+  }
+  const url = `${base}/api/v1/incoming-call`
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(ACCOUNT.token, url, params) },
+    body: new URLSearchParams(params).toString()
+  })
+  const xml = await res.text()
+  t.webhook = performance.now() - t0
+  const stream = /<Stream url="([^"]+)"/.exec(xml)?.[1]?.replaceAll("&amp;", "&")
+  if (res.status !== 200 || stream === undefined) throw new Error(`webhook ${res.status}: ${xml.slice(0, 200)}`)
+  const custom = Object.fromEntries([...xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]))
+  const t1 = performance.now()
+  const ws = new WebSocket(stream)
+  const frame = Buffer.alloc(160, 0x7f)
+  frame.writeUInt32BE(n, 0)
+  accepted.set(n, () => (t.accepted = performance.now() - t1))
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => {
+      t.upgrade = performance.now() - t1
+      const streamSid = `MZ${String(n).padStart(32, "0")}`
+      ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
+      ws.send(JSON.stringify({ event: "start", sequenceNumber: "1", streamSid, start: { streamSid, callSid: params.CallSid, accountSid: ACCOUNT.sid, tracks: ["inbound"], customParameters: custom, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }))
+      ws.send(JSON.stringify({ event: "media", sequenceNumber: "2", streamSid, media: { track: "inbound", chunk: "1", timestamp: "0", payload: frame.toString("base64") } }))
+    })
+    ws.on("message", (data) => {
+      const message = JSON.parse(data.toString())
+      if (message.event === "media" && t.greeting === undefined) {
+        t.greeting = performance.now() - t0
+        resolve()
+      }
+    })
+    ws.once("error", reject)
+    ws.once("close", () => reject(new Error("closed before the greeting")))
+    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
+  })
+  return ws
+}
+
+/** Committed + rolled-back transactions in the database so far (statistics lag up to 1 s). */
+const transactions = async (url: string) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const res = await client.query("select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()")
+    return Number(res.rows[0].n)
+  } finally {
+    await client.end()
+  }
+}
+
+const pct = (values: Array<number>, p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+const f = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 1 : 0) : "-")
+
+const runRate = async (target: Target, rate: number, databaseUrl: string) => {
+  const accepted = new Map<number, () => void>()
+  const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
+  const port = await freePort()
+  const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
+  const idleRss = rssMb(child.pid!)
+  const xacts0 = await transactions(databaseUrl)
+  const cpu0 = cpuSeconds(child.pid!)
+  const total = Math.round(rate * seconds)
+  const timings: Array<Timings> = Array.from({ length: total }, () => ({}))
+  const sockets: Array<WebSocket> = []
+  const start = performance.now()
+  const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
+  await Promise.all(timings.map(async (t, i) => {
+    await sleep(start + (i * 1000) / rate - performance.now())
+    try {
+      sockets.push(await placeCall(base, offset + i + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
+    } catch (error) {
+      t.failed = String(error)
+    }
+  }))
+  const rss = rssMb(child.pid!)
+  for (const ws of sockets) ws.close()
+  await sleep(3000)
+  const xacts = (await transactions(databaseUrl)) - xacts0
+  const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
+  await upstream.close()
+  const ok = timings.filter((t) => t.failed === undefined)
+  const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)
+  const [w, u, a, g] = [of((t) => t.webhook), of((t) => t.upgrade), of((t) => t.accepted), of((t) => t.greeting)]
+  const failures = timings.filter((t) => t.failed !== undefined)
+  await stop(child)
+  if (target === "service") console.error(`${target} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
+  if (failures.length > 0) console.error(`${target} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
+  return `| ${target} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
+    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(idleRss)} | ${f(rss)} |`
+}
+
+const main = async () => {
+  const m = machine()
+  console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
+  console.log(`arrivals for ${seconds} s at each rate\n`)
+  console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB | RSS MB after |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|")
+  // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
+  const external = arg("database-url", "")
+  const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }
+  try {
+    for (const rate of rates) for (const target of targets) console.log(await runRate(target, rate, postgres.url))
+  } finally {
+    await postgres.stop()
+  }
+  console.log(`\nloadavg at end ${machine().loadavg}`)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

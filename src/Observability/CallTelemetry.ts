@@ -1,0 +1,123 @@
+import type { Clock, MetricLabel, Tracer } from "effect"
+import type { TurnLatency } from "../Media/CallRecorder.js"
+import * as M from "./Metrics.js"
+
+/** Calls whose frame counts have not all been folded into the metrics yet (this process). */
+const live = new Set<CallTelemetry>()
+
+export type UpstreamFailureKind = "connect" | "lost" | "not_configured"
+export type ToolOutcomeLabel = "ok" | "error" | "timeout"
+
+/**
+ * What one call reports: metrics (labelled by tenant, never by SID) and events on the call's
+ * span. Everything here is synchronous and called from the bridge's callbacks. Per frame the
+ * bridge only bumps a plain field (`framesUp`...); `flush` folds those into the counters
+ * (at scrape, on a timer, and when the call ends), so a frame costs one increment.
+ * Span events carry no audio, transcript or digits: names, counts and durations only.
+ */
+export class CallTelemetry {
+  framesUp = 0
+  framesDown = 0
+  droppedUp = 0
+  droppedDown = 0
+  private readonly tenant: ReadonlyArray<MetricLabel.MetricLabel>
+  private readonly up: ReadonlyArray<MetricLabel.MetricLabel>
+  private readonly down: ReadonlyArray<MetricLabel.MetricLabel>
+  private firstAudioSent = false
+  private open = false
+
+  constructor(
+    tenantId: string,
+    private readonly direction: string,
+    /** When Twilio's `start` arrived (ms). */
+    private readonly startedAt: number,
+    private readonly span: Tracer.Span | undefined,
+    private readonly clock: Clock.Clock
+  ) {
+    this.tenant = [M.label("tenant", tenantId)]
+    this.up = [...this.tenant, M.label("direction", "caller_to_model")]
+    this.down = [...this.tenant, M.label("direction", "model_to_caller")]
+  }
+
+  started(): void {
+    if (this.open) return
+    this.open = true
+    live.add(this)
+    M.callsLive.unsafeModify(1, this.tenant)
+    M.callsStarted.unsafeUpdate(1, [...this.tenant, M.label("direction", this.direction)])
+    this.event("call.start", { direction: this.direction })
+  }
+
+  /**
+   * Agent audio of a new item went to the caller (the first one is the greeting); `turn` is
+   * the latency the call record just took for it, if this audio closed a turn.
+   */
+  agentAudio(now: number, turn: TurnLatency | undefined): void {
+    if (turn?.firstAudioMs != null) M.turnLatency.unsafeUpdate(turn.firstAudioMs, this.tenant)
+    if (this.firstAudioSent) return
+    this.firstAudioSent = true
+    M.startToFirstAudio.unsafeUpdate(now - this.startedAt, this.tenant)
+    this.event("call.first_audio", { since_start_ms: now - this.startedAt })
+  }
+
+  bargeIn(): void {
+    M.bargeIns.unsafeUpdate(1, this.tenant)
+    this.event("call.barge_in")
+  }
+
+  /** The digit itself stays off spans: callers key in PINs and card numbers. */
+  dtmf(): void {
+    M.dtmfDigits.unsafeUpdate(1, this.tenant)
+    this.event("call.dtmf")
+  }
+
+  toolCalled(tool: string, outcome: ToolOutcomeLabel, durationMs: number): void {
+    const tags = [...this.tenant, M.label("tool", tool)]
+    M.toolCalls.unsafeUpdate(1, [...tags, M.label("outcome", outcome)])
+    M.toolDuration.unsafeUpdate(durationMs, tags)
+    this.event("call.tool_call", { tool, outcome, duration_ms: durationMs })
+  }
+
+  upstreamConnected(durationMs: number): void {
+    M.upstreamConnect.unsafeUpdate(durationMs, this.tenant)
+    this.event("call.upstream_connected", { duration_ms: durationMs })
+  }
+
+  upstreamFailed(kind: UpstreamFailureKind): void {
+    M.upstreamFailures.unsafeUpdate(1, [...this.tenant, M.label("kind", kind)])
+    this.event("call.upstream_failed", { kind })
+  }
+
+  reconnecting(): void {
+    M.upstreamReconnects.unsafeUpdate(1, this.tenant)
+    this.event("call.reconnect")
+  }
+
+  ended(reason: string): void {
+    if (!this.open) return
+    this.open = false
+    this.flush()
+    live.delete(this)
+    M.callsLive.unsafeModify(-1, this.tenant)
+    M.callsEnded.unsafeUpdate(1, [...this.tenant, M.label("direction", this.direction), M.label("end_reason", reason)])
+    this.event("call.end", { end_reason: reason })
+  }
+
+  /** Moves the frame counts gathered since the last flush into the counters. */
+  flush(): void {
+    if (this.framesUp > 0) M.framesRelayed.unsafeUpdate(this.framesUp, this.up)
+    if (this.framesDown > 0) M.framesRelayed.unsafeUpdate(this.framesDown, this.down)
+    if (this.droppedUp > 0) M.framesDropped.unsafeUpdate(this.droppedUp, this.up)
+    if (this.droppedDown > 0) M.framesDropped.unsafeUpdate(this.droppedDown, this.down)
+    this.framesUp = this.framesDown = this.droppedUp = this.droppedDown = 0
+  }
+
+  private event(name: string, attributes?: Record<string, unknown>): void {
+    this.span?.event(name, this.clock.unsafeCurrentTimeNanos(), attributes)
+  }
+}
+
+/** Folds every live call's frame counts into the counters (before a scrape or an export). */
+export const flushFrameCounts = (): void => {
+  for (const call of live) call.flush()
+}

@@ -1,0 +1,133 @@
+import { SqlClient } from "@effect/sql"
+import { Effect, Option, Schema } from "effect"
+import { OperatorQueue, OperatorQueueStats } from "./Schemas.js"
+
+/** Every column of a queue a write sets (the service merges a PUT onto the stored row). */
+export interface QueueFields {
+  readonly name: string
+  readonly description: string | null
+  readonly is_default: boolean
+  readonly priority: number
+  readonly sla_seconds: number | null
+  readonly default_assignee: string | null
+  readonly auto_dispatch_enabled: boolean
+  readonly auto_dispatch_delay_seconds: number | null
+  readonly auto_dispatch_max_attempts: number
+  readonly auto_dispatch_retry_delay_seconds: number | null
+  readonly dispatch_timezone: string | null
+  readonly dispatch_window_start_hour_utc: number | null
+  readonly dispatch_window_end_hour_utc: number | null
+  readonly dispatch_schedule: unknown
+  readonly follow_up_escalation_seconds: number | null
+  readonly follow_up_escalation_queue_key: string | null
+  readonly follow_up_escalation_assignee: string | null
+  readonly follow_up_escalation_priority: number | null
+  readonly active: boolean
+  readonly metadata: unknown
+}
+
+const decodeQueues = Schema.decodeUnknown(Schema.Array(OperatorQueue))
+const decodeStats = Schema.decodeUnknown(Schema.Array(OperatorQueueStats))
+
+/** pg would send a JS array as a PostgreSQL array literal: JSON goes as text, cast to jsonb. */
+const jsonb = (value: unknown) => JSON.stringify(value ?? {})
+
+/** SQL for `operator_queues`; every statement is scoped by tenant_id. */
+export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("OperatorQueuesRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const list = (tenantId: string) =>
+      sql`select * from operator_queues where tenant_id = ${tenantId} order by priority desc, queue_key`.pipe(
+        Effect.flatMap(decodeQueues)
+      )
+
+    const find = (tenantId: string, queueKey: string) =>
+      sql`select * from operator_queues where tenant_id = ${tenantId} and queue_key = ${queueKey}`.pipe(
+        Effect.flatMap(decodeQueues),
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    /** Locks the tenant's queue row (if any) for a read-modify-write upsert. */
+    const findForUpdate = (tenantId: string, queueKey: string) =>
+      sql`select * from operator_queues where tenant_id = ${tenantId} and queue_key = ${queueKey} for update`.pipe(
+        Effect.flatMap(decodeQueues),
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    const findDefault = (tenantId: string) =>
+      sql`select * from operator_queues where tenant_id = ${tenantId} and is_default`.pipe(
+        Effect.flatMap(decodeQueues),
+        Effect.map((rows) => Option.fromNullable(rows[0]))
+      )
+
+    const clearDefault = (tenantId: string, exceptKey: string) =>
+      sql`update operator_queues set is_default = false
+          where tenant_id = ${tenantId} and is_default and queue_key <> ${exceptKey}`
+
+    const upsert = (id: string, tenantId: string, queueKey: string, q: QueueFields, at: Date) =>
+      sql`insert into operator_queues (id, tenant_id, queue_key, name, description, is_default, priority,
+            sla_seconds, default_assignee, auto_dispatch_enabled, auto_dispatch_delay_seconds,
+            auto_dispatch_max_attempts, auto_dispatch_retry_delay_seconds, dispatch_timezone,
+            dispatch_window_start_hour_utc, dispatch_window_end_hour_utc, dispatch_schedule,
+            follow_up_escalation_seconds, follow_up_escalation_queue_key, follow_up_escalation_assignee,
+            follow_up_escalation_priority, active, metadata, created_at, updated_at)
+          values (${id}, ${tenantId}, ${queueKey}, ${q.name}, ${q.description}, ${q.is_default}, ${q.priority},
+            ${q.sla_seconds}, ${q.default_assignee}, ${q.auto_dispatch_enabled}, ${q.auto_dispatch_delay_seconds},
+            ${q.auto_dispatch_max_attempts}, ${q.auto_dispatch_retry_delay_seconds}, ${q.dispatch_timezone},
+            ${q.dispatch_window_start_hour_utc}, ${q.dispatch_window_end_hour_utc}, ${jsonb(q.dispatch_schedule)}::jsonb,
+            ${q.follow_up_escalation_seconds}, ${q.follow_up_escalation_queue_key}, ${q.follow_up_escalation_assignee},
+            ${q.follow_up_escalation_priority}, ${q.active}, ${jsonb(q.metadata)}::jsonb, ${at}, ${at})
+          on conflict (tenant_id, queue_key) do update set
+            name = excluded.name, description = excluded.description, is_default = excluded.is_default,
+            priority = excluded.priority, sla_seconds = excluded.sla_seconds,
+            default_assignee = excluded.default_assignee, auto_dispatch_enabled = excluded.auto_dispatch_enabled,
+            auto_dispatch_delay_seconds = excluded.auto_dispatch_delay_seconds,
+            auto_dispatch_max_attempts = excluded.auto_dispatch_max_attempts,
+            auto_dispatch_retry_delay_seconds = excluded.auto_dispatch_retry_delay_seconds,
+            dispatch_timezone = excluded.dispatch_timezone,
+            dispatch_window_start_hour_utc = excluded.dispatch_window_start_hour_utc,
+            dispatch_window_end_hour_utc = excluded.dispatch_window_end_hour_utc,
+            dispatch_schedule = excluded.dispatch_schedule,
+            follow_up_escalation_seconds = excluded.follow_up_escalation_seconds,
+            follow_up_escalation_queue_key = excluded.follow_up_escalation_queue_key,
+            follow_up_escalation_assignee = excluded.follow_up_escalation_assignee,
+            follow_up_escalation_priority = excluded.follow_up_escalation_priority,
+            active = excluded.active, metadata = excluded.metadata, updated_at = excluded.updated_at
+          returning *`.pipe(Effect.flatMap(decodeQueues), Effect.map((rows) => rows[0]!))
+
+    /** The tenant's default queue, created on first use; two replicas racing create one. */
+    const ensureDefault = (id: string, tenantId: string, slaSeconds: number | null, at: Date) =>
+      Effect.gen(function*() {
+        const existing = yield* findDefault(tenantId)
+        if (Option.isSome(existing)) return existing.value
+        yield* sql`insert into operator_queues (id, tenant_id, queue_key, name, is_default, sla_seconds, created_at, updated_at)
+          values (${id}, ${tenantId}, 'default', 'Default', true, ${slaSeconds}, ${at}, ${at})
+          on conflict do nothing`
+        // A queue keyed `default` made by hand, without the flag, becomes the default.
+        yield* sql`update operator_queues set is_default = true, updated_at = ${at}
+          where tenant_id = ${tenantId} and queue_key = 'default'
+            and not exists (select 1 from operator_queues where tenant_id = ${tenantId} and is_default)`
+        return yield* Effect.flatMap(findDefault(tenantId), (found) =>
+          Option.isSome(found) ? Effect.succeed(found.value) : Effect.dieMessage("default operator queue missing after insert"))
+      })
+
+    /** Counts per queue; queues with no tasks are listed with zeros. */
+    const stats = (tenantId: string, at: Date) =>
+      sql`select q.queue_key, q.name, q.priority, q.sla_seconds,
+            count(t.id) filter (where t.status = 'open')::int as open_tasks,
+            count(t.id) filter (where t.status = 'in_progress')::int as in_progress_tasks,
+            count(t.id) filter (where t.status in ('open', 'in_progress') and t.sla_due_at < ${at})::int as overdue_tasks,
+            count(t.id) filter (where t.status in ('open', 'in_progress') and t.assigned_to is null)::int as unassigned_tasks,
+            count(t.id)::int as total_tasks,
+            extract(epoch from (${at}::timestamptz - min(t.created_at) filter (where t.status in ('open', 'in_progress'))))::float8
+              as oldest_task_age_secs
+          from operator_queues q
+          left join callback_tasks t on t.tenant_id = q.tenant_id and t.queue_key = q.queue_key
+          where q.tenant_id = ${tenantId}
+          group by q.queue_key, q.name, q.priority, q.sla_seconds
+          order by q.priority desc, q.queue_key`.pipe(Effect.flatMap(decodeStats))
+
+    return { list, find, findForUpdate, findDefault, clearDefault, upsert, ensureDefault, stats } as const
+  })
+}) {}
