@@ -1,19 +1,32 @@
 /**
- * `npm run bench:rest`: throughput and latency of authenticated tenant REST calls through the
- * real server process, next to a bare node:http server answering the same JSON (the floor).
+ * `npm run bench:rest`: tenant REST endpoints on realistic volume, through the real server
+ * process, side by side with a bare node:http + pg process serving the same list queries.
  *
- *   DATABASE_URL=postgres://... npm run bench:rest     (else an embedded PostgreSQL is used)
- *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32
+ *   npm run bench:rest                        full: 100,000 rows per table for one tenant, 10,000
+ *                                             for three more; 10 s per case (about 8 minutes)
+ *   BENCH_SHORT=1 npm run bench:rest          quick check: 20,000 / 2,000 rows, 3 s per case
+ *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
+ *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
+ *   BENCH_ONLY=substring                      run only the cases whose name contains it
+ *   BENCH_INSPECT=1                           after the run, the service's memory breakdown
+ *                                             (V8 heap vs native) before and after a full GC
  */
-import { spawn } from "node:child_process"
+import { type ChildProcess, fork, spawn } from "node:child_process"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as os from "node:os"
 import pg from "pg"
+import { memoryReport } from "./inspect.js"
+import { openLoop, type LoadResult } from "./open-loop.js"
+import { startPostgres } from "./postgres.js"
+import { machine, rssMb } from "./proc.js"
+import { seed } from "./seed.js"
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const SHORT = process.env.BENCH_SHORT === "1"
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 3 : 10))
+const LARGE = SHORT ? 20_000 : 100_000
+const SMALL = SHORT ? 2_000 : 10_000
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
+const ONLY = process.env.BENCH_ONLY
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -22,42 +35,6 @@ const freePort = () =>
       server.close(() => resolve(port))
     })
   })
-
-const percentile = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
-
-/** CONNECTIONS keep-alive clients issuing requests back to back for SECONDS. */
-const load = async (port: number, path: string, headers: Record<string, string>) => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS })
-  const latencies: Array<number> = []
-  let errors = 0
-  const deadline = Date.now() + SECONDS * 1000
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const started = process.hrtime.bigint()
-      http.get({ host: "127.0.0.1", port, path, headers, agent }, (res) => {
-        res.resume()
-        res.on("end", () => {
-          if (res.statusCode !== 200) errors++
-          latencies.push(Number(process.hrtime.bigint() - started) / 1e6)
-          resolve()
-        })
-      }).on("error", () => {
-        errors++
-        resolve()
-      })
-    })
-  await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-    while (Date.now() < deadline) await one()
-  }))
-  agent.destroy()
-  latencies.sort((a, b) => a - b)
-  return {
-    rps: Math.round(latencies.length / SECONDS),
-    p50: percentile(latencies, 0.5).toFixed(2),
-    p99: percentile(latencies, 0.99).toFixed(2),
-    errors
-  }
-}
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -68,27 +45,52 @@ const json = async (port: number, method: string, path: string, body?: unknown) 
   return res.json() as Promise<any>
 }
 
-const main = async () => {
-  const adminUrl = process.env.DATABASE_URL
-  let databaseUrl = ""
-  const database = `ssv_bench_${process.pid}`
-  if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl })
-    await admin.connect()
-    await admin.query(`create database ${database}`)
-    await admin.end()
-    const url = new URL(adminUrl)
-    url.pathname = `/${database}`
-    databaseUrl = url.toString()
+const waitReady = async (port: number, path: string) => {
+  for (let ready = false; !ready;) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    ready = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status < 500, () => false)
   }
+}
 
+const database = async () => {
+  const adminUrl = process.env.DATABASE_URL
+  if (!adminUrl) return startPostgres()
+  const name = `ssv_bench_${process.pid}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    stop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+    }
+  }
+}
+
+const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
+
+const main = async () => {
+  const startedAt = Date.now()
+  const db = await database()
   const port = await freePort()
-  const server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const prof = process.env.BENCH_CPU_PROF
+  const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
+  const flags = [
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
+    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])
+  ]
+  const server = spawn(process.execPath, [...flags, "--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: db.url,
       ADMIN_API_KEY: ADMIN_KEY,
       RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
       RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
@@ -96,38 +98,97 @@ const main = async () => {
     },
     stdio: "ignore"
   })
-  for (let ready = false; !ready;) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
-    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status === 200, () => false)
+  await waitReady(port, "/health/ready")
+  const tenants = [{ tenantId: "bench-large", rows: LARGE }, ...[1, 2, 3].map((i) => ({ tenantId: `bench-small-${i}`, rows: SMALL }))]
+  const keys: Record<string, string> = {}
+  for (const { tenantId } of tenants) {
+    await json(port, "PUT", `/api/v1/admin/tenants/${tenantId}`, { tenant_id: tenantId, auth_token: `${tenantId}-legacy-token-0123456789` })
+    keys[tenantId] = (await json(port, "POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, {})).created.token as string
   }
-  await json(port, "PUT", "/api/v1/admin/tenants/bench", { tenant_id: "bench", auth_token: "bench-legacy-token-0123456789" })
-  const key = (await json(port, "POST", "/api/v1/admin/tenants/bench/api-keys", {})).created.token as string
+  const seedStart = Date.now()
+  await seed(db.url, tenants)
+  console.error(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`)
 
-  const body = JSON.stringify({ message: "running", tenant: "bench", org_id: null, timestamp: new Date().toISOString(), version: "0.1.0" })
-  const bare = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body))
-  await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve))
+  const basePort = await freePort()
+  const baseline = fork("bench/rest-baseline.ts", [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, DATABASE_URL: db.url, PORT: String(basePort), TENANT: "bench-large" },
+    stdio: "ignore"
+  })
+  await new Promise((resolve) => baseline.once("message", resolve))
 
-  const rows = [
-    ["bare node:http, same JSON (floor)", await load((bare.address() as AddressInfo).port, "/status", {})],
-    ["GET /health/live (no auth)", await load(port, "/health/live", {})],
-    ["GET /status, API key", await load(port, "/status", { authorization: `Bearer ${key}` })],
-    ["GET /status, legacy token (cached)", await load(port, "/status", { authorization: "Bearer bench-legacy-token-0123456789" })]
-  ] as const
+  const auth = { authorization: `Bearer ${keys["bench-large"]}` }
+  const pg1 = new pg.Client({ connectionString: db.url })
+  await pg1.connect()
+  const ids = (await pg1.query("select id from call_logs where tenant_id = 'bench-large' order by random() limit 200")).rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  await pg1.end()
+  // Common words (in ~20% of transcripts) and selective order numbers (one call each).
+  const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
+  const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
 
-  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}; ` +
-    `${CONNECTIONS} connections, ${SECONDS}s each; load generator on the same machine`)
-  console.log("| case | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-  for (const [name, r] of rows) console.log(`| ${name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.errors} |`)
+  // name, target (service or baseline), paths, rates
+  const cases: Array<[string, "svc" | "base", ReadonlyArray<string>, ReadonlyArray<number>]> = [
+    ["GET /status (API key)", "svc", ["/status"], [500]],
+    ["call-logs?limit=50, bare baseline", "base", ["/api/v1/call-logs?limit=50"], [150, 500]],
+    ["call-logs?limit=50", "svc", ["/api/v1/call-logs?limit=50"], [150, 500]],
+    ["voice-sessions?limit=50, bare baseline", "base", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
+    ["voice-sessions?limit=50", "svc", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
+    ["call-logs/:id", "svc", ids, [500]],
+    ["call-logs?transcript_search=(common word)", "svc", words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
+    ["call-logs?transcript_search=(order number)", "svc", orders.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
+    ["voice-sessions?search=(order number)", "svc", orders.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [100]],
+    ["voice-sessions?search=(common word)", "svc", words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [20]],
+    ["call-logs/stats", "svc", ["/api/v1/call-logs/stats"], [100]],
+    ["call-logs/latency (24h)", "svc", ["/api/v1/call-logs/latency"], [100]],
+    ["voice-outcomes/stats", "svc", ["/api/v1/voice-outcomes/stats"], [100]],
+    ["voice-outcomes/timeseries", "svc", ["/api/v1/voice-outcomes/timeseries"], [100]],
+    ["voice-session-evals/stats", "svc", ["/api/v1/voice-session-evals/stats"], [100]]
+  ]
+  const idleRss = rssMb(server.pid!)
+  const rows: Array<[string, LoadResult]> = []
+  for (const [name, target, paths, rates] of cases) {
+    if (ONLY !== undefined && !name.includes(ONLY)) continue
+    for (const rate of rates) {
+      const result = await openLoop({
+        port: target === "svc" ? port : basePort,
+        pid: target === "svc" ? server.pid! : baseline.pid!,
+        paths,
+        headers: target === "svc" ? auth : {},
+        rate,
+        seconds: SECONDS
+      })
+      rows.push([name, result])
+      console.error(`${name} @${rate}/s: ${result.achieved}/s p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)}`)
+    }
+  }
+  const settled: Array<string> = []
+  for (const wait of [5, 25]) {
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000))
+    settled.push(`${rssMb(server.pid!).toFixed(0)} MB`)
+  }
 
-  bare.close()
+  const m = machine()
+  console.log(`machine: ${m.nproc} x ${m.model}, node ${m.node}, load average at end ${m.loadavg}; ` +
+    `${SHORT ? "SHORT" : "full"} run: ${LARGE} rows per table for bench-large, ${SMALL} for 3 small tenants; ` +
+    `${SECONDS} s per case; PostgreSQL and load generator on the same machine`)
+  console.log("| case | offered/s | achieved/s | p50 ms | p99 ms | non-2xx | CPU ms/req | largest body KB |")
+  console.log("|---|---|---|---|---|---|---|---|")
+  for (const [name, r] of rows) {
+    console.log(`| ${name} | ${r.offered} | ${r.achieved} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ` +
+      `${r.cpuMsPerRequest.toFixed(2)} | ${(r.maxBytes / 1024).toFixed(1)} |`)
+  }
+  console.log(`\nservice RSS: idle after seeding ${idleRss.toFixed(0)} MB, highest after a case ` +
+    `${Math.max(...rows.map(([, r]) => r.rssMb)).toFixed(0)} MB, 5 s / 30 s after the last case ${settled.join(" / ")}`)
+  if (inspectPort !== undefined) {
+    console.log(`memory: ${await memoryReport(inspectPort, false)}`)
+    console.log(`after a full GC: ${await memoryReport(inspectPort, true)}; RSS ${rssMb(server.pid!).toFixed(0)} MB`)
+  }
+  console.log(`total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
+
+  baseline.kill("SIGTERM")
   server.kill("SIGTERM")
-  await new Promise((resolve) => server.once("exit", resolve))
-  if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl })
-    await admin.connect()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
-  }
+  await Promise.all([exited(baseline), exited(server)])
+  await db.stop()
 }
 
 main().catch((error) => {

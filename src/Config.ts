@@ -85,7 +85,9 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       shutdownCallDrainSeconds: yield* Config.integer("SHUTDOWN_CALL_DRAIN_SECONDS").pipe(
         Config.withDefault(1800),
         Config.validate({ message: "SHUTDOWN_CALL_DRAIN_SECONDS must be 0 or more", validation: (n) => n >= 0 })
-      )
+      ),
+      /** HTTP requests served at once; more are answered 503 + Retry-After instead of queueing (memory, latency). */
+      httpMaxInFlight: yield* positiveInt("HTTP_MAX_IN_FLIGHT", 256)
     } as const
   })
 }) {}

@@ -55,8 +55,15 @@ export const SlowCallRow = Schema.Struct({
 
 export const BucketRow = Schema.Struct({ bucket_start: Schema.String, call_count: Count, ...percentileColumns })
 
+const LatencyReport = Schema.Struct({
+  stats: LatencyRow,
+  slowest: Schema.Array(SlowCallRow),
+  points: Schema.Array(BucketRow)
+})
+
 /**
- * Aggregates over `call_logs`. Latency reads each call's `turn_latency_stats.summary`
+ * Aggregates over `call_logs`. Stats read the rollups (migration 0010: the all-time row, the hours of the last day) plus the partial
+ * hour at the start of the 24h window from the table. Latency reads each call's `turn_latency_stats.summary`
  * (per-call avg/p50/p95/p99/max) and aggregates those across calls with
  * `percentile_cont`: p95 is the p95 of the per-call p95s, as the spec describes.
  */
@@ -66,19 +73,23 @@ export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("Call
 
     const stats = (tenantId: string, since24h: Date) =>
       orUnavailable(
-        sql`select count(*) as total_calls,
-            count(*) filter (where status = 'completed') as completed_calls,
-            count(*) filter (where escalated) as escalated_calls,
-            count(*) filter (where status = 'failed') as failed_calls,
-            count(*) filter (where outcome = 'answered') as answered_calls,
-            count(*) filter (where outcome = 'voicemail') as voicemail_calls,
-            count(*) filter (where outcome = 'no_answer') as no_answer_calls,
-            count(*) filter (where outcome = 'busy') as busy_calls,
-            count(*) filter (where outcome = 'failed') as failed_outcome_calls,
-            count(*) filter (where outcome is not null) as outcome_calls,
-            count(*) filter (where started_at >= ${since24h}) as calls_last_24h,
-            avg(duration_seconds)::float8 as avg_duration_seconds
-          from call_logs where tenant_id = ${tenantId}`.pipe(
+        sql`with since as (select ${since24h}::timestamptz as at, ssv_hour_ceil(${since24h}::timestamptz) as hour),
+          totals as (
+            select coalesce(sum(total), 0)::int8 as total_calls, coalesce(sum(completed), 0)::int8 as completed_calls,
+              coalesce(sum(escalated), 0)::int8 as escalated_calls, coalesce(sum(failed), 0)::int8 as failed_calls,
+              coalesce(sum(answered), 0)::int8 as answered_calls, coalesce(sum(voicemail), 0)::int8 as voicemail_calls,
+              coalesce(sum(no_answer), 0)::int8 as no_answer_calls, coalesce(sum(busy), 0)::int8 as busy_calls,
+              coalesce(sum(failed_outcome), 0)::int8 as failed_outcome_calls,
+              coalesce(sum(outcome_calls), 0)::int8 as outcome_calls,
+              -- avg(integer) is numeric sum / count, then float8: the same arithmetic
+              (sum(duration_sum)::numeric / nullif(sum(duration_count), 0))::float8 as avg_duration_seconds
+            from call_log_hourly where tenant_id = ${tenantId} and hour = '-infinity')
+          select totals.*,
+            (select coalesce(sum(h.total), 0) from call_log_hourly h, since
+              where h.tenant_id = ${tenantId} and h.hour >= since.hour)::int8
+            + (select count(*) from call_logs c, since
+              where c.tenant_id = ${tenantId} and c.started_at >= since.at and c.started_at < since.hour) as calls_last_24h
+          from totals`.pipe(
           Effect.flatMap(Schema.decodeUnknown(Schema.Array(StatsRow))),
           Effect.map((rows) => rows[0]!)
         )
@@ -110,34 +121,38 @@ export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("Call
       percentile_cont(0.95) within group (order by e2e_p95) as p95_e2e_first_audio_ms,
       percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms`
 
-    const latency = (tenantId: string, since: Date | null) =>
+    /**
+     * Window stats, the slowest calls and the timeseries in one statement: the per-call rows
+     * are read once (a CTE used three times is materialized) and come back as JSON.
+     */
+    const latency = (tenantId: string, since: Date | null, limit: number, bucket: "hour" | "day") =>
       orUnavailable(
-        sql`with calls as (${perCall(tenantId, since)})
-          select count(*) as call_sample_count, coalesce(sum(turns), 0)::int8 as turn_sample_count,
-            avg(llm_avg)::float8 as avg_llm_first_token_ms, avg(e2e_avg)::float8 as avg_e2e_first_audio_ms,
-            max(llm_max) as max_llm_first_token_ms, max(e2e_max) as max_e2e_first_audio_ms, ${percentiles}
-          from calls`.pipe(
-          Effect.flatMap(Schema.decodeUnknown(Schema.Array(LatencyRow))),
+        sql`with calls as (${perCall(tenantId, since)}),
+          stats as (
+            select count(*) as call_sample_count, coalesce(sum(turns), 0)::int8 as turn_sample_count,
+              avg(llm_avg)::float8 as avg_llm_first_token_ms, avg(e2e_avg)::float8 as avg_e2e_first_audio_ms,
+              max(llm_max) as max_llm_first_token_ms, max(e2e_max) as max_e2e_first_audio_ms, ${percentiles}
+            from calls),
+          slowest as (
+            select id, call_sid, stream_sid, ssv_iso(started_at) as started_at, duration_seconds, model, voice,
+              turns as turn_count, llm_p50 as llm_p50_ms, llm_p95 as llm_p95_ms, e2e_p95 as e2e_p95_ms
+            from calls order by e2e_p95 desc nulls last, llm_p95 desc nulls last, calls.started_at desc
+            limit ${limit}),
+          points as (
+            select date_trunc(${bucket}, started_at, 'UTC') as bucket, count(*) as call_count, ${percentiles}
+            from calls group by 1)
+          select (select row_to_json(stats) from stats) as stats,
+            coalesce((select json_agg(slowest) from slowest), '[]') as slowest,
+            coalesce((select json_agg(json_build_object('bucket_start', ssv_iso(bucket), 'call_count', call_count,
+              'p50_llm_first_token_ms', p50_llm_first_token_ms, 'p95_llm_first_token_ms', p95_llm_first_token_ms,
+              'p99_llm_first_token_ms', p99_llm_first_token_ms, 'p50_e2e_first_audio_ms', p50_e2e_first_audio_ms,
+              'p95_e2e_first_audio_ms', p95_e2e_first_audio_ms, 'p99_e2e_first_audio_ms', p99_e2e_first_audio_ms)
+              order by bucket) from points), '[]') as points`.pipe(
+          Effect.flatMap(Schema.decodeUnknown(Schema.Array(LatencyReport))),
           Effect.map((rows) => rows[0]!)
         )
       )
 
-    const slowest = (tenantId: string, since: Date | null, limit: number) =>
-      orUnavailable(
-        sql`with calls as (${perCall(tenantId, since)})
-          select id, call_sid, stream_sid, started_at, duration_seconds, model, voice, turns as turn_count,
-            llm_p50 as llm_p50_ms, llm_p95 as llm_p95_ms, e2e_p95 as e2e_p95_ms
-          from calls order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc
-          limit ${limit}`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(SlowCallRow))))
-      )
-
-    const timeseries = (tenantId: string, since: Date | null, bucket: "hour" | "day") =>
-      orUnavailable(
-        sql`with calls as (${perCall(tenantId, since)})
-          select date_trunc(${bucket}, started_at, 'UTC') as bucket_start, count(*) as call_count, ${percentiles}
-          from calls group by 1 order by 1`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(BucketRow))))
-      )
-
-    return { stats, latency, slowest, timeseries } as const
+    return { stats, latency } as const
   })
 }) {}

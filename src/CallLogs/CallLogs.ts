@@ -111,11 +111,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
       const span = WINDOWS[window]
       const since = span === null ? null : new Date((yield* Clock.currentTimeMillis) - span)
       const bucket = window === "24h" ? "hour" as const : "day" as const
-      const [stats, slowest, points] = yield* Effect.all([
-        analytics.latency(tenantId, since),
-        analytics.slowest(tenantId, since, samples),
-        analytics.timeseries(tenantId, since, bucket)
-      ], { concurrency: 3 })
+      const { points, slowest, stats } = yield* analytics.latency(tenantId, since, samples, bucket)
       return { stats, slowest, points, bucket }
     })
 

@@ -4,12 +4,12 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
-import type { CallLogRow, CallLogSummaryRow } from "./Repo.js"
+import { jsonWithItems } from "../Http/RawJson.js"
+import type { CallLogRow } from "./Repo.js"
 import {
   CallLatencyResponse,
   CallLog,
   CallLogDetailResponse,
-  CallLogSummary,
   CallLogsListResponse,
   CallStats,
   CallStatsResponse,
@@ -18,23 +18,6 @@ import {
   LatencyTimeseries,
   LatencyTimeseriesPoint
 } from "./Schemas.js"
-
-const summary = (row: CallLogSummaryRow) =>
-  new CallLogSummary({
-    id: row.id,
-    stream_sid: row.stream_sid,
-    direction: row.direction,
-    status: row.status,
-    outcome: row.outcome,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    duration_seconds: row.duration_seconds,
-    escalated: row.escalated,
-    from_number: row.from_number,
-    to_number: row.to_number,
-    function_call_count: row.function_call_count,
-    transcript_length: row.transcript_length
-  })
 
 const detail = (row: CallLogRow) =>
   new CallLog({
@@ -74,13 +57,11 @@ export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
         Effect.gen(function*() {
           const tenant = yield* CurrentTenant
           const page = yield* callLogs.list(tenant.tenantId, urlParams)
-          return new CallLogsListResponse({
-            ok: true,
-            tenant: tenant.tenantId,
-            count: page.calls.length,
-            calls: page.calls.map(summary),
-            next_cursor: page.nextCursor
-          })
+          return jsonWithItems<typeof CallLogsListResponse.Encoded, "calls">(
+            { ok: true, tenant: tenant.tenantId, count: page.calls.length, next_cursor: page.nextCursor },
+            "calls",
+            page.calls.map((row) => row.json)
+          )
         }).pipe(asApiErrors))
       .handle("get", ({ path }) =>
         Effect.gen(function*() {

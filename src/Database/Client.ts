@@ -54,6 +54,9 @@ const PoolLive = Layer.scoped(
           idleTimeoutMillis: 30_000,
           keepAlive: true,
           application_name: "stateset-voice",
+          // JIT compiles a plan in 50-1000 ms once its estimated cost is high (a count over a
+          // large tenant); every query here is short, so it only adds latency.
+          options: "-c jit=off",
           types: { getTypeParser: typeParsers }
         })
         // An idle connection dropped by the server must not crash the process.

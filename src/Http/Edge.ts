@@ -7,6 +7,7 @@ import { clientAddress } from "./ClientAddress.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
 import { Ids } from "../Ids.js"
+import { exemptFromShedding, makeInFlight } from "./InFlight.js"
 
 const requestsTotal = Metric.counter("http_server_requests_total", {
   description: "HTTP requests answered, by method and status",
@@ -41,6 +42,7 @@ export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
   const limiter = yield* RateLimiter
     const ids = yield* Ids
+  const inFlight = makeInFlight()
 
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function*() {
@@ -52,6 +54,11 @@ export const makeEdge = Effect.gen(function*() {
       yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finish(response, context)))
 
       const response = yield* Effect.gen(function*() {
+        // Over capacity, queueing only grows latency and memory: shed the request at once.
+        if (inFlight.count > config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+          const body = yield* errorBody(audienceOf(request.url), 503, "Server busy; retry shortly")
+          return finish(HttpServerResponse.unsafeJson(body, { status: 503, headers: { "retry-after": "1" } }), context)
+        }
         if (!exemptFromIpLimit(request.url)) {
           const decision = yield* limiter.hit(`ip:${clientAddress(request)}`, config.rateLimitPerIpPerMinute)
           if (!decision.allowed) {
@@ -62,6 +69,7 @@ export const makeEdge = Effect.gen(function*() {
         }
         return yield* app
       }).pipe(
+        inFlight.counted,
         Effect.annotateLogs("request_id", context.requestId),
         Effect.locally(CurrentRequest, context)
       )

@@ -5,6 +5,7 @@ import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEval, VoiceSessionEvalStats } from "./Api.js"
 
 /** An evaluation at or above this score counts as high quality (rates in stats and governance). */
+/** Also in migration 0010 (voice_session_eval_hourly.high_quality): change both together. */
 export const HIGH_QUALITY_SCORE = 0.8
 
 export interface EvalWrite {
@@ -97,11 +98,17 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
       Request: Schema.String,
       Result: VoiceSessionEvalStats,
       execute: (tenantId) =>
-        sql`select count(*)::int as total_evals,
-              count(*) filter (where created_at >= now() - interval '24 hours')::int as evals_last_24h,
-              avg(score)::float8 as avg_score,
-              (avg(case when score >= ${HIGH_QUALITY_SCORE} then 1.0 else 0.0 end))::float8 as high_quality_rate
-            from voice_session_evals where tenant_id = ${tenantId}`
+        // The hourly rollup (migration 0010) plus the first partial hour of the 24h window.
+        sql`with b as (select now() - interval '24 hours' as since, ssv_hour_ceil(now() - interval '24 hours') as hour),
+            t as (select coalesce(sum(n), 0) as n, sum(score_sum) as score_sum, sum(high_quality) as high_quality
+              from voice_session_eval_hourly where tenant_id = ${tenantId} and hour = '-infinity')
+          select t.n::int as total_evals,
+            ((select coalesce(sum(h.n), 0) from voice_session_eval_hourly h, b where h.tenant_id = ${tenantId} and h.hour >= b.hour)
+              + (select count(*) from voice_session_evals e, b
+                 where e.tenant_id = ${tenantId} and e.created_at >= b.since and e.created_at < b.hour))::int as evals_last_24h,
+            (t.score_sum / nullif(t.n, 0))::float8 as avg_score,
+            (t.high_quality::numeric / nullif(t.n, 0))::float8 as high_quality_rate
+          from t`
     })
 
     const versionStats = SqlSchema.findAll({

@@ -3,6 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
+import * as Rollups from "./RollupSql.js"
 
 export interface OutcomeWrite {
   readonly id: string
@@ -44,6 +45,13 @@ const Totals = Schema.Struct({
   failed_billing: Schema.Number,
   escalated: Schema.Number,
   avg_duration_seconds: Schema.NullOr(Schema.Number)
+})
+
+const Mixes = Schema.Struct({
+  resolution: Schema.Array(VoiceOutcomeCount),
+  billing_status: Schema.Array(VoiceOutcomeCount),
+  billable_sku: Schema.Array(VoiceOutcomeCount),
+  risk_level: Schema.Array(VoiceOutcomeCount)
 })
 
 const TenantWindow = Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number })
@@ -98,58 +106,23 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
     const findById = findBy("id")
     const findByStream = findBy("stream_sid")
 
-    const inWindow = (tenantId: string, seconds: number) =>
-      sql`tenant_id = ${tenantId} and occurred_at >= now() - make_interval(secs => ${seconds})`
-
+    // Statistics from the hourly rollups (see RollupSql.ts).
     const totals = SqlSchema.single({
       Request: TenantWindow,
       Result: Totals,
-      execute: ({ seconds, tenantId }) =>
-        sql`select count(*)::int as total,
-              count(*) filter (where billing_status <> 'not_billable')::int as billable,
-              count(*) filter (where billing_status = 'not_billable')::int as not_billable,
-              count(*) filter (where billing_status = 'pending_emit')::int as pending_emit,
-              count(*) filter (where billing_status = 'emitted')::int as emitted,
-              count(*) filter (where billing_status in ('failed', 'failed_billing'))::int as failed_billing,
-              count(*) filter (where escalated)::int as escalated,
-              avg(duration_seconds)::float8 as avg_duration_seconds
-            from voice_outcomes where ${inWindow(tenantId, seconds)}`
+      execute: ({ seconds, tenantId }) => Rollups.totals(sql, tenantId, seconds)
     })
 
-    const mix = (column: "resolution" | "billing_status" | "billable_sku" | "risk_level") =>
-      SqlSchema.findAll({
-        Request: TenantWindow,
-        Result: VoiceOutcomeCount,
-        execute: ({ seconds, tenantId }) =>
-          sql`select ${sql(column)} as name, count(*)::int as count from voice_outcomes
-              where ${inWindow(tenantId, seconds)} and ${sql(column)} is not null
-              group by 1 order by 2 desc, 1`
-      })
+    const mixes = SqlSchema.single({
+      Request: TenantWindow,
+      Result: Mixes,
+      execute: ({ seconds, tenantId }) => Rollups.mixes(sql, tenantId, seconds)
+    })
 
     const series = SqlSchema.findAll({
       Request: Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number, bucketSeconds: Schema.Number }),
       Result: VoiceOutcomeTimeseriesPoint,
-      execute: ({ bucketSeconds, seconds, tenantId }) =>
-        sql`with bounds as (
-              select to_timestamp(floor(extract(epoch from now() - make_interval(secs => ${seconds})) / ${bucketSeconds})
-                                  * ${bucketSeconds}) as first_bucket,
-                     now() - make_interval(secs => ${seconds}) as since
-            ),
-            buckets as (
-              select generate_series(first_bucket, now(), make_interval(secs => ${bucketSeconds})) as bucket_start
-              from bounds
-            )
-            select b.bucket_start,
-              count(o.id)::int as total,
-              count(o.id) filter (where o.billing_status <> 'not_billable')::int as billable,
-              count(o.id) filter (where o.escalated)::int as escalated,
-              count(o.id) filter (where o.billing_status = 'pending_emit')::int as pending_emit,
-              avg(o.duration_seconds)::float8 as avg_duration_seconds
-            from buckets b cross join bounds
-            left join voice_outcomes o on o.tenant_id = ${tenantId}
-              and o.occurred_at >= greatest(b.bucket_start, bounds.since)
-              and o.occurred_at < b.bucket_start + make_interval(secs => ${bucketSeconds})
-            group by b.bucket_start order by b.bucket_start`
+      execute: ({ bucketSeconds, seconds, tenantId }) => Rollups.series(sql, tenantId, seconds, bucketSeconds)
     })
 
     const setBillingStatus = (tenantId: string, outcomeId: string, billingStatus: string) =>
@@ -166,8 +139,8 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
       findByStream: (tenantId: string, streamSid: string) =>
         orNothing(findByStream({ tenantId, key: streamSid }), Option.none()),
       totals: (tenantId: string, seconds: number) => orUnavailable(Effect.catchTag(totals({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
-      mix: (column: "resolution" | "billing_status" | "billable_sku" | "risk_level", tenantId: string, seconds: number) =>
-        orUnavailable(mix(column)({ tenantId, seconds })),
+      mixes: (tenantId: string, seconds: number) =>
+        orUnavailable(Effect.catchTag(mixes({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
       series: (tenantId: string, seconds: number, bucketSeconds: number) =>
         orUnavailable(series({ tenantId, seconds, bucketSeconds })),
       setBillingStatus: (tenantId: string, outcomeId: string, billingStatus: string) =>

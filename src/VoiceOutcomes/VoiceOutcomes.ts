@@ -37,19 +37,15 @@ export class VoiceOutcomes extends Effect.Service<VoiceOutcomes>()("VoiceOutcome
 
     const stats = Effect.fn("VoiceOutcomes.stats")(function*(tenantId: string, window: string | undefined) {
       const { seconds } = yield* orInvalid(parseWindow(window))
-      const [totals, resolution, billing, sku, risk] = yield* Effect.all([
-        repo.totals(tenantId, seconds),
-        repo.mix("resolution", tenantId, seconds),
-        repo.mix("billing_status", tenantId, seconds),
-        repo.mix("billable_sku", tenantId, seconds),
-        repo.mix("risk_level", tenantId, seconds)
-      ], { concurrency: 5 })
+      const [totals, mix] = yield* Effect.all([repo.totals(tenantId, seconds), repo.mixes(tenantId, seconds)], {
+        concurrency: 2
+      })
       return new VoiceOutcomeStats({
         ...totals,
-        resolution_mix: resolution,
-        billing_status_mix: billing,
-        sku_mix: sku,
-        risk_mix: risk
+        resolution_mix: mix.resolution,
+        billing_status_mix: mix.billing_status,
+        sku_mix: mix.billable_sku,
+        risk_mix: mix.risk_level
       })
     })
 

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
+import { jsonWithItems } from "../Http/RawJson.js"
 import { VoiceSessionsListResponse } from "./Api.js"
 import { VoiceSessions } from "./VoiceSessions.js"
 
@@ -22,7 +23,11 @@ export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (han
             limit: urlParams.limit ?? 50,
             offset: urlParams.offset ?? 0
           })
-          return new VoiceSessionsListResponse({ ok: true, tenant: tenant.tenantId, count, sessions: page })
+          return jsonWithItems<typeof VoiceSessionsListResponse.Encoded, "sessions">(
+            { ok: true, tenant: tenant.tenantId, count },
+            "sessions",
+            page
+          )
         }).pipe(asApiErrors))
       .handle("create", ({ payload }) =>
         Effect.flatMap(CurrentTenant, (tenant) => sessions.create(tenant, payload)).pipe(asApiErrors))

@@ -50,6 +50,14 @@ export const SessionLinks = Schema.Struct({
   agent_version_id: Schema.NullOr(Schema.String)
 })
 
+/** One session as JSON text in `VoiceSession`'s encoded form (see Http/RawJson.ts): jsonb columns go through as they are. */
+const sessionJson = `json_build_object('agent_name', agent_name, 'call_sid', call_sid, 'call_type', call_type,
+  'created_at', ssv_iso(created_at), 'customer_phone', customer_phone, 'duration_ms', duration_ms,
+  'ended_at', ssv_iso(ended_at), 'function_calls', function_calls, 'id', id, 'metadata', metadata, 'model', model,
+  'org_id', org_id, 'rating', rating, 'sentiment', sentiment, 'started_at', ssv_iso(started_at), 'status', status,
+  'stream_id', stream_id, 'summary', summary, 'tags', tags, 'tenant_id', tenant_id, 'transcript', transcript,
+  'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)::text as json`
+
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** SQL for `voice_sessions`. */
@@ -116,12 +124,16 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     }
 
     const page = (f: SessionFilter) =>
-      sql`select * from voice_sessions ${where(f)}
+      sql<{ json: string }>`select ${sql.literal(sessionJson)} from voice_sessions ${where(f)}
           order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id
-          limit ${f.limit} offset ${f.offset}`.pipe(Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSession))))
+          limit ${f.limit} offset ${f.offset}`.pipe(Effect.map((rows) => rows.map((row) => row.json)))
 
+    // Without a search or date the count comes from the per-status counts (migration 0010).
     const count = (f: SessionFilter) =>
-      sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`.pipe(
+      (f.search === null && f.startedAfter === null
+        ? sql<{ count: number }>`select coalesce(sum(n), 0)::int as count from voice_session_counts
+            where tenant_id = ${f.tenantId} and ${f.status === null ? sql`true` : sql`status = ${f.status}`}`
+        : sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`).pipe(
         Effect.map((rows) => rows[0]?.count ?? 0)
       )
 

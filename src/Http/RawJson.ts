@@ -1,0 +1,19 @@
+import { HttpServerResponse } from "@effect/platform"
+
+/**
+ * A list response whose items are already JSON text (rendered by PostgreSQL from the same
+ * columns the wire schema names), wrapped in an envelope typed by the response schema's
+ * encoded side. The handler returns it as the response, so the rows are neither parsed into
+ * objects, decoded, re-encoded nor stringified again; the declared schema (OpenAPI, client)
+ * is unchanged and tests validate these bodies against the spec.
+ */
+export const jsonWithItems = <Encoded extends object, K extends keyof Encoded & string>(
+  envelope: Omit<Encoded, K>,
+  key: K,
+  items: ReadonlyArray<string>
+) => {
+  const head = JSON.stringify(envelope)
+  const list = `"${key}":[${items.join(",")}]`
+  const body = head === "{}" ? `{${list}}` : `${head.slice(0, -1)},${list}}`
+  return HttpServerResponse.text(body, { contentType: "application/json" })
+}
