@@ -8,7 +8,17 @@ import { ServicesLive } from "./Services.js"
 import { TelemetryLive } from "./Telemetry.js"
 
 const NodeServerLive = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) => NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+  Effect.map(AppConfig, (config) =>
+    NodeHttpServer.layer(
+      // Node's own guards against slow clients: headers and the whole request must arrive in time.
+      () =>
+        createServer({
+          headersTimeout: config.httpHeadersTimeoutMs,
+          requestTimeout: config.httpRequestTimeoutMs,
+          maxHeaderSize: 16_384
+        }),
+      { port: config.port, host: config.host }
+    ))
 )
 
 const MainLive = HttpLive.pipe(
