@@ -1,8 +1,9 @@
-import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted, Schedule } from "effect"
+import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import { retryingWrite } from "../Database/Retry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
@@ -121,10 +122,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       }
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
-        // A connection lost mid-transaction is a defect (its ROLLBACK fails too): retried all the same.
-        Effect.sandbox,
-        Effect.retry({ times: 3, schedule: Schedule.spaced("250 millis") }),
-        Effect.unsandbox,
+        // Any failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past
+        // the budget the ledger row stays and a reaper records the call (LiveCalls.hold).
+        (write) => retryingWrite(write, `${media.recordRetrySeconds} seconds`),
         Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
       )
     }

@@ -28,7 +28,9 @@ export class MediaConfig extends Effect.Service<MediaConfig>()("MediaConfig", {
       /** How often a replica renews the heartbeat of the calls it holds (and looks for orphans). */
       heartbeatSeconds: yield* positiveInt("MEDIA_HEARTBEAT_SECONDS", 10),
       /** A call whose replica has not beaten for this long is closed as failed by another. */
-      reapAfterSeconds: yield* positiveInt("MEDIA_REAP_AFTER_SECONDS", 60)
+      reapAfterSeconds: yield* positiveInt("MEDIA_REAP_AFTER_SECONDS", 60),
+      /** How long a call's end keeps retrying its record before leaving it to the reaper. */
+      recordRetrySeconds: yield* positiveInt("MEDIA_RECORD_RETRY_SECONDS", 30)
     } as const
   })
 }) {}
