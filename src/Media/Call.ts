@@ -49,8 +49,10 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       ? Option.none()
       : yield* (yield* VersionResolution).byId(id.tenantId, id.agentVersionId)
     if (id.agentVersionId !== null && Option.isNone(version)) {
-      yield* Effect.logWarning("agent version not found; using the tenant's defaults")
+      yield* Effect.logWarning("agent version not found for this tenant; using the tenant's defaults (not stored)")
     }
+    // Only a version of this tenant's is stored on the call's record and ledger row.
+    const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
     const tools = yield* (yield* FunctionRegistry).definitions(tenant.config)
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
@@ -107,7 +109,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         direction: id.direction,
         from: id.from,
         to: id.to,
-        agentVersionId: id.agentVersionId,
+        agentVersionId,
         model: settings.model,
         voice: settings.voice,
         startedAt,
@@ -138,7 +140,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       direction: id.direction,
       from: id.from,
       to: id.to,
-      agentVersionId: id.agentVersionId,
+      agentVersionId,
       model: settings.model,
       voice: settings.voice,
       startedAt,
