@@ -92,6 +92,33 @@ serverSuite({ HTTP_BODY_TIMEOUT_MS: "500", HTTP_BODY_LIMIT_BYTES: "200000" })("h
       expect(stalled.headers["connection"]).toBe("close")
     }))
 
+  it.effect("row 4: NUL and lone surrogates in body fields, filters and path ids are a 400 naming the field", () =>
+    Effect.gen(function*() {
+      yield* createTenant(TENANT)
+      const cases: ReadonlyArray<[string, string, Record<string, string>, unknown, string, string]> = [
+        ["POST", "/api/v1/voice-sessions", auth, { stream_id: "MZ-nul", summary: "a\u0000b" }, "summary", "ErrorResponse"],
+        ["POST", "/api/v1/voice-sessions", auth, { stream_id: "MZ-nul", metadata: { note: ["ok", "\uD800"] } }, "metadata.note[1]", "ErrorResponse"],
+        ["POST", "/api/v1/access-requests", {}, { company_name: "Acme\u0000" }, "company_name", "ApiAccessRequestErrorResponse"],
+        ["PUT", `/api/v1/admin/tenants/${TENANT}`, adminHeaders, { tenant_id: TENANT, display_name: "\uDC00x" }, "display_name", "AdminErrorResponse"],
+        ["GET", "/api/v1/call-logs?call_sid=CA%00x", auth, undefined, "call_sid", "ErrorResponse"],
+        ["GET", "/api/v1/call-logs/abc%00def", auth, undefined, "path segment", "ErrorResponse"],
+        ["GET", `/api/v1/call-logs/${"a".repeat(10_000)}`, auth, undefined, "path segment", "ErrorResponse"],
+        ["GET", "/api/v1/call-logs?from_number=%ED%A0%80", auth, undefined, "from_number", "ErrorResponse"]
+      ]
+      for (const [method, path, headers, json, field, envelope] of cases) {
+        const res = yield* rawExchange(
+          requestHead(method, path, {
+            ...headers,
+            "content-type": "application/json",
+            "content-length": json === undefined ? 0 : Buffer.byteLength(JSON.stringify(json)),
+            connection: "close"
+          }) + (json === undefined ? "" : JSON.stringify(json))
+        )
+        expectAnswered(res, 400, envelope, `${method} ${path.slice(0, 60)}`)
+        expect(res.text, path.slice(0, 60)).toContain(field)
+      }
+    }))
+
   it.effect("row 8: a body over the limit is 413 whether the length is declared or streamed", () =>
     Effect.gen(function*() {
       yield* createTenant(TENANT)

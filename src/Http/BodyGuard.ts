@@ -2,6 +2,7 @@ import type { HttpServerError, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Either } from "effect"
 import type { IncomingMessage } from "node:http"
+import { unstorableForm, unstorableJson, unstorableUrl } from "./TextGuard.js"
 
 export interface BodyLimits {
   readonly maxBytes: number
@@ -110,6 +111,15 @@ export const modifyKeepingBody = (request: HttpServerRequest.HttpServerRequest, 
   return Effect.isEffect(cached) ? Object.assign(next, { textEffect: cached }) : next
 }
 
+/** Undecodable JSON is left for the platform's decoder to refuse (400, as before). */
+const parseOrUndefined = (text: string): unknown => {
+  try {
+    return text === "" ? undefined : JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 const reject = (status: BodyRejection["status"], message: string): Either.Either<HttpServerRequest.HttpServerRequest, BodyRejection> =>
   Either.left({ status, message })
 
@@ -124,6 +134,8 @@ export const guardBody = (
   limits: BodyLimits
 ): Effect.Effect<Either.Either<HttpServerRequest.HttpServerRequest, BodyRejection>> =>
   Effect.gen(function*() {
+    const badUrl = unstorableUrl(request.url)
+    if (badUrl !== undefined) return reject(400, `Invalid request: ${badUrl}`)
     if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return Either.right(request)
     const mediaType = mediaTypeOf(request.headers["content-type"])
     if (!acceptedType(mediaType)) {
@@ -145,5 +157,9 @@ export const guardBody = (
     if (isJsonType(mediaType) && jsonDepth(read.text) > limits.maxJsonDepth) {
       return reject(400, `Invalid request: JSON nested deeper than ${limits.maxJsonDepth} levels`)
     }
+    const badText = isJsonType(mediaType) ? unstorableJson(parseOrUndefined(read.text)) :
+      mediaType === "application/x-www-form-urlencoded" ? unstorableForm(read.text) :
+      unstorableJson(read.text)
+    if (badText !== undefined) return reject(400, `Invalid request: ${badText}`)
     return Either.right(withBodyText(request, Effect.succeed(read.text)))
   })
