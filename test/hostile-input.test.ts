@@ -134,6 +134,24 @@ serverSuite({ HTTP_BODY_TIMEOUT_MS: "500", HTTP_BODY_LIMIT_BYTES: "200000" })("h
       expectAnswered(chunked, 413, "ErrorResponse", "chunked")
     }))
 
+  it.effect("row 8: long strings are refused by each field's bound, and metadata by its serialised size", () =>
+    Effect.gen(function*() {
+      yield* createTenant(TENANT)
+      const long = "x".repeat(50_000)
+      const cases: ReadonlyArray<[string, string, Record<string, string>, unknown, string]> = [
+        ["POST", "/api/v1/voice-sessions", auth, { stream_id: "MZ-long", summary: long }, "summary"],
+        ["POST", "/api/v1/voice-sessions", auth, { stream_id: "MZ-long", metadata: { blob: [long, long] } }, "metadata"],
+        ["POST", "/api/v1/make-call", auth, { to: "+15551230001", greeting: long }, "greeting"],
+        ["PUT", `/api/v1/admin/tenants/${TENANT}`, adminHeaders, { tenant_id: TENANT, org_id: long }, "org_id"],
+        ["POST", `/api/v1/admin/tenants/${TENANT}/agents`, adminHeaders, { agent_key: "k", name: "n", description: long }, "description"]
+      ]
+      for (const [method, path, headers, json, field] of cases) {
+        const res = yield* request(method as "POST", path, { headers, json })
+        expect(res.status, `${path} ${field}: ${res.text.slice(0, 200)}`).toBe(400)
+        expect(res.text).toContain(field)
+      }
+    }))
+
   it.effect("row 9: integers in query strings are decimal only", () =>
     Effect.gen(function*() {
       yield* createTenant(TENANT)

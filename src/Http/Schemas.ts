@@ -73,6 +73,14 @@ export const BoundedString = (maxLength: number) =>
     Schema.filter(isStorableText, { message: () => "must not contain NUL characters or unpaired surrogates" })
   )
 
+/** Free-form JSON whose serialised form is at most `maxBytes` (metadata, transcripts). */
+export const JsonDocument = (maxBytes: number) =>
+  Schema.Unknown.pipe(
+    Schema.filter((value) => Buffer.byteLength(JSON.stringify(value) ?? "") <= maxBytes, {
+      message: () => `must be at most ${maxBytes} bytes as JSON`
+    })
+  ).annotations({ jsonSchema: { description: `Any JSON, at most ${maxBytes} bytes serialised` } })
+
 /** Limits by meaning: every string field of a request body uses one of these (or its own bound). */
 export const Text = {
   /** Ids, keys, SIDs, slugs, enum-like codes. */

@@ -2,16 +2,16 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenAp
 import { Schema } from "effect"
 import { bearerAuth, CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
 import { ApiError } from "../Http/Errors.js"
-import { optionalNullable } from "../Http/Schemas.js"
+import { optionalNullable, Text } from "../Http/Schemas.js"
 
 export class MakeCallRequest extends Schema.Class<MakeCallRequest>("MakeCallRequest")({
-  agent_key: optionalNullable(Schema.String),
-  agent_name: optionalNullable(Schema.String),
-  agent_version_id: optionalNullable(Schema.String),
-  from: optionalNullable(Schema.String),
-  greeting: optionalNullable(Schema.String),
-  org_id: optionalNullable(Schema.String),
-  to: Schema.String
+  agent_key: optionalNullable(Text.Id),
+  agent_name: optionalNullable(Text.Name),
+  agent_version_id: optionalNullable(Text.Id),
+  from: optionalNullable(Text.Phone),
+  greeting: optionalNullable(Text.Short),
+  org_id: optionalNullable(Text.Id),
+  to: Text.Phone
 }) {}
 
 export class MakeCallResponse extends Schema.Class<MakeCallResponse>("MakeCallResponse")({
