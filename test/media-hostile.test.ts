@@ -6,6 +6,7 @@ import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { ACME, ACME_REST, frame, MediaSuite, promise } from "./support/MediaCalls.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
+import { WebSocket } from "ws"
 
 /** Issue 7, row 6: a tenant-key media socket whose start event carries values we cannot trust or store. */
 
@@ -38,7 +39,17 @@ const tenantKeyCall = (streamSid: string, customParameters: Record<string, strin
     return rows[0]!
   })
 
-layer(MediaSuite(), { excludeTestServices: true })("tenant-key media path with hostile custom parameters", (it) => {
+/** A raw socket to the media route, for frames TwilioMediaClient would not send. */
+const rawSocket = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<{ ws: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    const closed = new Promise<number>((done) => ws.on("close", (code) => done(code)))
+    ws.once("open", () => resolve({ ws, closed }))
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`status ${res.statusCode}`)))
+    ws.once("error", reject)
+  })
+
+layer(MediaSuite({ MEDIA_MAX_PENDING_PER_ADDRESS: "2" }), { excludeTestServices: true })("tenant-key media path with hostile custom parameters", (it) => {
   it.effect("an agent_version_id that is not a UUID, or another tenant's, is ignored; the call is recorded", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOpenAI
@@ -64,6 +75,39 @@ layer(MediaSuite(), { excludeTestServices: true })("tenant-key media path with h
       expect(nul).toMatchObject({ from_number: null })
       const huge = yield* tenantKeyCall("MZhostile0000000000000000000000004", { from: "9".repeat(10_000) })
       expect(huge.from_number).toBeNull()
+    }))
+
+  it.effect("row 8: a large frame before start closes the socket with 1009 (ours past a few KB, ws's past maxPayload)", () =>
+    Effect.gen(function*() {
+      const url = yield* mediaStreamUrl()
+      const medium = yield* promise(() => rawSocket(url))
+      medium.ws.send(JSON.stringify({ event: "media", media: { payload: "A".repeat(20_000) } }))
+      expect(yield* promise(() => medium.closed)).toBe(1009)
+      const huge = yield* promise(() => rawSocket(url))
+      huge.ws.send(Buffer.alloc(5 * 1024 * 1024, 65).toString())
+      expect(yield* promise(() => huge.closed)).toBe(1009)
+    }))
+
+  it.effect("row 7: pending (unauthenticated) media sockets are bounded per client address", () =>
+    Effect.gen(function*() {
+      const url = yield* mediaStreamUrl()
+      const first = yield* promise(() => rawSocket(url))
+      const second = yield* promise(() => rawSocket(url))
+      const third = yield* promise(() => rawSocket(url).then(() => "open", (error: Error) => error.message))
+      expect(third).toBe("status 429")
+      // Another address (behind the trusted proxy) is not affected.
+      const other = yield* promise(() => rawSocket(url, { "x-forwarded-for": "198.51.100.99" }))
+      other.ws.close()
+      first.ws.close()
+      second.ws.close()
+      yield* promise(() => Promise.all([first.closed, second.closed]))
+      // Closed sockets free their slots.
+      const again = yield* eventually(
+        promise(() => rawSocket(url).then((s) => { s.ws.close(); return "open" }, (error: Error) => error.message)),
+        (result) => result === "open",
+        5_000
+      )
+      expect(again).toBe("open")
     }))
 
   it.effect("a start event whose streamSid holds a NUL is refused, not run unrecorded", () =>
