@@ -2,6 +2,7 @@ import type { HttpServerError, HttpServerRequest } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Either } from "effect"
 import type { IncomingMessage } from "node:http"
+import { isTwilioWebhook } from "./Audience.js"
 import { unstorableForm, unstorableJson, unstorableUrl } from "./TextGuard.js"
 
 export interface BodyLimits {
@@ -158,7 +159,7 @@ export const guardBody = (
       return reject(400, `Invalid request: JSON nested deeper than ${limits.maxJsonDepth} levels`)
     }
     const badText = isJsonType(mediaType) ? unstorableJson(parseOrUndefined(read.text)) :
-      mediaType === "application/x-www-form-urlencoded" ? unstorableForm(read.text) :
+      mediaType === "application/x-www-form-urlencoded" ? (isTwilioWebhook(request.url) ? undefined : unstorableForm(read.text)) :
       unstorableJson(read.text)
     if (badText !== undefined) return reject(400, `Invalid request: ${badText}`)
     return Either.right(withBodyText(request, Effect.succeed(read.text)))
