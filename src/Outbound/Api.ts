@@ -24,11 +24,11 @@ export class MakeCallResponse extends Schema.Class<MakeCallResponse>("MakeCallRe
 }) {}
 
 export class TranslationCallRequest extends Schema.Class<TranslationCallRequest>("TranslationCallRequest")({
-  from: optionalNullable(Schema.String),
-  language_a: Schema.optional(Schema.String),
-  language_b: Schema.optional(Schema.String),
-  participant_a: Schema.String,
-  participant_b: Schema.String
+  from: optionalNullable(Text.Phone),
+  language_a: Schema.optional(Text.Id),
+  language_b: Schema.optional(Text.Id),
+  participant_a: Text.Phone,
+  participant_b: Text.Phone
 }) {}
 
 export class TranslationCallResponse extends Schema.Class<TranslationCallResponse>("TranslationCallResponse")({
