@@ -13,3 +13,10 @@ export const untilWritten = (budget: `${number} seconds`) =>
  */
 export const retryingWrite = <A, E, R>(self: Effect.Effect<A, E, R>, budget: `${number} seconds`) =>
   self.pipe(Effect.sandbox, Effect.retry(untilWritten(budget)), Effect.unsandbox)
+
+const isUnavailable = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "DatabaseUnavailable"
+
+/** A read retried while PostgreSQL is unavailable (other failures pass at once), for `budget` in all. */
+export const retryingRead = <A, E, R>(self: Effect.Effect<A, E, R>, budget: `${number} seconds`) =>
+  Effect.retry(self, { schedule: untilWritten(budget), while: isUnavailable })

@@ -3,7 +3,7 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import { retryingWrite } from "../Database/Retry.js"
+import { retryingRead, retryingWrite } from "../Database/Retry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
@@ -39,7 +39,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
   Effect.gen(function*() {
     const config = yield* AppConfig
     const media = yield* MediaConfig
-    const tenant = yield* (yield* TenantCache).get(id.tenantId).pipe(
+    // A call is already on the line: what it needs to start is read through a database blink.
+    const tenant = yield* retryingRead((yield* TenantCache).get(id.tenantId), "5 seconds").pipe(
       Effect.flatMap(Option.match({
         onNone: () => Effect.fail(new StreamRejected({ message: `unknown tenant ${id.tenantId}` })),
         onSome: Effect.succeed
@@ -47,13 +48,13 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
     const version = id.agentVersionId === null
       ? Option.none()
-      : yield* (yield* VersionResolution).byId(id.tenantId, id.agentVersionId)
+      : yield* retryingRead((yield* VersionResolution).byId(id.tenantId, id.agentVersionId), "5 seconds")
     if (id.agentVersionId !== null && Option.isNone(version)) {
       yield* Effect.logWarning("agent version not found for this tenant; using the tenant's defaults (not stored)")
     }
     // Only a version of this tenant's is stored on the call's record and ledger row.
     const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
-    const tools = yield* (yield* FunctionRegistry).definitions(tenant.config)
+    const tools = yield* retryingRead((yield* FunctionRegistry).definitions(tenant.config), "5 seconds")
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
