@@ -13,8 +13,10 @@ const NodeServerLive = Layer.unwrapEffect(
       // Node's own guards against slow clients: headers and the whole request must arrive in time.
       () =>
         createServer({
-          headersTimeout: config.httpHeadersTimeoutMs,
+          headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
           requestTimeout: config.httpRequestTimeoutMs,
+          // How often Node looks for requests past those timeouts (its default is every 30 s).
+          connectionsCheckingInterval: 1_000,
           maxHeaderSize: 16_384
         }),
       { port: config.port, host: config.host }
