@@ -1,4 +1,5 @@
 import { Config, Effect, Option, Redacted } from "effect"
+import { parseTrustProxy } from "./Http/TrustProxy.js"
 
 /** An optional setting where an empty value means "unset" (as shells often export `X=`). */
 const optionalString = (name: string) =>
@@ -73,6 +74,26 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
         Config.withDefault(300),
         Config.validate({ message: "ROLLOUT_GOVERNANCE_SWEEP_INTERVAL_SECS must be 0 or more", validation: (n) => n >= 0 })
       ),
+      /** Largest request body read (JSON, forms); larger is 413. */
+      httpBodyLimitBytes: yield* positiveInt("HTTP_BODY_LIMIT_BYTES", 1_048_576),
+      /** A body not fully received in this time is 408. */
+      httpBodyTimeoutMs: yield* positiveInt("HTTP_BODY_TIMEOUT_MS", 10_000),
+      /** Deepest JSON nesting accepted in a request body; deeper is 400. */
+      httpJsonMaxDepth: yield* positiveInt("HTTP_JSON_MAX_DEPTH", 32),
+      /** Node server: headers must arrive within this, and a whole request within HTTP_REQUEST_TIMEOUT_MS. */
+      httpHeadersTimeoutMs: yield* positiveInt("HTTP_HEADERS_TIMEOUT_MS", 10_000),
+      httpRequestTimeoutMs: yield* positiveInt("HTTP_REQUEST_TIMEOUT_MS", 30_000),
+      /** Which proxies' X-Forwarded-For / Forwarded to believe: off, a hop count, or CIDRs (see Http/TrustProxy.ts). */
+      trustProxy: yield* Config.string("TRUST_PROXY").pipe(
+        Config.withDefault("off"),
+        Config.validate({
+          message: "TRUST_PROXY must be off, a hop count, or a comma-separated list of addresses/CIDRs",
+          validation: (value) => parseTrustProxy(value) !== undefined
+        }),
+        Config.map((value) => parseTrustProxy(value)!)
+      ),
+      /** Requests one client address may have in flight at once; more is 429. */
+      maxConcurrentRequestsPerAddress: yield* positiveInt("MAX_CONCURRENT_REQUESTS_PER_ADDRESS", 64),
       shutdownGraceSeconds: yield* Config.integer("SHUTDOWN_GRACE_SECONDS").pipe(
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })

@@ -8,7 +8,19 @@ import { ServicesLive } from "./Services.js"
 import { TelemetryLive } from "./Telemetry.js"
 
 const NodeServerLive = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) => NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+  Effect.map(AppConfig, (config) =>
+    NodeHttpServer.layer(
+      // Node's own guards against slow clients: headers and the whole request must arrive in time.
+      () =>
+        createServer({
+          headersTimeout: Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs),
+          requestTimeout: config.httpRequestTimeoutMs,
+          // How often Node looks for requests past those timeouts (its default is every 30 s).
+          connectionsCheckingInterval: 1_000,
+          maxHeaderSize: 16_384
+        }),
+      { port: config.port, host: config.host }
+    ))
 )
 
 const MainLive = HttpLive.pipe(

@@ -31,7 +31,9 @@ const Suite = withFakeOpenAI((fake) =>
     OPENAI_BASE_URL: fake.url,
     OPENAI_API_KEY: "sk-outage",
     MEDIA_HEARTBEAT_SECONDS: "1",
-    MEDIA_REAP_AFTER_SECONDS: "2"
+    MEDIA_REAP_AFTER_SECONDS: "2",
+    // The outage outlasts the record's retries: this suite is about what happens after them.
+    MEDIA_RECORD_RETRY_SECONDS: "1"
   }, { viaDatabaseUrl: viaProxy })))
 )
 

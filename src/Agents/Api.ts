@@ -2,7 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth } from "../Auth/Middleware.js"
 import { AdminError } from "../Http/Errors.js"
-import { Int, NonNegativeInt, optionalNullable, Timestamp, Uuid } from "../Http/Schemas.js"
+import { Int, NonNegativeInt, optionalNullable, Text, Timestamp, Uuid } from "../Http/Schemas.js"
 
 export class Agent extends Schema.Class<Agent>("Agent")({
   agent_key: Schema.String,
@@ -54,7 +54,7 @@ const AgentName = Schema.String.pipe(
 
 export class CreateAgent extends Schema.Class<CreateAgent>("CreateAgent")({
   agent_key: AgentKey,
-  description: optionalNullable(Schema.String),
+  description: optionalNullable(Text.Short),
   name: AgentName
 }) {}
 

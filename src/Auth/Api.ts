@@ -1,12 +1,12 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminError } from "../Http/Errors.js"
-import { NonNegativeInt, optionalNullable } from "../Http/Schemas.js"
+import { BoundedString, NonNegativeInt, optionalNullable, Text } from "../Http/Schemas.js"
 import { AdminAuth, AdminSessionProbe } from "./Middleware.js"
 
 export class AdminLoginRequest extends Schema.Class<AdminLoginRequest>("AdminLoginRequest")({
-  password: Schema.String,
-  username: Schema.String
+  password: BoundedString(1_024),
+  username: Text.Name
 }) {}
 
 export class AdminLoginResponse extends Schema.Class<AdminLoginResponse>("AdminLoginResponse")({

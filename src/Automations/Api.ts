@@ -2,19 +2,19 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { TenantAuth } from "../Auth/Middleware.js"
 import { ApiError } from "../Http/Errors.js"
-import { AnyJson, optionalNullable } from "../Http/Schemas.js"
+import { AnyJson, JsonDocument, optionalNullable, Text } from "../Http/Schemas.js"
 
 /** The spec's common automation payload; functions read further keys (kept, not dropped). */
 export const AutomationPayload = Schema.Struct(
   {
-    call_sid: optionalNullable(Schema.String).annotations({ description: "Twilio call SID" }),
-    customer_phone: optionalNullable(Schema.String).annotations({ description: "Customer phone number in E.164 format" }),
-    metadata: Schema.optional(AnyJson).annotations({ description: "Optional workflow-specific metadata" }),
-    reason: optionalNullable(Schema.String).annotations({ description: "Human-readable workflow reason or note" }),
-    session_id: optionalNullable(Schema.String).annotations({
+    call_sid: optionalNullable(Text.Id).annotations({ description: "Twilio call SID" }),
+    customer_phone: optionalNullable(Text.Phone).annotations({ description: "Customer phone number in E.164 format" }),
+    metadata: Schema.optional(JsonDocument(65_536)).annotations({ description: "Optional workflow-specific metadata" }),
+    reason: optionalNullable(Text.Short).annotations({ description: "Human-readable workflow reason or note" }),
+    session_id: optionalNullable(Text.Id).annotations({
       description: "Voice session identifier when the automation is tied to a persisted session"
     }),
-    to: optionalNullable(Schema.String).annotations({ description: "Destination phone number or escalation target" })
+    to: optionalNullable(Text.Phone).annotations({ description: "Destination phone number or escalation target" })
   },
   Schema.Record({ key: Schema.String, value: Schema.Unknown })
 ).annotations({

@@ -22,6 +22,13 @@ export const exemptFromIpLimit = (url: string): boolean => {
     path === "/incoming-call-sip" || path === "/outbound-call-sip"
 }
 
+/** Twilio's own webhooks: they must get TwiML back, so their form fields are judged by their handlers. */
+export const isTwilioWebhook = (url: string): boolean => {
+  const path = pathOf(url).replace(/^\/api\/v1(?=\/)/, "")
+  return path === "/incoming-call" || path === "/outbound-call" || path === "/call-status" ||
+    path === "/incoming-call-sip" || path === "/outbound-call-sip"
+}
+
 /** `/X` is the legacy spelling of `/api/v1/X`. */
 export const legacyAlias = (url: string): string | undefined =>
   url.startsWith("/api/") ? undefined : `/api/v1${url}`

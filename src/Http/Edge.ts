@@ -1,9 +1,11 @@
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
+import { Clock, Effect, Either, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
+import { guardBody } from "./BodyGuard.js"
 import { clientAddress } from "./ClientAddress.js"
+import { resolveClientAddress } from "./TrustProxy.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
 import { Ids } from "../Ids.js"
@@ -41,12 +43,33 @@ const finish = (response: HttpServerResponse.HttpServerResponse, context: Reques
 export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
   const limiter = yield* RateLimiter
-    const ids = yield* Ids
-  const inFlight = makeInFlight()
+  const ids = yield* Ids
+  /** Requests in flight on this replica: past HTTP_MAX_IN_FLIGHT new ones are shed with a 503. */
+  const replicaInFlight = makeInFlight()
+  const bodyLimits = {
+    maxBytes: config.httpBodyLimitBytes,
+    readTimeoutMs: config.httpBodyTimeoutMs,
+    maxJsonDepth: config.httpJsonMaxDepth
+  }
+  /** Requests in flight per client address (this replica): bounds what one address can hold open. */
+  const inFlightByAddress = new Map<string, number>()
+  const release = (address: string) =>
+    Effect.sync(() => {
+      const left = (inFlightByAddress.get(address) ?? 1) - 1
+      if (left <= 0) inFlightByAddress.delete(address)
+      else inFlightByAddress.set(address, left)
+    })
 
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
+      const received = yield* HttpServerRequest.HttpServerRequest
+      // Everything after the edge sees the client's address as the request's remote address.
+      const address = resolveClientAddress(
+        config.trustProxy,
+        Option.getOrElse(received.remoteAddress, () => "unknown"),
+        received.headers
+      )
+      const request = received.modify({ remoteAddress: address })
       const requestId = yield* requestIdFor(request, ids.uuid)
       const context: RequestContext = { requestId, tenantId: undefined, retryAfterSeconds: undefined }
       const started = yield* Clock.currentTimeMillis
@@ -55,7 +78,7 @@ export const makeEdge = Effect.gen(function*() {
 
       const response = yield* Effect.gen(function*() {
         // Over capacity, queueing only grows latency and memory: shed the request at once.
-        if (inFlight.count > config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+        if (replicaInFlight.count > config.httpMaxInFlight && !exemptFromShedding(request.url)) {
           const body = yield* errorBody(audienceOf(request.url), 503, "Server busy; retry shortly")
           return finish(HttpServerResponse.unsafeJson(body, { status: 503, headers: { "retry-after": "1" } }), context)
         }
@@ -67,9 +90,29 @@ export const makeEdge = Effect.gen(function*() {
             return finish(HttpServerResponse.unsafeJson(body, { status: 429 }), context)
           }
         }
-        return yield* app
+        const counted = !exemptFromIpLimit(request.url)
+        if (counted) {
+          const current = inFlightByAddress.get(address) ?? 0
+          if (current >= config.maxConcurrentRequestsPerAddress) {
+            context.retryAfterSeconds = 1
+            const body = yield* errorBody(audienceOf(request.url), 429, "Too many concurrent requests from this address")
+            return finish(HttpServerResponse.unsafeJson(body, { status: 429 }), context)
+          }
+          inFlightByAddress.set(address, current + 1)
+        }
+        return yield* Effect.gen(function*() {
+          const guarded = yield* guardBody(request, bodyLimits)
+          if (Either.isLeft(guarded)) {
+            const { message, status } = guarded.left
+            const body = yield* errorBody(audienceOf(request.url), status, message)
+            // An unread or slow body must not keep the connection (and this handler's slot) busy.
+            const headers = status === 400 ? {} : { connection: "close" }
+            return finish(HttpServerResponse.unsafeJson(body, { status, headers }), context)
+          }
+          return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
+        }).pipe(Effect.ensuring(counted ? release(address) : Effect.void))
       }).pipe(
-        inFlight.counted,
+        replicaInFlight.counted,
         Effect.annotateLogs("request_id", context.requestId),
         Effect.locally(CurrentRequest, context)
       )

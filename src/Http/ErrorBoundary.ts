@@ -2,6 +2,7 @@ import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/p
 import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import { Cause, Effect, Option } from "effect"
 import { audienceOf, legacyAlias } from "./Audience.js"
+import { modifyKeepingBody } from "./BodyGuard.js"
 import { errorBody } from "./Errors.js"
 
 const respond = (url: string, status: number, message: string) =>
@@ -33,7 +34,7 @@ export const ErrorBoundaryLive = HttpApiBuilder.middleware((app) =>
         const alias = legacyAlias(request.url)
         return alias === undefined
           ? Effect.fail(notFound)
-          : Effect.provideService(app, HttpServerRequest.HttpServerRequest, request.modify({ url: alias }))
+          : Effect.provideService(app, HttpServerRequest.HttpServerRequest, modifyKeepingBody(request, alias))
       }
     )
     return yield* routed.pipe(

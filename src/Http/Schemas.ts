@@ -25,12 +25,21 @@ export const Uuid = Schema.String.pipe(
   Schema.pattern(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { message: () => "must be a UUID" })
 ).annotations({ jsonSchema: { type: "string", format: "uuid" } })
 
+/**
+ * A decimal integer written as text (query strings): `Number()` alone would also read
+ * `0x10`, `1e1`, ` 16` and `Infinity`.
+ */
+const DecimalNumberFromString = Schema.compose(
+  Schema.String.pipe(Schema.pattern(/^-?\d{1,15}$/, { message: () => "must be a decimal integer" })),
+  Schema.NumberFromString
+)
+
 /** An integer query parameter (query strings arrive as text). */
-export const IntFromQuery = Schema.NumberFromString.pipe(Schema.int()).annotations({
+export const IntFromQuery = DecimalNumberFromString.pipe(Schema.int()).annotations({
   jsonSchema: { type: "integer", format: "int64" }
 })
 
-export const NonNegativeIntFromQuery = Schema.NumberFromString.pipe(Schema.int(), Schema.nonNegative()).annotations({
+export const NonNegativeIntFromQuery = DecimalNumberFromString.pipe(Schema.int(), Schema.nonNegative()).annotations({
   jsonSchema: { type: "integer", minimum: 0 }
 })
 
@@ -44,11 +53,11 @@ export const BooleanFromQuery = Schema.Literal("true", "false", "1", "0").pipe(
 
 /** `limit` query parameter: 1..max. */
 export const LimitParam = (max: number) =>
-  Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, max, { message: () => `must be between 1 and ${max}` }))
+  DecimalNumberFromString.pipe(Schema.int(), Schema.between(1, max, { message: () => `must be between 1 and ${max}` }))
     .annotations({ jsonSchema: { type: "integer", format: "int64" } })
 
 /** `offset` query parameter: 0 or more. */
-export const OffsetParam = Schema.NumberFromString.pipe(
+export const OffsetParam = DecimalNumberFromString.pipe(
   Schema.int(),
   Schema.nonNegative({ message: () => "must be 0 or more" })
 ).annotations({ jsonSchema: { type: "integer", format: "int64" } })
@@ -63,6 +72,14 @@ export const BoundedString = (maxLength: number) =>
     Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters` }),
     Schema.filter(isStorableText, { message: () => "must not contain NUL characters or unpaired surrogates" })
   )
+
+/** Free-form JSON whose serialised form is at most `maxBytes` (metadata, transcripts). */
+export const JsonDocument = (maxBytes: number) =>
+  Schema.Unknown.pipe(
+    Schema.filter((value) => Buffer.byteLength(JSON.stringify(value) ?? "") <= maxBytes, {
+      message: () => `must be at most ${maxBytes} bytes as JSON`
+    })
+  ).annotations({ jsonSchema: { description: `Any JSON, at most ${maxBytes} bytes serialised` } })
 
 /** Limits by meaning: every string field of a request body uses one of these (or its own bound). */
 export const Text = {

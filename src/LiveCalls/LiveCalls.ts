@@ -1,5 +1,6 @@
 import { Effect, Schedule, type Scope } from "effect"
 import { Migrations } from "../Database/Migrations.js"
+import { retryingWrite } from "../Database/Retry.js"
 import { Ids } from "../Ids.js"
 import { MediaConfig } from "../Media/MediaConfig.js"
 import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
@@ -76,12 +77,17 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     const hold = (call: LiveCall, run: (command: CallCommand) => CommandResult) =>
       Effect.gen(function*(): Effect.fn.Return<Holding, never, Scope.Scope> {
         let recorded = false
+        const insert = retryingWrite(repo.insert(call, replicaId), "10 seconds")
         yield* Effect.addFinalizer(() =>
           Effect.suspend(() => {
             held.delete(call.streamSid)
+            // Removed only once the record is committed. Otherwise the row must exist (its
+            // insert may have failed while the call ran) so that a reaper records the call.
             return recorded
-              ? logged("live call delete", repo.remove(call.tenantId, call.streamSid))
-              : Effect.logWarning("the call was not recorded; its live call row is left for the reaper")
+              ? logged("live call delete", retryingWrite(repo.remove(call.tenantId, call.streamSid), "10 seconds"))
+              : Effect.logWarning("the call was not recorded; its live call row is left for the reaper").pipe(
+                Effect.zipRight(logged("live call insert for the reaper", retryingWrite(repo.insert(call, replicaId), "60 seconds")))
+              )
           })
         )
         const mailbox = yield* makeMailbox
@@ -89,7 +95,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         yield* Effect.forkScoped(mailbox.serve(apply(call, run)))
         held.set(call.streamSid, { call, handle: mailbox.handle })
         return {
-          publish: logged("live call insert", repo.insert(call, replicaId)),
+          publish: logged("live call insert", insert),
           recorded: Effect.sync(() => {
             recorded = true
           })

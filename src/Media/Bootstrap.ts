@@ -18,6 +18,14 @@ export type PreAuth =
   | { readonly _tag: "Tenant"; readonly tenantId: string }
   | { readonly _tag: "None" }
 
+/** How much early audio sockets may hold: per socket, and one running total shared by all. */
+export interface AudioBudget {
+  readonly perSocket: number
+  readonly total: { used: number; readonly max: number }
+}
+
+const unbounded: AudioBudget = { perSocket: Infinity, total: { used: 0, max: Infinity } }
+
 /**
  * The Twilio socket's handler until the call is running: waits for `start`, keeps the
  * caller's audio (it is relayed once the upstream is open), notices an early hang-up.
@@ -27,9 +35,29 @@ export class BootstrapHandler implements TwilioHandler {
   readonly audio: Array<Buffer> = []
   readonly started = Deferred.unsafeMake<TwilioStart, StreamClosed>(FiberId.none)
   endedEarly: EndReason | undefined = undefined
+  private held = 0
+  /** Whether `held` still counts in the replica's total (until `release`). */
+  private counted = true
 
+  constructor(private readonly budget: AudioBudget = unbounded) {}
+
+  /** Early audio past this socket's or the replica's budget is dropped (a caller never talks long before `start`). */
   media(bytes: Buffer, start: number, end: number): void {
+    const size = end - start
+    if (this.held + size > this.budget.perSocket) return
+    if (this.counted) {
+      if (this.budget.total.used + size > this.budget.total.max) return
+      this.budget.total.used += size
+    }
+    this.held += size
     this.audio.push(bytes.subarray(start, end))
+  }
+
+  /** The bootstrap is over: this socket's audio leaves the replica's total (the per-socket bound stays). */
+  release(): void {
+    if (!this.counted) return
+    this.counted = false
+    this.budget.total.used -= this.held
   }
 
   mark(): void {}

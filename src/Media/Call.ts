@@ -1,10 +1,11 @@
-import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted, Schedule } from "effect"
+import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted } from "effect"
 import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import { retryingRead, retryingWrite } from "../Database/Retry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
@@ -40,7 +41,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
   Effect.gen(function*() {
     const config = yield* AppConfig
     const media = yield* MediaConfig
-    const tenant = yield* (yield* TenantCache).get(id.tenantId).pipe(
+    // A call is already on the line: what it needs to start is read through a database blink.
+    const tenant = yield* retryingRead((yield* TenantCache).get(id.tenantId), "5 seconds").pipe(
       Effect.flatMap(Option.match({
         onNone: () => Effect.fail(new StreamRejected({ message: `unknown tenant ${id.tenantId}` })),
         onSome: Effect.succeed
@@ -48,11 +50,13 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
     const version = id.agentVersionId === null
       ? Option.none()
-      : yield* (yield* VersionResolution).byId(id.tenantId, id.agentVersionId)
+      : yield* retryingRead((yield* VersionResolution).byId(id.tenantId, id.agentVersionId), "5 seconds")
     if (id.agentVersionId !== null && Option.isNone(version)) {
-      yield* Effect.logWarning("agent version not found; using the tenant's defaults")
+      yield* Effect.logWarning("agent version not found for this tenant; using the tenant's defaults (not stored)")
     }
-    const tools = yield* (yield* FunctionRegistry).definitions(tenant.config)
+    // Only a version of this tenant's is stored on the call's record and ledger row.
+    const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
+    const tools = yield* retryingRead((yield* FunctionRegistry).definitions(tenant.config), "5 seconds")
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
@@ -127,7 +131,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         direction: id.direction,
         from: id.from,
         to: id.to,
-        agentVersionId: id.agentVersionId,
+        agentVersionId,
         model: settings.model,
         voice: settings.voice,
         startedAt,
@@ -143,10 +147,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       telemetry.ended(call.endReason)
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
-        // A connection lost mid-transaction is a defect (its ROLLBACK fails too): retried all the same.
-        Effect.sandbox,
-        Effect.retry({ times: 3, schedule: Schedule.spaced("250 millis") }),
-        Effect.unsandbox,
+        // Any failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past
+        // the budget the ledger row stays and a reaper records the call (LiveCalls.hold).
+        (write) => retryingWrite(write, `${media.recordRetrySeconds} seconds`),
         Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
       )
     }
@@ -160,7 +163,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       direction: id.direction,
       from: id.from,
       to: id.to,
-      agentVersionId: id.agentVersionId,
+      agentVersionId,
       model: settings.model,
       voice: settings.voice,
       startedAt,

@@ -3,6 +3,7 @@ import { StreamTokens } from "../Auth/StreamTokens.js"
 import { type PreAuth, StreamRejected } from "./Bootstrap.js"
 import type { TwilioStart } from "./TwilioEvents.js"
 import type { CallKey } from "../CallLogs/CallKey.js"
+import { isStorableText } from "../Http/Schemas.js"
 
 /** Who and what a media stream is for, once it has authenticated. */
 export interface CallIdentity extends CallKey {
@@ -14,6 +15,19 @@ export interface CallIdentity extends CallKey {
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Bounds of what a `start` event may name (the same as the REST schemas', Http/Schemas.ts). */
+const LIMITS = { sid: 128, phone: 64, greeting: 4_000 } as const
+
+const storable = (value: string | undefined, max: number): boolean =>
+  value === undefined || (value.length <= max && isStorableText(value))
+
+const warnDropped = (names: ReadonlyArray<string>) =>
+  names.length === 0
+    ? Effect.void
+    : Effect.logWarning("start event custom parameters ignored: not valid").pipe(Effect.annotateLogs("parameters", names.join(",")))
+
 /**
  * The call's identity from the `start` event and the credential: a stream token (from the
  * upgrade's query, or from `customParameters.stream_token`) vouches for the tenant, the
@@ -23,13 +37,22 @@ const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
 export const identify = (start: TwilioStart, preAuth: PreAuth) =>
   Effect.gen(function*() {
     const { callSid, customParameters = {}, streamSid } = start.start
-    const param = (name: string) => {
+    // The SIDs key the call's record: a stream we could not record is refused up front.
+    if (!storable(streamSid, LIMITS.sid) || streamSid === "" || !storable(callSid, LIMITS.sid)) {
+      return yield* reject("the start event's streamSid or callSid is not a valid SID")
+    }
+    const dropped: Array<string> = []
+    /** A custom parameter, or null when absent, empty or unusable (then dropped with a warning). */
+    const param = (name: string, max: number) => {
       const value = customParameters[name]
-      return value === undefined || value === "" ? null : value
+      if (value === undefined || value === "") return null
+      if (storable(value, max)) return value
+      dropped.push(name)
+      return null
     }
     let auth = preAuth
     if (auth._tag === "None") {
-      const token = param("stream_token")
+      const token = param("stream_token", 4_096)
       if (token === null) return yield* reject("no stream token in the start event")
       const claims = yield* (yield* StreamTokens).redeem(token).pipe(
         Effect.catchTag("InvalidStreamToken", (error) => reject(error.message)),
@@ -42,23 +65,25 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       if (callSid !== undefined && callSid !== claims.callSid) {
         return yield* reject("the stream token was issued for another call")
       }
-      return {
-        ...claims,
-        streamSid,
-        callSid: claims.callSid,
-        greeting: param("greeting"),
-        traceparent: param("traceparent")
-      } satisfies CallIdentity
+      const greeting = param("greeting", LIMITS.greeting)
+      const traceparent = param("traceparent", LIMITS.sid)
+      yield* warnDropped(dropped)
+      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent } satisfies CallIdentity
     }
-    return {
+    // A tenant credential vouches for the tenant only: the rest is checked like any input.
+    const versionParam = param("agent_version_id", LIMITS.sid)
+    if (versionParam !== null && !UUID.test(versionParam)) dropped.push("agent_version_id")
+    const identity = {
       tenantId: auth.tenantId,
       streamSid,
       callSid: callSid ?? null,
-      direction: param("direction") === "outbound" ? "outbound" : "inbound",
-      from: param("from"),
-      to: param("to"),
-      agentVersionId: param("agent_version_id"),
-      greeting: param("greeting"),
-      traceparent: param("traceparent")
+      direction: param("direction", LIMITS.sid) === "outbound" ? "outbound" : "inbound",
+      from: param("from", LIMITS.phone),
+      to: param("to", LIMITS.phone),
+      agentVersionId: versionParam !== null && UUID.test(versionParam) ? versionParam : null,
+      greeting: param("greeting", LIMITS.greeting),
+      traceparent: param("traceparent", LIMITS.sid)
     } satisfies CallIdentity
+    yield* warnDropped(dropped)
+    return identity
   })

@@ -28,7 +28,19 @@ export class MediaConfig extends Effect.Service<MediaConfig>()("MediaConfig", {
       /** How often a replica renews the heartbeat of the calls it holds (and looks for orphans). */
       heartbeatSeconds: yield* positiveInt("MEDIA_HEARTBEAT_SECONDS", 10),
       /** A call whose replica has not beaten for this long is closed as failed by another. */
-      reapAfterSeconds: yield* positiveInt("MEDIA_REAP_AFTER_SECONDS", 60)
+      reapAfterSeconds: yield* positiveInt("MEDIA_REAP_AFTER_SECONDS", 60),
+      /** How long a call's end keeps retrying its record before leaving it to the reaper. */
+      recordRetrySeconds: yield* positiveInt("MEDIA_RECORD_RETRY_SECONDS", 30),
+      /** Largest WebSocket message accepted at all (ws closes with 1009 past it). */
+      maxFrameBytes: yield* positiveInt("MEDIA_MAX_FRAME_BYTES", 65_536),
+      /** Largest message before the call has started (a `start` with its parameters fits). */
+      maxPrestartFrameBytes: yield* positiveInt("MEDIA_MAX_PRESTART_FRAME_BYTES", 16_384),
+      /** Caller audio kept per socket before its call starts; more is dropped. */
+      prestartAudioBytes: yield* positiveInt("MEDIA_PRESTART_AUDIO_BYTES", 131_072),
+      /** The same, summed over every socket of this replica. */
+      prestartAudioTotalBytes: yield* positiveInt("MEDIA_PRESTART_AUDIO_TOTAL_BYTES", 16_777_216),
+      /** Unauthenticated sockets one client address may have waiting at once; more get 429. */
+      maxPendingPerAddress: yield* positiveInt("MEDIA_MAX_PENDING_PER_ADDRESS", 50)
     } as const
   })
 }) {}

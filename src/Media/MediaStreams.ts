@@ -1,5 +1,5 @@
 import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
-import { Clock, Deferred, Effect, Fiber, FiberSet, Metric } from "effect"
+import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
 import { label, upgradeToStart } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens } from "../Auth/StreamTokens.js"
@@ -10,7 +10,7 @@ import type { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { TwilioClient } from "../Twilio/Client.js"
 import type { AppConfig } from "../Config.js"
 import type { TenantCache } from "../TenantCache/TenantCache.js"
-import { BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
+import { type AudioBudget, BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
 import { identify } from "./CallIdentity.js"
 import { MediaConfig } from "./MediaConfig.js"
@@ -46,15 +46,23 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const config = yield* MediaConfig
     const tokens = yield* StreamTokens
     const wss = yield* Effect.acquireRelease(
-      Effect.sync(() => new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false })),
+      Effect.sync(() =>
+        new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false, maxPayload: config.maxFrameBytes })
+      ),
       (server) => Effect.sync(() => server.close())
     )
     const calls = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(calls)<CallServices>()
     let pending = 0
+    /** Pending (unauthenticated) sockets per client address, so one address cannot hold them all. */
+    const pendingByAddress = new Map<string, number>()
+    const audioBudget: AudioBudget = {
+      perSocket: config.prestartAudioBytes,
+      total: { used: 0, max: config.prestartAudioTotalBytes }
+    }
 
     /** Bootstrap (wait for `start`, authenticate) then the call itself. */
-    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
+    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) =>
       Effect.gen(function*() {
         let startAt = 0
         const id = yield* Deferred.await(boot.started).pipe(
@@ -65,11 +73,18 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
             onTimeout: () => new StreamRejected({ message: "no authenticated start event in time" })
           }),
           Effect.ensuring(Effect.sync(() => {
-            if (preAuth._tag === "None") pending--
+            boot.release()
+            if (preAuth._tag === "None") {
+              pending--
+              const left = (pendingByAddress.get(address) ?? 1) - 1
+              if (left <= 0) pendingByAddress.delete(address)
+              else pendingByAddress.set(address, left)
+            }
           }))
         )
         twilio.setStreamSid(id.streamSid)
         yield* Metric.update(Metric.taggedWithLabels(upgradeToStart, [label("tenant", id.tenantId)]), startAt - upgradedAt)
+        twilio.callStarted()
         yield* runCall(twilio, boot, id, startAt)
       }).pipe(
         Effect.catchTags({
@@ -92,8 +107,12 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
      */
     const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
       Effect.flatMap(Clock.currentTimeMillis, (upgradedAt) => Effect.sync(() => {
+        const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         if (preAuth._tag === "None" && pending >= config.maxPendingBootstrap) {
           return textResponse(429, "Too many pending bootstrap sessions")
+        }
+        if (preAuth._tag === "None" && (pendingByAddress.get(address) ?? 0) >= config.maxPendingPerAddress) {
+          return textResponse(429, "Too many pending bootstrap sessions from this address")
         }
         const raw = takeUpgradeSocket(request)
         let upgraded: WebSocket | undefined
@@ -103,10 +122,14 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         // Without `verifyClient` ws completes the handshake synchronously, or has already
         // answered the client itself (a malformed handshake).
         if (upgraded === undefined) return HttpServerResponse.empty({ status: 400 })
-        const boot = new BootstrapHandler()
+        const boot = new BootstrapHandler(audioBudget)
         const twilio = new TwilioSocket(upgraded, raw.socket, boot)
-        if (preAuth._tag === "None") pending++
-        run(stream(twilio, boot, preAuth, upgradedAt))
+        twilio.limitFramesBeforeStart(config.maxPrestartFrameBytes)
+        if (preAuth._tag === "None") {
+          pending++
+          pendingByAddress.set(address, (pendingByAddress.get(address) ?? 0) + 1)
+        }
+        run(stream(twilio, boot, preAuth, upgradedAt, address))
         return HttpServerResponse.empty({ status: 101 })
       }))
 

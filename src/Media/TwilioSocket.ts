@@ -34,6 +34,8 @@ export class TwilioSocket {
   private markPrefix = ""
   private clearMessage = ""
   private open = true
+  /** Largest message taken now: small until the call starts (`callStarted`), then ws's maxPayload. */
+  private frameLimit = Infinity
 
   constructor(private readonly ws: WebSocket, readonly socket: Duplex, handler: TwilioHandler) {
     this.handler = handler
@@ -44,8 +46,21 @@ export class TwilioSocket {
       this.open = false
       this.handler.closed(code)
     })
-    // An error is followed by "close"; listening keeps it from being an uncaught exception.
-    ws.on("error", () => {})
+    // An error (a message past maxPayload, a bad frame) makes ws send a close frame (1009,
+    // 1002...) and wait for the peer's; with our own reader on the socket it never sees that
+    // answer, so the socket is cut shortly after instead of lingering for ws's 30 s timeout.
+    ws.on("error", () => {
+      setTimeout(() => ws.terminate(), 250).unref()
+    })
+  }
+
+  /** Until the call starts, a message larger than `bytes` closes the socket with 1009. */
+  limitFramesBeforeStart(bytes: number): void {
+    this.frameLimit = bytes
+  }
+
+  callStarted(): void {
+    this.frameLimit = Infinity
   }
 
   /** Outbound messages name the stream; built once, concatenated per frame. */
@@ -101,6 +116,12 @@ export class TwilioSocket {
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => {
     if (isBinary || !Buffer.isBuffer(data)) return
+    if (data.length > this.frameLimit) {
+      // Closed after this read is handled (ws finishes its own processing of the frame first).
+      this.frameLimit = -1
+      setImmediate(() => this.close(1009, "message too large before the call started"))
+      return
+    }
     const frame = this.frame
     if (readTwilioFrame(data, frame)) {
       if (frame.kind === "media") this.handler.media(data, frame.start, frame.end)

@@ -2,16 +2,16 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenAp
 import { Schema } from "effect"
 import { bearerAuth, CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
 import { ApiError } from "../Http/Errors.js"
-import { optionalNullable } from "../Http/Schemas.js"
+import { optionalNullable, Text } from "../Http/Schemas.js"
 
 export class MakeCallRequest extends Schema.Class<MakeCallRequest>("MakeCallRequest")({
-  agent_key: optionalNullable(Schema.String),
-  agent_name: optionalNullable(Schema.String),
-  agent_version_id: optionalNullable(Schema.String),
-  from: optionalNullable(Schema.String),
-  greeting: optionalNullable(Schema.String),
-  org_id: optionalNullable(Schema.String),
-  to: Schema.String
+  agent_key: optionalNullable(Text.Id),
+  agent_name: optionalNullable(Text.Name),
+  agent_version_id: optionalNullable(Text.Id),
+  from: optionalNullable(Text.Phone),
+  greeting: optionalNullable(Text.Short),
+  org_id: optionalNullable(Text.Id),
+  to: Text.Phone
 }) {}
 
 export class MakeCallResponse extends Schema.Class<MakeCallResponse>("MakeCallResponse")({
@@ -24,11 +24,11 @@ export class MakeCallResponse extends Schema.Class<MakeCallResponse>("MakeCallRe
 }) {}
 
 export class TranslationCallRequest extends Schema.Class<TranslationCallRequest>("TranslationCallRequest")({
-  from: optionalNullable(Schema.String),
-  language_a: Schema.optional(Schema.String),
-  language_b: Schema.optional(Schema.String),
-  participant_a: Schema.String,
-  participant_b: Schema.String
+  from: optionalNullable(Text.Phone),
+  language_a: Schema.optional(Text.Id),
+  language_b: Schema.optional(Text.Id),
+  participant_a: Text.Phone,
+  participant_b: Text.Phone
 }) {}
 
 export class TranslationCallResponse extends Schema.Class<TranslationCallResponse>("TranslationCallResponse")({

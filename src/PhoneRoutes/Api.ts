@@ -2,7 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth } from "../Auth/Middleware.js"
 import { AdminError } from "../Http/Errors.js"
-import { Int, NonNegativeInt, optionalNullable, Timestamp, Uuid } from "../Http/Schemas.js"
+import { Int, NonNegativeInt, optionalNullable, Text, Timestamp, Uuid } from "../Http/Schemas.js"
 import { TenantIdPath } from "../Agents/Api.js"
 
 export const PhoneNumberRouteDirection = Schema.Literal("inbound", "outbound", "sip_inbound", "sip_outbound")
@@ -37,7 +37,7 @@ export class UpsertPhoneNumberRoute extends Schema.Class<UpsertPhoneNumberRoute>
   agent_id: Uuid,
   agent_version_id: optionalNullable(Uuid),
   direction: PhoneNumberRouteDirection,
-  greeting: optionalNullable(Schema.String),
+  greeting: optionalNullable(Text.Short),
   id: optionalNullable(Uuid),
   phone_number: E164
 }) {}

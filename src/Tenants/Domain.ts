@@ -2,6 +2,7 @@ import { Effect, Either, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { decodeTenantConfig, type TenantConfig } from "./Config.js"
 import { TenantConfigUnreadable } from "./Errors.js"
+import { Text } from "../Http/Schemas.js"
 
 /**
  * A tenant's configuration document as the administrator wrote it: `tenant_id` plus any
@@ -48,12 +49,12 @@ export const logUnreadable = (error: TenantConfigUnreadable) =>
 
 const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-const nullableString = (description: string) =>
-  Schema.optional(Schema.NullOr(Schema.String)).annotations({ description })
+const nullableString = (description: string, text: Schema.Schema<string> = Text.Name) =>
+  Schema.optional(Schema.NullOr(text)).annotations({ description })
 
 export const TenantConfigDocument = Schema.Struct(
   {
-    tenant_id: Schema.String.annotations({ description: "Stable tenant identifier" }),
+    tenant_id: Text.Id.annotations({ description: "Stable tenant identifier" }),
     model: nullableString("Realtime model used by this tenant"),
     org_id: nullableString("Optional organization identifier"),
     system_prompt_key: nullableString("System prompt key for the tenant's voice agent"),
@@ -73,7 +74,7 @@ export const TenantRuntimeConfigPatch = Schema.Struct(
     system_prompt_key: nullableString("System prompt key for the tenant's voice agent"),
     twilio: Schema.optional(Schema.Unknown).annotations({ description: "Twilio-specific runtime configuration patch" }),
     voice: nullableString("Voice to use for generated speech"),
-    webhook_url: nullableString("Optional webhook URL for tenant events")
+    webhook_url: nullableString("Optional webhook URL for tenant events", Text.Url)
   },
   JsonObject
 ).annotations({

@@ -1,7 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { TenantAuth } from "../Auth/Middleware.js"
-import { AnyJson, NonNegativeInt, optionalNullable } from "../Http/Schemas.js"
+import { AnyJson, JsonDocument, NonNegativeInt, optionalNullable, Text } from "../Http/Schemas.js"
 
 export class ToolDefinition extends Schema.Class<ToolDefinition>("ToolDefinition")({
   description: Schema.String,
@@ -32,9 +32,9 @@ export class FunctionContextInput extends Schema.Class<FunctionContextInput>("Fu
 }) {}
 
 export class FunctionTestRequest extends Schema.Class<FunctionTestRequest>("FunctionTestRequest")({
-  args: AnyJson,
+  args: JsonDocument(65_536),
   context: optionalNullable(FunctionContextInput),
-  name: Schema.String
+  name: Text.Id
 }) {}
 
 export class FunctionTestResponse extends Schema.Class<FunctionTestResponse>("FunctionTestResponse")({

@@ -8,7 +8,9 @@ import {
   LimitParam,
   NonNegativeInt,
   OffsetParam,
+  JsonDocument,
   optionalNullable,
+  Text,
   Timestamp
 } from "../Http/Schemas.js"
 
@@ -51,21 +53,21 @@ const DurationMs = Int.pipe(Schema.nonNegative({ message: () => "duration_ms mus
   .annotations({ jsonSchema: { type: "integer", format: "int64" } })
 
 export class CreateVoiceSessionRequest extends Schema.Class<CreateVoiceSessionRequest>("CreateVoiceSessionRequest")({
-  agent_name: optionalNullable(Schema.String),
-  call_sid: optionalNullable(Schema.String),
-  call_type: optionalNullable(Schema.String),
-  customer_phone: optionalNullable(Schema.String),
+  agent_name: optionalNullable(Text.Name),
+  call_sid: optionalNullable(Text.Id),
+  call_type: optionalNullable(Text.Id),
+  customer_phone: optionalNullable(Text.Phone),
   duration_ms: optionalNullable(DurationMs),
-  metadata: Schema.optional(AnyJson),
-  model: optionalNullable(Schema.String),
-  org_id: optionalNullable(Schema.String),
-  sentiment: optionalNullable(Schema.String),
-  status: optionalNullable(Schema.String),
+  metadata: Schema.optional(JsonDocument(65_536)),
+  model: optionalNullable(Text.Id),
+  org_id: optionalNullable(Text.Id),
+  sentiment: optionalNullable(Text.Id),
+  status: optionalNullable(Text.Id),
   stream_id: StreamId,
-  summary: optionalNullable(Schema.String),
-  tags: optionalNullable(Schema.Array(Schema.String)),
-  transcript: Schema.optional(AnyJson),
-  voice: optionalNullable(Schema.String)
+  summary: optionalNullable(Text.Short),
+  tags: optionalNullable(Schema.Array(Text.Name).pipe(Schema.maxItems(100))),
+  transcript: Schema.optional(JsonDocument(524_288)),
+  voice: optionalNullable(Text.Id)
 }) {}
 
 /** The spec leaves the list body undescribed; this mirrors `VoiceOutcomesListResponse`. */

@@ -15,7 +15,9 @@ export const baseTestConfig: Record<string, string> = {
   ADMIN_API_KEY: ADMIN_KEY,
   RATE_LIMIT_PER_IP_PER_MINUTE: "100000",
   RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000",
-  PUBLIC_BASE_URL: "http://voice.test"
+  PUBLIC_BASE_URL: "http://voice.test",
+  // Suites tell callers apart by X-Forwarded-For, as if behind one proxy.
+  TRUST_PROXY: "1"
 }
 
 const awaitMigrations = Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.awaitApplied))

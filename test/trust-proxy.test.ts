@@ -1,0 +1,71 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { parseTrustProxy, resolveClientAddress, type TrustProxy } from "../src/Http/TrustProxy.js"
+import { eventually } from "./support/Eventually.js"
+import { rawExchange, requestHead } from "./support/RawHttp.js"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { request, serverSuite } from "./support/TestServer.js"
+
+const trust = (value: string): TrustProxy => {
+  const parsed = parseTrustProxy(value)
+  expect(parsed, value).toBeDefined()
+  return parsed!
+}
+
+describe("TRUST_PROXY", () => {
+  it("believes forwarding headers only as far as it is told", () => {
+    const xff = { "x-forwarded-for": "203.0.113.9, 10.0.0.5" }
+    expect(resolveClientAddress(trust("off"), "10.0.0.1", xff)).toBe("10.0.0.1")
+    expect(resolveClientAddress(trust("1"), "10.0.0.1", xff)).toBe("10.0.0.5")
+    expect(resolveClientAddress(trust("2"), "10.0.0.1", xff)).toBe("203.0.113.9")
+    expect(resolveClientAddress(trust("9"), "10.0.0.1", xff)).toBe("203.0.113.9")
+    // Walk left past trusted hops only: a forged leftmost entry is never reached.
+    const forged = { "x-forwarded-for": "1.2.3.4, 203.0.113.9, 10.0.0.5" }
+    expect(resolveClientAddress(trust("10.0.0.0/8"), "10.0.0.1", forged)).toBe("203.0.113.9")
+    expect(resolveClientAddress(trust("loopback,private"), "::ffff:127.0.0.1", forged)).toBe("203.0.113.9")
+    // A peer outside the trusted networks is the client, whatever it claims.
+    expect(resolveClientAddress(trust("10.0.0.0/8"), "198.51.100.7", forged)).toBe("198.51.100.7")
+    expect(resolveClientAddress(trust("1"), "10.0.0.1", { forwarded: "for=\"[2001:db8::1]:4711\";proto=https" })).toBe("2001:db8::1")
+    expect(parseTrustProxy("10.0.0.0/99")).toBeUndefined()
+    expect(parseTrustProxy("not-an-address")).toBeUndefined()
+  })
+})
+
+serverSuite({ TRUST_PROXY: "off", RATE_LIMIT_PER_IP_PER_MINUTE: "5", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "3000" })(
+  "per-address limits with TRUST_PROXY off (issue 7, row 7)",
+  (it) => {
+    it.effect("a new X-Forwarded-For on each request does not escape the per-address rate limit", () =>
+      Effect.gen(function*() {
+        const statuses: Array<number> = []
+        for (let i = 0; i < 8; i++) {
+          const res = yield* request("GET", "/api/v1/nothing", { headers: { "x-forwarded-for": `198.51.100.${i}` } })
+          statuses.push(res.status)
+          if (res.status === 429) expectSpecSchema(res.body, "ErrorResponse")
+        }
+        expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(3)
+      }))
+
+  }
+)
+
+serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "3000" })(
+  "concurrent requests per address",
+  (it) => {
+    it.effect("are bounded: requests with hung bodies cannot pile up, and their slots come back", () =>
+      Effect.gen(function*() {
+        const stalled = requestHead("POST", "/api/v1/access-requests", { "content-type": "application/json", "content-length": 100 })
+        const hung = yield* Effect.all([
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 5_000 })),
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 5_000 }))
+        ])
+        // While both wait for their bodies, a third request from the address is refused.
+        const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 2_000)
+        expect(refused.status).toBe(429)
+        expectSpecSchema(refused.body, "ErrorResponse")
+        expect(refused.body.error).toContain("concurrent")
+        // The hung ones end with 408 (HTTP_BODY_TIMEOUT_MS), and the address is served again.
+        for (const fiber of hung) expect((yield* Fiber.join(fiber)).status).toBe(408)
+        expect((yield* request("GET", "/api/v1/nothing")).status).toBe(404)
+      }))
+  }
+)
