@@ -48,18 +48,19 @@ serverSuite({ TRUST_PROXY: "off", RATE_LIMIT_PER_IP_PER_MINUTE: "5", MAX_CONCURR
   }
 )
 
-serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "3000" })(
+// A body timeout long enough that, on a loaded machine, both hung requests are surely in flight while we probe.
+serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "6000" })(
   "concurrent requests per address",
   (it) => {
     it.effect("are bounded: requests with hung bodies cannot pile up, and their slots come back", () =>
       Effect.gen(function*() {
         const stalled = requestHead("POST", "/api/v1/access-requests", { "content-type": "application/json", "content-length": 100 })
         const hung = yield* Effect.all([
-          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 5_000 })),
-          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 5_000 }))
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 })),
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 }))
         ])
         // While both wait for their bodies, a third request from the address is refused.
-        const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 2_000)
+        const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 5_000)
         expect(refused.status).toBe(429)
         expectSpecSchema(refused.body, "ErrorResponse")
         expect(refused.body.error).toContain("concurrent")
