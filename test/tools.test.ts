@@ -59,10 +59,11 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       const res = yield* request("GET", "/tools", { headers: acme })
       expect(res.status).toBe(200)
       expectSpecSchema(res.body, "ToolsResponse")
-      expect(res.body.count).toBe(3)
+      expect(res.body.count).toBe(4)
       expect(res.body.tools.map((t: { name: string }) => t.name)).toEqual([
         "escalate_call_to_human",
         "end_call",
+        "request_callback",
         "check_business_hours"
       ])
       expect(res.body.tools[0].definition).toMatchObject({
@@ -111,7 +112,22 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       expect(yield* run("2026-03-03T18:00:00Z")).toMatchObject({ open: false, hours_today: [], next_open: "monday 09:00" })
     }))
 
-  it.effect("end_call asks the bridge to hang up; unknown tools and bad arguments fail with 500", () =>
+  it.effect("request_callback takes a future time with its zone; anything else is a 400 that says why", () =>
+    Effect.gen(function*() {
+      const ok = yield* testFunction({ name: "request_callback", args: { callback_at: "2099-03-03T10:00:00-05:00", reason: "invoice" } })
+      expect(ok.status).toBe(200)
+      expectSpecSchema(ok.body, "FunctionTestResponse")
+      expect(ok.body.result).toEqual({ ok: true, callback_at: "2099-03-03T15:00:00.000Z", reason: "invoice" })
+      const past = yield* testFunction({ name: "request_callback", args: { callback_at: "2001-01-01T10:00:00Z" } })
+      expect(past.status).toBe(400)
+      expectSpecSchema(past.body, "ErrorResponse")
+      expect(past.body).toMatchObject({ success: false, error: "callback_at is in the past" })
+      const zoneless = yield* testFunction({ name: "request_callback", args: { callback_at: "2099-03-03T10:00:00" } })
+      expect(zoneless.status).toBe(400)
+      expect(zoneless.body.error).toContain("invalid arguments")
+    }))
+
+  it.effect("end_call asks the bridge to hang up; unknown tools and bad arguments are 400", () =>
     Effect.gen(function*() {
       const end = yield* testFunction({ name: "end_call", args: { reason: "goodbye said" } })
       expect(end.body).toMatchObject({ ok: true, result: { ending: true, reason: "goodbye said" } })
@@ -125,11 +141,11 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       expect(outcome.action).toBe("end_call")
 
       const unknown = yield* testFunction({ name: "get_weather", args: {} })
-      expect(unknown.status).toBe(500)
-      expectSpecSchema(unknown.body, "FunctionTestResponse")
-      expect(unknown.body).toEqual({ ok: false, error: "unknown tool: get_weather" })
+      expect(unknown.status).toBe(400)
+      expectSpecSchema(unknown.body, "ErrorResponse")
+      expect(unknown.body).toMatchObject({ success: false, error: "unknown tool: get_weather" })
       const badArgs = yield* testFunction({ name: "escalate_call_to_human", args: { department: "billing" } })
-      expect(badArgs.status).toBe(500)
+      expect(badArgs.status).toBe(400)
       expect(badArgs.body.error).toContain("invalid arguments")
       const badZone = yield* testFunction({ name: "check_business_hours", args: { timezone: "Mars/Olympus" } }, {
         authorization: "Bearer bare-bearer-token-0123456789"
@@ -139,7 +155,8 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       const zone = yield* testFunction({ name: "check_business_hours", args: { timezone: "Mars/Olympus" } }, {
         authorization: "Bearer bare-bearer-token-0123456789"
       })
-      expect(zone.body).toEqual({ ok: false, error: "unknown time zone: Mars/Olympus" })
+      expect(zone.status).toBe(400)
+      expect(zone.body).toMatchObject({ success: false, error: "unknown time zone: Mars/Olympus" })
     }))
 
   it.effect("escalate_call_to_human redirects the live call to the configured number through Twilio's REST API", () =>
@@ -187,7 +204,8 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
         args: { reason: "take over" },
         context: { session_id: callSid }
       }, other)
-      expect(foreign.body).toEqual({ ok: false, error: "there is no live call to transfer" })
+      expect(foreign.status).toBe(400)
+      expect(foreign.body).toMatchObject({ success: false, error: "there is no live call to transfer" })
       expect(twilio.requests.length).toBe(before)
     }))
 

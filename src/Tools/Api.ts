@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { TenantAuth } from "../Auth/Middleware.js"
+import { ApiError } from "../Http/Errors.js"
 import { AnyJson, JsonDocument, NonNegativeInt, optionalNullable, Text } from "../Http/Schemas.js"
 
 export class ToolDefinition extends Schema.Class<ToolDefinition>("ToolDefinition")({
@@ -65,6 +66,7 @@ export class FunctionRegistryApi extends HttpApiGroup.make("functionRegistry")
     HttpApiEndpoint.post("testFunction", "/test-function")
       .setPayload(FunctionTestRequest)
       .addSuccess(FunctionTestResponse)
+      .addError(ApiError.BadRequest)
       .addError(FunctionTestError)
       .annotate(OpenApi.Identifier, "test_function")
   )

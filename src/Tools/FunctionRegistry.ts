@@ -28,7 +28,9 @@ export interface ToolOutcome {
 
 export class ToolFailed extends Schema.TaggedError<ToolFailed>()("ToolFailed", {
   name: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** The request itself was unusable (unknown tool, bad arguments, no call to act on), as opposed to a tool that ran and failed. */
+  refused: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {
   readonly status = 502 as const
 }
@@ -55,6 +57,18 @@ const BUILT_IN: ReadonlyArray<ToolDefinition> = [
     }
   },
   {
+    name: "request_callback",
+    description: "Schedule a call back to the caller at the time they asked for; a person follows up then.",
+    parameters: {
+      type: "object",
+      properties: {
+        callback_at: { type: "string", description: "When to call back: ISO 8601 with a time zone, e.g. 2026-03-03T15:00:00-05:00" },
+        reason: { type: "string", description: "What the callback is about" }
+      },
+      required: ["callback_at"]
+    }
+  },
+  {
     name: "check_business_hours",
     description: "Tell whether the business is open now, in the business's time zone.",
     parameters: {
@@ -72,12 +86,26 @@ const EscalateArgs = Schema.Struct({
 })
 const EndCallArgs = Schema.Struct({ reason: Schema.optional(Schema.String) })
 const BusinessHoursArgs = Schema.Struct({ timezone: Schema.optional(Schema.String) })
+/** A moment with its zone, so "3 pm" means what the caller meant (CallTasks reads the same field). */
+const CallbackArgs = Schema.Struct({
+  callback_at: Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/i), Schema.maxLength(64)),
+  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1_000)))
+})
+
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Arguments arrive as the model wrote them: absent means `{}`. */
 const decodeArgs = <A, I>(name: string, schema: Schema.Schema<A, I>, args: unknown) =>
   Schema.decodeUnknown(schema)(args ?? {}).pipe(
     Effect.mapError((error) =>
-      new ToolFailed({ name, message: `invalid arguments: ${ParseResult.TreeFormatter.formatErrorSync(error)}` })
+      new ToolFailed({ name, message: `invalid arguments: ${ParseResult.TreeFormatter.formatErrorSync(error)}`, refused: true })
     )
   )
 
@@ -95,10 +123,11 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
       function*(name: string, args: unknown, context: ToolContext): Effect.fn.Return<ToolOutcome, ToolFailed> {
         yield* Effect.annotateCurrentSpan({ tool: name, tenant_id: context.tenantId })
         const fail = (message: string) => new ToolFailed({ name, message })
+        const refuse = (message: string) => new ToolFailed({ name, message, refused: true })
         switch (name) {
           case "escalate_call_to_human": {
             const input = yield* decodeArgs(name, EscalateArgs, args)
-            if (context.callSid === null) return yield* fail("there is no live call to transfer")
+            if (context.callSid === null) return yield* refuse("there is no live call to transfer")
             const target = yield* escalation.transfer({
               tenantId: context.tenantId,
               config: context.tenantConfig,
@@ -119,12 +148,24 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
           }
           case "check_business_hours": {
             const input = yield* decodeArgs(name, BusinessHoursArgs, args)
+            if (input.timezone !== undefined && !isTimeZone(input.timezone)) {
+              return yield* refuse(`unknown time zone: ${input.timezone}`)
+            }
             const now = new Date(yield* Clock.currentTimeMillis)
             const answer = businessHours(context.tenantConfig, now, input.timezone)
             return Either.isRight(answer) ? { output: answer.right } : yield* fail(answer.left)
           }
+          case "request_callback": {
+            // The task itself is made with the call's record (CallbackTasks/CallTasks.ts).
+            const input = yield* decodeArgs(name, CallbackArgs, args)
+            const at = Date.parse(input.callback_at)
+            if (Number.isNaN(at)) return yield* refuse(`callback_at is not a valid time: ${input.callback_at}`)
+            if (at <= (yield* Clock.currentTimeMillis)) return yield* refuse("callback_at is in the past")
+            const output = { ok: true, callback_at: new Date(at).toISOString(), reason: input.reason ?? null }
+            return { output }
+          }
           default:
-            return yield* fail(`unknown tool: ${name}`)
+            return yield* refuse(`unknown tool: ${name}`)
         }
       }
     )

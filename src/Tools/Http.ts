@@ -4,6 +4,7 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { CallLogsRepo } from "../CallLogs/Repo.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import { ApiBadRequest } from "../Http/Errors.js"
 import { FunctionTestFailed, FunctionTestResponse, ToolDefinition, ToolEntry, ToolsResponse } from "./Api.js"
 import { FunctionRegistry } from "./FunctionRegistry.js"
 
@@ -45,5 +46,9 @@ export const FunctionRegistryHttp = HttpApiBuilder.group(Api, "functionRegistry"
             ...call
           })
           return new FunctionTestResponse({ ok: true, result: outcome.output, error: null })
-        }).pipe(Effect.mapError((error) => new FunctionTestFailed({ message: error.message }))))
+        }).pipe(Effect.mapError((error) =>
+          error._tag === "ToolFailed" && error.refused
+            ? new ApiBadRequest({ message: error.message })
+            : new FunctionTestFailed({ message: error.message })
+        )))
   }))
