@@ -55,6 +55,7 @@ import { FollowUpSweep } from "./Sweeps/FollowUpSweep.js"
 import { ReconciliationSweep } from "./Sweeps/ReconciliationSweep.js"
 import { OperatorSweepsScheduled } from "./Sweeps/Scheduled.js"
 import { SlaSweep } from "./Sweeps/SlaSweep.js"
+import { Limits } from "./Limits/Limits.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -104,6 +105,7 @@ const CallsLive = Layer.mergeAll(
   CallLogsRepo.Default,
   FunctionRegistry.Default
 ).pipe(
+  Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),
   Layer.provideMerge(CallRecords.Default),
   Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),

@@ -39,5 +39,5 @@ export class Budgets extends Effect.Service<Budgets>()("Budgets", {
 
     return { exhausted } as const
   }),
-  dependencies: [LimitsRepo.Default]
+  dependencies: [LimitsRepo.Default, WebhookOutbox.Default]
 }) {}

@@ -5,7 +5,6 @@ import { orUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
 import { Ids } from "../Ids.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import { WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { Budgets } from "./Budgets.js"
 import { destinationRefusal } from "./Destinations.js"
@@ -134,5 +133,5 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
           orUnavailable(usageView(repo, replicaId, effectiveLimits(tenant.config, platform), tenant.tenantId, new Date(now), ttlMs)))
     } as const
   }),
-  dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default, WebhookOutbox.Default]
+  dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default]
 }) {}
