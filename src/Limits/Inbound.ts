@@ -12,7 +12,7 @@ export const BUSY_MESSAGE =
   "Thank you for calling. All of our lines are busy right now. Please try again in a few minutes. Goodbye."
 export const CALLBACK_MESSAGE =
   "Thank you for calling. All of our lines are busy right now. We have noted your number and will call you back shortly. Goodbye."
-export const CLOSED_MESSAGE = "Thank you for calling. We can't take your call right now. Please try again later. Goodbye."
+export const CLOSED_MESSAGE = "Thank you for calling. We are unable to take your call right now. Please try again later. Goodbye."
 
 /**
  * Inbound calls against the caps: None lets the call through (it then counts until it ends);
