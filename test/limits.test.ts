@@ -132,12 +132,15 @@ suiteWithFakeTwilio({ METRICS_ENABLED: "true" })("cost and abuse limits", (it) =
       const number = "+15550007100"
       const { sid, token } = yield* tenant("inbound", { max_concurrent_calls: 1 })
       yield* agentWithRoute("inbound", { phoneNumber: number })
-      const ring = (from: string) =>
-        twilioWebhook("/api/v1/incoming-call", { CallSid: newCallSid(), AccountSid: sid, From: from, To: number }, {
+      const ring = (from: string, callSid = newCallSid()) =>
+        twilioWebhook("/api/v1/incoming-call", { CallSid: callSid, AccountSid: sid, From: from, To: number }, {
           authToken: token
         })
-      const first = yield* ring("+15557654444")
+      const firstSid = newCallSid()
+      const first = yield* ring("+15557654444", firstSid)
       expect(first.text).toContain("<Connect>")
+      // Twilio retrying the same call's webhook is the same call, not a second one.
+      expect((yield* ring("+15557654444", firstSid)).text).toContain("<Connect>")
       const second = yield* ring("+15557655555")
       expect(second.status).toBe(200)
       expect(second.text).toContain("All of our lines are busy")

@@ -60,6 +60,10 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
         const limits = effectiveLimits(tenant.config, platform)
         const calls = work.kind === "sms" ? 0 : work.kind === "inbound_call" ? 1 : work.destinations.length
         yield* repo.lockTenant(tenant.tenantId)
+        if (work.kind === "inbound_call") {
+          const again = yield* repo.admittedCall(tenant.tenantId, work.callSid)
+          if (again.length > 0) return Either.right(again)
+        }
         if (work.kind !== "sms") {
           const exhausted = yield* budgets.exhausted(tenant.tenantId, limits, at)
           if (exhausted && (work.kind === "outbound_call" || limits.inboundOverBudget !== "answer")) {

@@ -66,6 +66,12 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         insert into call_admissions (id, tenant_id, replica_id, direction, call_sid, admitted_at)
         values (${id}, ${tenantId}, ${replicaId}, ${direction}, ${callSid}, ${at})`.pipe(Effect.asVoid)
 
+    /** The admission of an inbound call already let through (Twilio retries a webhook with the same SID). */
+    const admittedCall = (tenantId: string, callSid: string) =>
+      sql<{ id: string }>`select id from call_admissions where tenant_id = ${tenantId} and call_sid = ${callSid}`.pipe(
+        Effect.map((rows) => rows.map((row) => row.id))
+      )
+
     const attach = (tenantId: string, id: string, callSid: string) =>
       sql`update call_admissions set call_sid = ${callSid} where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.asVoid)
 
@@ -79,6 +85,6 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.asVoid
       )
 
-    return { lockTenant, callCounts, hits, bump, minutesSince, firstNotice, admit, attach, release, prune } as const
+    return { lockTenant, callCounts, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
   })
 }) {}
