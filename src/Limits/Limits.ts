@@ -87,7 +87,9 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
           const minute = minuteStart(at)
           const day = dayStart(at)
           if ((yield* repo.hits(tenant.tenantId, `${noun}_minute`, minute)) + n > perMinute) {
-            return Either.left(refused("velocity_per_minute", `At most ${perMinute} outbound ${noun} a minute; try again shortly`))
+            return Either.left(
+              refused("velocity_per_minute", `At most ${perMinute} outbound ${noun} a minute; try again shortly`)
+            )
           }
           if ((yield* repo.hits(tenant.tenantId, `${noun}_day`, day)) + n > perDay) {
             return Either.left(refused("velocity_per_day", `At most ${perDay} outbound ${noun} a day (UTC); try again tomorrow`))
@@ -134,7 +136,9 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
       release: (tenantId: string, id: string) => orUnavailable(repo.release(tenantId, id)),
       usage: (tenant: LimitedTenant) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          orUnavailable(usageView(repo, replicaId, effectiveLimits(tenant.config, platform), tenant.tenantId, new Date(now), ttlMs)))
+          orUnavailable(
+            usageView(repo, replicaId, effectiveLimits(tenant.config, platform), tenant.tenantId, new Date(now), ttlMs)
+          ))
     } as const
   }),
   dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default]

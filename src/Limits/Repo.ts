@@ -58,7 +58,8 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
     /** True the first time a threshold is reached this month (the caller then sends the event). */
     const firstNotice = (tenantId: string, month: string, threshold: number, at: Date) =>
       sql<{ threshold: number }>`
-        insert into budget_notices (tenant_id, month, threshold, sent_at) values (${tenantId}, ${month}::date, ${threshold}, ${at})
+        insert into budget_notices (tenant_id, month, threshold, sent_at)
+        values (${tenantId}, ${month}::date, ${threshold}, ${at})
         on conflict do nothing returning threshold`.pipe(Effect.map((rows) => rows.length > 0))
 
     const admit = (id: string, tenantId: string, replicaId: string, direction: string, callSid: string | null, at: Date) =>

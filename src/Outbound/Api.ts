@@ -89,7 +89,9 @@ export class TranslationCallUnavailable
 export class TranslationCallForbidden
   extends Schema.TaggedError<TranslationCallForbidden>()("TranslationCallForbidden", translationFields)
 {}
-export class TranslationCallLimited extends Schema.TaggedError<TranslationCallLimited>()("TranslationCallLimited", translationFields) {}
+export class TranslationCallLimited
+  extends Schema.TaggedError<TranslationCallLimited>()("TranslationCallLimited", translationFields)
+{}
 
 const translationError = <Tag extends string, Self>(error: ErrorClass<Tag, Self, TranslationFields>, status: number) =>
   Schema.transform(TranslationCallResponse, error, {

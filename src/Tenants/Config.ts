@@ -114,7 +114,9 @@ const LimitsSettings = objectOf({
   sms_per_minute: setting(PositiveInt),
   sms_per_day: setting(PositiveInt),
   monthly_call_minutes: setting(PositiveInt),
-  allowed_country_codes: setting(Schema.Array(matching(/^(\*|[1-9]\d{0,2})$/, "must be country calling codes such as \"1\" or \"44\", or \"*\""))),
+  allowed_country_codes: setting(
+    Schema.Array(matching(/^(\*|[1-9]\d{0,2})$/, "must be country calling codes such as \"1\" or \"44\", or \"*\""))
+  ),
   allow_premium: setting(Flag),
   allow_satellite: setting(Flag),
   /** An inbound call over a concurrency cap: a polite hang-up, or that plus a callback task. */
