@@ -109,6 +109,9 @@ suiteWithFakeTwilio({ METRICS_ENABLED: "true" })("cost and abuse limits", (it) =
     Effect.gen(function*() {
       const { headers } = yield* tenant("narrow", { max_concurrent_calls: 1 })
       const to = "+15557653333"
+      // A number Twilio refuses placed no call: it leaves no slot taken.
+      ;(yield* FakeTwilioServer).rejectedNumbers.add("+15557653399")
+      expect((yield* makeCall(headers, "+15557653399")).status).toBe(400)
       const first = yield* makeCall(headers, to)
       expect(first.status).toBe(200)
       const second = yield* makeCall(headers, to)

@@ -165,8 +165,12 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         greeting: request.greeting,
         agent_name: request.agentName
       }).pipe(
-        Effect.mapError((error) => fromTwilio(error, 503)),
-        Effect.tapBoth({ onFailure: () => settle(tenant, admission, null), onSuccess: (c) => settle(tenant, admission, c.sid) })
+        Effect.tapBoth({
+          // Only a refusal proves no call exists; after a timeout Twilio may be dialling, so the slot stays (until its TTL).
+          onFailure: (error) => error._tag === "TwilioRejected" ? settle(tenant, admission, null) : Effect.void,
+          onSuccess: (c) => settle(tenant, admission, c.sid)
+        }),
+        Effect.mapError((error) => fromTwilio(error, 503))
       )
       yield* logPlaced(tenant, call, to, from, agent.agent_version_id ?? null)
       return { callSid: call.sid, status: call.status, to, from }
@@ -181,11 +185,16 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         const admissions = yield* admitted(tenant, [a, b])
         const leg = (to: string, language: string | undefined, peer: string | undefined, placed: ReadonlyArray<string>) =>
           place(tenant, credentials, to, from, { translation_room: roomId, language, peer_language: peer }).pipe(
-            Effect.mapError((error) => fromTwilio(error, 502, placed)),
             Effect.tapBoth({
-              onFailure: () => Effect.forEach(admissions.slice(placed.length), (id) => settle(tenant, id, null)),
+              // This leg's slot is freed only if Twilio refused it; the legs never tried are freed.
+              onFailure: (error) =>
+                Effect.forEach(
+                  admissions.slice(placed.length + (error._tag === "TwilioRejected" ? 0 : 1)),
+                  (id) => settle(tenant, id, null)
+                ),
               onSuccess: (call) => settle(tenant, admissions[placed.length], call.sid)
             }),
+            Effect.mapError((error) => fromTwilio(error, 502, placed)),
             Effect.tap((call) => logPlaced(tenant, call, to, from, null))
           )
         const first = yield* leg(a, request.languageA, request.languageB, [])
