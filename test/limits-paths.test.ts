@@ -1,7 +1,15 @@
 import { expect } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { accountSid, FakeTwilioServer, putTenant, suiteWithFakeTwilio } from "./support/FakeTwilioServer.js"
+import {
+  accountSid,
+  agentWithRoute,
+  FakeTwilioServer,
+  newCallSid,
+  putTenant,
+  suiteWithFakeTwilio,
+  twilioWebhook
+} from "./support/FakeTwilioServer.js"
 import { eventually } from "./support/Eventually.js"
 import { createTask, putQueue } from "./support/OperationsFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -9,13 +17,14 @@ import { adminHeaders, request } from "./support/TestServer.js"
 
 const FROM = "+15550007300"
 
-const tenant = (id: string, limits: Record<string, unknown> = {}) =>
+const tenant = (id: string, limits: Record<string, unknown> = {}, more: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
     const twilio = yield* FakeTwilioServer
     twilio.accounts.set(accountSid(id), `${id}-twilio-token`)
     return yield* putTenant(id, {
       twilio: { account_sid: accountSid(id), auth_token: `${id}-twilio-token`, from_number: FROM },
-      limits
+      limits,
+      ...more
     })
   })
 
@@ -80,5 +89,25 @@ suiteWithFakeTwilio({ MAX_CALLS_PER_REPLICA: "2", OPERATOR_DISPATCH_SWEEP_INTERV
       const logged = yield* sql<{ reason: string }>`
         select reason from supervisor_actions where tenant_id = 'replica-two' and action = 'refuse'`
       expect(logged).toEqual([{ reason: "replica_concurrency" }])
+    }))
+
+  it.effect("an agent's transfer to a configured satellite number is refused; nothing is dialled", () =>
+    Effect.gen(function*() {
+      const twilio = yield* FakeTwilioServer
+      yield* (yield* SqlClient.SqlClient)`delete from call_admissions` // room under this suite's replica cap of 2
+      const headers = yield* tenant("transfer", {}, { escalation_number: "+8816123450000" })
+      yield* agentWithRoute("transfer", { phoneNumber: "+15550007400" })
+      const callSid = newCallSid()
+      const ringing = yield* twilioWebhook("/api/v1/incoming-call", {
+        CallSid: callSid, AccountSid: accountSid("transfer"), From: "+15557657005", To: "+15550007400"
+      }, { authToken: "transfer-twilio-token" })
+      expect(ringing.text).toContain("<Connect>")
+      const before = twilio.requests.length
+      const res = yield* request("POST", "/test-function", {
+        headers,
+        json: { name: "escalate_call_to_human", args: { reason: "help" }, context: { session_id: callSid } }
+      })
+      expect(JSON.stringify(res.body)).toContain("satellite")
+      expect(twilio.requests.length).toBe(before)
     }))
 })

@@ -21,7 +21,7 @@ export interface LimitedTenant {
 
 /** Work a limit may refuse: outbound calls and SMS to `destinations`, or one inbound call. */
 export type Work =
-  | { readonly kind: "outbound_call" | "sms"; readonly destinations: ReadonlyArray<string> }
+  | { readonly kind: "outbound_call" | "sms"; readonly destinations: ReadonlyArray<string>; readonly from?: string }
   | { readonly kind: "inbound_call"; readonly callSid: string; readonly from: string | null }
 
 /**
@@ -111,7 +111,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: Work) {
       const at = new Date(yield* Clock.currentTimeMillis)
       const kind: WorkKind = work.kind
-      const limits = effectiveLimits(tenant.config, platform)
+      const limits = effectiveLimits(tenant.config, platform, work.kind === "inbound_call" ? undefined : work.from)
       const destinations = work.kind === "inbound_call" ? [] : work.destinations
       const outcome = Option.match(
         Option.firstSomeOf(destinations.map((to) => destinationRefusal(to, limits))),
@@ -128,8 +128,22 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
       return yield* refusal
     })
 
+    /**
+     * The destination policy alone, for a leg of a call already admitted (an agent's transfer to
+     * a number the tenant configured). With no home country known only premium and satellite apply.
+     */
+    const destination = Effect.fn("Limits.destination")(function*(tenant: LimitedTenant, to: string, callSid: string) {
+      const limits = effectiveLimits(tenant.config, platform)
+      const policy = limits.allowedCountryCodes.length === 0 ? { ...limits, allowedCountryCodes: ["*"] } : limits
+      const refusal = destinationRefusal(to, policy)
+      if (Option.isNone(refusal)) return
+      yield* refusals.note(tenant.tenantId, "outbound_call", refusal.value, { callSid, target: to })
+      return yield* refusal.value
+    })
+
     return {
       admit,
+      destination,
       /** The call's SID, once Twilio gave one: the admission then ends when the ledger or call log shows it. */
       attach: (tenantId: string, id: string, callSid: string) => orUnavailable(repo.attach(tenantId, id, callSid)),
       /** The dial did not happen: the slot is free again. */

@@ -18,16 +18,16 @@ export interface EffectiveLimits extends DestinationPolicy {
 
 /**
  * The tenant's own country: the calling code of its Twilio number (the platform's when it
- * has none). With no number anywhere the list is empty and every destination is refused
- * until `limits.allowed_country_codes` is set.
+ * has none, else the caller id the call goes out with, which Twilio only accepts from the
+ * account's own numbers). With no number at all the list is empty.
  */
-export const homeCountryCodes = (config: TenantConfig, platform: AppConfig): ReadonlyArray<string> => {
-  const number = config.twilio?.from_number ?? Option.getOrUndefined(platform.twilioFromNumber)
+export const homeCountryCodes = (config: TenantConfig, platform: AppConfig, from?: string): ReadonlyArray<string> => {
+  const number = config.twilio?.from_number ?? Option.getOrUndefined(platform.twilioFromNumber) ?? from
   return number === undefined ? [] : Option.toArray(countryCode(number))
 }
 
 /** The tenant's limits now: read from the cached config on every check, so a change applies at once. */
-export const effectiveLimits = (config: TenantConfig, platform: AppConfig): EffectiveLimits => {
+export const effectiveLimits = (config: TenantConfig, platform: AppConfig, from?: string): EffectiveLimits => {
   const own = config.limits
   return {
     maxConcurrentCalls: own?.max_concurrent_calls ?? platform.tenantMaxConcurrentCalls,
@@ -38,7 +38,7 @@ export const effectiveLimits = (config: TenantConfig, platform: AppConfig): Effe
     smsPerDay: own?.sms_per_day ?? platform.tenantSmsPerDay,
     monthlyCallMinutes: own?.monthly_call_minutes ??
       (platform.tenantMonthlyCallMinutes > 0 ? platform.tenantMonthlyCallMinutes : null),
-    allowedCountryCodes: own?.allowed_country_codes ?? homeCountryCodes(config, platform),
+    allowedCountryCodes: own?.allowed_country_codes ?? homeCountryCodes(config, platform, from),
     allowPremium: own?.allow_premium ?? false,
     allowSatellite: own?.allow_satellite ?? false,
     overCapacity: own?.over_capacity ?? "say_and_hang_up",

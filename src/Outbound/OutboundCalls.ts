@@ -66,8 +66,8 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
     const limits = yield* Limits
 
     /** Admission before any dial (every outbound path comes through here, auto-dispatch included). */
-    const admitted = (tenant: Tenant, destinations: ReadonlyArray<string>) =>
-      limits.admit(tenant, { kind: "outbound_call", destinations }).pipe(
+    const admitted = (tenant: Tenant, destinations: ReadonlyArray<string>, from: string) =>
+      limits.admit(tenant, { kind: "outbound_call", destinations, from }).pipe(
         Effect.mapError((error) => error._tag === "LimitRefused" ? failed(error.status, error.message) : unavailable())
       )
 
@@ -159,7 +159,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       const to = yield* number("to", request.to)
       const { credentials, from } = yield* setup(tenant, request.from)
       const agent = yield* agentChoice(tenant.tenantId, request)
-      const [admission] = yield* admitted(tenant, [to])
+      const [admission] = yield* admitted(tenant, [to], from)
       const call = yield* place(tenant, credentials, to, from, {
         ...agent,
         greeting: request.greeting,
@@ -182,7 +182,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         const a = yield* number("participant_a", request.a)
         const b = yield* number("participant_b", request.b)
         const { credentials, from } = yield* setup(tenant, request.from)
-        const admissions = yield* admitted(tenant, [a, b])
+        const admissions = yield* admitted(tenant, [a, b], from)
         const leg = (to: string, language: string | undefined, peer: string | undefined, placed: ReadonlyArray<string>) =>
           place(tenant, credentials, to, from, { translation_room: roomId, language, peer_language: peer }).pipe(
             Effect.tapBoth({
