@@ -108,7 +108,20 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
         Config.validate({ message: "SHUTDOWN_CALL_DRAIN_SECONDS must be 0 or more", validation: (n) => n >= 0 })
       ),
       /** HTTP requests served at once; more are answered 503 + Retry-After instead of queueing (memory, latency). */
-      httpMaxInFlight: yield* positiveInt("HTTP_MAX_IN_FLIGHT", 256)
+      httpMaxInFlight: yield* positiveInt("HTTP_MAX_IN_FLIGHT", 256),
+      /** Cost and abuse limits (docs/limits.md): platform defaults a tenant's `limits` overrides. */
+      maxCallsPerReplica: yield* positiveInt("MAX_CALLS_PER_REPLICA", 200),
+      tenantMaxConcurrentCalls: yield* positiveInt("TENANT_MAX_CONCURRENT_CALLS", 20),
+      tenantOutboundCallsPerMinute: yield* positiveInt("TENANT_OUTBOUND_CALLS_PER_MINUTE", 30),
+      tenantOutboundCallsPerDay: yield* positiveInt("TENANT_OUTBOUND_CALLS_PER_DAY", 1000),
+      tenantSmsPerMinute: yield* positiveInt("TENANT_SMS_PER_MINUTE", 30),
+      tenantSmsPerDay: yield* positiveInt("TENANT_SMS_PER_DAY", 1000),
+      /** 0: no monthly minute budget unless the tenant sets one. */
+      tenantMonthlyCallMinutes: yield* Config.integer("TENANT_MONTHLY_CALL_MINUTES").pipe(
+        Config.withDefault(0),
+        Config.validate({ message: "TENANT_MONTHLY_CALL_MINUTES must be 0 or more", validation: (n) => n >= 0 })
+      ),
+      callAdmissionTtlSecs: yield* positiveInt("CALL_ADMISSION_TTL_SECS", 90)
     } as const
   })
 }) {}

@@ -60,6 +60,7 @@ import { BillingOutboxRepo } from "./Outbox/BillingRepo.js"
 import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
+import { Limits } from "./Limits/Limits.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -109,6 +110,7 @@ const CallsLive = Layer.mergeAll(
   CallLogsRepo.Default,
   FunctionRegistry.Default
 ).pipe(
+  Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),
   Layer.provideMerge(CallRecords.Default),
   Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),

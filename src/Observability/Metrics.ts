@@ -124,3 +124,9 @@ export const measureSweep = <A>(sweep: string, itemsOf: (result: A) => number) =
         Exit.isSuccess(exit)
           ? recordSweep(sweep, "ok", itemsOf(exit.value), now - started)
           : recordSweep(sweep, "error", 0, now - started))))
+
+// --- cost and abuse limits (docs/limits.md) --------------------------------------------------
+export const limitRefusals = counter(
+  "voice_limit_refusals_total",
+  "Calls or messages a cost/abuse limit refused, by tenant, reason and kind (outbound_call, inbound_call, sms)"
+)

@@ -46,6 +46,9 @@ export class MakeCallRejected extends Schema.TaggedError<MakeCallRejected>()("Ma
 /** Documents the last-resort 500; handlers never fail with it. */
 export class MakeCallServerError extends Schema.TaggedError<MakeCallServerError>()("MakeCallServerError", makeCallFields) {}
 export class MakeCallUnavailable extends Schema.TaggedError<MakeCallUnavailable>()("MakeCallUnavailable", makeCallFields) {}
+/** A cost/abuse limit (docs/limits.md): 403 for a refused destination, 429 for capacity, velocity, budget. */
+export class MakeCallForbidden extends Schema.TaggedError<MakeCallForbidden>()("MakeCallForbidden", makeCallFields) {}
+export class MakeCallLimited extends Schema.TaggedError<MakeCallLimited>()("MakeCallLimited", makeCallFields) {}
 
 interface ErrorClass<Tag extends string, Self, Fields> extends Schema.Schema<Self, Fields & { readonly _tag: Tag }> {
   readonly _tag: Tag
@@ -83,6 +86,12 @@ export class TranslationCallUpstreamFailed
 export class TranslationCallUnavailable
   extends Schema.TaggedError<TranslationCallUnavailable>()("TranslationCallUnavailable", translationFields)
 {}
+export class TranslationCallForbidden
+  extends Schema.TaggedError<TranslationCallForbidden>()("TranslationCallForbidden", translationFields)
+{}
+export class TranslationCallLimited
+  extends Schema.TaggedError<TranslationCallLimited>()("TranslationCallLimited", translationFields)
+{}
 
 const translationError = <Tag extends string, Self>(error: ErrorClass<Tag, Self, TranslationFields>, status: number) =>
   Schema.transform(TranslationCallResponse, error, {
@@ -119,6 +128,8 @@ export class CallsApi extends HttpApiGroup.make("calls")
       .addSuccess(MakeCallResponse)
       .addError(makeCallError(MakeCallRejected, 400))
       .addError(makeCallError(MakeCallUnavailable, 503))
+      .addError(makeCallError(MakeCallForbidden, 403))
+      .addError(makeCallError(MakeCallLimited, 429))
       .addError(makeCallError(MakeCallServerError, 500))
       .middleware(TenantAuth)
       .annotate(OpenApi.Identifier, "make_call")
@@ -130,6 +141,8 @@ export class CallsApi extends HttpApiGroup.make("calls")
       .addError(translationError(TranslationCallRejected, 400))
       .addError(translationError(TranslationCallUpstreamFailed, 502))
       .addError(translationError(TranslationCallUnavailable, 503))
+      .addError(translationError(TranslationCallForbidden, 403))
+      .addError(translationError(TranslationCallLimited, 429))
       .middleware(TranslationCallAuth)
       .annotate(OpenApi.Identifier, "start_translation_call")
   )

@@ -3,9 +3,13 @@ import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
 import {
+  MakeCallForbidden,
+  MakeCallLimited,
   MakeCallRejected,
   MakeCallResponse,
   MakeCallUnavailable,
+  TranslationCallForbidden,
+  TranslationCallLimited,
   TranslationCallRejected,
   TranslationCallAuth,
   TranslationCallResponse,
@@ -53,7 +57,12 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
           }).pipe(Effect.mapError((error: OutboundCallFailed) => {
             const fields = { message: error.message, to: payload.to, from: payload.from ?? null }
             // A Twilio failure that is not the caller's fault answers 503, the spec's only upstream status here.
-            return error.status === 400 ? new MakeCallRejected(fields) : new MakeCallUnavailable(fields)
+            switch (error.status) {
+              case 400: return new MakeCallRejected(fields)
+              case 403: return new MakeCallForbidden(fields)
+              case 429: return new MakeCallLimited(fields)
+              default: return new MakeCallUnavailable(fields)
+            }
           }))
           return new MakeCallResponse({
             ok: true,
@@ -83,6 +92,8 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
             }
             switch (error.status) {
               case 400: return new TranslationCallRejected(fields)
+              case 403: return new TranslationCallForbidden(fields)
+              case 429: return new TranslationCallLimited(fields)
               case 502: return new TranslationCallUpstreamFailed(fields)
               default: return new TranslationCallUnavailable(fields)
             }

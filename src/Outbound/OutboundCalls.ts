@@ -4,14 +4,18 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { AppConfig } from "../Config.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
+import { Limits } from "../Limits/Limits.js"
 import { defaultFromNumber, isE164, twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient, type TwilioCredentials } from "../Twilio/Client.js"
 import type { TwilioFailure } from "../Twilio/Errors.js"
 import type { TwilioCall } from "../Twilio/Resources.js"
 
-/** Why an outbound call was not placed: bad input (400), Twilio failed (502) or is not there (503). */
+/**
+ * Why an outbound call was not placed: bad input (400), a cost/abuse limit (403 destination,
+ * 429 capacity, velocity or budget; docs/limits.md), Twilio failed (502) or is not there (503).
+ */
 export class OutboundCallFailed extends Schema.TaggedError<OutboundCallFailed>()("OutboundCallFailed", {
-  status: Schema.Literal(400, 502, 503),
+  status: Schema.Literal(400, 403, 429, 502, 503),
   message: Schema.String,
   placed: Schema.Array(Schema.String)
 }) {}
@@ -40,7 +44,7 @@ interface Tenant {
   readonly config: TenantConfig
 }
 
-const failed = (status: 400 | 502 | 503, message: string, placed: ReadonlyArray<string> = []) =>
+const failed = (status: 400 | 403 | 429 | 502 | 503, message: string, placed: ReadonlyArray<string> = []) =>
   new OutboundCallFailed({ status, message, placed: [...placed] })
 
 /** Twilio refusing the numbers is the caller's mistake; anything else is Twilio's. */
@@ -59,6 +63,23 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
     const callLogs = yield* CallLogWrites
     const versions = yield* VersionResolution
     const agents = yield* Agents
+    const limits = yield* Limits
+
+    /** Admission before any dial (every outbound path comes through here, auto-dispatch included). */
+    const admitted = (tenant: Tenant, destinations: ReadonlyArray<string>, from: string) =>
+      limits.admit(tenant, { kind: "outbound_call", destinations, from }).pipe(
+        Effect.mapError((error) => error._tag === "LimitRefused" ? failed(error.status, error.message) : unavailable())
+      )
+
+    /** A placed call keeps its slot until the ledger shows it; a failed dial frees it. */
+    const settle = (tenant: Tenant, admission: string | undefined, callSid: string | null) =>
+      (admission === undefined
+        ? Effect.void
+        : callSid === null
+        ? limits.release(tenant.tenantId, admission)
+        : limits.attach(tenant.tenantId, admission, callSid)).pipe(
+          Effect.catchAll((error) => Effect.logWarning("could not settle a call admission", error.message))
+        )
 
     const webhookUrl = (path: string, query: Record<string, string | null | undefined>) => {
       const params = new URLSearchParams()
@@ -138,11 +159,19 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       const to = yield* number("to", request.to)
       const { credentials, from } = yield* setup(tenant, request.from)
       const agent = yield* agentChoice(tenant.tenantId, request)
+      const [admission] = yield* admitted(tenant, [to], from)
       const call = yield* place(tenant, credentials, to, from, {
         ...agent,
         greeting: request.greeting,
         agent_name: request.agentName
-      }).pipe(Effect.mapError((error) => fromTwilio(error, 503)))
+      }).pipe(
+        Effect.tapBoth({
+          // Only a refusal proves no call exists; after a timeout Twilio may be dialling, so the slot stays (until its TTL).
+          onFailure: (error) => error._tag === "TwilioRejected" ? settle(tenant, admission, null) : Effect.void,
+          onSuccess: (c) => settle(tenant, admission, c.sid)
+        }),
+        Effect.mapError((error) => fromTwilio(error, 503))
+      )
       yield* logPlaced(tenant, call, to, from, agent.agent_version_id ?? null)
       return { callSid: call.sid, status: call.status, to, from }
     })
@@ -153,8 +182,18 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         const a = yield* number("participant_a", request.a)
         const b = yield* number("participant_b", request.b)
         const { credentials, from } = yield* setup(tenant, request.from)
+        const admissions = yield* admitted(tenant, [a, b], from)
         const leg = (to: string, language: string | undefined, peer: string | undefined, placed: ReadonlyArray<string>) =>
           place(tenant, credentials, to, from, { translation_room: roomId, language, peer_language: peer }).pipe(
+            Effect.tapBoth({
+              // This leg's slot is freed only if Twilio refused it; the legs never tried are freed.
+              onFailure: (error) =>
+                Effect.forEach(
+                  admissions.slice(placed.length + (error._tag === "TwilioRejected" ? 0 : 1)),
+                  (id) => settle(tenant, id, null)
+                ),
+              onSuccess: (call) => settle(tenant, admissions[placed.length], call.sid)
+            }),
             Effect.mapError((error) => fromTwilio(error, 502, placed)),
             Effect.tap((call) => logPlaced(tenant, call, to, from, null))
           )

@@ -101,6 +101,30 @@ const BusinessHoursSettings = objectOf({
   closed_dates: tolerated(Schema.Array(Schema.Unknown))
 })
 
+const PositiveInt = Schema.Int.pipe(Schema.positive()).annotations(onlyHint("must be a positive integer"))
+const Flag = Schema.Boolean.annotations(hint("must be true or false"))
+const AtCap = <const C extends ReadonlyArray<string>>(...choices: C) =>
+  Schema.Literal(...choices).annotations(onlyHint(`must be one of ${choices.join(", ")}`))
+
+/** Cost and abuse limits (docs/limits.md); an unset one takes the platform default. */
+const LimitsSettings = objectOf({
+  max_concurrent_calls: setting(PositiveInt),
+  outbound_calls_per_minute: setting(PositiveInt),
+  outbound_calls_per_day: setting(PositiveInt),
+  sms_per_minute: setting(PositiveInt),
+  sms_per_day: setting(PositiveInt),
+  monthly_call_minutes: setting(PositiveInt),
+  allowed_country_codes: setting(
+    Schema.Array(matching(/^(\*|[1-9]\d{0,2})$/, "must be country calling codes such as \"1\" or \"44\", or \"*\""))
+  ),
+  allow_premium: setting(Flag),
+  allow_satellite: setting(Flag),
+  /** An inbound call over a concurrency cap: a polite hang-up, or that plus a callback task. */
+  over_capacity: setting(AtCap("say_and_hang_up", "callback_task")),
+  /** An inbound call once the monthly minutes are spent. */
+  inbound_over_budget: setting(AtCap("answer", "say_and_hang_up", "callback_task"))
+})
+
 const TENANT_ID_HINT = "must be 1-128 characters of letters, digits, '_', '-' or '.'"
 
 export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
@@ -128,7 +152,8 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   escalation_number: tolerated(Text),
   escalation: tolerated(EscalationSettings),
   business_hours: tolerated(BusinessHoursSettings),
-  kafka: tolerated(JsonObject)
+  kafka: tolerated(JsonObject),
+  limits: setting(LimitsSettings)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })

@@ -11,7 +11,8 @@ import {
   TenantResponse,
   ValidateTenantResponse
 } from "./Api.js"
-import { redactSecrets, type StoredTenant } from "./Domain.js"
+import { isJsonObject, redactSecrets, type StoredTenant } from "./Domain.js"
+import { Limits } from "../Limits/Limits.js"
 import { runtimeView } from "./Runtime.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { Tenants } from "./Tenants.js"
@@ -27,6 +28,8 @@ export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
     const tenants = yield* Tenants
     const cache = yield* TenantCache
     const platform = yield* AppConfig
+    const limits = yield* Limits
+    const asObject = (view: unknown) => isJsonObject(view) ? view : {}
 
     return handlers
       .handle("list", ({ urlParams }) =>
@@ -65,7 +68,10 @@ export const TenantsHttp = HttpApiBuilder.group(Api, "tenants", (handlers) =>
         ))
       .handle("runtime", ({ path }) =>
         tenants.runnable(path.tenant_id).pipe(
-          Effect.flatMap((tenant) => tenantResponse(tenant, runtimeView(tenant, platform))),
+          // Usage against every cost/abuse limit rides along (docs/limits.md, docs/spec-deviations.md).
+          Effect.flatMap((tenant) =>
+            Effect.flatMap(limits.usage(tenant), (usage) =>
+              tenantResponse(tenant, { ...asObject(runtimeView(tenant, platform)), limits: usage }))),
           asAdminErrors
         ))
       .handle("patchRuntimeConfig", ({ headers, path, payload }) =>

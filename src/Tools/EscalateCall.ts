@@ -1,5 +1,6 @@
 import { Clock, Effect, Option } from "effect"
 import { CallLogWrites } from "../CallLogs/Writes.js"
+import { Limits } from "../Limits/Limits.js"
 import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient } from "../Twilio/Client.js"
 import { dial } from "../Twilio/Twiml.js"
@@ -47,6 +48,7 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
     const platform = yield* AppConfig
     const twilio = yield* TwilioClient
     const callLogs = yield* CallLogWrites
+    const limits = yield* Limits
 
     const transfer = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
       const target = escalationTarget(request.config, request.department, request.targetNumber)
@@ -57,6 +59,10 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
             : `${request.targetNumber} is not a configured escalation number`
         )
       }
+      // The transfer leg is dialled and billed: the tenant's destination policy applies (docs/limits.md).
+      yield* limits.destination(request, target.value, request.callSid).pipe(
+        Effect.mapError((refusal) => `The transfer was refused: ${refusal.message}`)
+      )
       const credentials = twilioCredentials(request.config, platform)
       if (Option.isNone(credentials)) return yield* Effect.fail("Twilio is not configured for this tenant")
       yield* twilio.updateCall(credentials.value, request.callSid, {

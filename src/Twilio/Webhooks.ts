@@ -11,6 +11,7 @@ import type { InvalidInput } from "../Database/Errors.js"
 import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
 import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
+import { InboundGate } from "../Limits/Inbound.js"
 
 /** A voice webhook request: what Twilio signed and the query our own URLs carry. */
 export interface VoiceWebhook {
@@ -58,6 +59,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     const tokens = yield* StreamTokens
     const callLogs = yield* CallLogWrites
     const callRecords = yield* CallRecords
+    const gate = yield* InboundGate
     const streamUrl = mediaStreamUrl(config.publicBaseUrl)
 
     const required = (params: VoiceWebhook["params"], name: string) => {
@@ -82,6 +84,9 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       Effect.gen(function*() {
         const from = text(hook.params, "From") ?? null
         const to = text(hook.params, "To") ?? null
+        // Outbound calls were admitted when dialled; an inbound one is admitted here (docs/limits.md).
+        const refused = kind === "inbound" ? yield* gate.check(tenant, callSid, from) : Option.none()
+        if (Option.isSome(refused)) return refused.value
         const version = yield* versions.resolve({
           tenantId: tenant.tenantId,
           callSid,
@@ -199,5 +204,5 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
 
     return { answer, answerSip, status } as const
   }),
-  dependencies: [CallLogWrites.Default]
+  dependencies: [CallLogWrites.Default, InboundGate.Default]
 }) {}

@@ -1,0 +1,159 @@
+import { SqlClient } from "@effect/sql"
+import { Clock, Effect, Either, Option, Schedule } from "effect"
+import { AppConfig } from "../Config.js"
+import { orUnavailable } from "../Database/Errors.js"
+import { Migrations } from "../Database/Migrations.js"
+import { Ids } from "../Ids.js"
+import { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import type { TenantConfig } from "../Tenants/Config.js"
+import { Budgets } from "./Budgets.js"
+import { destinationRefusal } from "./Destinations.js"
+import { type LimitRefused, refused } from "./Errors.js"
+import { Refusals, type WorkKind } from "./Refusals.js"
+import { LimitsRepo } from "./Repo.js"
+import { effectiveLimits } from "./Settings.js"
+import { dayStart, minuteStart, usageView } from "./Usage.js"
+
+export interface LimitedTenant {
+  readonly tenantId: string
+  readonly config: TenantConfig
+}
+
+/** Work a limit may refuse: outbound calls and SMS to `destinations`, or one inbound call. */
+export type Work =
+  | { readonly kind: "outbound_call" | "sms"; readonly destinations: ReadonlyArray<string>; readonly from?: string }
+  | { readonly kind: "inbound_call"; readonly callSid: string; readonly from: string | null }
+
+/**
+ * The one gate for work that costs money (docs/limits.md). Every path that dials or texts
+ * calls `admit` first: make-call, translation legs, auto-dispatch (through OutboundCalls),
+ * and future SMS, agent tools and automations. A call admission counts against the
+ * concurrency caps until the live-call ledger shows the call (`attach` its SID; `release`
+ * it if the dial failed). Checks run in one transaction holding a per-tenant advisory
+ * lock (and, for the per-replica cap, one admission at a time on this replica), so a cap
+ * holds exactly across replicas under concurrent requests.
+ */
+export class Limits extends Effect.Service<Limits>()("Limits", {
+  scoped: Effect.gen(function*() {
+    const platform = yield* AppConfig
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* LimitsRepo
+    const ids = yield* Ids
+    const { replicaId } = yield* LiveCalls
+    const budgets = yield* Budgets
+    const refusals = yield* Refusals
+    const local = yield* Effect.makeSemaphore(1)
+    const ttlMs = platform.callAdmissionTtlSecs * 1000
+
+    yield* (yield* Migrations).awaitApplied.pipe(
+      Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        repo.prune(new Date(now - 2 * ttlMs), new Date(now - 2 * 86_400_000))).pipe(
+        Effect.ignore,
+        Effect.repeat(Schedule.spaced("1 minute"))
+      )),
+      Effect.forkScoped
+    )
+
+    /** The checks, in order; a refusal is returned (not failed) so the notices written commit. */
+    const decide = (tenant: LimitedTenant, work: Work, at: Date) =>
+      Effect.gen(function*() {
+        const limits = effectiveLimits(tenant.config, platform)
+        const calls = work.kind === "sms" ? 0 : work.kind === "inbound_call" ? 1 : work.destinations.length
+        yield* repo.lockTenant(tenant.tenantId)
+        if (work.kind === "inbound_call") {
+          const again = yield* repo.admittedCall(tenant.tenantId, work.callSid)
+          if (again.length > 0) return Either.right(again)
+        }
+        if (work.kind !== "sms") {
+          const exhausted = yield* budgets.exhausted(tenant.tenantId, limits, at)
+          if (exhausted && (work.kind === "outbound_call" || limits.inboundOverBudget !== "answer")) {
+            return Either.left(refused("budget_exhausted",
+              `The monthly budget of ${limits.monthlyCallMinutes} call minutes is spent; it renews on the 1st (UTC)`))
+          }
+          const counts = yield* repo.callCounts(tenant.tenantId, replicaId, new Date(at.getTime() - ttlMs))
+          if (counts.tenant + calls > limits.maxConcurrentCalls) {
+            return Either.left(refused("tenant_concurrency",
+              `The tenant already has ${counts.tenant} of at most ${limits.maxConcurrentCalls} concurrent calls`))
+          }
+          if (counts.replica + calls > limits.maxCallsPerReplica) {
+            return Either.left(refused("replica_concurrency", "This server is at its call capacity; try again shortly"))
+          }
+        }
+        if (work.kind !== "inbound_call") {
+          const n = work.destinations.length
+          const [perMinute, perDay, noun] = work.kind === "sms"
+            ? [limits.smsPerMinute, limits.smsPerDay, "sms"]
+            : [limits.outboundCallsPerMinute, limits.outboundCallsPerDay, "calls"]
+          const minute = minuteStart(at)
+          const day = dayStart(at)
+          if ((yield* repo.hits(tenant.tenantId, `${noun}_minute`, minute)) + n > perMinute) {
+            return Either.left(
+              refused("velocity_per_minute", `At most ${perMinute} outbound ${noun} a minute; try again shortly`)
+            )
+          }
+          if ((yield* repo.hits(tenant.tenantId, `${noun}_day`, day)) + n > perDay) {
+            return Either.left(refused("velocity_per_day", `At most ${perDay} outbound ${noun} a day (UTC); try again tomorrow`))
+          }
+          yield* repo.bump(tenant.tenantId, `${noun}_minute`, minute, n)
+          yield* repo.bump(tenant.tenantId, `${noun}_day`, day, n)
+        }
+        const admitted: Array<string> = []
+        for (let i = 0; i < calls; i++) {
+          const id = yield* ids.uuid
+          const direction = work.kind === "inbound_call" ? "inbound" : "outbound"
+          yield* repo.admit(id, tenant.tenantId, replicaId, direction, work.kind === "inbound_call" ? work.callSid : null, at)
+          admitted.push(id)
+        }
+        return Either.right(admitted)
+      })
+
+    /** Admission ids (one per call; none for SMS), or the refusal (already counted and logged). */
+    const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: Work) {
+      const at = new Date(yield* Clock.currentTimeMillis)
+      const kind: WorkKind = work.kind
+      const limits = effectiveLimits(tenant.config, platform, work.kind === "inbound_call" ? undefined : work.from)
+      const destinations = work.kind === "inbound_call" ? [] : work.destinations
+      const outcome = Option.match(
+        Option.firstSomeOf(destinations.map((to) => destinationRefusal(to, limits))),
+        { onSome: (refusal) => Effect.succeed(Either.left<LimitRefused>(refusal)), onNone: () =>
+          local.withPermits(1)(orUnavailable(sql.withTransaction(decide(tenant, work, at)))) }
+      )
+      const decided = yield* outcome
+      if (Either.isRight(decided)) return decided.right
+      const refusal = decided.left
+      yield* refusals.note(tenant.tenantId, kind, refusal, {
+        callSid: work.kind === "inbound_call" ? work.callSid : null,
+        target: work.kind === "inbound_call" ? work.from : destinations.join(",")
+      })
+      return yield* refusal
+    })
+
+    /**
+     * The destination policy alone, for a leg of a call already admitted (an agent's transfer to
+     * a number the tenant configured). With no home country known only premium and satellite apply.
+     */
+    const destination = Effect.fn("Limits.destination")(function*(tenant: LimitedTenant, to: string, callSid: string) {
+      const limits = effectiveLimits(tenant.config, platform)
+      const policy = limits.allowedCountryCodes.length === 0 ? { ...limits, allowedCountryCodes: ["*"] } : limits
+      const refusal = destinationRefusal(to, policy)
+      if (Option.isNone(refusal)) return
+      yield* refusals.note(tenant.tenantId, "outbound_call", refusal.value, { callSid, target: to })
+      return yield* refusal.value
+    })
+
+    return {
+      admit,
+      destination,
+      /** The call's SID, once Twilio gave one: the admission then ends when the ledger or call log shows it. */
+      attach: (tenantId: string, id: string, callSid: string) => orUnavailable(repo.attach(tenantId, id, callSid)),
+      /** The dial did not happen: the slot is free again. */
+      release: (tenantId: string, id: string) => orUnavailable(repo.release(tenantId, id)),
+      usage: (tenant: LimitedTenant) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          orUnavailable(
+            usageView(repo, replicaId, effectiveLimits(tenant.config, platform), tenant.tenantId, new Date(now), ttlMs)
+          ))
+    } as const
+  }),
+  dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default]
+}) {}

@@ -1,0 +1,91 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export interface CallCounts {
+  readonly tenant: number
+  readonly replica: number
+}
+
+/** SQL for the limits (migrations/0011_limits.sql); the admission statements run under `lockTenant`. */
+export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    /** Serialises admissions of one tenant across replicas until the transaction ends. */
+    const lockTenant = (tenantId: string) =>
+      sql`select pg_advisory_xact_lock(hashtext(${`call-admission:${tenantId}`}))`.pipe(Effect.asVoid)
+
+    /**
+     * Calls of the tenant (and of this replica) now: the live-call ledger plus admissions the
+     * ledger does not show yet (not yet connected, not started or ended in the call log).
+     */
+    const callCounts = (tenantId: string, replicaId: string, cutoff: Date) =>
+      sql<{ tenant: number; replica: number }>`
+        with live as (
+          select tenant_id, replica_id from live_calls where tenant_id = ${tenantId} or replica_id = ${replicaId}
+        ), pending as (
+          select a.tenant_id, a.replica_id from call_admissions a
+          where (a.tenant_id = ${tenantId} or a.replica_id = ${replicaId}) and a.admitted_at > ${cutoff}
+            and (a.call_sid is null or (
+              not exists (select 1 from live_calls l where l.tenant_id = a.tenant_id and l.call_sid = a.call_sid)
+              and not exists (select 1 from call_logs c where c.tenant_id = a.tenant_id and c.call_sid = a.call_sid
+                and (c.media_started_at is not null or c.twilio_ended_at is not null))))
+        ), every as (select * from live union all select * from pending)
+        select (count(*) filter (where tenant_id = ${tenantId}))::int as tenant,
+               (count(*) filter (where replica_id = ${replicaId}))::int as replica
+        from every`.pipe(Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 }))
+
+    const hits = (tenantId: string, name: string, windowStart: Date) =>
+      sql<{ hits: number }>`
+        select hits from limit_counters
+        where tenant_id = ${tenantId} and name = ${name} and window_start = ${windowStart}`.pipe(
+        Effect.map((rows) => rows[0]?.hits ?? 0)
+      )
+
+    const bump = (tenantId: string, name: string, windowStart: Date, by: number) =>
+      sql`
+        insert into limit_counters (tenant_id, name, window_start, hits) values (${tenantId}, ${name}, ${windowStart}, ${by})
+        on conflict (tenant_id, name, window_start) do update set hits = limit_counters.hits + ${by}`.pipe(Effect.asVoid)
+
+    /** Call minutes since `since`, each call rounded up to a whole minute as carriers bill. */
+    const minutesSince = (tenantId: string, since: Date) =>
+      sql<{ minutes: number }>`
+        select coalesce(sum(ceil(duration_seconds / 60.0)), 0)::int as minutes from call_logs
+        where tenant_id = ${tenantId} and started_at >= ${since} and duration_seconds is not null`.pipe(
+        Effect.map((rows) => rows[0]?.minutes ?? 0)
+      )
+
+    /** True the first time a threshold is reached this month (the caller then sends the event). */
+    const firstNotice = (tenantId: string, month: string, threshold: number, at: Date) =>
+      sql<{ threshold: number }>`
+        insert into budget_notices (tenant_id, month, threshold, sent_at)
+        values (${tenantId}, ${month}::date, ${threshold}, ${at})
+        on conflict do nothing returning threshold`.pipe(Effect.map((rows) => rows.length > 0))
+
+    const admit = (id: string, tenantId: string, replicaId: string, direction: string, callSid: string | null, at: Date) =>
+      sql`
+        insert into call_admissions (id, tenant_id, replica_id, direction, call_sid, admitted_at)
+        values (${id}, ${tenantId}, ${replicaId}, ${direction}, ${callSid}, ${at})`.pipe(Effect.asVoid)
+
+    /** The admission of an inbound call already let through (Twilio retries a webhook with the same SID). */
+    const admittedCall = (tenantId: string, callSid: string) =>
+      sql<{ id: string }>`select id from call_admissions where tenant_id = ${tenantId} and call_sid = ${callSid}`.pipe(
+        Effect.map((rows) => rows.map((row) => row.id))
+      )
+
+    const attach = (tenantId: string, id: string, callSid: string) =>
+      sql`update call_admissions set call_sid = ${callSid} where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.asVoid)
+
+    const release = (tenantId: string, id: string) =>
+      sql`delete from call_admissions where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.asVoid)
+
+    /** Housekeeping across tenants: expired admissions and counter windows older than a day. */
+    const prune = (admissionsBefore: Date, countersBefore: Date) =>
+      sql`delete from call_admissions where admitted_at < ${admissionsBefore}`.pipe(
+        Effect.zipRight(sql`delete from limit_counters where window_start < ${countersBefore}`),
+        Effect.asVoid
+      )
+
+    return { lockTenant, callCounts, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
+  })
+}) {}
