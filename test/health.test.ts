@@ -43,7 +43,7 @@ serverSuite()("health", (it) => {
       const health = yield* request("GET", "/health", { headers: bearer("legacy-token-0123456789") })
       expect(health.status).toBe(200)
       expectSpecSchema(health.body, "HealthResponse")
-      expect(health.body).toMatchObject({ ok: true, tenant: "acme", org_id: "org-1", activeSessions: 0, tools: 3 })
+      expect(health.body).toMatchObject({ ok: true, tenant: "acme", org_id: "org-1", activeSessions: 0, tools: 4 })
       const status = yield* request("GET", "/status", { headers: bearer("legacy-token-0123456789") })
       expect(status.status).toBe(200)
       expectSpecSchema(status.body, "RootResponse")

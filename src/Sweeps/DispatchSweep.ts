@@ -35,7 +35,6 @@ export class DispatchSweep extends Effect.Service<DispatchSweep>()("DispatchSwee
     const tasks = yield* CallbackTasks
     const events = yield* TaskEvents
     const outbound = yield* OutboundCalls
-    const tenants = yield* TenantCache
 
     /** Claims the attempt; None when another replica has it or the window is closed. */
     const begin = (tenantId: string, id: string, at: Date, dryRun: boolean) =>
@@ -63,7 +62,7 @@ export class DispatchSweep extends Effect.Service<DispatchSweep>()("DispatchSwee
 
     const dial = (tenantId: string, to: string, agentName: string | null) =>
       Effect.gen(function*() {
-        const tenant = yield* tenants.get(tenantId)
+        const tenant = yield* cache.get(tenantId)
         if (Option.isNone(tenant)) return yield* new DispatchFailed({ message: "tenant not found or out of service" })
         return yield* outbound.makeCall(tenant.value, { to, from: null, agentKey: null, agentVersionId: null, agentName, greeting: null })
       }).pipe(Effect.mapError((error) => new DispatchFailed({ message: error.message })))
