@@ -18,7 +18,7 @@ export const totals = (sql: PgClient.PgClient, tenantId: string, seconds: number
       from voice_outcome_hourly h, b where h.tenant_id = ${tenantId} and h.hour >= b.hour
       union all
       select 1, (o.billing_status <> 'not_billable')::int, (o.billing_status = 'not_billable')::int,
-        (o.billing_status = 'pending_emit')::int, (o.billing_status = 'emitted')::int, (o.billing_status = 'failed')::int,
+        (o.billing_status = 'pending_emit')::int, (o.billing_status = 'emitted')::int, (o.billing_status in ('failed', 'failed_billing'))::int,
         o.escalated::int, coalesce(o.duration_seconds, 0), (o.duration_seconds is not null)::int
       from voice_outcomes o, b where o.tenant_id = ${tenantId} and o.occurred_at >= b.since and o.occurred_at < b.hour)
     select coalesce(sum(total), 0)::int as total, coalesce(sum(billable), 0)::int as billable,
