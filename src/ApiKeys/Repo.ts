@@ -11,6 +11,8 @@ export class ActiveApiKey extends Schema.Class<ActiveApiKey>("ActiveApiKey")({
   tenant_id: Schema.String
 }) {}
 
+const decodeActive = Schema.decodeUnknown(Schema.Struct(ActiveApiKey.fields))
+
 /** SQL for `tenant_api_keys`; every statement names the tenant except the hash lookup that finds it. */
 export class ApiKeysRepo extends Effect.Service<ApiKeysRepo>()("ApiKeysRepo", {
   effect: Effect.gen(function*() {
@@ -45,12 +47,12 @@ export class ApiKeysRepo extends Effect.Service<ApiKeysRepo>()("ApiKeysRepo", {
             returning ${sql.unsafe(COLUMNS)}`
     })
 
-    const findActive = SqlSchema.findOne({
-      Request: Schema.Uint8ArrayFromSelf,
-      Result: ActiveApiKey,
-      execute: (hash) =>
-        sql`select id, tenant_id from tenant_api_keys where key_sha256 = ${hash} and revoked_at is null`
-    })
+    // On every request: a plain statement and a compiled struct decoder (no request encoding,
+    // no class instance validated in its constructor).
+    const findActive = (hash: Buffer) =>
+      sql`select id, tenant_id from tenant_api_keys where key_sha256 = ${hash} and revoked_at is null`.pipe(
+        Effect.flatMap((rows) => rows.length === 0 ? Effect.succeed(Option.none()) : Effect.map(decodeActive(rows[0]), Option.some))
+      )
 
     const touch = (tenantId: string, id: string) =>
       sql`update tenant_api_keys set last_used_at = now() where tenant_id = ${tenantId} and id = ${id}`

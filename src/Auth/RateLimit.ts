@@ -71,7 +71,9 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
       return fresh
     }
 
-    const hit = Effect.fn("RateLimiter.hit")(function*(bucket: string, limit: number) {
+    // Every request passes here twice (address, tenant): a plain function, not Effect.fn, so no
+    // stack is captured and no span made per call; the database lease below has its span.
+    const hit = (bucket: string, limit: number) => Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const windowStart = now - (now % WINDOW_MS)
       const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
@@ -84,6 +86,7 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
         const taking = yield* Deferred.make<void>()
         entry.inFlight = taking
         yield* lease(bucket, windowStart, Math.max(1, Math.floor(limit / LEASE_FRACTION)), limit).pipe(
+          Effect.withSpan("RateLimiter.lease", { captureStackTrace: false }),
           Effect.tap((granted) =>
             Effect.sync(() => {
               entry.remaining += granted

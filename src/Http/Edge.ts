@@ -22,6 +22,19 @@ const requestDuration = Metric.histogram(
   "HTTP request duration in milliseconds"
 )
 
+/** The request metrics tagged per method and status, made once: tagging builds and hashes new keys. */
+const tagged = new Map<string, readonly [Metric.Metric.Counter<number>, Metric.Metric.Histogram<number>]>()
+const metricsFor = (method: string, status: number) => {
+  const key = `${method} ${status}`
+  let found = tagged.get(key)
+  if (found === undefined) {
+    const labels = [MetricLabel.make("method", method), MetricLabel.make("status", String(status))]
+    found = [Metric.taggedWithLabels(requestsTotal, labels), Metric.taggedWithLabels(requestDuration, labels)] as const
+    tagged.set(key, found)
+  }
+  return found
+}
+
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -118,9 +131,9 @@ export const makeEdge = Effect.gen(function*() {
       )
 
       const elapsed = (yield* Clock.currentTimeMillis) - started
-      const labels = [MetricLabel.make("method", request.method), MetricLabel.make("status", String(response.status))]
-      yield* Metric.increment(Metric.taggedWithLabels(requestsTotal, labels))
-      yield* Metric.update(Metric.taggedWithLabels(requestDuration, labels), elapsed)
+      const [total, duration] = metricsFor(request.method, response.status)
+      yield* Metric.increment(total)
+      yield* Metric.update(duration, elapsed)
       const log = request.url.startsWith("/health/") ? Effect.logDebug : Effect.logInfo
       yield* log("http request").pipe(
         Effect.annotateLogs({

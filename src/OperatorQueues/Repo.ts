@@ -112,20 +112,31 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
           Option.isSome(found) ? Effect.succeed(found.value) : Effect.dieMessage("default operator queue missing after insert"))
       })
 
-    /** Counts per queue; queues with no tasks are listed with zeros. */
+    /** Counts per queue; queues with no tasks are listed with zeros. Active figures come from
+     * the partial index on open/in-progress tasks, the total from an index-only count (0012). */
     const stats = (tenantId: string, at: Date) =>
-      sql`select q.queue_key, q.name, q.priority, q.sla_seconds,
-            count(t.id) filter (where t.status = 'open')::int as open_tasks,
-            count(t.id) filter (where t.status = 'in_progress')::int as in_progress_tasks,
-            count(t.id) filter (where t.status in ('open', 'in_progress') and t.sla_due_at < ${at})::int as overdue_tasks,
-            count(t.id) filter (where t.status in ('open', 'in_progress') and t.assigned_to is null)::int as unassigned_tasks,
-            count(t.id)::int as total_tasks,
-            extract(epoch from (${at}::timestamptz - min(t.created_at) filter (where t.status in ('open', 'in_progress'))))::float8
-              as oldest_task_age_secs
+      sql`with active as (
+            select queue_key,
+              count(*) filter (where status = 'open')::int as open_tasks,
+              count(*) filter (where status = 'in_progress')::int as in_progress_tasks,
+              count(*) filter (where sla_due_at < ${at})::int as overdue_tasks,
+              count(*) filter (where assigned_to is null)::int as unassigned_tasks,
+              min(created_at) as oldest
+            from callback_tasks where tenant_id = ${tenantId} and status in ('open', 'in_progress')
+            group by queue_key
+          ), totals as (
+            select queue_key, count(*)::int as total_tasks
+            from callback_tasks where tenant_id = ${tenantId} group by queue_key
+          )
+          select q.queue_key, q.name, q.priority, q.sla_seconds,
+            coalesce(a.open_tasks, 0) as open_tasks, coalesce(a.in_progress_tasks, 0) as in_progress_tasks,
+            coalesce(a.overdue_tasks, 0) as overdue_tasks, coalesce(a.unassigned_tasks, 0) as unassigned_tasks,
+            coalesce(t.total_tasks, 0) as total_tasks,
+            extract(epoch from (${at}::timestamptz - a.oldest))::float8 as oldest_task_age_secs
           from operator_queues q
-          left join callback_tasks t on t.tenant_id = q.tenant_id and t.queue_key = q.queue_key
+          left join active a on a.queue_key = q.queue_key
+          left join totals t on t.queue_key = q.queue_key
           where q.tenant_id = ${tenantId}
-          group by q.queue_key, q.name, q.priority, q.sla_seconds
           order by q.priority desc, q.queue_key`.pipe(Effect.flatMap(decodeStats))
 
     return { list, find, findForUpdate, findDefault, clearDefault, upsert, ensureDefault, stats } as const

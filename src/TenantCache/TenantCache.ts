@@ -91,16 +91,21 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
       })
 
     /** A tenant out of service reads as absent. */
-    const get = Effect.fn("TenantCache.get")(function*(tenantId: string) {
-      const entry = entries.get(tenantId)
-      if (entry !== undefined) {
-        counters.hits++
-        entry.lastAccessAt = yield* Clock.currentTimeMillis
-        return Either.getRight(entry.tenant)
-      }
+    const getMiss = Effect.fn("TenantCache.get")(function*(tenantId: string) {
       counters.misses++
       return Option.flatMap(yield* load(tenantId), Either.getRight)
     })
+    /** A hit is a map read on every request: no span or captured stack for it, only for a load. */
+    const get = (tenantId: string) =>
+      Effect.suspend(() => {
+        const entry = entries.get(tenantId)
+        if (entry === undefined) return getMiss(tenantId)
+        counters.hits++
+        return Effect.map(Clock.currentTimeMillis, (now) => {
+          entry.lastAccessAt = now
+          return Either.getRight(entry.tenant)
+        })
+      })
 
     /** The tenant whose legacy `auth_token` is `token`; looked up by its hash. */
     const findByAuthToken = Effect.fn("TenantCache.findByAuthToken")(function*(token: string) {
