@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Clock, Context, Effect, Layer, TestClock } from "effect"
+import { Clock, Context, Effect, Layer, Metric, TestClock } from "effect"
+import { label, outboxDeliveries } from "../src/Observability/Metrics.js"
 import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
 import { OutboxWorker } from "../src/Outbox/Worker.js"
 import { eventually } from "./support/Eventually.js"
@@ -78,6 +79,12 @@ interface Row {
   readonly payload: { readonly id: string; readonly data: Record<string, unknown> }
 }
 
+/** The delivery counter of one outcome (the server runs in this process, so its metrics are ours to read). */
+const deliveries = (outcome: "delivered" | "retry" | "failed") =>
+  Metric.value(outboxDeliveries.pipe(Metric.taggedWithLabels([label("outbox", "webhook"), label("outcome", outcome)]))).pipe(
+    Effect.map((state) => state.count)
+  )
+
 const rowsOf = (tenant: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<Row>`select id, event, status, attempts, next_attempt_at, last_status_code, payload
@@ -88,6 +95,8 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
     Effect.gen(function*() {
       const receiver = yield* Receiver
       receiver.script("/a", [{ status: 500 }, { status: 503, headers: { "retry-after": "600" } }, { status: 204 }])
+      const retriedBefore = yield* deliveries("retry")
+      const deliveredBefore = yield* deliveries("delivered")
       const start = yield* Clock.currentTimeMillis
       expect(yield* enqueue("a", "voice.call.completed", completed("MZ-retry"))).toBe(true)
 
@@ -112,6 +121,9 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
       yield* advanceUntil(() => receiver.on("/a").length >= 3, "2 seconds", 15)
       const [delivered] = yield* eventually(rowsOf("a"), (rows) => rows[0]?.status === "delivered")
       expect(delivered).toMatchObject({ status: "delivered", attempts: 3, last_status_code: 204 })
+      // Each attempt is counted by outcome (voice_outbox_deliveries_total).
+      expect((yield* deliveries("retry")) - retriedBefore).toBe(2)
+      expect((yield* deliveries("delivered")) - deliveredBefore).toBe(1)
       const attempts = receiver.on("/a")
       expect(Number(attempts[2]!.headers["webhook-timestamp"]) * 1000).toBeGreaterThanOrEqual(secondAt + 600_000)
 

@@ -5,7 +5,11 @@ import { Readiness } from "../Health/Readiness.js"
 import * as M from "./Metrics.js"
 
 /** Every outbox table, by the name its metrics carry. The delivery worker drains them. */
-const OUTBOXES = [{ outbox: "webhook", table: "webhook_outbox" }] as const
+/** Each outbox's pending rows: tenant webhooks by status, billing outcomes by billing status (both indexed). */
+const OUTBOXES = [
+  { outbox: "webhook", table: "webhook_outbox", column: "status", pending: "pending" },
+  { outbox: "billing", table: "voice_outcomes", column: "billing_status", pending: "pending_emit" }
+] as const
 
 /**
  * Gauges read from outside the metric calls: outbox depth and oldest pending age (one
@@ -18,11 +22,11 @@ export const makeGauges = Effect.gen(function*() {
   const pool = yield* DatabasePool
   const readiness = yield* Readiness
 
-  const outboxes = Effect.forEach(OUTBOXES, ({ outbox, table }) =>
+  const outboxes = Effect.forEach(OUTBOXES, ({ column, outbox, pending, table }) =>
     Effect.gen(function*() {
       const [row] = yield* sql<{ pending: number; oldest: string | null }>`
         select count(*) as pending, min(created_at) as oldest
-        from ${sql(table)} where status = 'pending'`
+        from ${sql(table)} where ${sql(column)} = ${pending}`
       const now = yield* Clock.currentTimeMillis
       const tags = [M.label("outbox", outbox)]
       const oldest = row?.oldest == null ? 0 : Math.max(0, (now - Date.parse(row.oldest)) / 1000)

@@ -1,12 +1,13 @@
 import { Clock, Effect, Option, Random } from "effect"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
 import { Ids } from "../Ids.js"
+import { recordDelivery } from "../Observability/Metrics.js"
 import { BillingOutboxRepo, type BillingResult, type ClaimedOutcome } from "./BillingRepo.js"
 import { OutboxConfig } from "./Config.js"
 import { BillingUnavailable } from "./Errors.js"
 import { nextDelayMs } from "./Retry.js"
 import { post } from "./Send.js"
-import { countResults, emptyPass } from "./WebhookDelivery.js"
+import { countResults, deliveryOutcome, emptyPass } from "./WebhookDelivery.js"
 
 /** The key the billing endpoint deduplicates on: one outcome is billed once, however often it is sent. */
 export const idempotencyKey = (outcomeId: string) => `voice-outcome-${outcomeId}`
@@ -68,7 +69,10 @@ export class BillingDelivery extends Effect.Service<BillingDelivery>()("BillingD
           return "lost" as const
         }
         return result._tag === "Emitted" ? "delivered" as const : result._tag === "Retry" ? "rescheduled" as const : "failed" as const
-      })
+      }).pipe(
+        Effect.tap((outcome) => outcome === "lost" ? Effect.void : Effect.sync(() => recordDelivery("billing", deliveryOutcome[outcome]))),
+        Effect.withSpan("BillingDelivery.deliver", { kind: "producer", attributes: { "outbox": "billing", "tenant_id": row.tenant_id } })
+      )
 
     /** Claims up to `limit` due outcomes and delivers them; unavailable without BILLING_OUTCOMES_URL. */
     const deliverDue = Effect.fn("BillingDelivery.deliverDue")(function*(limit: number) {

@@ -3,6 +3,7 @@ import { Clock, Effect, Option, Random } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
 import { Ids } from "../Ids.js"
+import { recordDelivery } from "../Observability/Metrics.js"
 import { OutboxConfig } from "./Config.js"
 import { WebhookEndpoints } from "./Endpoints.js"
 import { type ClaimedWebhook, WebhookOutboxRepo, type WebhookResult } from "./Repo.js"
@@ -18,6 +19,9 @@ export interface PassResult {
   readonly rescheduled: number
   readonly failed: number
 }
+
+/** A pass's per-row result as the delivery metric names it. */
+export const deliveryOutcome = { delivered: "delivered", rescheduled: "retry", failed: "failed" } as const
 
 export const emptyPass: PassResult = { attempted: 0, delivered: 0, rescheduled: 0, failed: 0 }
 
@@ -84,8 +88,15 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
         return (yield* repo.record(row.id, row.tenant_id, token, now, retry)) ? "rescheduled" : "lost"
       }).pipe(
         Effect.tap((outcome) =>
-          outcome === "lost" ? Effect.logWarning("webhook lease lost before the result was recorded").pipe(Effect.annotateLogs("outbox_id", row.id)) : Effect.void
-        )
+          outcome === "lost"
+            ? Effect.logWarning("webhook lease lost before the result was recorded").pipe(Effect.annotateLogs("outbox_id", row.id))
+            : Effect.sync(() => recordDelivery("webhook", deliveryOutcome[outcome]))
+        ),
+        // The POST is a child of this span; no body or secret on it.
+        Effect.withSpan("WebhookDelivery.deliver", {
+          kind: "producer",
+          attributes: { "outbox": "webhook", "tenant_id": row.tenant_id, "webhook.event": row.event, "webhook.attempt": row.attempts + 1 }
+        })
       )
 
     /** Claims up to `limit` due rows and delivers them; what happened, per row. */

@@ -1,6 +1,7 @@
 import { Duration, Effect, Queue, Stream } from "effect"
 import { Migrations } from "../Database/Migrations.js"
 import { Notifications } from "../Database/Notifications.js"
+import { measureSweep } from "../Observability/Metrics.js"
 import { BillingDelivery } from "./BillingDelivery.js"
 import { OutboxConfig } from "./Config.js"
 import { emptyPass } from "./WebhookDelivery.js"
@@ -21,14 +22,16 @@ export class OutboxWorker extends Effect.Service<OutboxWorker>()("OutboxWorker",
     const notifications = yield* Notifications
     const migrations = yield* Migrations
 
-    /** Claims and delivers batches until no outbox has a full batch due. */
+    /** Claims and delivers batches until no outbox has a full batch due; how many rows it tried. */
     const drain = Effect.gen(function*() {
+      let attempted = 0
       for (;;) {
         const sent = yield* webhooks.deliverDue(config.batchSize)
         const billed = billing.enabled ? yield* billing.deliverDue(config.batchSize) : emptyPass
-        if (sent.attempted < config.batchSize && billed.attempted < config.batchSize) return
+        attempted += sent.attempted + billed.attempted
+        if (sent.attempted < config.batchSize && billed.attempted < config.batchSize) return attempted
       }
-    })
+    }).pipe(measureSweep("outbox_delivery", (attempted: number) => attempted))
 
     if (config.workerEnabled) {
       const wake = yield* Queue.sliding<void>(1)
