@@ -10,8 +10,8 @@ import { CONTENT_TYPE, render } from "./OpenMetrics.js"
  * The metrics as Prometheus reads them: `scrape` folds the calls' frame counts in, reads
  * the gauges and renders every Effect metric in OpenMetrics text, each sample labelled
  * with this replica's id (the one in the live-calls ledger). With METRICS_PORT set, a
- * listener of its own serves `GET /metrics` there (not on the public port). A timer keeps
- * the same numbers fresh for the OTLP exporter, which reads the metrics by itself.
+ * listener of its own serves `GET /metrics` there (not on the public port). When an OTLP
+ * endpoint is configured, a timer keeps the same numbers fresh for its exporter.
  */
 export class MetricsExport extends Effect.Service<MetricsExport>()("MetricsExport", {
   scoped: Effect.gen(function*() {
@@ -26,7 +26,10 @@ export class MetricsExport extends Effect.Service<MetricsExport>()("MetricsExpor
     })
 
     yield* Effect.forkScoped(Effect.repeat(Effect.sync(flushFrameCounts), Schedule.spaced("5 seconds")))
-    yield* Effect.forkScoped(Effect.repeat(gauges, Schedule.spaced("15 seconds")))
+    // The gauges cost queries: read on a timer only for an OTLP exporter (a scrape reads them itself).
+    if (Option.isSome(config.otelExporterOtlpEndpoint)) {
+      yield* Effect.forkScoped(Effect.repeat(gauges, Schedule.spaced("15 seconds")))
+    }
 
     const port = Option.getOrUndefined(config.metricsPort)
     if (port !== undefined) {
