@@ -1,6 +1,6 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orUnavailable } from "../Database/Errors.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
@@ -84,8 +84,25 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
             for update skip locked`
     })
 
+    /** Where a tenant's call runs, and whether that replica stopped beating (judged on the database's clock). */
+    const locate = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, streamSid: Schema.String, staleSeconds: Schema.Number }),
+      Result: Schema.Struct({ replica_id: Schema.String, call_sid: Schema.NullOr(Schema.String), stale: Schema.Boolean }),
+      execute: ({ staleSeconds, streamSid, tenantId }) =>
+        sql`select replica_id, call_sid, heartbeat_at < now() - make_interval(secs => ${staleSeconds}) as stale
+            from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
+    })
+
+    const markMonitored = (tenantId: string, streamSid: string, supervisor: string) =>
+      orUnavailable(sql`
+        update live_calls set monitored_at = now(), monitored_by = ${supervisor}
+        where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
+
     return {
       insert,
+      markMonitored,
+      locate: (tenantId: string, streamSid: string, staleSeconds: number) =>
+        orNothing(locate({ tenantId, streamSid, staleSeconds }), Option.none()),
       remove,
       markEscalated,
       beat,
