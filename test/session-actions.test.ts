@@ -79,6 +79,8 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       expectAnswer(yield* action(streamSid, "whisper", { note: 5 }), 400, /note/)
       expectAnswer(yield* action(streamSid, "whisper", { note: "x".repeat(3_001) }), 400, /at most 3000 characters/)
       expectAnswer(yield* action(streamSid, "monitor", { target: "+1".repeat(40) }), 400, /target/)
+      // Within 3000 characters, but over a NOTIFY payload in UTF-8: refused wherever the call runs.
+      expectAnswer(yield* action(streamSid, "whisper", { note: "€".repeat(2_900) }), 400, /too large .* at most 7900/)
       // Another tenant's call does not exist for this caller; nor does a stream nobody holds.
       expectAnswer(yield* action(streamSid, "whisper", { note: "hi" }, ACME_REST.auth), 404, `No live call with stream SID ${streamSid}`)
       expectAnswer(yield* action("MZ-nobody", "end", {}), 404, "No live call with stream SID MZ-nobody")
