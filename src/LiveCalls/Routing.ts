@@ -35,6 +35,9 @@ const decode = Schema.decodeUnknown(Routed)
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; Notifications adds a 37-byte origin. */
 export const MAX_PAYLOAD_BYTES = 7_900
 
+/** Correlation ids are UUIDs: one of the same length sizes a payload before it is sent. */
+const SAMPLE_ID = "00000000-0000-0000-0000-000000000000"
+
 /**
  * Commands reach a call wherever it runs. The ledger names the replica that holds the call;
  * a command for a call held elsewhere is sent on that replica's channel (`commandChannel`)
@@ -97,17 +100,25 @@ export class CallRouting extends Effect.Service<CallRouting>()("CallRouting", {
         )
       }).pipe(Effect.ensuring(Effect.sync(() => pending.delete(id))))
 
+    /** Fails when `command` could not travel to another replica: checked wherever the call runs, before anything is done. */
+    const fits = (tenantId: string, streamSid: string, command: CallCommand) =>
+      encode({ _tag: "Command", id: SAMPLE_ID, replyTo: own, tenantId, streamSid, command }).pipe(
+        Effect.orDie,
+        Effect.flatMap((payload) => {
+          const bytes = Buffer.byteLength(payload)
+          return bytes > MAX_PAYLOAD_BYTES ? Effect.fail(new CommandTooLarge({ bytes, limit: MAX_PAYLOAD_BYTES })) : Effect.void
+        })
+      )
+
     /**
      * Sends `command` to a tenant's call, already `located` in the ledger, on whichever replica
      * runs it and returns the call's answer (`Applied` or `Refused`).
      */
     const deliver = Effect.fn("CallRouting.deliver")(
       function*(tenantId: string, streamSid: string, located: Located, command: CallCommand) {
+        yield* fits(tenantId, streamSid, command)
         const id = yield* ids.uuid
         const payload = yield* encode({ _tag: "Command", id, replyTo: own, tenantId, streamSid, command }).pipe(Effect.orDie)
-        // Checked wherever the call runs, so an action's limits do not depend on where it landed.
-        const bytes = Buffer.byteLength(payload)
-        if (bytes > MAX_PAYLOAD_BYTES) return yield* new CommandTooLarge({ bytes, limit: MAX_PAYLOAD_BYTES })
         if (located.stale) return yield* new LiveCallGone({ streamSid })
         if (located.replica_id === liveCalls.replicaId) return yield* liveCalls.command(streamSid, command, tenantId)
         const result = yield* remote(located.replica_id, payload, id, streamSid)
@@ -125,7 +136,7 @@ export class CallRouting extends Effect.Service<CallRouting>()("CallRouting", {
         }))
       )
 
-    return { send, deliver, timeoutMs } as const
+    return { send, deliver, fits, timeoutMs } as const
   }),
   dependencies: [Ids.Default]
 }) {}

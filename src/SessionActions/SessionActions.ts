@@ -49,24 +49,26 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
         }
         const note = body.note?.trim() ?? ""
         if (action === "whisper" && note === "") return yield* new InvalidAction({ message: "note is required for whisper" })
+        const supervisor = body.supervisor ?? "api"
+        const reason = body.reason ?? null
+        const target = body.target ?? null
+        // What whisper and end send into the call, sized before anything is done or logged.
+        const inject = new Inject({ text: whisperText(note) })
+        const depart = new Depart({ text: SUPERVISOR_GOODBYE, reason: reason ?? `ended by supervisor ${supervisor}` })
+        if (action === "whisper") yield* routing.fits(tenant.tenantId, streamSid, inject)
+        if (action === "end") yield* routing.fits(tenant.tenantId, streamSid, depart)
         const located = yield* liveCalls.locate(tenant.tenantId, streamSid)
         if (Option.isNone(located)) return yield* new LiveCallNotFound({ streamSid })
         const call = located.value
         if (call.stale) return yield* new LiveCallGone({ streamSid })
-        const supervisor = body.supervisor ?? "api"
-        const reason = body.reason ?? null
-        const target = body.target ?? null
 
         const act = Effect.gen(function*() {
           switch (action) {
             case "whisper":
-              yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, new Inject({ text: whisperText(note) })))
+              yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, inject))
               return "Whisper delivered"
             case "end":
-              yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, new Depart({
-                text: SUPERVISOR_GOODBYE,
-                reason: reason ?? `ended by supervisor ${supervisor}`
-              })))
+              yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, depart))
               return "Ending the call after the agent's goodbye"
             case "monitor":
               yield* liveCalls.markMonitored(tenant.tenantId, streamSid, supervisor)
