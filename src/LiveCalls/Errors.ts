@@ -27,7 +27,7 @@ export class LiveCallOwnerSilent extends Schema.TaggedError<LiveCallOwnerSilent>
 }) {
   readonly status = 503 as const
   override get message() {
-    return `The replica holding the call ${this.streamSid} did not answer within ${this.timeoutMs} ms; try again`
+    return `The replica holding the call ${this.streamSid} did not answer within ${this.timeoutMs} ms (it may still apply the action)`
   }
 }
 

@@ -24,7 +24,10 @@ export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
   greeting: Schema.NullOr(Schema.String),
   org_id: Schema.NullOr(Schema.String),
   escalated: Schema.Boolean,
-  escalation_target: Schema.NullOr(Schema.String)
+  escalation_target: Schema.NullOr(Schema.String),
+  /** Set by a supervisor's `monitor` action (migrations/0013_live_call_monitoring.sql). */
+  monitored_at: Schema.NullOr(Timestamp),
+  monitored_by: Schema.NullOr(Schema.String)
 }) {}
 
 /** SQL for `live_calls` (migrations/0005_media.sql, 0006_live_calls.sql). */
