@@ -1,5 +1,5 @@
 import { Either, ParseResult, Schema } from "effect"
-import { type FormEvent, useState } from "react"
+import { type FormEvent, useEffect, useState } from "react"
 import { TenantConfigDocument } from "../../../src/Tenants/Domain.js"
 import { run } from "../api.js"
 import { navigate } from "../router.js"
@@ -63,7 +63,12 @@ export const Tenants = () => {
 }
 
 export const TenantDetail = ({ tenantId }: { tenantId: string }) => {
-  const { refreshTenants } = useSession()
+  const { refreshTenants, chooseTenant, session } = useSession()
+  const known = session.kind === "admin" && session.tenants.some((t) => t.tenant_id === tenantId)
+  // The tenant on screen is the one the other pages show next.
+  useEffect(() => {
+    if (known) chooseTenant(tenantId)
+  }, [known, tenantId, chooseTenant])
   const tenant = useLoad(() => run(adminClient().tenants.get({ path: { tenant_id: tenantId } })), [tenantId])
   const keys = useLoad(() => run(adminClient().tenantApiKeys.list({ path: { tenant_id: tenantId } })), [tenantId])
   const save = useAction()
