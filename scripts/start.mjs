@@ -38,4 +38,24 @@ if (stale()) {
   fs.utimesSync(entry, now, now)
 }
 
+// The web console (web/ -> dist/console), built the same way when missing or older than its sources.
+const consolePage = path.join(root, "dist", "console", "index.html")
+const web = path.join(root, "web")
+const apiSources = path.join(root, "src")
+const consoleStale = () =>
+  fs.existsSync(web) &&
+  (!fs.existsSync(consolePage) ||
+    Math.max(newest(web), fs.existsSync(apiSources) ? newest(apiSources) : 0) > fs.statSync(consolePage).mtimeMs)
+
+if (consoleStale()) {
+  const vite = path.join(root, "node_modules", "vite", "bin", "vite.js")
+  if (!fs.existsSync(vite)) {
+    console.error("the console (dist/console) is missing and Vite is not installed: run `npm ci` (with dev dependencies); starting without it.")
+  } else {
+    console.error("building the console (npm run build:console) ...")
+    const build = spawnSync(process.execPath, [vite, "build", "--config", path.join(web, "vite.config.ts"), "--logLevel", "warn"], { stdio: "inherit", cwd: root })
+    if (build.status !== 0) process.exit(build.status ?? 1)
+  }
+}
+
 await import(pathToFileURL(entry).href)

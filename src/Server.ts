@@ -14,6 +14,7 @@ import { CallsHttp } from "./Outbound/Http.js"
 import { TwilioWebhookDiagnosticsHttp } from "./Twilio/Diagnostics/Http.js"
 import { AdminLiveSessionsHttp, LiveSessionsHttp } from "./LiveCalls/Http.js"
 import { CallWebhooksHttp, CallWebhooksSipHttp } from "./Twilio/Http.js"
+import { ConsoleRoutesLive } from "./Console/Routes.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge } from "./Http/Edge.js"
@@ -81,6 +82,7 @@ const untraced = (request: HttpServerRequest.HttpServerRequest) =>
 /** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
+  Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),

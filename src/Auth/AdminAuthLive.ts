@@ -13,6 +13,26 @@ const signedIn = (actor: string) =>
     Effect.as(CurrentAdmin.of({ actor }))
   )
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"])
+
+/**
+ * CSRF defence for the session cookie, beside its SameSite=Strict: a state-changing request
+ * that a browser says comes from another site (Sec-Fetch-Site, or an Origin naming another
+ * host) is refused. Clients that are not browsers send neither header.
+ */
+const crossSiteWrite = (request: HttpServerRequest.HttpServerRequest, publicHost: string): string | undefined => {
+  if (SAFE_METHODS.has(request.method)) return undefined
+  const site = request.headers["sec-fetch-site"]
+  if (site !== undefined && site !== "same-origin" && site !== "none") {
+    return `Cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`
+  }
+  const origin = request.headers["origin"]
+  if (origin === undefined) return undefined
+  const originHost = URL.canParse(origin) ? new URL(origin).host : undefined
+  if (originHost !== undefined && (originHost === request.headers["host"] || originHost === publicHost)) return undefined
+  return `Cross-site request refused (Origin ${origin.slice(0, 100)} is not this service)`
+}
+
 /**
  * `x-admin-key` first, then the session cookie (HttpApi tries the schemes in order and
  * reports the last failure, so the cookie branch words the error for both).
@@ -22,6 +42,7 @@ export const AdminAuthLive = Layer.effect(
   Effect.gen(function*() {
     const config = yield* AppConfig
     const sessions = yield* AdminSessions
+    const publicHost = URL.canParse(config.publicBaseUrl) ? new URL(config.publicBaseUrl).host : ""
 
     return {
       admin_key: (key: Redacted.Redacted) => {
@@ -37,9 +58,11 @@ export const AdminAuthLive = Layer.effect(
       admin_session: (cookie: Redacted.Redacted) =>
         Effect.gen(function*() {
           if (!config.adminEnabled) return yield* disabled
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const crossSite = crossSiteWrite(request, publicHost)
+          if (crossSite !== undefined) return yield* new AdminUnauthorized({ message: crossSite })
           const username = yield* sessions.session(Redacted.value(cookie))
           if (username !== undefined) return yield* signedIn(username)
-          const request = yield* HttpServerRequest.HttpServerRequest
           const message = (request.headers["x-admin-key"] ?? "") !== ""
             ? "Invalid admin key"
             : Redacted.value(cookie) !== ""

@@ -73,10 +73,25 @@ export const BoundedString = (maxLength: number) =>
     Schema.filter(isStorableText, { message: () => "must not contain NUL characters or unpaired surrogates" })
   )
 
+/** UTF-8 size of a string without Node's Buffer: these schemas also run in the browser console. */
+const utf8Length = (text: string): number => {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) bytes += 1
+    else if (code <= 0xdbff && code >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2 // a surrogate pair: two code units, four bytes
+      i++
+    } else bytes += 2
+  }
+  return bytes
+}
+
 /** Free-form JSON whose serialised form is at most `maxBytes` (metadata, transcripts). */
 export const JsonDocument = (maxBytes: number) =>
   Schema.Unknown.pipe(
-    Schema.filter((value) => Buffer.byteLength(JSON.stringify(value) ?? "") <= maxBytes, {
+    Schema.filter((value) => utf8Length(JSON.stringify(value) ?? "") <= maxBytes, {
       message: () => `must be at most ${maxBytes} bytes as JSON`
     })
   ).annotations({ jsonSchema: { description: `Any JSON, at most ${maxBytes} bytes serialised` } })

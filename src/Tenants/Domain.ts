@@ -1,5 +1,4 @@
 import { Effect, Either, Schema } from "effect"
-import { createHash } from "node:crypto"
 import { decodeTenantConfig, type TenantConfig } from "./Config.js"
 import { TenantConfigUnreadable } from "./Errors.js"
 import { Text } from "../Http/Schemas.js"
@@ -121,18 +120,6 @@ export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unkn
 }
 
 // --- versions -------------------------------------------------------------------------------
-
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  if (isJsonObject(value)) {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`
-  }
-  return JSON.stringify(value) ?? "null"
-}
-
-/** A strong ETag over the document's content (key order does not matter). */
-export const computeEtag = (document: TenantDocument): string =>
-  `"${createHash("sha256").update(canonicalJson(document)).digest("hex").slice(0, 32)}"`
 
 /** RFC 7232 If-Match: `*` or a list of (possibly weak) tags. */
 export const ifMatchAccepts = (header: string, current: string | undefined): boolean => {

@@ -5,8 +5,8 @@ import { orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
 import { OutboundUrls } from "../Egress/OutboundUrls.js"
 import { decodeTenantConfig } from "./Config.js"
+import { computeEtag } from "./Etag.js"
 import {
-  computeEtag,
   ifMatchAccepts,
   logUnreadable,
   mergePatch,

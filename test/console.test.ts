@@ -1,0 +1,172 @@
+import { expect, layer } from "@effect/vitest"
+import { HttpServer } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import type { Page } from "playwright-core"
+import { fileURLToPath } from "node:url"
+import { browserAvailable, ensureConsoleBuilt, launchChromium } from "./support/Browser.js"
+import { ACME, ACME_REST, MediaSuite, promise, startCall } from "./support/MediaCalls.js"
+import { ADMIN_KEY, request } from "./support/TestServer.js"
+
+const ADMIN = { username: "operator", password: "console-password-42" }
+const SCREENSHOTS = fileURLToPath(new URL("../docs/console/", import.meta.url))
+
+const baseUrl = Effect.map(HttpServer.HttpServer, (server) => {
+  const address = server.address
+  return `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+})
+
+const signInAsAdmin = async (page: Page, base: string) => {
+  await page.goto(`${base}/console`)
+  await page.getByLabel("Username").fill(ADMIN.username)
+  await page.getByLabel("Password").fill(ADMIN.password)
+  await page.getByRole("button", { name: "Sign in" }).click()
+  await page.getByRole("button", { name: "Sign out" }).waitFor()
+}
+
+const suite = MediaSuite({ ADMIN_USERNAME: ADMIN.username, ADMIN_PASSWORD: ADMIN.password }).pipe(
+  Layer.provideMerge(Layer.effectDiscard(ensureConsoleBuilt))
+)
+
+layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console in a real browser", (it) => {
+  it.effect.skipIf(!browserAvailable)("an administrator signs in, is refused a wrong password, creates a tenant, a key and an agent", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const browser = yield* launchChromium()
+      const base = yield* baseUrl
+      const page = yield* promise(() => browser.newPage())
+      const failures: Array<string> = []
+      page.on("pageerror", (error) => failures.push(String(error)))
+
+      yield* promise(async () => {
+        await page.goto(`${base}/console`)
+        await page.getByLabel("Username").fill(ADMIN.username)
+        await page.getByLabel("Password").fill("not-the-password")
+        await page.getByRole("button", { name: "Sign in" }).click()
+        await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/invalid/i)
+        await page.getByLabel("Password").fill(ADMIN.password)
+        await page.getByRole("button", { name: "Sign in" }).click()
+        await page.getByRole("button", { name: "Sign out" }).waitFor()
+
+        await page.getByRole("link", { name: "Tenants" }).click()
+        await page.getByLabel("New tenant id").fill("globex")
+        await page.getByRole("button", { name: "Create tenant" }).click()
+        await page.getByRole("heading", { name: "Tenant globex" }).waitFor()
+
+        // A config document the API refuses: its message is shown, nothing is saved.
+        await page.getByLabel("Configuration document (JSON)").fill(`{"tenant_id": "globex", "model": 42}`)
+        await page.getByRole("button", { name: "Save", exact: true }).click()
+        await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/model/)
+        await page.getByLabel("Configuration document (JSON)").fill(`{"tenant_id": "globex", "voice": "verse"}`)
+        await page.getByRole("button", { name: "Save", exact: true }).click()
+        await page.getByRole("status").filter({ hasText: "Saved." }).waitFor()
+
+        await page.getByLabel("Label").fill("ci")
+        await page.getByRole("button", { name: "Create API key" }).click()
+        await expect.poll(() => page.getByTestId("new-api-key").textContent()).toMatch(/^ssv_/)
+        await page.screenshot({ path: `${SCREENSHOTS}tenant.png`, fullPage: true })
+
+        await page.getByRole("link", { name: "Agents" }).click()
+        await page.getByLabel("Name").fill("Front desk")
+        await page.getByLabel("Key", { exact: true }).fill("front-desk")
+        await page.getByRole("button", { name: "Create agent" }).click()
+        await page.getByRole("link", { name: "Front desk" }).click()
+        await page.getByText("New version").click()
+        await page.getByLabel("greeting").fill("Globex, how can I help?")
+        await page.getByLabel("instructions").fill("Answer briefly.")
+        await page.getByRole("button", { name: "Create version" }).click()
+        await page.getByRole("button", { name: "Publish v1" }).click()
+        await page.locator(".badge.published").waitFor()
+        await page.screenshot({ path: `${SCREENSHOTS}agent.png`, fullPage: true })
+      })
+
+      // What the browser did is in the database, through the API.
+      const tenant = yield* request("GET", "/api/v1/admin/tenants/globex", { headers: { "x-admin-key": ADMIN_KEY } })
+      expect(tenant.status).toBe(200)
+      expect(tenant.body.config.voice).toBe("verse")
+      const keys = yield* request("GET", "/api/v1/admin/tenants/globex/api-keys", { headers: { "x-admin-key": ADMIN_KEY } })
+      expect(keys.body.api_keys.map((k: any) => k.label)).toEqual(["ci"])
+      const versions = yield* request("GET", "/api/v1/admin/tenants/globex/agent-versions", { headers: { "x-admin-key": ADMIN_KEY } })
+      expect(versions.body.versions.map((v: any) => [v.status, v.config.greeting])).toEqual([["published", "Globex, how can I help?"]])
+      expect(failures).toEqual([])
+    })))
+
+  it.effect.skipIf(!browserAvailable)("live calls appear and leave as they start and end; a tenant user sees only its own tenant", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const browser = yield* launchChromium()
+      const base = yield* baseUrl
+      const adminPage = yield* promise(() => browser.newPage())
+      yield* promise(() => signInAsAdmin(adminPage, base))
+      yield* promise(() => adminPage.getByLabel("Tenant").selectOption(ACME.tenantId))
+
+      const call = yield* startCall(ACME.tenantId)
+      const other = yield* startCall(ACME_REST.tenantId)
+      const row = adminPage.getByRole("row").filter({ hasText: "+15551230001" })
+      yield* promise(() => row.first().waitFor({ timeout: 10_000 }))
+      yield* promise(() => adminPage.screenshot({ path: `${SCREENSHOTS}live-calls.png`, fullPage: true }))
+
+      // A tenant user (acme's bearer token) in a separate browser context.
+      const tenantContext = yield* promise(() => browser.newContext())
+      const tenantPage = yield* promise(() => tenantContext.newPage())
+      yield* promise(async () => {
+        await tenantPage.goto(`${base}/console`)
+        await tenantPage.getByRole("tab", { name: "Tenant" }).click()
+        await tenantPage.getByLabel("API key or dashboard token").fill(ACME.auth.authorization.slice("Bearer ".length))
+        await tenantPage.getByRole("button", { name: "Sign in" }).click()
+        await tenantPage.getByText(`Tenant ${ACME.tenantId}`).waitFor()
+        await tenantPage.getByText("1 live").waitFor({ timeout: 10_000 })
+      })
+      const tenantNav = yield* promise(() => tenantPage.getByRole("navigation").textContent())
+      expect(tenantNav).not.toContain("Tenants")
+      expect(tenantNav).not.toContain("Agents")
+      const tenantRows = yield* promise(() => tenantPage.locator("tbody tr").count())
+      expect(tenantRows).toBe(1)
+      // The admin session cookie is not the tenant user's: admin endpoints stay closed to them.
+      const adminFromTenant = yield* promise(() =>
+        tenantPage.evaluate(async () => (await fetch("/api/v1/admin/tenants")).status)
+      )
+      expect(adminFromTenant).toBe(401)
+
+      call.client.stop()
+      other.client.stop()
+      yield* promise(() => adminPage.getByText("No calls right now.").waitFor({ timeout: 10_000 }))
+
+      // Signing out ends the session: a reload shows the sign-in form again.
+      yield* promise(async () => {
+        await adminPage.getByRole("button", { name: "Sign out" }).click()
+        await adminPage.reload()
+        await adminPage.getByLabel("Username").waitFor()
+      })
+      const afterSignOut = yield* promise(() => adminPage.evaluate(async () => (await fetch("/api/v1/admin/tenants")).status))
+      expect(afterSignOut).toBe(401)
+    })))
+
+  it.effect("a cross-site write with the admin cookie is refused; the console's assets are cached for good", () =>
+    Effect.gen(function*() {
+      const login = yield* request("POST", "/api/v1/admin/auth/login", { json: ADMIN })
+      expect(login.status).toBe(200)
+      const cookie = String(login.headers["set-cookie"]).split(";")[0]!
+      expect(String(login.headers["set-cookie"])).toMatch(/HttpOnly; SameSite=Strict/)
+      const forged = yield* request("POST", "/api/v1/admin/tenants/evict-idle", {
+        headers: { cookie, origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        json: {}
+      })
+      expect(forged.status).toBe(401)
+      expect(forged.body.error ?? forged.body.message ?? JSON.stringify(forged.body)).toMatch(/cross-site/i)
+      const sameSite = yield* request("GET", "/api/v1/admin/tenants", { headers: { cookie, "sec-fetch-site": "cross-site" } })
+      expect(sameSite.status).toBe(200) // reads are not state-changing
+
+      const page = yield* request("GET", "/console/tenants")
+      expect(page.status).toBe(200)
+      expect(page.headers["cache-control"]).toBe("no-cache")
+      const script = /src="\/console\/assets\/([^"]+\.js)"/.exec(page.text)?.[1]
+      expect(script).toBeDefined()
+      const asset = yield* request("GET", `/console/assets/${script}`, { headers: { "accept-encoding": "gzip" } })
+      expect(asset.status).toBe(200)
+      expect(asset.headers["cache-control"]).toContain("immutable")
+      expect(asset.headers["content-encoding"]).toBe("gzip")
+      // First load under 300 KB of compressed JavaScript.
+      expect(Number(asset.headers["content-length"])).toBeLessThan(300_000)
+      expect((yield* request("GET", "/console/assets/..%2Fconsole%2Findex.html")).status).toBe(404)
+      const redirect = yield* request("GET", "/admin")
+      expect([redirect.status, redirect.headers.location]).toEqual([302, "/console"])
+    }))
+})
