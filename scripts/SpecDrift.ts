@@ -18,7 +18,9 @@ export const TOLERATED_EXTRA_STATUSES = new Set(["400", "429", "503"])
 /** Per operation: 403 when a cost/abuse limit refuses the destination (docs/limits.md). */
 const TOLERATED_EXTRA_BY_OPERATION: Record<string, ReadonlyArray<string>> = {
   make_call: ["403"],
-  start_translation_call: ["403"]
+  start_translation_call: ["403"],
+  /** 409 when the live call refuses the action (it is ending, the agent has not joined, barge unavailable). */
+  session_action: ["409"]
 }
 
 /**

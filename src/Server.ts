@@ -30,6 +30,7 @@ import { MetricsRoutesLive } from "./Observability/Routes.js"
 import { OperatorQueuesHttp } from "./OperatorQueues/Http.js"
 import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.js"
 import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
+import { SessionActionsHttp } from "./SessionActions/Http.js"
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
 
@@ -65,6 +66,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     AdminCallbackTasksHttp,
     SupervisorActionsHttp,
     AdminSupervisorActionsHttp,
+    SessionActionsHttp,
     OperatorSweepsHttp,
     OutboxesHttp
   ])

@@ -61,6 +61,8 @@ import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 import { Limits } from "./Limits/Limits.js"
+import { CallRouting } from "./LiveCalls/Routing.js"
+import { SessionActions } from "./SessionActions/SessionActions.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -108,8 +110,10 @@ const CallsLive = Layer.mergeAll(
   OutboundCalls.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
-  FunctionRegistry.Default
+  FunctionRegistry.Default,
+  SessionActions.Default
 ).pipe(
+  Layer.provideMerge(CallRouting.Default),
   Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),
   Layer.provideMerge(CallRecords.Default),

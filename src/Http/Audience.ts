@@ -10,6 +10,7 @@ export const audienceOf = (url: string): Audience => {
   const path = pathOf(url).replace(/^\/api\/v1(?=\/)/, "")
   if (path === "/admin" || path.startsWith("/admin/")) return "admin"
   if (path === "/access-requests") return "access"
+  if (/^\/sessions\/[^/]+\/actions\/[^/]+$/.test(path)) return "session"
   return "tenant"
 }
 

@@ -25,7 +25,8 @@ export const ApiAccessRequestErrorResponse = Schema.Struct({ error: Schema.Strin
   identifier: "ApiAccessRequestErrorResponse"
 })
 
-export type Audience = "admin" | "tenant" | "access"
+/** `session`: the session actions answer errors as `SessionActionResponse` (`{ ok: false, message }`). */
+export type Audience = "admin" | "tenant" | "access" | "session"
 
 const codeByStatus: Record<number, string> = {
   400: "VALIDATION_ERROR",
@@ -62,6 +63,8 @@ export const errorBody = (
 ): Effect.Effect<Record<string, unknown>> =>
   audience === "tenant"
     ? tenantErrorBody(status, message, details)
+    : audience === "session"
+    ? Effect.succeed({ ok: false, message })
     : Effect.succeed({ ok: false, error: message })
 
 interface WireErrorClass<Tag extends string, Self> extends Schema.Schema<Self, { readonly _tag: Tag; readonly message: string }> {

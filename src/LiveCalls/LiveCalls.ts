@@ -125,6 +125,11 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       list: (tenantId: string | null) => repo.list(tenantId),
       /** A tenant's call on any replica. */
       find: repo.find,
+      /** Which replica runs a tenant's call; `stale` once that replica has missed two heartbeats (or the reaper would take it). */
+      locate: (tenantId: string, streamSid: string) =>
+        repo.locate(tenantId, streamSid, Math.min(config.reapAfterSeconds, config.heartbeatSeconds * 2 + 1)),
+      /** A supervisor watches the call (`monitor`): shown to every replica from the ledger. */
+      markMonitored: repo.markMonitored,
       /** Shown in the listings from now on; a failure is logged (the transfer itself has happened). */
       markEscalated: (tenantId: string, streamSid: string, target: string) =>
         logged("live call escalation mark", repo.markEscalated(tenantId, streamSid, target)),

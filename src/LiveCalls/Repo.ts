@@ -1,6 +1,6 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { Effect, Option, Schema } from "effect"
+import { orNothing, orUnavailable } from "../Database/Errors.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
@@ -24,7 +24,10 @@ export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
   greeting: Schema.NullOr(Schema.String),
   org_id: Schema.NullOr(Schema.String),
   escalated: Schema.Boolean,
-  escalation_target: Schema.NullOr(Schema.String)
+  escalation_target: Schema.NullOr(Schema.String),
+  /** Set by a supervisor's `monitor` action (migrations/0013_live_call_monitoring.sql). */
+  monitored_at: Schema.NullOr(Timestamp),
+  monitored_by: Schema.NullOr(Schema.String)
 }) {}
 
 /** SQL for `live_calls` (migrations/0005_media.sql, 0006_live_calls.sql). */
@@ -84,8 +87,25 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
             for update skip locked`
     })
 
+    /** Where a tenant's call runs, and whether that replica stopped beating (judged on the database's clock). */
+    const locate = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, streamSid: Schema.String, staleSeconds: Schema.Number }),
+      Result: Schema.Struct({ replica_id: Schema.String, call_sid: Schema.NullOr(Schema.String), stale: Schema.Boolean }),
+      execute: ({ staleSeconds, streamSid, tenantId }) =>
+        sql`select replica_id, call_sid, heartbeat_at < now() - make_interval(secs => ${staleSeconds}) as stale
+            from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
+    })
+
+    const markMonitored = (tenantId: string, streamSid: string, supervisor: string) =>
+      orUnavailable(sql`
+        update live_calls set monitored_at = now(), monitored_by = ${supervisor}
+        where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
+
     return {
       insert,
+      markMonitored,
+      locate: (tenantId: string, streamSid: string, staleSeconds: number) =>
+        orNothing(locate({ tenantId, streamSid, staleSeconds }), Option.none()),
       remove,
       markEscalated,
       beat,

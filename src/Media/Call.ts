@@ -12,6 +12,7 @@ import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import type { CallIdentity } from "./CallIdentity.js"
 import { apologise } from "./Apology.js"
+import { hangUp } from "./HangUp.js"
 import { applyCommand } from "./Commands.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket.js"
@@ -190,6 +191,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
     const outcome = yield* Deferred.await(ended)
     if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)
+    if (outcome.reason === "ended_by_command") yield* hangUp(tenant.config, id.callSid)
   }).pipe(
     Effect.scoped,
     Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" }),
