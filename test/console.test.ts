@@ -125,6 +125,19 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       )
       expect(adminFromTenant).toBe(401)
 
+      // A supervisor whispers to the agent from the call's panel: the model gets the note.
+      yield* promise(async () => {
+        await adminPage.getByRole("row").filter({ hasText: "+15551230001" }).getByRole("button", { name: "Open" }).first().click()
+        await adminPage.getByLabel("Whisper to the agent").fill("Offer the customer a callback tomorrow")
+        await adminPage.getByRole("button", { name: "Whisper", exact: true }).click()
+        await adminPage.getByRole("status").filter({ hasText: /whisper/i }).waitFor({ timeout: 10_000 })
+      })
+      yield* promise(() => call.upstream.roundTrip())
+      const whispered = call.upstream.eventsOf("conversation.item.create")
+        .map((event: any) => JSON.stringify(event.item?.content ?? ""))
+      expect(whispered.some((text: string) => text.includes("Offer the customer a callback tomorrow"))).toBe(true)
+      yield* promise(() => adminPage.screenshot({ path: `${SCREENSHOTS}live-call-panel.png`, fullPage: true }))
+
       call.client.stop()
       other.client.stop()
       yield* promise(() => adminPage.getByText("No calls right now.").waitFor({ timeout: 10_000 }))
