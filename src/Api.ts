@@ -25,6 +25,7 @@ import { AdminCallbackTasksApi, CallbackTasksApi } from "./CallbackTasks/Api.js"
 import { AdminSupervisorActionsApi, SupervisorActionsApi } from "./SupervisorActions/Api.js"
 import { OperatorSweepsApi } from "./Sweeps/Api.js"
 import { OutboxesApi } from "./Outbox/Api.js"
+import { ConsoleApi } from "./Console/Api.js"
 import { SessionActionsApi } from "./SessionActions/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
@@ -65,6 +66,7 @@ export class AdminApi extends HttpApi.make("admin")
   .add(AdminSupervisorActionsApi)
   .add(OperatorSweepsApi)
   .add(OutboxesApi)
+  .add(ConsoleApi)
 {}
 
 /** The whole service: the server, the typed client (`HttpApiClient.make(Api)`) and `/api-docs/openapi.json`. */

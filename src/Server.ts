@@ -14,6 +14,7 @@ import { CallsHttp } from "./Outbound/Http.js"
 import { TwilioWebhookDiagnosticsHttp } from "./Twilio/Diagnostics/Http.js"
 import { AdminLiveSessionsHttp, LiveSessionsHttp } from "./LiveCalls/Http.js"
 import { CallWebhooksHttp, CallWebhooksSipHttp } from "./Twilio/Http.js"
+import { ConsoleHttp } from "./Console/Http.js"
 import { ConsoleRoutesLive } from "./Console/Routes.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
@@ -68,7 +69,8 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     AdminSupervisorActionsHttp,
     SessionActionsHttp,
     OperatorSweepsHttp,
-    OutboxesHttp
+    OutboxesHttp,
+    ConsoleHttp
   ])
 )
 

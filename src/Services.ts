@@ -63,6 +63,7 @@ import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 import { Limits } from "./Limits/Limits.js"
 import { CallRouting } from "./LiveCalls/Routing.js"
 import { SessionActions } from "./SessionActions/SessionActions.js"
+import { TestCalls } from "./Console/TestCalls.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -111,7 +112,8 @@ const CallsLive = Layer.mergeAll(
   CallLogs.Default,
   CallLogsRepo.Default,
   FunctionRegistry.Default,
-  SessionActions.Default
+  SessionActions.Default,
+  TestCalls.Default
 ).pipe(
   Layer.provideMerge(CallRouting.Default),
   Layer.provideMerge(Limits.Default),

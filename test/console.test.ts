@@ -2,13 +2,45 @@ import { expect, layer } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import type { Page } from "playwright-core"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { browserAvailable, ensureConsoleBuilt, launchChromium } from "./support/Browser.js"
-import { ACME, ACME_REST, MediaSuite, promise, startCall } from "./support/MediaCalls.js"
+import { ACME, ACME_REST, frame, MediaSuite, promise, startCall } from "./support/MediaCalls.js"
+import { eventually } from "./support/Eventually.js"
+import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { ADMIN_KEY, request } from "./support/TestServer.js"
 
 const ADMIN = { username: "operator", password: "console-password-42" }
 const SCREENSHOTS = fileURLToPath(new URL("../docs/console/", import.meta.url))
+
+/** Three seconds of a 440 Hz tone, 8 kHz 16-bit mono: the fake microphone's input. */
+const toneWav = Effect.acquireRelease(
+  Effect.sync(() => {
+    const rate = 8000
+    const samples = rate * 3
+    const data = Buffer.alloc(samples * 2)
+    for (let i = 0; i < samples; i++) data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 12000), i * 2)
+    const header = Buffer.alloc(44)
+    header.write("RIFF", 0)
+    header.writeUInt32LE(36 + data.length, 4)
+    header.write("WAVEfmt ", 8)
+    header.writeUInt32LE(16, 16)
+    header.writeUInt16LE(1, 20)
+    header.writeUInt16LE(1, 22)
+    header.writeUInt32LE(rate, 24)
+    header.writeUInt32LE(rate * 2, 28)
+    header.writeUInt16LE(2, 32)
+    header.writeUInt16LE(16, 34)
+    header.write("data", 36)
+    header.writeUInt32LE(data.length, 40)
+    const file = path.join(os.tmpdir(), `console-mic-${process.pid}-${Date.now()}.wav`)
+    fs.writeFileSync(file, Buffer.concat([header, data]))
+    return file
+  }),
+  (file) => Effect.sync(() => fs.rmSync(file, { force: true }))
+)
 
 const baseUrl = Effect.map(HttpServer.HttpServer, (server) => {
   const address = server.address
@@ -125,6 +157,19 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       )
       expect(adminFromTenant).toBe(401)
 
+      // A supervisor whispers to the agent from the call's panel: the model gets the note.
+      yield* promise(async () => {
+        await adminPage.getByRole("row").filter({ hasText: "+15551230001" }).getByRole("button", { name: "Open" }).first().click()
+        await adminPage.getByLabel("Whisper to the agent").fill("Offer the customer a callback tomorrow")
+        await adminPage.getByRole("button", { name: "Whisper", exact: true }).click()
+        await adminPage.getByRole("status").filter({ hasText: /whisper/i }).waitFor({ timeout: 10_000 })
+      })
+      yield* promise(() => call.upstream.roundTrip())
+      const whispered = call.upstream.eventsOf("conversation.item.create")
+        .map((event: any) => JSON.stringify(event.item?.content ?? ""))
+      expect(whispered.some((text: string) => text.includes("Offer the customer a callback tomorrow"))).toBe(true)
+      yield* promise(() => adminPage.screenshot({ path: `${SCREENSHOTS}live-call-panel.png`, fullPage: true }))
+
       call.client.stop()
       other.client.stop()
       yield* promise(() => adminPage.getByText("No calls right now.").waitFor({ timeout: 10_000 }))
@@ -137,6 +182,54 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       })
       const afterSignOut = yield* promise(() => adminPage.evaluate(async () => (await fetch("/api/v1/admin/tenants")).status))
       expect(afterSignOut).toBe(401)
+    })))
+
+  it.effect.skipIf(!browserAvailable)("talk to an agent from the browser: the microphone reaches the model, its audio and transcript come back, the call is recorded as web", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const admin = { "x-admin-key": ADMIN_KEY }
+      const agent = yield* request("POST", `/api/v1/admin/tenants/${ACME.tenantId}/agents`, {
+        headers: admin,
+        json: { name: "Browser line", agent_key: "browser-line" }
+      })
+      expect(agent.status).toBe(200)
+      const version = yield* request("POST", `/api/v1/admin/tenants/${ACME.tenantId}/agent-versions`, {
+        headers: admin,
+        json: { agent_id: agent.body.agent.id, config: { greeting: "Hi from the browser line", instructions: "Be brief." } }
+      })
+      yield* request("POST", `/api/v1/admin/tenants/${ACME.tenantId}/agent-versions/${version.body.version.id}/publish`, { headers: admin })
+
+      const browser = yield* launchChromium({ fakeMicrophoneWav: yield* toneWav })
+      const base = yield* baseUrl
+      const page = yield* promise(() => browser.newPage())
+      yield* promise(() => signInAsAdmin(page, base))
+      yield* promise(() => page.getByLabel("Tenant").selectOption(ACME.tenantId))
+      const before = fake.connections.length
+      yield* promise(async () => {
+        await page.goto(`${base}/console/agents/${agent.body.agent.id}`)
+        await page.getByRole("button", { name: "Talk to this agent" }).click()
+      })
+      const upstream = yield* promise(() => fake.connection(before, 15_000))
+      // The microphone arrives as 20 ms mu-law frames, passed through to the model.
+      yield* eventually(Effect.sync(() => upstream.appended.length), (n) => n >= 25, 15_000)
+      expect(upstream.appended.slice(0, 25).every((payload) => Buffer.from(payload, "base64").length === 160)).toBe(true)
+
+      upstream.reply({ audio: [frame(1), frame(2), frame(3)], transcript: "Hello from the agent" })
+      yield* promise(() => page.getByText("Agent speaking").waitFor({ timeout: 10_000 }))
+      yield* promise(() => page.getByText("Listening").waitFor({ timeout: 10_000 }))
+      yield* promise(() => page.screenshot({ path: `${SCREENSHOTS}test-call.png`, fullPage: true }))
+      yield* promise(() => page.getByRole("button", { name: "Hang up" }).click())
+
+      const recorded = yield* eventually(
+        request("GET", "/api/v1/call-logs?direction=web", { headers: ACME.auth }),
+        (res) => res.body?.calls?.[0]?.ended_at != null,
+        15_000
+      )
+      expect(recorded.body.calls).toHaveLength(1)
+      const detail = yield* request("GET", `/api/v1/call-logs/${recorded.body.calls[0].id}`, { headers: ACME.auth })
+      expect(detail.body.call.direction).toBe("web")
+      expect(detail.body.call.call_sid).toMatch(/^WB[0-9a-f]{32}$/)
+      expect(detail.body.call.transcript.map((t: any) => t.content)).toContain("Hello from the agent")
     })))
 
   it.effect("a cross-site write with the admin cookie is refused; the console's assets are cached for good", () =>

@@ -5,13 +5,14 @@ import { orUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
 import { constantTimeBufferEquals, hmacSha256, randomToken } from "./Crypto.js"
 import { ServiceSecrets } from "./ServiceSecrets.js"
+import type { CallDirection } from "../CallLogs/CallKey.js"
 
 /** What a stream token vouches for: the call the TwiML was issued for. */
 export interface StreamClaims {
   readonly tenantId: string
   readonly callSid: string
   readonly agentVersionId: string | null
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
 }
@@ -32,7 +33,7 @@ const Payload = Schema.Struct({
   t: Schema.String,
   c: Schema.String,
   v: Schema.NullOr(Schema.String),
-  d: Schema.Literal("inbound", "outbound"),
+  d: Schema.Literal("inbound", "outbound", "web"),
   f: Schema.NullOr(Schema.String),
   o: Schema.NullOr(Schema.String),
   /** token id: the single-use key */

@@ -1,3 +1,6 @@
+/** Which way a call goes: `web` is a test call from the console's browser (no Twilio call behind it). */
+export type CallDirection = "inbound" | "outbound" | "web"
+
 /**
  * Which call, of whom, which way: what the media bridge knows once a stream authenticates
  * and what every record of that call (log, session, outcome) is keyed and labelled by.
@@ -6,7 +9,7 @@ export interface CallKey {
   readonly tenantId: string
   readonly streamSid: string
   readonly callSid: string | null
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
   readonly agentVersionId: string | null

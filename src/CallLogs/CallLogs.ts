@@ -19,7 +19,7 @@ export class CallLogNotFound extends Schema.TaggedError<CallLogNotFound>()("Call
 
 const STATUSES = ["in_progress", "completed", "failed", "escalated", "busy", "no_answer", "canceled"]
 const OUTCOMES = ["answered", "voicemail", "no_answer", "busy", "failed"]
-const DIRECTIONS = ["inbound", "outbound"]
+const DIRECTIONS = ["inbound", "outbound", "web"]
 const isUuid = Schema.is(Uuid)
 
 export const WINDOWS = { "24h": 24 * 3600_000, "7d": 7 * 24 * 3600_000, "30d": 30 * 24 * 3600_000, all: null } as const

@@ -13,7 +13,7 @@ export const AnsweredBy = Schema.Literal(
   "unknown"
 ).annotations({ identifier: "AnsweredBy" })
 
-export const CallDirection = Schema.Literal("inbound", "outbound").annotations({ identifier: "CallDirection" })
+export const CallDirection = Schema.Literal("inbound", "outbound", "web").annotations({ identifier: "CallDirection" })
 
 export const CallOutcome = Schema.Literal("answered", "voicemail", "no_answer", "busy", "failed").annotations({
   identifier: "CallOutcome"

@@ -4,12 +4,13 @@ import { orRefused, orUnavailable } from "../Database/Errors.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
 import { Ids } from "../Ids.js"
+import type { CallDirection } from "./CallKey.js"
 
 /** The voice webhook saw the call: who, which way, which agent version. */
 export interface CallSeen {
   readonly tenantId: string
   readonly callSid: string
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
   readonly agentVersionId: string | null
@@ -21,7 +22,7 @@ export interface CallSeen {
 export interface StatusReport {
   readonly tenantId: string
   readonly callSid: string
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
   readonly twilioStatus: string

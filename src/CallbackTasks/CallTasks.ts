@@ -2,13 +2,14 @@ import { Effect, Option } from "effect"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallbackTasks, type TaskInput } from "./CallbackTasks.js"
 import { type AutoTaskRule, autoTaskEnabled } from "./TenantSettings.js"
+import type { CallDirection } from "../CallLogs/CallKey.js"
 
 /** Which call, of whom: what every task a call makes carries. */
 export interface CallFacts {
   readonly tenantId: string
   readonly callSid: string | null
   readonly streamSid: string | null
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly customerPhone: string | null
   readonly agentName: string | null
   readonly at: Date

@@ -1,11 +1,12 @@
 import { Schema } from "effect"
+import type { CallDirection } from "../CallLogs/CallKey.js"
 
 /** What a running call registers about itself: its ledger row and what the listings show. */
 export interface LiveCall {
   readonly tenantId: string
   readonly streamSid: string
   readonly callSid: string | null
-  readonly direction: "inbound" | "outbound"
+  readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
   readonly agentVersionId: string | null

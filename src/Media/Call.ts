@@ -190,8 +190,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     yield* holding.publish
     run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
     const outcome = yield* Deferred.await(ended)
-    if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)
-    if (outcome.reason === "ended_by_command") yield* hangUp(tenant.config, id.callSid)
+    if (outcome.reason === "upstream_failure" && id.direction !== "web") yield* apologise(tenant.config, id.callSid)
+    // A browser test call has no Twilio call behind it: closing its socket ends it.
+    if (outcome.reason === "ended_by_command" && id.direction !== "web") yield* hangUp(tenant.config, id.callSid)
   }).pipe(
     Effect.scoped,
     Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" }),

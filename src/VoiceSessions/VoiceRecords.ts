@@ -3,6 +3,7 @@ import type { DatabaseUnavailable, InvalidInput } from "../Database/Errors.js"
 import { OutcomesRepo } from "../VoiceOutcomes/Repo.js"
 import { SessionsRepo } from "./Repo.js"
 import { Ids } from "../Ids.js"
+import type { CallDirection } from "../CallLogs/CallKey.js"
 
 /** A finished call as the call's owner knows it when the call ends. */
 export interface CallSessionRecord {
@@ -12,7 +13,7 @@ export interface CallSessionRecord {
   readonly callSid: string | null
   readonly agentVersionId: string | null
   readonly agentName: string | null
-  readonly callType: "inbound" | "outbound"
+  readonly callType: CallDirection
   readonly customerPhone: string | null
   readonly model: string | null
   readonly voice: string | null

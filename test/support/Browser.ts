@@ -7,9 +7,19 @@ import { type Browser, chromium } from "playwright-core"
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 
-/** The console's static files: built once when a checkout has none (CI builds them first). */
+const newest = (dir: string): number => {
+  let latest = 0
+  for (const item of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = `${dir}/${item.name}`
+    latest = Math.max(latest, item.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs)
+  }
+  return latest
+}
+
+/** The console's static files: built when missing or older than their sources (CI builds them first). */
 export const ensureConsoleBuilt = Effect.sync(() => {
-  if (fs.existsSync(`${ROOT}/dist/console/index.html`)) return
+  const page = `${ROOT}/dist/console/index.html`
+  if (fs.existsSync(page) && fs.statSync(page).mtimeMs >= Math.max(newest(`${ROOT}/web`), newest(`${ROOT}/src`))) return
   const build = spawnSync(process.execPath, [`${ROOT}/node_modules/vite/bin/vite.js`, "build", "--config", `${ROOT}/web/vite.config.ts`, "--logLevel", "warn"], {
     cwd: ROOT,
     stdio: "inherit"

@@ -51,6 +51,7 @@ export class BrowserCall {
 
   async start(): Promise<void> {
     this.events.onState("connecting")
+    await this.context.resume()
     this.microphone = await navigator.mediaDevices.getUserMedia({
       audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true }
     })

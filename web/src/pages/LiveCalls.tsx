@@ -1,6 +1,7 @@
 import { useState } from "react"
 import { run } from "../api.js"
 import { useTenantClient } from "../session.js"
+import { LiveCallPanel } from "./LiveCallPanel.js"
 import { ErrorText, NeedsTenant, Page, Table, useLoad, usePolling, When } from "../ui.js"
 
 /** Calls running now on every replica (the live-call ledger), refreshed every two seconds. */
@@ -39,6 +40,7 @@ export const LiveCalls = () => {
           }
         ]}
       />
+      {selected === undefined ? null : <LiveCallPanel key={selected} streamSid={selected} onClose={() => setSelected(undefined)} />}
     </Page>
   )
 }
