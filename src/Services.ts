@@ -61,6 +61,9 @@ import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 import { Limits } from "./Limits/Limits.js"
+import { TranslationRooms } from "./Translation/Rooms.js"
+import { TranslationPairs } from "./Translation/TranslationPairs.js"
+import { TranslationConfig } from "./Translation/TranslationConfig.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -114,6 +117,7 @@ const CallsLive = Layer.mergeAll(
   Layer.provideMerge(LiveCalls.Default),
   Layer.provideMerge(CallRecords.Default),
   Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),
+  Layer.provideMerge(Layer.mergeAll(TranslationRooms.Default, TranslationPairs.Default, TranslationConfig.Default)),
   Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )
 
