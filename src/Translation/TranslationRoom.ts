@@ -34,7 +34,6 @@ export class TranslationLeg implements TwilioHandler, RealtimeHandler {
   /** Responses of this leg's session the listener cut off: their late deltas are dropped. */
   readonly cancelled = new Set<string>()
   activeResponse: string | undefined = undefined
-  private lastItem = ""
 
   constructor(
     private readonly room: TranslationRoom,
@@ -83,7 +82,6 @@ export class TranslationLeg implements TwilioHandler, RealtimeHandler {
     if (this.room.done || peer === undefined || this.cancelled.has(delta.responseId)) return
     const mark = peer.playback.sent(delta.itemId, base64ByteLength(delta.bytes, delta.start, delta.end))
     peer.twilio.sendMedia(delta.bytes, delta.start, delta.end, mark)
-    if (delta.itemId !== this.lastItem) this.lastItem = delta.itemId
   }
 
   event(event: RealtimeEvent): void {
