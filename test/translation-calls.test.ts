@@ -220,3 +220,24 @@ layer(MediaSuite(), { excludeTestServices: true })("translation calls: two legs 
       expect(twilio.requests.length).toBe(before)
     }))
 })
+
+layer(MediaSuite({ TRANSLATION_JOIN_TIMEOUT_SECONDS: "2" }), { excludeTestServices: true })("translation calls: a leg left alone", (it) => {
+  it.effect("the other party never joins: the room ends after the join timeout, both calls hung up, one record", () =>
+    Effect.gen(function*() {
+      const twilio = yield* FakeTwilioServer
+      const before = twilio.requests.length
+      const res = yield* start({ participant_a: PARTY_A, participant_b: PARTY_B, language_a: "en", language_b: "ja", from: FROM })
+      expect(res.status).toBe(200)
+      const placed = twilio.requests.slice(before).filter((r) => r.path.endsWith("/Calls.json"))
+      const a = yield* answer(placed[0]!, res.body.participant_a_call_sid)
+      expect(a.session.eventsOf("session.update")[0].session.instructions).toContain("into Japanese")
+      // A's words queue nowhere: no one to play the translation to, and nothing breaks.
+      a.session.reply({ audio: [Buffer.alloc(160, 0x01)] })
+      yield* promise(() => a.stream.closed)
+      expect(a.stream.of("media")).toEqual([])
+      yield* eventually(hangUps(res.body.participant_a_call_sid), (r) => r.length === 1, 5_000)
+      yield* eventually(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1, 5_000)
+      const log = yield* waitForLog(res.body.participant_a_call_sid, ACME_REST)
+      expect(log.end_reason).toBe("error")
+    }))
+})
