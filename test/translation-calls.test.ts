@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { FakeOpenAI, type FakeRealtimeConnection } from "./support/FakeOpenAIRealtime.js"
 import { FakeTwilioServer, PUBLIC_BASE_URL, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
-import { ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, waitForLog } from "./support/MediaCalls.js"
+import { ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, sessions, waitForLog, waitUntilGone } from "./support/MediaCalls.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
@@ -127,6 +127,10 @@ layer(MediaSuite(), { excludeTestServices: true })("translation calls: two legs 
       expect(a.stream.of("media").map((m) => m.media.payload)).toEqual(english.map((c) => c.toString("base64")))
       expect(b.stream.of("media")).toHaveLength(2)
 
+      // Both legs are live calls of the tenant while they run.
+      const live = yield* eventually(sessions(ACME_REST.auth), (list) => list.length >= 2, 5_000)
+      expect(live.map((s: any) => s.stream_sid).sort()).toEqual([a.stream.streamSid, b.stream.streamSid].sort())
+
       // Party B hangs up: both legs end, A's call is hung up through Twilio's REST API.
       b.stream.stop()
       yield* promise(() => a.stream.closed)
@@ -135,6 +139,9 @@ layer(MediaSuite(), { excludeTestServices: true })("translation calls: two legs 
       expect(yield* hangUps(sidB)).toEqual([])
       yield* until("session A closed", () => a.session.closed)
       yield* until("session B closed", () => b.session.closed)
+
+      yield* waitUntilGone(a.stream.streamSid, ACME_REST.auth)
+      yield* waitUntilGone(b.stream.streamSid, ACME_REST.auth)
 
       // One record, under participant A's call, with both languages' words and translations.
       const log = yield* waitForLog(sidA, ACME_REST)

@@ -1,4 +1,4 @@
-import { Effect, FiberSet, Option, Redacted } from "effect"
+import { Deferred, Effect, FiberSet, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { retryingRead, retryingWrite } from "../Database/Retry.js"
@@ -11,12 +11,24 @@ import type { TwilioSocket } from "../Media/TwilioSocket.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient } from "../Twilio/Client.js"
+import { Applied, type CallCommand, type CommandResult, Refused } from "../LiveCalls/Domain.js"
+import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { interpreterSessionUpdate } from "./InterpreterPlan.js"
 import { type Side, TranslationRooms } from "./Rooms.js"
 import { TranslationConfig } from "./TranslationConfig.js"
 import { type HeldRoom, type RoomEnding, TranslationPairs } from "./TranslationPairs.js"
 
 const otherSide = (side: Side): Side => side === "a" ? "b" : "a"
+
+/** Ending either leg ends the room; there is no agent to speak or be told anything. */
+const applyToRoom = (held: HeldRoom, side: Side) => (command: CallCommand): CommandResult => {
+  if (command._tag === "End" || command._tag === "Depart") {
+    return held.room.finish("ended_by_command", side, null)
+      ? new Applied()
+      : new Refused({ reason: "the call has already ended" })
+  }
+  return new Refused({ reason: "a translation call has no agent to speak for" })
+}
 
 /**
  * One leg's media stream of a translation room (the start event named the room, and the
@@ -68,13 +80,35 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
     const mine = held.room.join(leg.side, twilio, boot.audio)
     if (boot.endedEarly !== undefined) held.room.finish(boot.endedEarly, leg.side, null)
 
+    // Each leg is a live call (listed, ended by command, reaped if this replica dies).
+    const holding = yield* (yield* LiveCalls).hold({
+      tenantId: id.tenantId,
+      streamSid: id.streamSid,
+      callSid: id.callSid,
+      direction: id.direction,
+      from: id.from,
+      to: id.to,
+      agentVersionId: null,
+      model: settings.model,
+      voice: settings.voice,
+      startedAt: new Date(now()),
+      agentName: null,
+      greeting: null,
+      orgId: tenant.config.org_id ?? null
+    }, applyToRoom(held, leg.side))
+    held.recorded[leg.side] = holding.recorded
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         held.room.finish("error", undefined, "the service stopped during the call")
-        return pairs.claimWrapUp(held) ? wrapUp(held) : Effect.sync(() => {
-          mine.upstream?.close()
-          twilio.close(1000, "translation call ended")
-        })
+        return pairs.claimWrapUp(held)
+          ? wrapUp(held).pipe(Effect.ensuring(Deferred.succeed(held.wrapped, undefined)))
+          : Effect.sync(() => {
+            mine.upstream?.close()
+            twilio.close(1000, "translation call ended")
+          }).pipe(
+            // The wrap-up marks this leg recorded too; leave the ledger only after it has tried.
+            Effect.zipRight(Deferred.await(held.wrapped).pipe(Effect.timeout(`${media.recordRetrySeconds + 10} seconds`), Effect.ignore))
+          )
       })
     )
 
@@ -89,6 +123,8 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
         yield* hangUp(toHangUp.filter((sid): sid is string => sid !== null))
         yield* record(room, ending, sids.a).pipe(
           (write) => retryingWrite(write, `${media.recordRetrySeconds} seconds`),
+          // Both legs leave the ledger only once the room's record is written (else a reaper records them).
+          Effect.zipRight(Effect.all([room.recorded.a ?? Effect.void, room.recorded.b ?? Effect.void], { discard: true })),
           Effect.catchAllCause((cause) => Effect.logError("translation call record not written", cause))
         )
         yield* rooms.ended(id.tenantId, roomId, ending.reason, new Date(now())).pipe(
@@ -151,6 +187,7 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
       }), translation.joinTimeoutSeconds * 1000))
       run(Effect.delay(Effect.sync(() => held.room.finish("max_duration", undefined, null)), media.maxCallSeconds * 1000))
     }
+    yield* holding.publish
     yield* Effect.logInfo("translation leg joined").pipe(Effect.annotateLogs({ room_id: roomId, side: leg.side }))
     yield* held.ended
   }).pipe(

@@ -18,6 +18,10 @@ export interface HeldRoom {
   readonly startedAt: Date
   /** Set by the leg that wraps the room up (record, hang-ups): exactly one does. */
   wrapping: boolean
+  /** Done once the wrap-up has tried the record: the other leg waits for it before leaving the ledger. */
+  readonly wrapped: Deferred.Deferred<void>
+  /** Each leg's "recorded" mark in the live-calls ledger (the room's one record covers both). */
+  readonly recorded: { a?: Effect.Effect<void>; b?: Effect.Effect<void> }
 }
 
 /**
@@ -38,7 +42,15 @@ export class TranslationPairs extends Effect.Service<TranslationPairs>()("Transl
         ...hooks,
         ended: (reason, side, message) => void Deferred.unsafeDone(ended, Effect.succeed({ reason, side, message }))
       })
-      const fresh: HeldRoom = { room, ended, identities: {}, startedAt, wrapping: false }
+      const fresh: HeldRoom = {
+        room,
+        ended,
+        identities: {},
+        startedAt,
+        wrapping: false,
+        wrapped: Deferred.unsafeMake<void>(FiberId.none),
+        recorded: {}
+      }
       rooms.set(roomId, fresh)
       return { held: fresh, first: true }
     }
