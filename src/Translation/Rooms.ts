@@ -72,11 +72,11 @@ export class TranslationRooms extends Effect.Service<TranslationRooms>()("Transl
             )
       })
 
-    /** The leg `callSid` is, in the room its stream names (none: not a leg of that room). */
+    /** The leg `callSid` is, in the room its stream names (none: not a leg of that room, or the room has ended). */
     const leg = (tenantId: string, roomId: string, callSid: string) =>
       orUnavailable(sql<RoomRow>`
         select room_id, language_a, language_b, call_sid_a, call_sid_b from translation_rooms
-        where tenant_id = ${tenantId} and room_id::text = ${roomId}
+        where tenant_id = ${tenantId} and room_id::text = ${roomId} and ended_at is null
           and (call_sid_a = ${callSid} or call_sid_b = ${callSid})`).pipe(
           Effect.map((rows) =>
             Option.map(Option.fromNullable(rows[0]), (row): RoomLeg => {

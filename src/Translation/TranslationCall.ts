@@ -52,7 +52,7 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
     const callSid = id.callSid ?? ""
     const leg = yield* retryingRead(rooms.leg(id.tenantId, roomId, callSid), "5 seconds").pipe(
       Effect.flatMap(Option.match({
-        onNone: () => Effect.fail(new StreamRejected({ message: "this call is not a leg of the named translation room" })),
+        onNone: () => Effect.fail(new StreamRejected({ message: "this call is not a leg of the named translation room, or the room has ended" })),
         onSome: Effect.succeed
       }))
     )

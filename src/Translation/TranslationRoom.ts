@@ -93,7 +93,7 @@ export class TranslationLeg implements TwilioHandler, RealtimeHandler {
         return this.room.said(this.side, this.language, "user", event.transcript)
       case "response.output_audio_transcript.done":
       case "response.audio_transcript.done":
-        return this.room.said(this.side, this.peer?.language ?? this.room.languageOf(other(this.side)), "assistant", event.transcript)
+        return this.room.said(this.side, this.room.languageOf(other(this.side)), "assistant", event.transcript)
       case "response.created":
         this.activeResponse = event.response.id
         return
