@@ -27,7 +27,7 @@ const until = <A>(what: string, probe: () => A | undefined | false) =>
  * opens the media stream the TwiML names, with its parameters in `start`. Returns the
  * stream and the interpreter session the service opened for it.
  */
-const answer = (placed: { readonly form: Record<string, unknown> }, callSid: string) =>
+const answer = (placed: { readonly form: Record<string, unknown> }, callSid: string, sessionOpens = true) =>
   Effect.gen(function*() {
     const fake = yield* FakeOpenAI
     const url = new URL(String(placed.form.Url))
@@ -49,6 +49,7 @@ const answer = (placed: { readonly form: Record<string, unknown> }, callSid: str
     const stream = yield* promise(() => TwilioMediaClient.open(local))
     stream.connected()
     stream.start({ streamSid: `MZ${String(++streams).padStart(32, "7")}`, callSid, customParameters: parameters })
+    if (!sessionOpens) return { stream, session: undefined as never as FakeRealtimeConnection, parameters, streamUrl }
     const session = yield* promise(() => fake.connection(before))
     yield* promise(() => fake.waitFor("session.update", () => session.eventsOf("session.update").length > 0))
     return { stream, session, parameters, streamUrl }
@@ -246,5 +247,22 @@ layer(MediaSuite({ TRANSLATION_JOIN_TIMEOUT_SECONDS: "2" }), { excludeTestServic
       yield* eventually(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1, 5_000)
       const log = yield* waitForLog(res.body.participant_a_call_sid, ACME_REST)
       expect(log.end_reason).toBe("error")
+    }))
+
+  it.effect("OpenAI refusing a leg's session ends the room: the other party is hung up, the record says why", () =>
+    Effect.gen(function*() {
+      const twilio = yield* FakeTwilioServer
+      const fake = yield* FakeOpenAI
+      const before = twilio.requests.length
+      const res = yield* start({ participant_a: PARTY_A, participant_b: PARTY_B, language_a: "en", language_b: "fr", from: FROM })
+      expect(res.status).toBe(200)
+      const placed = twilio.requests.slice(before).filter((r) => r.path.endsWith("/Calls.json"))
+      fake.refuseNext = 1
+      const a = yield* answer(placed[0]!, res.body.participant_a_call_sid, false)
+      yield* promise(() => a.stream.closed)
+      yield* eventually(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1, 5_000)
+      const log = yield* waitForLog(res.body.participant_a_call_sid, ACME_REST)
+      expect(log.end_reason).toBe("upstream_failure")
+      yield* waitUntilGone(a.stream.streamSid, ACME_REST.auth)
     }))
 })
