@@ -64,6 +64,9 @@ import { Limits } from "./Limits/Limits.js"
 import { CallRouting } from "./LiveCalls/Routing.js"
 import { SessionActions } from "./SessionActions/SessionActions.js"
 import { TestCalls } from "./Console/TestCalls.js"
+import { TranslationRooms } from "./Translation/Rooms.js"
+import { TranslationPairs } from "./Translation/TranslationPairs.js"
+import { TranslationConfig } from "./Translation/TranslationConfig.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -120,6 +123,7 @@ const CallsLive = Layer.mergeAll(
   Layer.provideMerge(LiveCalls.Default),
   Layer.provideMerge(CallRecords.Default),
   Layer.provideMerge(Layer.mergeAll(TenantResolution.Default, StreamTokens.Default)),
+  Layer.provideMerge(Layer.mergeAll(TranslationRooms.Default, TranslationPairs.Default, TranslationConfig.Default)),
   Layer.provideMerge(Layer.mergeAll(HintCache.Default, ResolutionCounters.Default))
 )
 

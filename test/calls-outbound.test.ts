@@ -159,7 +159,7 @@ suiteWithFakeTwilio({}, Tenants)("outbound calls through Twilio's REST API", (it
       twilio.failingNumbers.add("+15551230009")
       const failed = yield* request("POST", "/api/v1/voice/translation-calls", {
         headers: acme,
-        json: { participant_a: "+15551230001", participant_b: "+15551230009" }
+        json: { participant_a: "+15551230001", participant_b: "+15551230009", language_a: "en", language_b: "es" }
       })
       expect(failed.status).toBe(502)
       expectSpecSchema(failed.body, "TranslationCallResponse")
@@ -170,7 +170,7 @@ suiteWithFakeTwilio({}, Tenants)("outbound calls through Twilio's REST API", (it
 
       const invalid = yield* request("POST", "/api/v1/voice/translation-calls", {
         headers: acme,
-        json: { participant_a: "nope", participant_b: "+15551230002" }
+        json: { participant_a: "nope", participant_b: "+15551230002", language_a: "en", language_b: "es" }
       })
       expect(invalid.status).toBe(400)
       expectSpecSchema(invalid.body, "TranslationCallResponse")
@@ -181,7 +181,7 @@ suiteWithFakeTwilio({}, Tenants)("outbound calls through Twilio's REST API", (it
       expectSpecSchema(unauthenticated.body, "TranslationCallResponse")
       const unconfigured = yield* request("POST", "/api/v1/voice/translation-calls", {
         headers: bare,
-        json: { participant_a: "+15551230001", participant_b: "+15551230002", from: FROM }
+        json: { participant_a: "+15551230001", participant_b: "+15551230002", from: FROM, language_a: "en", language_b: "es" }
       })
       expect(unconfigured.status).toBe(503)
     }))

@@ -11,6 +11,8 @@ export interface CallIdentity extends CallKey {
   readonly greeting: string | null
   /** The voice webhook's span (W3C `traceparent`, a TwiML parameter), to link the call's trace to it. */
   readonly traceparent?: string | null
+  /** The translation room this stream is a leg of (checked against the room's legs before use). */
+  readonly translationRoom?: string | null
 }
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
@@ -67,8 +69,9 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       }
       const greeting = param("greeting", LIMITS.greeting)
       const traceparent = param("traceparent", LIMITS.sid)
+      const translationRoom = param("translation_room", LIMITS.sid)
       yield* warnDropped(dropped)
-      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent } satisfies CallIdentity
+      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent, translationRoom } satisfies CallIdentity
     }
     // A tenant credential vouches for the tenant only: the rest is checked like any input.
     const versionParam = param("agent_version_id", LIMITS.sid)
@@ -82,7 +85,8 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       to: param("to", LIMITS.phone),
       agentVersionId: versionParam !== null && UUID.test(versionParam) ? versionParam : null,
       greeting: param("greeting", LIMITS.greeting),
-      traceparent: param("traceparent", LIMITS.sid)
+      traceparent: param("traceparent", LIMITS.sid),
+      translationRoom: param("translation_room", LIMITS.sid)
     } satisfies CallIdentity
     yield* warnDropped(dropped)
     return identity

@@ -16,6 +16,10 @@ import { identify } from "./CallIdentity.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
+import { runTranslationLeg } from "../Translation/TranslationCall.js"
+import type { TranslationConfig } from "../Translation/TranslationConfig.js"
+import type { TranslationPairs } from "../Translation/TranslationPairs.js"
+import type { TranslationRooms } from "../Translation/Rooms.js"
 
 /** Policy violation: what a socket that failed to authenticate is closed with. */
 const CLOSE_UNAUTHENTICATED = 1008
@@ -32,6 +36,9 @@ type CallServices =
   | CallRecords
   | LiveCalls
   | TwilioClient
+  | TranslationConfig
+  | TranslationRooms
+  | TranslationPairs
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
@@ -85,7 +92,9 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         twilio.setStreamSid(id.streamSid)
         yield* Metric.update(Metric.taggedWithLabels(upgradeToStart, [label("tenant", id.tenantId)]), startAt - upgradedAt)
         twilio.callStarted()
-        yield* runCall(twilio, boot, id, startAt)
+        // A leg of a translation call pairs with the other leg instead of talking to an agent.
+        if (id.translationRoom != null) yield* runTranslationLeg(twilio, boot, id, id.translationRoom)
+        else yield* runCall(twilio, boot, id, startAt)
       }).pipe(
         Effect.catchTags({
           StreamClosed: () => Effect.void,

@@ -9,6 +9,8 @@ import { defaultFromNumber, isE164, twilioCredentials } from "../Twilio/Account.
 import { TwilioClient, type TwilioCredentials } from "../Twilio/Client.js"
 import type { TwilioFailure } from "../Twilio/Errors.js"
 import type { TwilioCall } from "../Twilio/Resources.js"
+import { normalizeLanguage, SUPPORTED_LANGUAGES } from "../Translation/Languages.js"
+import { TranslationRooms } from "../Translation/Rooms.js"
 
 /**
  * Why an outbound call was not placed: bad input (400), a cost/abuse limit (403 destination,
@@ -64,6 +66,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
     const versions = yield* VersionResolution
     const agents = yield* Agents
     const limits = yield* Limits
+    const rooms = yield* TranslationRooms
 
     /** Admission before any dial (every outbound path comes through here, auto-dispatch included). */
     const admitted = (tenant: Tenant, destinations: ReadonlyArray<string>, from: string) =>
@@ -176,14 +179,51 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       return { callSid: call.sid, status: call.status, to, from }
     })
 
-    /** Two legs into one translation room; if the second cannot be placed the first is cancelled. */
+    /** A party's language: required, and one the interpreter speaks. */
+    const language = (label: string, value: string | undefined) => {
+      const supported = `one of ${SUPPORTED_LANGUAGES.join(", ")}`
+      if (value === undefined || value.trim() === "") {
+        return Effect.fail(failed(400, `${label} is required: the language that participant speaks (${supported})`))
+      }
+      const normalized = normalizeLanguage(value)
+      return normalized === undefined
+        ? Effect.fail(failed(400, `${label} ${JSON.stringify(value.slice(0, 40))} is not a supported language; use ${supported}`))
+        : Effect.succeed(normalized)
+    }
+
+    /**
+     * Two legs into one translation room; if the second cannot be placed the first is
+     * cancelled. The room (languages, legs) is stored first: a leg's stream may start
+     * before this request has answered.
+     */
     const startTranslation = Effect.fn("OutboundCalls.startTranslation")(
       function*(tenant: Tenant, roomId: string, request: TranslationRequest) {
         const a = yield* number("participant_a", request.a)
         const b = yield* number("participant_b", request.b)
+        if (a === b) return yield* failed(400, "participant_a and participant_b must be different phone numbers")
+        const languageA = yield* language("language_a", request.languageA)
+        const languageB = yield* language("language_b", request.languageB)
+        if (languageA === languageB) return yield* failed(400, "language_a and language_b must be different languages")
         const { credentials, from } = yield* setup(tenant, request.from)
+        if (from === a || from === b) return yield* failed(400, "from must differ from both participants' numbers")
         const admissions = yield* admitted(tenant, [a, b], from)
-        const leg = (to: string, language: string | undefined, peer: string | undefined, placed: ReadonlyArray<string>) =>
+        yield* rooms.create({
+          roomId,
+          tenantId: tenant.tenantId,
+          languageA,
+          languageB,
+          participantA: a,
+          participantB: b,
+          at: new Date(yield* Clock.currentTimeMillis)
+        }).pipe(
+          Effect.tapError(() => Effect.forEach(admissions, (id) => settle(tenant, id, null))),
+          Effect.mapError(() => unavailable())
+        )
+        const stored = (side: "a" | "b") => (call: TwilioCall) =>
+          rooms.legPlaced(tenant.tenantId, roomId, side, call.sid).pipe(
+            Effect.catchAll((error) => Effect.logWarning("translation leg not stored on its room", error.message))
+          )
+        const leg = (to: string, language: string, peer: string, placed: ReadonlyArray<string>) =>
           place(tenant, credentials, to, from, { translation_room: roomId, language, peer_language: peer }).pipe(
             Effect.tapBoth({
               // This leg's slot is freed only if Twilio refused it; the legs never tried are freed.
@@ -197,8 +237,9 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
             Effect.mapError((error) => fromTwilio(error, 502, placed)),
             Effect.tap((call) => logPlaced(tenant, call, to, from, null))
           )
-        const first = yield* leg(a, request.languageA, request.languageB, [])
-        const second = yield* leg(b, request.languageB, request.languageA, [first.sid]).pipe(
+        const first = yield* leg(a, languageA, languageB, []).pipe(Effect.tap(stored("a")))
+        const second = yield* leg(b, languageB, languageA, [first.sid]).pipe(
+          Effect.tap(stored("b")),
           Effect.tapError(() =>
             twilio.updateCall(credentials, first.sid, { status: "canceled" }).pipe(
               Effect.catchAll((error) => Effect.logWarning("could not cancel the first translation leg", error.message))

@@ -12,6 +12,7 @@ import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
 import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
 import { InboundGate } from "../Limits/Inbound.js"
+import { TranslationRooms } from "../Translation/Rooms.js"
 
 /** A voice webhook request: what Twilio signed and the query our own URLs carry. */
 export interface VoiceWebhook {
@@ -60,6 +61,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     const callLogs = yield* CallLogWrites
     const callRecords = yield* CallRecords
     const gate = yield* InboundGate
+    const translationRooms = yield* TranslationRooms
     const streamUrl = mediaStreamUrl(config.publicBaseUrl)
 
     const required = (params: VoiceWebhook["params"], name: string) => {
@@ -106,7 +108,10 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         })
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
         const span = yield* Effect.option(Effect.currentSpan)
-        return connectStream(streamUrl, [
+        // Both legs of a translation room stream to one replica (docs/translation-calls.md).
+        const room = hook.query.translation_room
+        const url = room === undefined ? streamUrl : yield* translationRooms.streamUrlFor(tenant.tenantId, room)
+        return connectStream(url, [
           ["stream_token", token],
           ["tenant_id", tenant.tenantId],
           ["agent_version_id", agentVersionId],

@@ -63,6 +63,8 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
   Effect.acquireRelease(
     Effect.gen(function*() {
       const port = yield* freePort
+      // An env value may name the replica's own address (e.g. REPLICA_BASE_URL: "{BASE_URL}").
+      const own = (value: string) => value.replaceAll("{BASE_URL}", `http://127.0.0.1:${port}`)
       let buffer = ""
       const [command, args] = launcher === "node"
         ? [process.execPath, NODE_ARGS]
@@ -76,7 +78,7 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
           SHUTDOWN_GRACE_SECONDS: "0",
           SHUTDOWN_CALL_DRAIN_SECONDS: "0",
           DATABASE_URL: databaseUrl,
-          ...env,
+          ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, own(value)])),
           PORT: String(port),
           HOST: "127.0.0.1"
         },
