@@ -61,6 +61,8 @@ import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 import { Limits } from "./Limits/Limits.js"
+import { AudioProviders } from "./Voices/AudioProviders.js"
+import { ElevenLabsConfig } from "./Voices/Config.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -147,7 +149,8 @@ const DomainLive = Layer.mergeAll(
 ).pipe(
   Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
-  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
+  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default)),
+  Layer.provideMerge(AudioProviders.Default.pipe(Layer.provideMerge(ElevenLabsConfig.Default)))
 )
 
 /** Every service the HTTP layer needs, including the authentication middleware. */
