@@ -210,7 +210,7 @@ layer(
       const fake = yield* FakeOpenAI
       const el = yield* FakeElevenLabsServer
       fake.onResponseCreate = (connection) => connection.reply({ audio: [frame(1, 9)], transcript: "Hello." })
-      const unconfigured = { tenantId: "voiceless", auth: yield* putTenant("voiceless", { audio_output_provider: "elevenlabs" }) }
+      const unconfigured = { tenantId: "voiceless", auth: yield* putTenant("voiceless", { audio_output_provider: "elevenlabs", voice: "verse" }) }
       const refused = {
         tenantId: "voiced-refused",
         auth: yield* putTenant("voiced-refused", { ...VOICED, elevenlabs: { api_key: "not-a-key-0123456789", voice_id: "v1" } })
