@@ -44,7 +44,7 @@ const diagnostics = (tenantId: string) =>
   })
 
 layer(
-  withFakeElevenLabs((el) => MediaSuite({ ELEVENLABS_BASE_URL: el.url, ELEVENLABS_FIRST_AUDIO_TIMEOUT_MS: "800" })),
+  withFakeElevenLabs((el) => MediaSuite({ ELEVENLABS_BASE_URL: el.url, ELEVENLABS_FIRST_AUDIO_TIMEOUT_MS: "800", METRICS_ENABLED: "true" })),
   { excludeTestServices: true }
 )("ElevenLabs voice", (it) => {
   it.effect("speaks the model's text with ElevenLabs: text streamed as it arrives, ulaw_8000 relayed byte-exact with marks", () =>
@@ -191,6 +191,9 @@ layer(
         const { body, item } = yield* diagnostics(tenant.tenantId)
         expect(item).toMatchObject({ effective_provider: "openai", fallback_active: true, fallback_reason: "elevenlabs_unavailable", active_sessions: 1 })
         expect(body.fallback_unavailable).toBeGreaterThanOrEqual(1)
+        const metrics = yield* request("GET", "/metrics", { headers: adminHeaders })
+        expect(metrics.text).toMatch(new RegExp(`voice_audio_provider_fallbacks_total\\{[^}]*tenant="voiced-${failure}"[^}]*\\} 1`))
+        expect(metrics.text).not.toContain(KEY)
 
         client.stop()
         yield* promise(() => client.closed)
