@@ -128,11 +128,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
       case "response.done":
         return this.responseDone(event.response.id)
       case "response.output_audio.done":
-      case "response.audio.done": {
-        const mark = this.playback.flush()
-        if (mark !== undefined) this.twilio.sendMark(mark)
-        return
-      }
+      case "response.audio.done":
+        return this.markItemEnd()
       case "response.output_text.delta":
       case "response.text.delta":
         if (event.delta === undefined || event.item_id === undefined || this.cancelled.has(event.response_id ?? "")) return
@@ -243,25 +240,16 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     if (this.voice === undefined) {
       for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
     }
-    const active = this.responses.active
-    if (interruption.clear || active !== undefined) this.hooks.telemetry.bargeIn()
-    if (active !== undefined) {
-      this.cancelled.add(active)
-      this.sendUp(Client.responseCancel())
-    }
+    if (interruption.clear || this.responses.active !== undefined) this.hooks.telemetry.bargeIn()
+    this.cancelActive()
     // Text items have no audio to truncate: each is replaced by the words the caller heard.
-    for (const heard of this.voice?.interrupt(interruption.truncations) ?? []) {
-      this.recorder.spoken(heard.itemId, heard.text, this.hooks.now())
-      this.sendUp(Client.deleteItem(heard.itemId))
-      if (heard.text !== "") this.sendUp(Client.assistantText(heard.text))
-    }
+    for (const message of this.voice?.interrupt(interruption.truncations, this.recorder, this.hooks.now()) ?? []) this.sendUp(message)
   }
 
   private responseDone(responseId: string): void {
     this.cancelled.delete(responseId)
     if (this.departure.responseDone(responseId)) {
-      const mark = this.playback.flush()
-      if (mark !== undefined) this.twilio.sendMark(mark)
+      this.markItemEnd()
       if (!this.playback.speaking && !this.voice?.busy) return this.finishAction()
       this.hooks.hangupSoon()
     }
@@ -277,8 +265,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   voiceFinished(itemId: string, text: string): void {
     if (this.done) return
-    const mark = this.playback.flush()
-    if (mark !== undefined) this.twilio.sendMark(mark)
+    this.markItemEnd()
     this.recorder.spoken(itemId, text, this.hooks.now())
   }
 
@@ -289,17 +276,26 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     this.voice = undefined
     this.recorder.spokenByVoice = false
     const unspoken = voice.abandon()
-    const mark = this.playback.flush()
-    if (mark !== undefined) this.twilio.sendMark(mark)
+    this.markItemEnd()
     this.sendUp(this.opening.speakWithAudio())
-    const active = this.responses.active
-    if (active !== undefined) {
-      this.cancelled.add(active)
-      this.sendUp(Client.responseCancel())
-    }
+    this.cancelActive()
     for (const itemId of unspoken) this.sendUp(Client.deleteItem(itemId))
     this.responses.request()
     this.hooks.voiceFellBack(reason)
+  }
+
+  /** Cancels the response being generated, if any; its late output is dropped. */
+  private cancelActive(): void {
+    const active = this.responses.active
+    if (active === undefined) return
+    this.cancelled.add(active)
+    this.sendUp(Client.responseCancel())
+  }
+
+  /** A mark right after the audio sent so far: the item's audio is complete. */
+  private markItemEnd(): void {
+    const mark = this.playback.flush()
+    if (mark !== undefined) this.twilio.sendMark(mark)
   }
 
   private sendUp(message: string | Buffer): void {

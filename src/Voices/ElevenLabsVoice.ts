@@ -1,5 +1,7 @@
 import { type AudioDelta, base64ByteLength } from "../Media/FastFrames.js"
+import type { CallRecorder } from "../Media/CallRecorder.js"
 import type { Truncation } from "../Media/Playback.js"
+import { assistantText, deleteItem } from "../Media/RealtimeEvents.js"
 import { ElevenLabsStream, type StreamEvents, type StreamTimings } from "./ElevenLabsStream.js"
 import type { Alignment, ElevenLabsTarget } from "./Protocol.js"
 import { SpokenText } from "./SpokenText.js"
@@ -16,12 +18,6 @@ export interface VoiceListener {
 
 /** Audio is relayed in slices of at most this much base64 (1200 bytes, 150 ms), so playback marks stay precise. */
 const SLICE = 1600
-
-/** What an interruption leaves of an item: the words the caller heard ("" if none). */
-export interface Heard {
-  readonly itemId: string
-  readonly text: string
-}
 
 /**
  * A call's ElevenLabs voice: the model answers in text, each assistant item is streamed to
@@ -62,10 +58,12 @@ export class ElevenLabsVoice implements StreamEvents {
   }
 
   /**
-   * The caller barged in: every stream stops; returns, per item cut or never played, what
-   * the caller heard of it (`cuts` are from Playback: audio played per item).
+   * The caller barged in: every stream stops. A text item has no audio to truncate, so each
+   * item cut (`cuts`, from Playback: audio played per item) or never played is replaced by
+   * the words the caller heard, in the record (`recorder`) and in the conversation: returns
+   * the messages for the model.
    */
-  interrupt(cuts: ReadonlyArray<Truncation>): ReadonlyArray<Heard> {
+  interrupt(cuts: ReadonlyArray<Truncation>, recorder: CallRecorder, now: number): ReadonlyArray<string> {
     const heard = new Map<string, string>()
     for (const cut of cuts) heard.set(cut.itemId, this.spoken.until(cut.itemId, cut.audioEndMs))
     for (const stream of this.streams.values()) {
@@ -73,7 +71,10 @@ export class ElevenLabsVoice implements StreamEvents {
       if (!heard.has(stream.itemId)) heard.set(stream.itemId, "")
     }
     this.streams.clear()
-    return [...heard].map(([itemId, text]) => ({ itemId, text }))
+    return [...heard].flatMap(([itemId, text]) => {
+      recorder.spoken(itemId, text, now)
+      return text === "" ? [deleteItem(itemId)] : [deleteItem(itemId), assistantText(text)]
+    })
   }
 
   /** The voice is given up (fallback): stops every stream, returns the items not spoken to their end. */
