@@ -207,6 +207,7 @@ layer(
   fallsBack("error")
   fallsBack("silent")
   fallsBack("drop")
+  fallsBack("refuse")
 
   it.effect("without a key, or with one ElevenLabs refuses, calls speak with OpenAI audio and nothing says ready", () =>
     Effect.gen(function*() {

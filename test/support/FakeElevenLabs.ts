@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net"
 import { type WebSocket, WebSocketServer } from "ws"
 
-/** How a stream misbehaves: an error message, a dropped socket, or silence (no audio ever). */
-export type StreamFailure = "error" | "drop" | "silent"
+/** How a stream misbehaves: refused at connect, an error message, a dropped socket, or silence (no audio ever). */
+export type StreamFailure = "refuse" | "error" | "drop" | "silent"
 
 /** One `stream-input` socket the service opened. */
 export class FakeElevenLabsStream {
@@ -142,6 +142,11 @@ export const makeFakeElevenLabs = Effect.acquireRelease(
       const url = new URL(request.url ?? "/", "http://fake")
       const match = /^\/v1\/text-to-speech\/([^/]+)\/stream-input$/.exec(url.pathname)
       const key = request.headers["xi-api-key"]
+      if (fake.failNext[0] === "refuse") {
+        fake.failNext.shift()
+        socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        return
+      }
       if (match === null || fake.down || typeof key !== "string" || !fake.keys.has(key)) {
         socket.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
         return
