@@ -41,7 +41,12 @@ export class ElevenLabsVoice implements StreamEvents {
     if (this.broken) return
     let stream = this.streams.get(itemId)
     if (stream === undefined) {
-      stream = new ElevenLabsStream(responseId, itemId, this.target, this.timings, this)
+      try {
+        stream = new ElevenLabsStream(responseId, itemId, this.target, this.timings, this)
+      } catch {
+        // `ws` refuses a malformed URL synchronously: the voice cannot work for this call.
+        return this.failed(undefined, "cannot open an ElevenLabs stream (invalid ELEVENLABS_BASE_URL?)")
+      }
       this.streams.set(itemId, stream)
     }
     stream.send(delta)
@@ -113,7 +118,7 @@ export class ElevenLabsVoice implements StreamEvents {
     this.listener?.voiceFinished(stream.itemId, stream.text)
   }
 
-  failed(_stream: ElevenLabsStream, reason: string): void {
+  failed(_stream: ElevenLabsStream | undefined, reason: string): void {
     if (this.broken) return
     this.broken = true
     this.listener?.voiceFailed(reason)
