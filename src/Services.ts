@@ -67,6 +67,8 @@ import { TestCalls } from "./Console/TestCalls.js"
 import { TranslationRooms } from "./Translation/Rooms.js"
 import { TranslationPairs } from "./Translation/TranslationPairs.js"
 import { TranslationConfig } from "./Translation/TranslationConfig.js"
+import { AudioProviders } from "./Voices/AudioProviders.js"
+import { ElevenLabsConfig } from "./Voices/Config.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -157,7 +159,8 @@ const DomainLive = Layer.mergeAll(
 ).pipe(
   Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
-  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
+  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default)),
+  Layer.provideMerge(AudioProviders.Default.pipe(Layer.provideMerge(ElevenLabsConfig.Default)))
 )
 
 /** Every service the HTTP layer needs, including the authentication middleware. */

@@ -4,8 +4,7 @@ import { Api } from "../Api.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import { AppConfig } from "../Config.js"
-import { audioProvider } from "../Tenants/Runtime.js"
+import { AudioProviders } from "../Voices/AudioProviders.js"
 import { HealthResponse, NotReady, RootResponse, RuntimeStale } from "./Api.js"
 import { Readiness } from "./Readiness.js"
 import { ServiceInfo } from "./ServiceInfo.js"
@@ -18,7 +17,7 @@ export const HealthHttp = HttpApiBuilder.group(Api, "health", (handlers) =>
     const info = yield* ServiceInfo
     const liveCalls = yield* LiveCalls
     const registry = yield* FunctionRegistry
-    const config = yield* AppConfig
+    const audioProviders = yield* AudioProviders
 
     return handlers
       .handle("liveness", () =>
@@ -33,7 +32,7 @@ export const HealthHttp = HttpApiBuilder.group(Api, "health", (handlers) =>
       .handle("health", () =>
         Effect.gen(function*() {
           const tenant = yield* CurrentTenant
-          const audio = audioProvider(tenant.config, config)
+          const audio = yield* audioProviders.state(tenant.tenantId, tenant.config)
           return new HealthResponse({
             ok: true,
             tenant: tenant.tenantId,

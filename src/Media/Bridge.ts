@@ -11,6 +11,7 @@ import type { RealtimeHandler, RealtimeSocket } from "./RealtimeSocket.js"
 import { SessionOpening } from "./SessionOpening.js"
 import type { SessionPlan } from "./SessionPlan.js"
 import type { TwilioHandler, TwilioSocket } from "./TwilioSocket.js"
+import type { ElevenLabsVoice, VoiceListener } from "../Voices/ElevenLabsVoice.js"
 
 /** What the bridge asks of the call's Effect side (everything slow or scheduled). */
 export interface BridgeHooks {
@@ -23,6 +24,8 @@ export interface BridgeHooks {
   readonly hangupSoon: () => void
   readonly ended: (reason: EndReason, message: string | null) => void
   readonly warn: (message: string) => void
+  /** The call's ElevenLabs voice failed: the model speaks from now on. */
+  readonly voiceFellBack: (reason: string) => void
   readonly telemetry: CallTelemetry
 }
 
@@ -36,7 +39,7 @@ export type EndReason = CompletedCall["endReason"]
  * (`Responses`), what a new upstream session is told (`SessionOpening`), how the agent
  * leaves the call (`Departure`), what the record keeps (`CallRecorder`).
  */
-export class Bridge implements TwilioHandler, RealtimeHandler {
+export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   readonly recorder = new CallRecorder()
   readonly departure = new Departure()
   private readonly playback = new Playback()
@@ -48,6 +51,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   private reconnectsLeft = 1
   private lastAudioItem = ""
   private done = false
+  /** Speaks the model's text (ElevenLabs); undefined: the model's own audio. */
+  private voice: ElevenLabsVoice | undefined = undefined
 
   constructor(
     private readonly twilio: TwilioSocket,
@@ -57,6 +62,13 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   ) {
     this.opening = new SessionOpening(plan)
     this.queued = earlyAudio.map((audio) => Client.appendAudio(audio, 0, audio.length))
+  }
+
+  /** The model answers in text (see `sessionPlan`) and `voice` speaks it. */
+  speakWith(voice: ElevenLabsVoice): void {
+    this.voice = voice
+    this.recorder.spokenByVoice = true
+    voice.listen(this)
   }
 
   // --- caller side -------------------------------------------------------------------------
@@ -116,11 +128,12 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
       case "response.done":
         return this.responseDone(event.response.id)
       case "response.output_audio.done":
-      case "response.audio.done": {
-        const mark = this.playback.flush()
-        if (mark !== undefined) this.twilio.sendMark(mark)
-        return
-      }
+      case "response.audio.done":
+        return this.markItemEnd()
+      case "response.output_text.delta":
+      case "response.text.delta":
+        if (event.delta === undefined || event.item_id === undefined || this.cancelled.has(event.response_id ?? "")) return
+        return this.voice?.text(event.response_id ?? "", event.item_id, event.delta)
       case "response.function_call_arguments.done":
         this.responses.toolStarted()
         return this.hooks.runTool(event.call_id, event.name, event.arguments)
@@ -187,6 +200,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   finish(reason: EndReason, message: string | null): boolean {
     if (this.done) return false
     this.done = true
+    this.voice?.close()
     this.recorder.closeTurn()
     this.hooks.ended(reason, message)
     return true
@@ -223,24 +237,65 @@ export class Bridge implements TwilioHandler, RealtimeHandler {
   private bargeIn(): void {
     const interruption = this.playback.interrupt()
     if (interruption.clear) this.twilio.sendClear()
-    for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
-    const active = this.responses.active
-    if (interruption.clear || active !== undefined) this.hooks.telemetry.bargeIn()
-    if (active !== undefined) {
-      this.cancelled.add(active)
-      this.sendUp(Client.responseCancel())
+    if (this.voice === undefined) {
+      for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
     }
+    if (interruption.clear || this.responses.active !== undefined) this.hooks.telemetry.bargeIn()
+    this.cancelActive()
+    // Text items have no audio to truncate: each is replaced by the words the caller heard.
+    for (const message of this.voice?.interrupt(interruption.truncations, this.recorder, this.hooks.now()) ?? []) this.sendUp(message)
   }
 
   private responseDone(responseId: string): void {
     this.cancelled.delete(responseId)
     if (this.departure.responseDone(responseId)) {
-      const mark = this.playback.flush()
-      if (mark !== undefined) this.twilio.sendMark(mark)
-      if (!this.playback.speaking) return this.finishAction()
+      this.markItemEnd()
+      if (!this.playback.speaking && !this.voice?.busy) return this.finishAction()
       this.hooks.hangupSoon()
     }
+    this.voice?.responseDone(responseId)
     this.responses.done(responseId)
+  }
+
+  // --- from the voice (ElevenLabs) ---------------------------------------------------------
+
+  voiceAudio(delta: AudioDelta): void {
+    this.audio(delta)
+  }
+
+  voiceFinished(itemId: string, text: string): void {
+    if (this.done) return
+    this.markItemEnd()
+    this.recorder.spoken(itemId, text, this.hooks.now())
+  }
+
+  /** ElevenLabs failed: the model speaks the rest of the call, starting with the unspoken reply. */
+  voiceFailed(reason: string): void {
+    const voice = this.voice
+    if (this.done || voice === undefined) return
+    this.voice = undefined
+    this.recorder.spokenByVoice = false
+    const unspoken = voice.abandon()
+    this.markItemEnd()
+    this.sendUp(this.opening.speakWithAudio())
+    this.cancelActive()
+    for (const itemId of unspoken) this.sendUp(Client.deleteItem(itemId))
+    this.responses.request()
+    this.hooks.voiceFellBack(reason)
+  }
+
+  /** Cancels the response being generated, if any; its late output is dropped. */
+  private cancelActive(): void {
+    const active = this.responses.active
+    if (active === undefined) return
+    this.cancelled.add(active)
+    this.sendUp(Client.responseCancel())
+  }
+
+  /** A mark right after the audio sent so far: the item's audio is complete. */
+  private markItemEnd(): void {
+    const mark = this.playback.flush()
+    if (mark !== undefined) this.twilio.sendMark(mark)
   }
 
   private sendUp(message: string | Buffer): void {

@@ -19,6 +19,9 @@ import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
 import { runTool } from "./ToolRunner.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
+import { AudioProviders } from "../Voices/AudioProviders.js"
+import { ElevenLabsConfig } from "../Voices/Config.js"
+import { ElevenLabsVoice } from "../Voices/ElevenLabsVoice.js"
 
 interface Ending {
   readonly reason: EndReason
@@ -62,6 +65,19 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
     const toolContext = { tenantId: id.tenantId, tenantConfig: tenant.config, callSid: id.callSid, streamSid: id.streamSid }
+
+    // ElevenLabs speaks for the call when the tenant asks for it and it can; else the model does.
+    const audioProviders = yield* AudioProviders
+    const voiceChoice = yield* audioProviders.forCall(tenant.config)
+    const elevenlabs = (yield* ElevenLabsConfig)
+    const voice = voiceChoice.target === undefined ? undefined : new ElevenLabsVoice(voiceChoice.target, elevenlabs)
+    const voiceUsage = voice === undefined ? undefined : yield* audioProviders.speaking(id.tenantId)
+    let spokenBy = voice === undefined ? settings.voice : `elevenlabs:${voice.target.voiceId}`
+    if (voiceChoice.fallbackReason !== null) {
+      yield* Effect.logWarning("the tenant's ElevenLabs voice is not usable; this call speaks with OpenAI audio").pipe(
+        Effect.annotateLogs({ fallback_reason: voiceChoice.fallbackReason })
+      )
+    }
 
     const clock = yield* Effect.clock
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
@@ -112,9 +128,18 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         Deferred.unsafeDone(ended, Exit.succeed(ending))
       },
       warn: (message) => run(Effect.logWarning(message)),
+      voiceFellBack: (reason) => {
+        spokenBy = settings.voice
+        voiceUsage?.fellBack()
+        telemetry.audioFallback("elevenlabs_failed")
+        run(Effect.logWarning(`ElevenLabs failed mid-call, OpenAI audio from now on: ${reason}`).pipe(
+          Effect.annotateLogs({ fallback_reason: "elevenlabs_failed" })
+        ))
+      },
       telemetry
     }
-    const bridge = new Bridge(twilio, sessionPlan(settings, tools), hooks, boot.audio)
+    const bridge = new Bridge(twilio, sessionPlan(settings, tools, voice === undefined ? "audio" : "text"), hooks, boot.audio)
+    if (voice !== undefined) bridge.speakWith(voice)
     twilio.handler = bridge
     if (boot.endedEarly !== undefined) bridge.finish(boot.endedEarly, null)
 
@@ -134,7 +159,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         to: id.to,
         agentVersionId,
         model: settings.model,
-        voice: settings.voice,
+        voice: spokenBy,
         startedAt,
         endedAt: new Date(clock.unsafeCurrentTimeMillis()),
         endReason: finalReason(final, bridge),
@@ -181,6 +206,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
+        voice?.close()
         bridge.currentUpstream?.close()
         twilio.close(1000, "call ended")
       })

@@ -35,6 +35,10 @@ export class CallRecorder {
   private readonly assistantStartedAt = new Map<string, number>()
   private turnStoppedAt = 0
   private llmFirstTokenMs: number | null = null
+  /** The model's text is spoken by a voice of ours, which reports what it said (`spoken`). */
+  spokenByVoice = false
+  /** Where the latest assistant lines are, for a barge-in to cut what the voice said. */
+  private readonly lineAt = new Map<string, TranscriptEntry>()
   /** Hot-path flags, read before asking the clock. */
   awaitingToken = false
   awaitingAudio = false
@@ -59,7 +63,8 @@ export class CallRecorder {
         return this.assistantSaid(event.item_id, event.transcript, now())
       case "response.output_text.done":
       case "response.text.done":
-        return this.assistantSaid(event.item_id, event.text, now())
+        if (!this.spokenByVoice) this.assistantSaid(event.item_id, event.text, now())
+        return
       case "conversation.item.input_audio_transcription.completed":
         return this.userSaid(event.item_id, event.transcript, now())
     }
@@ -102,6 +107,21 @@ export class CallRecorder {
   assistantSaid(itemId: string, text: string, now: number): void {
     this.add("assistant", text, this.assistantStartedAt.get(itemId) ?? now)
     this.assistantStartedAt.delete(itemId)
+  }
+
+  /** What the voice said of an item: all of it, or (barge-in) the words the caller heard. */
+  spoken(itemId: string, text: string, now: number): void {
+    const line = this.lineAt.get(itemId)
+    const at = line?.timestamp.getTime() ?? this.assistantStartedAt.get(itemId) ?? now
+    const index = line === undefined ? -1 : this.entries.indexOf(line)
+    if (index !== -1) this.entries.splice(index, 1)
+    this.assistantStartedAt.delete(itemId)
+    this.lineAt.delete(itemId)
+    if (text.trim() === "") return
+    const entry: TranscriptEntry = { role: "assistant", content: text.trim(), timestamp: new Date(at) }
+    this.entries.push(entry)
+    this.lineAt.set(itemId, entry)
+    if (this.lineAt.size > 8) this.lineAt.delete(this.lineAt.keys().next().value!)
   }
 
   toolCalled(entry: FunctionCallEntry): void {

@@ -1,4 +1,6 @@
 import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
+import { AudioProviders } from "../Voices/AudioProviders.js"
+import { ElevenLabsConfig } from "../Voices/Config.js"
 import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
 import { label, upgradeToStart } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
@@ -39,6 +41,8 @@ type CallServices =
   | TranslationConfig
   | TranslationRooms
   | TranslationPairs
+  | AudioProviders
+  | ElevenLabsConfig
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 

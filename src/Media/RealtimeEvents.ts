@@ -32,7 +32,9 @@ const OutputDelta = Schema.Struct({
     "response.function_call_arguments.delta"
   ),
   response_id: OptionalString,
-  item_id: OptionalString
+  item_id: OptionalString,
+  /** The text itself: what an ElevenLabs voice speaks (text output). */
+  delta: OptionalString
 })
 
 const AssistantTranscript = Schema.Struct({
@@ -149,5 +151,8 @@ export const functionCallOutput = (callId: string, output: unknown): string =>
   event("conversation.item.create", {
     item: { type: "function_call_output", call_id: callId, output: JSON.stringify(output ?? null) }
   })
+
+/** Removes an item from the conversation (text the caller never heard in full). */
+export const deleteItem = (itemId: string): string => event("conversation.item.delete", { item_id: itemId })
 
 export const sessionUpdate = (session: Record<string, unknown>): string => event("session.update", { session })

@@ -10,8 +10,17 @@ import type { SessionPlan } from "./SessionPlan.js"
 export class SessionOpening {
   private opened = false
   private readonly injected: Array<string> = []
+  private session: string
 
-  constructor(private readonly plan: SessionPlan) {}
+  constructor(private readonly plan: SessionPlan) {
+    this.session = plan.sessionUpdate
+  }
+
+  /** The call's own voice failed: the model speaks from now on. Returns the session.update to send. */
+  speakWithAudio(): string {
+    this.session = this.plan.audioSessionUpdate
+    return this.session
+  }
 
   /** Whether a session has opened: the agent has joined the call and greeted. */
   get joined(): boolean {
@@ -20,7 +29,7 @@ export class SessionOpening {
 
   /** Sends the opening through `send`; true when it asked for the greeting. */
   open(send: (message: string) => void, transcript: ReadonlyArray<TranscriptEntry>): boolean {
-    send(this.plan.sessionUpdate)
+    send(this.session)
     if (!this.opened) {
       this.opened = true
       send(this.plan.greeting)

@@ -37,18 +37,37 @@ export const agentSettings = (
 export interface SessionPlan {
   readonly sessionUpdate: string
   readonly greeting: string
+  /** The model speaking itself: the session of a call whose own voice (ElevenLabs) failed. */
+  readonly audioSessionUpdate: string
 }
+
+/** Who turns the model's replies into sound: the model (audio) or a voice of ours fed its text. */
+export type ModelOutput = "audio" | "text"
 
 /**
  * The GA `session.update` (mu-law in and out so audio passes through untouched, server VAD,
  * caller transcription, the tenant's tools) and the greeting the agent opens with.
  */
-export const sessionPlan = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>): SessionPlan => ({
-  sessionUpdate: sessionUpdate({
+export const sessionPlan = (
+  settings: AgentSettings,
+  tools: ReadonlyArray<ToolDefinition>,
+  output: ModelOutput = "audio"
+): SessionPlan => ({
+  sessionUpdate: session(settings, tools, output),
+  audioSessionUpdate: session(settings, tools, "audio"),
+  greeting: responseCreate(
+    settings.greeting === null
+      ? "Greet the caller briefly and ask how you can help."
+      : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
+  )
+})
+
+const session = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string =>
+  sessionUpdate({
     type: "realtime",
     model: settings.model,
     instructions: settings.instructions,
-    output_modalities: ["audio"],
+    output_modalities: [output],
     audio: {
       input: {
         format: { type: "audio/pcmu" },
@@ -64,10 +83,4 @@ export const sessionPlan = (settings: AgentSettings, tools: ReadonlyArray<ToolDe
       parameters: tool.parameters
     })),
     tool_choice: "auto"
-  }),
-  greeting: responseCreate(
-    settings.greeting === null
-      ? "Greet the caller briefly and ask how you can help."
-      : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
-  )
-})
+  })

@@ -88,6 +88,12 @@ export class CallTelemetry {
     this.event("call.upstream_failed", { kind })
   }
 
+  /** The call's ElevenLabs voice failed; OpenAI audio speaks from now on. */
+  audioFallback(reason: string): void {
+    M.audioFallbacks.unsafeUpdate(1, [...this.tenant, M.label("reason", reason)])
+    this.event("call.audio_fallback", { reason })
+  }
+
   reconnecting(): void {
     M.upstreamReconnects.unsafeUpdate(1, this.tenant)
     this.event("call.reconnect")

@@ -58,6 +58,10 @@ export const upstreamConnect = Metric.histogram(
   "Time to open the OpenAI Realtime socket (successful connects)"
 )
 export const upstreamReconnects = counter("voice_upstream_reconnects_total", "Replacement upstream sockets opened after a failure")
+export const audioFallbacks = counter(
+  "voice_audio_provider_fallbacks_total",
+  "Calls that stopped speaking with ElevenLabs and fell back to OpenAI audio, by reason"
+)
 export const upstreamFailures = counter(
   "voice_upstream_failures_total",
   "Upstream failures by kind: connect (could not open), lost (closed mid-call), not_configured"

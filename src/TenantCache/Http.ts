@@ -18,7 +18,8 @@ import {
   AdminTenantTokenCacheMetricsResponse
 } from "./Api.js"
 import { runnableTenant } from "../Tenants/Domain.js"
-import { audioProvider, twilioConfigured } from "../Tenants/Runtime.js"
+import { twilioConfigured } from "../Tenants/Runtime.js"
+import { AudioProviders } from "../Voices/AudioProviders.js"
 import { TenantCache } from "./TenantCache.js"
 import { Tenants } from "../Tenants/Tenants.js"
 
@@ -31,14 +32,14 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
     const tenants = yield* Tenants
     const liveCalls = yield* LiveCalls
     const platform = yield* AppConfig
+    const audioProviders = yield* AudioProviders
 
     return handlers
       .handle("cached", () =>
         Effect.gen(function*() {
           const cached = yield* cache.cachedTenants
           const items = yield* Effect.forEach(cached, (tenant) =>
-            Effect.map(liveCalls.countForTenant(tenant.tenantId), (active) => {
-              const audio = audioProvider(tenant.config, platform)
+            Effect.map(Effect.zip(liveCalls.countForTenant(tenant.tenantId), audioProviders.state(tenant.tenantId, tenant.config)), ([active, audio]) => {
               return new AdminCachedTenantItem({
                 tenant_id: tenant.tenantId,
                 org_id: tenant.config.org_id ?? null,
@@ -120,9 +121,9 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
               .map(runnableTenant))
             : []
           const evaluated = [...cached.map((t) => ({ ...t, cached: true })), ...uncached.map((t) => ({ ...t, cached: false }))]
+          // Reachability checks are cached per key; a cold cache checks a few keys at a time.
           const items = yield* Effect.forEach(evaluated, (tenant) =>
-            Effect.map(liveCalls.countForTenant(tenant.tenantId), (active) => {
-              const audio = audioProvider(tenant.config, platform)
+            Effect.map(Effect.zip(liveCalls.countForTenant(tenant.tenantId), audioProviders.state(tenant.tenantId, tenant.config)), ([active, audio]) => {
               return new AdminAudioProviderDiagnosticsItem({
                 tenant_id: tenant.tenantId,
                 cached: tenant.cached,
@@ -134,7 +135,7 @@ export const TenantCacheHttp = HttpApiBuilder.group(Api, "tenantCache", (handler
                 fallback_active: audio.fallbackReason !== null,
                 fallback_reason: audio.fallbackReason
               })
-            }))
+            }), { concurrency: 8 })
           const count = (predicate: (item: AdminAudioProviderDiagnosticsItem) => boolean) => items.filter(predicate).length
           return new AdminAudioProviderDiagnosticsResponse({
             ok: true,

@@ -72,8 +72,13 @@ const TwilioSettings = objectOf({
   from_number: setting(matching(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15555551234"))
 })
 
+const ELEVENLABS_ID_HINT = "must be 1-64 characters of letters, digits, '_' or '-'"
+
+/** ElevenLabs voice for `audio_output_provider: "elevenlabs"`; the key falls back to ELEVENLABS_API_KEY. */
 const ElevenLabsSettings = objectOf({
-  api_key: tolerated(Schema.Redacted(Schema.String))
+  api_key: tolerated(Schema.Redacted(Schema.String)),
+  voice_id: setting(matching(/^[A-Za-z0-9_-]{1,64}$/, ELEVENLABS_ID_HINT)),
+  model_id: setting(matching(/^[A-Za-z0-9_-]{1,64}$/, ELEVENLABS_ID_HINT))
 })
 
 /** Where transfers go: `escalate_call_to_human` dials only these numbers. */

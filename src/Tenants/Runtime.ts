@@ -9,12 +9,12 @@ export interface AudioProviderState {
   readonly configured: string
   readonly effective: string
   readonly elevenlabsConfigured: boolean
-  /** We hold no ElevenLabs session to warm up: ready means usable (configured). */
+  /** Configured only: reachability and live fallback are known to Voices/AudioProviders (health, diagnostics). */
   readonly elevenlabsReady: boolean
   readonly fallbackReason: string | null
 }
 
-/** Which voice engine speaks for the tenant, and whether we had to fall back to OpenAI. */
+/** Which voice engine the tenant's configuration asks for (the runtime view); what really speaks: AudioProviders. */
 export const audioProvider = (config: TenantConfig, platform: AppConfig): AudioProviderState => {
   const configured = config.audio_output_provider ?? "openai"
   const elevenlabsConfigured = config.elevenlabs?.api_key !== undefined || Option.isSome(platform.elevenlabsApiKey)

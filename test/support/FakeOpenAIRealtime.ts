@@ -67,6 +67,24 @@ export class FakeRealtimeConnection {
     return { responseId, itemId }
   }
 
+  /**
+   * Streams `text` as a text-only response (output_modalities ["text"]) in small deltas;
+   * `hold` stops before its end (the response stays active).
+   */
+  replyText(text: string, options: { readonly hold?: boolean } = {}): { readonly responseId: string; readonly itemId: string } {
+    const n = ++this.responses
+    const responseId = `resp_${this.id}_${n}`
+    const itemId = `item_${this.id}_${n}`
+    this.send({ type: "response.created", response: { id: responseId, status: "in_progress" } })
+    for (const delta of text.match(/.{1,6}/gs) ?? []) {
+      this.send({ type: "response.output_text.delta", response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta })
+    }
+    if (options.hold) return { responseId, itemId }
+    this.send({ type: "response.output_text.done", response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, text })
+    this.send({ type: "response.done", response: { id: responseId, status: "completed" } })
+    return { responseId, itemId }
+  }
+
   /** Asks the service to run a tool, as the model does. */
   callTool(name: string, args: unknown, callId = `call_${this.id}_${name}`): void {
     const responseId = `resp_${this.id}_tool_${callId}`
