@@ -7,13 +7,15 @@ import { SERVICE_VERSION } from "./Health/ServiceInfo.js"
 
 /**
  * Traces (a span per request, per SQL statement, per service method) and metrics to the
- * OTLP/HTTP endpoint in OTEL_EXPORTER_OTLP_ENDPOINT; nothing when it is unset. Spans carry
- * no credentials: secrets are `Redacted` in config and never become span attributes.
+ * OTLP/HTTP endpoint in OTEL_EXPORTER_OTLP_ENDPOINT. When it is unset nothing reads spans, so
+ * none are made: every span becomes Effect's no-op span and the HTTP server skips its request
+ * span (src/Server.ts), which was a measurable share of each request's CPU (bench/RESULTS.md).
+ * Spans carry no credentials: secrets are `Redacted` in config and never become span attributes.
  */
 export const TelemetryLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     Option.match(config.otelExporterOtlpEndpoint, {
-      onNone: () => Layer.empty,
+      onNone: () => Layer.setTracerEnabled(false),
       onSome: (baseUrl) =>
         Otlp.layerJson({
           baseUrl,

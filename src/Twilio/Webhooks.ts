@@ -105,7 +105,8 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           at: new Date(yield* Clock.currentTimeMillis)
         })
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
-        const span = yield* Effect.option(Effect.currentSpan)
+        // None when tracing is off (no exporter): no traceparent rather than a no-op span's ids.
+        const span = yield* Effect.option(Effect.currentPropagatedSpan)
         return connectStream(streamUrl, [
           ["stream_token", token],
           ["tenant_id", tenant.tenantId],
