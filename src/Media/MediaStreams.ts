@@ -1,6 +1,6 @@
 import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
 import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
-import { label, upgradeToStart } from "../Observability/Metrics.js"
+import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import type { VersionResolution } from "../Agents/VersionResolution.js"
@@ -83,7 +83,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
           }))
         )
         twilio.setStreamSid(id.streamSid)
-        yield* Metric.update(Metric.taggedWithLabels(upgradeToStart, [label("tenant", id.tenantId)]), startAt - upgradedAt)
+        yield* Metric.update(upgradeToStartWith([label("tenant", id.tenantId)]), startAt - upgradedAt)
         twilio.callStarted()
         yield* runCall(twilio, boot, id, startAt)
       }).pipe(

@@ -1,5 +1,5 @@
 import { Clock, Effect, Metric, Option } from "effect"
-import { label, webhookToTwiml } from "../Observability/Metrics.js"
+import { label, webhookToTwimlWith } from "../Observability/Metrics.js"
 import { traceparentOf } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { StreamTokens } from "../Auth/StreamTokens.js"
@@ -139,7 +139,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       Effect.flatMap(Clock.currentTimeMillis, (started) =>
         Effect.ensuring(effect, Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Metric.update(
-            Metric.taggedWithLabels(webhookToTwiml, [label("direction", sip ? `sip_${kind}` : kind)]),
+            webhookToTwimlWith([label("direction", sip ? `sip_${kind}` : kind)]),
             now - started
           ))))
 
