@@ -1,4 +1,3 @@
-import { Otlp } from "@effect/opentelemetry"
 import { FetchHttpClient } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
 import * as os from "node:os"
@@ -16,18 +15,20 @@ export const TelemetryLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     Option.match(config.otelExporterOtlpEndpoint, {
       onNone: () => Layer.setTracerEnabled(false),
+      // Loaded only when used: the package's barrel alone is ~20 MB of resident memory.
       onSome: (baseUrl) =>
-        Otlp.layerJson({
-          baseUrl,
-          resource: {
-            serviceName: "stateset-voice",
-            serviceVersion: SERVICE_VERSION,
-            // Which replica: metrics over OTLP carry it as a resource attribute, not a label.
-            attributes: { "service.instance.id": `${os.hostname()}-${process.pid}` }
-          },
-          tracerExportInterval: "1 second",
-          metricsExportInterval: "5 seconds"
-        }).pipe(Layer.provide(FetchHttpClient.layer))
+        Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@effect/opentelemetry/Otlp")), (Otlp) =>
+          Otlp.layerJson({
+            baseUrl,
+            resource: {
+              serviceName: "stateset-voice",
+              serviceVersion: SERVICE_VERSION,
+              // Which replica: metrics over OTLP carry it as a resource attribute, not a label.
+              attributes: { "service.instance.id": `${os.hostname()}-${process.pid}` }
+            },
+            tracerExportInterval: "1 second",
+            metricsExportInterval: "5 seconds"
+          }).pipe(Layer.provide(FetchHttpClient.layer))))
     })
   )
 )
