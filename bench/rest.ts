@@ -23,8 +23,8 @@ import { seed } from "./seed.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 3 : 10))
-const LARGE = SHORT ? 20_000 : 100_000
-const SMALL = SHORT ? 2_000 : 10_000
+const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 20_000 : 100_000))
+const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 2_000 : 10_000))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const ONLY = process.env.BENCH_ONLY
 

@@ -64,6 +64,9 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
       RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
       MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
+      // The call caps (issue 10) would answer most of a burst with the busy message.
+      TENANT_MAX_CONCURRENT_CALLS: "100000",
+      MAX_CALLS_PER_REPLICA: "100000",
       SHUTDOWN_GRACE_SECONDS: "0",
       SHUTDOWN_CALL_DRAIN_SECONDS: "0",
       OTEL_EXPORTER_OTLP_ENDPOINT: ""

@@ -1,5 +1,5 @@
 import { Headers, HttpApiBuilder, HttpMiddleware, HttpServer, type HttpServerRequest } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, FiberRef, Layer } from "effect"
 import { AccessAdminHttp, AccessHttp } from "./Access/Http.js"
 import { AgentsHttp } from "./Agents/Http.js"
 import { RolloutGovernanceHttp } from "./Governance/Http.js"
@@ -81,6 +81,11 @@ const SECRET_HEADERS = ["authorization", "cookie", "set-cookie", "x-api-key", "x
 const untraced = (request: HttpServerRequest.HttpServerRequest) =>
   request.url.startsWith("/health/") || request.url.startsWith("/media-stream")
 
+/** Request spans only when something exports them (src/Telemetry.ts turns tracing off otherwise). */
+const withRequestSpans = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  Layer.unwrapEffect(Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
+    HttpMiddleware.withTracerDisabledWhen(layer, enabled ? untraced : () => true)))
+
 /** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
@@ -89,6 +94,6 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
-  HttpMiddleware.withTracerDisabledWhen(untraced),
+  withRequestSpans,
   Layer.locally(Headers.currentRedactedNames, SECRET_HEADERS)
 )

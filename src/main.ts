@@ -1,11 +1,12 @@
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "./Config.js"
 import { runMainWithDrain, serveUntilSignalled } from "./Health/Lifecycle.js"
 import { HttpLive } from "./Server.js"
 import { ServicesLive } from "./Services.js"
 import { TelemetryLive } from "./Telemetry.js"
+import { JsonLogLive } from "./Observability/JsonLog.js"
 
 const NodeServerLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
@@ -28,7 +29,7 @@ const MainLive = HttpLive.pipe(
   Layer.provideMerge(ServicesLive),
   Layer.provide(TelemetryLive),
   Layer.provide(AppConfig.Default),
-  Layer.provide(Logger.json)
+  Layer.provide(JsonLogLive)
 )
 
 runMainWithDrain(

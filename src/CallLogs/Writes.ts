@@ -101,8 +101,15 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
          then excluded.twilio_status else call_logs.twilio_status end`
     )
 
-    /** The first sighting of a call also enqueues `voice.call.started`, in the same transaction. */
+    /**
+     * The first sighting of a call also enqueues `voice.call.started`, in the same transaction.
+     * It is on the webhook's critical path (before the TwiML): a tenant without a webhook URL
+     * gets no event, so its insert runs alone (one round trip instead of BEGIN, insert, COMMIT).
+     */
     const callSeen = (seen: CallSeen) =>
+      Effect.flatMap(outbox.mayEnqueue(seen.tenantId), (events) => events ? callSeenWithEvent(seen) : Effect.asVoid(upsertSeen(seen)))
+
+    const upsertSeen = (seen: CallSeen) =>
       Effect.flatMap(ids.uuid, (id) => orRefused(sql<{ inserted: boolean }>`
         insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
                                twilio_status, first_seen_at)
@@ -115,7 +122,10 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
           twilio_status = ${keepHigher},
           first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
           updated_at = now()
-        returning (xmax = 0) as inserted`)).pipe(
+        returning (xmax = 0) as inserted`))
+
+    const callSeenWithEvent = (seen: CallSeen) =>
+      upsertSeen(seen).pipe(
         Effect.flatMap((rows) =>
           rows[0]?.inserted === true
             ? outbox.enqueue(seen.tenantId, WebhookEvents.callStarted, {

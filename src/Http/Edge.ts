@@ -10,26 +10,24 @@ import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
 import { Ids } from "../Ids.js"
 import { exemptFromShedding, makeInFlight } from "./InFlight.js"
+import { fixedCounter, fixedHistogram } from "../Observability/FixedLabels.js"
 
-const requestsTotal = Metric.counter("http_server_requests_total", {
-  description: "HTTP requests answered, by method and status",
-  incremental: true
-})
+const REQUEST_MS = MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 })
 
-const requestDuration = Metric.histogram(
-  "http_server_request_duration_ms",
-  MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 }),
-  "HTTP request duration in milliseconds"
-)
-
-/** The request metrics tagged per method and status, made once: tagging builds and hashes new keys. */
+/** The request metrics per method and status, made once (src/Observability/FixedLabels.ts). */
 const tagged = new Map<string, readonly [Metric.Metric.Counter<number>, Metric.Metric.Histogram<number>]>()
 const metricsFor = (method: string, status: number) => {
   const key = `${method} ${status}`
   let found = tagged.get(key)
   if (found === undefined) {
     const labels = [MetricLabel.make("method", method), MetricLabel.make("status", String(status))]
-    found = [Metric.taggedWithLabels(requestsTotal, labels), Metric.taggedWithLabels(requestDuration, labels)] as const
+    found = [
+      fixedCounter("http_server_requests_total", {
+        description: "HTTP requests answered, by method and status",
+        incremental: true
+      }, labels),
+      fixedHistogram("http_server_request_duration_ms", REQUEST_MS, "HTTP request duration in milliseconds", labels)
+    ] as const
     tagged.set(key, found)
   }
   return found

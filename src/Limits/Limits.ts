@@ -11,7 +11,7 @@ import { destinationRefusal } from "./Destinations.js"
 import { type LimitRefused, refused } from "./Errors.js"
 import { Refusals, type WorkKind } from "./Refusals.js"
 import { LimitsRepo } from "./Repo.js"
-import { effectiveLimits } from "./Settings.js"
+import { type EffectiveLimits, effectiveLimits } from "./Settings.js"
 import { dayStart, minuteStart, usageView } from "./Usage.js"
 
 export interface LimitedTenant {
@@ -30,8 +30,11 @@ export type Work =
  * and future SMS, agent tools and automations. A call admission counts against the
  * concurrency caps until the live-call ledger shows the call (`attach` its SID; `release`
  * it if the dial failed). Checks run in one transaction holding a per-tenant advisory
- * lock (and, for the per-replica cap, one admission at a time on this replica), so a cap
- * holds exactly across replicas under concurrent requests.
+ * lock and, for the per-replica cap, a per-replica one (taken in that order everywhere), so a
+ * cap holds exactly across replicas under concurrent requests. An inbound call with no monthly
+ * budget to check is admitted in one statement (`admit_inbound_call`, migration 0020): it is
+ * on the webhook's critical path, where a six-round-trip transaction serialised per replica
+ * was what a burst of calls queued behind (bench/RESULTS.md).
  */
 export class Limits extends Effect.Service<Limits>()("Limits", {
   scoped: Effect.gen(function*() {
@@ -42,7 +45,6 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     const { replicaId } = yield* LiveCalls
     const budgets = yield* Budgets
     const refusals = yield* Refusals
-    const local = yield* Effect.makeSemaphore(1)
     const ttlMs = platform.callAdmissionTtlSecs * 1000
 
     yield* (yield* Migrations).awaitApplied.pipe(
@@ -60,6 +62,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
         const limits = effectiveLimits(tenant.config, platform)
         const calls = work.kind === "sms" ? 0 : work.kind === "inbound_call" ? 1 : work.destinations.length
         yield* repo.lockTenant(tenant.tenantId)
+        if (work.kind !== "sms") yield* repo.lockReplica(replicaId)
         if (work.kind === "inbound_call") {
           const again = yield* repo.admittedCall(tenant.tenantId, work.callSid)
           if (again.length > 0) return Either.right(again)
@@ -107,6 +110,31 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
         return Either.right(admitted)
       })
 
+    /** `decide` for one inbound call when no budget applies, as one statement. */
+    const admitInbound = (tenant: LimitedTenant, callSid: string, limits: EffectiveLimits, at: Date) =>
+      Effect.gen(function*() {
+        const result = yield* repo.admitInbound({
+          id: yield* ids.uuid,
+          tenantId: tenant.tenantId,
+          replicaId,
+          callSid,
+          at,
+          cutoff: new Date(at.getTime() - ttlMs),
+          maxTenant: limits.maxConcurrentCalls,
+          maxReplica: limits.maxCallsPerReplica
+        })
+        if (result.refusal === "tenant_concurrency") {
+          return Either.left(refused("tenant_concurrency",
+            `The tenant already has ${result.tenant_calls} of at most ${limits.maxConcurrentCalls} concurrent calls`))
+        }
+        if (result.refusal !== null) {
+          return Either.left(
+            refused("replica_concurrency", "This server is at its call capacity; try again shortly")
+          )
+        }
+        return Either.right(result.admitted ?? [])
+      })
+
     /** Admission ids (one per call; none for SMS), or the refusal (already counted and logged). */
     const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: Work) {
       const at = new Date(yield* Clock.currentTimeMillis)
@@ -116,7 +144,9 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
       const outcome = Option.match(
         Option.firstSomeOf(destinations.map((to) => destinationRefusal(to, limits))),
         { onSome: (refusal) => Effect.succeed(Either.left<LimitRefused>(refusal)), onNone: () =>
-          local.withPermits(1)(orUnavailable(sql.withTransaction(decide(tenant, work, at)))) }
+          work.kind === "inbound_call" && limits.monthlyCallMinutes === null
+            ? orUnavailable(admitInbound(tenant, work.callSid, limits, at))
+            : orUnavailable(sql.withTransaction(decide(tenant, work, at))) }
       )
       const decided = yield* outcome
       if (Either.isRight(decided)) return decided.right

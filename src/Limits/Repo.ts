@@ -16,24 +16,39 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
       sql`select pg_advisory_xact_lock(hashtext(${`call-admission:${tenantId}`}))`.pipe(Effect.asVoid)
 
     /**
+     * Serialises admissions on one replica (its per-replica cap) until the transaction ends;
+     * taken after `lockTenant`, as `admit_inbound_call` does (migrations/0020_call_admission.sql).
+     */
+    const lockReplica = (replicaId: string) =>
+      sql`select pg_advisory_xact_lock(20, hashtext(${replicaId}))`.pipe(Effect.asVoid)
+
+    /**
      * Calls of the tenant (and of this replica) now: the live-call ledger plus admissions the
-     * ledger does not show yet (not yet connected, not started or ended in the call log).
+     * ledger does not show yet (`call_counts`, migrations/0020_call_admission.sql).
      */
     const callCounts = (tenantId: string, replicaId: string, cutoff: Date) =>
       sql<{ tenant: number; replica: number }>`
-        with live as (
-          select tenant_id, replica_id from live_calls where tenant_id = ${tenantId} or replica_id = ${replicaId}
-        ), pending as (
-          select a.tenant_id, a.replica_id from call_admissions a
-          where (a.tenant_id = ${tenantId} or a.replica_id = ${replicaId}) and a.admitted_at > ${cutoff}
-            and (a.call_sid is null or (
-              not exists (select 1 from live_calls l where l.tenant_id = a.tenant_id and l.call_sid = a.call_sid)
-              and not exists (select 1 from call_logs c where c.tenant_id = a.tenant_id and c.call_sid = a.call_sid
-                and (c.media_started_at is not null or c.twilio_ended_at is not null))))
-        ), every as (select * from live union all select * from pending)
-        select (count(*) filter (where tenant_id = ${tenantId}))::int as tenant,
-               (count(*) filter (where replica_id = ${replicaId}))::int as replica
-        from every`.pipe(Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 }))
+        select tenant, replica from call_counts(${tenantId}, ${replicaId}, ${cutoff})`.pipe(
+        Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 })
+      )
+
+    /** An inbound call's whole admission in one statement (no budget to check): the ids, or why not. */
+    const admitInbound = (input: {
+      readonly id: string
+      readonly tenantId: string
+      readonly replicaId: string
+      readonly callSid: string
+      readonly at: Date
+      readonly cutoff: Date
+      readonly maxTenant: number
+      readonly maxReplica: number
+    }) =>
+      sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
+        select admitted, refusal, tenant_calls from admit_inbound_call(
+          ${input.id}, ${input.tenantId}, ${input.replicaId}, ${input.callSid}, ${input.at}, ${input.cutoff},
+          ${input.maxTenant}, ${input.maxReplica})`.pipe(
+        Effect.map((rows) => rows[0] ?? { admitted: null, refusal: null, tenant_calls: null })
+      )
 
     const hits = (tenantId: string, name: string, windowStart: Date) =>
       sql<{ hits: number }>`
@@ -86,6 +101,6 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.asVoid
       )
 
-    return { lockTenant, callCounts, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
+    return { lockTenant, lockReplica, callCounts, admitInbound, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
   })
 }) {}

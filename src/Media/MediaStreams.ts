@@ -2,7 +2,7 @@ import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
 import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
-import { label, upgradeToStart } from "../Observability/Metrics.js"
+import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import type { VersionResolution } from "../Agents/VersionResolution.js"
@@ -94,7 +94,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
           }))
         )
         twilio.setStreamSid(id.streamSid)
-        yield* Metric.update(Metric.taggedWithLabels(upgradeToStart, [label("tenant", id.tenantId)]), startAt - upgradedAt)
+        yield* Metric.update(upgradeToStartWith([label("tenant", id.tenantId)]), startAt - upgradedAt)
         twilio.callStarted()
         // A leg of a translation call pairs with the other leg instead of talking to an agent.
         if (id.translationRoom != null) yield* runTranslationLeg(twilio, boot, id, id.translationRoom)

@@ -1,4 +1,5 @@
 import { Clock, Effect, Exit, Metric, MetricBoundaries, MetricLabel } from "effect"
+import { fixedHistogram, perLabels } from "./FixedLabels.js"
 
 /**
  * Every metric the service records, in one place (README, "Metrics", lists them). They are
@@ -36,6 +37,11 @@ export const upgradeToStart = Metric.histogram(
   SETUP_MS,
   "Media stream upgraded -> Twilio `start` event received"
 )
+/** The two set-up histograms above per label set, made once (FixedLabels.ts: no key lookup per call). */
+export const webhookToTwimlWith = perLabels((labels) =>
+  fixedHistogram("voice_setup_webhook_to_twiml_ms", SETUP_MS, "Voice webhook received -> TwiML answered, by direction", labels))
+export const upgradeToStartWith = perLabels((labels) =>
+  fixedHistogram("voice_setup_upgrade_to_start_ms", SETUP_MS, "Media stream upgraded -> Twilio `start` event received", labels))
 export const startToFirstAudio = Metric.histogram(
   "voice_setup_start_to_first_audio_ms",
   SETUP_MS,

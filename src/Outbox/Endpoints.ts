@@ -30,7 +30,11 @@ export class WebhookEndpoints extends Effect.Service<WebhookEndpoints>()("Webhoo
       return Option.some<WebhookEndpoint>({ url: webhook_url, secrets })
     })
 
-    return { endpointOf } as const
+    /** Whether the tenant has a webhook URL at all (the cached config only; no SQL). */
+    const configured = (tenantId: string) =>
+      Effect.map(tenants.get(tenantId), Option.exists((tenant) => tenant.config.webhook_url !== undefined))
+
+    return { endpointOf, configured } as const
   }),
   dependencies: [WebhookOutboxRepo.Default]
 }) {}

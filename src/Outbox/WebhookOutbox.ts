@@ -49,7 +49,14 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
         return true
       })
 
-    return { enqueue } as const
+    /**
+     * False when `enqueue` would certainly write nothing (the tenant has no webhook URL; read
+     * from the tenant cache, no SQL): a caller may then skip the transaction it only opened
+     * to make the event commit with its change.
+     */
+    const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
+
+    return { enqueue, mayEnqueue } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}

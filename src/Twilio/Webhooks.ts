@@ -1,5 +1,5 @@
 import { Clock, Effect, Metric, Option } from "effect"
-import { label, webhookToTwiml } from "../Observability/Metrics.js"
+import { label, webhookToTwimlWith } from "../Observability/Metrics.js"
 import { traceparentOf } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { StreamTokens } from "../Auth/StreamTokens.js"
@@ -107,7 +107,8 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           at: new Date(yield* Clock.currentTimeMillis)
         })
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
-        const span = yield* Effect.option(Effect.currentSpan)
+        // None when tracing is off (no exporter): no traceparent rather than a no-op span's ids.
+        const span = yield* Effect.option(Effect.currentPropagatedSpan)
         // Both legs of a translation room stream to one replica (docs/translation-calls.md).
         const room = hook.query.translation_room
         const url = room === undefined ? streamUrl : yield* translationRooms.streamUrlFor(tenant.tenantId, room)
@@ -143,7 +144,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       Effect.flatMap(Clock.currentTimeMillis, (started) =>
         Effect.ensuring(effect, Effect.flatMap(Clock.currentTimeMillis, (now) =>
           Metric.update(
-            Metric.taggedWithLabels(webhookToTwiml, [label("direction", sip ? `sip_${kind}` : kind)]),
+            webhookToTwimlWith([label("direction", sip ? `sip_${kind}` : kind)]),
             now - started
           ))))
 
