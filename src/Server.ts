@@ -31,6 +31,7 @@ import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.
 import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
+import { TransferRoutesLive } from "./Transfers/Routes.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -80,6 +81,7 @@ const untraced = (request: HttpServerRequest.HttpServerRequest) =>
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(MetricsRoutesLive),
+  Layer.provide(TransferRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

@@ -1,4 +1,7 @@
 import { Layer } from "effect"
+import { EscalateCall } from "./Tools/EscalateCall.js"
+import { TransferCallbacks } from "./Transfers/Callbacks.js"
+import { TransfersRepo } from "./Transfers/Repo.js"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
 import { GovernanceSweep } from "./Governance/Sweep.js"
@@ -108,7 +111,10 @@ const CallsLive = Layer.mergeAll(
   OutboundCalls.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
-  FunctionRegistry.Default
+  FunctionRegistry.Default,
+  EscalateCall.Default,
+  TransfersRepo.Default,
+  TransferCallbacks.Default
 ).pipe(
   Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),

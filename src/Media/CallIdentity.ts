@@ -11,6 +11,8 @@ export interface CallIdentity extends CallKey {
   readonly greeting: string | null
   /** The voice webhook's span (W3C `traceparent`, a TwiML parameter), to link the call's trace to it. */
   readonly traceparent?: string | null
+  /** Set when the call comes back to the agent after a transfer nobody answered (Twilio's DialCallStatus). */
+  readonly transferResult?: string | null
 }
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
@@ -67,8 +69,9 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       }
       const greeting = param("greeting", LIMITS.greeting)
       const traceparent = param("traceparent", LIMITS.sid)
+      const transferResult = param("transfer_result", LIMITS.sid)
       yield* warnDropped(dropped)
-      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent } satisfies CallIdentity
+      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent, transferResult } satisfies CallIdentity
     }
     // A tenant credential vouches for the tenant only: the rest is checked like any input.
     const versionParam = param("agent_version_id", LIMITS.sid)
