@@ -23,6 +23,7 @@ import { TenantCacheHttp } from "./TenantCache/Http.js"
 import { TenantsHttp } from "./Tenants/Http.js"
 import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
+import { EscalationAutomationsHttp } from "./Automations/EscalationHttp.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
 import { MetricsRoutesLive } from "./Observability/Routes.js"
@@ -51,6 +52,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     VoiceOutcomesHttp,
     VoiceSessionEvalsHttp,
     VoiceEvalAutomationsHttp,
+    EscalationAutomationsHttp,
     MediaHttp,
     CallWebhooksHttp,
     CallWebhooksSipHttp,

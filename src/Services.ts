@@ -2,6 +2,7 @@ import { Layer } from "effect"
 import { EscalateCall } from "./Tools/EscalateCall.js"
 import { TransferCallbacks } from "./Transfers/Callbacks.js"
 import { TransfersRepo } from "./Transfers/Repo.js"
+import { EscalationAutomations } from "./Automations/Escalation.js"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
 import { GovernanceSweep } from "./Governance/Sweep.js"
@@ -114,7 +115,8 @@ const CallsLive = Layer.mergeAll(
   FunctionRegistry.Default,
   EscalateCall.Default,
   TransfersRepo.Default,
-  TransferCallbacks.Default
+  TransferCallbacks.Default,
+  EscalationAutomations.Default
 ).pipe(
   Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),
