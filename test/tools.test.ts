@@ -172,16 +172,18 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
         context: { session_id: callSid }
       })
       expect(res.status).toBe(200)
-      expect(res.body.result).toEqual({ ok: true, transferred_to: BILLING, reason: "billing dispute" })
+      expect(res.body.result).toEqual({ ok: true, transferred_to: BILLING, mode: "cold", reason: "billing dispute" })
       const update = twilio.requests.at(-1)!
       expect(update.path).toBe(`/2010-04-01/Accounts/${SID}/Calls/${callSid}.json`)
       expect([update.accountSid, update.authToken]).toEqual([SID, TOKEN])
       const twiml = parseXml(String(update.form.Twiml))
       expect(findAll(twiml, "Say")[0]!.text).toBe("Connecting you <now>.")
-      expect(findAll(twiml, "Dial")[0]!.text).toBe(BILLING)
+      expect(findAll(twiml, "Number")[0]!.text).toBe(BILLING)
+      expect(findAll(twiml, "Dial")[0]!.attributes.action).toContain("/twilio/transfer-result?")
 
+      // Not an escalation until the person answers (test/escalation-cold.test.ts follows it through).
       const logs = yield* request("GET", `/api/v1/call-logs?call_sid=${callSid}`, { headers: acme })
-      expect(logs.body.calls[0]).toMatchObject({ escalated: true, status: "escalated" })
+      expect(logs.body.calls[0]).toMatchObject({ escalated: false, status: "in_progress" })
     }))
 
   it.effect("escalation never dials a number the tenant did not configure, nor another tenant's call", () =>
@@ -224,7 +226,7 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
         callSid,
         streamSid: "MZ-live"
       })
-      expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, reason: "help" }, action: "escalated" })
+      expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, mode: "cold", reason: "help" }, action: "escalated" })
       const sessions = yield* request("GET", "/api/v1/sessions", { headers: acme })
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
 
