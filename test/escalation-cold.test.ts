@@ -58,6 +58,13 @@ const incoming = (callSid: string) =>
     return streamParameters(parseXml(webhook.text))
   })
 
+/** The tool's result reached the model: the agent is leaving for the transfer. */
+const toolAnswered = (upstream: { eventsOf: (type: string) => Array<any> }) =>
+  eventually(
+    Effect.sync(() => upstream.eventsOf("conversation.item.create").filter((e) => e.item?.type === "function_call_output")),
+    (outputs) => outputs.length > 0
+  )
+
 const escalatedEvents = (callSid: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ payload: any }>`select payload from webhook_outbox
@@ -86,12 +93,14 @@ layer(Suite, { excludeTestServices: true })("cold transfers", (it) => {
       expect(dial.attributes).toMatchObject({ timeout: "20", callerId: NUMBER, method: "POST" })
       expect(dial.attributes.action).toMatch(/^http:\/\/voice\.test\/twilio\/transfer-result\?tenant=esc&transfer=[0-9a-f-]{36}$/)
       expect(findAll(dial, "Number")[0]!.text).toBe(DESK)
+      const [output] = yield* toolAnswered(first.upstream)
+      expect(JSON.parse(output.item.output)).toMatchObject({ ok: true, transferred_to: DESK, mode: "cold" })
 
       // Twilio ends the stream (the call's TwiML was replaced): recorded for the transfer, not hung up.
       first.client.stop()
       yield* promise(() => first.client.closed)
-      const afterFirst = yield* eventually(logRow(callSid), (row) => row?.end_reason === "escalated", 10_000)
-      expect(afterFirst).toMatchObject({ escalated: false, media_status: "completed" })
+      const afterFirst = yield* eventually(logRow(callSid), (row) => row?.end_reason != null, 10_000)
+      expect(afterFirst).toMatchObject({ escalated: false, media_status: "completed", end_reason: "escalated" })
       expect(twilio.requests.some((r) => r.form.Status === "completed")).toBe(false)
 
       // A forged callback is refused.
@@ -120,7 +129,6 @@ layer(Suite, { excludeTestServices: true })("cold transfers", (it) => {
       )
       expect(JSON.stringify(told)).toContain("request_callback")
       expect(JSON.stringify(second.upstream.eventsOf("response.create")[0])).toContain("nobody was available")
-      // The single-use token cannot open a third stream.
       yield* promise(() => second.client.waitFor("the agent's line", () => second.client.of("media").length >= 1))
       second.client.stop()
       yield* promise(() => second.client.closed)
@@ -149,10 +157,11 @@ layer(Suite, { excludeTestServices: true })("cold transfers", (it) => {
       const call = yield* connectCall(callSid, parameters, "MZcold00000000000000000000000000003")
       yield* promise(() => call.client.waitFor("the greeting", () => call.client.of("media").length >= 1))
       call.upstream.callTool("escalate_call_to_human", { reason: "billing question" })
-      yield* eventually(Effect.sync(() => lastTwimlOf(twilio, callSid)), (found) => found !== undefined)
+      yield* toolAnswered(call.upstream)
       call.client.stop()
       yield* promise(() => call.client.closed)
-      yield* eventually(logRow(callSid), (row) => row?.end_reason === "escalated", 10_000)
+      const before = yield* eventually(logRow(callSid), (row) => row?.end_reason != null, 10_000)
+      expect(before).toMatchObject({ escalated: false, status: "completed", end_reason: "escalated" })
 
       // The person picks up (Number url), later the dial completes (action): escalated once.
       const action = yield* dialOutcome(twilio, callSid, TOKEN, { dialCallStatus: "completed", answered: true }, {
