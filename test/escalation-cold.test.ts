@@ -1,81 +1,27 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
-import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
-import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { dialOutcome, lastTwimlOf } from "./support/FakeTwilioCallbacks.js"
-import { accountSid, agentWithRoute, FakeTwilioServer, newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
+import { FakeTwilioServer, newCallSid } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { makeTestServer, request } from "./support/TestServer.js"
-import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
-
-const SID = accountSid("escalation")
-const TOKEN = "escalation-twilio-auth-token"
-const NUMBER = "+15550008000"
-const DESK = "+15550008777"
-const CALLER = "+15557650001"
-const auth = { authorization: "Bearer esc-bearer-token-0123456789" }
-const promise = <A>(run: () => Promise<A>) => Effect.promise(run)
-
-const Suite = withFakeOpenAI((openai) =>
-  Layer.unwrapScoped(Effect.map(startFakeTwilio, (twilio) =>
-    Layer.effectDiscard(Effect.gen(function*() {
-      twilio.accounts.set(SID, TOKEN)
-      yield* putTenant("esc", {
-        twilio: { account_sid: SID, auth_token: TOKEN },
-        // Events are enqueued only for a tenant with an endpoint (this one is never reached).
-        webhook_url: "https://hooks.invalid/esc",
-        escalation_number: DESK
-      })
-      yield* agentWithRoute("esc", { phoneNumber: NUMBER, greeting: "Thanks for calling!" })
-    })).pipe(Layer.provideMerge(Layer.merge(
-      makeTestServer({ OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: "sk-esc", TWILIO_API_BASE_URL: twilio.baseUrl }),
-      Layer.succeed(FakeTwilioServer, twilio)
-    )))))
-)
-
-/** A call as Twilio places it: the voice webhook, then the media stream with the TwiML's parameters. */
-const connectCall = (callSid: string, parameters: Record<string, string>, streamSid: string) =>
-  Effect.gen(function*() {
-    const openai = yield* FakeOpenAI
-    const before = openai.connections.length
-    const url = yield* mediaStreamUrl()
-    const client = yield* promise(() => TwilioMediaClient.open(url))
-    client.connected()
-    client.start({ streamSid, callSid, customParameters: parameters })
-    const upstream = yield* promise(() => openai.connection(before))
-    return { client, upstream }
-  })
-
-const incoming = (callSid: string) =>
-  Effect.gen(function*() {
-    const webhook = yield* twilioWebhook("/api/v1/incoming-call", {
-      CallSid: callSid, AccountSid: SID, From: CALLER, To: NUMBER, CallStatus: "ringing"
-    }, { authToken: TOKEN })
-    expect(webhook.status).toBe(200)
-    return streamParameters(parseXml(webhook.text))
-  })
-
-/** The tool's result reached the model: the agent is leaving for the transfer. */
-const toolAnswered = (upstream: { eventsOf: (type: string) => Array<any> }) =>
-  eventually(
-    Effect.sync(() => upstream.eventsOf("conversation.item.create").filter((e) => e.item?.type === "function_call_output")),
-    (outputs) => outputs.length > 0
-  )
-
-const escalatedEvents = (callSid: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ payload: any }>`select payload from webhook_outbox
-      where tenant_id = 'esc' and event = 'voice.call.escalated' and payload->'data'->>'call_sid' = ${callSid}`.pipe(
-      Effect.orDie
-    ))
-
-const logRow = (callSid: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<any>`select status, escalated, end_reason, media_status, transcript, stream_sid from call_logs
-      where tenant_id = 'esc' and call_sid = ${callSid}`.pipe(Effect.orDie, Effect.map((rows) => rows[0])))
+import { request } from "./support/TestServer.js"
+import {
+  auth,
+  CALLER,
+  connectCall,
+  DESK,
+  escalatedEvents,
+  incoming,
+  logRow,
+  NUMBER,
+  promise,
+  SID,
+  Suite,
+  TOKEN,
+  toolAnswered
+} from "./support/EscalationSuite.js"
 
 layer(Suite, { excludeTestServices: true })("cold transfers", (it) => {
   it.effect("nobody answers: the caller is back with the agent on a new stream of the same call, told to offer a callback", () =>
