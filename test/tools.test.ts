@@ -13,6 +13,7 @@ import {
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml } from "./support/FakeTwilioXml.js"
+import { dialOutcome } from "./support/FakeTwilioCallbacks.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
@@ -230,11 +231,17 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       const sessions = yield* request("GET", "/api/v1/sessions", { headers: acme })
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
 
-      // Announced to the tenant with the spec's escalation payload.
+      // Announced to the tenant with the spec's escalation payload, once the person answers.
       const sql = yield* SqlClient.SqlClient
-      const events = yield* sql<{ payload: any }>`
+      const escalatedEvents = sql<{ payload: any }>`
         select payload from webhook_outbox where tenant_id = 'acme' and event = 'voice.call.escalated'
           and payload->'data'->>'call_sid' = ${callSid}`
+      expect(yield* escalatedEvents).toHaveLength(0)
+      const answered = yield* dialOutcome(yield* FakeTwilioServer, callSid, TOKEN, { dialCallStatus: "completed", answered: true }, {
+        accountSid: SID, from: "+15557654321", to: NUMBER
+      })
+      expect(answered.status).toBe(200)
+      const events = yield* escalatedEvents
       expect(events).toHaveLength(1)
       expectSpecSchema(events[0]!.payload, "WebhookEvent")
       expectSpecSchema(events[0]!.payload.data, "WebhookEscalationPayload")
