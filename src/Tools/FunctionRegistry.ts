@@ -87,8 +87,8 @@ const BUILT_IN: ReadonlyArray<ToolDefinition> = [
 ]
 
 const EscalateArgs = Schema.Struct({
-  reason: Schema.String,
-  department: Schema.optional(Schema.String),
+  reason: Schema.String.pipe(Schema.maxLength(1_000)),
+  department: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
   /** Only honoured when it is one of the tenant's configured escalation numbers. */
   target_number: Schema.optional(Schema.String),
   mode: Schema.optional(Schema.Literal("cold", "warm"))
