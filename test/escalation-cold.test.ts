@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
-import { dialOutcome, lastTwimlOf } from "./support/FakeTwilioCallbacks.js"
+import { dialOutcome, lastTwimlOf, twilioCallback } from "./support/FakeTwilioCallbacks.js"
 import { FakeTwilioServer, newCallSid } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -130,5 +130,24 @@ layer(Suite, { excludeTestServices: true })("cold transfers", (it) => {
       })
       const listed = yield* request("GET", `/api/v1/call-logs?call_sid=${callSid}`, { headers: auth })
       expect(listed.body.calls[0]).toMatchObject({ escalated: true, status: "escalated" })
+    }))
+
+  it.effect("transfer callbacks: bad query 400, unknown tenant or bad signature 401, unknown transfer 404", () =>
+    Effect.gen(function*() {
+      const form = { "content-type": "application/x-www-form-urlencoded" }
+      const noQuery = yield* request("POST", "/twilio/transfer-result", { headers: form, body: "DialCallStatus=no-answer" })
+      expect(noQuery.status).toBe(400)
+      const unknownTenant = yield* twilioCallback(
+        "http://voice.test/twilio/transfer-result?tenant=nobody&transfer=00000000-0000-4000-8000-000000000001",
+        TOKEN,
+        { DialCallStatus: "no-answer" }
+      )
+      expect(unknownTenant.status).toBe(401)
+      const unknownTransfer = yield* twilioCallback(
+        "http://voice.test/twilio/transfer-result?tenant=esc&transfer=00000000-0000-4000-8000-000000000001",
+        TOKEN,
+        { DialCallStatus: "no-answer" }
+      )
+      expect(unknownTransfer.status).toBe(404)
     }))
 })
