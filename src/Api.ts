@@ -16,7 +16,7 @@ import { HealthApi } from "./Health/Api.js"
 import { MediaApi } from "./Media/Api.js"
 import { TenantsApi } from "./Tenants/Api.js"
 import { TenantCacheApi } from "./TenantCache/Api.js"
-import { VoiceEvalAutomationsApi } from "./Automations/Api.js"
+import { EscalationAutomationsApi, VoiceEvalAutomationsApi } from "./Automations/Api.js"
 import { VoiceSessionEvalsApi } from "./VoiceEvals/Api.js"
 import { VoiceOutcomesApi } from "./VoiceOutcomes/Api.js"
 import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
@@ -36,6 +36,7 @@ export class PublicApi extends HttpApi.make("public")
   .add(VoiceOutcomesApi)
   .add(VoiceSessionEvalsApi)
   .add(VoiceEvalAutomationsApi)
+  .add(EscalationAutomationsApi)
   .add(MediaApi)
   .add(CallWebhooksApi)
   .add(CallWebhooksSipApi)

@@ -25,6 +25,7 @@ import { TenantCacheHttp } from "./TenantCache/Http.js"
 import { TenantsHttp } from "./Tenants/Http.js"
 import { VoiceSessionEvalsHttp } from "./VoiceEvals/Http.js"
 import { VoiceEvalAutomationsHttp } from "./Automations/Http.js"
+import { EscalationAutomationsHttp } from "./Automations/EscalationHttp.js"
 import { VoiceOutcomesHttp } from "./VoiceOutcomes/Http.js"
 import { VoiceSessionsHttp } from "./VoiceSessions/Http.js"
 import { MetricsRoutesLive } from "./Observability/Routes.js"
@@ -34,6 +35,7 @@ import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorA
 import { SessionActionsHttp } from "./SessionActions/Http.js"
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
+import { TransferRoutesLive } from "./Transfers/Routes.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -53,6 +55,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     VoiceOutcomesHttp,
     VoiceSessionEvalsHttp,
     VoiceEvalAutomationsHttp,
+    EscalationAutomationsHttp,
     MediaHttp,
     CallWebhooksHttp,
     CallWebhooksSipHttp,
@@ -91,6 +94,7 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(DocsRoutesLive),
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
+  Layer.provide(TransferRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

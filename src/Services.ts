@@ -1,4 +1,8 @@
 import { Layer } from "effect"
+import { EscalateCall } from "./Tools/EscalateCall.js"
+import { TransferCallbacks } from "./Transfers/Callbacks.js"
+import { TransfersRepo } from "./Transfers/Repo.js"
+import { EscalationAutomations } from "./Automations/Escalation.js"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
 import { GovernanceSweep } from "./Governance/Sweep.js"
@@ -118,7 +122,11 @@ const CallsLive = Layer.mergeAll(
   CallLogsRepo.Default,
   FunctionRegistry.Default,
   SessionActions.Default,
-  TestCalls.Default
+  TestCalls.Default,
+  EscalateCall.Default,
+  TransfersRepo.Default,
+  TransferCallbacks.Default,
+  EscalationAutomations.Default
 ).pipe(
   Layer.provideMerge(CallRouting.Default),
   Layer.provideMerge(Limits.Default),

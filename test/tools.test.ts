@@ -13,6 +13,7 @@ import {
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml } from "./support/FakeTwilioXml.js"
+import { dialOutcome } from "./support/FakeTwilioCallbacks.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
@@ -172,16 +173,18 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
         context: { session_id: callSid }
       })
       expect(res.status).toBe(200)
-      expect(res.body.result).toEqual({ ok: true, transferred_to: BILLING, reason: "billing dispute" })
+      expect(res.body.result).toEqual({ ok: true, transferred_to: BILLING, mode: "cold", reason: "billing dispute" })
       const update = twilio.requests.at(-1)!
       expect(update.path).toBe(`/2010-04-01/Accounts/${SID}/Calls/${callSid}.json`)
       expect([update.accountSid, update.authToken]).toEqual([SID, TOKEN])
       const twiml = parseXml(String(update.form.Twiml))
       expect(findAll(twiml, "Say")[0]!.text).toBe("Connecting you <now>.")
-      expect(findAll(twiml, "Dial")[0]!.text).toBe(BILLING)
+      expect(findAll(twiml, "Number")[0]!.text).toBe(BILLING)
+      expect(findAll(twiml, "Dial")[0]!.attributes.action).toContain("/twilio/transfer-result?")
 
+      // Not an escalation until the person answers (test/escalation-cold.test.ts follows it through).
       const logs = yield* request("GET", `/api/v1/call-logs?call_sid=${callSid}`, { headers: acme })
-      expect(logs.body.calls[0]).toMatchObject({ escalated: true, status: "escalated" })
+      expect(logs.body.calls[0]).toMatchObject({ escalated: false, status: "in_progress" })
     }))
 
   it.effect("escalation never dials a number the tenant did not configure, nor another tenant's call", () =>
@@ -224,15 +227,21 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
         callSid,
         streamSid: "MZ-live"
       })
-      expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, reason: "help" }, action: "escalated" })
+      expect(outcome).toEqual({ output: { ok: true, transferred_to: DESK, mode: "cold", reason: "help" }, action: "escalated" })
       const sessions = yield* request("GET", "/api/v1/sessions", { headers: acme })
       expect(sessions.body.sessions[0]).toMatchObject({ stream_sid: "MZ-live", escalated: true, escalation_target: DESK })
 
-      // Announced to the tenant with the spec's escalation payload.
+      // Announced to the tenant with the spec's escalation payload, once the person answers.
       const sql = yield* SqlClient.SqlClient
-      const events = yield* sql<{ payload: any }>`
+      const escalatedEvents = sql<{ payload: any }>`
         select payload from webhook_outbox where tenant_id = 'acme' and event = 'voice.call.escalated'
           and payload->'data'->>'call_sid' = ${callSid}`
+      expect(yield* escalatedEvents).toHaveLength(0)
+      const answered = yield* dialOutcome(yield* FakeTwilioServer, callSid, TOKEN, { dialCallStatus: "completed", answered: true }, {
+        accountSid: SID, from: "+15557654321", to: NUMBER
+      })
+      expect(answered.status).toBe(200)
+      const events = yield* escalatedEvents
       expect(events).toHaveLength(1)
       expectSpecSchema(events[0]!.payload, "WebhookEvent")
       expectSpecSchema(events[0]!.payload.data, "WebhookEscalationPayload")

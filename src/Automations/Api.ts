@@ -71,3 +71,26 @@ export class VoiceEvalAutomationsApi extends HttpApiGroup.make("voiceEvalAutomat
   .middleware(TenantAuth)
   .annotate(OpenApi.Title, "automation")
 {}
+
+/** Transfers of live calls to people, as automations (tenant bearer): cold, or warm ("with bridge"). */
+export class EscalationAutomationsApi extends HttpApiGroup.make("escalationAutomations")
+  .add(
+    HttpApiEndpoint.post("escalateCall", "/api/v1/automations/escalate-call")
+      .setPayload(AutomationPayload)
+      .addSuccess(AutomationResponse)
+      .annotate(OpenApi.Identifier, "escalate_call")
+      .annotate(OpenApi.Summary, "Escalate a call to a human agent")
+  )
+  .add(
+    HttpApiEndpoint.post("escalateCallWithBridge", "/api/v1/automations/escalate-call-with-bridge")
+      .setPayload(AutomationPayload)
+      .addSuccess(AutomationResponse)
+      .annotate(OpenApi.Identifier, "escalate_call_with_bridge")
+      .annotate(OpenApi.Summary, "Escalate a call using Twilio call bridge")
+  )
+  .addError(AutomationError.Failed)
+  .addError(ApiError.Unavailable)
+  .addError(ApiError.ServerError)
+  .middleware(TenantAuth)
+  .annotate(OpenApi.Title, "automation")
+{}

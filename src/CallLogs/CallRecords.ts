@@ -44,8 +44,10 @@ export interface CompletedCall extends CallKey {
   readonly escalationReason: string | null
 }
 
+// A stream that ended for a transfer (end reason `escalated`) is an escalation only once the
+// person answered: that is marked on the log by the transfer (CallLogWrites.markEscalated).
 const mediaStatus = (call: CompletedCall): MediaReport["mediaStatus"] =>
-  call.escalated || call.endReason === "escalated"
+  call.escalated
     ? "escalated"
     : call.endReason === "upstream_failure" || call.endReason === "error"
     ? "failed"
@@ -66,7 +68,7 @@ const toMediaReport = (call: CompletedCall): MediaReport => ({
   mediaStatus: mediaStatus(call),
   endReason: call.endReason,
   errorMessage: call.errorMessage,
-  escalated: call.escalated || call.endReason === "escalated",
+  escalated: call.escalated,
   escalationReason: call.escalationReason,
   transcript: call.transcript.map((turn) => ({
     role: turn.role,

@@ -176,6 +176,9 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
       function_call_count, turn_latency_stats)`
 
+    /** The row already holds an earlier stream of this call: its transcript and tool calls are kept. */
+    const continued = sql.unsafe("call_logs.media_ended_at is not null")
+
     const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**
@@ -194,17 +197,31 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
                 to_number = coalesce(call_logs.to_number, excluded.to_number),
                 agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
                 model = excluded.model, voice = excluded.voice,
-                media_started_at = excluded.media_started_at, media_ended_at = excluded.media_ended_at,
-                media_status = excluded.media_status, end_reason = excluded.end_reason,
+                media_started_at = coalesce(call_logs.media_started_at, excluded.media_started_at),
+                media_ended_at = excluded.media_ended_at,
+                media_status = case when call_logs.escalated and excluded.media_status = 'completed' then 'escalated'
+                  else excluded.media_status end,
+                end_reason = case when call_logs.escalated and excluded.end_reason in ('stop', 'caller_hangup') then 'escalated'
+                  else excluded.end_reason end,
                 error_message = excluded.error_message,
                 escalated = call_logs.escalated or excluded.escalated,
                 escalation_reason = coalesce(excluded.escalation_reason, call_logs.escalation_reason),
-                transcript = excluded.transcript, transcript_text = excluded.transcript_text,
-                transcript_length = excluded.transcript_length, function_calls = excluded.function_calls,
-                function_call_count = excluded.function_call_count, turn_latency_stats = excluded.turn_latency_stats,
+                transcript = case when ${continued} then call_logs.transcript || excluded.transcript else excluded.transcript end,
+                transcript_text = case when ${continued} then concat_ws(E'\n', nullif(call_logs.transcript_text, ''), nullif(excluded.transcript_text, ''))
+                  else excluded.transcript_text end,
+                transcript_length = case when ${continued} then call_logs.transcript_length + excluded.transcript_length
+                  else excluded.transcript_length end,
+                function_calls = case when ${continued} then call_logs.function_calls || excluded.function_calls else excluded.function_calls end,
+                function_call_count = case when ${continued} then call_logs.function_call_count + excluded.function_call_count
+                  else excluded.function_call_count end,
+                turn_latency_stats = excluded.turn_latency_stats,
                 first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
                 updated_at = now()
+              -- Once per stream; a later stream of the same call (back from an unanswered
+              -- transfer) continues the record.
               where call_logs.media_ended_at is null
+                or (call_logs.stream_sid is distinct from excluded.stream_sid
+                  and excluded.media_started_at >= call_logs.media_ended_at)
               ${returning}`
       )).pipe(Effect.map((rows) => rows[0]))
 
@@ -215,6 +232,10 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     const markEscalated = (escalation: Escalation) =>
       orRefused(sql<{ from_number: string | null }>`
         update call_logs set escalated = true, escalation_reason = coalesce(${escalation.reason}, escalation_reason),
+          -- A stream already recorded as stopped stopped because of this transfer.
+          end_reason = case when media_ended_at is not null and end_reason in ('stop', 'caller_hangup') then 'escalated'
+            else end_reason end,
+          media_status = case when media_status = 'completed' then 'escalated' else media_status end,
           updated_at = now()
         where tenant_id = ${escalation.tenantId} and call_sid = ${escalation.callSid}
         returning from_number`).pipe(

@@ -18,6 +18,7 @@ import { MediaConfig } from "./MediaConfig.js"
 import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
 import { runTool } from "./ToolRunner.js"
+import { unansweredInstruction } from "../Transfers/Texts.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
@@ -64,7 +65,13 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
-    const toolContext = { tenantId: id.tenantId, tenantConfig: tenant.config, callSid: id.callSid, streamSid: id.streamSid }
+    const toolContext = {
+      tenantId: id.tenantId,
+      tenantConfig: tenant.config,
+      callSid: id.callSid,
+      streamSid: id.streamSid,
+      transcript: () => bridge.recorder.transcript
+    }
 
     // ElevenLabs speaks for the call when the tenant asks for it and it can; else the model does.
     const audioProviders = yield* AudioProviders
@@ -142,6 +149,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     if (voice !== undefined) bridge.speakWith(voice)
     twilio.handler = bridge
     if (boot.endedEarly !== undefined) bridge.finish(boot.endedEarly, null)
+    // Back from a transfer nobody answered: the agent is told, and offers a callback.
+    if (id.transferResult != null) bridge.inject(unansweredInstruction(id.transferResult))
 
     const record = (exit: Exit.Exit<unknown, unknown>) => {
       const final: Ending = ending ?? {
@@ -167,8 +176,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         transcript: bridge.recorder.transcript,
         functionCalls: bridge.recorder.functionCalls,
         turnLatencies: bridge.recorder.turnLatencies,
-        escalated: bridge.departure.action?.kind === "escalated",
-        escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
+        // A transfer is an escalation once the person answers (EscalateCall.escalated marks the log).
+        escalated: false,
+        escalationReason: null
       }
       telemetry.ended(call.endReason)
       return CallRecords.pipe(

@@ -13,6 +13,8 @@ export interface CallIdentity extends CallKey {
   readonly traceparent?: string | null
   /** The translation room this stream is a leg of (checked against the room's legs before use). */
   readonly translationRoom?: string | null
+  /** Set when the call comes back to the agent after a transfer nobody answered (Twilio's DialCallStatus). */
+  readonly transferResult?: string | null
 }
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
@@ -70,8 +72,17 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       const greeting = param("greeting", LIMITS.greeting)
       const traceparent = param("traceparent", LIMITS.sid)
       const translationRoom = param("translation_room", LIMITS.sid)
+      const transferResult = param("transfer_result", LIMITS.sid)
       yield* warnDropped(dropped)
-      return { ...claims, streamSid, callSid: claims.callSid, greeting, traceparent, translationRoom } satisfies CallIdentity
+      return {
+        ...claims,
+        streamSid,
+        callSid: claims.callSid,
+        greeting,
+        traceparent,
+        translationRoom,
+        transferResult
+      } satisfies CallIdentity
     }
     // A tenant credential vouches for the tenant only: the rest is checked like any input.
     const versionParam = param("agent_version_id", LIMITS.sid)

@@ -17,6 +17,8 @@ export interface ToolContext {
   readonly tenantConfig: TenantConfig
   readonly callSid: string | null
   readonly streamSid: string | null
+  /** The live call's transcript so far (a warm transfer's summary is made of it). */
+  readonly transcript?: () => ReadonlyArray<{ readonly role: string; readonly content: string }>
 }
 
 export interface ToolOutcome {
@@ -43,7 +45,13 @@ const BUILT_IN: ReadonlyArray<ToolDefinition> = [
       type: "object",
       properties: {
         reason: { type: "string", description: "Why the caller needs a human" },
-        department: { type: "string", description: "Team to route to, when known" }
+        department: { type: "string", description: "Team to route to, when known" },
+        mode: {
+          type: "string",
+          enum: ["cold", "warm"],
+          description:
+            "cold (default): put the caller straight through; warm: a person is called first and hears a summary, you stay with the caller until they join"
+        }
       },
       required: ["reason"]
     }
@@ -79,11 +87,19 @@ const BUILT_IN: ReadonlyArray<ToolDefinition> = [
 ]
 
 const EscalateArgs = Schema.Struct({
-  reason: Schema.String,
-  department: Schema.optional(Schema.String),
+  reason: Schema.String.pipe(Schema.maxLength(1_000)),
+  department: Schema.optional(Schema.String.pipe(Schema.maxLength(200))),
   /** Only honoured when it is one of the tenant's configured escalation numbers. */
-  target_number: Schema.optional(Schema.String)
+  target_number: Schema.optional(Schema.String),
+  mode: Schema.optional(Schema.Literal("cold", "warm"))
 })
+
+/** A plain summary for the person taking a warm transfer: the reason and the last turns said. */
+export const transferSummary = (reason: string, transcript: ReadonlyArray<{ readonly role: string; readonly content: string }>) => {
+  const turns = transcript.slice(-6).map((turn) => `${turn.role === "user" ? "Caller" : "Assistant"}: ${turn.content}`)
+  const text = [`Incoming transfer. Reason: ${reason}.`, ...(turns.length === 0 ? [] : ["Recent conversation:", ...turns])].join(" ")
+  return text.length > 1_500 ? `${text.slice(0, 1_497)}...` : text
+}
 const EndCallArgs = Schema.Struct({ reason: Schema.optional(Schema.String) })
 const BusinessHoursArgs = Schema.Struct({ timezone: Schema.optional(Schema.String) })
 /** A moment with its zone, so "3 pm" means what the caller meant (CallTasks reads the same field). */
@@ -128,6 +144,7 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
           case "escalate_call_to_human": {
             const input = yield* decodeArgs(name, EscalateArgs, args)
             if (context.callSid === null) return yield* refuse("there is no live call to transfer")
+            const mode = input.mode ?? "cold"
             const target = yield* escalation.transfer({
               tenantId: context.tenantId,
               config: context.tenantConfig,
@@ -135,12 +152,20 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
               streamSid: context.streamSid,
               reason: input.reason,
               department: input.department,
-              targetNumber: input.target_number
+              targetNumber: input.target_number,
+              mode,
+              initiatedBy: "ai",
+              summary: transferSummary(input.reason, context.transcript?.() ?? [])
             }).pipe(Effect.mapError(fail))
+            if (mode === "warm") {
+              // The caller stays with the agent until the person answers (or does not: then it is told).
+              const output = { ok: true, transferring_to: target, mode, reason: input.reason, note: "Stay with the caller until a person joins." }
+              return { output }
+            }
             if (context.streamSid !== null) {
               yield* liveCalls.markEscalated(context.tenantId, context.streamSid, target)
             }
-            return { output: { ok: true, transferred_to: target, reason: input.reason }, action: "escalated" }
+            return { output: { ok: true, transferred_to: target, mode, reason: input.reason }, action: "escalated" }
           }
           case "end_call": {
             const input = yield* decodeArgs(name, EndCallArgs, args)
