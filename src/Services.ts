@@ -1,4 +1,5 @@
 import { Layer } from "effect"
+import { CallAnalysisWorker } from "./CallAnalysis/Worker.js"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
 import { GovernanceSweep } from "./Governance/Sweep.js"
@@ -140,6 +141,7 @@ const DomainLive = Layer.mergeAll(
   Readiness.Default,
   Layer.provideMerge(OperatorSweepsLive, CallsLive),
   OutboxWorker.Default,
+  CallAnalysisWorker.Default,
   BillingOutboxRepo.Default,
   BillingDelivery.Default,
   WebhookOutboxRepo.Default,
