@@ -29,3 +29,16 @@ create index call_analysis_jobs_due_idx on call_analysis_jobs (next_attempt_at) 
 -- outcomes of a version over a window.
 create index if not exists voice_outcomes_version_occurred_idx on voice_outcomes (tenant_id, agent_version_id, occurred_at)
   where agent_version_id is not null;
+
+-- Canary against baseline (docs/rollouts.md): how much worse than the published version a
+-- canary may be on each signal before governance rolls it back. Defaults until the policy
+-- API carries them; the minimum sample is the policy's min_eval_count (calls and evals alike).
+alter table rollout_governance_policies
+  add column max_score_drop double precision not null default 0.05 check (max_score_drop >= 0),
+  add column max_escalation_rate_increase double precision not null default 0.05 check (max_escalation_rate_increase >= 0),
+  add column max_failure_rate_increase double precision not null default 0.05 check (max_failure_rate_increase >= 0),
+  add column max_abandonment_rate_increase double precision not null default 0.05 check (max_abandonment_rate_increase >= 0),
+  add column max_p95_latency_increase_ms integer not null default 500 check (max_p95_latency_increase_ms >= 0);
+
+-- The numbers that drove an applied rollback (canary and baseline signals, thresholds).
+alter table rollout_governance_actions add column metadata jsonb not null default '{}'::jsonb;
