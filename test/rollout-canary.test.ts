@@ -100,4 +100,17 @@ layer(makeTestServer(), { timeout: 60_000 })("rollout governance: canary against
       expect(canary.reasons.join("\n")).toContain("ready to promote")
       expect(res.body.evaluation.applied).toBe(false)
     }))
+
+  it.effect("publishing a canary freezes it without making it the published version; promotion (100% of traffic) does", () =>
+    Effect.gen(function*() {
+      const { agent, v1, v2 } = yield* canaryAgent("promote")
+      const published = yield* publish(TENANT, v2.id)
+      expect(published.status).toBe("published")
+      const during = yield* admin("POST", evaluatePath(TENANT, agent.id), {})
+      expect(during.body.evaluation.published_version.agent_version_id).toBe(v1.id)
+      yield* setRollout(TENANT, agent.id, [{ agent_version_id: v2.id, traffic_percentage: 100 }])
+      const after = yield* admin("POST", evaluatePath(TENANT, agent.id), {})
+      expectSpecSchema(after.body, "AdminRolloutGovernanceEvaluationResponse")
+      expect(after.body.evaluation.published_version.agent_version_id).toBe(v2.id)
+    }))
 })
