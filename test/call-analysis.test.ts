@@ -160,6 +160,28 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(delivered("ana-fail", "voice.session.evaluated", "MZCAfail1")).toHaveLength(0)
     }))
 
+  it.effect("a slow analysis: the completed event goes at the bound with summary null; the session still gets the summary", () =>
+    Effect.gen(function*() {
+      openai.script([{ _tag: "delay", ms: (MAX_WAIT_SECONDS + 1) * 1000, then: analysisAnswer() }])
+      const started = Date.now()
+      yield* record("ana-on", "CAslow1")
+      const [completed] = yield* eventually(
+        Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCAslow1")),
+        (l) => l.length > 0,
+        (MAX_WAIT_SECONDS + 3) * 1000
+      )
+      const waited = Date.now() - started
+      expect(waited).toBeGreaterThanOrEqual(MAX_WAIT_SECONDS * 1000 - 500)
+      expect(waited).toBeLessThan((MAX_WAIT_SECONDS + 2) * 1000)
+      expect(completed.data).toMatchObject({ stream_sid: "MZCAslow1", summary: null })
+      const job = yield* eventually(jobOf("ana-on", "MZCAslow1"), (j) => j?.status === "done", 5000)
+      expect(job).toMatchObject({ status: "done", attempts: 1 })
+      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAslow1", { headers: bearer(token("ana-on")) })
+      expect(session.body.summary).toBe(SUMMARY)
+      // The event already went: it is not sent again with the summary.
+      expect(delivered("ana-on", "voice.call.completed", "MZCAslow1")).toHaveLength(1)
+    }), { timeout: 20_000 })
+
   it.effect("an answer that does not match the schema is a failed attempt; the next good one is used", () =>
     Effect.gen(function*() {
       openai.script([{ _tag: "json", value: { summary: "x", sentiment: "ecstatic" } }])

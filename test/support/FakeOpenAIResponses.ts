@@ -13,6 +13,8 @@ export type ResponsesAnswer =
   | { readonly _tag: "json"; readonly value: unknown }
   | { readonly _tag: "text"; readonly text: string }
   | { readonly _tag: "error"; readonly status: number }
+  /** `then`, after `ms` (a slow model). */
+  | { readonly _tag: "delay"; readonly ms: number; readonly then: ResponsesAnswer }
 
 export interface FakeOpenAIResponses {
   /** The OPENAI_BASE_URL to give the service (ends in /v1). */
@@ -87,14 +89,17 @@ export const startFakeOpenAIResponses = (): Promise<FakeOpenAIResponses> =>
           return
         }
         requests.push({ headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body })
-        const answer = queue.shift() ?? fallback
-        if (answer._tag === "error") {
-          res.writeHead(answer.status, { "content-type": "application/json" })
-            .end(JSON.stringify({ error: { message: `scripted ${answer.status}`, type: "server_error", code: null } }))
-          return
+        const respond = (answer: ResponsesAnswer): void => {
+          if (answer._tag === "delay") return void setTimeout(() => respond(answer.then), answer.ms)
+          if (answer._tag === "error") {
+            res.writeHead(answer.status, { "content-type": "application/json" })
+              .end(JSON.stringify({ error: { message: `scripted ${answer.status}`, type: "server_error", code: null } }))
+            return
+          }
+          const text = answer._tag === "json" ? JSON.stringify(answer.value) : answer.text
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(responseObject(String(body?.model), text)))
         }
-        const text = answer._tag === "json" ? JSON.stringify(answer.value) : answer.text
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(responseObject(String(body?.model), text)))
+        respond(queue.shift() ?? fallback)
       })
     })
     server.listen(0, "127.0.0.1", () => {
