@@ -182,6 +182,22 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(delivered("ana-on", "voice.call.completed", "MZCAslow1")).toHaveLength(1)
     }), { timeout: 20_000 })
 
+  it.effect("an evaluation a person recorded before the analysis finished is kept", () =>
+    Effect.gen(function*() {
+      openai.script([{ _tag: "delay", ms: 1000, then: analysisAnswer() }])
+      yield* record("ana-on", "CAmanual1")
+      const manual = yield* request("POST", "/api/v1/automations/voice/evaluation", {
+        headers: bearer(token("ana-on")),
+        json: { session_id: "MZCAmanual1", score: 0.4, tags: ["reviewed"] }
+      })
+      expect(manual.status).toBe(200)
+      yield* eventually(jobOf("ana-on", "MZCAmanual1"), (j) => j?.status === "done", 5000)
+      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAmanual1", { headers: bearer(token("ana-on")) })
+      expect(evaluation.body).toMatchObject({ score: 0.4, source: "automation", tags: ["reviewed"] })
+      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAmanual1", { headers: bearer(token("ana-on")) })
+      expect(session.body.summary).toBe(SUMMARY)
+    }))
+
   it.effect("an answer that does not match the schema is a failed attempt; the next good one is used", () =>
     Effect.gen(function*() {
       openai.script([{ _tag: "json", value: { summary: "x", sentiment: "ecstatic" } }])
