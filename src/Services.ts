@@ -3,6 +3,7 @@ import { EscalateCall } from "./Tools/EscalateCall.js"
 import { TransferCallbacks } from "./Transfers/Callbacks.js"
 import { TransfersRepo } from "./Transfers/Repo.js"
 import { EscalationAutomations } from "./Automations/Escalation.js"
+import { CallAnalysisWorker } from "./CallAnalysis/Worker.js"
 import { AccessRequests } from "./Access/AccessRequests.js"
 import { Agents } from "./Agents/Agents.js"
 import { GovernanceSweep } from "./Governance/Sweep.js"
@@ -160,6 +161,7 @@ const DomainLive = Layer.mergeAll(
   Readiness.Default,
   Layer.provideMerge(OperatorSweepsLive, CallsLive),
   OutboxWorker.Default,
+  CallAnalysisWorker.Default,
   BillingOutboxRepo.Default,
   BillingDelivery.Default,
   WebhookOutboxRepo.Default,

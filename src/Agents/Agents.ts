@@ -7,6 +7,7 @@ import { AgentsRepo } from "./Repo.js"
 import { AgentNotFound, AgentVersionNotFound } from "./Errors.js"
 import { requireTenant } from "./TenantGuard.js"
 import { Ids } from "../Ids.js"
+import { RolloutsRepo } from "../Rollouts/Repo.js"
 
 /** Every config key written (null when unset), so stored documents have one shape. */
 const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
@@ -30,6 +31,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const repo = yield* AgentsRepo
     const cache = yield* TenantCache
     const ids = yield* Ids
+    const rollouts = yield* RolloutsRepo
     const tenantExists = (tenantId: string) => Effect.provideService(requireTenant(tenantId), TenantCache, cache)
 
     const inTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>) => orUnavailable(sql.withTransaction(effect))
@@ -91,9 +93,15 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
       yield* tenantExists(tenantId)
       const target = yield* version(tenantId, versionId)
       yield* inTransaction(Effect.gen(function*() {
-        yield* repo.findForUpdate(tenantId, target.agent_id)
+        const locked = yield* repo.findForUpdate(tenantId, target.agent_id)
         yield* repo.markPublished(tenantId, versionId)
-        yield* repo.setPublishedVersion(tenantId, target.agent_id, versionId)
+        // A canary (part of the traffic, next to a published baseline) is frozen but stays a
+        // canary: it becomes the agent's published version when promoted (docs/rollouts.md).
+        const baseline = Option.isSome(locked) ? locked.value.published_version_id : null
+        const share = (yield* rollouts.weights(tenantId, target.agent_id)).find((w) => w.agent_version_id === versionId)
+        const isCanary = baseline !== null && baseline !== versionId && share !== undefined &&
+          share.traffic_percentage > 0 && share.traffic_percentage < 100
+        if (!isCanary) yield* repo.setPublishedVersion(tenantId, target.agent_id, versionId)
       }))
       return yield* version(tenantId, versionId)
     })
@@ -111,5 +119,5 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
       tenantExists
     } as const
   }),
-  dependencies: [AgentsRepo.Default]
+  dependencies: [AgentsRepo.Default, RolloutsRepo.Default]
 }) {}

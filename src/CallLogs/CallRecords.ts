@@ -10,6 +10,7 @@ import { orRefused } from "../Database/Errors.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
+import { AnalysisJobs } from "../CallAnalysis/AnalysisJobs.js"
 
 /** What the media bridge knows when a stream ends (contract with Media). */
 export interface CompletedCall extends CallKey {
@@ -115,6 +116,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const versions = yield* VersionResolution
     const tenants = yield* TenantCache
     const callTasks = yield* CallTasks
+    const analysisJobs = yield* AnalysisJobs
 
     /** Read outside the transaction: the tenant's org and the agent's display name. */
     const context = (call: CompletedCall) =>
@@ -128,17 +130,18 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           : versions.byId(call.tenantId, call.agentVersionId).pipe(
             Effect.map(Option.flatMapNullable((version) => version.agentName)),
             Effect.map(Option.getOrNull)
-          )
+          ),
+        analyse: analysisJobs.enabledFor(call.tenantId)
       })
 
     const recordCompletedCall = Effect.fn("CallRecords.recordCompletedCall")(function*(call: CompletedCall) {
       const report = toMediaReport(call)
-      const { agentName, orgId } = yield* context(call)
+      const { agentName, analyse, orgId } = yield* context(call)
       const write = Effect.gen(function*() {
         const row = yield* writes.mediaRecorded(report)
         // Nothing written: this stream was recorded before (a retry or a duplicate stop).
         if (row === undefined) return false
-        yield* voiceRecords.recordCallSession({
+        const { sessionId } = yield* voiceRecords.recordCallSession({
           tenantId: call.tenantId,
           orgId,
           streamSid: call.streamSid,
@@ -160,7 +163,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           resolution: resolutionOf(call, report.mediaStatus, row.answered_by),
           callLogId: row.id
         })
-        yield* outbox.enqueue(call.tenantId, WebhookEvents.callCompleted, {
+        const completed = {
           call_sid: row.call_sid,
           direction: row.direction,
           duration_seconds: row.duration_seconds,
@@ -172,7 +175,14 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           summary: row.summary,
           to_number: row.to_number,
           transcript_turn_count: call.transcript.length
-        }, call.endedAt)
+        }
+        if (analyse) {
+          // The analysis job commits with the record; the event waits for it, at most ANALYSIS_MAX_WAIT_SECONDS.
+          const held = yield* outbox.enqueueHeld(call.tenantId, WebhookEvents.callCompleted, completed, call.endedAt, yield* analysisJobs.holdUntil)
+          yield* analysisJobs.enqueue({ tenantId: call.tenantId, voiceSessionId: sessionId, callLogId: row.id, outboxId: Option.getOrNull(held) })
+        } else {
+          yield* outbox.enqueue(call.tenantId, WebhookEvents.callCompleted, completed, call.endedAt)
+        }
         yield* callTasks.fromStream({
           tenantId: call.tenantId,
           callSid: call.callSid,
@@ -211,5 +221,5 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
 
     return { recordCompletedCall, recordStatus } as const
   }),
-  dependencies: [CallLogWrites.Default, WebhookOutbox.Default, CallTasks.Default]
+  dependencies: [CallLogWrites.Default, WebhookOutbox.Default, CallTasks.Default, AnalysisJobs.Default]
 }) {}

@@ -254,7 +254,12 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
         Effect.asVoid
       )
 
-    return { callSeen, statusReported, mediaRecorded, markEscalated } as const
+    /** The post-call analysis's summary (CallAnalysis), written after the record. */
+    const summarized = (tenantId: string, callLogId: string, summary: string) =>
+      orRefused(sql`update call_logs set summary = ${summary}, updated_at = now()
+                    where tenant_id = ${tenantId} and id = ${callLogId}`).pipe(Effect.asVoid)
+
+    return { callSeen, statusReported, mediaRecorded, markEscalated, summarized } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

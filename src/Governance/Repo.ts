@@ -12,6 +12,8 @@ export interface GovernanceAction {
   readonly movedPercentage: number
   readonly reasons: ReadonlyArray<string>
   readonly actor: string
+  /** The numbers that drove it (canary and baseline signals, limits). */
+  readonly metadata: unknown
 }
 
 const TenantAgent = Schema.Struct({ tenantId: Schema.String, agentId: Schema.String })
@@ -69,9 +71,10 @@ export class GovernanceRepo extends Effect.Service<GovernanceRepo>()("Governance
 
     const recordAction = (action: GovernanceAction) =>
       sql`insert into rollout_governance_actions
-            (id, tenant_id, agent_id, from_version_id, to_version_id, moved_percentage, reasons, actor)
+            (id, tenant_id, agent_id, from_version_id, to_version_id, moved_percentage, reasons, actor, metadata)
           values (${action.id}, ${action.tenantId}, ${action.agentId}, ${action.fromVersionId}, ${action.toVersionId},
-            ${action.movedPercentage}, ${JSON.stringify(action.reasons)}::jsonb, ${action.actor})`
+            ${action.movedPercentage}, ${JSON.stringify(action.reasons)}::jsonb, ${action.actor},
+            ${JSON.stringify(action.metadata ?? {})}::jsonb)`
 
     return {
       find: (tenantId: string, agentId: string) => orUnavailable(find({ tenantId, agentId })),

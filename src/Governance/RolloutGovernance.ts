@@ -16,6 +16,8 @@ import {
 } from "./Schemas.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { Ids } from "../Ids.js"
+import { type Comparison, compareCanary } from "./Comparison.js"
+import { GovernanceSignals } from "./Signals.js"
 
 const thresholdsOf = (policy: RolloutGovernancePolicy): Thresholds => ({
   lookbackHours: policy.lookback_hours,
@@ -42,6 +44,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
     const repo = yield* GovernanceRepo
     const evals = yield* VoiceSessionEvals
     const ids = yield* Ids
+    const signals = yield* GovernanceSignals
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -66,7 +69,8 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
       agent: AgentRow,
       failing: ReadonlySet<string>,
       reasons: Map<string, Array<string>>,
-      actor: string
+      actor: string,
+      metadata: Map<string, unknown>
     ) =>
       orUnavailable(sql.withTransaction(Effect.gen(function*() {
         const locked = yield* agentsRepo.findForUpdate(agent.tenant_id, agent.id)
@@ -93,7 +97,8 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             toVersionId: publishedId,
             movedPercentage: move.percentage,
             reasons: reasons.get(move.fromVersionId) ?? [],
-            actor
+            actor,
+            metadata: metadata.get(move.fromVersionId) ?? {}
           })
         }
         return plan.moves.map((move) => ({ ...move, toVersionId: publishedId }))
@@ -111,10 +116,32 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         const ids = [...new Set([...entries.map((e) => e.agent_version_id), ...(publishedId === null ? [] : [publishedId])])]
         const stats = new Map((yield* evals.versionStats(tenantId, ids, thresholds.lookbackHours)).map((s) => [s.agent_version_id, s]))
 
+        // Each canary (a version with traffic other than the published one) against the published
+        // version, its baseline, over the same window.
+        const comparisons = new Map<string, Comparison>()
+        if (publishedId !== null) {
+          const canaries = entries.filter((e) => e.agent_version_id !== publishedId && e.traffic_percentage > 0)
+          if (canaries.length > 0) {
+            const limits = yield* signals.limits(tenantId, agent.id)
+            const baseline = yield* signals.of(tenantId, publishedId, thresholds.lookbackHours)
+            for (const canary of canaries) {
+              const figures = yield* signals.of(tenantId, canary.agent_version_id, thresholds.lookbackHours)
+              comparisons.set(canary.agent_version_id, compareCanary(figures, baseline, limits, thresholds.minEvalCount))
+            }
+          }
+        }
         const judgeAll = (list: typeof entries) =>
           list.map((entry) => {
             const figures = stats.get(entry.agent_version_id) ?? noEvals
-            return { entry, figures, ...judge(figures, thresholds) }
+            const judged = judge(figures, thresholds)
+            const comparison = comparisons.get(entry.agent_version_id)
+            if (comparison === undefined) return { entry, figures, ...judged }
+            const status = comparison.decision === "rollback"
+              ? "failing" as const
+              : comparison.decision === "hold" && judged.status === "healthy"
+              ? "insufficient_data" as const
+              : judged.status
+            return { entry, figures, status, reasons: [...judged.reasons, ...comparison.reasons] }
           })
         const judged = judgeAll(entries)
         const failing = judged.filter((j) =>
@@ -133,7 +160,8 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             agent,
             new Set(failing.map((j) => j.entry.agent_version_id)),
             new Map(failing.map((j) => [j.entry.agent_version_id, j.reasons])),
-            options.actor
+            options.actor,
+            new Map([...comparisons].map(([id, c]) => [id, { decision: c.decision, ...c.numbers }]))
           )
           applied = moves.length > 0
           if (applied) finalEntries = yield* rollouts.list(tenantId, agent.id)
@@ -203,5 +231,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default]
 }) {}

@@ -30,13 +30,10 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
     const endpoints = yield* WebhookEndpoints
     const notifications = yield* Notifications
 
-    /**
-     * True when a row was written. `data` carries what a call said and dialled, which
-     * PostgreSQL may refuse (NUL).
-     */
-    const enqueue = (tenantId: string, event: string, data: Record<string, unknown>, at: Date) =>
+    /** The row's id when written (due at `dueAt`), None for a tenant without an endpoint. */
+    const insert = (tenantId: string, event: string, data: Record<string, unknown>, at: Date, dueAt: Date | null) =>
       Effect.gen(function*() {
-        if (Option.isNone(yield* endpoints.endpointOf(tenantId))) return false
+        if (Option.isNone(yield* endpoints.endpointOf(tenantId))) return Option.none<string>()
         const id = `msg_${(yield* ids.uuid).replaceAll("-", "")}`
         const rowId = yield* ids.uuid
         // Due now by the service clock (not the database's), so TestClock drives retries.
@@ -44,9 +41,40 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
         const envelope = { id, event, timestamp: at.toISOString(), tenant_id: tenantId, data }
         yield* orRefused(sql`
           insert into webhook_outbox (id, tenant_id, event, payload, next_attempt_at)
-          values (${rowId}, ${tenantId}, ${event}, ${JSON.stringify(envelope)}::jsonb, ${now})`)
-        yield* notifications.notify(OUTBOX_CHANNEL, "webhook")
-        return true
+          values (${rowId}, ${tenantId}, ${event}, ${JSON.stringify(envelope)}::jsonb, ${dueAt ?? now})`)
+        if (dueAt === null) yield* notifications.notify(OUTBOX_CHANNEL, "webhook")
+        return Option.some(rowId)
+      })
+
+    /**
+     * True when a row was written. `data` carries what a call said and dialled, which
+     * PostgreSQL may refuse (NUL).
+     */
+    const enqueue = (tenantId: string, event: string, data: Record<string, unknown>, at: Date) =>
+      Effect.map(insert(tenantId, event, data, at, null), Option.isSome)
+
+    /**
+     * An event held back until `until` (the worker picks rows by `next_attempt_at`), so work
+     * finishing after the commit can complete it with `release`; past `until` it goes as written.
+     */
+    const enqueueHeld = (tenantId: string, event: string, data: Record<string, unknown>, at: Date, until: Date) =>
+      insert(tenantId, event, data, at, until)
+
+    /**
+     * Makes a held event due now with `patch` merged into its `data`; false when it already
+     * went (or is going) out as written, which is the bound doing its job.
+     */
+    const release = (tenantId: string, rowId: string, patch: Record<string, unknown>) =>
+      Effect.gen(function*() {
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const rows = yield* orRefused(sql<{ id: string }>`
+          update webhook_outbox set payload = jsonb_set(payload, '{data}', (payload->'data') || ${JSON.stringify(patch)}::jsonb),
+            next_attempt_at = least(next_attempt_at, ${now}), updated_at = now()
+          where id = ${rowId} and tenant_id = ${tenantId} and status = 'pending' and attempts = 0
+            and (lease_expires_at is null or lease_expires_at <= ${now})
+          returning id`)
+        if (rows.length > 0) yield* notifications.notify(OUTBOX_CHANNEL, "webhook")
+        return rows.length > 0
       })
 
     /**
@@ -56,7 +84,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
      */
     const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
 
-    return { enqueue, mayEnqueue } as const
+    return { enqueue, enqueueHeld, release, mayEnqueue } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}

@@ -61,6 +61,12 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
               trafficPercentage: entry.traffic_percentage
             })))
           yield* repo.replace(tenantId, agent.id, rows)
+          // Promotion: a published version given all the traffic becomes the agent's published version.
+          const whole = rows.find((row) => row.trafficPercentage === 100)
+          const promoted = whole === undefined ? undefined : versions.find((v) => v.id.toLowerCase() === whole.agentVersionId)
+          if (promoted !== undefined && promoted.status === "published") {
+            yield* agentsRepo.setPublishedVersion(tenantId, agent.id, promoted.id)
+          }
         })))
         return yield* repo.list(tenantId, agent.id)
       }

@@ -158,7 +158,9 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   escalation: tolerated(EscalationSettings),
   business_hours: tolerated(BusinessHoursSettings),
   kafka: tolerated(JsonObject),
-  limits: setting(LimitsSettings)
+  limits: setting(LimitsSettings),
+  /** Post-call analysis (docs/call-analysis.md); unset = on when the platform has OPENAI_API_KEY. */
+  call_analysis_enabled: setting(Flag)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })

@@ -130,6 +130,10 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
           where tenant_id = ${tenantId} and id = ${outcomeId}`
 
     return {
+      /** The post-call analysis's labels for the session's outcome (CallAnalysis). */
+      classify: (tenantId: string, voiceSessionId: string, primaryIntent: string, riskLevel: string) =>
+        orRefused(sql`update voice_outcomes set primary_intent = ${primaryIntent}, risk_level = ${riskLevel}, updated_at = now()
+                      where tenant_id = ${tenantId} and voice_session_id = ${voiceSessionId}`).pipe(Effect.asVoid),
       /** A call's data (numbers from Twilio, text from the call) may hold what PostgreSQL refuses. */
       insertOnce: (o: OutcomeWrite) => orRefused(insertOnce(o)),
       // Filters and keys from requests: a value a column cannot hold matches nothing.
