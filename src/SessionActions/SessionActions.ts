@@ -83,16 +83,30 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
                 streamSid,
                 reason: reason ?? `escalated by supervisor ${supervisor}`,
                 department: undefined,
-                targetNumber: target ?? undefined
+                targetNumber: target ?? undefined,
+                initiatedBy: "supervisor"
               }).pipe(Effect.mapError((message) =>
                 message.startsWith("Twilio did not") ? new ActionUnavailable({ message }) : new ActionRefused({ message })
               ))
               yield* liveCalls.markEscalated(tenant.tenantId, streamSid, to)
               return `Escalated to ${to}`
             }
-            case "barge":
-              // --- BARGE PLACEHOLDER: wire EscalateCall.barge here at merge (w-esc) ---
-              return yield* new ActionRefused({ message: "barge is not available" })
+            case "barge": {
+              if (target === null) return yield* new InvalidAction({ message: "barge needs a target: the number of the person joining" })
+              if (call.call_sid === null) return yield* new ActionRefused({ message: "The call has no Twilio call SID to move into a conference" })
+              const joined = yield* escalation.barge({
+                tenantId: tenant.tenantId,
+                config: tenant.config,
+                callSid: call.call_sid,
+                streamSid,
+                target,
+                supervisor
+              }).pipe(Effect.mapError((failure) =>
+                failure.status === 503 ? new ActionUnavailable({ message: failure.message }) : new InvalidAction({ message: failure.message })
+              ))
+              yield* liveCalls.markEscalated(tenant.tenantId, streamSid, joined.target)
+              return `${joined.target} joined the call in conference ${joined.conference}`
+            }
           }
         })
 
