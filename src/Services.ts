@@ -18,6 +18,7 @@ import { CallLogs } from "./CallLogs/CallLogs.js"
 import { CallLogsRepo } from "./CallLogs/Repo.js"
 import { CallRecords } from "./CallLogs/CallRecords.js"
 import { OutboundCalls } from "./Outbound/OutboundCalls.js"
+import { Idempotency } from "./Outbound/Idempotency.js"
 import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
 import { HintCache } from "./Twilio/HintCache.js"
 import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
@@ -106,6 +107,7 @@ const AgentsLive = Layer.mergeAll(
 const CallsLive = Layer.mergeAll(
   VoiceWebhooks.Default,
   OutboundCalls.Default,
+  Idempotency.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
   FunctionRegistry.Default

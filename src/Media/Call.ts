@@ -57,7 +57,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // Only a version of this tenant's is stored on the call's record and ledger row.
     const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
     const tools = yield* retryingRead((yield* FunctionRegistry).definitions(tenant.config), "5 seconds")
-    const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
+    const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting, id.agentName ?? null)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
     const toolContext = { tenantId: id.tenantId, tenantConfig: tenant.config, callSid: id.callSid, streamSid: id.streamSid }
@@ -167,7 +167,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       model: settings.model,
       voice: settings.voice,
       startedAt,
-      agentName: Option.getOrUndefined(version)?.agentName ?? null,
+      agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
     }, (command) => applyCommand(bridge, command))
