@@ -25,6 +25,7 @@ import { AdminCallbackTasksApi, CallbackTasksApi } from "./CallbackTasks/Api.js"
 import { AdminSupervisorActionsApi, SupervisorActionsApi } from "./SupervisorActions/Api.js"
 import { OperatorSweepsApi } from "./Sweeps/Api.js"
 import { OutboxesApi } from "./Outbox/Api.js"
+import { LogsApi } from "./LiveLogs/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
 export class PublicApi extends HttpApi.make("public")
@@ -44,6 +45,7 @@ export class PublicApi extends HttpApi.make("public")
   .add(OperatorQueuesApi)
   .add(CallbackTasksApi)
   .add(SupervisorActionsApi)
+  .add(LogsApi)
 {}
 
 /** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */

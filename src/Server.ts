@@ -31,6 +31,7 @@ import { AdminCallbackTasksHttp, CallbackTasksHttp } from "./CallbackTasks/Http.
 import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorActions/Http.js"
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
+import { LogsHttp } from "./LiveLogs/Http.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -65,7 +66,8 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     SupervisorActionsHttp,
     AdminSupervisorActionsHttp,
     OperatorSweepsHttp,
-    OutboxesHttp
+    OutboxesHttp,
+    LogsHttp
   ])
 )
 

@@ -62,6 +62,8 @@ import { BillingDelivery } from "./Outbox/BillingDelivery.js"
 import { WebhookOutboxRepo } from "./Outbox/Repo.js"
 import { WebhookOutbox } from "./Outbox/WebhookOutbox.js"
 import { Limits } from "./Limits/Limits.js"
+import { LiveLogs } from "./LiveLogs/LiveLogs.js"
+import { LiveLogsConfig } from "./LiveLogs/Config.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -149,7 +151,9 @@ const DomainLive = Layer.mergeAll(
 ).pipe(
   Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
-  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default))
+  Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default)),
+  // Calls and supervisor actions publish to the live log stream.
+  Layer.provideMerge(Layer.merge(LiveLogs.Default, LiveLogsConfig.Default))
 )
 
 /** Every service the HTTP layer needs, including the authentication middleware. */

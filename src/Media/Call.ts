@@ -8,6 +8,8 @@ import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { retryingRead, retryingWrite } from "../Database/Retry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
+import { callEvents } from "../LiveLogs/CallEvents.js"
+import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import type { CallIdentity } from "./CallIdentity.js"
@@ -66,6 +68,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
     const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
     const telemetry = new CallTelemetry(id.tenantId, id.direction, startAt, span, clock)
+    const live = callEvents(yield* LiveLogs, id, () => clock.unsafeCurrentTimeMillis())
     telemetry.framesUp += boot.audio.length // caller audio that arrived before `start`, relayed once upstream
     const toolLabel = (name: string) => tools.some((tool) => tool.name === name) ? name : "unknown"
     const ended = yield* Deferred.make<Ending>()
@@ -99,6 +102,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
           Effect.sync(() => {
             telemetry.toolCalled(toolLabel(name), result.outcome, result.entry.durationMs)
             bridge.recorder.toolCalled(result.entry)
+            live.toolCalled(result.entry, result.outcome)
             bridge.toolFinished(callId, result.output, result.action)
           }))),
       reconnect: () => {
@@ -110,11 +114,15 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         ending = { reason, message }
         Deferred.unsafeDone(ended, Exit.succeed(ending))
       },
-      warn: (message) => run(Effect.logWarning(message)),
+      warn: (message) => {
+        live.error(message)
+        run(Effect.logWarning(message))
+      },
       telemetry
     }
     const bridge = new Bridge(twilio, sessionPlan(settings, tools), hooks, boot.audio)
     twilio.handler = bridge
+    bridge.recorder.onEntry = live.said
     if (boot.endedEarly !== undefined) bridge.finish(boot.endedEarly, null)
 
     const record = (exit: Exit.Exit<unknown, unknown>) => {
@@ -145,6 +153,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
       }
       telemetry.ended(call.endReason)
+      live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
         // Any failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past
@@ -187,6 +196,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
 
     run(openUpstream(bridge))
     yield* holding.publish
+    live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
     const outcome = yield* Deferred.await(ended)
     if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, id.callSid)

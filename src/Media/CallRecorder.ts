@@ -35,6 +35,8 @@ export class CallRecorder {
   private readonly assistantStartedAt = new Map<string, number>()
   private turnStoppedAt = 0
   private llmFirstTokenMs: number | null = null
+  /** Told of each transcript entry as it is kept (the live log stream). */
+  onEntry: ((entry: TranscriptEntry) => void) | undefined = undefined
   /** Hot-path flags, read before asking the clock. */
   awaitingToken = false
   awaitingAudio = false
@@ -124,6 +126,8 @@ export class CallRecorder {
 
   private add(role: TranscriptEntry["role"], content: string, at: number): void {
     if (content.trim() === "") return
-    this.entries.push({ role, content: content.trim(), timestamp: new Date(at) })
+    const entry = { role, content: content.trim(), timestamp: new Date(at) }
+    this.entries.push(entry)
+    this.onEntry?.(entry)
   }
 }
