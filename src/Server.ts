@@ -32,6 +32,7 @@ import { AdminSupervisorActionsHttp, SupervisorActionsHttp } from "./SupervisorA
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
 import { LogsHttp } from "./LiveLogs/Http.js"
+import { OutboundCallbackRoutesLive } from "./Outbound/CallbackRoutes.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -82,6 +83,7 @@ const untraced = (request: HttpServerRequest.HttpServerRequest) =>
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(MetricsRoutesLive),
+  Layer.provide(OutboundCallbackRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

@@ -19,6 +19,7 @@ import { CallLogsRepo } from "./CallLogs/Repo.js"
 import { CallRecords } from "./CallLogs/CallRecords.js"
 import { OutboundCalls } from "./Outbound/OutboundCalls.js"
 import { Idempotency } from "./Outbound/Idempotency.js"
+import { MachineAnswers } from "./Outbound/MachineAnswers.js"
 import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
 import { HintCache } from "./Twilio/HintCache.js"
 import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
@@ -110,6 +111,7 @@ const CallsLive = Layer.mergeAll(
   VoiceWebhooks.Default,
   OutboundCalls.Default,
   Idempotency.Default,
+  MachineAnswers.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
   FunctionRegistry.Default
