@@ -1,5 +1,6 @@
 import { Effect, Queue, Schedule, Schema, Stream } from "effect"
 import { Ids } from "../Ids.js"
+import { Migrations } from "../Database/Migrations.js"
 import { Notifications } from "../Database/Notifications.js"
 import { LiveLogsConfig } from "./Config.js"
 import { frameOf, type LogEvent } from "./Events.js"
@@ -29,6 +30,7 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
     const config = yield* LiveLogsConfig
     const repo = yield* LiveLogsRepo
     const notifications = yield* Notifications
+    const migrations = yield* Migrations
     const replicaId = yield* (yield* Ids).uuid
     const local = new Map<string, Set<Subscriber>>()
     let remote = new Map<string, number>()
@@ -86,7 +88,11 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
       Stream.runForEach((note) => note._tag === "Message" && note.local ? Effect.void : refresh),
       Effect.forkScoped
     )
-    yield* announceNow.pipe(Effect.zipRight(refresh), Effect.repeat(Schedule.spaced(`${config.presenceSeconds} seconds`)), Effect.forkScoped)
+    // Migrations run in the background at start: the presence table may not exist before.
+    yield* migrations.awaitApplied.pipe(
+      Effect.zipRight(announceNow.pipe(Effect.zipRight(refresh), Effect.repeat(Schedule.spaced(`${config.presenceSeconds} seconds`)))),
+      Effect.forkScoped
+    )
     yield* Effect.addFinalizer(() => repo.forget(replicaId).pipe(Effect.ignore))
 
     return {
