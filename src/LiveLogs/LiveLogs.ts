@@ -85,7 +85,7 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
       Effect.forkScoped
     )
     yield* notifications.subscribe(PRESENCE).pipe(
-      Stream.runForEach((note) => note._tag === "Message" && note.local ? Effect.void : refresh),
+      Stream.runForEach((note) => note._tag === "Message" && note.local ? Effect.void : Effect.zipRight(migrations.awaitApplied, refresh)),
       Effect.forkScoped
     )
     // Migrations run in the background at start: the presence table may not exist before.
