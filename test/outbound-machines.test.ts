@@ -21,14 +21,24 @@ const twilioSettings = { account_sid: SID, auth_token: TOKEN, from_number: FROM 
 const auth = (tenant: string) => ({ authorization: `Bearer ${tenant}-bearer-token-0123456789` })
 const makeCall = (tenant: string, to: string) => request("POST", "/api/v1/make-call", { headers: auth(tenant), json: { to } })
 
-/** Twilio's asynchronous AMD callback for `callSid`, signed with the account's token. */
-const amdCallback = (tenant: string, callSid: string, answeredBy: string, authToken = TOKEN) =>
-  twilioWebhook(`/api/v1/outbound-call/amd?tenant=${tenant}`, {
+/** The callback URL the service gave Twilio with the dial of `callSid` (path and query, as Twilio signs it). */
+const callbackPath = (callSid: string, field: "AsyncAmdStatusCallback" | "RecordingStatusCallback") =>
+  Effect.map(FakeTwilioServer, (twilio) => {
+    // Each test dials its own number, so the dial of the call is the one to its number.
+    const to = twilio.calls.get(callSid)?.to
+    const dial = twilio.requests.find((r) => r.path.endsWith("/Calls.json") && r.form.To === to)
+    const url = new URL(String(dial?.form[field]))
+    return `${url.pathname}${url.search}`
+  })
+
+/** Twilio's asynchronous AMD callback for `callSid` to the URL it was given, signed with the account's token. */
+const amdCallback = (_tenant: string, callSid: string, answeredBy: string, authToken = TOKEN) =>
+  Effect.flatMap(callbackPath(callSid, "AsyncAmdStatusCallback"), (path) => twilioWebhook(path, {
     CallSid: callSid,
     AccountSid: SID,
     AnsweredBy: answeredBy,
     MachineDetectionDuration: "4200"
-  }, { authToken })
+  }, { authToken }))
 
 const callLog = (tenant: string, callSid: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -99,7 +109,7 @@ suiteWithFakeTwilio({}, Tenants)("outbound calls that meet machines", (it) => {
 
       // Twilio's recording callback fills recording_url (read through the API too).
       const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${SID}/Recordings/RE${"1".repeat(32)}`
-      const recorded = yield* twilioWebhook("/api/v1/recording-status?tenant=vm", {
+      const recorded = yield* twilioWebhook(yield* callbackPath(callSid, "RecordingStatusCallback"), {
         CallSid: callSid,
         AccountSid: SID,
         RecordingSid: `RE${"1".repeat(32)}`,
