@@ -68,9 +68,12 @@ export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
             repo.claim(tenantId, key, hash, new Date(now), new Date(now - Duration.toMillis(KEY_TTL)))
           )
           if (claimed) {
+            // Uninterruptible: a client that hangs up mid-dial (its retry is the point of the key)
+            // must still find the answer stored. The dial itself is bounded by Twilio's timeout.
             return yield* work.pipe(
               Effect.tap((answer) => orUnavailable(repo.complete(tenantId, key, encode(answer))).pipe(Effect.ignoreLogged)),
-              Effect.tapError(() => orUnavailable(repo.release(tenantId, key)).pipe(Effect.ignoreLogged))
+              Effect.tapError(() => orUnavailable(repo.release(tenantId, key)).pipe(Effect.ignoreLogged)),
+              Effect.uninterruptible
             )
           }
           const stored = yield* answerOf(tenantId, key, hash, decode).pipe(
