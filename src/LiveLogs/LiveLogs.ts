@@ -35,6 +35,8 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
     const local = new Map<string, Set<Subscriber>>()
     let remote = new Map<string, number>()
     let dropped = 0
+    /** Set when the service stops: sockets closing after that have nothing to announce. */
+    let closing = false
     const queue = yield* Queue.dropping<LogEvent>(config.queueSize)
 
     const deliverLocally = (tenantId: string, frame: string) => {
@@ -48,10 +50,10 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
     )
 
     const announce = Effect.suspend(() =>
-      repo.announce(replicaId, [...local].map(([tenantId, set]) => [tenantId, set.size] as const))
-    ).pipe(
-      Effect.zipRight(notifications.notify(PRESENCE, replicaId)),
-      Effect.catchAll((error) => Effect.logWarning("live logs: could not announce subscribers", error.message))
+      closing ? Effect.void : repo.announce(replicaId, [...local].map(([tenantId, set]) => [tenantId, set.size] as const)).pipe(
+        Effect.zipRight(notifications.notify(PRESENCE, replicaId)),
+        Effect.catchAll((error) => Effect.logWarning("live logs: could not announce subscribers", error.message))
+      )
     )
     // Presence changes are announced one at a time, in order.
     const announcing = yield* Effect.makeSemaphore(1)
@@ -93,7 +95,12 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
       Effect.zipRight(announceNow.pipe(Effect.zipRight(refresh), Effect.repeat(Schedule.spaced(`${config.presenceSeconds} seconds`)))),
       Effect.forkScoped
     )
-    yield* Effect.addFinalizer(() => repo.forget(replicaId).pipe(Effect.ignore))
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closing = true
+        return repo.forget(replicaId).pipe(Effect.ignore)
+      })
+    )
 
     return {
       /** Hot path: drops the event at once unless someone, somewhere, watches this tenant. */
