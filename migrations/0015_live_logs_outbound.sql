@@ -9,7 +9,8 @@ create table outbound_idempotency (
   created_at timestamptz not null default now(),
   primary key (tenant_id, idempotency_key)
 );
-create index outbound_idempotency_created on outbound_idempotency (created_at);
+-- expired keys of a tenant are deleted as its new keys are stored
+create index outbound_idempotency_created on outbound_idempotency (tenant_id, created_at);
 
 -- Live log subscribers per replica and tenant: how replicas know whom to publish for, and the stats.
 create table live_log_clients (

@@ -89,5 +89,14 @@ suiteWithFakeTwilio({}, Tenants)("make-call Idempotency-Key", (it) => {
       expect(fresh.status).toBe(200)
       expect(fresh.body.call_sid).not.toBe(retried.body.call_sid)
       expect((yield* dials) - before).toBe(1)
+      // Expired keys do not pile up: the tenant's next keyed request deletes them.
+      expect((yield* makeCall({ to: "+15557651007" }, "old-1")).status).toBe(200)
+      yield* sql`update outbound_idempotency set created_at = now() - interval '25 hours'
+                 where tenant_id = 'acme' and idempotency_key = 'old-1'`.pipe(Effect.orDie)
+      expect((yield* makeCall({ to: "+15557651008" }, "new-1")).status).toBe(200)
+      const left = yield* sql`select 1 from outbound_idempotency where tenant_id = 'acme' and idempotency_key = 'old-1'`.pipe(
+        Effect.orDie
+      )
+      expect(left).toHaveLength(0)
     }))
 })

@@ -68,6 +68,7 @@ export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
             repo.claim(tenantId, key, hash, new Date(now), new Date(now - Duration.toMillis(KEY_TTL)))
           )
           if (claimed) {
+            yield* orUnavailable(repo.forgetExpired(tenantId, new Date(now - Duration.toMillis(KEY_TTL)))).pipe(Effect.ignoreLogged)
             // Uninterruptible: a client that hangs up mid-dial (its retry is the point of the key)
             // must still find the answer stored. The dial itself is bounded by Twilio's timeout.
             return yield* work.pipe(

@@ -37,6 +37,10 @@ export class IdempotencyRepo extends Effect.Service<IdempotencyRepo>()("Idempote
       sql`delete from outbound_idempotency
           where tenant_id = ${tenantId} and idempotency_key = ${key} and response is null`.pipe(Effect.asVoid)
 
-    return { claim, find, complete, release } as const
+    /** Keys past their lifetime are only kept until the tenant's next keyed request. */
+    const forgetExpired = (tenantId: string, expiredBefore: Date) =>
+      sql`delete from outbound_idempotency where tenant_id = ${tenantId} and created_at < ${expiredBefore}`.pipe(Effect.asVoid)
+
+    return { claim, find, complete, release, forgetExpired } as const
   })
 }) {}
