@@ -17,9 +17,9 @@ const METHODS = ["get", "post", "put", "patch", "delete"] as const
 export const TOLERATED_EXTRA_STATUSES = new Set(["400", "429", "503"])
 /** Per operation: 403 when a cost/abuse limit refuses the destination (docs/limits.md). */
 const TOLERATED_EXTRA_BY_OPERATION: Record<string, ReadonlyArray<string>> = {
-  make_call: ["403"],
+  make_call: ["403", "409"],
   start_translation_call: ["403"],
-  /** 409 when the live call refuses the action (it is ending, the agent has not joined, barge unavailable). */
+  /** 409 when the live call refuses the action (it is ending, the agent has not joined yet). */
   session_action: ["409"]
 }
 

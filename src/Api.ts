@@ -27,6 +27,7 @@ import { OperatorSweepsApi } from "./Sweeps/Api.js"
 import { OutboxesApi } from "./Outbox/Api.js"
 import { ConsoleApi } from "./Console/Api.js"
 import { SessionActionsApi } from "./SessionActions/Api.js"
+import { LogsApi } from "./LiveLogs/Api.js"
 
 /** What tenants, Twilio and prospects call: published as `/api-docs/public.json`. */
 export class PublicApi extends HttpApi.make("public")
@@ -48,6 +49,7 @@ export class PublicApi extends HttpApi.make("public")
   .add(CallbackTasksApi)
   .add(SupervisorActionsApi)
   .add(SessionActionsApi)
+  .add(LogsApi)
 {}
 
 /** Platform administration (x-admin-key or the admin session): `/api-docs/admin.json`. */

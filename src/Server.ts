@@ -36,6 +36,8 @@ import { SessionActionsHttp } from "./SessionActions/Http.js"
 import { OperatorSweepsHttp } from "./Sweeps/Http.js"
 import { OutboxesHttp } from "./Outbox/Http.js"
 import { TransferRoutesLive } from "./Transfers/Routes.js"
+import { LogsHttp } from "./LiveLogs/Http.js"
+import { OutboundCallbackRoutesLive } from "./Outbound/CallbackRoutes.js"
 
 /** Every group's handlers behind the one HttpApi. */
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -73,7 +75,8 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     SessionActionsHttp,
     OperatorSweepsHttp,
     OutboxesHttp,
-    ConsoleHttp
+    ConsoleHttp,
+    LogsHttp
   ])
 )
 
@@ -95,6 +98,7 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
   Layer.provide(TransferRoutesLive),
+  Layer.provide(OutboundCallbackRoutesLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

@@ -23,6 +23,8 @@ import { CallLogs } from "./CallLogs/CallLogs.js"
 import { CallLogsRepo } from "./CallLogs/Repo.js"
 import { CallRecords } from "./CallLogs/CallRecords.js"
 import { OutboundCalls } from "./Outbound/OutboundCalls.js"
+import { Idempotency } from "./Outbound/Idempotency.js"
+import { MachineAnswers } from "./Outbound/MachineAnswers.js"
 import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
 import { HintCache } from "./Twilio/HintCache.js"
 import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
@@ -74,6 +76,8 @@ import { TranslationPairs } from "./Translation/TranslationPairs.js"
 import { TranslationConfig } from "./Translation/TranslationConfig.js"
 import { AudioProviders } from "./Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "./Voices/Config.js"
+import { LiveLogs } from "./LiveLogs/LiveLogs.js"
+import { LiveLogsConfig } from "./LiveLogs/Config.js"
 
 /** Configuration, PostgreSQL, the schema and where ids come from: what every domain stands on. */
 export const InfrastructureLive = Layer.mergeAll(
@@ -119,6 +123,8 @@ const AgentsLive = Layer.mergeAll(
 const CallsLive = Layer.mergeAll(
   VoiceWebhooks.Default,
   OutboundCalls.Default,
+  Idempotency.Default,
+  MachineAnswers.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
   FunctionRegistry.Default,
@@ -170,7 +176,9 @@ const DomainLive = Layer.mergeAll(
   Layer.provideMerge(OperationsLive),
   Layer.provideMerge(AgentsLive),
   Layer.provideMerge(Layer.mergeAll(Tenants.Default, TenantCache.Default, RateLimiter.Default)),
-  Layer.provideMerge(AudioProviders.Default.pipe(Layer.provideMerge(ElevenLabsConfig.Default)))
+  Layer.provideMerge(AudioProviders.Default.pipe(Layer.provideMerge(ElevenLabsConfig.Default))),
+  // Calls and supervisor actions publish to the live log stream.
+  Layer.provideMerge(Layer.merge(LiveLogs.Default, LiveLogsConfig.Default))
 )
 
 /** Every service the HTTP layer needs, including the authentication middleware. */

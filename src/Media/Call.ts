@@ -8,6 +8,8 @@ import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { retryingRead, retryingWrite } from "../Database/Retry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
+import { callEvents } from "../LiveLogs/CallEvents.js"
+import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import type { CallIdentity } from "./CallIdentity.js"
@@ -62,7 +64,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // Only a version of this tenant's is stored on the call's record and ledger row.
     const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
     const tools = yield* retryingRead((yield* FunctionRegistry).definitions(tenant.config), "5 seconds")
-    const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
+    const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting, id.agentName ?? null)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
     const toolContext = {
@@ -90,6 +92,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
     const span = Option.getOrUndefined(yield* Effect.option(Effect.currentSpan))
     const telemetry = new CallTelemetry(id.tenantId, id.direction, startAt, span, clock)
+    const live = callEvents(yield* LiveLogs, id, () => clock.unsafeCurrentTimeMillis())
     telemetry.framesUp += boot.audio.length // caller audio that arrived before `start`, relayed once upstream
     const toolLabel = (name: string) => tools.some((tool) => tool.name === name) ? name : "unknown"
     const ended = yield* Deferred.make<Ending>()
@@ -123,6 +126,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
           Effect.sync(() => {
             telemetry.toolCalled(toolLabel(name), result.outcome, result.entry.durationMs)
             bridge.recorder.toolCalled(result.entry)
+            live.toolCalled(result.entry, result.outcome)
             bridge.toolFinished(callId, result.output, result.action)
           }))),
       reconnect: () => {
@@ -134,7 +138,10 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         ending = { reason, message }
         Deferred.unsafeDone(ended, Exit.succeed(ending))
       },
-      warn: (message) => run(Effect.logWarning(message)),
+      warn: (message) => {
+        live.error(message)
+        run(Effect.logWarning(message))
+      },
       voiceFellBack: (reason) => {
         spokenBy = settings.voice
         voiceUsage?.fellBack()
@@ -148,6 +155,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const bridge = new Bridge(twilio, sessionPlan(settings, tools, voice === undefined ? "audio" : "text"), hooks, boot.audio)
     if (voice !== undefined) bridge.speakWith(voice)
     twilio.handler = bridge
+    bridge.recorder.onEntry = live.said
     if (boot.endedEarly !== undefined) bridge.finish(boot.endedEarly, null)
     // Back from a transfer nobody answered: the agent is told, and offers a callback.
     if (id.transferResult != null) bridge.inject(unansweredInstruction(id.transferResult))
@@ -181,6 +189,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         escalationReason: null
       }
       telemetry.ended(call.endReason)
+      live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))
       return CallRecords.pipe(
         Effect.flatMap((records) => records.recordCompletedCall(call)),
         // Any failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past
@@ -203,7 +212,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       model: settings.model,
       voice: settings.voice,
       startedAt,
-      agentName: Option.getOrUndefined(version)?.agentName ?? null,
+      agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
     }, (command) => applyCommand(bridge, command))
@@ -224,6 +233,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
 
     run(openUpstream(bridge))
     yield* holding.publish
+    live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
     const outcome = yield* Deferred.await(ended)
     if (outcome.reason === "upstream_failure" && id.direction !== "web") yield* apologise(tenant.config, id.callSid)

@@ -9,6 +9,8 @@ import { isStorableText } from "../Http/Schemas.js"
 export interface CallIdentity extends CallKey {
   /** A greeting chosen for this call (phone route or webhook query), passed in the TwiML. */
   readonly greeting: string | null
+  /** The agent's name for this call (make-call's `agent_name`), passed in the TwiML. */
+  readonly agentName?: string | null
   /** The voice webhook's span (W3C `traceparent`, a TwiML parameter), to link the call's trace to it. */
   readonly traceparent?: string | null
   /** The translation room this stream is a leg of (checked against the room's legs before use). */
@@ -22,7 +24,7 @@ const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Bounds of what a `start` event may name (the same as the REST schemas', Http/Schemas.ts). */
-const LIMITS = { sid: 128, phone: 64, greeting: 4_000 } as const
+const LIMITS = { sid: 128, phone: 64, greeting: 4_000, name: 200 } as const
 
 const storable = (value: string | undefined, max: number): boolean =>
   value === undefined || (value.length <= max && isStorableText(value))
@@ -73,12 +75,14 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       const traceparent = param("traceparent", LIMITS.sid)
       const translationRoom = param("translation_room", LIMITS.sid)
       const transferResult = param("transfer_result", LIMITS.sid)
+      const agentName = param("agent_name", LIMITS.name)
       yield* warnDropped(dropped)
       return {
         ...claims,
         streamSid,
         callSid: claims.callSid,
         greeting,
+        agentName,
         traceparent,
         translationRoom,
         transferResult
@@ -96,6 +100,7 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       to: param("to", LIMITS.phone),
       agentVersionId: versionParam !== null && UUID.test(versionParam) ? versionParam : null,
       greeting: param("greeting", LIMITS.greeting),
+      agentName: param("agent_name", LIMITS.name),
       traceparent: param("traceparent", LIMITS.sid),
       translationRoom: param("translation_room", LIMITS.sid)
     } satisfies CallIdentity

@@ -39,6 +39,8 @@ export class CallRecorder {
   spokenByVoice = false
   /** Where the latest assistant lines are, for a barge-in to cut what the voice said. */
   private readonly lineAt = new Map<string, TranscriptEntry>()
+  /** Told of each transcript entry as it is kept (the live log stream). */
+  onEntry: ((entry: TranscriptEntry) => void) | undefined = undefined
   /** Hot-path flags, read before asking the clock. */
   awaitingToken = false
   awaitingAudio = false
@@ -144,6 +146,8 @@ export class CallRecorder {
 
   private add(role: TranscriptEntry["role"], content: string, at: number): void {
     if (content.trim() === "") return
-    this.entries.push({ role, content: content.trim(), timestamp: new Date(at) })
+    const entry = { role, content: content.trim(), timestamp: new Date(at) }
+    this.entries.push(entry)
+    this.onEntry?.(entry)
   }
 }

@@ -12,6 +12,7 @@ import type { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { TwilioClient } from "../Twilio/Client.js"
 import type { AppConfig } from "../Config.js"
 import type { TenantCache } from "../TenantCache/TenantCache.js"
+import type { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type AudioBudget, BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
 import { identify } from "./CallIdentity.js"
@@ -43,6 +44,7 @@ type CallServices =
   | TranslationPairs
   | AudioProviders
   | ElevenLabsConfig
+  | LiveLogs
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 

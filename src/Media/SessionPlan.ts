@@ -21,14 +21,17 @@ export const agentSettings = (
   tenant: TenantConfig,
   version: ResolvedAgentVersion | undefined,
   defaultModel: string,
-  callGreeting: string | null = null
+  callGreeting: string | null = null,
+  agentName: string | null = null
 ): AgentSettings => {
   const name = tenant.display_name ?? tenant.tenant_id
+  const instructions = version?.config.instructions ?? tenant.instructions ??
+    `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`
   return {
     model: version?.config.realtime_model ?? tenant.model ?? defaultModel,
     voice: version?.config.voice ?? tenant.voice ?? DEFAULT_VOICE,
-    instructions: version?.config.instructions ?? tenant.instructions ??
-      `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`,
+    // A name chosen for the call (make-call's agent_name) is how the agent introduces itself.
+    instructions: agentName === null ? instructions : `${instructions}\n\nYour name is ${JSON.stringify(agentName)}.`,
     greeting: callGreeting ?? version?.config.greeting ?? tenant.greeting ?? null
   }
 }

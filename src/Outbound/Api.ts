@@ -49,6 +49,8 @@ export class MakeCallUnavailable extends Schema.TaggedError<MakeCallUnavailable>
 /** A cost/abuse limit (docs/limits.md): 403 for a refused destination, 429 for capacity, velocity, budget. */
 export class MakeCallForbidden extends Schema.TaggedError<MakeCallForbidden>()("MakeCallForbidden", makeCallFields) {}
 export class MakeCallLimited extends Schema.TaggedError<MakeCallLimited>()("MakeCallLimited", makeCallFields) {}
+/** The Idempotency-Key was used with another body, or its first request is still dialling. */
+export class MakeCallConflict extends Schema.TaggedError<MakeCallConflict>()("MakeCallConflict", makeCallFields) {}
 
 interface ErrorClass<Tag extends string, Self, Fields> extends Schema.Schema<Self, Fields & { readonly _tag: Tag }> {
   readonly _tag: Tag
@@ -130,6 +132,7 @@ export class CallsApi extends HttpApiGroup.make("calls")
       .addError(makeCallError(MakeCallUnavailable, 503))
       .addError(makeCallError(MakeCallForbidden, 403))
       .addError(makeCallError(MakeCallLimited, 429))
+      .addError(makeCallError(MakeCallConflict, 409))
       .addError(makeCallError(MakeCallServerError, 500))
       .middleware(TenantAuth)
       .annotate(OpenApi.Identifier, "make_call")

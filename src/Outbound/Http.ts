@@ -1,8 +1,9 @@
-import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import { Effect, Layer, Schema } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
 import {
+  MakeCallConflict,
   MakeCallForbidden,
   MakeCallLimited,
   MakeCallRejected,
@@ -19,6 +20,10 @@ import {
 } from "./Api.js"
 import { type OutboundCallFailed, OutboundCalls } from "./OutboundCalls.js"
 import { Ids } from "../Ids.js"
+import { Idempotency, MAX_KEY_LENGTH } from "./Idempotency.js"
+
+const decodeStored = Schema.decodeUnknownOption(MakeCallResponse)
+const PRINTABLE = /^[\x21-\x7e]+$/
 
 const TranslationCallAuthLive = Layer.effect(
   TranslationCallAuth,
@@ -42,11 +47,15 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
   Effect.gen(function*() {
     const outbound = yield* OutboundCalls
     const ids = yield* Ids
+    const idempotency = yield* Idempotency
 
     return handlers
       .handle("makeCall", ({ payload }) =>
         Effect.gen(function*() {
           const tenant = yield* CurrentTenant
+          const fields = { to: payload.to, from: payload.from ?? null }
+          const key = (yield* HttpServerRequest.HttpServerRequest).headers["idempotency-key"]
+          const dial = Effect.gen(function*() {
           const placed = yield* outbound.makeCall(tenant, {
             to: payload.to,
             from: payload.from,
@@ -72,6 +81,27 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
             from: placed.from,
             error: null
           })
+          })
+          if (key === undefined) return yield* dial
+          if (key.length > MAX_KEY_LENGTH || !PRINTABLE.test(key)) {
+            return yield* new MakeCallRejected({
+              ...fields,
+              message: `Idempotency-Key must be 1-${MAX_KEY_LENGTH} printable ASCII characters`
+            })
+          }
+          return yield* idempotency.once(
+            tenant.tenantId,
+            key,
+            { ...payload },
+            dial,
+            (answer) => MakeCallResponse.make(answer),
+            decodeStored
+          ).pipe(
+            Effect.catchTags({
+              IdempotencyConflict: (error) => Effect.fail(new MakeCallConflict({ ...fields, message: error.message })),
+              DatabaseUnavailable: (error) => Effect.fail(new MakeCallUnavailable({ ...fields, message: error.message }))
+            })
+          )
         }))
       .handle("startTranslationCall", ({ payload }) =>
         Effect.gen(function*() {

@@ -11,6 +11,8 @@ import type { TwilioFailure } from "../Twilio/Errors.js"
 import type { TwilioCall } from "../Twilio/Resources.js"
 import { normalizeLanguage, SUPPORTED_LANGUAGES } from "../Translation/Languages.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
+import type { CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call"
+import { machineAndRecordingOptions } from "./MachineAnswers.js"
 
 /**
  * Why an outbound call was not placed: bad input (400), a cost/abuse limit (403 destination,
@@ -131,9 +133,11 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       credentials: TwilioCredentials,
       to: string,
       from: string,
-      query: Record<string, string | null | undefined>
+      query: Record<string, string | null | undefined>,
+      extra: Partial<CallListInstanceCreateOptions> = {}
     ) =>
       twilio.createCall(credentials, {
+        ...extra,
         to,
         from,
         url: webhookUrl("/api/v1/outbound-call", { tenant: tenant.tenantId, ...query }),
@@ -167,7 +171,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
         ...agent,
         greeting: request.greeting,
         agent_name: request.agentName
-      }).pipe(
+      }, machineAndRecordingOptions(tenant.config, (path) => webhookUrl(path, { tenant: tenant.tenantId }))).pipe(
         Effect.tapBoth({
           // Only a refusal proves no call exists; after a timeout Twilio may be dialling, so the slot stays (until its TTL).
           onFailure: (error) => error._tag === "TwilioRejected" ? settle(tenant, admission, null) : Effect.void,

@@ -130,6 +130,24 @@ const LimitsSettings = objectOf({
   inbound_over_budget: setting(AtCap("answer", "say_and_hang_up", "callback_task"))
 })
 
+/**
+ * Outbound calls (make-call): what to do when a machine answers (Twilio's asynchronous
+ * answering-machine detection is requested only when `on_machine` is set), and whether
+ * calls are recorded (`recording_url` on the call log, from Twilio's recording callback).
+ */
+const OutboundSettings = objectOf({
+  on_machine: setting(AtCap("voicemail", "hang_up")),
+  voicemail_message: setting(
+    StringValue.pipe(Schema.minLength(1), Schema.maxLength(1_000)).annotations(onlyHint("must be 1-1000 characters"))
+  ),
+  record_calls: setting(Flag)
+}).pipe(
+  Schema.filter((settings) =>
+    settings.on_machine !== "voicemail" || settings.voicemail_message !== undefined ||
+    { path: ["voicemail_message"], message: "is required when on_machine is voicemail" }
+  )
+)
+
 const TENANT_ID_HINT = "must be 1-128 characters of letters, digits, '_', '-' or '.'"
 
 export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
@@ -160,7 +178,8 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   kafka: tolerated(JsonObject),
   limits: setting(LimitsSettings),
   /** Post-call analysis (docs/call-analysis.md); unset = on when the platform has OPENAI_API_KEY. */
-  call_analysis_enabled: setting(Flag)
+  call_analysis_enabled: setting(Flag),
+  outbound: setting(OutboundSettings)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })
