@@ -19,6 +19,7 @@ import { CallLogsRepo } from "./CallLogs/Repo.js"
 import { CallRecords } from "./CallLogs/CallRecords.js"
 import { OutboundCalls } from "./Outbound/OutboundCalls.js"
 import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
+import { Automations } from "./Automations/Automations.js"
 import { HintCache } from "./Twilio/HintCache.js"
 import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
 import { TenantResolution } from "./Twilio/TenantResolution.js"
@@ -108,7 +109,8 @@ const CallsLive = Layer.mergeAll(
   OutboundCalls.Default,
   CallLogs.Default,
   CallLogsRepo.Default,
-  FunctionRegistry.Default
+  FunctionRegistry.Default,
+  Automations.Default
 ).pipe(
   Layer.provideMerge(Limits.Default),
   Layer.provideMerge(LiveCalls.Default),

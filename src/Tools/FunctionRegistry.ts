@@ -3,6 +3,9 @@ import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { businessHours } from "../Automations/BusinessHours.js"
 import { EscalateCall } from "./EscalateCall.js"
+import { ToolFailed } from "./Errors.js"
+
+export { ToolFailed } from "./Errors.js"
 
 /** A tool the agent may call, described as the OpenAI Realtime API expects it. */
 export interface ToolDefinition {
@@ -24,15 +27,6 @@ export interface ToolOutcome {
   readonly output: unknown
   /** What the media bridge must do after the model's reply. */
   readonly action?: "end_call" | "escalated"
-}
-
-export class ToolFailed extends Schema.TaggedError<ToolFailed>()("ToolFailed", {
-  name: Schema.String,
-  message: Schema.String,
-  /** The request itself was unusable (unknown tool, bad arguments, no call to act on), as opposed to a tool that ran and failed. */
-  refused: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {
-  readonly status = 502 as const
 }
 
 const BUILT_IN: ReadonlyArray<ToolDefinition> = [
