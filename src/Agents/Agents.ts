@@ -4,7 +4,8 @@ import { orUnavailable } from "../Database/Errors.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { AgentVersionConfig, type CreateAgent } from "./Api.js"
 import { AgentsRepo } from "./Repo.js"
-import { AgentNotFound, AgentVersionNotFound } from "./Errors.js"
+import { AgentNotFound, AgentVersionNotFound, InvalidAgentInput } from "./Errors.js"
+import { missingPrompt } from "../Prompts/Library.js"
 import { requireTenant } from "./TenantGuard.js"
 import { Ids } from "../Ids.js"
 
@@ -16,6 +17,7 @@ const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
   greeting: config?.greeting ?? null,
   instructions: config?.instructions ?? null,
   realtime_model: config?.realtime_model ?? null,
+  system_prompt_key: config?.system_prompt_key ?? null,
   voice: config?.voice ?? null
 })
 
@@ -75,7 +77,10 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
 
     const createVersion = Effect.fn("Agents.createVersion")(
       function*(tenantId: string, agentId: string, config: AgentVersionConfig | undefined) {
-        yield* tenantExists(tenantId)
+        const tenant = yield* tenantExists(tenantId)
+        const key = config?.system_prompt_key
+        const missing = key === undefined || key === null ? undefined : missingPrompt(tenant.config, key, "config.system_prompt_key")
+        if (missing !== undefined) return yield* new InvalidAgentInput({ message: missing })
         yield* agent(tenantId, agentId)
         const id = yield* ids.uuid
         yield* inTransaction(Effect.gen(function*() {

@@ -21,6 +21,8 @@ export class AgentVersionConfig extends Schema.Class<AgentVersionConfig>("AgentV
   greeting: optionalNullable(Schema.String),
   instructions: optionalNullable(Schema.String),
   realtime_model: optionalNullable(Schema.String),
+  /** A prompt of the tenant's library (its `prompts`, or a built-in); wins over `instructions`. */
+  system_prompt_key: optionalNullable(Schema.String),
   voice: optionalNullable(Schema.String)
 }) {}
 

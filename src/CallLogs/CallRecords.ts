@@ -42,6 +42,8 @@ export interface CompletedCall extends CallKey {
   readonly turnLatencies: ReadonlyArray<{ readonly llmFirstTokenMs: number | null; readonly firstAudioMs: number | null }>
   readonly escalated: boolean
   readonly escalationReason: string | null
+  /** The prompt-library key the call's instructions came from. */
+  readonly systemPromptKey?: string | null
 }
 
 const mediaStatus = (call: CompletedCall): MediaReport["mediaStatus"] =>
@@ -81,7 +83,8 @@ const toMediaReport = (call: CompletedCall): MediaReport => ({
     duration_ms: Math.round(fc.durationMs),
     timestamp: fc.timestamp.toISOString()
   })),
-  turnLatencyStats: turnLatencyStats(call.turnLatencies)
+  turnLatencyStats: turnLatencyStats(call.turnLatencies),
+  systemPromptKey: call.systemPromptKey ?? null
 })
 
 /**

@@ -46,6 +46,7 @@ export interface MediaReport extends CallKey {
   readonly transcriptText: string
   readonly functionCalls: ReadonlyArray<unknown>
   readonly turnLatencyStats: unknown
+  readonly systemPromptKey?: string | null
 }
 
 /** A transfer to a person, as the escalation tool (or a supervisor) made it. */
@@ -158,12 +159,12 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
        ${report.startedAt}, ${report.startedAt}, ${report.endedAt}, ${report.mediaStatus}, ${report.endReason},
        ${report.errorMessage}, ${report.escalated}, ${report.escalationReason}, ${jsonb(report.transcript)}::jsonb,
        ${report.transcriptText}, ${report.transcript.length}, ${jsonb(report.functionCalls)}::jsonb,
-       ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb)`
+       ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb, ${report.systemPromptKey ?? null})`
 
     const insertColumns = sql`(id, tenant_id, call_sid, stream_sid, direction, from_number, to_number,
       agent_version_id, model, voice, first_seen_at, media_started_at, media_ended_at, media_status, end_reason,
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
-      function_call_count, turn_latency_stats)`
+      function_call_count, turn_latency_stats, system_prompt_key)`
 
     const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
@@ -191,6 +192,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
                 transcript = excluded.transcript, transcript_text = excluded.transcript_text,
                 transcript_length = excluded.transcript_length, function_calls = excluded.function_calls,
                 function_call_count = excluded.function_call_count, turn_latency_stats = excluded.turn_latency_stats,
+                system_prompt_key = excluded.system_prompt_key,
                 first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
                 updated_at = now()
               where call_logs.media_ended_at is null

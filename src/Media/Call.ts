@@ -60,7 +60,14 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting)
     const apiKey = Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value })
     const url = realtimeUrl(config.openaiBaseUrl, settings.model)
-    const toolContext = { tenantId: id.tenantId, tenantConfig: tenant.config, callSid: id.callSid, streamSid: id.streamSid }
+    const toolContext = {
+      tenantId: id.tenantId,
+      tenantConfig: tenant.config,
+      callSid: id.callSid,
+      streamSid: id.streamSid,
+      customerPhone: id.direction === "inbound" ? id.from : id.to,
+      transcript: () => bridge.recorder.transcript
+    }
 
     const clock = yield* Effect.clock
     const startedAt = new Date(clock.unsafeCurrentTimeMillis())
@@ -142,7 +149,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         functionCalls: bridge.recorder.functionCalls,
         turnLatencies: bridge.recorder.turnLatencies,
         escalated: bridge.departure.action?.kind === "escalated",
-        escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null
+        escalationReason: bridge.departure.action?.kind === "escalated" ? bridge.departure.action.reason : null,
+        systemPromptKey: settings.systemPromptKey
       }
       telemetry.ended(call.endReason)
       return CallRecords.pipe(

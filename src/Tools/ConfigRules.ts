@@ -21,6 +21,11 @@ export const configProblems = (config: TenantConfig): ReadonlyArray<string> => {
     else if (seen.has(tool.name)) problems.push(`tools.${index}.name ${tool.name} is used by another tool`)
     seen.add(tool.name)
   }
+  // The tenant's servers must be able to tell our requests from anyone's.
+  if (config.webhook_secret === undefined) {
+    if ((config.tools ?? []).length > 0) problems.push("tools need webhook_secret: requests to tenant tools are signed with it")
+    if (config.email !== undefined) problems.push("email needs webhook_secret: requests to the email endpoint are signed with it")
+  }
   return problems
 }
 
