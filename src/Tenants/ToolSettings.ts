@@ -26,7 +26,7 @@ export const PromptsSettings = Schema.Record({ key: Schema.String, value: bounde
     const bad = keys.find((key) => !KEY.test(key))
     return bad === undefined || `key ${JSON.stringify(bad.slice(0, 64))} ${KEY_HINT}`
   })
-).annotations(message("must be an object of prompt key to prompt text"))
+)
 
 const depthOf = (value: unknown): number =>
   Array.isArray(value)
@@ -77,7 +77,7 @@ export type TenantToolSetting = typeof TenantToolSetting.Type
 
 export const ToolsSettings = Schema.Array(TenantToolSetting).pipe(
   Schema.maxItems(32, message("must hold at most 32 tools"))
-).annotations(message("must be a list of tools"))
+)
 
 export const SMS_KINDS = ["tracking", "issue_intake", "phone_order", "post_call_survey", "troubleshooting"] as const
 export type SmsKind = typeof SMS_KINDS[number]
@@ -90,7 +90,7 @@ export const SmsSettings = Schema.Struct({
   issue_intake_url: Schema.optional(Schema.String.pipe(Schema.maxLength(2_048))),
   survey_url: Schema.optional(Schema.String.pipe(Schema.maxLength(2_048))),
   troubleshooting_url: Schema.optional(Schema.String.pipe(Schema.maxLength(2_048)))
-}).annotations(message("must be an object with templates and links"))
+})
 export type SmsSettings = typeof SmsSettings.Type
 
 /** `email`: the endpoint (Loop) follow-up emails are posted to, signed with the webhook secret. */
