@@ -76,7 +76,7 @@ export const TenantToolSetting = Schema.Struct({
 export type TenantToolSetting = typeof TenantToolSetting.Type
 
 export const ToolsSettings = Schema.Array(TenantToolSetting).pipe(
-  Schema.maxItems(32, message("must hold at most 32 tools"))
+  Schema.maxItems(32, { message: () => "must hold at most 32 tools" })
 )
 
 export const SMS_KINDS = ["tracking", "issue_intake", "phone_order", "post_call_survey", "troubleshooting"] as const
