@@ -169,16 +169,16 @@ suiteWithFakeTwilio({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, Seed)("tenant tools
       const agent = yield* request("POST", "/api/v1/admin/tenants/shop/agents", { headers: adminHeaders, json: { agent_key: "desk", name: "Desk" } })
       const missing = yield* request("POST", "/api/v1/admin/tenants/shop/agent-versions", {
         headers: adminHeaders,
-        json: { agent_id: agent.body.agent.id, config: { system_prompt_key: "nope" } }
+        json: { agent_id: agent.body.agent.id, config: { assistant_profile: "nope" } }
       })
       expect(missing.status).toBe(400)
-      expect(missing.body.error).toContain("config.system_prompt_key \"nope\" names no prompt")
+      expect(missing.body.error).toContain("config.assistant_profile \"nope\" names no prompt")
       const ok = yield* request("POST", "/api/v1/admin/tenants/shop/agent-versions", {
         headers: adminHeaders,
-        json: { agent_id: agent.body.agent.id, config: { system_prompt_key: "returns" } }
+        json: { agent_id: agent.body.agent.id, config: { assistant_profile: "returns" } }
       })
       expect(ok.status).toBe(200)
-      expect(ok.body.version.config.system_prompt_key).toBe("returns")
+      expect(ok.body.version.config.assistant_profile).toBe("returns")
     }))
 
   it.effect("each SMS automation texts the customer through Twilio's Messages API", () =>

@@ -17,7 +17,6 @@ const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
   greeting: config?.greeting ?? null,
   instructions: config?.instructions ?? null,
   realtime_model: config?.realtime_model ?? null,
-  system_prompt_key: config?.system_prompt_key ?? null,
   voice: config?.voice ?? null
 })
 
@@ -78,8 +77,9 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const createVersion = Effect.fn("Agents.createVersion")(
       function*(tenantId: string, agentId: string, config: AgentVersionConfig | undefined) {
         const tenant = yield* tenantExists(tenantId)
-        const key = config?.system_prompt_key
-        const missing = key === undefined || key === null ? undefined : missingPrompt(tenant.config, key, "config.system_prompt_key")
+        // The spec's AgentVersionConfig has no system_prompt_key: `assistant_profile` names the version's prompt.
+        const key = config?.assistant_profile
+        const missing = key === undefined || key === null ? undefined : missingPrompt(tenant.config, key, "config.assistant_profile")
         if (missing !== undefined) return yield* new InvalidAgentInput({ message: missing })
         yield* agent(tenantId, agentId)
         const id = yield* ids.uuid

@@ -16,13 +16,12 @@ export class Agent extends Schema.Class<Agent>("Agent")({
 
 export class AgentVersionConfig extends Schema.Class<AgentVersionConfig>("AgentVersionConfig")({
   agent_name: optionalNullable(Schema.String),
+  /** The version's system prompt key: a prompt of the tenant's library (its `prompts`, or a built-in); wins over `instructions`. */
   assistant_profile: optionalNullable(Schema.String),
   chat_model: optionalNullable(Schema.String),
   greeting: optionalNullable(Schema.String),
   instructions: optionalNullable(Schema.String),
   realtime_model: optionalNullable(Schema.String),
-  /** A prompt of the tenant's library (its `prompts`, or a built-in); wins over `instructions`. */
-  system_prompt_key: optionalNullable(Schema.String),
   voice: optionalNullable(Schema.String)
 }) {}
 

@@ -45,7 +45,7 @@ const toResolved = (version: AgentVersion): ResolvedAgentVersion => ({
     greeting: version.config.greeting ?? null,
     assistant_profile: version.config.assistant_profile ?? null,
     chat_model: version.config.chat_model ?? null,
-    system_prompt_key: version.config.system_prompt_key ?? null,
+    system_prompt_key: version.config.assistant_profile ?? null,
     agent_name: version.config.agent_name ?? null
   },
   agentKey: version.agent_key,
