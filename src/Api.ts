@@ -16,7 +16,7 @@ import { HealthApi } from "./Health/Api.js"
 import { MediaApi } from "./Media/Api.js"
 import { TenantsApi } from "./Tenants/Api.js"
 import { TenantCacheApi } from "./TenantCache/Api.js"
-import { EscalationAutomationsApi, VoiceEvalAutomationsApi } from "./Automations/Api.js"
+import { EscalationAutomationsApi, VoiceEvalAutomationsApi, WorkflowAutomationsApi } from "./Automations/Api.js"
 import { VoiceSessionEvalsApi } from "./VoiceEvals/Api.js"
 import { VoiceOutcomesApi } from "./VoiceOutcomes/Api.js"
 import { VoiceSessionsApi } from "./VoiceSessions/Api.js"
@@ -38,6 +38,7 @@ export class PublicApi extends HttpApi.make("public")
   .add(VoiceSessionEvalsApi)
   .add(VoiceEvalAutomationsApi)
   .add(EscalationAutomationsApi)
+  .add(WorkflowAutomationsApi)
   .add(MediaApi)
   .add(CallWebhooksApi)
   .add(CallWebhooksSipApi)

@@ -9,6 +9,7 @@ import { Api } from "./Api.js"
 import { TenantApiKeysHttp } from "./ApiKeys/Http.js"
 import { AdminAuthHttp } from "./Auth/Http.js"
 import { FunctionRegistryHttp } from "./Tools/Http.js"
+import { WorkflowAutomationsHttp } from "./Automations/WorkflowsHttp.js"
 import { CallLogsHttp } from "./CallLogs/Http.js"
 import { CallsHttp } from "./Outbound/Http.js"
 import { TwilioWebhookDiagnosticsHttp } from "./Twilio/Diagnostics/Http.js"
@@ -64,6 +65,7 @@ export const ApiLive = HttpApiBuilder.api(Api).pipe(
     CallsHttp,
     CallLogsHttp,
     FunctionRegistryHttp,
+    WorkflowAutomationsHttp,
     LiveSessionsHttp,
     AdminLiveSessionsHttp,
     TwilioWebhookDiagnosticsHttp,

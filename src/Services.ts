@@ -26,6 +26,7 @@ import { OutboundCalls } from "./Outbound/OutboundCalls.js"
 import { Idempotency } from "./Outbound/Idempotency.js"
 import { MachineAnswers } from "./Outbound/MachineAnswers.js"
 import { FunctionRegistry } from "./Tools/FunctionRegistry.js"
+import { Automations } from "./Automations/Automations.js"
 import { HintCache } from "./Twilio/HintCache.js"
 import { ResolutionCounters } from "./Twilio/ResolutionCounters.js"
 import { TenantResolution } from "./Twilio/TenantResolution.js"
@@ -133,7 +134,8 @@ const CallsLive = Layer.mergeAll(
   EscalateCall.Default,
   TransfersRepo.Default,
   TransferCallbacks.Default,
-  EscalationAutomations.Default
+  EscalationAutomations.Default,
+  Automations.Default
 ).pipe(
   Layer.provideMerge(CallRouting.Default),
   Layer.provideMerge(Limits.Default),

@@ -60,12 +60,14 @@ suiteWithFakeTwilio({}, Tenants)("function registry", (it) => {
       const res = yield* request("GET", "/tools", { headers: acme })
       expect(res.status).toBe(200)
       expectSpecSchema(res.body, "ToolsResponse")
-      expect(res.body.count).toBe(4)
+      expect(res.body.count).toBe(5)
       expect(res.body.tools.map((t: { name: string }) => t.name)).toEqual([
         "escalate_call_to_human",
         "end_call",
         "request_callback",
-        "check_business_hours"
+        "check_business_hours",
+        // acme has an escalation number: the agent may ask whether a transfer is needed.
+        "evaluate_escalation_need"
       ])
       expect(res.body.tools[0].definition).toMatchObject({
         type: "function",

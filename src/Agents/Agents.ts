@@ -4,7 +4,8 @@ import { orUnavailable } from "../Database/Errors.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { AgentVersionConfig, type CreateAgent } from "./Api.js"
 import { AgentsRepo } from "./Repo.js"
-import { AgentNotFound, AgentVersionNotFound } from "./Errors.js"
+import { AgentNotFound, AgentVersionNotFound, InvalidAgentInput } from "./Errors.js"
+import { missingPrompt } from "../Prompts/Library.js"
 import { requireTenant } from "./TenantGuard.js"
 import { Ids } from "../Ids.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
@@ -77,7 +78,11 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
 
     const createVersion = Effect.fn("Agents.createVersion")(
       function*(tenantId: string, agentId: string, config: AgentVersionConfig | undefined) {
-        yield* tenantExists(tenantId)
+        const tenant = yield* tenantExists(tenantId)
+        // The spec's AgentVersionConfig has no system_prompt_key: `assistant_profile` names the version's prompt.
+        const key = config?.assistant_profile
+        const missing = key === undefined || key === null ? undefined : missingPrompt(tenant.config, key, "config.assistant_profile")
+        if (missing !== undefined) return yield* new InvalidAgentInput({ message: missing })
         yield* agent(tenantId, agentId)
         const id = yield* ids.uuid
         yield* inTransaction(Effect.gen(function*() {

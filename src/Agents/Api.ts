@@ -16,6 +16,7 @@ export class Agent extends Schema.Class<Agent>("Agent")({
 
 export class AgentVersionConfig extends Schema.Class<AgentVersionConfig>("AgentVersionConfig")({
   agent_name: optionalNullable(Schema.String),
+  /** The version's system prompt key: a prompt of the tenant's library (its `prompts`, or a built-in); wins over `instructions`. */
   assistant_profile: optionalNullable(Schema.String),
   chat_model: optionalNullable(Schema.String),
   greeting: optionalNullable(Schema.String),

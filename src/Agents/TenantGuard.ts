@@ -7,6 +7,6 @@ export const requireTenant = (tenantId: string) =>
   Effect.flatMap(TenantCache, (cache) => cache.get(tenantId)).pipe(
     Effect.flatMap(Option.match({
       onNone: () => Effect.fail(new TenantNotFound({ tenantId })),
-      onSome: () => Effect.void
+      onSome: (tenant) => Effect.succeed(tenant)
     }))
   )

@@ -16,6 +16,7 @@ export interface ResolvedAgentVersion {
     readonly greeting: string | null
     readonly assistant_profile: string | null
     readonly chat_model: string | null
+    readonly system_prompt_key?: string | null
     /** The version's `agent_name` override, when set. */
     readonly agent_name?: string | null
   }
@@ -44,6 +45,7 @@ const toResolved = (version: AgentVersion): ResolvedAgentVersion => ({
     greeting: version.config.greeting ?? null,
     assistant_profile: version.config.assistant_profile ?? null,
     chat_model: version.config.chat_model ?? null,
+    system_prompt_key: version.config.assistant_profile ?? null,
     agent_name: version.config.agent_name ?? null
   },
   agentKey: version.agent_key,

@@ -94,3 +94,32 @@ export class EscalationAutomationsApi extends HttpApiGroup.make("escalationAutom
   .middleware(TenantAuth)
   .annotate(OpenApi.Title, "automation")
 {}
+
+const workflow = <const Name extends string>(name: Name, path: `/${string}`, identifier: string, summary: string) =>
+  HttpApiEndpoint.post(name, path)
+    .setPayload(AutomationPayload)
+    .addSuccess(AutomationResponse)
+    .annotate(OpenApi.Identifier, identifier)
+    .annotate(OpenApi.Summary, summary)
+
+/**
+ * Texts, the follow-up email, business hours and escalation need (tenant bearer). A bad input
+ * is a 400 `AutomationResponse`; an unconfigured or failing provider a 503, a spent text
+ * allowance a 429 (both `ErrorResponse`).
+ */
+export class WorkflowAutomationsApi extends HttpApiGroup.make("workflowAutomations")
+  .add(workflow("smsTracking", "/api/v1/automations/sms/tracking", "send_tracking_sms", "Send a tracking SMS to the customer"))
+  .add(workflow("smsIssueIntake", "/api/v1/automations/sms/issue-intake", "send_issue_intake_sms", "Send an issue intake SMS"))
+  .add(workflow("smsPhoneOrder", "/api/v1/automations/sms/phone-order", "send_phone_order_sms", "Send a phone order confirmation SMS"))
+  .add(workflow("smsPostCallSurvey", "/api/v1/automations/sms/post-call-survey", "send_post_call_survey_sms", "Send a post-call survey SMS"))
+  .add(workflow("smsTroubleshooting", "/api/v1/automations/sms/troubleshooting", "send_troubleshooting_sms", "Send a troubleshooting SMS to the customer"))
+  .add(workflow("loopFollowupEmail", "/api/v1/automations/email/loop-followup", "send_loop_followup_email", "Send a Loop followup email"))
+  .add(workflow("businessHours", "/api/v1/automations/voice/business-hours", "check_business_hours", "Check if current time is within business hours"))
+  .add(workflow("escalationNeed", "/api/v1/automations/voice/escalation-need", "evaluate_escalation_need", "Evaluate whether a call needs escalation"))
+  .addError(AutomationError.Failed)
+  .addError(ApiError.RateLimited)
+  .addError(ApiError.Unavailable)
+  .addError(ApiError.ServerError)
+  .middleware(TenantAuth)
+  .annotate(OpenApi.Title, "automation")
+{}

@@ -61,6 +61,12 @@ const localTime = (now: Date, timezone: string): Either.Either<LocalTime, string
   }
 }
 
+/** The calendar date `days` after `date` (YYYY-MM-DD), in plain calendar arithmetic. */
+const addDays = (date: string, days: number): string => {
+  const [year, month, day] = date.split("-").map(Number)
+  return new Date(Date.UTC(year!, month! - 1, day! + days)).toISOString().slice(0, 10)
+}
+
 const rangesOf = (value: unknown): Either.Either<ReadonlyArray<Range>, string> => {
   if (value === undefined || value === null || value === "closed") return Either.right([])
   const items = Array.isArray(value) ? value : [value]
@@ -92,17 +98,21 @@ export const businessHours = (
       // Nothing configured: say so, and do not turn callers away.
       return { configured: false, open: true, timezone, local_time: local.text, day, hours_today: [], next_open: null }
     }
-    const closedDates = settings?.closed_dates ?? []
+    // Holidays and closed dates are local calendar dates; both close the whole day.
+    const closedDates = [...(settings?.closed_dates ?? []), ...(settings?.holidays ?? [])]
     const today = closedDates.includes(local.date) ? [] : yield* rangesOf(hours[day])
     const open = today.some((range) => local.minutes >= range.start && local.minutes < range.end)
     let nextOpen: string | null = null
     if (!open) {
       const laterToday = today.find((range) => range.start > local.minutes)
       if (laterToday !== undefined) nextOpen = `${day} ${laterToday.text.slice(0, 5)}`
-      for (let offset = 1; nextOpen === null && offset <= 7; offset++) {
+      // Up to two weeks ahead, skipping closed dates (a holiday on the usual next opening day).
+      for (let offset = 1; nextOpen === null && offset <= 14; offset++) {
         const nextDay = DAYS[(local.dayIndex + offset) % 7]!
+        const date = addDays(local.date, offset)
+        if (closedDates.includes(date)) continue
         const first = (yield* rangesOf(hours[nextDay]))[0]
-        if (first !== undefined) nextOpen = `${nextDay} ${first.text.slice(0, 5)}`
+        if (first !== undefined) nextOpen = offset < 7 ? `${nextDay} ${first.text.slice(0, 5)}` : `${date} ${first.text.slice(0, 5)}`
       }
     }
     return {

@@ -43,6 +43,8 @@ export interface CompletedCall extends CallKey {
   readonly turnLatencies: ReadonlyArray<{ readonly llmFirstTokenMs: number | null; readonly firstAudioMs: number | null }>
   readonly escalated: boolean
   readonly escalationReason: string | null
+  /** The prompt-library key the call's instructions came from. */
+  readonly systemPromptKey?: string | null
 }
 
 // A stream that ended for a transfer (end reason `escalated`) is an escalation only once the
@@ -84,7 +86,8 @@ const toMediaReport = (call: CompletedCall): MediaReport => ({
     duration_ms: Math.round(fc.durationMs),
     timestamp: fc.timestamp.toISOString()
   })),
-  turnLatencyStats: turnLatencyStats(call.turnLatencies)
+  turnLatencyStats: turnLatencyStats(call.turnLatencies),
+  systemPromptKey: call.systemPromptKey ?? null
 })
 
 /**

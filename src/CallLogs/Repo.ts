@@ -129,6 +129,21 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         undefined
       )
 
-    return { list, find, callSidFor } as const
+    /** The recorded transcript of a call or stream of this tenant (undefined: no such call). */
+    const transcriptFor = (tenantId: string, sid: string) =>
+      orNothing(
+        sql<{ transcript: unknown }>`select transcript from call_logs
+          where tenant_id = ${tenantId} and (call_sid = ${sid} or stream_sid = ${sid} or id::text = ${sid})
+          order by updated_at desc limit 1`.pipe(
+          Effect.flatMap((rows) =>
+            rows[0] === undefined
+              ? Effect.succeed(undefined)
+              : Schema.decodeUnknown(Schema.Array(TranscriptEntry))(rows[0].transcript ?? [])
+          )
+        ),
+        undefined
+      )
+
+    return { list, find, callSidFor, transcriptFor } as const
   })
 }) {}

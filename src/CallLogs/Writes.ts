@@ -47,6 +47,7 @@ export interface MediaReport extends CallKey {
   readonly transcriptText: string
   readonly functionCalls: ReadonlyArray<unknown>
   readonly turnLatencyStats: unknown
+  readonly systemPromptKey?: string | null
 }
 
 /** A transfer to a person, as the escalation tool (or a supervisor) made it. */
@@ -169,12 +170,12 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
        ${report.startedAt}, ${report.startedAt}, ${report.endedAt}, ${report.mediaStatus}, ${report.endReason},
        ${report.errorMessage}, ${report.escalated}, ${report.escalationReason}, ${jsonb(report.transcript)}::jsonb,
        ${report.transcriptText}, ${report.transcript.length}, ${jsonb(report.functionCalls)}::jsonb,
-       ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb)`
+       ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb, ${report.systemPromptKey ?? null})`
 
     const insertColumns = sql`(id, tenant_id, call_sid, stream_sid, direction, from_number, to_number,
       agent_version_id, model, voice, first_seen_at, media_started_at, media_ended_at, media_status, end_reason,
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
-      function_call_count, turn_latency_stats)`
+      function_call_count, turn_latency_stats, system_prompt_key)`
 
     /** The row already holds an earlier stream of this call: its transcript and tool calls are kept. */
     const continued = sql.unsafe("call_logs.media_ended_at is not null")
@@ -215,6 +216,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
                 function_call_count = case when ${continued} then call_logs.function_call_count + excluded.function_call_count
                   else excluded.function_call_count end,
                 turn_latency_stats = excluded.turn_latency_stats,
+                system_prompt_key = coalesce(excluded.system_prompt_key, call_logs.system_prompt_key),
                 first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
                 updated_at = now()
               -- Once per stream; a later stream of the same call (back from an unanswered

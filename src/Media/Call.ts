@@ -72,6 +72,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       tenantConfig: tenant.config,
       callSid: id.callSid,
       streamSid: id.streamSid,
+      customerPhone: id.direction === "inbound" ? id.from : id.to,
       transcript: () => bridge.recorder.transcript
     }
 
@@ -186,7 +187,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         turnLatencies: bridge.recorder.turnLatencies,
         // A transfer is an escalation once the person answers (EscalateCall.escalated marks the log).
         escalated: false,
-        escalationReason: null
+        escalationReason: null,
+        systemPromptKey: settings.systemPromptKey
       }
       telemetry.ended(call.endReason)
       live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))

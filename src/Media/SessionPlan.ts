@@ -1,4 +1,6 @@
+import { Option } from "effect"
 import type { ResolvedAgentVersion } from "../Agents/VersionResolution.js"
+import { resolvePrompt } from "../Prompts/Library.js"
 import type { ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"
@@ -15,6 +17,24 @@ export interface AgentSettings {
   readonly voice: string
   readonly instructions: string
   readonly greeting: string | null
+  /** The prompt-library key the instructions came from, for the call log (null: none). */
+  readonly systemPromptKey: string | null
+}
+
+/**
+ * The call's instructions: the version's prompt key, then its own instructions, then the
+ * tenant's prompt key, then the tenant's instructions. A key that no longer names a prompt
+ * (the prompt was removed after it was checked) is skipped.
+ */
+const instructionsOf = (tenant: TenantConfig, version: ResolvedAgentVersion | undefined) => {
+  const fromKey = (key: string | null | undefined) =>
+    key === null || key === undefined ? undefined : Option.getOrUndefined(Option.map(resolvePrompt(tenant, key), (text) => ({ text, key })))
+  return fromKey(version?.config.system_prompt_key) ??
+    (version?.config.instructions === null || version?.config.instructions === undefined
+      ? undefined
+      : { text: version.config.instructions, key: null }) ??
+    fromKey(tenant.system_prompt_key) ??
+    (tenant.instructions === undefined ? undefined : { text: tenant.instructions, key: null })
 }
 
 export const agentSettings = (
@@ -25,14 +45,16 @@ export const agentSettings = (
   agentName: string | null = null
 ): AgentSettings => {
   const name = tenant.display_name ?? tenant.tenant_id
-  const instructions = version?.config.instructions ?? tenant.instructions ??
+  const chosen = instructionsOf(tenant, version)
+  const instructions = chosen?.text ??
     `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`
   return {
     model: version?.config.realtime_model ?? tenant.model ?? defaultModel,
     voice: version?.config.voice ?? tenant.voice ?? DEFAULT_VOICE,
     // A name chosen for the call (make-call's agent_name) is how the agent introduces itself.
     instructions: agentName === null ? instructions : `${instructions}\n\nYour name is ${JSON.stringify(agentName)}.`,
-    greeting: callGreeting ?? version?.config.greeting ?? tenant.greeting ?? null
+    greeting: callGreeting ?? version?.config.greeting ?? tenant.greeting ?? null,
+    systemPromptKey: chosen?.key ?? null
   }
 }
 

@@ -1,4 +1,5 @@
 import { Either, ParseResult, Schema } from "effect"
+import { EmailSettings, PromptsSettings, SmsSettings, ToolsSettings } from "./ToolSettings.js"
 
 /**
  * The typed view of a tenant's configuration document, decoded once: when a document is
@@ -103,7 +104,9 @@ const EscalationSettings = objectOf({
 const BusinessHoursSettings = objectOf({
   timezone: tolerated(Schema.String),
   hours: tolerated(JsonObject),
-  closed_dates: tolerated(Schema.Array(Schema.Unknown))
+  closed_dates: tolerated(Schema.Array(Schema.Unknown)),
+  /** Same as `closed_dates` (dates "YYYY-MM-DD" in the tenant's time zone); both apply. */
+  holidays: tolerated(Schema.Array(Schema.Unknown))
 })
 
 const PositiveInt = Schema.Int.pipe(Schema.positive()).annotations(onlyHint("must be a positive integer"))
@@ -179,7 +182,13 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   limits: setting(LimitsSettings),
   /** Post-call analysis (docs/call-analysis.md); unset = on when the platform has OPENAI_API_KEY. */
   call_analysis_enabled: setting(Flag),
-  outbound: setting(OutboundSettings)
+  outbound: setting(OutboundSettings),
+  /** The prompt library: `system_prompt_key` (tenant or agent version) names one of these or a built-in. */
+  prompts: setting(PromptsSettings),
+  /** Functions the tenant runs on its own servers, offered to its agent (Tools/TenantTools.ts). */
+  tools: setting(ToolsSettings),
+  sms: setting(SmsSettings),
+  email: setting(EmailSettings)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })

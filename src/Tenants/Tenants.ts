@@ -4,6 +4,7 @@ import { sha256 } from "../Auth/Crypto.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
 import { OutboundUrls } from "../Egress/OutboundUrls.js"
+import { configProblems, outboundUrlsOf } from "../Tools/ConfigRules.js"
 import { decodeTenantConfig } from "./Config.js"
 import { computeEtag } from "./Etag.js"
 import {
@@ -23,7 +24,12 @@ import { TENANT_CACHE_CHANNEL, TenantCache } from "../TenantCache/TenantCache.js
 const validate = (document: Record<string, unknown>): Effect.Effect<Omit<Tenant, "etag">, InvalidTenantConfig> =>
   Either.match(decodeTenantConfig(document), {
     onLeft: (problems) => Effect.fail(new InvalidTenantConfig({ message: `Invalid tenant config: ${problems}` })),
-    onRight: (config) => Effect.succeed({ tenantId: config.tenant_id, document: { ...document, tenant_id: config.tenant_id }, config })
+    onRight: (config) => {
+      const problems = configProblems(config)
+      return problems.length > 0
+        ? Effect.fail(new InvalidTenantConfig({ message: `Invalid tenant config: ${problems.join("; ")}` }))
+        : Effect.succeed({ tenantId: config.tenant_id, document: { ...document, tenant_id: config.tenant_id }, config })
+    }
   })
 
 /** Tenant configuration documents: validated writes with optimistic concurrency, announced to every replica. */
@@ -37,12 +43,10 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
 
     /** The webhook URL is refused when configured, not only when deliveries start failing. */
     const checkWebhookUrl = (tenant: Omit<Tenant, "etag">) =>
-      tenant.config.webhook_url === undefined
-        ? Effect.succeed(tenant)
-        : outboundUrls.check(tenant.config.webhook_url, { requireResolvable: false }).pipe(
-          Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: webhook_url ${refused.message}` })),
-          Effect.as(tenant)
-        )
+      Effect.forEach(outboundUrlsOf(tenant.config), ([field, url]) =>
+        outboundUrls.check(url, { requireResolvable: false }).pipe(
+          Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: ${field} ${refused.message}` }))
+        ), { discard: true }).pipe(Effect.as(tenant))
 
     const checkIfMatch = (tenantId: string, ifMatch: Option.Option<string>, current: string | undefined) =>
       Option.isSome(ifMatch) && !ifMatchAccepts(ifMatch.value, current)

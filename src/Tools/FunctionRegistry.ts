@@ -3,6 +3,15 @@ import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { businessHours } from "../Automations/BusinessHours.js"
 import { EscalateCall } from "./EscalateCall.js"
+import { type AutomationInput, Automations } from "../Automations/Automations.js"
+import type { AutomationError } from "../Automations/Errors.js"
+import { automationTools, SMS_TOOLS } from "../Automations/ToolDefinitions.js"
+import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
+import { Ids } from "../Ids.js"
+import { invokeTenantTool, tenantTool } from "./TenantTools.js"
+import { ToolFailed } from "./Errors.js"
+
+export { ToolFailed } from "./Errors.js"
 
 /** A tool the agent may call, described as the OpenAI Realtime API expects it. */
 export interface ToolDefinition {
@@ -17,7 +26,9 @@ export interface ToolContext {
   readonly tenantConfig: TenantConfig
   readonly callSid: string | null
   readonly streamSid: string | null
-  /** The live call's transcript so far (a warm transfer's summary is made of it). */
+  /** The caller's number, when known (sent to tenant tools, texted by SMS tools). */
+  readonly customerPhone?: string | null
+  /** The live call's conversation so far (a warm transfer's summary and tools run during a call). */
   readonly transcript?: () => ReadonlyArray<{ readonly role: string; readonly content: string }>
 }
 
@@ -26,15 +37,6 @@ export interface ToolOutcome {
   readonly output: unknown
   /** What the media bridge must do after the model's reply. */
   readonly action?: "end_call" | "escalated"
-}
-
-export class ToolFailed extends Schema.TaggedError<ToolFailed>()("ToolFailed", {
-  name: Schema.String,
-  message: Schema.String,
-  /** The request itself was unusable (unknown tool, bad arguments, no call to act on), as opposed to a tool that ran and failed. */
-  refused: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {
-  readonly status = 502 as const
 }
 
 const BUILT_IN: ReadonlyArray<ToolDefinition> = [
@@ -108,6 +110,18 @@ const CallbackArgs = Schema.Struct({
   reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1_000)))
 })
 
+/** A tool's arguments as an automation's payload: the call's own fields win over the model's. */
+const automationInput = (args: unknown, context: ToolContext): AutomationInput => {
+  const given = typeof args === "object" && args !== null && !Array.isArray(args) ? args as Record<string, unknown> : {}
+  return {
+    call_sid: context.callSid,
+    session_id: context.streamSid ?? context.callSid,
+    customer_phone: context.customerPhone ?? null,
+    reason: typeof given.reason === "string" ? given.reason : null,
+    metadata: given
+  }
+}
+
 const isTimeZone = (zone: string) => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone })
@@ -134,11 +148,29 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
   effect: Effect.gen(function*() {
     const escalation = yield* EscalateCall
     const liveCalls = yield* LiveCalls
+    const automations = yield* Automations
+    const egress = yield* GuardedHttpClient
+    const ids = yield* Ids
+
+    /** An automation run as a tool: bad input refuses, an unconfigured provider is unavailable. */
+    const automation = <A>(name: string, work: Effect.Effect<A, AutomationError>) =>
+      work.pipe(
+        Effect.map((output): ToolOutcome => ({ output: { ok: true, ...(output as object) } })),
+        Effect.mapError((error) =>
+          new ToolFailed({
+            name,
+            message: error.message,
+            refused: error._tag === "AutomationInvalid",
+            unavailable: error._tag === "AutomationUnavailable"
+          })
+        )
+      )
 
     const execute = Effect.fn("FunctionRegistry.execute")(
       function*(name: string, args: unknown, context: ToolContext): Effect.fn.Return<ToolOutcome, ToolFailed> {
         yield* Effect.annotateCurrentSpan({ tool: name, tenant_id: context.tenantId })
         const fail = (message: string) => new ToolFailed({ name, message })
+        const tenant = { tenantId: context.tenantId, config: context.tenantConfig }
         const refuse = (message: string) => new ToolFailed({ name, message, refused: true })
         switch (name) {
           case "escalate_call_to_human": {
@@ -189,16 +221,39 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
             const output = { ok: true, callback_at: new Date(at).toISOString(), reason: input.reason ?? null }
             return { output }
           }
-          default:
-            return yield* refuse(`unknown tool: ${name}`)
+          case "evaluate_escalation_need":
+            return yield* automation(name, automations.escalationNeed(tenant, automationInput(args, context), context.transcript?.()))
+          case "send_loop_followup_email":
+            return yield* automation(name, automations.email(tenant, automationInput(args, context)))
+          default: {
+            const sms = SMS_TOOLS.find((tool) => tool.definition.name === name)
+            if (sms !== undefined) return yield* automation(name, automations.sms(tenant, sms.kind, automationInput(args, context)))
+            const own = tenantTool(context.tenantConfig, name)
+            if (own === undefined) return yield* refuse(`unknown tool: ${name}`)
+            const output = yield* invokeTenantTool(own, args, context).pipe(
+              Effect.provideService(GuardedHttpClient, egress),
+              Effect.provideService(Ids, ids)
+            )
+            return { output }
+          }
         }
       }
     )
 
     return {
-      definitions: (_tenant: TenantConfig): Effect.Effect<ReadonlyArray<ToolDefinition>> => Effect.succeed(BUILT_IN),
+      /** Built-ins, the automations the tenant set up, then the tenant's own tools. */
+      definitions: (tenant: TenantConfig): Effect.Effect<ReadonlyArray<ToolDefinition>> =>
+        Effect.succeed([
+          ...BUILT_IN,
+          ...automationTools(tenant),
+          ...(tenant.tools ?? []).map((tool) => ({
+            name: tool.name,
+            description: tool.description,
+            parameters: tool.parameters as Record<string, unknown>
+          }))
+        ]),
       execute
     } as const
   }),
-  dependencies: [EscalateCall.Default]
+  dependencies: [EscalateCall.Default, Automations.Default]
 }) {}

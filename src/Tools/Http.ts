@@ -43,6 +43,7 @@ export const FunctionRegistryHttp = HttpApiBuilder.group(Api, "functionRegistry"
           const outcome = yield* registry.execute(payload.name, payload.args, {
             tenantId: tenant.tenantId,
             tenantConfig: tenant.config,
+            customerPhone: payload.context?.customer_phone ?? null,
             ...call
           })
           return new FunctionTestResponse({ ok: true, result: outcome.output, error: null })
