@@ -164,6 +164,12 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
         await adminPage.getByRole("button", { name: "Whisper", exact: true }).click()
         await adminPage.getByRole("status").filter({ hasText: /whisper/i }).waitFor({ timeout: 10_000 })
       })
+      // The panel's live transcript follows the call through the tenant's live log stream.
+      yield* promise(() => adminPage.getByText("Live", { exact: true }).waitFor({ timeout: 10_000 }))
+      call.upstream.reply({ audio: [frame(7)], transcript: "Which pipe is leaking?" })
+      yield* promise(() =>
+        adminPage.getByRole("list", { name: "Live transcript" }).getByText("Which pipe is leaking?").waitFor({ timeout: 10_000 })
+      )
       yield* promise(() => call.upstream.roundTrip())
       const whispered = call.upstream.eventsOf("conversation.item.create")
         .map((event: any) => JSON.stringify(event.item?.content ?? ""))
