@@ -1,5 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import type { Page } from "playwright-core"
 import * as fs from "node:fs"
@@ -119,6 +120,15 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       const versions = yield* request("GET", "/api/v1/admin/tenants/globex/agent-versions", { headers: { "x-admin-key": ADMIN_KEY } })
       expect(versions.body.versions.map((v: any) => [v.status, v.config.greeting])).toEqual([["published", "Globex, how can I help?"]])
       expect(failures).toEqual([])
+
+      // A session that expires (its row gone, as after 12 hours) sends the user back to sign in, saying why.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`update admin_sessions set expires_at = now() - interval '1 minute'`.pipe(Effect.orDie)
+      yield* promise(async () => {
+        await page.getByRole("link", { name: "Tenants" }).click()
+        await page.getByText("Your session has ended. Sign in again.").waitFor({ timeout: 10_000 })
+        await page.getByLabel("Username").waitFor()
+      })
     })))
 
   it.effect.skipIf(!browserAvailable)("live calls appear and leave as they start and end; a tenant user sees only its own tenant", () =>
