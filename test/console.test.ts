@@ -121,11 +121,39 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       expect(versions.body.versions.map((v: any) => [v.status, v.config.greeting])).toEqual([["published", "Globex, how can I help?"]])
       expect(failures).toEqual([])
 
+      // Every control has a label, on every page (the accessible name a screen reader announces).
+      for (const link of ["Live calls", "Call logs", "Voice sessions", "Insights", "Callbacks", "Agents", "Phone routes", "Tenants"]) {
+        yield* promise(() => page.getByRole("link", { name: link }).click())
+        yield* promise(() => page.getByRole("heading", { level: 1 }).waitFor())
+        const unlabelled = yield* promise(() =>
+          page.evaluate(() => {
+            // Runs in the page (this file is type-checked without the DOM library).
+            const document = (globalThis as any).document
+            return Array.from(document.querySelectorAll("input, select, textarea, button") as ArrayLike<any>)
+              .filter((el: any) => {
+                const labelled = el.getAttribute("aria-label") ?? (el.id === "" ? null : document.querySelector(`label[for="${el.id}"]`)?.textContent)
+                const wrapped = el.closest("label")?.textContent
+                const text = el.tagName === "BUTTON" ? el.textContent : null
+                return !((labelled ?? "").trim() || (wrapped ?? "").trim() || (text ?? "").trim())
+              })
+              .map((el: any) => String(el.outerHTML).slice(0, 80))
+          })
+        )
+        expect(unlabelled, link).toEqual([])
+      }
+      // Keyboard: the first Tab reaches the skip link, which moves focus to the page.
+      yield* promise(async () => {
+        await page.reload()
+        await page.getByRole("heading", { level: 1 }).waitFor()
+        await page.keyboard.press("Tab")
+        expect(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent)).toBe("Skip to content")
+      })
+
       // A session that expires (its row gone, as after 12 hours) sends the user back to sign in, saying why.
       const sql = yield* SqlClient.SqlClient
       yield* sql`update admin_sessions set expires_at = now() - interval '1 minute'`.pipe(Effect.orDie)
       yield* promise(async () => {
-        await page.getByRole("link", { name: "Tenants" }).click()
+        await page.getByRole("link", { name: "Agents" }).click()
         await page.getByText("Your session has ended. Sign in again.").waitFor({ timeout: 10_000 })
         await page.getByLabel("Username").waitFor()
       })
