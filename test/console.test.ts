@@ -1,5 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { HttpServer } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import type { Page } from "playwright-core"
 import * as fs from "node:fs"
@@ -119,6 +120,43 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       const versions = yield* request("GET", "/api/v1/admin/tenants/globex/agent-versions", { headers: { "x-admin-key": ADMIN_KEY } })
       expect(versions.body.versions.map((v: any) => [v.status, v.config.greeting])).toEqual([["published", "Globex, how can I help?"]])
       expect(failures).toEqual([])
+
+      // Every control has a label, on every page (the accessible name a screen reader announces).
+      for (const link of ["Live calls", "Call logs", "Voice sessions", "Insights", "Callbacks", "Agents", "Phone routes", "Tenants"]) {
+        yield* promise(() => page.getByRole("link", { name: link }).click())
+        yield* promise(() => page.getByRole("heading", { level: 1 }).waitFor())
+        const unlabelled = yield* promise(() =>
+          page.evaluate(() => {
+            // Runs in the page (this file is type-checked without the DOM library).
+            const document = (globalThis as any).document
+            return Array.from(document.querySelectorAll("input, select, textarea, button") as ArrayLike<any>)
+              .filter((el: any) => {
+                const labelled = el.getAttribute("aria-label") ?? (el.id === "" ? null : document.querySelector(`label[for="${el.id}"]`)?.textContent)
+                const wrapped = el.closest("label")?.textContent
+                const text = el.tagName === "BUTTON" ? el.textContent : null
+                return !((labelled ?? "").trim() || (wrapped ?? "").trim() || (text ?? "").trim())
+              })
+              .map((el: any) => String(el.outerHTML).slice(0, 80))
+          })
+        )
+        expect(unlabelled, link).toEqual([])
+      }
+      // Keyboard: the first Tab reaches the skip link, which moves focus to the page.
+      yield* promise(async () => {
+        await page.reload()
+        await page.getByRole("heading", { level: 1 }).waitFor()
+        await page.keyboard.press("Tab")
+        expect(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent)).toBe("Skip to content")
+      })
+
+      // A session that expires (its row gone, as after 12 hours) sends the user back to sign in, saying why.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`update admin_sessions set expires_at = now() - interval '1 minute'`.pipe(Effect.orDie)
+      yield* promise(async () => {
+        await page.getByRole("link", { name: "Agents" }).click()
+        await page.getByText("Your session has ended. Sign in again.").waitFor({ timeout: 10_000 })
+        await page.getByLabel("Username").waitFor()
+      })
     })))
 
   it.effect.skipIf(!browserAvailable)("live calls appear and leave as they start and end; a tenant user sees only its own tenant", () =>
@@ -164,6 +202,12 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
         await adminPage.getByRole("button", { name: "Whisper", exact: true }).click()
         await adminPage.getByRole("status").filter({ hasText: /whisper/i }).waitFor({ timeout: 10_000 })
       })
+      // The panel's live transcript follows the call through the tenant's live log stream.
+      yield* promise(() => adminPage.getByText("Live", { exact: true }).waitFor({ timeout: 10_000 }))
+      call.upstream.reply({ audio: [frame(7)], transcript: "Which pipe is leaking?" })
+      yield* promise(() =>
+        adminPage.getByRole("list", { name: "Live transcript" }).getByText("Which pipe is leaking?").waitFor({ timeout: 10_000 })
+      )
       yield* promise(() => call.upstream.roundTrip())
       const whispered = call.upstream.eventsOf("conversation.item.create")
         .map((event: any) => JSON.stringify(event.item?.content ?? ""))

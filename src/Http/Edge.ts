@@ -11,6 +11,7 @@ import { CurrentRequest, type RequestContext } from "./RequestContext.js"
 import { Ids } from "../Ids.js"
 import { exemptFromShedding, makeInFlight } from "./InFlight.js"
 import { fixedCounter, fixedHistogram } from "../Observability/FixedLabels.js"
+import { withSubprotocolBearer } from "../LiveLogs/BrowserAuth.js"
 
 const REQUEST_MS = MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 })
 
@@ -80,7 +81,8 @@ export const makeEdge = Effect.gen(function*() {
         Option.getOrElse(received.remoteAddress, () => "unknown"),
         received.headers
       )
-      const request = received.modify({ remoteAddress: address })
+      // A browser's log subscription carries its credential as a subprotocol (LiveLogs/BrowserAuth.ts).
+      const request = withSubprotocolBearer(received.modify({ remoteAddress: address }))
       const requestId = yield* requestIdFor(request, ids.uuid)
       const context: RequestContext = { requestId, tenantId: undefined, retryAfterSeconds: undefined }
       const started = yield* Clock.currentTimeMillis

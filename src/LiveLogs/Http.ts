@@ -4,6 +4,7 @@ import { type WebSocket, WebSocketServer } from "ws"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { isWebSocketHandshake, takeUpgradeSocket } from "../Media/Upgrade.js"
+import { chooseProtocol } from "./BrowserAuth.js"
 import { LiveLogsConfig } from "./Config.js"
 import { LogsStatsResponse } from "./Api.js"
 import { LiveLogs, type Subscriber } from "./LiveLogs.js"
@@ -25,7 +26,7 @@ export const LogsHttp = HttpApiBuilder.group(Api, "logs", (handlers) =>
     const logs = yield* LiveLogs
     const config = yield* LiveLogsConfig
     const wss = yield* Effect.acquireRelease(
-      Effect.sync(() => new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4_096 })),
+      Effect.sync(() => new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4_096, handleProtocols: chooseProtocol })),
       (server) =>
         Effect.sync(() => {
           for (const client of server.clients) client.terminate()

@@ -49,12 +49,22 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The decoded wire errors carry their status in their tag (`AdminUnauthorized`, `ApiNotFound`, ...). */
+const STATUS_BY_TAG_SUFFIX: ReadonlyArray<readonly [string, number]> = [
+  ["Unauthorized", 401],
+  ["NotFound", 404],
+  ["Conflict", 409],
+  ["BadRequest", 400],
+  ["Unavailable", 503]
+]
+
 const statusOf = (error: unknown): number | undefined => {
   if (typeof error !== "object" || error === null) return undefined
-  const record = error as { status?: unknown; response?: { status?: unknown } }
+  const record = error as { _tag?: unknown; status?: unknown; response?: { status?: unknown } }
   if (typeof record.status === "number") return record.status
   if (typeof record.response?.status === "number") return record.response.status
-  return undefined
+  const tag = typeof record._tag === "string" ? record._tag : ""
+  return STATUS_BY_TAG_SUFFIX.find(([suffix]) => tag.endsWith(suffix))?.[1]
 }
 
 /** Runs a client call as a promise; failures become `ApiFailure` with the service's message. */

@@ -48,6 +48,14 @@ export const useTenantClient = (): { readonly client: ApiClient; readonly tenant
   return tenant === undefined ? undefined : { client: clientFor(tenant.auth_token), tenantId }
 }
 
+/** The chosen tenant's bearer credential itself (for the live log WebSocket, which takes no client). */
+export const useTenantToken = (): string | undefined => {
+  const { session, tenantId } = useSession()
+  if (tenantId === undefined) return undefined
+  if (session.kind === "tenant") return session.token
+  return session.tenants.find((t) => t.tenant_id === tenantId)?.auth_token
+}
+
 const TENANT_TOKEN = "stateset.console.tenantToken"
 const TENANT_ID = "stateset.console.tenantId"
 
