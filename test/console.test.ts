@@ -14,7 +14,10 @@ import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { ADMIN_KEY, request } from "./support/TestServer.js"
 
 const ADMIN = { username: "operator", password: "console-password-42" }
-const SCREENSHOTS = fileURLToPath(new URL("../docs/console/", import.meta.url))
+/** Screenshots of the main pages: into docs/console with CONSOLE_SCREENSHOTS=1, else a scratch folder (a test run leaves the tree clean). */
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === "1"
+  ? fileURLToPath(new URL("../docs/console/", import.meta.url))
+  : `${fs.mkdtempSync(path.join(os.tmpdir(), "console-shots-"))}/`
 
 /** Three seconds of a 440 Hz tone, 8 kHz 16-bit mono: the fake microphone's input. */
 const toneWav = Effect.acquireRelease(
