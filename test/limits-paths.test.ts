@@ -40,7 +40,7 @@ suiteWithFakeTwilio({ MAX_CALLS_PER_REPLICA: "2", OPERATOR_DISPATCH_SWEEP_INTERV
       const headers = yield* tenant("translate")
       const res = yield* request("POST", "/api/v1/voice/translation-calls", {
         headers,
-        json: { participant_a: "+15557657001", participant_b: "+8821234567890" }
+        json: { participant_a: "+15557657001", participant_b: "+8821234567890", language_a: "en", language_b: "es" }
       })
       expect(res.status).toBe(403)
       expectSpecSchema(res.body, "TranslationCallResponse")

@@ -86,8 +86,8 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       expectAnswer(yield* action("MZ-nobody", "end", {}), 404, "No live call with stream SID MZ-nobody")
       // Unauthenticated: 401, nothing applied.
       expect((yield* request("POST", `/api/v1/sessions/${streamSid}/actions/end`, { json: {} })).status).toBe(401)
-      // barge waits for EscalateCall.barge.
-      expectAnswer(yield* action(streamSid, "barge", {}), 409, "barge is not available")
+      // barge needs the person who joins.
+      expectAnswer(yield* action(streamSid, "barge", {}), 400, "barge needs a target: the number of the person joining")
 
       expect(systemItems(upstream)).toEqual([])
       const rows = yield* logRows(streamSid)

@@ -59,6 +59,9 @@ serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP
           Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 })),
           Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 }))
         ])
+        // Let the forked exchanges connect and send their heads before probing (the probe loop
+        // alone starved them on this machine: every probe came back 404 within the 5 s).
+        yield* Effect.sleep("500 millis")
         // While both wait for their bodies, a third request from the address is refused.
         const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 5_000)
         expect(refused.status).toBe(429)
