@@ -61,7 +61,12 @@ export class TransferCallbacks extends Effect.Service<TransferCallbacks>()("Tran
      */
     const tellAgent = (transfer: TransferRow, status: string) => {
       if (transfer.stream_sid === null) return Effect.void
-      const command = (text: Inject | Say) => routing.send(transfer.tenant_id, transfer.stream_sid!, text)
+      const command = (text: Inject | Say) =>
+        routing.send(transfer.tenant_id, transfer.stream_sid!, text).pipe(
+          Effect.tap((result) =>
+            result._tag === "Refused" ? Effect.logWarning("the call refused the unanswered-transfer notice", result.reason) : Effect.void
+          )
+        )
       return command(new Inject({ text: unansweredInstruction(status) })).pipe(
         Effect.zipRight(command(new Say({ text: UNANSWERED_LINE }))),
         Effect.catchAll((error) => Effect.logWarning("could not tell the agent the transfer was unanswered", error._tag))
