@@ -149,7 +149,10 @@ const notifyRoundTrips = async (databaseUrl: string, count: number) => {
   await Promise.all([one.connect(), two.connect()])
   await one.query("listen bench_reply")
   await two.query("listen bench_command")
-  two.on("notification", (n) => void two.query("select pg_notify('bench_reply', $1)", [n.payload]))
+  // The last reply's query may still be finishing when `one` hears it: awaited before closing,
+  // else `end()` rejects it ("Connection terminated") and the bench dies after measuring.
+  const replies: Array<Promise<unknown>> = []
+  two.on("notification", (n) => void replies.push(two.query("select pg_notify('bench_reply', $1)", [n.payload])))
   const rtts: Array<number> = []
   for (let i = 0; i < count; i++) {
     const start = performance.now()
@@ -159,6 +162,7 @@ const notifyRoundTrips = async (databaseUrl: string, count: number) => {
     })
     rtts.push(performance.now() - start)
   }
+  await Promise.allSettled(replies)
   await Promise.all([one.end(), two.end()])
   return rtts
 }
