@@ -94,8 +94,32 @@ const EscalationSettings = objectOf({
       encode: (departments) => departments
     })
   ),
-  announcement: tolerated(Schema.String)
+  announcement: tolerated(Schema.String),
+  /** How a supervisor's `escalate` session action transfers (the spec's body has no mode): cold unless "warm". */
+  supervisor_mode: tolerated(Schema.Literal("warm", "cold"))
 })
+
+/** What is checked on write in `escalation`: only keys added after it was first stored. */
+const EscalationChecked = objectOf({ supervisor_mode: setting(Schema.Literal("warm", "cold").annotations(onlyHint("must be one of warm, cold"))) })
+
+/**
+ * `escalation` stays tolerated (stored documents may hold anything there, read as unset),
+ * except `supervisor_mode`, which is validated: a typo must not silently mean a cold transfer.
+ */
+const escalationSetting = Schema.optionalWith(
+  Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(EscalationSettings)), {
+    strict: true,
+    decode: (input, options) =>
+      isJsonObject(input)
+        ? ParseResult.map(
+          ParseResult.decodeUnknown(EscalationChecked)(input, options),
+          () => Either.getOrUndefined(ParseResult.decodeUnknownEither(EscalationSettings)(input))
+        )
+        : ParseResult.succeed(undefined),
+    encode: (value) => value === undefined ? ParseResult.succeed(null) : ParseResult.encodeUnknown(EscalationSettings)(value)
+  }),
+  { exact: true }
+)
 
 /**
  * Opening hours: `hours` maps a weekday to "09:00-17:00", a list of ranges, null or "closed".
@@ -176,7 +200,7 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   instructions: tolerated(Text),
   greeting: tolerated(Text),
   escalation_number: tolerated(Text),
-  escalation: tolerated(EscalationSettings),
+  escalation: escalationSetting,
   business_hours: tolerated(BusinessHoursSettings),
   kafka: tolerated(JsonObject),
   limits: setting(LimitsSettings),
