@@ -17,7 +17,9 @@ import {
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { Ids } from "../Ids.js"
 import { type Comparison, compareCanary } from "./Comparison.js"
-import { GovernanceSignals } from "./Signals.js"
+import { effectiveLimits, GovernanceSignals } from "./Signals.js"
+import { Rollouts } from "../Rollouts/Rollouts.js"
+import { TenantCache } from "../TenantCache/TenantCache.js"
 
 const thresholdsOf = (policy: RolloutGovernancePolicy): Thresholds => ({
   lookbackHours: policy.lookback_hours,
@@ -45,6 +47,8 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
     const evals = yield* VoiceSessionEvals
     const ids = yield* Ids
     const signals = yield* GovernanceSignals
+    const rolloutsService = yield* Rollouts
+    const cache = yield* TenantCache
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -91,6 +95,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         for (const move of plan.moves) {
           yield* repo.recordAction({
             id: yield* ids.uuid,
+            kind: "rollback",
             tenantId: agent.tenant_id,
             agentId: agent.id,
             fromVersionId: move.fromVersionId,
@@ -102,6 +107,37 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           })
         }
         return plan.moves.map((move) => ({ ...move, toVersionId: publishedId }))
+      })))
+
+    /** Promotes the canary and records it, in one transaction; false when the split or baseline changed first. */
+    const promote = (
+      agent: AgentRow,
+      p: {
+        readonly canaryId: string
+        readonly baselineId: string
+        readonly expected: ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>
+        readonly movedPercentage: number
+        readonly reasons: ReadonlyArray<string>
+        readonly actor: string
+        readonly metadata: unknown
+      }
+    ) =>
+      orUnavailable(sql.withTransaction(Effect.gen(function*() {
+        const promoted = yield* rolloutsService.promote(agent.tenant_id, agent.id, p)
+        if (!promoted) return false
+        yield* repo.recordAction({
+          id: yield* ids.uuid,
+          kind: "promotion",
+          tenantId: agent.tenant_id,
+          agentId: agent.id,
+          fromVersionId: p.baselineId,
+          toVersionId: p.canaryId,
+          movedPercentage: p.movedPercentage,
+          reasons: p.reasons,
+          actor: p.actor,
+          metadata: p.metadata
+        })
+        return true
       })))
 
     const evaluate = Effect.fn("RolloutGovernance.evaluate")(
@@ -117,17 +153,25 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         const stats = new Map((yield* evals.versionStats(tenantId, ids, thresholds.lookbackHours)).map((s) => [s.agent_version_id, s]))
 
         // Each canary (a version with traffic other than the published one) against the published
-        // version, its baseline, over the same window.
+        // version, its baseline, over the same window; limits from the policy, else the tenant's config.
+        const settings = Option.match(yield* cache.get(tenantId), { onNone: () => undefined, onSome: (t) => t.config.rollout_governance })
         const comparisons = new Map<string, Comparison>()
-        if (publishedId !== null) {
-          const canaries = entries.filter((e) => e.agent_version_id !== publishedId && e.traffic_percentage > 0)
-          if (canaries.length > 0) {
-            const limits = yield* signals.limits(tenantId, agent.id)
-            const baseline = yield* signals.of(tenantId, publishedId, thresholds.lookbackHours)
-            for (const canary of canaries) {
-              const figures = yield* signals.of(tenantId, canary.agent_version_id, thresholds.lookbackHours)
-              comparisons.set(canary.agent_version_id, compareCanary(figures, baseline, limits, thresholds.minEvalCount))
-            }
+        const canaries = publishedId === null
+          ? []
+          : entries.filter((e) => e.agent_version_id !== publishedId && e.traffic_percentage > 0)
+        if (publishedId !== null && canaries.length > 0) {
+          const limits = effectiveLimits(yield* repo.limits(tenantId, agent.id), settings)
+          const minSample = settings?.min_samples ?? thresholds.minEvalCount
+          const figures = yield* signals.forVersions(tenantId, [publishedId, ...canaries.map((c) => c.agent_version_id)], thresholds.lookbackHours)
+          const served = yield* rollouts.servedHours(tenantId, agent.id)
+          for (const canary of canaries) {
+            comparisons.set(
+              canary.agent_version_id,
+              compareCanary(figures.get(canary.agent_version_id)!, figures.get(publishedId)!, limits, minSample, {
+                hours: served.get(canary.agent_version_id) ?? null,
+                windowHours: thresholds.lookbackHours
+              })
+            )
           }
         }
         const judgeAll = (list: typeof entries) =>
@@ -183,7 +227,54 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           }
         }
 
-        const publishedFigures = publishedId === null ? noEvals : stats.get(publishedId) ?? noEvals
+        // Promotion: the one canary, ready on every compared signal, healthy on its evals, past the window.
+        const ready = canaries.length === 1 && !applied && failing.length === 0
+          ? judged.find((j) =>
+            j.entry.agent_version_id === canaries[0]!.agent_version_id && j.status === "healthy" &&
+            comparisons.get(j.entry.agent_version_id)?.decision === "promote"
+          )
+          : undefined
+        if (canaries.length > 1) reasons.push(`${canaries.length} canaries share the traffic; governance promotes only a single canary`)
+        if (ready !== undefined && settings?.auto_promote === false) {
+          reasons.push(`version ${ready.entry.version_number} is ready to promote; the tenant's rollout_governance.auto_promote is false`)
+        }
+        let promotedId: string | null = null
+        if (
+          ready !== undefined && publishedId !== null && options.apply && policy !== null && policy.enabled &&
+          settings?.auto_promote !== false
+        ) {
+          const comparison = comparisons.get(ready.entry.agent_version_id)!
+          const baselineShare = entries.find((e) => e.agent_version_id === publishedId)?.traffic_percentage ?? 0
+          const promoted = yield* promote(agent, {
+            canaryId: ready.entry.agent_version_id,
+            baselineId: publishedId,
+            expected: entries.map((e) => ({ agent_version_id: e.agent_version_id, traffic_percentage: e.traffic_percentage })),
+            movedPercentage: baselineShare,
+            reasons: ready.reasons,
+            actor: options.actor,
+            metadata: { decision: comparison.decision, ...comparison.numbers }
+          })
+          if (promoted) {
+            applied = true
+            promotedId = ready.entry.agent_version_id
+            finalEntries = yield* rollouts.list(tenantId, agent.id)
+            reasons.push(`promoted version ${ready.entry.version_number}: now the published version with 100% of traffic`)
+            yield* Effect.logInfo("rollout governance promotion applied").pipe(
+              Effect.annotateLogs({
+                tenant_id: tenantId,
+                agent_id: agent.id,
+                from_version_id: publishedId,
+                to_version_id: promotedId,
+                moved_percentage: baselineShare,
+                actor: options.actor
+              })
+            )
+          }
+        }
+
+        const shownPublished = promotedId === null ? published : yield* agentsRepo.findVersion(tenantId, promotedId)
+        const shownPublishedId = promotedId ?? publishedId
+        const publishedFigures = shownPublishedId === null ? noEvals : stats.get(shownPublishedId) ?? noEvals
         return new RolloutGovernanceEvaluation({
           agent_id: agent.id,
           agent_key: agent.agent_key,
@@ -200,7 +291,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             ? "insufficient_data"
             : "healthy",
           reasons,
-          published_version: Option.match(published, {
+          published_version: Option.match(shownPublished, {
             onNone: () => null,
             onSome: (version) =>
               new AgentVersionEvalStats({
@@ -231,5 +322,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, Rollouts.Default]
 }) {}

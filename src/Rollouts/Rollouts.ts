@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { Ids } from "../Ids.js"
 import { Agents } from "../Agents/Agents.js"
@@ -72,7 +72,48 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
       }
     )
 
-    return { list, replace } as const
+    /**
+     * Promotion as governance applies it: under the agent row lock, and only while the agent
+     * still publishes `baselineId` and the split is still `expected` (what was judged), the
+     * canary is published (frozen), made the agent's published version and given 100%; the
+     * baseline leaves the split. False when anything changed, e.g. another replica promoted it
+     * first. Runs in the caller's transaction when there is one.
+     */
+    const promote = Effect.fn("Rollouts.promote")(function*(
+      tenantId: string,
+      agentId: string,
+      promotion: {
+        readonly canaryId: string
+        readonly baselineId: string
+        readonly expected: ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>
+      }
+    ) {
+      return yield* orUnavailable(sql.withTransaction(Effect.gen(function*() {
+        const locked = yield* agentsRepo.findForUpdate(tenantId, agentId)
+        if (Option.isNone(locked) || locked.value.published_version_id !== promotion.baselineId) return false
+        const current = yield* repo.weights(tenantId, agentId)
+        const same = current.length === promotion.expected.length && current.every((w, i) =>
+          w.agent_version_id === promotion.expected[i]!.agent_version_id &&
+          w.traffic_percentage === promotion.expected[i]!.traffic_percentage
+        )
+        if (!same) return false
+        const rows = yield* Effect.forEach(
+          current.filter((w) => w.agent_version_id !== promotion.baselineId),
+          (w) =>
+            Effect.map(ids.uuid, (id) => ({
+              id,
+              agentVersionId: w.agent_version_id,
+              trafficPercentage: w.agent_version_id === promotion.canaryId ? 100 : 0
+            }))
+        )
+        yield* agentsRepo.markPublished(tenantId, promotion.canaryId)
+        yield* repo.replace(tenantId, agentId, rows)
+        yield* agentsRepo.setPublishedVersion(tenantId, agentId, promotion.canaryId)
+        return true
+      })))
+    })
+
+    return { list, replace, promote } as const
   }),
   dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default]
 }) {}
