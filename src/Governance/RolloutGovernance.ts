@@ -32,10 +32,11 @@ const noEvals = { eval_count: 0, avg_score: null, high_quality_rate: null, last_
 
 /**
  * Judges an agent's rollout by recent session evals: every version in the rollout (and the
- * published one) gets its eval count, average score, high-quality rate and a status. With
- * `apply`, an enabled policy moves the traffic of failing versions to the published
- * version under the agent row lock, re-reading the split there, so concurrent evaluations
- * (two replicas, or a sweep and an admin) move it once; each move is recorded.
+ * published one) gets its eval count, average score, high-quality rate and a status, and each
+ * canary is compared with its baseline (docs/rollouts.md). With `apply`, an enabled policy moves
+ * the traffic of failing versions to the published version, or promotes a single ready canary,
+ * under the agent row lock, re-reading the split there, so concurrent evaluations (two
+ * replicas, or a sweep and an admin) apply it once; each action is recorded with its numbers.
  */
 export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("RolloutGovernance", {
   effect: Effect.gen(function*() {
