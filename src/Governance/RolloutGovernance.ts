@@ -1,12 +1,9 @@
-import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
 import { Agents } from "../Agents/Agents.js"
-import type { AgentRow } from "../Agents/Repo.js"
 import { AgentsRepo } from "../Agents/Repo.js"
 import { GovernanceRepo } from "./Repo.js"
-import { DEFAULT_THRESHOLDS, judge, planRollback, type Thresholds } from "./Rules.js"
+import { DEFAULT_THRESHOLDS, judge, type Thresholds } from "./Rules.js"
 import {
   AgentVersionEvalStats,
   type RolloutGovernancePolicy,
@@ -15,10 +12,9 @@ import {
   type UpsertRolloutGovernancePolicy
 } from "./Schemas.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
-import { Ids } from "../Ids.js"
 import { type Comparison, compareCanary } from "./Comparison.js"
 import { effectiveLimits, GovernanceSignals } from "./Signals.js"
-import { Rollouts } from "../Rollouts/Rollouts.js"
+import { GovernanceActions } from "./Actions.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 
 const thresholdsOf = (policy: RolloutGovernancePolicy): Thresholds => ({
@@ -40,15 +36,13 @@ const noEvals = { eval_count: 0, avg_score: null, high_quality_rate: null, last_
  */
 export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("RolloutGovernance", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const agents = yield* Agents
     const agentsRepo = yield* AgentsRepo
     const rollouts = yield* RolloutsRepo
     const repo = yield* GovernanceRepo
     const evals = yield* VoiceSessionEvals
-    const ids = yield* Ids
     const signals = yield* GovernanceSignals
-    const rolloutsService = yield* Rollouts
+    const actions = yield* GovernanceActions
     const cache = yield* TenantCache
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
@@ -65,81 +59,6 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         return Option.getOrNull(yield* repo.find(tenantId, agent.id))
       }
     )
-
-    /**
-     * Moves failing versions' traffic to the published version; the moves made (none if
-     * another evaluation already moved it). Split and published version are re-read under the lock.
-     */
-    const rollBack = (
-      agent: AgentRow,
-      failing: ReadonlySet<string>,
-      reasons: Map<string, Array<string>>,
-      actor: string,
-      metadata: Map<string, unknown>
-    ) =>
-      orUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const locked = yield* agentsRepo.findForUpdate(agent.tenant_id, agent.id)
-        const publishedId = Option.isSome(locked) ? locked.value.published_version_id : null
-        if (publishedId === null) return []
-        const current = yield* rollouts.weights(agent.tenant_id, agent.id)
-        const plan = planRollback(
-          current.map((w) => ({ agentVersionId: w.agent_version_id, trafficPercentage: w.traffic_percentage })),
-          failing,
-          publishedId
-        )
-        if (plan === undefined) return []
-        yield* rollouts.replace(
-          agent.tenant_id,
-          agent.id,
-          yield* Effect.forEach(plan.entries, (e) => Effect.map(ids.uuid, (id) => ({ id, ...e })))
-        )
-        for (const move of plan.moves) {
-          yield* repo.recordAction({
-            id: yield* ids.uuid,
-            kind: "rollback",
-            tenantId: agent.tenant_id,
-            agentId: agent.id,
-            fromVersionId: move.fromVersionId,
-            toVersionId: publishedId,
-            movedPercentage: move.percentage,
-            reasons: reasons.get(move.fromVersionId) ?? [],
-            actor,
-            metadata: metadata.get(move.fromVersionId) ?? {}
-          })
-        }
-        return plan.moves.map((move) => ({ ...move, toVersionId: publishedId }))
-      })))
-
-    /** Promotes the canary and records it, in one transaction; false when the split or baseline changed first. */
-    const promote = (
-      agent: AgentRow,
-      p: {
-        readonly canaryId: string
-        readonly baselineId: string
-        readonly expected: ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>
-        readonly movedPercentage: number
-        readonly reasons: ReadonlyArray<string>
-        readonly actor: string
-        readonly metadata: unknown
-      }
-    ) =>
-      orUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const promoted = yield* rolloutsService.promote(agent.tenant_id, agent.id, p)
-        if (!promoted) return false
-        yield* repo.recordAction({
-          id: yield* ids.uuid,
-          kind: "promotion",
-          tenantId: agent.tenant_id,
-          agentId: agent.id,
-          fromVersionId: p.baselineId,
-          toVersionId: p.canaryId,
-          movedPercentage: p.movedPercentage,
-          reasons: p.reasons,
-          actor: p.actor,
-          metadata: p.metadata
-        })
-        return true
-      })))
 
     const evaluate = Effect.fn("RolloutGovernance.evaluate")(
       function*(tenantId: string, agentId: string, options: { readonly apply: boolean; readonly actor: string }) {
@@ -201,7 +120,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         const canApply = options.apply && policy !== null && policy.enabled && publishedId !== null && failing.length > 0
         let finalEntries = entries
         if (canApply) {
-          const moves = yield* rollBack(
+          const moves = yield* actions.rollBack(
             agent,
             new Set(failing.map((j) => j.entry.agent_version_id)),
             new Map(failing.map((j) => [j.entry.agent_version_id, j.reasons])),
@@ -246,7 +165,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         ) {
           const comparison = comparisons.get(ready.entry.agent_version_id)!
           const baselineShare = entries.find((e) => e.agent_version_id === publishedId)?.traffic_percentage ?? 0
-          const promoted = yield* promote(agent, {
+          const promoted = yield* actions.promote(agent, {
             canaryId: ready.entry.agent_version_id,
             baselineId: publishedId,
             expected: entries.map((e) => ({ agent_version_id: e.agent_version_id, traffic_percentage: e.traffic_percentage })),
@@ -323,5 +242,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, Rollouts.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, GovernanceActions.Default]
 }) {}
