@@ -138,6 +138,23 @@ layer(makeTestServer(), { timeout: 60_000 })("rollout governance: promotion", (i
       expect(yield* actionsOf(agent.id)).toEqual([])
     }))
 
+  it.effect("the admin sweep with apply promotes too; its rollback counters stay at 0", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("promo-sweep")
+      const { agent, v1, v2 } = yield* canaryAgent("promo-sweep", "support")
+      yield* seedEvaluatedCalls("promo-sweep", token, v1.id, [0.8, 0.8, 0.8, 0.8])
+      yield* seedEvaluatedCalls("promo-sweep", token, v2.id, [0.8, 0.85, 0.8, 0.8])
+      yield* servedFor(v2.id, 25)
+      const res = yield* admin("POST", "/rollout-governance/sweep", { apply: true, auth_token: token })
+      expect(res.status, res.text).toBe(200)
+      expectSpecSchema(res.body, "AdminRolloutGovernanceSweepResponse")
+      expect(res.body.result).toMatchObject({ evaluated_agents: 1, rollback_recommended: 0, rollbacks_applied: 0 })
+      expect(res.body.result.items[0].evaluation).toMatchObject({ applied: true, status: "healthy" })
+      const actions = yield* actionsOf(agent.id)
+      expect(actions.map((a) => [a.kind, a.to_version_id])).toEqual([["promotion", v2.id]])
+      expect(actions[0]!.metadata.canary).toMatchObject({ calls: 4, manual_evals: 4 })
+    }))
+
   it.effect("thresholds from the tenant's config change the decision", () =>
     Effect.gen(function*() {
       yield* createTenant("promo-lenient")
