@@ -1,7 +1,6 @@
 import { Effect, Option } from "effect"
 import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
 import { Agents } from "../Agents/Agents.js"
-import { AgentsRepo } from "../Agents/Repo.js"
 import { GovernanceRepo } from "./Repo.js"
 import { DEFAULT_THRESHOLDS, judge, type Thresholds } from "./Rules.js"
 import {
@@ -11,7 +10,7 @@ import {
   RolloutGovernanceVersionEvaluation,
   type UpsertRolloutGovernancePolicy
 } from "./Schemas.js"
-import { RolloutsRepo } from "../Rollouts/Repo.js"
+import { Rollouts } from "../Rollouts/Rollouts.js"
 import { type Comparison, compareCanary } from "./Comparison.js"
 import { effectiveLimits, GovernanceSignals } from "./Signals.js"
 import { GovernanceActions } from "./Actions.js"
@@ -37,8 +36,7 @@ const noEvals = { eval_count: 0, avg_score: null, high_quality_rate: null, last_
 export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("RolloutGovernance", {
   effect: Effect.gen(function*() {
     const agents = yield* Agents
-    const agentsRepo = yield* AgentsRepo
-    const rollouts = yield* RolloutsRepo
+    const rollouts = yield* Rollouts
     const repo = yield* GovernanceRepo
     const evals = yield* VoiceSessionEvals
     const signals = yield* GovernanceSignals
@@ -60,15 +58,22 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
       }
     )
 
+    /** A version of the tenant, or None when it is gone. */
+    const versionOf = (tenantId: string, versionId: string) =>
+      agents.version(tenantId, versionId).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("AgentVersionNotFound", () => Effect.succeed(Option.none()))
+      )
+
     const evaluate = Effect.fn("RolloutGovernance.evaluate")(
       function*(tenantId: string, agentId: string, options: { readonly apply: boolean; readonly actor: string }) {
         yield* agents.tenantExists(tenantId)
         const agent = yield* agents.agent(tenantId, agentId)
         const policy = Option.getOrNull(yield* repo.find(tenantId, agent.id))
         const thresholds = policy === null ? DEFAULT_THRESHOLDS : thresholdsOf(policy)
-        const entries = yield* rollouts.list(tenantId, agent.id)
+        const entries = yield* rollouts.split(tenantId, agent.id)
         const publishedId = agent.published_version_id
-        const published = publishedId === null ? Option.none() : yield* agentsRepo.findVersion(tenantId, publishedId)
+        const published = publishedId === null ? Option.none() : yield* versionOf(tenantId, publishedId)
         const ids = [...new Set([...entries.map((e) => e.agent_version_id), ...(publishedId === null ? [] : [publishedId])])]
         const stats = new Map((yield* evals.versionStats(tenantId, ids, thresholds.lookbackHours)).map((s) => [s.agent_version_id, s]))
 
@@ -128,7 +133,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             new Map([...comparisons].map(([id, c]) => [id, { decision: c.decision, ...c.numbers }]))
           )
           applied = moves.length > 0
-          if (applied) finalEntries = yield* rollouts.list(tenantId, agent.id)
+          if (applied) finalEntries = yield* rollouts.split(tenantId, agent.id)
           const numbers = new Map(entries.map((e) => [e.agent_version_id, e.version_number]))
           for (const move of moves) {
             reasons.push(
@@ -177,7 +182,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           if (promoted) {
             applied = true
             promotedId = ready.entry.agent_version_id
-            finalEntries = yield* rollouts.list(tenantId, agent.id)
+            finalEntries = yield* rollouts.split(tenantId, agent.id)
             reasons.push(`promoted version ${ready.entry.version_number}: now the published version with 100% of traffic`)
             yield* Effect.logInfo("rollout governance promotion applied").pipe(
               Effect.annotateLogs({
@@ -192,7 +197,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           }
         }
 
-        const shownPublished = promotedId === null ? published : yield* agentsRepo.findVersion(tenantId, promotedId)
+        const shownPublished = promotedId === null ? published : yield* versionOf(tenantId, promotedId)
         const shownPublishedId = promotedId ?? publishedId
         const publishedFigures = shownPublishedId === null ? noEvals : stats.get(shownPublishedId) ?? noEvals
         return new RolloutGovernanceEvaluation({
@@ -242,5 +247,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, GovernanceActions.Default]
+  dependencies: [Agents.Default, Rollouts.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, GovernanceActions.Default]
 }) {}
