@@ -175,6 +175,27 @@ const OutboundSettings = objectOf({
   )
 )
 
+const Share = Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n) && n >= 0 && n <= 1))
+  .annotations(onlyHint("must be a number from 0 to 1"))
+
+/**
+ * Canary-vs-baseline limits for this tenant's rollout governance policies (docs/rollouts.md);
+ * an unset one takes the platform default. `min_samples` is the calls (and evals) each side
+ * needs before a signal is compared (default: the policy's `min_eval_count`).
+ */
+const RolloutGovernanceSettings = objectOf({
+  max_score_drop: setting(Share),
+  max_escalation_rate_increase: setting(Share),
+  max_failure_rate_increase: setting(Share),
+  max_abandonment_rate_increase: setting(Share),
+  max_p95_latency_increase_ms: setting(
+    Schema.Int.pipe(Schema.between(0, 600_000)).annotations(onlyHint("must be an integer from 0 to 600000"))
+  ),
+  min_samples: setting(Schema.Int.pipe(Schema.between(1, 1_000_000)).annotations(onlyHint("must be an integer from 1 to 1000000"))),
+  /** false: governance recommends promotion but leaves it to a person (rollbacks still apply). */
+  auto_promote: setting(Flag)
+})
+
 const TENANT_ID_HINT = "must be 1-128 characters of letters, digits, '_', '-' or '.'"
 
 export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
@@ -212,7 +233,8 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   /** Functions the tenant runs on its own servers, offered to its agent (Tools/TenantTools.ts). */
   tools: setting(ToolsSettings),
   sms: setting(SmsSettings),
-  email: setting(EmailSettings)
+  email: setting(EmailSettings),
+  rollout_governance: setting(RolloutGovernanceSettings)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })
