@@ -7,6 +7,7 @@ import { AgentsRepo } from "../Agents/Repo.js"
 import { InvalidAgentInput } from "../Agents/Errors.js"
 import type { SetAgentVersionRollout } from "./Api.js"
 import { RolloutsRepo } from "./Repo.js"
+import { AgentCache } from "../Agents/AgentCache.js"
 
 /** Why a rollout set is unacceptable, or undefined when it is fine. */
 export const rolloutProblem = (
@@ -38,6 +39,7 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
     const agentsRepo = yield* AgentsRepo
     const repo = yield* RolloutsRepo
     const ids = yield* Ids
+    const agentCache = yield* AgentCache
 
     const list = Effect.fn("Rollouts.list")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -67,12 +69,12 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
           if (promoted !== undefined && promoted.status === "published") {
             yield* agentsRepo.setPublishedVersion(tenantId, agent.id, promoted.id)
           }
-        })))
+        })).pipe(Effect.ensuring(agentCache.evict(tenantId))))
         return yield* repo.list(tenantId, agent.id)
       }
     )
 
     return { list, replace } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}
