@@ -1,6 +1,5 @@
 import { Effect, Stream } from "effect"
 import { Notifications } from "../Database/Notifications.js"
-import { PHONE_ROUTES_CHANNEL } from "../PhoneRoutes/PhoneNumberRoutes.js"
 import { TENANT_CACHE_CHANNEL } from "../TenantCache/TenantCache.js"
 
 /**
@@ -52,11 +51,6 @@ export class AgentCache extends Effect.Service<AgentCache>()("AgentCache", {
         Effect.forkScoped
       )
     }
-    // Its payload is not always a tenant id; route changes are rare: drop everything.
-    yield* notifications.subscribe(PHONE_ROUTES_CHANNEL).pipe(
-      Stream.runForEach(() => Effect.sync(evictAll)),
-      Effect.forkScoped
-    )
 
     /** A memo of values of type A per (tenant, key); `through` reads it or loads and stores. */
     const shelf = <A>() => {
