@@ -1,4 +1,6 @@
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Effect, Either, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
