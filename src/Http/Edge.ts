@@ -126,7 +126,7 @@ export const makeEdge = Effect.gen(function*() {
         }).pipe(Effect.ensuring(counted ? release(address) : Effect.void))
       }).pipe(
         replicaInFlight.counted,
-        Effect.annotateLogs("request_id", context.requestId),
+        // The JSON logger adds request_id from this context to every line (Observability/JsonLog.ts).
         Effect.locally(CurrentRequest, context)
       )
 
