@@ -16,6 +16,7 @@ import {
 } from "./Schemas.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { Ids } from "../Ids.js"
+import { AgentCache } from "../Agents/AgentCache.js"
 import { type Comparison, compareCanary } from "./Comparison.js"
 import { GovernanceSignals } from "./Signals.js"
 
@@ -45,6 +46,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
     const evals = yield* VoiceSessionEvals
     const ids = yield* Ids
     const signals = yield* GovernanceSignals
+    const agentCache = yield* AgentCache
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -102,7 +104,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           })
         }
         return plan.moves.map((move) => ({ ...move, toVersionId: publishedId }))
-      })))
+      })).pipe(Effect.ensuring(agentCache.evict(agent.tenant_id))))
 
     const evaluate = Effect.fn("RolloutGovernance.evaluate")(
       function*(tenantId: string, agentId: string, options: { readonly apply: boolean; readonly actor: string }) {
@@ -231,5 +233,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, AgentCache.Default]
 }) {}
