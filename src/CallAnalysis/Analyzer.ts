@@ -1,5 +1,5 @@
 import { Duration, Effect, Option, ParseResult, Redacted } from "effect"
-import type OpenAI from "openai"
+import OpenAI from "openai"
 import { AppConfig } from "../Config.js"
 import { CallAnalysisConfig } from "./Config.js"
 import { type AnalysisInput, analysisJsonSchema, decodeAnalysisText, DEFAULT_RUBRIC } from "./Domain.js"
@@ -32,8 +32,8 @@ const instructionsFor = (input: AnalysisInput) =>
       : `The agent was instructed as follows; judge whether it followed these instructions:\n${input.agentInstructions.slice(0, 4000)}`
   ].filter((line) => line !== "").join("\n")
 
-const describe = (sdk: typeof OpenAI, error: unknown) =>
-  error instanceof sdk.APIError
+const describe = (error: unknown) =>
+  error instanceof OpenAI.APIError
     ? `Responses API answered ${error.status ?? "no status"}: ${error.message}`
     : error instanceof Error
     ? error.message
@@ -47,21 +47,15 @@ export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
   effect: Effect.gen(function*() {
     const app = yield* AppConfig
     const config = yield* CallAnalysisConfig
-    // The SDK (~11 MB resident) is loaded by the first analysis, not at start (idle memory, issue 11).
-    const loaded = yield* Effect.cached(Effect.map(Effect.promise(() => import("openai")), ({ default: sdk }) => ({
-      sdk,
-      client: Option.map(app.openaiApiKey, (key) =>
-        new sdk({
-          apiKey: Redacted.value(key),
-          baseURL: app.openaiBaseUrl,
-          maxRetries: 0,
-          timeout: config.requestTimeoutSeconds * 1000
-        }))
-    })))
+    const client = Option.map(app.openaiApiKey, (key) =>
+      new OpenAI({
+        apiKey: Redacted.value(key),
+        baseURL: app.openaiBaseUrl,
+        maxRetries: 0,
+        timeout: config.requestTimeoutSeconds * 1000
+      }))
 
     const analyze = Effect.fn("Analyzer.analyze")(function*(input: AnalysisInput) {
-      if (Option.isNone(app.openaiApiKey)) return yield* new AnalysisFailed({ message: "OPENAI_API_KEY is not set" })
-      const { client, sdk } = yield* loaded
       if (Option.isNone(client)) return yield* new AnalysisFailed({ message: "OPENAI_API_KEY is not set" })
       const openai = client.value
       const response = yield* Effect.tryPromise({
@@ -73,7 +67,7 @@ export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
             text: { format: { type: "json_schema", name: "call_analysis", strict: true, schema: analysisJsonSchema } },
             store: false
           }, { signal }),
-        catch: (error) => new AnalysisFailed({ message: describe(sdk, error) })
+        catch: (error) => new AnalysisFailed({ message: describe(error) })
       }).pipe(
         Effect.timeoutFail({
           duration: Duration.seconds(config.requestTimeoutSeconds),
@@ -87,7 +81,7 @@ export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
       )
     })
 
-    return { analyze, configured: Option.isSome(app.openaiApiKey) } as const
+    return { analyze, configured: Option.isSome(client) } as const
   }),
   dependencies: [CallAnalysisConfig.Default]
 }) {}
