@@ -7,6 +7,7 @@ import { AgentsRepo } from "../Agents/Repo.js"
 import { InvalidAgentInput } from "../Agents/Errors.js"
 import type { SetAgentVersionRollout } from "./Api.js"
 import { RolloutsRepo } from "./Repo.js"
+import { AgentCache } from "../Agents/AgentCache.js"
 
 /** The published version and the split, as `rewriteUnderLock` shows them to its plan. */
 export interface SplitState {
@@ -51,6 +52,7 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
     const agentsRepo = yield* AgentsRepo
     const repo = yield* RolloutsRepo
     const ids = yield* Ids
+    const agentCache = yield* AgentCache
 
     const list = Effect.fn("Rollouts.list")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -80,7 +82,7 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
           if (promoted !== undefined && promoted.status === "published") {
             yield* agentsRepo.setPublishedVersion(tenantId, agent.id, promoted.id)
           }
-        })))
+        })).pipe(Effect.ensuring(agentCache.evict(tenantId))))
         return yield* repo.list(tenantId, agent.id)
       }
     )
@@ -104,7 +106,11 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
         yield* repo.replace(tenantId, agentId, yield* Effect.forEach(entries, (e) => Effect.map(ids.uuid, (id) => ({ id, ...e }))))
         if (publish !== null) yield* agentsRepo.setPublishedVersion(tenantId, agentId, publish)
         return Option.some(result)
-      }))).pipe(Effect.withSpan("Rollouts.rewriteUnderLock"))
+      }))).pipe(
+        // This replica's agent cache at once; the others (and this one again) on the trigger's NOTIFY at commit.
+        Effect.ensuring(agentCache.evict(tenantId)),
+        Effect.withSpan("Rollouts.rewriteUnderLock")
+      )
 
     return {
       list,
@@ -116,5 +122,5 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
       servedHours: (tenantId: string, agentId: string) => repo.servedHours(tenantId, agentId)
     } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}
