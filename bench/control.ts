@@ -9,7 +9,7 @@
  * raw pg_notify round trip between two pg connections (the two NOTIFYs routing adds).
  *
  *   DATABASE_URL=postgres://... npm run bench:control    (else an embedded PostgreSQL is used)
- *   BENCH_CALLS=20 BENCH_COMMANDS=300 BENCH_CONCURRENCY=4
+ *   BENCH_CALLS=20 BENCH_COMMANDS=300 BENCH_CONCURRENCY=4 BENCH_CPU_PROF=/tmp/prof (servers' CPU profiles)
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as http from "node:http"
@@ -68,7 +68,9 @@ const startFakeRealtime = async () => {
 
 const startServer = async (databaseUrl: string, realtimeUrl: string): Promise<{ port: number; child: ChildProcess }> => {
   const port = await freePort()
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -149,7 +151,10 @@ const notifyRoundTrips = async (databaseUrl: string, count: number) => {
   await Promise.all([one.connect(), two.connect()])
   await one.query("listen bench_reply")
   await two.query("listen bench_command")
-  two.on("notification", (n) => void two.query("select pg_notify('bench_reply', $1)", [n.payload]))
+  // The last reply's query may still be finishing when `one` hears it: awaited before closing,
+  // else `end()` rejects it ("Connection terminated") and the bench dies after measuring.
+  const replies: Array<Promise<unknown>> = []
+  two.on("notification", (n) => void replies.push(two.query("select pg_notify('bench_reply', $1)", [n.payload])))
   const rtts: Array<number> = []
   for (let i = 0; i < count; i++) {
     const start = performance.now()
@@ -159,6 +164,7 @@ const notifyRoundTrips = async (databaseUrl: string, count: number) => {
     })
     rtts.push(performance.now() - start)
   }
+  await Promise.allSettled(replies)
   await Promise.all([one.end(), two.end()])
   return rtts
 }

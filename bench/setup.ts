@@ -92,6 +92,19 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       body: JSON.stringify({ tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
     })
     if (put.status !== 200) throw new Error(`tenant setup failed: ${put.status} ${await put.text()}`)
+    // As a real tenant: a default agent with a published version, so each call resolves one.
+    const admin = async (path: string, json?: unknown) => {
+      const res = await fetch(`${base}/api/v1/admin/tenants/bench${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
+        body: json === undefined ? undefined : JSON.stringify(json)
+      })
+      if (res.status !== 200) throw new Error(`agent setup failed: ${path} ${res.status} ${await res.text()}`)
+      return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
+    }
+    const agent = (await admin("/agents", { agent_key: "default", name: "Bench" })).agent!
+    const version = (await admin("/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
+    await admin(`/agent-versions/${version.id}/publish`)
   }
   return { child, base, output: () => tail }
 }

@@ -1,4 +1,4 @@
-import { HttpApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
 import { AccessAdminApi, AccessApi } from "./Access/Api.js"
 import { AgentsApi } from "./Agents/Api.js"
 import { RolloutGovernanceApi } from "./Governance/Api.js"

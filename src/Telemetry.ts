@@ -1,4 +1,4 @@
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Effect, Layer, Option } from "effect"
 import * as os from "node:os"
 import { AppConfig } from "./Config.js"

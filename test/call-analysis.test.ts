@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { afterAll, expect } from "@effect/vitest"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer } from "effect"
+import { randomUUID } from "node:crypto"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { createAgent, createVersion } from "./support/AgentFixtures.js"
 import { eventually } from "./support/Eventually.js"
@@ -196,6 +197,38 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(evaluation.body).toMatchObject({ score: 0.4, source: "automation", tags: ["reviewed"] })
       const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAmanual1", { headers: bearer(token("ana-on")) })
       expect(session.body.summary).toBe(SUMMARY)
+    }))
+
+  it.effect("a person's evaluation committed while the analysis writes its own is kept (the write is one guarded statement)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      openai.script([{ _tag: "delay", ms: 300, then: analysisAnswer() }])
+      yield* record("ana-on", "CArace1")
+      const [session] = yield* sql<{ id: string }>`select id from voice_sessions where tenant_id = 'ana-on' and stream_id = 'MZCArace1'`
+      // A reviewer's evaluation, written in a transaction held open until the analysis's write waits on it.
+      const inserted = yield* Deferred.make<void>()
+      const commit = yield* Deferred.make<void>()
+      const reviewer = yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, score, tags, source)
+          values (${randomUUID()}, 'ana-on', ${session!.id}, 'MZCArace1', 0.3, ${["reviewed"]}::text[], 'reviewer')`
+        yield* Deferred.succeed(inserted, undefined)
+        yield* Deferred.await(commit)
+      })).pipe(Effect.fork)
+      yield* Deferred.await(inserted)
+      const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+        where wait_event_type = 'Lock' and query ilike '%insert into voice_session_evals%' and pid <> pg_backend_pid()`
+      yield* eventually(Effect.map(waiting, (rows) => rows[0]!.n), (n) => n > 0, 5000)
+      yield* Deferred.succeed(commit, undefined)
+      yield* Fiber.join(reviewer)
+
+      yield* eventually(jobOf("ana-on", "MZCArace1"), (j) => j?.status === "done", 5000)
+      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCArace1", { headers: bearer(token("ana-on")) })
+      expect(evaluation.body).toMatchObject({ score: 0.3, source: "reviewer", tags: ["reviewed"] })
+      // The analysis still finished (summary written) and announced no evaluation of its own.
+      yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCArace1")), (l) => l.length > 0)
+      const events = yield* sql<{ n: number }>`select count(*)::int as n from webhook_outbox
+        where tenant_id = 'ana-on' and event = 'voice.session.evaluated' and payload->'data'->>'stream_id' = 'MZCArace1'`
+      expect(events[0]!.n).toBe(0)
     }))
 
   it.effect("an answer that does not match the schema is a failed attempt; the next good one is used", () =>

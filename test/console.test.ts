@@ -144,6 +144,23 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
         )
         expect(unlabelled, link).toEqual([])
       }
+      // No layout shift while a page loads its data (cumulative layout shift, as browsers measure it).
+      const shift = yield* promise(async () => {
+        await page.goto(`${base}/console/insights`)
+        await page.getByRole("heading", { level: 1 }).waitFor()
+        await page.waitForTimeout(1_000)
+        return page.evaluate(() =>
+          new Promise<number>((resolve) => {
+            let total = 0
+            new (globalThis as any).PerformanceObserver((list: any) => {
+              for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value
+            }).observe({ type: "layout-shift", buffered: true })
+            setTimeout(() => resolve(total), 200)
+          })
+        )
+      })
+      expect(shift).toBeLessThan(0.1)
+
       // Keyboard: the first Tab reaches the skip link, which moves focus to the page.
       yield* promise(async () => {
         await page.reload()

@@ -2,6 +2,8 @@ import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { accountSid, FakeTwilioServer, putTenant, suiteWithFakeTwilio } from "./support/FakeTwilioServer.js"
+import { OUTCOME_UNKNOWN } from "../src/Outbound/Idempotency.js"
+import { eventually } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
 
@@ -24,7 +26,8 @@ const Tenants = Layer.effectDiscard(Effect.gen(function*() {
   yield* putTenant("other", settings)
 }))
 
-suiteWithFakeTwilio({}, Tenants)("make-call Idempotency-Key", (it) => {
+// Twilio answering after 1 s is a timeout: its outcome is unknown.
+suiteWithFakeTwilio({ TWILIO_REQUEST_TIMEOUT_MS: "1000" }, Tenants)("make-call Idempotency-Key", (it) => {
   it.effect("a retry with the same key answers the first call and never dials twice; another tenant's key is its own", () =>
     Effect.gen(function*() {
       const before = yield* dials
@@ -98,5 +101,29 @@ suiteWithFakeTwilio({}, Tenants)("make-call Idempotency-Key", (it) => {
         Effect.orDie
       )
       expect(left).toHaveLength(0)
+    }))
+  it.effect("a Twilio timeout keeps the key: the retry is a 409 (outcome unknown), never a second dial", () =>
+    Effect.gen(function*() {
+      const twilio = yield* FakeTwilioServer
+      const before = yield* dials
+      // Twilio creates the call, but answers after our timeout.
+      twilio.delayMs = 2_000
+      const first = yield* makeCall({ to: "+15557651009" }, "slow-1").pipe(Effect.ensuring(Effect.sync(() => (twilio.delayMs = 0))))
+      expect(first.status).toBe(503)
+      expectSpecSchema(first.body, "MakeCallResponse")
+      yield* eventually(dials, (n) => n - before === 1, 5_000)
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const retried = yield* makeCall({ to: "+15557651009" }, "slow-1")
+        expect(retried.status).toBe(409)
+        expectSpecSchema(retried.body, "MakeCallResponse")
+        expect(retried.body).toMatchObject({ ok: false, error: OUTCOME_UNKNOWN })
+      }
+      expect((yield* dials) - before).toBe(1)
+      // Once the key expires it is a new request.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`update outbound_idempotency set created_at = now() - interval '25 hours'
+                 where tenant_id = 'acme' and idempotency_key = 'slow-1'`.pipe(Effect.orDie)
+      expect((yield* makeCall({ to: "+15557651009" }, "slow-1")).status).toBe(200)
+      expect((yield* dials) - before).toBe(2)
     }))
 })

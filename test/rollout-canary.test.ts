@@ -88,7 +88,7 @@ layer(makeTestServer(), { timeout: 60_000 })("rollout governance: canary against
       expect(canary.reasons.join("\n")).toContain("hold: 2 canary calls in the window; at least 4 are needed")
     }))
 
-  it.effect("a canary as good as its baseline is ready to promote and keeps its traffic", () =>
+  it.effect("a canary as good as its baseline is held until it has served the policy window", () =>
     Effect.gen(function*() {
       const { agent, v1, v2 } = yield* canaryAgent("good")
       yield* calls(v1.id, "good-base", [false, false, false, false, true])
@@ -97,7 +97,8 @@ layer(makeTestServer(), { timeout: 60_000 })("rollout governance: canary against
       expect(res.status).toBe(200)
       const canary = res.body.evaluation.rollout_versions.find((v: { agent_version_id: string }) => v.agent_version_id === v2.id)
       expect(canary.traffic_percentage).toBe(20)
-      expect(canary.reasons.join("\n")).toContain("ready to promote")
+      expect(canary.reasons.join("\n")).toContain("promotion waits for the 24h window")
+      expect(canary.reasons.join("\n")).toContain("escalation rate 0.2 vs baseline 0.2 over 5 and 5 samples: within the 0.05 allowed")
       expect(res.body.evaluation.applied).toBe(false)
     }))
 

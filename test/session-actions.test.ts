@@ -7,7 +7,7 @@ import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { FakeTwilioServer, putTenant } from "./support/FakeTwilioServer.js"
 import { ACME, ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, sessions, startCall, waitForLog } from "./support/MediaCalls.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { request } from "./support/TestServer.js"
+import { adminHeaders, request } from "./support/TestServer.js"
 
 const action = (streamSid: string, name: string, json: unknown, headers: Record<string, string> = ACME.auth) =>
   request("POST", `/api/v1/sessions/${streamSid}/actions/${name}`, { headers, json })
@@ -86,7 +86,7 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       expectAnswer(yield* action("MZ-nobody", "end", {}), 404, "No live call with stream SID MZ-nobody")
       // Unauthenticated: 401, nothing applied.
       expect((yield* request("POST", `/api/v1/sessions/${streamSid}/actions/end`, { json: {} })).status).toBe(401)
-      // barge needs the person who joins.
+      // barge needs the number of the person joining.
       expectAnswer(yield* action(streamSid, "barge", {}), 400, "barge needs a target: the number of the person joining")
 
       expect(systemItems(upstream)).toEqual([])
@@ -129,6 +129,8 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       const { callSid, client, streamSid } = yield* startCall(ACME_REST.tenantId)
       yield* promise(() => client.waitFor("the greeting", () => client.of("media").length >= 1))
       client.playAll()
+      // The ledger row is written as the call starts, not necessarily before the greeting.
+      yield* eventually(sessions(ACME_REST.auth), (listed) => listed.some((s) => s.stream_sid === streamSid))
 
       const res = yield* action(streamSid, "end", { reason: "Customer issue resolved", supervisor: "dana" }, ACME_REST.auth)
       expectAnswer(res, 200, "Ending the call after the agent's goodbye")
@@ -173,5 +175,44 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       ])
       client.stop()
       yield* waitForLog(callSid, { tenantId: "ctl-esc", auth })
+    }))
+  it.effect("escalate is warm when the tenant says escalation.supervisor_mode: warm; Twilio's failures map by their status", () =>
+    Effect.gen(function*() {
+      const twilio = yield* FakeTwilioServer
+      const config = (mode: string) => ({
+        twilio: { account_sid: ACME_REST_ACCOUNT.sid, auth_token: ACME_REST_ACCOUNT.token, from_number: "+15557770009" },
+        escalation: { number: "+15557770000", departments: { billing: "+15557770002", sales: "+15557770003" }, supervisor_mode: mode }
+      })
+      const refused = yield* request("PUT", "/api/v1/admin/tenants/ctl-warm", {
+        headers: adminHeaders,
+        json: { tenant_id: "ctl-warm", auth_token: "ctl-warm-bearer-token-0123456789", ...config("lukewarm") }
+      })
+      expect(refused.status).toBe(400)
+      expect(refused.text).toContain("escalation.supervisor_mode must be one of warm, cold")
+      const auth = yield* putTenant("ctl-warm", config("warm"))
+      const { callSid, client, streamSid } = yield* startCall("ctl-warm")
+
+      const res = yield* action(streamSid, "escalate", { reason: "Customer asked for a manager", supervisor: "dana" }, auth)
+      expectAnswer(res, 200, "Transferring to +15557770000 (warm: they hear a summary first, then the caller is joined)")
+      const dialled = twilio.requests.filter((r) => r.path.endsWith("/Calls.json") && r.form.To === "+15557770000")
+      expect(dialled).toHaveLength(1)
+      expect(dialled[0]!.form.Url).toMatch(/\/twilio\/transfer-answered\?tenant=ctl-warm&transfer=/)
+      // The caller stays with the agent until the person answers: its call is not redirected.
+      expect(twilio.requests.some((r) => r.path.endsWith(`/Calls/${callSid}.json`))).toBe(false)
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql<any>`select mode, initiated_by, status, summary from call_transfers
+        where tenant_id = 'ctl-warm' and call_sid = ${callSid}`.pipe(Effect.orDie)
+      expect(rows).toEqual([{ mode: "warm", initiated_by: "supervisor", status: "pending", summary: expect.stringContaining("Customer asked for a manager") }])
+      expect((yield* sessions(auth)).find((s) => s.stream_sid === streamSid)).toMatchObject({ escalated: false })
+
+      // Twilio refusing the number is the request's fault (409); Twilio failing is a 503.
+      twilio.rejectedNumbers.add("+15557770003")
+      twilio.failingNumbers.add("+15557770002")
+      expectAnswer(yield* action(streamSid, "escalate", { target: "+15557770003" }, auth), 409, /^Twilio did not call the person: /)
+      expectAnswer(yield* action(streamSid, "escalate", { target: "+15557770002" }, auth), 503, /^Twilio did not call the person: /)
+      twilio.rejectedNumbers.delete("+15557770003")
+      twilio.failingNumbers.delete("+15557770002")
+      client.stop()
+      yield* waitForLog(callSid, { tenantId: "ctl-warm", auth })
     }))
 })

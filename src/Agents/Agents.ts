@@ -9,6 +9,7 @@ import { missingPrompt } from "../Prompts/Library.js"
 import { requireTenant } from "./TenantGuard.js"
 import { Ids } from "../Ids.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
+import { AgentCache } from "./AgentCache.js"
 
 /** Every config key written (null when unset), so stored documents have one shape. */
 const normalizeConfig = (config: AgentVersionConfig | undefined) => ({
@@ -33,9 +34,12 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const cache = yield* TenantCache
     const ids = yield* Ids
     const rollouts = yield* RolloutsRepo
+    const agentCache = yield* AgentCache
     const tenantExists = (tenantId: string) => Effect.provideService(requireTenant(tenantId), TenantCache, cache)
 
-    const inTransaction = <A, E, R>(effect: Effect.Effect<A, E, R>) => orUnavailable(sql.withTransaction(effect))
+    /** Committed, then this replica's agent cache forgets the tenant (the others hear the triggers' NOTIFY). */
+    const inTransaction = <A, E, R>(tenantId: string, effect: Effect.Effect<A, E, R>) =>
+      Effect.ensuring(orUnavailable(sql.withTransaction(effect)), agentCache.evict(tenantId))
 
     /** The tenant's agent, or 404 (also for another tenant's agent and for ids that are not UUIDs). */
     const agent = (tenantId: string, agentId: string) =>
@@ -67,7 +71,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
         agentKey: input.agent_key,
         name: input.name.trim(),
         description: input.description ?? null
-      })
+      }).pipe(Effect.ensuring(agentCache.evict(tenantId)))
     })
 
     const listVersions = Effect.fn("Agents.listVersions")(function*(tenantId: string, agentId: string | null) {
@@ -85,7 +89,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
         if (missing !== undefined) return yield* new InvalidAgentInput({ message: missing })
         yield* agent(tenantId, agentId)
         const id = yield* ids.uuid
-        yield* inTransaction(Effect.gen(function*() {
+        yield* inTransaction(tenantId, Effect.gen(function*() {
           const locked = yield* repo.findForUpdate(tenantId, agentId)
           if (Option.isNone(locked)) return yield* new AgentNotFound({ agentId })
           yield* repo.insertVersion({ id, tenantId, agentId, config: normalizeConfig(config) })
@@ -97,7 +101,7 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
     const publish = Effect.fn("Agents.publish")(function*(tenantId: string, versionId: string) {
       yield* tenantExists(tenantId)
       const target = yield* version(tenantId, versionId)
-      yield* inTransaction(Effect.gen(function*() {
+      yield* inTransaction(tenantId, Effect.gen(function*() {
         const locked = yield* repo.findForUpdate(tenantId, target.agent_id)
         yield* repo.markPublished(tenantId, versionId)
         // A canary (part of the traffic, next to a published baseline) is frozen but stays a
@@ -124,5 +128,5 @@ export class Agents extends Effect.Service<Agents>()("Agents", {
       tenantExists
     } as const
   }),
-  dependencies: [AgentsRepo.Default, RolloutsRepo.Default]
+  dependencies: [AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}

@@ -4,6 +4,7 @@ import type { AgentVersion } from "./Api.js"
 import { type AgentRow, AgentsRepo } from "./Repo.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { pickVersion } from "../Rollouts/TrafficSplit.js"
+import { AgentCache } from "./AgentCache.js"
 
 export interface ResolvedAgentVersion {
   readonly agentId: string
@@ -62,17 +63,17 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
   effect: Effect.gen(function*() {
     const agents = yield* AgentsRepo
     const rollouts = yield* RolloutsRepo
+    const cache = yield* AgentCache
+    // Read through the per-replica cache: a call's set-up reads no agent rows (AgentCache).
+    const versionShelf = cache.shelf<Option.Option<ResolvedAgentVersion>>()
+    const agentShelf = cache.shelf<Option.Option<AgentRow>>()
+    const weightsShelf = cache.shelf<ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>>()
 
-    const byId = Effect.fn("VersionResolution.byId")(
-      function*(tenantId: string, versionId: string): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
-        return Option.map(yield* agents.findVersion(tenantId, versionId), toResolved)
-      }
-    )
+    const byId = (tenantId: string, versionId: string): Effect.Effect<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> =>
+      versionShelf(tenantId, versionId, Effect.map(agents.findVersion(tenantId, versionId), Option.map(toResolved)))
 
     const agentFor = (tenantId: string, agentId: string | null): Effect.Effect<Option.Option<AgentRow>, DatabaseUnavailable> =>
-      agentId === null
-        ? agents.findDefault(tenantId)
-        : agents.find(tenantId, agentId)
+      agentShelf(tenantId, agentId ?? "", agentId === null ? agents.findDefault(tenantId) : agents.find(tenantId, agentId))
 
     const resolve = Effect.fn("VersionResolution.resolve")(
       function*(input: ResolveInput): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
@@ -85,7 +86,7 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
         }
         const agent = yield* agentFor(input.tenantId, input.agentId)
         if (Option.isNone(agent)) return Option.none()
-        const weights = yield* rollouts.weights(input.tenantId, agent.value.id)
+        const weights = yield* weightsShelf(input.tenantId, agent.value.id, rollouts.weights(input.tenantId, agent.value.id))
         const chosen = pickVersion(weights, agent.value.id, input.callSid) ?? agent.value.published_version_id
         return chosen === null ? Option.none() : yield* byId(input.tenantId, chosen)
       }
@@ -93,5 +94,5 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
 
     return { resolve, byId } as const
   }),
-  dependencies: [AgentsRepo.Default, RolloutsRepo.Default]
+  dependencies: [AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}

@@ -4,6 +4,7 @@ import { Tenants } from "../Tenants/Tenants.js"
 import { ApiKeysRepo } from "./Repo.js"
 import { randomToken, sha256 } from "../Auth/Crypto.js"
 import { Ids } from "../Ids.js"
+import { type AcceptedKey, ApiKeyCache } from "./KeyCache.js"
 
 export const API_KEY_PREFIX = "ssv_"
 /** How much of a key stays visible in listings: enough to recognise, far too little to use. */
@@ -13,14 +14,16 @@ const MAX_LABEL_LENGTH = 200
 const TOUCH_INTERVAL_MS = 60_000
 
 /**
- * Generated tenant API keys. Lookups go to PostgreSQL on every request (one indexed read),
- * so a revocation is effective on every replica the moment it commits.
+ * Generated tenant API keys. An accepted key is remembered per replica (ApiKeyCache) and
+ * forgotten on every replica when its revocation commits (trigger + NOTIFY), so a revoked
+ * key is refused everywhere within the notification's delivery time.
  */
 export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
   effect: Effect.gen(function*() {
     const repo = yield* ApiKeysRepo
     const tenants = yield* Tenants
     const ids = yield* Ids
+    const cache = yield* ApiKeyCache
     const lastTouched = new Map<string, number>()
 
     const create = Effect.fn("ApiKeys.create")(function*(tenantId: string, label: string | null) {
@@ -47,24 +50,29 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
     const revoke = Effect.fn("ApiKeys.revoke")(function*(tenantId: string, keyId: string) {
       const revoked = yield* repo.revoke(tenantId, keyId)
       if (Option.isNone(revoked)) return yield* new ApiKeyNotFound({ tenantId, keyId })
+      yield* cache.forgetKeyId(revoked.value.id)
       return revoked.value
     })
 
     /** The tenant and key id for an active key; records use at most once a minute per key. */
     // On every request: a span, but not Effect.fn's stack captured per call.
     const authenticate = (token: string) => Effect.gen(function*() {
-      const found = yield* repo.findActive(sha256(token))
-      if (Option.isNone(found)) return Option.none<{ readonly tenantId: string; readonly keyId: string }>()
-      const { id, tenant_id } = found.value
+      const hash = sha256(token)
+      const key = yield* cache.through(
+        hash.toString("hex"),
+        Effect.map(repo.findActive(hash), (found): AcceptedKey | undefined =>
+          Option.isNone(found) ? undefined : { tenantId: found.value.tenant_id, keyId: found.value.id })
+      )
+      if (key === undefined) return Option.none<AcceptedKey>()
       const now = yield* Clock.currentTimeMillis
-      if (now - (lastTouched.get(id) ?? 0) >= TOUCH_INTERVAL_MS) {
-        lastTouched.set(id, now)
-        yield* Effect.ignore(repo.touch(tenant_id, id))
+      if (now - (lastTouched.get(key.keyId) ?? 0) >= TOUCH_INTERVAL_MS) {
+        lastTouched.set(key.keyId, now)
+        yield* Effect.ignore(repo.touch(key.tenantId, key.keyId))
       }
-      return Option.some({ tenantId: tenant_id, keyId: id })
+      return Option.some(key)
     }).pipe(Effect.withSpan("ApiKeys.authenticate", { captureStackTrace: false }))
 
     return { create, list, revoke, authenticate } as const
   }),
-  dependencies: [ApiKeysRepo.Default]
+  dependencies: [ApiKeysRepo.Default, ApiKeyCache.Default]
 }) {}

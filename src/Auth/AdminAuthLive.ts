@@ -1,4 +1,4 @@
-import { HttpServerRequest } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, FiberRef, HashMap, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
 import { AdminNotFound, AdminUnauthorized, AdminUnavailable } from "../Http/Errors.js"

@@ -40,7 +40,7 @@ export class EscalationAutomations extends Effect.Service<EscalationAutomations>
         const live = yield* liveCalls.list(tenantId).pipe(Effect.mapError(() => unavailable()))
         const streamSid = live.find((call) => call.call_sid === callSid)?.stream_sid ?? null
         const reason = payload.reason ?? "escalated by automation"
-        const target = yield* escalation.transferOrFail({
+        const target = yield* escalation.transfer({
           tenantId,
           config,
           callSid,

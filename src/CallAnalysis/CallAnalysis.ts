@@ -70,13 +70,9 @@ export class CallAnalysis extends Effect.Service<CallAnalysis>()("CallAnalysis",
           riskLevel: result.risk_level
         })
         if (job.call_log_id !== null) yield* callLogs.summarized(job.tenant_id, job.call_log_id, result.summary)
-        // One evaluation per session: a person's (recorded before this finished) is not replaced.
-        const existing = yield* evals.bySession(job.tenant_id, job.voice_session_id).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("VoiceSessionEvalNotFound", () => Effect.succeed(Option.none()))
-        )
-        const manual = Option.isSome(existing) && existing.value.source !== "auto"
-        if (!manual) yield* evals.record(job.tenant_id, {
+        // One evaluation per session: a person's is never replaced, even one committed while this runs
+        // (the write itself checks, in one statement).
+        yield* evals.recordAutomatic(job.tenant_id, {
           session_id: job.voice_session_id,
           score: result.evaluation.score,
           tags: result.evaluation.tags,

@@ -5,6 +5,13 @@ import { orUnavailable } from "../Database/Errors.js"
 const Count = Schema.Number
 const Ms = Schema.NullOr(Schema.Number)
 
+/** A version's turn latency samples over a window. */
+export interface VersionTurnLatency {
+  readonly agent_version_id: string
+  readonly latency_samples: number
+  readonly p95_turn_latency_ms: number | null
+}
+
 export const StatsRow = Schema.Struct({
   total_calls: Count,
   completed_calls: Count,
@@ -153,6 +160,17 @@ export class CallAnalyticsRepo extends Effect.Service<CallAnalyticsRepo>()("Call
         )
       )
 
-    return { stats, latency } as const
+    /** Per version: p95 of every turn's time to first audio, over calls whose media ended in the window (governance). */
+    const versionTurnLatency = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+      versionIds.length === 0 ? Effect.succeed([]) : orUnavailable(sql<VersionTurnLatency>`
+        select c.agent_version_id::text as agent_version_id, count(*)::int as latency_samples,
+          (percentile_cont(0.95) within group (order by (s->>'e2e_first_audio_ms')::float8))::float8 as p95_turn_latency_ms
+        from call_logs c, jsonb_array_elements(coalesce(c.turn_latency_stats->'samples', '[]'::jsonb)) s
+        where c.tenant_id = ${tenantId} and c.agent_version_id in ${sql.in(versionIds)}
+          and c.media_ended_at >= now() - make_interval(hours => ${lookbackHours})
+          and jsonb_typeof(s->'e2e_first_audio_ms') = 'number'
+        group by c.agent_version_id`)
+
+    return { stats, latency, versionTurnLatency } as const
   })
 }) {}

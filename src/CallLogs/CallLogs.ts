@@ -115,7 +115,15 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
       return { stats, slowest, points, bucket }
     })
 
-    return { list, get, stats, latency } as const
+    return {
+      list,
+      get,
+      stats,
+      latency,
+      /** p95 turn latency (time to first audio) per version over the last `lookbackHours` (rollout governance). */
+      versionTurnLatency: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+        analytics.versionTurnLatency(tenantId, versionIds, lookbackHours)
+    } as const
   }),
   dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default]
 }) {}

@@ -1,4 +1,5 @@
-import { type HttpApi, OpenApi } from "@effect/platform"
+import type * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import { SERVICE_VERSION } from "../Health/ServiceInfo.js"
 
 type Document = Record<string, any>

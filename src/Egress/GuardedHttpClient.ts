@@ -1,5 +1,6 @@
-import { HttpClient, HttpClientError } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect } from "effect"
 import type * as dns from "node:dns"
 import type { LookupFunction } from "node:net"

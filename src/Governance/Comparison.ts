@@ -13,7 +13,16 @@ export interface Comparison {
     readonly limits: ComparisonLimits
     readonly min_sample: number
     readonly worse: ReadonlyArray<string>
+    /** Hours the canary has had traffic (null: unknown) and the window it must serve first. */
+    readonly served_hours: number | null
+    readonly window_hours: number
   }
+}
+
+/** How long the canary has been serving, against the window it must serve before promotion. */
+export interface Serving {
+  readonly hours: number | null
+  readonly windowHours: number
 }
 
 const fmt = (n: number) => n.toFixed(3).replace(/0+$/, "").replace(/\.$/, "")
@@ -33,14 +42,16 @@ interface Signal {
 /**
  * A canary against the version it would replace, over the same window: rolled back when any
  * signal with a full sample on both sides is worse by more than the policy allows; held while
- * the canary has fewer calls than the minimum sample; otherwise ready to promote. A signal
- * whose baseline sample is short is not compared (and says so).
+ * either side has fewer calls than the minimum sample or the canary has served for less than
+ * the window; otherwise ready to promote. A signal whose sample is short on either side is
+ * not compared (and says so).
  */
 export const compareCanary = (
   canary: VersionSignals,
   baseline: VersionSignals,
   limits: ComparisonLimits,
-  minSample: number
+  minSample: number,
+  serving: Serving
 ): Comparison => {
   const rate = (name: string, key: "escalation_rate" | "failure_rate" | "abandonment_rate", allowed: number): Signal => ({
     name,
@@ -90,12 +101,22 @@ export const compareCanary = (
       reasons.push(`${line}: within the ${fmt(s.allowed)}${s.unit} allowed`)
     }
   }
-  const decision: CanaryDecision = worse.length > 0
-    ? "rollback"
-    : canary.calls < minSample
-    ? "hold"
-    : "promote"
-  if (decision === "hold") reasons.unshift(`hold: ${canary.calls} canary calls in the window; at least ${minSample} are needed`)
+  const holds: Array<string> = []
+  if (canary.calls < minSample) holds.push(`hold: ${canary.calls} canary calls in the window; at least ${minSample} are needed`)
+  if (baseline.calls < minSample) holds.push(`hold: ${baseline.calls} baseline calls in the window; at least ${minSample} are needed`)
+  if (serving.hours === null || serving.hours < serving.windowHours) {
+    holds.push(`hold: the canary has served for ${serving.hours === null ? "an unknown time" : `${fmt(serving.hours)}h`}; promotion waits for the ${serving.windowHours}h window`)
+  }
+  const decision: CanaryDecision = worse.length > 0 ? "rollback" : holds.length > 0 ? "hold" : "promote"
+  if (decision === "hold") reasons.unshift(...holds)
   if (decision === "promote") reasons.push("no signal is worse than the baseline: ready to promote")
-  return { decision, reasons, numbers: { canary, baseline, limits, min_sample: minSample, worse } }
+  return {
+    decision,
+    reasons,
+    numbers: {
+      canary, baseline, limits, min_sample: minSample, worse,
+      served_hours: serving.hours === null ? null : Math.round(serving.hours * 1000) / 1000,
+      window_hours: serving.windowHours
+    }
+  }
 }

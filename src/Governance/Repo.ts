@@ -2,9 +2,12 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { RolloutGovernancePolicy, type UpsertRolloutGovernancePolicy } from "./Schemas.js"
+import type { PolicyLimits } from "./Signals.js"
 
 export interface GovernanceAction {
   readonly id: string
+  /** A rollback moves a canary's traffic to the baseline; a promotion moves the baseline's to the canary. */
+  readonly kind: "rollback" | "promotion"
   readonly tenantId: string
   readonly agentId: string
   readonly fromVersionId: string
@@ -69,10 +72,18 @@ export class GovernanceRepo extends Effect.Service<GovernanceRepo>()("Governance
           for update skip locked)
         returning agent_id`.pipe(Effect.map((rows) => rows.length > 0))
 
+    /** The policy's own canary-vs-baseline limits (null where it sets none). */
+    const limits = (tenantId: string, agentId: string) =>
+      sql<PolicyLimits>`select max_score_drop, max_escalation_rate_increase, max_failure_rate_increase,
+          max_abandonment_rate_increase, max_p95_latency_increase_ms
+        from rollout_governance_policies where tenant_id = ${tenantId} and agent_id = ${agentId}`.pipe(
+        Effect.map((rows) => rows[0])
+      )
+
     const recordAction = (action: GovernanceAction) =>
       sql`insert into rollout_governance_actions
-            (id, tenant_id, agent_id, from_version_id, to_version_id, moved_percentage, reasons, actor, metadata)
-          values (${action.id}, ${action.tenantId}, ${action.agentId}, ${action.fromVersionId}, ${action.toVersionId},
+            (id, kind, tenant_id, agent_id, from_version_id, to_version_id, moved_percentage, reasons, actor, metadata)
+          values (${action.id}, ${action.kind}, ${action.tenantId}, ${action.agentId}, ${action.fromVersionId}, ${action.toVersionId},
             ${action.movedPercentage}, ${JSON.stringify(action.reasons)}::jsonb, ${action.actor},
             ${JSON.stringify(action.metadata ?? {})}::jsonb)`
 
@@ -84,6 +95,7 @@ export class GovernanceRepo extends Effect.Service<GovernanceRepo>()("Governance
       governedAgents: (tenantId: string) => orUnavailable(governedAgents(tenantId)),
       claim: (tenantId: string, agentId: string, dueAfterSeconds: number | null) =>
         orUnavailable(claim(tenantId, agentId, dueAfterSeconds)),
+      limits: (tenantId: string, agentId: string) => orUnavailable(limits(tenantId, agentId)),
       recordAction: (action: GovernanceAction) => orUnavailable(Effect.asVoid(recordAction(action)))
     } as const
   })

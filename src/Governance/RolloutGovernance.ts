@@ -1,12 +1,8 @@
-import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
 import { Agents } from "../Agents/Agents.js"
-import type { AgentRow } from "../Agents/Repo.js"
-import { AgentsRepo } from "../Agents/Repo.js"
 import { GovernanceRepo } from "./Repo.js"
-import { DEFAULT_THRESHOLDS, judge, planRollback, type Thresholds } from "./Rules.js"
+import { DEFAULT_THRESHOLDS, judge, type Thresholds } from "./Rules.js"
 import {
   AgentVersionEvalStats,
   type RolloutGovernancePolicy,
@@ -14,10 +10,11 @@ import {
   RolloutGovernanceVersionEvaluation,
   type UpsertRolloutGovernancePolicy
 } from "./Schemas.js"
-import { RolloutsRepo } from "../Rollouts/Repo.js"
-import { Ids } from "../Ids.js"
+import { Rollouts } from "../Rollouts/Rollouts.js"
 import { type Comparison, compareCanary } from "./Comparison.js"
-import { GovernanceSignals } from "./Signals.js"
+import { effectiveLimits, GovernanceSignals } from "./Signals.js"
+import { GovernanceActions } from "./Actions.js"
+import { TenantCache } from "../TenantCache/TenantCache.js"
 
 const thresholdsOf = (policy: RolloutGovernancePolicy): Thresholds => ({
   lookbackHours: policy.lookback_hours,
@@ -30,21 +27,21 @@ const noEvals = { eval_count: 0, avg_score: null, high_quality_rate: null, last_
 
 /**
  * Judges an agent's rollout by recent session evals: every version in the rollout (and the
- * published one) gets its eval count, average score, high-quality rate and a status. With
- * `apply`, an enabled policy moves the traffic of failing versions to the published
- * version under the agent row lock, re-reading the split there, so concurrent evaluations
- * (two replicas, or a sweep and an admin) move it once; each move is recorded.
+ * published one) gets its eval count, average score, high-quality rate and a status, and each
+ * canary is compared with its baseline (docs/rollouts.md). With `apply`, an enabled policy moves
+ * the traffic of failing versions to the published version, or promotes a single ready canary,
+ * under the agent row lock, re-reading the split there, so concurrent evaluations (two
+ * replicas, or a sweep and an admin) apply it once; each action is recorded with its numbers.
  */
 export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("RolloutGovernance", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const agents = yield* Agents
-    const agentsRepo = yield* AgentsRepo
-    const rollouts = yield* RolloutsRepo
+    const rollouts = yield* Rollouts
     const repo = yield* GovernanceRepo
     const evals = yield* VoiceSessionEvals
-    const ids = yield* Ids
     const signals = yield* GovernanceSignals
+    const actions = yield* GovernanceActions
+    const cache = yield* TenantCache
 
     const getPolicy = Effect.fn("RolloutGovernance.getPolicy")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -61,48 +58,12 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
       }
     )
 
-    /**
-     * Moves failing versions' traffic to the published version; the moves made (none if
-     * another evaluation already moved it). Split and published version are re-read under the lock.
-     */
-    const rollBack = (
-      agent: AgentRow,
-      failing: ReadonlySet<string>,
-      reasons: Map<string, Array<string>>,
-      actor: string,
-      metadata: Map<string, unknown>
-    ) =>
-      orUnavailable(sql.withTransaction(Effect.gen(function*() {
-        const locked = yield* agentsRepo.findForUpdate(agent.tenant_id, agent.id)
-        const publishedId = Option.isSome(locked) ? locked.value.published_version_id : null
-        if (publishedId === null) return []
-        const current = yield* rollouts.weights(agent.tenant_id, agent.id)
-        const plan = planRollback(
-          current.map((w) => ({ agentVersionId: w.agent_version_id, trafficPercentage: w.traffic_percentage })),
-          failing,
-          publishedId
-        )
-        if (plan === undefined) return []
-        yield* rollouts.replace(
-          agent.tenant_id,
-          agent.id,
-          yield* Effect.forEach(plan.entries, (e) => Effect.map(ids.uuid, (id) => ({ id, ...e })))
-        )
-        for (const move of plan.moves) {
-          yield* repo.recordAction({
-            id: yield* ids.uuid,
-            tenantId: agent.tenant_id,
-            agentId: agent.id,
-            fromVersionId: move.fromVersionId,
-            toVersionId: publishedId,
-            movedPercentage: move.percentage,
-            reasons: reasons.get(move.fromVersionId) ?? [],
-            actor,
-            metadata: metadata.get(move.fromVersionId) ?? {}
-          })
-        }
-        return plan.moves.map((move) => ({ ...move, toVersionId: publishedId }))
-      })))
+    /** A version of the tenant, or None when it is gone. */
+    const versionOf = (tenantId: string, versionId: string) =>
+      agents.version(tenantId, versionId).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("AgentVersionNotFound", () => Effect.succeed(Option.none()))
+      )
 
     const evaluate = Effect.fn("RolloutGovernance.evaluate")(
       function*(tenantId: string, agentId: string, options: { readonly apply: boolean; readonly actor: string }) {
@@ -110,24 +71,32 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         const agent = yield* agents.agent(tenantId, agentId)
         const policy = Option.getOrNull(yield* repo.find(tenantId, agent.id))
         const thresholds = policy === null ? DEFAULT_THRESHOLDS : thresholdsOf(policy)
-        const entries = yield* rollouts.list(tenantId, agent.id)
+        const entries = yield* rollouts.split(tenantId, agent.id)
         const publishedId = agent.published_version_id
-        const published = publishedId === null ? Option.none() : yield* agentsRepo.findVersion(tenantId, publishedId)
+        const published = publishedId === null ? Option.none() : yield* versionOf(tenantId, publishedId)
         const ids = [...new Set([...entries.map((e) => e.agent_version_id), ...(publishedId === null ? [] : [publishedId])])]
         const stats = new Map((yield* evals.versionStats(tenantId, ids, thresholds.lookbackHours)).map((s) => [s.agent_version_id, s]))
 
         // Each canary (a version with traffic other than the published one) against the published
-        // version, its baseline, over the same window.
+        // version, its baseline, over the same window; limits from the policy, else the tenant's config.
+        const settings = Option.match(yield* cache.get(tenantId), { onNone: () => undefined, onSome: (t) => t.config.rollout_governance })
         const comparisons = new Map<string, Comparison>()
-        if (publishedId !== null) {
-          const canaries = entries.filter((e) => e.agent_version_id !== publishedId && e.traffic_percentage > 0)
-          if (canaries.length > 0) {
-            const limits = yield* signals.limits(tenantId, agent.id)
-            const baseline = yield* signals.of(tenantId, publishedId, thresholds.lookbackHours)
-            for (const canary of canaries) {
-              const figures = yield* signals.of(tenantId, canary.agent_version_id, thresholds.lookbackHours)
-              comparisons.set(canary.agent_version_id, compareCanary(figures, baseline, limits, thresholds.minEvalCount))
-            }
+        const canaries = publishedId === null
+          ? []
+          : entries.filter((e) => e.agent_version_id !== publishedId && e.traffic_percentage > 0)
+        if (publishedId !== null && canaries.length > 0) {
+          const limits = effectiveLimits(yield* repo.limits(tenantId, agent.id), settings)
+          const minSample = settings?.min_samples ?? thresholds.minEvalCount
+          const figures = yield* signals.forVersions(tenantId, [publishedId, ...canaries.map((c) => c.agent_version_id)], thresholds.lookbackHours)
+          const served = yield* rollouts.servedHours(tenantId, agent.id)
+          for (const canary of canaries) {
+            comparisons.set(
+              canary.agent_version_id,
+              compareCanary(figures.get(canary.agent_version_id)!, figures.get(publishedId)!, limits, minSample, {
+                hours: served.get(canary.agent_version_id) ?? null,
+                windowHours: thresholds.lookbackHours
+              })
+            )
           }
         }
         const judgeAll = (list: typeof entries) =>
@@ -156,7 +125,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
         const canApply = options.apply && policy !== null && policy.enabled && publishedId !== null && failing.length > 0
         let finalEntries = entries
         if (canApply) {
-          const moves = yield* rollBack(
+          const moves = yield* actions.rollBack(
             agent,
             new Set(failing.map((j) => j.entry.agent_version_id)),
             new Map(failing.map((j) => [j.entry.agent_version_id, j.reasons])),
@@ -164,7 +133,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             new Map([...comparisons].map(([id, c]) => [id, { decision: c.decision, ...c.numbers }]))
           )
           applied = moves.length > 0
-          if (applied) finalEntries = yield* rollouts.list(tenantId, agent.id)
+          if (applied) finalEntries = yield* rollouts.split(tenantId, agent.id)
           const numbers = new Map(entries.map((e) => [e.agent_version_id, e.version_number]))
           for (const move of moves) {
             reasons.push(
@@ -183,7 +152,54 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
           }
         }
 
-        const publishedFigures = publishedId === null ? noEvals : stats.get(publishedId) ?? noEvals
+        // Promotion: the one canary, ready on every compared signal, healthy on its evals, past the window.
+        const ready = canaries.length === 1 && !applied && failing.length === 0
+          ? judged.find((j) =>
+            j.entry.agent_version_id === canaries[0]!.agent_version_id && j.status === "healthy" &&
+            comparisons.get(j.entry.agent_version_id)?.decision === "promote"
+          )
+          : undefined
+        if (canaries.length > 1) reasons.push(`${canaries.length} canaries share the traffic; governance promotes only a single canary`)
+        if (ready !== undefined && settings?.auto_promote === false) {
+          reasons.push(`version ${ready.entry.version_number} is ready to promote; the tenant's rollout_governance.auto_promote is false`)
+        }
+        let promotedId: string | null = null
+        if (
+          ready !== undefined && publishedId !== null && options.apply && policy !== null && policy.enabled &&
+          settings?.auto_promote !== false
+        ) {
+          const comparison = comparisons.get(ready.entry.agent_version_id)!
+          const baselineShare = entries.find((e) => e.agent_version_id === publishedId)?.traffic_percentage ?? 0
+          const promoted = yield* actions.promote(agent, {
+            canaryId: ready.entry.agent_version_id,
+            baselineId: publishedId,
+            expected: entries.map((e) => ({ agent_version_id: e.agent_version_id, traffic_percentage: e.traffic_percentage })),
+            movedPercentage: baselineShare,
+            reasons: ready.reasons,
+            actor: options.actor,
+            metadata: { decision: comparison.decision, ...comparison.numbers }
+          })
+          if (promoted) {
+            applied = true
+            promotedId = ready.entry.agent_version_id
+            finalEntries = yield* rollouts.split(tenantId, agent.id)
+            reasons.push(`promoted version ${ready.entry.version_number}: now the published version with 100% of traffic`)
+            yield* Effect.logInfo("rollout governance promotion applied").pipe(
+              Effect.annotateLogs({
+                tenant_id: tenantId,
+                agent_id: agent.id,
+                from_version_id: publishedId,
+                to_version_id: promotedId,
+                moved_percentage: baselineShare,
+                actor: options.actor
+              })
+            )
+          }
+        }
+
+        const shownPublished = promotedId === null ? published : yield* versionOf(tenantId, promotedId)
+        const shownPublishedId = promotedId ?? publishedId
+        const publishedFigures = shownPublishedId === null ? noEvals : stats.get(shownPublishedId) ?? noEvals
         return new RolloutGovernanceEvaluation({
           agent_id: agent.id,
           agent_key: agent.agent_key,
@@ -200,7 +216,7 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
             ? "insufficient_data"
             : "healthy",
           reasons,
-          published_version: Option.match(published, {
+          published_version: Option.match(shownPublished, {
             onNone: () => null,
             onSome: (version) =>
               new AgentVersionEvalStats({
@@ -231,5 +247,5 @@ export class RolloutGovernance extends Effect.Service<RolloutGovernance>()("Roll
 
     return { getPolicy, upsertPolicy, evaluate } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default]
+  dependencies: [Agents.Default, Rollouts.Default, GovernanceRepo.Default, VoiceSessionEvals.Default, GovernanceSignals.Default, GovernanceActions.Default]
 }) {}

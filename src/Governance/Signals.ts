@@ -1,6 +1,8 @@
-import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { orUnavailable } from "../Database/Errors.js"
+import { CallLogs } from "../CallLogs/CallLogs.js"
+import type { TenantConfig } from "../Tenants/Config.js"
+import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
+import { VoiceOutcomes } from "../VoiceOutcomes/VoiceOutcomes.js"
 
 /** What a version's calls over a window came to (canary and baseline are read the same way). */
 export interface VersionSignals {
@@ -16,7 +18,7 @@ export interface VersionSignals {
   readonly p95_turn_latency_ms: number | null
 }
 
-/** How much worse than its baseline a canary may be (columns of the policy, migration 0017). */
+/** How much worse than its baseline a canary may be. */
 export interface ComparisonLimits {
   readonly max_score_drop: number
   readonly max_escalation_rate_increase: number
@@ -33,45 +35,67 @@ export const DEFAULT_LIMITS: ComparisonLimits = {
   max_p95_latency_increase_ms: 500
 }
 
+/** A policy row's own limits (migration 0024: null = not set on the policy). */
+export type PolicyLimits = { readonly [K in keyof ComparisonLimits]: number | null }
+
+/** The limits a comparison uses: the policy's own, else the tenant's `rollout_governance` config, else the defaults. */
+export const effectiveLimits = (policy: PolicyLimits | undefined, tenant: TenantConfig["rollout_governance"]): ComparisonLimits => {
+  const pick = (key: keyof ComparisonLimits) => policy?.[key] ?? tenant?.[key] ?? DEFAULT_LIMITS[key]
+  return {
+    max_score_drop: pick("max_score_drop"),
+    max_escalation_rate_increase: pick("max_escalation_rate_increase"),
+    max_failure_rate_increase: pick("max_failure_rate_increase"),
+    max_abandonment_rate_increase: pick("max_abandonment_rate_increase"),
+    max_p95_latency_increase_ms: pick("max_p95_latency_increase_ms")
+  }
+}
+
+const none: VersionSignals = {
+  calls: 0,
+  escalation_rate: null,
+  failure_rate: null,
+  abandonment_rate: null,
+  auto_evals: 0,
+  auto_avg_score: null,
+  manual_evals: 0,
+  manual_avg_score: null,
+  latency_samples: 0,
+  p95_turn_latency_ms: null
+}
+
 /**
- * Read-only aggregates over the records calls leave (outcomes, evals, call logs) for
- * governance: one query per version, over the policy's look-back window.
+ * The signals governance compares, read through the services that own them: outcomes
+ * (escalation, failure, abandonment), evaluations (auto and manual scores) and call logs
+ * (turn latency). One grouped query each for all the versions, run side by side.
  */
 export class GovernanceSignals extends Effect.Service<GovernanceSignals>()("GovernanceSignals", {
   effect: Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const outcomes = yield* VoiceOutcomes
+    const evals = yield* VoiceSessionEvals
+    const callLogs = yield* CallLogs
 
-    const limits = (tenantId: string, agentId: string) =>
-      orUnavailable(sql<ComparisonLimits>`
-        select max_score_drop, max_escalation_rate_increase, max_failure_rate_increase, max_abandonment_rate_increase,
-          max_p95_latency_increase_ms from rollout_governance_policies where tenant_id = ${tenantId} and agent_id = ${agentId}`)
-        .pipe(Effect.map((rows) => rows[0] ?? DEFAULT_LIMITS))
+    const forVersions = Effect.fn("GovernanceSignals.forVersions")(
+      function*(tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) {
+        const [rates, scores, latency] = yield* Effect.all([
+          outcomes.versionRates(tenantId, versionIds, lookbackHours),
+          evals.versionScoresBySource(tenantId, versionIds, lookbackHours),
+          callLogs.versionTurnLatency(tenantId, versionIds, lookbackHours)
+        ], { concurrency: 3 })
+        const byVersion = new Map<string, VersionSignals>(versionIds.map((id) => [id, none]))
+        const merge = (row: { readonly agent_version_id: string }, fields: Partial<VersionSignals>) =>
+          byVersion.set(row.agent_version_id, { ...(byVersion.get(row.agent_version_id) ?? none), ...fields })
+        for (const r of rates) {
+          merge(r, { calls: r.calls, escalation_rate: r.escalation_rate, failure_rate: r.failure_rate, abandonment_rate: r.abandonment_rate })
+        }
+        for (const s of scores) {
+          merge(s, { auto_evals: s.auto_evals, auto_avg_score: s.auto_avg_score, manual_evals: s.manual_evals, manual_avg_score: s.manual_avg_score })
+        }
+        for (const l of latency) merge(l, { latency_samples: l.latency_samples, p95_turn_latency_ms: l.p95_turn_latency_ms })
+        return byVersion
+      }
+    )
 
-    const of = (tenantId: string, versionId: string, lookbackHours: number) =>
-      orUnavailable(sql<VersionSignals>`
-        with since as (select now() - make_interval(hours => ${lookbackHours}) as at),
-        o as (
-          select count(*)::int as calls,
-            (avg(case when escalated or resolution = 'escalated' then 1.0 else 0.0 end))::float8 as escalation_rate,
-            (avg(case when resolution = 'failed' then 1.0 else 0.0 end))::float8 as failure_rate,
-            (avg(case when resolution = 'abandoned' then 1.0 else 0.0 end))::float8 as abandonment_rate
-          from voice_outcomes, since
-          where tenant_id = ${tenantId} and agent_version_id = ${versionId} and occurred_at >= since.at),
-        e as (
-          select count(*) filter (where source = 'auto')::int as auto_evals,
-            (avg(score) filter (where source = 'auto'))::float8 as auto_avg_score,
-            count(*) filter (where source is distinct from 'auto')::int as manual_evals,
-            (avg(score) filter (where source is distinct from 'auto'))::float8 as manual_avg_score
-          from voice_session_evals, since
-          where tenant_id = ${tenantId} and agent_version_id = ${versionId} and created_at >= since.at),
-        l as (
-          select count(*)::int as latency_samples,
-            (percentile_cont(0.95) within group (order by (s->>'e2e_first_audio_ms')::float8))::float8 as p95_turn_latency_ms
-          from call_logs c, since, jsonb_array_elements(coalesce(c.turn_latency_stats->'samples', '[]'::jsonb)) s
-          where c.tenant_id = ${tenantId} and c.agent_version_id = ${versionId} and c.media_ended_at >= since.at
-            and jsonb_typeof(s->'e2e_first_audio_ms') = 'number')
-        select * from o, e, l`).pipe(Effect.map((rows) => rows[0]!))
-
-    return { limits, of } as const
-  })
+    return { forVersions } as const
+  }),
+  dependencies: [VoiceOutcomes.Default, VoiceSessionEvals.Default, CallLogs.Default]
 }) {}

@@ -77,7 +77,8 @@ export class GovernanceSweep extends Effect.Service<GovernanceSweep>()("Governan
         attempted_agents: attemptedAgents,
         evaluated_agents: items.length,
         rollback_recommended: items.filter((item) => item.evaluation.status === "failing").length,
-        rollbacks_applied: items.filter((item) => item.evaluation.applied).length,
+        // `applied` is also a promotion (status healthy); the spec's counters are about rollbacks.
+        rollbacks_applied: items.filter((item) => item.evaluation.applied && item.evaluation.status === "failing").length,
         items,
         failures
       })
@@ -93,6 +94,7 @@ export class GovernanceSweep extends Effect.Service<GovernanceSweep>()("Governan
               evaluated_agents: result.evaluated_agents,
               rollback_recommended: result.rollback_recommended,
               rollbacks_applied: result.rollbacks_applied,
+              promotions_applied: result.items?.filter((item) => item.evaluation.applied && item.evaluation.status !== "failing").length ?? 0,
               failures: result.failures?.length ?? 0
             }))
         ),

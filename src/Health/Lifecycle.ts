@@ -1,4 +1,4 @@
-import { Runtime } from "@effect/platform"
+import * as Runtime from "@effect/platform/Runtime"
 import { Clock, Duration, Effect, Schedule } from "effect"
 import { AppConfig } from "../Config.js"
 import { Depart, End } from "../LiveCalls/Domain.js"

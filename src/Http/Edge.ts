@@ -1,4 +1,6 @@
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Clock, Effect, Either, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
@@ -126,7 +128,7 @@ export const makeEdge = Effect.gen(function*() {
         }).pipe(Effect.ensuring(counted ? release(address) : Effect.void))
       }).pipe(
         replicaInFlight.counted,
-        Effect.annotateLogs("request_id", context.requestId),
+        // The JSON logger adds request_id from this context to every line (Observability/JsonLog.ts).
         Effect.locally(CurrentRequest, context)
       )
 

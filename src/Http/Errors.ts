@@ -1,4 +1,4 @@
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Effect, FiberRef, Schema } from "effect"
 import { CurrentRequest } from "./RequestContext.js"
 import { AnyJson } from "./Schemas.js"

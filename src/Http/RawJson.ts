@@ -1,4 +1,4 @@
-import { HttpServerResponse } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 
 /**
  * A list response whose items are already JSON text (rendered by PostgreSQL from the same

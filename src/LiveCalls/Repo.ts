@@ -75,16 +75,30 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
         sql`select * from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
     })
 
-    /** Rows whose replica stopped beating, locked for this transaction (another replica skips them). */
+    /**
+     * Rows whose replica stopped beating, locked for this transaction (another replica skips them).
+     * `escalated` here is whether a person answered a transfer of the call (the transfer's row,
+     * or the call log's mark made when it was answered), not the live flag, which is set as soon
+     * as a transfer is asked for: a replica that dies while its transfer is pending did not escalate.
+     */
     const claimStale = SqlSchema.findAll({
       Request: Schema.Struct({ staleSeconds: Schema.Number, limit: Schema.Number }),
       Result: LiveCallRow,
       execute: ({ limit, staleSeconds }) =>
-        sql`select * from live_calls
-            where heartbeat_at < now() - make_interval(secs => ${staleSeconds})
-            order by heartbeat_at
+        sql`select l.tenant_id, l.stream_sid, l.call_sid, l.replica_id, l.direction, l.from_number, l.to_number,
+              l.agent_version_id, l.model, l.voice, l.started_at, l.heartbeat_at, l.customer_phone, l.agent_name,
+              l.greeting, l.org_id, l.escalation_target, l.monitored_at, l.monitored_by,
+              l.call_sid is not null and (
+                exists (select 1 from call_transfers t
+                        where t.tenant_id = l.tenant_id and t.call_sid = l.call_sid and t.status = 'answered')
+                or exists (select 1 from call_logs c
+                           where c.tenant_id = l.tenant_id and c.call_sid = l.call_sid and c.escalated)
+              ) as escalated
+            from live_calls l
+            where l.heartbeat_at < now() - make_interval(secs => ${staleSeconds})
+            order by l.heartbeat_at
             limit ${limit}
-            for update skip locked`
+            for update of l skip locked`
     })
 
     /** Where a tenant's call runs, and whether that replica stopped beating (judged on the database's clock). */

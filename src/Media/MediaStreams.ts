@@ -1,4 +1,5 @@
-import { HttpServerResponse, type HttpServerRequest } from "@effect/platform"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
 import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"

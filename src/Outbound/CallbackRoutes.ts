@@ -1,4 +1,6 @@
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import { AppConfig } from "../Config.js"
 import { AMD_CALLBACK_PATH, type CallbackOutcome, MachineAnswers, RECORDING_CALLBACK_PATH, type SignedCallback } from "./MachineAnswers.js"

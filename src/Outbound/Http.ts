@@ -1,4 +1,5 @@
-import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Layer, Schema } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant, TenantAuth } from "../Auth/Middleware.js"
@@ -55,15 +56,7 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
           const tenant = yield* CurrentTenant
           const fields = { to: payload.to, from: payload.from ?? null }
           const key = (yield* HttpServerRequest.HttpServerRequest).headers["idempotency-key"]
-          const dial = Effect.gen(function*() {
-          const placed = yield* outbound.makeCall(tenant, {
-            to: payload.to,
-            from: payload.from,
-            agentKey: payload.agent_key,
-            agentVersionId: payload.agent_version_id,
-            agentName: payload.agent_name,
-            greeting: payload.greeting
-          }).pipe(Effect.mapError((error: OutboundCallFailed) => {
+          const wire = (error: OutboundCallFailed) => {
             const fields = { message: error.message, to: payload.to, from: payload.from ?? null }
             // A Twilio failure that is not the caller's fault answers 503, the spec's only upstream status here.
             switch (error.status) {
@@ -72,17 +65,26 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
               case 429: return new MakeCallLimited(fields)
               default: return new MakeCallUnavailable(fields)
             }
-          }))
-          return new MakeCallResponse({
-            ok: true,
-            call_sid: placed.callSid,
-            status: placed.status,
-            to: placed.to,
-            from: placed.from,
-            error: null
+          }
+          const dial = Effect.gen(function*() {
+            const placed = yield* outbound.makeCall(tenant, {
+              to: payload.to,
+              from: payload.from,
+              agentKey: payload.agent_key,
+              agentVersionId: payload.agent_version_id,
+              agentName: payload.agent_name,
+              greeting: payload.greeting
+            })
+            return new MakeCallResponse({
+              ok: true,
+              call_sid: placed.callSid,
+              status: placed.status,
+              to: placed.to,
+              from: placed.from,
+              error: null
+            })
           })
-          })
-          if (key === undefined) return yield* dial
+          if (key === undefined) return yield* Effect.mapError(dial, wire)
           if (key.length > MAX_KEY_LENGTH || !PRINTABLE.test(key)) {
             return yield* new MakeCallRejected({
               ...fields,
@@ -95,9 +97,11 @@ export const CallsHttp = HttpApiBuilder.group(Api, "calls", (handlers) =>
             { ...payload },
             dial,
             (answer) => MakeCallResponse.make(answer),
-            decodeStored
+            decodeStored,
+            (error) => error.outcomeUnknown === true
           ).pipe(
             Effect.catchTags({
+              OutboundCallFailed: (error) => Effect.fail(wire(error)),
               IdempotencyConflict: (error) => Effect.fail(new MakeCallConflict({ ...fields, message: error.message })),
               DatabaseUnavailable: (error) => Effect.fail(new MakeCallUnavailable({ ...fields, message: error.message }))
             })

@@ -18,12 +18,18 @@ export class IdempotencyConflict extends Schema.TaggedError<IdempotencyConflict>
 export const requestHash = (request: unknown): string =>
   createHash("sha256").update(JSON.stringify(request)).digest("hex")
 
+export const OUTCOME_UNKNOWN =
+  "The first attempt with this Idempotency-Key timed out and its outcome is unknown (the call may have been placed); " +
+  "check call logs before retrying with a new key"
+
 class StillRunning extends Schema.TaggedError<StillRunning>()("StillRunning", {}) {}
 
 /**
  * `Idempotency-Key` for make-call: the first request with a key (per tenant) does the work
  * and its answer is stored; a retry (even a concurrent one) gets that answer and never
- * dials. A failed first request releases the key (no call exists), so a retry dials again.
+ * dials. A failed first request releases the key (no call exists), so a retry dials again,
+ * unless its outcome is unknown (Twilio timed out: a call may exist): then the key is kept
+ * and every retry answers 409 until it expires.
  */
 export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
   effect: Effect.gen(function*() {
@@ -42,6 +48,7 @@ export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
                 })
               )
             }
+            if (row.outcome_unknown) return Effect.fail(new IdempotencyConflict({ message: OUTCOME_UNKNOWN }))
             if (row.response === null) return Effect.fail(new StillRunning())
             return Effect.succeed(decode(row.response))
           }
@@ -58,7 +65,9 @@ export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
       request: unknown,
       work: Effect.Effect<A, E, R>,
       encode: (a: A) => unknown,
-      decode: (stored: unknown) => Option.Option<A>
+      decode: (stored: unknown) => Option.Option<A>,
+      /** A failure after which the work may have happened all the same (the key is kept, not released). */
+      outcomeUnknown: (error: E) => boolean = () => false
     ) =>
       Effect.gen(function*() {
         const hash = requestHash(request)
@@ -73,7 +82,11 @@ export class Idempotency extends Effect.Service<Idempotency>()("Idempotency", {
             // must still find the answer stored. The dial itself is bounded by Twilio's timeout.
             return yield* work.pipe(
               Effect.tap((answer) => orUnavailable(repo.complete(tenantId, key, encode(answer))).pipe(Effect.ignoreLogged)),
-              Effect.tapError(() => orUnavailable(repo.release(tenantId, key)).pipe(Effect.ignoreLogged)),
+              Effect.tapError((error) =>
+                orUnavailable(outcomeUnknown(error) ? repo.markUnknown(tenantId, key) : repo.release(tenantId, key)).pipe(
+                  Effect.ignoreLogged
+                )
+              ),
               Effect.uninterruptible
             )
           }

@@ -1,7 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
-const Row = Schema.Struct({ request_hash: Schema.String, response: Schema.NullOr(Schema.Unknown) })
+const Row = Schema.Struct({
+  request_hash: Schema.String,
+  response: Schema.NullOr(Schema.Unknown),
+  outcome_unknown: Schema.Boolean
+})
 const decodeRows = Schema.decodeUnknown(Schema.Array(Row))
 
 /** SQL for `outbound_idempotency` (migrations/0015). */
@@ -17,12 +21,13 @@ export class IdempotencyRepo extends Effect.Service<IdempotencyRepo>()("Idempote
       sql`insert into outbound_idempotency (tenant_id, idempotency_key, request_hash, response, created_at)
           values (${tenantId}, ${key}, ${hash}, null, ${at})
           on conflict (tenant_id, idempotency_key) do update
-            set request_hash = excluded.request_hash, response = null, created_at = excluded.created_at
+            set request_hash = excluded.request_hash, response = null, created_at = excluded.created_at,
+              outcome_unknown_at = null
             where outbound_idempotency.created_at < ${expiredBefore}
           returning 1 as claimed`.pipe(Effect.map((rows) => rows.length === 1))
 
     const find = (tenantId: string, key: string) =>
-      sql`select request_hash, response from outbound_idempotency
+      sql`select request_hash, response, outcome_unknown_at is not null as outcome_unknown from outbound_idempotency
           where tenant_id = ${tenantId} and idempotency_key = ${key}`.pipe(
         Effect.flatMap(decodeRows),
         Effect.map((rows) => Option.fromNullable(rows[0]))
@@ -37,10 +42,15 @@ export class IdempotencyRepo extends Effect.Service<IdempotencyRepo>()("Idempote
       sql`delete from outbound_idempotency
           where tenant_id = ${tenantId} and idempotency_key = ${key} and response is null`.pipe(Effect.asVoid)
 
+    /** The first request's outcome is unknown (Twilio timed out): the key stays taken, never freed for a redial. */
+    const markUnknown = (tenantId: string, key: string) =>
+      sql`update outbound_idempotency set outcome_unknown_at = now()
+          where tenant_id = ${tenantId} and idempotency_key = ${key} and response is null`.pipe(Effect.asVoid)
+
     /** Keys past their lifetime are only kept until the tenant's next keyed request. */
     const forgetExpired = (tenantId: string, expiredBefore: Date) =>
       sql`delete from outbound_idempotency where tenant_id = ${tenantId} and created_at < ${expiredBefore}`.pipe(Effect.asVoid)
 
-    return { claim, find, complete, release, forgetExpired } as const
+    return { claim, find, complete, release, markUnknown, forgetExpired } as const
   })
 }) {}

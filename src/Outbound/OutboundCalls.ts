@@ -21,7 +21,9 @@ import { machineAndRecordingOptions } from "./MachineAnswers.js"
 export class OutboundCallFailed extends Schema.TaggedError<OutboundCallFailed>()("OutboundCallFailed", {
   status: Schema.Literal(400, 403, 429, 502, 503),
   message: Schema.String,
-  placed: Schema.Array(Schema.String)
+  placed: Schema.Array(Schema.String),
+  /** Twilio did not answer in time: the call may have been placed all the same. */
+  outcomeUnknown: Schema.optional(Schema.Boolean)
 }) {}
 
 export interface OutboundRequest {
@@ -177,7 +179,11 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
           onFailure: (error) => error._tag === "TwilioRejected" ? settle(tenant, admission, null) : Effect.void,
           onSuccess: (c) => settle(tenant, admission, c.sid)
         }),
-        Effect.mapError((error) => fromTwilio(error, 503))
+        Effect.mapError((error) =>
+          error._tag === "TwilioUnavailable" && error.outcomeUnknown === true
+            ? new OutboundCallFailed({ status: 503, message: error.message, placed: [], outcomeUnknown: true })
+            : fromTwilio(error, 503)
+        )
       )
       yield* logPlaced(tenant, call, to, from, agent.agent_version_id ?? null)
       return { callSid: call.sid, status: call.status, to, from }

@@ -51,6 +51,10 @@ export class RolloutsRepo extends Effect.Service<RolloutsRepo>()("RolloutsRepo",
             when agent_version_rollouts.traffic_percentage = excluded.traffic_percentage
              and agent_version_rollouts.position = excluded.position then agent_version_rollouts.updated_at
             else now() end`
+        // Since when each version has had traffic: kept while it has some, restarted when it comes back from 0%.
+        yield* sql`update agent_version_rollouts set serving_since =
+            case when traffic_percentage = 0 then null else coalesce(serving_since, now()) end
+          where tenant_id = ${tenantId} and agent_id = ${agentId}`
       })
 
     /** The split as resolution needs it, in position order. */
@@ -62,7 +66,17 @@ export class RolloutsRepo extends Effect.Service<RolloutsRepo>()("RolloutsRepo",
             where tenant_id = ${tenantId} and agent_id = ${agentId} order by position`
     })
 
+    /** Hours each version in the split has had traffic, by the database clock (null at 0%). */
+    const servedHours = (tenantId: string, agentId: string) =>
+      sql<{ agent_version_id: string; hours: number | null }>`
+        select agent_version_id::text as agent_version_id,
+          (extract(epoch from now() - serving_since) / 3600)::float8 as hours
+        from agent_version_rollouts where tenant_id = ${tenantId} and agent_id = ${agentId}`.pipe(
+        Effect.map((rows) => new Map(rows.map((row) => [row.agent_version_id, row.hours])))
+      )
+
     return {
+      servedHours: (tenantId: string, agentId: string) => orUnavailable(servedHours(tenantId, agentId)),
       list: (tenantId: string, agentId: string) => orUnavailable(list({ tenantId, agentId })),
       replace: (tenantId: string, agentId: string, entries: ReadonlyArray<RolloutEntry>) =>
         orUnavailable(replace(tenantId, agentId, entries)),

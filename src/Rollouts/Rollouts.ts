@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { Ids } from "../Ids.js"
 import { Agents } from "../Agents/Agents.js"
@@ -7,6 +7,20 @@ import { AgentsRepo } from "../Agents/Repo.js"
 import { InvalidAgentInput } from "../Agents/Errors.js"
 import type { SetAgentVersionRollout } from "./Api.js"
 import { RolloutsRepo } from "./Repo.js"
+import { AgentCache } from "../Agents/AgentCache.js"
+
+/** The published version and the split, as `rewriteUnderLock` shows them to its plan. */
+export interface SplitState {
+  readonly publishedVersionId: string | null
+  readonly split: ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>
+}
+
+/** A new split (in order), a version to publish with it (or null), and what the caller gets back. */
+export interface SplitRewrite<A> {
+  readonly entries: ReadonlyArray<{ readonly agentVersionId: string; readonly trafficPercentage: number }>
+  readonly publish: string | null
+  readonly result: A
+}
 
 /** Why a rollout set is unacceptable, or undefined when it is fine. */
 export const rolloutProblem = (
@@ -38,6 +52,7 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
     const agentsRepo = yield* AgentsRepo
     const repo = yield* RolloutsRepo
     const ids = yield* Ids
+    const agentCache = yield* AgentCache
 
     const list = Effect.fn("Rollouts.list")(function*(tenantId: string, agentId: string) {
       yield* agents.tenantExists(tenantId)
@@ -67,12 +82,45 @@ export class Rollouts extends Effect.Service<Rollouts>()("Rollouts", {
           if (promoted !== undefined && promoted.status === "published") {
             yield* agentsRepo.setPublishedVersion(tenantId, agent.id, promoted.id)
           }
-        })))
+        })).pipe(Effect.ensuring(agentCache.evict(tenantId))))
         return yield* repo.list(tenantId, agent.id)
       }
     )
 
-    return { list, replace } as const
+    /**
+     * Rewrites the split under the agent row lock (in the caller's transaction when there is one):
+     * `plan` sees the published version and the split as they are now and returns the new split,
+     * a version to publish (frozen, then made the agent's published version) and a result; or None
+     * to change nothing. Governance decides its rollbacks and promotions this way, so a decision
+     * made on an older read is applied only if it still holds.
+     */
+    const rewriteUnderLock = <A>(tenantId: string, agentId: string, plan: (state: SplitState) => Option.Option<SplitRewrite<A>>) =>
+      orUnavailable(sql.withTransaction(Effect.gen(function*() {
+        const locked = yield* agentsRepo.findForUpdate(tenantId, agentId)
+        if (Option.isNone(locked)) return Option.none<A>()
+        const split = yield* repo.weights(tenantId, agentId)
+        const rewrite = plan({ publishedVersionId: locked.value.published_version_id, split })
+        if (Option.isNone(rewrite)) return Option.none<A>()
+        const { entries, publish, result } = rewrite.value
+        if (publish !== null) yield* agentsRepo.markPublished(tenantId, publish)
+        yield* repo.replace(tenantId, agentId, yield* Effect.forEach(entries, (e) => Effect.map(ids.uuid, (id) => ({ id, ...e }))))
+        if (publish !== null) yield* agentsRepo.setPublishedVersion(tenantId, agentId, publish)
+        return Option.some(result)
+      }))).pipe(
+        // This replica's agent cache at once; the others (and this one again) on the trigger's NOTIFY at commit.
+        Effect.ensuring(agentCache.evict(tenantId)),
+        Effect.withSpan("Rollouts.rewriteUnderLock")
+      )
+
+    return {
+      list,
+      replace,
+      rewriteUnderLock,
+      /** The split as stored, without the tenant and agent checks (callers did them). */
+      split: (tenantId: string, agentId: string) => repo.list(tenantId, agentId),
+      /** Hours each version in the split has had traffic (null at 0%). */
+      servedHours: (tenantId: string, agentId: string) => repo.servedHours(tenantId, agentId)
+    } as const
   }),
-  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default]
+  dependencies: [Agents.Default, AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}

@@ -1,4 +1,4 @@
-import { HttpApiSchema } from "@effect/platform"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import { Effect, Schema } from "effect"
 import type { DomainError } from "../Http/ErrorMapping.js"
 import { SessionActionResponse } from "./Schemas.js"

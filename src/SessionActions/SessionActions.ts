@@ -76,6 +76,8 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
               return target === null ? "Monitoring" : `Monitoring (no listen-only audio leg to ${target}: not available yet)`
             case "escalate": {
               if (call.call_sid === null) return yield* new ActionRefused({ message: "The call has no Twilio call SID to transfer" })
+              // The spec's body has no mode: the tenant chooses (escalation.supervisor_mode, cold unless "warm").
+              const mode = tenant.config.escalation?.supervisor_mode ?? "cold"
               const to = yield* escalation.transfer({
                 tenantId: tenant.tenantId,
                 config: tenant.config,
@@ -84,10 +86,13 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
                 reason: reason ?? `escalated by supervisor ${supervisor}`,
                 department: undefined,
                 targetNumber: target ?? undefined,
+                mode,
                 initiatedBy: "supervisor"
-              }).pipe(Effect.mapError((message) =>
-                message.startsWith("Twilio did not") ? new ActionUnavailable({ message }) : new ActionRefused({ message })
+              }).pipe(Effect.mapError((failure) =>
+                failure.status === 503 ? new ActionUnavailable({ message: failure.message }) : new ActionRefused({ message: failure.message })
               ))
+              // Warm: the caller stays with the agent until the person answers (or is told nobody did).
+              if (mode === "warm") return `Transferring to ${to} (warm: they hear a summary first, then the caller is joined)`
               yield* liveCalls.markEscalated(tenant.tenantId, streamSid, to)
               return `Escalated to ${to}`
             }

@@ -94,8 +94,32 @@ const EscalationSettings = objectOf({
       encode: (departments) => departments
     })
   ),
-  announcement: tolerated(Schema.String)
+  announcement: tolerated(Schema.String),
+  /** How a supervisor's `escalate` session action transfers (the spec's body has no mode): cold unless "warm". */
+  supervisor_mode: tolerated(Schema.Literal("warm", "cold"))
 })
+
+/** What is checked on write in `escalation`: only keys added after it was first stored. */
+const EscalationChecked = objectOf({ supervisor_mode: setting(Schema.Literal("warm", "cold").annotations(onlyHint("must be one of warm, cold"))) })
+
+/**
+ * `escalation` stays tolerated (stored documents may hold anything there, read as unset),
+ * except `supervisor_mode`, which is validated: a typo must not silently mean a cold transfer.
+ */
+const escalationSetting = Schema.optionalWith(
+  Schema.transformOrFail(Schema.Unknown, Schema.UndefinedOr(Schema.typeSchema(EscalationSettings)), {
+    strict: true,
+    decode: (input, options) =>
+      isJsonObject(input)
+        ? ParseResult.map(
+          ParseResult.decodeUnknown(EscalationChecked)(input, options),
+          () => Either.getOrUndefined(ParseResult.decodeUnknownEither(EscalationSettings)(input))
+        )
+        : ParseResult.succeed(undefined),
+    encode: (value) => value === undefined ? ParseResult.succeed(null) : ParseResult.encodeUnknown(EscalationSettings)(value)
+  }),
+  { exact: true }
+)
 
 /**
  * Opening hours: `hours` maps a weekday to "09:00-17:00", a list of ranges, null or "closed".
@@ -151,6 +175,27 @@ const OutboundSettings = objectOf({
   )
 )
 
+const Share = Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n) && n >= 0 && n <= 1))
+  .annotations(onlyHint("must be a number from 0 to 1"))
+
+/**
+ * Canary-vs-baseline limits for this tenant's rollout governance policies (docs/rollouts.md);
+ * an unset one takes the platform default. `min_samples` is the calls (and evals) each side
+ * needs before a signal is compared (default: the policy's `min_eval_count`).
+ */
+const RolloutGovernanceSettings = objectOf({
+  max_score_drop: setting(Share),
+  max_escalation_rate_increase: setting(Share),
+  max_failure_rate_increase: setting(Share),
+  max_abandonment_rate_increase: setting(Share),
+  max_p95_latency_increase_ms: setting(
+    Schema.Int.pipe(Schema.between(0, 600_000)).annotations(onlyHint("must be an integer from 0 to 600000"))
+  ),
+  min_samples: setting(Schema.Int.pipe(Schema.between(1, 1_000_000)).annotations(onlyHint("must be an integer from 1 to 1000000"))),
+  /** false: governance recommends promotion but leaves it to a person (rollbacks still apply). */
+  auto_promote: setting(Flag)
+})
+
 const TENANT_ID_HINT = "must be 1-128 characters of letters, digits, '_', '-' or '.'"
 
 export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
@@ -176,7 +221,7 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   instructions: tolerated(Text),
   greeting: tolerated(Text),
   escalation_number: tolerated(Text),
-  escalation: tolerated(EscalationSettings),
+  escalation: escalationSetting,
   business_hours: tolerated(BusinessHoursSettings),
   kafka: tolerated(JsonObject),
   limits: setting(LimitsSettings),
@@ -188,7 +233,8 @@ export class TenantConfig extends Schema.Class<TenantConfig>("TenantConfig")({
   /** Functions the tenant runs on its own servers, offered to its agent (Tools/TenantTools.ts). */
   tools: setting(ToolsSettings),
   sms: setting(SmsSettings),
-  email: setting(EmailSettings)
+  email: setting(EmailSettings),
+  rollout_governance: setting(RolloutGovernanceSettings)
 }) {}
 
 const decode = Schema.decodeUnknownEither(TenantConfig, { errors: "all", onExcessProperty: "ignore" })

@@ -139,7 +139,8 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
       })
     }
 
-    const transferOrFail = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
+    /** Fails with `TransferFailed` and its status: 400 for a request that cannot be made, 503 when Twilio or the database failed. */
+    const transfer = Effect.fn("EscalateCall.transfer")(function*(request: EscalationRequest) {
       const target = yield* checkTarget(request)
       // The transfer leg is dialled and billed: the tenant's destination policy applies (docs/limits.md).
       yield* limits.destination(request, target, request.callSid).pipe(
@@ -193,9 +194,6 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
       }
       return target
     })
-
-    /** As before this change: fails with a message (the agent's tool and the supervisor action read it). */
-    const transfer = (request: EscalationRequest) => Effect.mapError(transferOrFail(request), (error) => error.message)
 
     const barge = Effect.fn("EscalateCall.barge")(function*(request: BargeRequest): Effect.fn.Return<BargeResult, TransferFailed> {
       const { target } = request
@@ -276,7 +274,7 @@ export class EscalateCall extends Effect.Service<EscalateCall>()("EscalateCall",
         )
       )
 
-    return { transfer, transferOrFail, barge, escalated } as const
+    return { transfer, barge, escalated } as const
   }),
   dependencies: [TwilioClient.Default, CallLogWrites.Default, TransfersRepo.Default]
 }) {}

@@ -188,7 +188,7 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
               mode,
               initiatedBy: "ai",
               summary: transferSummary(input.reason, context.transcript?.() ?? [])
-            }).pipe(Effect.mapError(fail))
+            }).pipe(Effect.mapError((error) => fail(error.message)))
             if (mode === "warm") {
               // The caller stays with the agent until the person answers (or does not: then it is told).
               const output = { ok: true, transferring_to: target, mode, reason: input.reason, note: "Stay with the caller until a person joins." }

@@ -1,8 +1,8 @@
 import { Effect } from "effect"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import { AppConfig } from "../Config.js"
-import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { Inject, Say } from "../LiveCalls/Domain.js"
+import { CallRouting } from "../LiveCalls/Routing.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { EscalateCall } from "../Tools/EscalateCall.js"
 import { twilioCredentials } from "../Twilio/Account.js"
@@ -30,7 +30,7 @@ export class TransferCallbacks extends Effect.Service<TransferCallbacks>()("Tran
     const repo = yield* TransfersRepo
     const escalation = yield* EscalateCall
     const tokens = yield* StreamTokens
-    const liveCalls = yield* LiveCalls
+    const routing = yield* CallRouting
     const twilio = yield* TwilioClient
     const streamUrl = mediaStreamUrl(platform.publicBaseUrl)
 
@@ -55,10 +55,18 @@ export class TransferCallbacks extends Effect.Service<TransferCallbacks>()("Tran
         ])
       })
 
-    /** The caller never left the agent (warm): tell it, and have it say so. */
+    /**
+     * The caller never left the agent (warm): tell it, and have it say so. Twilio's callback
+     * lands on any replica; the command travels to the one holding the call (CallRouting).
+     */
     const tellAgent = (transfer: TransferRow, status: string) => {
       if (transfer.stream_sid === null) return Effect.void
-      const command = (text: Inject | Say) => liveCalls.command(transfer.stream_sid!, text, transfer.tenant_id)
+      const command = (text: Inject | Say) =>
+        routing.send(transfer.tenant_id, transfer.stream_sid!, text).pipe(
+          Effect.tap((result) =>
+            result._tag === "Refused" ? Effect.logWarning("the call refused the unanswered-transfer notice", result.reason) : Effect.void
+          )
+        )
       return command(new Inject({ text: unansweredInstruction(status) })).pipe(
         Effect.zipRight(command(new Say({ text: UNANSWERED_LINE }))),
         Effect.catchAll((error) => Effect.logWarning("could not tell the agent the transfer was unanswered", error._tag))

@@ -35,7 +35,12 @@ const asTwilioException = Schema.decodeUnknownOption(TwilioException)
 /** Sorts whatever a twilio-node promise rejected with into our two failures. */
 const classify = (cause: unknown): TwilioFailure => {
   if (cause instanceof TransportFailure) {
-    return new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio is unreachable: ${cause.detail}` })
+    return new TwilioUnavailable({
+      httpStatus: null,
+      code: null,
+      message: `Twilio is unreachable: ${cause.detail}`,
+      outcomeUnknown: cause.timedOut
+    })
   }
   const exception = asTwilioException(cause)
   if (exception._tag === "Some") {
@@ -114,7 +119,7 @@ export class TwilioClient extends Effect.Service<TwilioClient>()("TwilioClient",
         Effect.timeoutFail({
           duration: Duration.millis(requestTimeoutMs),
           onTimeout: () =>
-            new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio is unreachable: no answer in time" })
+            new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio is unreachable: no answer in time", outcomeUnknown: true })
         })
       )
 

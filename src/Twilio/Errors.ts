@@ -23,7 +23,9 @@ export class TwilioRejected extends Schema.TaggedError<TwilioRejected>()("Twilio
 export class TwilioUnavailable extends Schema.TaggedError<TwilioUnavailable>()("TwilioUnavailable", {
   httpStatus: Schema.NullOr(Schema.Number),
   code: Schema.NullOr(Schema.Number),
-  message: Schema.String
+  message: Schema.String,
+  /** The request was sent but no answer came in time: Twilio may have acted on it (a call may exist). */
+  outcomeUnknown: Schema.optional(Schema.Boolean)
 }) {
   readonly status = 503 as const
 }

@@ -1,6 +1,6 @@
 import { SqlSchema } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceSessionEval, VoiceSessionEvalStats } from "./Api.js"
 
@@ -44,6 +44,15 @@ export const VersionEvalStats = Schema.Struct({
 })
 export type VersionEvalStats = typeof VersionEvalStats.Type
 
+/** Automatic and manual evaluations of a version, apart (governance compares each with the baseline's). */
+export interface VersionScoresBySource {
+  readonly agent_version_id: string
+  readonly auto_evals: number
+  readonly auto_avg_score: number | null
+  readonly manual_evals: number
+  readonly manual_avg_score: number | null
+}
+
 const evalSelect = `id, tenant_id, stream_id as session_id, voice_session_id, stream_id, call_log_id, agent_version_id,
   agent_key, agent_name, score, tags, rubric, notes, source, metadata, created_at, updated_at`
 
@@ -53,7 +62,8 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
     const sql = yield* PgClient.PgClient
     const columns = sql.literal(evalSelect)
 
-    const upsert = (e: EvalWrite) =>
+    /** `onlyOverAuto`: an existing evaluation is replaced only when it is an automatic one. */
+    const write = (e: EvalWrite, onlyOverAuto: boolean) =>
       sql`insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, call_log_id, agent_version_id,
             agent_key, agent_name, score, tags, rubric, notes, source, metadata)
           values (${e.id}, ${e.tenantId}, ${e.voiceSessionId}, ${e.streamId}, ${e.callLogId}, ${e.agentVersionId},
@@ -64,10 +74,14 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
             agent_key = excluded.agent_key, agent_name = excluded.agent_name, score = excluded.score,
             tags = excluded.tags, rubric = excluded.rubric, notes = excluded.notes, source = excluded.source,
             metadata = excluded.metadata, updated_at = now()
+          ${onlyOverAuto ? sql`where voice_session_evals.source = 'auto'` : sql``}
           returning ${columns}`.pipe(
         Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSessionEval))),
-        Effect.map((rows) => rows[0]!)
+        Effect.map((rows) => Option.fromNullable(rows[0]))
       )
+
+    const upsert = (e: EvalWrite) =>
+      Effect.flatMap(write(e, false), Option.match({ onNone: () => Effect.dieMessage("an upsert returned no row"), onSome: Effect.succeed }))
 
     const bySession = SqlSchema.findOne({
       Request: Schema.Struct({ tenantId: Schema.String, voiceSessionId: Schema.String }),
@@ -129,9 +143,30 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
             group by agent_version_id`
     })
 
+    /** Per version over the window: automatic evaluations and a person's (any other source), counted and averaged apart. */
+    const versionScoresBySource = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+      sql<VersionScoresBySource>`
+        select agent_version_id::text as agent_version_id,
+          count(*) filter (where source = 'auto')::int as auto_evals,
+          (avg(score) filter (where source = 'auto'))::float8 as auto_avg_score,
+          count(*) filter (where source is distinct from 'auto')::int as manual_evals,
+          (avg(score) filter (where source is distinct from 'auto'))::float8 as manual_avg_score
+        from voice_session_evals
+        where tenant_id = ${tenantId} and agent_version_id in ${sql.in(versionIds)}
+          and created_at >= now() - make_interval(hours => ${lookbackHours})
+        group by agent_version_id`
+
     return {
+      versionScoresBySource: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+        versionIds.length === 0 ? Effect.succeed([]) : orUnavailable(versionScoresBySource(tenantId, versionIds, lookbackHours)),
       /** Tags, notes, rubric and metadata come from the request. */
       upsert: (e: EvalWrite) => orRefused(upsert(e)),
+      /**
+       * Written unless the session already has an evaluation that is not automatic: one statement
+       * (the conflict branch re-checks the row it locked), so a person's evaluation committed at any
+       * moment is never replaced. None when it was kept.
+       */
+      upsertUnlessManual: (e: EvalWrite) => orRefused(write(e, true)),
       bySession: (tenantId: string, voiceSessionId: string) => orUnavailable(bySession({ tenantId, voiceSessionId })),
       /** A tag filter PostgreSQL cannot compare (NUL) matches nothing. */
       page: (f: EvalFilter) => orNothing(page(f), []),

@@ -7,6 +7,7 @@ import { AnyJson } from "../Http/Schemas.js"
 import { type EvalFilter, EvalsRepo } from "./Repo.js"
 import { InvalidVoiceRecordInput, VoiceSessionNotFound } from "../VoiceSessions/Errors.js"
 import { VoiceSessionEvalNotFound } from "./Errors.js"
+import type { VoiceSessionEval } from "./Api.js"
 import { SessionsRepo } from "../VoiceSessions/Repo.js"
 import { Ids } from "../Ids.js"
 
@@ -68,14 +69,15 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         return found.value
       })
 
-    const record = Effect.fn("VoiceSessionEvals.record")(function*(tenantId: string, payload: unknown) {
+    /** Writes the evaluation and its event; with `keepManual`, a session's existing non-automatic evaluation stays (None). */
+    const write = (tenantId: string, payload: unknown, keepManual: boolean) => Effect.gen(function*() {
       const input = yield* decode(RecordEvalInput, payload)
       const session = yield* findSession(tenantId, input)
       const version = session.agent_version_id === null
         ? Option.none()
         : yield* Effect.option(agents.version(tenantId, session.agent_version_id))
       // The evaluation and its `voice.session.evaluated` event commit together.
-      const write = Effect.flatMap(repo.upsert({
+      const row = {
         id: yield* ids.uuid,
         tenantId,
         voiceSessionId: session.id,
@@ -90,7 +92,8 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         notes: input.notes ?? null,
         source: input.source ?? "automation",
         metadata: input.metadata ?? {}
-      }), (evaluation) =>
+      }
+      const announce = (evaluation: VoiceSessionEval) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           outbox.enqueue(tenantId, WebhookEvents.sessionEvaluated, {
             eval_id: evaluation.id,
@@ -101,8 +104,21 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
             score: evaluation.score,
             tags: evaluation.tags,
             source: evaluation.source ?? null
-          }, new Date(now))).pipe(Effect.as(evaluation)))
-      return yield* orUnavailable(sql.withTransaction(write))
+          }, new Date(now))).pipe(Effect.as(evaluation))
+      const written = keepManual
+        ? Effect.flatMap(repo.upsertUnlessManual(row), Effect.transposeMapOption(announce))
+        : Effect.map(Effect.flatMap(repo.upsert(row), announce), Option.some)
+      return yield* orUnavailable(sql.withTransaction(written))
+    })
+
+    const record = Effect.fn("VoiceSessionEvals.record")(function*(tenantId: string, payload: unknown) {
+      const written = yield* write(tenantId, payload, false)
+      return Option.isSome(written) ? written.value : yield* Effect.dieMessage("an unconditional evaluation write wrote nothing")
+    })
+
+    /** The post-call analysis's evaluation: never replaces one a person recorded (None then). */
+    const recordAutomatic = Effect.fn("VoiceSessionEvals.recordAutomatic")(function*(tenantId: string, payload: unknown) {
+      return yield* write(tenantId, payload, true)
     })
 
     const forSession = (tenantId: string, ref: typeof SessionRef.Type) =>
@@ -137,13 +153,17 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
 
     return {
       record,
+      recordAutomatic,
       get,
       bySession,
       list,
       stats: (tenantId: string) => repo.stats(tenantId),
       /** Eval count, average score and high-quality rate per version over the last `lookbackHours`. */
       versionStats: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
-        repo.versionStats(tenantId, versionIds, lookbackHours)
+        repo.versionStats(tenantId, versionIds, lookbackHours),
+      /** Per version over the last `lookbackHours`: auto and manual evaluations counted and averaged apart. */
+      versionScoresBySource: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+        repo.versionScoresBySource(tenantId, versionIds, lookbackHours)
     } as const
   }),
   dependencies: [EvalsRepo.Default, SessionsRepo.Default, Agents.Default, WebhookOutbox.Default]

@@ -5,6 +5,15 @@ import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 import * as Rollups from "./RollupSql.js"
 
+/** A version's calls over a window (rates are null with no calls). */
+export interface VersionCallRates {
+  readonly agent_version_id: string
+  readonly calls: number
+  readonly escalation_rate: number | null
+  readonly failure_rate: number | null
+  readonly abandonment_rate: number | null
+}
+
 export interface OutcomeWrite {
   readonly id: string
   readonly tenantId: string
@@ -129,7 +138,21 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
       sql`update voice_outcomes set billing_status = ${billingStatus}, updated_at = now()
           where tenant_id = ${tenantId} and id = ${outcomeId}`
 
+    /** Per version over the last `lookbackHours`: calls and the share escalated, failed and abandoned (governance). */
+    const versionRates = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+      sql<VersionCallRates>`
+        select agent_version_id::text as agent_version_id, count(*)::int as calls,
+          (avg(case when escalated or resolution = 'escalated' then 1.0 else 0.0 end))::float8 as escalation_rate,
+          (avg(case when resolution = 'failed' then 1.0 else 0.0 end))::float8 as failure_rate,
+          (avg(case when resolution = 'abandoned' then 1.0 else 0.0 end))::float8 as abandonment_rate
+        from voice_outcomes
+        where tenant_id = ${tenantId} and agent_version_id in ${sql.in(versionIds)}
+          and occurred_at >= now() - make_interval(hours => ${lookbackHours})
+        group by agent_version_id`
+
     return {
+      versionRates: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+        versionIds.length === 0 ? Effect.succeed([]) : orUnavailable(versionRates(tenantId, versionIds, lookbackHours)),
       /** The post-call analysis's labels for the session's outcome (CallAnalysis). */
       classify: (tenantId: string, voiceSessionId: string, primaryIntent: string, riskLevel: string) =>
         orRefused(sql`update voice_outcomes set primary_intent = ${primaryIntent}, risk_level = ${riskLevel}, updated_at = now()

@@ -57,7 +57,11 @@ export class VoiceOutcomes extends Effect.Service<VoiceOutcomes>()("VoiceOutcome
       }
     )
 
-    return { list, get, byStream, stats, timeseries } as const
+    /** Calls and escalation, failure and abandonment rates per version over the last `lookbackHours` (rollout governance). */
+    const versionRates = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
+      repo.versionRates(tenantId, versionIds, lookbackHours)
+
+    return { list, get, byStream, stats, timeseries, versionRates } as const
   }),
   dependencies: [OutcomesRepo.Default]
 }) {}

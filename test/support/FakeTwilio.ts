@@ -19,6 +19,8 @@ export interface FakeTwilio extends FakeTwilioState {
   readonly accounts: Map<string, string>
   /** How the next requests answer: normally, HTTP 500, by dropping the connection, never, or with a 200 HTML page. */
   failWith: "none" | "server_error" | "drop" | "hang" | "garbage"
+  /** Answers (and acts) only after this long: a slow Twilio that still creates the call. */
+  delayMs: number
 }
 
 const parseForm = (body: string) => {
@@ -48,6 +50,7 @@ export const startFakeTwilio = Effect.acquireRelease(
       requests: [],
       accounts: new Map(),
       failWith: "none",
+      delayMs: 0,
       failingNumbers: new Set(),
       rejectedNumbers: new Set(),
       calls: new Map(),
@@ -58,7 +61,8 @@ export const startFakeTwilio = Effect.acquireRelease(
     const server = http.createServer((req, res) => {
       let body = ""
       req.on("data", (chunk) => (body += chunk))
-      req.on("end", () => {
+      req.on("end", () => (fake.delayMs > 0 ? setTimeout(answer, fake.delayMs) : answer()))
+      const answer = () => {
         const url = new URL(req.url ?? "/", "http://fake.twilio")
         const { pass, user } = basicCredentials(req.headers.authorization)
         const form = parseForm(body)
@@ -82,7 +86,7 @@ export const startFakeTwilio = Effect.acquireRelease(
           return route.handle({ state: fake, res, accountSid, params, form, query: url.searchParams, path: url.pathname })
         }
         twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
-      })
+      }
     })
     server.listen(0, "127.0.0.1", () => {
       const address = server.address()
