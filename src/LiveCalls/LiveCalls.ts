@@ -128,6 +128,8 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       /** Which replica runs a tenant's call; `stale` once that replica has missed two heartbeats (or the reaper would take it). */
       locate: (tenantId: string, streamSid: string) =>
         repo.locate(tenantId, streamSid, Math.min(config.reapAfterSeconds, config.heartbeatSeconds * 2 + 1)),
+      /** The stream of a live call, by its Twilio call SID (callbacks name calls, commands name streams). */
+      streamOfCall: repo.streamOfCall,
       /** A supervisor watches the call (`monitor`): shown to every replica from the ledger. */
       markMonitored: repo.markMonitored,
       /** Shown in the listings from now on; a failure is logged (the transfer itself has happened). */

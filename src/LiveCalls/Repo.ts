@@ -101,6 +101,15 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
             for update of l skip locked`
     })
 
+    /** The stream of a tenant's live call with this Twilio call SID (the newest, after a transfer came back). */
+    const streamOfCall = SqlSchema.findOne({
+      Request: Schema.Struct({ tenantId: Schema.String, callSid: Schema.String }),
+      Result: Schema.Struct({ stream_sid: Schema.String }),
+      execute: ({ callSid, tenantId }) =>
+        sql`select stream_sid from live_calls where tenant_id = ${tenantId} and call_sid = ${callSid}
+            order by started_at desc limit 1`
+    })
+
     /** Where a tenant's call runs, and whether that replica stopped beating (judged on the database's clock). */
     const locate = SqlSchema.findOne({
       Request: Schema.Struct({ tenantId: Schema.String, streamSid: Schema.String, staleSeconds: Schema.Number }),
@@ -120,6 +129,8 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
       markMonitored,
       locate: (tenantId: string, streamSid: string, staleSeconds: number) =>
         orNothing(locate({ tenantId, streamSid, staleSeconds }), Option.none()),
+      streamOfCall: (tenantId: string, callSid: string) =>
+        orNothing(Effect.map(streamOfCall({ tenantId, callSid }), Option.map((row) => row.stream_sid)), Option.none()),
       remove,
       markEscalated,
       beat,

@@ -7,6 +7,9 @@ import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient } from "../Twilio/Client.js"
 import { TenantResolution } from "../Twilio/TenantResolution.js"
 import { escapeXml } from "../Twilio/Twiml.js"
+import { Depart, Inject } from "../LiveCalls/Domain.js"
+import { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import { CallRouting } from "../LiveCalls/Routing.js"
 
 /** Where Twilio posts its asynchronous AMD result and finished recordings (signed like any webhook). */
 export const AMD_CALLBACK_PATH = "/api/v1/outbound-call/amd"
@@ -53,11 +56,17 @@ export interface SignedCallback {
 
 export type CallbackOutcome = "ok" | "bad_request" | "unauthorized" | "unknown_tenant"
 
+/** What the agent is told when its call reached a machine (it then speaks the message, and the call ends). */
+const VOICEMAIL_NOTICE =
+  "The call reached an answering machine and its beep has sounded. Do not reply to the machine: you are leaving the message now, then the call ends."
+
 /**
  * Twilio's AMD and recording callbacks for calls make-call placed. A machine at the end of
- * its greeting gets the tenant's voicemail message (new TwiML for the live call: `<Say>`
- * then `<Hangup/>`, spoken by Twilio rather than the realtime agent so it starts right
- * after the beep) or a hang-up, as the tenant's `outbound.on_machine` says.
+ * its greeting gets the tenant's voicemail message, spoken by the agent (a command routed to
+ * the replica holding the call: the agent is told, says the message, and the call is hung up
+ * once it has played); when the call has no live agent (its stream never started, or it has
+ * just ended) Twilio says it (`<Say>` then `<Hangup/>`). Or a hang-up, as the tenant's
+ * `outbound.on_machine` says.
  */
 export class MachineAnswers extends Effect.Service<MachineAnswers>()("MachineAnswers", {
   effect: Effect.gen(function*() {
@@ -65,6 +74,26 @@ export class MachineAnswers extends Effect.Service<MachineAnswers>()("MachineAns
     const resolution = yield* TenantResolution
     const twilio = yield* TwilioClient
     const writes = yield* CallLogWrites
+    const liveCalls = yield* LiveCalls
+    const routing = yield* CallRouting
+
+    /** True when the call's agent took the message (told, then `Depart`): it speaks it and the call ends. */
+    const agentLeaves = (tenantId: string, callSid: string, message: string) =>
+      liveCalls.streamOfCall(tenantId, callSid).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.succeed(false),
+          onSome: (streamSid) =>
+            // The notice is refused while no agent has joined; then Twilio speaks instead.
+            Effect.flatMap(routing.send(tenantId, streamSid, new Inject({ text: VOICEMAIL_NOTICE })), (told) =>
+              told._tag !== "Applied"
+                ? Effect.succeed(false)
+                : Effect.map(
+                  routing.send(tenantId, streamSid, new Depart({ text: message, reason: "voicemail left" })),
+                  (left) => left._tag === "Applied"
+                ))
+        })),
+        Effect.catchAll((error) => Effect.as(Effect.logWarning("the agent could not leave the voicemail; Twilio says it", String(error)), false))
+      )
 
     const resolve = (hook: SignedCallback) =>
       resolution.resolve({
@@ -107,6 +136,12 @@ export class MachineAnswers extends Effect.Service<MachineAnswers>()("MachineAns
       const credentials = twilioCredentials(tenant.config, platform)
       if (Option.isNone(credentials)) return "ok" as CallbackOutcome
       const message = tenant.config.outbound?.voicemail_message
+      if (mode === "voicemail" && message !== undefined && (yield* agentLeaves(tenant.tenantId, callSid, message))) {
+        yield* Effect.logInfo("machine answered: the agent is leaving the voicemail").pipe(
+          Effect.annotateLogs({ tenant_id: tenant.tenantId, call_sid: callSid })
+        )
+        return "ok" as CallbackOutcome
+      }
       yield* twilio.updateCall(
         credentials.value,
         callSid,
