@@ -1,4 +1,4 @@
-# StateSet Voice: build stage compiles TypeScript to dist/; the runtime stage runs `node dist/main.js`
+# StateSet Voice: build stage compiles TypeScript to dist/ and the web console to dist/console; the runtime stage runs `node dist/main.js`
 # as the unprivileged `node` user. scripts/docker-build-stage.sh runs the build stage's commands as
 # plain shell (no container daemon needed), so CI checks them on every change.
 
@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY web ./web
 RUN npm run build
 RUN npm prune --omit=dev --no-audit --no-fund
 
