@@ -38,10 +38,13 @@ const resolveRef = (doc: JsonSchema, schema: JsonSchema | undefined): JsonSchema
  * operation's own schema, or text where it says text), or else the audience's envelope.
  */
 const audienceProblem = (path: string, body: any): string | undefined => {
-  if (typeof body?.error !== "string") return "error body has no `error` message"
   const audience = audienceOf(path)
+  // Session actions answer with the spec's SessionActionResponse ({ok: false, message}); the
+  // credential check before them (401) answers with the tenant envelope.
+  if (audience === "session" && body?.ok === false && typeof body?.message === "string") return undefined
+  if (typeof body?.error !== "string") return "error body has no `error` message"
   if (audience === "admin" && body.ok !== false) return "admin error without ok:false"
-  if (audience === "tenant" && (body.success !== false || typeof body.code !== "string")) return "tenant error without success:false/code"
+  if (audience !== "admin" && audience !== "access" && (body.success !== false || typeof body.code !== "string")) return "tenant error without success:false/code"
   return undefined
 }
 

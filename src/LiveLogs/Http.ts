@@ -4,6 +4,7 @@ import { Clock, Effect } from "effect"
 import { type WebSocket, WebSocketServer } from "ws"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
+import { errorBody } from "../Http/Errors.js"
 import { isWebSocketHandshake, takeUpgradeSocket } from "../Media/Upgrade.js"
 import { chooseProtocol } from "./BrowserAuth.js"
 import { LiveLogsConfig } from "./Config.js"
@@ -15,7 +16,6 @@ export const CLOSE_SLOW_SUBSCRIBER = 4008
 /** How long a slow subscriber's close handshake may take before its socket is destroyed. */
 const CLOSE_GRACE_MS = 5_000
 
-const text = (status: number, body: string) => HttpServerResponse.text(body, { status })
 
 /**
  * `GET /api/v1/logs` (TenantAuth first: a bad or missing key is 401 before any upgrade) hands
@@ -39,7 +39,13 @@ export const LogsHttp = HttpApiBuilder.group(Api, "logs", (handlers) =>
     return handlers
       .handleRaw("logsWs", ({ request }) =>
         Effect.gen(function*() {
-          if (!isWebSocketHandshake(request)) return text(400, "Missing WebSocket upgrade headers")
+          if (!isWebSocketHandshake(request)) {
+            // A plain GET is the caller's mistake: the tenant error envelope, like every other endpoint.
+            return HttpServerResponse.unsafeJson(
+              yield* errorBody("tenant", 400, "GET /api/v1/logs is a WebSocket: send the upgrade headers"),
+              { status: 400 }
+            )
+          }
           const tenant = yield* CurrentTenant
           const raw = takeUpgradeSocket(request)
           let upgraded: WebSocket | undefined
