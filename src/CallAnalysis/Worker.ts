@@ -1,6 +1,5 @@
-import { Duration, Effect, Queue, Stream } from "effect"
-import { Migrations } from "../Database/Migrations.js"
-import { Notifications } from "../Database/Notifications.js"
+import { Effect } from "effect"
+import { runOnWake } from "../Database/WakeLoop.js"
 import { measureSweep } from "../Observability/Metrics.js"
 import { ANALYSIS_CHANNEL } from "./AnalysisJobs.js"
 import { CallAnalysis } from "./CallAnalysis.js"
@@ -15,8 +14,6 @@ export class CallAnalysisWorker extends Effect.Service<CallAnalysisWorker>()("Ca
   scoped: Effect.gen(function*() {
     const config = yield* CallAnalysisConfig
     const analysis = yield* CallAnalysis
-    const notifications = yield* Notifications
-    const migrations = yield* Migrations
 
     const drain = Effect.gen(function*() {
       let attempted = 0
@@ -28,21 +25,7 @@ export class CallAnalysisWorker extends Effect.Service<CallAnalysisWorker>()("Ca
     }).pipe(measureSweep("call_analysis", (attempted: number) => attempted))
 
     if (config.workerEnabled) {
-      const wake = yield* Queue.sliding<void>(1)
-      yield* notifications.subscribe(ANALYSIS_CHANNEL).pipe(
-        Stream.runForEach(() => Queue.offer(wake, undefined)),
-        Effect.forkScoped
-      )
-      const idle = Effect.race(Queue.take(wake), Effect.sleep(Duration.millis(config.pollIntervalMs)))
-      yield* migrations.awaitApplied.pipe(
-        Effect.zipRight(Effect.forever(
-          drain.pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("post-call analysis pass failed", cause)),
-            Effect.zipRight(idle)
-          )
-        )),
-        Effect.forkScoped
-      )
+      yield* runOnWake({ channel: ANALYSIS_CHANNEL, pollIntervalMs: config.pollIntervalMs, pass: drain, failure: "post-call analysis pass failed" })
     }
 
     return { drain } as const

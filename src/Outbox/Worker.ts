@@ -1,6 +1,5 @@
-import { Duration, Effect, Queue, Stream } from "effect"
-import { Migrations } from "../Database/Migrations.js"
-import { Notifications } from "../Database/Notifications.js"
+import { Effect } from "effect"
+import { runOnWake } from "../Database/WakeLoop.js"
 import { measureSweep } from "../Observability/Metrics.js"
 import { BillingDelivery } from "./BillingDelivery.js"
 import { OutboxConfig } from "./Config.js"
@@ -19,8 +18,6 @@ export class OutboxWorker extends Effect.Service<OutboxWorker>()("OutboxWorker",
     const config = yield* OutboxConfig
     const webhooks = yield* WebhookDelivery
     const billing = yield* BillingDelivery
-    const notifications = yield* Notifications
-    const migrations = yield* Migrations
 
     /** Claims and delivers batches until no outbox has a full batch due; how many rows it tried. */
     const drain = Effect.gen(function*() {
@@ -34,21 +31,7 @@ export class OutboxWorker extends Effect.Service<OutboxWorker>()("OutboxWorker",
     }).pipe(measureSweep("outbox_delivery", (attempted: number) => attempted))
 
     if (config.workerEnabled) {
-      const wake = yield* Queue.sliding<void>(1)
-      yield* notifications.subscribe(OUTBOX_CHANNEL).pipe(
-        Stream.runForEach(() => Queue.offer(wake, undefined)),
-        Effect.forkScoped
-      )
-      const idle = Effect.race(Queue.take(wake), Effect.sleep(Duration.millis(config.pollIntervalMs)))
-      yield* migrations.awaitApplied.pipe(
-        Effect.zipRight(Effect.forever(
-          drain.pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("outbox delivery pass failed", cause)),
-            Effect.zipRight(idle)
-          )
-        )),
-        Effect.forkScoped
-      )
+      yield* runOnWake({ channel: OUTBOX_CHANNEL, pollIntervalMs: config.pollIntervalMs, pass: drain, failure: "outbox delivery pass failed" })
     }
 
     return { drain } as const
