@@ -102,9 +102,14 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       if (res.status !== 200) throw new Error(`agent setup failed: ${path} ${res.status} ${await res.text()}`)
       return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
     }
-    const agent = (await admin("/agents", { agent_key: "default", name: "Bench" })).agent!
-    const version = (await admin("/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-    await admin(`/agent-versions/${version.id}/publish`)
+    // Created once per database: later rates restart the service on the same one.
+    const existing = await fetch(`${base}/api/v1/admin/tenants/bench/agents`, { headers: { "x-admin-key": ADMIN_KEY } })
+    const { agents } = (await existing.json()) as { agents?: Array<unknown> }
+    if ((agents ?? []).length === 0) {
+      const agent = (await admin("/agents", { agent_key: "default", name: "Bench" })).agent!
+      const version = (await admin("/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
+      await admin(`/agent-versions/${version.id}/publish`)
+    }
   }
   return { child, base, output: () => tail }
 }
