@@ -15,6 +15,8 @@ export interface StreamClaims {
   readonly direction: CallDirection
   readonly from: string | null
   readonly to: string | null
+  /** A listen-only leg of this live call (its stream SID), not a call of its own (Monitoring/). */
+  readonly monitorOf?: string
 }
 
 export class InvalidStreamToken extends Schema.TaggedError<InvalidStreamToken>()("InvalidStreamToken", {
@@ -39,7 +41,9 @@ const Payload = Schema.Struct({
   /** token id: the single-use key */
   j: Schema.String,
   /** expiry, unix milliseconds */
-  e: Schema.Number
+  e: Schema.Number,
+  /** the stream SID a monitor leg listens to */
+  m: Schema.optional(Schema.String)
 })
 const decodePayload = Schema.decodeUnknown(Schema.parseJson(Payload))
 const encodePayload = Schema.encodeSync(Schema.parseJson(Payload))
@@ -80,7 +84,8 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
           f: claims.from,
           o: claims.to,
           j: randomToken(16),
-          e: now + ttlMillis
+          e: now + ttlMillis,
+          ...(claims.monitorOf === undefined ? {} : { m: claims.monitorOf })
         }),
         "utf8"
       ).toString("base64url")
@@ -121,7 +126,8 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
         agentVersionId: payload.v,
         direction: payload.d,
         from: payload.f,
-        to: payload.o
+        to: payload.o,
+        ...(payload.m === undefined ? {} : { monitorOf: payload.m })
       } satisfies StreamClaims
     })
 

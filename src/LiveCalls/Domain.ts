@@ -40,7 +40,13 @@ export class Say extends Schema.TaggedClass<Say>()("Say", { text: Text }) {}
 /** The agent says `text` (its goodbye), then the call ends once the caller has heard it. */
 export class Depart extends Schema.TaggedClass<Depart>()("Depart", { text: Text, reason: Schema.String }) {}
 
-export const CallCommand = Schema.Union(End, Inject, Say, Depart)
+/** Dial `target` as a listen-only leg that hears the call (a supervisor's `monitor`), from the call's own replica. */
+export class Listen extends Schema.TaggedClass<Listen>()("Listen", {
+  target: Schema.String.pipe(Schema.maxLength(256)),
+  supervisor: Schema.String.pipe(Schema.maxLength(256))
+}) {}
+
+export const CallCommand = Schema.Union(End, Inject, Say, Depart, Listen)
 export type CallCommand = typeof CallCommand.Type
 
 export class Applied extends Schema.TaggedClass<Applied>()("Applied", {}) {}
@@ -48,7 +54,10 @@ export class Applied extends Schema.TaggedClass<Applied>()("Applied", {}) {}
 /** The call could not take the command (it is ending, the agent has not joined yet, ...). */
 export class Refused extends Schema.TaggedClass<Refused>()("Refused", { reason: Schema.String }) {}
 
-export const CommandResult = Schema.Union(Applied, Refused)
+/** What the command needed (Twilio) failed or could not be reached: worth retrying. */
+export class Unavailable extends Schema.TaggedClass<Unavailable>()("Unavailable", { reason: Schema.String }) {}
+
+export const CommandResult = Schema.Union(Applied, Refused, Unavailable)
 export type CommandResult = typeof CommandResult.Type
 
 /**

@@ -15,6 +15,9 @@ interface Held {
   readonly handle: CallHandle
 }
 
+/** Applies one command to the call: at once, or (dialling a listen-only leg) through an effect. */
+export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effect<CommandResult>
+
 /** What `hold` gives the call back: the two moments only the call itself knows. */
 export interface Holding {
   /** Writes the ledger row (after the call has started what must not wait for the database). */
@@ -55,8 +58,11 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       Effect.forkScoped
     )
 
-    const apply = (call: LiveCall, run: (command: CallCommand) => CommandResult) => (command: CallCommand) =>
-      Effect.sync(() => run(command)).pipe(
+    const apply = (call: LiveCall, run: ApplyCommand) => (command: CallCommand) =>
+      Effect.suspend(() => {
+        const result = run(command)
+        return Effect.isEffect(result) ? result : Effect.succeed(result)
+      }).pipe(
         Effect.tap((result) =>
           Effect.logInfo("live call command").pipe(Effect.annotateLogs({
             stream_sid: call.streamSid,
@@ -74,7 +80,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
      * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
      * being renewed and a reaper records the call as failed once it goes stale.
      */
-    const hold = (call: LiveCall, run: (command: CallCommand) => CommandResult) =>
+    const hold = (call: LiveCall, run: ApplyCommand) =>
       Effect.gen(function*(): Effect.fn.Return<Holding, never, Scope.Scope> {
         let recorded = false
         const insert = retryingWrite(repo.insert(call, replicaId), "10 seconds")

@@ -31,6 +31,16 @@ export interface BridgeHooks {
 
 export type EndReason = CompletedCall["endReason"]
 
+/** Sees the call's audio (a listen-only leg, Monitoring/): base64 mu-law at `bytes[start, end)`. */
+export interface MediaTap {
+  /** A caller frame, as relayed upstream. */
+  caller(bytes: Buffer, start: number, end: number): void
+  /** Agent audio, as sent to the caller. */
+  agent(bytes: Buffer, start: number, end: number): void
+  /** The caller's queued agent audio was cleared (barge-in). */
+  clear(): void
+}
+
 /**
  * The realtime half of a call, plain callbacks on both sockets: caller audio up (queued
  * in order while no upstream is open), model audio down with playback marks, barge-in,
@@ -53,6 +63,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   private done = false
   /** Speaks the model's text (ElevenLabs); undefined: the model's own audio. */
   private voice: ElevenLabsVoice | undefined = undefined
+  /** Set only while someone listens to the call: otherwise one check per frame. */
+  tap: MediaTap | undefined = undefined
 
   constructor(
     private readonly twilio: TwilioSocket,
@@ -78,6 +90,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     else if (!this.done) this.queued.push(Client.appendAudio(bytes, start, end))
     else return void this.hooks.telemetry.droppedUp++
     this.hooks.telemetry.framesUp++
+    if (this.tap !== undefined) this.tap.caller(bytes, start, end)
   }
 
   mark(name: string): void {
@@ -109,6 +122,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     this.hooks.telemetry.framesDown++
     const mark = this.playback.sent(delta.itemId, base64ByteLength(delta.bytes, delta.start, delta.end))
     this.twilio.sendMedia(delta.bytes, delta.start, delta.end, mark)
+    if (this.tap !== undefined) this.tap.agent(delta.bytes, delta.start, delta.end)
     if (delta.itemId !== this.lastAudioItem || this.recorder.awaitingAudio) {
       this.lastAudioItem = delta.itemId
       const now = this.hooks.now()
@@ -236,7 +250,10 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   private bargeIn(): void {
     const interruption = this.playback.interrupt()
-    if (interruption.clear) this.twilio.sendClear()
+    if (interruption.clear) {
+      this.twilio.sendClear()
+      this.tap?.clear()
+    }
     if (this.voice === undefined) {
       for (const cut of interruption.truncations) this.sendUp(Client.truncateItem(cut.itemId, cut.audioEndMs))
     }

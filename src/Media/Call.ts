@@ -25,6 +25,7 @@ import type { TwilioSocket } from "./TwilioSocket.js"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
 import { ElevenLabsVoice } from "../Voices/ElevenLabsVoice.js"
+import { makeCallMonitor } from "../Monitoring/CallMonitor.js"
 
 interface Ending {
   readonly reason: EndReason
@@ -200,6 +201,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
       )
     }
+    // Listen-only legs (a supervisor's monitor): closed and hung up after everything else.
+    const monitor = yield* makeCallMonitor(id, tenant.config, bridge)
     // Finalizers run in reverse: both sockets are closed first, then the record is written,
     // then the call stops taking commands and leaves LiveCalls; its ledger row goes only if
     // the record was written (else it stays for a reaper: a crash in between is the same).
@@ -217,7 +220,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
-    }, (command) => applyCommand(bridge, command))
+    }, (command) => command._tag === "Listen" ? monitor.dial(command) : applyCommand(bridge, command))
     telemetry.started()
     yield* Effect.addFinalizer((exit) =>
       record(exit).pipe(

@@ -17,6 +17,8 @@ export interface CallIdentity extends CallKey {
   readonly translationRoom?: string | null
   /** Set when the call comes back to the agent after a transfer nobody answered (Twilio's DialCallStatus). */
   readonly transferResult?: string | null
+  /** The live call (stream SID) this stream listens to: a supervisor's listen-only leg (Monitoring/). */
+  readonly monitorOf?: string | null
 }
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
@@ -68,6 +70,18 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
     }
     if (auth._tag === "StreamToken") {
       const { claims } = auth
+      // A monitor leg's token is minted before Twilio names the leg's call: it vouches for the call listened to.
+      if (claims.monitorOf !== undefined) {
+        yield* warnDropped(dropped)
+        return {
+          ...claims,
+          streamSid,
+          callSid: callSid ?? null,
+          greeting: null,
+          translationRoom: null,
+          monitorOf: claims.monitorOf
+        } satisfies CallIdentity
+      }
       if (callSid !== undefined && callSid !== claims.callSid) {
         return yield* reject("the stream token was issued for another call")
       }

@@ -9,6 +9,8 @@ const alreadyEnded = new Refused({ reason: "the call has already ended" })
  * fiber, between the bridge's own callbacks, never inside one.
  */
 export const applyCommand = (bridge: Bridge, command: CallCommand): CommandResult => {
+  // Dialled by the call's monitor (Call.ts), never applied to the bridge itself.
+  if (command._tag === "Listen") return new Refused({ reason: "this call cannot be monitored" })
   if (command._tag === "End") return bridge.finish("ended_by_command", null) ? applied : alreadyEnded
   const silenced = bridge.silenced
   if (command._tag === "Depart") {

@@ -16,7 +16,7 @@ import type { TenantCache } from "../TenantCache/TenantCache.js"
 import type { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type AudioBudget, BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
-import { identify } from "./CallIdentity.js"
+import { type CallIdentity, identify } from "./CallIdentity.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
@@ -24,6 +24,8 @@ import { runTranslationLeg } from "../Translation/TranslationCall.js"
 import type { TranslationConfig } from "../Translation/TranslationConfig.js"
 import type { TranslationPairs } from "../Translation/TranslationPairs.js"
 import type { TranslationRooms } from "../Translation/Rooms.js"
+import { CallMonitors } from "../Monitoring/CallMonitors.js"
+import { runListenLeg } from "../Monitoring/ListenLeg.js"
 
 /** Policy violation: what a socket that failed to authenticate is closed with. */
 const CLOSE_UNAUTHENTICATED = 1008
@@ -46,6 +48,7 @@ type CallServices =
   | AudioProviders
   | ElevenLabsConfig
   | LiveLogs
+  | CallMonitors
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
@@ -79,7 +82,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) =>
       Effect.gen(function*() {
         let startAt = 0
-        const id = yield* Deferred.await(boot.started).pipe(
+        const id: CallIdentity = yield* Deferred.await(boot.started).pipe(
           Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
           Effect.flatMap((start) => identify(start, preAuth)),
           Effect.timeoutFail({
@@ -101,6 +104,8 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         twilio.callStarted()
         // A leg of a translation call pairs with the other leg instead of talking to an agent.
         if (id.translationRoom != null) yield* runTranslationLeg(twilio, boot, id, id.translationRoom)
+        // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
+        else if (id.monitorOf != null) yield* runListenLeg(twilio, boot, id, id.monitorOf)
         else yield* runCall(twilio, boot, id, startAt)
       }).pipe(
         Effect.catchTags({
@@ -160,5 +165,5 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
     } as const
   }),
-  dependencies: [MediaConfig.Default, TwilioClient.Default]
+  dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default]
 }) {}

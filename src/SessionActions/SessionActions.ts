@@ -1,11 +1,13 @@
 import { Cause, Effect, Exit, Option } from "effect"
-import { Depart, Inject } from "../LiveCalls/Domain.js"
+import { type CommandResult, Depart, Inject, Listen } from "../LiveCalls/Domain.js"
 import { LiveCallGone, LiveCallNotFound } from "../LiveCalls/Errors.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { CallRouting } from "../LiveCalls/Routing.js"
 import { SupervisorActions } from "../SupervisorActions/SupervisorActions.js"
 import type { TenantConfig } from "../Tenants/Config.js"
+import { Limits } from "../Limits/Limits.js"
 import { EscalateCall } from "../Tools/EscalateCall.js"
+import { isE164 } from "../Twilio/Account.js"
 import { ActionRefused, ActionUnavailable, InvalidAction } from "./Errors.js"
 import type { SessionActionBody } from "./Schemas.js"
 
@@ -28,8 +30,10 @@ export interface ActingTenant {
 }
 
 /**
- * Supervisor actions on a tenant's live call, from any replica: `whisper` and `end` travel to
- * the call (CallRouting), `monitor` and `escalate` act through the ledger and Twilio. Every
+ * Supervisor actions on a tenant's live call, from any replica: `whisper`, `end` and a
+ * `monitor` with a target travel to the call (CallRouting; the call's replica dials the
+ * listen-only leg so its stream reaches that replica), `escalate` and `barge` act through
+ * the ledger and Twilio. Every
  * action that found its call is written to the supervisor action log with its outcome.
  */
 export class SessionActions extends Effect.Service<SessionActions>()("SessionActions", {
@@ -38,9 +42,14 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
     const routing = yield* CallRouting
     const log = yield* SupervisorActions
     const escalation = yield* EscalateCall
+    const limits = yield* Limits
 
-    const commandOutcome = (result: { readonly _tag: "Applied" } | { readonly _tag: "Refused"; readonly reason: string }) =>
-      result._tag === "Applied" ? Effect.void : Effect.fail(new ActionRefused({ message: `The call refused: ${result.reason}` }))
+    const commandOutcome = (result: CommandResult) =>
+      result._tag === "Applied"
+        ? Effect.void
+        : result._tag === "Unavailable"
+        ? Effect.fail(new ActionUnavailable({ message: `The call could not do it: ${result.reason}` }))
+        : Effect.fail(new ActionRefused({ message: `The call refused: ${result.reason}` }))
 
     const perform = Effect.fn("SessionActions.perform")(
       function*(tenant: ActingTenant, streamSid: string, action: string, body: SessionActionBody) {
@@ -70,10 +79,25 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
             case "end":
               yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, depart))
               return "Ending the call after the agent's goodbye"
-            case "monitor":
+            case "monitor": {
+              if (target === null) {
+                yield* liveCalls.markMonitored(tenant.tenantId, streamSid, supervisor)
+                return "Monitoring"
+              }
+              // A listen-only leg: the replica holding the call dials `target` and streams the call to it (Monitoring/).
+              const phone = isE164(target)
+              if (!phone && !/^(client|sip):[^\s<>"]{1,200}$/.test(target)) {
+                return yield* new InvalidAction({ message: "target must be an E.164 phone number or a client:/sip: address" })
+              }
+              if (phone) {
+                yield* limits.destination(tenant, target, call.call_sid ?? streamSid).pipe(
+                  Effect.mapError((refusal) => new InvalidAction({ message: `The monitor leg was refused: ${refusal.message}` }))
+                )
+              }
+              yield* commandOutcome(yield* routing.deliver(tenant.tenantId, streamSid, call, new Listen({ target, supervisor })))
               yield* liveCalls.markMonitored(tenant.tenantId, streamSid, supervisor)
-              // A listen-only audio leg (a Twilio <Stream>/conference to `target`) is not built yet.
-              return target === null ? "Monitoring" : `Monitoring (no listen-only audio leg to ${target}: not available yet)`
+              return `Monitoring: a listen-only audio leg was dialled to ${target}`
+            }
             case "escalate": {
               if (call.call_sid === null) return yield* new ActionRefused({ message: "The call has no Twilio call SID to transfer" })
               // The spec's body has no mode: the tenant chooses (escalation.supervisor_mode, cold unless "warm").
