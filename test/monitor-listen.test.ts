@@ -73,7 +73,7 @@ describe("mu-law codec and mixer", () => {
 
 const SUPERVISOR = "+15557770001"
 
-const monitor = (baseRequest: (json: unknown) => Effect.Effect<{ status: number; body: any }>, json: unknown) =>
+const monitor = <R>(baseRequest: (json: unknown) => Effect.Effect<{ status: number; body: any }, never, R>, json: unknown) =>
   Effect.tap(baseRequest(json), (res) => Effect.sync(() => expectSpecSchema(res.body, "SessionActionResponse")))
 
 /** The listen-only leg the service asked the fake Twilio to place to `to`: its TwiML stream, its call. */
