@@ -23,7 +23,7 @@ const refDecode = (byte: number): number => {
   const u = 255 - byte
   const exponent = (u >> 4) & 7
   const magnitude = ((u & 15) * 8 + 132) * 2 ** exponent - 132
-  return u >= 128 ? -magnitude : magnitude
+  return u >= 128 ? 0 - magnitude : magnitude
 }
 
 const refEncode = (sample: number): number => {
@@ -76,14 +76,14 @@ const SUPERVISOR = "+15557770001"
 const monitor = <R>(baseRequest: (json: unknown) => Effect.Effect<{ status: number; body: any }, never, R>, json: unknown) =>
   Effect.tap(baseRequest(json), (res) => Effect.sync(() => expectSpecSchema(res.body, "SessionActionResponse")))
 
-/** The listen-only leg the service asked the fake Twilio to place to `to`: its TwiML stream, its call. */
-const placedLeg = (twilio: FakeTwilio, to: string, nth = 0) => {
-  const created = createdCalls(twilio).filter((r) => r.form.To === to)[nth]
+/** The last listen-only leg the service asked the fake Twilio to place to `to`: its TwiML stream, its call. */
+const placedLeg = (twilio: FakeTwilio, to: string) => {
+  const created = createdCalls(twilio).filter((r) => r.form.To === to).at(-1)
   if (created === undefined) throw new Error(`no call to ${to} was created`)
   const twiml = parseXml(String(created.form.Twiml))
   const [stream] = findAll(twiml, "Stream")
   expect(findAll(twiml, "Connect")).toHaveLength(1)
-  const legSid = [...twilio.calls.values()].filter((c: any) => c.to === to).map((c: any) => c.sid as string)[nth]!
+  const legSid = [...twilio.calls.values()].filter((c: any) => c.to === to).map((c: any) => c.sid as string).at(-1)!
   return { form: created.form, url: stream!.attributes.url!, parameters: streamParameters(twiml), legSid }
 }
 
