@@ -98,18 +98,18 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       yield* waitForLog(callSid)
     }))
 
-  it.effect("monitor marks the call in the ledger; the listen-only leg is reported as not available", () =>
+  it.effect("monitor marks the call in the ledger; a listen-only leg needs the tenant's Twilio (see monitor-listen.test.ts)", () =>
     Effect.gen(function*() {
       const { callSid, client, streamSid } = yield* startCall()
       expectAnswer(yield* action(streamSid, "monitor", { supervisor: "dana" }), 200, "Monitoring")
       expectAnswer(
         yield* action(streamSid, "monitor", { supervisor: "lee", target: "+15557770001" }),
-        200,
-        "Monitoring (no listen-only audio leg to +15557770001: not available yet)"
+        409,
+        "The call refused: Twilio is not configured for this tenant"
       )
       const sql = yield* SqlClient.SqlClient
       const [row] = yield* sql<any>`select monitored_by, monitored_at from live_calls where stream_sid = ${streamSid}`.pipe(Effect.orDie)
-      expect(row).toMatchObject({ monitored_by: "lee", monitored_at: expect.any(String) })
+      expect(row).toMatchObject({ monitored_by: "dana", monitored_at: expect.any(String) })
       expect((yield* logRows(streamSid)).map((r: any) => [r.action, r.supervisor, r.target])).toEqual([
         ["monitor", "dana", null],
         ["monitor", "lee", "+15557770001"]
