@@ -3,6 +3,8 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { StreamTokens } from "../src/Auth/StreamTokens.js"
 import { decode, encode } from "../src/Monitoring/MuLaw.js"
+import { Listeners, MAX_LISTENER_BUFFER_BYTES, type Tappable } from "../src/Monitoring/Listeners.js"
+import type { TwilioSocket } from "../src/Media/TwilioSocket.js"
 import { Mixer } from "../src/Monitoring/Mixer.js"
 import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI, type FakeRealtimeConnection, makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
@@ -66,6 +68,40 @@ describe("mu-law codec and mixer", () => {
     expect([mixer.queued, mixer.dropped]).toEqual([400, 100])
     mixer.clear()
     expect(mixer.mix(caller)).toEqual(referenceMix(caller, Buffer.alloc(0)))
+  })
+})
+
+/** A listener's socket as Listeners sees it: what it was sent, how it was closed, how much it holds unsent. */
+const stubListener = (unsent: number) => {
+  const sent: Array<string> = []
+  const closes: Array<[number, string]> = []
+  let ended = 0
+  const socket = {
+    socket: { writableLength: unsent },
+    sendMedia: (bytes: Buffer, start: number, end: number) => void sent.push(bytes.toString("latin1", start, end)),
+    close: (code: number, reason: string) => void closes.push([code, reason])
+  } as unknown as TwilioSocket
+  return { listener: { socket, callSid: null, end: () => void ended++ }, sent, closes, ended: () => ended }
+}
+
+describe("listeners of a call", () => {
+  it("a listener whose socket backs up is dropped; the others hear on; with none left the call is untapped", () => {
+    const call: Tappable = { tap: undefined }
+    const listeners = new Listeners(call)
+    const fast = stubListener(0)
+    const slow = stubListener(MAX_LISTENER_BUFFER_BYTES + 1)
+    listeners.add(fast.listener)
+    listeners.add(slow.listener)
+    expect(call.tap).toBe(listeners)
+    const base64 = Buffer.from(frame(1).toString("base64"), "latin1")
+    listeners.caller(base64, 0, base64.length)
+    expect(fast.sent).toEqual([referenceMix(frame(1), Buffer.alloc(0)).toString("base64")])
+    expect(slow.sent).toEqual([])
+    expect(slow.closes).toEqual([[1013, "listener too slow"]])
+    expect(slow.ended()).toBe(1)
+    expect(listeners.size).toBe(1)
+    listeners.remove(fast.listener)
+    expect(call.tap).toBeUndefined()
   })
 })
 
