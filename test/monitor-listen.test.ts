@@ -386,6 +386,15 @@ describe("monitor across replicas", () => {
       yield* untilAttached(caller, listener)
       yield* hearsTheMix(caller, upstream, listener, [frame(31), frame(32)], [frame(41), frame(42)])
       expect(fake.connections).toHaveLength(1)
+      // Twilio failing on B reaches A as the same 503.
+      twilio.failWith = "server_error"
+      const down = yield* call(a, "POST", `/api/v1/sessions/${streamSid}/actions/monitor`, {
+        headers: bearer(TOKEN),
+        json: { supervisor: "lee", target: "+15557770003" }
+      })
+      twilio.failWith = "none"
+      expect(down.status).toBe(503)
+      expect(down.body.message).toMatch(/^The call could not do it: the supervisor could not be called/)
 
       caller.stop()
       expect((yield* promise(() => listener.closed)).code).toBe(1000)
