@@ -48,7 +48,7 @@ export class SessionActions extends Effect.Service<SessionActions>()("SessionAct
       result._tag === "Applied"
         ? Effect.void
         : result._tag === "Unavailable"
-        ? Effect.fail(new ActionUnavailable({ message: `The call could not do it: ${result.reason}` }))
+        ? Effect.fail(new ActionUnavailable({ message: result.reason.charAt(0).toUpperCase() + result.reason.slice(1) }))
         : Effect.fail(new ActionRefused({ message: `The call refused: ${result.reason}` }))
 
     const perform = Effect.fn("SessionActions.perform")(
