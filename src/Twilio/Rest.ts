@@ -1,9 +1,8 @@
 import { Duration, Effect, Option, Schema } from "effect"
 import { type TwilioFailure, TwilioRejected, TwilioUnavailable } from "./Errors.js"
-import { exchange, makeAgent } from "./Transport.js"
 
 /**
- * Twilio's REST wire protocol (over node:https with pooled keep-alive connections, Transport.ts): Basic
+ * Twilio's REST wire protocol over node's fetch (undici, pooled keep-alive connections): Basic
  * auth with the account SID and auth token, form-encoded bodies with Twilio's PascalCase names,
  * JSON answers, Twilio's error bodies (`code`, `message`, `more_info`) sorted into our two
  * failures. Every request goes to TWILIO_API_BASE_URL and is bounded by the request timeout.
@@ -75,6 +74,13 @@ export const accountPath = (credentials: TwilioCredentials) =>
     )
     : Effect.map(segment(credentials.accountSid, "account SID"), (sid) => `/2010-04-01/Accounts/${sid}`)
 
+const unreachable = (cause: unknown) => {
+  // fetch reports network errors as TypeError("fetch failed") with the socket error as its cause.
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause
+  const detail = inner instanceof Error ? inner.message : String(inner)
+  return new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio is unreachable: ${detail}` })
+}
+
 const unreadable = () =>
   new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio answered something unreadable" })
 
@@ -84,35 +90,38 @@ const parseJson = Schema.decodeUnknown(Schema.parseJson())
  * Sends one request with these credentials; the answer's JSON (null for 204). Interrupting it
  * (the timeout does) aborts the request; a request that timed out may still have acted.
  */
-export const sendRequest = (baseUrl: string, timeoutMs: number) => {
-  const agent = makeAgent(baseUrl)
-  return (credentials: TwilioCredentials, request: RestRequest): Effect.Effect<unknown, TwilioFailure> => {
-    const headers: Record<string, string> = {
-      Authorization: `Basic ${Buffer.from(`${credentials.accountSid}:${credentials.authToken}`).toString("base64")}`,
-      Accept: "application/json"
-    }
-    let body: string | undefined
-    if (request.method === "POST") {
-      body = encodeForm(request.form ?? {}).toString()
-      headers["Content-Type"] = "application/x-www-form-urlencoded"
-      headers["Content-Length"] = String(Buffer.byteLength(body))
-    }
-    return exchange(agent, `${baseUrl}${request.path}`, request.method, headers, body).pipe(
-      Effect.timeoutFail({
-        duration: Duration.millis(timeoutMs),
-        onTimeout: () =>
-          new TwilioUnavailable({
-            httpStatus: null,
-            code: null,
-            message: "Twilio is unreachable: no answer in time",
-            outcomeUnknown: true
-          })
-      }),
-      Effect.flatMap(({ status, text }): Effect.Effect<unknown, TwilioFailure> => {
-        if (status < 200 || status >= 300) return Effect.fail(failureOf(status, text))
-        if (status === 204) return Effect.succeed(null)
-        return Effect.mapError(parseJson(text), unreadable)
-      })
-    )
+export const sendRequest = (baseUrl: string, timeoutMs: number) =>
+(credentials: TwilioCredentials, request: RestRequest): Effect.Effect<unknown, TwilioFailure> => {
+  const headers: Record<string, string> = {
+    Authorization: `Basic ${Buffer.from(`${credentials.accountSid}:${credentials.authToken}`).toString("base64")}`,
+    Accept: "application/json"
   }
+  let body: string | undefined
+  if (request.method === "POST") {
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    body = encodeForm(request.form ?? {}).toString()
+  }
+  return Effect.tryPromise({
+    try: (signal) =>
+      fetch(`${baseUrl}${request.path}`, { method: request.method, headers, body, redirect: "manual", signal }).then(
+        (response) => response.text().then((text) => ({ status: response.status, text }))
+      ),
+    catch: unreachable
+  }).pipe(
+    Effect.timeoutFail({
+      duration: Duration.millis(timeoutMs),
+      onTimeout: () =>
+        new TwilioUnavailable({
+          httpStatus: null,
+          code: null,
+          message: "Twilio is unreachable: no answer in time",
+          outcomeUnknown: true
+        })
+    }),
+    Effect.flatMap(({ status, text }): Effect.Effect<unknown, TwilioFailure> => {
+      if (status < 200 || status >= 300) return Effect.fail(failureOf(status, text))
+      if (status === 204 || (text === "" && request.method === "DELETE")) return Effect.succeed(null)
+      return Effect.mapError(parseJson(text), unreadable)
+    })
+  )
 }
