@@ -3,7 +3,7 @@ import { ConfigProvider, Context, Effect, Layer } from "effect"
 import * as net from "node:net"
 import { AppConfig } from "../src/Config.js"
 import { TwilioClient } from "../src/Twilio/Client.js"
-import { targetUrl } from "../src/Twilio/Transport.js"
+import { encodeForm } from "../src/Twilio/Rest.js"
 import { type FakeTwilio, startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid } from "./support/FakeTwilioServer.js"
 
@@ -38,7 +38,7 @@ const suite = Layer.unwrapScoped(Effect.map(startFakeTwilio, (fake) => {
   return Layer.merge(clientAt(fake.baseUrl), Layer.succeed(Fake, fake))
 }))
 
-layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node through our httpClient)", (it) => {
+layer(suite, { excludeTestServices: true })("Twilio REST client (our own, over fetch)", (it) => {
   it.effect("places a call with Twilio's parameter names, Basic auth and form encoding; fetches and ends it", () =>
     Effect.gen(function*() {
       const twilio = yield* TwilioClient
@@ -106,7 +106,7 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       expect(rotated._tag).toBe("Right")
     }))
 
-  it.effect("requests twilio-node refuses to build never leave the process", () =>
+  it.effect("a SID that is not one path segment, or an account SID that is not AC..., never leaves the process", () =>
     Effect.gen(function*() {
       const twilio = yield* TwilioClient
       const fake = yield* Fake
@@ -116,7 +116,13 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       expect(badSid.message).toContain("request not sent")
       const notAnAccount = yield* Effect.flip(twilio.fetchCall({ accountSid: "SK123", authToken: "x" }, "CA1"))
       expect(notAnAccount).toMatchObject({ _tag: "TwilioRejected", httpStatus: 401 })
+      const badRoom = yield* Effect.flip(twilio.addParticipant(credentials, "room?x=1", { from: FROM, to: TO }))
+      expect(badRoom).toMatchObject({ _tag: "TwilioRejected", httpStatus: 400, code: null })
       expect(fake.requests.length).toBe(before)
+      // A conference name with spaces is one segment, percent-encoded.
+      const spaced = yield* twilio.addParticipant(credentials, "front desk", { from: FROM, to: TO })
+      expect(fake.requests.at(-1)!.path).toBe(`/2010-04-01/Accounts/${SID}/Conferences/front%20desk/Participants.json`)
+      expect(spaced.conferenceSid).toMatch(/^CF/)
     }))
 
   it.effect("5xx, a dropped connection, an unreadable answer, a dead port and silence are TwilioUnavailable, within the timeout", () =>
@@ -126,6 +132,10 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       const fetch = twilio.fetchCall(credentials, `CA${"e".repeat(32)}`)
       fake.failWith = "server_error"
       const failing = yield* Effect.flip(fetch)
+      fake.failWith = "unavailable"
+      const unavailable = yield* Effect.flip(fetch)
+      fake.failWith = "throttled"
+      const throttled = yield* Effect.flip(fetch)
       fake.failWith = "drop"
       const dropped = yield* Effect.flip(fetch)
       fake.failWith = "garbage"
@@ -136,10 +146,19 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       const waited = Date.now() - started
       fake.failWith = "none"
       expect(failing).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: 500, code: 20500 })
+      expect(unavailable).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: 503, code: 20503, message: "Service Unavailable" })
+      expect(throttled).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: 429, code: 20429 })
+      // Twilio answered: it did not act, so a retry cannot duplicate anything.
+      for (const answered of [failing, unavailable, throttled]) expect(answered).not.toHaveProperty("outcomeUnknown", true)
       expect(garbled).toMatchObject({ _tag: "TwilioUnavailable", message: "Twilio answered something unreadable" })
       expect(dropped).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: null })
       expect(dropped.message).toContain("unreachable")
-      expect(silent).toMatchObject({ _tag: "TwilioUnavailable", message: "Twilio is unreachable: no answer in time" })
+      expect(silent).toMatchObject({
+        _tag: "TwilioUnavailable",
+        httpStatus: null,
+        message: "Twilio is unreachable: no answer in time",
+        outcomeUnknown: true
+      })
       expect(waited).toBeGreaterThanOrEqual(TIMEOUT_MS - 50)
       expect(waited).toBeLessThan(TIMEOUT_MS + 1_000)
 
@@ -150,12 +169,14 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
         )
       )
       expect(dead).toMatchObject({ _tag: "TwilioUnavailable", httpStatus: null })
+      expect(dead).not.toHaveProperty("outcomeUnknown", true)
       expect(dead.message).toContain("ECONNREFUSED")
     }))
 
   it.effect("conference participants: add by room name, mute and hold, list across pages, remove", () =>
     Effect.gen(function*() {
       const twilio = yield* TwilioClient
+      const fake = yield* Fake
       const first = yield* twilio.addParticipant(credentials, "support-room-7", { from: FROM, to: TO, label: "customer" })
       expect(first).toMatchObject({ label: "customer", muted: false, hold: false, status: "queued" })
       expect(first.conferenceSid).toMatch(/^CF/)
@@ -167,9 +188,18 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
       expect([second.conferenceSid, second.muted]).toEqual([first.conferenceSid, true])
       const held = yield* twilio.updateParticipant(credentials, first.conferenceSid, first.callSid, { hold: true })
       expect([held.hold, held.muted]).toEqual([true, false])
-      // One per page: twilio-node follows next_page_uri (absolute, api.twilio.com) through our httpClient.
+      expect(fake.requests.at(-1)!.form).toEqual({ Hold: "true" })
+      // One per page: the client follows next_page_uri (a path under the account) to the end, or up to `limit`.
+      const before = fake.requests.length
       const listed = yield* twilio.listParticipants(credentials, first.conferenceSid, { pageSize: 1 })
       expect(listed.map((p) => p.callSid)).toEqual([first.callSid, second.callSid])
+      expect(fake.requests.slice(before).map((r) => r.query)).toEqual([{ PageSize: "1" }, { PageSize: "1", Page: "1" }])
+      const limited = yield* twilio.listParticipants(credentials, first.conferenceSid, { pageSize: 1, limit: 1 })
+      expect(limited.map((p) => p.callSid)).toEqual([first.callSid])
+      expect(fake.requests.length - before).toBe(3)
+      const filtered = yield* twilio.listParticipants(credentials, first.conferenceSid, { muted: true, limit: 5 })
+      expect(filtered.map((p) => p.callSid)).toEqual([second.callSid])
+      expect(fake.requests.at(-1)!.query).toEqual({ Muted: "true", PageSize: "5" })
       yield* twilio.removeParticipant(credentials, first.conferenceSid, second.callSid)
       expect((yield* twilio.listParticipants(credentials, first.conferenceSid)).map((p) => p.callSid)).toEqual([
         first.callSid
@@ -213,20 +243,26 @@ layer(suite, { excludeTestServices: true })("Twilio REST client (twilio-node thr
     }))
 })
 
-layer(Layer.empty)("TWILIO_API_BASE_URL", (it) => {
-  it("replaces every *.twilio.com origin, keeping path and query; the default base changes nothing", () => {
-    const page = "https://api.twilio.com/2010-04-01/Accounts/AC1/Calls.json?PageSize=1&Page=2"
-    expect(targetUrl("http://127.0.0.1:9", page, undefined)).toBe(
-      "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Calls.json?PageSize=1&Page=2"
-    )
-    expect(targetUrl("http://127.0.0.1:9/prefix", "https://messaging.twilio.com/v1/Services", { PageSize: 5 })).toBe(
-      "http://127.0.0.1:9/prefix/v1/Services?PageSize=5"
-    )
-    expect(targetUrl("https://api.twilio.com", "https://messaging.twilio.com/v1/Services", undefined)).toBe(
-      "https://messaging.twilio.com/v1/Services"
-    )
-    expect(targetUrl("http://127.0.0.1:9", "https://example.com/recording.mp3", undefined)).toBe(
-      "https://example.com/recording.mp3"
-    )
+layer(Layer.empty)("Twilio's form encoding", (it) => {
+  it("PascalCase names, one pair per array element, booleans as true/false, nothing for undefined", () => {
+    const form = encodeForm({
+      to: "+15557650100",
+      statusCallbackEvent: ["initiated", "completed"],
+      record: true,
+      earlyMedia: false,
+      timeout: 20,
+      twiml: "<Response><Say>a & b</Say></Response>",
+      label: undefined
+    })
+    expect([...form]).toEqual([
+      ["To", "+15557650100"],
+      ["StatusCallbackEvent", "initiated"],
+      ["StatusCallbackEvent", "completed"],
+      ["Record", "true"],
+      ["EarlyMedia", "false"],
+      ["Timeout", "20"],
+      ["Twiml", "<Response><Say>a & b</Say></Response>"]
+    ])
+    expect(form.toString()).toContain("Twiml=%3CResponse%3E%3CSay%3Ea+%26+b%3C%2FSay%3E%3C%2FResponse%3E")
   })
 })

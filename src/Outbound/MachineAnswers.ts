@@ -1,5 +1,5 @@
 import { Clock, Effect, Option } from "effect"
-import type { CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call"
+import type { CreateCallOptions } from "../Twilio/Options.js"
 import { AppConfig } from "../Config.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import type { TenantConfig } from "../Tenants/Config.js"
@@ -26,7 +26,7 @@ const ANSWERED_BY = new Set(["human", "machine_start", ...MACHINE_END, "fax", "u
 export const machineAndRecordingOptions = (
   config: TenantConfig,
   callbackUrl: (path: string) => string
-): Partial<CallListInstanceCreateOptions> => ({
+): Partial<CreateCallOptions> => ({
   ...(config.outbound?.on_machine === undefined ? {} : {
     machineDetection: "DetectMessageEnd",
     asyncAmd: "true",

@@ -11,7 +11,7 @@ import type { TwilioFailure } from "../Twilio/Errors.js"
 import type { TwilioCall } from "../Twilio/Resources.js"
 import { normalizeLanguage, SUPPORTED_LANGUAGES } from "../Translation/Languages.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
-import type { CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call"
+import type { CreateCallOptions } from "../Twilio/Options.js"
 import { machineAndRecordingOptions } from "./MachineAnswers.js"
 
 /**
@@ -136,7 +136,7 @@ export class OutboundCalls extends Effect.Service<OutboundCalls>()("OutboundCall
       to: string,
       from: string,
       query: Record<string, string | null | undefined>,
-      extra: Partial<CallListInstanceCreateOptions> = {}
+      extra: Partial<CreateCallOptions> = {}
     ) =>
       twilio.createCall(credentials, {
         ...extra,

@@ -1,178 +1,139 @@
-import { Duration, Effect, Schema } from "effect"
-import twilio from "twilio"
-import type { CallContextUpdateOptions, CallListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/call"
-import type {
-  ParticipantContextUpdateOptions,
-  ParticipantListInstanceCreateOptions,
-  ParticipantListInstanceOptions
-} from "twilio/lib/rest/api/v2010/account/conference/participant"
-import type { MessageListInstanceCreateOptions } from "twilio/lib/rest/api/v2010/account/message"
-import type RequestClient from "twilio/lib/base/RequestClient"
+import { Effect, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { TwilioConfig } from "./Config.js"
-import { type TwilioFailure, TwilioRejected, TwilioUnavailable } from "./Errors.js"
-import { TwilioCall, TwilioMessage, TwilioParticipant, TwilioRecording } from "./Resources.js"
-import { forwardingHttpClient, TransportFailure } from "./Transport.js"
+import { TwilioUnavailable } from "./Errors.js"
+import type {
+  AddParticipantOptions,
+  CreateCallOptions,
+  ListParticipantsOptions,
+  SendMessageOptions,
+  UpdateCallOptions,
+  UpdateParticipantOptions
+} from "./Options.js"
+import { ParticipantPage, TwilioCall, TwilioMessage, TwilioParticipant, TwilioRecording } from "./Resources.js"
+import { accountPath, encodeForm, segment, sendRequest, type TwilioCredentials } from "./Rest.js"
 
-export interface TwilioCredentials {
-  readonly accountSid: string
-  readonly authToken: string
-}
+export type { TwilioCredentials } from "./Rest.js"
 
-/** Clients kept (one per account SID); a client is a few KB and builds its resources lazily. */
-const MAX_CACHED_CLIENTS = 500
+/** Twilio's largest page. */
+const MAX_PAGE_SIZE = 1000
 
-/** What twilio-node rejects with on an HTTP error: RestException, or TwilioServiceException (RFC 9457). */
-const TwilioException = Schema.Struct({
-  status: Schema.Number,
-  code: Schema.optional(Schema.NullOr(Schema.Number)),
-  message: Schema.optional(Schema.String),
-  detail: Schema.optional(Schema.NullOr(Schema.String)),
-  moreInfo: Schema.optional(Schema.NullOr(Schema.String))
-})
-const asTwilioException = Schema.decodeUnknownOption(TwilioException)
-
-/** Sorts whatever a twilio-node promise rejected with into our two failures. */
-const classify = (cause: unknown): TwilioFailure => {
-  if (cause instanceof TransportFailure) {
-    return new TwilioUnavailable({
-      httpStatus: null,
-      code: null,
-      message: `Twilio is unreachable: ${cause.detail}`,
-      outcomeUnknown: cause.timedOut
-    })
-  }
-  const exception = asTwilioException(cause)
-  if (exception._tag === "Some") {
-    const { code, detail, message, moreInfo, status } = exception.value
-    const text = detail ?? message ?? `Twilio answered HTTP ${status}`
-    // 0 is twilio-node's placeholder for "no code"; 429 and 5xx are worth retrying.
-    const twilioCode = code === undefined || code === null || code === 0 ? null : code
-    return status >= 500 || status === 429
-      ? new TwilioUnavailable({ httpStatus: status, code: twilioCode, message: text })
-      : new TwilioRejected({ httpStatus: status, code: twilioCode, message: text, moreInfo: moreInfo ?? null })
-  }
-  if (cause instanceof SyntaxError) {
-    return new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio answered something unreadable" })
-  }
-  // twilio-node refused to build the request (a missing parameter, an invalid SID).
-  const message = cause instanceof Error ? cause.message : String(cause)
-  return new TwilioRejected({ httpStatus: 400, code: null, message: `request not sent: ${message}`, moreInfo: null })
-}
-
-/** The fields we read of what twilio-node resolved with; without them Twilio answered nonsense. */
-const decoded = <A, I>(schema: Schema.Schema<A, I>, resource: string) =>
-<E, R>(effect: Effect.Effect<unknown, E, R>) =>
-  Effect.flatMap(effect, (value) =>
-    Schema.decodeUnknown(schema)(value).pipe(
-      Effect.mapError(() =>
-        new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio answered with an unreadable ${resource}` })
-      )
-    ))
+/** The fields we read of Twilio's answer; without them Twilio answered nonsense. */
+const decoded = <A, I>(schema: Schema.Schema<A, I>, resource: string) => (value: unknown) =>
+  Schema.decodeUnknown(schema)(value).pipe(
+    Effect.mapError(() =>
+      new TwilioUnavailable({ httpStatus: null, code: null, message: `Twilio answered with an unreadable ${resource}` })
+    )
+  )
 
 /**
- * Twilio's REST API through twilio-node: typed resources for calls, conference participants,
- * messages and recordings. Requests go through our `httpClient` to TWILIO_API_BASE_URL, each
- * bounded by TWILIO_REQUEST_TIMEOUT_MS; failures are TwilioRejected or TwilioUnavailable.
+ * Twilio's REST API (2010-04-01): typed resources for calls, conference participants, messages
+ * and recordings, over our own small client (src/Twilio/Rest.ts) so the process does not load
+ * twilio-node. Requests go to TWILIO_API_BASE_URL, each bounded by TWILIO_REQUEST_TIMEOUT_MS;
+ * failures are TwilioRejected or TwilioUnavailable.
  */
 export class TwilioClient extends Effect.Service<TwilioClient>()("TwilioClient", {
   effect: Effect.gen(function*() {
     const { twilioApiBaseUrl } = yield* AppConfig
     const { requestTimeoutMs } = yield* TwilioConfig
-    // twilio-node types the option as its own RequestClient class, but only ever calls `request`.
-    const httpClient = forwardingHttpClient(twilioApiBaseUrl, requestTimeoutMs) as unknown as RequestClient
-    const clients = new Map<string, { readonly authToken: string; readonly client: twilio.Twilio }>()
+    const send = sendRequest(twilioApiBaseUrl, requestTimeoutMs)
 
-    const newClient = (credentials: TwilioCredentials) =>
-      // logLevel set so TWILIO_LOG_LEVEL in the environment cannot make it print requests.
-      twilio(credentials.accountSid, credentials.authToken, { httpClient, logLevel: "info" })
-
-    // Load the v2010 resource modules now: twilio-node requires them synchronously on first
-    // use, which would stall the event loop (and every live call's audio) at the first request.
-    const warm = newClient({ accountSid: `AC${"0".repeat(32)}`, authToken: "unused" })
-    yield* Effect.sync(() => [warm.calls, warm.conferences, warm.messages, warm.recordings])
-
-    /** The account's client, rebuilt when its token changes; least recently used evicted first. */
-    const clientFor = (credentials: TwilioCredentials) =>
-      Effect.suspend(() => {
-        const cached = clients.get(credentials.accountSid)
-        clients.delete(credentials.accountSid)
-        if (cached !== undefined && cached.authToken === credentials.authToken) {
-          clients.set(credentials.accountSid, cached)
-          return Effect.succeed(cached.client)
-        }
-        if (!credentials.accountSid.startsWith("AC")) {
-          return Effect.fail(
-            new TwilioRejected({ httpStatus: 401, code: null, message: "Twilio account SID must start with AC", moreInfo: null })
-          )
-        }
-        const client = newClient(credentials)
-        clients.set(credentials.accountSid, { authToken: credentials.authToken, client })
-        if (clients.size > MAX_CACHED_CLIENTS) clients.delete(clients.keys().next().value!)
-        return Effect.succeed(client)
+    /** `/2010-04-01/Accounts/{AccountSid}` followed by `parts`, each checked as one path segment. */
+    const pathOf = (credentials: TwilioCredentials, template: (...segments: Array<string>) => string, ...ids: Array<[string, string]>) =>
+      Effect.gen(function*() {
+        const account = yield* accountPath(credentials)
+        const segments: Array<string> = []
+        for (const [value, what] of ids) segments.push(yield* segment(value, what))
+        return `${account}${template(...segments)}`
       })
 
-    /** One request: timed out like the transport, so a typed failure always arrives in time. */
-    const send = <A>(credentials: TwilioCredentials, request: (client: twilio.Twilio) => Promise<A>) =>
-      clientFor(credentials).pipe(
-        Effect.flatMap((client) => Effect.tryPromise({ try: () => request(client), catch: classify })),
-        Effect.timeoutFail({
-          duration: Duration.millis(requestTimeoutMs),
-          onTimeout: () =>
-            new TwilioUnavailable({ httpStatus: null, code: null, message: "Twilio is unreachable: no answer in time", outcomeUnknown: true })
-        })
-      )
+    const callPath = (credentials: TwilioCredentials, callSid: string) =>
+      pathOf(credentials, (sid) => `/Calls/${sid}.json`, [callSid, "call SID"])
+    const participantPath = (credentials: TwilioCredentials, conferenceSid: string, callSid: string) =>
+      pathOf(credentials, (cf, ca) => `/Conferences/${cf}/Participants/${ca}.json`, [conferenceSid, "conference"], [
+        callSid,
+        "call SID"
+      ])
+    const participantsPath = (credentials: TwilioCredentials, conference: string) =>
+      pathOf(credentials, (cf) => `/Conferences/${cf}/Participants.json`, [conference, "conference"])
 
     return {
       /** POST /Calls.json: an outbound call (Url or Twiml; status callbacks, AMD, recording as options). */
-      createCall: Effect.fn("TwilioClient.createCall")(
-        (credentials: TwilioCredentials, options: CallListInstanceCreateOptions) =>
-          send(credentials, (client) => client.calls.create(options)).pipe(decoded(TwilioCall, "call"))
-      ),
+      createCall: Effect.fn("TwilioClient.createCall")(function*(credentials: TwilioCredentials, options: CreateCallOptions) {
+        const path = yield* pathOf(credentials, () => "/Calls.json")
+        return yield* send(credentials, { method: "POST", path, form: options }).pipe(Effect.flatMap(decoded(TwilioCall, "call")))
+      }),
       /** POST /Calls/{sid}.json: new TwiML or Url for a live call, or end it (`status`). */
       updateCall: Effect.fn("TwilioClient.updateCall")(
-        (credentials: TwilioCredentials, callSid: string, options: CallContextUpdateOptions) =>
-          send(credentials, (client) => client.calls(callSid).update(options)).pipe(decoded(TwilioCall, "call"))
+        function*(credentials: TwilioCredentials, callSid: string, options: UpdateCallOptions) {
+          const path = yield* callPath(credentials, callSid)
+          return yield* send(credentials, { method: "POST", path, form: options }).pipe(Effect.flatMap(decoded(TwilioCall, "call")))
+        }
       ),
       /** GET /Calls/{sid}.json */
-      fetchCall: Effect.fn("TwilioClient.fetchCall")((credentials: TwilioCredentials, callSid: string) =>
-        send(credentials, (client) => client.calls(callSid).fetch()).pipe(decoded(TwilioCall, "call"))
-      ),
+      fetchCall: Effect.fn("TwilioClient.fetchCall")(function*(credentials: TwilioCredentials, callSid: string) {
+        const path = yield* callPath(credentials, callSid)
+        return yield* send(credentials, { method: "GET", path }).pipe(Effect.flatMap(decoded(TwilioCall, "call")))
+      }),
       /** POST /Conferences/{sid or friendly name}/Participants.json: dials `to` into the conference. */
       addParticipant: Effect.fn("TwilioClient.addParticipant")(
-        (credentials: TwilioCredentials, conference: string, options: ParticipantListInstanceCreateOptions) =>
-          send(credentials, (client) => client.conferences(conference).participants.create(options)).pipe(
-            decoded(TwilioParticipant, "participant")
+        function*(credentials: TwilioCredentials, conference: string, options: AddParticipantOptions) {
+          const path = yield* participantsPath(credentials, conference)
+          return yield* send(credentials, { method: "POST", path, form: options }).pipe(
+            Effect.flatMap(decoded(TwilioParticipant, "participant"))
           )
+        }
       ),
       /** POST /Conferences/{sid}/Participants/{callSid}.json: mute, hold, announce. */
       updateParticipant: Effect.fn("TwilioClient.updateParticipant")(
-        (credentials: TwilioCredentials, conferenceSid: string, callSid: string, options: ParticipantContextUpdateOptions) =>
-          send(credentials, (client) => client.conferences(conferenceSid).participants(callSid).update(options)).pipe(
-            decoded(TwilioParticipant, "participant")
+        function*(credentials: TwilioCredentials, conferenceSid: string, callSid: string, options: UpdateParticipantOptions) {
+          const path = yield* participantPath(credentials, conferenceSid, callSid)
+          return yield* send(credentials, { method: "POST", path, form: options }).pipe(
+            Effect.flatMap(decoded(TwilioParticipant, "participant"))
           )
+        }
       ),
       /** DELETE /Conferences/{sid}/Participants/{callSid}.json: drops that leg from the conference. */
       removeParticipant: Effect.fn("TwilioClient.removeParticipant")(
-        (credentials: TwilioCredentials, conferenceSid: string, callSid: string) =>
-          send(credentials, (client) => client.conferences(conferenceSid).participants(callSid).remove()).pipe(Effect.asVoid)
+        function*(credentials: TwilioCredentials, conferenceSid: string, callSid: string) {
+          const path = yield* participantPath(credentials, conferenceSid, callSid)
+          yield* send(credentials, { method: "DELETE", path })
+        }
       ),
-      /** GET /Conferences/{sid}/Participants.json, following pages up to `limit`. */
+      /** GET /Conferences/{sid}/Participants.json, following `next_page_uri` up to `limit`. */
       listParticipants: Effect.fn("TwilioClient.listParticipants")(
-        (credentials: TwilioCredentials, conferenceSid: string, options: ParticipantListInstanceOptions = {}) =>
-          send(credentials, (client) => client.conferences(conferenceSid).participants.list(options)).pipe(
-            decoded(Schema.Array(TwilioParticipant), "participant list")
-          )
+        function*(credentials: TwilioCredentials, conferenceSid: string, options: ListParticipantsOptions = {}) {
+          const { limit, pageSize, ...filters } = options
+          const first = yield* participantsPath(credentials, conferenceSid)
+          const account = yield* accountPath(credentials)
+          const size = pageSize ?? (limit === undefined ? undefined : Math.min(Math.max(limit, 1), MAX_PAGE_SIZE))
+          const query = encodeForm({ ...filters, pageSize: size }).toString()
+          const participants: Array<TwilioParticipant> = []
+          let path: string | null = query === "" ? first : `${first}?${query}`
+          while (path !== null && (limit === undefined || participants.length < limit)) {
+            const page: typeof ParticipantPage.Type = yield* send(credentials, { method: "GET", path }).pipe(
+              Effect.flatMap(decoded(ParticipantPage, "participant list"))
+            )
+            participants.push(...page.participants)
+            // Next pages stay under this account's path (the credentials go with them); an empty page ends the list.
+            const next: string | null = page.nextPageUri
+            path = page.participants.length > 0 && next !== null && next.startsWith(`${account}/`) ? next : null
+          }
+          return limit === undefined ? participants : participants.slice(0, limit)
+        }
       ),
       /** POST /Messages.json: an SMS (or MMS with `mediaUrl`). */
-      sendMessage: Effect.fn("TwilioClient.sendMessage")(
-        (credentials: TwilioCredentials, options: MessageListInstanceCreateOptions) =>
-          send(credentials, (client) => client.messages.create(options)).pipe(decoded(TwilioMessage, "message"))
-      ),
+      sendMessage: Effect.fn("TwilioClient.sendMessage")(function*(credentials: TwilioCredentials, options: SendMessageOptions) {
+        const path = yield* pathOf(credentials, () => "/Messages.json")
+        return yield* send(credentials, { method: "POST", path, form: options }).pipe(
+          Effect.flatMap(decoded(TwilioMessage, "message"))
+        )
+      }),
       /** GET /Recordings/{sid}.json */
-      fetchRecording: Effect.fn("TwilioClient.fetchRecording")((credentials: TwilioCredentials, recordingSid: string) =>
-        send(credentials, (client) => client.recordings(recordingSid).fetch()).pipe(decoded(TwilioRecording, "recording"))
-      )
+      fetchRecording: Effect.fn("TwilioClient.fetchRecording")(function*(credentials: TwilioCredentials, recordingSid: string) {
+        const path = yield* pathOf(credentials, (sid) => `/Recordings/${sid}.json`, [recordingSid, "recording SID"])
+        return yield* send(credentials, { method: "GET", path }).pipe(Effect.flatMap(decoded(TwilioRecording, "recording")))
+      })
     } as const
   }),
   dependencies: [TwilioConfig.Default]

@@ -2,8 +2,8 @@ import { Schema } from "effect"
 
 /**
  * Twilio refused the request (HTTP 4xx other than 429): `httpStatus` and Twilio's error `code`
- * (https://www.twilio.com/docs/api/errors) say why; `message` is Twilio's own. A request
- * twilio-node refuses before sending (a missing parameter, a SID with `/` in it) is a 400
+ * (https://www.twilio.com/docs/api/errors) say why; `message` is Twilio's own. A request our
+ * client refuses before sending (a SID or conference name with `/`, `?` or `#` in it) is a 400
  * with no code; an account SID that is not an `AC...` SID is a 401, as Twilio would answer.
  */
 export class TwilioRejected extends Schema.TaggedError<TwilioRejected>()("TwilioRejected", {

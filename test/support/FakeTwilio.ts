@@ -17,8 +17,11 @@ export interface FakeTwilio extends FakeTwilioState {
   readonly requests: Array<TwilioRequest>
   /** Accounts the fake accepts (AccountSid -> auth token). */
   readonly accounts: Map<string, string>
-  /** How the next requests answer: normally, HTTP 500, by dropping the connection, never, or with a 200 HTML page. */
-  failWith: "none" | "server_error" | "drop" | "hang" | "garbage"
+  /**
+   * How the next requests answer: normally, HTTP 500, 503 or 429 (Twilio's error bodies), by
+   * dropping the connection, never, or with a 200 HTML page.
+   */
+  failWith: "none" | "server_error" | "unavailable" | "throttled" | "drop" | "hang" | "garbage"
   /** Answers (and acts) only after this long: a slow Twilio that still creates the call. */
   delayMs: number
 }
@@ -35,6 +38,18 @@ const parseForm = (body: string) => {
 const basicCredentials = (header: string | undefined) => {
   const [user, pass] = Buffer.from((header ?? "").replace(/^Basic /, ""), "base64").toString("utf8").split(":")
   return { user, pass }
+}
+
+/**
+ * Twilio reads a POST body only as a form, and its parameter names are PascalCase: a JSON body
+ * or a camelCase name (twilio-node's option names leaking onto the wire) would be silently
+ * ignored by Twilio; the fake refuses them so a test sees the mistake.
+ */
+const formRefusal = (method: string, contentType: string | undefined, form: Record<string, unknown>) => {
+  if (method !== "POST") return null
+  if (!(contentType ?? "").startsWith("application/x-www-form-urlencoded")) return `Unsupported Content-Type: ${contentType}`
+  const wrong = Object.keys(form).find((key) => !/^[A-Z][A-Za-z0-9.]*$/.test(key))
+  return wrong === undefined ? null : `Unknown parameter: ${wrong}`
 }
 
 const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/([^/]+)(\/.*)$/
@@ -73,6 +88,10 @@ export const startFakeTwilio = Effect.acquireRelease(
         if (fake.failWith === "hang") return
         if (fake.failWith === "garbage") return res.writeHead(200, { "content-type": "text/html" }).end("<html>proxy</html>")
         if (fake.failWith === "server_error") return twilioError(res, 500, 20500, "Internal Server Error")
+        if (fake.failWith === "unavailable") return twilioError(res, 503, 20503, "Service Unavailable")
+        if (fake.failWith === "throttled") return twilioError(res, 429, 20429, "Too Many Requests")
+        const refused = formRefusal(method, req.headers["content-type"], form)
+        if (refused !== null) return twilioError(res, 400, 20001, refused)
         const account = ACCOUNT_PATH.exec(url.pathname)
         if (account === null) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
         const accountSid = account[1]!

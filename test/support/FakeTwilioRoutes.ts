@@ -180,7 +180,10 @@ const listParticipants = (context: RouteContext) => {
   if (room === undefined) return notFound(context)
   const pageSize = Number(query.get("PageSize") ?? 50)
   const page = Number(query.get("Page") ?? 0)
-  const all = [...room.participants.values()]
+  // Muted / Hold filter the list, as Twilio's do.
+  const wanted = (resource: Resource, key: "muted" | "hold", param: string) =>
+    query.get(param) === null || resource[key] === (query.get(param) === "true")
+  const all = [...room.participants.values()].filter((p) => wanted(p, "muted", "Muted") && wanted(p, "hold", "Hold"))
   const more = (page + 1) * pageSize < all.length
   json(res, 200, {
     participants: all.slice(page * pageSize, (page + 1) * pageSize),
