@@ -1,4 +1,4 @@
-import { Config, Effect, Option, Redacted } from "effect"
+import { Config, type ConfigError, Effect, Option, Redacted } from "effect"
 import { parseTrustProxy } from "./Http/TrustProxy.js"
 
 /** An optional setting where an empty value means "unset" (as shells often export `X=`). */
@@ -42,6 +42,17 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       host,
       publicBaseUrl: yield* baseUrl("PUBLIC_BASE_URL", `http://localhost:${port}`),
       databaseUrl: yield* optionalSecret("DATABASE_URL"),
+      /**
+       * PostgreSQL connections this replica's pool may open (plus one for LISTEN). Every replica
+       * has its own pool: N replicas need N x (this + 1) under the server's max_connections.
+       */
+      databasePoolMax: yield* Config.integer("DATABASE_POOL_MAX").pipe(
+        Config.withDefault(10),
+        Config.validate({
+          message: "DATABASE_POOL_MAX must be a whole number from 1 to 100 (connections per replica)",
+          validation: (n) => n >= 1 && n <= 100
+        })
+      ),
       /** Unset: `.data/postgres` (as root, moved where the postgres account can reach it). */
       embeddedDataDir: yield* optionalString("EMBEDDED_PG_DATA_DIR"),
       adminApiKey,
@@ -125,3 +136,19 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
     } as const
   })
 }) {}
+
+/**
+ * A configuration error as one line for a refusal to start: each bad setting's message,
+ * named by its variable when the message does not name it already.
+ */
+export const describeConfigError = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "And":
+    case "Or":
+      return `${describeConfigError(error.left)}; ${describeConfigError(error.right)}`
+    default: {
+      const name = error.path.join(".")
+      return name === "" || error.message.includes(name) ? error.message : `${name}: ${error.message}`
+    }
+  }
+}

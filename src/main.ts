@@ -1,7 +1,7 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
-import { AppConfig } from "./Config.js"
+import { AppConfig, describeConfigError } from "./Config.js"
 import { runMainWithDrain, serveUntilSignalled } from "./Health/Lifecycle.js"
 import { HttpLive } from "./Server.js"
 import { ServicesLive } from "./Services.js"
@@ -39,6 +39,12 @@ runMainWithDrain(
     Effect.catchTag("EmbeddedPostgresError", (error) =>
       Effect.sync(() => {
         process.stderr.write(`stateset-voice cannot start: ${error.message}\n`)
+        process.exit(1)
+      })),
+    // A bad setting too: one line naming it, not a stack of causes.
+    Effect.catchTag("ConfigError", (error) =>
+      Effect.sync(() => {
+        process.stderr.write(`stateset-voice cannot start: ${describeConfigError(error)}\n`)
         process.exit(1)
       }))
   ),

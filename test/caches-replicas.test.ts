@@ -1,11 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import pg from "pg"
 import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { eventually } from "./support/Eventually.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
 const SID = accountSid("caches")
@@ -40,17 +39,6 @@ const status = (replica: Replica, token: string) =>
   Effect.map(call(replica, "GET", "/status", { headers: { authorization: `Bearer ${token}` } }), (res) => res.status)
 
 /** A statement run by hand, as an operator would: no service of ours involved. */
-const runSql = (url: string, text: string, values: ReadonlyArray<unknown>) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      await client.query(text, [...values])
-    } finally {
-      await client.end()
-    }
-  })
-
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.all([Effect.sync(() => Date.now()), effect, Effect.sync(() => Date.now())]), ([start, a, end]) => [a, end - start] as const)
 
@@ -58,7 +46,7 @@ describe("per-replica caches across replicas", () => {
   it.live("an agent, version or rollout change on replica A reaches webhooks on replica B", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
-      const [a, b] = yield* Effect.all([startReplica(url, ROOMY), startReplica(url, ROOMY)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, ROOMY)
       yield* admin(a, "PUT", "/tenants/gamma", { tenant_id: "gamma", twilio: { account_sid: SID, auth_token: TOKEN } })
       const agent = (yield* admin(a, "POST", "/tenants/gamma/agents", { agent_key: "default", name: "Front desk" })).body.agent
       const v1 = (yield* admin(a, "POST", "/tenants/gamma/agent-versions", { agent_id: agent.id, config: { greeting: "one" } })).body.version
@@ -82,8 +70,8 @@ describe("per-replica caches across replicas", () => {
       expect(yield* eventually(versionOfCall(b), (id) => id === v1.id, BOUND_MS)).toBe(v1.id)
 
       // A hand-run UPDATE (no service involved) reaches both: the triggers announce it.
-      yield* runSql(url, "delete from agent_version_rollouts where tenant_id = 'gamma'", [])
-      yield* runSql(url, "update agents set published_version_id = $1 where id = $2", [v2.id, agent.id])
+      yield* query(url, "delete from agent_version_rollouts where tenant_id = 'gamma'", [])
+      yield* query(url, "update agents set published_version_id = $1 where id = $2", [v2.id, agent.id])
       for (const replica of [a, b]) expect(yield* eventually(versionOfCall(replica), (id) => id === v2.id, BOUND_MS)).toBe(v2.id)
       // Stable afterwards: no stale entry comes back.
       for (let i = 0; i < 3; i++) expect(yield* versionOfCall(b)).toBe(v2.id)
@@ -92,7 +80,7 @@ describe("per-replica caches across replicas", () => {
   it.live("a key revoked on replica A is refused on replica B within the bound, and stays refused", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
-      const [a, b] = yield* Effect.all([startReplica(url), startReplica(url)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url)
       yield* admin(a, "PUT", "/tenants/acme", { tenant_id: "acme" })
       const first = (yield* admin(a, "POST", "/tenants/acme/api-keys", { label: "first" })).body.created
       const second = (yield* admin(a, "POST", "/tenants/acme/api-keys", { label: "second" })).body.created
@@ -116,7 +104,7 @@ describe("per-replica caches across replicas", () => {
       expect(yield* status(b, second.token)).toBe(200)
 
       // Revoked by hand in PostgreSQL: both replicas refuse it.
-      yield* runSql(url, "update tenant_api_keys set revoked_at = now() where id = $1", [second.api_key.id])
+      yield* query(url, "update tenant_api_keys set revoked_at = now() where id = $1", [second.api_key.id])
       for (const replica of [a, b]) expect(yield* eventually(status(replica, second.token), (s) => s === 401, BOUND_MS)).toBe(401)
     }).pipe(Effect.scoped), 120_000)
 })

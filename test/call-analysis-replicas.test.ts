@@ -1,29 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import pg from "pg"
 import { eventually } from "./support/Eventually.js"
 import { fakeOpenAIResponses } from "./support/FakeOpenAIResponses.js"
-import { call, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, startReplicas } from "./support/Replicas.js"
+import { testDatabaseUrl, withClient } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
 const JOBS = 12
 
-const withDatabase = <A>(url: string, run: (client: pg.Client) => Promise<A>) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      return await run(client)
-    } finally {
-      await client.end()
-    }
-  })
-
 /** `count` finished sessions and their analysis jobs, committed at once (as call records would), then NOTIFY. */
 const commitJobs = (url: string, tenant: string, count: number) =>
-  withDatabase(url, async (client) => {
+  withClient(url, async (client) => {
     await client.query("begin")
     for (let i = 0; i < count; i++) {
       const sessionId = randomUUID()
@@ -48,13 +36,13 @@ describe("post-call analysis across replicas", () => {
       const url = yield* testDatabaseUrl
       const openai = yield* fakeOpenAIResponses
       const env = { OPENAI_API_KEY: "sk-test-replicas", OPENAI_BASE_URL: openai.baseUrl, ANALYSIS_POLL_INTERVAL_MS: "100", ANALYSIS_BATCH_SIZE: "2" }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       const res = yield* call(a, "PUT", "/api/v1/admin/tenants/twin-analysis", { headers: adminHeaders, json: { tenant_id: "twin-analysis" } })
       expect(res.status).toBe(200)
       yield* commitJobs(url, "twin-analysis", JOBS)
 
       const done = yield* eventually(
-        withDatabase(url, async (client) =>
+        withClient(url, async (client) =>
           (await client.query<{ status: string; attempts: number }>("select status, attempts from call_analysis_jobs where tenant_id = 'twin-analysis'")).rows),
         (rows) => rows.length === JOBS && rows.every((r) => r.status === "done"),
         15_000
@@ -64,7 +52,7 @@ describe("post-call analysis across replicas", () => {
       const inputs = openai.requests.map((r) => String(r.body.input))
       expect(inputs).toHaveLength(JOBS)
       expect(new Set(inputs).size).toBe(JOBS)
-      const evals = yield* withDatabase(url, async (client) =>
+      const evals = yield* withClient(url, async (client) =>
         (await client.query<{ n: number; sessions: number }>(
           "select count(*)::int as n, count(distinct voice_session_id)::int as sessions from voice_session_evals where tenant_id = 'twin-analysis' and source = 'auto'"
         )).rows[0]!)

@@ -4,6 +4,7 @@ import { expect, layer } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, Layer, Option, Redacted, Schema } from "effect"
 import * as net from "node:net"
 import pg from "pg"
+import { AppConfig } from "../src/Config.js"
 import { DatabaseUrl, SqlLive } from "../src/Database/Client.js"
 import { orNothing, orRefused, orUnavailable } from "../src/Database/Errors.js"
 import { classifyFailure } from "../src/Database/SqlState.js"
@@ -18,7 +19,10 @@ class ParentMissing extends Schema.TaggedError<ParentMissing>()("ParentMissing",
   readonly status = 404 as const
 }
 
-const Database = SqlLive.pipe(Layer.provide(Layer.scoped(DatabaseUrl, Effect.map(testDatabaseUrl, Redacted.make))))
+const Database = SqlLive.pipe(
+  Layer.provide(Layer.scoped(DatabaseUrl, Effect.map(testDatabaseUrl, Redacted.make))),
+  Layer.provide(AppConfig.Default)
+)
 
 const PARENT = "00000000-0000-4000-8000-000000000001"
 const MISSING = "00000000-0000-4000-8000-0000000000ff"

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { eventually } from "./support/Eventually.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
@@ -53,7 +53,7 @@ describe("limits across two replicas", () => {
       const twilio = yield* startFakeTwilio
       const url = yield* testDatabaseUrl
       const env = { TWILIO_API_BASE_URL: twilio.baseUrl }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       for (const id of ["fleet", "burst", "lobby"]) twilio.accounts.set(accountSid(id), `${id}-twilio-token`)
       const dials = (to: string) => twilio.requests.filter((r) => r.form.To === to).length
 

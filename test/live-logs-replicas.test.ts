@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { LogSubscriber } from "./support/LogSubscriber.js"
-import { call, startReplica } from "./support/Replicas.js"
+import { call, startReplicas } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
@@ -22,7 +22,7 @@ describe("live logs across replicas", () => {
       const fake = yield* makeFakeOpenAIRealtime
       const url = yield* testDatabaseUrl
       const env = { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-logs", LIVE_LOGS_PRESENCE_SECONDS: "1" }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       for (const [tenant, token] of [["acme", ACME], ["globex", GLOBEX]] as const) {
         const put = yield* call(a, "PUT", `/api/v1/admin/tenants/${tenant}`, {
           headers: adminHeaders,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
-import { call, startReplica } from "./support/Replicas.js"
+import { call, startReplicas } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
@@ -23,7 +23,7 @@ describe("media calls across replicas", () => {
         MEDIA_HEARTBEAT_SECONDS: "1",
         MEDIA_REAP_AFTER_SECONDS: "3"
       }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       const put = yield* call(a, "PUT", "/api/v1/admin/tenants/acme", {
         headers: adminHeaders,
         json: { tenant_id: "acme", auth_token: TOKEN, org_id: "org-acme" }

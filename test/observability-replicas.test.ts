@@ -1,10 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as net from "node:net"
-import pg from "pg"
 import { parseOpenMetrics, valueOf } from "./support/OpenMetricsText.js"
 import { call, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 
 const freePort = Effect.async<number>((resume) => {
   const server = net.createServer()
@@ -18,17 +17,6 @@ const scrape = (port: number) =>
   Effect.promise(async () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`)
     return { status: res.status, samples: parseOpenMetrics(await res.text()) }
-  })
-
-const sql = (url: string, text: string) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      await client.query(text)
-    } finally {
-      await client.end()
-    }
   })
 
 describe("metrics of two replicas on one database", () => {
@@ -46,7 +34,7 @@ describe("metrics of two replicas on one database", () => {
 
       for (let i = 0; i < 3; i++) expect((yield* call(a, "GET", "/status")).status).toBe(401)
       // Waiting for a retry an hour away, so the delivery workers leave it pending.
-      yield* sql(url, `insert into webhook_outbox (id, tenant_id, event, payload, created_at, next_attempt_at)
+      yield* query(url, `insert into webhook_outbox (id, tenant_id, event, payload, created_at, next_attempt_at)
                        values (gen_random_uuid(), 'acme', 'call.completed', '{}'::jsonb, now() - interval '2 minutes',
                                now() + interval '1 hour')`)
 

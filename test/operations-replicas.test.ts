@@ -1,28 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import pg from "pg"
 import { eventually } from "./support/Eventually.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid } from "./support/FakeTwilioServer.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
 const SID = accountSid("replica-ops")
 const TOKEN = "replica-ops-twilio-token"
 const BEARER = { authorization: "Bearer ops-replica-bearer-token-0123456789" }
 const TASKS = 12
-
-const query = <A>(databaseUrl: string, text: string, params: Array<unknown> = []) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      return (await client.query(text, params)).rows as Array<A>
-    } finally {
-      await client.end()
-    }
-  })
 
 const ok = <R extends { status: number; text: string }>(res: R): R => {
   expect(res.status, res.text).toBeLessThan(300)
@@ -43,7 +31,7 @@ describe("operator sweeps across replicas", () => {
         OPERATOR_FOLLOW_UP_SWEEP_INTERVAL_SECS: "0",
         OPERATOR_RECONCILIATION_SWEEP_INTERVAL_SECS: "0"
       }
-      const [a, b] = yield* Effect.all([startReplica(databaseUrl, env), startReplica(databaseUrl, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(databaseUrl, env)
       const on = (r: Replica, method: string, path: string, json?: unknown, headers: Record<string, string> = BEARER) =>
         call(r, method, path, { headers, ...(json === undefined ? {} : { json }) }).pipe(Effect.map(ok))
 

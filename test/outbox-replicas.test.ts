@@ -1,12 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import pg from "pg"
 import { Webhook } from "standardwebhooks"
 import { eventually } from "./support/Eventually.js"
 import { fakeWebhookReceiver, type FakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, type Replica, startReplica, startReplicas } from "./support/Replicas.js"
+import { testDatabaseUrl, withClient } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
 const SECRET = `whsec_${Buffer.from("replica-webhook-signing-key-0123456789").toString("base64")}`
@@ -14,20 +13,9 @@ const SECRET = `whsec_${Buffer.from("replica-webhook-signing-key-0123456789").to
 /** Replicas that deliver to 127.0.0.1, poll often, and give up a dead replica's claims after 3 s. */
 const ENV = { ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "200", OUTBOX_LEASE_SECONDS: "3" }
 
-const withDatabase = <A>(url: string, run: (client: pg.Client) => Promise<A>) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      return await run(client)
-    } finally {
-      await client.end()
-    }
-  })
-
 /** `count` events committed for `tenant` at once (as a domain's transaction would), then NOTIFY. */
 const commitEvents = (url: string, tenant: string, count: number) =>
-  withDatabase(url, async (client) => {
+  withClient(url, async (client) => {
     const ids = Array.from({ length: count }, () => `msg_${randomUUID().replaceAll("-", "")}`)
     await client.query("begin")
     for (const id of ids) {
@@ -43,7 +31,7 @@ const commitEvents = (url: string, tenant: string, count: number) =>
   })
 
 const statuses = (url: string, tenant: string) =>
-  withDatabase(url, async (client) =>
+  withClient(url, async (client) =>
     (await client.query<{ status: string; n: number }>(
       "select status, count(*)::int as n from webhook_outbox where tenant_id = $1 group by status",
       [tenant]
@@ -75,7 +63,7 @@ describe("outbox delivery across replicas", () => {
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const receiver = yield* fakeWebhookReceiver
-      const [a, b] = yield* Effect.all([startReplica(url, ENV), startReplica(url, ENV)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, ENV)
       yield* configureTenant(a, "twin", receiver)
       // Both replicas hear the tenant change before the events arrive.
       yield* eventually(call(b, "GET", "/api/v1/admin/tenants/twin", { headers: adminHeaders }), (r) => r.status === 200)
@@ -115,7 +103,7 @@ describe("outbox delivery across replicas", () => {
       receiver.script("/stopped", ["hang", "hang", "hang", "hang", { status: 200 }])
       // A lease far longer than the test may wait: only a released claim can be delivered in time.
       const env = { ...ENV, OUTBOX_LEASE_SECONDS: "600" }
-      const [first, second] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [first, second] = yield* startReplicas(url, env)
       yield* configureTenant(first, "stopped", receiver)
       yield* eventually(call(second, "GET", "/api/v1/admin/tenants/stopped", { headers: adminHeaders }), (r) => r.status === 200)
       const ids = yield* commitEvents(url, "stopped", 40)

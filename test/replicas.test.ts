@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
-import { call, startReplica } from "./support/Replicas.js"
+import { call, startReplicas } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 
@@ -12,7 +12,7 @@ describe("two replicas on one database", () => {
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       // Started together on an empty database: the migration lock lets exactly one migrate.
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
 
       // A tenant written through A is served by B; B caches it.
       const token = "acme-token-0123456789"

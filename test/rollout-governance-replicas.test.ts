@@ -1,25 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import pg from "pg"
 import { eventually } from "./support/Eventually.js"
 import { POLICY } from "./support/GovernanceFixtures.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 
 const TOKEN = "replica-governance-token-0123456789"
-
-const query = <A>(databaseUrl: string, text: string, params: Array<unknown> = []) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      return (await client.query(text, params)).rows as Array<A>
-    } finally {
-      await client.end()
-    }
-  })
 
 const admin = (replica: Replica, method: string, path: string, json?: unknown) =>
   call(replica, method, `/api/v1/admin${path}`, { headers: adminHeaders, ...(json === undefined ? {} : { json }) })
@@ -44,7 +32,7 @@ describe("rollout governance across replicas", () => {
     Effect.gen(function*() {
       const databaseUrl = yield* testDatabaseUrl
       const env = { ROLLOUT_GOVERNANCE_SWEEP_INTERVAL_SECS: "1" }
-      const [a, b] = yield* Effect.all([startReplica(databaseUrl, env), startReplica(databaseUrl, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(databaseUrl, env)
 
       expect((yield* admin(a, "PUT", "/tenants/rg", { tenant_id: "rg", auth_token: TOKEN })).status).toBe(200)
       const agent = (yield* admin(a, "POST", "/tenants/rg/agents", { agent_key: "support", name: "Support" })).body.agent

@@ -1,25 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import pg from "pg"
 import { eventually } from "./support/Eventually.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 
 const TOKEN = "replica-promotion-token-0123456789"
 const POLICY = { enabled: true, lookback_hours: 24, min_eval_count: 3, min_avg_score: 0.5, min_high_quality_rate: null }
-
-const query = <A>(databaseUrl: string, text: string, params: Array<unknown> = []) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      return (await client.query(text, params)).rows as Array<A>
-    } finally {
-      await client.end()
-    }
-  })
 
 const admin = (replica: Replica, method: string, path: string, json?: unknown) =>
   call(replica, method, `/api/v1/admin${path}`, { headers: adminHeaders, ...(json === undefined ? {} : { json }) })
@@ -41,7 +29,7 @@ describe("rollout promotion across replicas", () => {
     Effect.gen(function*() {
       const databaseUrl = yield* testDatabaseUrl
       const env = { ROLLOUT_GOVERNANCE_SWEEP_INTERVAL_SECS: "1" }
-      const [a, b] = yield* Effect.all([startReplica(databaseUrl, env), startReplica(databaseUrl, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(databaseUrl, env)
       const replicas = [a, b]
 
       expect((yield* admin(a, "PUT", "/tenants/rp", { tenant_id: "rp", auth_token: TOKEN })).status).toBe(200)

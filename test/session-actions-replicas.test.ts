@@ -6,7 +6,7 @@ import { eventually } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { frame, promise } from "./support/MediaCalls.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
@@ -73,7 +73,7 @@ describe("session actions across replicas", () => {
         MEDIA_REAP_AFTER_SECONDS: "60",
         LIVE_CALL_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS)
       }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       for (const [tenant, token] of [["ctl", TOKEN], ["ctl-other", OTHER_TOKEN]]) {
         const put = yield* call(a, "PUT", `/api/v1/admin/tenants/${tenant}`, {
           headers: adminHeaders,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import pg from "pg"
 import { UNANSWERED_LINE } from "../src/Transfers/Texts.js"
 import { eventually } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
@@ -9,9 +8,9 @@ import { createdCalls, lastTwimlOf } from "./support/FakeTwilioCallbacks.js"
 import { accountSid, PUBLIC_BASE_URL, sign } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { frame, promise } from "./support/MediaCalls.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 import { TwilioMediaClient } from "./support/TwilioMediaClient.js"
 
@@ -40,17 +39,6 @@ const callback = (replica: Replica, url: string, params: Record<string, string>)
     return { status: res.status, text: await res.text() }
   })
 
-const query = <A>(databaseUrl: string, text: string, values: ReadonlyArray<unknown>) =>
-  promise(async () => {
-    const client = new pg.Client({ connectionString: databaseUrl })
-    await client.connect()
-    try {
-      return (await client.query(text, [...values])).rows as Array<A>
-    } finally {
-      await client.end()
-    }
-  })
-
 describe("transfers across replicas", () => {
   it.live("Twilio's transfer callbacks on replica A act on the call held by replica B, and B dying mid-transfer is no escalation", () =>
     Effect.gen(function*() {
@@ -66,7 +54,7 @@ describe("transfers across replicas", () => {
         MEDIA_HEARTBEAT_SECONDS: "1",
         MEDIA_REAP_AFTER_SECONDS: "2"
       }
-      const [a, b] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url, env)
       const put = yield* call(a, "PUT", `/api/v1/admin/tenants/${TENANT}`, {
         headers: adminHeaders,
         json: {

@@ -5,7 +5,7 @@ import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid, sign } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml, streamParameters } from "./support/FakeTwilioXml.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
@@ -45,7 +45,7 @@ describe("translation calls across replicas", () => {
         TWILIO_API_BASE_URL: twilio.baseUrl,
         REPLICA_BASE_URL: "{BASE_URL}"
       }
-      const [one, two] = yield* Effect.all([startReplica(url, env), startReplica(url, env)], { concurrency: 2 })
+      const [one, two] = yield* startReplicas(url, env)
       const put = yield* call(one, "PUT", "/api/v1/admin/tenants/acme", {
         headers: adminHeaders,
         json: { tenant_id: "acme", auth_token: TOKEN, twilio: { account_sid: SID, auth_token: TWILIO_TOKEN } }

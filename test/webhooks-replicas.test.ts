@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { eventually } from "./support/Eventually.js"
-import { call, type Replica, startReplica } from "./support/Replicas.js"
+import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders } from "./support/TestServer.js"
 
@@ -38,7 +38,7 @@ describe("Twilio webhook hint cache across replicas", () => {
   it.live("a tenant change and an admin cache clear on one replica drop the hints on the other", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
-      const [a, b] = yield* Effect.all([startReplica(url), startReplica(url)], { concurrency: 2 })
+      const [a, b] = yield* startReplicas(url)
       expect((yield* putGamma(a, "first-token")).status).toBe(200)
 
       // Both replicas resolve the unrouted number by signature, then from their own hint.

@@ -52,22 +52,18 @@ export const AutomationError = {
   Failed: automationEnvelope(AutomationFailed, 400)
 } as const
 
+/** An automation endpoint: the common payload in, an `AutomationResponse` out. */
+const workflow = <const Name extends string>(name: Name, path: `/${string}`, identifier: string, summary: string) =>
+  HttpApiEndpoint.post(name, path)
+    .setPayload(AutomationPayload)
+    .addSuccess(AutomationResponse)
+    .annotate(OpenApi.Identifier, identifier)
+    .annotate(OpenApi.Summary, summary)
+
 /** Record and read a session's quality evaluation, as automation functions (tenant bearer). */
 export class VoiceEvalAutomationsApi extends HttpApiGroup.make("voiceEvalAutomations")
-  .add(
-    HttpApiEndpoint.post("record", "/api/v1/automations/voice/evaluation")
-      .setPayload(AutomationPayload)
-      .addSuccess(AutomationResponse)
-      .annotate(OpenApi.Identifier, "record_voice_session_eval")
-      .annotate(OpenApi.Summary, "Record a voice session evaluation")
-  )
-  .add(
-    HttpApiEndpoint.post("get", "/api/v1/automations/voice/get-eval")
-      .setPayload(AutomationPayload)
-      .addSuccess(AutomationResponse)
-      .annotate(OpenApi.Identifier, "get_voice_session_eval")
-      .annotate(OpenApi.Summary, "Retrieve a voice session evaluation")
-  )
+  .add(workflow("record", "/api/v1/automations/voice/evaluation", "record_voice_session_eval", "Record a voice session evaluation"))
+  .add(workflow("get", "/api/v1/automations/voice/get-eval", "get_voice_session_eval", "Retrieve a voice session evaluation"))
   .addError(AutomationError.Failed)
   .addError(ApiError.Unavailable)
   .addError(ApiError.ServerError)
@@ -77,33 +73,14 @@ export class VoiceEvalAutomationsApi extends HttpApiGroup.make("voiceEvalAutomat
 
 /** Transfers of live calls to people, as automations (tenant bearer): cold, or warm ("with bridge"). */
 export class EscalationAutomationsApi extends HttpApiGroup.make("escalationAutomations")
-  .add(
-    HttpApiEndpoint.post("escalateCall", "/api/v1/automations/escalate-call")
-      .setPayload(AutomationPayload)
-      .addSuccess(AutomationResponse)
-      .annotate(OpenApi.Identifier, "escalate_call")
-      .annotate(OpenApi.Summary, "Escalate a call to a human agent")
-  )
-  .add(
-    HttpApiEndpoint.post("escalateCallWithBridge", "/api/v1/automations/escalate-call-with-bridge")
-      .setPayload(AutomationPayload)
-      .addSuccess(AutomationResponse)
-      .annotate(OpenApi.Identifier, "escalate_call_with_bridge")
-      .annotate(OpenApi.Summary, "Escalate a call using Twilio call bridge")
-  )
+  .add(workflow("escalateCall", "/api/v1/automations/escalate-call", "escalate_call", "Escalate a call to a human agent"))
+  .add(workflow("escalateCallWithBridge", "/api/v1/automations/escalate-call-with-bridge", "escalate_call_with_bridge", "Escalate a call using Twilio call bridge"))
   .addError(AutomationError.Failed)
   .addError(ApiError.Unavailable)
   .addError(ApiError.ServerError)
   .middleware(TenantAuth)
   .annotate(OpenApi.Title, "automation")
 {}
-
-const workflow = <const Name extends string>(name: Name, path: `/${string}`, identifier: string, summary: string) =>
-  HttpApiEndpoint.post(name, path)
-    .setPayload(AutomationPayload)
-    .addSuccess(AutomationResponse)
-    .annotate(OpenApi.Identifier, identifier)
-    .annotate(OpenApi.Summary, summary)
 
 /**
  * Texts, the follow-up email, business hours and escalation need (tenant bearer). A bad input

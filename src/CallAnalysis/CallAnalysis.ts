@@ -3,6 +3,7 @@ import { Clock, Effect, Option, Random } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { CallLogWrites } from "../CallLogs/Writes.js"
 import { orUnavailable } from "../Database/Errors.js"
+import { forEachClaimed } from "../Database/Leases.js"
 import { Ids } from "../Ids.js"
 import { WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
@@ -131,13 +132,14 @@ export class CallAnalysis extends Effect.Service<CallAnalysis>()("CallAnalysis",
 
     /** Claims up to `limit` due jobs and analyses them. */
     const runDue = Effect.fn("CallAnalysis.runDue")(function*(limit: number) {
-      const token = yield* ids.uuid
-      const now = yield* Clock.currentTimeMillis
-      const jobs = yield* repo.claim(token, new Date(now), new Date(now + config.leaseSeconds * 1000), limit)
-      const results = yield* Effect.forEach(jobs, (job) => analyseOne(job, token), { concurrency: "unbounded" }).pipe(
-        // Stopping (SIGTERM): unrecorded jobs go back at once for another replica.
-        Effect.onInterrupt(() => Effect.ignore(Effect.timeout(repo.release(token), "2 seconds")))
-      )
+      const results = yield* forEachClaimed({
+        ids,
+        repo,
+        limit,
+        leaseSeconds: config.leaseSeconds,
+        concurrency: "unbounded",
+        each: analyseOne
+      })
       const pass: AnalysisPass = {
         attempted: results.length,
         done: results.filter((r) => r === "done").length,

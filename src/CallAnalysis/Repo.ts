@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { orRefused, orUnavailable } from "../Database/Errors.js"
+import { orRefused } from "../Database/Errors.js"
+import { leasedTable } from "../Database/Leases.js"
 
 export interface NewJob {
   readonly id: string
@@ -37,38 +38,30 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
         values (${job.id}, ${job.tenantId}, ${job.voiceSessionId}, ${job.callLogId}, ${job.outboxId}, ${job.dueAt})
         on conflict (tenant_id, voice_session_id) do nothing`).pipe(Effect.asVoid)
 
-    /** Due, pending and not under a live lease; SKIP LOCKED so replicas claiming at once take different jobs. */
-    const claim = (token: string, now: Date, leaseUntil: Date, limit: number) =>
-      orUnavailable(sql<ClaimedJob>`
-        update call_analysis_jobs j set lease_token = ${token}, lease_expires_at = ${leaseUntil}, updated_at = now()
-        from (
-          select id from call_analysis_jobs
-          where status = 'pending' and next_attempt_at <= ${now}
-            and (lease_expires_at is null or lease_expires_at <= ${now})
-          order by next_attempt_at
-          for update skip locked
-          limit ${limit}
-        ) due
-        where j.id = due.id
-        returning j.id, j.tenant_id, j.voice_session_id, j.call_log_id, j.outbox_id, j.attempts`)
+    /** Pending jobs due by `now`, oldest first (the partial index `call_analysis_jobs_due_idx`). */
+    const leases = leasedTable(sql, {
+      table: "call_analysis_jobs",
+      leaseToken: "lease_token",
+      leaseExpiresAt: "lease_expires_at",
+      attempts: "attempts",
+      due: (now) => sql`status = 'pending' and next_attempt_at <= ${now}`,
+      order: sql`next_attempt_at`,
+      claimTouchesUpdatedAt: true
+    })
+
+    const claim = leases.claim<ClaimedJob>(
+      sql`claimed.id, claimed.tenant_id, claimed.voice_session_id, claimed.call_log_id, claimed.outbox_id, claimed.attempts`
+    )
 
     /** Applies `result` while `token` still holds the lease; false when it was lost (another replica owns it now). */
-    const record = (job: ClaimedJob, token: string, now: Date, result: JobResult) => {
-      const set = result._tag === "Done"
+    const record = (job: ClaimedJob, token: string, now: Date, result: JobResult) =>
+      leases.record(job.id, job.tenant_id, token, now, result._tag === "Done"
         ? sql`status = 'done', completed_at = ${now}, last_error = null`
         : result._tag === "Retry"
         ? sql`next_attempt_at = ${result.nextAttemptAt}, last_error = ${result.error}`
-        : sql`status = 'failed', completed_at = ${now}, last_error = ${result.error}`
-      return orUnavailable(sql<{ id: string }>`
-        update call_analysis_jobs set ${set}, attempts = attempts + 1, lease_token = null, lease_expires_at = null,
-          updated_at = now()
-        where id = ${job.id} and tenant_id = ${job.tenant_id} and lease_token = ${token} and lease_expires_at > ${now}
-        returning id`).pipe(Effect.map((rows) => rows.length === 1))
-    }
+        : sql`status = 'failed', completed_at = ${now}, last_error = ${result.error}`)
 
-    const release = (token: string) =>
-      orUnavailable(sql`update call_analysis_jobs set lease_token = null, lease_expires_at = null
-                        where lease_token = ${token}`).pipe(Effect.asVoid)
+    const release = leases.release
 
     return { insert, claim, record, release } as const
   })

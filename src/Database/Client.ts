@@ -44,12 +44,13 @@ export class DatabasePool extends Context.Tag("DatabasePool")<DatabasePool, pg.P
  */
 const PoolLive = Layer.scoped(
   DatabasePool,
-  Effect.flatMap(DatabaseUrl, (url) =>
+  Effect.flatMap(Effect.all([DatabaseUrl, AppConfig]), ([url, config]) =>
     Effect.acquireRelease(
       Effect.sync(() => {
         const pool = new pg.Pool({
           connectionString: Redacted.value(url),
-          max: 10,
+          // DATABASE_POOL_MAX: every replica opens up to this many (README, "Several replicas").
+          max: config.databasePoolMax,
           connectionTimeoutMillis: 2_000,
           idleTimeoutMillis: 30_000,
           keepAlive: true,

@@ -1,4 +1,5 @@
 import { Clock, Effect, Option, Random } from "effect"
+import { forEachClaimed } from "../Database/Leases.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
 import { Ids } from "../Ids.js"
 import { recordDelivery } from "../Observability/Metrics.js"
@@ -7,7 +8,7 @@ import { OutboxConfig } from "./Config.js"
 import { BillingUnavailable } from "./Errors.js"
 import { nextDelayMs } from "./Retry.js"
 import { post } from "./Send.js"
-import { countResults, deliveryOutcome, emptyPass } from "./WebhookDelivery.js"
+import { countResults, deliveryOutcome } from "./WebhookDelivery.js"
 
 /** The key the billing endpoint deduplicates on: one outcome is billed once, however often it is sent. */
 export const idempotencyKey = (outcomeId: string) => `voice-outcome-${outcomeId}`
@@ -80,14 +81,14 @@ export class BillingDelivery extends Effect.Service<BillingDelivery>()("BillingD
         return yield* new BillingUnavailable({ message: "Billing outcome delivery is not configured (BILLING_OUTCOMES_URL)" })
       }
       const url = config.billingOutcomesUrl.value
-      const token = yield* ids.uuid
-      const now = yield* Clock.currentTimeMillis
-      const rows = yield* repo.claim(token, new Date(now), new Date(now + config.leaseSeconds * 1000), limit)
-      if (rows.length === 0) return emptyPass
-      const results = yield* Effect.forEach(rows, (row) => deliverOne(url, row, token), { concurrency: config.concurrency }).pipe(
-        // Stopping (SIGTERM): unrecorded rows go back at once; one already sent may be sent again.
-        Effect.onInterrupt(() => Effect.ignore(Effect.timeout(repo.release(token), "2 seconds")))
-      )
+      const results = yield* forEachClaimed({
+        ids,
+        repo,
+        limit,
+        leaseSeconds: config.leaseSeconds,
+        concurrency: config.concurrency,
+        each: (row, token) => deliverOne(url, row, token)
+      })
       return countResults(results)
     })
 

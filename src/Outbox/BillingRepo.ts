@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
+import { leasedTable } from "../Database/Leases.js"
 import type { Depth } from "./Repo.js"
 
 /** A claimed billable outcome: what the billing endpoint is told. */
@@ -34,46 +35,36 @@ export class BillingOutboxRepo extends Effect.Service<BillingOutboxRepo>()("Bill
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /** As `WebhookOutboxRepo.claim`: due, not under a live lease, SKIP LOCKED, then leased. */
-    const claim = (token: string, now: Date, leaseUntil: Date, limit: number) =>
-      orUnavailable(sql<ClaimedOutcome>`
-        update voice_outcomes o set billing_lease_token = ${token}, billing_lease_expires_at = ${leaseUntil}
-        from (
-          select id from voice_outcomes
-          where billing_status = 'pending_emit'
-            and (billing_next_attempt_at is null or billing_next_attempt_at <= ${now})
-            and (billing_lease_expires_at is null or billing_lease_expires_at <= ${now})
-          order by billing_next_attempt_at nulls first
-          for update skip locked
-          limit ${limit}
-        ) due
-        where o.id = due.id
-        returning o.id, o.tenant_id, o.org_id, o.billable_sku, o.resolution, o.stream_sid, o.call_sid, o.call_type,
-          o.agent_version_id, o.escalated, o.duration_seconds, o.occurred_at, o.billing_attempts,
-          (select c.answered_by from call_logs c
-           where c.tenant_id = o.tenant_id and c.call_sid = o.call_sid and o.call_sid is not null) as answered_by`)
+    /** Outcomes waiting to be billed, due by `now` (never tried yet: at once), oldest first (`voice_outcomes_billing_due_idx`). */
+    const leases = leasedTable(sql, {
+      table: "voice_outcomes",
+      leaseToken: "billing_lease_token",
+      leaseExpiresAt: "billing_lease_expires_at",
+      attempts: "billing_attempts",
+      due: (now) =>
+        sql`billing_status = 'pending_emit' and (billing_next_attempt_at is null or billing_next_attempt_at <= ${now})`,
+      order: sql`billing_next_attempt_at nulls first`,
+      claimTouchesUpdatedAt: false
+    })
+
+    const claim = leases.claim<ClaimedOutcome>(sql`claimed.id, claimed.tenant_id, claimed.org_id, claimed.billable_sku,
+      claimed.resolution, claimed.stream_sid, claimed.call_sid, claimed.call_type, claimed.agent_version_id,
+      claimed.escalated, claimed.duration_seconds, claimed.occurred_at, claimed.billing_attempts,
+      (select c.answered_by from call_logs c
+       where c.tenant_id = claimed.tenant_id and c.call_sid = claimed.call_sid and claimed.call_sid is not null) as answered_by`)
 
     /** Applies `result` if `token` still holds the row's lease at `now`; false when it was lost. */
-    const record = (id: string, tenantId: string, token: string, now: Date, result: BillingResult) => {
-      const set = result._tag === "Emitted"
+    const record = (id: string, tenantId: string, token: string, now: Date, result: BillingResult) =>
+      leases.record(id, tenantId, token, now, result._tag === "Emitted"
         ? sql`billing_status = 'emitted', billing_emitted_at = ${now}, billing_last_error = null`
         : result._tag === "NotBillable"
         ? sql`billing_status = 'not_billable', billable_sku = null, resolution = 'voicemail'`
         : result._tag === "Retry"
         ? sql`billing_next_attempt_at = ${result.nextAttemptAt}, billing_last_error = ${result.error}`
-        : sql`billing_status = 'failed_billing', billing_last_error = ${result.error}`
-      return orUnavailable(sql<{ id: string }>`
-        update voice_outcomes set ${set}, billing_attempts = billing_attempts + 1, billing_lease_token = null,
-          billing_lease_expires_at = null, updated_at = now()
-        where id = ${id} and tenant_id = ${tenantId} and billing_lease_token = ${token}
-          and billing_lease_expires_at > ${now}
-        returning id`).pipe(Effect.map((rows) => rows.length === 1))
-    }
+        : sql`billing_status = 'failed_billing', billing_last_error = ${result.error}`)
 
     /** Hands back what `token` still holds (the worker is stopping). */
-    const release = (token: string) =>
-      orUnavailable(sql`update voice_outcomes set billing_lease_token = null, billing_lease_expires_at = null
-                        where billing_lease_token = ${token}`).pipe(Effect.asVoid)
+    const release = leases.release
 
     const depth = orUnavailable(sql<Depth>`
       select count(*) filter (where billing_status = 'pending_emit')::int as pending,

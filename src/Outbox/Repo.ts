@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
+import { leasedTable } from "../Database/Leases.js"
 
 /** A claimed `webhook_outbox` row: the body is the stored envelope, byte for byte on every attempt. */
 export interface ClaimedWebhook {
@@ -31,45 +32,31 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /**
-     * Claims up to `limit` due rows: pending, due by `now`, and not under a live lease.
-     * SKIP LOCKED lets another worker's claim run at the same moment without waiting or
-     * taking the same rows; the lease keeps them ours after this statement commits.
-     */
-    const claim = (token: string, now: Date, leaseUntil: Date, limit: number) =>
-      orUnavailable(sql<ClaimedWebhook>`
-        update webhook_outbox w set lease_token = ${token}, lease_expires_at = ${leaseUntil}, updated_at = now()
-        from (
-          select id from webhook_outbox
-          where status = 'pending' and next_attempt_at <= ${now}
-            and (lease_expires_at is null or lease_expires_at <= ${now})
-          order by next_attempt_at
-          for update skip locked
-          limit ${limit}
-        ) due
-        where w.id = due.id
-        returning w.id,
-          -- Rows written before envelopes carried an id take one from the row, stable across attempts.
-          coalesce(w.payload->>'id', 'msg_' || replace(w.id::text, '-', '')) as message_id, w.tenant_id, w.event, w.payload::text as body, w.attempts`)
+    /** Pending rows due by `now`, oldest first (the partial index `webhook_outbox_due_idx`). */
+    const leases = leasedTable(sql, {
+      table: "webhook_outbox",
+      leaseToken: "lease_token",
+      leaseExpiresAt: "lease_expires_at",
+      attempts: "attempts",
+      due: (now) => sql`status = 'pending' and next_attempt_at <= ${now}`,
+      order: sql`next_attempt_at`,
+      claimTouchesUpdatedAt: true
+    })
+
+    const claim = leases.claim<ClaimedWebhook>(sql`claimed.id,
+      -- Rows written before envelopes carried an id take one from the row, stable across attempts.
+      coalesce(claimed.payload->>'id', 'msg_' || replace(claimed.id::text, '-', '')) as message_id,
+      claimed.tenant_id, claimed.event, claimed.payload::text as body, claimed.attempts`)
 
     /** Applies `result` if `token` still holds the row's lease at `now`; false when it was lost. */
-    const record = (id: string, tenantId: string, token: string, now: Date, result: WebhookResult) => {
-      const set = result._tag === "Delivered"
+    const record = (id: string, tenantId: string, token: string, now: Date, result: WebhookResult) =>
+      leases.record(id, tenantId, token, now, result._tag === "Delivered"
         ? sql`status = 'delivered', delivered_at = ${now}, last_status_code = ${result.statusCode}, last_error = null`
         : result._tag === "Retry"
         ? sql`next_attempt_at = ${result.nextAttemptAt}, last_error = ${result.error}, last_status_code = ${result.statusCode}`
-        : sql`status = 'failed', last_error = ${result.error}, last_status_code = ${result.statusCode}`
-      return orUnavailable(sql<{ id: string }>`
-        update webhook_outbox set ${set}, attempts = attempts + 1, lease_token = null, lease_expires_at = null,
-          updated_at = now()
-        where id = ${id} and tenant_id = ${tenantId} and lease_token = ${token} and lease_expires_at > ${now}
-        returning id`).pipe(Effect.map((rows) => rows.length === 1))
-    }
+        : sql`status = 'failed', last_error = ${result.error}, last_status_code = ${result.statusCode}`)
 
-    /** Hands back what `token` still holds (the worker is stopping): claimable at once, not after the lease. */
-    const release = (token: string) =>
-      orUnavailable(sql`update webhook_outbox set lease_token = null, lease_expires_at = null
-                        where lease_token = ${token}`).pipe(Effect.asVoid)
+    const release = leases.release
 
     const isDisabled = (tenantId: string, url: string) =>
       orUnavailable(sql<{ url: string }>`

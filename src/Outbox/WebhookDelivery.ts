@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Option, Random } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
+import { forEachClaimed } from "../Database/Leases.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
 import { Ids } from "../Ids.js"
 import { recordDelivery } from "../Observability/Metrics.js"
@@ -101,16 +102,16 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
 
     /** Claims up to `limit` due rows and delivers them; what happened, per row. */
     const deliverDue = Effect.fn("WebhookDelivery.deliverDue")(function*(limit: number) {
-      const token = yield* ids.uuid
-      const now = yield* Clock.currentTimeMillis
-      const rows = yield* repo.claim(token, new Date(now), new Date(now + config.leaseSeconds * 1000), limit)
-      if (rows.length === 0) return emptyPass
       // A batch reads each tenant's endpoint once (a config change applies from the next batch).
       const endpointOf = yield* Effect.cachedFunction(endpoints.endpointOf)
-      const results = yield* Effect.forEach(rows, (row) => deliverOne(row, token, endpointOf), { concurrency: config.concurrency }).pipe(
-        // Stopping (SIGTERM): unrecorded rows go back at once; one already sent may be sent again.
-        Effect.onInterrupt(() => Effect.ignore(Effect.timeout(repo.release(token), "2 seconds")))
-      )
+      const results = yield* forEachClaimed({
+        ids,
+        repo,
+        limit,
+        leaseSeconds: config.leaseSeconds,
+        concurrency: config.concurrency,
+        each: (row, token) => deliverOne(row, token, endpointOf)
+      })
       return countResults(results)
     })
 

@@ -109,6 +109,13 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
       )
   )
 
+/**
+ * Two replicas of the service on one database, started together (on an empty database the
+ * migration lock lets exactly one migrate) and stopped when the scope closes.
+ */
+export const startReplicas = (databaseUrl: string, env: Record<string, string> = {}) =>
+  Effect.all([startReplica(databaseUrl, env), startReplica(databaseUrl, env)], { concurrency: 2 })
+
 /** A JSON exchange with a replica over real HTTP. */
 export const call = (
   replica: Replica,

@@ -3,9 +3,10 @@ import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { inject } from "vitest"
 
-const withAdmin = <A>(run: (client: pg.Client) => Promise<A>) =>
+/** A `pg` client on `url` for the length of `run`: what a test reads or writes behind the service's back. */
+export const withClient = <A>(url: string, run: (client: pg.Client) => Promise<A>) =>
   Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: inject("postgresAdminUrl") })
+    const client = new pg.Client({ connectionString: url })
     await client.connect()
     try {
       return await run(client)
@@ -13,6 +14,12 @@ const withAdmin = <A>(run: (client: pg.Client) => Promise<A>) =>
       await client.end()
     }
   })
+
+/** One statement on `url`; its rows. */
+export const query = <A>(url: string, text: string, values: ReadonlyArray<unknown> = []) =>
+  withClient(url, async (client) => (await client.query(text, [...values])).rows as Array<A>)
+
+const withAdmin = <A>(run: (client: pg.Client) => Promise<A>) => withClient(inject("postgresAdminUrl"), run)
 
 const urlFor = (database: string) => {
   const url = new URL(inject("postgresAdminUrl"))
