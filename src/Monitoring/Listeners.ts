@@ -28,7 +28,8 @@ export interface Tappable {
  * dropped; the call never waits for it.
  */
 export class Listeners implements MediaTap {
-  private readonly mixer = new Mixer()
+  /** Made when the first listener attaches (its 10 s ring is not worth holding for every call). */
+  private mixer: Mixer | undefined = undefined
   private readonly attached = new Set<Listener>()
 
   constructor(private readonly call: Tappable) {}
@@ -39,6 +40,7 @@ export class Listeners implements MediaTap {
 
   add(listener: Listener): void {
     this.attached.add(listener)
+    this.mixer ??= new Mixer()
     this.call.tap = this
   }
 
@@ -46,7 +48,7 @@ export class Listeners implements MediaTap {
     if (!this.attached.delete(listener) || this.attached.size > 0) return
     // Nobody listens: the call's frames cost nothing again.
     if (this.call.tap === this) this.call.tap = undefined
-    this.mixer.clear()
+    this.mixer = undefined
   }
 
   /** The call has ended: every listener's stream is closed. */
@@ -55,6 +57,7 @@ export class Listeners implements MediaTap {
   }
 
   caller(bytes: Buffer, start: number, end: number): void {
+    if (this.mixer === undefined) return
     const mixed = this.mixer.mix(Buffer.from(bytes.toString("latin1", start, end), "base64"))
     const payload = Buffer.from(mixed.toString("base64"), "latin1")
     for (const listener of this.attached) {
@@ -67,11 +70,11 @@ export class Listeners implements MediaTap {
   }
 
   agent(bytes: Buffer, start: number, end: number): void {
-    this.mixer.agent(Buffer.from(bytes.toString("latin1", start, end), "base64"))
+    this.mixer?.agent(Buffer.from(bytes.toString("latin1", start, end), "base64"))
   }
 
   clear(): void {
-    this.mixer.clear()
+    this.mixer?.clear()
   }
 
   private drop(listener: Listener, code: number, reason: string): void {
