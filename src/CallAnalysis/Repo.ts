@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { orRefused } from "../Database/Errors.js"
-import { leasedTable } from "../Database/Leases.js"
+import { leasedTable, pendingJobs } from "../Database/Leases.js"
 
 export interface NewJob {
   readonly id: string
@@ -39,15 +39,7 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
         on conflict (tenant_id, voice_session_id) do nothing`).pipe(Effect.asVoid)
 
     /** Pending jobs due by `now`, oldest first (the partial index `call_analysis_jobs_due_idx`). */
-    const leases = leasedTable(sql, {
-      table: "call_analysis_jobs",
-      leaseToken: "lease_token",
-      leaseExpiresAt: "lease_expires_at",
-      attempts: "attempts",
-      due: (now) => sql`status = 'pending' and next_attempt_at <= ${now}`,
-      order: sql`next_attempt_at`,
-      claimTouchesUpdatedAt: true
-    })
+    const leases = leasedTable(sql, pendingJobs(sql, "call_analysis_jobs"))
 
     const claim = leases.claim<ClaimedJob>(
       sql`claimed.id, claimed.tenant_id, claimed.voice_session_id, claimed.call_log_id, claimed.outbox_id, claimed.attempts`

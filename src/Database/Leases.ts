@@ -21,6 +21,20 @@ export interface LeasedTable {
   readonly claimTouchesUpdatedAt: boolean
 }
 
+/**
+ * A job table of the usual shape (`status`, `next_attempt_at`, `lease_token`, `lease_expires_at`,
+ * `attempts`, a partial index on `next_attempt_at where status = 'pending'`): pending rows due by now.
+ */
+export const pendingJobs = (sql: SqlClient.SqlClient, table: string): LeasedTable => ({
+  table,
+  leaseToken: "lease_token",
+  leaseExpiresAt: "lease_expires_at",
+  attempts: "attempts",
+  due: (now) => sql`status = 'pending' and next_attempt_at <= ${now}`,
+  order: sql`next_attempt_at`,
+  claimTouchesUpdatedAt: true
+})
+
 /** Claim, record and release for one leased table: the same statements for every queue. */
 export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
   const table = sql(spec.table)

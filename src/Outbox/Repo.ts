@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
-import { leasedTable } from "../Database/Leases.js"
+import { leasedTable, pendingJobs } from "../Database/Leases.js"
 
 /** A claimed `webhook_outbox` row: the body is the stored envelope, byte for byte on every attempt. */
 export interface ClaimedWebhook {
@@ -33,15 +33,7 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
     const sql = yield* SqlClient.SqlClient
 
     /** Pending rows due by `now`, oldest first (the partial index `webhook_outbox_due_idx`). */
-    const leases = leasedTable(sql, {
-      table: "webhook_outbox",
-      leaseToken: "lease_token",
-      leaseExpiresAt: "lease_expires_at",
-      attempts: "attempts",
-      due: (now) => sql`status = 'pending' and next_attempt_at <= ${now}`,
-      order: sql`next_attempt_at`,
-      claimTouchesUpdatedAt: true
-    })
+    const leases = leasedTable(sql, pendingJobs(sql, "webhook_outbox"))
 
     const claim = leases.claim<ClaimedWebhook>(sql`claimed.id,
       -- Rows written before envelopes carried an id take one from the row, stable across attempts.
