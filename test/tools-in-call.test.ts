@@ -28,7 +28,8 @@ layer(MediaSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }), { excludeTestServices
       const fake = yield* FakeOpenAI
       fake.onResponseCreate = (connection) => connection.reply({ audio: [frame(1)], transcript: "Hello." })
       const { callSid, client, streamSid, upstream } = yield* startCall("toolco")
-      const session = upstream.received[0].session
+      // The upstream socket can be open before the service's first session.update arrives.
+      const session = (yield* promise(() => fake.waitFor("session.update", () => upstream.received[0]))).session
       expect(session.instructions).toBe("You track orders for Toolco.")
       expect(session.tools.map((tool: { name: string }) => tool.name)).toContain("get_order")
 
