@@ -6,7 +6,11 @@
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--profile=DIR] [--targets=service,baseline]
+ *
+ * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
+ * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
+ * neither the latencies nor the CPU per call (both targets; `--warmup=0` to skip).
  *
  * - webhook: POST sent -> TwiML received
  * - upgrade: WebSocket upgrade sent -> 101
@@ -35,6 +39,7 @@ const rates = arg("rates", "50,200").split(",").map(Number)
 const seconds = Number(arg("seconds", "2"))
 const targets = arg("targets", "service,baseline").split(",") as Array<Target>
 const profileDir = arg("profile", "")
+const warmup = Number(arg("warmup", "50"))
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -202,22 +207,32 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
   const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
+  let serial = 0
+  const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
+  const burst = async (count: number, perSecond: number) => {
+    const timings: Array<Timings> = Array.from({ length: count }, () => ({}))
+    const sockets: Array<WebSocket> = []
+    const start = performance.now()
+    await Promise.all(timings.map(async (t, i) => {
+      await sleep(start + (i * 1000) / perSecond - performance.now())
+      try {
+        sockets.push(await placeCall(base, offset + (serial++) + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
+      } catch (error) {
+        t.failed = String(error)
+      }
+    }))
+    return { timings, sockets }
+  }
+  if (warmup > 0) {
+    const warm = await burst(warmup, 25)
+    for (const ws of warm.sockets) ws.close()
+    await sleep(2000)
+  }
   const idleRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
-  const timings: Array<Timings> = Array.from({ length: total }, () => ({}))
-  const sockets: Array<WebSocket> = []
-  const start = performance.now()
-  const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
-  await Promise.all(timings.map(async (t, i) => {
-    await sleep(start + (i * 1000) / rate - performance.now())
-    try {
-      sockets.push(await placeCall(base, offset + i + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
-    } catch (error) {
-      t.failed = String(error)
-    }
-  }))
+  const { timings, sockets } = await burst(total, rate)
   const rss = rssMb(child.pid!)
   for (const ws of sockets) ws.close()
   await sleep(3000)
@@ -238,7 +253,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
 const main = async () => {
   const m = machine()
   console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
-  console.log(`arrivals for ${seconds} s at each rate\n`)
+  console.log(`arrivals for ${seconds} s at each rate, after ${warmup} warm-up calls at 25/s\n`)
   console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB | RSS MB after |")
   console.log("|---|---|---|---|---|---|---|---|---|---|---|")
   // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).

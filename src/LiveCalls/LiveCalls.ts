@@ -1,11 +1,12 @@
 import { Effect, Schedule, type Scope } from "effect"
 import { Migrations } from "../Database/Migrations.js"
-import { retryingWrite } from "../Database/Retry.js"
+import { writeFirst as retryingWrite } from "../Media/FirstTry.js"
 import { Ids } from "../Ids.js"
 import { MediaConfig } from "../Media/MediaConfig.js"
 import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
 import { LiveCallNotFound } from "./Errors.js"
-import { type CallHandle, makeMailbox } from "./Mailbox.js"
+import { Refused } from "./Domain.js"
+import type { CallHandle } from "./Mailbox.js"
 import { makeReaper } from "./Reaper.js"
 import { LiveCallsRepo } from "./Repo.js"
 
@@ -25,6 +26,8 @@ export interface Holding {
   /** The call's record is written: its ledger row may go. Without this the row is left to be reaped. */
   readonly recorded: Effect.Effect<void>
 }
+
+const ended = new Refused({ reason: "the call has ended" })
 
 const logged = <A, E>(what: string, effect: Effect.Effect<A, E>) =>
   Effect.catchAllCause(Effect.asVoid(effect), (cause) => Effect.logWarning(`${what} failed`, cause))
@@ -96,10 +99,20 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
               )
           })
         )
-        const mailbox = yield* makeMailbox
-        yield* Effect.addFinalizer(() => mailbox.close)
-        yield* Effect.forkScoped(mailbox.serve(apply(call, run)))
-        held.set(call.streamSid, { call, handle: mailbox.handle })
+        // Commands are applied right on the sender's fiber: `run` is synchronous (the bridge's
+        // callbacks), so one command is applied at a time without a queue and a fiber per call
+        // (that cost every call a fiber, a queue and a loop: call set-up under bursts).
+        let open = true
+        const applyOne = apply(call, run)
+        const handle: CallHandle = {
+          send: (command) => Effect.suspend(() => open ? applyOne(command) : Effect.succeed(ended))
+        }
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            open = false
+          })
+        )
+        held.set(call.streamSid, { call, handle })
         return {
           publish: logged("live call insert", insert),
           recorded: Effect.sync(() => {

@@ -33,7 +33,7 @@ const unbounded: AudioBudget = { perSocket: Infinity, total: { used: 0, max: Inf
 export class BootstrapHandler implements TwilioHandler {
   /** Caller audio that arrived before the call was running (views into their frames). */
   readonly audio: Array<Buffer> = []
-  readonly started = Deferred.unsafeMake<TwilioStart, StreamClosed>(FiberId.none)
+  readonly started = Deferred.unsafeMake<TwilioStart, StreamClosed | StreamRejected>(FiberId.none)
   endedEarly: EndReason | undefined = undefined
   private held = 0
   /** Whether `held` still counts in the replica's total (until `release`). */
@@ -71,6 +71,11 @@ export class BootstrapHandler implements TwilioHandler {
   stop(): void {
     this.endedEarly ??= "stop"
     Deferred.unsafeDone(this.started, Exit.fail(new StreamClosed()))
+  }
+
+  /** No `start` in time: the wait for it fails (a timer, not a racing fiber per socket). */
+  timedOut(message: string): void {
+    Deferred.unsafeDone(this.started, Exit.fail(new StreamRejected({ message })))
   }
 
   closed(): void {

@@ -5,7 +5,7 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
-import { retryingRead, retryingWrite } from "../Database/Retry.js"
+import { readFirst as retryingRead, writeFirst as retryingWrite } from "./FirstTry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { callEvents } from "../LiveLogs/CallEvents.js"
@@ -239,7 +239,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     run(openUpstream(bridge))
     yield* holding.publish
     live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
-    run(Effect.delay(Effect.sync(() => bridge.finish("max_duration", null)), media.maxCallSeconds * 1000))
+    // A plain timer, not a fiber per call (set-up under bursts); cleared with the call's scope.
+    const maxDuration = setTimeout(() => bridge.finish("max_duration", null), Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(maxDuration)))
     const outcome = yield* Deferred.await(ended)
     if (outcome.reason === "upstream_failure" && id.direction !== "web") yield* apologise(tenant.config, id.callSid)
     // A browser test call has no Twilio call behind it: closing its socket ends it.

@@ -30,6 +30,7 @@ import { runListenLeg } from "../Monitoring/ListenLeg.js"
 /** Policy violation: what a socket that failed to authenticate is closed with. */
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
+const LATE = "no authenticated start event in time"
 
 /** What a call needs from the rest of the service. */
 type CallServices =
@@ -82,14 +83,20 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) =>
       Effect.gen(function*() {
         let startAt = 0
+        // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
+        // cost every socket two fibers); it also bounds the token check, which ends on its own
+        // (redeemed, refused, or the database unavailable) and is then turned away if late.
+        let late = false
+        const deadline = setTimeout(() => {
+          late = true
+          boot.timedOut(LATE)
+        }, config.bootstrapTimeoutMs)
         const id: CallIdentity = yield* Deferred.await(boot.started).pipe(
           Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
           Effect.flatMap((start) => identify(start, preAuth)),
-          Effect.timeoutFail({
-            duration: config.bootstrapTimeoutMs,
-            onTimeout: () => new StreamRejected({ message: "no authenticated start event in time" })
-          }),
+          Effect.filterOrFail(() => !late, () => new StreamRejected({ message: LATE })),
           Effect.ensuring(Effect.sync(() => {
+            clearTimeout(deadline)
             boot.release()
             if (preAuth._tag === "None") {
               pending--
