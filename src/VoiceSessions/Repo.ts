@@ -58,6 +58,9 @@ const sessionJson = `json_build_object('agent_name', agent_name, 'call_sid', cal
   'stream_id', stream_id, 'summary', summary, 'tags', tags, 'tenant_id', tenant_id, 'transcript', transcript,
   'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)`
 
+/** Separates the searched fields in `search_text` (migration 0026). */
+const FIELD_SEPARATOR = "\uFFFF"
+
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** SQL for `voice_sessions`. */
@@ -118,8 +121,14 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
         and ${
-        pattern === null ? sql`true` : sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
+        pattern === null
+          ? sql`true`
+          : pattern.includes(FIELD_SEPARATOR)
+          // Could match across the stored text's field boundaries: the plain predicate (no index).
+          ? sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
           or summary ilike ${pattern} or transcript::text ilike ${pattern})`
+          // The same predicate over the stored, lowercased text (migration 0026; ILIKE is lower() LIKE lower()).
+          : sql`search_text like lower(${pattern})`
       }`
     }
 
