@@ -84,8 +84,9 @@ export const makeEdge = Effect.gen(function*() {
   /** Admission, the body guard and the app, for a request that already has its context. */
   const admitted = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, address: string, context: RequestContext) =>
     Effect.gen(function*() {
-      // Over capacity, queueing only grows latency and memory: shed the request at once.
-      if (replicaInFlight.count > config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+      // Over capacity, queueing only grows latency and memory: shed the request at once
+      // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
+      if (replicaInFlight.count >= config.httpMaxInFlight && !exemptFromShedding(request.url)) {
         return yield* refuse(request, context, 503, "Server busy; retry shortly", { "retry-after": "1" })
       }
       const counted = !exemptFromIpLimit(request.url)
