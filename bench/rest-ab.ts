@@ -7,7 +7,7 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     npx tsx bench/rest-ab.ts [tree ...]      trees default to this one; "bare" is the baseline
  *
- *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status
+ *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status[,search]
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
  */
@@ -113,7 +113,9 @@ const main = async () => {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
     detail: ids,
-    status: ["/status"]
+    status: ["/status"],
+    // The bench's common words (each in ~20% of transcripts): the exact count reads every match.
+    search: ["refund", "invoice", "warranty", "tracking", "exchange"].map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`)
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {
@@ -134,7 +136,7 @@ const main = async () => {
       }
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
-        if (bare && (name === "detail" || name === "status")) continue
+        if (bare && (name === "detail" || name === "status" || name === "search")) continue
         // Warm-up: JIT and pools, not measured.
         await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: 2 })
         const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS })

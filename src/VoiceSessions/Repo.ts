@@ -143,16 +143,18 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A page and the count of all matches in one statement (one round trip, no second
      * fiber): the page is a JSON array rendered by PostgreSQL, in order.
      */
-    const list = (f: SessionFilter) =>
-      sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
-          coalesce((select json_agg(page.json order by page.n)::text from (
-            select ${sql.literal(sessionJson)} as json,
-              row_number() over (order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id) as n
-            from voice_sessions ${where(f)}
-            order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id
+    const list = (f: SessionFilter) => {
+      const direction = f.ascending ? sql`asc` : sql`desc`
+      // JSON is rendered for the page's rows only (after the limit), and they are ordered again
+      // inside the aggregate, where only the page is sorted.
+      return sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
+          coalesce((select json_agg(${sql.literal(sessionJson)} order by started_at ${direction}, id)::text from (
+            select * from voice_sessions ${where(f)}
+            order by started_at ${direction}, id
             limit ${f.limit} offset ${f.offset}) page), '[]') as sessions`.pipe(
         Effect.map((rows) => rows[0] ?? { count: 0, sessions: "[]" })
       )
+    }
 
     const findBy = (column: "id" | "stream_id") =>
       SqlSchema.findOne({
