@@ -71,39 +71,51 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
       return fresh
     }
 
-    // Every request passes here twice (address, tenant): a plain function, not Effect.fn, so no
-    // stack is captured and no span made per call; the database lease below has its span.
-    const hit = (bucket: string, limit: number) => Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const windowStart = now - (now % WINDOW_MS)
-      const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
-      const entry = entryFor(bucket, windowStart)
-      while (entry.remaining === 0 && !entry.exhausted) {
-        if (entry.inFlight !== undefined) {
-          yield* Deferred.await(entry.inFlight)
-          continue
+    /** The window's allowance is spent locally; only an empty lease goes to PostgreSQL. */
+    const refill = (bucket: string, limit: number, entry: Lease, windowStart: number, retryAfterSeconds: number) =>
+      Effect.gen(function*() {
+        while (entry.remaining === 0 && !entry.exhausted) {
+          if (entry.inFlight !== undefined) {
+            yield* Deferred.await(entry.inFlight)
+            continue
+          }
+          const taking = yield* Deferred.make<void>()
+          entry.inFlight = taking
+          yield* lease(bucket, windowStart, Math.max(1, Math.floor(limit / LEASE_FRACTION)), limit).pipe(
+            Effect.withSpan("RateLimiter.lease", { captureStackTrace: false }),
+            Effect.tap((granted) =>
+              Effect.sync(() => {
+                entry.remaining += granted
+                if (granted === 0) entry.exhausted = true
+              })
+            ),
+            // Waiters wake only after the grant is counted, even if this request was abandoned.
+            Effect.ensuring(Effect.suspend(() => {
+              entry.inFlight = undefined
+              return Deferred.succeed(taking, undefined)
+            }))
+          )
         }
-        const taking = yield* Deferred.make<void>()
-        entry.inFlight = taking
-        yield* lease(bucket, windowStart, Math.max(1, Math.floor(limit / LEASE_FRACTION)), limit).pipe(
-          Effect.withSpan("RateLimiter.lease", { captureStackTrace: false }),
-          Effect.tap((granted) =>
-            Effect.sync(() => {
-              entry.remaining += granted
-              if (granted === 0) entry.exhausted = true
-            })
-          ),
-          // Waiters wake only after the grant is counted, even if this request was abandoned.
-          Effect.ensuring(Effect.suspend(() => {
-            entry.inFlight = undefined
-            return Deferred.succeed(taking, undefined)
-          }))
-        )
-      }
+        return spend(entry, retryAfterSeconds)
+      })
+
+    const spend = (entry: Lease, retryAfterSeconds: number): RateLimitDecision => {
       if (entry.remaining === 0) return { allowed: false, retryAfterSeconds }
       entry.remaining--
       return { allowed: true, retryAfterSeconds }
-    })
+    }
+
+    // Every request passes here twice (address, tenant): a plain function, no span, and while
+    // the lease lasts a clock read and a map lookup; the database lease has its span.
+    const hit = (bucket: string, limit: number): Effect.Effect<RateLimitDecision> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const windowStart = now - (now % WINDOW_MS)
+        const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
+        const entry = entryFor(bucket, windowStart)
+        return entry.remaining > 0 || entry.exhausted
+          ? Effect.succeed(spend(entry, retryAfterSeconds))
+          : refill(bucket, limit, entry, windowStart, retryAfterSeconds)
+      })
 
     return { hit } as const
   })

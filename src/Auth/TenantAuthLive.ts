@@ -31,12 +31,15 @@ export const TenantAuthLive = Layer.effect(
     const limiter = yield* RateLimiter
 
     const resolve = (token: string): Effect.Effect<Option.Option<Resolved>, DatabaseUnavailable> =>
+      token.startsWith(API_KEY_PREFIX)
+        ? Effect.flatMap(apiKeys.authenticate(token), (key) =>
+          Option.isNone(key)
+            ? Effect.succeed(Option.none())
+            : Effect.map(cache.get(key.value.tenantId), Option.map((tenant) => ({ tenant, credential: "api_key" as const }))))
+        : resolveOther(token)
+
+    const resolveOther = (token: string): Effect.Effect<Option.Option<Resolved>, DatabaseUnavailable> =>
       Effect.gen(function*() {
-        if (token.startsWith(API_KEY_PREFIX)) {
-          const key = yield* apiKeys.authenticate(token)
-          if (Option.isNone(key)) return Option.none()
-          return Option.map(yield* cache.get(key.value.tenantId), (tenant) => ({ tenant, credential: "api_key" as const }))
-        }
         if (token.startsWith(DASHBOARD_TOKEN_PREFIX)) {
           const tenantId = yield* dashboardTokens.verify(token)
           if (Option.isNone(tenantId)) return Option.none()
@@ -53,34 +56,44 @@ export const TenantAuthLive = Layer.effect(
         })
       })
 
-    return {
-      bearer_auth: () =>
-        Effect.gen(function*() {
-          const request = yield* HttpServerRequest.HttpServerRequest
-          const header = request.headers.authorization
-          if (header === undefined || header.trim() === "") return yield* unauthorized("Missing bearer token")
-          const token = BEARER.exec(header)?.[1]
-          if (token === undefined) return yield* unauthorized("Authorization header must be 'Bearer <token>'")
-          const resolved = yield* resolve(token)
-          if (Option.isNone(resolved)) return yield* unauthorized("Invalid or revoked credentials")
-          const { credential, tenant } = resolved.value
-
-          const context = yield* FiberRef.get(CurrentRequest)
-          if (context !== undefined) context.tenantId = tenant.tenantId
-          yield* FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set("tenant_id", tenant.tenantId as unknown))
-          yield* Effect.annotateCurrentSpan("tenant.id", tenant.tenantId)
-
-          const decision = yield* limiter.hit(`tenant:${tenant.tenantId}`, config.rateLimitPerTenantPerMinute)
-          if (!decision.allowed) {
-            if (context !== undefined) context.retryAfterSeconds = decision.retryAfterSeconds
-            return yield* new ApiRateLimited({ message: "Tenant rate limit exceeded" })
-          }
-          return CurrentTenant.of({
-            tenantId: tenant.tenantId,
-            orgId: tenant.config.org_id ?? null,
-            config: tenant.config,
-            credential
+    const admit = (resolved: Option.Option<Resolved>): Effect.Effect<CurrentTenant["Type"], ApiUnauthorized | ApiRateLimited> =>
+      Effect.flatMap(FiberRef.get(CurrentRequest), (context): Effect.Effect<CurrentTenant["Type"], ApiUnauthorized | ApiRateLimited> => {
+        if (Option.isNone(resolved)) return unauthorized("Invalid or revoked credentials")
+        const { credential, tenant } = resolved.value
+        // The JSON logger adds tenant_id to every later line of the request from its context
+        // (Observability/JsonLog.ts); without an edge (no context) the fiber is annotated instead.
+        const annotated = context !== undefined
+          ? Effect.sync(() => {
+            context.tenantId = tenant.tenantId
           })
+          : FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set("tenant_id", tenant.tenantId as unknown))
+        return annotated.pipe(
+          Effect.zipRight(Effect.annotateCurrentSpan("tenant.id", tenant.tenantId)),
+          Effect.zipRight(limiter.hit(`tenant:${tenant.tenantId}`, config.rateLimitPerTenantPerMinute)),
+          Effect.flatMap((decision): Effect.Effect<CurrentTenant["Type"], ApiRateLimited> => {
+            if (!decision.allowed) {
+              if (context !== undefined) context.retryAfterSeconds = decision.retryAfterSeconds
+              return Effect.fail(new ApiRateLimited({ message: "Tenant rate limit exceeded" }))
+            }
+            return Effect.succeed(CurrentTenant.of({
+              tenantId: tenant.tenantId,
+              orgId: tenant.config.org_id ?? null,
+              config: tenant.config,
+              credential
+            }))
+          })
+        )
+      })
+
+    return {
+      // Every tenant request runs this: plain combinators, not a generator per step.
+      bearer_auth: () =>
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): Effect.Effect<CurrentTenant["Type"], ApiUnauthorized | ApiRateLimited | DatabaseUnavailable> => {
+          const header = request.headers.authorization
+          if (header === undefined || header.trim() === "") return unauthorized("Missing bearer token")
+          const token = BEARER.exec(header)?.[1]
+          if (token === undefined) return unauthorized("Authorization header must be 'Bearer <token>'")
+          return Effect.flatMap(resolve(token), admit)
         }).pipe(
           Effect.catchTag("DatabaseUnavailable", () =>
             Effect.fail(new ApiUnavailable({ message: "Database unavailable; try again shortly" })))

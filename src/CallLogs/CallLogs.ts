@@ -3,6 +3,7 @@ import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import type { CallLogFilters } from "./Api.js"
 import { CallLogsRepo, type ListQuery } from "./Repo.js"
+import { spanned } from "../Observability/Spans.js"
 
 export class InvalidCallLogQuery extends Schema.TaggedError<InvalidCallLogQuery>()("InvalidCallLogQuery", {
   message: Schema.String
@@ -78,20 +79,21 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
     const repo = yield* CallLogsRepo
     const analytics = yield* CallAnalyticsRepo
 
-    const list = Effect.fn("CallLogs.list")(function*(tenantId: string, filters: CallLogFilters) {
-      const query = yield* Either.match(toQuery(tenantId, filters), {
-        onLeft: (message) => Effect.fail(new InvalidCallLogQuery({ message: `Invalid query filter: ${message}` })),
-        onRight: Effect.succeed
-      })
-      // One row more than asked tells whether there is a next page.
-      const rows = yield* repo.list({ ...query, limit: query.limit + 1 })
-      const page = rows.slice(0, query.limit)
-      const last = page[page.length - 1]
-      return {
-        calls: page,
-        nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
-      }
-    })
+    // Every list request: a span only when tracing is on, and no stack captured per call (Effect.fn).
+    const list = (tenantId: string, filters: CallLogFilters) =>
+      Effect.flatMap(
+        Either.mapLeft(toQuery(tenantId, filters), (message) => new InvalidCallLogQuery({ message: `Invalid query filter: ${message}` })),
+        // One row more than asked tells whether there is a next page.
+        (query) =>
+          Effect.map(repo.list({ ...query, limit: query.limit + 1 }), (rows) => {
+            const page = rows.slice(0, query.limit)
+            const last = page[page.length - 1]
+            return {
+              calls: page,
+              nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
+            }
+          })
+      ).pipe(spanned("CallLogs.list"))
 
     const get = Effect.fn("CallLogs.get")(function*(tenantId: string, id: string) {
       const row = yield* repo.find(tenantId, id)

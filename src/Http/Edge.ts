@@ -1,12 +1,11 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Either, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import { Clock, Effect, Either, FiberRef, HashMap, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
 import { RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
 import { guardBody } from "./BodyGuard.js"
-import { clientAddress } from "./ClientAddress.js"
 import { resolveClientAddress } from "./TrustProxy.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
@@ -39,10 +38,7 @@ const metricsFor = (method: string, status: number) => {
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-const requestIdFor = (request: HttpServerRequest.HttpServerRequest, fresh: Effect.Effect<string>) => {
-  const given = request.headers["x-request-id"]
-  return given !== undefined && SAFE_REQUEST_ID.test(given) ? Effect.succeed(given) : fresh
-}
+const NO_TAGS: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 const finish = (response: HttpServerResponse.HttpServerResponse, context: RequestContext) => {
   let out = HttpServerResponse.setHeader(response, "x-request-id", context.requestId)
@@ -53,6 +49,12 @@ const finish = (response: HttpServerResponse.HttpServerResponse, context: Reques
 /**
  * The outermost middleware: gives every request an id (echoed in `x-request-id` and in
  * every log line), applies the per-address rate limit and writes the access log.
+ *
+ * Every request pays for this, so it is written as few Effect operations as it can be
+ * (bench/RESULTS.md, "REST pass 3"): the request's own fiber is made for this request and
+ * ends with it (HttpServer forks one per request), so the request context and the
+ * pre-response hook are set on it without being restored; the checks and counters are plain
+ * code; one `ensuring` releases both in-flight counts; metrics are updated in place.
  */
 export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
@@ -67,87 +69,95 @@ export const makeEdge = Effect.gen(function*() {
   }
   /** Requests in flight per client address (this replica): bounds what one address can hold open. */
   const inFlightByAddress = new Map<string, number>()
-  const release = (address: string) =>
-    Effect.sync(() => {
-      const left = (inFlightByAddress.get(address) ?? 1) - 1
-      if (left <= 0) inFlightByAddress.delete(address)
-      else inFlightByAddress.set(address, left)
+  const release = (address: string | undefined) => {
+    replicaInFlight.leave()
+    if (address === undefined) return
+    const left = (inFlightByAddress.get(address) ?? 1) - 1
+    if (left <= 0) inFlightByAddress.delete(address)
+    else inFlightByAddress.set(address, left)
+  }
+
+  const refuse = (request: HttpServerRequest.HttpServerRequest, context: RequestContext, status: number, message: string, headers?: Record<string, string>) =>
+    Effect.map(errorBody(audienceOf(request.url), status, message), (body) =>
+      finish(HttpServerResponse.unsafeJson(body, headers === undefined ? { status } : { status, headers }), context))
+
+  /** Admission, the body guard and the app, for a request that already has its context. */
+  const admitted = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, address: string, context: RequestContext) =>
+    Effect.gen(function*() {
+      // Over capacity, queueing only grows latency and memory: shed the request at once
+      // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
+      if (replicaInFlight.count >= config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+        return yield* refuse(request, context, 503, "Server busy; retry shortly", { "retry-after": "1" })
+      }
+      const counted = !exemptFromIpLimit(request.url)
+      if (counted) {
+        const decision = yield* limiter.hit(`ip:${address}`, config.rateLimitPerIpPerMinute)
+        if (!decision.allowed) {
+          context.retryAfterSeconds = decision.retryAfterSeconds
+          return yield* refuse(request, context, 429, "Rate limit exceeded for this address")
+        }
+        if ((inFlightByAddress.get(address) ?? 0) >= config.maxConcurrentRequestsPerAddress) {
+          context.retryAfterSeconds = 1
+          return yield* refuse(request, context, 429, "Too many concurrent requests from this address")
+        }
+      }
+      // The request fiber runs uninterruptibly here (HttpApp.toHandled), so nothing can stop it
+      // between counting and installing the release.
+      replicaInFlight.enter()
+      if (counted) inFlightByAddress.set(address, (inFlightByAddress.get(address) ?? 0) + 1)
+      return yield* Effect.ensuring(
+        Effect.flatMap(guardBody(request, bodyLimits), (guarded) => {
+          if (Either.isLeft(guarded)) {
+            const { message, status } = guarded.left
+            // An unread or slow body must not keep the connection (and this handler's slot) busy.
+            return refuse(request, context, status, message, status === 400 ? undefined : { connection: "close" })
+          }
+          // A request the edge did not change (a GET from an untrusted-proxy peer) is already in the context.
+          return guarded.right === request ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
+        }),
+        Effect.sync(() => release(counted ? address : undefined))
+      )
     })
 
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.gen(function*() {
       const received = yield* HttpServerRequest.HttpServerRequest
       // Everything after the edge sees the client's address as the request's remote address.
-      const address = resolveClientAddress(
-        config.trustProxy,
-        Option.getOrElse(received.remoteAddress, () => "unknown"),
-        received.headers
-      )
+      const peer = Option.getOrElse(received.remoteAddress, () => "unknown")
+      const address = resolveClientAddress(config.trustProxy, peer, received.headers)
       // A browser's log subscription carries its credential as a subprotocol (LiveLogs/BrowserAuth.ts).
-      const request = withSubprotocolBearer(received.modify({ remoteAddress: address }))
-      const requestId = yield* requestIdFor(request, ids.uuid)
+      const request = withSubprotocolBearer(address === peer ? received : received.modify({ remoteAddress: address }))
+      const given = request.headers["x-request-id"]
+      const requestId = given !== undefined && SAFE_REQUEST_ID.test(given) ? given : yield* ids.uuid
       const context: RequestContext = { requestId, tenantId: undefined, retryAfterSeconds: undefined }
       const started = yield* Clock.currentTimeMillis
+      // The JSON logger adds request_id (and tenant_id) from this context to every line (Observability/JsonLog.ts).
+      yield* FiberRef.set(CurrentRequest, context)
       // The inner app writes its own response (errors included); headers go on through this hook.
       yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finish(response, context)))
 
-      const response = yield* Effect.gen(function*() {
-        // Over capacity, queueing only grows latency and memory: shed the request at once.
-        if (replicaInFlight.count > config.httpMaxInFlight && !exemptFromShedding(request.url)) {
-          const body = yield* errorBody(audienceOf(request.url), 503, "Server busy; retry shortly")
-          return finish(HttpServerResponse.unsafeJson(body, { status: 503, headers: { "retry-after": "1" } }), context)
-        }
-        if (!exemptFromIpLimit(request.url)) {
-          const decision = yield* limiter.hit(`ip:${clientAddress(request)}`, config.rateLimitPerIpPerMinute)
-          if (!decision.allowed) {
-            context.retryAfterSeconds = decision.retryAfterSeconds
-            const body = yield* errorBody(audienceOf(request.url), 429, "Rate limit exceeded for this address")
-            return finish(HttpServerResponse.unsafeJson(body, { status: 429 }), context)
-          }
-        }
-        const counted = !exemptFromIpLimit(request.url)
-        if (counted) {
-          const current = inFlightByAddress.get(address) ?? 0
-          if (current >= config.maxConcurrentRequestsPerAddress) {
-            context.retryAfterSeconds = 1
-            const body = yield* errorBody(audienceOf(request.url), 429, "Too many concurrent requests from this address")
-            return finish(HttpServerResponse.unsafeJson(body, { status: 429 }), context)
-          }
-          inFlightByAddress.set(address, current + 1)
-        }
-        return yield* Effect.gen(function*() {
-          const guarded = yield* guardBody(request, bodyLimits)
-          if (Either.isLeft(guarded)) {
-            const { message, status } = guarded.left
-            const body = yield* errorBody(audienceOf(request.url), status, message)
-            // An unread or slow body must not keep the connection (and this handler's slot) busy.
-            const headers = status === 400 ? {} : { connection: "close" }
-            return finish(HttpServerResponse.unsafeJson(body, { status, headers }), context)
-          }
-          return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
-        }).pipe(Effect.ensuring(counted ? release(address) : Effect.void))
-      }).pipe(
-        replicaInFlight.counted,
-        // The JSON logger adds request_id from this context to every line (Observability/JsonLog.ts).
-        Effect.locally(CurrentRequest, context)
-      )
+      const response = yield* admitted(app, request, address, context)
 
       const elapsed = (yield* Clock.currentTimeMillis) - started
       const [total, duration] = metricsFor(request.method, response.status)
-      yield* Metric.increment(total)
-      yield* Metric.update(duration, elapsed)
-      const log = request.url.startsWith("/health/") ? Effect.logDebug : Effect.logInfo
-      yield* log("http request").pipe(
-        Effect.annotateLogs({
-          request_id: context.requestId,
-          method: request.method,
-          path: request.url.split("?")[0],
-          status: response.status,
-          duration_ms: elapsed,
-          client: clientAddress(request),
-          ...(context.tenantId === undefined ? {} : { tenant_id: context.tenantId })
-        })
-      )
+      total.unsafeUpdate(1, NO_TAGS)
+      duration.unsafeUpdate(elapsed, NO_TAGS)
+      const path = request.url.split("?")[0]!
+      const annotations = {
+        request_id: requestId,
+        method: request.method,
+        path,
+        status: response.status,
+        duration_ms: elapsed,
+        client: address,
+        ...(context.tenantId === undefined ? {} : { tenant_id: context.tenantId })
+      }
+      // Set on the request's own fiber, which ends with this line (no restore needed).
+      yield* FiberRef.update(FiberRef.currentLogAnnotations, (current) =>
+        HashMap.mutate(current, (all) => {
+          for (const key in annotations) HashMap.set(all, key, annotations[key as keyof typeof annotations] as unknown)
+        }))
+      yield* path.startsWith("/health/") ? Effect.logDebug("http request") : Effect.logInfo("http request")
       return response
     })
 })

@@ -17,3 +17,15 @@ export const jsonWithItems = <Encoded extends object, K extends keyof Encoded & 
   const body = head === "{}" ? `{${list}}` : `${head.slice(0, -1)},${list}}`
   return HttpServerResponse.text(body, { contentType: "application/json" })
 }
+
+/** The same, with the items already one JSON array (text), e.g. PostgreSQL's `json_agg`. */
+export const jsonWithItemArray = <Encoded extends object, K extends keyof Encoded & string>(
+  envelope: Omit<Encoded, K>,
+  key: K,
+  array: string
+) => {
+  const head = JSON.stringify(envelope)
+  const list = `"${key}":${array}`
+  const body = head === "{}" ? `{${list}}` : `${head.slice(0, -1)},${list}}`
+  return HttpServerResponse.text(body, { contentType: "application/json" })
+}

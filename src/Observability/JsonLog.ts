@@ -2,14 +2,19 @@ import { FiberRefs, HashMap, Logger } from "effect"
 import { CurrentRequest } from "../Http/RequestContext.js"
 
 /**
- * A line logged while a request is in flight carries its id, taken from the edge's request
- * context here (once per line) rather than annotated by the edge on every request's fiber.
+ * A line logged while a request is in flight carries its id and, once authenticated, its
+ * tenant, taken from the edge's request context here (once per line) rather than annotated on
+ * every request's fiber (each annotation is a copy of the fiber's refs).
  */
 const withRequestId = <O extends Logger.Logger.Options<unknown>>(options: O): O => {
   const request = FiberRefs.getOrDefault(options.context, CurrentRequest)
-  return request === undefined || HashMap.has(options.annotations, "request_id")
-    ? options
-    : { ...options, annotations: HashMap.set(options.annotations, "request_id", request.requestId as unknown) }
+  if (request === undefined) return options
+  let annotations = options.annotations
+  if (!HashMap.has(annotations, "request_id")) annotations = HashMap.set(annotations, "request_id", request.requestId as unknown)
+  if (request.tenantId !== undefined && !HashMap.has(annotations, "tenant_id")) {
+    annotations = HashMap.set(annotations, "tenant_id", request.tenantId as unknown)
+  }
+  return annotations === options.annotations ? options : { ...options, annotations }
 }
 
 /**

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
-import { jsonWithItems } from "../Http/RawJson.js"
+import { jsonWithItemArray } from "../Http/RawJson.js"
 import { VoiceSessionsListResponse } from "./Api.js"
 import { VoiceSessions } from "./VoiceSessions.js"
 
@@ -23,7 +23,7 @@ export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (han
             limit: urlParams.limit ?? 50,
             offset: urlParams.offset ?? 0
           })
-          return jsonWithItems<typeof VoiceSessionsListResponse.Encoded, "sessions">(
+          return jsonWithItemArray<typeof VoiceSessionsListResponse.Encoded, "sessions">(
             { ok: true, tenant: tenant.tenantId, count },
             "sessions",
             page

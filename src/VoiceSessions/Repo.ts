@@ -50,13 +50,16 @@ export const SessionLinks = Schema.Struct({
   agent_version_id: Schema.NullOr(Schema.String)
 })
 
-/** One session as JSON text in `VoiceSession`'s encoded form (see Http/RawJson.ts): jsonb columns go through as they are. */
+/** One session as JSON in `VoiceSession`'s encoded form (see Http/RawJson.ts): jsonb columns go through as they are. */
 const sessionJson = `json_build_object('agent_name', agent_name, 'call_sid', call_sid, 'call_type', call_type,
   'created_at', ssv_iso(created_at), 'customer_phone', customer_phone, 'duration_ms', duration_ms,
   'ended_at', ssv_iso(ended_at), 'function_calls', function_calls, 'id', id, 'metadata', metadata, 'model', model,
   'org_id', org_id, 'rating', rating, 'sentiment', sentiment, 'started_at', ssv_iso(started_at), 'status', status,
   'stream_id', stream_id, 'summary', summary, 'tags', tags, 'tenant_id', tenant_id, 'transcript', transcript,
-  'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)::text as json`
+  'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)`
+
+/** Separates the searched fields in `search_text` (migration 0026). */
+const FIELD_SEPARATOR = "\uFFFF"
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
@@ -118,24 +121,40 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
         and ${
-        pattern === null ? sql`true` : sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
+        pattern === null
+          ? sql`true`
+          : pattern.includes(FIELD_SEPARATOR)
+          // Could match across the stored text's field boundaries: the plain predicate (no index).
+          ? sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
           or summary ilike ${pattern} or transcript::text ilike ${pattern})`
+          // The same predicate over the stored, lowercased text (migration 0026; ILIKE is lower() LIKE lower()).
+          : sql`search_text like lower(${pattern})`
       }`
     }
 
-    const page = (f: SessionFilter) =>
-      sql<{ json: string }>`select ${sql.literal(sessionJson)} from voice_sessions ${where(f)}
-          order by started_at ${f.ascending ? sql`asc` : sql`desc`}, id
-          limit ${f.limit} offset ${f.offset}`.pipe(Effect.map((rows) => rows.map((row) => row.json)))
-
     // Without a search or date the count comes from the per-status counts (migration 0010).
     const count = (f: SessionFilter) =>
-      (f.search === null && f.startedAfter === null
-        ? sql<{ count: number }>`select coalesce(sum(n), 0)::int as count from voice_session_counts
+      f.search === null && f.startedAfter === null
+        ? sql`select coalesce(sum(n), 0) from voice_session_counts
             where tenant_id = ${f.tenantId} and ${f.status === null ? sql`true` : sql`status = ${f.status}`}`
-        : sql<{ count: number }>`select count(*)::int as count from voice_sessions ${where(f)}`).pipe(
-        Effect.map((rows) => rows[0]?.count ?? 0)
+        : sql`select count(*) from voice_sessions ${where(f)}`
+
+    /**
+     * A page and the count of all matches in one statement (one round trip, no second
+     * fiber): the page is a JSON array rendered by PostgreSQL, in order.
+     */
+    const list = (f: SessionFilter) => {
+      const direction = f.ascending ? sql`asc` : sql`desc`
+      // JSON is rendered for the page's rows only (after the limit), and they are ordered again
+      // inside the aggregate, where only the page is sorted.
+      return sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
+          coalesce((select json_agg(${sql.literal(sessionJson)} order by started_at ${direction}, id)::text from (
+            select * from voice_sessions ${where(f)}
+            order by started_at ${direction}, id
+            limit ${f.limit} offset ${f.offset}) page), '[]') as sessions`.pipe(
+        Effect.map((rows) => rows[0] ?? { count: 0, sessions: "[]" })
       )
+    }
 
     const findBy = (column: "id" | "stream_id") =>
       SqlSchema.findOne({
@@ -190,8 +209,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         orRefused(analysed(tenantId, id, summary, sentiment)),
       insert: (s: SessionWrite) => orRefused(insert(s)),
       upsertFinished: (s: SessionWrite) => orRefused(upsertFinished(s)),
-      page: (f: SessionFilter) => orNothing(page(f), []),
-      count: (f: SessionFilter) => orNothing(count(f), 0),
+      /** The matching sessions' count and one page of them as a JSON array (text). */
+      list: (f: SessionFilter) => orNothing(list(f), { count: 0, sessions: "[]" }),
       findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
       findByStream: (tenantId: string, streamId: string) =>
         orNothing(findByStream({ tenantId, key: streamId }), Option.none()),

@@ -3,6 +3,7 @@ import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
 import type { CreateVoiceSessionRequest } from "./Api.js"
 import { type SessionFilter, SessionsRepo } from "./Repo.js"
 import { Ids } from "../Ids.js"
+import { spanned } from "../Observability/Spans.js"
 
 /**
  * Voice sessions written through the API (calls write theirs through VoiceRecords). A
@@ -53,10 +54,8 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
       }
     )
 
-    const list = Effect.fn("VoiceSessions.list")(function*(filter: SessionFilter) {
-      const [sessions, count] = yield* Effect.all([repo.page(filter), repo.count(filter)], { concurrency: 2 })
-      return { sessions, count }
-    })
+    /** `sessions` is the page as a JSON array (text) in `VoiceSession`'s encoded form. */
+    const list = (filter: SessionFilter) => repo.list(filter).pipe(spanned("VoiceSessions.list"))
 
     const get = Effect.fn("VoiceSessions.get")(function*(tenantId: string, id: string) {
       const found = yield* repo.findById(tenantId, id)

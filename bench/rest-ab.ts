@@ -1,0 +1,158 @@
+/**
+ * Back-to-back CPU per request of the REST list cases for one or more source trees and the
+ * bare baseline, on one persistent seeded database (seeded once, reused by every run), with
+ * a warm-up before each measurement. For A/B work on the request path; `bench:rest` stays the
+ * full benchmark.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+ *     npx tsx bench/rest-ab.ts [tree ...]      trees default to this one; "bare" is the baseline
+ *
+ *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status[,search]
+ *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
+ *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import pg from "pg"
+import { openLoop } from "./open-loop.js"
+import { seed } from "./seed.js"
+
+const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
+const ROWS = Number(process.env.AB_ROWS ?? 5000)
+const SECONDS = Number(process.env.AB_SECONDS ?? 5)
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 2)
+const RATE = Number(process.env.AB_RATE ?? 150)
+const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
+const DB = process.env.AB_DB ?? "ssv_rest_ab"
+const TENANT = "bench-large"
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = http.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
+
+const waitReady = async (port: number) => {
+  for (let ready = false; !ready;) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status < 500, () => false)
+  }
+}
+
+const startService = async (tree: string, url: string) => {
+  const port = await freePort()
+  const prof = process.env.AB_PROF
+  const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []
+  const child = spawn(process.execPath, [...flags, "--import", "tsx", "src/main.ts"], {
+    cwd: tree,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: url,
+      ADMIN_API_KEY: ADMIN_KEY,
+      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
+      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
+      SHUTDOWN_GRACE_SECONDS: "0"
+    },
+    stdio: process.env.AB_LOGS === "1" ? ["ignore", "inherit", "inherit"] : "ignore"
+  })
+  await waitReady(port)
+  return { port, child }
+}
+
+const main = async () => {
+  const adminUrl = process.env.DATABASE_URL
+  if (!adminUrl) throw new Error("DATABASE_URL (admin) is required")
+  const url = new URL(adminUrl)
+  url.pathname = `/${DB}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  if (process.env.AB_RESEED === "1") await admin.query(`drop database if exists ${DB} with (force)`)
+  const exists = (await admin.query("select 1 from pg_database where datname = $1", [DB])).rowCount === 1
+  if (!exists) await admin.query(`create database ${DB}`)
+  await admin.end()
+
+  const trees = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]
+  const db = new pg.Client({ connectionString: url.toString() })
+  await db.connect()
+  let key: string
+  if (!exists) {
+    const { child, port } = await startService(trees.find((t) => t !== "bare") ?? process.cwd(), url.toString())
+    await fetch(`http://127.0.0.1:${port}/api/v1/admin/tenants/${TENANT}`, {
+      method: "PUT",
+      headers: { "x-admin-key": ADMIN_KEY, "content-type": "application/json" },
+      body: JSON.stringify({ tenant_id: TENANT, auth_token: `${TENANT}-legacy-token-0123456789` })
+    })
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/admin/tenants/${TENANT}/api-keys`, {
+      method: "POST",
+      headers: { "x-admin-key": ADMIN_KEY, "content-type": "application/json" },
+      body: "{}"
+    }).then((r) => r.json() as Promise<any>)
+    key = created.created.token
+    child.kill("SIGTERM")
+    await exited(child)
+    await seed(url.toString(), [{ tenantId: TENANT, rows: ROWS }])
+    await db.query("create table if not exists bench_ab_key (token text)")
+    await db.query("insert into bench_ab_key values ($1)", [key])
+  } else {
+    key = (await db.query("select token from bench_ab_key")).rows[0].token
+  }
+  const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
+    .rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  await db.end()
+
+  const paths: Record<string, ReadonlyArray<string>> = {
+    "call-logs": ["/api/v1/call-logs?limit=50"],
+    "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
+    detail: ids,
+    status: ["/status"],
+    // The bench's common words (each in ~20% of transcripts): the exact count reads every match.
+    search: ["refund", "invoice", "warranty", "tracking", "exchange"].map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`)
+  }
+  const results: Array<string> = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const tree of trees) {
+      const bare = tree === "bare"
+      let child: ChildProcess
+      let port: number
+      if (bare) {
+        port = await freePort()
+        child = fork("bench/rest-baseline.ts", [], {
+          execArgv: ["--import", "tsx"],
+          env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), TENANT },
+          stdio: "ignore"
+        })
+        await new Promise((resolve) => child.once("message", resolve))
+      } else {
+        ;({ child, port } = await startService(tree, url.toString()))
+      }
+      const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
+      for (const name of CASES) {
+        if (bare && (name === "detail" || name === "status" || name === "search")) continue
+        // Warm-up: JIT and pools, not measured.
+        await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: 2 })
+        const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS })
+        const line = `round ${round} ${bare ? "bare" : path.basename(tree)} ${name} @${RATE}/s: ` +
+          `served ${r.achieved}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} errors ${r.errors} ` +
+          `CPU ${r.cpuMsPerRequest.toFixed(3)} ms/req load ${os.loadavg()[0]!.toFixed(2)}`
+        console.log(line)
+        results.push(line)
+      }
+      child.kill("SIGTERM")
+      await exited(child)
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,70 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import { createTenant } from "./support/AgentFixtures.js"
+import { bearer, makeTestServer, request } from "./support/TestServer.js"
+
+/**
+ * `voice-sessions?search=` reads the stored, lowercased `search_text` (migration 0026). For any
+ * term it must answer exactly what the per-field ILIKE predicate answers: the same sessions, the
+ * same count, no match across two fields' boundary.
+ */
+const SEP = "\uFFFF"
+const rows: ReadonlyArray<{ phone: string | null; agent: string | null; summary: string | null; transcript: unknown }> = [
+  { phone: "+15555550101", agent: "Refund Desk", summary: "Customer wanted a REFUND", transcript: [{ role: "user", content: "Where is my refund?" }] },
+  { phone: "+15555550102", agent: "Straße Agent", summary: null, transcript: [{ role: "user", content: "ÄÖÜ straße İstanbul ǅ" }] },
+  { phone: null, agent: null, summary: "50% off, under_score and back\\slash", transcript: [] },
+  { phone: "+15555550103", agent: "Ends With Ab", summary: "cd starts here", transcript: [{ content: "quote \" and \n newline 😀" }] },
+  { phone: "+15555550104", agent: `odd${SEP}sep`, summary: "x", transcript: { nested: { Key: "VALUE" } } },
+  { phone: "+15555550105", agent: "Billing", summary: "Invoice question", transcript: [{ role: "assistant", content: "Your invoice is ready" }] }
+]
+const TERMS = [
+  "refund", "REFUND", "Refund Desk", "straße", "STRASSE", "äöü", "istanbul", "İstanbul", "ǅ", "ǆ", "50%", "%", "_", "under_score",
+  "\\", "back\\slash", "\"", "😀", "0101", "5555", "ab", "abcd", "Ab" + "cd", "b cd", "ends with abcd", "+1555",
+  `odd${SEP}sep`, SEP, "sep", "value", "\"key\"", "role", "invoice", "nothing matches this"
+]
+
+layer(makeTestServer())("voice-session search over the stored text", (it) => {
+  it.effect("answers what the per-field ILIKE predicate answers, for awkward terms", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("vss")
+      yield* createTenant("vss-other")
+      const sql = yield* SqlClient.SqlClient
+      for (const [i, row] of rows.entries()) {
+        for (const tenant of ["vss", "vss-other"]) {
+          yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, customer_phone, agent_name, summary, transcript, started_at)
+            values (${randomUUID()}, ${tenant}, ${`MZ-${i}`}, ${i % 2 === 0 ? "completed" : "failed"}, ${row.phone}, ${row.agent},
+              ${row.summary}, ${JSON.stringify(row.transcript)}::jsonb, now() - ${`${i} minutes`}::interval)`
+        }
+      }
+      const escape = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      let matched = 0
+      for (const term of TERMS) {
+        for (const status of [undefined, "completed"]) {
+          const pattern = escape(term)
+          const expected = yield* sql<{ id: string }>`select id from voice_sessions where tenant_id = 'vss'
+            and ${status === undefined ? sql`true` : sql`status = ${status}`}
+            and (customer_phone ilike ${pattern} or agent_name ilike ${pattern} or summary ilike ${pattern}
+              or transcript::text ilike ${pattern})
+            order by started_at desc, id`
+          const query = `search=${encodeURIComponent(term)}${status === undefined ? "" : `&status=${status}`}`
+          const res = yield* request("GET", `/api/v1/voice-sessions?${query}`, { headers: bearer(token) })
+          expect([term, status, res.status]).toEqual([term, status, 200])
+          expect([term, status, res.body.count]).toEqual([term, status, expected.length])
+          expect([term, status, res.body.sessions.map((s: { id: string }) => s.id)]).toEqual([term, status, expected.map((r) => r.id)])
+          matched += expected.length
+        }
+      }
+      // The terms do exercise matches (and the cross-boundary ones match nothing).
+      expect(matched).toBeGreaterThan(20)
+      const across = yield* request("GET", `/api/v1/voice-sessions?search=${encodeURIComponent("ab" + SEP + "cd")}`, { headers: bearer(token) })
+      expect(across.body.count).toBe(0)
+
+      // The stored text follows updates (a summary rewritten by the post-call analysis).
+      yield* sql`update voice_sessions set summary = 'Now about a Toaster' where tenant_id = 'vss' and stream_id = 'MZ-5'`
+      const updated = yield* request("GET", "/api/v1/voice-sessions?search=toaster", { headers: bearer(token) })
+      expect(updated.body.count).toBe(1)
+      expect(updated.body.sessions[0].stream_id).toBe("MZ-5")
+    }))
+})
