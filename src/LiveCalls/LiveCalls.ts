@@ -78,8 +78,8 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
 
     /**
      * Registers a running call for the life of the current scope (the call's). `run`
-     * applies one command to the call; it runs on a fiber of that scope, one command at a
-     * time. When the scope closes the call stops taking commands and leaves this replica;
+     * applies one command to the call, on the sender's fiber (the bridge's part is
+     * synchronous; a monitor's dial is an effect of its own). When the scope closes the call stops taking commands and leaves this replica;
      * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
      * being renewed and a reaper records the call as failed once it goes stale.
      */
