@@ -14,3 +14,10 @@ export interface CallKey {
   readonly to: string | null
   readonly agentVersionId: string | null
 }
+
+/**
+ * The Twilio call behind a call key, if there is one: a console test call (`web`) carries a
+ * made-up SID, so Twilio's REST API (hang up, apologise, transfer) must never be asked about it.
+ */
+export const twilioCallSid = (key: Pick<CallKey, "callSid" | "direction">): string | null =>
+  key.direction === "web" ? null : key.callSid

@@ -1,3 +1,4 @@
+import { twilioCallSid } from "../CallLogs/CallKey.js"
 import { Cause, Deferred, Effect, Exit, FiberSet, Option, Redacted } from "effect"
 import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
@@ -71,7 +72,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const toolContext = {
       tenantId: id.tenantId,
       tenantConfig: tenant.config,
-      callSid: id.callSid,
+      // The AI's transfer tool acts on the Twilio call: none behind a console test call.
+      callSid: twilioCallSid(id),
       streamSid: id.streamSid,
       customerPhone: id.direction === "inbound" ? id.from : id.to,
       transcript: () => bridge.recorder.transcript
@@ -243,9 +245,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     const maxDuration = setTimeout(() => bridge.finish("max_duration", null), Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))
     yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(maxDuration)))
     const outcome = yield* Deferred.await(ended)
-    if (outcome.reason === "upstream_failure" && id.direction !== "web") yield* apologise(tenant.config, id.callSid)
-    // A browser test call has no Twilio call behind it: closing its socket ends it.
-    if (outcome.reason === "ended_by_command" && id.direction !== "web") yield* hangUp(tenant.config, id.callSid)
+    // A browser test call has no Twilio call behind it (null here): closing its socket ends it.
+    if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, twilioCallSid(id))
+    if (outcome.reason === "ended_by_command") yield* hangUp(tenant.config, twilioCallSid(id))
   }).pipe(
     Effect.scoped,
     Effect.annotateLogs({ tenant_id: id.tenantId, stream_sid: id.streamSid, call_sid: id.callSid ?? "" }),
