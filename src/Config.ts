@@ -122,6 +122,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       httpMaxInFlight: yield* positiveInt("HTTP_MAX_IN_FLIGHT", 256),
       /** Cost and abuse limits (docs/limits.md): platform defaults a tenant's `limits` overrides. */
       maxCallsPerReplica: yield* positiveInt("MAX_CALLS_PER_REPLICA", 200),
+      /** Inbound webhooks a replica answers at once; past it a caller hears the busy message at once (docs/limits.md). */
+      maxCallSetupsInFlight: yield* positiveInt("MAX_CALL_SETUPS_IN_FLIGHT", 32),
       tenantMaxConcurrentCalls: yield* positiveInt("TENANT_MAX_CONCURRENT_CALLS", 20),
       tenantOutboundCallsPerMinute: yield* positiveInt("TENANT_OUTBOUND_CALLS_PER_MINUTE", 30),
       tenantOutboundCallsPerDay: yield* positiveInt("TENANT_OUTBOUND_CALLS_PER_DAY", 1000),

@@ -12,6 +12,7 @@ import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
 import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
 import { InboundGate } from "../Limits/Inbound.js"
+import { SetupLoad } from "../Limits/SetupLoad.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
 
 /** A voice webhook request: what Twilio signed and the query our own URLs carry. */
@@ -61,6 +62,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     const callLogs = yield* CallLogWrites
     const callRecords = yield* CallRecords
     const gate = yield* InboundGate
+    const setupLoad = yield* SetupLoad
     const translationRooms = yield* TranslationRooms
     const streamUrl = mediaStreamUrl(config.publicBaseUrl)
 
@@ -162,7 +164,10 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
             )
             return sayAndHangUp(UNKNOWN_NUMBER_MESSAGE)
           case "Resolved":
-            return yield* connect(resolved.tenant, hook, kind, callSid, resolved.route)
+            // Our own outbound calls were admitted when dialled: only an inbound one is shed.
+            return yield* kind === "inbound"
+              ? setupLoad.admit(callSid, connect(resolved.tenant, hook, kind, callSid, resolved.route))
+              : connect(resolved.tenant, hook, kind, callSid, resolved.route)
         }
       }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
     }, (effect, kind) => timed(effect, kind, false))
@@ -210,5 +215,5 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
 
     return { answer, answerSip, status } as const
   }),
-  dependencies: [CallLogWrites.Default, InboundGate.Default]
+  dependencies: [CallLogWrites.Default, InboundGate.Default, SetupLoad.Default]
 }) {}

@@ -1,0 +1,40 @@
+import { Effect, Metric } from "effect"
+import { AppConfig } from "../Config.js"
+import { label, limitRefusals } from "../Observability/Metrics.js"
+import { sayAndHangUp } from "../Twilio/Twiml.js"
+import { BUSY_MESSAGE } from "./Inbound.js"
+
+/**
+ * Call set-ups this replica is doing at once: inbound webhooks between arrival and TwiML. A
+ * healthy replica answers a webhook in milliseconds, so many at once means it is behind (a
+ * burst beyond what its CPU sets up): then every step of every call waits behind every other,
+ * callers hear seconds of silence and then an apology or nothing. Past
+ * MAX_CALL_SETUPS_IN_FLIGHT the caller hears the busy message at once instead, without any
+ * database work, so the calls already taken keep their time.
+ */
+export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
+  effect: Effect.gen(function*() {
+    const { maxCallSetupsInFlight } = yield* AppConfig
+    let inFlight = 0
+    const shed = limitRefusals.pipe(
+      Metric.taggedWithLabels([label("tenant", "-"), label("reason", "replica_overloaded"), label("kind", "inbound_call")])
+    )
+
+    /** Runs `setUp` (the webhook's answer) counted, or answers busy when the replica is full. */
+    const admit = <E, R>(callSid: string, setUp: Effect.Effect<string, E, R>): Effect.Effect<string, E, R> =>
+      Effect.suspend(() => {
+        if (inFlight >= maxCallSetupsInFlight) {
+          return Metric.increment(shed).pipe(
+            Effect.zipRight(Effect.logWarning("call set-up refused: replica overloaded").pipe(
+              Effect.annotateLogs({ call_sid: callSid, in_flight: inFlight })
+            )),
+            Effect.as(sayAndHangUp(BUSY_MESSAGE))
+          )
+        }
+        inFlight++
+        return Effect.ensuring(setUp, Effect.sync(() => inFlight--))
+      })
+
+    return { admit } as const
+  })
+}) {}
