@@ -82,7 +82,13 @@ export const makeEdge = Effect.gen(function*() {
       finish(HttpServerResponse.unsafeJson(body, headers === undefined ? { status } : { status, headers }), context))
 
   /** Admission, the body guard and the app, for a request that already has its context. */
-  const admitted = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, address: string, context: RequestContext) =>
+  const admitted = <E, R>(
+    app: HttpApp.Default<E, R>,
+    received: HttpServerRequest.HttpServerRequest,
+    request: HttpServerRequest.HttpServerRequest,
+    address: string,
+    context: RequestContext
+  ) =>
     Effect.gen(function*() {
       // Over capacity, queueing only grows latency and memory: shed the request at once
       // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
@@ -112,8 +118,9 @@ export const makeEdge = Effect.gen(function*() {
             // An unread or slow body must not keep the connection (and this handler's slot) busy.
             return refuse(request, context, status, message, status === 400 ? undefined : { connection: "close" })
           }
-          // A request the edge did not change (a GET from an untrusted-proxy peer) is already in the context.
-          return guarded.right === request ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
+          // A request the edge did not change (no client address behind a proxy, no subprotocol
+          // credential, no body to guard) is already in the context; any other is provided.
+          return guarded.right === received ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
         }),
         Effect.sync(() => release(counted ? address : undefined))
       )
@@ -136,7 +143,7 @@ export const makeEdge = Effect.gen(function*() {
       // The inner app writes its own response (errors included); headers go on through this hook.
       yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finish(response, context)))
 
-      const response = yield* admitted(app, request, address, context)
+      const response = yield* admitted(app, received, request, address, context)
 
       const elapsed = (yield* Clock.currentTimeMillis) - started
       const [total, duration] = metricsFor(request.method, response.status)
