@@ -5,8 +5,9 @@ import { sayAndHangUp } from "../Twilio/Twiml.js"
 import { BUSY_MESSAGE } from "./Inbound.js"
 
 /**
- * Call set-ups this replica is doing at once: inbound webhooks between arrival and TwiML. A
- * healthy replica answers a webhook in milliseconds, so many at once means it is behind (a
+ * Call set-ups this replica is doing at once: inbound webhooks between arrival and TwiML, and
+ * media streams between upgrade and their authenticated `start`. A healthy replica does each
+ * in milliseconds, so many at once means it is behind (a
  * burst beyond what its CPU sets up): then every step of every call waits behind every other,
  * callers hear seconds of silence and then an apology or nothing. Past
  * MAX_CALL_SETUPS_IN_FLIGHT the caller hears the busy message at once instead, without any
@@ -16,6 +17,7 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
   effect: Effect.gen(function*() {
     const { maxCallSetupsInFlight } = yield* AppConfig
     let inFlight = 0
+    let streams = 0
     const shed = limitRefusals.pipe(
       Metric.taggedWithLabels([label("tenant", "-"), label("reason", "replica_overloaded"), label("kind", "inbound_call")])
     )
@@ -23,10 +25,10 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
     /** Runs `setUp` (the webhook's answer) counted, or answers busy when the replica is full. */
     const admit = <E, R>(callSid: string, setUp: Effect.Effect<string, E, R>): Effect.Effect<string, E, R> =>
       Effect.suspend(() => {
-        if (inFlight >= maxCallSetupsInFlight) {
+        if (inFlight + streams >= maxCallSetupsInFlight) {
           return Metric.increment(shed).pipe(
             Effect.zipRight(Effect.logWarning("call set-up refused: replica overloaded").pipe(
-              Effect.annotateLogs({ call_sid: callSid, in_flight: inFlight })
+              Effect.annotateLogs({ call_sid: callSid, webhooks: inFlight, streams })
             )),
             Effect.as(sayAndHangUp(BUSY_MESSAGE))
           )
@@ -35,6 +37,12 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
         return Effect.ensuring(setUp, Effect.sync(() => inFlight--))
       })
 
-    return { admit } as const
+    return {
+      admit,
+      /** A media stream is waiting for its authenticated `start` (MediaStreams). */
+      streamWaiting: () => void streams++,
+      /** ... and has it, or is gone. */
+      streamDone: () => void streams--
+    } as const
   })
 }) {}

@@ -17,6 +17,7 @@ import type { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type AudioBudget, BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
 import { type CallIdentity, identify } from "./CallIdentity.js"
+import { SetupLoad } from "../Limits/SetupLoad.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
@@ -63,6 +64,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
   scoped: Effect.gen(function*() {
     const config = yield* MediaConfig
     const tokens = yield* StreamTokens
+    const setupLoad = yield* SetupLoad
     const wss = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false, maxPayload: config.maxFrameBytes })
@@ -99,6 +101,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
             clearTimeout(deadline)
             boot.release()
             if (preAuth._tag === "None") {
+              setupLoad.streamDone()
               pending--
               const left = (pendingByAddress.get(address) ?? 1) - 1
               if (left <= 0) pendingByAddress.delete(address)
@@ -154,6 +157,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         const twilio = new TwilioSocket(upgraded, raw.socket, boot)
         twilio.limitFramesBeforeStart(config.maxPrestartFrameBytes)
         if (preAuth._tag === "None") {
+          setupLoad.streamWaiting()
           pending++
           pendingByAddress.set(address, (pendingByAddress.get(address) ?? 0) + 1)
         }
@@ -172,5 +176,5 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
     } as const
   }),
-  dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default]
+  dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default, SetupLoad.Default]
 }) {}
