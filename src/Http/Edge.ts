@@ -38,6 +38,16 @@ const metricsFor = (method: string, status: number) => {
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** Bytes of a refused body node may discard so that the client reads its answer (see `keepsConnection`). */
+const DISCARDABLE_BODY_BYTES = 16 * 1024 * 1024
+
+const keepsConnection = (request: HttpServerRequest.HttpServerRequest, status: number) => {
+  if (status === 400) return true
+  if (status !== 413) return false
+  const declared = Number(request.headers["content-length"])
+  return Number.isInteger(declared) && declared <= DISCARDABLE_BODY_BYTES
+}
+
 const NO_TAGS: ReadonlyArray<MetricLabel.MetricLabel> = []
 
 const finish = (response: HttpServerResponse.HttpServerResponse, context: RequestContext) => {
@@ -115,8 +125,11 @@ export const makeEdge = Effect.gen(function*() {
         Effect.flatMap(guardBody(request, bodyLimits), (guarded) => {
           if (Either.isLeft(guarded)) {
             const { message, status } = guarded.left
-            // An unread or slow body must not keep the connection (and this handler's slot) busy.
-            return refuse(request, context, status, message, status === 400 ? undefined : { connection: "close" })
+            // A slow or endless body must not keep the connection busy: closed after the answer.
+            // A body merely too large, of a declared length we can discard, is read to its end by
+            // node after the answer instead: closing on unread data resets the connection and
+            // the client may never see its 413.
+            return refuse(request, context, status, message, keepsConnection(request, status) ? undefined : { connection: "close" })
           }
           // A request the edge did not change (no client address behind a proxy, no subprotocol
           // credential, no body to guard) is already in the context; any other is provided.
