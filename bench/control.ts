@@ -16,7 +16,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import pg from "pg"
 import { WebSocket, WebSocketServer } from "ws"
-import { machine } from "./proc.js"
+import { freePort, machine } from "./proc.js"
 import { startPostgres } from "./postgres.js"
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20)
@@ -26,13 +26,6 @@ const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const TENANT = "bench-control"
 const TOKEN = "bench-control-token-0123456789"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
 const summary = (values: Array<number>) => {

@@ -8,12 +8,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { Load } from "./load.js"
 import { startPostgres } from "./postgres.js"
-import { cpuSeconds, machine, rssMb } from "./proc.js"
+import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -41,14 +40,6 @@ const logFile = arg("log", "")
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 const waitFor = async (what: string, probe: () => Promise<boolean>, child: ChildProcess, output: () => string) => {
   const deadline = Date.now() + 90_000

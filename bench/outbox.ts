@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import pg from "pg"
 import { startPostgres } from "./postgres.js"
+import { freePort } from "./proc.js"
 
 const RATE = Number(process.env.BENCH_RATE ?? 200)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -23,13 +24,6 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 2)
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const TENANT = "bench-hooks"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

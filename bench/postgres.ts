@@ -1,19 +1,10 @@
 /** One throwaway embedded PostgreSQL for a benchmark run (the service under test needs a database). */
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
+import { freePort } from "./proc.js"
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
 
 export const startPostgres = async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-bench-pg-"))

@@ -1,5 +1,6 @@
 /** CPU time and memory of a process from /proc (Linux), for the benchmark's per-call figures. */
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 
 const TICKS_PER_SECOND = 100 // CLK_TCK on Linux
@@ -25,3 +26,14 @@ export const machine = () => ({
   node: process.version,
   loadavg: os.loadavg().map((n) => n.toFixed(2)).join(" ")
 })
+
+/** A TCP port free on 127.0.0.1 right now (for a server a benchmark starts). */
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })

@@ -12,13 +12,12 @@
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
 import { openLoop } from "./open-loop.js"
 import { seed } from "./seed.js"
+import { freePort } from "./proc.js"
 
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const ROWS = Number(process.env.AB_ROWS ?? 5000)
@@ -29,13 +28,6 @@ const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status")
 const DB = process.env.AB_DB ?? "ssv_rest_ab"
 const TENANT = "bench-large"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
 

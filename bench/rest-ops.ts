@@ -8,21 +8,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import pg from "pg"
+import { freePort } from "./proc.js"
 
 const DB = process.env.AB_DB ?? "ssv_rest_ab"
 const N = Number(process.env.OPS_REQUESTS ?? 200)
 const TENANT = "bench-large"
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 interface Counts {
   readonly ops: number

@@ -12,13 +12,11 @@
  *                                             (V8 heap vs native) before and after a full GC
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import pg from "pg"
 import { memoryReport } from "./inspect.js"
 import { openLoop, type LoadResult } from "./open-loop.js"
 import { startPostgres } from "./postgres.js"
-import { machine, rssMb } from "./proc.js"
+import { freePort, machine, rssMb } from "./proc.js"
 import { seed } from "./seed.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
@@ -28,13 +26,6 @@ const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 2_000 : 10_000))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const ONLY = process.env.BENCH_ONLY
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = http.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {

@@ -20,7 +20,6 @@
  *   the service's greeting `response.create` at once, and the bare relay's session.update)
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import * as net from "node:net"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
@@ -28,7 +27,7 @@ import twilio from "twilio"
 import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
-import { cpuSeconds, machine, rssMb } from "./proc.js"
+import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -43,13 +42,6 @@ const warmup = Number(arg("warmup", "50"))
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
   const flags = profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
