@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
+import { accountSid, ringAt } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { eventually } from "./support/Eventually.js"
 import { call, type Replica, startReplicas } from "./support/Replicas.js"
@@ -21,18 +21,9 @@ const admin = (replica: Replica, method: string, path: string, json?: unknown) =
 
 /** The agent version a signed inbound webhook to `replica` connects the call to. */
 const versionOfCall = (replica: Replica) =>
-  Effect.promise(async () => {
-    const params = { CallSid: newCallSid(), AccountSid: SID, From: "+15557654321", To: NUMBER }
-    const res = await fetch(`${replica.baseUrl}/api/v1/incoming-call`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-twilio-signature": sign(TOKEN, "/api/v1/incoming-call", params)
-      },
-      body: new URLSearchParams(params).toString()
-    })
+  Effect.map(ringAt(replica.baseUrl, { accountSid: SID, authToken: TOKEN, to: NUMBER }), (res) => {
     expect(res.status).toBe(200)
-    return streamParameters(parseXml(await res.text())).agent_version_id
+    return streamParameters(parseXml(res.text)).agent_version_id
   })
 
 const status = (replica: Replica, token: string) =>

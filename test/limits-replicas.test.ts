@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
-import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
+import { accountSid, ringAt } from "./support/FakeTwilioServer.js"
 import { eventually } from "./support/Eventually.js"
 import { call, type Replica, startReplicas } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
@@ -28,18 +28,10 @@ const makeCall = (replica: Replica, id: string, to: string) =>
 
 /** A signed inbound call webhook; the tenant is found by its account's signature. */
 const ring = (replica: Replica, id: string, to: string) =>
-  Effect.promise(async () => {
-    const params = { CallSid: newCallSid(), AccountSid: accountSid(id), From: "+15557659876", To: to }
-    const res = await fetch(`${replica.baseUrl}/api/v1/incoming-call`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-twilio-signature": sign(`${id}-twilio-token`, "/api/v1/incoming-call", params)
-      },
-      body: new URLSearchParams(params).toString()
-    })
-    return res.text()
-  })
+  Effect.map(
+    ringAt(replica.baseUrl, { accountSid: accountSid(id), authToken: `${id}-twilio-token`, to, from: "+15557659876" }),
+    (res) => res.text
+  )
 
 /** `n` requests at once, alternating between the replicas. */
 const burst = <A>(n: number, replicas: ReadonlyArray<Replica>, one: (replica: Replica) => Effect.Effect<A>) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { accountSid, newCallSid, sign } from "./support/FakeTwilioServer.js"
+import { accountSid, ringAt } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { eventually } from "./support/Eventually.js"
 import { call, type Replica, startReplicas } from "./support/Replicas.js"
@@ -11,19 +11,7 @@ const SID = accountSid("replicas")
 const NUMBER = "+15550009000"
 
 /** A signed Twilio webhook to one replica (signature over PUBLIC_BASE_URL, as Twilio would compute it). */
-const webhook = (replica: Replica, authToken: string) =>
-  Effect.promise(async () => {
-    const params = { CallSid: newCallSid(), AccountSid: SID, From: "+15557654321", To: NUMBER }
-    const res = await fetch(`${replica.baseUrl}/api/v1/incoming-call`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-twilio-signature": sign(authToken, "/api/v1/incoming-call", params)
-      },
-      body: new URLSearchParams(params).toString()
-    })
-    return { status: res.status, text: await res.text() }
-  })
+const webhook = (replica: Replica, authToken: string) => ringAt(replica.baseUrl, { accountSid: SID, authToken, to: NUMBER })
 
 const diagnostics = (replica: Replica) =>
   Effect.map(call(replica, "GET", "/api/v1/admin/twilio/webhook-diagnostics", { headers: adminHeaders }), (r) => r.body)

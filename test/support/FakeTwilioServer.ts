@@ -97,3 +97,21 @@ export const agentWithRoute = (
     }
     return { agentId, versionId }
   })
+
+/** A signed inbound-call webhook, as Twilio sends it, to a server at `baseUrl` (another process). */
+export const ringAt = (
+  baseUrl: string,
+  call: { readonly accountSid: string; readonly authToken: string; readonly to: string; readonly from?: string }
+) =>
+  Effect.promise(async () => {
+    const params = { CallSid: newCallSid(), AccountSid: call.accountSid, From: call.from ?? "+15557654321", To: call.to }
+    const res = await fetch(`${baseUrl}/api/v1/incoming-call`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": sign(call.authToken, "/api/v1/incoming-call", params)
+      },
+      body: new URLSearchParams(params).toString()
+    })
+    return { status: res.status, text: await res.text() }
+  })
