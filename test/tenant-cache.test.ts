@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Effect, Ref, Stream, TestClock } from "effect"
+import { Effect, TestClock } from "effect"
 import { type Notification, Notifications } from "../src/Database/Notifications.js"
 import { eventually } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -123,20 +123,19 @@ testClockSuite({ ELEVENLABS_API_KEY: "" })("tenant runtime cache", (it) => {
     Effect.gen(function*() {
       const notifications = yield* Notifications
       const sql = yield* SqlClient.SqlClient
-      const received = yield* Ref.make<ReadonlyArray<Notification>>([])
-      yield* notifications.subscribe("cache_test").pipe(
-        Stream.filter((event) => event._tag === "Message"),
-        Stream.runForEach((event) => Ref.update(received, (events) => [...events, event])),
-        Effect.forkScoped
-      )
-      // The subscriber issues its LISTEN asynchronously: probe until one gets through.
+      const heard: Array<Notification> = []
+      const received = Effect.sync(() => [...heard])
+      yield* notifications.on("cache_test", (event) => {
+        if (event._tag === "Message") heard.push(event)
+      })
+      // Probe until one gets through (LISTEN waits for a connection that may still be coming).
       yield* eventually(
-        Effect.zipRight(notifications.notify("cache_test", "probe"), Ref.get(received)),
+        Effect.zipRight(notifications.notify("cache_test", "probe"), received),
         (events) => events.length > 0
       )
       yield* notifications.notify("cache_test", "mine")
       yield* sql`select pg_notify('cache_test', 'theirs')`
-      const events = yield* eventually(Ref.get(received), (all) => all.some((e) => e._tag === "Message" && e.payload === "theirs"))
+      const events = yield* eventually(received, (all) => all.some((e) => e._tag === "Message" && e.payload === "theirs"))
       expect(events.filter((e) => e._tag === "Message" && e.payload !== "probe")).toEqual([
         { _tag: "Message", channel: "cache_test", payload: "mine", local: true },
         { _tag: "Message", channel: "cache_test", payload: "theirs", local: false }

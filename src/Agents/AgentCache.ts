@@ -1,4 +1,4 @@
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import { Notifications } from "../Database/Notifications.js"
 import { TENANT_CACHE_CHANNEL } from "../TenantCache/TenantCache.js"
 
@@ -44,11 +44,8 @@ export class AgentCache extends Effect.Service<AgentCache>()("AgentCache", {
     }
 
     for (const channel of [AGENT_CACHE_CHANNEL, TENANT_CACHE_CHANNEL]) {
-      yield* notifications.subscribe(channel).pipe(
-        Stream.runForEach((event) =>
-          Effect.sync(() => event._tag === "Resync" || event.payload === "*" ? evictAll() : evict(event.payload))
-        ),
-        Effect.forkScoped
+      yield* notifications.on(channel, (event) =>
+        event._tag === "Resync" || event.payload === "*" ? evictAll() : evict(event.payload)
       )
     }
 

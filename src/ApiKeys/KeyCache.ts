@@ -1,4 +1,4 @@
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import { Notifications } from "../Database/Notifications.js"
 
 /** Channel on which a trigger announces a revoked or deleted key by its sha256 in hex (migration 0022). */
@@ -29,16 +29,11 @@ export class ApiKeyCache extends Effect.Service<ApiKeyCache>()("ApiKeyCache", {
       generation++
       accepted.clear()
     }
-    yield* notifications.subscribe(API_KEY_CACHE_CHANNEL).pipe(
-      Stream.runForEach((event) =>
-        Effect.sync(() => {
-          if (event._tag === "Resync") return forgetAll()
-          generation++
-          accepted.delete(event.payload)
-        })
-      ),
-      Effect.forkScoped
-    )
+    yield* notifications.on(API_KEY_CACHE_CHANNEL, (event) => {
+      if (event._tag === "Resync") return forgetAll()
+      generation++
+      accepted.delete(event.payload)
+    })
 
     return {
       /** `load` answers a miss (PostgreSQL); an acceptance is kept unless an invalidation raced it. */

@@ -1,42 +1,52 @@
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, PubSub, Redacted, Schedule, Stream } from "effect"
+import { Deferred, Effect, Redacted, Runtime, Schedule, type Scope } from "effect"
 import pg from "pg"
 import { Ids } from "../Ids.js"
 import { DatabaseUrl } from "./Client.js"
 import { orUnavailable } from "./Errors.js"
 
 /**
- * What a subscriber hears: a payload sent on its channel, or `Resync` after the
+ * What a listener hears: a payload sent on its channel, or `Resync` after the
  * listening connection was lost and re-established (anything sent meanwhile was missed,
- * so caches must drop what they hold).
+ * so caches must drop what they hold and workers must look again).
  */
 export type Notification =
   | {
     readonly _tag: "Message"
     readonly channel: string
     readonly payload: string
-    /** Sent by this process: a subscriber that already acted on its own change may skip it. */
+    /** Sent by this process: a listener that already acted on its own change may skip it. */
     readonly local: boolean
   }
   | { readonly _tag: "Resync" }
 
+/**
+ * Called on the listening connection's event, synchronously and in arrival order: it must
+ * not block. Effectful work belongs to a fiber the handler wakes (`Wake`) or forks.
+ */
+export type NotificationHandler = (event: Notification) => void
+
 /** Payloads we send are `<origin uuid>:<payload>`; anything else came from elsewhere. */
 const ORIGIN = /^([0-9a-f-]{36}):/
+
+const RESYNC: Notification = { _tag: "Resync" }
 
 const asError = (cause: unknown) => cause instanceof Error ? cause : new Error(String(cause))
 
 /**
  * Cross-replica signalling over PostgreSQL LISTEN/NOTIFY. One dedicated connection per
- * process listens on every subscribed channel and reconnects with backoff; @effect/sql's
- * own listener silently stops after a dropped connection, which would leave stale caches.
+ * process listens on every channel anyone registered for and reconnects with backoff
+ * (@effect/sql's own listener silently stops after a dropped connection, which would leave
+ * stale caches). A notification is handed straight to the handlers of its channel: no
+ * stream, queue or fiber per listener, so a NOTIFY costs its listeners a function call.
  */
 export class Notifications extends Effect.Service<Notifications>()("Notifications", {
   scoped: Effect.gen(function*() {
     const url = yield* DatabaseUrl
     const sql = yield* SqlClient.SqlClient
     const ids = yield* Ids
-    const hub = yield* PubSub.unbounded<Notification>()
-    const channels = new Set<string>()
+    const runtime = yield* Effect.runtime<never>()
+    const handlers = new Map<string, Set<NotificationHandler>>()
     const origin = yield* ids.uuid
     // A pg client runs one query at a time (it warns now and will refuse in its next
     // major): every statement on the listening connection holds this single permit.
@@ -52,15 +62,32 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
           : Effect.tryPromise({ try: () => target.query(statements.join("; ")), catch: asError })
       }))
 
+    /** One handler's failure is logged and does not keep the others from hearing the event. */
+    const call = (handler: NotificationHandler, event: Notification) => {
+      try {
+        handler(event)
+      } catch (error) {
+        Runtime.runFork(runtime)(Effect.logError("notification handler failed", asError(error).message))
+      }
+    }
+
     const deliver = (message: pg.Notification) => {
-      if (message.payload === undefined) return
+      const listeners = handlers.get(message.channel)
+      if (message.payload === undefined || listeners === undefined || listeners.size === 0) return
       const sender = ORIGIN.exec(message.payload)
-      hub.unsafeOffer({
+      const event: Notification = {
         _tag: "Message",
         channel: message.channel,
         payload: sender === null ? message.payload : message.payload.slice(sender[0].length),
         local: sender?.[1] === origin
-      })
+      }
+      for (const handler of [...listeners]) call(handler, event)
+    }
+
+    const resyncAll = () => {
+      const everyone = new Set<NotificationHandler>()
+      for (const listeners of handlers.values()) for (const handler of listeners) everyone.add(handler)
+      for (const handler of everyone) call(handler, RESYNC)
     }
 
     /** One connection's lifetime: connect, LISTEN on every channel, then wait until it breaks. */
@@ -84,10 +111,11 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
           })
       )
       yield* Effect.tryPromise({ try: () => connection.connect(), catch: asError })
-      // Published first so a subscriber arriving from now on LISTENs by itself.
+      // Published first so a listener arriving from now on LISTENs by itself.
       client = connection
-      yield* listen(connection, () => [...channels])
-      yield* PubSub.publish(hub, { _tag: "Resync" })
+      yield* listen(connection, () => [...handlers.keys()])
+      // Whatever was sent while no connection listened is lost: everyone starts over.
+      yield* Effect.sync(resyncAll)
       return yield* Deferred.await(lost)
     }))
 
@@ -97,22 +125,27 @@ export class Notifications extends Effect.Service<Notifications>()("Notification
       Effect.forkScoped
     )
 
+    /**
+     * Calls `handler` with every message on `channel` and every `Resync`, until the caller's
+     * scope closes. Returns once the channel is LISTENed on (when connected; otherwise the
+     * next connection LISTENs on it and sends a `Resync`).
+     */
+    const on = (channel: string, handler: NotificationHandler): Effect.Effect<void, never, Scope.Scope> =>
+      Effect.gen(function*() {
+        let listeners = handlers.get(channel)
+        const fresh = listeners === undefined
+        if (listeners === undefined) handlers.set(channel, listeners = new Set())
+        const registered = listeners
+        registered.add(handler)
+        yield* Effect.addFinalizer(() => Effect.sync(() => registered.delete(handler)))
+        // A failure here means the connection broke; the reconnect LISTENs on every channel.
+        if (fresh && client !== undefined) yield* Effect.ignore(listen(client, () => [channel]))
+      })
+
     return {
       /** Whether notifications are being received right now (caches are coherent). */
       isListening: Effect.sync(() => client !== undefined),
-      /** Messages on `channel`, plus every `Resync`. */
-      subscribe: (channel: string): Stream.Stream<Notification> =>
-        Stream.unwrapScoped(Effect.gen(function*() {
-          const subscription = yield* PubSub.subscribe(hub)
-          if (!channels.has(channel)) {
-            channels.add(channel)
-            // A failure here means the connection broke; the reconnect LISTENs on every channel.
-            if (client !== undefined) yield* Effect.ignore(listen(client, () => [channel]))
-          }
-          return Stream.fromQueue(subscription).pipe(
-            Stream.filter((event) => event._tag === "Resync" || event.channel === channel)
-          )
-        })),
+      on,
       /** Sent when the surrounding transaction (if any) commits, like any NOTIFY. */
       notify: (channel: string, payload: string) =>
         orUnavailable(sql`select pg_notify(${channel}, ${`${origin}:${payload}`})`).pipe(Effect.asVoid)

@@ -1,4 +1,4 @@
-import { Config, Deferred, Duration, Effect, FiberId, Option, Schema, Stream } from "effect"
+import { Config, Deferred, Duration, Effect, FiberId, FiberSet, Option, Schema } from "effect"
 import { Notifications } from "../Database/Notifications.js"
 import { Ids } from "../Ids.js"
 import { CallCommand, type CommandResult, commandChannel, CommandResult as CommandResultSchema } from "./Domain.js"
@@ -79,13 +79,12 @@ export class CallRouting extends Effect.Service<CallRouting>()("CallRouting", {
         Effect.catchAll((error) => Effect.logWarning("unreadable message on the live call channel", error.message))
       )
 
-    yield* notifications.subscribe(own).pipe(
-      Stream.filterMap((event) => event._tag === "Message" ? Option.some(event.payload) : Option.none()),
-      // Commands for different calls do not wait for each other; each call's mailbox orders its own.
-      Stream.mapEffect(received, { concurrency: 64, unordered: true }),
-      Stream.runDrain,
-      Effect.forkScoped
-    )
+    // Commands for different calls do not wait for each other; each call's mailbox orders its own.
+    const run = yield* FiberSet.makeRuntime<never>()
+    const inFlight = yield* Effect.makeSemaphore(64)
+    yield* notifications.on(own, (event) => {
+      if (event._tag === "Message") run(inFlight.withPermits(1)(received(event.payload)))
+    })
 
     const remote = (replicaId: string, payload: string, id: string, streamSid: string) =>
       Effect.gen(function*() {

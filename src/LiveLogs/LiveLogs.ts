@@ -1,7 +1,8 @@
-import { Effect, Queue, Schedule, Schema, Stream } from "effect"
+import { Effect, Queue, Schedule, Schema } from "effect"
 import { Ids } from "../Ids.js"
 import { Migrations } from "../Database/Migrations.js"
 import { Notifications } from "../Database/Notifications.js"
+import { makeWake } from "../Database/Wake.js"
 import { LiveLogsConfig } from "./Config.js"
 import { frameOf, type LogEvent } from "./Events.js"
 import { LiveLogsRepo } from "./Repo.js"
@@ -76,18 +77,18 @@ export class LiveLogs extends Effect.Service<LiveLogs>()("LiveLogs", {
       Effect.forkScoped
     )
 
-    yield* notifications.subscribe(EVENTS).pipe(
-      Stream.runForEach((note) =>
-        Effect.sync(() => {
-          if (note._tag !== "Message" || note.local) return
-          const envelope = decodeEnvelope(note.payload)
-          if (envelope._tag === "Some") deliverLocally(envelope.value.t, envelope.value.f)
-        })
-      ),
-      Effect.forkScoped
-    )
-    yield* notifications.subscribe(PRESENCE).pipe(
-      Stream.runForEach((note) => note._tag === "Message" && note.local ? Effect.void : Effect.zipRight(migrations.awaitApplied, refresh)),
+    yield* notifications.on(EVENTS, (note) => {
+      if (note._tag !== "Message" || note.local) return
+      const envelope = decodeEnvelope(note.payload)
+      if (envelope._tag === "Some") deliverLocally(envelope.value.t, envelope.value.f)
+    })
+    // Another replica's presence changed (or we may have missed some): one re-read covers any number of them.
+    const presenceChanged = makeWake()
+    yield* notifications.on(PRESENCE, (note) => {
+      if (note._tag === "Resync" || !note.local) presenceChanged.signal()
+    })
+    yield* migrations.awaitApplied.pipe(
+      Effect.zipRight(Effect.forever(Effect.zipRight(presenceChanged.await, refresh))),
       Effect.forkScoped
     )
     // Migrations run in the background at start: the presence table may not exist before.

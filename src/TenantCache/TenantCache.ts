@@ -1,4 +1,4 @@
-import { Clock, Effect, Either, Option, Stream } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import { sha256, sha256Hex } from "../Auth/Crypto.js"
 import { Notifications } from "../Database/Notifications.js"
 import { logUnreadable, runnableTenant, type Tenant } from "../Tenants/Domain.js"
@@ -71,16 +71,11 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
       for (const token of byToken.values()) token.tenantId = undefined
     }
 
-    yield* notifications.subscribe(TENANT_CACHE_CHANNEL).pipe(
-      Stream.runForEach((event) =>
-        Effect.sync(() => {
-          if (event._tag === "Resync" || event.payload === "*") evictAll()
-          // Our own writes evicted at commit; their echo would only evict a fresh reload.
-          else if (!event.local) evict(event.payload)
-        })
-      ),
-      Effect.forkScoped
-    )
+    yield* notifications.on(TENANT_CACHE_CHANNEL, (event) => {
+      if (event._tag === "Resync" || event.payload === "*") evictAll()
+      // Our own writes evicted at commit; their echo would only evict a fresh reload.
+      else if (!event.local) evict(event.payload)
+    })
 
     const load = (tenantId: string) =>
       Effect.gen(function*() {

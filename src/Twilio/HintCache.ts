@@ -1,4 +1,4 @@
-import { Clock, Effect, Stream } from "effect"
+import { Clock, Effect } from "effect"
 import { Notifications } from "../Database/Notifications.js"
 import { PHONE_ROUTES_CHANNEL } from "../PhoneRoutes/PhoneNumberRoutes.js"
 import { TENANT_CACHE_CHANNEL } from "../TenantCache/TenantCache.js"
@@ -52,20 +52,12 @@ export class HintCache extends Effect.Service<HintCache>()("HintCache", {
     }
 
     // A route change may re-home a number a hint resolved some other way: drop them all.
-    yield* notifications.subscribe(PHONE_ROUTES_CHANNEL).pipe(
-      Stream.runForEach(() => Effect.sync(clear)),
-      Effect.forkScoped
-    )
+    yield* notifications.on(PHONE_ROUTES_CHANNEL, clear)
     for (const channel of [TENANT_CACHE_CHANNEL, HINT_CACHE_CHANNEL]) {
-      yield* notifications.subscribe(channel).pipe(
-        Stream.runForEach((event) =>
-          Effect.sync(() => {
-            if (event._tag === "Resync" || event.payload === "*") clear()
-            else dropTenant(event.payload)
-          })
-        ),
-        Effect.forkScoped
-      )
+      yield* notifications.on(channel, (event) => {
+        if (event._tag === "Resync" || event.payload === "*") clear()
+        else dropTenant(event.payload)
+      })
     }
 
     const lookup = (accountSid: string, number: string) =>
