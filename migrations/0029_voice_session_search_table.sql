@@ -14,6 +14,9 @@
 -- Kept by triggers on voice_sessions, in the writing transaction: insert, update of a field it
 -- holds, delete (also the tenant's cascade) and truncate. The writers do not change.
 
+-- Trusted (PG 13+): the database owner may create it, like pg_trgm (migration 0010).
+create extension if not exists btree_gin;
+
 create function voice_session_search_text(phone text, agent text, summary text, transcript jsonb)
 returns text language sql immutable parallel safe as $$
   select lower(coalesce(phone, '') || U&'\FFFF' || coalesce(agent, '') || U&'\FFFF' ||
@@ -36,7 +39,9 @@ select id, tenant_id, started_at, status,
   voice_session_search_text(customer_phone, agent_name, summary, transcript)
 from voice_sessions;
 
-create index voice_session_search_trgm_idx on voice_session_search using gin (search_text gin_trgm_ops);
+-- The tenant inside the index (btree_gin): a tenant's search reads only its own candidates,
+-- not every tenant's sessions that contain the term.
+create index voice_session_search_trgm_idx on voice_session_search using gin (tenant_id, search_text gin_trgm_ops);
 -- A page of a common word: newest first, stopping at the page's last match.
 create index voice_session_search_tenant_started_idx on voice_session_search (tenant_id, started_at desc);
 
