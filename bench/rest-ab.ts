@@ -7,7 +7,9 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     npx tsx bench/rest-ab.ts [tree ...]      trees default to this one; "bare" is the baseline
  *
- *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status[,search]
+ *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status
+ *     [,search,search-order,transcript-search,transcript-order]  (the searches: a dashboard's, so
+ *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
  */
@@ -101,13 +103,19 @@ const main = async () => {
     .rows.map((r) => `/api/v1/call-logs/${r.id}`)
   await db.end()
 
+  // The bench's common words (each in ~20% of transcripts: the exact count reads every match)
+  // and selective order numbers (a few calls each), as in bench/rest.ts.
+  const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
+  const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
   const paths: Record<string, ReadonlyArray<string>> = {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
     detail: ids,
     status: ["/status"],
-    // The bench's common words (each in ~20% of transcripts): the exact count reads every match.
-    search: ["refund", "invoice", "warranty", "tracking", "exchange"].map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`)
+    search: words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`),
+    "search-order": orders.map((o) => `/api/v1/voice-sessions?limit=50&search=${o}`),
+    "transcript-search": words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`),
+    "transcript-order": orders.map((o) => `/api/v1/call-logs?limit=50&transcript_search=${o}`)
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {
@@ -128,7 +136,7 @@ const main = async () => {
       }
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
-        if (bare && (name === "detail" || name === "status" || name === "search")) continue
+        if (bare && name !== "call-logs" && name !== "voice-sessions") continue
         // Warm-up: JIT and pools, not measured.
         await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: 2 })
         const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS })

@@ -29,7 +29,7 @@ layer(makeTestServer())("voice-session search over the stored text", (it) => {
   it.effect("answers what the per-field ILIKE predicate answers, for awkward terms", () =>
     Effect.gen(function*() {
       const token = yield* createTenant("vss")
-      yield* createTenant("vss-other")
+      const otherToken = yield* createTenant("vss-other")
       const sql = yield* SqlClient.SqlClient
       for (const [i, row] of rows.entries()) {
         for (const tenant of ["vss", "vss-other"]) {
@@ -66,5 +66,52 @@ layer(makeTestServer())("voice-session search over the stored text", (it) => {
       const updated = yield* request("GET", "/api/v1/voice-sessions?search=toaster", { headers: bearer(token) })
       expect(updated.body.count).toBe(1)
       expect(updated.body.sessions[0].stream_id).toBe("MZ-5")
+      // ... and a session becoming another status with a new transcript (a call finishing).
+      yield* sql`update voice_sessions set status = 'completed', transcript = '[{"content":"a kettle now"}]'::jsonb
+        where tenant_id = 'vss' and stream_id = 'MZ-5'`
+      const finished = yield* request("GET", "/api/v1/voice-sessions?search=kettle&status=completed", { headers: bearer(token) })
+      expect(finished.body.sessions.map((s: { stream_id: string }) => s.stream_id)).toEqual(["MZ-5"])
+      const toaster = yield* request("GET", "/api/v1/voice-sessions?search=toaster&status=failed", { headers: bearer(token) })
+      expect(toaster.body.count).toBe(0)
+
+      // Deleted sessions are no longer found or counted.
+      yield* sql`delete from voice_sessions where tenant_id = 'vss' and stream_id = 'MZ-0'`
+      const deleted = yield* request("GET", "/api/v1/voice-sessions?search=refund", { headers: bearer(token) })
+      expect(deleted.body.count).toBe(0)
+      const other = yield* request("GET", "/api/v1/voice-sessions?search=refund", { headers: bearer(otherToken) })
+      expect(other.body.count).toBe(1)
+    }))
+
+  it.effect("pages, sort orders and dates answer what the per-field ILIKE predicate answers", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("vsp")
+      const sql = yield* SqlClient.SqlClient
+      // Equal start times too: the order is then by id.
+      for (let i = 0; i < 30; i++) {
+        yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+          values (${randomUUID()}, 'vsp', ${`MZ-${i}`}, ${i % 3 === 0 ? "failed" : "completed"},
+            ${i % 2 === 0 ? "Refund asked" : "Other"}, ${JSON.stringify([{ content: `turn ${i}` }])}::jsonb,
+            '2026-01-01T00:00:00Z'::timestamptz + ${`${i % 10} minutes`}::interval)`
+      }
+      const cases = [
+        { query: "search=refund&limit=4&offset=0", sort: "desc", after: null, status: null, limit: 4, offset: 0 },
+        { query: "search=refund&limit=4&offset=4", sort: "desc", after: null, status: null, limit: 4, offset: 4 },
+        { query: "search=refund&limit=5&offset=3&sort=asc", sort: "asc", after: null, status: null, limit: 5, offset: 3 },
+        { query: "search=TURN%201&limit=50&sort=started_at_asc&status=completed", sort: "asc", after: null, status: "completed", limit: 50, offset: 0, term: "TURN 1" },
+        { query: "search=refund&started_after=2026-01-01T00:04:00Z", sort: "desc", after: "2026-01-01T00:04:00Z", status: null, limit: 50, offset: 0 }
+      ]
+      for (const c of cases) {
+        const pattern = `%${(c.term ?? "refund")}%`
+        const direction = c.sort === "asc" ? sql`asc` : sql`desc`
+        const all = yield* sql<{ id: string }>`select id from voice_sessions where tenant_id = 'vsp'
+          and ${c.status === null ? sql`true` : sql`status = ${c.status}`}
+          and ${c.after === null ? sql`true` : sql`started_at > ${c.after}::timestamptz`}
+          and (summary ilike ${pattern} or transcript::text ilike ${pattern})
+          order by started_at ${direction}, id`
+        const res = yield* request("GET", `/api/v1/voice-sessions?${c.query}`, { headers: bearer(token) })
+        expect([c.query, res.status, res.body.count]).toEqual([c.query, 200, all.length])
+        expect([c.query, res.body.sessions.map((s: { id: string }) => s.id)])
+          .toEqual([c.query, all.slice(c.offset, c.offset + c.limit).map((r) => r.id)])
+      }
     }))
 })

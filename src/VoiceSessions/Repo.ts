@@ -58,7 +58,7 @@ const sessionJson = `json_build_object('agent_name', agent_name, 'call_sid', cal
   'stream_id', stream_id, 'summary', summary, 'tags', tags, 'tenant_id', tenant_id, 'transcript', transcript,
   'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)`
 
-/** Separates the searched fields in `search_text` (migration 0026). */
+/** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
@@ -115,29 +115,60 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         return existing[0]!.id
       })
 
+    const patternOf = (search: string) => `%${escapeLike(search)}%`
+
+    /**
+     * A search the narrow `voice_session_search` table answers (migration 0029): its text is
+     * lowercased and holds U+FFFF between fields, so for a term without U+FFFF `search_text LIKE
+     * lower(p)` is the per-field ILIKE. A term with U+FFFF could match across two fields there.
+     */
+    const indexedSearch = (f: SessionFilter) =>
+      f.search !== null && !f.search.includes(FIELD_SEPARATOR) ? patternOf(f.search) : null
+
+    /** The filters on `voice_session_search` (same names as in voice_sessions, but the id). */
+    const searchWhere = (f: SessionFilter, pattern: string) =>
+      sql`where tenant_id = ${f.tenantId}
+        and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
+        and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
+        and search_text like lower(${pattern})`
+
     const where = (f: SessionFilter) => {
-      const pattern = f.search === null ? null : `%${escapeLike(f.search)}%`
+      const pattern = f.search === null ? null : patternOf(f.search)
       return sql`where tenant_id = ${f.tenantId}
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
         and ${
         pattern === null
           ? sql`true`
-          : pattern.includes(FIELD_SEPARATOR)
-          // Could match across the stored text's field boundaries: the plain predicate (no index).
-          ? sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
+          // Only a term with U+FFFF comes here: the plain predicate (no index).
+          : sql`(customer_phone ilike ${pattern} or agent_name ilike ${pattern}
           or summary ilike ${pattern} or transcript::text ilike ${pattern})`
-          // The same predicate over the stored, lowercased text (migration 0026; ILIKE is lower() LIKE lower()).
-          : sql`search_text like lower(${pattern})`
       }`
     }
 
     // Without a search or date the count comes from the per-status counts (migration 0010).
-    const count = (f: SessionFilter) =>
-      f.search === null && f.startedAfter === null
+    const count = (f: SessionFilter) => {
+      const pattern = indexedSearch(f)
+      if (pattern !== null) return sql`select count(*) from voice_session_search ${searchWhere(f, pattern)}`
+      return f.search === null && f.startedAfter === null
         ? sql`select coalesce(sum(n), 0) from voice_session_counts
             where tenant_id = ${f.tenantId} and ${f.status === null ? sql`true` : sql`status = ${f.status}`}`
         : sql`select count(*) from voice_sessions ${where(f)}`
+    }
+
+    /** The page's rows: found in the narrow table when it answers the search, then read by id. */
+    const pageRows = (f: SessionFilter) => {
+      const direction = f.ascending ? sql`asc` : sql`desc`
+      const pattern = indexedSearch(f)
+      return pattern === null
+        ? sql`select * from voice_sessions ${where(f)}
+            order by started_at ${direction}, id
+            limit ${f.limit} offset ${f.offset}`
+        : sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (
+            select session_id from voice_session_search ${searchWhere(f, pattern)}
+            order by started_at ${direction}, session_id
+            limit ${f.limit} offset ${f.offset})`
+    }
 
     /**
      * A page and the count of all matches in one statement (one round trip, no second
@@ -149,9 +180,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       // inside the aggregate, where only the page is sorted.
       return sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
           coalesce((select json_agg(${sql.literal(sessionJson)} order by started_at ${direction}, id)::text from (
-            select * from voice_sessions ${where(f)}
-            order by started_at ${direction}, id
-            limit ${f.limit} offset ${f.offset}) page), '[]') as sessions`.pipe(
+            ${pageRows(f)}) page), '[]') as sessions`.pipe(
         Effect.map((rows) => rows[0] ?? { count: 0, sessions: "[]" })
       )
     }
