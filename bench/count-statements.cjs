@@ -12,6 +12,8 @@ if (file && process.argv.some((a) => a.endsWith("scripts/start.mjs"))) {
   pg.Client.prototype.query = function (config, ...rest) {
     const text = typeof config === "string" ? config : config && config.text
     const key = head(text)
+    // STATEMENT_SAMPLE_FILE: the full text of the first statement of each kind, to read what was sent.
+    if (process.env.STATEMENT_SAMPLE_FILE && !counts.has(key)) fs.appendFileSync(process.env.STATEMENT_SAMPLE_FILE, `${text}\n\n`)
     counts.set(key, (counts.get(key) ?? 0) + 1)
     return original.call(this, config, ...rest)
   }
