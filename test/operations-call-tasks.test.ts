@@ -95,6 +95,20 @@ suiteWithFakeTwilio({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, Tenants)("tasks cre
       expect(scheduled.map((t) => t.disposition)).toEqual(["callback_scheduled"])
       expect(scheduled[0]!.due_at).toBe("2026-03-03T15:00:00.000Z")
       expect(byCall(transfer.callSid!)(all).map((t) => t.disposition)).toEqual(["human_follow_up_required"])
+      // The record writes a task's `created` event in SQL: its data is the task exactly as the API shows it.
+      const sql = yield* SqlClient.SqlClient
+      for (const task of [...byCall(abandoned.callSid!)(all), ...scheduled]) {
+        const events = yield* sql<{ payload: Record<string, any> }>`select payload from webhook_outbox
+          where tenant_id = 'ct' and event = 'voice.callback_task.created' and payload->'data'->>'id' = ${task.id}`.pipe(Effect.orDie)
+        expect(events.length).toBe(1)
+        expect(events[0]!.payload).toEqual({
+          id: expect.stringMatching(/^msg_[0-9a-f]{32}$/),
+          event: "voice.callback_task.created",
+          timestamp: task.created_at,
+          tenant_id: "ct",
+          data: (yield* request("GET", `/api/v1/callback-tasks/${task.id}`, { headers: CT })).body
+        })
+      }
     }))
 
   it.effect("a tenant that turned a rule off gets no task from it; no task lands in another tenant", () =>

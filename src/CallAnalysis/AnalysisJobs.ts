@@ -1,6 +1,7 @@
+import type { Statement } from "@effect/sql"
 import { Clock, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
-import { Notifications } from "../Database/Notifications.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallAnalysisConfig } from "./Config.js"
@@ -20,7 +21,6 @@ export class AnalysisJobs extends Effect.Service<AnalysisJobs>()("AnalysisJobs",
     const repo = yield* AnalysisJobsRepo
     const tenants = yield* TenantCache
     const ids = yield* Ids
-    const notifications = yield* Notifications
 
     /** No OPENAI_API_KEY, or the tenant turned it off (`call_analysis_enabled: false`): no job. */
     const enabledFor = (tenantId: string) =>
@@ -31,15 +31,22 @@ export class AnalysisJobs extends Effect.Service<AnalysisJobs>()("AnalysisJobs",
     /** When a held `voice.call.completed` goes out without the analysis. */
     const holdUntil = Effect.map(Clock.currentTimeMillis, (now) => new Date(now + config.maxWaitSeconds * 1000))
 
-    /** Inside the record's transaction: the job (due now) and the NOTIFY that wakes a worker commit with it. */
-    const enqueue = (job: { tenantId: string; voiceSessionId: string; callLogId: string | null; outboxId: string | null }) =>
-      Effect.gen(function*() {
+    /**
+     * A part of the call's one-statement record: the job (due now), from `source`'s
+     * `voice_session_id`, `call_log_id` and `outbox_id` (the held event); the NOTIFY that wakes a
+     * worker commits with it.
+     */
+    const jobPart = (tenantId: string, source: Statement.Fragment) =>
+      Effect.gen(function*(): Effect.fn.Return<StatementPart> {
         const now = new Date(yield* Clock.currentTimeMillis)
-        yield* repo.insert({ id: yield* ids.uuid, ...job, dueAt: now })
-        yield* notifications.notify(ANALYSIS_CHANNEL, "job")
+        return {
+          name: "analysis_job",
+          statement: repo.insertFrom(yield* ids.uuid, tenantId, now, source),
+          wakes: { channel: ANALYSIS_CHANNEL, payload: "job" }
+        }
       })
 
-    return { enabledFor, holdUntil, enqueue } as const
+    return { enabledFor, holdUntil, jobPart } as const
   }),
   dependencies: [CallAnalysisConfig.Default, AnalysisJobsRepo.Default]
 }) {}

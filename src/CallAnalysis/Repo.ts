@@ -1,16 +1,7 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import { Effect } from "effect"
-import { orRefused } from "../Database/Errors.js"
 import { leasedTable, pendingJobs } from "../Database/Leases.js"
 
-export interface NewJob {
-  readonly id: string
-  readonly tenantId: string
-  readonly voiceSessionId: string
-  readonly callLogId: string | null
-  readonly outboxId: string | null
-  readonly dueAt: Date
-}
 
 /** A claimed job. */
 export interface ClaimedJob {
@@ -32,11 +23,17 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /** Once per session: a replayed call record adds nothing. */
-    const insert = (job: NewJob) =>
-      orRefused(sql`insert into call_analysis_jobs (id, tenant_id, voice_session_id, call_log_id, outbox_id, next_attempt_at)
-        values (${job.id}, ${job.tenantId}, ${job.voiceSessionId}, ${job.callLogId}, ${job.outboxId}, ${job.dueAt})
-        on conflict (tenant_id, voice_session_id) do nothing`).pipe(Effect.asVoid)
+    /**
+     * A job per row of `source` (which selects `voice_session_id`, `call_log_id`, `outbox_id`), as a
+     * part of the call's one-statement record. Once per session: a replayed record adds nothing.
+     */
+    const insertFrom = (id: string, tenantId: string, dueAt: Date, source: Statement.Fragment) =>
+      sql`insert into call_analysis_jobs (id, tenant_id, voice_session_id, call_log_id, outbox_id, next_attempt_at)
+          select ${id}::uuid, ${tenantId}, j.voice_session_id::uuid, j.call_log_id::uuid, j.outbox_id::uuid,
+            ${dueAt.toISOString()}::timestamptz
+          from (${source}) j
+          on conflict (tenant_id, voice_session_id) do nothing
+          returning id`
 
     /** Pending jobs due by `now`, oldest first (the partial index `call_analysis_jobs_due_idx`). */
     const leases = leasedTable(sql, pendingJobs(sql, "call_analysis_jobs"))
@@ -55,6 +52,6 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
 
     const release = leases.release
 
-    return { insert, claim, record, release } as const
+    return { insertFrom, claim, record, release } as const
   })
 }) {}

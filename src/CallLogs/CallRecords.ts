@@ -1,7 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
-import { orUnavailable } from "../Database/Errors.js"
+import { composeParts, type StatementPart } from "../Database/StatementParts.js"
+import { Ids } from "../Ids.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
@@ -108,11 +109,17 @@ const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"], a
 
 /**
  * The one write at the end of a media stream: the call log, the voice session and its
- * outcome, and the `call.completed` webhook event, in one transaction and once per stream.
+ * outcome, the `call.completed` webhook event, the analysis job, the tasks the call makes
+ * (and their events), with the NOTIFYs that wake the workers, committed together and once per
+ * stream. It is one statement of data-modifying CTEs (one round trip, no BEGIN/COMMIT): each
+ * module gives its own part (below, where each lives); every part reads the call log part,
+ * whose conflict key (call_logs: tenant and call SID, or stream SID) writes nothing for a
+ * stream recorded before, so a retry after a lost connection or a crash writes nothing twice.
  */
 export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const ids = yield* Ids
     const writes = yield* CallLogWrites
     const outbox = yield* WebhookOutbox
     const voiceRecords = yield* VoiceRecords
@@ -121,7 +128,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const callTasks = yield* CallTasks
     const analysisJobs = yield* AnalysisJobs
 
-    /** Read outside the transaction: the tenant's org and the agent's display name. */
+    /** Read before the statement: the tenant's org and the agent's display name. */
     const context = (call: CompletedCall) =>
       Effect.all({
         orgId: tenants.get(call.tenantId).pipe(
@@ -137,75 +144,97 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         analyse: analysisJobs.enabledFor(call.tenantId)
       })
 
-    const recordCompletedCall = Effect.fn("CallRecords.recordCompletedCall")(function*(call: CompletedCall) {
-      const report = toMediaReport(call)
-      const { agentName, analyse, orgId } = yield* context(call)
-      const write = Effect.gen(function*() {
-        const row = yield* writes.mediaRecorded(report)
-        // Nothing written: this stream was recorded before (a retry or a duplicate stop).
-        if (row === undefined) return false
-        const { sessionId } = yield* voiceRecords.recordCallSession({
-          tenantId: call.tenantId,
-          orgId,
-          streamSid: call.streamSid,
-          callSid: call.callSid,
-          agentVersionId: call.agentVersionId,
-          agentName,
-          callType: call.direction,
-          customerPhone: call.direction === "inbound" ? call.from : call.to,
-          model: call.model,
-          voice: call.voice,
-          startedAt: call.startedAt,
-          endedAt: call.endedAt,
-          status: row.status,
-          transcript: report.transcript,
-          functionCalls: report.functionCalls,
-          turnCount: call.transcript.length,
-          summary: row.summary,
-          escalated: report.escalated,
-          resolution: resolutionOf(call, report.mediaStatus, row.answered_by),
-          callLogId: row.id
-        })
-        const completed = {
-          call_sid: row.call_sid,
-          direction: row.direction,
-          duration_seconds: row.duration_seconds,
-          escalated: report.escalated,
-          from_number: row.from_number,
-          function_call_count: call.functionCalls.length,
-          status: row.status,
-          stream_sid: call.streamSid,
-          summary: row.summary,
-          to_number: row.to_number,
-          transcript_turn_count: call.transcript.length
+    /**
+     * Records the call; `alongside` are parts that commit with it whether or not this statement
+     * wrote the record (the call leaving the live-call ledger). True when it wrote the record,
+     * false when the stream was recorded before (a retry, a duplicate stop, a reaper).
+     */
+    const recordCompletedCall = Effect.fn("CallRecords.recordCompletedCall")(
+      function*(call: CompletedCall, alongside: ReadonlyArray<StatementPart> = []) {
+        const report = toMediaReport(call)
+        const { agentName, analyse, orgId } = yield* context(call)
+        const customerPhone = call.direction === "inbound" ? call.from : call.to
+        const log = "recorded_log"
+        const logRow = sql`select r.*,
+          case when r.answered_by ~ '^(machine|fax)' then 'voicemail' else ${resolutionOf(call, report.mediaStatus, null)}::text end
+            as resolution
+          from recorded_call r`
+        const completed = yield* outbox.eventIds
+        const completedEvent = yield* outbox.eventsPart(
+          "call_completed_event",
+          call.tenantId,
+          WebhookEvents.callCompleted,
+          call.endedAt,
+          // With analysis, the event waits for it (ANALYSIS_MAX_WAIT_SECONDS at most).
+          analyse ? yield* analysisJobs.holdUntil : null,
+          sql`select ${completed.rowId}::uuid as row_id, ${completed.msgId}::text as msg_id, jsonb_build_object(
+              'call_sid', l.call_sid, 'direction', l.direction, 'duration_seconds', l.duration_seconds,
+              'escalated', ${report.escalated}::boolean, 'from_number', l.from_number,
+              'function_call_count', ${call.functionCalls.length}::int, 'status', l.status,
+              'stream_sid', ${call.streamSid}::text, 'summary', l.summary, 'to_number', l.to_number,
+              'transcript_turn_count', ${call.transcript.length}::int) as data
+            from ${sql(log)} l`
+        )
+        const parts: ReadonlyArray<StatementPart> = [
+          // CallLogs/Writes.ts: the call log row, or nothing (recorded before): every part below reads it.
+          { name: "recorded_call", statement: writes.mediaRecordedStatement(yield* ids.uuid, report) },
+          { name: log, statement: logRow },
+          // VoiceSessions/VoiceRecords.ts (and VoiceOutcomes/Repo.ts): the session and its outcome.
+          ...yield* voiceRecords.sessionParts({
+            tenantId: call.tenantId,
+            orgId,
+            streamSid: call.streamSid,
+            callSid: call.callSid,
+            agentVersionId: call.agentVersionId,
+            agentName,
+            callType: call.direction,
+            customerPhone,
+            model: call.model,
+            voice: call.voice,
+            startedAt: call.startedAt,
+            endedAt: call.endedAt,
+            transcript: report.transcript,
+            functionCalls: report.functionCalls,
+            turnCount: call.transcript.length,
+            escalated: report.escalated
+          }, log),
+          // Outbox/WebhookOutbox.ts: `voice.call.completed`, for a tenant with a webhook endpoint.
+          ...Option.toArray(completedEvent),
+          // CallAnalysis/AnalysisJobs.ts: the job that completes the held event.
+          ...(analyse
+            ? [
+              yield* analysisJobs.jobPart(
+                call.tenantId,
+                sql`select s.id as voice_session_id, l.id as call_log_id,
+                  ${Option.isSome(completedEvent) ? sql`(select id from call_completed_event)` : sql`null`} as outbox_id
+                  from ${sql(log)} l, voice_session_id s`
+              )
+            ]
+            : []),
+          // CallbackTasks/CallTasks.ts (OperatorQueues, task events): the tasks the call's rules make.
+          ...yield* callTasks.streamParts({
+            tenantId: call.tenantId,
+            callSid: call.callSid,
+            streamSid: call.streamSid,
+            direction: call.direction,
+            customerPhone,
+            agentName,
+            at: call.endedAt,
+            humanResolution: resolutionOf(call, report.mediaStatus, null),
+            functionCalls: call.functionCalls
+          }, log),
+          ...alongside
+        ]
+        const statement = composeParts(sql, parts)
+        const rows = yield* orRefused(sql<{ written: boolean }>`${statement.with}
+          select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`)
+        const written = rows[0]?.written === true
+        if (!written) {
+          yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))
         }
-        if (analyse) {
-          // The analysis job commits with the record; the event waits for it, at most ANALYSIS_MAX_WAIT_SECONDS.
-          const held = yield* outbox.enqueueHeld(call.tenantId, WebhookEvents.callCompleted, completed, call.endedAt, yield* analysisJobs.holdUntil)
-          yield* analysisJobs.enqueue({ tenantId: call.tenantId, voiceSessionId: sessionId, callLogId: row.id, outboxId: Option.getOrNull(held) })
-        } else {
-          yield* outbox.enqueue(call.tenantId, WebhookEvents.callCompleted, completed, call.endedAt)
-        }
-        yield* callTasks.fromStream({
-          tenantId: call.tenantId,
-          callSid: call.callSid,
-          streamSid: call.streamSid,
-          direction: call.direction,
-          customerPhone: call.direction === "inbound" ? call.from : call.to,
-          agentName,
-          at: call.endedAt,
-          resolution: resolutionOf(call, report.mediaStatus, row.answered_by),
-          answeredBy: row.answered_by,
-          summary: row.summary,
-          functionCalls: call.functionCalls
-        })
-        return true
-      })
-      const written = yield* orUnavailable(sql.withTransaction(write))
-      if (!written) {
-        yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))
+        return written
       }
-    })
+    )
 
     /** A Twilio status callback: merged into the call log, with the tasks it makes, in one transaction. */
     const recordStatus = Effect.fn("CallRecords.recordStatus")((report: StatusReport) =>

@@ -183,49 +183,48 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**
-     * Writes the stream's record once: returns the row, or nothing when this stream (or
-     * the call's stream) was already recorded.
+     * The insert that records the stream once: `returning` the row, or nothing when this stream
+     * (or the call's stream) was already recorded. The first part, and the gate, of the call's
+     * one-statement record (CallRecords.recordCompletedCall).
      */
-    const mediaRecorded = (report: MediaReport) =>
-      Effect.flatMap(ids.uuid, (id) => orRefused(
-        report.callSid === null
-          ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
-              on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
-          : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
-              on conflict (tenant_id, call_sid) where call_sid is not null do update set
-                stream_sid = excluded.stream_sid,
-                from_number = coalesce(call_logs.from_number, excluded.from_number),
-                to_number = coalesce(call_logs.to_number, excluded.to_number),
-                agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
-                model = excluded.model, voice = excluded.voice,
-                media_started_at = coalesce(call_logs.media_started_at, excluded.media_started_at),
-                media_ended_at = excluded.media_ended_at,
-                media_status = case when call_logs.escalated and excluded.media_status = 'completed' then 'escalated'
-                  else excluded.media_status end,
-                end_reason = case when call_logs.escalated and excluded.end_reason in ('stop', 'caller_hangup') then 'escalated'
-                  else excluded.end_reason end,
-                error_message = excluded.error_message,
-                escalated = call_logs.escalated or excluded.escalated,
-                escalation_reason = coalesce(excluded.escalation_reason, call_logs.escalation_reason),
-                transcript = case when ${continued} then call_logs.transcript || excluded.transcript else excluded.transcript end,
-                transcript_text = case when ${continued} then concat_ws(E'\n', nullif(call_logs.transcript_text, ''), nullif(excluded.transcript_text, ''))
-                  else excluded.transcript_text end,
-                transcript_length = case when ${continued} then call_logs.transcript_length + excluded.transcript_length
-                  else excluded.transcript_length end,
-                function_calls = case when ${continued} then call_logs.function_calls || excluded.function_calls else excluded.function_calls end,
-                function_call_count = case when ${continued} then call_logs.function_call_count + excluded.function_call_count
-                  else excluded.function_call_count end,
-                turn_latency_stats = excluded.turn_latency_stats,
-                system_prompt_key = coalesce(excluded.system_prompt_key, call_logs.system_prompt_key),
-                first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
-                updated_at = now()
-              -- Once per stream; a later stream of the same call (back from an unanswered
-              -- transfer) continues the record.
-              where call_logs.media_ended_at is null
-                or (call_logs.stream_sid is distinct from excluded.stream_sid
-                  and excluded.media_started_at >= call_logs.media_ended_at)
-              ${returning}`
-      )).pipe(Effect.map((rows) => rows[0]))
+    const mediaRecordedStatement = (id: string, report: MediaReport) =>
+      report.callSid === null
+        ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
+            on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
+        : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
+            on conflict (tenant_id, call_sid) where call_sid is not null do update set
+              stream_sid = excluded.stream_sid,
+              from_number = coalesce(call_logs.from_number, excluded.from_number),
+              to_number = coalesce(call_logs.to_number, excluded.to_number),
+              agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
+              model = excluded.model, voice = excluded.voice,
+              media_started_at = coalesce(call_logs.media_started_at, excluded.media_started_at),
+              media_ended_at = excluded.media_ended_at,
+              media_status = case when call_logs.escalated and excluded.media_status = 'completed' then 'escalated'
+                else excluded.media_status end,
+              end_reason = case when call_logs.escalated and excluded.end_reason in ('stop', 'caller_hangup') then 'escalated'
+                else excluded.end_reason end,
+              error_message = excluded.error_message,
+              escalated = call_logs.escalated or excluded.escalated,
+              escalation_reason = coalesce(excluded.escalation_reason, call_logs.escalation_reason),
+              transcript = case when ${continued} then call_logs.transcript || excluded.transcript else excluded.transcript end,
+              transcript_text = case when ${continued} then concat_ws(E'\n', nullif(call_logs.transcript_text, ''), nullif(excluded.transcript_text, ''))
+                else excluded.transcript_text end,
+              transcript_length = case when ${continued} then call_logs.transcript_length + excluded.transcript_length
+                else excluded.transcript_length end,
+              function_calls = case when ${continued} then call_logs.function_calls || excluded.function_calls else excluded.function_calls end,
+              function_call_count = case when ${continued} then call_logs.function_call_count + excluded.function_call_count
+                else excluded.function_call_count end,
+              turn_latency_stats = excluded.turn_latency_stats,
+              system_prompt_key = coalesce(excluded.system_prompt_key, call_logs.system_prompt_key),
+              first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
+              updated_at = now()
+            -- Once per stream; a later stream of the same call (back from an unanswered
+            -- transfer) continues the record.
+            where call_logs.media_ended_at is null
+              or (call_logs.stream_sid is distinct from excluded.stream_sid
+                and excluded.media_started_at >= call_logs.media_ended_at)
+            ${returning}`
 
     /**
      * An escalation by the tool: shown at once, kept when the media record arrives, and
@@ -261,7 +260,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
       orRefused(sql`update call_logs set summary = ${summary}, updated_at = now()
                     where tenant_id = ${tenantId} and id = ${callLogId}`).pipe(Effect.asVoid)
 
-    return { callSeen, statusReported, mediaRecorded, markEscalated, summarized } as const
+    return { callSeen, statusReported, mediaRecordedStatement, markEscalated, summarized } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

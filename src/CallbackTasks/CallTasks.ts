@@ -1,6 +1,11 @@
+import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
+import type { DatabaseUnavailable } from "../Database/Errors.js"
+import type { StatementPart } from "../Database/StatementParts.js"
+import { Ids } from "../Ids.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallbackTasks, type TaskInput } from "./CallbackTasks.js"
+import { TaskEvents } from "./Events.js"
 import { type AutoTaskRule, autoTaskEnabled } from "./TenantSettings.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
 
@@ -15,12 +20,22 @@ export interface CallFacts {
   readonly at: Date
 }
 
-/** A finished media stream, as the call record saw it. */
+/**
+ * A finished media stream, as the call's one-statement record knows it before writing: who
+ * answered, and the call's summary, are read from the recorded call log (`streamParts`).
+ */
 export interface StreamFacts extends CallFacts {
-  readonly resolution: string
-  readonly answeredBy: string | null
-  readonly summary: string | null
+  /** The call's resolution if a person answered it (CallRecords' resolutionOf). */
+  readonly humanResolution: string
   readonly functionCalls: ReadonlyArray<{ readonly name: string; readonly arguments: unknown; readonly result: unknown }>
+}
+
+/** A rule that may fire for the stream, and who must have answered for it to (see `streamParts`). */
+interface Candidate {
+  readonly rule: AutoTaskRule
+  readonly answered: "machine" | "not_machine" | "person"
+  readonly summary: string | null
+  readonly dueAt?: Date
 }
 
 const isMachine = (answeredBy: string | null) => answeredBy !== null && answeredBy.startsWith("machine")
@@ -58,8 +73,11 @@ const transferFailed = (facts: StreamFacts) =>
  */
 export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
   effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
     const tasks = yield* CallbackTasks
     const cache = yield* TenantCache
+    const events = yield* TaskEvents
+    const ids = yield* Ids
 
     const make = (facts: CallFacts, disposition: AutoTaskRule, extra: Partial<TaskInput> = {}) =>
       Effect.gen(function*() {
@@ -95,23 +113,55 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
         }
       })
 
-    /** A finished media stream. */
-    const fromStream = (facts: StreamFacts) =>
-      Effect.gen(function*() {
-        if (isMachine(facts.answeredBy)) {
-          return yield* make(facts, "voicemail_follow_up", { summary: "The call reached voicemail." })
-        }
+    /**
+     * `fromStream` as parts of the call's one-statement record (CallRecords). Who answered is
+     * read from the recorded call log (the part named `log`, its `answered_by` and `summary`),
+     * so each rule that may fire is a candidate with the answer it needs; `humanResolution` is
+     * the call's resolution when a person answered.
+     */
+    const streamParts = (facts: StreamFacts, log: string) =>
+      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>, DatabaseUnavailable> {
+        const tenant = yield* cache.get(facts.tenantId)
+        const call = facts.callSid ?? facts.streamSid
+        if (Option.isNone(tenant) || call === null) return []
+        const enabled = (rule: AutoTaskRule) => autoTaskEnabled(tenant.value.document, rule)
         const when = requestedCallback(facts)
-        if (when !== undefined) yield* make(facts, "callback_scheduled", { dueAt: when, summary: facts.summary })
-        if (transferFailed(facts)) {
-          yield* make(facts, "human_follow_up_required", { summary: "A transfer to a human did not connect." })
-        }
-        if (facts.resolution === "abandoned") {
-          yield* make(facts, "customer_abandoned", { summary: "The caller hung up before anything was resolved." })
-        }
+        const candidates: Array<Candidate> = [
+          ...(enabled("voicemail_follow_up") ? [{ rule: "voicemail_follow_up", answered: "machine", summary: "The call reached voicemail." } as const] : []),
+          ...(when !== undefined && enabled("callback_scheduled")
+            ? [{ rule: "callback_scheduled", answered: "not_machine", summary: null, dueAt: when } as const]
+            : []),
+          ...(transferFailed(facts) && enabled("human_follow_up_required")
+            ? [{ rule: "human_follow_up_required", answered: "not_machine", summary: "A transfer to a human did not connect." } as const]
+            : []),
+          ...(facts.humanResolution === "abandoned" && enabled("customer_abandoned")
+            ? [{ rule: "customer_abandoned", answered: "person", summary: "The caller hung up before anything was resolved." } as const]
+            : [])
+        ]
+        if (candidates.length === 0) return []
+        const rows = yield* Effect.forEach(candidates, (c) =>
+          Effect.gen(function*() {
+            const event = yield* events.eventIds
+            // A null summary is the call log's (a scheduled callback carries the call's summary).
+            return sql`(${yield* ids.uuid}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
+              ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
+              ${event.rowId}::uuid, ${event.msgId}::text)`
+          }))
+        const wanted = sql`
+          select c.id, c.disposition, case when c.summary_from_log then l.summary else c.summary end as summary,
+            c.due_at, c.source_key, c.event_row_id, c.event_msg_id
+          from ${sql(log)} l, (values ${sql.csv(rows)})
+            as c(id, disposition, summary, summary_from_log, due_at, answered, source_key, event_row_id, event_msg_id)
+          -- isMachine, and a person (not a machine nor a fax) for resolutionOf's "abandoned" (CallRecords).
+          where case c.answered
+            when 'machine' then coalesce(l.answered_by like 'machine%', false)
+            when 'not_machine' then coalesce(l.answered_by not like 'machine%', true)
+            else coalesce(l.answered_by !~ '^(machine|fax)', true) end`
+        const taskParts = yield* tasks.callRuleParts(facts.tenantId, facts, facts.at, "wanted_task")
+        return [{ name: "wanted_task", statement: wanted }, ...taskParts]
       })
 
-    return { fromStatus, fromStream } as const
+    return { fromStatus, streamParts } as const
   }),
-  dependencies: [CallbackTasks.Default]
+  dependencies: [CallbackTasks.Default, TaskEvents.Default]
 }) {}

@@ -1,11 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { Clock, Effect, Option } from "effect"
-import { orNothing, orRefused } from "../Database/Errors.js"
+import { type DatabaseUnavailable, orNothing, orRefused } from "../Database/Errors.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
 import { OperatorQueues } from "../OperatorQueues/OperatorQueues.js"
 import { CallbackTaskNotFound } from "./Errors.js"
 import { TASK_EVENTS, TaskEvents } from "./Events.js"
-import { CallbackTasksRepo, type TaskChanges, type TaskFilters } from "./Repo.js"
+import { CallbackTasksRepo, type TaskChanges, type TaskFilters, taskJson } from "./Repo.js"
 import type { CallbackDisposition, CallbackTask, CallbackTaskStatus, CreateCallbackTaskRequest, UpdateCallbackTaskRequest } from "./Schemas.js"
 
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
@@ -67,6 +68,14 @@ const patchChanges = (body: UpdateCallbackTaskRequest, task: CallbackTask, at: D
   return changes
 }
 
+/** The call a rule's task is about. */
+export interface CallRuleTaskCall {
+  readonly streamSid: string | null
+  readonly callSid: string | null
+  readonly customerPhone: string | null
+  readonly agentName: string | null
+}
+
 /** Callback tasks of a tenant: create, read, list, patch; every change announces itself as a webhook event. */
 export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTasks", {
   effect: Effect.gen(function*() {
@@ -105,6 +114,25 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
         })
         if (Option.isSome(created)) yield* events.publish(created.value, TASK_EVENTS.created, at)
         return created
+      })
+
+    /**
+     * `insert` of call-rule tasks as parts of a one-statement write (the call's record, via
+     * CallTasks): a task per row of the part `wanted` (`id`, `disposition`, `summary`, `due_at`,
+     * `source_key`, and `event_row_id`/`event_msg_id` from `eventIds`) in the tenant's default
+     * queue (made if need be), and its `created` event; none when `source_key` was used before.
+     */
+    const callRuleParts = (tenantId: string, call: CallRuleTaskCall, at: Date, wanted: string) =>
+      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>, DatabaseUnavailable> {
+        const queue = yield* queues.defaultQueueParts(tenantId, at, sql`exists (select 1 from ${sql(wanted)})`)
+        const created = yield* events.createdPart(tenantId, at, sql`
+          select w.event_row_id as row_id, w.event_msg_id as msg_id, ${sql.literal(taskJson)} as data
+          from callback_task t join ${sql(wanted)} w on w.id = t.id`)
+        return [
+          ...queue,
+          { name: "callback_task", statement: repo.insertFrom(tenantId, call, at, sql`${sql(wanted)}`, sql`default_queue`) },
+          ...Option.toArray(created)
+        ]
       })
 
     const create = Effect.fn("CallbackTasks.create")(function*(tenantId: string, body: CreateCallbackTaskRequest) {
@@ -165,7 +193,7 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
 
     const recordDispatchStatus = repo.recordDispatchStatus
 
-    return { insert, create, get, list, listAdmin, change, update, write, recordDispatchStatus, now } as const
+    return { insert, callRuleParts, create, get, list, listAdmin, change, update, write, recordDispatchStatus, now } as const
   }),
   dependencies: [CallbackTasksRepo.Default, OperatorQueues.Default, TaskEvents.Default]
 }) {}

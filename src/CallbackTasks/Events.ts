@@ -1,3 +1,4 @@
+import type { Statement } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import { CallbackTask } from "./Schemas.js"
@@ -26,7 +27,13 @@ export class TaskEvents extends Effect.Service<TaskEvents>()("TaskEvents", {
     /** `updated`, or `completed` when this change completed the task. */
     const changed = (before: CallbackTask, after: CallbackTask, at: Date) =>
       publish(after, before.status !== "completed" && after.status === "completed" ? TASK_EVENTS.completed : TASK_EVENTS.updated, at)
-    return { publish, changed } as const
+    /**
+     * `created` for the tasks a one-statement write inserts: `source` selects `row_id`, `msg_id`
+     * (WebhookOutbox.eventIds) and `data` (the task as JSON, Repo.taskJson).
+     */
+    const createdPart = (tenantId: string, at: Date, source: Statement.Fragment) =>
+      outbox.eventsPart("callback_task_event", tenantId, TASK_EVENTS.created, at, null, source)
+    return { publish, changed, createdPart, eventIds: outbox.eventIds } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { CallbackTask, type CallbackDisposition, type CallbackTaskStatus } from "./Schemas.js"
 
@@ -43,6 +43,24 @@ export type TaskChanges = Readonly<Record<string, unknown>>
 
 const jsonb = (value: unknown) => JSON.stringify(value ?? {})
 
+const iso = (column: string) => `ssv_iso(t.${column})`
+
+/**
+ * A `callback_tasks` row aliased `t` as the API shows it (`CallbackTask` encoded, every field,
+ * null when unset), for the webhook event of a task written in SQL (CallbackTasks.callRuleParts).
+ */
+export const taskJson = `jsonb_build_object('acknowledged_at', ${iso("acknowledged_at")}, 'acknowledged_by', t.acknowledged_by,
+  'agent_name', t.agent_name, 'assigned_to', t.assigned_to, 'call_sid', t.call_sid, 'claimed_at', ${iso("claimed_at")},
+  'completed_at', ${iso("completed_at")}, 'created_at', ${iso("created_at")}, 'created_by', t.created_by,
+  'customer_phone', t.customer_phone, 'dispatch_attempt_count', t.dispatch_attempt_count, 'disposition', t.disposition,
+  'due_at', ${iso("due_at")}, 'id', t.id, 'last_dispatch_attempted_at', ${iso("last_dispatch_attempted_at")},
+  'last_dispatch_call_sid', t.last_dispatch_call_sid, 'last_dispatch_status', t.last_dispatch_status,
+  'last_sla_alert_due_at', ${iso("last_sla_alert_due_at")}, 'last_sla_alerted_at', ${iso("last_sla_alerted_at")},
+  'metadata', t.metadata, 'notes', t.notes, 'priority', t.priority, 'queue_key', t.queue_key,
+  'sla_due_at', ${iso("sla_due_at")}, 'snooze_reason', t.snooze_reason, 'snoozed_until', ${iso("snoozed_until")},
+  'status', t.status, 'stream_sid', t.stream_sid, 'summary', t.summary, 'tenant_id', t.tenant_id,
+  'updated_at', ${iso("updated_at")})`
+
 /** SQL for `callback_tasks`. Tenant statements filter on tenant_id; admin listing may span tenants. */
 export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("CallbackTasksRepo", {
   effect: Effect.gen(function*() {
@@ -60,6 +78,30 @@ export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("Call
             ${t.status === "completed" || t.status === "canceled" ? t.at : null}, ${t.sourceKey}, ${t.at}, ${t.at})
           on conflict (tenant_id, source_key) do nothing
           returning *`.pipe(Effect.flatMap(decodeTasks), Effect.map(one))
+
+    /**
+     * `insert` of call-rule tasks as a part of a one-statement write: a task per row of `wanted`
+     * (`id`, `disposition`, `summary`, `due_at`, `source_key`) in the queue `queue` (a part with
+     * the queue's row), with the defaults `CallbackTasks.insert` takes from the queue; `returning *`.
+     */
+    const insertFrom = (
+      tenantId: string,
+      call: { readonly streamSid: string | null; readonly callSid: string | null; readonly customerPhone: string | null; readonly agentName: string | null },
+      at: Date,
+      wanted: Statement.Fragment,
+      queue: Statement.Fragment
+    ) => {
+      const when = sql`${at.toISOString()}::timestamptz`
+      return sql`insert into callback_tasks (id, tenant_id, queue_key, status, disposition, priority, stream_sid, call_sid,
+            customer_phone, agent_name, summary, notes, assigned_to, created_by, metadata, due_at, sla_due_at,
+            completed_at, source_key, created_at, updated_at)
+          select w.id, ${tenantId}, q.queue_key, 'open', w.disposition, q.priority, ${call.streamSid}, ${call.callSid},
+            ${call.customerPhone}, ${call.agentName}, w.summary, null, q.default_assignee, 'call_rules', '{}'::jsonb,
+            coalesce(w.due_at, ${when}), ${when} + make_interval(secs => q.sla_seconds), null, w.source_key, ${when}, ${when}
+          from ${wanted} w, ${queue} q
+          on conflict (tenant_id, source_key) do nothing
+          returning *`
+    }
 
     const find = (tenantId: string, id: string) =>
       sql`select * from callback_tasks where tenant_id = ${tenantId} and id = ${id}`.pipe(
@@ -112,6 +154,6 @@ export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("Call
         Effect.map((rows) => rows.length > 0)
       )
 
-    return { insert, find, findForUpdate, update, list, count, recordDispatchStatus } as const
+    return { insert, insertFrom, find, findForUpdate, update, list, count, recordDispatchStatus } as const
   })
 }) {}

@@ -1,5 +1,6 @@
 import { Effect, Schedule, type Scope } from "effect"
 import { Migrations } from "../Database/Migrations.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { writeFirst as retryingWrite } from "../Media/FirstTry.js"
 import { Ids } from "../Ids.js"
 import { MediaConfig } from "../Media/MediaConfig.js"
@@ -23,7 +24,9 @@ export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effe
 export interface Holding {
   /** Writes the ledger row (after the call has started what must not wait for the database). */
   readonly publish: Effect.Effect<void>
-  /** The call's record is written: its ledger row may go. Without this the row is left to be reaped. */
+  /** The ledger row's delete, as a part of the call's record statement (CallRecords): it goes when the record commits. */
+  readonly leaving: StatementPart
+  /** The call's record (with `leaving`) is committed. Without this the row is left to be reaped. */
   readonly recorded: Effect.Effect<void>
 }
 
@@ -90,10 +93,10 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         yield* Effect.addFinalizer(() =>
           Effect.suspend(() => {
             held.delete(call.streamSid)
-            // Removed only once the record is committed. Otherwise the row must exist (its
-            // insert may have failed while the call ran) so that a reaper records the call.
+            // Recorded: the row went in the record's own statement (`leaving`). Otherwise the row
+            // must exist (its insert may have failed while the call ran) so that a reaper records the call.
             return recorded
-              ? logged("live call delete", retryingWrite(repo.remove(call.tenantId, call.streamSid), "10 seconds"))
+              ? Effect.void
               : Effect.logWarning("the call was not recorded; its live call row is left for the reaper").pipe(
                 Effect.zipRight(logged("live call insert for the reaper", retryingWrite(repo.insert(call, replicaId), "60 seconds")))
               )
@@ -115,6 +118,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         held.set(call.streamSid, { call, handle })
         return {
           publish: logged("live call insert", insert),
+          leaving: repo.removalPart(call.tenantId, call.streamSid),
           recorded: Effect.sync(() => {
             recorded = true
           })

@@ -42,8 +42,8 @@ export const makeReaper = Effect.gen(function*() {
     orUnavailable(sql.withTransaction(Effect.gen(function*() {
       const stale = yield* repo.claimStale(staleSeconds, REAP_BATCH)
       for (const row of stale) {
-        yield* records.recordCompletedCall(abandoned(row))
-        yield* repo.remove(row.tenant_id, row.stream_sid)
+        // One statement: the record (written once per stream) and the row leaving the ledger.
+        yield* records.recordCompletedCall(abandoned(row), [repo.removalPart(row.tenant_id, row.stream_sid)])
       }
       if (stale.length > 0) {
         yield* Effect.logWarning("reaped calls nobody holds any more").pipe(Effect.annotateLogs("calls", stale.length))

@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orUnavailable } from "../Database/Errors.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
@@ -44,8 +45,16 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
           ${customerPhone(call)}, ${call.agentName}, ${call.greeting}, ${call.orgId})
         on conflict (tenant_id, stream_sid) do update set replica_id = excluded.replica_id, heartbeat_at = now()`)
 
-    const remove = (tenantId: string, streamSid: string) =>
-      orUnavailable(sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
+    const removal = (tenantId: string, streamSid: string) =>
+      sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
+
+    const remove = (tenantId: string, streamSid: string) => orUnavailable(removal(tenantId, streamSid))
+
+    /** The call leaving the ledger as a part of its record's statement (CallRecords): both commit, or neither. */
+    const removalPart = (tenantId: string, streamSid: string): StatementPart => ({
+      name: "left_live_calls",
+      statement: removal(tenantId, streamSid)
+    })
 
     const markEscalated = (tenantId: string, streamSid: string, target: string) =>
       orUnavailable(sql`
@@ -132,6 +141,7 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
       streamOfCall: (tenantId: string, callSid: string) =>
         orNothing(Effect.map(streamOfCall({ tenantId, callSid }), Option.map((row) => row.stream_sid)), Option.none()),
       remove,
+      removalPart,
       markEscalated,
       beat,
       list: (tenantId: string | null) => orUnavailable(listed(tenantId)),

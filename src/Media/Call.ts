@@ -5,6 +5,7 @@ import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { readFirst as retryingRead, writeFirst as retryingWrite } from "./FirstTry.js"
 import { AppConfig } from "../Config.js"
@@ -164,7 +165,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // Back from a transfer nobody answered: the agent is told, and offers a callback.
     if (id.transferResult != null) bridge.inject(unansweredInstruction(id.transferResult))
 
-    const record = (exit: Exit.Exit<unknown, unknown>) => {
+    const record = (exit: Exit.Exit<unknown, unknown>, leaving: StatementPart) => {
       const final: Ending = ending ?? {
         reason: "error",
         message: Exit.isFailure(exit) && !Exit.isInterrupted(exit)
@@ -196,7 +197,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       telemetry.ended(call.endReason)
       live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))
       return CallRecords.pipe(
-        Effect.flatMap((records) => records.recordCompletedCall(call)),
+        // The record and the ledger row's delete are one statement: both commit, or neither.
+        Effect.flatMap((records) => records.recordCompletedCall(call, [leaving])),
         // Any failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past
         // the budget the ledger row stays and a reaper records the call (LiveCalls.hold).
         (write) => retryingWrite(write, `${media.recordRetrySeconds} seconds`),
@@ -205,9 +207,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     }
     // Listen-only legs (a supervisor's monitor): closed and hung up after everything else.
     const monitor = yield* makeCallMonitor(id, tenant.config, bridge)
-    // Finalizers run in reverse: both sockets are closed first, then the record is written,
-    // then the call stops taking commands and leaves LiveCalls; its ledger row goes only if
-    // the record was written (else it stays for a reaper: a crash in between is the same).
+    // Finalizers run in reverse: both sockets are closed first, then the record is written
+    // with the ledger row's delete in the same statement, then the call stops taking commands
+    // and leaves LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
     const holding = yield* (yield* LiveCalls).hold({
       tenantId: id.tenantId,
       streamSid: id.streamSid,
@@ -225,7 +227,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     }, (command) => command._tag === "Listen" ? monitor.dial(command) : applyCommand(bridge, command))
     telemetry.started()
     yield* Effect.addFinalizer((exit) =>
-      record(exit).pipe(
+      record(exit, holding.leaving).pipe(
         Effect.zipRight(holding.recorded),
         Effect.catchAllCause((cause) => Effect.logError("call record not written", cause))
       )

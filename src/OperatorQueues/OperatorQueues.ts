@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
 import { Clock, Effect, Option } from "effect"
 import { orRefused, orUnavailable } from "../Database/Errors.js"
 import { Ids } from "../Ids.js"
@@ -133,7 +133,11 @@ export class OperatorQueues extends Effect.Service<OperatorQueues>()("OperatorQu
 
     const find = (tenantId: string, queueKey: string) => repo.find(tenantId, queueKey)
 
-    return { upsert, list, stats, resolve, find } as const
+    /** `resolve` of the default queue as parts of a one-statement write: the part `default_queue`. */
+    const defaultQueueParts = (tenantId: string, at: Date, onlyIf: Statement.Fragment) =>
+      Effect.map(ids.uuid, (id) => repo.defaultParts(id, tenantId, config.defaultSlaSeconds || null, at, onlyIf))
+
+    return { upsert, list, stats, resolve, find, defaultQueueParts } as const
   }),
   dependencies: [OperatorQueuesRepo.Default, OperationsConfig.Default]
 }) {}

@@ -1,4 +1,5 @@
-import { SqlClient } from "@effect/sql"
+import { SqlClient, type Statement } from "@effect/sql"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { Effect, Option, Schema } from "effect"
 import { OperatorQueue, OperatorQueueStats } from "./Schemas.js"
 
@@ -112,6 +113,35 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
           Option.isSome(found) ? Effect.succeed(found.value) : Effect.dieMessage("default operator queue missing after insert"))
       })
 
+    /**
+     * `ensureDefault` as parts of a one-statement write (the call's record making tasks): the
+     * part `default_queue` is the tenant's default queue, made only when `onlyIf` holds. The
+     * conflict update also takes a queue made concurrently, or keyed `default` by hand without
+     * the flag, as `ensureDefault` does.
+     */
+    const defaultParts = (
+      id: string,
+      tenantId: string,
+      slaSeconds: number | null,
+      at: Date,
+      onlyIf: Statement.Fragment
+    ): ReadonlyArray<StatementPart> => [
+      { name: "default_queue_found", statement: sql`select * from operator_queues where tenant_id = ${tenantId} and is_default` },
+      {
+        name: "default_queue_made",
+        statement: sql`insert into operator_queues (id, tenant_id, queue_key, name, is_default, sla_seconds, created_at, updated_at)
+          select ${id}::uuid, ${tenantId}, 'default', 'Default', true, ${slaSeconds}::int, ${at.toISOString()}::timestamptz,
+            ${at.toISOString()}::timestamptz
+          where ${onlyIf} and not exists (select 1 from default_queue_found)
+          on conflict (tenant_id, queue_key) do update set is_default = true, updated_at = excluded.updated_at
+          returning *`
+      },
+      {
+        name: "default_queue",
+        statement: sql`select * from default_queue_found union all select * from default_queue_made limit 1`
+      }
+    ]
+
     /** Counts per queue; queues with no tasks are listed with zeros. Active figures come from
      * the partial index on open/in-progress tasks, the total from an index-only count (0012). */
     const stats = (tenantId: string, at: Date) =>
@@ -139,6 +169,6 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
           where q.tenant_id = ${tenantId}
           order by q.priority desc, q.queue_key`.pipe(Effect.flatMap(decodeStats))
 
-    return { list, find, findForUpdate, findDefault, clearDefault, upsert, ensureDefault, stats } as const
+    return { list, find, findForUpdate, findDefault, clearDefault, upsert, ensureDefault, defaultParts, stats } as const
   })
 }) {}

@@ -34,7 +34,11 @@ export class WebhookEndpoints extends Effect.Service<WebhookEndpoints>()("Webhoo
     const configured = (tenantId: string) =>
       Effect.map(tenants.get(tenantId), Option.exists((tenant) => tenant.config.webhook_url !== undefined))
 
-    return { endpointOf, configured } as const
+    /** The tenant's webhook URL, from the cached config only (no SQL: whether it is disabled is not checked). */
+    const urlOf = (tenantId: string) =>
+      Effect.map(tenants.get(tenantId), Option.flatMapNullable((tenant) => tenant.config.webhook_url))
+
+    return { endpointOf, configured, urlOf } as const
   }),
   dependencies: [WebhookOutboxRepo.Default]
 }) {}

@@ -1,7 +1,9 @@
+import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Effect, Option } from "effect"
-import { orRefused } from "../Database/Errors.js"
+import { type DatabaseUnavailable, orRefused } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
 import { WebhookEndpoints } from "./Endpoints.js"
 
@@ -30,12 +32,14 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
     const endpoints = yield* WebhookEndpoints
     const notifications = yield* Notifications
 
+    /** A new event's ids: the row's, and the envelope's `id` tenants see (and may dedupe on). */
+    const eventIds = Effect.all({ rowId: ids.uuid, msgId: Effect.map(ids.uuid, (uuid) => `msg_${uuid.replaceAll("-", "")}`) })
+
     /** The row's id when written (due at `dueAt`), None for a tenant without an endpoint. */
     const insert = (tenantId: string, event: string, data: Record<string, unknown>, at: Date, dueAt: Date | null) =>
       Effect.gen(function*() {
         if (Option.isNone(yield* endpoints.endpointOf(tenantId))) return Option.none<string>()
-        const id = `msg_${(yield* ids.uuid).replaceAll("-", "")}`
-        const rowId = yield* ids.uuid
+        const { msgId: id, rowId } = yield* eventIds
         // Due now by the service clock (not the database's), so TestClock drives retries.
         const now = new Date(yield* Clock.currentTimeMillis)
         const envelope = { id, event, timestamp: at.toISOString(), tenant_id: tenantId, data }
@@ -78,13 +82,43 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
       })
 
     /**
+     * `enqueue` (or `enqueueHeld` until `heldUntil`) as a part of a one-statement write: an event
+     * per row of `source`, which selects `row_id` (uuid), `msg_id` and `data` (jsonb; ids from
+     * `eventIds`), written only while the tenant's endpoint is not disabled; `returning id`.
+     * None for a tenant without a webhook URL. An event due now wakes the delivery workers.
+     */
+    const eventsPart = (
+      name: string,
+      tenantId: string,
+      event: string,
+      at: Date,
+      heldUntil: Date | null,
+      source: Statement.Fragment
+    ) =>
+      Effect.gen(function*(): Effect.fn.Return<Option.Option<StatementPart>, DatabaseUnavailable> {
+        const url = yield* endpoints.urlOf(tenantId)
+        if (Option.isNone(url)) return Option.none()
+        // Due now by the service clock (not the database's), so TestClock drives retries.
+        const dueAt = heldUntil ?? new Date(yield* Clock.currentTimeMillis)
+        const statement = sql`
+          insert into webhook_outbox (id, tenant_id, event, payload, next_attempt_at)
+          select e.row_id::uuid, ${tenantId}, ${event}, jsonb_build_object('id', e.msg_id::text, 'event', ${event}::text,
+              'timestamp', ${at.toISOString()}::text, 'tenant_id', ${tenantId}::text, 'data', e.data::jsonb),
+            ${dueAt.toISOString()}::timestamptz
+          from (${source}) e
+          where not exists (select 1 from webhook_endpoints_disabled d where d.tenant_id = ${tenantId} and d.url = ${url.value})
+          returning id`
+        return Option.some(heldUntil === null ? { name, statement, wakes: { channel: OUTBOX_CHANNEL, payload: "webhook" } } : { name, statement })
+      })
+
+    /**
      * False when `enqueue` would certainly write nothing (the tenant has no webhook URL; read
      * from the tenant cache, no SQL): a caller may then skip the transaction it only opened
      * to make the event commit with its change.
      */
     const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
 
-    return { enqueue, enqueueHeld, release, mayEnqueue } as const
+    return { enqueue, enqueueHeld, release, mayEnqueue, eventIds, eventsPart } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}

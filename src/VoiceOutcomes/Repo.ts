@@ -1,4 +1,4 @@
-import { SqlSchema } from "@effect/sql"
+import { SqlSchema, Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
@@ -34,6 +34,14 @@ export interface OutcomeWrite {
   readonly durationSeconds: number | null
   readonly occurredAt: Date
 }
+
+/** Known only from earlier parts of the call's one-statement record (its call log row and session). */
+type FromRecord = "voiceSessionId" | "resolution" | "billingStatus" | "billableSku" | "disposition"
+
+/** An outcome as a part of the call's record: what depends on the log row is an expression over it. */
+export type RecordedOutcomeWrite =
+  & Omit<OutcomeWrite, FromRecord>
+  & { readonly [K in FromRecord]: Statement.Fragment }
 
 export interface OutcomeFilter {
   readonly tenantId: string
@@ -71,16 +79,27 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
     const sql = yield* PgClient.PgClient
 
     /** First write wins: a replayed call must not reset a billing status that has moved on. */
+    const columns = sql`(id, tenant_id, org_id, voice_session_id, stream_sid, call_sid, call_type,
+      customer_phone, agent_name, agent_version_id, resolution, billing_status, billable_sku, outcome_source,
+      escalated, disposition, duration_seconds, occurred_at)`
+
+    // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
+    const valueList = (o: OutcomeWrite | RecordedOutcomeWrite) => sql`
+      ${o.id}::uuid, ${o.tenantId}, ${o.orgId}, ${o.voiceSessionId}::uuid, ${o.streamSid}, ${o.callSid}, ${o.callType},
+      ${o.customerPhone}, ${o.agentName}, ${o.agentVersionId}::uuid, ${o.resolution}::text, ${o.billingStatus}::text,
+      ${o.billableSku}::text, ${o.outcomeSource}, ${o.escalated}::boolean,
+      ${Statement.isFragment(o.disposition) ? o.disposition : JSON.stringify(o.disposition)}::jsonb,
+      ${o.durationSeconds}::int, ${o.occurredAt.toISOString()}::timestamptz`
+
+    /** `insertOnce` as a part of the call's record: a row per row of `source`, `returning id`. */
+    const insertOnceFrom = (o: RecordedOutcomeWrite, source: Statement.Fragment) =>
+      sql`insert into voice_outcomes ${columns} select ${valueList(o)} from ${source}
+          on conflict (tenant_id, stream_sid) do nothing returning id`
+
     const insertOnce = (o: OutcomeWrite) =>
       Effect.gen(function*() {
         const written = yield* sql<{ id: string }>`
-          insert into voice_outcomes (id, tenant_id, org_id, voice_session_id, stream_sid, call_sid, call_type,
-            customer_phone, agent_name, agent_version_id, resolution, billing_status, billable_sku, outcome_source,
-            escalated, disposition, duration_seconds, occurred_at)
-          values (${o.id}, ${o.tenantId}, ${o.orgId}, ${o.voiceSessionId}, ${o.streamSid}, ${o.callSid}, ${o.callType},
-            ${o.customerPhone}, ${o.agentName}, ${o.agentVersionId}, ${o.resolution}, ${o.billingStatus},
-            ${o.billableSku}, ${o.outcomeSource}, ${o.escalated}, ${JSON.stringify(o.disposition)}::jsonb, ${o.durationSeconds},
-            ${o.occurredAt.toISOString()}::timestamptz)
+          insert into voice_outcomes ${columns} values (${valueList(o)})
           on conflict (tenant_id, stream_sid) do nothing
           returning id`
         if (written[0] !== undefined) return written[0].id
@@ -159,6 +178,7 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
                       where tenant_id = ${tenantId} and voice_session_id = ${voiceSessionId}`).pipe(Effect.asVoid),
       /** A call's data (numbers from Twilio, text from the call) may hold what PostgreSQL refuses. */
       insertOnce: (o: OutcomeWrite) => orRefused(insertOnce(o)),
+      insertOnceFrom,
       // Filters and keys from requests: a value a column cannot hold matches nothing.
       page: (f: OutcomeFilter) => orNothing(page(f), []),
       count: (f: OutcomeFilter) => orNothing(count(f), 0),

@@ -1,4 +1,4 @@
-import { SqlSchema } from "@effect/sql"
+import { SqlSchema, type Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
@@ -31,6 +31,14 @@ export interface SessionWrite {
   readonly startedAt: Date
   readonly endedAt: Date | null
 }
+
+/** Read from an earlier part of the call's one-statement record (the call log row), not given. */
+type FromCallLog = "status" | "summary" | "callLogId"
+
+/** A finished session as a part of the call's record: its status, summary and call log come from the log row. */
+export type FinishedSessionWrite =
+  & Omit<SessionWrite, FromCallLog>
+  & { readonly [K in FromCallLog]: Statement.Fragment }
 
 export interface SessionFilter {
   readonly tenantId: string
@@ -68,12 +76,14 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
 
-    const values = (s: SessionWrite) => sql`(
-      ${s.id}, ${s.tenantId}, ${s.orgId}, ${s.streamId}, ${s.callSid}, ${s.callLogId}, ${s.agentVersionId},
-      ${s.agentName}, ${s.callType}, ${s.customerPhone}, ${s.model}, ${s.voice}, ${s.status},
+    // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
+    const valueList = (s: SessionWrite | FinishedSessionWrite) => sql`
+      ${s.id}::uuid, ${s.tenantId}, ${s.orgId}, ${s.streamId}, ${s.callSid}, ${s.callLogId}::uuid, ${s.agentVersionId}::uuid,
+      ${s.agentName}, ${s.callType}, ${s.customerPhone}, ${s.model}, ${s.voice}, ${s.status}::text,
       ${JSON.stringify(s.transcript)}::jsonb, ${JSON.stringify(s.functionCalls)}::jsonb, ${JSON.stringify(s.metadata)}::jsonb, ${s.tags}::text[],
-      ${s.turnCount}, ${s.summary}, ${s.sentiment}, ${s.durationMs}, ${s.escalated},
-      ${s.startedAt.toISOString()}::timestamptz, ${s.endedAt === null ? null : s.endedAt.toISOString()}::timestamptz)`
+      ${s.turnCount}::int, ${s.summary}::text, ${s.sentiment}::text, ${s.durationMs}::bigint, ${s.escalated}::boolean,
+      ${s.startedAt.toISOString()}::timestamptz, ${s.endedAt === null ? null : s.endedAt.toISOString()}::timestamptz`
+    const values = (s: SessionWrite) => sql`(${valueList(s)})`
 
     const columns = sql`(id, tenant_id, org_id, stream_id, call_sid, call_log_id, agent_version_id, agent_name,
       call_type, customer_phone, model, voice, status, transcript, function_calls, metadata, tags, turn_count,
@@ -91,11 +101,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A finished call's session: inserted, or completing a session created earlier as
      * "active"; a session already finished is left as it is (replays are no-ops).
      */
-    const upsertFinished = (s: SessionWrite) =>
-      Effect.gen(function*() {
-        const written = yield* sql<{ id: string }>`
-          insert into voice_sessions ${columns} values ${values(s)}
-          on conflict (tenant_id, stream_id) do update set
+    const finishedOnConflict = sql`on conflict (tenant_id, stream_id) do update set
             org_id = coalesce(excluded.org_id, voice_sessions.org_id),
             call_sid = coalesce(excluded.call_sid, voice_sessions.call_sid),
             call_log_id = coalesce(excluded.call_log_id, voice_sessions.call_log_id),
@@ -107,8 +113,12 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
             turn_count = excluded.turn_count, summary = excluded.summary, duration_ms = excluded.duration_ms,
             escalated = excluded.escalated, started_at = excluded.started_at, ended_at = excluded.ended_at,
             updated_at = now()
-          where voice_sessions.status = 'active'
-          returning id`
+          where voice_sessions.status = 'active'`
+
+    const upsertFinished = (s: SessionWrite) =>
+      Effect.gen(function*() {
+        const written = yield* sql<{ id: string }>`
+          insert into voice_sessions ${columns} values ${values(s)} ${finishedOnConflict} returning id`
         if (written[0] !== undefined) return written[0].id
         const existing = yield* sql<{ id: string }>`
           select id from voice_sessions where tenant_id = ${s.tenantId} and stream_id = ${s.streamId}`
@@ -131,6 +141,16 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
         and search_text like lower(${pattern})`
+    /** `upsertFinished` as a part of the call's record: a row per row of `source` (the call log), `returning id`. */
+    const upsertFinishedFrom = (s: FinishedSessionWrite, source: Statement.Fragment) =>
+      sql`insert into voice_sessions ${columns} select ${valueList(s)} from ${source} ${finishedOnConflict} returning id`
+
+    /** The session's id: the one `upserted` wrote, else the one finished before (a replay). */
+    const idFrom = (tenantId: string, streamId: string, upserted: Statement.Fragment, source: Statement.Fragment) =>
+      sql`select id from ${upserted}
+          union all
+          select v.id from voice_sessions v, ${source}
+          where v.tenant_id = ${tenantId} and v.stream_id = ${streamId} and not exists (select 1 from ${upserted})`
 
     const where = (f: SessionFilter) => {
       const pattern = f.search === null ? null : patternOf(f.search)
@@ -238,6 +258,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         orRefused(analysed(tenantId, id, summary, sentiment)),
       insert: (s: SessionWrite) => orRefused(insert(s)),
       upsertFinished: (s: SessionWrite) => orRefused(upsertFinished(s)),
+      upsertFinishedFrom,
+      idFrom,
       /** The matching sessions' count and one page of them as a JSON array (text). */
       list: (f: SessionFilter) => orNothing(list(f), { count: 0, sessions: "[]" }),
       findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),

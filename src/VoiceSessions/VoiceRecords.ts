@@ -1,7 +1,9 @@
+import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import type { DatabaseUnavailable, InvalidInput } from "../Database/Errors.js"
-import { OutcomesRepo } from "../VoiceOutcomes/Repo.js"
-import { SessionsRepo } from "./Repo.js"
+import type { StatementPart } from "../Database/StatementParts.js"
+import { type OutcomeWrite, OutcomesRepo } from "../VoiceOutcomes/Repo.js"
+import { type SessionWrite, SessionsRepo } from "./Repo.js"
 import { Ids } from "../Ids.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
 
@@ -30,6 +32,12 @@ export interface CallSessionRecord {
   readonly callLogId?: string | null
 }
 
+/** Read from the call log row when the session is a part of the call's one-statement record. */
+type FromCallLog = "status" | "summary" | "callLogId" | "resolution"
+
+/** A finished call as `sessionParts` takes it: the rest is read from the call log part. */
+export type RecordedCallSession = Omit<CallSessionRecord, FromCallLog>
+
 /** What a resolved call bills as; anything else is not billable. */
 export const RESOLVED_CALL_SKU = "voice_ai_resolution"
 
@@ -38,6 +46,53 @@ const billingOf = (record: CallSessionRecord) =>
     ? { billableSku: RESOLVED_CALL_SKU, billingStatus: "pending_emit" }
     : { billableSku: null, billingStatus: "not_billable" }
 
+const durationMsOf = (record: RecordedCallSession) => Math.max(0, record.endedAt.getTime() - record.startedAt.getTime())
+
+/** The session row, but for what comes from the call log. */
+const sessionRow = (record: RecordedCallSession, id: string): Omit<SessionWrite, "status" | "summary" | "callLogId"> => ({
+  id,
+  tenantId: record.tenantId,
+  orgId: record.orgId,
+  streamId: record.streamSid,
+  callSid: record.callSid,
+  agentVersionId: record.agentVersionId,
+  agentName: record.agentName,
+  callType: record.callType,
+  customerPhone: record.customerPhone,
+  model: record.model,
+  voice: record.voice,
+  transcript: record.transcript,
+  functionCalls: record.functionCalls,
+  metadata: {},
+  tags: [],
+  turnCount: record.turnCount,
+  sentiment: null,
+  durationMs: durationMsOf(record),
+  escalated: record.escalated,
+  startedAt: record.startedAt,
+  endedAt: record.endedAt
+})
+
+/** The outcome row, but for what comes from the call log and the session. */
+const outcomeRow = (
+  record: RecordedCallSession,
+  id: string
+): Omit<OutcomeWrite, "voiceSessionId" | "resolution" | "billingStatus" | "billableSku" | "disposition"> => ({
+  id,
+  tenantId: record.tenantId,
+  orgId: record.orgId,
+  streamSid: record.streamSid,
+  callSid: record.callSid,
+  callType: record.callType,
+  customerPhone: record.customerPhone,
+  agentName: record.agentName,
+  agentVersionId: record.agentVersionId,
+  outcomeSource: "call",
+  escalated: record.escalated,
+  durationSeconds: Math.round(durationMsOf(record) / 1000),
+  occurredAt: record.endedAt
+})
+
 /**
  * Writes what a call leaves behind in this domain: its voice session and canonical
  * outcome. Runs in the caller's (ambient) transaction so the session, the call log and
@@ -45,69 +100,76 @@ const billingOf = (record: CallSessionRecord) =>
  */
 export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords", {
   effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
     const sessions = yield* SessionsRepo
     const outcomes = yield* OutcomesRepo
     const ids = yield* Ids
 
     const recordCallSession = Effect.fn("VoiceRecords.recordCallSession")(
       function*(record: CallSessionRecord): Effect.fn.Return<{ sessionId: string; outcomeId: string }, DatabaseUnavailable | InvalidInput> {
-        const durationMs = Math.max(0, record.endedAt.getTime() - record.startedAt.getTime())
         const sessionId = yield* sessions.upsertFinished({
-          id: yield* ids.uuid,
-          tenantId: record.tenantId,
-          orgId: record.orgId,
-          streamId: record.streamSid,
-          callSid: record.callSid,
-          callLogId: record.callLogId ?? null,
-          agentVersionId: record.agentVersionId,
-          agentName: record.agentName,
-          callType: record.callType,
-          customerPhone: record.customerPhone,
-          model: record.model,
-          voice: record.voice,
+          ...sessionRow(record, yield* ids.uuid),
           status: record.status,
-          transcript: record.transcript,
-          functionCalls: record.functionCalls,
-          metadata: {},
-          tags: [],
-          turnCount: record.turnCount,
           summary: record.summary,
-          sentiment: null,
-          durationMs,
-          escalated: record.escalated,
-          startedAt: record.startedAt,
-          endedAt: record.endedAt
+          callLogId: record.callLogId ?? null
         })
-        const billing = billingOf(record)
         const outcomeId = yield* outcomes.insertOnce({
-          id: yield* ids.uuid,
-          tenantId: record.tenantId,
-          orgId: record.orgId,
+          ...outcomeRow(record, yield* ids.uuid),
           voiceSessionId: sessionId,
-          streamSid: record.streamSid,
-          callSid: record.callSid,
-          callType: record.callType,
-          customerPhone: record.customerPhone,
-          agentName: record.agentName,
-          agentVersionId: record.agentVersionId,
           resolution: record.resolution,
-          billingStatus: billing.billingStatus,
-          billableSku: billing.billableSku,
-          outcomeSource: "call",
-          escalated: record.escalated,
+          ...billingOf(record),
           disposition: {
             status: record.status,
             resolution: record.resolution,
             escalated: record.escalated,
             turn_count: record.turnCount,
             function_call_count: record.functionCalls.length
-          },
-          durationSeconds: Math.round(durationMs / 1000),
-          occurredAt: record.endedAt
+          }
         })
         return { sessionId, outcomeId }
       }
     )
+
+    /**
+     * `recordCallSession` as parts of the call's one-statement record (CallRecords): the session
+     * and its outcome, one each per row of the part named `log` (the call log row, with its
+     * `id`, `status`, `summary` and the call's `resolution`). The part `voice_session_id` holds
+     * the session's id (written now, or finished before: a replay writes nothing).
+     */
+    const sessionParts = (record: RecordedCallSession, log: string) =>
+      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>> {
+        const from = sql`${sql(log)}`
+        const column = (name: string) => sql`${from}.${sql(name)}`
+        const [status, resolution] = [column("status"), column("resolution")]
+        // billingOf, on the log row's status.
+        const billable = sql`${resolution} = 'resolved' and ${status} = 'completed'`
+        return [
+          {
+            name: "voice_session",
+            statement: sessions.upsertFinishedFrom(
+              { ...sessionRow(record, yield* ids.uuid), status, summary: column("summary"), callLogId: column("id") },
+              from
+            )
+          },
+          {
+            name: "voice_session_id",
+            statement: sessions.idFrom(record.tenantId, record.streamSid, sql`voice_session`, from)
+          },
+          {
+            name: "voice_outcome",
+            statement: outcomes.insertOnceFrom({
+              ...outcomeRow(record, yield* ids.uuid),
+              voiceSessionId: sql`voice_session_id.id`,
+              resolution,
+              billingStatus: sql`case when ${billable} then 'pending_emit' else 'not_billable' end`,
+              billableSku: sql`case when ${billable} then ${RESOLVED_CALL_SKU}::text end`,
+              disposition: sql`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
+                'escalated', ${record.escalated}::boolean, 'turn_count', ${record.turnCount}::int,
+                'function_call_count', ${record.functionCalls.length}::int)`
+            }, sql`${from}, voice_session_id`)
+          }
+        ]
+      })
 
     /** A finished session as the post-call analysis reads it: its stream, turns and agent version. */
     const analysisInput = (tenantId: string, sessionId: string) =>
@@ -137,6 +199,7 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
 
     return {
       recordCallSession,
+      sessionParts,
       analysisInput,
       recordAnalysis,
       /** For billing delivery (Outbox): pending_emit -> emitted | failed. */
