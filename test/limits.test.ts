@@ -161,6 +161,39 @@ suiteWithFakeTwilio({ METRICS_ENABLED: "true" })("cost and abuse limits", (it) =
       expect((yield* refusalsLogged("inbound")).map((r) => r.reason)).toEqual(["tenant_concurrency", "tenant_concurrency"])
     }))
 
+  it.effect("a tenant without webhook events: the call let through has its call log, a retry keeps one, a refused one has none", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const twilio = yield* FakeTwilioServer
+      const logs = (id: string) =>
+        sql<{ call_sid: string; from_number: string; agent_version_id: string | null; twilio_status: string | null }>`
+          select call_sid, from_number, agent_version_id::text, twilio_status from call_logs
+          where tenant_id = ${id} order by first_seen_at`
+      // The admission's statement records the sighting (no budget), or its transaction (a budget to check).
+      for (const [id, limits, number] of [
+        ["quiet", { max_concurrent_calls: 1 }, "+15550007300"],
+        ["quietbudget", { max_concurrent_calls: 1, monthly_call_minutes: 100 }, "+15550007400"]
+      ] as const) {
+        twilio.accounts.set(accountSid(id), `${id}-twilio-token`)
+        yield* putTenant(id, { twilio: { account_sid: accountSid(id), auth_token: `${id}-twilio-token`, from_number: FROM }, limits })
+        const { versionId } = yield* agentWithRoute(id, { phoneNumber: number })
+        const ring = (from: string, callSid: string, status = "ringing") =>
+          twilioWebhook("/api/v1/incoming-call", { CallSid: callSid, AccountSid: accountSid(id), From: from, To: number, CallStatus: status }, {
+            authToken: `${id}-twilio-token`
+          })
+        const first = newCallSid()
+        expect((yield* ring("+15557654444", first)).text).toContain("<Connect>")
+        expect((yield* ring("+15557654444", first, "queued")).text).toContain("<Connect>")
+        const busy = yield* ring("+15557655555", newCallSid())
+        expect(busy.text).toContain("All of our lines are busy")
+        // The retry merged into the first sighting: a status never moves backwards.
+        expect(yield* logs(id)).toEqual([
+          { call_sid: first, from_number: "+15557654444", agent_version_id: versionId, twilio_status: "ringing" }
+        ])
+        expect((yield* refusalsLogged(id)).map((r) => r.reason)).toEqual(["tenant_concurrency"])
+      }
+    }))
+
   it.effect("monthly minutes: warning at 80%, refusal at 100% for outbound, inbound as the tenant chooses", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

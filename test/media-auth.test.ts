@@ -125,6 +125,34 @@ layer(suite({
       expect(replay.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
     }))
 
+  it.effect("one token on two sockets at once starts one call: one ledger row, one upstream, the other refused", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const sql = yield* SqlClient.SqlClient
+      const c = claims()
+      const token = yield* mint(c)
+      const before = fake.connections.length
+      const url = yield* mediaStreamUrl()
+      const clients = yield* promise(() => Promise.all([0, 1].map(() => TwilioMediaClient.open(url))))
+      for (const client of clients) {
+        client.connected()
+        client.start({
+          streamSid: `MZ${String(++streams).padStart(32, "0")}`,
+          callSid: c.callSid,
+          customParameters: { stream_token: token }
+        })
+      }
+      yield* promise(() => fake.connection(before, 3_000))
+      const closed = yield* promise(() => Promise.race(clients.map((client, i) => client.closed.then((close) => ({ i, close })))))
+      expect(closed.close).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
+      const live = yield* sql<{ stream_sid: string }>`select stream_sid from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`
+      expect(live).toHaveLength(1)
+      expect(fake.connections.length).toBe(before + 1)
+      const survivor = clients[1 - closed.i]!
+      survivor.stop()
+      expect((yield* promise(() => survivor.closed)).code).toBe(1000)
+    }))
+
   it.effect("an expired token is refused at the socket", () =>
     Effect.gen(function*() {
       const c = claims()

@@ -19,6 +19,18 @@ export interface StreamClaims {
   readonly monitorOf?: string
 }
 
+/**
+ * The single use a verified token still has to record (`stream_token_uses`): by `claim`, or
+ * in the statement that puts the call on the live-call ledger (LiveCalls.hold), so a stream's
+ * start costs one round trip. Whoever holds one must record it before the call is accepted.
+ */
+export interface TokenUse {
+  readonly tokenId: string
+  readonly tenantId: string
+  readonly callSid: string
+  readonly expiresAt: Date
+}
+
 export class InvalidStreamToken extends Schema.TaggedError<InvalidStreamToken>()("InvalidStreamToken", {
   reason: Schema.String
 }) {
@@ -93,18 +105,20 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
     })
 
     const invalid = (reason: string) => Effect.fail(new InvalidStreamToken({ reason }))
+    const alreadyUsed = invalid("already used")
 
-    /** Records the token id; false when it was already used (a replay). */
-    const claimUse = (tokenId: string, tenantId: string, callSid: string, expiresAt: number) =>
+    /** Records the token's use; false when it was already used (a replay). */
+    const recordUse = (use: TokenUse) =>
       orUnavailable(
         sql<{ token_id: string }>`
           insert into stream_token_uses (token_id, tenant_id, call_sid, expires_at)
-          values (${tokenId}, ${tenantId}, ${callSid}, ${new Date(expiresAt)})
+          values (${use.tokenId}, ${use.tenantId}, ${use.callSid}, ${use.expiresAt})
           on conflict (token_id) do nothing
           returning token_id`
       ).pipe(Effect.map((rows) => rows.length === 1))
 
-    const redeem = Effect.fn("StreamTokens.redeem")(function*(token: string) {
+    /** Signature, payload and expiry (no SQL): the claims, and the use still to be recorded. */
+    const verify = Effect.fn("StreamTokens.verify")(function*(token: string) {
       const parts = token.split(".")
       if (parts.length !== 3 || parts[0] !== VERSION || parts[1] === "" || parts[2] === "") {
         return yield* invalid("malformed")
@@ -119,8 +133,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
         Effect.catchAll(() => invalid("malformed payload"))
       )
       if ((yield* Clock.currentTimeMillis) >= payload.e) return yield* invalid("expired")
-      if (!(yield* claimUse(payload.j, payload.t, payload.c, payload.e))) return yield* invalid("already used")
-      return {
+      const claims = {
         tenantId: payload.t,
         callSid: payload.c,
         agentVersionId: payload.v,
@@ -129,6 +142,19 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
         to: payload.o,
         ...(payload.m === undefined ? {} : { monitorOf: payload.m })
       } satisfies StreamClaims
+      const use: TokenUse = { tokenId: payload.j, tenantId: payload.t, callSid: payload.c, expiresAt: new Date(payload.e) }
+      return { claims, use } as const
+    })
+
+    /** Records a verified token's single use; a second use fails. */
+    const claim = (use: TokenUse) =>
+      Effect.flatMap(recordUse(use), (first) => first ? Effect.void : alreadyUsed)
+
+    /** `verify` and `claim` in one: the claims of a token used for the first time. */
+    const redeem = Effect.fn("StreamTokens.redeem")(function*(token: string) {
+      const { claims, use } = yield* verify(token)
+      yield* claim(use)
+      return claims
     })
 
     // Used-token rows only matter until the token would have expired anyway.
@@ -142,6 +168,6 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       Effect.forkScoped
     )
 
-    return { mint, redeem } as const
+    return { mint, verify, claim, redeem } as const
   })
 }) {}

@@ -110,20 +110,17 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     const callSeen = (seen: CallSeen) =>
       Effect.flatMap(outbox.mayEnqueue(seen.tenantId), (events) => events ? callSeenWithEvent(seen) : Effect.asVoid(upsertSeen(seen)))
 
+    /**
+     * False when a first sighting of the tenant's calls enqueues nothing (no webhook URL; no SQL):
+     * the admission of an inbound call may then record the sighting itself (`Limits.admitSeen`).
+     */
+    const sightingAnnounced = (tenantId: string) => outbox.mayEnqueue(tenantId)
+
+    /** The merge is `call_log_seen` (migrations/0028): the admission of an inbound call runs it too. */
     const upsertSeen = (seen: CallSeen) =>
       Effect.flatMap(ids.uuid, (id) => orRefused(sql<{ inserted: boolean }>`
-        insert into call_logs (id, tenant_id, call_sid, direction, from_number, to_number, agent_version_id,
-                               twilio_status, first_seen_at)
-        values (${id}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
-                ${seen.agentVersionId}, ${seen.twilioStatus}, ${seen.at})
-        on conflict (tenant_id, call_sid) where call_sid is not null do update set
-          from_number = coalesce(call_logs.from_number, excluded.from_number),
-          to_number = coalesce(call_logs.to_number, excluded.to_number),
-          agent_version_id = coalesce(excluded.agent_version_id, call_logs.agent_version_id),
-          twilio_status = ${keepHigher},
-          first_seen_at = least(call_logs.first_seen_at, excluded.first_seen_at),
-          updated_at = now()
-        returning (xmax = 0) as inserted`))
+        select call_log_seen(${id}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
+                             ${seen.agentVersionId}, ${seen.twilioStatus}, ${seen.at}) as inserted`))
 
     const callSeenWithEvent = (seen: CallSeen) =>
       upsertSeen(seen).pipe(
@@ -260,7 +257,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
       orRefused(sql`update call_logs set summary = ${summary}, updated_at = now()
                     where tenant_id = ${tenantId} and id = ${callLogId}`).pipe(Effect.asVoid)
 
-    return { callSeen, statusReported, mediaRecordedStatement, markEscalated, summarized } as const
+    return { callSeen, sightingAnnounced, statusReported, mediaRecordedStatement, markEscalated, summarized } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

@@ -1,5 +1,6 @@
 import { Effect, Option } from "effect"
 import { CallbackTasks } from "../CallbackTasks/CallbackTasks.js"
+import type { CallSeen } from "../CallLogs/Writes.js"
 import { CreateCallbackTaskRequest } from "../CallbackTasks/Schemas.js"
 import { AppConfig } from "../Config.js"
 import { isE164 } from "../Twilio/Account.js"
@@ -40,8 +41,10 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
           Effect.catchAll((error) => Effect.logWarning("could not create a callback task", error.message).pipe(Effect.as(false)))
         )
 
-    const check = Effect.fn("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null) {
-      const refusal = yield* limits.admit(tenant, { kind: "inbound_call", callSid, from }).pipe(
+    /** With `seen`, a call let through has its call log's first sighting recorded by the same statement. */
+    const check = Effect.fn("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null, seen?: CallSeen) {
+      const work = { kind: "inbound_call", callSid, from } as const
+      const refusal = yield* (seen === undefined ? limits.admit(tenant, work) : limits.admitSeen(tenant, work, seen)).pipe(
         Effect.as(Option.none<LimitRefused>()),
         Effect.catchTag("LimitRefused", (refused) => Effect.succeed(Option.some(refused)))
       )

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import type { CallSeen } from "../CallLogs/Writes.js"
 
 export interface CallCounts {
   readonly tenant: number
@@ -49,6 +50,24 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
           ${input.maxTenant}, ${input.maxReplica})`.pipe(
         Effect.map((rows) => rows[0] ?? { admitted: null, refusal: null, tenant_calls: null })
       )
+
+    /**
+     * `admitInbound` that, when it lets the call through, also records the call log's first
+     * sighting (`call_log_seen`) in the same statement: the inbound webhook's one round trip.
+     */
+    const admitInboundSeen = (input: Parameters<typeof admitInbound>[0], logId: string, seen: CallSeen) =>
+      sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
+        select admitted, refusal, tenant_calls from admit_inbound_call_seen(
+          ${input.id}, ${input.tenantId}, ${input.replicaId}, ${input.callSid}, ${input.at}, ${input.cutoff},
+          ${input.maxTenant}, ${input.maxReplica},
+          ${logId}, ${seen.from}, ${seen.to}, ${seen.agentVersionId}, ${seen.twilioStatus})`.pipe(
+        Effect.map((rows) => rows[0] ?? { admitted: null, refusal: null, tenant_calls: null })
+      )
+
+    /** The call log's first sighting alone, inside an admission's transaction (`call_log_seen`). */
+    const callLogSeen = (logId: string, seen: CallSeen) =>
+      sql`select call_log_seen(${logId}, ${seen.tenantId}, ${seen.callSid}, ${seen.direction}, ${seen.from}, ${seen.to},
+                               ${seen.agentVersionId}, ${seen.twilioStatus}, ${seen.at})`.pipe(Effect.asVoid)
 
     const hits = (tenantId: string, name: string, windowStart: Date) =>
       sql<{ hits: number }>`
@@ -101,6 +120,6 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.asVoid
       )
 
-    return { lockTenant, lockReplica, callCounts, admitInbound, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
+    return { lockTenant, lockReplica, callCounts, admitInbound, admitInboundSeen, callLogSeen, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
   })
 }) {}

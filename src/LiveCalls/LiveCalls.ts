@@ -1,4 +1,6 @@
 import { Effect, Schedule, type Scope } from "effect"
+import { InvalidStreamToken, type TokenUse } from "../Auth/StreamTokens.js"
+import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { writeFirst as retryingWrite } from "../Media/FirstTry.js"
@@ -86,10 +88,16 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
      * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
      * being renewed and a reaper records the call as failed once it goes stale.
      */
-    const hold = (call: LiveCall, run: ApplyCommand) =>
-      Effect.gen(function*(): Effect.fn.Return<Holding, never, Scope.Scope> {
+    const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
+      Effect.gen(function*(): Effect.fn.Return<Holding, InvalidStreamToken | DatabaseUnavailable, Scope.Scope> {
         let recorded = false
-        const insert = retryingWrite(repo.insert(call, replicaId), "10 seconds")
+        // With the stream token's use still to record, one statement records it and inserts the row
+        // before the call is registered: a replay is refused (and registers nothing), the row is then
+        // already published, and a database that cannot answer refuses the stream as `claim` would.
+        if (use !== undefined && !(yield* repo.insertRedeeming(call, replicaId, use))) {
+          return yield* new InvalidStreamToken({ reason: "already used" })
+        }
+        const insert = use === undefined ? retryingWrite(repo.insert(call, replicaId), "10 seconds") : Effect.void
         yield* Effect.addFinalizer(() =>
           Effect.suspend(() => {
             held.delete(call.streamSid)

@@ -3,6 +3,7 @@ import { Effect, Option, Schema } from "effect"
 import { orNothing, orUnavailable } from "../Database/Errors.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Timestamp } from "../Http/Schemas.js"
+import type { TokenUse } from "../Auth/StreamTokens.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
 
@@ -36,14 +37,33 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
+    const columns = sql`(tenant_id, stream_sid, call_sid, replica_id, direction, from_number, to_number,
+          agent_version_id, model, voice, started_at, customer_phone, agent_name, greeting, org_id)`
+    /** Typed: in `insert ... select` PostgreSQL does not take the parameters' types from the columns. */
+    const row = (call: LiveCall, replicaId: string) =>
+      sql`${call.tenantId}::text, ${call.streamSid}::text, ${call.callSid}::text, ${replicaId}::text,
+          ${call.direction}::text, ${call.from}::text, ${call.to}::text, ${call.agentVersionId}::text,
+          ${call.model}::text, ${call.voice}::text, ${call.startedAt}::timestamptz, ${customerPhone(call)}::text,
+          ${call.agentName}::text, ${call.greeting}::text, ${call.orgId}::text`
+    const renewed = sql`on conflict (tenant_id, stream_sid) do update set replica_id = excluded.replica_id, heartbeat_at = now()`
+
     const insert = (call: LiveCall, replicaId: string) =>
-      orUnavailable(sql`
-        insert into live_calls (tenant_id, stream_sid, call_sid, replica_id, direction, from_number, to_number,
-          agent_version_id, model, voice, started_at, customer_phone, agent_name, greeting, org_id)
-        values (${call.tenantId}, ${call.streamSid}, ${call.callSid}, ${replicaId}, ${call.direction},
-          ${call.from}, ${call.to}, ${call.agentVersionId}, ${call.model}, ${call.voice}, ${call.startedAt},
-          ${customerPhone(call)}, ${call.agentName}, ${call.greeting}, ${call.orgId})
-        on conflict (tenant_id, stream_sid) do update set replica_id = excluded.replica_id, heartbeat_at = now()`)
+      orUnavailable(sql`insert into live_calls ${columns} values (${row(call, replicaId)}) ${renewed}`)
+
+    /**
+     * Records the stream token's single use and, only if this was its first, the ledger row:
+     * one statement (one transaction) for both. False (and no row) when the token was used before.
+     */
+    const insertRedeeming = (call: LiveCall, replicaId: string, use: TokenUse) =>
+      orUnavailable(sql<{ held: boolean }>`
+        with used as (
+          insert into stream_token_uses (token_id, tenant_id, call_sid, expires_at)
+          values (${use.tokenId}, ${use.tenantId}, ${use.callSid}, ${use.expiresAt})
+          on conflict (token_id) do nothing
+          returning token_id
+        )
+        insert into live_calls ${columns} select ${row(call, replicaId)} from used ${renewed}
+        returning true as held`).pipe(Effect.map((rows) => rows.length === 1))
 
     const removal = (tenantId: string, streamSid: string) =>
       sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
@@ -135,6 +155,7 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
 
     return {
       insert,
+      insertRedeeming,
       markMonitored,
       locate: (tenantId: string, streamSid: string, staleSeconds: number) =>
         orNothing(locate({ tenantId, streamSid, staleSeconds }), Option.none()),

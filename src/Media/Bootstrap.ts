@@ -7,6 +7,9 @@ import type { TwilioHandler } from "./TwilioSocket.js"
 /** The socket closed (or Twilio said stop) before the call started. */
 export class StreamClosed extends Schema.TaggedError<StreamClosed>()("StreamClosed", {}) {}
 
+/** Why a stream that did not authenticate within the bootstrap deadline is closed. */
+export const LATE = "no authenticated start event in time"
+
 /** Why a socket is turned away after the upgrade; closed with a policy-violation code. */
 export class StreamRejected extends Schema.TaggedError<StreamRejected>()("StreamRejected", {
   message: Schema.String
@@ -35,6 +38,14 @@ export class BootstrapHandler implements TwilioHandler {
   readonly audio: Array<Buffer> = []
   readonly started = Deferred.unsafeMake<TwilioStart, StreamClosed | StreamRejected>(FiberId.none)
   endedEarly: EndReason | undefined = undefined
+  /** No `start` (or no authenticated one) within the bootstrap deadline. */
+  late = false
+  /**
+   * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups
+   * in flight); set by the stream. A call whose token's use is recorded with its ledger row
+   * calls it once that is done, so the set-up counts until then.
+   */
+  settle: () => void = () => {}
   private held = 0
   /** Whether `held` still counts in the replica's total (until `release`). */
   private counted = true
@@ -75,6 +86,7 @@ export class BootstrapHandler implements TwilioHandler {
 
   /** No `start` in time: the wait for it fails (a timer, not a racing fiber per socket). */
   timedOut(message: string): void {
+    this.late = true
     Deferred.unsafeDone(this.started, Exit.fail(new StreamRejected({ message })))
   }
 

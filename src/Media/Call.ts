@@ -12,9 +12,9 @@ import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { callEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
+import { type BootstrapHandler, LATE, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
-import type { CallIdentity } from "./CallIdentity.js"
+import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { apologise } from "./Apology.js"
 import { hangUp } from "./HangUp.js"
 import { applyCommand } from "./Commands.js"
@@ -210,6 +210,10 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // Finalizers run in reverse: both sockets are closed first, then the record is written
     // with the ledger row's delete in the same statement, then the call stops taking commands
     // and leaves LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
+    // A start that authenticated in time but whose token is still unspent is not spent late.
+    if (id.tokenUse !== undefined && boot.late) return yield* new StreamRejected({ message: LATE })
+    // With the call's stream token still to spend, `hold` spends it with the ledger row (one
+    // statement) before the call is registered or its upstream opened: a replay ends here.
     const holding = yield* (yield* LiveCalls).hold({
       tenantId: id.tenantId,
       streamSid: id.streamSid,
@@ -224,7 +228,13 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
       agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
-    }, (command) => command._tag === "Listen" ? monitor.dial(command) : applyCommand(bridge, command))
+    }, (command) => command._tag === "Listen" ? monitor.dial(command) : applyCommand(bridge, command), id.tokenUse).pipe(
+      Effect.catchTags({
+        InvalidStreamToken: (error) => Effect.fail(new StreamRejected({ message: error.message })),
+        DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))
+      })
+    )
+    boot.settle()
     telemetry.started()
     yield* Effect.addFinalizer((exit) =>
       record(exit, holding.leaving).pipe(

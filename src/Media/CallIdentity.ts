@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { StreamTokens } from "../Auth/StreamTokens.js"
+import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
 import { type PreAuth, StreamRejected } from "./Bootstrap.js"
 import type { TwilioStart } from "./TwilioEvents.js"
 import type { CallKey } from "../CallLogs/CallKey.js"
@@ -19,7 +19,15 @@ export interface CallIdentity extends CallKey {
   readonly transferResult?: string | null
   /** The live call (stream SID) this stream listens to: a supervisor's listen-only leg (Monitoring/). */
   readonly monitorOf?: string | null
+  /**
+   * The stream token's single use, verified but not yet recorded: the call records it with its
+   * ledger row (LiveCalls.hold), any other leg with `StreamTokens.claim`, before it goes on.
+   */
+  readonly tokenUse?: TokenUse
 }
+
+/** Why a stream is refused when the database could not say whether its token was used. */
+export const TOKEN_UNCHECKED = "the stream token could not be checked"
 
 const reject = (message: string) => Effect.fail(new StreamRejected({ message }))
 
@@ -59,14 +67,16 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       return null
     }
     let auth = preAuth
+    let tokenUse: TokenUse | undefined
     if (auth._tag === "None") {
       const token = param("stream_token", 4_096)
       if (token === null) return yield* reject("no stream token in the start event")
-      const claims = yield* (yield* StreamTokens).redeem(token).pipe(
+      const { claims, use } = yield* (yield* StreamTokens).verify(token).pipe(
         Effect.catchTag("InvalidStreamToken", (error) => reject(error.message)),
-        Effect.catchTag("DatabaseUnavailable", () => reject("the stream token could not be checked"))
+        Effect.catchTag("DatabaseUnavailable", () => reject(TOKEN_UNCHECKED))
       )
       auth = { _tag: "StreamToken", claims }
+      tokenUse = use
     }
     if (auth._tag === "StreamToken") {
       const { claims } = auth
@@ -79,7 +89,8 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
           callSid: callSid ?? null,
           greeting: null,
           translationRoom: null,
-          monitorOf: claims.monitorOf
+          monitorOf: claims.monitorOf,
+          ...(tokenUse === undefined ? {} : { tokenUse })
         } satisfies CallIdentity
       }
       if (callSid !== undefined && callSid !== claims.callSid) {
@@ -99,7 +110,8 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
         agentName,
         traceparent,
         translationRoom,
-        transferResult
+        transferResult,
+        ...(tokenUse === undefined ? {} : { tokenUse })
       } satisfies CallIdentity
     }
     // A tenant credential vouches for the tenant only: the rest is checked like any input.

@@ -5,7 +5,7 @@ import { ElevenLabsConfig } from "../Voices/Config.js"
 import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
-import { StreamTokens } from "../Auth/StreamTokens.js"
+import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
 import type { VersionResolution } from "../Agents/VersionResolution.js"
 import type { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import type { CallRecords } from "../CallLogs/CallRecords.js"
@@ -14,9 +14,9 @@ import { TwilioClient } from "../Twilio/Client.js"
 import type { AppConfig } from "../Config.js"
 import type { TenantCache } from "../TenantCache/TenantCache.js"
 import type { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type AudioBudget, BootstrapHandler, type PreAuth, StreamRejected } from "./Bootstrap.js"
+import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
-import { type CallIdentity, identify } from "./CallIdentity.js"
+import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
@@ -31,7 +31,6 @@ import { runListenLeg } from "../Monitoring/ListenLeg.js"
 /** Policy violation: what a socket that failed to authenticate is closed with. */
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
-const LATE = "no authenticated start event in time"
 
 /** What a call needs from the rest of the service. */
 type CallServices =
@@ -81,34 +80,45 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       total: { used: 0, max: config.prestartAudioTotalBytes }
     }
 
+    const claimUse = (use: TokenUse) =>
+      tokens.claim(use).pipe(
+        Effect.catchTags({
+          InvalidStreamToken: (error) => Effect.fail(new StreamRejected({ message: error.message })),
+          DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))
+        })
+      )
+
     /** Bootstrap (wait for `start`, authenticate) then the call itself. */
     const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) =>
       Effect.gen(function*() {
         let startAt = 0
         // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
-        // cost every socket two fibers); it also bounds the token check, which ends on its own
-        // (redeemed, refused, or the database unavailable) and is then turned away if late.
-        let late = false
-        const deadline = setTimeout(() => {
-          late = true
-          boot.timedOut(LATE)
-        }, config.bootstrapTimeoutMs)
+        // cost every socket two fibers); an authenticated start that comes late is turned away.
+        const deadline = setTimeout(() => boot.timedOut(LATE), config.bootstrapTimeoutMs)
+        let settled = false
+        boot.settle = () => {
+          if (settled) return
+          settled = true
+          clearTimeout(deadline)
+          boot.release()
+          if (preAuth._tag === "None") {
+            setupLoad.streamDone()
+            pending--
+            const left = (pendingByAddress.get(address) ?? 1) - 1
+            if (left <= 0) pendingByAddress.delete(address)
+            else pendingByAddress.set(address, left)
+          }
+        }
         const id: CallIdentity = yield* Deferred.await(boot.started).pipe(
           Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
           Effect.flatMap((start) => identify(start, preAuth)),
-          Effect.filterOrFail(() => !late, () => new StreamRejected({ message: LATE })),
-          Effect.ensuring(Effect.sync(() => {
-            clearTimeout(deadline)
-            boot.release()
-            if (preAuth._tag === "None") {
-              setupLoad.streamDone()
-              pending--
-              const left = (pendingByAddress.get(address) ?? 1) - 1
-              if (left <= 0) pendingByAddress.delete(address)
-              else pendingByAddress.set(address, left)
-            }
-          }))
+          Effect.filterOrFail(() => !boot.late, () => new StreamRejected({ message: LATE }))
         )
+        // A call records its token's use with its ledger row (runCall: one statement) and settles
+        // its bootstrap then, so its set-up counts until the token is spent; any other leg spends it here.
+        const ownCall = id.translationRoom == null && id.monitorOf == null
+        if (id.tokenUse !== undefined && !ownCall) yield* claimUse(id.tokenUse)
+        if (id.tokenUse === undefined || !ownCall) boot.settle()
         twilio.setStreamSid(id.streamSid)
         yield* Metric.update(upgradeToStartWith([label("tenant", id.tenantId)]), startAt - upgradedAt)
         twilio.callStarted()
@@ -118,6 +128,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         else if (id.monitorOf != null) yield* runListenLeg(twilio, boot, id, id.monitorOf)
         else yield* runCall(twilio, boot, id, startAt)
       }).pipe(
+        Effect.ensuring(Effect.sync(() => boot.settle())),
         Effect.catchTags({
           StreamClosed: () => Effect.void,
           StreamRejected: (rejected) =>

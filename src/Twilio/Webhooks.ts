@@ -5,7 +5,7 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { StreamTokens } from "../Auth/StreamTokens.js"
 import { AppConfig } from "../Config.js"
 import type { CachedTenant } from "../TenantCache/TenantCache.js"
-import { CallLogWrites } from "../CallLogs/Writes.js"
+import { type CallSeen, CallLogWrites } from "../CallLogs/Writes.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
 import type { InvalidInput } from "../Database/Errors.js"
 import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "./TenantResolution.js"
@@ -88,9 +88,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       Effect.gen(function*() {
         const from = text(hook.params, "From") ?? null
         const to = text(hook.params, "To") ?? null
-        // Outbound calls were admitted when dialled; an inbound one is admitted here (docs/limits.md).
-        const refused = kind === "inbound" ? yield* gate.check(tenant, callSid, from) : Option.none()
-        if (Option.isSome(refused)) return refused.value
+        // Read through the per-replica agent cache (no SQL once warm): the call log needs it.
         const version = yield* versions.resolve({
           tenantId: tenant.tenantId,
           callSid,
@@ -98,7 +96,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           pinnedVersionId: hook.query.agent_version_id ?? route?.pinnedVersionId ?? null
         })
         const agentVersionId = Option.match(version, { onNone: () => null, onSome: (v) => v.versionId })
-        yield* callLogs.callSeen({
+        const seen: CallSeen = {
           tenantId: tenant.tenantId,
           callSid,
           direction: kind,
@@ -107,7 +105,14 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           agentVersionId,
           twilioStatus: text(hook.params, "CallStatus") ?? null,
           at: new Date(yield* Clock.currentTimeMillis)
-        })
+        }
+        // Outbound calls were admitted when dialled; an inbound one is admitted here (docs/limits.md).
+        // Unless the sighting enqueues a `voice.call.started` event (its own transaction), the
+        // admission's statement records it: the webhook's one round trip.
+        const inline = kind === "inbound" && !(yield* callLogs.sightingAnnounced(tenant.tenantId))
+        const refused = kind === "inbound" ? yield* gate.check(tenant, callSid, from, inline ? seen : undefined) : Option.none()
+        if (Option.isSome(refused)) return refused.value
+        if (!inline) yield* callLogs.callSeen(seen)
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
         // None when tracing is off (no exporter): no traceparent rather than a no-op span's ids.
         const span = yield* Effect.option(Effect.currentPropagatedSpan)

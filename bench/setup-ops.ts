@@ -1,0 +1,229 @@
+/**
+ * What one inbound call's SET-UP costs, counted exactly (independent of machine load): Effect
+ * operations and fibers (the service under bench/ops-main.ts's counting supervisor) and SQL
+ * statements (`log_statement = 'all'` on a database of its own, read back from the server log),
+ * from the webhook sent to the greeting's first audio at the caller. Calls go one at a time as
+ * bench/setup.ts places them (signed webhook, media socket to the TwiML's URL, `start` with its
+ * parameters, one caller frame); each call is closed and its record written before the next, so
+ * the end of a call is not in the window (background loops may be: a few statements, listed).
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres PG_LOG=/var/log/postgresql/postgresql-15-main.log \
+ *     npx tsx bench/setup-ops.ts [tree ...]
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import pg from "pg"
+import twilio from "twilio"
+import { WebSocket } from "ws"
+import { freePort } from "./proc.js"
+import { startFakeModel } from "./setup-model.js"
+
+const CALLS = Number(process.env.SETUP_OPS_CALLS ?? 20)
+const WARMUP = 10
+const PG_LOG = process.env.PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
+const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+const ACCOUNT = { sid: `AC${"be".repeat(16)}`, token: "bench-twilio-auth-token" }
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Counts {
+  readonly ops: number
+  readonly fibers: number
+}
+
+const snapshot = (child: ChildProcess): Promise<Counts> =>
+  new Promise((resolve) => {
+    let buffer = ""
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const line = buffer.split("\n").find((l) => l.startsWith("{\"ops\""))
+      if (line !== undefined) {
+        child.stderr!.off("data", onData)
+        resolve(JSON.parse(line))
+      }
+    }
+    child.stderr!.on("data", onData)
+    child.kill("SIGUSR2")
+  })
+
+const admin = async (base: string, method: string, p: string, json?: unknown) => {
+  const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
+    method,
+    headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
+    body: json === undefined ? undefined : JSON.stringify(json)
+  })
+  if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
+  return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
+}
+
+/** One call as Twilio makes it, up to the greeting; returns the open socket. */
+const setUp = async (base: string, n: number) => {
+  const params: Record<string, string> = {
+    CallSid: `CA${String(n).padStart(32, "0")}`,
+    AccountSid: ACCOUNT.sid,
+    From: "+15551230001",
+    To: "+15551230002",
+    Direction: "inbound",
+    CallStatus: "ringing"
+  }
+  const url = `${base}/api/v1/incoming-call`
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(ACCOUNT.token, url, params) },
+    body: new URLSearchParams(params).toString()
+  })
+  const xml = await res.text()
+  const stream = /<Stream url="([^"]+)"/.exec(xml)?.[1]?.replaceAll("&amp;", "&")
+  if (res.status !== 200 || stream === undefined) throw new Error(`webhook ${res.status}: ${xml.slice(0, 200)}`)
+  const custom = Object.fromEntries([...xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]))
+  const ws = new WebSocket(stream)
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => {
+      const streamSid = `MZ${String(n).padStart(32, "0")}`
+      const frame = Buffer.alloc(160, 0x7f)
+      frame.writeUInt32BE(n, 0)
+      ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
+      ws.send(JSON.stringify({ event: "start", sequenceNumber: "1", streamSid, start: { streamSid, callSid: params.CallSid, accountSid: ACCOUNT.sid, tracks: ["inbound"], customParameters: custom, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }))
+      ws.send(JSON.stringify({ event: "media", sequenceNumber: "2", streamSid, media: { track: "inbound", chunk: "1", timestamp: "0", payload: frame.toString("base64") } }))
+    })
+    ws.on("message", (data) => {
+      if (JSON.parse(data.toString()).event === "media") resolve()
+    })
+    ws.once("error", reject)
+    ws.once("close", () => reject(new Error("closed before the greeting")))
+  })
+  return ws
+}
+
+const closed = (ws: WebSocket) => new Promise<void>((resolve) => {
+  ws.once("close", () => resolve())
+  ws.close()
+})
+
+/** Statements the database logged between two markers (the markers' own excluded), one line each. */
+const statementsBetween = (log: string, database: string, from: string, to: string) => {
+  const start = log.lastIndexOf("\n", log.indexOf(from)) + 1
+  const end = log.indexOf("\n", log.indexOf(to, start))
+  const header = /^\d{4}-\d\d-\d\d [\d:.]+ UTC \[\d+\] \S+@(\S+) (\w+):\s+(.*)$/
+  const entries: Array<{ database: string; kind: string; text: string }> = []
+  for (const line of log.slice(start, end).split("\n")) {
+    const m = header.exec(line)
+    if (m !== null) entries.push({ database: m[1]!, kind: m[2]!, text: m[3]! })
+    else if (entries.length > 0) entries[entries.length - 1]!.text += ` ${line}`
+  }
+  return entries.flatMap((e) => {
+    const statement = /^(?:statement|execute [^:]*):\s*(.*)$/s.exec(e.text)
+    if (e.database !== database || e.kind !== "LOG" || statement === null || e.text.includes("bench-marker")) return []
+    return [statement[1]!.replace(/\s+/g, " ").trim().slice(0, 120)]
+  })
+}
+
+const measure = async (tree: string, baseUrl: URL) => {
+  const database = `ssv_setup_ops_${path.basename(tree).replace(/[^a-z0-9]/gi, "_")}_${Date.now()}`
+  const adminDb = new pg.Client({ connectionString: baseUrl.toString() })
+  await adminDb.connect()
+  await adminDb.query(`create database ${database}`)
+  await adminDb.query(`alter database ${database} set log_statement = 'all'`)
+  await adminDb.end()
+  const url = new URL(baseUrl)
+  url.pathname = `/${database}`
+  const marker = new pg.Client({ connectionString: url.toString() })
+  await marker.connect()
+  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/ops-main.ts"], {
+    cwd: tree,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: base,
+      DATABASE_URL: url.toString(),
+      ADMIN_API_KEY: ADMIN_KEY,
+      OPENAI_API_KEY: "sk-bench",
+      OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
+      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
+      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
+      SHUTDOWN_GRACE_SECONDS: "0",
+      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      // Analysis jobs of the calls before (failing against the fake model) would retry inside the windows.
+      ANALYSIS_WORKER_ENABLED: "false"
+    },
+    stdio: ["ignore", "ignore", "pipe"]
+  })
+  try {
+    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
+      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
+      await sleep(250)
+    }
+    await admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
+    const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
+    const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
+    await admin(base, "POST", `/agent-versions/${version.id}/publish`)
+    let n = Math.floor(Math.random() * 1e6) * 1000
+    for (let i = 0; i < WARMUP; i++) await closed(await setUp(base, n++))
+    await sleep(2000)
+    const ops: Array<number> = []
+    const fibers: Array<number> = []
+    const statements = new Map<string, number>()
+    let total = 0
+    const logStart = fs.statSync(PG_LOG).size
+    for (let i = 0; i < CALLS; i++) {
+      await marker.query(`select 'bench-marker-start-${database}-${i}'`)
+      const before = await snapshot(child)
+      const ws = await setUp(base, n++)
+      const after = await snapshot(child)
+      await marker.query(`select 'bench-marker-end-${database}-${i}'`)
+      ops.push(after.ops - before.ops)
+      fibers.push(after.fibers - before.fibers)
+      await closed(ws)
+      await sleep(2500) // the record is written before the next call's window
+    }
+    await sleep(500)
+    const fd = fs.openSync(PG_LOG, "r")
+    const size = fs.fstatSync(fd).size
+    const buffer = Buffer.alloc(size - logStart)
+    fs.readSync(fd, buffer, 0, buffer.length, logStart)
+    fs.closeSync(fd)
+    const log = buffer.toString("utf8")
+    const perCall: Array<number> = []
+    for (let i = 0; i < CALLS; i++) {
+      const found = statementsBetween(log, database, `bench-marker-start-${database}-${i}`, `bench-marker-end-${database}-${i}`)
+      perCall.push(found.length)
+      for (const s of found) {
+        total++
+        statements.set(s, (statements.get(s) ?? 0) + 1)
+      }
+    }
+    // Background loops (outbox polls, heartbeats) land in some windows: the median is the call's own cost.
+    const median = (values: Array<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+    const mean = (values: Array<number>) => values.reduce((a, b) => a + b, 0) / values.length
+    console.log(`\n${tree}: ${CALLS} call set-ups (webhook sent -> greeting heard), one at a time, after ${WARMUP} warm-up calls`)
+    console.log(`  Effect operations/call: median ${median(ops)}, min ${Math.min(...ops)}, mean ${mean(ops).toFixed(0)}`)
+    console.log(`  fibers/call: median ${median(fibers)}, mean ${mean(fibers).toFixed(2)}`)
+    console.log(`  SQL statements/call: median ${median(perCall)}, min ${Math.min(...perCall)}, mean ${(total / CALLS).toFixed(2)}`)
+    for (const [s, count] of [...statements].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / CALLS).toFixed(2)}  ${s}`)
+  } finally {
+    child.kill("SIGTERM")
+    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+    await upstream.close()
+    await marker.end()
+    const dropper = new pg.Client({ connectionString: baseUrl.toString() })
+    await dropper.connect()
+    await dropper.query(`drop database if exists ${database} with (force)`)
+    await dropper.end()
+  }
+}
+
+const main = async () => {
+  const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
+  const trees = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]
+  for (const tree of trees) await measure(path.resolve(tree), baseUrl)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
