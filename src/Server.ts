@@ -24,7 +24,7 @@ import { ConsoleRoutesLive } from "./Console/Routes.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge } from "./Http/Edge.js"
-import { makeHotReads } from "./Http/HotReads.js"
+import { HotReadsLive } from "./Http/HotReads.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
 import { TenantCacheHttp } from "./TenantCache/Http.js"
@@ -100,15 +100,14 @@ const withRequestSpans = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
     HttpMiddleware.withTracerDisabledWhen(layer, enabled ? untraced : () => true)))
 
 /** The HTTP server: the Api, the docs routes, the error boundary, the hot reads (below HttpApi) and the edge middleware. Needs an `HttpServer`. */
-export const HttpLive = Layer.unwrapEffect(
-  Effect.map(Effect.all([makeEdge, makeHotReads]), ([edge, hotReads]) => HttpApiBuilder.serve((app) => edge(hotReads(app))))
-).pipe(
+export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
   Layer.provide(TransferRoutesLive),
   Layer.provide(OutboundCallbackRoutesLive),
   Layer.provide(ErrorBoundaryLive),
+  Layer.provide(HotReadsLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
   withRequestSpans,

@@ -1,3 +1,4 @@
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -71,6 +72,10 @@ const errorResponses = new Map<string, (error: unknown) => Effect.Effect<HttpSer
  * endpoints (the OpenAPI document and the client are unchanged) and still serve anything
  * this does not take: other methods, the legacy aliases, percent-encoded or undecodable
  * input.
+ *
+ * It is an HttpApi-level middleware in front of the router (not a server middleware): the
+ * response then goes out through the same writer, with the edge's headers (request id,
+ * Retry-After) and HttpApi's last-resort error encoding around it.
  */
 export const makeHotReads = Effect.gen(function*() {
   const { authenticate } = yield* TenantAuthentication
@@ -128,3 +133,5 @@ export const makeHotReads = Effect.gen(function*() {
       return serve(request, hot)
     })
 })
+
+export const HotReadsLive = HttpApiBuilder.middleware(makeHotReads)
