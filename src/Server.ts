@@ -106,8 +106,9 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(MetricsRoutesLive),
   Layer.provide(TransferRoutesLive),
   Layer.provide(OutboundCallbackRoutesLive),
-  Layer.provide(ErrorBoundaryLive),
+  // Built after the boundary, so added later: it runs in front of it and answers its own failures.
   Layer.provide(HotReadsLive),
+  Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
   withRequestSpans,
