@@ -37,3 +37,6 @@ http.createServer((req, res) => {
     () => res.writeHead(503).end()
   )
 }).listen(Number(process.env.PORT), "127.0.0.1", () => process.send?.("ready"))
+
+// A normal exit, so that `--cpu-prof` writes its profile (bench/rest-pair.ts PAIR_PROF).
+process.on("SIGTERM", () => process.exit(0))

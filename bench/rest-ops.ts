@@ -51,7 +51,10 @@ const main = async () => {
     "call-logs?limit=50": ["/api/v1/call-logs?limit=50"],
     "voice-sessions?limit=50": ["/api/v1/voice-sessions?limit=50"],
     "call-logs/:id": ids,
-    "/status": ["/status"]
+    "/status": ["/status"],
+    // For scale: the server and the edge with little behind them.
+    "/health/live": ["/health/live"],
+    "404": ["/api/v1/no-such-route"]
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const get = (port: number, p: string) =>

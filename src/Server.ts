@@ -24,6 +24,7 @@ import { ConsoleRoutesLive } from "./Console/Routes.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge } from "./Http/Edge.js"
+import { HotReadsLive } from "./Http/HotReads.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
 import { TenantCacheHttp } from "./TenantCache/Http.js"
@@ -98,13 +99,15 @@ const withRequestSpans = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   Layer.unwrapEffect(Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
     HttpMiddleware.withTracerDisabledWhen(layer, enabled ? untraced : () => true)))
 
-/** The HTTP server: the Api, the docs routes, the error boundary and the edge middleware. Needs an `HttpServer`. */
+/** The HTTP server: the Api, the docs routes, the error boundary, the hot reads (below HttpApi) and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
   Layer.provide(TransferRoutesLive),
   Layer.provide(OutboundCallbackRoutesLive),
+  // Built after the boundary, so added later: it runs in front of it and answers its own failures.
+  Layer.provide(HotReadsLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,

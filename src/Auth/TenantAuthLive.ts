@@ -1,5 +1,5 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Effect, FiberRef, HashMap, Layer, Option, Redacted } from "effect"
+import { Context, Effect, FiberRef, HashMap, Layer, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
 import { ApiRateLimited, ApiUnauthorized, ApiUnavailable } from "../Http/Errors.js"
 import { CurrentRequest } from "../Http/RequestContext.js"
@@ -20,9 +20,19 @@ interface Resolved {
   readonly credential: CurrentTenant["Type"]["credential"]
 }
 
-/** Tenant bearer authentication, then the per-tenant rate limit. */
-export const TenantAuthLive = Layer.effect(
-  TenantAuth,
+type TenantAuthFailure = ApiUnauthorized | ApiRateLimited | ApiUnavailable
+
+/**
+ * Tenant bearer authentication, then the per-tenant rate limit, for the request in context.
+ * HttpApi runs it as the `TenantAuth` middleware; the hot-read routes (Http/HotReads.ts) call
+ * it directly.
+ */
+export class TenantAuthentication extends Context.Tag("TenantAuthentication")<TenantAuthentication, {
+  readonly authenticate: Effect.Effect<CurrentTenant["Type"], TenantAuthFailure, HttpServerRequest.HttpServerRequest>
+}>() {}
+
+const TenantAuthenticationLive = Layer.effect(
+  TenantAuthentication,
   Effect.gen(function*() {
     const config = yield* AppConfig
     const apiKeys = yield* ApiKeys
@@ -87,7 +97,7 @@ export const TenantAuthLive = Layer.effect(
 
     return {
       // Every tenant request runs this: plain combinators, not a generator per step.
-      bearer_auth: () =>
+      authenticate:
         Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): Effect.Effect<CurrentTenant["Type"], ApiUnauthorized | ApiRateLimited | DatabaseUnavailable> => {
           const header = request.headers.authorization
           if (header === undefined || header.trim() === "") return unauthorized("Missing bearer token")
@@ -101,3 +111,9 @@ export const TenantAuthLive = Layer.effect(
     }
   })
 )
+
+/** The `TenantAuth` middleware (it reads the header itself: a malformed one gets its own message). */
+export const TenantAuthLive = Layer.effect(
+  TenantAuth,
+  Effect.map(TenantAuthentication, ({ authenticate }) => ({ bearer_auth: () => authenticate }))
+).pipe(Layer.provideMerge(TenantAuthenticationLive))

@@ -4,7 +4,8 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
-import { jsonWithItems } from "../Http/RawJson.js"
+import { jsonEncoder, jsonWithItems } from "../Http/RawJson.js"
+import type { CallLogFilters } from "./Api.js"
 import type { CallLogRow } from "./Repo.js"
 import {
   CallLatencyResponse,
@@ -48,26 +49,31 @@ const detail = (row: CallLogRow) =>
     updated_at: row.updated_at
   })
 
+const encodeDetail = jsonEncoder(CallLogDetailResponse)
+
+/** A page of the tenant's calls (`list_call_logs`); also served by the hot-read route (Http/HotReads.ts). */
+export const callLogsPage = (callLogs: CallLogs, tenantId: string, urlParams: CallLogFilters) =>
+  asApiErrors(Effect.map(callLogs.list(tenantId, urlParams), (page) =>
+    jsonWithItems<typeof CallLogsListResponse.Encoded, "calls">(
+      { ok: true, tenant: tenantId, count: page.calls.length, next_cursor: page.nextCursor },
+      "calls",
+      page.calls.map((row) => row.json)
+    )))
+
+/** One call of the tenant (`get_call_log`); also served by the hot-read route. */
+export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) =>
+  asApiErrors(Effect.flatMap(callLogs.get(tenantId, id), (row) =>
+    encodeDetail(new CallLogDetailResponse({ ok: true, call: detail(row) }))))
+
 export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
   Effect.gen(function*() {
     const callLogs = yield* CallLogs
 
     return handlers
       .handle("list", ({ urlParams }) =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          const page = yield* callLogs.list(tenant.tenantId, urlParams)
-          return jsonWithItems<typeof CallLogsListResponse.Encoded, "calls">(
-            { ok: true, tenant: tenant.tenantId, count: page.calls.length, next_cursor: page.nextCursor },
-            "calls",
-            page.calls.map((row) => row.json)
-          )
-        }).pipe(asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => callLogsPage(callLogs, tenant.tenantId, urlParams)))
       .handle("get", ({ path }) =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          return new CallLogDetailResponse({ ok: true, call: detail(yield* callLogs.get(tenant.tenantId, path.id)) })
-        }).pipe(asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => callLogDetail(callLogs, tenant.tenantId, path.id)))
       .handle("stats", () =>
         Effect.gen(function*() {
           const tenant = yield* CurrentTenant

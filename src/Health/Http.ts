@@ -8,7 +8,21 @@ import { AudioProviders } from "../Voices/AudioProviders.js"
 import { HealthResponse, NotReady, RootResponse, RuntimeStale } from "./Api.js"
 import { Readiness } from "./Readiness.js"
 import { ServiceInfo } from "./ServiceInfo.js"
+import { jsonEncoder } from "../Http/RawJson.js"
 import { STALE_AFTER_MS, Watchdog } from "./Watchdog.js"
+
+const encodeRoot = jsonEncoder(RootResponse)
+
+/** `GET /status` for an authenticated tenant; also served by the hot-read route (Http/HotReads.ts). */
+export const tenantStatus = (info: ServiceInfo, tenant: CurrentTenant["Type"]) =>
+  Effect.flatMap(DateTime.now, (now) =>
+    encodeRoot(new RootResponse({
+      message: "StateSet Voice (Twilio Media Streams <-> OpenAI Realtime) is running",
+      tenant: tenant.tenantId,
+      org_id: tenant.orgId,
+      timestamp: DateTime.formatIso(now),
+      version: info.version
+    })))
 
 export const HealthHttp = HttpApiBuilder.group(Api, "health", (handlers) =>
   Effect.gen(function*() {
@@ -47,15 +61,5 @@ export const HealthHttp = HttpApiBuilder.group(Api, "health", (handlers) =>
             elevenlabsReady: audio.elevenlabsReady
           })
         }))
-      .handle("status", () =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          return new RootResponse({
-            message: "StateSet Voice (Twilio Media Streams <-> OpenAI Realtime) is running",
-            tenant: tenant.tenantId,
-            org_id: tenant.orgId,
-            timestamp: DateTime.formatIso(yield* DateTime.now),
-            version: info.version
-          })
-        }))
+      .handle("status", () => Effect.flatMap(CurrentTenant, (tenant) => tenantStatus(info, tenant)))
   }))

@@ -21,6 +21,34 @@ const isTagged = (value: unknown, tag: string): boolean =>
   typeof value === "object" && value !== null && "_tag" in value && value._tag === tag
 
 /**
+ * The envelope for a failure no declared error encoder takes: undecodable input (400), an
+ * unknown route (404), an unreadable body (400) and defects (500, logged). Any other failure
+ * and interruption go on as they are.
+ */
+export const answerUnhandled = (request: HttpServerRequest.HttpServerRequest) =>
+(cause: Cause.Cause<unknown>): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (isTagged(error, "RouteNotFound")) {
+      return respond(request.url, 404, `No route for ${request.method} ${request.url.split("?")[0]}`)
+    }
+    if (isTagged(error, "HttpApiDecodeError")) {
+      return respond(request.url, 400, describeDecodeError(error as HttpApiDecodeError))
+    }
+    return Effect.failCause(cause as Cause.Cause<never>)
+  }
+  const defect = Cause.squash(cause)
+  if (isTagged(defect, "RequestError")) {
+    return respond(request.url, 400, "Invalid request: the body is not valid JSON or could not be read")
+  }
+  if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+  return Effect.logError("unhandled defect", cause).pipe(
+    Effect.zipRight(respond(request.url, 500, "Internal server error"))
+  )
+}
+
+/**
  * Failures that are not declared endpoint errors still get the spec's envelope:
  * undecodable input (400), unknown routes (404, after trying the legacy `/api/v1` alias)
  * and defects (500, logged). Declared errors pass through to HttpApi's encoder.
@@ -39,28 +67,6 @@ export const ErrorBoundaryLive = HttpApiBuilder.middleware((app) =>
           : Effect.provideService(app, HttpServerRequest.HttpServerRequest, modifyKeepingBody(request, alias))
       }
     )
-    return yield* routed.pipe(
-      Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest> => {
-        const failure = Cause.failureOption(cause)
-        if (Option.isSome(failure)) {
-          const error = failure.value
-          if (isTagged(error, "RouteNotFound")) {
-            return respond(request.url, 404, `No route for ${request.method} ${request.url.split("?")[0]}`)
-          }
-          if (isTagged(error, "HttpApiDecodeError")) {
-            return respond(request.url, 400, describeDecodeError(error as HttpApiDecodeError))
-          }
-          return Effect.failCause(cause as Cause.Cause<never>)
-        }
-        const defect = Cause.squash(cause)
-        if (isTagged(defect, "RequestError")) {
-          return respond(request.url, 400, "Invalid request: the body is not valid JSON or could not be read")
-        }
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-        return Effect.logError("unhandled defect", cause).pipe(
-          Effect.zipRight(respond(request.url, 500, "Internal server error"))
-        )
-      })
-    )
+    return yield* Effect.catchAllCause(routed, answerUnhandled(request))
   })
 )

@@ -1,4 +1,5 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Effect, Schema } from "effect"
 
 /**
  * A list response whose items are already JSON text (rendered by PostgreSQL from the same
@@ -28,4 +29,14 @@ export const jsonWithItemArray = <Encoded extends object, K extends keyof Encode
   const list = `"${key}":${array}`
   const body = head === "{}" ? `{${list}}` : `${head.slice(0, -1)},${list}}`
   return HttpServerResponse.text(body, { contentType: "application/json" })
+}
+
+/**
+ * The response HttpApi writes for a success of `schema` (status 200, `application/json`), with
+ * the encoder compiled once. A handler that returns it skips HttpApi's own success encoding;
+ * the hot-read routes (Http/HotReads.ts) answer with the same bytes.
+ */
+export const jsonEncoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encode(schema)
+  return (value: A) => Effect.map(Effect.orDie(encode(value)), (body) => HttpServerResponse.unsafeJson(body))
 }

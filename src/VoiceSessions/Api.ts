@@ -82,24 +82,27 @@ export class VoiceSessionsListResponse extends Schema.Class<VoiceSessionsListRes
 
 export const SessionSort = Schema.Literal("asc", "desc", "started_at_asc", "started_at_desc")
 
+export const VoiceSessionFilters = Schema.Struct({
+  status: Schema.optional(Schema.String).annotations({
+    description: "Filter by status (active, completed, transferred, failed)"
+  }),
+  search: Schema.optional(Schema.String).annotations({
+    description: "Case-insensitive search across phone, agent, summary, and transcript"
+  }),
+  started_after: Schema.optional(Schema.Date.annotations({ message: () => "started_after must be an RFC3339 timestamp" })).annotations({
+    description: "Return only sessions started after the given RFC3339 timestamp"
+  }),
+  sort: Schema.optional(SessionSort).annotations({ description: "Sort by started_at asc or desc" }),
+  limit: Schema.optional(LimitParam(200)).annotations({ description: "Maximum results (default 50, max 200)" }),
+  offset: Schema.optional(OffsetParam).annotations({ description: "Pagination offset" })
+})
+export type VoiceSessionFilters = typeof VoiceSessionFilters.Type
+
 /** Persisted voice sessions of the calling tenant. */
 export class VoiceSessionsApi extends HttpApiGroup.make("voiceSessions")
   .add(
     HttpApiEndpoint.get("list", "/api/v1/voice-sessions")
-      .setUrlParams(Schema.Struct({
-        status: Schema.optional(Schema.String).annotations({
-          description: "Filter by status (active, completed, transferred, failed)"
-        }),
-        search: Schema.optional(Schema.String).annotations({
-          description: "Case-insensitive search across phone, agent, summary, and transcript"
-        }),
-        started_after: Schema.optional(Schema.Date.annotations({ message: () => "started_after must be an RFC3339 timestamp" })).annotations({
-          description: "Return only sessions started after the given RFC3339 timestamp"
-        }),
-        sort: Schema.optional(SessionSort).annotations({ description: "Sort by started_at asc or desc" }),
-        limit: Schema.optional(LimitParam(200)).annotations({ description: "Maximum results (default 50, max 200)" }),
-        offset: Schema.optional(OffsetParam).annotations({ description: "Pagination offset" })
-      }))
+      .setUrlParams(VoiceSessionFilters)
       .addSuccess(VoiceSessionsListResponse)
       .annotate(OpenApi.Identifier, "list_voice_sessions")
   )

@@ -4,31 +4,31 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { jsonWithItemArray } from "../Http/RawJson.js"
-import { VoiceSessionsListResponse } from "./Api.js"
+import type { VoiceSessionFilters, VoiceSessionsListResponse } from "./Api.js"
 import { VoiceSessions } from "./VoiceSessions.js"
+
+/** A page of the tenant's sessions (`list_voice_sessions`); also served by the hot-read route (Http/HotReads.ts). */
+export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, urlParams: VoiceSessionFilters) =>
+  asApiErrors(Effect.map(
+    sessions.list({
+      tenantId,
+      status: urlParams.status ?? null,
+      search: urlParams.search === undefined || urlParams.search.trim() === "" ? null : urlParams.search.trim(),
+      startedAfter: urlParams.started_after ?? null,
+      ascending: urlParams.sort === "asc" || urlParams.sort === "started_at_asc",
+      limit: urlParams.limit ?? 50,
+      offset: urlParams.offset ?? 0
+    }),
+    ({ count, sessions: page }) =>
+      jsonWithItemArray<typeof VoiceSessionsListResponse.Encoded, "sessions">({ ok: true, tenant: tenantId, count }, "sessions", page)
+  ))
 
 export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (handlers) =>
   Effect.gen(function*() {
     const sessions = yield* VoiceSessions
     return handlers
       .handle("list", ({ urlParams }) =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          const { count, sessions: page } = yield* sessions.list({
-            tenantId: tenant.tenantId,
-            status: urlParams.status ?? null,
-            search: urlParams.search === undefined || urlParams.search.trim() === "" ? null : urlParams.search.trim(),
-            startedAfter: urlParams.started_after ?? null,
-            ascending: urlParams.sort === "asc" || urlParams.sort === "started_at_asc",
-            limit: urlParams.limit ?? 50,
-            offset: urlParams.offset ?? 0
-          })
-          return jsonWithItemArray<typeof VoiceSessionsListResponse.Encoded, "sessions">(
-            { ok: true, tenant: tenant.tenantId, count },
-            "sessions",
-            page
-          )
-        }).pipe(asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => voiceSessionsPage(sessions, tenant.tenantId, urlParams)))
       .handle("create", ({ payload }) =>
         Effect.flatMap(CurrentTenant, (tenant) => sessions.create(tenant, payload)).pipe(asApiErrors))
       .handle("byStream", ({ path }) =>

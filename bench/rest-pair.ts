@@ -1,0 +1,136 @@
+/**
+ * Paired CPU per request for two or more trees (and `bare`), for A/B work on a machine others
+ * are loading: every server runs at once and they take turns, one batch of sequential
+ * requests each, so a change in the machine's load falls on all of them alike; each batch's
+ * CPU is read from /proc around it. Reports the median over batches of ms per request and
+ * the ratio to the first tree. Uses bench/rest-ab.ts's seeded database (run that once first).
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/rest-pair.ts base-tree . bare
+ *
+ *   PAIR_CASES=call-logs,voice-sessions,detail,status PAIR_BATCH=200 PAIR_BATCHES=8 PAIR_WARMUP=300
+ *   PAIR_PROF=dir (every server under --cpu-prof; profiles are written when they stop)
+ */
+import { type ChildProcess, fork, spawn } from "node:child_process"
+import * as http from "node:http"
+import * as os from "node:os"
+import * as path from "node:path"
+import pg from "pg"
+import { cpuSeconds, freePort } from "./proc.js"
+
+const DB = process.env.AB_DB ?? "ssv_rest_ab"
+const TENANT = "bench-large"
+const CASES = (process.env.PAIR_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
+const BATCH = Number(process.env.PAIR_BATCH ?? 200)
+const BATCHES = Number(process.env.PAIR_BATCHES ?? 8)
+const WARMUP = Number(process.env.PAIR_WARMUP ?? 300)
+
+interface Server {
+  readonly name: string
+  readonly bare: boolean
+  readonly port: number
+  readonly child: ChildProcess
+  readonly agent: http.Agent
+}
+
+const PROF = process.env.PAIR_PROF
+const profFlags = (name: string) => PROF === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.join(PROF, name)}`]
+
+const start = async (tree: string, url: string): Promise<Server> => {
+  const port = await freePort()
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  if (tree === "bare") {
+    const child = fork("bench/rest-baseline.ts", [], {
+      execArgv: [...profFlags("bare"), "--import", "tsx"],
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), TENANT },
+      stdio: "ignore"
+    })
+    await new Promise((resolve) => child.once("message", resolve))
+    return { name: "bare", bare: true, port, child, agent }
+  }
+  const child = spawn(process.execPath, [...profFlags(path.basename(path.resolve(tree))), "--import", "tsx", "src/main.ts"], {
+    cwd: tree,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: url,
+      ADMIN_API_KEY: "bench-admin-key-0123456789abcdefghij",
+      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
+      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
+      SHUTDOWN_GRACE_SECONDS: "0"
+    },
+    stdio: "ignore"
+  })
+  for (let ready = false; !ready;) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status < 500, () => false)
+  }
+  return { name: path.basename(path.resolve(tree)), bare: false, port, child, agent }
+}
+
+const get = (server: Server, p: string, key: string) =>
+  new Promise<number>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: server.port, path: p, agent: server.agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
+      res.resume()
+      res.on("end", () => resolve(res.statusCode!))
+    }).on("error", reject)
+  })
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+const main = async () => {
+  const url = new URL(process.env.DATABASE_URL!)
+  url.pathname = `/${DB}`
+  const db = new pg.Client({ connectionString: url.toString() })
+  await db.connect()
+  const key = (await db.query("select token from bench_ab_key")).rows[0].token as string
+  const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
+    .rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  await db.end()
+  const paths: Record<string, ReadonlyArray<string>> = {
+    "call-logs": ["/api/v1/call-logs?limit=50"],
+    "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
+    detail: ids,
+    status: ["/status"]
+  }
+  const trees = process.argv.slice(2)
+  const servers: Array<Server> = []
+  for (const tree of trees) servers.push(await start(tree, url.toString()))
+  console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}; batches of ${BATCH} sequential requests, ${BATCHES} per server and case, servers taking turns`)
+  for (const name of CASES) {
+    const list = paths[name]!
+    const taking = servers.filter((s) => !s.bare || name === "call-logs" || name === "voice-sessions")
+    for (const server of taking) for (let i = 0; i < WARMUP; i++) await get(server, list[i % list.length]!, key)
+    const perRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
+    for (let batch = 0; batch < BATCHES; batch++) {
+      for (const server of taking) {
+        const before = cpuSeconds(server.child.pid!)
+        for (let i = 0; i < BATCH; i++) {
+          const status = await get(server, list[(batch * BATCH + i) % list.length]!, key)
+          if (status !== 200) throw new Error(`${server.name} ${name}: status ${status}`)
+        }
+        perRequest.get(server)!.push(((cpuSeconds(server.child.pid!) - before) * 1000) / BATCH)
+      }
+    }
+    const first = median(perRequest.get(taking[0]!)!)
+    for (const server of taking) {
+      const values = perRequest.get(server)!
+      const m = median(values)
+      console.log(`${name} ${server.name}: median ${m.toFixed(3)} ms/req (batches ${values.map((v) => v.toFixed(2)).join(" ")}), ` +
+        `x${(m / first).toFixed(2)} of ${taking[0]!.name}`)
+    }
+  }
+  console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`)
+  for (const server of servers) {
+    server.child.kill("SIGTERM")
+    server.agent.destroy()
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
