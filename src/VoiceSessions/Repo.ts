@@ -141,6 +141,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
         and search_text like lower(${pattern})`
+
     /** `upsertFinished` as a part of the call's record: a row per row of `source` (the call log), `returning id`. */
     const upsertFinishedFrom = (s: FinishedSessionWrite, source: Statement.Fragment) =>
       sql`insert into voice_sessions ${columns} select ${valueList(s)} from ${source} ${finishedOnConflict} returning id`
