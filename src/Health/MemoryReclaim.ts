@@ -4,11 +4,13 @@ import * as vm from "node:vm"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 
 /** How often the process looks at whether it has gone idle (two cheap reads: CPU time and heap size). */
-const CHECK_EVERY = "5 seconds"
+const CHECK_EVERY = "2 seconds"
 /** Idle: less CPU than this share of one core over the last interval (an idle replica's loops use ~1-2 %). */
 const IDLE_CPU_SHARE = 0.05
 /** Heap committed past what the last collection left: below this a collection is not worth its pause. */
 const GROWTH_BYTES = 16 * 1024 * 1024
+/** V8 judges the allocation rate over its last 5 s: the young-only collection waits that long after the full one. */
+const QUIET_BEFORE_SHRINK_MS = 5_500
 
 /** V8's `gc`: no argument collects the whole heap, `true` the young generation only (Node 20 reads no options object). */
 type Collect = (youngOnly?: true) => void
@@ -46,7 +48,7 @@ export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
   let cpuBefore = process.cpuUsage()
   let checkedAt = performance.now()
   let heapAfterCollection = 0
-  let youngGenerationToShrink = false
+  let fullCollectionAt: number | undefined
 
   const check = Effect.gen(function*() {
     const cpu = process.cpuUsage(cpuBefore)
@@ -56,16 +58,17 @@ export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
     checkedAt = now
     if (cpuShare > IDLE_CPU_SHARE) return
     const grown = process.memoryUsage().heapTotal >= heapAfterCollection + GROWTH_BYTES
-    if (!grown && !youngGenerationToShrink) return
+    const shrinkYoung = fullCollectionAt !== undefined && now - fullCollectionAt >= QUIET_BEFORE_SHRINK_MS
+    if (!grown && !shrinkYoung) return
     if ((yield* calls.heldCount) > 0) return
     const gc = yield* exposed
     // First the whole heap (the garbage load left). V8 shrinks the young generation (up to
     // 32 MB) at the end of any collection, but only when it has seen little allocation since
     // the one before, which the first one cannot know: a young-only collection (milliseconds)
-    // one quiet interval later does it.
+    // after 5 quiet seconds more does it.
     if (grown) gc()
     else gc(true)
-    youngGenerationToShrink = grown
+    fullCollectionAt = grown ? performance.now() : undefined
     heapAfterCollection = process.memoryUsage().heapTotal
     cpuBefore = process.cpuUsage()
     checkedAt = performance.now()
