@@ -10,6 +10,8 @@
  *   BENCH_ONLY=substring                      run only the cases whose name contains it
  *   BENCH_INSPECT=1                           after the run, the service's memory breakdown
  *                                             (V8 heap vs native) before and after a full GC
+ *   BENCH_SERVICE=dist                        run the built service (`node dist/main.js`, as in
+ *                                             production; build first) instead of `tsx src/main.ts`
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
 import pg from "pg"
@@ -76,7 +78,8 @@ const main = async () => {
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])
   ]
-  const server = spawn(process.execPath, [...flags, "--import", "tsx", "src/main.ts"], {
+  const entry = process.env.BENCH_SERVICE === "dist" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"]
+  const server = spawn(process.execPath, [...flags, ...entry], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig, describeConfigError } from "./Config.js"
 import { runMainWithDrain, serveUntilSignalled } from "./Health/Lifecycle.js"
+import { MemoryReclaimLive } from "./Health/MemoryReclaim.js"
 import { HttpLive } from "./Server.js"
 import { ServicesLive } from "./Services.js"
 import { TelemetryLive } from "./Telemetry.js"
@@ -24,7 +25,7 @@ const NodeServerLive = Layer.unwrapEffect(
     ))
 )
 
-const MainLive = HttpLive.pipe(
+const MainLive = Layer.merge(HttpLive, MemoryReclaimLive).pipe(
   Layer.provide(NodeServerLive),
   Layer.provideMerge(ServicesLive),
   Layer.provide(TelemetryLive),

@@ -1,5 +1,5 @@
 import { Duration, Effect, Option, ParseResult, Redacted } from "effect"
-import OpenAI from "openai"
+import type OpenAI from "openai"
 import { AppConfig } from "../Config.js"
 import { CallAnalysisConfig } from "./Config.js"
 import { type AnalysisInput, analysisJsonSchema, decodeAnalysisText, DEFAULT_RUBRIC } from "./Domain.js"
@@ -32,8 +32,10 @@ const instructionsFor = (input: AnalysisInput) =>
       : `The agent was instructed as follows; judge whether it followed these instructions:\n${input.agentInstructions.slice(0, 4000)}`
   ].filter((line) => line !== "").join("\n")
 
-const describe = (error: unknown) =>
-  error instanceof OpenAI.APIError
+type Sdk = typeof OpenAI
+
+const describe = (sdk: Sdk, error: unknown) =>
+  error instanceof sdk.APIError
     ? `Responses API answered ${error.status ?? "no status"}: ${error.message}`
     : error instanceof Error
     ? error.message
@@ -47,17 +49,24 @@ export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
   effect: Effect.gen(function*() {
     const app = yield* AppConfig
     const config = yield* CallAnalysisConfig
-    const client = Option.map(app.openaiApiKey, (key) =>
-      new OpenAI({
-        apiKey: Redacted.value(key),
-        baseURL: app.openaiBaseUrl,
-        maxRetries: 0,
-        timeout: config.requestTimeoutSeconds * 1000
-      }))
+    // The SDK (~120 modules) is loaded on the first analysis, not at start: most replicas idle without one.
+    const client = yield* Option.match(app.openaiApiKey, {
+      onNone: () => Effect.succeed(Option.none<Effect.Effect<{ sdk: Sdk; openai: OpenAI }>>()),
+      onSome: (key) =>
+        Effect.cached(Effect.promise(() => import("openai")).pipe(Effect.map(({ default: sdk }) => ({
+          sdk,
+          openai: new sdk({
+            apiKey: Redacted.value(key),
+            baseURL: app.openaiBaseUrl,
+            maxRetries: 0,
+            timeout: config.requestTimeoutSeconds * 1000
+          })
+        })))).pipe(Effect.map(Option.some))
+    })
 
     const analyze = Effect.fn("Analyzer.analyze")(function*(input: AnalysisInput) {
       if (Option.isNone(client)) return yield* new AnalysisFailed({ message: "OPENAI_API_KEY is not set" })
-      const openai = client.value
+      const { openai, sdk } = yield* client.value
       const response = yield* Effect.tryPromise({
         try: (signal) =>
           openai.responses.create({
@@ -67,7 +76,7 @@ export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
             text: { format: { type: "json_schema", name: "call_analysis", strict: true, schema: analysisJsonSchema } },
             store: false
           }, { signal }),
-        catch: (error) => new AnalysisFailed({ message: describe(error) })
+        catch: (error) => new AnalysisFailed({ message: describe(sdk, error) })
       }).pipe(
         Effect.timeoutFail({
           duration: Duration.seconds(config.requestTimeoutSeconds),

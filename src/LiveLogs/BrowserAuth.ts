@@ -1,4 +1,5 @@
-import { Headers, type HttpServerRequest } from "@effect/platform"
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 
 /**
  * Browsers cannot set headers on a WebSocket, so the console offers its bearer credential as

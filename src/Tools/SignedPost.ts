@@ -1,4 +1,4 @@
-import { HttpClientRequest } from "@effect/platform"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Chunk, Clock, Effect, Redacted, Stream } from "effect"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
 import { Ids } from "../Ids.js"
