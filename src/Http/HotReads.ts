@@ -20,7 +20,7 @@ import { parseSimpleQuery, SIMPLE_URL } from "./SimpleQuery.js"
 
 type Answer = (tenant: CurrentTenant["Type"]) => Effect.Effect<HttpServerResponse.HttpServerResponse, { readonly _tag: string }>
 
-/** A hot route's answer for this request, or undefined to leave the request to HttpApi. */
+/** A request the hot reads take: which route it is and how it is answered for the authenticated tenant. */
 interface HotRoute {
   /** The route as HttpApi declares it (the span's `http.route`). */
   readonly route: string
