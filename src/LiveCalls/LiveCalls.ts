@@ -3,7 +3,7 @@ import { InvalidStreamToken, type TokenUse } from "../Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
 import type { StatementPart } from "../Database/StatementParts.js"
-import { writeFirst as retryingWrite } from "../Media/FirstTry.js"
+import { readFirst, writeFirst as retryingWrite } from "../Media/FirstTry.js"
 import { Ids } from "../Ids.js"
 import { MediaConfig } from "../Media/MediaConfig.js"
 import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
@@ -93,8 +93,9 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         let recorded = false
         // With the stream token's use still to record, one statement records it and inserts the row
         // before the call is registered: a replay is refused (and registers nothing), the row is then
-        // already published, and a database that cannot answer refuses the stream as `claim` would.
-        if (use !== undefined && !(yield* repo.insertRedeeming(call, replicaId, use))) {
+        // already published. Retried through a database blink (the statement is idempotent for this
+        // call), like the call's reads; past that the stream is refused.
+        if (use !== undefined && !(yield* readFirst(repo.insertRedeeming(call, replicaId, use), "5 seconds"))) {
           return yield* new InvalidStreamToken({ reason: "already used" })
         }
         const insert = use === undefined ? retryingWrite(repo.insert(call, replicaId), "10 seconds") : Effect.void

@@ -53,6 +53,8 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
     /**
      * Records the stream token's single use and, only if this was its first, the ledger row:
      * one statement (one transaction) for both. False (and no row) when the token was used before.
+     * Safe to retry: an earlier attempt that committed but whose answer was lost left this very
+     * row (same stream, replica and start time, which a replay on another socket cannot have).
      */
     const insertRedeeming = (call: LiveCall, replicaId: string, use: TokenUse) =>
       orUnavailable(sql<{ held: boolean }>`
@@ -61,9 +63,15 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
           values (${use.tokenId}, ${use.tenantId}, ${use.callSid}, ${use.expiresAt})
           on conflict (token_id) do nothing
           returning token_id
+        ), inserted as (
+          insert into live_calls ${columns} select ${row(call, replicaId)} from used ${renewed}
+          returning 1
         )
-        insert into live_calls ${columns} select ${row(call, replicaId)} from used ${renewed}
-        returning true as held`).pipe(Effect.map((rows) => rows.length === 1))
+        select exists (select 1 from inserted) or exists (
+          select 1 from live_calls
+          where tenant_id = ${call.tenantId} and stream_sid = ${call.streamSid} and replica_id = ${replicaId}
+            and started_at = ${call.startedAt}::timestamptz
+        ) as held`).pipe(Effect.map((rows) => rows[0]?.held === true))
 
     const removal = (tenantId: string, streamSid: string) =>
       sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`

@@ -38,7 +38,7 @@ export class BootstrapHandler implements TwilioHandler {
   readonly audio: Array<Buffer> = []
   readonly started = Deferred.unsafeMake<TwilioStart, StreamClosed | StreamRejected>(FiberId.none)
   endedEarly: EndReason | undefined = undefined
-  /** No `start` (or no authenticated one) within the bootstrap deadline. */
+  /** No authenticated `start` within the bootstrap deadline. */
   late = false
   /**
    * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups

@@ -12,7 +12,7 @@ import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { callEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, LATE, StreamRejected } from "./Bootstrap.js"
+import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { apologise } from "./Apology.js"
@@ -210,10 +210,10 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // Finalizers run in reverse: both sockets are closed first, then the record is written
     // with the ledger row's delete in the same statement, then the call stops taking commands
     // and leaves LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
-    // A start that authenticated in time but whose token is still unspent is not spent late.
-    if (id.tokenUse !== undefined && boot.late) return yield* new StreamRejected({ message: LATE })
     // With the call's stream token still to spend, `hold` spends it with the ledger row (one
-    // statement) before the call is registered or its upstream opened: a replay ends here.
+    // statement) before the call is registered or its upstream opened: a replay ends here. The
+    // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
+    // above, which retry through a database blink as before).
     const holding = yield* (yield* LiveCalls).hold({
       tenantId: id.tenantId,
       streamSid: id.streamSid,
