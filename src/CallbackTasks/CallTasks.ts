@@ -114,7 +114,8 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
       })
 
     /**
-     * `fromStream` as parts of the call's one-statement record (CallRecords). Who answered is
+     * The tasks a finished media stream makes (docs/operations.md), as parts of the call's
+     * one-statement record (CallRecords). Who answered is
      * read from the recorded call log (the part named `log`, its `answered_by` and `summary`),
      * so each rule that may fire is a candidate with the answer it needs; `humanResolution` is
      * the call's resolution when a person answered.
