@@ -2,6 +2,7 @@ import { Deferred, Effect, FiberSet, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { retryingRead, retryingWrite } from "../Database/Retry.js"
+import type { StatementPart } from "../Database/StatementParts.js"
 import { type BootstrapHandler, StreamRejected } from "../Media/Bootstrap.js"
 import type { CallIdentity } from "../Media/CallIdentity.js"
 import { MediaConfig } from "../Media/MediaConfig.js"
@@ -97,6 +98,8 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
       orgId: tenant.config.org_id ?? null
     }, applyToRoom(held, leg.side))
     held.recorded[leg.side] = holding.recorded
+    // Both legs' rows go in the room's one record statement (a CTE name per leg).
+    held.leaving[leg.side] = { ...holding.leaving, name: `${holding.leaving.name}_${leg.side}` }
     yield* Effect.addFinalizer(() =>
       Effect.suspend(() => {
         held.room.finish("error", undefined, "the service stopped during the call")
@@ -165,7 +168,8 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
         escalated: false,
         escalationReason: null
       }
-      return records.recordCompletedCall(call)
+      const leaving = [room.leaving.a, room.leaving.b].filter((part): part is StatementPart => part !== undefined)
+      return records.recordCompletedCall(call, leaving)
     }
 
     const openUpstream = (apiKey === ""

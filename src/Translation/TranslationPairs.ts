@@ -1,4 +1,5 @@
 import { Deferred, Effect, FiberId } from "effect"
+import type { StatementPart } from "../Database/StatementParts.js"
 import type { CallIdentity } from "../Media/CallIdentity.js"
 import type { EndReason } from "../Media/Bridge.js"
 import { TranslationRoom, type RoomHooks } from "./TranslationRoom.js"
@@ -22,6 +23,8 @@ export interface HeldRoom {
   readonly wrapped: Deferred.Deferred<void>
   /** Each leg's "recorded" mark in the live-calls ledger (the room's one record covers both). */
   readonly recorded: { a?: Effect.Effect<void>; b?: Effect.Effect<void> }
+  /** Each leg's ledger row delete, written in the room's record statement. */
+  readonly leaving: { a?: StatementPart; b?: StatementPart }
 }
 
 /**
@@ -49,7 +52,8 @@ export class TranslationPairs extends Effect.Service<TranslationPairs>()("Transl
         startedAt,
         wrapping: false,
         wrapped: Deferred.unsafeMake<void>(FiberId.none),
-        recorded: {}
+        recorded: {},
+        leaving: {}
       }
       rooms.set(roomId, fresh)
       return { held: fresh, first: true }
