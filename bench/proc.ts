@@ -1,4 +1,5 @@
 /** CPU time and memory of a process from /proc (Linux), for the benchmark's per-call figures. */
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -36,4 +37,23 @@ export const freePort = () =>
       const { port } = server.address() as net.AddressInfo
       server.close(() => resolve(port))
     })
+  })
+
+/**
+ * The running totals a service under bench/ops-main.ts prints as a `{"ops":...}` line on stderr
+ * when sent SIGUSR2 (operations, fibers, ...): callers take the difference of two snapshots.
+ */
+export const countersSnapshot = <Counts>(child: ChildProcess): Promise<Counts> =>
+  new Promise((resolve) => {
+    let buffer = ""
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const line = buffer.split("\n").find((l) => l.startsWith("{\"ops\""))
+      if (line !== undefined) {
+        child.stderr!.off("data", onData)
+        resolve(JSON.parse(line) as Counts)
+      }
+    }
+    child.stderr!.on("data", onData)
+    child.kill("SIGUSR2")
   })

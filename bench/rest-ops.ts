@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as http from "node:http"
 import * as path from "node:path"
 import pg from "pg"
-import { freePort } from "./proc.js"
+import { countersSnapshot, freePort } from "./proc.js"
 
 const DB = process.env.AB_DB ?? "ssv_rest_ab"
 const N = Number(process.env.OPS_REQUESTS ?? 200)
@@ -24,20 +24,7 @@ interface Counts {
   readonly byOp: Record<string, number>
 }
 
-const snapshot = (child: ChildProcess): Promise<Counts> =>
-  new Promise((resolve) => {
-    let buffer = ""
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const line = buffer.split("\n").find((l) => l.startsWith("{\"ops\""))
-      if (line !== undefined) {
-        child.stderr!.off("data", onData)
-        resolve(JSON.parse(line))
-      }
-    }
-    child.stderr!.on("data", onData)
-    child.kill("SIGUSR2")
-  })
+const snapshot = (child: ChildProcess) => countersSnapshot<Counts>(child)
 
 const main = async () => {
   const url = new URL(process.env.DATABASE_URL!)

@@ -14,16 +14,15 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
-import twilio from "twilio"
 import { WebSocket } from "ws"
-import { freePort } from "./proc.js"
+import { countersSnapshot, freePort } from "./proc.js"
 import { startFakeModel } from "./setup-model.js"
+import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 const CALLS = Number(process.env.SETUP_OPS_CALLS ?? 20)
 const WARMUP = 10
 const PG_LOG = process.env.PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
-const ACCOUNT = { sid: `AC${"be".repeat(16)}`, token: "bench-twilio-auth-token" }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Counts {
@@ -31,20 +30,7 @@ interface Counts {
   readonly fibers: number
 }
 
-const snapshot = (child: ChildProcess): Promise<Counts> =>
-  new Promise((resolve) => {
-    let buffer = ""
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const line = buffer.split("\n").find((l) => l.startsWith("{\"ops\""))
-      if (line !== undefined) {
-        child.stderr!.off("data", onData)
-        resolve(JSON.parse(line))
-      }
-    }
-    child.stderr!.on("data", onData)
-    child.kill("SIGUSR2")
-  })
+const snapshot = (child: ChildProcess) => countersSnapshot<Counts>(child)
 
 const admin = async (base: string, method: string, p: string, json?: unknown) => {
   const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
@@ -58,34 +44,10 @@ const admin = async (base: string, method: string, p: string, json?: unknown) =>
 
 /** One call as Twilio makes it, up to the greeting; returns the open socket. */
 const setUp = async (base: string, n: number) => {
-  const params: Record<string, string> = {
-    CallSid: `CA${String(n).padStart(32, "0")}`,
-    AccountSid: ACCOUNT.sid,
-    From: "+15551230001",
-    To: "+15551230002",
-    Direction: "inbound",
-    CallStatus: "ringing"
-  }
-  const url = `${base}/api/v1/incoming-call`
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(ACCOUNT.token, url, params) },
-    body: new URLSearchParams(params).toString()
-  })
-  const xml = await res.text()
-  const stream = /<Stream url="([^"]+)"/.exec(xml)?.[1]?.replaceAll("&amp;", "&")
-  if (res.status !== 200 || stream === undefined) throw new Error(`webhook ${res.status}: ${xml.slice(0, 200)}`)
-  const custom = Object.fromEntries([...xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]))
+  const { callSid, stream, custom } = await ringWebhook(base, n)
   const ws = new WebSocket(stream)
   await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => {
-      const streamSid = `MZ${String(n).padStart(32, "0")}`
-      const frame = Buffer.alloc(160, 0x7f)
-      frame.writeUInt32BE(n, 0)
-      ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
-      ws.send(JSON.stringify({ event: "start", sequenceNumber: "1", streamSid, start: { streamSid, callSid: params.CallSid, accountSid: ACCOUNT.sid, tracks: ["inbound"], customParameters: custom, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }))
-      ws.send(JSON.stringify({ event: "media", sequenceNumber: "2", streamSid, media: { track: "inbound", chunk: "1", timestamp: "0", payload: frame.toString("base64") } }))
-    })
+    ws.once("open", () => sendStart(ws, n, callSid, custom))
     ws.on("message", (data) => {
       if (JSON.parse(data.toString()).event === "media") resolve()
     })

@@ -23,15 +23,14 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
-import twilio from "twilio"
 import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
+import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
-const ACCOUNT = { sid: `AC${"be".repeat(16)}`, token: "bench-twilio-auth-token" }
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
 const rates = arg("rates", "50,200").split(",").map(Number)
@@ -130,37 +129,15 @@ interface Timings {
 /** One call as Twilio makes it; fills `t` as each step completes. */
 const placeCall = async (base: string, n: number, t: Timings, accepted: Map<number, () => void>) => {
   const t0 = performance.now()
-  const params: Record<string, string> = {
-    CallSid: `CA${String(n).padStart(32, "0")}`,
-    AccountSid: ACCOUNT.sid,
-    From: "+15551230001",
-    To: "+15551230002",
-    Direction: "inbound",
-    CallStatus: "ringing"
-  }
-  const url = `${base}/api/v1/incoming-call`
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(ACCOUNT.token, url, params) },
-    body: new URLSearchParams(params).toString()
-  })
-  const xml = await res.text()
+  const { callSid, stream, custom } = await ringWebhook(base, n)
   t.webhook = performance.now() - t0
-  const stream = /<Stream url="([^"]+)"/.exec(xml)?.[1]?.replaceAll("&amp;", "&")
-  if (res.status !== 200 || stream === undefined) throw new Error(`webhook ${res.status}: ${xml.slice(0, 200)}`)
-  const custom = Object.fromEntries([...xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]))
   const t1 = performance.now()
   const ws = new WebSocket(stream)
-  const frame = Buffer.alloc(160, 0x7f)
-  frame.writeUInt32BE(n, 0)
   accepted.set(n, () => (t.accepted = performance.now() - t1))
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => {
       t.upgrade = performance.now() - t1
-      const streamSid = `MZ${String(n).padStart(32, "0")}`
-      ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
-      ws.send(JSON.stringify({ event: "start", sequenceNumber: "1", streamSid, start: { streamSid, callSid: params.CallSid, accountSid: ACCOUNT.sid, tracks: ["inbound"], customParameters: custom, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }))
-      ws.send(JSON.stringify({ event: "media", sequenceNumber: "2", streamSid, media: { track: "inbound", chunk: "1", timestamp: "0", payload: frame.toString("base64") } }))
+      sendStart(ws, n, callSid, custom)
     })
     ws.on("message", (data) => {
       const message = JSON.parse(data.toString())

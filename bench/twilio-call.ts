@@ -1,0 +1,38 @@
+/** One inbound call as Twilio places it, for the set-up benchmarks (bench/setup.ts, bench/setup-ops.ts). */
+import twilio from "twilio"
+import type { WebSocket } from "ws"
+
+export const ACCOUNT = { sid: `AC${"be".repeat(16)}`, token: "bench-twilio-auth-token" }
+
+/** The signed incoming-call webhook for call `n`; the media stream's URL and parameters from its TwiML. */
+export const ringWebhook = async (base: string, n: number) => {
+  const params: Record<string, string> = {
+    CallSid: `CA${String(n).padStart(32, "0")}`,
+    AccountSid: ACCOUNT.sid,
+    From: "+15551230001",
+    To: "+15551230002",
+    Direction: "inbound",
+    CallStatus: "ringing"
+  }
+  const url = `${base}/api/v1/incoming-call`
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(ACCOUNT.token, url, params) },
+    body: new URLSearchParams(params).toString()
+  })
+  const xml = await res.text()
+  const stream = /<Stream url="([^"]+)"/.exec(xml)?.[1]?.replaceAll("&amp;", "&")
+  if (res.status !== 200 || stream === undefined) throw new Error(`webhook ${res.status}: ${xml.slice(0, 200)}`)
+  const custom = Object.fromEntries([...xml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]))
+  return { callSid: params.CallSid!, stream, custom }
+}
+
+/** `connected`, `start` and one caller frame on an open media socket, as Twilio sends them. */
+export const sendStart = (ws: WebSocket, n: number, callSid: string, custom: Record<string, string | undefined>) => {
+  const streamSid = `MZ${String(n).padStart(32, "0")}`
+  const frame = Buffer.alloc(160, 0x7f)
+  frame.writeUInt32BE(n, 0)
+  ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }))
+  ws.send(JSON.stringify({ event: "start", sequenceNumber: "1", streamSid, start: { streamSid, callSid, accountSid: ACCOUNT.sid, tracks: ["inbound"], customParameters: custom, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } } }))
+  ws.send(JSON.stringify({ event: "media", sequenceNumber: "2", streamSid, media: { track: "inbound", chunk: "1", timestamp: "0", payload: frame.toString("base64") } }))
+}
