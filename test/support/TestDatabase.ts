@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { inject } from "vitest"
+import { testDatabaseName } from "./StaleDatabases.js"
 
 /** A `pg` client on `url` for the length of `run`: what a test reads or writes behind the service's back. */
 export const withClient = <A>(url: string, run: (client: pg.Client) => Promise<A>) =>
@@ -33,7 +34,7 @@ const urlFor = (database: string) => {
  */
 export const testDatabaseUrl = Effect.acquireRelease(
   Effect.gen(function*() {
-    const name = `ssv_test_${randomBytes(6).toString("hex")}`
+    const name = testDatabaseName(Date.now() / 1000, randomBytes(6).toString("hex"))
     yield* withAdmin((client) => client.query(`create database ${name}`))
     return { name, url: urlFor(name) }
   }),

@@ -3,6 +3,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import type { TestProject } from "vitest/node"
+import { sweepStaleTestDatabases } from "./StaleDatabases.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -28,6 +29,8 @@ const freePort = () =>
 export default async function setup(project: TestProject) {
   const given = process.env.DATABASE_URL
   if (given !== undefined && given !== "") {
+    // A shared server keeps what killed runs left behind: their databases go once they are stale.
+    await sweepStaleTestDatabases(given)
     project.provide("postgresAdminUrl", given)
     return
   }
