@@ -10,6 +10,7 @@ import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
 import { LiveCallNotFound } from "./Errors.js"
 import { Refused } from "./Domain.js"
 import type { CallHandle } from "./Mailbox.js"
+import { onScopeClose } from "../Media/ScopeFinalizer.js"
 import { makeReaper } from "./Reaper.js"
 import { LiveCallsRepo } from "./Repo.js"
 
@@ -99,7 +100,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
           return yield* new InvalidStreamToken({ reason: "already used" })
         }
         const insert = use === undefined ? retryingWrite(repo.insert(call, replicaId), "10 seconds") : Effect.void
-        yield* Effect.addFinalizer(() =>
+        yield* onScopeClose(() =>
           Effect.suspend(() => {
             held.delete(call.streamSid)
             // Recorded: the row went in the record's own statement (`leaving`). Otherwise the row
@@ -119,7 +120,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         const handle: CallHandle = {
           send: (command) => Effect.suspend(() => open ? applyOne(command) : Effect.succeed(ended))
         }
-        yield* Effect.addFinalizer(() =>
+        yield* onScopeClose(() =>
           Effect.sync(() => {
             open = false
           })

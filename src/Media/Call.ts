@@ -22,6 +22,7 @@ import { MediaConfig } from "./MediaConfig.js"
 import { openRealtime, realtimeUrl, UpstreamUnavailable } from "./RealtimeSocket.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
 import { runTool } from "./ToolRunner.js"
+import { onScopeClose } from "./ScopeFinalizer.js"
 import { unansweredInstruction } from "../Transfers/Texts.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
 import { AudioProviders } from "../Voices/AudioProviders.js"
@@ -236,13 +237,13 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
     boot.settle()
     telemetry.started()
-    yield* Effect.addFinalizer((exit) =>
+    yield* onScopeClose((exit) =>
       record(exit, holding.leaving).pipe(
         Effect.zipRight(holding.recorded),
         Effect.catchAllCause((cause) => Effect.logError("call record not written", cause))
       )
     )
-    yield* Effect.addFinalizer(() =>
+    yield* onScopeClose(() =>
       Effect.sync(() => {
         voice?.close()
         bridge.currentUpstream?.close()
@@ -255,7 +256,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A plain timer, not a fiber per call (set-up under bursts); cleared with the call's scope.
     const maxDuration = setTimeout(() => bridge.finish("max_duration", null), Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))
-    yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(maxDuration)))
+    yield* onScopeClose(() => Effect.sync(() => clearTimeout(maxDuration)))
     const outcome = yield* Deferred.await(ended)
     // A browser test call has no Twilio call behind it (null here): closing its socket ends it.
     if (outcome.reason === "upstream_failure") yield* apologise(tenant.config, twilioCallSid(id))

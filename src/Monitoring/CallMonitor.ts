@@ -10,6 +10,7 @@ import { TwilioClient } from "../Twilio/Client.js"
 import { connectStream, mediaStreamUrl } from "../Twilio/Twiml.js"
 import { CallMonitors } from "./CallMonitors.js"
 import { type Listener, Listeners, type Tappable } from "./Listeners.js"
+import { onScopeClose } from "../Media/ScopeFinalizer.js"
 
 /** How long the supervisor's phone rings before Twilio gives up. */
 const RING_SECONDS = 30
@@ -62,7 +63,7 @@ export const makeCallMonitor = (id: CallIdentity, tenantConfig: TenantConfig, ca
         if (listener.callSid !== null) legs.delete(listener.callSid)
       }
     })
-    yield* Effect.addFinalizer(() =>
+    yield* onScopeClose(() =>
       Effect.suspend(() => {
         ended = true
         monitors.unregister(id.streamSid)
