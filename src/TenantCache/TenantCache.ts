@@ -102,6 +102,18 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
         })
       })
 
+    /**
+     * `get`'s hit as plain code (the authentication of nearly every request): the tenant (none
+     * if out of service), or undefined on a miss, which `get` loads.
+     */
+    const recall = (tenantId: string, now: number): Option.Option<CachedTenant> | undefined => {
+      const entry = entries.get(tenantId)
+      if (entry === undefined) return undefined
+      counters.hits++
+      entry.lastAccessAt = now
+      return Either.getRight(entry.tenant)
+    }
+
     /** The tenant whose legacy `auth_token` is `token`; looked up by its hash. */
     const findByAuthToken = Effect.fn("TenantCache.findByAuthToken")(function*(token: string) {
       const key = sha256Hex(token)
@@ -136,6 +148,7 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
 
     return {
       get,
+      recall,
       findByAuthToken,
       reload,
       evict: (tenantId: string) => Effect.sync(() => evict(tenantId)),
