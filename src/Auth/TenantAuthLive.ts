@@ -10,6 +10,7 @@ import { DASHBOARD_TOKEN_PREFIX, DashboardTokens } from "./DashboardTokens.js"
 import { constantTimeEquals } from "./Crypto.js"
 import { CurrentTenant, TenantAuth } from "./Middleware.js"
 import { type RateLimitDecision, RateLimiter } from "./RateLimit.js"
+import { annotateCurrentSpanOf } from "../Observability/Spans.js"
 
 const BEARER = /^Bearer[ ]+(\S+)\s*$/i
 
@@ -61,13 +62,16 @@ const TenantAuthenticationLive = Layer.effect(
         }
         if (!config.legacyTenantBearerAuthEnabled) return Option.none()
         const tenant = yield* cache.findByAuthToken(token)
-        // The index lookup found it by hash; compare the secrets themselves as well, in constant time.
-        return Option.filterMap(tenant, (found) => {
-          const stored = found.config.auth_token
-          return stored !== undefined && constantTimeEquals(Redacted.value(stored), token)
-            ? Option.some({ tenant: found, credential: "legacy_token" as const })
-            : Option.none()
-        })
+        return legacyMatch(tenant, token)
+      })
+
+    /** The index lookup found it by hash; compare the secrets themselves as well, in constant time. */
+    const legacyMatch = (tenant: Option.Option<CachedTenant>, token: string): Option.Option<Resolved> =>
+      Option.filterMap(tenant, (found) => {
+        const stored = found.config.auth_token
+        return stored !== undefined && constantTimeEquals(Redacted.value(stored), token)
+          ? Option.some({ tenant: found, credential: "legacy_token" as const })
+          : Option.none()
       })
 
     /** The tenant's rate limit: plain code while its lease lasts. */
@@ -90,8 +94,7 @@ const TenantAuthenticationLive = Layer.effect(
     ): Effect.Effect<CurrentTenant["Type"], ApiUnauthorized | ApiRateLimited> => {
       if (Option.isNone(resolved)) return unauthorized("Invalid or revoked credentials")
       const { credential, tenant } = resolved.value
-      const span = fiber.currentSpan
-      if (span !== undefined && span._tag === "Span") span.attribute("tenant.id", tenant.tenantId)
+      annotateCurrentSpanOf(fiber, "tenant.id", tenant.tenantId)
       const admitted = CurrentTenant.of({
         tenantId: tenant.tenantId,
         orgId: tenant.config.org_id ?? null,
@@ -121,16 +124,22 @@ const TenantAuthenticationLive = Layer.effect(
         )
 
     return {
-      // Every tenant request runs this. An API key the replica remembers, of a cached tenant,
-      // within its rate-limit lease (nearly every request) is decided as plain code in two
-      // Effect steps; anything else goes through `authenticateThrough` (bench/RESULTS.md).
+      // Every tenant request runs this. An API key the replica remembers (or a legacy token) of
+      // a cached tenant, within its rate-limit lease (nearly every request) is decided as plain
+      // code in a few Effect steps; anything else goes through `authenticateThrough`
+      // (bench/RESULTS.md, "Edge and tenant authentication").
       authenticate: Effect.withFiberRuntime((fiber): Effect.Effect<CurrentTenant["Type"], TenantAuthFailure> => {
         const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
         const header = request.headers.authorization
         if (header === undefined || header.trim() === "") return unauthorized("Missing bearer token")
         const token = BEARER.exec(header)?.[1]
         if (token === undefined) return unauthorized("Authorization header must be 'Bearer <token>'")
-        if (!token.startsWith(API_KEY_PREFIX)) return authenticateThrough(token)
+        if (!token.startsWith(API_KEY_PREFIX)) {
+          if (token.startsWith(DASHBOARD_TOKEN_PREFIX) || !config.legacyTenantBearerAuthEnabled) return authenticateThrough(token)
+          const now = nowOf(fiber)
+          const tenant = cache.recallByAuthToken(token, now)
+          return tenant === undefined ? authenticateThrough(token) : admitResolved(fiber, legacyMatch(tenant, token), now)
+        }
         return Effect.flatMap(apiKeys.memoUsable, (coherent) => {
           const now = nowOf(fiber)
           const key = apiKeys.recall(token, coherent, now)
