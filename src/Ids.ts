@@ -9,6 +9,8 @@ export class Ids extends Effect.Service<Ids>()("Ids", {
   succeed: {
     /** A random (v4) UUID: row ids, room ids, replica ids. */
     uuid: Effect.sync((): string => randomUUID()),
+    /** `uuid` as plain code, for the edge's per-request id (every request, no Effect for it). */
+    nextUuid: (): string => randomUUID(),
     /** A Twilio-style SID: a two-letter prefix and 32 hex digits (e.g. `MZ…` for streams). */
     sid: (prefix: string) => Effect.sync(() => `${prefix}${randomBytes(16).toString("hex")}`)
   }
@@ -17,8 +19,10 @@ export class Ids extends Effect.Service<Ids>()("Ids", {
   static readonly Sequential = Layer.sync(Ids, () => {
     let next = 0
     const counter = () => (++next).toString(16).padStart(12, "0")
+    const nextUuid = () => `00000000-0000-4000-8000-${counter()}`
     return Ids.make({
-      uuid: Effect.sync(() => `00000000-0000-4000-8000-${counter()}`),
+      uuid: Effect.sync(nextUuid),
+      nextUuid,
       sid: (prefix: string) => Effect.sync(() => `${prefix}${counter().padStart(32, "0")}`)
     })
   })

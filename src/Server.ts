@@ -23,7 +23,7 @@ import { ConsoleHttp } from "./Console/Http.js"
 import { ConsoleRoutesLive } from "./Console/Routes.js"
 import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
-import { makeEdge } from "./Http/Edge.js"
+import { makeEdge, withEdgeHeaders } from "./Http/Edge.js"
 import { HotReadsLive } from "./Http/HotReads.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
@@ -111,6 +111,7 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
+  withEdgeHeaders,
   withRequestSpans,
   Layer.locally(Headers.currentRedactedNames, SECRET_HEADERS)
 )

@@ -2,7 +2,7 @@ import { Clock, Effect, Option } from "effect"
 import { ApiKeyNotFound, InvalidApiKeyLabel } from "./Errors.js"
 import { Tenants } from "../Tenants/Tenants.js"
 import { ApiKeysRepo } from "./Repo.js"
-import { randomToken, sha256 } from "../Auth/Crypto.js"
+import { randomToken, sha256, sha256Hex } from "../Auth/Crypto.js"
 import { Ids } from "../Ids.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { type AcceptedKey, ApiKeyCache } from "./KeyCache.js"
@@ -77,7 +77,23 @@ export class ApiKeys extends Effect.Service<ApiKeys>()("ApiKeys", {
         key === undefined ? Effect.succeed(Option.none()) : touchIfDue(key))
     }
 
-    return { create, list, revoke, authenticate } as const
+    return {
+      create,
+      list,
+      revoke,
+      authenticate,
+      /** Whether `recall` may answer now (read it in the same step as the call to `recall`). */
+      memoUsable: cache.isCoherent,
+      /**
+       * `authenticate`'s answer as plain code when the key is remembered and its use needs no
+       * `last_used_at` write at `now`, which is nearly every request; undefined otherwise
+       * (`authenticate` decides, with the database if need be).
+       */
+      recall: (token: string, coherent: boolean, now: number): AcceptedKey | undefined => {
+        const key = cache.recall(sha256Hex(token), coherent)
+        return key !== undefined && now - (lastTouched.get(key.keyId) ?? 0) < TOUCH_INTERVAL_MS ? key : undefined
+      }
+    } as const
   }),
   dependencies: [ApiKeysRepo.Default, ApiKeyCache.Default]
 }) {}

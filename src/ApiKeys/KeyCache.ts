@@ -52,6 +52,13 @@ export class ApiKeyCache extends Effect.Service<ApiKeyCache>()("ApiKeyCache", {
             accepted.set(hashHex, key)
           })
         }),
+      /** Whether the memo may be read now (notifications are being received); `recall`'s guard. */
+      isCoherent: notifications.isListening,
+      /**
+       * A remembered acceptance as plain code, for a caller that has just read `isCoherent` (a
+       * memo hit on the hot path costs no Effect); undefined when not remembered (use `through`).
+       */
+      recall: (hashHex: string, coherent: boolean): AcceptedKey | undefined => coherent ? accepted.get(hashHex) : undefined,
       /** After a local revocation commits: this replica refuses the key without waiting for the echo. */
       forgetKeyId: (keyId: string) =>
         Effect.sync(() => {

@@ -105,18 +105,29 @@ export class RateLimiter extends Effect.Service<RateLimiter>()("RateLimiter", {
       return { allowed: true, retryAfterSeconds }
     }
 
-    // Every request passes here twice (address, tenant): a plain function, no span, and while
-    // the lease lasts a clock read and a map lookup; the database lease has its span.
+    const retryAfter = (windowStart: number, now: number) => Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
+
+    /**
+     * The decision as plain code while the lease lasts (or the window is spent), which is
+     * nearly every request; undefined when the lease is empty and must be refilled from
+     * PostgreSQL (`hit`). Every request asks twice (address, tenant), so no Effect here.
+     */
+    const tryHit = (bucket: string, now: number): RateLimitDecision | undefined => {
+      const windowStart = now - (now % WINDOW_MS)
+      const entry = entryFor(bucket, windowStart)
+      return entry.remaining > 0 || entry.exhausted ? spend(entry, retryAfter(windowStart, now)) : undefined
+    }
+
+    /** `tryHit`, refilling the lease from PostgreSQL when it is empty. */
     const hit = (bucket: string, limit: number): Effect.Effect<RateLimitDecision> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const windowStart = now - (now % WINDOW_MS)
-        const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))
-        const entry = entryFor(bucket, windowStart)
-        return entry.remaining > 0 || entry.exhausted
-          ? Effect.succeed(spend(entry, retryAfterSeconds))
-          : refill(bucket, limit, entry, windowStart, retryAfterSeconds)
+        const decided = tryHit(bucket, now)
+        return decided !== undefined
+          ? Effect.succeed(decided)
+          : refill(bucket, limit, entryFor(bucket, windowStart), windowStart, retryAfter(windowStart, now))
       })
 
-    return { hit } as const
+    return { hit, tryHit } as const
   })
 }) {}

@@ -134,11 +134,29 @@ const reject = (status: BodyRejection["status"], message: string): Either.Either
 export const guardBody = (
   request: HttpServerRequest.HttpServerRequest,
   limits: BodyLimits
+): Effect.Effect<Either.Either<HttpServerRequest.HttpServerRequest, BodyRejection>> => {
+  const judged = guardWithoutBody(request)
+  return judged === undefined ? readGuarded(request, limits) : Effect.succeed(judged)
+}
+
+/**
+ * `guardBody`'s verdict when it needs no body (a bad URL; GET, HEAD, OPTIONS), as plain code:
+ * most requests are answered here. Undefined when the body must be read (`guardBody`).
+ */
+export const guardWithoutBody = (
+  request: HttpServerRequest.HttpServerRequest
+): Either.Either<HttpServerRequest.HttpServerRequest, BodyRejection> | undefined => {
+  const badUrl = unstorableUrl(request.url)
+  if (badUrl !== undefined) return reject(400, `Invalid request: ${badUrl}`)
+  if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return Either.right(request)
+  return undefined
+}
+
+const readGuarded = (
+  request: HttpServerRequest.HttpServerRequest,
+  limits: BodyLimits
 ): Effect.Effect<Either.Either<HttpServerRequest.HttpServerRequest, BodyRejection>> =>
   Effect.gen(function*() {
-    const badUrl = unstorableUrl(request.url)
-    if (badUrl !== undefined) return reject(400, `Invalid request: ${badUrl}`)
-    if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return Either.right(request)
     const mediaType = mediaTypeOf(request.headers["content-type"])
     if (!acceptedType(mediaType)) {
       return reject(415, `Unsupported content type ${mediaType}: send application/json`)

@@ -1,11 +1,11 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Clock, Effect, Either, FiberRef, HashMap, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
-import { RateLimiter } from "../Auth/RateLimit.js"
+import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import { type RateLimitDecision, RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
-import { guardBody } from "./BodyGuard.js"
+import { guardBody, guardWithoutBody } from "./BodyGuard.js"
 import { resolveClientAddress } from "./TrustProxy.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
@@ -57,14 +57,33 @@ const finish = (response: HttpServerResponse.HttpServerResponse, context: Reques
 }
 
 /**
+ * The edge's response headers (request id, Retry-After), for every response of a request that
+ * has a context. Installed once for the server's fibers (`withEdgeHeaders`) instead of appended
+ * per request: the platform runs it just before writing the response, including the ones the
+ * inner app writes itself (errors included).
+ */
+const edgeHeaders = (_request: HttpServerRequest.HttpServerRequest, response: HttpServerResponse.HttpServerResponse) =>
+  Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse>((fiber) => {
+    const context = fiber.getFiberRef(CurrentRequest)
+    return Effect.succeed(context === undefined ? response : finish(response, context))
+  })
+
+/** The server layer with the edge's response headers on every request fiber it runs. */
+export const withEdgeHeaders = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  Layer.locally(layer, HttpApp.currentPreResponseHandlers, Option.some(edgeHeaders))
+
+/**
  * The outermost middleware: gives every request an id (echoed in `x-request-id` and in
- * every log line), applies the per-address rate limit and writes the access log.
+ * every log line), sheds load, applies the per-address rate limit and concurrency cap, guards
+ * the body and writes the access log.
  *
- * Every request pays for this, so it is written as few Effect operations as it can be
- * (bench/RESULTS.md, "REST pass 3"): the request's own fiber is made for this request and
- * ends with it (HttpServer forks one per request), so the request context and the
- * pre-response hook are set on it without being restored; the checks and counters are plain
- * code; one `ensuring` releases both in-flight counts; metrics are updated in place.
+ * Every request pays for this, so it is plain code around as few Effect operations as it can
+ * be (bench/RESULTS.md, "Edge and tenant authentication"): one `withFiberRuntime` reads the
+ * request and the clock and decides admission (a rate-limit hit while the lease lasts is a map
+ * read; PostgreSQL only for a new lease); the request context is set on the request's own
+ * fiber (made for this request, ends with it); one `matchCauseEffect` releases both in-flight
+ * counts and records the metrics; the access line's fields ride on the request context to the
+ * JSON logger (no fiber-ref update). Needs `withEdgeHeaders` on the server layer.
  */
 export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
@@ -91,93 +110,115 @@ export const makeEdge = Effect.gen(function*() {
     Effect.map(errorBody(audienceOf(request.url), status, message), (body) =>
       finish(HttpServerResponse.unsafeJson(body, headers === undefined ? { status } : { status, headers }), context))
 
-  /** Admission, the body guard and the app, for a request that already has its context. */
-  const admitted = <E, R>(
+  /** The body guard's verdict: the request the app sees, or the refusal. */
+  const afterGuard = <E, R>(
     app: HttpApp.Default<E, R>,
     received: HttpServerRequest.HttpServerRequest,
     request: HttpServerRequest.HttpServerRequest,
-    address: string,
-    context: RequestContext
-  ) =>
-    Effect.gen(function*() {
-      // Over capacity, queueing only grows latency and memory: shed the request at once
-      // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
-      if (replicaInFlight.count >= config.httpMaxInFlight && !exemptFromShedding(request.url)) {
-        return yield* refuse(request, context, 503, "Server busy; retry shortly", { "retry-after": "1" })
-      }
-      const counted = !exemptFromIpLimit(request.url)
-      if (counted) {
-        const decision = yield* limiter.hit(`ip:${address}`, config.rateLimitPerIpPerMinute)
-        if (!decision.allowed) {
-          context.retryAfterSeconds = decision.retryAfterSeconds
-          return yield* refuse(request, context, 429, "Rate limit exceeded for this address")
-        }
-        if ((inFlightByAddress.get(address) ?? 0) >= config.maxConcurrentRequestsPerAddress) {
-          context.retryAfterSeconds = 1
-          return yield* refuse(request, context, 429, "Too many concurrent requests from this address")
-        }
-      }
-      // The request fiber runs uninterruptibly here (HttpApp.toHandled), so nothing can stop it
-      // between counting and installing the release.
-      replicaInFlight.enter()
-      if (counted) inFlightByAddress.set(address, (inFlightByAddress.get(address) ?? 0) + 1)
-      return yield* Effect.ensuring(
-        Effect.flatMap(guardBody(request, bodyLimits), (guarded) => {
-          if (Either.isLeft(guarded)) {
-            const { message, status } = guarded.left
-            // A slow or endless body must not keep the connection busy: closed after the answer.
-            // A body merely too large, of a declared length we can discard, is read to its end by
-            // node after the answer instead: closing on unread data resets the connection and
-            // the client may never see its 413.
-            return refuse(request, context, status, message, keepsConnection(request, status) ? undefined : { connection: "close" })
-          }
-          // A request the edge did not change (no client address behind a proxy, no subprotocol
-          // credential, no body to guard) is already in the context; any other is provided.
-          return guarded.right === received ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
-        }),
-        Effect.sync(() => release(counted ? address : undefined))
-      )
-    })
+    context: RequestContext,
+    guarded: Either.Either<HttpServerRequest.HttpServerRequest, { readonly status: number; readonly message: string }>
+  ): HttpApp.Default<E, R> => {
+    if (Either.isLeft(guarded)) {
+      const { message, status } = guarded.left
+      // A slow or endless body must not keep the connection busy: closed after the answer.
+      // A body merely too large, of a declared length we can discard, is read to its end by
+      // node after the answer instead: closing on unread data resets the connection and
+      // the client may never see its 413.
+      return refuse(request, context, status, message, keepsConnection(request, status) ? undefined : { connection: "close" })
+    }
+    // A request the edge did not change (no client address behind a proxy, no subprotocol
+    // credential, no body to guard) is already in the context; any other is provided.
+    return guarded.right === received ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
+  }
 
-  return <E, R>(app: HttpApp.Default<E, R>) =>
-    Effect.gen(function*() {
-      const received = yield* HttpServerRequest.HttpServerRequest
+  return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>((fiber) => {
+      const received = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const started = clock.unsafeCurrentTimeMillis()
       // Everything after the edge sees the client's address as the request's remote address.
       const peer = Option.getOrElse(received.remoteAddress, () => "unknown")
       const address = resolveClientAddress(config.trustProxy, peer, received.headers)
       // A browser's log subscription carries its credential as a subprotocol (LiveLogs/BrowserAuth.ts).
       const request = withSubprotocolBearer(address === peer ? received : received.modify({ remoteAddress: address }))
       const given = request.headers["x-request-id"]
-      const requestId = given !== undefined && SAFE_REQUEST_ID.test(given) ? given : yield* ids.uuid
-      const context: RequestContext = { requestId, tenantId: undefined, retryAfterSeconds: undefined }
-      const started = yield* Clock.currentTimeMillis
-      // The JSON logger adds request_id (and tenant_id) from this context to every line (Observability/JsonLog.ts).
-      yield* FiberRef.set(CurrentRequest, context)
-      // The inner app writes its own response (errors included); headers go on through this hook.
-      yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(finish(response, context)))
-
-      const response = yield* admitted(app, received, request, address, context)
-
-      const elapsed = (yield* Clock.currentTimeMillis) - started
-      const [total, duration] = metricsFor(request.method, response.status)
-      total.unsafeUpdate(1, NO_TAGS)
-      duration.unsafeUpdate(elapsed, NO_TAGS)
-      const path = request.url.split("?")[0]!
-      const annotations = {
-        request_id: requestId,
-        method: request.method,
-        path,
-        status: response.status,
-        duration_ms: elapsed,
-        client: address,
-        ...(context.tenantId === undefined ? {} : { tenant_id: context.tenantId })
+      const context: RequestContext = {
+        requestId: given !== undefined && SAFE_REQUEST_ID.test(given) ? given : ids.nextUuid(),
+        tenantId: undefined,
+        retryAfterSeconds: undefined,
+        access: undefined
       }
-      // Set on the request's own fiber, which ends with this line (no restore needed).
-      yield* FiberRef.update(FiberRef.currentLogAnnotations, (current) =>
-        HashMap.mutate(current, (all) => {
-          for (const key in annotations) HashMap.set(all, key, annotations[key as keyof typeof annotations] as unknown)
-        }))
-      yield* path.startsWith("/health/") ? Effect.logDebug("http request") : Effect.logInfo("http request")
-      return response
+      /** Whether this request holds the replica's count, and the address whose count it holds. */
+      let entered = false
+      let countedAddress: string | undefined
+
+      const serve = (counted: boolean): HttpApp.Default<E, R> => {
+        // The request fiber runs uninterruptibly here (HttpApp.toHandled), so nothing can stop it
+        // between counting and the release below.
+        entered = true
+        replicaInFlight.enter()
+        if (counted) {
+          countedAddress = address
+          inFlightByAddress.set(address, (inFlightByAddress.get(address) ?? 0) + 1)
+        }
+        const guarded = guardWithoutBody(request)
+        return guarded !== undefined
+          ? afterGuard(app, received, request, context, guarded)
+          : Effect.flatMap(guardBody(request, bodyLimits), (read) => afterGuard(app, received, request, context, read))
+      }
+
+      const decide = (decision: RateLimitDecision): HttpApp.Default<E, R> => {
+        if (!decision.allowed) {
+          context.retryAfterSeconds = decision.retryAfterSeconds
+          return refuse(request, context, 429, "Rate limit exceeded for this address")
+        }
+        if ((inFlightByAddress.get(address) ?? 0) >= config.maxConcurrentRequestsPerAddress) {
+          context.retryAfterSeconds = 1
+          return refuse(request, context, 429, "Too many concurrent requests from this address")
+        }
+        return serve(true)
+      }
+
+      const admission = (): HttpApp.Default<E, R> => {
+        // Over capacity, queueing only grows latency and memory: shed the request at once
+        // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
+        if (replicaInFlight.count >= config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+          return refuse(request, context, 503, "Server busy; retry shortly", { "retry-after": "1" })
+        }
+        if (exemptFromIpLimit(request.url)) return serve(false)
+        const bucket = `ip:${address}`
+        const decision = limiter.tryHit(bucket, started)
+        return decision !== undefined ? decide(decision) : Effect.flatMap(limiter.hit(bucket, config.rateLimitPerIpPerMinute), decide)
+      }
+
+      const answered = (response: HttpServerResponse.HttpServerResponse) => {
+        if (entered) release(countedAddress)
+        const elapsed = clock.unsafeCurrentTimeMillis() - started
+        const [total, duration] = metricsFor(request.method, response.status)
+        total.unsafeUpdate(1, NO_TAGS)
+        duration.unsafeUpdate(elapsed, NO_TAGS)
+        const path = request.url.split("?")[0]!
+        context.access = { method: request.method, path, status: response.status, duration_ms: elapsed, client: address }
+        return Effect.map(path.startsWith("/health/") ? Effect.logDebug("http request") : Effect.logInfo("http request"), () => {
+          context.access = undefined
+          return response
+        })
+      }
+
+      const failed = (cause: Cause.Cause<E>) => {
+        if (entered) release(countedAddress)
+        return Effect.failCause(cause)
+      }
+
+      // Admission is decided now (counts included); its refusals read the context when they run.
+      const admitted = admission()
+      // The JSON logger adds request_id (and tenant_id) from this context to every line (Observability/JsonLog.ts).
+      // The counts are released in the continuation of `matchCauseEffect`: it runs however the
+      // app ends because the request fiber is uninterruptible here (the app opts in to
+      // interruption inside), as an `ensuring` would.
+      return Effect.zipRight(
+        FiberRef.set(CurrentRequest, context),
+        Effect.matchCauseEffect(admitted, { onFailure: failed, onSuccess: answered })
+      )
     })
 })

@@ -2,7 +2,7 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
-import { Cause, Effect, Option } from "effect"
+import { Cause, Context, Effect, Option } from "effect"
 import { audienceOf, legacyAlias } from "./Audience.js"
 import { modifyKeepingBody } from "./BodyGuard.js"
 import { errorBody } from "./Errors.js"
@@ -54,8 +54,9 @@ export const answerUnhandled = (request: HttpServerRequest.HttpServerRequest) =>
  * and defects (500, logged). Declared errors pass through to HttpApi's encoder.
  */
 export const ErrorBoundaryLive = HttpApiBuilder.middleware((app) =>
-  Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
+  // Every request below the hot reads passes here: the request read from the fiber, no generator.
+  Effect.withFiberRuntime((fiber) => {
+    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
     // The router's failures are untyped here (HttpApi types them as never).
     const routed: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest> = Effect.catchIf(
       app as Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>,
@@ -67,6 +68,6 @@ export const ErrorBoundaryLive = HttpApiBuilder.middleware((app) =>
           : Effect.provideService(app, HttpServerRequest.HttpServerRequest, modifyKeepingBody(request, alias))
       }
     )
-    return yield* Effect.catchAllCause(routed, answerUnhandled(request))
+    return Effect.catchAllCause(routed, answerUnhandled(request))
   })
 )

@@ -1,4 +1,4 @@
-import { Effect, FiberRef } from "effect"
+import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 
 /**
  * A span around `self` when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT set, src/Telemetry.ts),
@@ -9,3 +9,16 @@ import { Effect, FiberRef } from "effect"
 export const spanned = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
     enabled ? Effect.withSpan(self, name, { captureStackTrace: false }) : self)
+
+/**
+ * `Effect.annotateCurrentSpan` as plain code, for a caller already holding its fiber: the same
+ * span (the nearest that propagates), no Effect, and no NoSuchElementException made and
+ * dropped when there is none (with tracing off there never is).
+ */
+export const annotateCurrentSpanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>, key: string, value: unknown) => {
+  let span = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
+  while (Option.isSome(span) && span.value._tag === "Span" && Context.get(span.value.context, Tracer.DisablePropagation)) {
+    span = span.value.parent
+  }
+  if (Option.isSome(span) && span.value._tag === "Span") span.value.attribute(key, value)
+}

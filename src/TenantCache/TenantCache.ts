@@ -102,6 +102,32 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
         })
       })
 
+    /**
+     * `get`'s hit as plain code (the authentication of nearly every request): the tenant (none
+     * if out of service), or undefined on a miss, which `get` loads.
+     */
+    const recall = (tenantId: string, now: number): Option.Option<CachedTenant> | undefined => {
+      const entry = entries.get(tenantId)
+      if (entry === undefined) return undefined
+      counters.hits++
+      entry.lastAccessAt = now
+      return Either.getRight(entry.tenant)
+    }
+
+    /**
+     * `findByAuthToken`'s hit as plain code (legacy bearer tokens on every request): the
+     * tenant, or undefined on a miss, which `findByAuthToken` looks up.
+     */
+    const recallByAuthToken = (token: string, now: number): Option.Option<CachedTenant> | undefined => {
+      const counter = byToken.get(sha256Hex(token))
+      const cached = counter?.tenantId === undefined ? undefined : entries.get(counter.tenantId)
+      if (counter === undefined || cached === undefined) return undefined
+      counter.hits++
+      counters.hits++
+      cached.lastAccessAt = now
+      return Either.getRight(cached.tenant)
+    }
+
     /** The tenant whose legacy `auth_token` is `token`; looked up by its hash. */
     const findByAuthToken = Effect.fn("TenantCache.findByAuthToken")(function*(token: string) {
       const key = sha256Hex(token)
@@ -136,7 +162,9 @@ export class TenantCache extends Effect.Service<TenantCache>()("TenantCache", {
 
     return {
       get,
+      recall,
       findByAuthToken,
+      recallByAuthToken,
       reload,
       evict: (tenantId: string) => Effect.sync(() => evict(tenantId)),
       cachedTenantIds: Effect.sync(() => [...entries.keys()].sort()),
