@@ -73,6 +73,16 @@ layer(Database)("HotStatement.makeExecute", (it) => {
       expect(standard.ops - nothing.ops).toBeGreaterThan(3 * (hot.ops - nothing.ops))
     }))
 
+  it.effect("made inside a transaction (no layer is), it cannot know the pooled connection: it runs statements the standard way", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const execute = yield* sql.withTransaction(makeExecute(sql))
+      const nothing = yield* opsOf(Effect.void)
+      const run = yield* opsOf(execute(sql`select 1`))
+      expect(run.result).toEqual([{ "?column?": 1 }])
+      expect(run.ops - nothing.ops).toBeGreaterThan(20)
+    }))
+
   it.effect("inside sql.withTransaction it runs on the transaction's connection: sees its writes, rolls back with it", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
