@@ -49,9 +49,9 @@ const program = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const execute = yield* makeExecute(sql)
   const cases = {
-    "select 1": () => sql<{ one: number }>`select 1 as one`,
+    "select 1": () => sql`select 1 as one`,
     "call-logs page (51 rows)": () =>
-      sql<{ json: string }>`select ${sql.literal(summaryJson)} from call_logs where ${sql.and([sql`tenant_id = ${TENANT}`])}
+      sql`select ${sql.literal(summaryJson)} from call_logs where ${sql.and([sql`tenant_id = ${TENANT}`])}
         order by call_logs.started_at desc, call_logs.id desc limit ${51} offset ${0}`
   }
   const nothing = yield* opsOf(Effect.void)
