@@ -8,6 +8,7 @@ import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
 import { CallTasks } from "../CallbackTasks/CallTasks.js"
 import { orRefused } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
@@ -119,6 +120,8 @@ const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"], a
 export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // The end-of-call record is on every call: without the per-statement wrapping.
+    const execute = yield* makeExecute(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites
     const outbox = yield* WebhookOutbox
@@ -226,8 +229,8 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           ...alongside
         ]
         const statement = composeParts(sql, parts)
-        const rows = yield* orRefused(sql<{ written: boolean }>`${statement.with}
-          select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`)
+        const rows = yield* orRefused(execute(sql<{ written: boolean }>`${statement.with}
+          select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`))
         const written = rows[0]?.written === true
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))

@@ -1,6 +1,7 @@
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
 
 const Text = Schema.NullOr(Schema.String)
@@ -82,6 +83,8 @@ export interface CallLogListRow {
 export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
+    // The list page and the detail are the hottest reads: run without the per-statement wrapping.
+    const execute = yield* makeExecute(sql)
     const decodeDetail = Schema.decodeUnknown(Schema.Array(CallLogRow))
 
     const list = (q: ListQuery) => {
@@ -103,9 +106,9 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       ]
       // A filter value the column cannot hold (text with NUL) matches no call.
       return orNothing(
-        sql<CallLogListRow>`select ${sql.literal(summaryJson)} from call_logs where ${sql.and(where)}
+        execute(sql<CallLogListRow>`select ${sql.literal(summaryJson)} from call_logs where ${sql.and(where)}
             order by call_logs.started_at desc, call_logs.id desc
-            limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`,
+            limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`),
         []
       )
     }
@@ -113,7 +116,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
     /** Undefined also for an id that is not a UUID: it cannot name a call. */
     const find = (tenantId: string, id: string) =>
       orNothing(
-        sql`select * from call_logs where tenant_id = ${tenantId} and id = ${id}`.pipe(
+        execute(sql`select * from call_logs where tenant_id = ${tenantId} and id = ${id}`).pipe(
           Effect.flatMap(decodeDetail),
           Effect.map((rows) => rows[0])
         ),

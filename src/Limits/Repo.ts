@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { CallSeen } from "../CallLogs/Writes.js"
+import { makeExecute } from "../Database/HotStatement.js"
 
 export interface CallCounts {
   readonly tenant: number
@@ -11,6 +12,8 @@ export interface CallCounts {
 export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // The inbound webhook's admission runs on every call: without the per-statement wrapping.
+    const execute = yield* makeExecute(sql)
 
     /** Serialises admissions of one tenant across replicas until the transaction ends. */
     const lockTenant = (tenantId: string) =>
@@ -56,11 +59,11 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
      * sighting (`call_log_seen`) in the same statement: the inbound webhook's one round trip.
      */
     const admitInboundSeen = (input: Parameters<typeof admitInbound>[0], logId: string, seen: CallSeen) =>
-      sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
+      execute(sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
         select admitted, refusal, tenant_calls from admit_inbound_call_seen(
           ${input.id}, ${input.tenantId}, ${input.replicaId}, ${input.callSid}, ${input.at}, ${input.cutoff},
           ${input.maxTenant}, ${input.maxReplica},
-          ${logId}, ${seen.from}, ${seen.to}, ${seen.agentVersionId}, ${seen.twilioStatus})`.pipe(
+          ${logId}, ${seen.from}, ${seen.to}, ${seen.agentVersionId}, ${seen.twilioStatus})`).pipe(
         Effect.map((rows) => rows[0] ?? { admitted: null, refusal: null, tenant_calls: null })
       )
 

@@ -1,6 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orUnavailable } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { TokenUse } from "../Auth/StreamTokens.js"
@@ -36,6 +37,8 @@ export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
 export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // The stream start's ledger statement is on every call's set-up: without the per-statement wrapping.
+    const execute = yield* makeExecute(sql)
 
     const columns = sql`(tenant_id, stream_sid, call_sid, replica_id, direction, from_number, to_number,
           agent_version_id, model, voice, started_at, customer_phone, agent_name, greeting, org_id)`
@@ -57,7 +60,7 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
      * row (same stream, replica and start time, which a replay on another socket cannot have).
      */
     const insertRedeeming = (call: LiveCall, replicaId: string, use: TokenUse) =>
-      orUnavailable(sql<{ held: boolean }>`
+      orUnavailable(execute(sql<{ held: boolean }>`
         with used as (
           insert into stream_token_uses (token_id, tenant_id, call_sid, expires_at)
           values (${use.tokenId}, ${use.tenantId}, ${use.callSid}, ${use.expiresAt})
@@ -71,7 +74,7 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
           select 1 from live_calls
           where tenant_id = ${call.tenantId} and stream_sid = ${call.streamSid} and replica_id = ${replicaId}
             and started_at = ${call.startedAt}::timestamptz
-        ) as held`).pipe(Effect.map((rows) => rows[0]?.held === true))
+        ) as held`)).pipe(Effect.map((rows) => rows[0]?.held === true))
 
     const removal = (tenantId: string, streamSid: string) =>
       sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`

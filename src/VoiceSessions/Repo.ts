@@ -2,6 +2,7 @@ import { SqlSchema, type Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
 import { VoiceSession } from "./Api.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
@@ -75,6 +76,8 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
+    // The list page (with its count) is the hottest read: run without the per-statement wrapping.
+    const execute = yield* makeExecute(sql)
 
     // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
     const valueList = (s: SessionWrite | FinishedSessionWrite) => sql`
@@ -199,9 +202,9 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       const direction = f.ascending ? sql`asc` : sql`desc`
       // JSON is rendered for the page's rows only (after the limit), and they are ordered again
       // inside the aggregate, where only the page is sorted.
-      return sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
+      return execute(sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
           coalesce((select json_agg(${sql.literal(sessionJson)} order by started_at ${direction}, id)::text from (
-            ${pageRows(f)}) page), '[]') as sessions`.pipe(
+            ${pageRows(f)}) page), '[]') as sessions`).pipe(
         Effect.map((rows) => rows[0] ?? { count: 0, sessions: "[]" })
       )
     }
