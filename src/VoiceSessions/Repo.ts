@@ -192,21 +192,22 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
 
     /**
      * A page and the count of all matches in one statement (one round trip, no second fiber):
-     * the page's columns as the list item is written (ListJson.ts), each row carrying the
-     * count; an empty page is one row with the count and nulls. The rows are numbered in page
-     * order, which the search variant's `id in (...)` does not keep.
+     * the page's columns as the list item is written (ListJson.ts), each row carrying the count
+     * (computed once). Only an empty page needs the count on its own. The outer order is on the
+     * page's own columns (qualified: `started_at` alone would be the formatted text).
      */
     const list = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
-      return sql<SessionListRow>`select c.count, p.* from (select (${count(f)})::int as count) c
-          left join lateral (
-            select ${sql.literal(sessionJson.selectList)}, row_number() over (order by started_at ${direction}, id) as n
-            from (${pageRows(f)}) page) p on true
-          order by p.n`.pipe(
-        Effect.map((rows) => ({
-          count: rows[0]?.count ?? 0,
-          sessions: rows.length === 1 && rows[0]!.id === null ? [] : rows
-        }))
+      return sql<SessionListRow>`select (${count(f)})::int as count, ${sql.literal(sessionJson.selectList)}
+          from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`.pipe(
+        Effect.flatMap((rows) =>
+          rows.length > 0
+            ? Effect.succeed({ count: rows[0]!.count, sessions: rows })
+            : Effect.map(sql<{ count: number }>`select (${count(f)})::int as count`, (counted) => ({
+              count: counted[0]?.count ?? 0,
+              sessions: rows
+            }))
+        )
       )
     }
 
