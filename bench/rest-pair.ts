@@ -10,11 +10,12 @@
  *   PAIR_CASES=call-logs,voice-sessions,detail,status PAIR_BATCH=200 PAIR_BATCHES=8 PAIR_WARMUP=300
  *   PAIR_PROF=dir (every server under --cpu-prof; profiles are written when they stop)
  *
- * With PostgreSQL on this machine, each batch also reads the CPU of the database's backends
- * (every connection to AB_DB but this tool's own, from /proc): the servers take turns, so a
- * batch's backend CPU is the work its server asked of PostgreSQL ("pg" below; 0 elsewhere).
+ * With PostgreSQL on this machine, each batch also reads the CPU of the server's own backends
+ * (connections to AB_DB whose client port is one of the server's sockets, from /proc): the
+ * work its requests asked of PostgreSQL ("pg" below; 0 when PostgreSQL runs elsewhere).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -93,10 +94,36 @@ const main = async () => {
   const key = (await db.query("select token from bench_ab_key")).rows[0].token as string
   const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
     .rows.map((r) => `/api/v1/call-logs/${r.id}`)
-  const backendCpu = async () => {
-    const pids = (await db.query(`select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [DB])).rows
+  // Other tools may be using the same database: count only the backends whose client end is
+  // one of the server's own sockets (its local TCP ports, from /proc).
+  const localPorts = (pid: number) => {
+    const inodes = new Set<string>()
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const link = (() => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
+        } catch {
+          return ""
+        }
+      })()
+      const match = /^socket:\[(\d+)\]$/.exec(link)
+      if (match !== null) inodes.add(match[1]!)
+    }
+    const ports = new Set<number>()
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
+        const cols = line.trim().split(/\s+/)
+        if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(":")[1]!, 16))
+      }
+    }
+    return ports
+  }
+  const backendCpu = async (server: Server) => {
+    const ports = localPorts(server.child.pid!)
+    const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [DB])).rows
     let seconds = 0
-    for (const { pid } of pids) {
+    for (const { client_port, pid } of backends) {
+      if (!ports.has(client_port)) continue
       try {
         seconds += cpuSeconds(pid)
       } catch {
@@ -123,14 +150,14 @@ const main = async () => {
     const pgPerRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
     for (let batch = 0; batch < BATCHES; batch++) {
       for (const server of taking) {
-        const pgBefore = await backendCpu()
+        const pgBefore = await backendCpu(server)
         const before = cpuSeconds(server.child.pid!)
         for (let i = 0; i < BATCH; i++) {
           const status = await get(server, list[(batch * BATCH + i) % list.length]!, key)
           if (status !== 200) throw new Error(`${server.name} ${name}: status ${status}`)
         }
         perRequest.get(server)!.push(((cpuSeconds(server.child.pid!) - before) * 1000) / BATCH)
-        pgPerRequest.get(server)!.push(((await backendCpu() - pgBefore) * 1000) / BATCH)
+        pgPerRequest.get(server)!.push(((await backendCpu(server) - pgBefore) * 1000) / BATCH)
       }
     }
     const first = median(perRequest.get(taking[0]!)!)

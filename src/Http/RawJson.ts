@@ -2,6 +2,15 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Schema } from "effect"
 
 /**
+ * A JSON body handed to node as a string: node encodes it straight into the socket write,
+ * where `HttpServerResponse.text` first copies it into a new Uint8Array with TextEncoder (a
+ * third of the row path's CPU for a 70 KB page in the profile). Same headers: content-type and
+ * content-length (the byte length, which also flattens the string once).
+ */
+const jsonText = (body: string) =>
+  HttpServerResponse.raw(body, { contentType: "application/json", contentLength: Buffer.byteLength(body) })
+
+/**
  * A list response whose items are already JSON text (Http/RowJson.ts), written with the
  * envelope's fields in the response schema's order, as HttpApi's encoder and JSON.stringify
  * would write the whole (optional fields left undefined are omitted, as there). The handler
@@ -17,7 +26,7 @@ export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fi
       const value = name === key ? items : values[name] === undefined ? undefined : JSON.stringify(values[name])
       if (value !== undefined) body += `${body === "" ? "{" : ","}${JSON.stringify(name)}:${value}`
     }
-    return HttpServerResponse.text(`${body}}`, { contentType: "application/json" })
+    return jsonText(`${body}}`)
   }
 }
 
