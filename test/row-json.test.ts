@@ -130,11 +130,11 @@ layer(makeTestServer())("list pages written from columns", (it) => {
         }, "CallLogsListResponse")
 
         // The same keyset as the service's (CallLogs/Repo.ts), from the previous page's last row.
-        const rows = yield* sql`select * from call_logs where tenant_id = 'rj-calls'
+        const rows: ReadonlyArray<unknown> = yield* sql`select * from call_logs where tenant_id = 'rj-calls'
             and ${after === null ? sql`true` : sql`(started_at, id) < (${after.started_at}::timestamptz, ${after.id}::uuid)`}
             order by started_at desc, id desc limit 51`
-        const calls = yield* Schema.decodeUnknown(Schema.Array(CallLogSummary))(rows.slice(0, 50))
-        const last = calls[calls.length - 1]!
+        const calls: ReadonlyArray<CallLogSummary> = yield* Schema.decodeUnknown(Schema.Array(CallLogSummary))(rows.slice(0, 50))
+        const last: CallLogSummary = calls[calls.length - 1]!
         const expected = new CallLogsListResponse({
           calls,
           count: calls.length,
