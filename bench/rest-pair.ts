@@ -9,8 +9,13 @@
  *
  *   PAIR_CASES=call-logs,voice-sessions,detail,status PAIR_BATCH=200 PAIR_BATCHES=8 PAIR_WARMUP=300
  *   PAIR_PROF=dir (every server under --cpu-prof; profiles are written when they stop)
+ *
+ * With PostgreSQL on this machine, each batch also reads the CPU of the server's own backends
+ * (connections to AB_DB whose client port is one of the server's sockets, from /proc): the
+ * work its requests asked of PostgreSQL ("pg" below; 0 when PostgreSQL runs elsewhere).
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -89,7 +94,44 @@ const main = async () => {
   const key = (await db.query("select token from bench_ab_key")).rows[0].token as string
   const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
     .rows.map((r) => `/api/v1/call-logs/${r.id}`)
-  await db.end()
+  // Other tools may be using the same database: count only the backends whose client end is
+  // one of the server's own sockets (its local TCP ports, from /proc).
+  const localPorts = (pid: number) => {
+    const inodes = new Set<string>()
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      const link = (() => {
+        try {
+          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
+        } catch {
+          return ""
+        }
+      })()
+      const match = /^socket:\[(\d+)\]$/.exec(link)
+      if (match !== null) inodes.add(match[1]!)
+    }
+    const ports = new Set<number>()
+    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
+        const cols = line.trim().split(/\s+/)
+        if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(":")[1]!, 16))
+      }
+    }
+    return ports
+  }
+  const backendCpu = async (server: Server) => {
+    const ports = localPorts(server.child.pid!)
+    const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [DB])).rows
+    let seconds = 0
+    for (const { client_port, pid } of backends) {
+      if (!ports.has(client_port)) continue
+      try {
+        seconds += cpuSeconds(pid)
+      } catch {
+        // not on this machine, or the connection just closed
+      }
+    }
+    return seconds
+  }
   const paths: Record<string, ReadonlyArray<string>> = {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
@@ -105,25 +147,30 @@ const main = async () => {
     const taking = servers.filter((s) => !s.bare || name === "call-logs" || name === "voice-sessions")
     for (const server of taking) for (let i = 0; i < WARMUP; i++) await get(server, list[i % list.length]!, key)
     const perRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
+    const pgPerRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
     for (let batch = 0; batch < BATCHES; batch++) {
       for (const server of taking) {
+        const pgBefore = await backendCpu(server)
         const before = cpuSeconds(server.child.pid!)
         for (let i = 0; i < BATCH; i++) {
           const status = await get(server, list[(batch * BATCH + i) % list.length]!, key)
           if (status !== 200) throw new Error(`${server.name} ${name}: status ${status}`)
         }
         perRequest.get(server)!.push(((cpuSeconds(server.child.pid!) - before) * 1000) / BATCH)
+        pgPerRequest.get(server)!.push(((await backendCpu(server) - pgBefore) * 1000) / BATCH)
       }
     }
     const first = median(perRequest.get(taking[0]!)!)
     for (const server of taking) {
       const values = perRequest.get(server)!
       const m = median(values)
+      const pgMs = median(pgPerRequest.get(server)!)
       console.log(`${name} ${server.name}: median ${m.toFixed(3)} ms/req (batches ${values.map((v) => v.toFixed(2)).join(" ")}), ` +
-        `x${(m / first).toFixed(2)} of ${taking[0]!.name}`)
+        `x${(m / first).toFixed(2)} of ${taking[0]!.name}; pg ${pgMs.toFixed(3)} ms/req, service + pg ${(m + pgMs).toFixed(3)}`)
     }
   }
   console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`)
+  await db.end()
   for (const server of servers) {
     server.child.kill("SIGTERM")
     server.agent.destroy()

@@ -7,13 +7,14 @@ import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
 
 /**
- * List pages are rendered by PostgreSQL (json_build_object); details still go through the
- * response schemas. For the same row both must say the same thing: awkward text (quotes,
- * backslashes, newlines, control characters, emoji), nulls, microsecond timestamps, nested jsonb.
+ * List pages are written from columns (src/Http/RowJson.ts; byte-for-byte checks in
+ * test/row-json.test.ts); details still go through the response schemas. For the same row
+ * both must say the same thing: awkward text (quotes, backslashes, newlines, control
+ * characters, emoji), nulls, microsecond timestamps, nested jsonb.
  */
 const AWKWARD = "a\"b\\c\nd\te\u0001f é 😀 </script>"
 
-layer(makeTestServer())("list pages rendered by PostgreSQL", (it) => {
+layer(makeTestServer())("list pages written from columns", (it) => {
   it.effect("equal the schema-encoded detail of the same rows", () =>
     Effect.gen(function*() {
       const token = yield* createTenant("lj")

@@ -4,7 +4,8 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
-import { jsonEncoder, jsonWithItems } from "../Http/RawJson.js"
+import { jsonEncoder, jsonList } from "../Http/RawJson.js"
+import { summaryJson } from "./ListJson.js"
 import type { CallLogFilters } from "./Api.js"
 import type { CallLogRow } from "./Repo.js"
 import {
@@ -50,15 +51,12 @@ const detail = (row: CallLogRow) =>
   })
 
 const encodeDetail = jsonEncoder(CallLogDetailResponse)
+const listJson = jsonList(CallLogsListResponse.fields, "calls")
 
 /** A page of the tenant's calls (`list_call_logs`); also served by the hot-read route (Http/HotReads.ts). */
 export const callLogsPage = (callLogs: CallLogs, tenantId: string, urlParams: CallLogFilters) =>
   asApiErrors(Effect.map(callLogs.list(tenantId, urlParams), (page) =>
-    jsonWithItems<typeof CallLogsListResponse.Encoded, "calls">(
-      { ok: true, tenant: tenantId, count: page.calls.length, next_cursor: page.nextCursor },
-      "calls",
-      page.calls.map((row) => row.json)
-    )))
+    listJson({ ok: true, tenant: tenantId, count: page.calls.length, next_cursor: page.nextCursor }, summaryJson.array(page.calls))))
 
 /** One call of the tenant (`get_call_log`); also served by the hot-read route. */
 export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) =>

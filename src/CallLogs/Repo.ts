@@ -2,7 +2,9 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
-import { AnsweredBy, CallDirection, CallOutcome, CallStatus, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
+import type { ColumnRow } from "../Http/RowJson.js"
+import { summaryJson } from "./ListJson.js"
+import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
 
 const Text = Schema.NullOr(Schema.String)
 
@@ -62,19 +64,8 @@ export interface ListQuery {
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
-/**
- * One list item as JSON text, in `CallLogSummary`'s encoded form (see Http/RawJson.ts); the
- * keyset columns come alongside for the next cursor.
- */
-const summaryJson = `json_build_object('direction', direction, 'duration_seconds', duration_seconds,
-  'ended_at', ssv_iso(ended_at), 'escalated', escalated, 'from_number', from_number,
-  'function_call_count', function_call_count, 'id', id, 'outcome', outcome, 'started_at', ssv_iso(started_at),
-  'status', status, 'stream_sid', stream_sid, 'to_number', to_number, 'transcript_length', transcript_length
-)::text as json, ssv_iso(started_at) as started_at, id`
-
-/** A list row: the item's JSON and its keyset position. */
-export interface CallLogListRow {
-  readonly json: string
+/** A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset position. */
+export interface CallLogListRow extends ColumnRow<typeof CallLogSummary.fields> {
   readonly started_at: string
   readonly id: string
 }
@@ -106,7 +97,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       ]
       // A filter value the column cannot hold (text with NUL) matches no call.
       return orNothing(
-        execute(sql<CallLogListRow>`select ${sql.literal(summaryJson)} from call_logs where ${sql.and(where)}
+        execute(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from call_logs where ${sql.and(where)}
             order by call_logs.started_at desc, call_logs.id desc
             limit ${q.limit} offset ${q.after === undefined ? q.offset : 0}`),
         []

@@ -3,9 +3,12 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
-import { jsonWithItemArray } from "../Http/RawJson.js"
-import type { VoiceSessionFilters, VoiceSessionsListResponse } from "./Api.js"
+import { jsonList } from "../Http/RawJson.js"
+import { type VoiceSessionFilters, VoiceSessionsListResponse } from "./Api.js"
+import { sessionJson } from "./ListJson.js"
 import { VoiceSessions } from "./VoiceSessions.js"
+
+const listJson = jsonList(VoiceSessionsListResponse.fields, "sessions")
 
 /** A page of the tenant's sessions (`list_voice_sessions`); also served by the hot-read route (Http/HotReads.ts). */
 export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, urlParams: VoiceSessionFilters) =>
@@ -19,8 +22,7 @@ export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, url
       limit: urlParams.limit ?? 50,
       offset: urlParams.offset ?? 0
     }),
-    ({ count, sessions: page }) =>
-      jsonWithItemArray<typeof VoiceSessionsListResponse.Encoded, "sessions">({ ok: true, tenant: tenantId, count }, "sessions", page)
+    ({ count, sessions: page }) => listJson({ ok: true, tenant: tenantId, count }, sessionJson.array(page))
   ))
 
 export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (handlers) =>

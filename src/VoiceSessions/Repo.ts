@@ -3,7 +3,9 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
+import { sessionJson } from "./ListJson.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
@@ -59,13 +61,10 @@ export const SessionLinks = Schema.Struct({
   agent_version_id: Schema.NullOr(Schema.String)
 })
 
-/** One session as JSON in `VoiceSession`'s encoded form (see Http/RawJson.ts): jsonb columns go through as they are. */
-const sessionJson = `json_build_object('agent_name', agent_name, 'call_sid', call_sid, 'call_type', call_type,
-  'created_at', ssv_iso(created_at), 'customer_phone', customer_phone, 'duration_ms', duration_ms,
-  'ended_at', ssv_iso(ended_at), 'function_calls', function_calls, 'id', id, 'metadata', metadata, 'model', model,
-  'org_id', org_id, 'rating', rating, 'sentiment', sentiment, 'started_at', ssv_iso(started_at), 'status', status,
-  'stream_id', stream_id, 'summary', summary, 'tags', tags, 'tenant_id', tenant_id, 'transcript', transcript,
-  'turn_count', turn_count, 'updated_at', ssv_iso(updated_at), 'vad_events', vad_events, 'voice', voice)`
+/** A list row: one session's columns (VoiceSessions/ListJson.ts) and the count of all matches. */
+export interface SessionListRow extends ColumnRow<typeof VoiceSession.fields> {
+  readonly count: number
+}
 
 /** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
@@ -195,17 +194,23 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     }
 
     /**
-     * A page and the count of all matches in one statement (one round trip, no second
-     * fiber): the page is a JSON array rendered by PostgreSQL, in order.
+     * A page and the count of all matches in one statement (one round trip, no second fiber):
+     * the page's columns as the list item is written (ListJson.ts), each row carrying the count
+     * (computed once). Only an empty page needs the count on its own. The outer order is on the
+     * page's own columns (qualified: `started_at` alone would be the formatted text).
      */
     const list = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
-      // JSON is rendered for the page's rows only (after the limit), and they are ordered again
-      // inside the aggregate, where only the page is sorted.
-      return execute(sql<{ count: number; sessions: string }>`select (${count(f)})::int as count,
-          coalesce((select json_agg(${sql.literal(sessionJson)} order by started_at ${direction}, id)::text from (
-            ${pageRows(f)}) page), '[]') as sessions`).pipe(
-        Effect.map((rows) => rows[0] ?? { count: 0, sessions: "[]" })
+      return execute(sql<SessionListRow>`select (${count(f)})::int as count, ${sql.literal(sessionJson.selectList)}
+          from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
+        Effect.flatMap((rows) =>
+          rows.length > 0
+            ? Effect.succeed({ count: rows[0]!.count, sessions: rows })
+            : Effect.map(sql<{ count: number }>`select (${count(f)})::int as count`, (counted) => ({
+              count: counted[0]?.count ?? 0,
+              sessions: rows
+            }))
+        )
       )
     }
 
@@ -264,8 +269,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       upsertFinished: (s: SessionWrite) => orRefused(upsertFinished(s)),
       upsertFinishedFrom,
       idFrom,
-      /** The matching sessions' count and one page of them as a JSON array (text). */
-      list: (f: SessionFilter) => orNothing(list(f), { count: 0, sessions: "[]" }),
+      /** The matching sessions' count and one page of them (columns as ListJson.ts writes them). */
+      list: (f: SessionFilter) => orNothing(list(f), { count: 0, sessions: [] as ReadonlyArray<SessionListRow> }),
       findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
       findByStream: (tenantId: string, streamId: string) =>
         orNothing(findByStream({ tenantId, key: streamId }), Option.none()),

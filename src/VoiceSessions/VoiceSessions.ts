@@ -54,7 +54,7 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
       }
     )
 
-    /** `sessions` is the page as a JSON array (text) in `VoiceSession`'s encoded form. */
+    /** `sessions` is the page as the columns its JSON is written from (ListJson.ts). */
     const list = (filter: SessionFilter) => repo.list(filter).pipe(spanned("VoiceSessions.list"))
 
     const get = Effect.fn("VoiceSessions.get")(function*(tenantId: string, id: string) {

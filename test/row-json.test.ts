@@ -1,0 +1,208 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it as plain, layer } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import { randomUUID } from "node:crypto"
+import { encodeCursor } from "../src/CallLogs/CallLogs.js"
+import { CallLogsListResponse, CallLogSummary } from "../src/CallLogs/Schemas.js"
+import { compactJsonb } from "../src/Http/JsonbText.js"
+import { VoiceSession, VoiceSessionsListResponse } from "../src/VoiceSessions/Api.js"
+import { createTenant } from "./support/AgentFixtures.js"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { bearer, makeTestServer, request } from "./support/TestServer.js"
+
+/**
+ * List pages are written column by column (src/Http/RowJson.ts) with jsonb passed through as
+ * PostgreSQL's text (src/Http/JsonbText.ts). The oracle is the schema path: the same rows read
+ * with `select *` through the service's SQL client (pg's JSON.parse, its timestamp parser),
+ * decoded and encoded by the wire schemas and written by JSON.stringify. Bodies must be equal
+ * byte for byte, for seeded random rows: awkward text, nulls, every enum value, odd numbers
+ * and keys inside jsonb, a large transcript.
+ */
+
+/** A seeded generator, so a failure can be replayed. */
+const random = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+const rnd = random(20261202)
+const int = (n: number) => Math.floor(rnd() * n)
+const pick = <A>(items: ReadonlyArray<A>): A => items[int(items.length)]!
+
+/** No NUL: PostgreSQL text cannot hold it. */
+const PIECES = [
+  "a", "Z", " ", "\"", "\\", "\\\"", "\n", "\r", "\t", "\b", "\f", "\u0001", "\u001f", "\u007f", "é", "ß", "😀", "\u2028",
+  "\u2029", "</script>", ":", ", ", "{", "}", "[", "]", "1.50", "-0", "null", "\\u0041", "'", "%", "_"
+]
+const text = (max = 12) => Array.from({ length: int(max) }, () => pick(PIECES)).join("")
+const nullable = <A>(value: () => A) => (rnd() < 0.3 ? null : value())
+
+/** Number literals whose JavaScript rendering differs from PostgreSQL's, and some that do not. */
+const NUMBERS = [
+  "0", "-0", "1", "-17", "1.50", "2.0", "1e3", "1E-7", "-2.5e+10", "0.1", "123456789012345", "1234567890123456",
+  "12345678901234567890", "9007199254740993", "1e21", "1e-7", "3.14159265358979323846", "100.000"
+]
+
+/** JSON text (not a JS value: keys such as `__proto__`, duplicates and array indexes survive). */
+const jsonText = (depth: number): string => {
+  const kind = depth <= 0 ? int(4) : int(6)
+  switch (kind) {
+    case 0:
+      return pick(["null", "true", "false"])
+    case 1:
+      return pick(NUMBERS)
+    case 2:
+    case 3:
+      return JSON.stringify(text())
+    case 4:
+      return `[${Array.from({ length: int(5) }, () => jsonText(depth - 1)).join(", ")}]`
+    default: {
+      const keys = Array.from({ length: int(5) }, () => pick(["a", "role", "content", "10", "0", "__proto__", "x", text(4)]))
+      return `{${keys.map((key) => `${JSON.stringify(key)}: ${jsonText(depth - 1)}`).join(",")}}`
+    }
+  }
+}
+
+const transcript = (entries: number) =>
+  JSON.stringify(Array.from({ length: entries }, (_, i) => ({
+    role: pick(["user", "assistant"]),
+    content: text(40),
+    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()
+  })))
+
+/** A timestamp with microseconds (the wire keeps milliseconds, truncated). */
+const timestamp = () => {
+  const ms = Date.UTC(2000, 0, 1) + int(99 * 365 * 86_400) * 1000 + int(1000)
+  return new Date(ms).toISOString().replace("Z", `${int(1000).toString().padStart(3, "0")}Z`)
+}
+
+describe("compactJsonb", () => {
+  plain("keeps text without spaces as it is", () => {
+    expect(compactJsonb("[]")).toBe("[]")
+    expect(compactJsonb("{\"a\":1}")).toBe("{\"a\":1}")
+  })
+})
+
+layer(makeTestServer())("list pages written from columns", (it) => {
+  it.effect("jsonb text compacted equals JSON.stringify(JSON.parse(text)) for PostgreSQL's own output", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const inputs = Array.from({ length: 2_000 }, () => jsonText(4))
+      const rows = yield* sql<{ t: string }>`select (x::jsonb)::text as t from unnest(${inputs}::text[]) as x`
+      expect(rows.length).toBe(inputs.length)
+      for (const { t } of rows) expect([t, compactJsonb(t)]).toEqual([t, JSON.stringify(JSON.parse(t))])
+    }))
+
+  it.effect("call-log pages equal the schema-encoded rows byte for byte", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("rj-calls")
+      const sql = yield* SqlClient.SqlClient
+      for (let i = 0; i < 120; i++) {
+        // Milliseconds, as every writer stores them (the cursor carries milliseconds).
+        const firstSeen = new Date(Date.parse(timestamp())).toISOString()
+        const mediaStarted = nullable(() => new Date(Date.parse(firstSeen) + int(5000)).toISOString())
+        const mediaEnded = mediaStarted === null || rnd() < 0.3 ? null : new Date(Date.parse(mediaStarted) + int(600_000)).toISOString()
+        yield* sql`insert into call_logs (id, tenant_id, call_sid, stream_sid, direction, from_number, to_number, first_seen_at,
+            media_started_at, media_ended_at, media_status, twilio_status, twilio_duration_seconds, twilio_ended_at, answered_by,
+            escalated, transcript_length, function_call_count)
+          values (${randomUUID()}, 'rj-calls', ${nullable(() => text() + i)}, ${nullable(() => text() + i)},
+            ${pick(["inbound", "outbound", "web"])}, ${nullable(() => text())}, ${nullable(() => text())}, ${firstSeen},
+            ${mediaStarted}, ${mediaEnded}, ${pick([null, "failed", "completed"])},
+            ${pick([null, "busy", "no-answer", "canceled", "failed", "completed", "in-progress"])},
+            ${nullable(() => int(100_000))}, ${nullable(() => timestamp())},
+            ${pick([null, "human", "machine_start", "machine_end_beep", "fax", "unknown"])}, ${rnd() < 0.2}, ${int(1000)}, ${int(50)})`
+      }
+      const seen = { direction: new Set<unknown>(), status: new Set<unknown>(), outcome: new Set<unknown>() }
+      let cursor: string | null = null
+      let after: CallLogSummary | null = null
+      let pages = 0
+      do {
+        const query: string = `limit=50${cursor === null ? "" : `&cursor=${cursor}`}`
+        const hot = yield* request("GET", `/api/v1/call-logs?${query}`, { headers: bearer(token) })
+        const api = yield* request("GET", `/call-logs?${query}`, { headers: bearer(token) })
+        expect(hot.status).toBe(200)
+        expect(api.text).toBe(hot.text)
+        // A call that never opened a media stream has no stream SID: null here, a required string in the spec.
+        expectSpecSchema({
+          ...hot.body,
+          calls: hot.body.calls.map((call: CallLogSummary) => ({ ...call, stream_sid: call.stream_sid ?? "" }))
+        }, "CallLogsListResponse")
+
+        // The same keyset as the service's (CallLogs/Repo.ts), from the previous page's last row.
+        const rows: ReadonlyArray<unknown> = yield* sql`select * from call_logs where tenant_id = 'rj-calls'
+            and ${after === null ? sql`true` : sql`(started_at, id) < (${after.started_at}::timestamptz, ${after.id}::uuid)`}
+            order by started_at desc, id desc limit 51`
+        const calls: ReadonlyArray<CallLogSummary> = yield* Schema.decodeUnknown(Schema.Array(CallLogSummary))(rows.slice(0, 50))
+        const last: CallLogSummary = calls[calls.length - 1]!
+        const expected = new CallLogsListResponse({
+          calls,
+          count: calls.length,
+          next_cursor: rows.length > 50 ? encodeCursor(last.started_at, last.id) : null,
+          ok: true,
+          tenant: "rj-calls"
+        })
+        expect(hot.text).toBe(JSON.stringify(yield* Schema.encode(CallLogsListResponse)(expected)))
+        for (const call of calls) {
+          seen.direction.add(call.direction)
+          seen.status.add(call.status)
+          seen.outcome.add(call.outcome)
+        }
+        cursor = hot.body.next_cursor
+        after = last
+        pages++
+      } while (cursor !== null)
+      expect(pages).toBe(3)
+      expect([...seen.direction].sort()).toEqual(["inbound", "outbound", "web"])
+      expect([...seen.status].sort()).toEqual(["busy", "canceled", "completed", "escalated", "failed", "in_progress", "no_answer"])
+      expect(seen.outcome).toEqual(new Set([null, "answered", "voicemail", "no_answer", "busy", "failed"]))
+    }))
+
+  it.effect("voice-session pages equal the schema-encoded rows byte for byte", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("rj-sessions")
+      const sql = yield* SqlClient.SqlClient
+      for (let i = 0; i < 90; i++) {
+        const started = timestamp()
+        yield* sql`insert into voice_sessions (id, tenant_id, org_id, stream_id, call_sid, agent_name, call_type, customer_phone,
+            model, voice, status, transcript, function_calls, vad_events, metadata, tags, turn_count, summary, sentiment, rating,
+            duration_ms, escalated, started_at, ended_at, created_at, updated_at)
+          values (${randomUUID()}, 'rj-sessions', ${nullable(() => text())}, ${text(20) + i}, ${nullable(() => text())},
+            ${nullable(() => text())}, ${nullable(() => text())}, ${nullable(() => text())}, ${nullable(() => text())},
+            ${nullable(() => text())}, ${pick(["active", "completed", "failed", text()])},
+            ${i === 7 ? transcript(3_000) : rnd() < 0.5 ? transcript(int(8)) : jsonText(5)}::jsonb, ${jsonText(4)}::jsonb,
+            ${jsonText(3)}::jsonb, ${jsonText(4)}::jsonb, ${Array.from({ length: int(4) }, () => text())}::text[],
+            ${int(100)}, ${nullable(() => text(200))}, ${nullable(() => text())}, ${nullable(() => int(6))},
+            ${nullable(() => pick([0, int(10_000_000), 9_007_199_254_740_991]))}, ${rnd() < 0.5}, ${started},
+            ${nullable(() => timestamp())}, ${timestamp()}, ${timestamp()})`
+      }
+      for (const query of ["limit=50", "limit=50&offset=50", "limit=50&sort=asc", "limit=10&offset=200", "limit=5&search=%22"]) {
+        const hot = yield* request("GET", `/api/v1/voice-sessions?${query}`, { headers: bearer(token) })
+        const api = yield* request("GET", `/voice-sessions?${query}`, { headers: bearer(token) })
+        expect(hot.status).toBe(200)
+        expect(api.text).toBe(hot.text)
+        // A session still active has no end: null here, a required string in the spec (docs/spec-deviations.md).
+        for (const item of hot.body.sessions) expectSpecSchema({ ...item, ended_at: item.ended_at ?? item.started_at }, "VoiceSession")
+
+        const params = new URLSearchParams(query)
+        const limit = Number(params.get("limit"))
+        const offset = Number(params.get("offset") ?? 0)
+        const search = params.get("search")
+        const where = search === null
+          ? sql`tenant_id = 'rj-sessions'`
+          : sql`tenant_id = 'rj-sessions' and (customer_phone ilike ${`%${search}%`} or agent_name ilike ${`%${search}%`}
+              or summary ilike ${`%${search}%`} or transcript::text ilike ${`%${search}%`})`
+        const order = params.get("sort") === "asc" ? sql`asc` : sql`desc`
+        const rows = yield* sql`select * from voice_sessions where ${where} order by started_at ${order}, id limit ${limit} offset ${offset}`
+        const [{ count }] = yield* sql<{ count: number }>`select count(*)::int as count from voice_sessions where ${where}`
+        const expected = new VoiceSessionsListResponse({
+          count: count!,
+          ok: true,
+          sessions: yield* Schema.decodeUnknown(Schema.Array(VoiceSession))(rows),
+          tenant: "rj-sessions"
+        })
+        expect(expected.sessions.length).toBe(Math.max(0, Math.min(limit, expected.count - offset)))
+        expect(hot.text).toBe(JSON.stringify(yield* Schema.encode(VoiceSessionsListResponse)(expected)))
+      }
+    }))
+})
