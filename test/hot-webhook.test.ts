@@ -4,6 +4,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { StreamTokens } from "../src/Auth/StreamTokens.js"
+import { makeHotUpgrade } from "../src/Media/HotUpgrade.js"
 import { makeHotWebhook } from "../src/Twilio/HotWebhook.js"
 import {
   accountSid,
@@ -196,5 +197,28 @@ suiteWithFakeTwilio({}, Layer.effectDiscard(Tenants))("incoming-call fast path",
       for (const [method, url, body, type] of left) {
         expect([method, url, type, yield* status(method, url, body, type)]).toEqual([method, url, type, 418])
       }
+    }))
+
+  it.effect("the media upgrade's fast path takes GET /media-stream (with any query) and nothing else", () =>
+    Effect.gen(function*() {
+      const hot = yield* makeHotUpgrade
+      const app = hot(Effect.succeed(HttpServerResponse.empty({ status: 418 })))
+      const answer = (method: string, url: string) =>
+        Effect.flatMap(
+          Effect.provideService(app, HttpServerRequest.HttpServerRequest, HttpServerRequest.fromWeb(
+            new Request(`http://voice.test${url}`, { method })
+          )),
+          (response) => Effect.map(response.body._tag === "Uint8Array" ? Effect.succeed(new TextDecoder().decode(response.body.body)) : Effect.succeed(""), (text) => [response.status, text])
+        )
+      // Not a handshake: the route's own plain-text 400, as media-auth.test.ts expects of it.
+      for (const url of ["/media-stream", "/media-stream?stream_token=abc", "/media-stream?"]) {
+        expect([url, yield* answer("GET", url)]).toEqual([url, [400, "Missing WebSocket upgrade headers"]])
+      }
+      for (const [method, url] of [["POST", "/media-stream"], ["HEAD", "/media-stream"], ["GET", "/media-stream/"], ["GET", "/media-streams"], ["GET", "/api/v1/media-stream"], ["GET", "/media%2Dstream"]] as const) {
+        expect([method, url, yield* answer(method, url)]).toEqual([method, url, [418, ""]])
+      }
+      // Through the whole server: the same bytes as before the fast path.
+      const plain = yield* request("GET", "/media-stream")
+      expect([plain.status, plain.headers["content-type"], plain.text]).toEqual([400, "text/plain", "Missing WebSocket upgrade headers"])
     }))
 })
