@@ -43,8 +43,9 @@ const admin = async (base: string, method: string, p: string, json?: unknown) =>
 }
 
 /** One call as Twilio makes it, up to the greeting; returns the open socket. */
-const setUp = async (base: string, n: number) => {
+const setUp = async (base: string, n: number, afterWebhook?: () => Promise<void>) => {
   const { callSid, stream, custom } = await ringWebhook(base, n)
+  if (afterWebhook !== undefined) await afterWebhook()
   const ws = new WebSocket(stream)
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => sendStart(ws, n, callSid, custom))
@@ -128,6 +129,7 @@ const measure = async (tree: string, baseUrl: URL) => {
     for (let i = 0; i < WARMUP; i++) await closed(await setUp(base, n++))
     await sleep(2000)
     const ops: Array<number> = []
+    const webhookOps: Array<number> = []
     const fibers: Array<number> = []
     const statements = new Map<string, number>()
     let total = 0
@@ -135,8 +137,12 @@ const measure = async (tree: string, baseUrl: URL) => {
     for (let i = 0; i < CALLS; i++) {
       await marker.query(`select 'bench-marker-start-${database}-${i}'`)
       const before = await snapshot(child)
-      const ws = await setUp(base, n++)
+      let atWebhook: Counts | undefined
+      const ws = await setUp(base, n++, async () => {
+        atWebhook = await snapshot(child)
+      })
       const after = await snapshot(child)
+      webhookOps.push(atWebhook!.ops - before.ops)
       await marker.query(`select 'bench-marker-end-${database}-${i}'`)
       ops.push(after.ops - before.ops)
       fibers.push(after.fibers - before.fibers)
@@ -164,6 +170,7 @@ const measure = async (tree: string, baseUrl: URL) => {
     const mean = (values: Array<number>) => values.reduce((a, b) => a + b, 0) / values.length
     console.log(`\n${tree}: ${CALLS} call set-ups (webhook sent -> greeting heard), one at a time, after ${WARMUP} warm-up calls`)
     console.log(`  Effect operations/call: median ${median(ops)}, min ${Math.min(...ops)}, mean ${mean(ops).toFixed(0)}`)
+    console.log(`    of which the webhook (sent -> TwiML): median ${median(webhookOps)}, min ${Math.min(...webhookOps)}`)
     console.log(`  fibers/call: median ${median(fibers)}, mean ${mean(fibers).toFixed(2)}`)
     console.log(`  SQL statements/call: median ${median(perCall)}, min ${Math.min(...perCall)}, mean ${(total / CALLS).toFixed(2)}`)
     for (const [s, count] of [...statements].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / CALLS).toFixed(2)}  ${s}`)

@@ -25,6 +25,8 @@ import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge, withEdgeHeaders } from "./Http/Edge.js"
 import { HotReadsLive } from "./Http/HotReads.js"
+import { HotWebhookLive } from "./Twilio/HotWebhook.js"
+import { HotUpgradeLive } from "./Media/HotUpgrade.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
 import { TenantCacheHttp } from "./TenantCache/Http.js"
@@ -99,14 +101,16 @@ const withRequestSpans = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   Layer.unwrapEffect(Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
     HttpMiddleware.withTracerDisabledWhen(layer, enabled ? untraced : () => true)))
 
-/** The HTTP server: the Api, the docs routes, the error boundary, the hot reads (below HttpApi) and the edge middleware. Needs an `HttpServer`. */
+/** The HTTP server: the Api, the docs routes, the error boundary, the hot reads, the incoming-call webhook and the media upgrade (below HttpApi) and the edge middleware. Needs an `HttpServer`. */
 export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
   Layer.provide(TransferRoutesLive),
   Layer.provide(OutboundCallbackRoutesLive),
-  // Built after the boundary, so added later: it runs in front of it and answers its own failures.
+  // Built after the boundary, so added later: they run in front of it and answer their own failures.
+  Layer.provide(HotUpgradeLive),
+  Layer.provide(HotWebhookLive),
   Layer.provide(HotReadsLive),
   Layer.provide(ErrorBoundaryLive),
   Layer.provide(ApiLive),

@@ -1,8 +1,8 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import { Effect, Redacted } from "effect"
+import { Effect } from "effect"
 import { Api } from "../Api.js"
-import { TenantAuth } from "../Auth/Middleware.js"
+import { TenantAuthentication } from "../Auth/TenantAuthLive.js"
 import { Lifecycle } from "../Health/Lifecycle.js"
 import type { PreAuth } from "./Bootstrap.js"
 import { MediaStreams, textResponse } from "./MediaStreams.js"
@@ -18,49 +18,58 @@ const queryToken = (url: string): string | undefined => {
 /**
  * `GET /media-stream`: a credential in the request (the `stream_token` query parameter or
  * a tenant bearer header) is checked before the upgrade and refused with 401; without one
- * the socket must authenticate with its `start` event (see MediaStreams).
+ * the socket must authenticate with its `start` event (see MediaStreams). The one answer
+ * for both ways in: HttpApi's route below and the fast path in front of its router
+ * (src/Media/HotUpgrade.ts).
  */
+export const makeMediaUpgrade = Effect.gen(function*() {
+  const streams = yield* MediaStreams
+  // What the TenantAuth middleware runs (it reads the header itself), needing only the request.
+  const { authenticate } = yield* TenantAuthentication
+  const lifecycle = yield* Lifecycle
+
+  const preAuth = (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.gen(function*() {
+      const token = queryToken(request.url)
+      if (token !== undefined) {
+        const claims = yield* streams.redeemQueryToken(token)
+        return { _tag: "StreamToken", claims } satisfies PreAuth
+      }
+      if (request.headers.authorization !== undefined) {
+        const tenant = yield* authenticate
+        return { _tag: "Tenant", tenantId: tenant.tenantId } satisfies PreAuth
+      }
+      return { _tag: "None" } satisfies PreAuth
+    })
+
+  return (request: HttpServerRequest.HttpServerRequest) =>
+    Effect.gen(function*() {
+      if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
+      // Shutting down: the live calls run on, new ones go to another replica.
+      if (yield* lifecycle.isClosedToCalls) return textResponse(503, "This replica is shutting down")
+      return yield* preAuth(request).pipe(
+        Effect.flatMap((auth) => streams.accept(request, auth)),
+        Effect.catchAll((error) => {
+          switch (error._tag) {
+            case "InvalidStreamToken":
+            case "ApiUnauthorized":
+              return Effect.succeed(textResponse(401, error.message))
+            case "ApiRateLimited":
+              return Effect.succeed(textResponse(429, error.message))
+            default:
+              return Effect.succeed(textResponse(503, error.message))
+          }
+        })
+      )
+    })
+})
+
 export const MediaHttp = HttpApiBuilder.group(Api, "media", (handlers) =>
   Effect.gen(function*() {
     const streams = yield* MediaStreams
-    const tenantAuth = yield* TenantAuth
-    const lifecycle = yield* Lifecycle
     // Released before the HTTP server, whose close() waits for every upgraded socket.
     yield* Effect.addFinalizer(() => streams.endAll)
-
-    const preAuth = (request: HttpServerRequest.HttpServerRequest) =>
-      Effect.gen(function*() {
-        const token = queryToken(request.url)
-        if (token !== undefined) {
-          const claims = yield* streams.redeemQueryToken(token)
-          return { _tag: "StreamToken", claims } satisfies PreAuth
-        }
-        if (request.headers.authorization !== undefined) {
-          const tenant = yield* tenantAuth.bearer_auth(Redacted.make(request.headers.authorization))
-          return { _tag: "Tenant", tenantId: tenant.tenantId } satisfies PreAuth
-        }
-        return { _tag: "None" } satisfies PreAuth
-      })
-
-    return handlers.handleRaw("handler", ({ request }) =>
-      Effect.gen(function*() {
-        if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
-        // Shutting down: the live calls run on, new ones go to another replica.
-        if (yield* lifecycle.isClosedToCalls) return textResponse(503, "This replica is shutting down")
-        return yield* preAuth(request).pipe(
-          Effect.flatMap((auth) => streams.accept(request, auth)),
-          Effect.catchAll((error) => {
-            switch (error._tag) {
-              case "InvalidStreamToken":
-              case "ApiUnauthorized":
-                return Effect.succeed(textResponse(401, error.message))
-              case "ApiRateLimited":
-                return Effect.succeed(textResponse(429, error.message))
-              default:
-                return Effect.succeed(textResponse(503, error.message))
-            }
-          })
-        )
-      }))
+    const upgrade = yield* makeMediaUpgrade
+    return handlers.handleRaw("handler", ({ request }) => upgrade(request))
   })
 )

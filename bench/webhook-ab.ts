@@ -1,0 +1,143 @@
+/**
+ * CPU per incoming-call webhook, source trees alternating (A B A B ...), for A/B work on the
+ * webhook path alone (bench/setup.ts is the whole call set-up under bursts, whose latencies a
+ * shared machine makes unreadable). Each tree runs from source (`tsx src/main.ts`) on a database
+ * of its own (fresh for every run); the service's CPU time (/proc) is read around WH_CALLS signed webhooks sent
+ * WH_CONCURRENCY at a time, after WH_WARMUP. The calls are admitted and answered with TwiML but
+ * never connected (TENANT_MAX_CONCURRENT_CALLS and MAX_CALLS_PER_REPLICA are lifted so every one takes the admitted path).
+ * Client-side latency at concurrency 1 (WH_SEQUENTIAL calls) is printed too: the service time
+ * without queueing.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhook-ab.ts /work/main .
+ *   WH_CALLS=400 WH_WARMUP=100 WH_CONCURRENCY=8 WH_SEQUENTIAL=100 WH_ROUNDS=3
+ *
+ * Every run gets a fresh database: the admitted calls are never ended, and the admission's
+ * statement slows down as they pile up (1,800 of them took it to ~13 webhooks/s), so runs are
+ * kept short and comparable rather than long.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import pg from "pg"
+import { cpuSeconds, freePort } from "./proc.js"
+import { ACCOUNT, ringWebhook } from "./twilio-call.js"
+
+const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
+const CALLS = Number(process.env.WH_CALLS ?? 400)
+const WARMUP = Number(process.env.WH_WARMUP ?? 100)
+const CONCURRENCY = Number(process.env.WH_CONCURRENCY ?? 8)
+const SEQUENTIAL = Number(process.env.WH_SEQUENTIAL ?? 100)
+const ROUNDS = Number(process.env.WH_ROUNDS ?? 3)
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const admin = async (base: string, method: string, p: string, json?: unknown) => {
+  const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
+    method,
+    headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
+    body: json === undefined ? undefined : JSON.stringify(json)
+  })
+  if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
+  return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
+}
+
+let next = Math.floor(Math.random() * 1e6) * 10_000
+
+const burst = async (base: string, calls: number, concurrency: number) => {
+  let left = calls
+  const worker = async () => {
+    while (left-- > 0) await ringWebhook(base, next++)
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+const sequential = async (base: string, calls: number) => {
+  const ms: Array<number> = []
+  for (let i = 0; i < calls; i++) {
+    const started = performance.now()
+    await ringWebhook(base, next++)
+    ms.push(performance.now() - started)
+  }
+  ms.sort((a, b) => a - b)
+  return { p50: ms[Math.floor(ms.length * 0.5)]!, p99: ms[Math.floor(ms.length * 0.99)]! }
+}
+
+const run = async (tree: string, url: string) => {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: tree,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PUBLIC_BASE_URL: base,
+      DATABASE_URL: url,
+      ADMIN_API_KEY: ADMIN_KEY,
+      OPENAI_API_KEY: "sk-bench",
+      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
+      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
+      TENANT_MAX_CONCURRENT_CALLS: "100000000",
+      MAX_CALLS_PER_REPLICA: "100000000",
+      SHUTDOWN_GRACE_SECONDS: "0",
+      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      ANALYSIS_WORKER_ENABLED: "false"
+    },
+    stdio: "ignore"
+  })
+  try {
+    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
+      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
+      await sleep(250)
+    }
+    await admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
+    const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
+    const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
+    await admin(base, "POST", `/agent-versions/${version.id}/publish`)
+    await burst(base, WARMUP, CONCURRENCY)
+    await sleep(500)
+    const before = cpuSeconds(child.pid!)
+    const started = performance.now()
+    await burst(base, CALLS, CONCURRENCY)
+    const wall = (performance.now() - started) / 1000
+    const cpuMs = ((cpuSeconds(child.pid!) - before) * 1000) / CALLS
+    const latency = await sequential(base, SEQUENTIAL)
+    return { cpuMs, perSecond: CALLS / wall, ...latency }
+  } finally {
+    child.kill("SIGTERM")
+    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+  }
+}
+
+const main = async () => {
+  const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
+  const trees = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]).map((t) => path.resolve(t))
+  const databases: Array<string> = []
+  const adminDb = new pg.Client({ connectionString: baseUrl.toString() })
+  await adminDb.connect()
+  try {
+    console.log(`${CALLS} webhooks at concurrency ${CONCURRENCY} after ${WARMUP} warm-up; then ${SEQUENTIAL} one at a time`)
+    console.log("| round | tree | CPU ms per webhook | webhooks/s | sequential p50 / p99 ms | load average |")
+    console.log("|---|---|---|---|---|---|")
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [i, tree] of trees.entries()) {
+        const db = `ssv_webhook_ab_${i}_${round}_${Date.now()}`
+        await adminDb.query(`create database ${db}`)
+        databases.push(db)
+        const url = new URL(baseUrl)
+        url.pathname = `/${db}`
+        const r = await run(tree, url.toString())
+        const load = (await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")
+        console.log(`| ${round} | ${tree} | ${r.cpuMs.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${load} |`)
+      }
+    }
+  } finally {
+    for (const db of databases) await adminDb.query(`drop database if exists ${db} with (force)`)
+    await adminDb.end()
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,98 @@
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as UrlParams from "@effect/platform/UrlParams"
+import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
+import { AppConfig } from "../Config.js"
+import { answerUnhandled } from "../Http/ErrorBoundary.js"
+import { parseSimpleQuery, SIMPLE_URL } from "../Http/SimpleQuery.js"
+import { TwilioVoiceWebhookForm, WebhookError, WebhookQuery } from "./Api.js"
+import { type VoiceWebhook, VoiceWebhooks } from "./Webhooks.js"
+
+const ROUTE = "/api/v1/incoming-call"
+const FORM = "application/x-www-form-urlencoded"
+
+/** HttpApi reads the body as a form only for this media type (charset and the like aside). */
+const isForm = (contentType: string | undefined) => {
+  if (contentType === undefined) return false
+  const semicolon = contentType.indexOf(";")
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase() === FORM
+}
+
+/** The group's declared text errors, by tag: each written with its own status and media type, as HttpApi writes it. */
+const errorResponses = new Map<string, (message: string) => HttpServerResponse.HttpServerResponse>(
+  Object.values(WebhookError).map((schema) => {
+    const status = HttpApiSchema.getStatusError(schema)
+    const { contentType } = HttpApiSchema.getEncoding(schema.ast)
+    return [schema.to._tag, (message) => HttpServerResponse.text(message, { status, contentType })] as const
+  })
+)
+
+const TWIML_TYPE = "text/xml"
+
+/**
+ * Twilio's incoming-call webhook (`POST /api/v1/incoming-call`) served in front of HttpApi's
+ * router, as src/Http/HotReads.ts does for the hottest reads: a burst of calls is a burst of
+ * these, and under HttpApi each one paid for the router, the merge of the group's services
+ * into the handler's context, the (documenting-only) signature probe middleware and the
+ * schema-driven response encoder (bench/RESULTS.md, "Webhook fast path").
+ *
+ * It runs the same pieces: the endpoint's own form schema, the same query schema, the same
+ * `VoiceWebhooks.answer` (signature against the tenant's token, tenant resolution, set-up
+ * shedding, admission, call record, stream token) and the group's own error statuses and
+ * media types. Anything unusual is left to HttpApi, which answers it exactly as before: other
+ * methods and paths (the legacy `/incoming-call` alias included), a URL that needs decoding,
+ * a body that is not a form or does not decode, a repeated query parameter.
+ */
+export const makeHotWebhook = Effect.gen(function*() {
+  const webhooks = yield* VoiceWebhooks
+  const { publicBaseUrl } = yield* AppConfig
+  const decodeForm = Schema.decodeUnknownEither(TwilioVoiceWebhookForm)
+  const decodeQuery = Schema.decodeUnknownEither(WebhookQuery)
+
+  const respond = (request: HttpServerRequest.HttpServerRequest, hook: VoiceWebhook) =>
+    Effect.matchCauseEffect(Effect.interruptible(webhooks.answer("inbound", hook)), {
+      onSuccess: (twiml) => Effect.succeed(HttpServerResponse.text(twiml, { status: 200, contentType: TWIML_TYPE })),
+      onFailure: (cause) => {
+        const failure = Cause.failureOption(cause)
+        const write = Option.isSome(failure) ? errorResponses.get(failure.value._tag) : undefined
+        return write === undefined || Option.isNone(failure)
+          ? answerUnhandled(request)(cause)
+          : Effect.succeed(write(failure.value.message))
+      }
+    })
+
+  /** The webhook from the request's form, or undefined when HttpApi should judge it. */
+  const hookOf = (request: HttpServerRequest.HttpServerRequest, query: VoiceWebhook["query"]) =>
+    Effect.map(Effect.either(request.urlParamsBody), (body): VoiceWebhook | undefined => {
+      if (Either.isLeft(body)) return undefined
+      const params = decodeForm(UrlParams.toRecord(body.right))
+      return Either.isLeft(params) ? undefined : {
+        url: `${publicBaseUrl}${request.originalUrl}`,
+        params: params.right,
+        signature: request.headers["x-twilio-signature"],
+        query
+      }
+    })
+
+  return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+    Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>((fiber) => {
+      const context = fiber.currentContext
+      const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
+      if (request.method !== "POST" || !request.url.startsWith(ROUTE) || !isForm(request.headers["content-type"])) return app
+      const queryAt = request.url.indexOf("?")
+      if ((queryAt === -1 ? request.url.length : queryAt) !== ROUTE.length || !SIMPLE_URL.test(request.url)) return app
+      const query = decodeQuery(parseSimpleQuery(queryAt === -1 ? "" : request.url.slice(queryAt + 1)))
+      if (Either.isLeft(query)) return app
+      return Effect.flatMap(hookOf(request, query.right), (hook) => {
+        if (hook === undefined) return app
+        const span = Context.getOption(context, Tracer.ParentSpan)
+        if (span._tag === "Some" && span.value._tag === "Span") span.value.attribute("http.route", ROUTE)
+        return respond(request, hook)
+      })
+    })
+})
+
+export const HotWebhookLive = HttpApiBuilder.middleware(makeHotWebhook)
