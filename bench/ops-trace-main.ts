@@ -4,16 +4,9 @@
  * to stderr as one `{"trace":[...]}` line and stops. For finding where one request's
  * operations go (bench/ops-trace.ts); not for production.
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { type Context, Effect, Layer, RuntimeFlags, Supervisor } from "effect"
+import { type Context, Effect, Supervisor } from "effect"
 import type * as Fiber from "effect/Fiber"
-import { createServer } from "node:http"
-import { AppConfig } from "../src/Config.js"
-import { runMainWithDrain, serveUntilSignalled } from "../src/Health/Lifecycle.js"
-import { JsonLogLive } from "../src/Observability/JsonLog.js"
-import { HttpLive } from "../src/Server.js"
-import { ServicesLive } from "../src/Services.js"
-import { TelemetryLive } from "../src/Telemetry.js"
+import { runSupervised } from "./supervised-main.js"
 
 let trace: Array<string> | undefined
 
@@ -46,18 +39,4 @@ process.on("SIGUSR1", () => {
   }
 })
 
-const NodeServerLive = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) => NodeHttpServer.layer(() => createServer(), { port: config.port, host: config.host }))
-)
-
-const MainLive = HttpLive.pipe(
-  Layer.provide(NodeServerLive),
-  Layer.provideMerge(ServicesLive),
-  Layer.provide(TelemetryLive),
-  Layer.provide(AppConfig.Default),
-  Layer.provide(JsonLogLive),
-  Layer.provide(Supervisor.addSupervisor(new Tracing())),
-  Layer.provide(RuntimeFlags.enableOpSupervision)
-)
-
-runMainWithDrain(serveUntilSignalled.pipe(Effect.provide(MainLive)) as Effect.Effect<void, unknown>, { disablePrettyLogger: true })
+runSupervised(new Tracing())
