@@ -3,7 +3,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
+import { Cause, Context, Effect, Either, Option, Schema } from "effect"
 import type { CurrentTenant } from "../Auth/Middleware.js"
 import { TenantAuthentication } from "../Auth/TenantAuthLive.js"
 import { CallLogFilters } from "../CallLogs/Api.js"
@@ -16,6 +16,7 @@ import { voiceSessionsPage } from "../VoiceSessions/Http.js"
 import { VoiceSessions } from "../VoiceSessions/VoiceSessions.js"
 import { answerUnhandled } from "./ErrorBoundary.js"
 import { ApiError } from "./Errors.js"
+import { nameRoute } from "./RouteSpan.js"
 import { parseSimpleQuery, SIMPLE_URL } from "./SimpleQuery.js"
 
 type Answer = (tenant: CurrentTenant["Type"]) => Effect.Effect<HttpServerResponse.HttpServerResponse, { readonly _tag: string }>
@@ -128,8 +129,7 @@ export const makeHotReads = Effect.gen(function*() {
         ? routeFor(request.url, "")
         : routeFor(request.url.slice(0, queryAt), request.url.slice(queryAt + 1))
       if (hot === undefined) return app
-      const span = Context.getOption(context, Tracer.ParentSpan)
-      if (span._tag === "Some" && span.value._tag === "Span") span.value.attribute("http.route", hot.route)
+      nameRoute(context, hot.route)
       return serve(request, hot)
     })
 })

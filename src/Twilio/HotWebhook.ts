@@ -4,12 +4,13 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
+import { Cause, Context, Effect, Either, Option, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
+import { nameRoute } from "../Http/RouteSpan.js"
 import { parseSimpleQuery, SIMPLE_URL } from "../Http/SimpleQuery.js"
 import { TwilioVoiceWebhookForm, WebhookError, WebhookQuery } from "./Api.js"
-import { type VoiceWebhook, VoiceWebhooks } from "./Webhooks.js"
+import { signedWebhook, type VoiceWebhook, VoiceWebhooks } from "./Webhooks.js"
 
 const ROUTE = "/api/v1/incoming-call"
 const FORM = "application/x-www-form-urlencoded"
@@ -69,12 +70,7 @@ export const makeHotWebhook = Effect.gen(function*() {
     Effect.map(Effect.either(request.urlParamsBody), (body): VoiceWebhook | undefined => {
       if (Either.isLeft(body)) return undefined
       const params = decodeForm(UrlParams.toRecord(body.right))
-      return Either.isLeft(params) ? undefined : {
-        url: `${publicBaseUrl}${request.originalUrl}`,
-        params: params.right,
-        signature: request.headers["x-twilio-signature"],
-        query
-      }
+      return Either.isLeft(params) ? undefined : signedWebhook(publicBaseUrl, request, params.right, true, query)
     })
 
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
@@ -88,8 +84,7 @@ export const makeHotWebhook = Effect.gen(function*() {
       if (Either.isLeft(query)) return app
       return Effect.flatMap(hookOf(request, query.right), (hook) => {
         if (hook === undefined) return app
-        const span = Context.getOption(context, Tracer.ParentSpan)
-        if (span._tag === "Some" && span.value._tag === "Span") span.value.attribute("http.route", ROUTE)
+        nameRoute(context, ROUTE)
         return respond(request, hook)
       })
     })

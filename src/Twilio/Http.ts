@@ -5,16 +5,13 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { AppConfig } from "../Config.js"
 import type { VoiceWebhook } from "./Webhooks.js"
-import { VoiceWebhooks } from "./Webhooks.js"
+import { signedWebhook, VoiceWebhooks } from "./Webhooks.js"
 import { CallStatusAckResponse, TwilioSignatureProbe, WebhookBadRequest, WebhookQuery } from "./Api.js"
 
 /** The probe only documents the header; VoiceWebhooks checks it once it knows the tenant. */
 const TwilioSignatureProbeLive = Layer.succeed(TwilioSignatureProbe, { twilio_signature: () => Effect.void })
 
-/**
- * The webhook as Twilio signed it: PUBLIC_BASE_URL + the path it requested (the legacy
- * alias included, hence the original URL) + the query, and every form parameter.
- */
+/** The request's webhook (`signedWebhook`), its query decoded as the endpoint declares it. */
 const webhookOf = (payload: VoiceWebhook["params"], signed: boolean) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
@@ -22,13 +19,7 @@ const webhookOf = (payload: VoiceWebhook["params"], signed: boolean) =>
     const query = yield* HttpServerRequest.schemaSearchParams(WebhookQuery).pipe(
       Effect.mapError(() => new WebhookBadRequest({ message: "Each query parameter may appear only once" }))
     )
-    const hook: VoiceWebhook = {
-      url: `${config.publicBaseUrl}${request.originalUrl}`,
-      params: payload,
-      signature: signed ? request.headers["x-twilio-signature"] : undefined,
-      query
-    }
-    return hook
+    return signedWebhook(config.publicBaseUrl, request, payload, signed, query)
   })
 
 export const CallWebhooksHttp = HttpApiBuilder.group(Api, "callWebhooks", (handlers) =>

@@ -33,6 +33,24 @@ export interface VoiceWebhook {
   }
 }
 
+/**
+ * The webhook as Twilio signed it: PUBLIC_BASE_URL + the path it requested (the legacy alias
+ * included, hence the original URL) + the query, and every form parameter. Built by the
+ * HttpApi handlers (Twilio/Http.ts) and by the incoming-call fast path (Twilio/HotWebhook.ts).
+ */
+export const signedWebhook = (
+  publicBaseUrl: string,
+  request: { readonly originalUrl: string; readonly headers: Readonly<Record<string, string | undefined>> },
+  params: VoiceWebhook["params"],
+  signed: boolean,
+  query: VoiceWebhook["query"]
+): VoiceWebhook => ({
+  url: `${publicBaseUrl}${request.originalUrl}`,
+  params,
+  signature: signed ? request.headers["x-twilio-signature"] : undefined,
+  query
+})
+
 export type CallKind = "inbound" | "outbound"
 
 type TenantRef = Pick<CachedTenant, "tenantId" | "config">
