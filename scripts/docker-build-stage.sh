@@ -7,6 +7,8 @@
 #   scripts/docker-build-stage.sh                 # as CI runs it: npm ci, build, prune
 #   REUSE_NODE_MODULES=1 scripts/docker-build-stage.sh   # offline: symlink ./node_modules,
 #                                                        # skip `npm ci` and `npm prune`
+#   DIST_OUT=dist scripts/docker-build-stage.sh          # then replace ./dist with the stage's
+#                                                        # build (CI: the one build of the run)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -53,3 +55,9 @@ for path in $(awk '/^COPY / && !/--from=/ && seen {print $(NF-1)} /^FROM .* AS r
 done
 node -e "import('$work/dist/Config.js').then(() => console.log('dist/ loads'))"
 echo "build stage OK"
+if [ -n "${DIST_OUT:-}" ]; then
+  case "$DIST_OUT" in /*) out=$DIST_OUT ;; *) out=$root/$DIST_OUT ;; esac
+  rm -rf "$out"
+  cp -R "$work/dist" "$out"
+  echo "+ (copied the stage's dist/ to $out)"
+fi

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { AppConfig, describeConfigError } from "../src/Config.js"
 import { DatabasePool, DatabaseUrl, SqlLive } from "../src/Database/Client.js"
+import { serviceNodeArgs } from "./support/ServiceEntry.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 
@@ -50,7 +51,7 @@ describe("DATABASE_POOL_MAX", () => {
     Effect.gen(function*() {
       const result = yield* Effect.promise(() =>
         new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-          const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+          const child = spawn(process.execPath, serviceNodeArgs, {
             cwd: ROOT,
             env: { PATH: process.env.PATH!, DATABASE_URL: NOWHERE, PORT: "59999", HOST: "127.0.0.1", DATABASE_POOL_MAX: "0" },
             stdio: ["ignore", "pipe", "pipe"]

@@ -8,6 +8,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { eventually } from "./support/Eventually.js"
+import { serviceNodeArgs } from "./support/ServiceEntry.js"
 import { request, serverSuite } from "./support/TestServer.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -95,7 +96,7 @@ describe("first run", () => {
       const port = yield* Effect.promise(freePort)
       const result = yield* Effect.promise(() =>
         new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-          const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+          const child = spawn(process.execPath, serviceNodeArgs, {
             cwd: ROOT,
             env: { PATH: process.env.PATH!, HOME: home, PORT: String(port), EMBEDDED_PG_DATA_DIR: path.join(home, "pg") },
             stdio: ["ignore", "pipe", "pipe"]

@@ -8,9 +8,8 @@ import { makeHotUpgrade } from "../src/Media/HotUpgrade.js"
 import { makeHotWebhook } from "../src/Twilio/HotWebhook.js"
 import {
   accountSid,
-  agentWithRoute,
-  newCallSid,
-  putTenant,
+  inboundCall as call,
+  routedTwilioTenant,
   sign,
   suiteWithFakeTwilio,
   twilioWebhook
@@ -31,16 +30,6 @@ const FULL_SID = accountSid("hotwhfull")
 const NUMBER = "+15550004000"
 const FULL_NUMBER = "+15550004100"
 const UNROUTED = "+15550004999"
-
-const call = (to: string, account: string, extra: Record<string, string> = {}) => ({
-  CallSid: newCallSid(),
-  AccountSid: account,
-  From: "+15557654321",
-  To: to,
-  Direction: "inbound",
-  CallStatus: "ringing",
-  ...extra
-})
 
 type Params = Record<string, string>
 interface Sent {
@@ -87,11 +76,11 @@ const bothWays = (sent: Sent) =>
   })
 
 const Tenants = Effect.gen(function*() {
-  yield* putTenant("hotwh", { twilio: { account_sid: SID, auth_token: TOKEN } })
-  yield* agentWithRoute("hotwh", { phoneNumber: NUMBER, greeting: "Hi & <welcome>" })
+  yield* routedTwilioTenant("hotwh", { accountSid: SID, authToken: TOKEN }, { phoneNumber: NUMBER, greeting: "Hi & <welcome>" })
   // At its cap of one call from the start: every call it gets is refused with the busy TwiML.
-  yield* putTenant("hotwhfull", { twilio: { account_sid: FULL_SID, auth_token: TOKEN }, limits: { max_concurrent_calls: 1 } })
-  yield* agentWithRoute("hotwhfull", { phoneNumber: FULL_NUMBER })
+  yield* routedTwilioTenant("hotwhfull", { accountSid: FULL_SID, authToken: TOKEN }, { phoneNumber: FULL_NUMBER }, {
+    limits: { max_concurrent_calls: 1 }
+  })
 })
 
 suiteWithFakeTwilio({}, Layer.effectDiscard(Tenants))("incoming-call fast path", (it) => {

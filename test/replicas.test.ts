@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { eventually } from "./support/Eventually.js"
 import { call, startReplicas } from "./support/Replicas.js"
-import { testDatabaseUrl } from "./support/TestDatabase.js"
+import { emptyTestDatabaseUrl } from "./support/TestDatabase.js"
 import { adminHeaders, bearer } from "./support/TestServer.js"
 
 const env = { RATE_LIMIT_PER_TENANT_PER_MINUTE: "6", ADMIN_USERNAME: "ops", ADMIN_PASSWORD: "correct horse battery staple" }
@@ -10,7 +10,7 @@ const env = { RATE_LIMIT_PER_TENANT_PER_MINUTE: "6", ADMIN_USERNAME: "ops", ADMI
 describe("two replicas on one database", () => {
   it.live("share tenants, sessions, revocations and rate limits", () =>
     Effect.gen(function*() {
-      const url = yield* testDatabaseUrl
+      const url = yield* emptyTestDatabaseUrl
       // Started together on an empty database: the migration lock lets exactly one migrate.
       const [a, b] = yield* startReplicas(url, env)
 

@@ -5,8 +5,10 @@ import { StreamTokens } from "../src/Auth/StreamTokens.js"
 import {
   accountSid,
   agentWithRoute,
-  newCallSid,
+  CALLER,
+  inboundCall as inbound,
   putTenant,
+  routedTwilioTenant,
   sign,
   suiteWithFakeTwilio,
   twilioWebhook
@@ -22,17 +24,6 @@ const TOKENS = { acme: "acme-twilio-auth-token", beta: "beta-twilio-auth-token",
 const ACME_NUMBER = "+15550001000"
 const OPEN_NUMBER = "+15550003000"
 const UNROUTED = "+15550002000"
-const CALLER = "+15557654321"
-
-const inbound = (to: string, account: string, extra: Record<string, string> = {}) => ({
-  CallSid: newCallSid(),
-  AccountSid: account,
-  From: CALLER,
-  To: to,
-  Direction: "inbound",
-  CallStatus: "ringing",
-  ...extra
-})
 
 const diagnostics = request("GET", "/api/v1/admin/twilio/webhook-diagnostics", { headers: adminHeaders })
 
@@ -43,11 +34,14 @@ class AcmeVersion extends Context.Tag("AcmeVersion")<AcmeVersion, string>() {}
 const Tenants = Layer.effect(
   AcmeVersion,
   Effect.gen(function*() {
-    yield* putTenant("acme", { twilio: { account_sid: ACME_SID, auth_token: TOKENS.acme } })
+    const acme = yield* routedTwilioTenant("acme", { accountSid: ACME_SID, authToken: TOKENS.acme }, {
+      phoneNumber: ACME_NUMBER,
+      pin: true,
+      greeting: "Hi & welcome <3"
+    })
     yield* putTenant("beta", { twilio: { account_sid: SHARED_SID, auth_token: TOKENS.beta } })
     yield* putTenant("gamma", { twilio: { account_sid: SHARED_SID, auth_token: TOKENS.gamma } })
     yield* putTenant("open", {})
-    const acme = yield* agentWithRoute("acme", { phoneNumber: ACME_NUMBER, pin: true, greeting: "Hi & welcome <3" })
     yield* agentWithRoute("open", { phoneNumber: OPEN_NUMBER })
     return acme.versionId
   })

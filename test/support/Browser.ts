@@ -3,18 +3,10 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { type Browser, chromium } from "playwright-core"
+import { newest } from "./ServiceEntry.js"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-
-const newest = (dir: string): number => {
-  let latest = 0
-  for (const item of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = `${dir}/${item.name}`
-    latest = Math.max(latest, item.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs)
-  }
-  return latest
-}
 
 /** The console's static files: built when missing or older than their sources (CI builds them first). */
 export const ensureConsoleBuilt = Effect.sync(() => {

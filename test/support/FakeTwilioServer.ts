@@ -60,6 +60,20 @@ let callCounter = 0
 /** A fresh, well-formed Twilio call SID. */
 export const newCallSid = () => `CA${(Date.now().toString(16) + (++callCounter).toString(16)).padStart(32, "0")}`
 
+/** The caller of `inboundCall`s unless one is given. */
+export const CALLER = "+15557654321"
+
+/** The form parameters of a ringing inbound call to `to` on `account`, with a fresh CallSid. */
+export const inboundCall = (to: string, account: string, extra: Record<string, string> = {}) => ({
+  CallSid: newCallSid(),
+  AccountSid: account,
+  From: CALLER,
+  To: to,
+  Direction: "inbound",
+  CallStatus: "ringing",
+  ...extra
+})
+
 /** Creates (or replaces) a tenant through the admin API. */
 export const putTenant = (tenantId: string, config: Record<string, unknown> = {}) =>
   Effect.gen(function*() {
@@ -98,13 +112,28 @@ export const agentWithRoute = (
     return { agentId, versionId }
   })
 
+/**
+ * A tenant on a Twilio account (`accountSid`, webhooks signed with `authToken`) whose
+ * number routes to a published agent: what every incoming-call suite starts from.
+ */
+export const routedTwilioTenant = (
+  tenantId: string,
+  twilioAccount: { readonly accountSid: string; readonly authToken: string },
+  route: { readonly phoneNumber: string; readonly pin?: boolean; readonly greeting?: string },
+  config: Record<string, unknown> = {}
+) =>
+  Effect.zipRight(
+    putTenant(tenantId, { twilio: { account_sid: twilioAccount.accountSid, auth_token: twilioAccount.authToken }, ...config }),
+    agentWithRoute(tenantId, route)
+  )
+
 /** A signed inbound-call webhook, as Twilio sends it, to a server at `baseUrl` (another process). */
 export const ringAt = (
   baseUrl: string,
   call: { readonly accountSid: string; readonly authToken: string; readonly to: string; readonly from?: string }
 ) =>
   Effect.promise(async () => {
-    const params = { CallSid: newCallSid(), AccountSid: call.accountSid, From: call.from ?? "+15557654321", To: call.to }
+    const params = { CallSid: newCallSid(), AccountSid: call.accountSid, From: call.from ?? CALLER, To: call.to }
     const res = await fetch(`${baseUrl}/api/v1/incoming-call`, {
       method: "POST",
       headers: {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as net from "node:net"
 import { fileURLToPath } from "node:url"
 import { eventually } from "./Eventually.js"
+import { serviceNodeArgs } from "./ServiceEntry.js"
 import { baseTestConfig } from "./TestServer.js"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
@@ -48,14 +49,14 @@ const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string)
  */
 export type Launcher = "node" | "npm"
 
-const NODE_ARGS = ["--import", "tsx", "src/main.ts"]
+const NODE_ARGS = serviceNodeArgs
 
 /** SIGTERM (or `signal`) to every process of the replica's group, as `kill -- -pgid` does. */
 export const signalGroup = (replica: Replica, signal: NodeJS.Signals = "SIGTERM") =>
   Effect.sync(() => process.kill(-replica.process.pid!, signal))
 
 /**
- * Starts the real service (`src/main.ts`) as a separate process against `databaseUrl`,
+ * Starts the real service (`src/main.ts`, or its fresh build: see `serviceNodeArgs`) as a separate process against `databaseUrl`,
  * waits until it is ready, and stops it (SIGTERM) when the scope closes. Two of these
  * on one database are how tests prove cross-replica behaviour.
  */

@@ -1,5 +1,16 @@
 import pg from "pg"
 
+/** A `pg` client on `url` for the length of `run`. */
+export const withPgClient = async <A>(url: string, run: (client: pg.Client) => Promise<A>) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}
+
 /** Test databases are named `ssv_test_<created, base 36 seconds>_<random>`: the sweep reads their age from the name. */
 const TEST_DATABASE = /^ssv_test_([0-9a-z]{6,})_[0-9a-f]{12}$/
 

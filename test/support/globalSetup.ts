@@ -4,11 +4,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { TestProject } from "vitest/node"
 import { sweepStaleTestDatabases } from "./StaleDatabases.js"
+import { createMigratedTemplate } from "./TemplateDatabase.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
     /** A server URL (any database) on which test files create their own databases. */
     postgresAdminUrl: string
+    /** This run's migrated database that each test file's own database is copied from. */
+    postgresTemplate: string
   }
 }
 
@@ -32,7 +35,9 @@ export default async function setup(project: TestProject) {
     // A shared server keeps what killed runs left behind: their databases go once they are stale.
     await sweepStaleTestDatabases(given)
     project.provide("postgresAdminUrl", given)
-    return
+    const template = await createMigratedTemplate(given)
+    project.provide("postgresTemplate", template.name)
+    return template.drop
   }
   // Imported only when needed, and its process exit hooks removed: on 'beforeExit' they call
   // process.exit(0), which would turn a failed test run into a green one.
@@ -54,8 +59,15 @@ export default async function setup(project: TestProject) {
   })
   await server.initialise()
   await server.start()
-  project.provide("postgresAdminUrl", `postgres://postgres:test@127.0.0.1:${port}/postgres`)
+  const adminUrl = `postgres://postgres:test@127.0.0.1:${port}/postgres`
+  project.provide("postgresAdminUrl", adminUrl)
+  const template = await createMigratedTemplate(adminUrl).catch(async (error) => {
+    await server.stop()
+    throw error
+  })
+  project.provide("postgresTemplate", template.name)
   return async () => {
+    await template.drop().catch(() => undefined)
     await server.stop()
     fs.rmSync(dir, { recursive: true, force: true })
   }
