@@ -26,7 +26,11 @@ const Server = Layer.unwrapScoped(Effect.map(Effect.all([startFakeTwilio, startF
       OPERATOR_SLA_SWEEP_INTERVAL_SECS: off,
       OPERATOR_FOLLOW_UP_SWEEP_INTERVAL_SECS: off,
       OPERATOR_DISPATCH_SWEEP_INTERVAL_SECS: off,
-      OPERATOR_RECONCILIATION_SWEEP_INTERVAL_SECS: off
+      OPERATOR_RECONCILIATION_SWEEP_INTERVAL_SECS: off,
+      // The outbox and analysis workers are not under test here (events are read from the
+      // outbox table): at their 1-2 s polls every simulated minute would be ~90 real passes.
+      OUTBOX_POLL_INTERVAL_MS: "600000",
+      ANALYSIS_POLL_INTERVAL_MS: "600000"
     }, { clock: "test" }),
     Layer.succeed(FakeTwilioServer, twilio),
     Layer.succeed(Tickets, tickets)

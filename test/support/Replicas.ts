@@ -33,14 +33,12 @@ const probe = (baseUrl: string, replica: ChildProcess) =>
     }
   })
 
-const waitReady = (baseUrl: string, replica: ChildProcess, output: () => string) =>
-  eventually(probe(baseUrl, replica), (state) => state !== "starting", 60_000).pipe(
-    Effect.flatMap((state) =>
-      state === "ready"
-        ? Effect.void
-        : Effect.dieMessage(state === "exited" ? `replica exited early:\n${output()}` : `replica not ready in time:\n${output()}`)
-    )
-  )
+/** Waits (up to 60 s) until the process answers ready or exits. */
+const waitReady = (baseUrl: string, replica: ChildProcess) =>
+  eventually(probe(baseUrl, replica), (state) => state !== "starting", 60_000)
+
+/** A port freed by `freePort` can be taken by another process before the replica binds it. */
+const MAX_LAUNCHES = 3
 
 /**
  * How the process is started: `node` runs it directly; `npm` runs it under `npm exec` in a
@@ -55,6 +53,37 @@ const NODE_ARGS = serviceNodeArgs
 export const signalGroup = (replica: Replica, signal: NodeJS.Signals = "SIGTERM") =>
   Effect.sync(() => process.kill(-replica.process.pid!, signal))
 
+/** Spawns the service on a free port (not yet ready). */
+const launchReplica = (databaseUrl: string, env: Record<string, string>, launcher: Launcher) =>
+  Effect.gen(function*() {
+    const port = yield* freePort
+    // An env value may name the replica's own address (e.g. REPLICA_BASE_URL: "{BASE_URL}").
+    const own = (value: string) => value.replaceAll("{BASE_URL}", `http://127.0.0.1:${port}`)
+    let buffer = ""
+    const [command, args] = launcher === "node"
+      ? [process.execPath, NODE_ARGS]
+      : ["npm", ["exec", "--offline", "--", "node", ...NODE_ARGS]]
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      detached: launcher === "npm",
+      env: {
+        ...process.env,
+        ...baseTestConfig,
+        SHUTDOWN_GRACE_SECONDS: "0",
+        SHUTDOWN_CALL_DRAIN_SECONDS: "0",
+        DATABASE_URL: databaseUrl,
+        ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, own(value)])),
+        PORT: String(port),
+        HOST: "127.0.0.1"
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    child.stdout!.on("data", (chunk) => (buffer += chunk))
+    child.stderr!.on("data", (chunk) => (buffer += chunk))
+    const baseUrl = `http://127.0.0.1:${port}`
+    return { baseUrl, process: child, output: () => buffer } satisfies Replica
+  })
+
 /**
  * Starts the real service (`src/main.ts`, or its fresh build: see `serviceNodeArgs`) as a separate process against `databaseUrl`,
  * waits until it is ready, and stops it (SIGTERM) when the scope closes. Two of these
@@ -63,33 +92,20 @@ export const signalGroup = (replica: Replica, signal: NodeJS.Signals = "SIGTERM"
 export const startReplica = (databaseUrl: string, env: Record<string, string> = {}, launcher: Launcher = "node") =>
   Effect.acquireRelease(
     Effect.gen(function*() {
-      const port = yield* freePort
-      // An env value may name the replica's own address (e.g. REPLICA_BASE_URL: "{BASE_URL}").
-      const own = (value: string) => value.replaceAll("{BASE_URL}", `http://127.0.0.1:${port}`)
-      let buffer = ""
-      const [command, args] = launcher === "node"
-        ? [process.execPath, NODE_ARGS]
-        : ["npm", ["exec", "--offline", "--", "node", ...NODE_ARGS]]
-      const child = spawn(command, args, {
-        cwd: ROOT,
-        detached: launcher === "npm",
-        env: {
-          ...process.env,
-          ...baseTestConfig,
-          SHUTDOWN_GRACE_SECONDS: "0",
-          SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-          DATABASE_URL: databaseUrl,
-          ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, own(value)])),
-          PORT: String(port),
-          HOST: "127.0.0.1"
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      child.stdout!.on("data", (chunk) => (buffer += chunk))
-      child.stderr!.on("data", (chunk) => (buffer += chunk))
-      const baseUrl = `http://127.0.0.1:${port}`
-      yield* waitReady(baseUrl, child, () => buffer)
-      return { baseUrl, process: child, output: () => buffer } satisfies Replica
+      for (let launch = 1;; launch++) {
+        const started = yield* launchReplica(databaseUrl, env, launcher)
+        const state = yield* waitReady(started.baseUrl, started.process)
+        if (state === "ready") return started
+        if (state === "starting") {
+          if (launcher === "npm") process.kill(-started.process.pid!, "SIGKILL")
+          else started.process.kill("SIGKILL")
+        }
+        // Another process took the port between `freePort` and the replica's listen: another port.
+        else if (launch < MAX_LAUNCHES && started.output().includes("EADDRINUSE")) continue
+        return yield* Effect.dieMessage(
+          state === "exited" ? `replica exited early:\n${started.output()}` : `replica not ready in time:\n${started.output()}`
+        )
+      }
     }),
     ({ process: child }) =>
       Effect.promise(() =>
@@ -111,8 +127,9 @@ export const startReplica = (databaseUrl: string, env: Record<string, string> = 
   )
 
 /**
- * Two replicas of the service on one database, started together (on an empty database the
- * migration lock lets exactly one migrate) and stopped when the scope closes.
+ * Two replicas of the service on one database, started together (on an empty database,
+ * `emptyTestDatabaseUrl`, the migration lock lets exactly one migrate) and stopped when the
+ * scope closes.
  */
 export const startReplicas = (databaseUrl: string, env: Record<string, string> = {}) =>
   Effect.all([startReplica(databaseUrl, env), startReplica(databaseUrl, env)], { concurrency: 2 })
