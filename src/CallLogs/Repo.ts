@@ -117,9 +117,16 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       const window = RECENT_WINDOW_PER_ROW * (q.limit + offset)
       const recent = sql`(select * from call_logs where ${sql.and(where)}
             order by started_at desc, id desc limit ${window}) call_logs`
+      // Every match, then the page of them: the CTE is planned without the order, so the
+      // planner cannot walk the newest-first index instead of the trigram one.
+      const everyMatch = execute(sql<CallLogListRow>`with matches as materialized (
+            select id, started_at from call_logs where ${sql.and([...where, matches])})
+          select ${sql.literal(summaryJson.selectList)} from call_logs
+          where tenant_id = ${q.tenantId} and id in (
+            select id from matches order by started_at desc, id desc limit ${q.limit} offset ${offset})
+          order by call_logs.started_at desc, call_logs.id desc`)
       return orNothing(
-        Effect.flatMap(page(recent, matches), (rows) =>
-          rows.length === q.limit ? Effect.succeed(rows) : page(sql`call_logs`, sql.and([...where, matches]))),
+        Effect.flatMap(page(recent, matches), (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch),
         []
       )
     }
