@@ -65,9 +65,10 @@ export interface ListQuery {
 
 /**
  * Calls read newest first per row of the page before a transcript search goes to the trigram
- * index: a term in 2% of the calls or more fills the page from this window (bench/RESULTS.md).
+ * index: a term in 3.3% of the calls or more fills the page from this window, and a rarer one
+ * rechecks at most 1/30 of the calls through the index (bench/RESULTS.md).
  */
-const RECENT_WINDOW_PER_ROW = 50
+const RECENT_WINDOW_PER_ROW = 30
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
