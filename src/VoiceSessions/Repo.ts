@@ -76,6 +76,8 @@ const FIELD_SEPARATOR = "\uFFFF"
 const KEPT_COUNT_FROM = 1000
 /** Registered terms per tenant: each one costs every session write of the tenant a LIKE. */
 const KEPT_TERMS_PER_TENANT = 32
+/** The longest pattern registered (characters). */
+const KEPT_PATTERN_MAX = 200
 /** The advisory lock (first key) between session writers and a registration (migration 0030). */
 const SEARCH_COUNT_LOCK = 727_002
 
@@ -235,7 +237,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     const registering = new Set<string>()
     const registerInBackground = (f: SessionFilter) => {
       const pattern = indexedSearch(f)
-      if (pattern === null || f.startedAfter !== null) return Effect.void
+      // A long pattern would not fit the btree key (and is no dashboard's frequent word).
+      if (pattern === null || f.startedAfter !== null || pattern.length > KEPT_PATTERN_MAX) return Effect.void
       const key = `${f.tenantId}\u0000${pattern}`
       if (registering.has(key)) return Effect.void
       registering.add(key)
