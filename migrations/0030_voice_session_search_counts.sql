@@ -12,7 +12,8 @@
 -- takes the lock exclusively, so it counts only after every writer that did not see the term
 -- has committed, and every later writer sees the term (plpgsql takes a new snapshot per
 -- statement). Counts change in the writing transaction, so a reader's snapshot sees the
--- sessions and their counts together. Removing a registration is safe at any time.
+-- sessions and their counts together. Removing a registration is safe at any time (the
+-- service does it under the same lock).
 
 create table voice_session_search_terms (
   tenant_id text not null,
@@ -27,8 +28,10 @@ create table voice_session_search_counts (
   pattern text not null,
   status text not null,
   n bigint not null,
-  primary key (tenant_id, pattern, status),
-  foreign key (tenant_id, pattern) references voice_session_search_terms on delete cascade
+  -- No foreign key to the term: a writer that read the term just before it was removed (not
+  -- under the lock: by hand) must not fail; counts without a term are never read, and a new
+  -- registration replaces them.
+  primary key (tenant_id, pattern, status)
 );
 
 create function voice_session_search_count() returns trigger language plpgsql as $$
@@ -56,6 +59,7 @@ end $$;
 
 create function voice_session_search_count_truncate() returns trigger language plpgsql as $$
 begin
+  delete from voice_session_search_counts;
   delete from voice_session_search_terms;
   return null;
 end $$;

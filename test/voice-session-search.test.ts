@@ -175,5 +175,12 @@ layer(makeTestServer())("voice-session search over the stored text", (it) => {
       // The count is really read from the kept rows: altering them shows in the answer.
       yield* sql`update voice_session_search_counts set n = n + 1000 where tenant_id = 'vsk' and pattern = '%refund%' and status = 'failed'`
       expect(yield* counted("search=refund&status=failed")).toBe((yield* expected("failed")) + 1000)
+      // Truncating the sessions removes the registrations (and their counts) with them.
+      yield* sql`truncate voice_sessions cascade`
+      expect(yield* registered).toBe(0)
+      expect((yield* sql<{ n: number }>`select count(*)::int as n from voice_session_search_counts`)[0]!.n).toBe(0)
+      yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+        values (${randomUUID()}, 'vsk', 'MZ-after', 'completed', 'refund', '[]'::jsonb, now())`
+      expect(yield* counted("search=refund")).toBe(1)
     }))
 })

@@ -224,13 +224,18 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         const added = yield* sql`insert into voice_session_search_terms (tenant_id, pattern)
           values (${tenantId}, lower(${pattern})) on conflict do nothing returning pattern`
         if (added.length === 0) return
+        // Counts left by an earlier registration of the term (not kept since it was removed).
+        yield* sql`delete from voice_session_search_counts where tenant_id = ${tenantId} and pattern = lower(${pattern})`
         yield* sql`insert into voice_session_search_counts (tenant_id, pattern, status, n)
           select tenant_id, lower(${pattern}), status, count(*) from voice_session_search
           where tenant_id = ${tenantId} and search_text like lower(${pattern})
           group by tenant_id, status`
-        yield* sql`delete from voice_session_search_terms where tenant_id = ${tenantId} and pattern not in (
-          select pattern from voice_session_search_terms where tenant_id = ${tenantId}
-          order by registered_at desc, pattern limit ${KEPT_TERMS_PER_TENANT})`
+        yield* sql`with removed as (
+            delete from voice_session_search_terms where tenant_id = ${tenantId} and pattern not in (
+              select pattern from voice_session_search_terms where tenant_id = ${tenantId}
+              order by registered_at desc, pattern limit ${KEPT_TERMS_PER_TENANT})
+            returning pattern)
+          delete from voice_session_search_counts where tenant_id = ${tenantId} and pattern in (select pattern from removed)`
       }))
 
     /** Registrations under way in this process (one per term, not one per request). */
