@@ -8,7 +8,8 @@
  *     npx tsx bench/rest-ab.ts [tree ...]      trees default to this one; "bare" is the baseline
  *
  *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status
- *     [,search,search-order,transcript-search,transcript-order]  (the searches: a dashboard's, so
+ *     [,search,search-order,transcript-search,transcript-order,search-middling,search-missing,search-short,
+ *     transcript-middling,transcript-missing,transcript-short]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
@@ -107,6 +108,9 @@ const main = async () => {
   // and selective order numbers (a few calls each), as in bench/rest.ts.
   const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
   const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
+  const middling = ["order 99", "order 98", "order 97", "order 96", "order 95"].map(encodeURIComponent)
+  const missing = ["toaster", "kettle", "zebra", "quartz", "walrus"]
+  const short = ["xy", "qz", "zz", "kq", "jx"]
   const paths: Record<string, ReadonlyArray<string>> = {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
@@ -115,7 +119,15 @@ const main = async () => {
     search: words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`),
     "search-order": orders.map((o) => `/api/v1/voice-sessions?limit=50&search=${o}`),
     "transcript-search": words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`),
-    "transcript-order": orders.map((o) => `/api/v1/call-logs?limit=50&transcript_search=${o}`)
+    "transcript-order": orders.map((o) => `/api/v1/call-logs?limit=50&transcript_search=${o}`),
+    // The other shapes of a search: a middling term (~360 matches of 100,000), a missing one,
+    // one or two characters (no trigram).
+    "search-middling": middling.map((m) => `/api/v1/voice-sessions?limit=50&search=${m}`),
+    "search-missing": missing.map((m) => `/api/v1/voice-sessions?limit=50&search=${m}`),
+    "search-short": short.map((m) => `/api/v1/voice-sessions?limit=50&search=${m}`),
+    "transcript-middling": middling.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
+    "transcript-missing": missing.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
+    "transcript-short": short.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`)
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {

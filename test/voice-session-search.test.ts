@@ -114,4 +114,73 @@ layer(makeTestServer())("voice-session search over the stored text", (it) => {
           .toEqual([c.query, all.slice(c.offset, c.offset + c.limit).map((r) => r.id)])
       }
     }))
+  it.effect("a frequent term's count kept by triggers (migration 0030) stays the exact count", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("vsk")
+      const otherToken = yield* createTenant("vsk-other")
+      const sql = yield* SqlClient.SqlClient
+      // 1,200 sessions with "refund" (past the registration threshold of 1,000), 300 without.
+      for (const tenant of ["vsk", "vsk-other"]) {
+        yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+          select gen_random_uuid(), ${tenant}, 'MZ-' || n, case when n % 4 = 0 then 'failed' else 'completed' end,
+            case when n <= 1200 then 'A REFUND asked' else 'Other' end, '[]'::jsonb, now() - make_interval(mins => n)
+          from generate_series(1, 1500) n`
+      }
+      const expected = (status: string | null) =>
+        sql<{ n: number }>`select count(*)::int as n from voice_sessions where tenant_id = 'vsk'
+          and ${status === null ? sql`true` : sql`status = ${status}`}
+          and (customer_phone ilike '%refund%' or agent_name ilike '%refund%' or summary ilike '%refund%'
+            or transcript::text ilike '%refund%')`.pipe(Effect.map((rows) => rows[0]!.n))
+      const counted = (query: string, bearerToken = token) =>
+        request("GET", `/api/v1/voice-sessions?limit=5&${query}`, { headers: bearer(bearerToken) }).pipe(
+          Effect.map((res) => res.body.count as number)
+        )
+      const registered = sql<{ n: number }>`select count(*)::int as n from voice_session_search_terms
+        where tenant_id = 'vsk' and pattern = '%refund%'`.pipe(Effect.map((rows) => rows[0]!.n))
+      const check = Effect.gen(function*() {
+        for (const status of [null, "completed", "failed", "active"]) {
+          const query = `search=Refund${status === null ? "" : `&status=${status}`}`
+          expect([query, yield* counted(query)]).toEqual([query, yield* expected(status)])
+        }
+      })
+
+      expect(yield* counted("search=refund")).toBe(1200)
+      // The registration runs in the background after the first large count.
+      for (let i = 0; i < 100 && (yield* registered) === 0; i++) yield* Effect.sleep("50 millis")
+      expect(yield* registered).toBe(1)
+      yield* check
+
+      // Writes after the registration: new sessions, a status change, a text change either
+      // way, a deletion, a session moving in and out of the term, and another tenant's writes.
+      yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+        values (${randomUUID()}, 'vsk', 'MZ-new-1', 'active', null, '[{"content":"my refund please"}]'::jsonb, now()),
+          (${randomUUID()}, 'vsk', 'MZ-new-2', 'active', 'nothing', '[]'::jsonb, now())`
+      yield* check
+      yield* sql`update voice_sessions set status = 'completed' where tenant_id = 'vsk' and stream_id = 'MZ-new-1'`
+      yield* sql`update voice_sessions set summary = 'refunded' where tenant_id = 'vsk' and stream_id = 'MZ-new-2'`
+      yield* sql`update voice_sessions set summary = 'Other' where tenant_id = 'vsk' and stream_id in ('MZ-1', 'MZ-2', 'MZ-4')`
+      yield* sql`update voice_sessions set status = 'failed' where tenant_id = 'vsk' and stream_id = 'MZ-3'`
+      yield* sql`delete from voice_sessions where tenant_id = 'vsk' and stream_id in ('MZ-5', 'MZ-1300', 'MZ-8')`
+      yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+        values (${randomUUID()}, 'vsk-other', 'MZ-new-1', 'completed', 'refund', '[]'::jsonb, now())`
+      yield* check
+      // 1,200 + 2 new - 3 rewritten - 2 deleted (MZ-1300 did not match).
+      expect(yield* counted("search=refund")).toBe(1197)
+      expect(yield* counted("search=refund", otherToken)).toBe(1201)
+      // A date filter is counted from the sessions (the kept count has no dates).
+      const since = yield* request("GET", `/api/v1/voice-sessions?limit=5&search=refund&started_after=${encodeURIComponent(new Date(Date.now() - 10 * 60_000).toISOString())}`, { headers: bearer(token) })
+      const sinceExpected = yield* sql<{ n: number }>`select count(*)::int as n from voice_sessions where tenant_id = 'vsk'
+        and started_at > now() - interval '10 minutes' and (summary ilike '%refund%' or transcript::text ilike '%refund%')`
+      expect(since.body.count).toBe(sinceExpected[0]!.n)
+      // The count is really read from the kept rows: altering them shows in the answer.
+      yield* sql`update voice_session_search_counts set n = n + 1000 where tenant_id = 'vsk' and pattern = '%refund%' and status = 'failed'`
+      expect(yield* counted("search=refund&status=failed")).toBe((yield* expected("failed")) + 1000)
+      // Truncating the sessions removes the registrations (and their counts) with them.
+      yield* sql`truncate voice_sessions cascade`
+      expect(yield* registered).toBe(0)
+      expect((yield* sql<{ n: number }>`select count(*)::int as n from voice_session_search_counts`)[0]!.n).toBe(0)
+      yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+        values (${randomUUID()}, 'vsk', 'MZ-after', 'completed', 'refund', '[]'::jsonb, now())`
+      expect(yield* counted("search=refund")).toBe(1)
+    }))
 })

@@ -1,0 +1,66 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { createTenant } from "./support/AgentFixtures.js"
+import { bearer, makeTestServer, request } from "./support/TestServer.js"
+
+/**
+ * `call-logs?transcript_search=` reads a newest-first window first and, when that does not fill
+ * the page, every match through the trigram index (CallLogs/Repo.ts). Either way the page must
+ * be what the plain ILIKE answers: terms common in the newest calls, present only in old ones,
+ * thinly spread, missing, short; with offsets, cursors and another filter.
+ */
+layer(makeTestServer())("call-log transcript search", (it) => {
+  it.effect("answers what ILIKE answers, whichever way the page is found", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("cls")
+      yield* createTenant("cls-other")
+      const sql = yield* SqlClient.SqlClient
+      // 600 calls, newest first by n: "common" in every 2nd, "thin" in every 97th, "old" only
+      // in the 40 oldest, "Ümlaut" in one; every 5th escalated; equal start times in pairs.
+      for (const tenant of ["cls", "cls-other"]) {
+        yield* sql`insert into call_logs (id, tenant_id, direction, first_seen_at, escalated, transcript_text)
+          select gen_random_uuid(), ${tenant}, 'inbound', now() - make_interval(mins => n / 2), n % 5 = 0,
+            concat_ws(' ', 'call', n::text,
+              case when n % 2 = 0 then 'a COMMON word' end,
+              case when n % 97 = 0 then 'thin term' end,
+              case when n > 560 then 'old topic' end,
+              case when n = 300 then 'Ümlaut 50% off_x' end)
+          from generate_series(1, 600) n`
+      }
+      const expected = (term: string, escalated: boolean | null, after: { startedAt: string; id: string } | null) =>
+        sql<{ id: string }>`select id from call_logs where tenant_id = 'cls'
+          and ${escalated === null ? sql`true` : sql`escalated = ${escalated}`}
+          and ${after === null ? sql`true` : sql`(started_at, id) < (${after.startedAt}::timestamptz, ${after.id}::uuid)`}
+          and transcript_text ilike ${`%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}
+          order by started_at desc, id desc`.pipe(Effect.map((rows) => rows.map((r) => r.id)))
+      const page = (query: string) =>
+        request("GET", `/api/v1/call-logs?${query}`, { headers: bearer(token) }).pipe(Effect.map((res) => {
+          expect([query, res.status]).toEqual([query, 200])
+          return res.body as { calls: ReadonlyArray<{ id: string; started_at: string }>; next_cursor: string | null }
+        }))
+
+      let checked = 0
+      for (const term of ["common", "COMMON WORD", "thin", "thin term", "old topic", "old", "ümlaut", "50%", "off_x", "nothing here", "1", "99", "x"]) {
+        for (const escalated of [null, true]) {
+          for (const [limit, offset] of [[3, 0], [50, 0], [7, 20], [100, 250]] as const) {
+            const query = `transcript_search=${encodeURIComponent(term)}&limit=${limit}&offset=${offset}${escalated === null ? "" : "&escalated=true"}`
+            const all = yield* expected(term, escalated, null)
+            const got = yield* page(query)
+            expect([query, got.calls.map((c) => c.id)]).toEqual([query, all.slice(offset, offset + limit)])
+            checked += all.slice(offset, offset + limit).length
+          }
+          // Cursor pages: the second page of 3 after the first.
+          const first = yield* page(`transcript_search=${encodeURIComponent(term)}&limit=3${escalated === null ? "" : "&escalated=true"}`)
+          if (first.next_cursor !== null) {
+            const last = first.calls[first.calls.length - 1]!
+            const rest = yield* expected(term, escalated, { startedAt: last.started_at, id: last.id })
+            const second = yield* page(`transcript_search=${encodeURIComponent(term)}&limit=3&cursor=${first.next_cursor}${escalated === null ? "" : "&escalated=true"}`)
+            expect([term, second.calls.map((c) => c.id)]).toEqual([term, rest.slice(0, 3)])
+          }
+        }
+      }
+      // The cases do reach matches (both ways of finding them).
+      expect(checked).toBeGreaterThan(500)
+    }))
+})
