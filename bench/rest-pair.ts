@@ -126,13 +126,17 @@ const main = async () => {
         pgPerRequest.get(server)!.push(((await backendCpu(server) - pgBefore) * 1000) / BATCH)
       }
     }
-    const first = median(perRequest.get(taking[0]!)!)
+    const firstValues = perRequest.get(taking[0]!)!
+    const first = median(firstValues)
     for (const server of taking) {
       const values = perRequest.get(server)!
       const m = median(values)
       const pgMs = median(pgPerRequest.get(server)!)
+      // Each batch against the first server's batch of the same turn: the machine's load drifts
+      // between turns far more than within one, so the median of these ratios is the steadier figure.
+      const paired = median(values.map((v, i) => v / firstValues[i]!))
       console.log(`${name} ${server.name}: median ${m.toFixed(3)} ms/req (batches ${values.map((v) => v.toFixed(2)).join(" ")}), ` +
-        `x${(m / first).toFixed(2)} of ${taking[0]!.name}; pg ${pgMs.toFixed(3)} ms/req, service + pg ${(m + pgMs).toFixed(3)}`)
+        `x${(m / first).toFixed(2)} of ${taking[0]!.name} (paired batches: x${paired.toFixed(2)}); pg ${pgMs.toFixed(3)} ms/req, service + pg ${(m + pgMs).toFixed(3)}`)
     }
   }
   console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`)
