@@ -1,21 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, FiberId, FiberRefs, HashMap, List, Logger, LogLevel, LogSpan } from "effect"
 import { plainLine } from "../src/Observability/JsonLog.js"
+import { seededRandom } from "./support/SeededRandom.js"
 
 /**
  * The service's log lines are `Logger.jsonLogger`'s text; the usual line is written directly
  * (src/Observability/JsonLog.ts `plainLine`). Oracle: jsonLogger itself, on seeded random lines.
  */
 
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const rnd = random(20261202)
-const int = (n: number) => Math.floor(rnd() * n)
-const pick = <A>(items: ReadonlyArray<A>): A => items[int(items.length)]!
+const { int, pick, random: rnd } = seededRandom(20261202)
 
 const PIECES = ["a", "Z", " ", "\"", "\\", "\n", "\t", "\u0001", "\u007f", "é", "😀", "\u2028", "</script>", "{", ":"]
 const text = (max = 10) => Array.from({ length: int(max) }, () => pick(PIECES)).join("")

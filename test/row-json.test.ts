@@ -10,6 +10,7 @@ import { VoiceSession, VoiceSessionsListResponse } from "../src/VoiceSessions/Ap
 import { createTenant } from "./support/AgentFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
+import { seededRandom } from "./support/SeededRandom.js"
 
 /**
  * List pages are written column by column (src/Http/RowJson.ts) with jsonb passed through as
@@ -20,16 +21,7 @@ import { bearer, makeTestServer, request } from "./support/TestServer.js"
  * and keys inside jsonb, a large transcript.
  */
 
-/** A seeded generator, so a failure can be replayed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const rnd = random(20261202)
-const int = (n: number) => Math.floor(rnd() * n)
-const pick = <A>(items: ReadonlyArray<A>): A => items[int(items.length)]!
+const { int, pick, random: rnd } = seededRandom(20261202)
 
 /** No NUL: PostgreSQL text cannot hold it. */
 const PIECES = [
