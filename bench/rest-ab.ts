@@ -14,60 +14,30 @@
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
 import { openLoop } from "./open-loop.js"
 import { seed } from "./seed.js"
-import { freePort } from "./proc.js"
+import { AB_DB as DB, ADMIN_KEY, benchKey, detailPaths, seededUrl, startBare, startService, stop, TENANT } from "./rest-fixture.js"
 
-const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
 const ROWS = Number(process.env.AB_ROWS ?? 5000)
 const SECONDS = Number(process.env.AB_SECONDS ?? 5)
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 2)
 const RATE = Number(process.env.AB_RATE ?? 150)
 const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
-const DB = process.env.AB_DB ?? "ssv_rest_ab"
-const TENANT = "bench-large"
 
-
-const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
-
-const waitReady = async (port: number) => {
-  for (let ready = false; !ready;) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
-    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status < 500, () => false)
-  }
-}
-
-const startService = async (tree: string, url: string) => {
-  const port = await freePort()
-  const prof = process.env.AB_PROF
-  const flags = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []
-  const child = spawn(process.execPath, [...flags, "--import", "tsx", "src/main.ts"], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: url,
-      ADMIN_API_KEY: ADMIN_KEY,
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0"
-    },
+const prof = process.env.AB_PROF
+const start = (tree: string, url: string) =>
+  startService(tree, url, {
+    execArgv: prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
     stdio: process.env.AB_LOGS === "1" ? ["ignore", "inherit", "inherit"] : "ignore"
   })
-  await waitReady(port)
-  return { port, child }
-}
 
 const main = async () => {
   const adminUrl = process.env.DATABASE_URL
   if (!adminUrl) throw new Error("DATABASE_URL (admin) is required")
-  const url = new URL(adminUrl)
-  url.pathname = `/${DB}`
+  const url = seededUrl()
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
   if (process.env.AB_RESEED === "1") await admin.query(`drop database if exists ${DB} with (force)`)
@@ -80,7 +50,7 @@ const main = async () => {
   await db.connect()
   let key: string
   if (!exists) {
-    const { child, port } = await startService(trees.find((t) => t !== "bare") ?? process.cwd(), url.toString())
+    const { child, port } = await start(trees.find((t) => t !== "bare") ?? process.cwd(), url.toString())
     await fetch(`http://127.0.0.1:${port}/api/v1/admin/tenants/${TENANT}`, {
       method: "PUT",
       headers: { "x-admin-key": ADMIN_KEY, "content-type": "application/json" },
@@ -92,16 +62,14 @@ const main = async () => {
       body: "{}"
     }).then((r) => r.json() as Promise<any>)
     key = created.created.token
-    child.kill("SIGTERM")
-    await exited(child)
+    await stop(child)
     await seed(url.toString(), [{ tenantId: TENANT, rows: ROWS }])
     await db.query("create table if not exists bench_ab_key (token text)")
     await db.query("insert into bench_ab_key values ($1)", [key])
   } else {
-    key = (await db.query("select token from bench_ab_key")).rows[0].token
+    key = await benchKey(db)
   }
-  const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
-    .rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  const ids = await detailPaths(db, 200, true)
   await db.end()
 
   // The bench's common words (each in ~20% of transcripts: the exact count reads every match)
@@ -133,19 +101,7 @@ const main = async () => {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const tree of trees) {
       const bare = tree === "bare"
-      let child: ChildProcess
-      let port: number
-      if (bare) {
-        port = await freePort()
-        child = fork("bench/rest-baseline.ts", [], {
-          execArgv: ["--import", "tsx"],
-          env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), TENANT },
-          stdio: "ignore"
-        })
-        await new Promise((resolve) => child.once("message", resolve))
-      } else {
-        ;({ child, port } = await startService(tree, url.toString()))
-      }
+      const { child, port } = bare ? await startBare(url.toString()) : await start(tree, url.toString())
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
         if (bare && name !== "call-logs" && name !== "voice-sessions") continue
@@ -158,8 +114,7 @@ const main = async () => {
         console.log(line)
         results.push(line)
       }
-      child.kill("SIGTERM")
-      await exited(child)
+      await stop(child)
     }
   }
 }

@@ -6,16 +6,13 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/rest-ops.ts [tree ...]
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import * as http from "node:http"
+import type { ChildProcess } from "node:child_process"
 import * as path from "node:path"
 import pg from "pg"
-import { countersSnapshot, freePort } from "./proc.js"
+import { countersSnapshot } from "./proc.js"
+import { benchKey, detailPaths, keepAliveGet, seededUrl, startService, stop } from "./rest-fixture.js"
 
-const DB = process.env.AB_DB ?? "ssv_rest_ab"
 const N = Number(process.env.OPS_REQUESTS ?? 200)
-const TENANT = "bench-large"
-
 
 interface Counts {
   readonly ops: number
@@ -27,12 +24,11 @@ interface Counts {
 const snapshot = (child: ChildProcess) => countersSnapshot<Counts>(child)
 
 const main = async () => {
-  const url = new URL(process.env.DATABASE_URL!)
-  url.pathname = `/${DB}`
+  const url = seededUrl()
   const db = new pg.Client({ connectionString: url.toString() })
   await db.connect()
-  const key = (await db.query("select token from bench_ab_key")).rows[0].token as string
-  const ids = (await db.query(`select id from call_logs where tenant_id = $1 limit 20`, [TENANT])).rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  const key = await benchKey(db)
+  const ids = await detailPaths(db, 20, false)
   await db.end()
   const cases: Record<string, ReadonlyArray<string>> = {
     "call-logs?limit=50": ["/api/v1/call-logs?limit=50"],
@@ -43,35 +39,10 @@ const main = async () => {
     "/health/live": ["/health/live"],
     "404": ["/api/v1/no-such-route"]
   }
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const get = (port: number, p: string) =>
-    new Promise<number>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port, path: p, agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
-        res.resume()
-        res.on("end", () => resolve(res.statusCode!))
-      }).on("error", reject)
-    })
+  const { agent, get } = keepAliveGet(key)
   const trees = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]
   for (const tree of trees) {
-    const port = await freePort()
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/ops-main.ts"], {
-      cwd: tree,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DATABASE_URL: url.toString(),
-        ADMIN_API_KEY: "bench-admin-key-0123456789abcdefghij",
-        RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-        RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-        SHUTDOWN_GRACE_SECONDS: "0"
-      },
-      stdio: ["ignore", "ignore", "pipe"]
-    })
-    for (let ready = false; !ready;) {
-      await new Promise((resolve) => setTimeout(resolve, 250))
-      ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status < 500, () => false)
-    }
+    const { port, child } = await startService(tree, url.toString(), { entry: "bench/ops-main.ts", stdio: ["ignore", "ignore", "pipe"] })
     for (const [name, paths] of Object.entries(cases)) {
       for (let i = 0; i < 50; i++) await get(port, paths[i % paths.length]!)
       // Let background fibers (pool, timers) settle into the same state before and after.
@@ -88,8 +59,7 @@ const main = async () => {
       console.log(`${path.basename(tree)} ${name}: ${((after.ops - before.ops) / N).toFixed(0)} ops/req, ` +
         `${((after.fibers - before.fibers) / N).toFixed(2)} fibers/req, context ${after.contextSize}, status ${[...statuses].join("/")} (${top})`)
     }
-    child.kill("SIGTERM")
-    await new Promise((resolve) => child.once("exit", resolve))
+    await stop(child)
   }
   agent.destroy()
 }

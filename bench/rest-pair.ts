@@ -14,16 +14,15 @@
  * (connections to AB_DB whose client port is one of the server's sockets, from /proc): the
  * work its requests asked of PostgreSQL ("pg" below; 0 when PostgreSQL runs elsewhere).
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
-import * as http from "node:http"
+import type * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
-import { cpuSeconds, freePort } from "./proc.js"
+import { cpuSeconds } from "./proc.js"
+import { AB_DB as DB, benchKey, detailPaths, keepAliveGet, seededUrl, startBare, startService } from "./rest-fixture.js"
 
-const DB = process.env.AB_DB ?? "ssv_rest_ab"
-const TENANT = "bench-large"
 const CASES = (process.env.PAIR_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
 const BATCH = Number(process.env.PAIR_BATCH ?? 200)
 const BATCHES = Number(process.env.PAIR_BATCHES ?? 8)
@@ -35,51 +34,20 @@ interface Server {
   readonly port: number
   readonly child: ChildProcess
   readonly agent: http.Agent
+  readonly get: (port: number, p: string) => Promise<number>
 }
 
 const PROF = process.env.PAIR_PROF
 const profFlags = (name: string) => PROF === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${path.join(PROF, name)}`]
 
-const start = async (tree: string, url: string): Promise<Server> => {
-  const port = await freePort()
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  if (tree === "bare") {
-    const child = fork("bench/rest-baseline.ts", [], {
-      execArgv: [...profFlags("bare"), "--import", "tsx"],
-      env: { ...process.env, DATABASE_URL: url, PORT: String(port), TENANT },
-      stdio: "ignore"
-    })
-    await new Promise((resolve) => child.once("message", resolve))
-    return { name: "bare", bare: true, port, child, agent }
-  }
-  const child = spawn(process.execPath, [...profFlags(path.basename(path.resolve(tree))), "--import", "tsx", "src/main.ts"], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: url,
-      ADMIN_API_KEY: "bench-admin-key-0123456789abcdefghij",
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0"
-    },
-    stdio: "ignore"
-  })
-  for (let ready = false; !ready;) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
-    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status < 500, () => false)
-  }
-  return { name: path.basename(path.resolve(tree)), bare: false, port, child, agent }
+const start = async (tree: string, url: string, key: string): Promise<Server> => {
+  const { agent, get } = keepAliveGet(key)
+  if (tree === "bare") return { name: "bare", bare: true, ...(await startBare(url, profFlags("bare"))), agent, get }
+  const name = path.basename(path.resolve(tree))
+  return { name, bare: false, ...(await startService(tree, url, { execArgv: profFlags(name) })), agent, get }
 }
 
-const get = (server: Server, p: string, key: string) =>
-  new Promise<number>((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port: server.port, path: p, agent: server.agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
-      res.resume()
-      res.on("end", () => resolve(res.statusCode!))
-    }).on("error", reject)
-  })
+const get = (server: Server, p: string) => server.get(server.port, p)
 
 const median = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -87,13 +55,11 @@ const median = (values: ReadonlyArray<number>) => {
 }
 
 const main = async () => {
-  const url = new URL(process.env.DATABASE_URL!)
-  url.pathname = `/${DB}`
+  const url = seededUrl()
   const db = new pg.Client({ connectionString: url.toString() })
   await db.connect()
-  const key = (await db.query("select token from bench_ab_key")).rows[0].token as string
-  const ids = (await db.query(`select id from call_logs where tenant_id = $1 order by random() limit 200`, [TENANT]))
-    .rows.map((r) => `/api/v1/call-logs/${r.id}`)
+  const key = await benchKey(db)
+  const ids = await detailPaths(db, 200, true)
   // Other tools may be using the same database: count only the backends whose client end is
   // one of the server's own sockets (its local TCP ports, from /proc).
   const localPorts = (pid: number) => {
@@ -140,12 +106,12 @@ const main = async () => {
   }
   const trees = process.argv.slice(2)
   const servers: Array<Server> = []
-  for (const tree of trees) servers.push(await start(tree, url.toString()))
+  for (const tree of trees) servers.push(await start(tree, url.toString(), key))
   console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}; batches of ${BATCH} sequential requests, ${BATCHES} per server and case, servers taking turns`)
   for (const name of CASES) {
     const list = paths[name]!
     const taking = servers.filter((s) => !s.bare || name === "call-logs" || name === "voice-sessions")
-    for (const server of taking) for (let i = 0; i < WARMUP; i++) await get(server, list[i % list.length]!, key)
+    for (const server of taking) for (let i = 0; i < WARMUP; i++) await get(server, list[i % list.length]!)
     const perRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
     const pgPerRequest = new Map<Server, Array<number>>(taking.map((s) => [s, []]))
     for (let batch = 0; batch < BATCHES; batch++) {
@@ -153,20 +119,24 @@ const main = async () => {
         const pgBefore = await backendCpu(server)
         const before = cpuSeconds(server.child.pid!)
         for (let i = 0; i < BATCH; i++) {
-          const status = await get(server, list[(batch * BATCH + i) % list.length]!, key)
+          const status = await get(server, list[(batch * BATCH + i) % list.length]!)
           if (status !== 200) throw new Error(`${server.name} ${name}: status ${status}`)
         }
         perRequest.get(server)!.push(((cpuSeconds(server.child.pid!) - before) * 1000) / BATCH)
         pgPerRequest.get(server)!.push(((await backendCpu(server) - pgBefore) * 1000) / BATCH)
       }
     }
-    const first = median(perRequest.get(taking[0]!)!)
+    const firstValues = perRequest.get(taking[0]!)!
+    const first = median(firstValues)
     for (const server of taking) {
       const values = perRequest.get(server)!
       const m = median(values)
       const pgMs = median(pgPerRequest.get(server)!)
+      // Each batch against the first server's batch of the same turn: the machine's load drifts
+      // between turns far more than within one, so the median of these ratios is the steadier figure.
+      const paired = median(values.map((v, i) => v / firstValues[i]!))
       console.log(`${name} ${server.name}: median ${m.toFixed(3)} ms/req (batches ${values.map((v) => v.toFixed(2)).join(" ")}), ` +
-        `x${(m / first).toFixed(2)} of ${taking[0]!.name}; pg ${pgMs.toFixed(3)} ms/req, service + pg ${(m + pgMs).toFixed(3)}`)
+        `x${(m / first).toFixed(2)} of ${taking[0]!.name} (paired batches: x${paired.toFixed(2)}); pg ${pgMs.toFixed(3)} ms/req, service + pg ${(m + pgMs).toFixed(3)}`)
     }
   }
   console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}`)

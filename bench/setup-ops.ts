@@ -10,19 +10,19 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres PG_LOG=/var/log/postgresql/postgresql-15-main.log \
  *     npx tsx bench/setup-ops.ts [tree ...]
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
 import { WebSocket } from "ws"
 import { countersSnapshot, freePort } from "./proc.js"
+import { startSetUpService, stopService } from "./setup-fixture.js"
 import { startFakeModel } from "./setup-model.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
+import { ringWebhook, sendStart } from "./twilio-call.js"
 
 const CALLS = Number(process.env.SETUP_OPS_CALLS ?? 20)
 const WARMUP = 10
 const PG_LOG = process.env.PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
-const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Counts {
@@ -31,16 +31,6 @@ interface Counts {
 }
 
 const snapshot = (child: ChildProcess) => countersSnapshot<Counts>(child)
-
-const admin = async (base: string, method: string, p: string, json?: unknown) => {
-  const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
-    method,
-    headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-    body: json === undefined ? undefined : JSON.stringify(json)
-  })
-  if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
-  return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
-}
 
 /** One call as Twilio makes it, up to the greeting; returns the open socket. */
 const setUp = async (base: string, n: number, afterWebhook?: () => Promise<void>) => {
@@ -93,38 +83,18 @@ const measure = async (tree: string, baseUrl: URL) => {
   const marker = new pg.Client({ connectionString: url.toString() })
   await marker.connect()
   const upstream = await startFakeModel(await freePort(), "response.create", () => {})
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/ops-main.ts"], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: base,
-      DATABASE_URL: url.toString(),
-      ADMIN_API_KEY: ADMIN_KEY,
-      OPENAI_API_KEY: "sk-bench",
-      OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0",
-      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "",
-      // Analysis jobs of the calls before (failing against the fake model) would retry inside the windows.
-      ANALYSIS_WORKER_ENABLED: "false"
-    },
-    stdio: ["ignore", "ignore", "pipe"]
-  })
+  let child: ChildProcess | undefined
   try {
-    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
-      await sleep(250)
-    }
-    await admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
-    const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
-    const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-    await admin(base, "POST", `/agent-versions/${version.id}/publish`)
+    const service = await startSetUpService({
+      tree,
+      url: url.toString(),
+      entry: "bench/ops-main.ts",
+      env: { OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1` },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    const { base } = service
+    child = service.child
+    const running = service.child
     let n = Math.floor(Math.random() * 1e6) * 1000
     for (let i = 0; i < WARMUP; i++) await closed(await setUp(base, n++))
     await sleep(2000)
@@ -136,12 +106,12 @@ const measure = async (tree: string, baseUrl: URL) => {
     const logStart = fs.statSync(PG_LOG).size
     for (let i = 0; i < CALLS; i++) {
       await marker.query(`select 'bench-marker-start-${database}-${i}'`)
-      const before = await snapshot(child)
+      const before = await snapshot(running)
       let atWebhook: Counts | undefined
       const ws = await setUp(base, n++, async () => {
-        atWebhook = await snapshot(child)
+        atWebhook = await snapshot(running)
       })
-      const after = await snapshot(child)
+      const after = await snapshot(running)
       webhookOps.push(atWebhook!.ops - before.ops)
       await marker.query(`select 'bench-marker-end-${database}-${i}'`)
       ops.push(after.ops - before.ops)
@@ -175,8 +145,7 @@ const measure = async (tree: string, baseUrl: URL) => {
     console.log(`  SQL statements/call: median ${median(perCall)}, min ${Math.min(...perCall)}, mean ${(total / CALLS).toFixed(2)}`)
     for (const [s, count] of [...statements].sort((a, b) => b[1] - a[1])) console.log(`  ${(count / CALLS).toFixed(2)}  ${s}`)
   } finally {
-    child.kill("SIGTERM")
-    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+    if (child !== undefined) await stopService(child)
     await upstream.close()
     await marker.end()
     const dropper = new pg.Client({ connectionString: baseUrl.toString() })

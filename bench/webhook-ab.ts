@@ -15,30 +15,19 @@
  * statement slows down as they pile up (1,800 of them took it to ~13 webhooks/s), so runs are
  * kept short and comparable rather than long.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { cpuSeconds, freePort } from "./proc.js"
-import { ACCOUNT, ringWebhook } from "./twilio-call.js"
+import { cpuSeconds } from "./proc.js"
+import { startSetUpService, stopService } from "./setup-fixture.js"
+import { ringWebhook } from "./twilio-call.js"
 
-const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 const CALLS = Number(process.env.WH_CALLS ?? 400)
 const WARMUP = Number(process.env.WH_WARMUP ?? 100)
 const CONCURRENCY = Number(process.env.WH_CONCURRENCY ?? 8)
 const SEQUENTIAL = Number(process.env.WH_SEQUENTIAL ?? 100)
 const ROUNDS = Number(process.env.WH_ROUNDS ?? 3)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const admin = async (base: string, method: string, p: string, json?: unknown) => {
-  const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
-    method,
-    headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-    body: json === undefined ? undefined : JSON.stringify(json)
-  })
-  if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
-  return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
-}
 
 let next = Math.floor(Math.random() * 1e6) * 10_000
 
@@ -62,38 +51,13 @@ const sequential = async (base: string, calls: number) => {
 }
 
 const run = async (tree: string, url: string) => {
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: tree,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: base,
-      DATABASE_URL: url,
-      ADMIN_API_KEY: ADMIN_KEY,
-      OPENAI_API_KEY: "sk-bench",
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      TENANT_MAX_CONCURRENT_CALLS: "100000000",
-      MAX_CALLS_PER_REPLICA: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0",
-      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "",
-      ANALYSIS_WORKER_ENABLED: "false"
-    },
-    stdio: "ignore"
+  // Every call takes the admitted path: no concurrency caps in the way.
+  const { base, child } = await startSetUpService({
+    tree,
+    url,
+    env: { TENANT_MAX_CONCURRENT_CALLS: "100000000", MAX_CALLS_PER_REPLICA: "100000000" }
   })
   try {
-    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
-      await sleep(250)
-    }
-    await admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
-    const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
-    const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-    await admin(base, "POST", `/agent-versions/${version.id}/publish`)
     await burst(base, WARMUP, CONCURRENCY)
     await sleep(500)
     const before = cpuSeconds(child.pid!)
@@ -104,8 +68,7 @@ const run = async (tree: string, url: string) => {
     const latency = await sequential(base, SEQUENTIAL)
     return { cpuMs, perSecond: CALLS / wall, ...latency }
   } finally {
-    child.kill("SIGTERM")
-    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+    await stopService(child)
   }
 }
 

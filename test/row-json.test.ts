@@ -5,10 +5,12 @@ import { randomUUID } from "node:crypto"
 import { encodeCursor } from "../src/CallLogs/CallLogs.js"
 import { CallLogsListResponse, CallLogSummary } from "../src/CallLogs/Schemas.js"
 import { compactJsonb } from "../src/Http/JsonbText.js"
+import { rowJson } from "../src/Http/RowJson.js"
 import { VoiceSession, VoiceSessionsListResponse } from "../src/VoiceSessions/Api.js"
 import { createTenant } from "./support/AgentFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
+import { seededRandom } from "./support/SeededRandom.js"
 
 /**
  * List pages are written column by column (src/Http/RowJson.ts) with jsonb passed through as
@@ -19,16 +21,7 @@ import { bearer, makeTestServer, request } from "./support/TestServer.js"
  * and keys inside jsonb, a large transcript.
  */
 
-/** A seeded generator, so a failure can be replayed. */
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const rnd = random(20261202)
-const int = (n: number) => Math.floor(rnd() * n)
-const pick = <A>(items: ReadonlyArray<A>): A => items[int(items.length)]!
+const { int, pick, random: rnd } = seededRandom(20261202)
 
 /** No NUL: PostgreSQL text cannot hold it. */
 const PIECES = [
@@ -81,6 +74,26 @@ describe("compactJsonb", () => {
   plain("keeps text without spaces as it is", () => {
     expect(compactJsonb("[]")).toBe("[]")
     expect(compactJsonb("{\"a\":1}")).toBe("{\"a\":1}")
+  })
+})
+
+describe("rowJson", () => {
+  const fields = { name: Schema.String, n: Schema.Number, ok: Schema.Boolean, at: Schema.NullOr(Schema.String) }
+  const json = rowJson(fields, { name: "text", n: "int", ok: "boolean", at: "timestamp" })
+  const rows = [{ name: "a\"\u2028", n: 3, ok: true, at: null }, { name: "b", n: -1, ok: false, at: "2026-01-01T00:00:00.000Z" }]
+  const written = (list: ReadonlyArray<Record<string, unknown>>) => `[${list.map((r) => json.row(r as never)).join(",")}]`
+
+  plain("a page of select-list rows is what the field writers write", () => {
+    expect(json.array(rows)).toBe(written(rows))
+    expect(json.array(rows, 1)).toBe(written(rows.slice(0, 1)))
+    expect(json.array(rows, 0)).toBe("[]")
+  })
+
+  plain("rows with other keys or another order are written field by field in the schema's order", () => {
+    const extra = rows.map((r) => ({ ...r, count: 2 }))
+    expect(json.array(extra)).toBe(written(rows))
+    const reordered = rows.map(({ at, n, name, ok }) => ({ n, name, ok, at }))
+    expect(json.array(reordered)).toBe(written(rows))
   })
 })
 

@@ -2,7 +2,7 @@ import { Clock, Effect, Either, Schema } from "effect"
 import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import type { CallLogFilters } from "./Api.js"
-import { CallLogsRepo, type ListQuery } from "./Repo.js"
+import { type CallLogListRow, CallLogsRepo, type ListQuery } from "./Repo.js"
 import { spanned } from "../Observability/Spans.js"
 
 export class InvalidCallLogQuery extends Schema.TaggedError<InvalidCallLogQuery>()("InvalidCallLogQuery", {
@@ -50,28 +50,39 @@ const decodeCursor = (cursor: string | undefined) => {
     : Either.left("cursor is not a cursor returned by this API")
 }
 
-const toQuery = (tenantId: string, f: CallLogFilters) =>
-  Either.gen(function*() {
-    const query: ListQuery = {
-      tenantId,
-      status: yield* oneOf("status", f.status, STATUSES),
-      outcome: yield* oneOf("outcome", f.outcome, OUTCOMES),
-      direction: yield* oneOf("direction", f.direction, DIRECTIONS),
-      fromNumber: f.from_number,
-      toNumber: f.to_number,
-      escalated: f.escalated,
-      fromDate: yield* date("from_date", f.from_date),
-      toDate: yield* date("to_date", f.to_date),
-      minDuration: f.min_duration,
-      maxDuration: f.max_duration,
-      transcriptSearch: f.transcript_search === "" ? undefined : f.transcript_search,
-      callSid: f.call_sid,
-      after: yield* decodeCursor(f.cursor),
-      offset: f.offset ?? 0,
-      limit: f.limit ?? 50
-    }
-    return query
+/** The validated query, or what is wrong with the filters (plain code: every list request runs it). */
+const toQuery = (tenantId: string, f: CallLogFilters): Either.Either<ListQuery, string> => {
+  const status = oneOf("status", f.status, STATUSES)
+  if (Either.isLeft(status)) return Either.left(status.left)
+  const outcome = oneOf("outcome", f.outcome, OUTCOMES)
+  if (Either.isLeft(outcome)) return Either.left(outcome.left)
+  const direction = oneOf("direction", f.direction, DIRECTIONS)
+  if (Either.isLeft(direction)) return Either.left(direction.left)
+  const fromDate = date("from_date", f.from_date)
+  if (Either.isLeft(fromDate)) return Either.left(fromDate.left)
+  const toDate = date("to_date", f.to_date)
+  if (Either.isLeft(toDate)) return Either.left(toDate.left)
+  const after = decodeCursor(f.cursor)
+  if (Either.isLeft(after)) return Either.left(after.left)
+  return Either.right({
+    tenantId,
+    status: status.right,
+    outcome: outcome.right,
+    direction: direction.right,
+    fromNumber: f.from_number,
+    toNumber: f.to_number,
+    escalated: f.escalated,
+    fromDate: fromDate.right,
+    toDate: toDate.right,
+    minDuration: f.min_duration,
+    maxDuration: f.max_duration,
+    transcriptSearch: f.transcript_search === "" ? undefined : f.transcript_search,
+    callSid: f.call_sid,
+    after: after.right,
+    offset: f.offset ?? 0,
+    limit: f.limit ?? 50
   })
+}
 
 /** A tenant's call history and the aggregates built on it. */
 export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
@@ -80,20 +91,29 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
     const analytics = yield* CallAnalyticsRepo
 
     // Every list request: a span only when tracing is on, and no stack captured per call (Effect.fn).
-    const list = (tenantId: string, filters: CallLogFilters) =>
-      Effect.flatMap(
-        Either.mapLeft(toQuery(tenantId, filters), (message) => new InvalidCallLogQuery({ message: `Invalid query filter: ${message}` })),
-        // One row more than asked tells whether there is a next page.
-        (query) =>
-          Effect.map(repo.list({ ...query, limit: query.limit + 1 }), (rows) => {
-            const page = rows.slice(0, query.limit)
-            const last = page[page.length - 1]
-            return {
-              calls: page,
-              nextCursor: rows.length > query.limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
-            }
-          })
-      ).pipe(spanned("CallLogs.list"))
+    // The filters are checked as the effect is built (pure), so a valid query costs no extra step.
+    const list = (
+      tenantId: string,
+      filters: CallLogFilters
+    ): Effect.Effect<
+      { readonly calls: ReadonlyArray<CallLogListRow>; readonly nextCursor: string | null },
+      InvalidCallLogQuery | Effect.Effect.Error<ReturnType<typeof repo.list>>
+    > => {
+      const query = toQuery(tenantId, filters)
+      if (Either.isLeft(query)) {
+        return spanned("CallLogs.list")(Effect.fail(new InvalidCallLogQuery({ message: `Invalid query filter: ${query.left}` })))
+      }
+      const { limit } = query.right
+      // One row more than asked tells whether there is a next page.
+      return Effect.map(repo.list({ ...query.right, limit: limit + 1 }), (rows) => {
+        const page = rows.length > limit ? rows.slice(0, limit) : rows
+        const last = page[page.length - 1]
+        return {
+          calls: page,
+          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
+        }
+      }).pipe(spanned("CallLogs.list"))
+    }
 
     const get = Effect.fn("CallLogs.get")(function*(tenantId: string, id: string) {
       const row = yield* repo.find(tenantId, id)

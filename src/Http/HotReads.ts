@@ -28,6 +28,9 @@ interface HotRoute {
   readonly answer: Answer
 }
 
+const MEMO_ENTRIES = 256
+const MEMO_KEY_LENGTH = 256
+
 /**
  * The query decoded by the endpoint's own schema (compiled once). Undefined when it does not
  * decode: HttpApi then answers, so a bad `limit` gets exactly the 400 (or, unauthenticated,
@@ -35,9 +38,20 @@ interface HotRoute {
  */
 const queryDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
   const decode = Schema.decodeUnknownEither(schema)
+  // Dashboards poll the same few URLs: the decoded query (an immutable value) is remembered by
+  // its text, so the schema runs once per distinct query rather than once per request. Bounded
+  // in entries and in key length; emptied when full (cursors make most long queries unique).
+  const memo = new Map<string, A | undefined>()
   return (query: string): A | undefined => {
+    const known = memo.get(query)
+    if (known !== undefined || memo.has(query)) return known
     const decoded = decode(parseSimpleQuery(query))
-    return Either.isRight(decoded) ? decoded.right : undefined
+    const filters = Either.isRight(decoded) ? decoded.right : undefined
+    if (query.length <= MEMO_KEY_LENGTH) {
+      if (memo.size >= MEMO_ENTRIES) memo.clear()
+      memo.set(query, filters)
+    }
+    return filters
   }
 }
 

@@ -41,6 +41,16 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   const names: ReadonlyArray<keyof Fields & string> = Object.keys(fields)
   const prefixes = names.map((name, i) => `${i === 0 ? "{" : ","}${JSON.stringify(name)}:`)
   const write = names.map((name) => writers[columns[name]])
+  // Without jsonb every writer writes what JSON.stringify writes for the value pg hands over
+  // (strings, numbers: `int` columns come back as numbers, int8 through Database/Client.ts's
+  // parser; booleans, text[]), and pg builds each row with the select list's keys in order:
+  // then a whole page is JSON.stringify of the rows, one native pass with no per-field strings.
+  const native = names.every((name) => columns[name] !== "jsonb")
+  /** The page's rows are exactly the select list (one row shows it: pg gives every row the same keys). */
+  const selectListRows = (rows: ReadonlyArray<ColumnRow<Fields>>) => {
+    const keys = Object.keys(rows[0]!)
+    return keys.length === names.length && keys.every((key, i) => key === names[i])
+  }
 
   const row = (values: ColumnRow<Fields>) => {
     let json = ""
@@ -57,6 +67,8 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
     row,
     /** `rows[0..end)` as one JSON array. */
     array: (rows: ReadonlyArray<ColumnRow<Fields>>, end = rows.length) => {
+      if (end === 0) return "[]"
+      if (native && selectListRows(rows)) return JSON.stringify(end === rows.length ? rows : rows.slice(0, end))
       let json = "["
       for (let i = 0; i < end; i++) json += (i === 0 ? "" : ",") + row(rows[i]!)
       return `${json}]`

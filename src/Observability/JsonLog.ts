@@ -1,4 +1,4 @@
-import { FiberRefs, HashMap, Logger } from "effect"
+import { Cause, FiberRefs, HashMap, List, Logger } from "effect"
 import { CurrentRequest } from "../Http/RequestContext.js"
 
 /**
@@ -30,7 +30,37 @@ const withRequestId = <O extends Logger.Logger.Options<unknown>>(options: O): O 
  * each request's CPU with the access log (bench/RESULTS.md). Same JSON, same stream.
  */
 const toStdout = Logger.make<unknown, void>((options) => {
-  process.stdout.write(`${Logger.jsonLogger.log(withRequestId(options))}\n`)
+  const line = withRequestId(options)
+  process.stdout.write(`${plainLine(line) ?? Logger.jsonLogger.log(line)}\n`)
 })
+
+/** Keys a JS object would not keep in insertion order (array indexes) or not keep at all. */
+const UNORDERED_KEY = /^(?:0|[1-9]\d*|__proto__)$/
+
+/**
+ * `Logger.jsonLogger`'s text for the usual line (every access line): one string message, no
+ * cause, no spans, a runtime fiber, annotations of strings, numbers, booleans or null. Written
+ * directly: jsonLogger builds an intermediate object, a fiber-id set for its name and runs
+ * JSON.stringify with a replacer for every key (bench/RESULTS.md, "call-logs page"). Undefined
+ * for any other line, which jsonLogger writes; test/json-log.test.ts compares the two.
+ */
+export const plainLine = (options: Logger.Logger.Options<unknown>): string | undefined => {
+  const { annotations, cause, date, fiberId, logLevel, message, spans } = options
+  const text = typeof message === "string"
+    ? message
+    : Array.isArray(message) && message.length === 1 && typeof message[0] === "string"
+    ? message[0]
+    : undefined
+  if (text === undefined || fiberId._tag !== "Runtime" || List.isCons(spans) || !Cause.isEmpty(cause)) return undefined
+  let fields = ""
+  for (const [key, value] of annotations) {
+    if (UNORDERED_KEY.test(key)) return undefined
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean" && value !== null) return undefined
+    fields += `${fields === "" ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(value)}`
+  }
+  return `{"message":${JSON.stringify(text)},"logLevel":${JSON.stringify(logLevel.label)},"timestamp":${
+    JSON.stringify(date.toISOString())
+  },"annotations":{${fields}},"spans":{},"fiberId":"#${fiberId.id}"}`
+}
 
 export const JsonLogLive = Logger.replace(Logger.defaultLogger, toStdout)

@@ -7,8 +7,9 @@ import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
  * waste (bench/RESULTS.md, "REST pass 3"). No stack is captured either way.
  */
 export const spanned = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
-    enabled ? Effect.withSpan(self, name, { captureStackTrace: false }) : self)
+  // One step (the fiber ref read as plain code), not a flatMap of FiberRef.get (three).
+  Effect.withFiberRuntime<A, E, R>((fiber) =>
+    fiber.getFiberRef(FiberRef.currentTracerEnabled) ? Effect.withSpan(self, name, { captureStackTrace: false }) : self)
 
 /**
  * `Effect.annotateCurrentSpan` as plain code, for a caller already holding its fiber: the same
