@@ -215,7 +215,9 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     // statement) before the call is registered or its upstream opened: a replay ends here. The
     // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
     // above, which retry through a database blink as before).
-    const holding = yield* (yield* LiveCalls).hold({
+    // Taken apart at once: the finalizer below keeps `leaving` and `recorded` for the call's
+    // length, not `publish` (the ledger insert, a statement with its parameters), spent here.
+    const { leaving, publish, recorded } = yield* (yield* LiveCalls).hold({
       tenantId: id.tenantId,
       streamSid: id.streamSid,
       callSid: id.callSid,
@@ -238,8 +240,8 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     boot.settle()
     telemetry.started()
     yield* onScopeClose((exit) =>
-      record(exit, holding.leaving).pipe(
-        Effect.zipRight(holding.recorded),
+      record(exit, leaving).pipe(
+        Effect.zipRight(recorded),
         Effect.catchAllCause((cause) => Effect.logError("call record not written", cause))
       )
     )
@@ -252,7 +254,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     )
 
     run(openUpstream(bridge))
-    yield* holding.publish
+    yield* publish
     live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A plain timer, not a fiber per call (set-up under bursts); cleared with the call's scope.
     const maxDuration = setTimeout(() => bridge.finish("max_duration", null), Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))

@@ -113,7 +113,10 @@ export const openRealtime = (url: string, apiKey: string, timeoutMs: number) =>
       handshakeTimeout: timeoutMs
     })
     let socket: Duplex | undefined
-    let settled = false
+    // The listeners below stay on the socket for the whole call: they reach the waiting fiber
+    // only through this, dropped once settled, so the finished fiber that opened the socket
+    // (its stack, references and context) is not kept alive by them for the call's length.
+    let settle: typeof resume | undefined = resume
     // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
     // table, which then stays in slow dictionary mode for every later 'message' emit.
     ws.on("upgrade", (response: IncomingMessage) => {
@@ -121,18 +124,20 @@ export const openRealtime = (url: string, apiKey: string, timeoutMs: number) =>
     })
     // Stays registered: `terminate()` while connecting emits an error of its own.
     ws.on("error", (error: Error) => {
-      if (settled) return
-      settled = true
+      const waiting = settle
+      if (waiting === undefined) return
+      settle = undefined
       ws.terminate()
-      resume(Effect.fail(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` })))
+      waiting(Effect.fail(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` })))
     })
     ws.on("open", () => {
-      if (settled) return
-      settled = true
-      resume(Effect.succeed(new RealtimeSocket(ws, socket!)))
+      const waiting = settle
+      if (waiting === undefined) return
+      settle = undefined
+      waiting(Effect.succeed(new RealtimeSocket(ws, socket!)))
     })
     return Effect.sync(() => {
-      settled = true
+      settle = undefined
       ws.terminate()
     })
   })

@@ -77,15 +77,19 @@ export const sessionPlan = (
   settings: AgentSettings,
   tools: ReadonlyArray<ToolDefinition>,
   output: ModelOutput = "audio"
-): SessionPlan => ({
-  sessionUpdate: session(settings, tools, output),
-  audioSessionUpdate: session(settings, tools, "audio"),
-  greeting: responseCreate(
-    settings.greeting === null
-      ? "Greet the caller briefly and ask how you can help."
-      : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
-  )
-})
+): SessionPlan => {
+  const sessionUpdate = session(settings, tools, output)
+  return {
+    sessionUpdate,
+    // The same text when the model speaks anyway: one string kept for the call, not two.
+    audioSessionUpdate: output === "audio" ? sessionUpdate : session(settings, tools, "audio"),
+    greeting: responseCreate(
+      settings.greeting === null
+        ? "Greet the caller briefly and ask how you can help."
+        : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
+    )
+  }
+}
 
 const session = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string =>
   sessionUpdate({

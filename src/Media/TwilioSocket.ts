@@ -66,7 +66,11 @@ export class TwilioSocket {
   /** Outbound messages name the stream; built once, concatenated per frame. */
   setStreamSid(streamSid: string): void {
     const sid = JSON.stringify(streamSid)
-    this.mediaPrefix = Buffer.from(`{"event":"media","streamSid":${sid},"media":{"payload":"`)
+    // Its own small allocation: `Buffer.from` of a short string is a slice of Node's shared 8 KB
+    // pool, and a slice kept for the whole call keeps that whole pool alive (~4 KB per call).
+    const prefix = `{"event":"media","streamSid":${sid},"media":{"payload":"`
+    this.mediaPrefix = Buffer.allocUnsafeSlow(Buffer.byteLength(prefix))
+    this.mediaPrefix.write(prefix)
     this.markPrefix = `{"event":"mark","streamSid":${sid},"mark":{"name":"`
     this.clearMessage = `{"event":"clear","streamSid":${sid}}`
   }

@@ -15,6 +15,9 @@ export const isWebSocketHandshake = (request: HttpServerRequest.HttpServerReques
     (headers.connection ?? "").toLowerCase().includes("upgrade")
 }
 
+/** Shared: `Buffer.alloc(0)` is a new ArrayBuffer each time, and ws keeps it for the socket's life. */
+const NO_HEAD = Buffer.alloc(0)
+
 export interface RawUpgrade {
   readonly incoming: IncomingMessage
   readonly socket: Duplex
@@ -40,5 +43,23 @@ export const takeUpgradeSocket = (request: HttpServerRequest.HttpServerRequest):
   response.removeAllListeners("finish")
   response.detachSocket(socket)
   response.end()
-  return { incoming, socket, head: Buffer.alloc(0) }
+  setImmediate(dropRequestFiberListener, socket)
+  return { incoming, socket, head: NO_HEAD }
+}
+
+/**
+ * The platform's upgrade handler (same function) also puts a 'close' listener on the socket
+ * that interrupts the request's fiber if the socket closes before a response was written.
+ * Ours is written (ended) at once and the fiber finishes with the 101, so the listener would
+ * interrupt nothing, but it holds that finished fiber (its services, the request, the
+ * response) for as long as the socket lives: the whole call, some kilobytes each. It is added
+ * right after the fiber is forked, which is after this runs when the handler does not wait:
+ * hence the next turn of the loop. Found by its body; a platform without it loses nothing.
+ */
+const dropRequestFiberListener = (socket: Duplex) => {
+  for (const listener of socket.listeners("close")) {
+    if (Function.prototype.toString.call(listener).includes("unsafeInterruptAsFork")) {
+      socket.removeListener("close", listener as (...args: Array<unknown>) => void)
+    }
+  }
 }
