@@ -128,19 +128,11 @@ const run = async (spec: string, baseUrl: URL) => {
         return placeCall(base, n++).catch((error) => ({ error: String(error) }))
       }))
     }
-    const warm = await burst(50, 25)
-    for (const r of warm) if ("ws" in r) r.ws.close()
-    await sleep(2000)
-    const cpu0 = cpuSeconds(child.pid!)
-    const log0 = pgLog === "" ? 0 : fs.statSync(pgLog).size
-    const lines0 = lines
-    const total = Math.round(rate * seconds)
-    const results = await burst(total, rate)
-    for (const r of results) if ("ws" in r) r.ws.close()
-    await sleep(3000)
-    // `--drain-analysis`: the calls' post-call analyses (CallAnalysis worker) all done before the
-    // CPU is read, so the figure holds each call's analysis whole rather than what fits the window.
-    if (arg("drain-analysis", "") !== "") {
+    // `--drain-analysis`: the post-call analyses (CallAnalysis worker) of the warm-up done before
+    // the CPU is first read and those of the burst before it is read again, so the figure holds
+    // each measured call's analysis whole rather than what fits the window.
+    const drainAnalysis = async () => {
+      if (arg("drain-analysis", "") === "") return
       const db = new pg.Client({ connectionString: url.toString() })
       await db.connect()
       for (let i = 0; i < 240; i++) {
@@ -150,6 +142,18 @@ const run = async (spec: string, baseUrl: URL) => {
       }
       await db.end()
     }
+    const warm = await burst(50, 25)
+    for (const r of warm) if ("ws" in r) r.ws.close()
+    await sleep(2000)
+    await drainAnalysis()
+    const cpu0 = cpuSeconds(child.pid!)
+    const log0 = pgLog === "" ? 0 : fs.statSync(pgLog).size
+    const lines0 = lines
+    const total = Math.round(rate * seconds)
+    const results = await burst(total, rate)
+    for (const r of results) if ("ws" in r) r.ws.close()
+    await sleep(3000)
+    await drainAnalysis()
     const cpu = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
     let statements = "-"
     if (pgLog !== "") {

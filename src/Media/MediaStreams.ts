@@ -2,18 +2,18 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Clock, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
+import { Clock, Context, Deferred, Effect, Fiber, FiberRef, FiberSet, Metric, Option } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
-import type { VersionResolution } from "../Agents/VersionResolution.js"
-import type { FunctionRegistry } from "../Tools/FunctionRegistry.js"
-import type { CallRecords } from "../CallLogs/CallRecords.js"
-import type { LiveCalls } from "../LiveCalls/LiveCalls.js"
+import { VersionResolution } from "../Agents/VersionResolution.js"
+import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
+import { CallRecords } from "../CallLogs/CallRecords.js"
+import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { TwilioClient } from "../Twilio/Client.js"
-import type { AppConfig } from "../Config.js"
-import type { TenantCache } from "../TenantCache/TenantCache.js"
-import type { LiveLogs } from "../LiveLogs/LiveLogs.js"
+import { AppConfig } from "../Config.js"
+import { TenantCache } from "../TenantCache/TenantCache.js"
+import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { runCall } from "./Call.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
@@ -22,9 +22,9 @@ import { MediaConfig } from "./MediaConfig.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
 import { runTranslationLeg } from "../Translation/TranslationCall.js"
-import type { TranslationConfig } from "../Translation/TranslationConfig.js"
-import type { TranslationPairs } from "../Translation/TranslationPairs.js"
-import type { TranslationRooms } from "../Translation/Rooms.js"
+import { TranslationConfig } from "../Translation/TranslationConfig.js"
+import { TranslationPairs } from "../Translation/TranslationPairs.js"
+import { TranslationRooms } from "../Translation/Rooms.js"
 import { CallMonitors } from "../Monitoring/CallMonitors.js"
 import { runListenLeg } from "../Monitoring/ListenLeg.js"
 
@@ -32,24 +32,34 @@ import { runListenLeg } from "../Monitoring/ListenLeg.js"
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
 
-/** What a call needs from the rest of the service. */
-type CallServices =
-  | AppConfig
-  | MediaConfig
-  | StreamTokens
-  | TenantCache
-  | VersionResolution
-  | FunctionRegistry
-  | CallRecords
-  | LiveCalls
-  | TwilioClient
-  | TranslationConfig
-  | TranslationRooms
-  | TranslationPairs
-  | AudioProviders
-  | ElevenLabsConfig
-  | LiveLogs
-  | CallMonitors
+/**
+ * What a call needs from the rest of the service, and all its fiber carries: every copy of a
+ * fiber's context (each span, `Effect.scoped`, `provideService`, a forked fiber's runtime) copies
+ * every service in it, ~100 for the app's whole context against these 16 (bench/RESULTS.md, "CPU
+ * per call during set-up"). A function, so the tags are read when the service is built (no
+ * import-cycle ordering); the type below comes from the same list, so a call's fiber cannot be
+ * handed an effect needing a service it does not carry.
+ */
+const callServiceTags = () =>
+  [
+    AppConfig,
+    MediaConfig,
+    StreamTokens,
+    TenantCache,
+    VersionResolution,
+    FunctionRegistry,
+    CallRecords,
+    LiveCalls,
+    TwilioClient,
+    TranslationConfig,
+    TranslationRooms,
+    TranslationPairs,
+    AudioProviders,
+    ElevenLabsConfig,
+    LiveLogs,
+    CallMonitors
+  ] as const
+type CallServices = Context.Tag.Identifier<ReturnType<typeof callServiceTags>[number]>
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
@@ -71,7 +81,12 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       (server) => Effect.sync(() => server.close())
     )
     const calls = yield* FiberSet.make()
-    const run = yield* FiberSet.runtime(calls)<CallServices>()
+    // The calls' runtime holds only the services a call uses (its log annotations, tracer and
+    // other fiber references as before).
+    const callContext = Context.pick(...callServiceTags())(yield* Effect.context<CallServices>())
+    const run = yield* FiberSet.runtime(calls)<CallServices>().pipe(
+      Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>)
+    )
     let pending = 0
     /** Pending (unauthenticated) sockets per client address, so one address cannot hold them all. */
     const pendingByAddress = new Map<string, number>()
