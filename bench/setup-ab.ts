@@ -132,7 +132,8 @@ const run = async (spec: string, baseUrl: URL) => {
     // the CPU is first read and those of the burst before it is read again, so the figure holds
     // each measured call's analysis whole rather than what fits the window.
     const drainAnalysis = async () => {
-      if (arg("drain-analysis", "") === "") return
+      // Nothing drains them on a service without the worker (the calls' jobs wait for another replica).
+      if (arg("drain-analysis", "") === "" || (extraEnv.ANALYSIS_WORKER_ENABLED ?? process.env.ANALYSIS_WORKER_ENABLED) === "false") return
       const db = new pg.Client({ connectionString: url.toString() })
       await db.connect()
       for (let i = 0; i < 240; i++) {
@@ -176,6 +177,9 @@ const run = async (spec: string, baseUrl: URL) => {
       statements = (mine.length / total).toFixed(1)
       for (const [k, v] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`  ${(v / total).toFixed(2)}  ${k}`)
     }
+    const failures = new Map<string, number>()
+    for (const r of results) if ("error" in r) failures.set(r.error.slice(0, 160), (failures.get(r.error.slice(0, 160)) ?? 0) + 1)
+    for (const [reason, count] of failures) console.error(`  ${label}: ${count} failed: ${reason}`)
     const ok = results.filter((r): r is Exclude<typeof r, { error: string }> => "ws" in r)
     const w = ok.map((r) => r.webhook)
     const g = ok.map((r) => r.greeting)
