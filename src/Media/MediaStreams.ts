@@ -2,7 +2,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Clock, Context, Deferred, Effect, Fiber, FiberSet, Metric, Option } from "effect"
+import { Clock, Context, Deferred, Effect, Fiber, FiberRef, FiberSet, Metric, Option } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
@@ -32,26 +32,34 @@ import { runListenLeg } from "../Monitoring/ListenLeg.js"
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
 
-/** What a call needs from the rest of the service. */
-const callServices = [
-  AppConfig,
-  MediaConfig,
-  StreamTokens,
-  TenantCache,
-  VersionResolution,
-  FunctionRegistry,
-  CallRecords,
-  LiveCalls,
-  TwilioClient,
-  TranslationConfig,
-  TranslationRooms,
-  TranslationPairs,
-  AudioProviders,
-  ElevenLabsConfig,
-  LiveLogs,
-  CallMonitors
-] as const
-type CallServices = Context.Tag.Identifier<typeof callServices[number]>
+/**
+ * What a call needs from the rest of the service, and all its fiber carries: every copy of a
+ * fiber's context (each span, `Effect.scoped`, `provideService`, a forked fiber's runtime) copies
+ * every service in it, ~100 for the app's whole context against these 16 (bench/RESULTS.md, "CPU
+ * per call during set-up"). A function, so the tags are read when the service is built (no
+ * import-cycle ordering); the type below comes from the same list, so a call's fiber cannot be
+ * handed an effect needing a service it does not carry.
+ */
+const callServiceTags = () =>
+  [
+    AppConfig,
+    MediaConfig,
+    StreamTokens,
+    TenantCache,
+    VersionResolution,
+    FunctionRegistry,
+    CallRecords,
+    LiveCalls,
+    TwilioClient,
+    TranslationConfig,
+    TranslationRooms,
+    TranslationPairs,
+    AudioProviders,
+    ElevenLabsConfig,
+    LiveLogs,
+    CallMonitors
+  ] as const
+type CallServices = Context.Tag.Identifier<ReturnType<typeof callServiceTags>[number]>
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
@@ -73,11 +81,11 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       (server) => Effect.sync(() => server.close())
     )
     const calls = yield* FiberSet.make()
-    // Calls run with these services only, not the ~100 of the whole app: a call copies its
-    // context twice for its life (its span, its scope), and each copy of the whole app's was
-    // ~3.6 KB per live call (heap snapshot, bench/media.ts --snapshots).
+    // The calls' runtime holds only the services a call uses (its log annotations, tracer and
+    // other fiber references as before).
+    const callContext = Context.pick(...callServiceTags())(yield* Effect.context<CallServices>())
     const run = yield* FiberSet.runtime(calls)<CallServices>().pipe(
-      Effect.mapInputContext((context: Context.Context<CallServices>) => Context.pick(...callServices)(context))
+      Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>)
     )
     let pending = 0
     /** Pending (unauthenticated) sockets per client address, so one address cannot hold them all. */

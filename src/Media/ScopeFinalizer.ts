@@ -1,4 +1,4 @@
-import { Effect, type Exit, Scope } from "effect"
+import { type Context, Effect, type Exit, Scope } from "effect"
 
 /**
  * Runs `finalizer` when the enclosing scope closes, like `Effect.addFinalizer`, but without
@@ -12,4 +12,6 @@ import { Effect, type Exit, Scope } from "effect"
 export const onScopeClose = <X, R>(finalizer: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<X, never, R>) =>
   Effect.flatMap(Effect.context<R>(), (services) =>
     Effect.flatMap(Effect.scope, (scope) =>
-      Scope.addFinalizerExit(scope, (exit) => Effect.provide(finalizer(exit), services))))
+      // The captured context replaces the closing fiber's (`Effect.provide` would merge the two:
+      // two copies of every service per finalizer); it is that fiber's own context when added.
+      Scope.addFinalizerExit(scope, (exit) => Effect.mapInputContext(finalizer(exit), (_: Context.Context<never>) => services))))

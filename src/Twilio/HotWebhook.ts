@@ -4,7 +4,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Context, Effect, Either, Option, Schema } from "effect"
+import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
 import { nameRoute } from "../Http/RouteSpan.js"
@@ -73,6 +73,18 @@ export const makeHotWebhook = Effect.gen(function*() {
       return Either.isLeft(params) ? undefined : signedWebhook(publicBaseUrl, request, params.right, true, query)
     })
 
+  /**
+   * What the answer runs with: the request and the request's span (the webhook's spans and the
+   * TwiML's traceparent hang under it), not the app's ~100 services, which every span and
+   * `provideService` inside would copy (bench/RESULTS.md, "CPU per call during set-up"). The
+   * answer's services were resolved when this was built; its type needs nothing more.
+   */
+  const answerContext = (context: Context.Context<never>, request: HttpServerRequest.HttpServerRequest) => {
+    const request_ = Context.make(HttpServerRequest.HttpServerRequest, request)
+    const span = Context.getOption(context, Tracer.ParentSpan)
+    return Option.isSome(span) ? Context.add(request_, Tracer.ParentSpan, span.value) : request_
+  }
+
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
     Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>((fiber) => {
       const context = fiber.currentContext
@@ -85,7 +97,7 @@ export const makeHotWebhook = Effect.gen(function*() {
       return Effect.flatMap(hookOf(request, query.right), (hook) => {
         if (hook === undefined) return app
         nameRoute(context, ROUTE)
-        return respond(request, hook)
+        return Effect.mapInputContext(respond(request, hook), (_: Context.Context<never>) => answerContext(context, request))
       })
     })
 })
