@@ -6,6 +6,7 @@ import { makeExecute } from "../Database/HotStatement.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
+import { KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
@@ -69,18 +70,6 @@ export interface SessionListRow extends ColumnRow<typeof VoiceSession.fields> {
 /** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
 
-/**
- * A search term counted this many times or more gets its count kept by triggers (migration
- * 0030): below it the count through the trigram index is a few milliseconds.
- */
-const KEPT_COUNT_FROM = 1000
-/** Registered terms per tenant: each one costs every session write of the tenant a LIKE. */
-const KEPT_TERMS_PER_TENANT = 32
-/** The longest pattern registered (characters). */
-const KEPT_PATTERN_MAX = 200
-/** The advisory lock (first key) between session writers and a registration (migration 0030). */
-const SEARCH_COUNT_LOCK = 727_002
-
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 /** SQL for `voice_sessions`. */
@@ -89,6 +78,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     const sql = yield* PgClient.PgClient
     // The list page (with its count) is the hottest read: run without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
+    const searchCounts = makeSearchCounts(sql)
 
     // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
     const valueList = (s: SessionWrite | FinishedSessionWrite) => sql`
@@ -181,24 +171,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       }`
     }
 
-    /**
-     * The count a registered term keeps (migration 0030), null when the term is not registered:
-     * a few rows instead of a visit and a recheck per match.
-     */
-    const keptCount = (f: SessionFilter, pattern: string) =>
-      sql`select coalesce(sum(c.n), 0) from voice_session_search_terms t
-          left join voice_session_search_counts c on c.tenant_id = t.tenant_id and c.pattern = t.pattern
-            and ${f.status === null ? sql`true` : sql`c.status = ${f.status}`}
-          where t.tenant_id = ${f.tenantId} and t.pattern = lower(${pattern})
-          group by t.tenant_id, t.pattern`
-
     // Without a search or date the count comes from the per-status counts (migration 0010).
     const count = (f: SessionFilter) => {
       const pattern = indexedSearch(f)
       if (pattern !== null) {
         const counted = sql`select count(*) from voice_session_search ${searchWhere(f, pattern)}`
         // COALESCE evaluates the second only when the first is null (not registered).
-        return f.startedAfter === null ? sql`select coalesce((${keptCount(f, pattern)}), (${counted}))` : counted
+        return f.startedAfter === null ? sql`select coalesce((${searchCounts.kept(f.tenantId, f.status, pattern)}), (${counted}))` : counted
       }
       return f.search === null && f.startedAfter === null
         ? sql`select coalesce(sum(n), 0) from voice_session_counts
@@ -209,50 +188,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     /** Whether the count was a kept one (false also when it could not be). */
     const kept = (f: SessionFilter) => {
       const pattern = indexedSearch(f)
-      return pattern !== null && f.startedAfter === null ? sql`(${keptCount(f, pattern)}) is not null` : sql`false`
+      return pattern !== null && f.startedAfter === null ? sql`(${searchCounts.kept(f.tenantId, f.status, pattern)}) is not null` : sql`false`
     }
 
-    /**
-     * Registers a term whose count is large (migration 0030): under the tenant's advisory lock
-     * taken exclusively, so no writer of the tenant is between its write and its commit
-     * without having seen the term. The writers of that tenant wait for this one count.
-     * The oldest registrations past KEPT_TERMS_PER_TENANT are removed (each one costs writes a LIKE).
-     */
-    const register = (tenantId: string, pattern: string) =>
-      sql.withTransaction(Effect.gen(function*() {
-        yield* sql`select pg_advisory_xact_lock(${SEARCH_COUNT_LOCK}, hashtext(${tenantId}))`
-        const added = yield* sql`insert into voice_session_search_terms (tenant_id, pattern)
-          values (${tenantId}, lower(${pattern})) on conflict do nothing returning pattern`
-        if (added.length === 0) return
-        // Counts left by an earlier registration of the term (not kept since it was removed).
-        yield* sql`delete from voice_session_search_counts where tenant_id = ${tenantId} and pattern = lower(${pattern})`
-        yield* sql`insert into voice_session_search_counts (tenant_id, pattern, status, n)
-          select tenant_id, lower(${pattern}), status, count(*) from voice_session_search
-          where tenant_id = ${tenantId} and search_text like lower(${pattern})
-          group by tenant_id, status`
-        yield* sql`with removed as (
-            delete from voice_session_search_terms where tenant_id = ${tenantId} and pattern not in (
-              select pattern from voice_session_search_terms where tenant_id = ${tenantId}
-              order by registered_at desc, pattern limit ${KEPT_TERMS_PER_TENANT})
-            returning pattern)
-          delete from voice_session_search_counts where tenant_id = ${tenantId} and pattern in (select pattern from removed)`
-      }))
-
-    /** Registrations under way in this process (one per term, not one per request). */
-    const registering = new Set<string>()
+    /** Keeps the count of a term counted often (migration 0030): one registration per term and process. */
     const registerInBackground = (f: SessionFilter) => {
       const pattern = indexedSearch(f)
-      // A long pattern would not fit the btree key (and is no dashboard's frequent word).
-      if (pattern === null || f.startedAfter !== null || pattern.length > KEPT_PATTERN_MAX) return Effect.void
-      const key = `${f.tenantId}\u0000${pattern}`
-      if (registering.has(key)) return Effect.void
-      registering.add(key)
-      return register(f.tenantId, pattern).pipe(
-        Effect.catchAllCause((cause) => Effect.logWarning("search count not registered", cause)),
-        Effect.ensuring(Effect.sync(() => registering.delete(key))),
-        Effect.forkDaemon,
-        Effect.asVoid
-      )
+      return pattern === null || f.startedAfter !== null ? Effect.void : searchCounts.registerInBackground(f.tenantId, pattern)
     }
 
     /** The page's rows: found in the narrow table when it answers the search, then read by id. */
