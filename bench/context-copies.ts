@@ -8,16 +8,15 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/context-copies.ts <tree> [tree ...]
  */
-import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as path from "node:path"
 import pg from "pg"
 import { WebSocket } from "ws"
 import { freePort } from "./proc.js"
+import { startSetUpService, stopService } from "./setup-fixture.js"
 import { startFakeModel } from "./setup-model.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
+import { ringWebhook, sendStart } from "./twilio-call.js"
 
-const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 const PRELOAD = fileURLToPath(new URL("map-copies-preload.mjs", import.meta.url))
 const CALLS = 20
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -36,26 +35,13 @@ const measure = async (tree: string, baseUrl: URL) => {
   const url = new URL(baseUrl)
   url.pathname = `/${database}`
   const upstream = await startFakeModel(await freePort(), "response.create", () => {})
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ["--import", PRELOAD, "dist/main.js"], {
-    cwd: tree,
+  const { base, child } = await startSetUpService({
+    tree,
+    url: url.toString(),
+    args: ["--import", PRELOAD, "dist/main.js"],
     env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: base,
-      DATABASE_URL: url.toString(),
-      ADMIN_API_KEY: ADMIN_KEY,
-      OPENAI_API_KEY: "sk-bench",
       OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
-      UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`,
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0",
-      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "",
-      ANALYSIS_WORKER_ENABLED: "false"
+      UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`
     },
     stdio: ["ignore", "ignore", "pipe"]
   })
@@ -68,23 +54,6 @@ const measure = async (tree: string, baseUrl: URL) => {
     return JSON.parse(stderr.slice(from).split("MAP_COPIES ")[1]!.split("\n")[0]!) as Counts
   }
   try {
-    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
-      await sleep(250)
-    }
-    const call = async (p: string, method: string, json?: unknown) => {
-      const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
-        method,
-        headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-        body: json === undefined ? undefined : JSON.stringify(json)
-      })
-      if (res.status !== 200) throw new Error(`${p}: ${res.status}`)
-      return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
-    }
-    await call("", "PUT", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
-    const agent = (await call("/agents", "POST", { agent_key: "default", name: "Bench" })).agent!
-    const version = (await call("/agent-versions", "POST", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-    await call(`/agent-versions/${version.id}/publish`, "POST")
     let n = Math.floor(Math.random() * 1e6) * 1000
     const oneCall = async () => {
       const { callSid, stream, custom } = await ringWebhook(base, n)
@@ -111,8 +80,7 @@ const measure = async (tree: string, baseUrl: URL) => {
     console.log(`${tree}: per call (${CALLS} calls one at a time): ${(c.copies / CALLS).toFixed(1)} Map copies, ` +
       `${(c.entries / CALLS).toFixed(0)} entries copied, ${(c.large / CALLS).toFixed(1)} copies of 50 or more entries`)
   } finally {
-    child.kill("SIGTERM")
-    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+    await stopService(child)
     await upstream.close()
     await admin.query(`drop database if exists ${database} with (force)`)
     await admin.end()

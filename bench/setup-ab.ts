@@ -11,17 +11,16 @@
  *
  * Both trees need dist/ built (`npm run build`).
  */
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { WebSocket } from "ws"
 import { cpuSeconds, freePort, machine } from "./proc.js"
+import { startSetUpService, stopService } from "./setup-fixture.js"
 import { startFakeModel } from "./setup-model.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
+import { ringWebhook, sendStart } from "./twilio-call.js"
 
-const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
 const rate = Number(arg("rate", "50"))
@@ -69,28 +68,18 @@ const run = async (spec: string, baseUrl: URL) => {
   const url = new URL(baseUrl)
   url.pathname = `/${database}`
   const upstream = await startFakeModel(await freePort(), "response.create", () => {})
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ["dist/main.js"], {
-    cwd: tree,
+  const { base, child } = await startSetUpService({
+    tree,
+    url: url.toString(),
+    args: ["dist/main.js"],
     env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_BASE_URL: base,
-      DATABASE_URL: url.toString(),
-      ADMIN_API_KEY: ADMIN_KEY,
-      OPENAI_API_KEY: "sk-bench",
       OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
       UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`,
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
       MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
       TENANT_MAX_CONCURRENT_CALLS: "100000",
       MAX_CALLS_PER_REPLICA: "100000",
-      SHUTDOWN_GRACE_SECONDS: "0",
-      SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      // The analyses run here unless the tree's environment says otherwise (`--drain-analysis`).
+      ANALYSIS_WORKER_ENABLED: process.env.ANALYSIS_WORKER_ENABLED ?? "true",
       ...extraEnv
     },
     stdio: ["ignore", "pipe", "pipe"]
@@ -103,23 +92,6 @@ const run = async (spec: string, baseUrl: URL) => {
   })
   child.stderr!.resume()
   try {
-    for (let i = 0; !(await fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false)); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error(`${tree}: the service did not start`)
-      await sleep(250)
-    }
-    const call = async (p: string, method: string, json?: unknown) => {
-      const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
-        method,
-        headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-        body: json === undefined ? undefined : JSON.stringify(json)
-      })
-      if (res.status !== 200) throw new Error(`${p}: ${res.status}`)
-      return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
-    }
-    await call("", "PUT", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
-    const agent = (await call("/agents", "POST", { agent_key: "default", name: "Bench" })).agent!
-    const version = (await call("/agent-versions", "POST", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-    await call(`/agent-versions/${version.id}/publish`, "POST")
     let n = Math.floor(Math.random() * 1e6) * 1000
     const burst = async (count: number, perSecond: number) => {
       const start = performance.now()
@@ -185,8 +157,7 @@ const run = async (spec: string, baseUrl: URL) => {
     const g = ok.map((r) => r.greeting)
     return `| ${label} | ${ok.length}/${total} | ${pct(w, 50).toFixed(1)} / ${pct(w, 99).toFixed(1)} | ${pct(g, 50).toFixed(1)} / ${pct(g, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${((lines - lines0) / total).toFixed(1)} | ${statements} | ${machine().loadavg} |`
   } finally {
-    child.kill("SIGTERM")
-    await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
+    await stopService(child)
     await upstream.close()
     await admin.query(`drop database if exists ${database} with (force)`)
     await admin.end()

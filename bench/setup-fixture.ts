@@ -1,6 +1,6 @@
 /**
- * What the call set-up tools share (bench/setup-ops.ts, bench/webhook-ab.ts): a tree's service
- * started from source on a database of its own, with the environment a set-up bench needs,
+ * What the call set-up tools share (bench/setup-ops.ts, webhook-ab.ts, setup-ab.ts, context-copies.ts): a tree's service
+ * started (from source, or as `args` say) on a database of its own, with the environment a set-up bench needs,
  * and the `bench` tenant (Twilio account of bench/twilio-call.ts) with a published agent.
  */
 import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
@@ -34,12 +34,14 @@ export const startSetUpService = async (options: {
   readonly tree: string
   readonly url: string
   readonly entry?: string
+  /** Node's arguments, when not `--import tsx <entry>` (e.g. `dist/main.js` with a preload). */
+  readonly args?: ReadonlyArray<string>
   readonly env?: NodeJS.ProcessEnv
   readonly stdio?: StdioOptions
 }): Promise<SetUpService> => {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, ["--import", "tsx", options.entry ?? "src/main.ts"], {
+  const child = spawn(process.execPath, options.args ?? ["--import", "tsx", options.entry ?? "src/main.ts"], {
     cwd: options.tree,
     env: {
       ...process.env,
