@@ -30,6 +30,18 @@ const collect = (() => {
 const turn = () => new Promise((resolve) => setTimeout(resolve, 10))
 
 /**
+ * `promise`, or a failure naming the step after `ms`: a step that hangs on a loaded CI box says
+ * which one it was instead of running into the test's timeout.
+ */
+const within = <A>(ms: number, what: string, promise: Promise<A>): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
+/**
  * Watches objects for collection. A FinalizationRegistry rather than WeakRefs: a WeakRef keeps
  * its target alive until the job that made or read it ends.
  */
@@ -38,9 +50,13 @@ const watch = () => {
   const registry = new FinalizationRegistry<string>((name) => gone.add(name))
   return {
     add: (target: object, name: string) => registry.register(target, name),
-    /** Whether `name`'s object is collected by a few full collections. */
+    /**
+     * Whether `name`'s object is collected by full collections over up to 5 s (wall time, not a
+     * count of collections: on a loaded box the finalizer's task may take a while to be run).
+     */
     collected: async (name: string) => {
-      for (let i = 0; i < 20 && !gone.has(name); i++) {
+      const deadline = Date.now() + 5_000
+      while (!gone.has(name) && Date.now() < deadline) {
         collect()
         await turn()
       }
@@ -54,16 +70,18 @@ const echo = (socket: WebSocket) => socket.on("message", (data) => socket.send(d
 
 describe("what a live call does not keep", () => {
   it("the fiber that opened the upstream socket, once the socket is open", async () => {
-    const server = new WebSocketServer({ port: 0, host: "127.0.0.1" })
-    await new Promise((resolve) => server.once("listening", resolve))
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/realtime`
+    // Our own HTTP server, so the clean-up can close its connections rather than wait for them.
+    const httpServer = http.createServer()
+    const server = new WebSocketServer({ server: httpServer })
+    await within(5_000, "listen", new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve)))
+    const url = `ws://127.0.0.1:${(httpServer.address() as AddressInfo).port}/v1/realtime`
     try {
       const watched = watch()
       let socket: RealtimeSocket | undefined
       await (async () => {
         const fiber = Effect.runFork(openRealtime(url, "sk-test", 5_000))
         watched.add(fiber, "opening fiber")
-        socket = await Effect.runPromise(Fiber.join(fiber))
+        socket = await within(10_000, "open the upstream socket", Effect.runPromise(Fiber.join(fiber)))
       })()
       expect(socket!.socket.destroyed).toBe(false)
       expect(await watched.collected("opening fiber")).toBe(true)
@@ -72,7 +90,9 @@ describe("what a live call does not keep", () => {
       socket!.close()
     } finally {
       for (const client of server.clients) client.terminate()
-      await new Promise((resolve) => server.close(resolve))
+      server.close()
+      httpServer.closeAllConnections()
+      await within(5_000, "close the fake upstream", new Promise((resolve) => httpServer.close(resolve)))
     }
   })
 
