@@ -90,6 +90,13 @@ const rowsOf = (tenant: string) =>
     sql<Row>`select id, event, status, attempts, next_attempt_at, last_status_code, payload
              from webhook_outbox where tenant_id = ${`hooks-${tenant}`} order by created_at, id`).pipe(Effect.orDie)
 
+/**
+ * For a test that moves the TestClock by minutes: every simulated second of the worker's 1 s
+ * poll is a real pass over the database (~600 for ten minutes), which on a loaded CI box
+ * (3 files on 2 cores) takes longer than the default 30 s.
+ */
+const SIMULATED_MINUTES_TIMEOUT = 120_000
+
 testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "1000" }, { seed })("tenant webhooks", (it) => {
   it.effect("a receiver failing twice then succeeding gets the event when the schedule says, signed the same each time", () =>
     Effect.gen(function*() {
@@ -139,7 +146,7 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
       expectSpecSchema(body, "WebhookEvent")
       expectSpecSchema(body.data, "WebhookCallCompletedPayload")
       expect(body).toMatchObject({ id: delivered!.payload.id, event: "voice.call.completed", tenant_id: "hooks-a" })
-    }))
+    }), SIMULATED_MINUTES_TIMEOUT)
 
   it.effect("signatures verify with standardwebhooks, with either secret during a rotation; no event crosses tenants", () =>
     Effect.gen(function*() {

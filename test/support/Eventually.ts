@@ -8,7 +8,7 @@ import { Effect } from "effect"
 export const eventually = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   check: (a: A) => boolean,
-  timeoutMs = 5000
+  timeoutMs = 15_000
 ): Effect.Effect<A, E, R> =>
   Effect.gen(function*() {
     const deadline = Date.now() + timeoutMs

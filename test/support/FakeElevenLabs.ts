@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import { createServer, type IncomingHttpHeaders } from "node:http"
 import type { AddressInfo } from "node:net"
 import { type WebSocket, WebSocketServer } from "ws"
+import { closableServer, pollUntil } from "./Bounded.js"
 
 /** How a stream misbehaves: refused at connect, an error message, a dropped socket, or silence (no audio ever). */
 export type StreamFailure = "refuse" | "error" | "drop" | "silent"
@@ -96,17 +97,8 @@ export class FakeElevenLabs {
 
   constructor(readonly url: string) {}
 
-  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 5_000): Promise<A> {
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs
-      const tick = () => {
-        const value = probe()
-        if (value !== undefined && value !== false) return resolve(value)
-        if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`))
-        setTimeout(tick, 5)
-      }
-      tick()
-    })
+  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 10_000): Promise<A> {
+    return pollUntil(what, probe, timeoutMs)
   }
 
   /** Called per message of a stream. */
@@ -138,6 +130,7 @@ export const makeFakeElevenLabs = Effect.acquireRelease(
       res.writeHead(404).end()
     })
     const wss = new WebSocketServer({ noServer: true })
+    const close = closableServer(server, "the fake ElevenLabs server")
     server.on("upgrade", (request, socket, head) => {
       const url = new URL(request.url ?? "/", "http://fake")
       const match = /^\/v1\/text-to-speech\/([^/]+)\/stream-input$/.exec(url.pathname)
@@ -165,14 +158,7 @@ export const makeFakeElevenLabs = Effect.acquireRelease(
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo
       fake = new FakeElevenLabs(`http://127.0.0.1:${port}`)
-      resume(Effect.succeed({
-        fake,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const client of wss.clients) client.terminate()
-            server.close(() => done())
-          })
-      }))
+      resume(Effect.succeed({ fake, close }))
     })
   }),
   ({ close }) => Effect.promise(close)

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from "node:http"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { type WebSocket, WebSocketServer } from "ws"
+import { closableServer, pingRoundTrip, pollUntil } from "./Bounded.js"
 
 /** A reply the fake streams for a `response.create`: mu-law chunks and what they "say". */
 export interface FakeReply {
@@ -98,10 +99,7 @@ export class FakeRealtimeConnection {
    * ping after the frames ahead of it, and the service handles each frame as it reads it.
    */
   roundTrip(): Promise<void> {
-    return new Promise((resolve) => {
-      this.ws.once("pong", () => resolve())
-      this.ws.ping()
-    })
+    return pingRoundTrip(this.ws, `a round trip to the service on upstream connection #${this.id}`)
   }
 
   /** The socket fails under the service (as a network drop would). */
@@ -132,18 +130,9 @@ export class FakeOpenAIRealtime {
 
   constructor(readonly url: string) {}
 
-  /** Resolves once `predicate` holds (polled), or rejects after `timeoutMs`. */
-  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 5_000): Promise<A> {
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs
-      const tick = () => {
-        const value = probe()
-        if (value !== undefined && value !== false) return resolve(value)
-        if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`))
-        setTimeout(tick, 5)
-      }
-      tick()
-    })
+  /** Resolves once `probe` gives a value (polled), or rejects naming `what` after `timeoutMs`. */
+  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 10_000): Promise<A> {
+    return pollUntil(what, probe, timeoutMs)
   }
 
   connection(index: number, timeoutMs?: number): Promise<FakeRealtimeConnection> {
@@ -174,6 +163,7 @@ export const makeFakeOpenAIRealtime = Effect.acquireRelease(
   Effect.async<{ fake: FakeOpenAIRealtime; close: () => Promise<void> }>((resume) => {
     const server = createServer((_req, res) => res.writeHead(404).end())
     const wss = new WebSocketServer({ noServer: true })
+    const close = closableServer(server, "the fake OpenAI Realtime server")
     let fake: FakeOpenAIRealtime
     server.on("upgrade", (request, socket, head) => {
       fake.attempts++
@@ -198,14 +188,8 @@ export const makeFakeOpenAIRealtime = Effect.acquireRelease(
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address() as AddressInfo
       fake = new FakeOpenAIRealtime(`http://127.0.0.1:${port}/v1`)
-      resume(Effect.succeed({
-        fake,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const client of wss.clients) client.terminate()
-            server.close(() => done())
-          })
-      }))
+      // Held upgrades and live sessions are destroyed with the server's sockets.
+      resume(Effect.succeed({ fake, close }))
     })
   }),
   ({ close }) => Effect.promise(close)

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { closableServer } from "./Bounded.js"
 
 /** One `POST /v1/responses` the fake received, parsed. */
 export interface ResponsesRequest {
@@ -102,6 +103,7 @@ export const startFakeOpenAIResponses = (): Promise<FakeOpenAIResponses> =>
         respond(queue.shift() ?? fallback)
       })
     })
+    const close = closableServer(server, "the fake OpenAI Responses server")
     server.listen(0, "127.0.0.1", () => {
       const port = (server.address() as AddressInfo).port
       resolve({
@@ -109,11 +111,7 @@ export const startFakeOpenAIResponses = (): Promise<FakeOpenAIResponses> =>
         requests,
         script: (answers) => void (queue = [...answers]),
         setFallback: (answer) => void (fallback = answer),
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
+        close
       })
     })
   })

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { closableServer } from "./Bounded.js"
 
 export interface OtlpExport {
   readonly path: string
@@ -9,7 +10,7 @@ export interface OtlpExport {
 
 /** An OTLP/HTTP JSON receiver on 127.0.0.1 that keeps every export it is sent. */
 export const startFakeOtlpCollector = Effect.acquireRelease(
-  Effect.async<{ url: string; exports: Array<OtlpExport>; server: http.Server }>((resume) => {
+  Effect.async<{ url: string; exports: Array<OtlpExport>; close: () => Promise<void> }>((resume) => {
     const exports: Array<OtlpExport> = []
     const server = http.createServer((req, res) => {
       let body = ""
@@ -19,10 +20,11 @@ export const startFakeOtlpCollector = Effect.acquireRelease(
         res.writeHead(200, { "content-type": "application/json" }).end("{}")
       })
     })
+    const close = closableServer(server, "the fake OTLP collector")
     server.listen(0, "127.0.0.1", () =>
-      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports, server })))
+      resume(Effect.succeed({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports, close })))
   }),
-  ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+  ({ close }) => Effect.promise(close)
 )
 
 /** Span names in the trace exports received so far. */

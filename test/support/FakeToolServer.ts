@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Webhook } from "standardwebhooks"
+import { closableServer } from "./Bounded.js"
 
 /** A request the fake took, and whether its Standard Webhooks signature verified with the tenant's secret. */
 export interface ToolRequest {
@@ -30,7 +31,7 @@ export interface FakeToolServer {
  */
 export const fakeToolServer = (secret: string) =>
   Effect.acquireRelease(
-    Effect.async<{ server: http.Server; fake: FakeToolServer }>((resume) => {
+    Effect.async<{ close: () => Promise<void>; fake: FakeToolServer }>((resume) => {
       const answers = new Map<string, ToolAnswer>()
       const requests: Array<ToolRequest> = []
       const server = http.createServer((req, res) => {
@@ -55,10 +56,11 @@ export const fakeToolServer = (secret: string) =>
           }, answer.delayMs ?? 0)
         })
       })
+      const close = closableServer(server, "the fake tool server")
       server.listen(0, "127.0.0.1", () => {
         const port = (server.address() as AddressInfo).port
         resume(Effect.succeed({
-          server,
+          close,
           fake: {
             url: (path: string) => `http://127.0.0.1:${port}${path}`,
             requests,
@@ -67,9 +69,5 @@ export const fakeToolServer = (secret: string) =>
         }))
       })
     }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
+    ({ close }) => Effect.promise(close)
   ).pipe(Effect.map(({ fake }) => fake))

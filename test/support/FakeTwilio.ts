@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import * as http from "node:http"
 import { type FakeTwilioState, routes, twilioError } from "./FakeTwilioRoutes.js"
+import { closableServer } from "./Bounded.js"
 
 /** A request the fake received, with its form body, query and Basic credentials. */
 export interface TwilioRequest {
@@ -107,17 +108,12 @@ export const startFakeTwilio = Effect.acquireRelease(
         twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`)
       }
     })
+    const close = closableServer(server, "the fake Twilio API")
     server.listen(0, "127.0.0.1", () => {
       const address = server.address()
       const port = typeof address === "object" && address !== null ? address.port : 0
-      resume(Effect.succeed(Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}`, server })))
+      resume(Effect.succeed(Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}`, close })))
     })
   }),
-  (fake) =>
-    Effect.async<void>((resume) => {
-      const server = (fake as FakeTwilio & { server?: http.Server }).server
-      if (server === undefined) return resume(Effect.void)
-      server.closeAllConnections()
-      server.close(() => resume(Effect.void))
-    })
+  (fake) => Effect.promise((fake as FakeTwilio & { close: () => Promise<void> }).close)
 )

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { closableServer } from "./Bounded.js"
 
 /** One request the receiver answered, as sent. */
 export interface Received {
@@ -45,6 +46,7 @@ export const startWebhookReceiver = (): Promise<FakeWebhookReceiver> =>
         res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers }).end("ok")
       })
     })
+    const close = closableServer(server, "the fake webhook receiver")
     server.listen(0, "127.0.0.1", () => {
       const port = (server.address() as AddressInfo).port
       resolve({
@@ -53,11 +55,7 @@ export const startWebhookReceiver = (): Promise<FakeWebhookReceiver> =>
         url: (path: string) => `http://127.0.0.1:${port}${path}`,
         on: (path: string) => received.filter((r) => r.path === path),
         script: (path: string, answers: ReadonlyArray<Answer>) => void scripts.set(path, { answers, next: 0 }),
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections()
-            server.close(() => done())
-          })
+        close
       })
     })
   })

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import * as net from "node:net"
+import { closableServer } from "./Bounded.js"
 
 export interface TcpProxy {
   readonly port: number
@@ -11,7 +12,7 @@ export interface TcpProxy {
 /** A TCP forwarder to `target` that a test can cut and restore, to simulate outages. */
 export const startTcpProxy = (target: { readonly host: string; readonly port: number }) =>
   Effect.acquireRelease(
-    Effect.async<{ proxy: TcpProxy; server: net.Server; sockets: Set<net.Socket> }>((resume) => {
+    Effect.async<{ proxy: TcpProxy; sockets: Set<net.Socket>; close: () => Promise<void> }>((resume) => {
       const sockets = new Set<net.Socket>()
       let up = true
       const server = net.createServer((client) => {
@@ -28,6 +29,7 @@ export const startTcpProxy = (target: { readonly host: string; readonly port: nu
         client.pipe(upstream)
         upstream.pipe(client)
       })
+      const close = closableServer(server, "the TCP proxy")
       server.listen(0, "127.0.0.1", () => {
         const address = server.address() as net.AddressInfo
         const proxy: TcpProxy = {
@@ -40,12 +42,13 @@ export const startTcpProxy = (target: { readonly host: string; readonly port: nu
             up = true
           })
         }
-        resume(Effect.succeed({ proxy, server, sockets }))
+        resume(Effect.succeed({ proxy, sockets, close }))
       })
     }),
-    ({ server, sockets }) =>
-      Effect.async<void>((resume) => {
+    // Its upstream sockets too: they are not the server's, and a destroyed client does not end them.
+    ({ close, sockets }) =>
+      Effect.promise(() => {
         for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
+        return close()
       })
   ).pipe(Effect.map(({ proxy }) => proxy))

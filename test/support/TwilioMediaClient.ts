@@ -1,6 +1,7 @@
 import { HttpServer } from "@effect/platform"
 import { Effect } from "effect"
 import { WebSocket } from "ws"
+import { pingRoundTrip, pollUntil, within } from "./Bounded.js"
 
 export interface StartOptions {
   readonly streamSid?: string
@@ -21,16 +22,16 @@ export interface Refused {
  */
 export class TwilioMediaClient {
   readonly received: Array<any> = []
-  readonly closed: Promise<{ readonly code: number; readonly reason: string }>
   /** Whether the socket has closed (`closed` tells how). */
   isClosed = false
+  private readonly closing: Promise<{ readonly code: number; readonly reason: string }>
   private sequence = 0
   private chunk = 0
   streamSid = "MZ00000000000000000000000000000001"
 
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (data) => this.received.push(JSON.parse(data.toString())))
-    this.closed = new Promise((resolve) =>
+    this.closing = new Promise((resolve) =>
       ws.on("close", (code, reason) => {
         this.isClosed = true
         resolve({ code, reason: reason.toString() })
@@ -38,9 +39,24 @@ export class TwilioMediaClient {
     )
   }
 
-  /** Opens the socket; rejects with `Refused` when the service answers the upgrade with a status. */
+  /**
+   * How the socket closed, once it has: rejects naming the step if it is still open 20 s after
+   * being asked (a call that never ends fails the test there, not at its timeout).
+   */
+  get closed(): Promise<{ readonly code: number; readonly reason: string }> {
+    return this.closedWithin(20_000)
+  }
+
+  closedWithin(ms: number): Promise<{ readonly code: number; readonly reason: string }> {
+    return within(ms, `the media stream ${this.streamSid} to close`, this.closing)
+  }
+
+  /**
+   * Opens the socket; rejects with `Refused` when the service answers the upgrade with a status,
+   * and with an error naming the URL when the handshake has not finished in 15 s.
+   */
   static open(url: string, headers: Record<string, string> = {}): Promise<TwilioMediaClient> {
-    return new Promise((resolve, reject) => {
+    return within(15_000, `open the media stream ${url}`, new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers })
       ws.once("open", () => resolve(new TwilioMediaClient(ws)))
       ws.once("unexpected-response", (_request, response) => {
@@ -49,7 +65,7 @@ export class TwilioMediaClient {
         response.on("end", () => reject({ status: response.statusCode ?? 0, body } satisfies Refused))
       })
       ws.once("error", (error) => reject(error))
-    })
+    }))
   }
 
   private send(message: Record<string, unknown>): void {
@@ -109,10 +125,7 @@ export class TwilioMediaClient {
    * ping after the frames ahead of it, and the service handles each frame as it reads it.
    */
   roundTrip(): Promise<void> {
-    return new Promise((resolve) => {
-      this.ws.once("pong", () => resolve())
-      this.ws.ping()
-    })
+    return pingRoundTrip(this.ws, `a round trip to the service on media stream ${this.streamSid}`)
   }
 
   of(event: string): Array<any> {
@@ -129,17 +142,8 @@ export class TwilioMediaClient {
     for (const mark of this.of("mark")) this.mark(mark.mark.name)
   }
 
-  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 5_000): Promise<A> {
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs
-      const tick = () => {
-        const value = probe()
-        if (value !== undefined && value !== false) return resolve(value)
-        if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m.event))}`))
-        setTimeout(tick, 5)
-      }
-      tick()
-    })
+  waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 10_000): Promise<A> {
+    return pollUntil(what, probe, timeoutMs, () => `; received ${JSON.stringify(this.received.map((m) => m.event))}`)
   }
 }
 
