@@ -5,51 +5,19 @@
  *
  *   npx tsx bench/heap-fibers.ts FILE.heapsnapshot [FIBERS=1]
  */
-import * as fs from "node:fs"
+import { loadHeapSnapshot } from "./heap-snapshot.js"
 
 const [file, fibersArg] = process.argv.slice(2)
 if (file === undefined) throw new Error("usage: heap-fibers.ts FILE [FIBERS]")
 const want = Number(fibersArg ?? 1)
-const snapshot = JSON.parse(fs.readFileSync(file, "utf8"))
-const meta = snapshot.snapshot.meta
-const nodeFields: Array<string> = meta.node_fields
-const edgeFields: Array<string> = meta.edge_fields
-const nodeTypes: Array<string> = meta.node_types[0]
-const edgeTypes: Array<string> = meta.edge_types[0]
-const nodes: Array<number> = snapshot.nodes
-const edges: Array<number> = snapshot.edges
-const strings: Array<string> = snapshot.strings
-const locations: Array<number> = snapshot.locations ?? []
-const NW = nodeFields.length, EW = edgeFields.length
-const nType = nodeFields.indexOf("type"), nName = nodeFields.indexOf("name"), nEdges = nodeFields.indexOf("edge_count")
-const eType = edgeFields.indexOf("type"), eName = edgeFields.indexOf("name_or_index"), eTo = edgeFields.indexOf("to_node")
-const count = nodes.length / NW
-const firstEdge = new Uint32Array(count + 1)
-for (let n = 0, at = 0; n < count; n++) {
-  firstEdge[n] = at
-  at += nodes[n * NW + nEdges]! * EW
-  firstEdge[n + 1] = at
-}
-const line = new Map<number, number>()
-for (let i = 0; i < locations.length; i += 4) line.set(locations[i]! / NW, locations[i + 2]! + 1)
+const heap = loadHeapSnapshot(file)
+const { child, name, out, type } = heap
 
-const name = (n: number) => strings[nodes[n * NW + nName]!]!
-const type = (n: number) => nodeTypes[nodes[n * NW + nType]!]!
-const out = function*(n: number) {
-  for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e += EW) {
-    const t = edgeTypes[edges[e + eType]!]!
-    yield { type: t, name: t === "element" || t === "hidden" ? String(edges[e + eName]) : strings[edges[e + eName]!]!, to: edges[e + eTo]! / NW }
-  }
-}
-const child = (n: number, edge: string) => {
-  for (const e of out(n)) if (e.name === edge) return e.to
-  return undefined
-}
 const where = (closure: number) => {
   const shared = child(closure, "shared")
   const script = shared === undefined ? undefined : child(shared, "script_or_debug_info")
   const path = script === undefined ? "?" : name(script).replace(/^.*node_modules\//, "").replace(/^.*\/dist\//, "")
-  return `${name(closure) || "(anon)"}@${path}:${line.get(closure) ?? "?"}`
+  return `${name(closure) || "(anon)"}@${path}:${heap.line(closure) ?? "?"}`
 }
 const describe = (n: number): string => {
   if (type(n) === "closure") return where(n)
@@ -63,7 +31,7 @@ const describe = (n: number): string => {
 }
 
 const fibers: Array<{ n: number; frames: Array<number> }> = []
-for (let n = 0; n < count; n++) {
+for (let n = 0; n < heap.count; n++) {
   if (name(n) !== "FiberRuntime" || type(n) !== "object") continue
   const stack = child(n, "_stack")
   if (stack === undefined) continue

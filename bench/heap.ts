@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs"
 import { WebSocket } from "ws"
+import { loadHeapSnapshot } from "./heap-snapshot.js"
 
 export interface Usage {
   readonly rss: number
@@ -92,28 +93,17 @@ export interface Group {
  * change between them keeps alive, split by what it is.
  */
 export const summarize = (file: string): Map<string, Group> => {
-  const snapshot = JSON.parse(fs.readFileSync(file, "utf8")) as {
-    snapshot: { meta: { node_fields: Array<string>; node_types: [Array<string>, ...Array<unknown>] } }
-    nodes: Array<number>
-    strings: Array<string>
-  }
-  const fields = snapshot.snapshot.meta.node_fields
-  const types = snapshot.snapshot.meta.node_types[0]
-  const width = fields.length
-  const typeAt = fields.indexOf("type")
-  const nameAt = fields.indexOf("name")
-  const sizeAt = fields.indexOf("self_size")
+  const heap = loadHeapSnapshot(file)
   const groups = new Map<string, Group>()
-  const { nodes, strings } = snapshot
-  for (let i = 0; i < nodes.length; i += width) {
-    const type = types[nodes[i + typeAt]!]!
-    const name = strings[nodes[i + nameAt]!]!
+  for (let n = 0; n < heap.count; n++) {
+    const type = heap.type(n)
+    const name = heap.name(n)
     const key = type === "object" || type === "closure" || type === "native"
       ? `${type === "closure" ? "closure " : type === "native" ? "native " : ""}${name.length > 60 ? name.slice(0, 60) + "…" : name}`
       : `(${type})`
     const group = groups.get(key) ?? { count: 0, size: 0 }
     group.count++
-    group.size += nodes[i + sizeAt]!
+    group.size += heap.selfSize(n)
     groups.set(key, group)
   }
   return groups

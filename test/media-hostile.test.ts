@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { createAgent, createVersion } from "./support/AgentFixtures.js"
+import { within } from "./support/Bounded.js"
 import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { ACME, ACME_REST, frame, MediaSuite, promise } from "./support/MediaCalls.js"
@@ -39,15 +40,24 @@ const tenantKeyCall = (streamSid: string, customParameters: Record<string, strin
     return rows[0]!
   })
 
-/** A raw socket to the media route, for frames TwilioMediaClient would not send. */
+/**
+ * A raw socket to the media route, for frames TwilioMediaClient would not send. Opening and
+ * `closed` (the close code) fail naming the step after 15 and 20 s.
+ */
 const rawSocket = (url: string, headers: Record<string, string> = {}) =>
-  new Promise<{ ws: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+  within(15_000, `open a raw media socket to ${url}`, new Promise<{ ws: WebSocket; readonly closed: Promise<number> }>((resolve, reject) => {
     const ws = new WebSocket(url, { headers })
-    const closed = new Promise<number>((done) => ws.on("close", (code) => done(code)))
-    ws.once("open", () => resolve({ ws, closed }))
+    const closing = new Promise<number>((done) => ws.on("close", (code) => done(code)))
+    ws.once("open", () =>
+      resolve({
+        ws,
+        get closed() {
+          return within(20_000, "the raw media socket to close", closing)
+        }
+      }))
     ws.once("unexpected-response", (_req, res) => reject(new Error(`status ${res.statusCode}`)))
     ws.once("error", reject)
-  })
+  }))
 
 layer(MediaSuite({ MEDIA_MAX_PENDING_PER_ADDRESS: "2" }), { excludeTestServices: true })("tenant-key media path with hostile custom parameters", (it) => {
   it.effect("an agent_version_id that is not a UUID, or another tenant's, is ignored; the call is recorded", () =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { Webhook } from "standardwebhooks"
+import { within } from "./support/Bounded.js"
 import { eventually } from "./support/Eventually.js"
 import { fakeWebhookReceiver, type FakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { call, type Replica, startReplica, startReplicas } from "./support/Replicas.js"
@@ -46,13 +47,13 @@ const configureTenant = (replica: Replica, tenant: string, receiver: FakeWebhook
     expect(res.status).toBe(200)
   })
 
-/** Resolves once `replica`'s process has exited (at once if it already has). */
+/** Resolves once `replica`'s process has exited (at once if it already has); fails naming it after 30 s. */
 const exited = (replica: Replica) =>
   Effect.promise(() =>
-    new Promise<void>((resolve) => {
+    within(30_000, `replica (pid ${replica.process.pid}) to exit`, new Promise<void>((resolve) => {
       if (replica.process.exitCode !== null || replica.process.signalCode !== null) return resolve()
       replica.process.once("exit", () => resolve())
-    })
+    }))
   )
 
 const allDelivered = (rows: ReadonlyArray<{ status: string; n: number }>, count: number) =>

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -94,8 +93,6 @@ describe("embedded PostgreSQL (no DATABASE_URL)", () => {
         expect(read.status).toBe(200)
         expect(read.body.tenant_id).toBe("kept")
       }))
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => spawn("rm", ["-rf", dataDir]).on("exit", () => resolve()))
-      )
+      yield* Effect.promise(() => fs.promises.rm(dataDir, { recursive: true, force: true }))
     }), 120_000)
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { connect } from "node:net"
 import { WebSocket } from "ws"
+import { within } from "./support/Bounded.js"
 import { startReplica } from "./support/Replicas.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 
@@ -42,12 +43,12 @@ describe("the Node server's own timeouts (src/main.ts)", () => {
         MEDIA_BOOTSTRAP_TIMEOUT_MS: "4000"
       })
       const closed = yield* Effect.promise(() =>
-        new Promise<{ readonly code: number; readonly ms: number }>((resolve, reject) => {
+        within(30_000, "the silent media socket to be closed by the service", new Promise<{ readonly code: number; readonly ms: number }>((resolve, reject) => {
           const started = Date.now()
           const ws = new WebSocket(`${replica.baseUrl.replace("http", "ws")}/media-stream`)
           ws.on("close", (code) => resolve({ code, ms: Date.now() - started }))
           ws.on("error", reject)
-        })
+        }))
       )
       // Closed by the service's own bootstrap timeout (1008 after 4 s), not by Node at 1-2 s.
       expect(closed.code).toBe(1008)

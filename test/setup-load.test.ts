@@ -2,6 +2,8 @@ import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { WebSocket } from "ws"
 import { BUSY_MESSAGE } from "../src/Limits/Inbound.js"
+import { within } from "./support/Bounded.js"
+import { eventually } from "./support/Eventually.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, suiteWithFakeTwilio, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { adminHeaders, request } from "./support/TestServer.js"
 import { mediaStreamUrl } from "./support/TwilioMediaClient.js"
@@ -23,11 +25,12 @@ const incoming = () =>
 /** A media stream that upgrades and then says nothing: a call set-up this replica is still doing. */
 const silentStream = Effect.acquireRelease(
   Effect.flatMap(mediaStreamUrl(), (url) =>
-    Effect.async<WebSocket>((resume) => {
-      const ws = new WebSocket(url)
-      ws.once("open", () => resume(Effect.succeed(ws)))
-      ws.once("error", (error) => resume(Effect.die(error)))
-    })),
+    Effect.promise(() =>
+      within(15_000, "open a silent media stream", new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(url)
+        ws.once("open", () => resolve(ws))
+        ws.once("error", reject)
+      })))),
   (ws) => Effect.sync(() => ws.close())
 )
 
@@ -54,12 +57,8 @@ suiteWithFakeTwilio({ MAX_CALL_SETUPS_IN_FLIGHT: "2", METRICS_ENABLED: "true" },
 
       // One set-up ends (its socket goes away): the next caller is connected.
       a.close()
-      yield* Effect.promise(() => new Promise((resolve) => a.once("close", resolve)))
-      let next = yield* incoming()
-      for (let i = 0; i < 50 && !next.text.includes("<Stream"); i++) {
-        yield* Effect.sleep("20 millis")
-        next = yield* incoming()
-      }
+      yield* Effect.promise(() => within(10_000, "the set-up's socket to close", new Promise((resolve) => a.once("close", resolve))))
+      const next = yield* eventually(incoming(), (answer) => answer.text.includes("<Stream"), 15_000)
       expect(next.text).toContain("<Stream")
       b.close()
     }))

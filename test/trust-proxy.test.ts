@@ -48,22 +48,23 @@ serverSuite({ TRUST_PROXY: "off", RATE_LIMIT_PER_IP_PER_MINUTE: "5", MAX_CONCURR
   }
 )
 
-// A body timeout long enough that, on a loaded machine, both hung requests are surely in flight while we probe.
-serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "6000" })(
+// A body timeout long enough that, on a loaded machine (3 files on 2 cores), both hung requests
+// are surely in flight for the whole probe (up to 10 s) that waits for the refusal.
+serverSuite({ TRUST_PROXY: "off", MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "2", HTTP_BODY_TIMEOUT_MS: "12000" })(
   "concurrent requests per address",
   (it) => {
     it.effect("are bounded: requests with hung bodies cannot pile up, and their slots come back", () =>
       Effect.gen(function*() {
         const stalled = requestHead("POST", "/api/v1/access-requests", { "content-type": "application/json", "content-length": 100 })
         const hung = yield* Effect.all([
-          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 })),
-          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 10_000 }))
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 25_000 })),
+          Effect.fork(rawExchange(stalled, ["{"], { gapMs: 5, timeoutMs: 25_000 }))
         ])
         // Let the forked exchanges connect and send their heads before probing (the probe loop
         // alone starved them on this machine: every probe came back 404 within the 5 s).
         yield* Effect.sleep("500 millis")
         // While both wait for their bodies, a third request from the address is refused.
-        const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 5_000)
+        const refused = yield* eventually(request("GET", "/api/v1/nothing"), (res) => res.status === 429, 10_000)
         expect(refused.status).toBe(429)
         expectSpecSchema(refused.body, "ErrorResponse")
         expect(refused.body.error).toContain("concurrent")
