@@ -1,12 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Redacted } from "effect"
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { AppConfig, describeConfigError } from "../src/Config.js"
 import { DatabasePool, DatabaseUrl, SqlLive } from "../src/Database/Client.js"
-import { serviceNodeArgs } from "./support/ServiceEntry.js"
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url))
+import { runServiceUntilExit } from "./support/ServiceEntry.js"
 
 /** Nothing listens here: the pool is built without connecting, and a refusal must come before any connection. */
 const NOWHERE = "postgres://postgres@127.0.0.1:1/none"
@@ -49,21 +45,9 @@ describe("DATABASE_POOL_MAX", () => {
 
   it.live("the service refuses to start on one, with one line on stderr and exit code 1", () =>
     Effect.gen(function*() {
+      // Had it started, it would serve on: killed after 60 s so the assertion below reports it.
       const result = yield* Effect.promise(() =>
-        new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-          const child = spawn(process.execPath, serviceNodeArgs, {
-            cwd: ROOT,
-            env: { PATH: process.env.PATH!, DATABASE_URL: NOWHERE, PORT: "59999", HOST: "127.0.0.1", DATABASE_POOL_MAX: "0" },
-            stdio: ["ignore", "pipe", "pipe"]
-          })
-          let stdout = ""
-          let stderr = ""
-          child.stdout.on("data", (chunk) => (stdout += chunk))
-          child.stderr.on("data", (chunk) => (stderr += chunk))
-          child.once("exit", (code) => resolve({ code, stderr, stdout }))
-          // Had it started, it would serve on: stop it so the assertion below reports it.
-          setTimeout(() => child.kill("SIGKILL"), 60_000).unref()
-        })
+        runServiceUntilExit({ PATH: process.env.PATH!, DATABASE_URL: NOWHERE, PORT: "59999", HOST: "127.0.0.1", DATABASE_POOL_MAX: "0" })
       )
       expect(result.code).toBe(1)
       expect(result.stderr.trim().split("\n"), result.stderr).toEqual([

@@ -8,7 +8,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { eventually } from "./support/Eventually.js"
-import { serviceNodeArgs } from "./support/ServiceEntry.js"
+import { runServiceUntilExit } from "./support/ServiceEntry.js"
 import { request, serverSuite } from "./support/TestServer.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -66,6 +66,14 @@ describe("first run", () => {
             const exited = new Promise((resolve) => child.once("exit", resolve))
             process.kill(-child.pid!, "SIGTERM")
             await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))])
+            // Still running after the grace: killed, so the next file is not left competing with it.
+            if (child.exitCode === null && child.signalCode === null) {
+              try {
+                process.kill(-child.pid!, "SIGKILL")
+              } catch {
+                // gone meanwhile
+              }
+            }
           }
           // The default data directory moved out of the unreachable clone (see EmbeddedPlacement.ts).
           const moved = createHash("sha256").update(path.join(clone, ".data", "postgres")).digest("hex").slice(0, 12)
@@ -94,19 +102,9 @@ describe("first run", () => {
       fs.chmodSync(home, 0o700)
       yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(home, { recursive: true, force: true })))
       const port = yield* Effect.promise(freePort)
+      // Had it started (the bug this guards against), it is killed after 60 s and reported below.
       const result = yield* Effect.promise(() =>
-        new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-          const child = spawn(process.execPath, serviceNodeArgs, {
-            cwd: ROOT,
-            env: { PATH: process.env.PATH!, HOME: home, PORT: String(port), EMBEDDED_PG_DATA_DIR: path.join(home, "pg") },
-            stdio: ["ignore", "pipe", "pipe"]
-          })
-          let stdout = ""
-          let stderr = ""
-          child.stdout.on("data", (chunk) => (stdout += chunk))
-          child.stderr.on("data", (chunk) => (stderr += chunk))
-          child.once("exit", (code) => resolve({ code, stderr, stdout }))
-        })
+        runServiceUntilExit({ PATH: process.env.PATH!, HOME: home, PORT: String(port), EMBEDDED_PG_DATA_DIR: path.join(home, "pg") })
       )
       expect(result.code).toBe(1)
       const lines = result.stderr.trim().split("\n")

@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createTenant } from "./support/AgentFixtures.js"
 import { createTask, putQueue } from "./support/OperationsFixtures.js"
+import { seededRandom } from "./support/SeededRandom.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
 
@@ -14,14 +15,7 @@ import { bearer, makeTestServer, request } from "./support/TestServer.js"
  * API and in bulk), deletions, and another tenant's tasks in queues of the same name.
  */
 const SEED = Number(process.env.QUEUE_STATS_SEED ?? Date.now() % 1_000_000)
-let state = SEED
-const random = () => {
-  state = (state + 0x6d2b79f5) | 0
-  let t = Math.imul(state ^ (state >>> 15), 1 | state)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const pick = <A>(values: ReadonlyArray<A>): A => values[Math.floor(random() * values.length)]!
+const { pick, random } = seededRandom(SEED)
 const STATUSES = ["open", "in_progress", "completed", "canceled"] as const
 const QUEUES = ["default", "billing", "vip", "gone"] // "gone" has tasks but no queue row
 const MINUTE = 60_000

@@ -6,6 +6,7 @@ import { createTenant } from "./support/AgentFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
 import * as Oracle from "./support/RollupOracle.js"
+import { seededRandom } from "./support/SeededRandom.js"
 
 /**
  * Statistics answered from the hourly rollups (migration 0010) must equal a full scan of the
@@ -14,16 +15,7 @@ import * as Oracle from "./support/RollupOracle.js"
  * hour), outcomes and evaluations updated and deleted, and rows at the edge of the 24h window.
  */
 const SEED = Number(process.env.ROLLUP_SEED ?? Date.now() % 1_000_000)
-const random = (() => {
-  let state = SEED
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-})()
-const pick = <A>(values: ReadonlyArray<A>): A => values[Math.floor(random() * values.length)]!
+const { pick, random } = seededRandom(SEED)
 const HOUR = 3_600_000
 
 /** Window starts the test asks about (hours ago). */

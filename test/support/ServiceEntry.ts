@@ -1,4 +1,5 @@
 import * as fs from "node:fs"
+import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
@@ -29,3 +30,29 @@ const distIsFresh = () => {
 export const serviceNodeArgs: ReadonlyArray<string> = process.env.SSV_TEST_SERVICE !== "tsx" && distIsFresh()
   ? ["dist/main.js"]
   : ["--import", "tsx", "src/main.ts"]
+
+export interface ServiceExit {
+  readonly code: number | null
+  readonly stderr: string
+  readonly stdout: string
+}
+
+/**
+ * Runs the service (cwd: the repository) with exactly `env` until it exits, for start-up
+ * refusals. One still running after `killAfterMs` (it started when it should not have) is
+ * killed, and the result says so in `code` (null) and its output.
+ */
+export const runServiceUntilExit = (env: Record<string, string>, killAfterMs = 60_000): Promise<ServiceExit> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, serviceNodeArgs, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    child.once("error", reject)
+    const kill = setTimeout(() => child.kill("SIGKILL"), killAfterMs)
+    child.once("exit", (code) => {
+      clearTimeout(kill)
+      resolve({ code, stderr, stdout })
+    })
+  })
