@@ -1,9 +1,9 @@
 import { Duration, Effect, Option, ParseResult, Redacted } from "effect"
-import type OpenAI from "openai"
 import { AppConfig } from "../Config.js"
 import { CallAnalysisConfig } from "./Config.js"
 import { type AnalysisInput, analysisJsonSchema, decodeAnalysisText, DEFAULT_RUBRIC } from "./Domain.js"
 import { AnalysisFailed } from "./Errors.js"
+import { makeResponsesClient } from "./ResponsesClient.js"
 
 /** The model reads at most this much of a transcript (its start and its end: how a call opened and closed). */
 const MAX_TRANSCRIPT_CHARS = 24_000
@@ -32,58 +32,45 @@ const instructionsFor = (input: AnalysisInput) =>
       : `The agent was instructed as follows; judge whether it followed these instructions:\n${input.agentInstructions.slice(0, 4000)}`
   ].filter((line) => line !== "").join("\n")
 
-type Sdk = typeof OpenAI
-
-const describe = (sdk: Sdk, error: unknown) =>
-  error instanceof sdk.APIError
-    ? `Responses API answered ${error.status ?? "no status"}: ${error.message}`
-    : error instanceof Error
-    ? error.message
-    : String(error)
-
 /**
- * The OpenAI Responses API with structured output (json_schema), through the `openai`
- * package pointed at OPENAI_BASE_URL. Retries are the job's (with backoff, in data), never the SDK's.
+ * The OpenAI Responses API with structured output (json_schema) at OPENAI_BASE_URL, through a
+ * plain HTTP client (ResponsesClient.ts). Retries are the job's (with backoff, in data), never the client's.
  */
 export class Analyzer extends Effect.Service<Analyzer>()("Analyzer", {
-  effect: Effect.gen(function*() {
+  scoped: Effect.gen(function*() {
     const app = yield* AppConfig
     const config = yield* CallAnalysisConfig
-    // The SDK (~120 modules) is loaded on the first analysis, not at start: most replicas idle without one.
     const client = yield* Option.match(app.openaiApiKey, {
-      onNone: () => Effect.succeed(Option.none<Effect.Effect<{ sdk: Sdk; openai: OpenAI }>>()),
+      onNone: () => Effect.succeed(Option.none<ReturnType<typeof makeResponsesClient>>()),
       onSome: (key) =>
-        Effect.cached(Effect.promise(() => import("openai")).pipe(Effect.map(({ default: sdk }) => ({
-          sdk,
-          openai: new sdk({
-            apiKey: Redacted.value(key),
-            baseURL: app.openaiBaseUrl,
-            maxRetries: 0,
-            timeout: config.requestTimeoutSeconds * 1000
-          })
-        })))).pipe(Effect.map(Option.some))
+        Effect.acquireRelease(
+          Effect.sync(() =>
+            makeResponsesClient({
+              baseUrl: app.openaiBaseUrl,
+              apiKey: Redacted.value(key),
+              organization: Option.getOrUndefined(config.organization),
+              project: Option.getOrUndefined(config.project)
+            })
+          ),
+          (client) => Effect.sync(client.close)
+        ).pipe(Effect.map(Option.some))
     })
 
     const analyze = Effect.fn("Analyzer.analyze")(function*(input: AnalysisInput) {
       if (Option.isNone(client)) return yield* new AnalysisFailed({ message: "OPENAI_API_KEY is not set" })
-      const { openai, sdk } = yield* client.value
-      const response = yield* Effect.tryPromise({
-        try: (signal) =>
-          openai.responses.create({
-            model: config.model,
-            instructions: instructionsFor(input),
-            input: transcriptText(input.transcript) || "(the caller and the agent said nothing)",
-            text: { format: { type: "json_schema", name: "call_analysis", strict: true, schema: analysisJsonSchema } },
-            store: false
-          }, { signal }),
-        catch: (error) => new AnalysisFailed({ message: describe(sdk, error) })
+      const text = yield* client.value.create({
+        model: config.model,
+        instructions: instructionsFor(input),
+        input: transcriptText(input.transcript) || "(the caller and the agent said nothing)",
+        text: { format: { type: "json_schema", name: "call_analysis", strict: true, schema: analysisJsonSchema } },
+        store: false
       }).pipe(
         Effect.timeoutFail({
           duration: Duration.seconds(config.requestTimeoutSeconds),
           onTimeout: () => new AnalysisFailed({ message: `no answer within ${config.requestTimeoutSeconds} s` })
         })
       )
-      return yield* decodeAnalysisText(response.output_text).pipe(
+      return yield* decodeAnalysisText(text).pipe(
         Effect.mapError((error) =>
           new AnalysisFailed({ message: `the answer did not validate: ${ParseResult.TreeFormatter.formatErrorSync(error).slice(0, 500)}` })
         )

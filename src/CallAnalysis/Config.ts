@@ -29,6 +29,15 @@ export class CallAnalysisConfig extends Effect.Service<CallAnalysisConfig>()("Ca
       pollIntervalMs: yield* atLeast("ANALYSIS_POLL_INTERVAL_MS", 1000, 10),
       /** A claim lasts this long; it must outlast one request. */
       leaseSeconds: yield* atLeast("ANALYSIS_LEASE_SECONDS", 90, 1),
+      /** Sent as `OpenAI-Organization` / `OpenAI-Project` when set (as the `openai` SDK did). */
+      organization: yield* Config.option(Config.string("OPENAI_ORG_ID")),
+      project: yield* Config.option(Config.string("OPENAI_PROJECT_ID")),
+      /**
+       * While call set-ups are in flight on this replica the worker claims nothing, for at most this
+       * long per batch (then it goes on anyway, so analysis never stops under constant arrivals);
+       * 0: it never waits. Unclaimed jobs stay due for any replica.
+       */
+      setupHoldMaxMs: yield* atLeast("ANALYSIS_SETUP_HOLD_MAX_MS", 2000, 0),
       /** Jobs a worker claims at once (analysed concurrently). */
       batchSize: yield* atLeast("ANALYSIS_BATCH_SIZE", 4, 1)
     } as const

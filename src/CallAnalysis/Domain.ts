@@ -61,7 +61,6 @@ export const DEFAULT_RUBRIC = {
 export interface AnalysisInput {
   readonly tenantId: string
   readonly sessionId: string
-  readonly streamSid: string
   readonly transcript: ReadonlyArray<{ readonly role: string; readonly content: string }>
   readonly agentVersionId: string | null
   /** The version's own rubric (its instructions are what the agent was told to do), when it has one. */

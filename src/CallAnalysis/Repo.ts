@@ -11,6 +11,10 @@ export interface ClaimedJob {
   readonly call_log_id: string | null
   readonly outbox_id: string | null
   readonly attempts: number
+  /** Read with the claim: whether the session still exists, its turns and the version that served it. */
+  readonly session_found: boolean
+  readonly transcript: unknown
+  readonly agent_version_id: string | null
 }
 
 export type JobResult =
@@ -38,20 +42,32 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
     /** Pending jobs due by `now`, oldest first (the partial index `call_analysis_jobs_due_idx`). */
     const leases = leasedTable(sql, pendingJobs(sql, "call_analysis_jobs"))
 
+    // The claim reads what the analysis needs of each session in the same statement (by primary key).
+    const session = (column: string) =>
+      sql`(select s.${sql(column)} from voice_sessions s where s.tenant_id = claimed.tenant_id and s.id = claimed.voice_session_id)`
     const claim = leases.claim<ClaimedJob>(
-      sql`claimed.id, claimed.tenant_id, claimed.voice_session_id, claimed.call_log_id, claimed.outbox_id, claimed.attempts`
+      sql`claimed.id, claimed.tenant_id, claimed.voice_session_id, claimed.call_log_id, claimed.outbox_id, claimed.attempts,
+        ${session("id")} is not null as session_found, ${session("transcript")} as transcript,
+        ${session("agent_version_id")}::text as agent_version_id`
     )
 
-    /** Applies `result` while `token` still holds the lease; false when it was lost (another replica owns it now). */
-    const record = (job: ClaimedJob, token: string, now: Date, result: JobResult) =>
-      leases.record(job.id, job.tenant_id, token, now, result._tag === "Done"
+    const set = (now: Date, result: JobResult) =>
+      result._tag === "Done"
         ? sql`status = 'done', completed_at = ${now}, last_error = null`
         : result._tag === "Retry"
         ? sql`next_attempt_at = ${result.nextAttemptAt}, last_error = ${result.error}`
-        : sql`status = 'failed', completed_at = ${now}, last_error = ${result.error}`)
+        : sql`status = 'failed', completed_at = ${now}, last_error = ${result.error}`
+
+    /** Applies `result` while `token` still holds the lease; false when it was lost (another replica owns it now). */
+    const record = (job: ClaimedJob, token: string, now: Date, result: JobResult) =>
+      leases.record(job.id, job.tenant_id, token, now, set(now, result))
+
+    /** `record` as the guard part of a one-statement write: returns the job's id only while the lease held. */
+    const recordStatement = (job: ClaimedJob, token: string, now: Date, result: JobResult) =>
+      leases.recordStatement(job.id, job.tenant_id, token, now, set(now, result))
 
     const release = leases.release
 
-    return { insertFrom, claim, record, release } as const
+    return { insertFrom, claim, record, recordStatement, release } as const
   })
 }) {}

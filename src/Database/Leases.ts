@@ -63,20 +63,28 @@ export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
       where claimed.id = due.id
       returning ${returning}`)
 
-  /** Applies `set` (one attempt's result) if `token` still holds the row's lease at `now`; false when it was lost. */
-  const record = (id: string, tenantId: string, token: string, now: Date, set: Statement.Fragment) =>
-    orUnavailable(sql<{ id: string }>`
+  /**
+   * Applies `set` (one attempt's result) if `token` still holds the row's lease at `now`, returning
+   * its id (no row when the lease was lost): `record`'s statement, for a one-statement write
+   * (StatementParts) whose other parts apply only when it returned the row.
+   */
+  const recordStatement = (id: string, tenantId: string, token: string, now: Date, set: Statement.Fragment) =>
+    sql<{ id: string }>`
       update ${table} set ${set}, ${attempts} = ${attempts} + 1, ${leaseToken} = null, ${leaseExpiresAt} = null,
         updated_at = now()
       where id = ${id} and tenant_id = ${tenantId} and ${leaseToken} = ${token} and ${leaseExpiresAt} > ${now}
-      returning id`).pipe(Effect.map((rows) => rows.length === 1))
+      returning id`
+
+  /** Applies `set` (one attempt's result) if `token` still holds the row's lease at `now`; false when it was lost. */
+  const record = (id: string, tenantId: string, token: string, now: Date, set: Statement.Fragment) =>
+    orUnavailable(recordStatement(id, tenantId, token, now, set)).pipe(Effect.map((rows) => rows.length === 1))
 
   /** Hands back what `token` still holds (the worker is stopping): claimable at once, not after the lease. */
   const release = (token: string) =>
     orUnavailable(sql`update ${table} set ${leaseToken} = null, ${leaseExpiresAt} = null
                       where ${leaseToken} = ${token}`).pipe(Effect.asVoid)
 
-  return { claim, record, release } as const
+  return { claim, record, recordStatement, release } as const
 }
 
 /**

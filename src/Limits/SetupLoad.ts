@@ -18,6 +18,11 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
     const { maxCallSetupsInFlight } = yield* AppConfig
     let inFlight = 0
     let streams = 0
+    // When the last set-up ended (the post-call analysis worker waits for a quiet moment).
+    let idleSince = Date.now()
+    const ended = () => {
+      if (inFlight + streams === 0) idleSince = Date.now()
+    }
     const shed = limitRefusals.pipe(
       Metric.taggedWithLabels([label("tenant", "-"), label("reason", "replica_overloaded"), label("kind", "inbound_call")])
     )
@@ -34,7 +39,10 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
           )
         }
         inFlight++
-        return Effect.ensuring(setUp, Effect.sync(() => inFlight--))
+        return Effect.ensuring(setUp, Effect.sync(() => {
+          inFlight--
+          ended()
+        }))
       })
 
     return {
@@ -42,7 +50,12 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
       /** A media stream is waiting for its authenticated `start` (MediaStreams). */
       streamWaiting: () => void streams++,
       /** ... and has it, or is gone. */
-      streamDone: () => void streams--
+      streamDone: () => {
+        streams--
+        ended()
+      },
+      /** Milliseconds since this replica last had a call set-up in flight; 0 while it has one. */
+      quietMs: () => (inFlight + streams > 0 ? 0 : Date.now() - idleSince)
     } as const
   })
 }) {}

@@ -65,21 +65,27 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
       insert(tenantId, event, data, at, until)
 
     /**
-     * Makes a held event due now with `patch` merged into its `data`; false when it already
-     * went (or is going) out as written, which is the bound doing its job.
+     * As a part of a one-statement write: makes a held event due now with `patch` merged into its
+     * `data`, if `guard` selects a row; none when it already went (or is going) out as written,
+     * which is the bound doing its job. `returning id`; a released event wakes the delivery workers.
      */
-    const release = (tenantId: string, rowId: string, patch: Record<string, unknown>) =>
-      Effect.gen(function*() {
-        const now = new Date(yield* Clock.currentTimeMillis)
-        const rows = yield* orRefused(sql<{ id: string }>`
-          update webhook_outbox set payload = jsonb_set(payload, '{data}', (payload->'data') || ${JSON.stringify(patch)}::jsonb),
-            next_attempt_at = least(next_attempt_at, ${now}), updated_at = now()
-          where id = ${rowId} and tenant_id = ${tenantId} and status = 'pending' and attempts = 0
-            and (lease_expires_at is null or lease_expires_at <= ${now})
-          returning id`)
-        if (rows.length > 0) yield* notifications.notify(OUTBOX_CHANNEL, "webhook")
-        return rows.length > 0
-      })
+    const releasePart = (
+      name: string,
+      tenantId: string,
+      rowId: string,
+      now: Date,
+      patch: Record<string, unknown>,
+      guard: Statement.Fragment
+    ): StatementPart => ({
+      name,
+      statement: sql`
+        update webhook_outbox set payload = jsonb_set(payload, '{data}', (payload->'data') || ${JSON.stringify(patch)}::jsonb),
+          next_attempt_at = least(next_attempt_at, ${now}), updated_at = now()
+        where id = ${rowId} and tenant_id = ${tenantId} and status = 'pending' and attempts = 0
+          and (lease_expires_at is null or lease_expires_at <= ${now}) and exists (${guard})
+        returning id`,
+      wakes: { channel: OUTBOX_CHANNEL, payload: "webhook" }
+    })
 
     /**
      * `enqueue` (or `enqueueHeld` until `heldUntil`) as a part of a one-statement write: an event
@@ -118,7 +124,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
      */
     const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
 
-    return { enqueue, enqueueHeld, release, mayEnqueue, eventIds, eventsPart } as const
+    return { enqueue, enqueueHeld, releasePart, mayEnqueue, eventIds, eventsPart } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}

@@ -1,4 +1,4 @@
-import { SqlSchema } from "@effect/sql"
+import { SqlSchema, type Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
@@ -23,6 +23,29 @@ export interface EvalWrite {
   readonly notes: string | null
   readonly source: string | null
   readonly metadata: unknown
+}
+
+/** The post-call analysis's evaluation: the session's links and its version's agent are read by the statement. */
+export interface AutoEvalWrite {
+  readonly id: string
+  readonly tenantId: string
+  readonly voiceSessionId: string
+  readonly score: number
+  readonly tags: ReadonlyArray<string>
+  readonly rubric: unknown
+  readonly notes: string | null
+  readonly metadata: unknown
+}
+
+/** What `autoEvalFrom` returns of the evaluation it wrote (what `voice.session.evaluated` names). */
+export interface AutoEvalWritten {
+  readonly id: string
+  readonly stream_id: string | null
+  readonly call_log_id: string | null
+  readonly agent_version_id: string | null
+  readonly score: number
+  readonly tags: ReadonlyArray<string>
+  readonly source: string | null
 }
 
 export interface EvalFilter {
@@ -62,8 +85,7 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
     const sql = yield* PgClient.PgClient
     const columns = sql.literal(evalSelect)
 
-    /** `onlyOverAuto`: an existing evaluation is replaced only when it is an automatic one. */
-    const write = (e: EvalWrite, onlyOverAuto: boolean) =>
+    const write = (e: EvalWrite) =>
       sql`insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, call_log_id, agent_version_id,
             agent_key, agent_name, score, tags, rubric, notes, source, metadata)
           values (${e.id}, ${e.tenantId}, ${e.voiceSessionId}, ${e.streamId}, ${e.callLogId}, ${e.agentVersionId},
@@ -74,14 +96,38 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
             agent_key = excluded.agent_key, agent_name = excluded.agent_name, score = excluded.score,
             tags = excluded.tags, rubric = excluded.rubric, notes = excluded.notes, source = excluded.source,
             metadata = excluded.metadata, updated_at = now()
-          ${onlyOverAuto ? sql`where voice_session_evals.source = 'auto'` : sql``}
           returning ${columns}`.pipe(
         Effect.flatMap(Schema.decodeUnknown(Schema.Array(VoiceSessionEval))),
         Effect.map((rows) => Option.fromNullable(rows[0]))
       )
 
+    /**
+     * The automatic evaluation (`source` 'auto') as a part of the post-call analysis's one-statement
+     * write, when `guard` selects a row: an upsert kept off a person's evaluation, with the session's stream, call log and
+     * version and the version's agent (what VoiceSessionEvals.findSession and Agents.version read
+     * before) joined in. A non-automatic evaluation is never replaced, even one committed while this
+     * runs (the conflict branch re-checks the row it locked). Returns the row it wrote, if any.
+     */
+    const autoEvalFrom = (e: AutoEvalWrite, guard: Statement.Fragment) =>
+      sql<AutoEvalWritten>`insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, call_log_id, agent_version_id,
+            agent_key, agent_name, score, tags, rubric, notes, source, metadata)
+          select ${e.id}::uuid, s.tenant_id, s.id, s.stream_id, s.call_log_id, s.agent_version_id, a.agent_key, a.name,
+            ${e.score}::float8, ${e.tags}::text[], ${JSON.stringify(e.rubric)}::jsonb, ${e.notes}::text, 'auto',
+            ${JSON.stringify(e.metadata)}::jsonb
+          from voice_sessions s
+            left join (agent_versions v join agents a on a.id = v.agent_id)
+              on v.tenant_id = s.tenant_id and v.id = s.agent_version_id
+          where s.tenant_id = ${e.tenantId} and s.id = ${e.voiceSessionId}::uuid and exists (${guard})
+          on conflict (tenant_id, voice_session_id) do update set
+            call_log_id = excluded.call_log_id, agent_version_id = excluded.agent_version_id,
+            agent_key = excluded.agent_key, agent_name = excluded.agent_name, score = excluded.score,
+            tags = excluded.tags, rubric = excluded.rubric, notes = excluded.notes, source = excluded.source,
+            metadata = excluded.metadata, updated_at = now()
+          where voice_session_evals.source = 'auto'
+          returning id, stream_id, call_log_id, agent_version_id, score, tags, source`
+
     const upsert = (e: EvalWrite) =>
-      Effect.flatMap(write(e, false), Option.match({ onNone: () => Effect.dieMessage("an upsert returned no row"), onSome: Effect.succeed }))
+      Effect.flatMap(write(e), Option.match({ onNone: () => Effect.dieMessage("an upsert returned no row"), onSome: Effect.succeed }))
 
     const bySession = SqlSchema.findOne({
       Request: Schema.Struct({ tenantId: Schema.String, voiceSessionId: Schema.String }),
@@ -161,12 +207,8 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
         versionIds.length === 0 ? Effect.succeed([]) : orUnavailable(versionScoresBySource(tenantId, versionIds, lookbackHours)),
       /** Tags, notes, rubric and metadata come from the request. */
       upsert: (e: EvalWrite) => orRefused(upsert(e)),
-      /**
-       * Written unless the session already has an evaluation that is not automatic: one statement
-       * (the conflict branch re-checks the row it locked), so a person's evaluation committed at any
-       * moment is never replaced. None when it was kept.
-       */
-      upsertUnlessManual: (e: EvalWrite) => orRefused(write(e, true)),
+      /** The post-call analysis's part; see above. */
+      autoEvalFrom,
       bySession: (tenantId: string, voiceSessionId: string) => orUnavailable(bySession({ tenantId, voiceSessionId })),
       /** A tag filter PostgreSQL cannot compare (NUL) matches nothing. */
       page: (f: EvalFilter) => orNothing(page(f), []),

@@ -69,8 +69,8 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
         return found.value
       })
 
-    /** Writes the evaluation and its event; with `keepManual`, a session's existing non-automatic evaluation stays (None). */
-    const write = (tenantId: string, payload: unknown, keepManual: boolean) => Effect.gen(function*() {
+    /** Writes the evaluation (replacing the session's) and its event. The post-call analysis writes its own (CallAnalysis/Records.ts). */
+    const write = (tenantId: string, payload: unknown) => Effect.gen(function*() {
       const input = yield* decode(RecordEvalInput, payload)
       const session = yield* findSession(tenantId, input)
       const version = session.agent_version_id === null
@@ -105,20 +105,11 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
             tags: evaluation.tags,
             source: evaluation.source ?? null
           }, new Date(now))).pipe(Effect.as(evaluation))
-      const written = keepManual
-        ? Effect.flatMap(repo.upsertUnlessManual(row), Effect.transposeMapOption(announce))
-        : Effect.map(Effect.flatMap(repo.upsert(row), announce), Option.some)
-      return yield* orUnavailable(sql.withTransaction(written))
+      return yield* orUnavailable(sql.withTransaction(Effect.flatMap(repo.upsert(row), announce)))
     })
 
     const record = Effect.fn("VoiceSessionEvals.record")(function*(tenantId: string, payload: unknown) {
-      const written = yield* write(tenantId, payload, false)
-      return Option.isSome(written) ? written.value : yield* Effect.dieMessage("an unconditional evaluation write wrote nothing")
-    })
-
-    /** The post-call analysis's evaluation: never replaces one a person recorded (None then). */
-    const recordAutomatic = Effect.fn("VoiceSessionEvals.recordAutomatic")(function*(tenantId: string, payload: unknown) {
-      return yield* write(tenantId, payload, true)
+      return yield* write(tenantId, payload)
     })
 
     const forSession = (tenantId: string, ref: typeof SessionRef.Type) =>
@@ -153,7 +144,6 @@ export class VoiceSessionEvals extends Effect.Service<VoiceSessionEvals>()("Voic
 
     return {
       record,
-      recordAutomatic,
       get,
       bySession,
       list,
