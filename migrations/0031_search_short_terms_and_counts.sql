@@ -7,13 +7,14 @@
 --    one- and two-character substrings of a text: a term of one or two characters is a
 --    substring of the text exactly when the set contains it, so `search_grams(t) @> array[term]`
 --    is the same predicate as `t LIKE '%term%'` for such a term, and a GIN index answers it
---    without a recheck. Linear in the text's length (no substr per position).
+--    without a recheck. Linear in the text's length (no substr per position); the pairs are
+--    zipped by two unnests in one select list; "C" only makes the distinct cheap (same bytes).
 create function search_grams(t text) returns text[] language sql immutable strict parallel safe cost 1000 as $$
-  select coalesce(array_agg(distinct g), '{}') from (
-    select c, c || lead(c) over (order by i) as pair
-    from unnest(string_to_array(t, null)) with ordinality as chars(c, i)) s,
-    lateral (values (c), (pair)) as grams(g)
-  where g is not null
+  with chars as (select string_to_array(t collate "C", null) as a)
+  select array(select distinct g from (
+    select unnest(a) from chars
+    union all
+    select unnest(a[1:cardinality(a) - 1]) || unnest(a[2:cardinality(a)]) from chars) as grams(g))
 $$;
 
 create index voice_session_search_grams_idx on voice_session_search using gin (tenant_id, search_grams(search_text));
@@ -61,6 +62,25 @@ begin
   group by tenant_id, pattern, status having sum(d) <> 0
   order by tenant_id, pattern, status
   on conflict (tenant_id, pattern, status, slot) do update set n = c.n + excluded.n;
+  return null;
+end $$;
+
+-- The list's total per status (migration 0010) is the same kind of row: every session write of
+-- a tenant with the same status. Slotted the same way; its reader sums per status already.
+alter table voice_session_counts add column slot smallint not null default 0;
+alter table voice_session_counts drop constraint voice_session_counts_pkey;
+alter table voice_session_counts add primary key (tenant_id, status, slot);
+
+create or replace function voice_session_counts_trigger() returns trigger language plpgsql as $$
+begin
+  if tg_op <> 'INSERT' then
+    insert into voice_session_counts as c values (old.tenant_id, old.status, -1, pg_backend_pid() % 16)
+    on conflict (tenant_id, status, slot) do update set n = c.n - 1;
+  end if;
+  if tg_op <> 'DELETE' then
+    insert into voice_session_counts as c values (new.tenant_id, new.status, 1, pg_backend_pid() % 16)
+    on conflict (tenant_id, status, slot) do update set n = c.n + 1;
+  end if;
   return null;
 end $$;
 
