@@ -56,10 +56,10 @@ const until = (check: Effect.Effect<boolean, unknown>, limitMs: number) =>
   })
 
 export const makeSearchCounts = (sql: PgClient.PgClient) => {
-  /** The rows of `voice_session_search` with the term (the gram index for a short one). */
+  /** The rows of `voice_session_search` with the term (the stored grams and their index for a short one). */
   const matching = (term: CountedTerm) =>
     sql`search_text like lower(${term.pattern})
-      and ${term.gram === null ? sql`true` : sql`search_grams(search_text) @> array[lower(${term.gram})]`}`
+      and ${term.gram === null ? sql`true` : sql`grams @> array[lower(${term.gram})]`}`
 
   /**
    * The count a ready term keeps, as a query of one row (`n`), or of none when the term is
@@ -110,7 +110,7 @@ export const makeSearchCounts = (sql: PgClient.PgClient) => {
         where tenant_id = ${term.tenantId} and pattern = lower(${term.pattern}) and not ready and claim = ${claimed}::uuid
         returning pattern),
       live as (select status, count(*) as n from voice_session_search
-        where tenant_id = ${term.tenantId} and ${matching(term)} group by status),
+        where tenant_id = ${term.tenantId} and search_text like lower(${term.pattern}) group by status),
       held as (select status, sum(n) as n from voice_session_search_counts
         where tenant_id = ${term.tenantId} and pattern = lower(${term.pattern}) group by status),
       added as (
