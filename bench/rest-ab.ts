@@ -13,6 +13,9 @@
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
+ *   AB_WARMUP=2 (seconds before each measurement; 0: none)
+ *   AB_FRESH_TERMS=1 (forget the kept search counts before each case: measures the first
+ *     requests of a common word, before and while it is registered)
  */
 import * as os from "node:os"
 import * as path from "node:path"
@@ -25,6 +28,8 @@ const ROWS = Number(process.env.AB_ROWS ?? 5000)
 const SECONDS = Number(process.env.AB_SECONDS ?? 5)
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 2)
 const RATE = Number(process.env.AB_RATE ?? 150)
+const WARMUP = Number(process.env.AB_WARMUP ?? 2)
+const FRESH_TERMS = process.env.AB_FRESH_TERMS === "1"
 const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
 
 const prof = process.env.AB_PROF
@@ -105,8 +110,15 @@ const main = async () => {
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
         if (bare && name !== "call-logs" && name !== "voice-sessions") continue
+        if (FRESH_TERMS) {
+          const db = new pg.Client({ connectionString: url.toString() })
+          await db.connect()
+          await db.query("delete from voice_session_search_terms")
+          await db.query("delete from voice_session_search_counts")
+          await db.end()
+        }
         // Warm-up: JIT and pools, not measured.
-        await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: 2 })
+        if (WARMUP > 0) await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: WARMUP })
         const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS })
         const line = `round ${round} ${bare ? "bare" : path.basename(tree)} ${name} @${RATE}/s: ` +
           `served ${r.achieved}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} errors ${r.errors} ` +

@@ -22,7 +22,7 @@ const transcriptSql = (turns: number) => `(select jsonb_agg(jsonb_build_object(
     'timestamp', to_char(started + make_interval(secs => t * 9), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) order by t)
   from generate_series(1, ${turns}) t)`
 
-const callLogs = (tenant: string, rows: number, days: number) => `
+const callLogs = (tenant: string, rows: number, days: number, from: number, to: number) => `
 insert into call_logs (id, tenant_id, call_sid, stream_sid, direction, from_number, to_number, model, voice,
   first_seen_at, media_started_at, media_ended_at, media_status, escalated, transcript, transcript_text,
   transcript_length, function_calls, function_call_count, turn_latency_stats, summary, twilio_status,
@@ -38,9 +38,9 @@ select gen_random_uuid(), '${tenant}', 'CA' || md5('${tenant}' || n), 'MZ' || md
   'Caller asked about an order', case n % 11 when 0 then 'busy' when 1 then 'no-answer' else 'completed' end,
   30 + n % 600, case when n % 13 = 0 then 'machine_start' else 'human' end
 from (select n, now() - make_interval(secs => (n::float8 / ${rows}) * ${days} * 86400) as started
-      from generate_series(1, ${rows}) n) s, lateral (select ${transcriptSql(6)} as tr) t`
+      from generate_series(${from}, ${to}) n) s, lateral (select ${transcriptSql(6)} as tr) t`
 
-const sessions = (tenant: string, rows: number, days: number) => `
+const sessions = (tenant: string, rows: number, days: number, from: number, to: number) => `
 insert into voice_sessions (id, tenant_id, stream_id, call_sid, agent_name, call_type, customer_phone, model, voice,
   status, transcript, metadata, tags, turn_count, summary, sentiment, duration_ms, started_at, ended_at)
 select gen_random_uuid(), '${tenant}', 'MZ' || md5('s${tenant}' || n), 'CA' || md5('${tenant}' || n), 'support', 'inbound',
@@ -48,7 +48,7 @@ select gen_random_uuid(), '${tenant}', 'MZ' || md5('s${tenant}' || n), 'CA' || m
   ${transcriptSql(4)}, '{"channel":"phone"}'::jsonb, array['bench'], 4, 'Caller asked about an order', 'neutral',
   (30 + n % 600) * 1000, started, started + make_interval(secs => 30 + n % 600)
 from (select n, now() - make_interval(secs => (n::float8 / ${rows}) * ${days} * 86400) as started
-      from generate_series(1, ${rows}) n) s`
+      from generate_series(${from}, ${to}) n) s`
 
 const outcomes = (tenant: string) => `
 insert into voice_outcomes (id, tenant_id, voice_session_id, stream_sid, call_sid, call_type, resolution, billing_status,
@@ -58,14 +58,22 @@ select gen_random_uuid(), tenant_id, id, stream_id, call_sid, 'inbound',
   (array['not_billable','pending_emit','emitted','failed'])[1 + (duration_ms / 1000)::int % 4],
   'voice-minute', 'model', duration_ms % 7000 = 0, '{"reason":"bench"}'::jsonb, 'order_status',
   (array['low','medium','high'])[1 + (duration_ms / 1000)::int % 3], (duration_ms / 1000)::int, coalesce(ended_at, started_at)
-from voice_sessions where tenant_id = '${tenant}'`
+from voice_sessions v where tenant_id = '${tenant}'
+  and not exists (select 1 from voice_outcomes o where o.voice_session_id = v.id) limit ${BATCH}`
 
 const evals = (tenant: string) => `
 insert into voice_session_evals (id, tenant_id, voice_session_id, stream_id, agent_name, score, tags, rubric, source,
   created_at)
 select gen_random_uuid(), tenant_id, id, stream_id, 'support', ((duration_ms / 1000) % 101) / 100.0, array['bench'],
   '{"greeting":1}'::jsonb, 'bench', coalesce(ended_at, started_at)
-from voice_sessions where tenant_id = '${tenant}'`
+from voice_sessions v where tenant_id = '${tenant}'
+  and not exists (select 1 from voice_session_evals e where e.voice_session_id = v.id) limit ${BATCH}`
+
+/**
+ * Rows per statement: one statement of 100,000 calls ran its rollup triggers' updates of the
+ * same rows in one transaction (each update walking the row's versions) for over 20 minutes.
+ */
+const BATCH = 5000
 
 /** Tenants must exist (created through the admin API so their keys work). */
 export const seed = async (url: string, tenants: ReadonlyArray<SeedTenant>, days = 365) => {
@@ -73,10 +81,13 @@ export const seed = async (url: string, tenants: ReadonlyArray<SeedTenant>, days
   await client.connect()
   try {
     for (const { rows, tenantId } of tenants) {
-      await client.query(callLogs(tenantId, rows, days))
-      await client.query(sessions(tenantId, rows, days))
-      await client.query(outcomes(tenantId))
-      await client.query(evals(tenantId))
+      for (let from = 1; from <= rows; from += BATCH) {
+        const to = Math.min(rows, from + BATCH - 1)
+        await client.query(callLogs(tenantId, rows, days, from, to))
+        await client.query(sessions(tenantId, rows, days, from, to))
+      }
+      while ((await client.query(outcomes(tenantId))).rowCount! > 0);
+      while ((await client.query(evals(tenantId))).rowCount! > 0);
     }
     await client.query("vacuum analyze call_logs, voice_sessions, voice_outcomes, voice_session_evals")
   } finally {

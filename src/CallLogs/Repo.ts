@@ -70,6 +70,15 @@ export interface ListQuery {
  */
 const RECENT_WINDOW_PER_ROW = 30
 
+/**
+ * One or two characters (code points): answered by `search_grams` (migration 0031). lower()
+ * maps characters one to one (libc), so the lowered term is as long as the term.
+ */
+const isGram = (term: string) => {
+  const length = [...term].length
+  return length >= 1 && length <= 2
+}
+
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset position. */
@@ -110,6 +119,11 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       // A filter value the column cannot hold (text with NUL) matches no call.
       if (q.transcriptSearch === undefined) return orNothing(page(sql`call_logs`, sql.and(where)), [])
       const matches = sql`transcript_text ilike ${likePattern(q.transcriptSearch)}`
+      // A term of one or two characters has no trigram: its gram index (migration 0031) finds
+      // every match exactly, where the trigram index would read the whole tenant.
+      const indexed = isGram(q.transcriptSearch)
+        ? sql`${matches} and search_grams(lower(transcript_text)) @> array[lower(${q.transcriptSearch})]`
+        : matches
       // The planner cannot tell a common term from a middling one (a term in 0.4% of the calls
       // walked 32,000 of them newest first, ~150 ms). So: first the newest calls only, a
       // window bounded by the page, which answers a common term; when the window holds fewer
@@ -121,7 +135,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       // Every match, then the page of them: the CTE is planned without the order, so the
       // planner cannot walk the newest-first index instead of the trigram one.
       const everyMatch = execute(sql<CallLogListRow>`with matches as materialized (
-            select id, started_at from call_logs where ${sql.and([...where, matches])})
+            select id, started_at from call_logs where ${sql.and([...where, indexed])})
           select ${sql.literal(summaryJson.selectList)} from call_logs
           where tenant_id = ${q.tenantId} and id in (
             select id from matches order by started_at desc, id desc limit ${q.limit} offset ${offset})

@@ -6,7 +6,7 @@ import { makeExecute } from "../Database/HotStatement.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
-import { KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
+import { type CountedTerm, KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
@@ -72,6 +72,16 @@ const FIELD_SEPARATOR = "\uFFFF"
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
+/**
+ * One or two characters (code points): no trigram, so the gram index answers it (migration
+ * 0031). PostgreSQL's lower() maps characters one to one here (libc), so the lowered term has
+ * as many characters as the term.
+ */
+const isGram = (term: string) => {
+  const length = [...term].length
+  return length >= 1 && length <= 2
+}
+
 /** SQL for `voice_sessions`. */
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
   effect: Effect.gen(function*() {
@@ -135,16 +145,19 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A search the narrow `voice_session_search` table answers (migration 0029): its text is
      * lowercased and holds U+FFFF between fields, so for a term without U+FFFF `search_text LIKE
      * lower(p)` is the per-field ILIKE. A term with U+FFFF could match across two fields there.
+     * A term of one or two characters (code points) is also looked up by its gram (0031).
      */
-    const indexedSearch = (f: SessionFilter) =>
-      f.search !== null && !f.search.includes(FIELD_SEPARATOR) ? patternOf(f.search) : null
+    const indexedSearch = (f: SessionFilter): CountedTerm | null =>
+      f.search !== null && !f.search.includes(FIELD_SEPARATOR)
+        ? { tenantId: f.tenantId, pattern: patternOf(f.search), gram: isGram(f.search) ? f.search : null }
+        : null
 
     /** The filters on `voice_session_search` (same names as in voice_sessions, but the id). */
-    const searchWhere = (f: SessionFilter, pattern: string) =>
+    const searchWhere = (f: SessionFilter, term: CountedTerm) =>
       sql`where tenant_id = ${f.tenantId}
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
-        and search_text like lower(${pattern})`
+        and ${searchCounts.matching(term)}`
 
     /** `upsertFinished` as a part of the call's record: a row per row of `source` (the call log), `returning id`. */
     const upsertFinishedFrom = (s: FinishedSessionWrite, source: Statement.Fragment) =>
@@ -171,13 +184,18 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       }`
     }
 
-    // Without a search or date the count comes from the per-status counts (migration 0010).
+    /**
+     * The count of all matches, as a scalar query; for a search without a date, the kept count
+     * of a registered term (`kept`, a CTE of the list statement, evaluated once), else the live
+     * count up to KEPT_COUNT_FROM: a count that reaches it registers the term (`list`).
+     */
     const count = (f: SessionFilter) => {
-      const pattern = indexedSearch(f)
-      if (pattern !== null) {
-        const counted = sql`select count(*) from voice_session_search ${searchWhere(f, pattern)}`
-        // COALESCE evaluates the second only when the first is null (not registered).
-        return f.startedAfter === null ? sql`select coalesce((${searchCounts.kept(f.tenantId, f.status, pattern)}), (${counted}))` : counted
+      const term = indexedSearch(f)
+      if (term !== null) {
+        if (f.startedAfter !== null) return sql`select count(*) from voice_session_search ${searchWhere(f, term)}`
+        // COALESCE evaluates the second only when the first is null (not kept).
+        return sql`select coalesce((select n from kept), (select count(*) from (
+            select 1 from voice_session_search ${searchWhere(f, term)} limit ${KEPT_COUNT_FROM}) bounded))`
       }
       return f.search === null && f.startedAfter === null
         ? sql`select coalesce(sum(n), 0) from voice_session_counts
@@ -185,31 +203,45 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         : sql`select count(*) from voice_sessions ${where(f)}`
     }
 
-    /** Whether the count was a kept one (false also when it could not be). */
-    const kept = (f: SessionFilter) => {
-      const pattern = indexedSearch(f)
-      return pattern !== null && f.startedAfter === null ? sql`(${searchCounts.kept(f.tenantId, f.status, pattern)}) is not null` : sql`false`
-    }
+    /** The term whose count can be kept (a search without a date), else null. */
+    const keepable = (f: SessionFilter) => f.startedAfter === null ? indexedSearch(f) : null
 
-    /** Keeps the count of a term counted often (migration 0030): one registration per term and process. */
-    const registerInBackground = (f: SessionFilter) => {
-      const pattern = indexedSearch(f)
-      return pattern === null || f.startedAfter !== null ? Effect.void : searchCounts.registerInBackground(f.tenantId, pattern)
+    /** The list statement's prefix: the kept count as a CTE when it can be, and whether it was. */
+    const keptCte = (f: SessionFilter) => {
+      const term = keepable(f)
+      return term === null
+        ? { with: sql``, kept: sql`false` }
+        : { with: sql`with kept as (${searchCounts.kept(f.tenantId, f.status, term.pattern)})`, kept: sql`exists (select 1 from kept)` }
     }
 
     /** The page's rows: found in the narrow table when it answers the search, then read by id. */
     const pageRows = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
-      const pattern = indexedSearch(f)
-      return pattern === null
+      const term = indexedSearch(f)
+      return term === null
         ? sql`select * from voice_sessions ${where(f)}
             order by started_at ${direction}, id
             limit ${f.limit} offset ${f.offset}`
         : sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (
-            select session_id from voice_session_search ${searchWhere(f, pattern)}
+            select session_id from voice_session_search ${searchWhere(f, term)}
             order by started_at ${direction}, session_id
             limit ${f.limit} offset ${f.offset})`
     }
+
+    /**
+     * A count that reached KEPT_COUNT_FROM without a kept one: the term is registered now (this
+     * request waits for it, with any other of this process for the term) and its kept count
+     * read; the live count when the registration did not finish in time.
+     */
+    const fullCount = (f: SessionFilter, term: CountedTerm) =>
+      Effect.gen(function*() {
+        if (yield* searchCounts.ensureRegistered(term)) {
+          const kept = yield* sql<{ n: number }>`select n::int as n from (${searchCounts.kept(f.tenantId, f.status, term.pattern)}) k`
+          if (kept[0] !== undefined) return kept[0].n
+        }
+        const live = yield* sql<{ n: number }>`select count(*)::int as n from voice_session_search ${searchWhere(f, term)}`
+        return live[0]!.n
+      })
 
     /**
      * A page and the count of all matches in one statement (one round trip, no second fiber):
@@ -219,20 +251,24 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      */
     const list = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
-      return execute(sql<SessionListRow & { readonly kept: boolean }>`select (${count(f)})::int as count, ${kept(f)} as kept,
+      const cte = keptCte(f)
+      const term = keepable(f)
+      return execute(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
           ${sql.literal(sessionJson.selectList)}
           from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
         Effect.flatMap((rows) =>
           rows.length > 0
             ? Effect.succeed({ count: rows[0]!.count, kept: rows[0]!.kept, sessions: rows })
-            : Effect.map(sql<{ count: number; kept: boolean }>`select (${count(f)})::int as count, ${kept(f)} as kept`, (counted) => ({
-              count: counted[0]?.count ?? 0,
-              kept: counted[0]?.kept ?? false,
-              sessions: rows
-            }))
+            : Effect.map(
+              sql<{ count: number; kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept`,
+              (counted) => ({ count: counted[0]?.count ?? 0, kept: counted[0]?.kept ?? false, sessions: rows })
+            )
         ),
-        Effect.tap((page) => page.kept || page.count < KEPT_COUNT_FROM ? Effect.void : registerInBackground(f)),
-        Effect.map(({ count, sessions }) => ({ count, sessions }))
+        Effect.flatMap((page) =>
+          term === null || page.kept || page.count < KEPT_COUNT_FROM
+            ? Effect.succeed({ count: page.count, sessions: page.sessions })
+            : Effect.map(fullCount(f, term), (count) => ({ count, sessions: page.sessions }))
+        )
       )
     }
 
