@@ -23,3 +23,15 @@ export const annotateCurrentSpanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown
   }
   if (Option.isSome(span) && span.value._tag === "Span") span.value.attribute(key, value)
 }
+
+/**
+ * `Effect.fn(name)` with the span made only when tracing is on (`spanned`): with no exporter
+ * there is no span object, no context copy for it and no call-site stack captured per call
+ * (`Effect.fn` takes one for every call, traced or not). With tracing on, the same span name,
+ * parent and attributes, without the `code.stacktrace` attribute. For the call set-up path
+ * (bench/RESULTS.md, "Request context and spans on the set-up path").
+ */
+export const fnSpanned = (name: string): Effect.fn.Untraced => {
+  const untraced = Effect.fnUntraced as (body: unknown, ...pipeables: ReadonlyArray<unknown>) => unknown
+  return ((body: unknown, ...pipeables: ReadonlyArray<unknown>) => untraced(body, ...pipeables, spanned(name))) as Effect.fn.Untraced
+}

@@ -14,6 +14,7 @@ import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Ap
 import { InboundGate } from "../Limits/Inbound.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 /** A voice webhook request: what Twilio signed and the query our own URLs carry. */
 export interface VoiceWebhook {
@@ -173,7 +174,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
             now - started
           ))))
 
-    const answer = Effect.fn("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
+    const answer = fnSpanned("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
       yield* Effect.annotateCurrentSpan("call.sid", callSid)
       return yield* Effect.gen(function*() {
@@ -196,7 +197,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     }, (effect, kind) => timed(effect, kind, false))
 
     /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
-    const answerSip = Effect.fn("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
+    const answerSip = fnSpanned("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
       yield* Effect.annotateCurrentSpan("call.sid", callSid)
       const call = webhookCall(hook, kind, true)
