@@ -7,6 +7,8 @@
  * background loops in the window count too. Analysis worker off.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/context-copies.ts <tree> [tree ...]
+ *
+ * With MAP_COPIES_STACKS=1 it also prints where the large copies (50+ entries) were made, most frequent first.
  */
 import { fileURLToPath } from "node:url"
 import * as path from "node:path"
@@ -76,7 +78,12 @@ const measure = async (tree: string, baseUrl: URL) => {
     await sleep(1000)
     await counts()
     for (let i = 0; i < CALLS; i++) await oneCall()
+    const mark = stderr.length
     const c = await counts()
+    if (process.env.MAP_COPIES_STACKS === "1") {
+      await sleep(300)
+      for (const line of stderr.slice(mark).split("\n")) if (line.startsWith("MAP_COPY_SITE ")) console.log(line.slice(14))
+    }
     console.log(`${tree}: per call (${CALLS} calls one at a time): ${(c.copies / CALLS).toFixed(1)} Map copies, ` +
       `${(c.entries / CALLS).toFixed(0)} entries copied, ${(c.large / CALLS).toFixed(1)} copies of 50 or more entries`)
   } finally {

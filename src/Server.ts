@@ -25,6 +25,7 @@ import { DocsRoutesLive } from "./Docs/Routes.js"
 import { HealthHttp } from "./Health/Http.js"
 import { makeEdge, withEdgeHeaders } from "./Http/Edge.js"
 import { HotReadsLive } from "./Http/HotReads.js"
+import { RouterContextLive, serveWithRequestContext } from "./Http/ServerContext.js"
 import { HotWebhookLive } from "./Twilio/HotWebhook.js"
 import { HotUpgradeLive } from "./Media/HotUpgrade.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
@@ -101,8 +102,13 @@ const withRequestSpans = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   Layer.unwrapEffect(Effect.map(FiberRef.get(FiberRef.currentTracerEnabled), (enabled) =>
     HttpMiddleware.withTracerDisabledWhen(layer, enabled ? untraced : () => true)))
 
-/** The HTTP server: the Api, the docs routes, the error boundary, the hot reads, the incoming-call webhook and the media upgrade (below HttpApi) and the edge middleware. Needs an `HttpServer`. */
-export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpApiBuilder.serve(edge))).pipe(
+/**
+ * The HTTP server: the Api, the docs routes, the error boundary, the hot reads, the incoming-call
+ * webhook and the media upgrade (below HttpApi) and the edge middleware. Needs an `HttpServer`.
+ * Request fibers start with their request and scope only; the router gets the app's services
+ * back (src/Http/ServerContext.ts).
+ */
+export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => serveWithRequestContext(edge))).pipe(
   Layer.provide(DocsRoutesLive),
   Layer.provide(ConsoleRoutesLive),
   Layer.provide(MetricsRoutesLive),
@@ -113,6 +119,8 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => HttpAp
   Layer.provide(HotWebhookLive),
   Layer.provide(HotReadsLive),
   Layer.provide(ErrorBoundaryLive),
+  // Built first of the middlewares, so innermost: right around the router.
+  Layer.provide(RouterContextLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
   withEdgeHeaders,

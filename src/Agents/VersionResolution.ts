@@ -5,6 +5,7 @@ import { type AgentRow, AgentsRepo } from "./Repo.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { pickVersion } from "../Rollouts/TrafficSplit.js"
 import { AgentCache } from "./AgentCache.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 export interface ResolvedAgentVersion {
   readonly agentId: string
@@ -75,7 +76,7 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
     const agentFor = (tenantId: string, agentId: string | null): Effect.Effect<Option.Option<AgentRow>, DatabaseUnavailable> =>
       agentShelf(tenantId, agentId ?? "", agentId === null ? agents.findDefault(tenantId) : agents.find(tenantId, agentId))
 
-    const resolve = Effect.fn("VersionResolution.resolve")(
+    const resolve = fnSpanned("VersionResolution.resolve")(
       function*(input: ResolveInput): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
         if (input.pinnedVersionId !== null) {
           const pinned = yield* byId(input.tenantId, input.pinnedVersionId)

@@ -6,6 +6,7 @@ import { Migrations } from "../Database/Migrations.js"
 import { constantTimeBufferEquals, hmacSha256, randomToken } from "./Crypto.js"
 import { ServiceSecrets } from "./ServiceSecrets.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 /** What a stream token vouches for: the call the TwiML was issued for. */
 export interface StreamClaims {
@@ -84,7 +85,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
 
     const sign = (secret: Buffer, body: string) => hmacSha256(secret, `${VERSION}.${body}`)
 
-    const mint = Effect.fn("StreamTokens.mint")(function*(claims: StreamClaims) {
+    const mint = fnSpanned("StreamTokens.mint")(function*(claims: StreamClaims) {
       const secret = yield* primarySecret
       const now = yield* Clock.currentTimeMillis
       const body = Buffer.from(
@@ -118,7 +119,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       ).pipe(Effect.map((rows) => rows.length === 1))
 
     /** Signature, payload and expiry (no SQL): the claims, and the use still to be recorded. */
-    const verify = Effect.fn("StreamTokens.verify")(function*(token: string) {
+    const verify = fnSpanned("StreamTokens.verify")(function*(token: string) {
       const parts = token.split(".")
       if (parts.length !== 3 || parts[0] !== VERSION || parts[1] === "" || parts[2] === "") {
         return yield* invalid("malformed")
@@ -151,7 +152,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       Effect.flatMap(recordUse(use), (first) => first ? Effect.void : alreadyUsed)
 
     /** `verify` and `claim` in one: the claims of a token used for the first time. */
-    const redeem = Effect.fn("StreamTokens.redeem")(function*(token: string) {
+    const redeem = fnSpanned("StreamTokens.redeem")(function*(token: string) {
       const { claims, use } = yield* verify(token)
       yield* claim(use)
       return claims

@@ -8,6 +8,7 @@ import { sayAndHangUp } from "../Twilio/Twiml.js"
 import type { LimitRefused } from "./Errors.js"
 import { type LimitedTenant, Limits } from "./Limits.js"
 import { effectiveLimits } from "./Settings.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 export const BUSY_MESSAGE =
   "Thank you for calling. All of our lines are busy right now. Please try again in a few minutes. Goodbye."
@@ -42,7 +43,7 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
         )
 
     /** With `seen`, a call let through has its call log's first sighting recorded by the same statement. */
-    const check = Effect.fn("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null, seen?: CallSeen) {
+    const check = fnSpanned("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null, seen?: CallSeen) {
       const work = { kind: "inbound_call", callSid, from } as const
       const refusal = yield* (seen === undefined ? limits.admit(tenant, work) : limits.admitSeen(tenant, work, seen)).pipe(
         Effect.as(Option.none<LimitRefused>()),

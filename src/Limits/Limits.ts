@@ -14,6 +14,7 @@ import { Refusals } from "./Refusals.js"
 import { LimitsRepo } from "./Repo.js"
 import { type EffectiveLimits, effectiveLimits } from "./Settings.js"
 import { dayStart, minuteStart, usageView } from "./Usage.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 export interface LimitedTenant {
   readonly tenantId: string
@@ -179,7 +180,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
      * log's first sighting (`seen`, migrations/0028) in the admission's own statement (or its
      * transaction, with a budget to check): the webhook's one round trip instead of two.
      */
-    const admitSeen = Effect.fn("Limits.admitSeen")(function*(tenant: LimitedTenant, work: InboundWork, seen: CallSeen) {
+    const admitSeen = fnSpanned("Limits.admitSeen")(function*(tenant: LimitedTenant, work: InboundWork, seen: CallSeen) {
       const limits = effectiveLimits(tenant.config, platform)
       const decided = yield* limits.monthlyCallMinutes === null
         ? orRefused(admitInbound(tenant, work.callSid, limits, seen.at, seen))

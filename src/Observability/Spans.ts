@@ -17,9 +17,42 @@ export const spanned = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>)
  * dropped when there is none (with tracing off there never is).
  */
 export const annotateCurrentSpanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>, key: string, value: unknown) => {
+  const span = propagatedSpanOf(fiber)
+  if (Option.isSome(span)) span.value.attribute(key, value)
+}
+
+/** The nearest span that propagates (what `Effect.currentPropagatedSpan` finds), as plain code. */
+export const propagatedSpanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Option.Option<Tracer.Span> => {
   let span = Context.getOption(fiber.currentContext, Tracer.ParentSpan)
   while (Option.isSome(span) && span.value._tag === "Span" && Context.get(span.value.context, Tracer.DisablePropagation)) {
     span = span.value.parent
   }
-  if (Option.isSome(span) && span.value._tag === "Span") span.value.attribute(key, value)
+  return Option.isSome(span) && span.value._tag === "Span" ? Option.some(span.value) : Option.none()
+}
+
+/**
+ * `Effect.option(Effect.currentPropagatedSpan)` without the `NoSuchElementException` (an Error,
+ * stack captured) made and dropped on every call when tracing is off and there is no span.
+ */
+export const currentPropagatedSpanOption: Effect.Effect<Option.Option<Tracer.Span>> = Effect.withFiberRuntime((fiber) =>
+  Effect.succeed(propagatedSpanOf(fiber))
+)
+
+/** `Effect.annotateCurrentSpan(key, value)`, likewise without the exception when there is no span. */
+export const annotateCurrentSpan = (key: string, value: unknown): Effect.Effect<void> =>
+  Effect.withFiberRuntime((fiber) => {
+    annotateCurrentSpanOf(fiber, key, value)
+    return Effect.void
+  })
+
+/**
+ * `Effect.fn(name)` with the span made only when tracing is on (`spanned`): with no exporter
+ * there is no span object, no context copy for it and no call-site stack captured per call
+ * (`Effect.fn` takes one for every call, traced or not). With tracing on, the same span name,
+ * parent and attributes, without the `code.stacktrace` attribute. For the call set-up path
+ * (bench/RESULTS.md, "Request context and spans on the set-up path").
+ */
+export const fnSpanned = (name: string): Effect.fn.Untraced => {
+  const untraced = Effect.fnUntraced as (body: unknown, ...pipeables: ReadonlyArray<unknown>) => unknown
+  return ((body: unknown, ...pipeables: ReadonlyArray<unknown>) => untraced(body, ...pipeables, spanned(name))) as Effect.fn.Untraced
 }

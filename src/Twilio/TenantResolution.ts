@@ -10,6 +10,7 @@ import { HintCache } from "./HintCache.js"
 import { ResolutionCounters } from "./ResolutionCounters.js"
 import { webhookAuthToken } from "./Account.js"
 import { signatureMatches } from "./Signature.js"
+import { fnSpanned } from "../Observability/Spans.js"
 
 /** A Twilio webhook as far as resolution needs it. */
 export interface WebhookCall {
@@ -177,7 +178,7 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
       ...(call.accountSid === undefined ? [] : [fromAccount(call, call.accountSid)])
     ]
 
-    const resolve = Effect.fn("TenantResolution.resolve")(function*(call: WebhookCall) {
+    const resolve = fnSpanned("TenantResolution.resolve")(function*(call: WebhookCall) {
       yield* counters.count("requests_total")
       const outcome = yield* Effect.tapError(
         Effect.gen(function*() {

@@ -14,6 +14,7 @@ import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Ap
 import { InboundGate } from "../Limits/Inbound.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
+import { annotateCurrentSpan, currentPropagatedSpanOption, fnSpanned } from "../Observability/Spans.js"
 
 /** A voice webhook request: what Twilio signed and the query our own URLs carry. */
 export interface VoiceWebhook {
@@ -133,7 +134,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         if (!inline) yield* callLogs.callSeen(seen)
         const token = yield* tokens.mint({ tenantId: tenant.tenantId, callSid, agentVersionId, direction: kind, from, to })
         // None when tracing is off (no exporter): no traceparent rather than a no-op span's ids.
-        const span = yield* Effect.option(Effect.currentPropagatedSpan)
+        const span = yield* currentPropagatedSpanOption
         // Both legs of a translation room stream to one replica (docs/translation-calls.md).
         const room = hook.query.translation_room
         const url = room === undefined ? streamUrl : yield* translationRooms.streamUrlFor(tenant.tenantId, room)
@@ -173,9 +174,9 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
             now - started
           ))))
 
-    const answer = Effect.fn("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
+    const answer = fnSpanned("VoiceWebhooks.answer")(function*(kind: CallKind, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
-      yield* Effect.annotateCurrentSpan("call.sid", callSid)
+      yield* annotateCurrentSpan("call.sid", callSid)
       return yield* Effect.gen(function*() {
         const resolved = yield* resolution.resolve(webhookCall(hook, kind, false))
         switch (resolved._tag) {
@@ -196,9 +197,9 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
     }, (effect, kind) => timed(effect, kind, false))
 
     /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
-    const answerSip = Effect.fn("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
+    const answerSip = fnSpanned("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
-      yield* Effect.annotateCurrentSpan("call.sid", callSid)
+      yield* annotateCurrentSpan("call.sid", callSid)
       const call = webhookCall(hook, kind, true)
       return yield* Effect.gen(function*() {
         const route = call.number === undefined ? Option.none() : yield* resolution.route(call.number, call.direction)
