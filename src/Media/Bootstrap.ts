@@ -40,12 +40,8 @@ export class BootstrapHandler implements TwilioHandler {
   endedEarly: EndReason | undefined = undefined
   /** No authenticated `start` within the bootstrap deadline. */
   late = false
-  /**
-   * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups
-   * in flight); set by the stream. A call whose token's use is recorded with its ledger row
-   * calls it once that is done, so the set-up counts until then.
-   */
-  settle: () => void = () => {}
+  /** What `settle` ends (set by the stream): an object, so a socket keeps no closure for it. */
+  settlement: { settle(): void } | undefined = undefined
   private held = 0
   /** Whether `held` still counts in the replica's total (until `release`). */
   private counted = true
@@ -62,6 +58,15 @@ export class BootstrapHandler implements TwilioHandler {
     }
     this.held += size
     this.audio.push(bytes.subarray(start, end))
+  }
+
+  /**
+   * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups
+   * in flight). A call whose token's use is recorded with its ledger row calls it once that is
+   * done, so the set-up counts until then.
+   */
+  settle(): void {
+    this.settlement?.settle()
   }
 
   /** The bootstrap is over: this socket's audio leaves the replica's total (the per-socket bound stays). */
