@@ -3,10 +3,8 @@ import {
   Cause,
   type Clock,
   Context,
-  Deferred,
   Effect,
   Exit,
-  FiberId,
   FiberRef,
   HashMap,
   Option,
@@ -27,7 +25,7 @@ import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, StreamRejected } from "./Bootstrap.js"
+import { type BootstrapHandler, type CallScope, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { CallFibers, type Fork } from "./CallFibers.js"
@@ -89,7 +87,8 @@ class LiveCall implements BridgeHooks {
   maxDuration: ReturnType<typeof setTimeout> | undefined = undefined
   /** Set once, when the bridge ends the call. */
   ending: Ending | undefined = undefined
-  readonly over = Deferred.unsafeMake<Ending>(FiberId.none)
+  /** The call's fiber, waiting for the end (`over`). */
+  private waiting: ((ending: Effect.Effect<Ending>) => void) | undefined = undefined
   spokenBy: string
 
   constructor(
@@ -128,7 +127,9 @@ class LiveCall implements BridgeHooks {
   ended(reason: EndReason, message: string | null): void {
     const ending = { reason, message }
     this.ending = ending
-    Deferred.unsafeDone(this.over, Exit.succeed(ending))
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.(Effect.succeed(ending))
   }
 
   warn(message: string): void {
@@ -166,6 +167,19 @@ class LiveCall implements BridgeHooks {
           }
         })
       )
+  }
+
+  /**
+   * Waits for the bridge to end the call (at once if it has). A bare `async` with nothing to
+   * cancel: `Deferred.await` would keep an interruption handler (three stack frames, a joiner
+   * list and closures) on the call's fiber for its whole length. Interrupting the wait needs
+   * nothing undone: the call's scope closes either way.
+   */
+  over(): Effect.Effect<Ending> {
+    return Effect.async<Ending>((resume) => {
+      if (this.ending !== undefined) resume(Effect.succeed(this.ending))
+      else this.waiting = resume
+    })
   }
 
   /** A command from outside (LiveCalls): a listen-only leg is dialled, the rest go to the bridge. */
@@ -434,15 +448,21 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
  * is the parent of what the set-up, the background fibers and the closing do.
  */
 export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, fork: Fork<CallForkServices>) =>
-  Effect.flatMap(openCall(id, fork), (opened) =>
-    Effect.onExit(
-      Effect.flatMap(
-        Effect.provide(
-          setUp(twilio, boot, id, startAt, opened),
-          Context.add(Context.make(Scope.Scope, opened.scope), Tracer.ParentSpan, opened.span)
-        ),
-        (call) =>
-          Effect.flatMap(Deferred.await(call.over), (outcome) => Effect.withParentSpan(call.afterEnd(outcome), opened.span))
+  Effect.flatMap(openCall(id, fork), (opened) => {
+    const call = Effect.flatMap(
+      Effect.provide(
+        setUp(twilio, boot, id, startAt, opened),
+        Context.add(Context.make(Scope.Scope, opened.scope), Tracer.ParentSpan, opened.span)
       ),
-      (exit) => Effect.withParentSpan(Scope.close(opened.scope, exit), opened.span)
-    ))
+      (call) => Effect.flatMap(call.over(), (outcome) => Effect.withParentSpan(call.afterEnd(outcome), opened.span))
+    )
+    // The stream's exit handler closes the scope (MediaStreams); without a stream, our own does.
+    const end = boot.settlement
+    if (end === undefined) return Effect.onExit(call, (exit) => closeCall(opened, exit))
+    end.closeWith(opened)
+    return call
+  })
+
+/** Closes a call's scope with its fiber's exit: its finalizers run with the call's span as parent. */
+export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
+  Effect.withParentSpan(Scope.close(call.scope, exit), call.span)

@@ -14,8 +14,17 @@ import { TwilioClient } from "../Twilio/Client.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamClosed, StreamRejected } from "./Bootstrap.js"
-import { runCall } from "./Call.js"
+import {
+  type AudioBudget,
+  BootstrapHandler,
+  type CallScope,
+  LATE,
+  type PreAuth,
+  StreamClosed,
+  type StreamEnd,
+  StreamRejected
+} from "./Bootstrap.js"
+import { closeCall, runCall } from "./Call.js"
 import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
@@ -102,8 +111,9 @@ const expire = (boot: BootstrapHandler) => boot.timedOut(LATE)
  * budget, its place among the pending sockets) and, when its fiber exits, turns a failure into
  * the socket's close code and a log line. An object, so a live call keeps no closures for it.
  */
-class StreamSetUp {
+class StreamSetUp implements StreamEnd {
   private settled = false
+  private call: CallScope | undefined = undefined
   private readonly deadline: ReturnType<typeof setTimeout>
 
   constructor(
@@ -128,8 +138,22 @@ class StreamSetUp {
     this.pending?.done(this.address)
   }
 
-  /** The stream's fiber exits: rejected sockets are closed as such, anything unexpected as an internal error. */
+  closeWith(call: CallScope): void {
+    this.call = call
+  }
+
+  /**
+   * The stream's fiber exits: the call's scope closes first (its record is written), then
+   * rejected sockets are closed as such, anything unexpected as an internal error.
+   */
   finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const call = this.call
+    if (call === undefined) return this.report(exit)
+    this.call = undefined
+    return Effect.zipRight(closeCall(call, exit), Effect.suspend(() => this.report(exit)))
+  }
+
+  private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     this.settle()
     // Interrupted (shutdown): the call's scope has closed its socket.
     if (Exit.isSuccess(exit) || Cause.isInterrupted(exit.cause)) return Effect.void
