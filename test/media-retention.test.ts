@@ -1,8 +1,8 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, Fiber, FiberRef, HashMap, Option } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as v8 from "node:v8"
@@ -10,6 +10,8 @@ import * as vm from "node:vm"
 import { WebSocket, WebSocketServer } from "ws"
 import { openRealtime, type RealtimeSocket } from "../src/Media/RealtimeSocket.js"
 import { takeUpgradeSocket } from "../src/Media/Upgrade.js"
+import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
+import { frame, listed, MediaSuite, promise, startCall, waitForLog } from "./support/MediaCalls.js"
 
 /**
  * What a live call keeps for its whole length (issue 11: memory per call): objects that only
@@ -129,5 +131,56 @@ describe("what a live call does not keep", () => {
         client.close()
       }))
       wss.close()
+    }))
+})
+
+/** The root fibers that run for the stream `streamSid` (the call's own, and any it forked). */
+const fibersOf = (streamSid: string) =>
+  Effect.map(Fiber.roots, (roots) =>
+    roots.filter((fiber) => HashMap.get(fiber.getFiberRef(FiberRef.currentLogAnnotations), "stream_sid").pipe(
+      Option.exists((sid) => sid === streamSid)
+    )))
+
+/** The stream's one fiber once what it forked to open the upstream has finished (bounded by wall time). */
+const callFiber = (streamSid: string) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      const fibers = yield* fibersOf(streamSid)
+      if (fibers.length === 1) return fibers[0]!
+      yield* Effect.sleep("20 millis")
+    }
+    throw new Error(`the call ${streamSid} did not settle on one fiber within 10 s`)
+  })
+
+/**
+ * Effect keeps a suspended fiber's continuations in `_stack` (not part of its API): what this
+ * counts is what a live call keeps on its fiber for its whole length.
+ */
+const framesOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>) => (fiber as unknown as { readonly _stack: ReadonlyArray<unknown> })._stack.length
+
+layer(MediaSuite(), { excludeTestServices: true })("what a live call keeps on its fiber", (it) => {
+  it.effect("a handful of stack frames, and the services every call shares rather than a copy of its own", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      fake.onResponseCreate = (connection) => connection.reply({ audio: [frame(1, 100)], transcript: "Hello." })
+      const first = yield* startCall()
+      const second = yield* startCall()
+      yield* promise(() => first.client.waitFor("the first call's greeting", () => first.client.of("media").length >= 1))
+      yield* promise(() => second.client.waitFor("the second call's greeting", () => second.client.of("media").length >= 1))
+      const a = yield* callFiber(first.streamSid)
+      const b = yield* callFiber(second.streamSid)
+      // Nested withSpan / annotateLogs / scoped / ensuring / catchTags around the call kept 28.
+      expect(framesOf(a)).toBeLessThanOrEqual(6)
+      expect(framesOf(b)).toBeLessThanOrEqual(6)
+      // A span or scope provided around the call copied every service into a context of its own, per call.
+      expect(a.currentContext).toBe(b.currentContext)
+      // The calls are unaffected: each ends through its normal path and is recorded once.
+      first.client.stop()
+      second.client.stop()
+      const logs = yield* Effect.all([waitForLog(first.callSid), waitForLog(second.callSid)])
+      expect(logs.map((log) => log.end_reason)).toEqual(["stop", "stop"])
+      expect(yield* listed(first.callSid)).toHaveLength(1)
+      expect(yield* listed(second.callSid)).toHaveLength(1)
     }))
 })

@@ -1,4 +1,4 @@
-import { Deferred, Exit, FiberId, Schema } from "effect"
+import { Deferred, Exit, FiberId, Schema, type Scope, type Tracer } from "effect"
 import type { StreamClaims } from "../Auth/StreamTokens.js"
 import type { EndReason } from "./Bridge.js"
 import type { TwilioStart } from "./TwilioEvents.js"
@@ -21,6 +21,23 @@ export type PreAuth =
   | { readonly _tag: "Tenant"; readonly tenantId: string }
   | { readonly _tag: "None" }
 
+/** A call's scope and span, closed and ended when the call's fiber exits (Call.ts). */
+export interface CallScope {
+  readonly scope: Scope.CloseableScope
+  readonly span: Tracer.Span
+}
+
+/** What the stream does when the socket's fiber exits (MediaStreams). */
+export interface StreamEnd {
+  /** Ends the bootstrap, once. */
+  settle(): void
+  /**
+   * Closes `call` with the fiber's exit, first: the stream's one exit handler does it, so
+   * the call's fiber keeps no handler of its own on its stack for the call's length.
+   */
+  closeWith(call: CallScope): void
+}
+
 /** How much early audio sockets may hold: per socket, and one running total shared by all. */
 export interface AudioBudget {
   readonly perSocket: number
@@ -40,12 +57,8 @@ export class BootstrapHandler implements TwilioHandler {
   endedEarly: EndReason | undefined = undefined
   /** No authenticated `start` within the bootstrap deadline. */
   late = false
-  /**
-   * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups
-   * in flight); set by the stream. A call whose token's use is recorded with its ledger row
-   * calls it once that is done, so the set-up counts until then.
-   */
-  settle: () => void = () => {}
+  /** What ends with the socket's fiber (set by the stream): an object, so a socket keeps no closure for it. */
+  settlement: StreamEnd | undefined = undefined
   private held = 0
   /** Whether `held` still counts in the replica's total (until `release`). */
   private counted = true
@@ -62,6 +75,15 @@ export class BootstrapHandler implements TwilioHandler {
     }
     this.held += size
     this.audio.push(bytes.subarray(start, end))
+  }
+
+  /**
+   * Ends the bootstrap once (its deadline, its early-audio budget, its place among the set-ups
+   * in flight). A call whose token's use is recorded with its ledger row calls it once that is
+   * done, so the set-up counts until then.
+   */
+  settle(): void {
+    this.settlement?.settle()
   }
 
   /** The bootstrap is over: this socket's audio leaves the replica's total (the per-socket bound stays). */

@@ -13,19 +13,22 @@ import type { SessionPlan } from "./SessionPlan.js"
 import type { TwilioHandler, TwilioSocket } from "./TwilioSocket.js"
 import type { ElevenLabsVoice, VoiceListener } from "../Voices/ElevenLabsVoice.js"
 
-/** What the bridge asks of the call's Effect side (everything slow or scheduled). */
+/**
+ * What the bridge asks of the call's Effect side (everything slow or scheduled). Methods, so
+ * that a call implements them on one object of its own (Call.ts) instead of a closure each.
+ */
 export interface BridgeHooks {
-  readonly now: () => number
+  now(): number
   /** Runs a tool off the hot path; the outcome comes back through `toolFinished`. */
-  readonly runTool: (callId: string, name: string, args: string) => void
+  runTool(callId: string, name: string, args: string): void
   /** Opens a replacement upstream: back through `upstreamReady` or `upstreamFailed`. */
-  readonly reconnect: () => void
+  reconnect(): void
   /** Starts the grace timer after an end_call/escalation reply; it calls `finishAction`. */
-  readonly hangupSoon: () => void
-  readonly ended: (reason: EndReason, message: string | null) => void
-  readonly warn: (message: string) => void
+  hangupSoon(): void
+  ended(reason: EndReason, message: string | null): void
+  warn(message: string): void
   /** The call's ElevenLabs voice failed: the model speaks from now on. */
-  readonly voiceFellBack: (reason: string) => void
+  voiceFellBack(reason: string): void
   readonly telemetry: CallTelemetry
 }
 
@@ -132,7 +135,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   event(event: RealtimeEvent): void {
     if (this.done) return
-    this.recorder.observe(event, this.hooks.now)
+    this.recorder.observe(event, this.hooks)
     switch (event.type) {
       case "input_audio_buffer.speech_started":
         return this.bargeIn()

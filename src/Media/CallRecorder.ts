@@ -40,35 +40,35 @@ export class CallRecorder {
   /** Where the latest assistant lines are, for a barge-in to cut what the voice said. */
   private readonly lineAt = new Map<string, TranscriptEntry>()
   /** Told of each transcript entry as it is kept (the live log stream). */
-  onEntry: ((entry: TranscriptEntry) => void) | undefined = undefined
+  onEntry: { said(entry: TranscriptEntry): void } | undefined = undefined
   /** Hot-path flags, read before asking the clock. */
   awaitingToken = false
   awaitingAudio = false
 
   /** What the record learns from a model event (the bridge acts on the same events). */
-  observe(event: RealtimeEvent, now: () => number): void {
+  observe(event: RealtimeEvent, clock: { now(): number }): void {
     switch (event.type) {
       case "input_audio_buffer.speech_started":
-        return this.callerStartedSpeaking(event.item_id, now())
+        return this.callerStartedSpeaking(event.item_id, clock.now())
       case "input_audio_buffer.speech_stopped":
-        return this.callerStoppedSpeaking(now())
+        return this.callerStoppedSpeaking(clock.now())
       case "response.output_audio_transcript.delta":
       case "response.audio_transcript.delta":
       case "response.output_text.delta":
       case "response.text.delta":
       case "response.function_call_arguments.delta":
       case "response.function_call_arguments.done":
-        if (this.awaitingToken) this.modelOutput(now())
+        if (this.awaitingToken) this.modelOutput(clock.now())
         return
       case "response.output_audio_transcript.done":
       case "response.audio_transcript.done":
-        return this.assistantSaid(event.item_id, event.transcript, now())
+        return this.assistantSaid(event.item_id, event.transcript, clock.now())
       case "response.output_text.done":
       case "response.text.done":
-        if (!this.spokenByVoice) this.assistantSaid(event.item_id, event.text, now())
+        if (!this.spokenByVoice) this.assistantSaid(event.item_id, event.text, clock.now())
         return
       case "conversation.item.input_audio_transcription.completed":
-        return this.userSaid(event.item_id, event.transcript, now())
+        return this.userSaid(event.item_id, event.transcript, clock.now())
     }
   }
 
@@ -148,6 +148,6 @@ export class CallRecorder {
     if (content.trim() === "") return
     const entry = { role, content: content.trim(), timestamp: new Date(at) }
     this.entries.push(entry)
-    this.onEntry?.(entry)
+    this.onEntry?.said(entry)
   }
 }

@@ -2,7 +2,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Clock, Context, Deferred, Effect, Fiber, FiberRef, FiberSet, Metric, Option } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, FiberRef, FiberSet, Metric, Option, Runtime } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
@@ -14,8 +14,18 @@ import { TwilioClient } from "../Twilio/Client.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamRejected } from "./Bootstrap.js"
-import { runCall } from "./Call.js"
+import {
+  type AudioBudget,
+  BootstrapHandler,
+  type CallScope,
+  LATE,
+  type PreAuth,
+  StreamClosed,
+  type StreamEnd,
+  StreamRejected
+} from "./Bootstrap.js"
+import { closeCall, runCall } from "./Call.js"
+import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { MediaConfig } from "./MediaConfig.js"
@@ -61,7 +71,105 @@ const callServiceTags = () =>
   ] as const
 type CallServices = Context.Tag.Identifier<ReturnType<typeof callServiceTags>[number]>
 
+/** What a socket becomes once it has authenticated: a call, a translation leg or a listen-only leg. */
+type AnyLeg = ReturnType<typeof runCall> | ReturnType<typeof runTranslationLeg> | ReturnType<typeof runListenLeg>
+type Leg = Effect.Effect<void, Effect.Effect.Error<AnyLeg>, Effect.Effect.Context<AnyLeg>>
+
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
+
+/** The sockets still waiting to authenticate: how many, and how many per client address. */
+class PendingSockets {
+  count = 0
+  private readonly byAddress = new Map<string, number>()
+
+  constructor(private readonly setupLoad: SetupLoad) {}
+
+  from(address: string): number {
+    return this.byAddress.get(address) ?? 0
+  }
+
+  add(address: string): void {
+    this.setupLoad.streamWaiting()
+    this.count++
+    this.byAddress.set(address, this.from(address) + 1)
+  }
+
+  done(address: string): void {
+    this.setupLoad.streamDone()
+    this.count--
+    const left = this.from(address) - 1
+    if (left <= 0) this.byAddress.delete(address)
+    else this.byAddress.set(address, left)
+  }
+}
+
+/** No authenticated `start` in time: the wait for it fails (a timer, not a racing fiber per socket). */
+const expire = (boot: BootstrapHandler) => boot.timedOut(LATE)
+
+/**
+ * One socket's way to its call: ends its bootstrap once (`settle`: the deadline, the early-audio
+ * budget, its place among the pending sockets) and, when its fiber exits, turns a failure into
+ * the socket's close code and a log line. An object, so a live call keeps no closures for it.
+ */
+class StreamSetUp implements StreamEnd {
+  private settled = false
+  private call: CallScope | undefined = undefined
+  private readonly deadline: ReturnType<typeof setTimeout>
+
+  constructor(
+    private readonly twilio: TwilioSocket,
+    private readonly boot: BootstrapHandler,
+    /** Set while the socket counts among the pending ones (it proved nothing in its request). */
+    private readonly pending: PendingSockets | undefined,
+    private readonly address: string,
+    timeoutMs: number
+  ) {
+    // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
+    // cost every socket two fibers); an authenticated start that comes late is turned away.
+    this.deadline = setTimeout(expire, timeoutMs, boot)
+    boot.settlement = this
+  }
+
+  settle(): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.deadline)
+    this.boot.release()
+    this.pending?.done(this.address)
+  }
+
+  closeWith(call: CallScope): void {
+    this.call = call
+  }
+
+  /**
+   * The stream's fiber exits: the call's scope closes first (its record is written), then
+   * rejected sockets are closed as such, anything unexpected as an internal error.
+   */
+  finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const call = this.call
+    if (call === undefined) return this.report(exit)
+    this.call = undefined
+    return Effect.zipRight(closeCall(call, exit), Effect.suspend(() => this.report(exit)))
+  }
+
+  private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    this.settle()
+    // Interrupted (shutdown): the call's scope has closed its socket.
+    if (Exit.isSuccess(exit) || Cause.isInterrupted(exit.cause)) return Effect.void
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure) && failure.value instanceof StreamClosed) return Effect.void
+    if (Option.isSome(failure) && failure.value instanceof StreamRejected) {
+      const rejected = failure.value
+      return Effect.sync(() => this.twilio.close(CLOSE_UNAUTHENTICATED, rejected.message)).pipe(
+        Effect.zipRight(Effect.logInfo("media stream rejected", rejected.message))
+      )
+    }
+    return Effect.sync(() => this.twilio.close(CLOSE_INTERNAL_ERROR, "internal error")).pipe(
+      Effect.zipRight(Effect.logError("media stream failed", exit.cause))
+    )
+  }
+}
 
 /**
  * The `/media-stream` endpoint's machinery: one `ws` server in noServer mode (the HTTP
@@ -87,9 +195,11 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const run = yield* FiberSet.runtime(calls)<CallServices>().pipe(
       Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>)
     )
-    let pending = 0
-    /** Pending (unauthenticated) sockets per client address, so one address cannot hold them all. */
-    const pendingByAddress = new Map<string, number>()
+    // Background work of the calls (tools, the upstream's opening): one runtime for all of them.
+    const fork: Fork<CallServices> = Runtime.runFork(
+      yield* Effect.runtime<CallServices>().pipe(Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>))
+    )
+    const pending = new PendingSockets(setupLoad)
     const audioBudget: AudioBudget = {
       perSocket: config.prestartAudioBytes,
       total: { used: 0, max: config.prestartAudioTotalBytes }
@@ -103,27 +213,10 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         })
       )
 
-    /** Bootstrap (wait for `start`, authenticate) then the call itself. */
-    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) =>
+    /** Waits for `start` and authenticates it; a leg other than a call spends its token here. */
+    const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
       Effect.gen(function*() {
         let startAt = 0
-        // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
-        // cost every socket two fibers); an authenticated start that comes late is turned away.
-        const deadline = setTimeout(() => boot.timedOut(LATE), config.bootstrapTimeoutMs)
-        let settled = false
-        boot.settle = () => {
-          if (settled) return
-          settled = true
-          clearTimeout(deadline)
-          boot.release()
-          if (preAuth._tag === "None") {
-            setupLoad.streamDone()
-            pending--
-            const left = (pendingByAddress.get(address) ?? 1) - 1
-            if (left <= 0) pendingByAddress.delete(address)
-            else pendingByAddress.set(address, left)
-          }
-        }
         const id: CallIdentity = yield* Deferred.await(boot.started).pipe(
           Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
           Effect.flatMap((start) => identify(start, preAuth)),
@@ -137,26 +230,27 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         twilio.setStreamSid(id.streamSid)
         yield* Metric.update(upgradeToStartWith([label("tenant", id.tenantId)]), startAt - upgradedAt)
         twilio.callStarted()
-        // A leg of a translation call pairs with the other leg instead of talking to an agent.
-        if (id.translationRoom != null) yield* runTranslationLeg(twilio, boot, id, id.translationRoom)
-        // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
-        else if (id.monitorOf != null) yield* runListenLeg(twilio, boot, id, id.monitorOf)
-        else yield* runCall(twilio, boot, id, startAt)
-      }).pipe(
-        Effect.ensuring(Effect.sync(() => boot.settle())),
-        Effect.catchTags({
-          StreamClosed: () => Effect.void,
-          StreamRejected: (rejected) =>
-            Effect.sync(() => twilio.close(CLOSE_UNAUTHENTICATED, rejected.message)).pipe(
-              Effect.zipRight(Effect.logInfo("media stream rejected", rejected.message))
-            )
-        }),
-        Effect.catchAllCause((cause) =>
-          Effect.sync(() => twilio.close(CLOSE_INTERNAL_ERROR, "internal error")).pipe(
-            Effect.zipRight(Effect.logError("media stream failed", cause))
-          )
-        )
+        return { id, startAt } as const
+      })
+
+    /**
+     * Bootstrap (wait for `start`, authenticate) then the call itself. While the call runs its
+     * fiber keeps only this `onExit` and the call's own frames (runCall).
+     */
+    const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) => {
+      const setUp = new StreamSetUp(twilio, boot, preAuth._tag === "None" ? pending : undefined, address, config.bootstrapTimeoutMs)
+      return Effect.onExit(
+        Effect.flatMap(authenticate(twilio, boot, preAuth, upgradedAt), ({ id, startAt }): Leg =>
+          // A leg of a translation call pairs with the other leg instead of talking to an agent.
+          id.translationRoom != null
+            ? runTranslationLeg(twilio, boot, id, id.translationRoom)
+            // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
+            : id.monitorOf != null
+            ? runListenLeg(twilio, boot, id, id.monitorOf)
+            : runCall(twilio, boot, id, startAt, fork)),
+        (exit) => setUp.finish(exit)
       )
+    }
 
     /**
      * Upgrades `request` and starts its call; `preAuth` is what the request itself proved.
@@ -165,10 +259,10 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
       Effect.flatMap(Clock.currentTimeMillis, (upgradedAt) => Effect.sync(() => {
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
-        if (preAuth._tag === "None" && pending >= config.maxPendingBootstrap) {
+        if (preAuth._tag === "None" && pending.count >= config.maxPendingBootstrap) {
           return textResponse(429, "Too many pending bootstrap sessions")
         }
-        if (preAuth._tag === "None" && (pendingByAddress.get(address) ?? 0) >= config.maxPendingPerAddress) {
+        if (preAuth._tag === "None" && pending.from(address) >= config.maxPendingPerAddress) {
           return textResponse(429, "Too many pending bootstrap sessions from this address")
         }
         const raw = takeUpgradeSocket(request)
@@ -182,11 +276,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         const boot = new BootstrapHandler(audioBudget)
         const twilio = new TwilioSocket(upgraded, raw.socket, boot)
         twilio.limitFramesBeforeStart(config.maxPrestartFrameBytes)
-        if (preAuth._tag === "None") {
-          setupLoad.streamWaiting()
-          pending++
-          pendingByAddress.set(address, (pendingByAddress.get(address) ?? 0) + 1)
-        }
+        if (preAuth._tag === "None") pending.add(address)
         run(stream(twilio, boot, preAuth, upgradedAt, address))
         return HttpServerResponse.empty({ status: 101 })
       }))
@@ -194,7 +284,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     return {
       accept,
       redeemQueryToken: tokens.redeem,
-      pendingBootstrap: Effect.sync(() => pending),
+      pendingBootstrap: Effect.sync(() => pending.count),
       /**
        * Ends every call now (records written). The HTTP server waits for upgraded sockets
        * before it closes, so this must run first: the media handler's layer calls it.

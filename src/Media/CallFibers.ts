@@ -1,0 +1,41 @@
+import { Effect, Fiber, FiberRef, type HashMap, type Tracer } from "effect"
+
+/** Forks an effect onto a runtime shared by every call (MediaStreams). */
+export type Fork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => Fiber.RuntimeFiber<A, E>
+
+/**
+ * A call's background work (the upstream's opening, tools, the hang-up timer, warnings): fibers
+ * forked onto the service's shared runtime, each with the call's span as its parent and the
+ * call's log annotations, and interrupted when the call's scope closes. A per-call
+ * `FiberSet.makeRuntime` did the same with a runtime of its own (a copy of the fiber's
+ * references and a fiber set) kept for the call's whole length.
+ */
+export class CallFibers<R> {
+  /** Made with the first fork: most calls fork only to open the upstream. */
+  private fibers: Set<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  private closed = false
+
+  constructor(
+    private readonly fork: Fork<R>,
+    private readonly span: Tracer.AnySpan,
+    private readonly annotations: HashMap.HashMap<string, unknown>
+  ) {}
+
+  /** Starts `effect` unless the call has ended (then nothing runs, as with a closed FiberSet). */
+  run<A, E>(effect: Effect.Effect<A, E, R>): void {
+    if (this.closed) return
+    const fiber = this.fork(
+      Effect.locally(Effect.withParentSpan(effect, this.span), FiberRef.currentLogAnnotations, this.annotations)
+    ) as Fiber.RuntimeFiber<unknown, unknown>
+    const fibers = this.fibers ??= new Set()
+    fibers.add(fiber)
+    fiber.addObserver(() => fibers.delete(fiber))
+  }
+
+  /** Interrupts what still runs and waits for it; nothing is started afterwards. */
+  interruptAll(): Effect.Effect<void> {
+    this.closed = true
+    const fibers = this.fibers
+    return fibers === undefined || fibers.size === 0 ? Effect.void : Fiber.interruptAll(fibers)
+  }
+}
