@@ -252,12 +252,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
         Effect.asVoid
       )
 
-    /** The post-call analysis's summary (CallAnalysis), written after the record. */
-    const summarized = (tenantId: string, callLogId: string, summary: string) =>
-      orRefused(sql`update call_logs set summary = ${summary}, updated_at = now()
-                    where tenant_id = ${tenantId} and id = ${callLogId}`).pipe(Effect.asVoid)
-
-    return { callSeen, sightingAnnounced, statusReported, mediaRecordedStatement, markEscalated, summarized } as const
+    return { callSeen, sightingAnnounced, statusReported, mediaRecordedStatement, markEscalated } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

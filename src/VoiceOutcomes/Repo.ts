@@ -172,10 +172,6 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
     return {
       versionRates: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
         versionIds.length === 0 ? Effect.succeed([]) : orUnavailable(versionRates(tenantId, versionIds, lookbackHours)),
-      /** The post-call analysis's labels for the session's outcome (CallAnalysis). */
-      classify: (tenantId: string, voiceSessionId: string, primaryIntent: string, riskLevel: string) =>
-        orRefused(sql`update voice_outcomes set primary_intent = ${primaryIntent}, risk_level = ${riskLevel}, updated_at = now()
-                      where tenant_id = ${tenantId} and voice_session_id = ${voiceSessionId}`).pipe(Effect.asVoid),
       /** A call's data (numbers from Twilio, text from the call) may hold what PostgreSQL refuses. */
       insertOnce: (o: OutcomeWrite) => orRefused(insertOnce(o)),
       insertOnceFrom,

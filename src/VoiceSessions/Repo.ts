@@ -308,21 +308,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
 
     // Keys and filters come from requests: a value a column cannot hold (a non-UUID id,
     // text with NUL) matches nothing; a written one PostgreSQL refuses is the caller's 400.
-    /** What the post-call analysis reads of a finished session. */
-    const forAnalysis = (tenantId: string, id: string) =>
-      sql<{ stream_id: string; transcript: unknown; agent_version_id: string | null }>`
-        select stream_id, transcript, agent_version_id::text as agent_version_id from voice_sessions
-        where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.map((rows) => Option.fromNullable(rows[0])))
-
-    const analysed = (tenantId: string, id: string, summary: string, sentiment: string) =>
-      sql`update voice_sessions set summary = ${summary}, sentiment = ${sentiment}, updated_at = now()
-          where tenant_id = ${tenantId} and id = ${id}`.pipe(Effect.asVoid)
-
     return {
-      forAnalysis: (tenantId: string, id: string) => orNothing(forAnalysis(tenantId, id), Option.none()),
-      /** The post-call analysis's summary and sentiment (model text PostgreSQL may refuse: NUL). */
-      analysed: (tenantId: string, id: string, summary: string, sentiment: string) =>
-        orRefused(analysed(tenantId, id, summary, sentiment)),
       insert: (s: SessionWrite) => orRefused(insert(s)),
       upsertFinished: (s: SessionWrite) => orRefused(upsertFinished(s)),
       upsertFinishedFrom,

@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import type { DatabaseUnavailable, InvalidInput } from "../Database/Errors.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { type OutcomeWrite, OutcomesRepo } from "../VoiceOutcomes/Repo.js"
@@ -171,37 +171,9 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
         ]
       })
 
-    /** A finished session as the post-call analysis reads it: its stream, turns and agent version. */
-    const analysisInput = (tenantId: string, sessionId: string) =>
-      Effect.map(sessions.forAnalysis(tenantId, sessionId), Option.map((row) => ({
-        streamSid: row.stream_id,
-        agentVersionId: row.agent_version_id,
-        transcript: Array.isArray(row.transcript)
-          ? row.transcript.flatMap((turn: unknown) =>
-            typeof turn === "object" && turn !== null && "content" in turn && typeof turn.content === "string"
-              ? [{ role: "role" in turn && typeof turn.role === "string" ? turn.role : "user", content: turn.content }]
-              : []
-          )
-          : []
-      })))
-
-    /** The analysis's labels: summary and sentiment on the session, intent and risk on its outcome (ambient transaction). */
-    const recordAnalysis = (tenantId: string, sessionId: string, labels: {
-      readonly summary: string
-      readonly sentiment: string
-      readonly primaryIntent: string
-      readonly riskLevel: string
-    }) =>
-      Effect.zipRight(
-        sessions.analysed(tenantId, sessionId, labels.summary, labels.sentiment),
-        outcomes.classify(tenantId, sessionId, labels.primaryIntent, labels.riskLevel)
-      )
-
     return {
       recordCallSession,
       sessionParts,
-      analysisInput,
-      recordAnalysis,
       /** For billing delivery (Outbox): pending_emit -> emitted | failed. */
       setBillingStatus: (tenantId: string, outcomeId: string, billingStatus: "pending_emit" | "emitted" | "failed") =>
         outcomes.setBillingStatus(tenantId, outcomeId, billingStatus)
