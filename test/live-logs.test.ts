@@ -1,5 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { TRANSCRIPT_MAX_CHARS } from "../src/Media/CallRecorder.js"
 import { SupervisorActions } from "../src/SupervisorActions/SupervisorActions.js"
 import { LogSubscriber } from "./support/LogSubscriber.js"
 import { ACME, ACME_REST, MediaSuite, promise, startCall, waitForLog } from "./support/MediaCalls.js"
@@ -38,6 +39,10 @@ layer(MediaSuite({ LIVE_LOGS_SUBSCRIBER_BUFFER_BYTES: String(BUFFER_LIMIT) }), {
         call.client.stop()
         const log = yield* waitForLog(call.callSid)
         expect(log.end_reason).toBe("stop")
+        // The record keeps the conversation's first TRANSCRIPT_MAX_CHARS; the rest was live only.
+        const kept = log.transcript as Array<{ content: string }>
+        expect(kept[0]!.content.startsWith("0 ")).toBe(true)
+        expect(kept.reduce((chars, entry) => chars + entry.content.length, 0)).toBe(TRANSCRIPT_MAX_CHARS)
         yield* promise(() => reader.waitFor("call.ended", () => reader.of("call.ended")[0]))
         expect(reader.of("transcript").length).toBeGreaterThan(0)
         for (const frame of reader.frames) expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThan(8_000)

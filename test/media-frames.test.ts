@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Duplex, Writable } from "node:stream"
 import * as ws from "ws"
-import { CallRecorder } from "../src/Media/CallRecorder.js"
+import { CallRecorder, TRANSCRIPT_MAX_CHARS } from "../src/Media/CallRecorder.js"
 import { FrameWriter, seal, textFrame } from "../src/Media/FrameWriter.js"
 import { type AudioDelta, base64ByteLength, readAudioDelta, readTwilioFrame, type TwilioFastFrame } from "../src/Media/FastFrames.js"
 import { MARK_INTERVAL_BYTES, Playback } from "../src/Media/Playback.js"
@@ -219,6 +219,24 @@ describe("CallRecorder", () => {
       ["user", "Hi", 1_000],
       ["assistant", "Hello there", 2_000]
     ])
+  })
+
+  it("keeps the first TRANSCRIPT_MAX_CHARS of the conversation, counts the rest and still streams it", () => {
+    const recorder = new CallRecorder()
+    const streamed: Array<string> = []
+    recorder.onEntry = { said: (entry) => streamed.push(entry.content) }
+    const line = "y".repeat(TRANSCRIPT_MAX_CHARS / 2 - 10)
+    recorder.userSaid(undefined, line, 1)
+    recorder.spoken("a1", line, 2) // the voice's line, which a barge-in can shorten
+    recorder.userSaid(undefined, "this line is cut after twenty chars", 3)
+    recorder.userSaid(undefined, "and this one is not kept", 4)
+    expect(recorder.transcript.map((t) => t.content)).toEqual([line, line, "this line is cut aft"])
+    expect(recorder.omittedChars).toBe("er twenty chars".length + "and this one is not kept".length)
+    expect(streamed).toHaveLength(3)
+    // A barge-in shortening a kept line gives its characters back.
+    recorder.spoken("a1", "yy", 5)
+    recorder.userSaid(undefined, "fits now", 6)
+    expect(recorder.transcript.map((t) => t.content)).toEqual([line, "yy", "this line is cut aft", "fits now"])
   })
 })
 

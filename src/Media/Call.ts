@@ -27,6 +27,7 @@ import { CallEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type BootstrapHandler, type CallScope, StreamRejected } from "./Bootstrap.js"
 import { Bridge, type BridgeHooks, type EndReason } from "./Bridge.js"
+import { TRANSCRIPT_MAX_CHARS } from "./CallRecorder.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { CallFibers, type Fork } from "./CallFibers.js"
 import { apologise } from "./Apology.js"
@@ -247,8 +248,14 @@ class LiveCall implements BridgeHooks {
     // The record and the ledger row's delete are one statement: both commit, or neither. Any
     // failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past the
     // budget the ledger row stays and a reaper records the call (LiveCalls.hold).
+    const omitted = bridge.recorder.omittedChars
     return retryingWrite(this.plan.records.recordCompletedCall(call, [this.leaving]), `${media.recordRetrySeconds} seconds`).pipe(
-      Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason })))
+      Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason }))),
+      Effect.tap(() =>
+        omitted === 0 ? Effect.void : Effect.logWarning(
+          `the transcript passed ${TRANSCRIPT_MAX_CHARS} characters: the record keeps the first ones, ${omitted} more were streamed live only`
+        )
+      )
     )
   }
 

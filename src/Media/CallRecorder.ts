@@ -7,6 +7,13 @@ import type { RealtimeEvent } from "./RealtimeEvents.js"
  * caller after that (end to end: VAD, model, network, our relay).
  */
 
+/**
+ * How much conversation a call's record keeps. A long call's transcript is tens of kilobytes;
+ * past this, a flooding or broken upstream would make the record (and its search index, which is
+ * linear in the text) cost seconds to write. Later lines still reach the live log stream.
+ */
+export const TRANSCRIPT_MAX_CHARS = 200_000
+
 export interface TranscriptEntry {
   readonly role: "user" | "assistant"
   readonly content: string
@@ -30,6 +37,9 @@ export class CallRecorder {
   readonly functionCalls: Array<FunctionCallEntry> = []
   readonly turnLatencies: Array<TurnLatency> = []
   private readonly entries: Array<TranscriptEntry> = []
+  private keptChars = 0
+  /** Characters of conversation past TRANSCRIPT_MAX_CHARS, not in the record. */
+  omittedChars = 0
   /** When each caller utterance (input item) started, for its transcript's timestamp. */
   private readonly speechStartedAt = new Map<string, number>()
   private readonly assistantStartedAt = new Map<string, number>()
@@ -116,12 +126,14 @@ export class CallRecorder {
     const line = this.lineAt.get(itemId)
     const at = line?.timestamp.getTime() ?? this.assistantStartedAt.get(itemId) ?? now
     const index = line === undefined ? -1 : this.entries.indexOf(line)
-    if (index !== -1) this.entries.splice(index, 1)
+    if (index !== -1) {
+      this.entries.splice(index, 1)
+      this.keptChars -= line!.content.length
+    }
     this.assistantStartedAt.delete(itemId)
     this.lineAt.delete(itemId)
-    if (text.trim() === "") return
-    const entry: TranscriptEntry = { role: "assistant", content: text.trim(), timestamp: new Date(at) }
-    this.entries.push(entry)
+    const entry = this.keep("assistant", text.trim(), at)
+    if (entry === undefined) return
     this.lineAt.set(itemId, entry)
     if (this.lineAt.size > 8) this.lineAt.delete(this.lineAt.keys().next().value!)
   }
@@ -145,9 +157,21 @@ export class CallRecorder {
   }
 
   private add(role: TranscriptEntry["role"], content: string, at: number): void {
-    if (content.trim() === "") return
-    const entry = { role, content: content.trim(), timestamp: new Date(at) }
+    const text = content.trim()
+    if (text === "") return
+    const kept = this.keep(role, text, at)
+    this.onEntry?.said(kept !== undefined && kept.content === text ? kept : { role, content: text, timestamp: new Date(at) })
+  }
+
+  /** Keeps a line in the record while the budget lasts (cut to what is left of it). */
+  private keep(role: TranscriptEntry["role"], text: string, at: number): TranscriptEntry | undefined {
+    if (text === "") return undefined
+    const room = TRANSCRIPT_MAX_CHARS - this.keptChars
+    if (text.length > room) this.omittedChars += text.length - Math.max(room, 0)
+    if (room <= 0) return undefined
+    const entry: TranscriptEntry = { role, content: text.length > room ? text.slice(0, room) : text, timestamp: new Date(at) }
+    this.keptChars += entry.content.length
     this.entries.push(entry)
-    this.onEntry?.said(entry)
+    return entry
   }
 }
