@@ -1,5 +1,7 @@
 import { expect } from "@effect/vitest"
+import { HttpServer } from "@effect/platform"
 import { Effect } from "effect"
+import { connect } from "node:net"
 import { createTenant } from "./support/AgentFixtures.js"
 import { rawExchange, type RawExchange, requestHead } from "./support/RawHttp.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -31,6 +33,52 @@ const send = (endpoint: (typeof jsonEndpoints)[number], body: string, contentTyp
       connection: "close"
     }) + body
   )
+
+/**
+ * Sends `head` and a chunked body of `totalBytes` as fast as the socket takes it, then `after`
+ * (another request on the same connection). What came back, and how much had been written when
+ * the server closed the connection (undefined if it did not within 10 s of the last write).
+ */
+const streamChunked = (head: string, totalBytes: number, after = "") =>
+  Effect.gen(function*() {
+    const server = yield* HttpServer.HttpServer
+    const port = server.address._tag === "TcpAddress" ? server.address.port : 0
+    return yield* Effect.async<{ answer: string; closedAfterBytes: number | undefined }>((resume) => {
+      const socket = connect(port, "127.0.0.1")
+      const piece = 64 * 1024
+      const chunk = Buffer.from(`${piece.toString(16)}\r\n${"x".repeat(piece)}\r\n`)
+      let answer = ""
+      let sent = 0
+      let done = false
+      let timer: NodeJS.Timeout | undefined
+      const finish = (closedAfterBytes: number | undefined) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        socket.destroy()
+        resume(Effect.succeed({ answer, closedAfterBytes }))
+      }
+      const pump = (): void => {
+        while (!done && sent < totalBytes) {
+          sent += piece
+          if (!socket.write(chunk)) return void socket.once("drain", pump)
+        }
+        if (done) return
+        socket.write(`0\r\n\r\n${after}`)
+        timer = setTimeout(() => finish(undefined), 10_000)
+      }
+      socket.on("data", (data) => {
+        answer += data.toString("latin1")
+        // Both answers in: the 413 and the next request's.
+        if (after !== "" && answer.match(/HTTP\/1\.1 /g)!.length >= 2 && answer.endsWith("}")) finish(undefined)
+      })
+      socket.on("close", () => finish(sent))
+      socket.on("error", () => finish(sent))
+      socket.write(head)
+      pump()
+      return Effect.sync(() => finish(undefined))
+    })
+  })
 
 const expectAnswered = (res: RawExchange, status: number, envelope: string, label: string) => {
   expect(res.status, `${label}: ${res.text.slice(0, 200)}`).toBe(status)
@@ -125,13 +173,29 @@ serverSuite({ HTTP_BODY_TIMEOUT_MS: "500", HTTP_BODY_LIMIT_BYTES: "200000" })("h
       const sessions = jsonEndpoints[1]!
       const huge = `{"stream_id":"MZ-huge","summary":"${"x".repeat(300_000)}"}`
       expectAnswered(yield* send(sessions, huge), 413, "ErrorResponse", "declared length")
+      // Chunked: the answer comes while the client is still sending (a reset would lose it).
       const chunk = "x".repeat(64_000)
-      const chunked = yield* rawExchange(
-        requestHead("POST", sessions.path, { ...auth, "content-type": "application/json", "transfer-encoding": "chunked" }),
-        [...Array.from({ length: 6 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`), "0\r\n\r\n"],
-        { gapMs: 5 }
-      )
-      expectAnswered(chunked, 413, "ErrorResponse", "chunked")
+      for (let i = 0; i < 5; i++) {
+        const chunked = yield* rawExchange(
+          requestHead("POST", sessions.path, { ...auth, "content-type": "application/json", "transfer-encoding": "chunked" }),
+          [...Array.from({ length: 12 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`), "0\r\n\r\n"],
+          { gapMs: 2 }
+        )
+        expectAnswered(chunked, 413, "ErrorResponse", `chunked #${i}`)
+      }
+    }))
+
+  it.effect("row 8: a refused chunked body is dropped as it arrives: the connection serves the next request; past 16 MB it is cut", () =>
+    Effect.gen(function*() {
+      yield* createTenant(TENANT)
+      const head = requestHead("POST", jsonEndpoints[1]!.path, { ...auth, "content-type": "application/json", "transfer-encoding": "chunked" })
+      const next = requestHead("GET", "/health/live", {})
+      const dropped = yield* streamChunked(head, 2 * 1024 * 1024, next)
+      expect(dropped.answer).toMatch(/^HTTP\/1\.1 413 /)
+      expect(dropped.answer).not.toMatch(/\r\nconnection: close\r\n/i)
+      expect(dropped.answer).toMatch(/HTTP\/1\.1 200 [\s\S]*$/)
+      const endless = yield* streamChunked(head, 24 * 1024 * 1024)
+      expect(endless.closedAfterBytes, "cut once the discard bound is passed").toBeLessThan(20 * 1024 * 1024)
     }))
 
   it.effect("row 8: long strings are refused by each field's bound, and metadata by its serialised size", () =>

@@ -58,6 +58,26 @@ type Read =
   | { readonly _tag: "Timeout" }
   | { readonly _tag: "Failed" }
 
+/** Bytes of a refused body read and dropped so that a client still sending reads its answer. */
+export const DISCARDABLE_BODY_BYTES = 16 * 1024 * 1024
+
+/**
+ * A body refused as too large while it still arrives (chunked: no declared length for node to
+ * discard) is read on and dropped, up to DISCARDABLE_BODY_BYTES in all, on a connection kept
+ * open: closing a socket with unread data resets it, and a client still sending can lose its
+ * 413 in the reset. Past that bound the socket is cut.
+ */
+const discardRest = (message: IncomingMessage, alreadyRead: number) => {
+  let bytes = alreadyRead
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length
+    if (bytes <= DISCARDABLE_BODY_BYTES) return
+    message.off("data", onData)
+    message.socket.destroy()
+  }
+  message.on("data", onData)
+}
+
 /**
  * Reads the body straight off the socket, bounded in bytes and time. Unlike the platform's
  * reader, it leaves the socket open when it gives up, so the 413/408 can still be written.
@@ -78,7 +98,8 @@ const readBody = (message: IncomingMessage, maxBytes: number, timeoutMs: number)
       if (done) return
       done = true
       cleanup()
-      if (read._tag !== "Body") message.pause()
+      if (read._tag === "TooLarge") discardRest(message, bytes)
+      else if (read._tag !== "Body") message.pause()
       resume(Effect.succeed(read))
     }
     const onData = (chunk: Buffer) => {

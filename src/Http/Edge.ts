@@ -5,7 +5,7 @@ import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, Metric, Me
 import { type RateLimitDecision, RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
-import { guardBody, guardWithoutBody } from "./BodyGuard.js"
+import { DISCARDABLE_BODY_BYTES, guardBody, guardWithoutBody } from "./BodyGuard.js"
 import { resolveClientAddress } from "./TrustProxy.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
@@ -38,13 +38,14 @@ const metricsFor = (method: string, status: number) => {
 /** A client's request id is echoed only if it is a sane token (it ends up in logs). */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-/** Bytes of a refused body node may discard so that the client reads its answer (see `keepsConnection`). */
-const DISCARDABLE_BODY_BYTES = 16 * 1024 * 1024
-
+/** Whether a refusal can keep the connection: its unread body is discarded, not reset (below). */
 const keepsConnection = (request: HttpServerRequest.HttpServerRequest, status: number) => {
   if (status === 400) return true
   if (status !== 413) return false
-  const declared = Number(request.headers["content-length"])
+  const length = request.headers["content-length"]
+  // No declared length: the body guard reads and drops what still arrives, bounded.
+  if (length === undefined) return true
+  const declared = Number(length)
   return Number.isInteger(declared) && declared <= DISCARDABLE_BODY_BYTES
 }
 
@@ -121,9 +122,9 @@ export const makeEdge = Effect.gen(function*() {
     if (Either.isLeft(guarded)) {
       const { message, status } = guarded.left
       // A slow or endless body must not keep the connection busy: closed after the answer.
-      // A body merely too large, of a declared length we can discard, is read to its end by
-      // node after the answer instead: closing on unread data resets the connection and
-      // the client may never see its 413.
+      // A body merely too large is read to its end and dropped after the answer instead (by
+      // node for a declared length, by the body guard for a chunked one; both bounded):
+      // closing on unread data resets the connection and the client may never see its 413.
       return refuse(request, context, status, message, keepsConnection(request, status) ? undefined : { connection: "close" })
     }
     // A request the edge did not change (no client address behind a proxy, no subprotocol
