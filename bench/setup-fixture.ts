@@ -58,12 +58,14 @@ export const startBenchModel = async () => {
 /**
  * Call `n` as Twilio places it (signed webhook, media socket, `start`) up to the greeting's first
  * audio: the open socket, and the ms from sending the webhook to its answer and to the greeting.
- * Fails if the socket closes first or no greeting comes within 30 s.
+ * `afterWebhook` runs between the webhook's answer and the socket. Fails if the socket closes
+ * first or no greeting comes within 30 s.
  */
-export const greetedCall = async (base: string, n: number) => {
+export const greetedCall = async (base: string, n: number, afterWebhook?: () => Promise<void>) => {
   const t0 = performance.now()
   const { callSid, stream, custom } = await ringWebhook(base, n)
   const webhook = performance.now() - t0
+  if (afterWebhook !== undefined) await afterWebhook()
   const ws = new WebSocket(stream)
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => sendStart(ws, n, callSid, custom))
