@@ -20,20 +20,24 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import pg from "pg"
-import { WebSocket } from "ws"
-import { cpuSeconds, freePort, machine } from "./proc.js"
-import { ADMIN_KEY, startSetUpService, stopService } from "./setup-fixture.js"
-import { startFakeModel } from "./setup-model.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
-
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
+import { cpuSeconds, machine } from "./proc.js"
+import {
+  arg,
+  BURST_ENV,
+  freshDatabase,
+  greetedCall,
+  loggedStatements,
+  putBenchTenant,
+  sleep,
+  startBenchModel,
+  startSetUpService,
+  stopService
+} from "./setup-fixture.js"
 const calls = Number(arg("calls", "200"))
 const rounds = Number(arg("rounds", "3"))
 const withWebhook = arg("webhook", "") !== ""
 const pgLog = arg("statements", "")
 const trees = process.argv.slice(2).filter((a) => !a.startsWith("--")).map((t) => path.resolve(t))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
 /** A webhook endpoint that takes everything (the delivery worker's CPU is in the figure, as in production). */
 const startSink = () =>
@@ -45,47 +49,18 @@ const startSink = () =>
     server.listen(0, "127.0.0.1", () => resolve(server))
   })
 
-const placeCall = async (base: string, n: number) => {
-  const { callSid, custom, stream } = await ringWebhook(base, n)
-  const ws = new WebSocket(stream)
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => sendStart(ws, n, callSid, custom))
-    ws.on("message", (data) => {
-      if (JSON.parse(data.toString()).event === "media") resolve()
-    })
-    ws.once("error", reject)
-    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
-  })
-  ws.close()
-}
-
-/** The bench tenant (bench/setup-fixture.ts) with a webhook endpoint. */
-const putWebhook = async (base: string, sinkUrl: string) => {
-  const res = await fetch(`${base}/api/v1/admin/tenants/bench`, {
-    method: "PUT",
-    headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-    body: JSON.stringify({ tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token }, webhook_url: sinkUrl })
-  })
-  if (res.status !== 200) throw new Error(`webhook_url: ${res.status}`)
-}
+const placeCall = async (base: string, n: number) => (await greetedCall(base, n)).ws.close()
 
 const count = async (db: pg.Client, where: string) =>
   (await db.query(`select count(*)::int as n from call_analysis_jobs where ${where}`)).rows[0].n as number
 
 const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
   const database = `ssv_analysis_cpu_${Date.now()}`
-  const admin = new pg.Client({ connectionString: baseUrl.toString() })
-  await admin.connect()
-  await admin.query(`create database ${database}`)
-  const url = new URL(baseUrl)
-  url.pathname = `/${database}`
-  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  const { admin, url, drop } = await freshDatabase(baseUrl, database)
+  const upstream = await startBenchModel()
   const env = {
-    OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
-    UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`,
-    MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
-    TENANT_MAX_CONCURRENT_CALLS: "100000",
-    MAX_CALLS_PER_REPLICA: "100000",
+    ...upstream.env,
+    ...BURST_ENV,
     ALLOW_PRIVATE_OUTBOUND_URLS: "true",
     ANALYSIS_MAX_WAIT_SECONDS: "600"
   }
@@ -94,7 +69,7 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
     // 1. The calls, with nobody analysing them.
     const first = await startSetUpService({ tree, url: url.toString(), args: ["dist/main.js"], env: { ...env, ANALYSIS_WORKER_ENABLED: "false" } })
     try {
-      if (withWebhook) await putWebhook(first.base, sinkUrl)
+      if (withWebhook) await putBenchTenant(first.base, { webhook_url: sinkUrl })
       let n = Math.floor(Math.random() * 1e6) * 1000
       for (let i = 0; i < calls; i += 10) {
         await Promise.all(Array.from({ length: Math.min(10, calls - i) }, () => placeCall(first.base, n++)))
@@ -112,7 +87,7 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
     if (pgLog !== "") await admin.query(`alter database ${database} set log_statement = 'all'`)
     const { base: base2, child } = await startSetUpService({ tree, url: url.toString(), args: ["dist/main.js"], env: { ...env, ANALYSIS_WORKER_ENABLED: "true" } })
     try {
-      if (withWebhook) await putWebhook(base2, sinkUrl)
+      if (withWebhook) await putBenchTenant(base2, { webhook_url: sinkUrl })
       await sleep(3000)
       const idle0 = cpuSeconds(child.pid!)
       const idleStart = performance.now()
@@ -137,27 +112,11 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
       const done = await count(db, "status = 'done'")
       let statements = "-"
       if (pgLog !== "") {
-        const fd = fs.openSync(pgLog, "r")
-        const buffer = Buffer.alloc(fs.fstatSync(fd).size - log0)
-        fs.readSync(fd, buffer, 0, buffer.length, log0)
-        fs.closeSync(fd)
-        const entries: Array<string> = []
-        for (const line of buffer.toString("utf8").split("\n")) {
-          if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line)
-          else if (entries.length > 0) entries[entries.length - 1] += ` ${line}`
-        }
         // The service's own statements (the bench's polling above is left out).
-        const mine = entries.filter((l) =>
-          l.includes(`@${database} LOG:`) && /LOG:\s+(statement|execute)/.test(l) && !l.includes("count(*)::int as n from")
-        )
-        const kinds = new Map<string, number>()
-        for (const l of mine) {
-          const text = l.replace(/^.*LOG:\s+(statement|execute[^:]*):\s*/, "").replace(/\s+/g, " ").slice(0, 90)
-          kinds.set(text, (kinds.get(text) ?? 0) + 1)
-        }
-        statements = (mine.length / jobs).toFixed(2)
+        const { total, kinds } = loggedStatements(pgLog, log0, database, (l) => !l.includes("count(*)::int as n from"))
+        statements = (total / jobs).toFixed(2)
         console.error(`${path.basename(tree)}: statements in the drain, per analysis`)
-        for (const [k, v] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`  ${(v / jobs).toFixed(2)}  ${k}`)
+        for (const [k, v] of kinds.slice(0, 25)) console.error(`  ${(v / jobs).toFixed(2)}  ${k}`)
       }
       return `| ${path.basename(tree)} | ${done}/${jobs} | ${(cpuMs / jobs).toFixed(2)} | ${(wall / jobs).toFixed(1)} | ${statements} | ${machine().loadavg} |`
     } finally {
@@ -166,8 +125,7 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
   } finally {
     await db.end().catch(() => {})
     await upstream.close()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
+    await drop()
   }
 }
 

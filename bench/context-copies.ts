@@ -12,16 +12,10 @@
  */
 import { fileURLToPath } from "node:url"
 import * as path from "node:path"
-import pg from "pg"
-import { WebSocket } from "ws"
-import { freePort } from "./proc.js"
-import { startSetUpService, stopService } from "./setup-fixture.js"
-import { startFakeModel } from "./setup-model.js"
-import { ringWebhook, sendStart } from "./twilio-call.js"
+import { freshDatabase, greetedCall, sleep, startBenchModel, startSetUpService, stopService } from "./setup-fixture.js"
 
 const PRELOAD = fileURLToPath(new URL("map-copies-preload.mjs", import.meta.url))
 const CALLS = 20
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Counts {
   readonly copies: number
@@ -30,21 +24,13 @@ interface Counts {
 }
 
 const measure = async (tree: string, baseUrl: URL) => {
-  const database = `ssv_context_copies_${Date.now()}`
-  const admin = new pg.Client({ connectionString: baseUrl.toString() })
-  await admin.connect()
-  await admin.query(`create database ${database}`)
-  const url = new URL(baseUrl)
-  url.pathname = `/${database}`
-  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  const { url, drop } = await freshDatabase(baseUrl, `ssv_context_copies_${Date.now()}`)
+  const upstream = await startBenchModel()
   const { base, child } = await startSetUpService({
     tree,
     url: url.toString(),
     args: ["--import", PRELOAD, "dist/main.js"],
-    env: {
-      OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
-      UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`
-    },
+    env: upstream.env,
     stdio: ["ignore", "ignore", "pipe"]
   })
   let stderr = ""
@@ -58,16 +44,7 @@ const measure = async (tree: string, baseUrl: URL) => {
   try {
     let n = Math.floor(Math.random() * 1e6) * 1000
     const oneCall = async () => {
-      const { callSid, stream, custom } = await ringWebhook(base, n)
-      const ws = new WebSocket(stream)
-      await new Promise<void>((resolve, reject) => {
-        ws.once("open", () => sendStart(ws, n, callSid, custom))
-        ws.on("message", (data) => {
-          if (JSON.parse(data.toString()).event === "media") resolve()
-        })
-        ws.once("close", () => reject(new Error("closed before the greeting")))
-      })
-      n++
+      const { ws } = await greetedCall(base, n++)
       await new Promise<void>((resolve) => {
         ws.once("close", () => resolve())
         ws.close()
@@ -89,8 +66,7 @@ const measure = async (tree: string, baseUrl: URL) => {
   } finally {
     await stopService(child)
     await upstream.close()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
+    await drop()
   }
 }
 

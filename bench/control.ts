@@ -17,7 +17,7 @@ import type { AddressInfo } from "node:net"
 import pg from "pg"
 import { WebSocket, WebSocketServer } from "ws"
 import { freePort, machine } from "./proc.js"
-import { startPostgres } from "./postgres.js"
+import { benchDatabase } from "./postgres.js"
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20)
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300)
@@ -163,18 +163,8 @@ const notifyRoundTrips = async (databaseUrl: string, count: number) => {
 }
 
 const main = async () => {
-  const embedded = process.env.DATABASE_URL ? undefined : await startPostgres()
-  let databaseUrl = embedded?.url ?? ""
-  const database = `ssv_bench_control_${process.pid}`
-  if (embedded === undefined) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await admin.connect()
-    await admin.query(`create database ${database}`)
-    await admin.end()
-    const url = new URL(process.env.DATABASE_URL!)
-    url.pathname = `/${database}`
-    databaseUrl = url.toString()
-  }
+  const db = await benchDatabase(`ssv_bench_control_${process.pid}`)
+  const databaseUrl = db.url
   const realtime = await startFakeRealtime()
   const a = await startServer(databaseUrl, realtime.url)
   const b = await startServer(databaseUrl, realtime.url)
@@ -218,13 +208,7 @@ const main = async () => {
     await new Promise((resolve) => child.once("exit", resolve))
   }
   realtime.close()
-  if (embedded !== undefined) await embedded.stop()
-  else {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await admin.connect()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
-  }
+  await db.stop()
 }
 
 main().catch((error) => {

@@ -14,7 +14,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import pg from "pg"
-import { startPostgres } from "./postgres.js"
+import { benchDatabase } from "./postgres.js"
 import { freePort } from "./proc.js"
 
 const RATE = Number(process.env.BENCH_RATE ?? 200)
@@ -95,18 +95,8 @@ const waitDelivered = async (ids: Iterable<string>, deliveredAt: Map<string, num
 }
 
 const main = async () => {
-  const embedded = process.env.DATABASE_URL ? undefined : await startPostgres()
-  let databaseUrl = embedded?.url ?? ""
-  const database = `ssv_bench_outbox_${process.pid}`
-  if (embedded === undefined) {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await admin.connect()
-    await admin.query(`create database ${database}`)
-    await admin.end()
-    const url = new URL(process.env.DATABASE_URL!)
-    url.pathname = `/${database}`
-    databaseUrl = url.toString()
-  }
+  const db = await benchDatabase(`ssv_bench_outbox_${process.pid}`)
+  const databaseUrl = db.url
   const receiver = await startReceiver()
   const servers = [await startServer(databaseUrl)]
   for (let i = 1; i < WORKERS; i++) servers.push(await startServer(databaseUrl))
@@ -156,13 +146,7 @@ const main = async () => {
     await new Promise((resolve) => child.once("exit", resolve))
   }
   receiver.close()
-  if (embedded !== undefined) await embedded.stop()
-  else {
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
-    await admin.connect()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
-  }
+  await db.stop()
 }
 
 main().catch((error) => {

@@ -38,3 +38,27 @@ export const startPostgres = async () => {
     }
   }
 }
+
+/**
+ * The database a run's service uses: with DATABASE_URL (an admin URL) a throwaway database
+ * `name` on that server, else an embedded PostgreSQL; `stop` drops (or stops) it.
+ */
+export const benchDatabase = async (name: string): Promise<{ url: string; stop: () => Promise<void> }> => {
+  const adminUrl = process.env.DATABASE_URL
+  if (!adminUrl) return startPostgres()
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    stop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl })
+      await client.connect()
+      await client.query(`drop database if exists ${name} with (force)`)
+      await client.end()
+    }
+  }
+}

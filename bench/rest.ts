@@ -17,7 +17,7 @@ import { type ChildProcess, fork, spawn } from "node:child_process"
 import pg from "pg"
 import { memoryReport } from "./inspect.js"
 import { openLoop, type LoadResult } from "./open-loop.js"
-import { startPostgres } from "./postgres.js"
+import { benchDatabase } from "./postgres.js"
 import { freePort, machine, rssMb } from "./proc.js"
 import { seed } from "./seed.js"
 
@@ -45,32 +45,11 @@ const waitReady = async (port: number, path: string) => {
   }
 }
 
-const database = async () => {
-  const adminUrl = process.env.DATABASE_URL
-  if (!adminUrl) return startPostgres()
-  const name = `ssv_bench_${process.pid}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    stop: async () => {
-      const client = new pg.Client({ connectionString: adminUrl })
-      await client.connect()
-      await client.query(`drop database if exists ${name} with (force)`)
-      await client.end()
-    }
-  }
-}
-
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
 
 const main = async () => {
   const startedAt = Date.now()
-  const db = await database()
+  const db = await benchDatabase(`ssv_bench_${process.pid}`)
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
   const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined

@@ -15,14 +15,18 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { WebSocket } from "ws"
-import { cpuSeconds, freePort, machine } from "./proc.js"
-import { startSetUpService, stopService } from "./setup-fixture.js"
-import { startFakeModel } from "./setup-model.js"
-import { ringWebhook, sendStart } from "./twilio-call.js"
-
-const arg = (name: string, fallback: string) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
+import { cpuSeconds, machine } from "./proc.js"
+import {
+  arg,
+  BURST_ENV,
+  freshDatabase,
+  greetedCall,
+  loggedStatements,
+  sleep,
+  startBenchModel,
+  startSetUpService,
+  stopService
+} from "./setup-fixture.js"
 const rate = Number(arg("rate", "50"))
 const seconds = Number(arg("seconds", "4"))
 const rounds = Number(arg("rounds", "3"))
@@ -33,51 +37,26 @@ const parseTree = (spec: string) => {
   const env = Object.fromEntries((extra ?? "").split(",").filter((kv) => kv !== "").map((kv) => kv.split("=", 2) as [string, string]))
   return { dir: path.resolve(dir), env, label: `${path.basename(path.resolve(dir))}${extra === undefined ? "" : ` ${extra}`}` }
 }
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 const pct = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
 
-const placeCall = async (base: string, n: number) => {
-  const t0 = performance.now()
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  const webhook = performance.now() - t0
-  const ws = new WebSocket(stream)
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => sendStart(ws, n, callSid, custom))
-    ws.on("message", (data) => {
-      if (JSON.parse(data.toString()).event === "media") resolve()
-    })
-    ws.once("error", reject)
-    ws.once("close", () => reject(new Error("closed before the greeting")))
-    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
-  })
-  return { ws, webhook, greeting: performance.now() - t0 }
-}
-
 const run = async (spec: string, baseUrl: URL) => {
   const { dir: tree, env: extraEnv, label } = parseTree(spec)
   const database = `ssv_setup_ab_${Date.now()}`
-  const admin = new pg.Client({ connectionString: baseUrl.toString() })
-  await admin.connect()
-  await admin.query(`create database ${database}`)
+  const { admin, url, drop } = await freshDatabase(baseUrl, database)
   // `--statements`: every statement of this database logged, counted per call from the server log.
   const pgLog = arg("statements", "")
   if (pgLog !== "") await admin.query(`alter database ${database} set log_statement = 'all'`)
-  const url = new URL(baseUrl)
-  url.pathname = `/${database}`
-  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  const upstream = await startBenchModel()
   const { base, child } = await startSetUpService({
     tree,
     url: url.toString(),
     args: ["dist/main.js"],
     env: {
-      OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
-      UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`,
-      MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
-      TENANT_MAX_CONCURRENT_CALLS: "100000",
-      MAX_CALLS_PER_REPLICA: "100000",
+      ...upstream.env,
+      ...BURST_ENV,
       // The analyses run here unless the tree's environment says otherwise (`--drain-analysis`).
       ANALYSIS_WORKER_ENABLED: process.env.ANALYSIS_WORKER_ENABLED ?? "true",
       ...extraEnv
@@ -97,7 +76,7 @@ const run = async (spec: string, baseUrl: URL) => {
       const start = performance.now()
       return Promise.all(Array.from({ length: count }, async (_, i) => {
         await sleep(start + (i * 1000) / perSecond - performance.now())
-        return placeCall(base, n++).catch((error) => ({ error: String(error) }))
+        return greetedCall(base, n++).catch((error) => ({ error: String(error) }))
       }))
     }
     // `--drain-analysis`: the post-call analyses (CallAnalysis worker) of the warm-up done before
@@ -130,24 +109,9 @@ const run = async (spec: string, baseUrl: URL) => {
     const cpu = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
     let statements = "-"
     if (pgLog !== "") {
-      const fd = fs.openSync(pgLog, "r")
-      const buffer = Buffer.alloc(fs.fstatSync(fd).size - log0)
-      fs.readSync(fd, buffer, 0, buffer.length, log0)
-      fs.closeSync(fd)
-      // One entry per log line header; continuation lines (the statement's later lines) joined to it.
-      const entries: Array<string> = []
-      for (const line of buffer.toString("utf8").split("\n")) {
-        if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line)
-        else if (entries.length > 0) entries[entries.length - 1] += ` ${line}`
-      }
-      const mine = entries.filter((l) => l.includes(`@${database} LOG:`) && /LOG:\s+(statement|execute)/.test(l))
-      const kinds = new Map<string, number>()
-      for (const l of mine) {
-        const text = l.replace(/^.*LOG:\s+(statement|execute[^:]*):\s*/, "").replace(/\s+/g, " ").slice(0, 90)
-        kinds.set(text, (kinds.get(text) ?? 0) + 1)
-      }
-      statements = (mine.length / total).toFixed(1)
-      for (const [k, v] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.error(`  ${(v / total).toFixed(2)}  ${k}`)
+      const { total: logged, kinds } = loggedStatements(pgLog, log0, database)
+      statements = (logged / total).toFixed(1)
+      for (const [k, v] of kinds.slice(0, 25)) console.error(`  ${(v / total).toFixed(2)}  ${k}`)
     }
     const failures = new Map<string, number>()
     for (const r of results) if ("error" in r) failures.set(r.error.slice(0, 160), (failures.get(r.error.slice(0, 160)) ?? 0) + 1)
@@ -159,8 +123,7 @@ const run = async (spec: string, baseUrl: URL) => {
   } finally {
     await stopService(child)
     await upstream.close()
-    await admin.query(`drop database if exists ${database} with (force)`)
-    await admin.end()
+    await drop()
   }
 }
 

@@ -1,15 +1,108 @@
 /**
- * What the call set-up tools share (bench/setup-ops.ts, webhook-ab.ts, setup-ab.ts, context-copies.ts): a tree's service
- * started (from source, or as `args` say) on a database of its own, with the environment a set-up bench needs,
- * and the `bench` tenant (Twilio account of bench/twilio-call.ts) with a published agent.
+ * What the call set-up tools share (bench/setup-ops.ts, webhook-ab.ts, setup-ab.ts, context-copies.ts,
+ * analysis-cpu.ts): a tree's service started (from source, or as `args` say) on a database of its own,
+ * with the environment a set-up bench needs, and the `bench` tenant (Twilio account of bench/twilio-call.ts)
+ * with a published agent; the fake model, calls placed up to their greeting, the command line's
+ * `--name=value` options and the statements a run's database logged.
  */
 import { type ChildProcess, spawn, type StdioOptions } from "node:child_process"
+import * as fs from "node:fs"
+import { performance } from "node:perf_hooks"
+import pg from "pg"
+import { WebSocket } from "ws"
 import { freePort } from "./proc.js"
-import { ACCOUNT } from "./twilio-call.js"
+import { startFakeModel } from "./setup-model.js"
+import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 export const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
+/** The value of the command line's `--name=value`, or `fallback`. */
+export const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
+
+/** The service's admission limits lifted, so a burst of calls is measured rather than refused. */
+export const BURST_ENV = {
+  MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
+  TENANT_MAX_CONCURRENT_CALLS: "100000",
+  MAX_CALLS_PER_REPLICA: "100000"
+}
+
+/** Database `name`, made on the server of `baseUrl`: its URL, the admin connection that made it, and its drop. */
+export const freshDatabase = async (baseUrl: URL, name: string) => {
+  const admin = new pg.Client({ connectionString: baseUrl.toString() })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  const url = new URL(baseUrl)
+  url.pathname = `/${name}`
+  const drop = async () => {
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+  return { admin, url, drop }
+}
+
+/** The fake model (bench/setup-model.ts, greeting on `response.create`) and the service environment that points at it. */
+export const startBenchModel = async () => {
+  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  return {
+    close: () => upstream.close(),
+    env: {
+      OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`,
+      UPSTREAM_URL: `ws://127.0.0.1:${upstream.port}/v1/realtime?model=gpt-realtime`
+    }
+  }
+}
+
+/**
+ * Call `n` as Twilio places it (signed webhook, media socket, `start`) up to the greeting's first
+ * audio: the open socket, and the ms from sending the webhook to its answer and to the greeting.
+ * `afterWebhook` runs between the webhook's answer and the socket. Fails if the socket closes
+ * first or no greeting comes within 30 s.
+ */
+export const greetedCall = async (base: string, n: number, afterWebhook?: () => Promise<void>) => {
+  const t0 = performance.now()
+  const { callSid, stream, custom } = await ringWebhook(base, n)
+  const webhook = performance.now() - t0
+  if (afterWebhook !== undefined) await afterWebhook()
+  const ws = new WebSocket(stream)
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => sendStart(ws, n, callSid, custom))
+    ws.on("message", (data) => {
+      if (JSON.parse(data.toString()).event === "media") resolve()
+    })
+    ws.once("error", reject)
+    ws.once("close", () => reject(new Error("closed before the greeting")))
+    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
+  })
+  return { ws, webhook, greeting: performance.now() - t0 }
+}
+
+/**
+ * The statements `database` logged (log_statement = 'all') in the server log `pgLog` after byte
+ * `offset`, those `keep` accepts: how many, and each text (first 90 characters) with its count,
+ * commonest first.
+ */
+export const loggedStatements = (pgLog: string, offset: number, database: string, keep: (entry: string) => boolean = () => true) => {
+  const fd = fs.openSync(pgLog, "r")
+  const buffer = Buffer.alloc(fs.fstatSync(fd).size - offset)
+  fs.readSync(fd, buffer, 0, buffer.length, offset)
+  fs.closeSync(fd)
+  // One entry per log line header; continuation lines (the statement's later lines) joined to it.
+  const entries: Array<string> = []
+  for (const line of buffer.toString("utf8").split("\n")) {
+    if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line)
+    else if (entries.length > 0) entries[entries.length - 1] += ` ${line}`
+  }
+  const mine = entries.filter((l) => l.includes(`@${database} LOG:`) && /LOG:\s+(statement|execute)/.test(l) && keep(l))
+  const kinds = new Map<string, number>()
+  for (const l of mine) {
+    const text = l.replace(/^.*LOG:\s+(statement|execute[^:]*):\s*/, "").replace(/\s+/g, " ").slice(0, 90)
+    kinds.set(text, (kinds.get(text) ?? 0) + 1)
+  }
+  return { total: mine.length, kinds: [...kinds].sort((a, b) => b[1] - a[1]) }
+}
 
 const admin = async (base: string, method: string, p: string, json?: unknown) => {
   const res = await fetch(`${base}/api/v1/admin/tenants/bench${p}`, {
@@ -20,6 +113,10 @@ const admin = async (base: string, method: string, p: string, json?: unknown) =>
   if (res.status !== 200) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`)
   return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
 }
+
+/** The `bench` tenant with its Twilio account, and `settings` (e.g. a `webhook_url`). */
+export const putBenchTenant = (base: string, settings: Record<string, unknown> = {}) =>
+  admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token }, ...settings })
 
 export interface SetUpService {
   readonly base: string
@@ -67,7 +164,7 @@ export const startSetUpService = async (options: {
       if (child.exitCode !== null || i > 600) throw new Error(`${options.tree}: the service did not start`)
       await sleep(250)
     }
-    await admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
+    await putBenchTenant(base)
     const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
     const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
     await admin(base, "POST", `/agent-versions/${version.id}/publish`)

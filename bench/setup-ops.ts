@@ -14,16 +14,13 @@ import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
-import { WebSocket } from "ws"
-import { countersSnapshot, freePort } from "./proc.js"
-import { startSetUpService, stopService } from "./setup-fixture.js"
-import { startFakeModel } from "./setup-model.js"
-import { ringWebhook, sendStart } from "./twilio-call.js"
+import type { WebSocket } from "ws"
+import { countersSnapshot } from "./proc.js"
+import { freshDatabase, greetedCall, sleep, startBenchModel, startSetUpService, stopService } from "./setup-fixture.js"
 
 const CALLS = Number(process.env.SETUP_OPS_CALLS ?? 20)
 const WARMUP = 10
 const PG_LOG = process.env.PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Counts {
   readonly ops: number
@@ -33,20 +30,7 @@ interface Counts {
 const snapshot = (child: ChildProcess) => countersSnapshot<Counts>(child)
 
 /** One call as Twilio makes it, up to the greeting; returns the open socket. */
-const setUp = async (base: string, n: number, afterWebhook?: () => Promise<void>) => {
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  if (afterWebhook !== undefined) await afterWebhook()
-  const ws = new WebSocket(stream)
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => sendStart(ws, n, callSid, custom))
-    ws.on("message", (data) => {
-      if (JSON.parse(data.toString()).event === "media") resolve()
-    })
-    ws.once("error", reject)
-    ws.once("close", () => reject(new Error("closed before the greeting")))
-  })
-  return ws
-}
+const setUp = async (base: string, n: number, afterWebhook?: () => Promise<void>) => (await greetedCall(base, n, afterWebhook)).ws
 
 const closed = (ws: WebSocket) => new Promise<void>((resolve) => {
   ws.once("close", () => resolve())
@@ -73,23 +57,18 @@ const statementsBetween = (log: string, database: string, from: string, to: stri
 
 const measure = async (tree: string, baseUrl: URL) => {
   const database = `ssv_setup_ops_${path.basename(tree).replace(/[^a-z0-9]/gi, "_")}_${Date.now()}`
-  const adminDb = new pg.Client({ connectionString: baseUrl.toString() })
-  await adminDb.connect()
-  await adminDb.query(`create database ${database}`)
-  await adminDb.query(`alter database ${database} set log_statement = 'all'`)
-  await adminDb.end()
-  const url = new URL(baseUrl)
-  url.pathname = `/${database}`
+  const { admin, url, drop } = await freshDatabase(baseUrl, database)
+  await admin.query(`alter database ${database} set log_statement = 'all'`)
   const marker = new pg.Client({ connectionString: url.toString() })
   await marker.connect()
-  const upstream = await startFakeModel(await freePort(), "response.create", () => {})
+  const upstream = await startBenchModel()
   let child: ChildProcess | undefined
   try {
     const service = await startSetUpService({
       tree,
       url: url.toString(),
       entry: "bench/ops-main.ts",
-      env: { OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1` },
+      env: upstream.env,
       stdio: ["ignore", "ignore", "pipe"]
     })
     const { base } = service
@@ -148,10 +127,7 @@ const measure = async (tree: string, baseUrl: URL) => {
     if (child !== undefined) await stopService(child)
     await upstream.close()
     await marker.end()
-    const dropper = new pg.Client({ connectionString: baseUrl.toString() })
-    await dropper.connect()
-    await dropper.query(`drop database if exists ${database} with (force)`)
-    await dropper.end()
+    await drop()
   }
 }
 

@@ -1,20 +1,16 @@
-import { SqlClient } from "@effect/sql"
-import { afterAll, expect } from "@effect/vitest"
-import { Clock, Effect, Layer } from "effect"
+import { expect } from "@effect/vitest"
+import { Effect } from "effect"
 import * as net from "node:net"
-import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { createAgent, createVersion } from "./support/AgentFixtures.js"
+import { analysisToken, jobOf, recordFinishedCall, startAnalysisFakes, SUMMARY } from "./support/CallAnalysisFixtures.js"
 import { eventually } from "./support/Eventually.js"
-import { startFakeOpenAIResponses } from "./support/FakeOpenAIResponses.js"
-import { startWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
-import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
+import { bearer, request, serverSuite } from "./support/TestServer.js"
 
 // What one finished analysis leaves (its one statement, CallAnalysis/Records.ts), read the way
 // the API's readers and webhook receivers read it; and the plain HTTP client's failures.
 
-const openai = await startFakeOpenAIResponses()
-const receiver = await startWebhookReceiver()
+const { config, delivered, openai, seedTenants } = await startAnalysisFakes()
 /** A port nothing listens on: the model is unreachable. */
 const closedPort = await new Promise<number>((resolve) => {
   const server = net.createServer().listen(0, "127.0.0.1", () => {
@@ -22,74 +18,12 @@ const closedPort = await new Promise<number>((resolve) => {
     server.close(() => resolve(port))
   })
 })
-afterAll(() => Promise.all([openai.close(), receiver.close()]))
 
-const SUMMARY = "Caller asked where order ORD-77 is; the agent said it shipped yesterday."
-const CONFIG = {
-  OPENAI_API_KEY: "sk-test-analysis-record",
-  OPENAI_BASE_URL: openai.baseUrl,
-  ANALYSIS_MAX_ATTEMPTS: "3",
-  ANALYSIS_RETRY_BASE_MS: "100",
-  ANALYSIS_POLL_INTERVAL_MS: "100",
-  OUTBOX_POLL_INTERVAL_MS: "200",
-  ALLOW_PRIVATE_OUTBOUND_URLS: "true"
-}
-const token = (tenant: string) => `${tenant}-bearer-token-0123456789`
+const CONFIG = { ...config, ANALYSIS_MAX_ATTEMPTS: "3", ANALYSIS_RETRY_BASE_MS: "100" }
 
-const tenant = (id: string) =>
-  Layer.effectDiscard(Effect.gen(function*() {
-    const res = yield* request("PUT", `/api/v1/admin/tenants/${id}`, {
-      headers: adminHeaders,
-      json: { tenant_id: id, auth_token: token(id), webhook_url: receiver.url(`/${id}`) }
-    })
-    if (res.status !== 200) return yield* Effect.dieMessage(`${id}: ${res.status} ${res.text}`)
-  }))
+const get = (tenantId: string, path: string) => request("GET", path, { headers: bearer(analysisToken(tenantId)) })
 
-const recordFinishedCall = (tenantId: string, callSid: string, agentVersionId: string | null = null) =>
-  Effect.gen(function*() {
-    const at = new Date(yield* Clock.currentTimeMillis)
-    const call: CompletedCall = {
-      tenantId,
-      streamSid: `MZ${callSid}`,
-      callSid,
-      direction: "inbound",
-      from: "+15555550101",
-      to: "+15555550199",
-      agentVersionId,
-      model: "gpt-realtime",
-      voice: "alloy",
-      startedAt: new Date(at.getTime() - 60_000),
-      endedAt: at,
-      endReason: "end_call_tool",
-      errorMessage: null,
-      transcript: [
-        { role: "assistant", content: "Hello, how can I help?", timestamp: at },
-        { role: "user", content: "Where is my order ORD-77?", timestamp: at },
-        { role: "assistant", content: "It shipped yesterday and arrives Friday.", timestamp: at }
-      ],
-      functionCalls: [],
-      turnLatencies: [],
-      escalated: false,
-      escalationReason: null
-    }
-    yield* (yield* CallRecords).recordCompletedCall(call)
-  }).pipe(Effect.orDie)
-
-const delivered = (tenantId: string, event: string, streamSid: string) =>
-  receiver.on(`/${tenantId}`).map((r) => JSON.parse(r.body)).filter((body) =>
-    body.event === event && (body.data.stream_sid === streamSid || body.data.stream_id === streamSid)
-  )
-
-const jobOf = (tenantId: string, streamSid: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ status: string; attempts: number; last_error: string | null }>`
-      select j.status, j.attempts, j.last_error from call_analysis_jobs j
-      join voice_sessions s on s.tenant_id = j.tenant_id and s.id = j.voice_session_id
-      where j.tenant_id = ${tenantId} and s.stream_id = ${streamSid}`).pipe(Effect.map((rows) => rows[0]), Effect.orDie)
-
-const get = (tenantId: string, path: string) => request("GET", path, { headers: bearer(token(tenantId)) })
-
-serverSuite(CONFIG, { seed: tenant("rec-on") })("a finished analysis, as its readers see it", (it) => {
+serverSuite(CONFIG, { seed: seedTenants("rec-on") })("a finished analysis, as its readers see it", (it) => {
   it.effect("the evaluation carries the version's agent, and voice.session.evaluated names exactly that evaluation", () =>
     Effect.gen(function*() {
       const agent = yield* createAgent("rec-on", "billing", "Billing desk")
@@ -145,7 +79,7 @@ serverSuite(CONFIG, { seed: tenant("rec-on") })("a finished analysis, as its rea
     }), { timeout: 40_000 })
 })
 
-serverSuite({ ...CONFIG, OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1` }, { seed: tenant("rec-down") })(
+serverSuite({ ...CONFIG, OPENAI_BASE_URL: `http://127.0.0.1:${closedPort}/v1` }, { seed: seedTenants("rec-down") })(
   "post-call analysis with the model unreachable",
   (it) => {
     it.effect("every attempt fails on the connection; then the job is failed and the completed event goes with summary null", () =>

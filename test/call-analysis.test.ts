@@ -1,95 +1,36 @@
 import { SqlClient } from "@effect/sql"
-import { afterAll, expect } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, Layer } from "effect"
+import { expect } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Layer } from "effect"
 import { randomUUID } from "node:crypto"
-import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { createAgent, createVersion } from "./support/AgentFixtures.js"
+import {
+  analysisToken,
+  jobOf,
+  recordFinishedCall,
+  startAnalysisFakes,
+  SUMMARY
+} from "./support/CallAnalysisFixtures.js"
 import { eventually } from "./support/Eventually.js"
-import { analysisAnswer, startFakeOpenAIResponses } from "./support/FakeOpenAIResponses.js"
-import { startWebhookReceiver } from "./support/FakeWebhookReceiver.js"
+import { analysisAnswer } from "./support/FakeOpenAIResponses.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
 
-const openai = await startFakeOpenAIResponses()
-const receiver = await startWebhookReceiver()
-afterAll(() => Promise.all([openai.close(), receiver.close()]))
+const { config, delivered, openai, putTenant } = await startAnalysisFakes()
 
 const MAX_WAIT_SECONDS = 4
 const CONFIG = {
-  OPENAI_API_KEY: "sk-test-analysis-key",
-  OPENAI_BASE_URL: openai.baseUrl,
+  ...config,
   OPENAI_ANALYSIS_MODEL: "gpt-4.1-mini",
   ANALYSIS_MAX_WAIT_SECONDS: String(MAX_WAIT_SECONDS),
   ANALYSIS_MAX_ATTEMPTS: "3",
-  ANALYSIS_RETRY_BASE_MS: "100",
-  ANALYSIS_POLL_INTERVAL_MS: "100",
-  OUTBOX_POLL_INTERVAL_MS: "200",
-  ALLOW_PRIVATE_OUTBOUND_URLS: "true"
+  ANALYSIS_RETRY_BASE_MS: "100"
 }
 
-const token = (tenant: string) => `${tenant}-bearer-token-0123456789`
-
-const tenants = Layer.effectDiscard(Effect.forEach(["ana-on", "ana-fail", "ana-off"], (tenant) =>
-  Effect.gen(function*() {
-    const res = yield* request("PUT", `/api/v1/admin/tenants/${tenant}`, {
-      headers: adminHeaders,
-      json: {
-        tenant_id: tenant,
-        auth_token: token(tenant),
-        webhook_url: receiver.url(`/${tenant}`),
-        ...(tenant === "ana-off" ? { call_analysis_enabled: false } : {})
-      }
-    })
-    if (res.status !== 200) return yield* Effect.dieMessage(`${tenant}: ${res.status} ${res.text}`)
-  }), { discard: true }))
-
-/** A call the agent closed after a real exchange, as the media bridge reports it. */
-const finishedCall = (tenantId: string, callSid: string, at: Date): CompletedCall => ({
-  tenantId,
-  streamSid: `MZ${callSid}`,
-  callSid,
-  direction: "inbound",
-  from: "+15555550101",
-  to: "+15555550199",
-  agentVersionId: null,
-  model: "gpt-realtime",
-  voice: "alloy",
-  startedAt: new Date(at.getTime() - 60_000),
-  endedAt: at,
-  endReason: "end_call_tool",
-  errorMessage: null,
-  transcript: [
-    { role: "assistant", content: "Hello, how can I help?", timestamp: at },
-    { role: "user", content: "Where is my order ORD-77?", timestamp: at },
-    { role: "assistant", content: "It shipped yesterday and arrives Friday.", timestamp: at }
-  ],
-  functionCalls: [],
-  turnLatencies: [],
-  escalated: false,
-  escalationReason: null
-})
-
-const record = (tenantId: string, callSid: string, agentVersionId: string | null = null) =>
-  Effect.gen(function*() {
-    const records = yield* CallRecords
-    const call = finishedCall(tenantId, callSid, new Date(yield* Clock.currentTimeMillis))
-    yield* records.recordCompletedCall({ ...call, agentVersionId })
-  }).pipe(Effect.orDie)
-
-const SUMMARY = "Caller asked where order ORD-77 is; the agent said it shipped yesterday."
-
-/** The events delivered to `tenant` about stream `streamSid`. */
-const delivered = (tenant: string, event: string, streamSid: string) =>
-  receiver.on(`/${tenant}`).map((r) => JSON.parse(r.body)).filter((body) =>
-    body.event === event && (body.data.stream_sid === streamSid || body.data.stream_id === streamSid)
-  )
-
-const jobOf = (tenant: string, streamSid: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ status: string; attempts: number; last_error: string | null }>`
-      select j.status, j.attempts, j.last_error from call_analysis_jobs j
-      join voice_sessions s on s.tenant_id = j.tenant_id and s.id = j.voice_session_id
-      where j.tenant_id = ${tenant} and s.stream_id = ${streamSid}`).pipe(Effect.map((rows) => rows[0]), Effect.orDie)
+const tenants = Layer.effectDiscard(Effect.all([
+  putTenant("ana-on"),
+  putTenant("ana-fail"),
+  putTenant("ana-off", { call_analysis_enabled: false })
+], { discard: true }))
 
 serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
   it.effect("a finished call gets its summary, labels and auto eval; the completed event carries the summary", () =>
@@ -97,7 +38,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       const agent = yield* createAgent("ana-on", "support")
       const version = yield* createVersion("ana-on", agent.id, { instructions: "Always confirm the order number." })
       const before = openai.requests.length
-      yield* record("ana-on", "CAok1", version.id)
+      yield* recordFinishedCall("ana-on", "CAok1", version.id)
       const [completed] = yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCAok1")), (l) => l.length > 0)
       const expected = SUMMARY
       expectSpecSchema(completed, "WebhookEvent")
@@ -111,20 +52,20 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(sent[0]!.body).toMatchObject({ model: "gpt-4.1-mini", text: { format: { type: "json_schema", strict: true } } })
       expect(String(sent[0]!.body.input)).toContain("Caller: Where is my order ORD-77?")
 
-      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAok1", { headers: bearer(token("ana-on")) })
+      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAok1", { headers: bearer(analysisToken("ana-on")) })
       expect(session.status).toBe(200)
       expectSpecSchema(session.body, "VoiceSession")
       expect(session.body).toMatchObject({ summary: expected, sentiment: "positive" })
-      const outcome = yield* request("GET", "/api/v1/voice-outcomes/by-stream/MZCAok1", { headers: bearer(token("ana-on")) })
+      const outcome = yield* request("GET", "/api/v1/voice-outcomes/by-stream/MZCAok1", { headers: bearer(analysisToken("ana-on")) })
       expectSpecSchema(outcome.body, "VoiceOutcomeDetailResponse")
       expect(outcome.body.outcome).toMatchObject({ primary_intent: "order_status", risk_level: "low" })
-      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAok1", { headers: bearer(token("ana-on")) })
+      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAok1", { headers: bearer(analysisToken("ana-on")) })
       expect(evaluation.status).toBe(200)
       expectSpecSchema(evaluation.body, "VoiceSessionEval")
       expect(evaluation.body).toMatchObject({ source: "auto", score: 0.86, tags: ["resolved", "polite"], rubric: { source: "agent_version", agent_version_id: version.id } })
       expect(String(sent[0]!.body.instructions)).toContain("Always confirm the order number.")
-      const logs = yield* request("GET", "/api/v1/call-logs?call_sid=CAok1", { headers: bearer(token("ana-on")) })
-      const log = yield* request("GET", `/api/v1/call-logs/${logs.body.calls[0].id}`, { headers: bearer(token("ana-on")) })
+      const logs = yield* request("GET", "/api/v1/call-logs?call_sid=CAok1", { headers: bearer(analysisToken("ana-on")) })
+      const log = yield* request("GET", `/api/v1/call-logs/${logs.body.calls[0].id}`, { headers: bearer(analysisToken("ana-on")) })
       expectSpecSchema(log.body, "CallLogDetailResponse")
       expect(JSON.stringify(log.body)).toContain(expected)
 
@@ -134,7 +75,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(evaluated.data).toMatchObject({ eval_id: evaluation.body.id, score: 0.86, source: "auto" })
       expect(yield* jobOf("ana-on", "MZCAok1")).toMatchObject({ status: "done", attempts: 1 })
       // Recording the same stream again enqueues nothing new.
-      yield* record("ana-on", "CAok1")
+      yield* recordFinishedCall("ana-on", "CAok1")
       yield* Effect.sleep("300 millis")
       expect(openai.requests.length - before).toBe(1)
     }))
@@ -144,7 +85,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       const before = openai.requests.length
       openai.setFallback({ _tag: "error", status: 500 })
       const started = Date.now()
-      yield* record("ana-fail", "CAfail1")
+      yield* recordFinishedCall("ana-fail", "CAfail1")
       const [completed] = yield* eventually(
         Effect.sync(() => delivered("ana-fail", "voice.call.completed", "MZCAfail1")),
         (l) => l.length > 0,
@@ -165,7 +106,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
     Effect.gen(function*() {
       openai.script([{ _tag: "delay", ms: (MAX_WAIT_SECONDS + 1) * 1000, then: analysisAnswer() }])
       const started = Date.now()
-      yield* record("ana-on", "CAslow1")
+      yield* recordFinishedCall("ana-on", "CAslow1")
       const [completed] = yield* eventually(
         Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCAslow1")),
         (l) => l.length > 0,
@@ -177,7 +118,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(completed.data).toMatchObject({ stream_sid: "MZCAslow1", summary: null })
       const job = yield* eventually(jobOf("ana-on", "MZCAslow1"), (j) => j?.status === "done", 5000)
       expect(job).toMatchObject({ status: "done", attempts: 1 })
-      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAslow1", { headers: bearer(token("ana-on")) })
+      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAslow1", { headers: bearer(analysisToken("ana-on")) })
       expect(session.body.summary).toBe(SUMMARY)
       // The event already went: it is not sent again with the summary.
       expect(delivered("ana-on", "voice.call.completed", "MZCAslow1")).toHaveLength(1)
@@ -186,16 +127,16 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
   it.effect("an evaluation a person recorded before the analysis finished is kept", () =>
     Effect.gen(function*() {
       openai.script([{ _tag: "delay", ms: 1000, then: analysisAnswer() }])
-      yield* record("ana-on", "CAmanual1")
+      yield* recordFinishedCall("ana-on", "CAmanual1")
       const manual = yield* request("POST", "/api/v1/automations/voice/evaluation", {
-        headers: bearer(token("ana-on")),
+        headers: bearer(analysisToken("ana-on")),
         json: { session_id: "MZCAmanual1", score: 0.4, tags: ["reviewed"] }
       })
       expect(manual.status).toBe(200)
       yield* eventually(jobOf("ana-on", "MZCAmanual1"), (j) => j?.status === "done", 5000)
-      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAmanual1", { headers: bearer(token("ana-on")) })
+      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAmanual1", { headers: bearer(analysisToken("ana-on")) })
       expect(evaluation.body).toMatchObject({ score: 0.4, source: "automation", tags: ["reviewed"] })
-      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAmanual1", { headers: bearer(token("ana-on")) })
+      const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAmanual1", { headers: bearer(analysisToken("ana-on")) })
       expect(session.body.summary).toBe(SUMMARY)
     }))
 
@@ -203,7 +144,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       openai.script([{ _tag: "delay", ms: 300, then: analysisAnswer() }])
-      yield* record("ana-on", "CArace1")
+      yield* recordFinishedCall("ana-on", "CArace1")
       const [session] = yield* sql<{ id: string }>`select id from voice_sessions where tenant_id = 'ana-on' and stream_id = 'MZCArace1'`
       // A reviewer's evaluation, written in a transaction held open until the analysis's write waits on it.
       const inserted = yield* Deferred.make<void>()
@@ -222,7 +163,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       yield* Fiber.join(reviewer)
 
       yield* eventually(jobOf("ana-on", "MZCArace1"), (j) => j?.status === "done", 5000)
-      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCArace1", { headers: bearer(token("ana-on")) })
+      const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCArace1", { headers: bearer(analysisToken("ana-on")) })
       expect(evaluation.body).toMatchObject({ score: 0.3, source: "reviewer", tags: ["reviewed"] })
       // The analysis still finished (summary written) and announced no evaluation of its own.
       yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCArace1")), (l) => l.length > 0)
@@ -234,7 +175,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
   it.effect("an answer that does not match the schema is a failed attempt; the next good one is used", () =>
     Effect.gen(function*() {
       openai.script([{ _tag: "json", value: { summary: "x", sentiment: "ecstatic" } }])
-      yield* record("ana-on", "CAbad1")
+      yield* recordFinishedCall("ana-on", "CAbad1")
       const [completed] = yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCAbad1")), (l) => l.length > 0)
       expect(completed.data.summary).toBe(SUMMARY)
       const job = yield* jobOf("ana-on", "MZCAbad1")
@@ -244,7 +185,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
   it.effect("a tenant with analysis off: no request, no job, the completed event goes at once", () =>
     Effect.gen(function*() {
       const before = openai.requests.length
-      yield* record("ana-off", "CAoff1")
+      yield* recordFinishedCall("ana-off", "CAoff1")
       const [completed] = yield* eventually(Effect.sync(() => delivered("ana-off", "voice.call.completed", "MZCAoff1")), (l) => l.length > 0)
       expect(completed.data).toMatchObject({ summary: null })
       expect(yield* jobOf("ana-off", "MZCAoff1")).toBeUndefined()
@@ -266,7 +207,7 @@ serverSuite({ ...CONFIG, OPENAI_API_KEY: "" }, { seed: tenants })("post-call ana
   it.effect("no job and no request; the completed event is not held", () =>
     Effect.gen(function*() {
       const before = openai.requests.length
-      yield* record("ana-on", "CAnokey1")
+      yield* recordFinishedCall("ana-on", "CAnokey1")
       const [completed] = yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCAnokey1")), (l) => l.length > 0)
       expect(completed.data.summary).toBeNull()
       expect(yield* jobOf("ana-on", "MZCAnokey1")).toBeUndefined()

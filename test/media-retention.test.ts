@@ -10,6 +10,7 @@ import * as vm from "node:vm"
 import { WebSocket, WebSocketServer } from "ws"
 import { openRealtime, type RealtimeSocket } from "../src/Media/RealtimeSocket.js"
 import { takeUpgradeSocket } from "../src/Media/Upgrade.js"
+import { within } from "./support/Bounded.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { frame, listed, MediaSuite, promise, startCall, waitForLog } from "./support/MediaCalls.js"
 
@@ -30,18 +31,6 @@ const collect = (() => {
 
 /** A turn of the loop through its timers phase (where FinalizationRegistry callbacks get to run). */
 const turn = () => new Promise((resolve) => setTimeout(resolve, 10))
-
-/**
- * `promise`, or a failure naming the step after `ms`: a step that hangs on a loaded CI box says
- * which one it was instead of running into the test's timeout.
- */
-const within = <A>(ms: number, what: string, promise: Promise<A>): Promise<A> => {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
-}
 
 /**
  * Watches objects for collection. A FinalizationRegistry rather than WeakRefs: a WeakRef keeps
