@@ -179,6 +179,9 @@ const run = async (tree: string, baseUrl: URL) => {
     const busy = diff(t0, t1)
     const idle = diff(t1, t2)
     const failed = results.filter((r) => !(r instanceof WebSocket)).length
+    const reasons = new Map<string, number>()
+    for (const r of results) if (!(r instanceof WebSocket)) reasons.set(r.error.slice(0, 140), (reasons.get(r.error.slice(0, 140)) ?? 0) + 1)
+    for (const [reason, count] of reasons) console.log(`  ${count} failed: ${reason}`)
     console.log(`\n${tree}: ${total - failed}/${total} calls, window ${(window / 1000).toFixed(1)} s, loadavg ${machine().loadavg}`)
     console.log("| thread | burst ms/call | idle window ms/call-equivalent |")
     console.log("|---|---|---|")
