@@ -6,7 +6,7 @@
  * background loops' share), then `--rate` calls/s for `--seconds` s, closed, and 3 s more.
  * Per call = thread CPU of the burst window / calls; "idle" is the same window with no calls.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/setup-threads.ts [--rate=50] [--seconds=4] [--warmup=50] [--node=--flag,...] tree...
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/setup-threads.ts [--rate=50] [--seconds=4] [--warmup=50] [--settle=2] [--node=--flag,...] tree...
  *
  * The service runs with --trace-gc: collections per window (count and main-thread pause) are printed too.
  */
@@ -27,6 +27,8 @@ const arg = (name: string, fallback: string) =>
 const rate = Number(arg("rate", "50"))
 const seconds = Number(arg("seconds", "4"))
 const warmup = Number(arg("warmup", "50"))
+/** Seconds between the warm-up's hang-ups (their records are written then) and the measured burst. */
+const settle = Number(arg("settle", "2"))
 const trees = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 /** `--node=--flag,--flag2`: node flags for the service (e.g. `--max-semi-space-size=32`). */
 const nodeFlags = arg("node", "").split(",").filter((f) => f !== "")
@@ -151,7 +153,7 @@ const run = async (tree: string, baseUrl: URL) => {
     }
     const warm = await burst(warmup, 25)
     for (const r of warm) if (r instanceof WebSocket) r.close()
-    await sleep(2000)
+    await sleep(settle * 1000)
     const total = Math.round(rate * seconds)
     const inspector = allocFile === "" ? undefined : await Inspector.open(inspectPort)
     await inspector?.call("HeapProfiler.startSampling", {
