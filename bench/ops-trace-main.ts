@@ -1,7 +1,7 @@
 /**
  * bench/ops-main.ts with a trace: `kill -USR1 <pid>` starts recording every Effect operation
  * (its kind and the first characters of the function it carries), a second USR1 writes them
- * to stderr as one `{"trace":[...]}` line and stops. For finding where one request's
+ * to stderr as one `{"trace":[...]}` line and stops; USR2 writes it and records on. For finding where one request's
  * operations go (bench/ops-trace.ts); not for production.
  */
 import { type Context, Effect, Supervisor } from "effect"
@@ -37,6 +37,13 @@ process.on("SIGUSR1", () => {
     process.stderr.write(`${JSON.stringify({ trace })}\n`)
     trace = undefined
   }
+})
+
+// USR2 while recording: writes what was recorded so far and goes on recording (phases of one call).
+process.on("SIGUSR2", () => {
+  if (trace === undefined) return
+  process.stderr.write(`${JSON.stringify({ trace })}\n`)
+  trace = []
 })
 
 runSupervised(new Tracing())
