@@ -25,6 +25,9 @@ export const arg = (name: string, fallback: string) =>
 /** The service's admission limits lifted, so a burst of calls is measured rather than refused. */
 export const BURST_ENV = {
   MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
+  // Every simulated call comes from 127.0.0.1; Twilio's come from many addresses.
+  MEDIA_MAX_PENDING_PER_ADDRESS: "5000",
+  MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "5000",
   TENANT_MAX_CONCURRENT_CALLS: "100000",
   MAX_CALLS_PER_REPLICA: "100000"
 }

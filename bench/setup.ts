@@ -60,6 +60,9 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
       RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
       MEDIA_MAX_PENDING_BOOTSTRAP: "5000",
+      // Every simulated call comes from 127.0.0.1; Twilio's come from many addresses.
+      MEDIA_MAX_PENDING_PER_ADDRESS: "5000",
+      MAX_CONCURRENT_REQUESTS_PER_ADDRESS: "5000",
       // The call caps (issue 10) would answer most of a burst with the busy message.
       TENANT_MAX_CONCURRENT_CALLS: "100000",
       MAX_CALLS_PER_REPLICA: "100000",
