@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, FiberId, FiberRefs, HashMap, List, Logger, LogLevel, LogSpan } from "effect"
-import { plainLine } from "../src/Observability/JsonLog.js"
+import { Cause, Effect, FiberId, FiberRefs, HashMap, List, Logger, LogLevel, LogSpan } from "effect"
+import type { AccessFields, RequestContext } from "../src/Http/RequestContext.js"
+import { accessLine, JsonLogLive, plainLine, writeAccessLine } from "../src/Observability/JsonLog.js"
 import { seededRandom } from "./support/SeededRandom.js"
 
 /**
@@ -61,4 +62,84 @@ describe("JSON log lines", () => {
     ]
     for (const line of others) expect(plainLine(line)).toBeUndefined()
   })
+})
+
+/** What `process.stdout.write` was given while `effect` ran (the logger writes there). */
+const captureStdout = <A>(effect: Effect.Effect<A>) =>
+  Effect.suspend(() => {
+    const written: Array<string> = []
+    const original = process.stdout.write
+    process.stdout.write = ((chunk: string) => {
+      written.push(String(chunk))
+      return true
+    }) as typeof process.stdout.write
+    return effect.pipe(
+      Effect.map((result) => ({ result, written })),
+      Effect.ensuring(Effect.sync(() => {
+        process.stdout.write = original
+      }))
+    )
+  })
+
+describe("the edge's access line", () => {
+  const request = (tenantId: string | undefined): RequestContext => ({
+    requestId: text(12) || "r",
+    tenantId,
+    retryAfterSeconds: undefined,
+    access: undefined
+  })
+  const access = (): AccessFields => ({
+    method: pick(["GET", "POST", "DELETE"]),
+    path: `/api/v1/${text(8)}`,
+    status: pick([200, 201, 400, 404, 429, 500]),
+    duration_ms: pick([0, 1, 17, 2_500]),
+    client: pick(["127.0.0.1", "::1", text(6)])
+  })
+
+  it("is jsonLogger's line as a JSON value (the annotations the logger would add)", () => {
+    for (let i = 0; i < 500; i++) {
+      const context = request(rnd() < 0.5 ? undefined : text(8))
+      const fields = access()
+      const level = pick([LogLevel.Info, LogLevel.Debug])
+      const now = Date.UTC(2026, 11, 3) + int(86_400_000)
+      const fiberId = int(100_000)
+      let annotations = HashMap.make<ReadonlyArray<readonly [string, unknown]>>(["request_id", context.requestId])
+      if (context.tenantId !== undefined) annotations = HashMap.set(annotations, "tenant_id", context.tenantId)
+      for (const [key, value] of Object.entries(fields)) annotations = HashMap.set(annotations, key, value)
+      const oracle = Logger.jsonLogger.log(options(annotations, {
+        date: new Date(now),
+        fiberId: FiberId.runtime(fiberId, 0),
+        logLevel: level,
+        message: "http request"
+      }))
+      const line = accessLine(level, context, fields, now, fiberId)
+      expect(line.endsWith("\n")).toBe(true)
+      expect(JSON.parse(line)).toEqual(JSON.parse(oracle))
+    }
+  })
+
+  const attempt = (level: LogLevel.LogLevel = LogLevel.Info) =>
+    Effect.withFiberRuntime((fiber) => Effect.succeed(writeAccessLine(fiber, level, request("acme"), access(), Date.now())))
+
+  it.effect("is written directly under the service's logger alone, and nothing below the minimum level", () =>
+    Effect.gen(function*() {
+      const info = yield* captureStdout(attempt())
+      expect(info.result).toBe(true)
+      expect(info.written).toHaveLength(1)
+      expect(JSON.parse(info.written[0]!)).toMatchObject({ message: "http request", annotations: { tenant_id: "acme" } })
+      const debug = yield* captureStdout(attempt(LogLevel.Debug))
+      expect(debug).toEqual({ result: true, written: [] })
+    }).pipe(Effect.provide(JsonLogLive)))
+
+  it.effect("is left to the logger with another logger, log annotations, a log span or a span", () =>
+    Effect.gen(function*() {
+      const refused = [
+        attempt(),
+        attempt().pipe(Effect.provide(JsonLogLive), Effect.provide(Logger.add(Logger.make(() => undefined)))),
+        attempt().pipe(Effect.annotateLogs("job", "x"), Effect.provide(JsonLogLive)),
+        attempt().pipe(Effect.withLogSpan("work"), Effect.provide(JsonLogLive)),
+        attempt().pipe(Effect.withSpan("request"), Effect.provide(JsonLogLive))
+      ]
+      for (const effect of refused) expect(yield* captureStdout(effect)).toEqual({ result: false, written: [] })
+    }))
 })

@@ -1,7 +1,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, LogLevel, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
 import { type RateLimitDecision, RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
@@ -13,6 +13,7 @@ import { Ids } from "../Ids.js"
 import { exemptFromShedding, makeInFlight } from "./InFlight.js"
 import { fixedCounter, fixedHistogram } from "../Observability/FixedLabels.js"
 import { withSubprotocolBearer } from "../LiveLogs/BrowserAuth.js"
+import { writeAccessLine } from "../Observability/JsonLog.js"
 
 const REQUEST_MS = MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 })
 
@@ -199,8 +200,12 @@ export const makeEdge = Effect.gen(function*() {
         total.unsafeUpdate(1, NO_TAGS)
         duration.unsafeUpdate(elapsed, NO_TAGS)
         const path = request.url.split("?")[0]!
-        context.access = { method: request.method, path, status: response.status, duration_ms: elapsed, client: address }
-        return Effect.map(path.startsWith("/health/") ? Effect.logDebug("http request") : Effect.logInfo("http request"), () => {
+        const access = { method: request.method, path, status: response.status, duration_ms: elapsed, client: address }
+        const level = path.startsWith("/health/") ? LogLevel.Debug : LogLevel.Info
+        // Usually written straight to stdout (the same line); through the logger otherwise.
+        if (writeAccessLine(fiber, level, context, access, clock.unsafeCurrentTimeMillis())) return Effect.succeed(response)
+        context.access = access
+        return Effect.map(Effect.logWithLevel(level, "http request"), () => {
           context.access = undefined
           return response
         })

@@ -1,5 +1,5 @@
-import { Cause, FiberRefs, HashMap, List, Logger } from "effect"
-import { CurrentRequest } from "../Http/RequestContext.js"
+import { Cause, type Fiber, FiberRef, FiberRefs, HashMap, HashSet, List, Logger, LogLevel } from "effect"
+import { type AccessFields, CurrentRequest, type RequestContext } from "../Http/RequestContext.js"
 
 /**
  * A line logged while a request is in flight carries its id and, once authenticated, its
@@ -64,3 +64,38 @@ export const plainLine = (options: Logger.Logger.Options<unknown>): string | und
 }
 
 export const JsonLogLive = Logger.replace(Logger.defaultLogger, toStdout)
+
+/**
+ * The edge's access line (one per request), written here without the logger pipeline when that
+ * pipeline would write exactly this: the loggers are `JsonLogLive`'s and Effect's tracer logger,
+ * which adds nothing without a span; the fiber has no log annotations or log spans. Effect's
+ * `log` copies the fiber's refs, builds the annotations map and the options per line (~8 % of
+ * a call-logs page's CPU, bench/RESULTS.md "REST machinery"). The JSON value is the one
+ * `Logger.jsonLogger` writes (test/json-log.test.ts); only the annotations' key order differs
+ * (fixed here, hash order there). False when the caller must log the line through Effect.
+ */
+export const writeAccessLine = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  level: LogLevel.LogLevel,
+  request: RequestContext,
+  access: AccessFields,
+  now: number
+): boolean => {
+  // Below the minimum level Effect writes nothing either.
+  if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return true
+  const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
+  if (HashSet.size(loggers) !== 2 || !HashSet.has(loggers, toStdout) || !HashSet.has(loggers, Logger.tracerLogger)) return false
+  if (fiber.currentSpan !== undefined) return false
+  if (HashMap.size(fiber.getFiberRef(FiberRef.currentLogAnnotations)) > 0) return false
+  if (List.isCons(fiber.getFiberRef(FiberRef.currentLogSpan))) return false
+  process.stdout.write(accessLine(level, request, access, now, fiber.id().id))
+  return true
+}
+
+/** The access line's text, newline included: the fields `withRequestId` would add, in a fixed order. */
+export const accessLine = (level: LogLevel.LogLevel, request: RequestContext, access: AccessFields, now: number, fiberId: number) =>
+  `{"message":"http request","logLevel":${JSON.stringify(level.label)},"timestamp":"${new Date(now).toISOString()}",` +
+  `"annotations":{"request_id":${JSON.stringify(request.requestId)}` +
+  (request.tenantId === undefined ? "" : `,"tenant_id":${JSON.stringify(request.tenantId)}`) +
+  `,"method":${JSON.stringify(access.method)},"path":${JSON.stringify(access.path)},"status":${access.status},` +
+  `"duration_ms":${JSON.stringify(access.duration_ms)},"client":${JSON.stringify(access.client)}},"spans":{},"fiberId":"#${fiberId}"}\n`
