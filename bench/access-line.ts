@@ -4,6 +4,8 @@
  * both under `JsonLogLive`, alternating in the same process. Run with stdout to /dev/null:
  *
  *   npx tsx bench/access-line.ts > /dev/null      (results on stderr)
+ *
+ * With ONLY=logger or ONLY=direct, one path only (e.g. under `--trace-gc` to count collections).
  */
 import { Effect, FiberRef, LogLevel } from "effect"
 import { CurrentRequest, type RequestContext } from "../src/Http/RequestContext.js"
@@ -37,11 +39,12 @@ const cpu = <A>(effect: Effect.Effect<A>) =>
 const program = Effect.gen(function*() {
   const logger: Array<number> = []
   const written: Array<number> = []
+  const only = process.env.ONLY
   for (let round = 0; round < 8; round++) {
-    logger.push(yield* cpu(viaLogger))
-    written.push(yield* cpu(direct))
+    if (only !== "direct") logger.push(yield* cpu(viaLogger))
+    if (only !== "logger") written.push(yield* cpu(direct))
   }
-  const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2)
+  const median = (xs: Array<number>) => xs.length === 0 ? "-" : [...xs].sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2)
   process.stderr.write(`us CPU per line (median of 8 rounds of ${N}): logger ${median(logger)}, direct ${median(written)}\n`)
 }).pipe(Effect.locally(CurrentRequest, context), Effect.provide(JsonLogLive))
 
