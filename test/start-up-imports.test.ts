@@ -21,11 +21,28 @@ const runtimeImports = (text: string) => [
  * Package entry points that load modules an idle replica never uses. `@effect/platform`'s index
  * alone pulls in the Scalar and Swagger UI bundles as JavaScript string literals (20 MB of heap,
  * kept for good) plus workers, key-value stores and MsgPack; the others pull in clients we do not
- * use. Name the module instead: `@effect/platform/HttpApiBuilder`.
+ * use (`@effect/sql`'s index loads its event journal, `@effect/experimental`'s event log and
+ * msgpackr). Name the module instead: `@effect/platform/HttpApiBuilder`, `@effect/sql/SqlClient`.
  */
-const BARRELS = ["@effect/platform", "@effect/platform-node", "@effect/opentelemetry", "@effect/experimental"]
+const BARRELS = ["@effect/platform", "@effect/platform-node", "@effect/opentelemetry", "@effect/experimental", "@effect/sql"]
+
+/**
+ * Modules that load large code for rare paths: imported with `import()` where first needed.
+ * `NodeHttpClient` loads undici as well (its other client), ~100 modules and ~15 MB of RSS.
+ */
+const LAZY = ["@effect/platform-node/NodeHttpClient"]
 
 describe("what the service loads at start", () => {
+  it("modules for rare paths are imported on first use, not at start (idle memory, issue 11)", () => {
+    const offenders = sources(SRC).flatMap((file) =>
+      [...fs.readFileSync(file, "utf8").matchAll(/^import (?!type )[^"]*?from "([^"]+)"/gm)]
+        .map((match) => match[1]!)
+        .filter((specifier) => LAZY.includes(specifier))
+        .map((specifier) => `${path.relative(SRC, file)}: ${specifier}`)
+    )
+    expect(offenders).toEqual([])
+  })
+
   it("no source file imports a package barrel that loads unused modules (idle memory, issue 11)", () => {
     const offenders = sources(SRC).flatMap((file) =>
       runtimeImports(fs.readFileSync(file, "utf8"))
