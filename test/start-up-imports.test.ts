@@ -26,23 +26,8 @@ const runtimeImports = (text: string) => [
  */
 const BARRELS = ["@effect/platform", "@effect/platform-node", "@effect/opentelemetry", "@effect/experimental", "@effect/sql"]
 
-/**
- * Modules that load large code for rare paths: imported with `import()` where first needed.
- * `NodeHttpClient` loads undici as well (its other client), ~100 modules and ~15 MB of RSS.
- */
-const LAZY = ["@effect/platform-node/NodeHttpClient"]
 
 describe("what the service loads at start", () => {
-  it("modules for rare paths are imported on first use, not at start (idle memory, issue 11)", () => {
-    const offenders = sources(SRC).flatMap((file) =>
-      [...fs.readFileSync(file, "utf8").matchAll(/^import (?!type )[^"]*?from "([^"]+)"/gm)]
-        .map((match) => match[1]!)
-        .filter((specifier) => LAZY.includes(specifier))
-        .map((specifier) => `${path.relative(SRC, file)}: ${specifier}`)
-    )
-    expect(offenders).toEqual([])
-  })
-
   it("no source file imports a package barrel that loads unused modules (idle memory, issue 11)", () => {
     const offenders = sources(SRC).flatMap((file) =>
       runtimeImports(fs.readFileSync(file, "utf8"))

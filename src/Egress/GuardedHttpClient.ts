@@ -1,6 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import { Effect, Scope } from "effect"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Effect } from "effect"
 import type * as dns from "node:dns"
 import type { LookupFunction } from "node:net"
 import { EgressConfig } from "./Config.js"
@@ -43,21 +44,8 @@ export class GuardedHttpClient extends Effect.Service<GuardedHttpClient>()("Guar
   scoped: Effect.gen(function*() {
     const { allowPrivate } = yield* EgressConfig
     const { resolve } = yield* EgressResolver
-    const scope = yield* Effect.scope
-    // NodeHttpClient's module also loads its undici client (~100 modules, ~5 MB of heap and
-    // ~15 MB of RSS kept for good) which we never use: loaded on the first request instead of
-    // at start, when most replicas send none. The agent lives as long as this service.
-    const nodeClient = yield* Effect.cached(Effect.gen(function*() {
-      const NodeHttpClient = yield* Effect.promise(() => import("@effect/platform-node/NodeHttpClient"))
-      const agent = yield* NodeHttpClient.makeAgent({ lookup: guardedLookup(resolve, allowPrivate), keepAlive: true }).pipe(
-        Scope.extend(scope)
-      )
-      return yield* NodeHttpClient.make.pipe(Effect.provideService(NodeHttpClient.HttpAgent, agent))
-    }))
-    const base = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-      (request) => Effect.flatMap(Effect.zip(request, nodeClient), ([ready, node]) => node.execute(ready)),
-      Effect.succeed
-    )
+    const agent = yield* NodeHttpClient.makeAgent({ lookup: guardedLookup(resolve, allowPrivate), keepAlive: true })
+    const base = yield* NodeHttpClient.make.pipe(Effect.provideService(NodeHttpClient.HttpAgent, agent))
     const client = base.pipe(
       HttpClient.mapRequestEffect((request) => {
         const url = parseOutboundUrl(request.url)
