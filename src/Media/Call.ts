@@ -37,6 +37,9 @@ import { ElevenLabsVoice } from "../Voices/ElevenLabsVoice.js"
 import { CallMonitor, monitorServices } from "../Monitoring/CallMonitor.js"
 import { type CallForkServices, LiveCall } from "./LiveCall.js"
 
+/** The call span's own services: none. Without it each span makes (and keeps) an empty Context of its own. */
+const NO_SPAN_SERVICES = Context.empty()
+
 // Made at module level, so that each closure a call keeps holds the call object and nothing
 // of the function it was made in.
 const reachMaxDuration = (bridge: Bridge) => bridge.finish("max_duration", null)
@@ -61,7 +64,8 @@ const openCall = (id: CallIdentity, fork: Fork<CallForkServices>) =>
       root: true,
       attributes: { "call.sid": id.callSid ?? "", "stream.sid": id.streamSid, "tenant.id": id.tenantId, direction: id.direction },
       links: Option.toArray(linkFrom(id.traceparent)),
-      captureStackTrace: false
+      captureStackTrace: false,
+      context: NO_SPAN_SERVICES
     })
     const scope = yield* Scope.make()
     const clock = yield* Effect.clock
@@ -157,9 +161,9 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // statement) before the call is registered or its upstream opened: a replay ends here. The
     // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
     // above, which retry through a database blink as before).
-    // Taken apart at once: the call keeps `leaving` and `recorded` for its length, not `publish`
-    // (the ledger insert, a statement with its parameters), spent here.
-    const { leaving, publish, recorded } = yield* (yield* LiveCalls).hold({
+    // The call keeps the holding (one object); the ledger row's delete and the mark that it
+    // committed are made from it when the call closes, not kept as a statement for its length.
+    const holding = yield* (yield* LiveCalls).hold({
       tenantId: id.tenantId,
       streamSid: id.streamSid,
       callSid: id.callSid,
@@ -179,15 +183,14 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
         DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))
       })
     )
-    call.leaving = leaving
-    call.recorded = recorded
+    call.holding = holding
     call.monitor.register()
     yield* onScopeClose(closingOf(call))
     boot.settle()
     telemetry.started()
 
     fibers.run(call.openUpstream())
-    yield* publish
+    yield* holding.publish
     call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A plain timer, not a fiber per call (set-up under bursts); cleared when the call closes.
     call.maxDuration = setTimeout(reachMaxDuration, Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1), bridge)

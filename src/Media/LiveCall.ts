@@ -3,7 +3,7 @@ import { Cause, type Clock, Effect, Exit } from "effect"
 import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { CallRecords, CompletedCall } from "../CallLogs/CallRecords.js"
-import type { StatementPart } from "../Database/StatementParts.js"
+import type { Holding } from "../LiveCalls/LiveCalls.js"
 import type { CallCommand, CommandResult } from "../LiveCalls/Domain.js"
 import { writeFirst as retryingWrite } from "./FirstTry.js"
 import type { AppConfig } from "../Config.js"
@@ -58,9 +58,8 @@ export interface CallPlan {
 export class LiveCall implements BridgeHooks {
   bridge!: Bridge
   monitor!: CallMonitor
-  /** The ledger row's delete (a part of the record's statement) and the mark that it committed (LiveCalls.hold). */
-  leaving!: StatementPart
-  recorded: Effect.Effect<void> = Effect.void
+  /** The ledger row (LiveCalls.hold): its delete goes in the record's statement, then the mark that it committed. */
+  holding!: Holding
   maxDuration: ReturnType<typeof setTimeout> | undefined = undefined
   /** Set once, when the bridge ends the call. */
   ending: Ending | undefined = undefined
@@ -184,7 +183,7 @@ export class LiveCall implements BridgeHooks {
     this.bridge.currentUpstream?.close()
     this.twilio.close(1000, "call ended")
     return this.record(exit).pipe(
-      Effect.zipRight(this.recorded),
+      Effect.zipRight(this.holding.recorded),
       Effect.catchAllCause((cause) => Effect.logError("call record not written", cause)),
       Effect.zipRight(Effect.suspend(() => this.monitor.close()))
     )
@@ -227,7 +226,7 @@ export class LiveCall implements BridgeHooks {
     // failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past the
     // budget the ledger row stays and a reaper records the call (LiveCalls.hold).
     const omitted = bridge.recorder.omittedChars
-    return retryingWrite(this.plan.records.recordCompletedCall(call, [this.leaving]), `${media.recordRetrySeconds} seconds`).pipe(
+    return retryingWrite(this.plan.records.recordCompletedCall(call, [this.holding.leaving]), `${media.recordRetrySeconds} seconds`).pipe(
       Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason }))),
       Effect.tap(() =>
         omitted === 0 ? Effect.void : Effect.logWarning(
