@@ -184,8 +184,9 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       })
     )
     call.holding = holding
-    call.monitor.register()
     yield* onScopeClose(closingOf(call))
+    // After its finalizer is in place: an interruption between the two cannot leave it registered.
+    call.monitor.register()
     boot.settle()
     telemetry.started()
 
