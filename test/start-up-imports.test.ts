@@ -21,9 +21,11 @@ const runtimeImports = (text: string) => [
  * Package entry points that load modules an idle replica never uses. `@effect/platform`'s index
  * alone pulls in the Scalar and Swagger UI bundles as JavaScript string literals (20 MB of heap,
  * kept for good) plus workers, key-value stores and MsgPack; the others pull in clients we do not
- * use. Name the module instead: `@effect/platform/HttpApiBuilder`.
+ * use (`@effect/sql`'s index loads its event journal, `@effect/experimental`'s event log and
+ * msgpackr). Name the module instead: `@effect/platform/HttpApiBuilder`, `@effect/sql/SqlClient`.
  */
-const BARRELS = ["@effect/platform", "@effect/platform-node", "@effect/opentelemetry", "@effect/experimental"]
+const BARRELS = ["@effect/platform", "@effect/platform-node", "@effect/opentelemetry", "@effect/experimental", "@effect/sql"]
+
 
 describe("what the service loads at start", () => {
   it("no source file imports a package barrel that loads unused modules (idle memory, issue 11)", () => {

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Deferred, Effect, Schedule } from "effect"
 import { Migrations } from "../Database/Migrations.js"
 

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Option, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { orUnavailable } from "../Database/Errors.js"

@@ -1,4 +1,5 @@
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import { Effect, Option } from "effect"
 import { orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"

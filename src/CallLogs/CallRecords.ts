@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { composeParts, type StatementPart } from "../Database/StatementParts.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import type { StatementPart } from "../Database/StatementParts.js"

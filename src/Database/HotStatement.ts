@@ -1,4 +1,5 @@
-import { SqlClient, Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, DefaultServices, Effect, FiberRef, Tracer } from "effect"

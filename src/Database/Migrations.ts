@@ -1,5 +1,5 @@
 import * as Migrator from "@effect/sql/Migrator"
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Deferred, Effect, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"

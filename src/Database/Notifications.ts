@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Deferred, Effect, Redacted, Runtime, Schedule, type Scope } from "effect"
 import pg from "pg"
 import { Ids } from "../Ids.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import type { AgentRow } from "../Agents/Repo.js"
 import { orUnavailable } from "../Database/Errors.js"

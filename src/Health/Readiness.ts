@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, DateTime, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import { Migrations } from "../Database/Migrations.js"

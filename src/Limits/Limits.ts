@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Either, Option, Schedule } from "effect"
 import { AppConfig } from "../Config.js"
 import type { CallSeen } from "../CallLogs/Writes.js"

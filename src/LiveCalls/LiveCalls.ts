@@ -14,11 +14,6 @@ import { onScopeClose } from "../Media/ScopeFinalizer.js"
 import { makeReaper } from "./Reaper.js"
 import { LiveCallsRepo } from "./Repo.js"
 
-/** A call running on this replica: what it registered and the way into it. */
-interface Held {
-  readonly call: LiveCall
-  readonly handle: CallHandle
-}
 
 /** Applies one command to the call: at once, or (dialling a listen-only leg) through an effect. */
 export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effect<CommandResult>
@@ -38,6 +33,87 @@ const ended = new Refused({ reason: "the call has ended" })
 const logged = <A, E>(what: string, effect: Effect.Effect<A, E>) =>
   Effect.catchAllCause(Effect.asVoid(effect), (cause) => Effect.logWarning(`${what} failed`, cause))
 
+/** What every held call of this replica shares (one object, not a closure per call). */
+interface Ledger {
+  readonly held: Map<string, HeldCall>
+  readonly repo: LiveCallsRepo
+  readonly replicaId: string
+}
+
+/**
+ * A call running on this replica: what it registered, the way commands reach it and its way
+ * out. One object with methods per call, where a closure per command handle, finalizer and
+ * mark (each keeping the context it was made in) cost every call ~1.5 KB (bench/RESULTS.md).
+ */
+class HeldCall implements CallHandle, Holding {
+  /** Taking commands: false once the call's scope has closed. */
+  private open = true
+  private isRecorded = false
+
+  constructor(
+    private readonly ledger: Ledger,
+    readonly call: LiveCall,
+    private readonly run: ApplyCommand,
+    /** The ledger row is still to be written (no stream token's use wrote it). */
+    private readonly unpublished: boolean
+  ) {}
+
+  // Commands are applied right on the sender's fiber: `run` is synchronous (the bridge's
+  // callbacks), so one command is applied at a time without a queue and a fiber per call
+  // (that cost every call a fiber, a queue and a loop: call set-up under bursts).
+  send(command: CallCommand): Effect.Effect<CommandResult> {
+    return Effect.suspend(() => this.open ? this.apply(command) : Effect.succeed(ended))
+  }
+
+  get publish(): Effect.Effect<void> {
+    return this.unpublished
+      ? logged("live call insert", retryingWrite(this.ledger.repo.insert(this.call, this.ledger.replicaId), "10 seconds"))
+      : Effect.void
+  }
+
+  get leaving(): StatementPart {
+    return this.ledger.repo.removalPart(this.call.tenantId, this.call.streamSid)
+  }
+
+  get recorded(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      this.isRecorded = true
+    })
+  }
+
+  /**
+   * The call's scope closed: it stops taking commands and leaves this replica. Recorded, its
+   * row went in the record's own statement (`leaving`). Otherwise the row must exist (its
+   * insert may have failed while the call ran) so that a reaper records the call.
+   */
+  release(): Effect.Effect<void> {
+    this.open = false
+    this.ledger.held.delete(this.call.streamSid)
+    return this.isRecorded
+      ? Effect.void
+      : Effect.logWarning("the call was not recorded; its live call row is left for the reaper").pipe(
+        Effect.zipRight(logged(
+          "live call insert for the reaper",
+          retryingWrite(this.ledger.repo.insert(this.call, this.ledger.replicaId), "60 seconds")
+        ))
+      )
+  }
+
+  private apply(command: CallCommand): Effect.Effect<CommandResult> {
+    const result = this.run(command)
+    return Effect.tap(Effect.isEffect(result) ? result : Effect.succeed(result), (result) =>
+      Effect.logInfo("live call command").pipe(Effect.annotateLogs({
+        stream_sid: this.call.streamSid,
+        command: command._tag,
+        ...(command._tag === "End" ? { reason: command.reason } : {}),
+        result: result._tag === "Applied" ? "applied" : `refused: ${result.reason}`
+      })))
+  }
+}
+
+// At module level: the finalizer a call keeps holds its HeldCall and nothing else.
+const releasing = (entry: HeldCall) => () => Effect.suspend(() => entry.release())
+
 /**
  * The live calls: those this replica runs (by stream SID, each with a command handle into
  * the running call) and the cluster-wide ledger in PostgreSQL, which every replica reads
@@ -51,7 +127,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     const migrations = yield* Migrations
     /** Names this replica in the ledger; a command for one of its calls goes to `commandChannel(replicaId)`. */
     const replicaId = yield* (yield* Ids).uuid
-    const held = new Map<string, Held>()
+    const held = new Map<string, HeldCall>()
 
     const reapStale = yield* makeReaper
     const reap = Effect.fn("LiveCalls.reap")(function*() {
@@ -67,20 +143,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       Effect.forkScoped
     )
 
-    const apply = (call: LiveCall, run: ApplyCommand) => (command: CallCommand) =>
-      Effect.suspend(() => {
-        const result = run(command)
-        return Effect.isEffect(result) ? result : Effect.succeed(result)
-      }).pipe(
-        Effect.tap((result) =>
-          Effect.logInfo("live call command").pipe(Effect.annotateLogs({
-            stream_sid: call.streamSid,
-            command: command._tag,
-            ...(command._tag === "End" ? { reason: command.reason } : {}),
-            result: result._tag === "Applied" ? "applied" : `refused: ${result.reason}`
-          }))
-        )
-      )
+    const ledger: Ledger = { held, repo, replicaId }
 
     /**
      * Registers a running call for the life of the current scope (the call's). `run`
@@ -91,7 +154,6 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
      */
     const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
       Effect.gen(function*(): Effect.fn.Return<Holding, InvalidStreamToken | DatabaseUnavailable, Scope.Scope> {
-        let recorded = false
         // With the stream token's use still to record, one statement records it and inserts the row
         // before the call is registered: a replay is refused (and registers nothing), the row is then
         // already published. Retried through a database blink (the statement is idempotent for this
@@ -99,40 +161,10 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         if (use !== undefined && !(yield* readFirst(repo.insertRedeeming(call, replicaId, use), "5 seconds"))) {
           return yield* new InvalidStreamToken({ reason: "already used" })
         }
-        const insert = use === undefined ? retryingWrite(repo.insert(call, replicaId), "10 seconds") : Effect.void
-        yield* onScopeClose(() =>
-          Effect.suspend(() => {
-            held.delete(call.streamSid)
-            // Recorded: the row went in the record's own statement (`leaving`). Otherwise the row
-            // must exist (its insert may have failed while the call ran) so that a reaper records the call.
-            return recorded
-              ? Effect.void
-              : Effect.logWarning("the call was not recorded; its live call row is left for the reaper").pipe(
-                Effect.zipRight(logged("live call insert for the reaper", retryingWrite(repo.insert(call, replicaId), "60 seconds")))
-              )
-          })
-        )
-        // Commands are applied right on the sender's fiber: `run` is synchronous (the bridge's
-        // callbacks), so one command is applied at a time without a queue and a fiber per call
-        // (that cost every call a fiber, a queue and a loop: call set-up under bursts).
-        let open = true
-        const applyOne = apply(call, run)
-        const handle: CallHandle = {
-          send: (command) => Effect.suspend(() => open ? applyOne(command) : Effect.succeed(ended))
-        }
-        yield* onScopeClose(() =>
-          Effect.sync(() => {
-            open = false
-          })
-        )
-        held.set(call.streamSid, { call, handle })
-        return {
-          publish: logged("live call insert", insert),
-          leaving: repo.removalPart(call.tenantId, call.streamSid),
-          recorded: Effect.sync(() => {
-            recorded = true
-          })
-        }
+        const entry = new HeldCall(ledger, call, run, use === undefined)
+        yield* onScopeClose(releasing(entry))
+        held.set(call.streamSid, entry)
+        return entry
       })
 
     /**
@@ -146,7 +178,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         if (local === undefined || (tenantId !== undefined && local.call.tenantId !== tenantId)) {
           return yield* new LiveCallNotFound({ streamSid })
         }
-        return yield* local.handle.send(command)
+        return yield* local.send(command)
       }
     )
 
@@ -179,7 +211,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       heldCount: Effect.sync(() => held.size),
       /** Sends `command` to every call this replica runs (shutdown: the goodbye, then the end). */
       broadcast: (command: CallCommand) =>
-        Effect.forEach([...held.values()], ({ handle }) => handle.send(command), { concurrency: "unbounded", discard: true }),
+        Effect.forEach([...held.values()], (entry) => entry.send(command), { concurrency: "unbounded", discard: true }),
       /** One reaping pass now (what the background fiber repeats). */
       reap
     } as const

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { orUnavailable } from "../Database/Errors.js"

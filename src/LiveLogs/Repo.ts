@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 
 /** SQL for `live_log_clients`: each replica's subscriber count per tenant (migrations/0015). */

@@ -40,15 +40,17 @@ export class CallRecorder {
   private keptChars = 0
   /** Characters of conversation past TRANSCRIPT_MAX_CHARS, not in the record. */
   omittedChars = 0
+  // The three maps below are made on first use: a live call keeps its recorder for its whole
+  // length, and a call that has not spoken yet (or never barges in) needs none of them.
   /** When each caller utterance (input item) started, for its transcript's timestamp. */
-  private readonly speechStartedAt = new Map<string, number>()
-  private readonly assistantStartedAt = new Map<string, number>()
+  private speechStartedAt: Map<string, number> | undefined = undefined
+  private assistantStartedAt: Map<string, number> | undefined = undefined
   private turnStoppedAt = 0
   private llmFirstTokenMs: number | null = null
   /** The model's text is spoken by a voice of ours, which reports what it said (`spoken`). */
   spokenByVoice = false
   /** Where the latest assistant lines are, for a barge-in to cut what the voice said. */
-  private readonly lineAt = new Map<string, TranscriptEntry>()
+  private lineAt: Map<string, TranscriptEntry> | undefined = undefined
   /** Told of each transcript entry as it is kept (the live log stream). */
   onEntry: { said(entry: TranscriptEntry): void } | undefined = undefined
   /** Hot-path flags, read before asking the clock. */
@@ -83,7 +85,7 @@ export class CallRecorder {
   }
 
   callerStartedSpeaking(itemId: string | undefined, now: number): void {
-    if (itemId !== undefined) this.speechStartedAt.set(itemId, now)
+    if (itemId !== undefined) (this.speechStartedAt ??= new Map()).set(itemId, now)
   }
 
   callerStoppedSpeaking(now: number): void {
@@ -102,7 +104,8 @@ export class CallRecorder {
 
   /** Returns the turn this audio closed, if it closed one. */
   assistantAudio(itemId: string, now: number): TurnLatency | undefined {
-    if (!this.assistantStartedAt.has(itemId)) this.assistantStartedAt.set(itemId, now)
+    const started = this.assistantStartedAt ??= new Map()
+    if (!started.has(itemId)) started.set(itemId, now)
     if (!this.awaitingAudio) return undefined
     this.modelOutput(now)
     this.awaitingAudio = false
@@ -112,30 +115,31 @@ export class CallRecorder {
   }
 
   userSaid(itemId: string | undefined, text: string, now: number): void {
-    const at = itemId === undefined ? undefined : this.speechStartedAt.get(itemId)
+    const at = itemId === undefined ? undefined : this.speechStartedAt?.get(itemId)
     this.add("user", text, at ?? now)
   }
 
   assistantSaid(itemId: string, text: string, now: number): void {
-    this.add("assistant", text, this.assistantStartedAt.get(itemId) ?? now)
-    this.assistantStartedAt.delete(itemId)
+    this.add("assistant", text, this.assistantStartedAt?.get(itemId) ?? now)
+    this.assistantStartedAt?.delete(itemId)
   }
 
   /** What the voice said of an item: all of it, or (barge-in) the words the caller heard. */
   spoken(itemId: string, text: string, now: number): void {
-    const line = this.lineAt.get(itemId)
-    const at = line?.timestamp.getTime() ?? this.assistantStartedAt.get(itemId) ?? now
+    const lineAt = this.lineAt ??= new Map()
+    const line = lineAt.get(itemId)
+    const at = line?.timestamp.getTime() ?? this.assistantStartedAt?.get(itemId) ?? now
     const index = line === undefined ? -1 : this.entries.indexOf(line)
     if (index !== -1) {
       this.entries.splice(index, 1)
       this.keptChars -= line!.content.length
     }
-    this.assistantStartedAt.delete(itemId)
-    this.lineAt.delete(itemId)
+    this.assistantStartedAt?.delete(itemId)
+    lineAt.delete(itemId)
     const entry = this.keep("assistant", text.trim(), at)
     if (entry === undefined) return
-    this.lineAt.set(itemId, entry)
-    if (this.lineAt.size > 8) this.lineAt.delete(this.lineAt.keys().next().value!)
+    lineAt.set(itemId, entry)
+    if (lineAt.size > 8) lineAt.delete(lineAt.keys().next().value!)
   }
 
   toolCalled(entry: FunctionCallEntry): void {

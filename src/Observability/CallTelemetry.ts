@@ -5,6 +5,33 @@ import * as M from "./Metrics.js"
 /** Calls whose frame counts have not all been folded into the metrics yet (this process). */
 const live = new Set<CallTelemetry>()
 
+/** A tenant's metric labels, shared by its calls. */
+interface TenantLabels {
+  readonly tenant: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly up: ReadonlyArray<MetricLabel.MetricLabel>
+  readonly down: ReadonlyArray<MetricLabel.MetricLabel>
+}
+
+/**
+ * Made once per tenant, not per call (three labels and three arrays a live call kept). The
+ * metric registry keeps a key per tenant for good anyway, so this grows no further than it.
+ */
+const labelsByTenant = new Map<string, TenantLabels>()
+
+const labelsOf = (tenantId: string): TenantLabels => {
+  let labels = labelsByTenant.get(tenantId)
+  if (labels === undefined) {
+    const tenant = [M.label("tenant", tenantId)]
+    labels = {
+      tenant,
+      up: [...tenant, M.label("direction", "caller_to_model")],
+      down: [...tenant, M.label("direction", "model_to_caller")]
+    }
+    labelsByTenant.set(tenantId, labels)
+  }
+  return labels
+}
+
 export type UpstreamFailureKind = "connect" | "lost" | "not_configured"
 export type ToolOutcomeLabel = "ok" | "error" | "timeout"
 
@@ -20,9 +47,7 @@ export class CallTelemetry {
   framesDown = 0
   droppedUp = 0
   droppedDown = 0
-  private readonly tenant: ReadonlyArray<MetricLabel.MetricLabel>
-  private readonly up: ReadonlyArray<MetricLabel.MetricLabel>
-  private readonly down: ReadonlyArray<MetricLabel.MetricLabel>
+  private readonly labels: TenantLabels
   private firstAudioSent = false
   private open = false
 
@@ -34,9 +59,11 @@ export class CallTelemetry {
     private readonly span: Tracer.Span | undefined,
     private readonly clock: Clock.Clock
   ) {
-    this.tenant = [M.label("tenant", tenantId)]
-    this.up = [...this.tenant, M.label("direction", "caller_to_model")]
-    this.down = [...this.tenant, M.label("direction", "model_to_caller")]
+    this.labels = labelsOf(tenantId)
+  }
+
+  private get tenant(): ReadonlyArray<MetricLabel.MetricLabel> {
+    return this.labels.tenant
   }
 
   started(): void {
@@ -111,10 +138,10 @@ export class CallTelemetry {
 
   /** Moves the frame counts gathered since the last flush into the counters. */
   flush(): void {
-    if (this.framesUp > 0) M.framesRelayed.unsafeUpdate(this.framesUp, this.up)
-    if (this.framesDown > 0) M.framesRelayed.unsafeUpdate(this.framesDown, this.down)
-    if (this.droppedUp > 0) M.framesDropped.unsafeUpdate(this.droppedUp, this.up)
-    if (this.droppedDown > 0) M.framesDropped.unsafeUpdate(this.droppedDown, this.down)
+    if (this.framesUp > 0) M.framesRelayed.unsafeUpdate(this.framesUp, this.labels.up)
+    if (this.framesDown > 0) M.framesRelayed.unsafeUpdate(this.framesDown, this.labels.down)
+    if (this.droppedUp > 0) M.framesDropped.unsafeUpdate(this.droppedUp, this.labels.up)
+    if (this.droppedDown > 0) M.framesDropped.unsafeUpdate(this.droppedDown, this.labels.down)
     this.framesUp = this.framesDown = this.droppedUp = this.droppedDown = 0
   }
 

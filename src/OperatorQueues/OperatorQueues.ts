@@ -1,4 +1,5 @@
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import { Clock, Effect, Option } from "effect"
 import { orRefused, orUnavailable } from "../Database/Errors.js"
 import { Ids } from "../Ids.js"

@@ -1,4 +1,5 @@
-import { SqlClient, type Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Statement from "@effect/sql/Statement"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Effect, Option, Schema } from "effect"
 import { OperatorQueue, OperatorQueueStats } from "./Schemas.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { leasedTable } from "../Database/Leases.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { type DatabaseUnavailable, orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"

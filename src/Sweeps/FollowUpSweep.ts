@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Option } from "effect"
 import { CallbackTasks } from "../CallbackTasks/CallbackTasks.js"
 import { TASK_EVENTS, TaskEvents } from "../CallbackTasks/Events.js"

@@ -1,5 +1,5 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { CallbackTasks } from "../CallbackTasks/CallbackTasks.js"
 import type { CallbackTask } from "../CallbackTasks/Schemas.js"

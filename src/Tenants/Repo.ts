@@ -1,4 +1,4 @@
-import { SqlSchema } from "@effect/sql"
+import * as SqlSchema from "@effect/sql/SqlSchema"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Array as Arr, Effect, Either, Option, Redacted } from "effect"
 import { sha256 } from "../Auth/Crypto.js"
 import { orUnavailable } from "../Database/Errors.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { mediaStreamUrl } from "../Twilio/Twiml.js"

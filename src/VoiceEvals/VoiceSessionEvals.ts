@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Option, ParseResult, Schema } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"

@@ -1,0 +1,268 @@
+import { twilioCallSid } from "../CallLogs/CallKey.js"
+import { Cause, type Clock, Effect, Exit } from "effect"
+import type { CallTelemetry } from "../Observability/CallTelemetry.js"
+import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
+import type { CallRecords, CompletedCall } from "../CallLogs/CallRecords.js"
+import type { Holding } from "../LiveCalls/LiveCalls.js"
+import type { CallCommand, CommandResult } from "../LiveCalls/Domain.js"
+import { writeFirst as retryingWrite } from "./FirstTry.js"
+import type { AppConfig } from "../Config.js"
+import type { CallEvents } from "../LiveLogs/CallEvents.js"
+import type { Bridge, BridgeHooks, EndReason } from "./Bridge.js"
+import { TRANSCRIPT_MAX_CHARS } from "./CallRecorder.js"
+import type { CallIdentity } from "./CallIdentity.js"
+import type { CallFibers } from "./CallFibers.js"
+import { apologise } from "./Apology.js"
+import { hangUp } from "./HangUp.js"
+import { applyCommand } from "./Commands.js"
+import type { MediaConfig } from "./MediaConfig.js"
+import { openRealtime, UpstreamUnavailable } from "./RealtimeSocket.js"
+import type { AgentSettings } from "./SessionPlan.js"
+import { runTool, type ToolRun } from "./ToolRunner.js"
+import type { TwilioSocket } from "./TwilioSocket.js"
+import type { TenantConfig } from "../Tenants/Config.js"
+import type { TwilioClient } from "../Twilio/Client.js"
+import type { ElevenLabsVoice } from "../Voices/ElevenLabsVoice.js"
+import type { CallMonitor } from "../Monitoring/CallMonitor.js"
+
+/** What a call's background fibers (tools, the upstream's opening) need. */
+export type CallForkServices = MediaConfig | FunctionRegistry
+
+export interface Ending {
+  readonly reason: EndReason
+  readonly message: string | null
+}
+
+/** What the set-up read and decided, kept by the call for its length. */
+export interface CallPlan {
+  readonly id: CallIdentity
+  readonly tenantConfig: TenantConfig
+  readonly settings: AgentSettings
+  readonly tools: ReadonlyArray<ToolDefinition>
+  readonly agentVersionId: string | null
+  readonly startedAt: Date
+  readonly apiKey: string
+  readonly url: string
+  readonly media: MediaConfig
+  readonly records: CallRecords
+  readonly voice: ElevenLabsVoice | undefined
+  readonly voiceUsage: { readonly fellBack: () => void } | undefined
+}
+
+/**
+ * One live call: its state and everything its bridge asks of it (`BridgeHooks`), its commands
+ * and its end, as one object with methods. A call keeps this for its whole length, where a
+ * closure per hook, callback and finalizer (each with the context of the function it was made
+ * in) kept ~120 closures and contexts per call (bench/RESULTS.md, "Per-call memory").
+ */
+export class LiveCall implements BridgeHooks {
+  bridge!: Bridge
+  monitor!: CallMonitor
+  /** The ledger row (LiveCalls.hold): its delete goes in the record's statement, then the mark that it committed. */
+  holding!: Holding
+  maxDuration: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Set once, when the bridge ends the call. */
+  ending: Ending | undefined = undefined
+  /** The call's fiber, waiting for the end (`over`). */
+  private waiting: ((ending: Effect.Effect<Ending>) => void) | undefined = undefined
+  spokenBy: string
+
+  constructor(
+    private readonly plan: CallPlan,
+    private readonly twilio: TwilioSocket,
+    readonly telemetry: CallTelemetry,
+    readonly live: CallEvents,
+    private readonly clock: Clock.Clock,
+    private readonly fibers: CallFibers<CallForkServices>
+  ) {
+    this.spokenBy = plan.voice === undefined ? plan.settings.voice : `elevenlabs:${plan.voice.target.voiceId}`
+  }
+
+  // --- BridgeHooks -------------------------------------------------------------------------
+
+  now(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  runTool(callId: string, name: string, args: string): void {
+    this.fibers.run(Effect.flatMap(
+      runTool(name, args, this.toolContext(), this.plan.media.toolTimeoutMs),
+      (result) => Effect.sync(() => this.toolDone(callId, name, result))
+    ))
+  }
+
+  reconnect(): void {
+    this.telemetry.reconnecting()
+    this.fibers.run(this.openUpstream())
+  }
+
+  hangupSoon(): void {
+    this.fibers.run(Effect.delay(Effect.sync(() => this.bridge.finishAction()), this.plan.media.hangupGraceMs))
+  }
+
+  ended(reason: EndReason, message: string | null): void {
+    const ending = { reason, message }
+    this.ending = ending
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.(Effect.succeed(ending))
+  }
+
+  warn(message: string): void {
+    this.live.error(message)
+    this.fibers.run(Effect.logWarning(message))
+  }
+
+  voiceFellBack(reason: string): void {
+    this.spokenBy = this.plan.settings.voice
+    this.plan.voiceUsage?.fellBack()
+    this.telemetry.audioFallback("elevenlabs_failed")
+    this.fibers.run(Effect.logWarning(`ElevenLabs failed mid-call, OpenAI audio from now on: ${reason}`).pipe(
+      Effect.annotateLogs({ fallback_reason: "elevenlabs_failed" })
+    ))
+  }
+
+  // --- the call's own work -----------------------------------------------------------------
+
+  /** Opens an upstream socket and hands it to the bridge (or tells it that it failed). */
+  openUpstream(): Effect.Effect<void> {
+    const { apiKey, url, settings, media } = this.plan
+    const opening = this.now()
+    return (apiKey === ""
+      ? Effect.fail(new UpstreamUnavailable({ message: "OPENAI_API_KEY is not configured" }))
+      : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
+        Effect.withSpan("openai.realtime.connect", { kind: "client", attributes: { model: settings.model } }),
+        Effect.match({
+          onSuccess: (socket) => {
+            this.telemetry.upstreamConnected(this.now() - opening)
+            this.bridge.upstreamReady(socket)
+          },
+          onFailure: (error) => {
+            this.telemetry.upstreamFailed(apiKey === "" ? "not_configured" : "connect")
+            this.bridge.upstreamFailed(error.message)
+          }
+        })
+      )
+  }
+
+  /**
+   * Waits for the bridge to end the call (at once if it has). A bare `async` with nothing to
+   * cancel: `Deferred.await` would keep an interruption handler (three stack frames, a joiner
+   * list and closures) on the call's fiber for its whole length. Interrupting the wait needs
+   * nothing undone: the call's scope closes either way.
+   */
+  over(): Effect.Effect<Ending> {
+    return Effect.async<Ending>((resume) => {
+      if (this.ending !== undefined) resume(Effect.succeed(this.ending))
+      else this.waiting = resume
+    })
+  }
+
+  /** A command from outside (LiveCalls): a listen-only leg is dialled, the rest go to the bridge. */
+  apply(command: CallCommand): CommandResult | Effect.Effect<CommandResult> {
+    return command._tag === "Listen" ? this.monitor.dial(command) : applyCommand(this.bridge, command)
+  }
+
+  /** After the call ended: Twilio says the apology, or hangs up a call ended by a command. */
+  afterEnd(outcome: Ending): Effect.Effect<void, never, AppConfig | TwilioClient> {
+    // A browser test call has no Twilio call behind it (null here): closing its socket ends it.
+    if (outcome.reason === "upstream_failure") return apologise(this.plan.tenantConfig, twilioCallSid(this.plan.id))
+    if (outcome.reason === "ended_by_command") return hangUp(this.plan.tenantConfig, twilioCallSid(this.plan.id))
+    return Effect.void
+  }
+
+  /**
+   * The call's scope closes: the max-duration timer is cleared, both sockets are closed, then
+   * the record is written with the ledger row's delete in the same statement (exactly once:
+   * a scope runs a finalizer once), then the listen-only legs are closed and hung up. One
+   * finalizer for all of it (a finalizer per step was an entry and a closure each per call).
+   */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    clearTimeout(this.maxDuration)
+    this.plan.voice?.close()
+    this.bridge.currentUpstream?.close()
+    this.twilio.close(1000, "call ended")
+    return this.record(exit).pipe(
+      Effect.zipRight(this.holding.recorded),
+      Effect.catchAllCause((cause) => Effect.logError("call record not written", cause)),
+      Effect.zipRight(Effect.suspend(() => this.monitor.close()))
+    )
+  }
+
+  private record(exit: Exit.Exit<unknown, unknown>) {
+    const { id, settings, startedAt, media } = this.plan
+    const bridge = this.bridge
+    const final: Ending = this.ending ?? {
+      reason: "error",
+      message: Exit.isFailure(exit) && !Exit.isInterrupted(exit)
+        ? Cause.pretty(exit.cause)
+        : "the service stopped during the call"
+    }
+    const call: CompletedCall = {
+      tenantId: id.tenantId,
+      streamSid: id.streamSid,
+      callSid: id.callSid,
+      direction: id.direction,
+      from: id.from,
+      to: id.to,
+      agentVersionId: this.plan.agentVersionId,
+      model: settings.model,
+      voice: this.spokenBy,
+      startedAt,
+      endedAt: new Date(this.now()),
+      endReason: finalReason(final, bridge),
+      errorMessage: final.message,
+      transcript: bridge.recorder.transcript,
+      functionCalls: bridge.recorder.functionCalls,
+      turnLatencies: bridge.recorder.turnLatencies,
+      // A transfer is an escalation once the person answers (EscalateCall.escalated marks the log).
+      escalated: false,
+      escalationReason: null,
+      systemPromptKey: settings.systemPromptKey
+    }
+    this.telemetry.ended(call.endReason)
+    this.live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))
+    // The record and the ledger row's delete are one statement: both commit, or neither. Any
+    // failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past the
+    // budget the ledger row stays and a reaper records the call (LiveCalls.hold).
+    const omitted = bridge.recorder.omittedChars
+    return retryingWrite(this.plan.records.recordCompletedCall(call, [this.holding.leaving]), `${media.recordRetrySeconds} seconds`).pipe(
+      Effect.tap(() => Effect.logInfo("call ended").pipe(Effect.annotateLogs({ end_reason: call.endReason }))),
+      Effect.tap(() =>
+        omitted === 0 ? Effect.void : Effect.logWarning(
+          `the transcript passed ${TRANSCRIPT_MAX_CHARS} characters: the record keeps the first ones, ${omitted} more were streamed live only`
+        )
+      )
+    )
+  }
+
+  /** Built per tool run: the call keeps no closure for the transcript. */
+  private toolContext(): ToolContext {
+    const { id, tenantConfig } = this.plan
+    const recorder = this.bridge.recorder
+    return {
+      tenantId: id.tenantId,
+      tenantConfig,
+      // The AI's transfer tool acts on the Twilio call: none behind a console test call.
+      callSid: twilioCallSid(id),
+      streamSid: id.streamSid,
+      customerPhone: id.direction === "inbound" ? id.from : id.to,
+      transcript: () => recorder.transcript
+    }
+  }
+
+  private toolDone(callId: string, name: string, result: ToolRun): void {
+    const label = this.plan.tools.some((tool) => tool.name === name) ? name : "unknown"
+    this.telemetry.toolCalled(label, result.outcome, result.entry.durationMs)
+    this.bridge.recorder.toolCalled(result.entry)
+    this.live.toolCalled(result.entry, result.outcome)
+    this.bridge.toolFinished(callId, result.output, result.action)
+  }
+}
+
+/** A stream that stopped right after the agent's action was taken ended because of it. */
+export const finalReason = (ending: Ending, bridge: Bridge): EndReason =>
+  ending.reason === "stop" || ending.reason === "caller_hangup"
+    ? bridge.departure.endReason ?? ending.reason
+    : ending.reason
+
