@@ -9,7 +9,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import pg from "pg"
+import { benchDatabase } from "./postgres.js"
 import { WebSocket } from "ws"
 import { freePort } from "./proc.js"
 
@@ -18,22 +18,15 @@ const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
 const top = Number(arg("top", "40"))
 const list = arg("list", "")
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const name = `idlemods_${process.pid}_${Date.now()}`
-const admin = new pg.Client({ connectionString: adminUrl })
-await admin.connect()
-await admin.query(`create database ${name}`)
-await admin.end()
-const dbUrl = new URL(adminUrl)
-dbUrl.pathname = `/${name}`
+const database = await benchDatabase(`idlemods_${process.pid}_${Date.now()}`)
 
 const port = await freePort()
 const inspectPort = await freePort()
 const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, path.join(ROOT, "dist", "main.js")], {
   cwd: ROOT,
-  env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: dbUrl.toString(), ADMIN_API_KEY: "bench-admin-key-0123456789abcdef", OTEL_EXPORTER_OTLP_ENDPOINT: "" },
+  env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: database.url, ADMIN_API_KEY: "bench-admin-key-0123456789abcdef", OTEL_EXPORTER_OTLP_ENDPOINT: "" },
   stdio: ["ignore", "ignore", "inherit"]
 })
 try {
@@ -72,4 +65,6 @@ try {
   if (list !== "") for (const p of byPackage.get(list)?.paths.sort() ?? []) console.log("  " + p)
 } finally {
   child.kill("SIGTERM")
+  await new Promise((resolve) => child.once("exit", resolve))
+  await database.stop()
 }

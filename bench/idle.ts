@@ -7,14 +7,14 @@
  *
  *   npx tsc -p tsconfig.build.json && npx tsx bench/idle.ts --runs=3 [--settle=12] [--snapshot=/tmp/idle.heapsnapshot]
  *
- * Needs a PostgreSQL at DATABASE_URL (each run makes its own database there).
+ * Each run makes its own database on DATABASE_URL (dropped after), else an embedded PostgreSQL.
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import pg from "pg"
 import { Inspector } from "./heap.js"
+import { benchDatabase } from "./postgres.js"
 import { freePort, machine, rssMb } from "./proc.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -28,22 +28,10 @@ const snapshot = arg("snapshot", "")
 const nodeFlags = arg("node-flags", "").split(",").filter((flag) => flag !== "")
 /** `--main=FILE`: another build to read (a base tree's dist/main.js, for before/after pairs). */
 const mainFile = path.resolve(arg("main", path.join(ROOT, "dist", "main.js")))
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-
-const freshDatabase = async () => {
-  const name = `idle_${process.pid}_${Date.now()}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  return url.toString()
-}
 
 const evaluate = async (inspector: Inspector, expression: string) => {
   const result = await inspector.call("Runtime.evaluate", { expression, returnByValue: true })
@@ -51,6 +39,7 @@ const evaluate = async (inspector: Inspector, expression: string) => {
 }
 
 const once = async (run: number) => {
+  const database = await benchDatabase(`idle_${process.pid}_${Date.now()}`)
   const port = await freePort()
   const inspectPort = await freePort()
   const child = spawn(process.execPath, [...nodeFlags, `--inspect=127.0.0.1:${inspectPort}`, mainFile], {
@@ -59,7 +48,7 @@ const once = async (run: number) => {
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
-      DATABASE_URL: await freshDatabase(),
+      DATABASE_URL: database.url,
       ADMIN_API_KEY: "bench-admin-key-0123456789abcdef",
       OPENAI_API_KEY: "sk-bench",
       OTEL_EXPORTER_OTLP_ENDPOINT: ""
@@ -99,6 +88,7 @@ const once = async (run: number) => {
   } finally {
     child.kill("SIGTERM")
     await new Promise((resolve) => child.once("exit", resolve))
+    await database.stop()
   }
 }
 

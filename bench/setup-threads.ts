@@ -16,10 +16,9 @@ import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { WebSocket } from "ws"
 import { freePort, machine } from "./proc.js"
-import { startSetUpService, stopService } from "./setup-fixture.js"
+import { greetedCall, sleep, startSetUpService, stopService } from "./setup-fixture.js"
 import { spawn } from "node:child_process"
 import { startFakeModel } from "./setup-model.js"
-import { ringWebhook, sendStart } from "./twilio-call.js"
 import { Inspector } from "./heap.js"
 
 const arg = (name: string, fallback: string) =>
@@ -34,7 +33,6 @@ const trees = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const nodeFlags = arg("node", "").split(",").filter((f) => f !== "")
 /** `--alloc=FILE`: a sampling allocation profile of the burst window (collected objects included) to FILE. */
 const allocFile = arg("alloc", "")
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 const TICKS = 100
 
 /** CPU seconds per thread name and user/system (threads of one name summed; the main thread apart). */
@@ -55,20 +53,7 @@ const threads = (pid: number): Map<string, number> => {
 const diff = (a: Map<string, number>, b: Map<string, number>) =>
   new Map([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const))
 
-const placeCall = async (base: string, n: number) => {
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  const ws = new WebSocket(stream)
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => sendStart(ws, n, callSid, custom))
-    ws.on("message", (data) => {
-      if (JSON.parse(data.toString()).event === "media") resolve()
-    })
-    ws.once("error", reject)
-    ws.once("close", () => reject(new Error("closed before the greeting")))
-    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
-  })
-  return ws
-}
+const placeCall = async (base: string, n: number) => (await greetedCall(base, n)).ws
 
 const startBaseline = async (flags: Array<string>, upstreamPort: number) => {
   const port = await freePort()

@@ -9,25 +9,12 @@
  */
 import * as fs from "node:fs"
 import pg from "pg"
-import { WebSocket } from "ws"
 import { freePort } from "./proc.js"
-import { startSetUpService, stopService } from "./setup-fixture.js"
+import { greetedCall, sleep, startSetUpService, stopService } from "./setup-fixture.js"
 import { startFakeModel } from "./setup-model.js"
-import { ringWebhook, sendStart } from "./twilio-call.js"
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const call = async (base: string, n: number, mark: (phase: string) => Promise<void> = async () => {}) => {
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  await mark("webhook (POST -> TwiML)")
-  const ws = new WebSocket(stream)
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => sendStart(ws, n, callSid, custom))
-    ws.on("message", (data) => {
-      if (JSON.parse(data.toString()).event === "media") resolve()
-    })
-    ws.once("error", reject)
-  })
+  const { ws } = await greetedCall(base, n, () => mark("webhook (POST -> TwiML)"))
   await mark("upgrade + start + upstream open + greeting")
   await new Promise<void>((resolve) => {
     ws.once("close", () => resolve())
