@@ -55,7 +55,6 @@ const main = async () => {
   process.env.ADMIN_API_KEY = "record-cost-admin-key"
   try {
     const { Effect, Layer, ManagedRuntime, Option, RuntimeFlags, RuntimeFlagsPatch, Supervisor } = await import("effect")
-    const { AppConfig } = await import(path.join(tree, "src/Config.ts"))
     const { InfrastructureLive } = await import(path.join(tree, "src/Services.ts"))
     const { CallRecords } = await import(path.join(tree, "src/CallLogs/CallRecords.ts"))
     const { Tenants } = await import(path.join(tree, "src/Tenants/Tenants.ts"))
@@ -69,7 +68,7 @@ const main = async () => {
       Layer.provide(Layer.mergeAll(VoiceRecords.Default, VersionResolution.Default, TenantCache.Default)),
       Layer.provideMerge(InfrastructureLive)
     )
-    const runtime = ManagedRuntime.make(RecordsLive as Layer.Layer<unknown>)
+    const runtime = ManagedRuntime.make(RecordsLive as import("effect").Layer.Layer<unknown>)
     await runtime.runPromise(Effect.gen(function*() {
       yield* (yield* Migrations).awaitApplied
       const tenants = yield* Tenants
