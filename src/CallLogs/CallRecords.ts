@@ -228,7 +228,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           }, log),
           ...alongside
         ]
-        const statement = composeParts(sql, parts)
+        const statement = composeParts(parts)
         const rows = yield* orRefused(execute(sql<{ written: boolean }>`${statement.with}
           select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`))
         const written = rows[0]?.written === true

@@ -1,4 +1,4 @@
-import type { Statement } from "@effect/sql"
+import * as Statement from "@effect/sql/Statement"
 
 /**
  * One part of a statement made of data-modifying CTEs (`with name as (statement), ...`): a
@@ -14,15 +14,51 @@ export interface StatementPart {
   readonly wakes?: { readonly channel: string; readonly payload: string }
 }
 
-/** The CTE list (`with ... `) of `parts`, in order, and an expression that sends the NOTIFYs they ask for. */
-export const composeParts = (sql: Statement.Constructor, parts: ReadonlyArray<StatementPart>) => ({
-  with: sql`with ${sql.join(",\n", false)(parts.map((part) => sql`${sql(part.name)} as (${part.statement})`))}`,
-  // A SELECT in a WITH runs only if referenced: each wake is a scalar subquery of the final select.
-  wakes: sql.join(" + ", false, "0")(
-    parts.flatMap((part) =>
-      part.wakes === undefined
-        ? []
-        : [sql`(select count(pg_notify(${part.wakes.channel}, ${part.wakes.payload})) from ${sql(part.name)})`]
-    )
-  )
+const literal = (value: string): Statement.Literal => ({ _tag: "Literal", value })
+const identifier = (value: string): Statement.Identifier => ({ _tag: "Identifier", value })
+const parameter = (value: unknown): Statement.Parameter => ({ _tag: "Parameter", value })
+
+/** A fragment of `segments` as they are (the `sql` template copies a fragment's segments into the statement using it). */
+const fragment = (segments: ReadonlyArray<Statement.Segment>): Statement.Fragment => ({
+  [Statement.FragmentId]: (_: never) => Statement.FragmentId,
+  segments
 })
+
+const WITH = literal("with ")
+const AS = literal(" as (")
+const CLOSE = literal(")")
+const CLOSE_NEXT = literal("),\n")
+const NOTIFY = literal("(select count(pg_notify(")
+const COMMA = literal(", ")
+const FROM = literal(")) from ")
+const PLUS = literal(" + ")
+const ZERO = literal("0")
+
+/**
+ * The CTE list (`with ... `) of `parts`, in order, and an expression that sends the NOTIFYs they
+ * ask for. Each is ONE flat fragment: the text is `with "a" as (...),\n"b" as (...)` and
+ * `(select count(pg_notify($n, $m)) from "a") + ...` (or `0`), as `sql.join` of `sql` templates
+ * would write it, but each part's segments are copied once, not once per nesting level.
+ */
+export const composeParts = (parts: ReadonlyArray<StatementPart>) => {
+  // Sized once: the record's list is ~500 segments, and a growing array reallocates as it fills.
+  let size = 1
+  for (const part of parts) size += part.statement.segments.length + 3
+  const ctes = new Array<Statement.Segment>(size)
+  const wakes: Array<Statement.Segment> = []
+  let n = 0
+  ctes[n++] = WITH
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!
+    ctes[n++] = identifier(part.name)
+    ctes[n++] = AS
+    for (const segment of part.statement.segments) ctes[n++] = segment
+    ctes[n++] = i === parts.length - 1 ? CLOSE : CLOSE_NEXT
+    // A SELECT in a WITH runs only if referenced: each wake is a scalar subquery of the final select.
+    if (part.wakes !== undefined) {
+      if (wakes.length > 0) wakes.push(PLUS)
+      wakes.push(NOTIFY, parameter(part.wakes.channel), COMMA, parameter(part.wakes.payload), FROM, identifier(part.name), CLOSE)
+    }
+  }
+  return { with: fragment(ctes), wakes: fragment(wakes.length > 0 ? wakes : [ZERO]) }
+}
