@@ -133,18 +133,13 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
 
     /** Read before the statement: the tenant's org and the agent's display name. */
     const context = (call: CompletedCall) =>
-      Effect.all({
-        orgId: tenants.get(call.tenantId).pipe(
-          Effect.map(Option.flatMapNullable((tenant) => tenant.config.org_id)),
-          Effect.map(Option.getOrNull)
-        ),
-        agentName: call.agentVersionId === null
-          ? Effect.succeed(null)
-          : versions.byId(call.tenantId, call.agentVersionId).pipe(
-            Effect.map(Option.flatMapNullable((version) => version.agentName)),
-            Effect.map(Option.getOrNull)
-          ),
-        analyse: analysisJobs.enabledFor(call.tenantId)
+      Effect.gen(function*() {
+        // One after the other, as Effect.all did, without its per-field machinery.
+        const tenant = yield* tenants.get(call.tenantId)
+        const orgId = Option.isSome(tenant) ? tenant.value.config.org_id ?? null : null
+        const version = call.agentVersionId === null ? Option.none() : yield* versions.byId(call.tenantId, call.agentVersionId)
+        const agentName = Option.isSome(version) ? version.value.agentName ?? null : null
+        return { orgId, agentName, analyse: yield* analysisJobs.enabledFor(call.tenantId) }
       })
 
     /**
@@ -162,7 +157,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           case when r.answered_by ~ '^(machine|fax)' then 'voicemail' else ${resolutionOf(call, report.mediaStatus, null)}::text end
             as resolution
           from recorded_call r`
-        const completed = yield* outbox.eventIds
+        const completed = outbox.nextEventIds()
         const completedEvent = yield* outbox.eventsPart(
           "call_completed_event",
           call.tenantId,
@@ -180,10 +175,10 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         )
         const parts: ReadonlyArray<StatementPart> = [
           // CallLogs/Writes.ts: the call log row, or nothing (recorded before): every part below reads it.
-          { name: "recorded_call", statement: writes.mediaRecordedStatement(yield* ids.uuid, report) },
+          { name: "recorded_call", statement: writes.mediaRecordedStatement(ids.nextUuid(), report) },
           { name: log, statement: logRow },
           // VoiceSessions/VoiceRecords.ts (and VoiceOutcomes/Repo.ts): the session and its outcome.
-          ...yield* voiceRecords.sessionParts({
+          ...voiceRecords.sessionParts({
             tenantId: call.tenantId,
             orgId,
             streamSid: call.streamSid,
