@@ -52,6 +52,13 @@ describe("StatementShapes.makeShapeCompiler", () => {
     expectSame(compile, sql`a = ${1}`)
   })
 
+  it("a fragment that is not a statement compiles as the statement of it, helpers included", () => {
+    const compile = makeShapeCompiler(sql)
+    const plain = sql.join(" and ", false)([sql`a = ${1}`, sql`${sql("b")} = ${"x"}`])
+    const helper = sql.join(" and ", false)([sql`a = ${1}`, sql`b ${sql.in([1, 2])}`])
+    for (const fragment of [plain, helper, plain]) expect(compile(fragment)).toEqual(sql`${fragment}`.compile())
+  })
+
   it("a client with other placeholders compiles the standard way", () => {
     const sqlite = Statement.make(Effect.dieMessage("not run"), Statement.makeCompilerSqlite(), [], undefined)
     const compile = makeShapeCompiler(sqlite)

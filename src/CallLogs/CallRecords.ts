@@ -1,7 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
-import { composeParts, type StatementPart } from "../Database/StatementParts.js"
+import { composeStatement, type StatementPart } from "../Database/StatementParts.js"
+import { makeShapeCompiler } from "../Database/StatementShapes.js"
 import { Ids } from "../Ids.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
@@ -122,6 +123,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const sql = yield* SqlClient.SqlClient
     // The end-of-call record is on every call: without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
+    const compile = makeShapeCompiler(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites
     const outbox = yield* WebhookOutbox
@@ -223,9 +225,11 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           }, log),
           ...alongside
         ]
-        const statement = composeParts(parts)
-        const rows = yield* orRefused(execute(sql<{ written: boolean }>`${statement.with}
-          select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`))
+        // Compiled here (its text kept per shape) and run as text and parameters: the ~500 segments
+        // are never copied into a `sql` template. Still one statement: the record commits as one.
+        const [text, params] = compile(composeStatement(parts, `
+          select exists (select 1 from recorded_call) as written, `, " as notified"))
+        const rows = yield* orRefused(execute(sql.unsafe<{ written: boolean }>(text, params)))
         const written = rows[0]?.written === true
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))

@@ -40,13 +40,31 @@ const ZERO = literal("0")
  * `(select count(pg_notify($n, $m)) from "a") + ...` (or `0`), as `sql.join` of `sql` templates
  * would write it, but each part's segments are copied once, not once per nesting level.
  */
-export const composeParts = (parts: ReadonlyArray<StatementPart>) => {
+export const composeParts = (parts: ReadonlyArray<StatementPart>) => compose(parts, undefined)
+
+/**
+ * The whole statement `with <parts> <select><wakes><after>` as ONE flat fragment (`select` and
+ * `after` are SQL text around the wakes expression): for a writer that compiles it itself
+ * (StatementShapes) and runs the text with its parameters, so its segments are never copied into
+ * a `sql` template.
+ */
+export const composeStatement = (parts: ReadonlyArray<StatementPart>, select: string, after: string): Statement.Fragment =>
+  compose(parts, [select, after]).with
+
+const compose = (parts: ReadonlyArray<StatementPart>, around: readonly [string, string] | undefined) => {
   // Sized once: the record's list is ~500 segments, and a growing array reallocates as it fills.
   let size = 1
-  for (const part of parts) size += part.statement.segments.length + 3
-  const ctes = new Array<Statement.Segment>(size)
-  const wakes: Array<Statement.Segment> = []
+  let woken = 0
+  for (const part of parts) {
+    size += part.statement.segments.length + 3
+    if (part.wakes !== undefined) woken++
+  }
+  // Each wake is 7 segments, with " + " between them; none is the literal `0`.
+  const wakesSize = woken === 0 ? 1 : 8 * woken - 1
+  const ctes = new Array<Statement.Segment>(around === undefined ? size : size + wakesSize + 2)
+  const wakes = new Array<Statement.Segment>(wakesSize)
   let n = 0
+  let w = 0
   ctes[n++] = WITH
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!
@@ -56,9 +74,21 @@ export const composeParts = (parts: ReadonlyArray<StatementPart>) => {
     ctes[n++] = i === parts.length - 1 ? CLOSE : CLOSE_NEXT
     // A SELECT in a WITH runs only if referenced: each wake is a scalar subquery of the final select.
     if (part.wakes !== undefined) {
-      if (wakes.length > 0) wakes.push(PLUS)
-      wakes.push(NOTIFY, parameter(part.wakes.channel), COMMA, parameter(part.wakes.payload), FROM, identifier(part.name), CLOSE)
+      if (w > 0) wakes[w++] = PLUS
+      wakes[w++] = NOTIFY
+      wakes[w++] = parameter(part.wakes.channel)
+      wakes[w++] = COMMA
+      wakes[w++] = parameter(part.wakes.payload)
+      wakes[w++] = FROM
+      wakes[w++] = identifier(part.name)
+      wakes[w++] = CLOSE
     }
   }
-  return { with: fragment(ctes), wakes: fragment(wakes.length > 0 ? wakes : [ZERO]) }
+  if (woken === 0) wakes[w++] = ZERO
+  if (around !== undefined) {
+    ctes[n++] = literal(around[0])
+    for (const segment of wakes) ctes[n++] = segment
+    ctes[n++] = literal(around[1])
+  }
+  return { with: fragment(ctes), wakes: fragment(wakes) }
 }

@@ -17,7 +17,6 @@ interface Shape {
 /** Shapes kept per compiler; past this the cache starts again (a shape per statement site is a few dozen). */
 const MAX_SHAPES = 64
 
-const standard = (statement: Statement.Statement<unknown>): Compiled => statement.compile()
 
 /**
  * `statement.compile()` for statements that are only literal text, identifiers and parameters
@@ -29,7 +28,10 @@ const standard = (statement: Statement.Statement<unknown>): Compiled => statemen
  * the text. Any other segment (helpers, custom values, literals with parameters), or a client
  * whose placeholders are not PostgreSQL's `$n`, compiles the standard way.
  */
-export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Statement.Statement<unknown>) => Compiled) => {
+export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Statement.Fragment) => Compiled) => {
+  // A fragment that is not a statement (StatementParts' flat ones) is compiled as a statement of it.
+  const standard = (fragment: Statement.Fragment): Compiled =>
+    ("compile" in fragment && typeof fragment.compile === "function" ? fragment as Statement.Statement<unknown> : sql`${fragment}`).compile()
   // Never run: how this client writes placeholders.
   if (sql`${0}${0}`.compile()[0] !== "$1$2") return standard
   const shapes = new Map<number, Shape>()
