@@ -37,7 +37,7 @@ export class AnalysisRecords extends Effect.Service<AnalysisRecords>()("Analysis
 
     /** Runs `parts` after the job's part; true when the lease held (everything was written). */
     const run = (parts: ReadonlyArray<StatementPart>) => {
-      const statement = composeParts(sql, parts)
+      const statement = composeParts(parts)
       return orRefused(execute(sql<{ recorded: boolean }>`${statement.with}
         select exists (${guard}) as recorded, ${statement.wakes} as notified`)).pipe(
         Effect.map((rows) => rows[0]?.recorded === true)

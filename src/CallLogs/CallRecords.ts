@@ -1,7 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
 import { VersionResolution } from "../Agents/VersionResolution.js"
-import { composeParts, type StatementPart } from "../Database/StatementParts.js"
+import { composeStatement, type StatementPart } from "../Database/StatementParts.js"
+import { makeShapeCompiler } from "../Database/StatementShapes.js"
 import { Ids } from "../Ids.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
@@ -122,6 +123,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const sql = yield* SqlClient.SqlClient
     // The end-of-call record is on every call: without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
+    const compile = makeShapeCompiler(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites
     const outbox = yield* WebhookOutbox
@@ -133,18 +135,13 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
 
     /** Read before the statement: the tenant's org and the agent's display name. */
     const context = (call: CompletedCall) =>
-      Effect.all({
-        orgId: tenants.get(call.tenantId).pipe(
-          Effect.map(Option.flatMapNullable((tenant) => tenant.config.org_id)),
-          Effect.map(Option.getOrNull)
-        ),
-        agentName: call.agentVersionId === null
-          ? Effect.succeed(null)
-          : versions.byId(call.tenantId, call.agentVersionId).pipe(
-            Effect.map(Option.flatMapNullable((version) => version.agentName)),
-            Effect.map(Option.getOrNull)
-          ),
-        analyse: analysisJobs.enabledFor(call.tenantId)
+      Effect.gen(function*() {
+        // One after the other, as Effect.all did, without its per-field machinery.
+        const tenant = yield* tenants.get(call.tenantId)
+        const orgId = Option.isSome(tenant) ? tenant.value.config.org_id ?? null : null
+        const version = call.agentVersionId === null ? Option.none() : yield* versions.byId(call.tenantId, call.agentVersionId)
+        const agentName = Option.isSome(version) ? version.value.agentName ?? null : null
+        return { orgId, agentName, analyse: yield* analysisJobs.enabledFor(call.tenantId) }
       })
 
     /**
@@ -162,7 +159,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           case when r.answered_by ~ '^(machine|fax)' then 'voicemail' else ${resolutionOf(call, report.mediaStatus, null)}::text end
             as resolution
           from recorded_call r`
-        const completed = yield* outbox.eventIds
+        const completed = outbox.nextEventIds()
         const completedEvent = yield* outbox.eventsPart(
           "call_completed_event",
           call.tenantId,
@@ -180,10 +177,10 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         )
         const parts: ReadonlyArray<StatementPart> = [
           // CallLogs/Writes.ts: the call log row, or nothing (recorded before): every part below reads it.
-          { name: "recorded_call", statement: writes.mediaRecordedStatement(yield* ids.uuid, report) },
+          { name: "recorded_call", statement: writes.mediaRecordedStatement(ids.nextUuid(), report) },
           { name: log, statement: logRow },
           // VoiceSessions/VoiceRecords.ts (and VoiceOutcomes/Repo.ts): the session and its outcome.
-          ...yield* voiceRecords.sessionParts({
+          ...voiceRecords.sessionParts({
             tenantId: call.tenantId,
             orgId,
             streamSid: call.streamSid,
@@ -228,9 +225,11 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           }, log),
           ...alongside
         ]
-        const statement = composeParts(sql, parts)
-        const rows = yield* orRefused(execute(sql<{ written: boolean }>`${statement.with}
-          select exists (select 1 from recorded_call) as written, ${statement.wakes} as notified`))
+        // Compiled here (its text kept per shape) and run as text and parameters: the ~500 segments
+        // are never copied into a `sql` template. Still one statement: the record commits as one.
+        const [text, params] = compile(composeStatement(parts, `
+          select exists (select 1 from recorded_call) as written, `, " as notified"))
+        const rows = yield* orRefused(execute(sql.unsafe<{ written: boolean }>(text, params)))
         const written = rows[0]?.written === true
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))

@@ -140,14 +140,14 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
             : [])
         ]
         if (candidates.length === 0) return []
-        const rows = yield* Effect.forEach(candidates, (c) =>
-          Effect.gen(function*() {
-            const event = yield* events.eventIds
-            // A null summary is the call log's (a scheduled callback carries the call's summary).
-            return sql`(${yield* ids.uuid}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
-              ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
-              ${event.rowId}::uuid, ${event.msgId}::text)`
-          }))
+        // Plain code per candidate (ids included): this runs at the end of every call.
+        const rows = candidates.map((c) => {
+          const event = events.nextEventIds()
+          // A null summary is the call log's (a scheduled callback carries the call's summary).
+          return sql`(${ids.nextUuid()}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
+            ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
+            ${event.rowId}::uuid, ${event.msgId}::text)`
+        })
         const wanted = sql`
           select c.id, c.disposition, case when c.summary_from_log then l.summary else c.summary end as summary,
             c.due_at, c.source_key, c.event_row_id, c.event_msg_id

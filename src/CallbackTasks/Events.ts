@@ -33,7 +33,7 @@ export class TaskEvents extends Effect.Service<TaskEvents>()("TaskEvents", {
      */
     const createdPart = (tenantId: string, at: Date, source: Statement.Fragment) =>
       outbox.eventsPart("callback_task_event", tenantId, TASK_EVENTS.created, at, null, source)
-    return { publish, changed, createdPart, eventIds: outbox.eventIds } as const
+    return { publish, changed, createdPart, nextEventIds: outbox.nextEventIds } as const
   }),
   dependencies: [WebhookOutbox.Default]
 }) {}

@@ -3,6 +3,7 @@ import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, DefaultServices, Effect, FiberRef, Tracer } from "effect"
+import { makeShapeCompiler } from "./StatementShapes.js"
 
 /**
  * Runs a statement written with the `sql` template: what `yield* statement` does, for the
@@ -46,13 +47,15 @@ export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
     const acquirer = probe.acquirer as Connection.Acquirer
     const pooled: unknown = yield* Effect.scoped(acquirer).pipe(Effect.orElseSucceed(() => undefined))
     if (!isConnection(pooled)) return standard
+    // The text once per statement shape, the parameters every time (StatementShapes.ts).
+    const compile = makeShapeCompiler(sql)
     return <A extends object>(statement: Statement.Statement<A>) =>
       Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
         const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
         if (tracing || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
         const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
         const connection = transaction._tag === "Some" ? transaction.value[0] : pooled
-        const [text, params] = statement.compile()
+        const [text, params] = compile(statement)
         return connection.execute(text, params, undefined)
       })
   })

@@ -32,8 +32,15 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
     const endpoints = yield* WebhookEndpoints
     const notifications = yield* Notifications
 
-    /** A new event's ids: the row's, and the envelope's `id` tenants see (and may dedupe on). */
-    const eventIds = Effect.all({ rowId: ids.uuid, msgId: Effect.map(ids.uuid, (uuid) => `msg_${uuid.replaceAll("-", "")}`) })
+    /**
+     * A new event's ids: the row's, and the envelope's `id` tenants see (and may dedupe on).
+     * Plain, for writers that build a statement on every call (the end-of-call record).
+     */
+    const nextEventIds = () => {
+      const rowId = ids.nextUuid()
+      return { rowId, msgId: `msg_${ids.nextUuid().replaceAll("-", "")}` }
+    }
+    const eventIds = Effect.sync(nextEventIds)
 
     /** The row's id when written (due at `dueAt`), None for a tenant without an endpoint. */
     const insert = (tenantId: string, event: string, data: Record<string, unknown>, at: Date, dueAt: Date | null) =>
@@ -124,7 +131,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
      */
     const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
 
-    return { enqueue, enqueueHeld, releasePart, mayEnqueue, eventIds, eventsPart } as const
+    return { enqueue, enqueueHeld, releasePart, mayEnqueue, eventIds, nextEventIds, eventsPart } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}

@@ -136,40 +136,39 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
      * `id`, `status`, `summary` and the call's `resolution`). The part `voice_session_id` holds
      * the session's id (written now, or finished before: a replay writes nothing).
      */
-    const sessionParts = (record: RecordedCallSession, log: string) =>
-      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>> {
-        const from = sql`${sql(log)}`
-        const column = (name: string) => sql`${from}.${sql(name)}`
-        const [status, resolution] = [column("status"), column("resolution")]
-        // billingOf, on the log row's status.
-        const billable = sql`${resolution} = 'resolved' and ${status} = 'completed'`
-        return [
-          {
-            name: "voice_session",
-            statement: sessions.upsertFinishedFrom(
-              { ...sessionRow(record, yield* ids.uuid), status, summary: column("summary"), callLogId: column("id") },
-              from
-            )
-          },
-          {
-            name: "voice_session_id",
-            statement: sessions.idFrom(record.tenantId, record.streamSid, sql`voice_session`, from)
-          },
-          {
-            name: "voice_outcome",
-            statement: outcomes.insertOnceFrom({
-              ...outcomeRow(record, yield* ids.uuid),
-              voiceSessionId: sql`voice_session_id.id`,
-              resolution,
-              billingStatus: sql`case when ${billable} then 'pending_emit' else 'not_billable' end`,
-              billableSku: sql`case when ${billable} then ${RESOLVED_CALL_SKU}::text end`,
-              disposition: sql`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
-                'escalated', ${record.escalated}::boolean, 'turn_count', ${record.turnCount}::int,
-                'function_call_count', ${record.functionCalls.length}::int)`
-            }, sql`${from}, voice_session_id`)
-          }
-        ]
-      })
+    const sessionParts = (record: RecordedCallSession, log: string): ReadonlyArray<StatementPart> => {
+      const from = sql`${sql(log)}`
+      const column = (name: string) => sql`${from}.${sql(name)}`
+      const [status, resolution] = [column("status"), column("resolution")]
+      // billingOf, on the log row's status.
+      const billable = sql`${resolution} = 'resolved' and ${status} = 'completed'`
+      return [
+        {
+          name: "voice_session",
+          statement: sessions.upsertFinishedFrom(
+            { ...sessionRow(record, ids.nextUuid()), status, summary: column("summary"), callLogId: column("id") },
+            from
+          )
+        },
+        {
+          name: "voice_session_id",
+          statement: sessions.idFrom(record.tenantId, record.streamSid, sql`voice_session`, from)
+        },
+        {
+          name: "voice_outcome",
+          statement: outcomes.insertOnceFrom({
+            ...outcomeRow(record, ids.nextUuid()),
+            voiceSessionId: sql`voice_session_id.id`,
+            resolution,
+            billingStatus: sql`case when ${billable} then 'pending_emit' else 'not_billable' end`,
+            billableSku: sql`case when ${billable} then ${RESOLVED_CALL_SKU}::text end`,
+            disposition: sql`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
+              'escalated', ${record.escalated}::boolean, 'turn_count', ${record.turnCount}::int,
+              'function_call_count', ${record.functionCalls.length}::int)`
+          }, sql`${from}, voice_session_id`)
+        }
+      ]
+    }
 
     return {
       recordCallSession,

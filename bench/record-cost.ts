@@ -1,0 +1,193 @@
+/**
+ * What one end-of-call record costs to build and run (CallRecords.recordCompletedCall), for a
+ * tree: Effect operations (exact, a counting supervisor), bytes allocated per record (heap
+ * growth over a loop with no collection in it: run with a young generation large enough,
+ * e.g. `--max-semi-space-size=256`, and the script says whether a GC ran), and the statement's
+ * text length and parameter count (read where `pg` sends it).
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+ *     node --max-semi-space-size=256 --expose-gc --import tsx bench/record-cost.ts [tree] [records]
+ *
+ * `tree` is a checkout (default `.`): its src/ is loaded, so two trees compare in the same way.
+ */
+import * as path from "node:path"
+import { Session } from "node:inspector/promises"
+import { PerformanceObserver } from "node:perf_hooks"
+import pg from "pg"
+
+const tree = path.resolve(process.argv[2] ?? ".")
+const records = Number(process.argv[3] ?? 300)
+const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+const name = `ssv_record_cost_${process.pid}`
+
+const sent: Array<{ text: string; params: number }> = []
+const query = pg.Client.prototype.query as (...args: Array<unknown>) => unknown
+pg.Client.prototype.query = function(this: pg.Client, ...args: Array<unknown>) {
+  const [text, values] = args
+  if (typeof text === "string" && Array.isArray(values)) sent.push({ text, params: values.length })
+  return query.apply(this, args)
+} as typeof pg.Client.prototype.query
+
+interface ProfileNode {
+  readonly callFrame: { readonly url: string; readonly functionName: string }
+  readonly selfSize: number
+  readonly children: ReadonlyArray<ProfileNode>
+}
+
+/** An operation as bench/ops-trace-main.ts writes it: its kind and the start of the function it carries. */
+const describe = (effect: Record<string, unknown>): string => {
+  const parts: Array<string> = [String(effect._op ?? "?")]
+  for (const key of ["effect_instruction_i0", "effect_instruction_i1"]) {
+    const value = effect[key]
+    if (typeof value === "function") parts.push(`${value.name || ""}:${String(value).replace(/\s+/g, " ").slice(0, 90)}`)
+  }
+  return parts.join(" ")
+}
+
+const main = async () => {
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  process.env.DATABASE_URL = url.toString()
+  process.env.ALLOW_PRIVATE_OUTBOUND_URLS = "true"
+  process.env.ADMIN_API_KEY = "record-cost-admin-key"
+  try {
+    const { Effect, Layer, ManagedRuntime, Option, RuntimeFlags, RuntimeFlagsPatch, Supervisor } = await import("effect")
+    const { InfrastructureLive } = await import(path.join(tree, "src/Services.ts"))
+    const { CallRecords } = await import(path.join(tree, "src/CallLogs/CallRecords.ts"))
+    const { Tenants } = await import(path.join(tree, "src/Tenants/Tenants.ts"))
+    const { TenantCache } = await import(path.join(tree, "src/TenantCache/TenantCache.ts"))
+    const { VoiceRecords } = await import(path.join(tree, "src/VoiceSessions/VoiceRecords.ts"))
+    const { VersionResolution } = await import(path.join(tree, "src/Agents/VersionResolution.ts"))
+    const { Migrations } = await import(path.join(tree, "src/Database/Migrations.ts"))
+    // The record's own services, none of the service's background work (outbox delivery, sweeps):
+    // what is measured is the record.
+    const RecordsLive = Layer.mergeAll(CallRecords.Default, Tenants.Default).pipe(
+      Layer.provide(Layer.mergeAll(VoiceRecords.Default, VersionResolution.Default, TenantCache.Default)),
+      Layer.provideMerge(InfrastructureLive)
+    )
+    const runtime = ManagedRuntime.make(RecordsLive as import("effect").Layer.Layer<unknown>)
+    await runtime.runPromise(Effect.gen(function*() {
+      yield* (yield* Migrations).awaitApplied
+      const tenants = yield* Tenants
+      yield* tenants.upsert("acme", {
+        tenant_id: "acme",
+        auth_token: "acme-bearer-token-0123456789",
+        org_id: "org-acme",
+        webhook_url: "http://127.0.0.1:9/hooks"
+      }, Option.none())
+    }))
+    const t0 = Date.now()
+    let n = 0
+    // A caller who talked with the agent, asked for a callback at a time, and hung up.
+    const call = () => {
+      n++
+      const sid = n.toString(16).padStart(32, "0")
+      return {
+        tenantId: "acme", streamSid: `MZ${sid}`, callSid: `CA${sid}`, direction: "inbound" as const,
+        from: "+15551110001", to: "+15550008000", agentVersionId: null, model: "gpt-realtime", voice: "verse",
+        startedAt: new Date(t0 - 60_000), endedAt: new Date(t0), endReason: "caller_hangup" as const, errorMessage: null,
+        transcript: [
+          { role: "assistant" as const, content: "Hello, how can I help?", timestamp: new Date(t0 - 59_000) },
+          { role: "user" as const, content: "Please call me back tomorrow.", timestamp: new Date(t0 - 50_000) }
+        ],
+        functionCalls: [{
+          name: "request_callback", arguments: { callback_at: "2026-12-04T10:00:00Z" }, result: { ok: true },
+          durationMs: 3, timestamp: new Date(t0 - 40_000)
+        }],
+        turnLatencies: [{ llmFirstTokenMs: 300, firstAudioMs: 500 }],
+        escalated: false, escalationReason: null
+      }
+    }
+    const record = Effect.flatMap(CallRecords, (r: any) => r.recordCompletedCall(call()))
+    let ops = 0
+    let trace: Array<string> | undefined = process.env.TRACE ? [] : undefined
+    class Counting extends Supervisor.AbstractSupervisor<void> {
+      get value() {
+        return Effect.void
+      }
+      override onEffect(_fiber: unknown, effect: unknown) {
+        ops++
+        if (trace !== undefined) trace.push(describe(effect as Record<string, unknown>))
+      }
+    }
+    const counted = record.pipe(
+      Effect.supervised(new Counting()),
+      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+    )
+    // Warm up (JIT, the tenant cache, the pool), then one counted record.
+    for (let i = 0; i < 200; i++) await runtime.runPromise(record)
+    const written = await runtime.runPromise(counted)
+    const opsRecord = ops
+    if (trace !== undefined) console.log(trace.join("\n"))
+    trace = undefined
+    ops = 0
+    await runtime.runPromise(Effect.void.pipe(
+      Effect.supervised(new Counting()),
+      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
+    ))
+    const last = sent.filter((s) => s.text.startsWith("with "))[sent.filter((s) => s.text.startsWith("with ")).length - 1]
+    let gcs = 0
+    const observer = new PerformanceObserver((list) => {
+      gcs += list.getEntries().length
+    })
+    observer.observe({ entryTypes: ["gc"] })
+    const gc = (globalThis as { gc?: () => void }).gc
+    gc?.()
+    const before = process.memoryUsage().heapUsed
+    const started = process.cpuUsage()
+    for (let i = 0; i < records; i++) await runtime.runPromise(record)
+    const cpu = process.cpuUsage(started)
+    const after = process.memoryUsage().heapUsed
+    // The same loop again under V8's sampling heap profiler (collected objects included): bytes
+    // allocated per record, by the innermost frame of the tree's src/ (or a package) on the stack.
+    const session = new Session()
+    session.connect()
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true
+    })
+    for (let i = 0; i < records; i++) await runtime.runPromise(record)
+    const { profile } = await session.post("HeapProfiler.stopSampling") as unknown as { profile: { head: ProfileNode } }
+    const buckets = new Map<string, number>()
+    let sampled = 0
+    const walk = (node: ProfileNode, owner: string) => {
+      const url = node.callFrame.url
+      const mine = url.includes(`${tree}/src/`) ? url.slice(url.indexOf("/src/") + 5) : undefined
+      const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1]
+      const here = mine ?? (owner.startsWith("src:") ? owner : pkg ?? owner)
+      const label = mine !== undefined ? `src:${mine}` : here
+      sampled += node.selfSize
+      buckets.set(label, (buckets.get(label) ?? 0) + node.selfSize)
+      for (const child of node.children) walk(child, label)
+    }
+    walk(profile.head, "(no frame of ours)")
+    const byOrigin = [...buckets].sort((a, b) => b[1] - a[1]).slice(0, 25)
+      .map(([label, bytes]) => `${(bytes / records / 1024).toFixed(1).padStart(7)} KB  ${label}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    observer.disconnect()
+    console.log(JSON.stringify({
+      tree,
+      written,
+      operations: opsRecord - ops,
+      statementChars: last?.text.length,
+      parameters: last?.params,
+      heapGrowthKbPerRecord: Number(((after - before) / records / 1024).toFixed(1)),
+      sampledKbPerRecord: Number((sampled / records / 1024).toFixed(1)),
+      gcsInLoop: gcs,
+      cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records)
+    }))
+    console.log(byOrigin.join("\n"))
+    if (process.env.PRINT_STATEMENT) console.log(last?.text)
+    await runtime.dispose()
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`)
+    await admin.end()
+  }
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(error)
+  process.exit(1)
+})
