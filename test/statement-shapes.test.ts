@@ -52,6 +52,21 @@ describe("StatementShapes.makeShapeCompiler", () => {
     expectSame(compile, sql`a = ${1}`)
   })
 
+  it("keeps a few shapes of one segment count: statements alternating are each built once", () => {
+    // Building a shape quotes its identifiers through the client: count those calls.
+    let quoted = 0
+    const counting = new Proxy(sql, {
+      apply: (target, self, args) => {
+        if (typeof args[0] === "string") quoted++
+        return Reflect.apply(target, self, args)
+      }
+    })
+    const compile = makeShapeCompiler(counting)
+    const statements = [sql`select ${sql("t")} where a = ${1}`, sql`select ${sql("u")} where b = ${2}`, sql`select ${sql("v")} where c = ${3}`]
+    for (let round = 0; round < 4; round++) for (const statement of statements) expectSame(compile, statement)
+    expect(quoted).toBe(statements.length)
+  })
+
   it("a fragment that is not a statement compiles as the statement of it, helpers included", () => {
     const compile = makeShapeCompiler(sql)
     const plain = sql.join(" and ", false)([sql`a = ${1}`, sql`${sql("b")} = ${"x"}`])

@@ -16,12 +16,14 @@ interface Shape {
 
 /** Shapes kept per compiler; past this the cache starts again (a shape per statement site is a few dozen). */
 const MAX_SHAPES = 64
+/** Shapes kept per segment count: statements of one service with as many segments do not take turns. */
+const SHAPES_PER_COUNT = 4
 
 
 /**
  * `statement.compile()` for statements that are only literal text, identifiers and parameters
  * (what the `sql` template makes), with the text built once per shape. A shape is the
- * statement's segments but for its parameter values: while they match the last statement of
+ * statement's segments but for its parameter values: while they match one of the last few statements of
  * that many segments, its text comes back and only the parameters are collected, in order.
  * @effect/sql's compile concatenates every segment each time, and the end-of-call record is
  * ~500 segments, ~12 KB of text, per call. Values are still bound as parameters, never put into
@@ -34,7 +36,8 @@ export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Stat
     ("compile" in fragment && typeof fragment.compile === "function" ? fragment as Statement.Statement<unknown> : sql`${fragment}`).compile()
   // Never run: how this client writes placeholders.
   if (sql`${0}${0}`.compile()[0] !== "$1$2") return standard
-  const shapes = new Map<number, Shape>()
+  const shapes = new Map<number, Array<Shape>>()
+  let kept = 0
 
   const build = (segments: ReadonlyArray<Statement.Segment>): Shape | undefined => {
     const kinds: Array<number> = []
@@ -66,16 +69,15 @@ export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Stat
     return { kinds, values, text }
   }
 
-  return (statement) => {
-    const segments = statement.segments
-    const shape = shapes.get(segments.length)
+  /** The parameters of `segments` if they have `shape`'s text; "standard" if a segment needs @effect/sql's compile. */
+  const paramsIn = (segments: ReadonlyArray<Statement.Segment>, shape: Shape | undefined): Array<unknown> | "standard" | undefined => {
     const params: Array<unknown> = []
     let matches = shape !== undefined
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!
       switch (segment._tag) {
         case "Literal":
-          if (segment.params !== undefined && segment.params.length > 0) return standard(statement)
+          if (segment.params !== undefined && segment.params.length > 0) return "standard"
           if (matches && (shape!.kinds[i] !== LITERAL || shape!.values[i] !== segment.value)) matches = false
           break
         case "Identifier":
@@ -86,15 +88,35 @@ export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Stat
           params.push(segment.value)
           break
         default:
-          return standard(statement)
+          return "standard"
       }
     }
-    // Same number of segments (the map's key), each of the same kind and text: the same statement text.
-    if (matches) return [shape!.text, params]
+    // Same number of segments, each of the same kind and text: the same statement text.
+    return matches || shape === undefined ? params : undefined
+  }
+
+  return (statement) => {
+    const segments = statement.segments
+    const candidates = shapes.get(segments.length)
+    for (const shape of candidates ?? []) {
+      const params = paramsIn(segments, shape)
+      if (params === "standard") return standard(statement)
+      if (params !== undefined) return [shape.text, params]
+    }
+    const params = paramsIn(segments, undefined)
+    if (params === "standard" || params === undefined) return standard(statement)
     const built = build(segments)
     if (built === undefined) return standard(statement)
-    if (shapes.size >= MAX_SHAPES) shapes.clear()
-    shapes.set(segments.length, built)
+    if (kept >= MAX_SHAPES) {
+      shapes.clear()
+      kept = 0
+    }
+    const list = shapes.get(segments.length) ?? []
+    // The newest first; the oldest of a full list makes room.
+    list.unshift(built)
+    if (list.length > SHAPES_PER_COUNT) list.pop()
+    else kept++
+    shapes.set(segments.length, list)
     return [built.text, params]
   }
 }
