@@ -104,7 +104,10 @@ describe("session actions across replicas", () => {
       const end = yield* action(a, first.streamSid, "end", { reason: "Customer issue resolved", supervisor: "dana" })
       expect(end.status, end.text).toBe(200)
       expectSpecSchema(end.body, "SessionActionResponse")
-      yield* promise(() => first.client.waitFor("the goodbye", () => first.client.of("media").length >= 2))
+      // Its mark too: playAll echoes the marks received so far (a missed one is audio never played).
+      yield* promise(() =>
+        first.client.waitFor("the goodbye and its mark", () => first.client.of("media").length >= 2 && first.client.of("mark").length >= 2)
+      )
       expect(first.client.of("media")[1].media.payload).toBe(frame(9).toString("base64"))
       first.client.playAll()
       const hangUps = () => twilio.requests.filter((r) => r.path.endsWith(`/Calls/${first.callSid}.json`) && r.form.Status === "completed")

@@ -101,7 +101,14 @@ describe("shutdown keeps calls", () => {
         expect(shortLog).toMatchObject({ end_reason: "stop", status: "completed" })
 
         // The other outlives the drain: it hears the goodbye only at the deadline, then ends.
-        yield* promise(() => long.client.waitFor("the goodbye", () => long.client.of("media").length >= 2, (DRAIN_SECONDS + 20) * 1000))
+        // Its mark too: playAll echoes the marks received so far (a missed one is audio never played).
+        yield* promise(() =>
+          long.client.waitFor(
+            "the goodbye and its mark",
+            () => long.client.of("media").length >= 2 && long.client.of("mark").length >= 2,
+            (DRAIN_SECONDS + 20) * 1000
+          )
+        )
         expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(DRAIN_SECONDS * 1000 - 500)
         expect(long.client.of("media")[1].media.payload).toBe(GOODBYE.toString("base64"))
         long.client.playAll()
