@@ -13,14 +13,13 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { cpuSeconds, machine } from "./proc.js"
 import {
   arg,
   BURST_ENV,
   freshDatabase,
-  greetedCall,
+  greetedBursts,
   loggedStatements,
   sleep,
   startBenchModel,
@@ -71,14 +70,7 @@ const run = async (spec: string, baseUrl: URL) => {
   })
   child.stderr!.resume()
   try {
-    let n = Math.floor(Math.random() * 1e6) * 1000
-    const burst = async (count: number, perSecond: number) => {
-      const start = performance.now()
-      return Promise.all(Array.from({ length: count }, async (_, i) => {
-        await sleep(start + (i * 1000) / perSecond - performance.now())
-        return greetedCall(base, n++).catch((error) => ({ error: String(error) }))
-      }))
-    }
+    const burst = greetedBursts(base)
     // `--drain-analysis`: the post-call analyses (CallAnalysis worker) of the warm-up done before
     // the CPU is first read and those of the burst before it is read again, so the figure holds
     // each measured call's analysis whole rather than what fits the window.

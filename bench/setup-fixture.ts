@@ -83,6 +83,21 @@ export const greetedCall = async (base: string, n: number, afterWebhook?: () => 
 }
 
 /**
+ * Bursts of greeted calls to `base`, open loop: `count` calls arriving at `perSecond`, numbered
+ * on from a random start (no two bursts share a call SID); a call that failed is its error.
+ */
+export const greetedBursts = (base: string) => {
+  let n = Math.floor(Math.random() * 1e6) * 1000
+  return (count: number, perSecond: number) => {
+    const start = performance.now()
+    return Promise.all(Array.from({ length: count }, async (_, i) => {
+      await sleep(start + (i * 1000) / perSecond - performance.now())
+      return greetedCall(base, n++).catch((error) => ({ error: String(error) }))
+    }))
+  }
+}
+
+/**
  * The statements `database` logged (log_statement = 'all') in the server log `pgLog` after byte
  * `offset`, those `keep` accepts: how many, and each text (first 90 characters) with its count,
  * commonest first.

@@ -14,9 +14,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { WebSocket } from "ws"
 import { freePort, machine } from "./proc.js"
-import { greetedCall, sleep, startSetUpService, stopService } from "./setup-fixture.js"
+import { greetedBursts, sleep, startSetUpService, stopService } from "./setup-fixture.js"
 import { spawn } from "node:child_process"
 import { startFakeModel } from "./setup-model.js"
 import { Inspector } from "./heap.js"
@@ -53,7 +52,6 @@ const threads = (pid: number): Map<string, number> => {
 const diff = (a: Map<string, number>, b: Map<string, number>) =>
   new Map([...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const))
 
-const placeCall = async (base: string, n: number) => (await greetedCall(base, n)).ws
 
 const startBaseline = async (flags: Array<string>, upstreamPort: number) => {
   const port = await freePort()
@@ -128,16 +126,9 @@ const run = async (tree: string, baseUrl: URL) => {
   })
   const gcSnapshot = () => ({ ...gcs })
   try {
-    let n = Math.floor(Math.random() * 1e6) * 1000
-    const burst = async (count: number, perSecond: number) => {
-      const start = performance.now()
-      return Promise.all(Array.from({ length: count }, async (_, i) => {
-        await sleep(start + (i * 1000) / perSecond - performance.now())
-        return placeCall(base, n++).catch((error) => ({ error: String(error) }))
-      }))
-    }
+    const burst = greetedBursts(base)
     const warm = await burst(warmup, 25)
-    for (const r of warm) if (r instanceof WebSocket) r.close()
+    for (const r of warm) if ("ws" in r) r.ws.close()
     await sleep(settle * 1000)
     const total = Math.round(rate * seconds)
     const inspector = allocFile === "" ? undefined : await Inspector.open(inspectPort)
@@ -150,7 +141,7 @@ const run = async (tree: string, baseUrl: URL) => {
     const t0 = threads(child.pid!)
     const w0 = performance.now()
     const results = await burst(total, rate)
-    for (const r of results) if (r instanceof WebSocket) r.close()
+    for (const r of results) if ("ws" in r) r.ws.close()
     await sleep(3000)
     const window = performance.now() - w0
     const t1 = threads(child.pid!)
@@ -165,9 +156,9 @@ const run = async (tree: string, baseUrl: URL) => {
     const g2 = gcSnapshot()
     const busy = diff(t0, t1)
     const idle = diff(t1, t2)
-    const failed = results.filter((r) => !(r instanceof WebSocket)).length
+    const failed = results.filter((r) => "error" in r).length
     const reasons = new Map<string, number>()
-    for (const r of results) if (!(r instanceof WebSocket)) reasons.set(r.error.slice(0, 140), (reasons.get(r.error.slice(0, 140)) ?? 0) + 1)
+    for (const r of results) if ("error" in r) reasons.set(r.error.slice(0, 140), (reasons.get(r.error.slice(0, 140)) ?? 0) + 1)
     for (const [reason, count] of reasons) console.log(`  ${count} failed: ${reason}`)
     console.log(`\n${tree}: ${total - failed}/${total} calls, window ${(window / 1000).toFixed(1)} s, loadavg ${machine().loadavg}`)
     console.log("| thread | burst ms/call | idle window ms/call-equivalent |")
