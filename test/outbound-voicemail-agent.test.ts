@@ -35,7 +35,8 @@ layer(MediaSuite(), { excludeTestServices: true })("voicemail left by the agent"
       expect(amd.status).toBe(200)
 
       // The agent is told (a system item), then speaks the message: its audio reaches the call.
-      yield* promise(() => client.waitFor("the message", () => client.of("media").length >= 2))
+      // Its mark too: playAll echoes the marks received so far (a missed one is audio never played).
+      yield* promise(() => client.waitFor("the message and its mark", () => client.of("media").length >= 2 && client.of("mark").length >= 2))
       expect(client.of("media")[1].media.payload).toBe(frame(9).toString("base64"))
       const notices = upstream.eventsOf("conversation.item.create").filter((e) => e.item?.role === "system")
       expect(JSON.stringify(notices)).toContain("answering machine")

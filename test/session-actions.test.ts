@@ -134,7 +134,8 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
 
       const res = yield* action(streamSid, "end", { reason: "Customer issue resolved", supervisor: "dana" }, ACME_REST.auth)
       expectAnswer(res, 200, "Ending the call after the agent's goodbye")
-      yield* promise(() => client.waitFor("the goodbye", () => client.of("media").length >= 2))
+      // Its mark too: playAll echoes the marks received so far (a missed one is audio never played).
+      yield* promise(() => client.waitFor("the goodbye and its mark", () => client.of("media").length >= 2 && client.of("mark").length >= 2))
       expect(client.of("media")[1].media.payload).toBe(frame(9).toString("base64"))
       // Not hung up while the goodbye is still playing.
       const hangUps = () => twilio.requests.filter((r) => r.path.endsWith(`/Calls/${callSid}.json`) && r.form.Status === "completed")

@@ -27,6 +27,8 @@ export class TwilioMediaClient {
   private readonly closing: Promise<{ readonly code: number; readonly reason: string }>
   private sequence = 0
   private chunk = 0
+  /** How many of the received marks playAll has acknowledged. */
+  private played = 0
   streamSid = "MZ00000000000000000000000000000001"
 
   private constructor(private readonly ws: WebSocket) {
@@ -137,9 +139,14 @@ export class TwilioMediaClient {
     return Buffer.concat(this.of("media").map((message) => Buffer.from(message.media.payload, "base64")))
   }
 
-  /** Acknowledges (as played) every mark received so far, in order. */
+  /**
+   * Acknowledges (as played) every mark received so far and not yet acknowledged, in order, as
+   * Twilio does once each: a mark that arrives later is not played until the next call.
+   */
   playAll(): void {
-    for (const mark of this.of("mark")) this.mark(mark.mark.name)
+    const marks = this.of("mark")
+    for (const mark of marks.slice(this.played)) this.mark(mark.mark.name)
+    this.played = marks.length
   }
 
   waitFor<A>(what: string, probe: () => A | undefined | false, timeoutMs = 10_000): Promise<A> {
