@@ -53,13 +53,16 @@ export class AgentCache extends Effect.Service<AgentCache>()("AgentCache", {
     const shelf = <A>() => {
       const byTenant = new Map<string, Map<string, A>>()
       shelves.push({ dropTenant: (tenantId) => byTenant.delete(tenantId), clear: () => byTenant.clear() })
-      return <E, R>(tenantId: string, key: string, load: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      /** The stored value as plain code (a hit counted), or undefined: a miss for `through` to load. */
+      const peek = (tenantId: string, key: string): A | undefined => {
+        const hit = byTenant.get(tenantId)?.get(key)
+        if (hit !== undefined) counters.hits++
+        return hit
+      }
+      const through = <E, R>(tenantId: string, key: string, load: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.suspend(() => {
-          const hit = byTenant.get(tenantId)?.get(key)
-          if (hit !== undefined) {
-            counters.hits++
-            return Effect.succeed(hit)
-          }
+          const hit = peek(tenantId, key)
+          if (hit !== undefined) return Effect.succeed(hit)
           counters.misses++
           const startedAt = generation
           return Effect.tap(load, (value) => {
@@ -70,6 +73,7 @@ export class AgentCache extends Effect.Service<AgentCache>()("AgentCache", {
             keys.set(key, value)
           })
         })
+      return Object.assign(through, { peek })
     }
 
     return {

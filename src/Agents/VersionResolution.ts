@@ -93,7 +93,26 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
       }
     )
 
-    return { resolve, byId } as const
+    /**
+     * `resolve` from the cache alone, as plain code (the webhook's warm path): the version, or
+     * undefined when something is not cached yet or a pinned version is missing (`resolve` loads
+     * it, or logs the fallback). Hits read on the way to an undefined are counted as hits.
+     */
+    const cached = (input: ResolveInput): Option.Option<ResolvedAgentVersion> | undefined => {
+      if (input.pinnedVersionId !== null) {
+        const pinned = versionShelf.peek(input.tenantId, input.pinnedVersionId)
+        return pinned !== undefined && Option.isSome(pinned) ? pinned : undefined
+      }
+      const agent = agentShelf.peek(input.tenantId, input.agentId ?? "")
+      if (agent === undefined) return undefined
+      if (Option.isNone(agent)) return Option.none()
+      const weights = weightsShelf.peek(input.tenantId, agent.value.id)
+      if (weights === undefined) return undefined
+      const chosen = pickVersion(weights, agent.value.id, input.callSid) ?? agent.value.published_version_id
+      return chosen === null ? Option.none() : versionShelf.peek(input.tenantId, chosen)
+    }
+
+    return { resolve, cached, byId } as const
   }),
   dependencies: [AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}

@@ -21,6 +21,8 @@ export class ServiceSecrets extends Effect.Service<ServiceSecrets>()("ServiceSec
       })
 
     return {
+      /** The secret if this replica has read it already (plain code), else undefined: `get` reads it. */
+      known: (name: string): Buffer | undefined => known.get(name),
       get: (name: string) =>
         Effect.suspend(() => {
           const cached = known.get(name)

@@ -77,17 +77,16 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
     const migrations = yield* Migrations
     const ttlMillis = config.streamTokenTtlSecs * 1000
 
-    const primarySecret = Option.match(config.streamTokenSecret, {
-      onNone: () => secrets.get("stream_token"),
-      onSome: (secret) => Effect.succeed(Buffer.from(Redacted.value(secret), "utf8"))
-    })
+    const configuredSecret = Option.getOrUndefined(
+      Option.map(config.streamTokenSecret, (secret) => Buffer.from(Redacted.value(secret), "utf8"))
+    )
+    const primarySecret = configuredSecret === undefined ? secrets.get("stream_token") : Effect.succeed(configuredSecret)
     const previousSecret = Option.map(config.streamTokenSecretPrevious, (s) => Buffer.from(Redacted.value(s), "utf8"))
 
     const sign = (secret: Buffer, body: string) => hmacSha256(secret, `${VERSION}.${body}`)
 
-    const mint = fnSpanned("StreamTokens.mint")(function*(claims: StreamClaims) {
-      const secret = yield* primarySecret
-      const now = yield* Clock.currentTimeMillis
+    /** A token for `claims` signed with `secret`, issued at `now`: plain code. */
+    const mintWith = (secret: Buffer, claims: StreamClaims, now: number) => {
       const body = Buffer.from(
         encodePayload({
           t: claims.tenantId,
@@ -103,7 +102,15 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
         "utf8"
       ).toString("base64url")
       return `${VERSION}.${body}.${sign(secret, body).toString("base64url")}`
+    }
+
+    const mint = fnSpanned("StreamTokens.mint")(function*(claims: StreamClaims) {
+      const secret = yield* primarySecret
+      return mintWith(secret, claims, yield* Clock.currentTimeMillis)
     })
+
+    /** The signing secret when no read is needed for it (configured, or read already), else undefined. */
+    const secretNow = (): Buffer | undefined => configuredSecret ?? secrets.known("stream_token")
 
     const invalid = (reason: string) => Effect.fail(new InvalidStreamToken({ reason }))
     const alreadyUsed = invalid("already used")
@@ -169,6 +176,6 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       Effect.forkScoped
     )
 
-    return { mint, verify, claim, redeem } as const
+    return { mint, mintWith, secretNow, verify, claim, redeem } as const
   })
 }) {}

@@ -75,6 +75,17 @@ export const withEdgeHeaders = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   Layer.locally(layer, HttpApp.currentPreResponseHandlers, Option.some(edgeHeaders))
 
 /**
+ * `app` with `request` as the request fiber's request from here on: the fiber is made for this
+ * request and ends with it, so its context is replaced in place rather than provided
+ * (three steps; `provideService` is 17 operations, to restore on exit a context nothing reads afterwards).
+ */
+const withRequest = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest): HttpApp.Default<E, R> =>
+  Effect.zipRight(
+    FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, HttpServerRequest.HttpServerRequest, request)),
+    app
+  )
+
+/**
  * The outermost middleware: gives every request an id (echoed in `x-request-id` and in
  * every log line), sheds load, applies the per-address rate limit and concurrency cap, guards
  * the body and writes the access log.
@@ -129,8 +140,8 @@ export const makeEdge = Effect.gen(function*() {
       return refuse(request, context, status, message, keepsConnection(request, status) ? undefined : { connection: "close" })
     }
     // A request the edge did not change (no client address behind a proxy, no subprotocol
-    // credential, no body to guard) is already in the context; any other is provided.
-    return guarded.right === received ? app : Effect.provideService(app, HttpServerRequest.HttpServerRequest, guarded.right)
+    // credential, no body to guard) is already in the context; any other replaces it.
+    return guarded.right === received ? app : withRequest(app, guarded.right)
   }
 
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>

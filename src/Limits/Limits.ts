@@ -125,7 +125,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     const admitInbound = (tenant: LimitedTenant, callSid: string, limits: EffectiveLimits, at: Date, seen?: CallSeen) =>
       Effect.gen(function*() {
         const input = {
-          id: yield* ids.uuid,
+          id: ids.nextUuid(),
           tenantId: tenant.tenantId,
           replicaId,
           callSid,
@@ -136,7 +136,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
         }
         const result = yield* seen === undefined
           ? repo.admitInbound(input)
-          : repo.admitInboundSeen(input, yield* ids.uuid, seen)
+          : repo.admitInboundSeen(input, ids.nextUuid(), seen)
         if (result.refusal === "tenant_concurrency") {
           return Either.left(refused("tenant_concurrency",
             `The tenant already has ${result.tenant_calls} of at most ${limits.maxConcurrentCalls} concurrent calls`))

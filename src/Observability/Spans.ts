@@ -1,4 +1,4 @@
-import { Context, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
+import { Context, DefaultServices, Effect, type Fiber, FiberRef, Option, Tracer } from "effect"
 
 /**
  * A span around `self` when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT set, src/Telemetry.ts),
@@ -10,6 +10,13 @@ export const spanned = (name: string) => <A, E, R>(self: Effect.Effect<A, E, R>)
   // One step (the fiber ref read as plain code), not a flatMap of FiberRef.get (three).
   Effect.withFiberRuntime<A, E, R>((fiber) =>
     fiber.getFiberRef(FiberRef.currentTracerEnabled) ? Effect.withSpan(self, name, { captureStackTrace: false }) : self)
+
+/** The tracer that exports nothing (Effect's default): its spans are only read by their children. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/** Whether spans made on this fiber reach an exporter (tracing on and not Effect's native tracer). */
+export const exportsSpans = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
 
 /**
  * `Effect.annotateCurrentSpan` as plain code, for a caller already holding its fiber: the same

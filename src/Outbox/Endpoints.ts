@@ -8,6 +8,10 @@ export interface WebhookEndpoint {
   readonly secrets: ReadonlyArray<string>
 }
 
+/** Whether a tenant's config has a webhook URL (its events, `voice.call.started` included, are delivered). */
+export const hasWebhookUrl = (tenant: { readonly config: { readonly webhook_url?: string | undefined } }) =>
+  tenant.config.webhook_url !== undefined
+
 /**
  * A tenant's webhook endpoint as its config says now: none when it has no `webhook_url`,
  * is out of service, or its URL answered 410 Gone. Read through the tenant cache, which
@@ -32,7 +36,7 @@ export class WebhookEndpoints extends Effect.Service<WebhookEndpoints>()("Webhoo
 
     /** Whether the tenant has a webhook URL at all (the cached config only; no SQL). */
     const configured = (tenantId: string) =>
-      Effect.map(tenants.get(tenantId), Option.exists((tenant) => tenant.config.webhook_url !== undefined))
+      Effect.map(tenants.get(tenantId), Option.exists(hasWebhookUrl))
 
     /** The tenant's webhook URL, from the cached config only (no SQL: whether it is disabled is not checked). */
     const urlOf = (tenantId: string) =>

@@ -72,6 +72,12 @@ export class HintCache extends Effect.Service<HintCache>()("HintCache", {
         return { _tag: "Found", hint: entry.hint }
       })
 
+    /** `lookup`'s Found as plain code, at `now`: undefined on a miss or an expired entry (left for `lookup` to count and drop). */
+    const peek = (accountSid: string, number: string, now: number): Hint | undefined => {
+      const entry = entries.get(keyOf(accountSid, number))
+      return entry === undefined || entry.expiresAt <= now ? undefined : entry.hint
+    }
+
     const remember = (accountSid: string, number: string, hint: Hint) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const key = keyOf(accountSid, number)
@@ -86,6 +92,7 @@ export class HintCache extends Effect.Service<HintCache>()("HintCache", {
 
     return {
       lookup,
+      peek,
       remember,
       forget: (accountSid: string, number: string) => Effect.sync(() => void entries.delete(keyOf(accountSid, number))),
       /** Clears this replica's hints and tells the others to clear theirs; returns how many were removed here. */

@@ -4,10 +4,11 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
+import { Cause, Clock, Context, Effect, Either, Option, Schema, Tracer } from "effect"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
 import { nameRoute } from "../Http/RouteSpan.js"
+import { exportsSpans, propagatedSpanOf } from "../Observability/Spans.js"
 import { parseSimpleQuery, SIMPLE_URL } from "../Http/SimpleQuery.js"
 import { TwilioVoiceWebhookForm, WebhookError, WebhookQuery } from "./Api.js"
 import { signedWebhook, type VoiceWebhook, VoiceWebhooks } from "./Webhooks.js"
@@ -33,6 +34,9 @@ const errorResponses = new Map<string, (message: string) => HttpServerResponse.H
 
 const TWIML_TYPE = "text/xml"
 
+/** What an answer may fail with: the group's declared errors (anything else is a defect's 500). */
+type AnswerError = { readonly _tag: string; readonly message: string }
+
 /**
  * Twilio's incoming-call webhook (`POST /api/v1/incoming-call`) served in front of HttpApi's
  * router, as src/Http/HotReads.ts does for the hottest reads: a burst of calls is a burst of
@@ -53,8 +57,8 @@ export const makeHotWebhook = Effect.gen(function*() {
   const decodeForm = Schema.decodeUnknownEither(TwilioVoiceWebhookForm)
   const decodeQuery = Schema.decodeUnknownEither(WebhookQuery)
 
-  const respond = (request: HttpServerRequest.HttpServerRequest, hook: VoiceWebhook) =>
-    Effect.matchCauseEffect(Effect.interruptible(webhooks.answer("inbound", hook)), {
+  const respond = <R>(request: HttpServerRequest.HttpServerRequest, answer: Effect.Effect<string, AnswerError, R>) =>
+    Effect.matchCauseEffect(Effect.interruptible(answer), {
       onSuccess: (twiml) => Effect.succeed(HttpServerResponse.text(twiml, { status: 200, contentType: TWIML_TYPE })),
       onFailure: (cause) => {
         const failure = Cause.failureOption(cause)
@@ -97,7 +101,16 @@ export const makeHotWebhook = Effect.gen(function*() {
       return Effect.flatMap(hookOf(request, query.right), (hook) => {
         if (hook === undefined) return app
         nameRoute(context, ROUTE)
-        return Effect.mapInputContext(respond(request, hook), (_: Context.Context<never>) => answerContext(context, request))
+        // With no exporter and the caches warm the answer is plain code up to its statement: no
+        // spans, so no context to narrow for them (each `provide*` is 17 operations).
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const warm = exportsSpans(fiber)
+          ? undefined
+          : webhooks.answerInboundWarm(hook, () => clock.unsafeCurrentTimeMillis(), propagatedSpanOf(fiber))
+        return warm !== undefined
+          ? respond(request, warm)
+          : Effect.mapInputContext(respond(request, webhooks.answer("inbound", hook)), (_: Context.Context<never>) =>
+            answerContext(context, request))
       })
     })
 })

@@ -42,8 +42,11 @@ const rate = (part: number, whole: number) => (whole === 0 ? 0 : part / whole)
 export class ResolutionCounters extends Effect.Service<ResolutionCounters>()("ResolutionCounters", {
   sync: () => {
     let counters = zero()
+    const bump = (name: keyof Counters, by = 1) => void (counters[name] += by)
     return {
-      count: (name: keyof Counters, by = 1) => Effect.sync(() => void (counters[name] += by)),
+      count: (name: keyof Counters, by = 1) => Effect.sync(() => bump(name, by)),
+      /** `count` as plain code (the webhook's warm path). */
+      bump,
       snapshot: Effect.sync(() => ({
         ...counters,
         hint_cache_hit_rate: rate(counters.hint_cache_hits, counters.hint_cache_lookups),

@@ -6,7 +6,7 @@ import { AppConfig } from "../Config.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { type CachedTenant, TenantCache } from "../TenantCache/TenantCache.js"
 import { Tenants } from "../Tenants/Tenants.js"
-import { HintCache } from "./HintCache.js"
+import { type Hint, HintCache } from "./HintCache.js"
 import { ResolutionCounters } from "./ResolutionCounters.js"
 import { webhookAuthToken } from "./Account.js"
 import { signatureMatches } from "./Signature.js"
@@ -45,6 +45,12 @@ export const choiceOf = (route: RouteLookup): RouteChoice => ({
   pinnedVersionId: route.agentVersionId,
   greeting: route.greeting
 })
+
+type Resolved = Extract<Resolution, { readonly _tag: "Resolved" }>
+
+/** The agent choice a hint carries: none when it assigns nothing. */
+const hintRoute = (hint: Hint): RouteChoice | null =>
+  hint.agentId === null && hint.pinnedVersionId === null && hint.greeting === null ? NO_ROUTE : hint
 
 const fingerprint = (token: Option.Option<string>) => Option.match(token, { onNone: () => "-", onSome: sha256Hex })
 
@@ -111,13 +117,29 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
           return Option.none<Resolution>()
         }
         yield* counters.count("hint_cache_hits")
-        const { agentId, greeting, pinnedVersionId } = found.hint
-        return Option.some<Resolution>({
-          _tag: "Resolved",
-          tenant: tenant.value,
-          route: agentId === null && pinnedVersionId === null && greeting === null ? NO_ROUTE : found.hint
-        })
+        return Option.some<Resolution>({ _tag: "Resolved", tenant: tenant.value, route: hintRoute(found.hint) })
       })
+
+    /**
+     * `resolve` when it would end at a hint-cache hit (no `?tenant=`, a live hint, its tenant
+     * cached with the same token, the signature verified), as plain code at `now`, counted as
+     * `resolve` counts that. Undefined, with nothing counted or dropped, when `resolve` must run
+     * (it then finds the miss, the expiry or the mismatch itself and counts it).
+     */
+    const resolveFromHintNow = (call: WebhookCall, now: number): Resolved | undefined => {
+      if (call.explicitTenant !== undefined || call.accountSid === undefined || call.number === undefined) return undefined
+      const hint = hints.peek(call.accountSid, call.number, now)
+      if (hint === undefined) return undefined
+      const tenant = cache.recall(hint.tenantId, now)
+      if (tenant === undefined || Option.isNone(tenant)) return undefined
+      const token = tokenOf(tenant.value)
+      if (fingerprint(token) !== hint.tokenFingerprint || !verifies(call, token)) return undefined
+      counters.bump("requests_total")
+      counters.bump("hint_cache_lookups")
+      counters.bump("hint_cache_hits")
+      counters.bump("successes_total")
+      return { _tag: "Resolved", tenant: tenant.value, route: hintRoute(hint) }
+    }
 
     const routeFor = (call: WebhookCall) =>
       call.number === undefined ? Effect.succeed(Option.none()) : routes.lookup(call.number, call.direction)
@@ -200,6 +222,7 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
 
     return {
       resolve,
+      resolveFromHintNow,
       /** The route of `number` (for SIP calls, whose tenant comes from the bearer). */
       route: (number: string, direction: PhoneNumberRouteDirection) => routes.lookup(number, direction)
     } as const

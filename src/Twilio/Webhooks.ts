@@ -1,4 +1,4 @@
-import { Clock, Effect, Metric, Option } from "effect"
+import { Clock, Effect, Metric, Option, type Tracer } from "effect"
 import { label, webhookToTwimlWith } from "../Observability/Metrics.js"
 import { traceparentOf } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
@@ -12,6 +12,7 @@ import { choiceOf, type RouteChoice, TenantResolution, type WebhookCall } from "
 import { connectStream, mediaStreamUrl, sayAndHangUp, UNAVAILABLE_MESSAGE, UNKNOWN_NUMBER_MESSAGE } from "./Twiml.js"
 import { WebhookBadRequest, WebhookUnauthorized, WebhookUnavailable } from "./Api.js"
 import { InboundGate } from "../Limits/Inbound.js"
+import { hasWebhookUrl } from "../Outbox/Endpoints.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
 import { annotateCurrentSpan, currentPropagatedSpanOption, fnSpanned } from "../Observability/Spans.js"
@@ -138,22 +139,85 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
         // Both legs of a translation room stream to one replica (docs/translation-calls.md).
         const room = hook.query.translation_room
         const url = room === undefined ? streamUrl : yield* translationRooms.streamUrlFor(tenant.tenantId, room)
-        return connectStream(url, [
-          ["stream_token", token],
-          ["tenant_id", tenant.tenantId],
-          ["agent_version_id", agentVersionId],
-          ["direction", kind],
-          ["caller", kind === "inbound" ? from : to],
-          ["call_sid", callSid],
-          ["greeting", hook.query.greeting ?? route?.greeting ?? null],
-          ["agent_name", hook.query.agent_name ?? null],
-          ["translation_room", hook.query.translation_room ?? null],
-          ["language", hook.query.language ?? null],
-          ["peer_language", hook.query.peer_language ?? null],
-          // The media stream's span links back to this one (Observability/TraceContext.ts).
-          ["traceparent", Option.match(span, { onNone: () => null, onSome: traceparentOf })]
-        ])
+        return streamTwiml(url, token, tenant, hook, kind, callSid, route, agentVersionId, span)
       })
+
+    /** The TwiML that connects the call to its media stream. */
+    const streamTwiml = (
+      url: string,
+      token: string,
+      tenant: TenantRef,
+      hook: VoiceWebhook,
+      kind: CallKind,
+      callSid: string,
+      route: RouteChoice | null,
+      agentVersionId: string | null,
+      span: Option.Option<Tracer.Span>
+    ) =>
+      connectStream(url, [
+        ["stream_token", token],
+        ["tenant_id", tenant.tenantId],
+        ["agent_version_id", agentVersionId],
+        ["direction", kind],
+        ["caller", kind === "inbound" ? text(hook.params, "From") ?? null : text(hook.params, "To") ?? null],
+        ["call_sid", callSid],
+        ["greeting", hook.query.greeting ?? route?.greeting ?? null],
+        ["agent_name", hook.query.agent_name ?? null],
+        ["translation_room", hook.query.translation_room ?? null],
+        ["language", hook.query.language ?? null],
+        ["peer_language", hook.query.peer_language ?? null],
+        // The media stream's span links back to this one (Observability/TraceContext.ts).
+        ["traceparent", Option.match(span, { onNone: () => null, onSome: traceparentOf })]
+      ])
+
+    /**
+     * `connect` for an inbound call whose agent version is cached and whose stream-token secret
+     * is known, as plain code around the admission's statement (and the sighting's, when it
+     * enqueues an event). Undefined, with nothing done, when `connect` must run.
+     */
+    const connectWarm = (
+      tenant: TenantRef,
+      hook: VoiceWebhook,
+      callSid: string,
+      route: RouteChoice | null,
+      now: () => number,
+      span: Option.Option<Tracer.Span>
+    ) => {
+      const secret = tokens.secretNow()
+      if (secret === undefined) return undefined
+      const version = versions.cached({
+        tenantId: tenant.tenantId,
+        callSid,
+        agentId: hook.query.agent_id ?? route?.agentId ?? null,
+        pinnedVersionId: hook.query.agent_version_id ?? route?.pinnedVersionId ?? null
+      })
+      if (version === undefined) return undefined
+      const agentVersionId = Option.isSome(version) ? version.value.versionId : null
+      const from = text(hook.params, "From") ?? null
+      const to = text(hook.params, "To") ?? null
+      const seen: CallSeen = {
+        tenantId: tenant.tenantId,
+        callSid,
+        direction: "inbound",
+        from,
+        to,
+        agentVersionId,
+        twilioStatus: text(hook.params, "CallStatus") ?? null,
+        at: new Date(now())
+      }
+      // As `connect`: the admission's statement records the sighting unless it enqueues an event
+      // (`sightingAnnounced`, read here from the tenant just resolved through the same cache).
+      const inline = !hasWebhookUrl(tenant)
+      const admitted = (refused: Option.Option<string>) => {
+        if (Option.isSome(refused)) return Effect.succeed(refused.value)
+        const twiml = () => {
+          const token = tokens.mintWith(secret, { tenantId: tenant.tenantId, callSid, agentVersionId, direction: "inbound", from, to }, now())
+          return streamTwiml(streamUrl, token, tenant, hook, "inbound", callSid, route, agentVersionId, span)
+        }
+        return inline ? Effect.sync(twiml) : Effect.map(callLogs.callSeen(seen), twiml)
+      }
+      return Effect.flatMap(gate.check(tenant, callSid, from, inline ? seen : undefined), admitted)
+    }
 
     /** A parameter PostgreSQL cannot store (text with NUL) did not come from Twilio. */
     const badRequest = (error: InvalidInput) => Effect.fail(new WebhookBadRequest({ message: error.message }))
@@ -196,6 +260,31 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       }).pipe(Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }))
     }, (effect, kind) => timed(effect, kind, false))
 
+    const inboundTwimlMs = webhookToTwimlWith([label("direction", "inbound")])
+
+    /**
+     * `answer("inbound", hook)` as plain code over the same caches when no span is exported (the
+     * caller checks: `answer`'s spans would go nowhere) and the webhook resolves from the hint
+     * cache: Effect only for the admission's statement and what follows it. `now` reads the
+     * fiber's Clock; `span` is the request's (the TwiML's traceparent, as `answer`'s would be
+     * under the same tracer). The same answers, counters, metric and log lines as `answer`.
+     * Undefined, with nothing done or counted, when `answer` must run (a missing CallSid, a hint
+     * miss or mismatch, a translation room); a cold agent-version cache or token secret takes
+     * `connect` after the resolution.
+     */
+    const answerInboundWarm = (hook: VoiceWebhook, now: () => number, span: Option.Option<Tracer.Span>) => {
+      const callSid = text(hook.params, "CallSid")
+      if (callSid === undefined || hook.query.translation_room !== undefined) return undefined
+      const started = now()
+      const resolved = resolution.resolveFromHintNow(webhookCall(hook, "inbound", false), started)
+      if (resolved === undefined) return undefined
+      const setUp = connectWarm(resolved.tenant, hook, callSid, resolved.route, now, span) ??
+        connect(resolved.tenant, hook, "inbound", callSid, resolved.route)
+      return setupLoad.admit(callSid, setUp).pipe(
+        Effect.catchTags({ DatabaseUnavailable: apology(callSid), InvalidInput: badRequest }),
+        Effect.ensuring(Effect.sync(() => inboundTwimlMs.unsafeUpdate(now() - started, []))))
+    }
+
     /** SIP trunks authenticate with the tenant's bearer: no resolution, the route only picks the agent. */
     const answerSip = fnSpanned("VoiceWebhooks.answerSip")(function*(kind: CallKind, tenant: TenantRef, hook: VoiceWebhook) {
       const callSid = yield* required(hook.params, "CallSid")
@@ -237,7 +326,7 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       return true
     })
 
-    return { answer, answerSip, status } as const
+    return { answer, answerInboundWarm, answerSip, status } as const
   }),
   dependencies: [CallLogWrites.Default, InboundGate.Default, SetupLoad.Default]
 }) {}
