@@ -228,6 +228,23 @@ const settle = async (url: string, idleRate: number, maxMs: number) => {
   }
 }
 
+/**
+ * Buffers (8 KB pages, shared hits and reads) one admission's count reads now (`call_counts`,
+ * migrations/0020): exact and load-independent; it runs under the tenant's advisory lock.
+ */
+const admissionCountBuffers = async (url: string) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const res = await client.query(
+      "explain (analyze, buffers, format json) select * from call_counts('bench', '-', now() - make_interval(secs => 90))")
+    const plan = res.rows[0]["QUERY PLAN"][0].Plan
+    return Number(plan["Shared Hit Blocks"]) + Number(plan["Shared Read Blocks"])
+  } finally {
+    await client.end()
+  }
+}
+
 const pct = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
@@ -260,10 +277,13 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     const warm = await burst(warmup, 25)
     for (const ws of warm.sockets) ws.close()
     if (target === "service") {
+      // What an admission costs right after a busy minute, before the warm-up's hang-ups are recorded.
+      const atHangUp = await admissionCountBuffers(databaseUrl)
       const settled = await settle(databaseUrl, idleRate, settleMaxSeconds * 1000)
       console.error(`service ${rate}/s: after ${warmup} warm-up calls, ${settled.settled ? "settled" : "NOT settled"} in ` +
         `${(settled.ms / 1000).toFixed(1)} s (idle ${idleRate.toFixed(1)} transactions/s); pending when they hung up: ` +
-        `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}`)
+        `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}; ` +
+        `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
     } else {
       await sleep(2000)
     }
