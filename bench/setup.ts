@@ -6,11 +6,14 @@
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--profile=DIR] [--targets=service,baseline]
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
- * neither the latencies nor the CPU per call (both targets; `--warmup=0` to skip).
+ * neither the latencies nor the CPU per call (both targets; `--warmup=0` to skip). The service's
+ * burst then waits until the warm-up's work has settled (calls recorded, analysis jobs and outbox
+ * rows done, transaction rate back to idle; at most `--settle-max=S` seconds, default 180) and
+ * prints how long that took and what was pending.
  *
  * - webhook: POST sent -> TwiML received
  * - upgrade: WebSocket upgrade sent -> 101
@@ -38,6 +41,7 @@ const seconds = Number(arg("seconds", "2"))
 const targets = arg("targets", "service,baseline").split(",") as Array<Target>
 const profileDir = arg("profile", "")
 const warmup = Number(arg("warmup", "50"))
+const settleMaxSeconds = Number(arg("settle-max", "180"))
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -168,6 +172,79 @@ const transactions = async (url: string) => {
   }
 }
 
+/** Transactions per second of the database over `ms` (the service idle: heartbeats, sweeps, listeners). */
+const transactionRate = async (url: string, ms: number) => {
+  const before = await transactions(url)
+  await sleep(ms)
+  // Less the two connections of `transactions` itself.
+  return Math.max(0, ((await transactions(url)) - before - 2) * 1000 / ms)
+}
+
+/** Work the warm-up's calls leave behind them, in the database. */
+interface Pending {
+  readonly live_calls: number
+  readonly analysis_jobs: number
+  readonly outbox: number
+  readonly admissions: number
+}
+const describe = (p: Pending) => Object.entries(p).map(([k, v]) => `${k} ${v}`).join(", ")
+
+/**
+ * Waits until the warm-up's calls have left nothing behind (every call recorded and out of the
+ * ledger, no analysis job or outbox row pending) and the database is back at its idle transaction
+ * rate (two quiet seconds in a row; statistics lag up to 1 s), or `maxMs` passed, so the burst
+ * measures set-up rather than the warm-up's hang-ups and their post-call work.
+ */
+const settle = async (url: string, idleRate: number, maxMs: number) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const pending = async (): Promise<Pending> => (await client.query(`
+    select (select count(*) from live_calls)::int as live_calls,
+           (select count(*) from call_analysis_jobs where status = 'pending')::int as analysis_jobs,
+           (select count(*) from webhook_outbox where status = 'pending')::int as outbox,
+           (select count(*) from call_admissions)::int as admissions`)).rows[0]
+  const xacts = async () =>
+    Number((await client.query("select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()")).rows[0].n)
+  const started = performance.now()
+  try {
+    const first = await pending()
+    let last = first
+    let quiet = 0
+    let before = await xacts()
+    while (performance.now() - started < maxMs) {
+      await sleep(1000)
+      last = await pending()
+      const now = await xacts()
+      // Less this loop's own three statements a second.
+      const rate = now - before - 3
+      before = now
+      const idle = last.live_calls + last.analysis_jobs + last.outbox === 0 && rate <= idleRate * 1.5 + 3
+      quiet = idle ? quiet + 1 : 0
+      if (quiet >= 2) return { settled: true, ms: performance.now() - started, first, last }
+    }
+    return { settled: false, ms: performance.now() - started, first, last }
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * Buffers (8 KB pages, shared hits and reads) one admission's count reads now (`call_counts`,
+ * migrations/0020): exact and load-independent; it runs under the tenant's advisory lock.
+ */
+const admissionCountBuffers = async (url: string) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const res = await client.query(
+      "explain (analyze, buffers, format json) select * from call_counts('bench', '-', now() - make_interval(secs => 90))")
+    const plan = res.rows[0]["QUERY PLAN"][0].Plan
+    return Number(plan["Shared Hit Blocks"]) + Number(plan["Shared Read Blocks"])
+  } finally {
+    await client.end()
+  }
+}
+
 const pct = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
@@ -196,9 +273,20 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     return { timings, sockets }
   }
   if (warmup > 0) {
+    const idleRate = target === "service" ? await transactionRate(databaseUrl, 2000) : 0
     const warm = await burst(warmup, 25)
     for (const ws of warm.sockets) ws.close()
-    await sleep(2000)
+    if (target === "service") {
+      // What an admission costs right after a busy minute, before the warm-up's hang-ups are recorded.
+      const atHangUp = await admissionCountBuffers(databaseUrl)
+      const settled = await settle(databaseUrl, idleRate, settleMaxSeconds * 1000)
+      console.error(`service ${rate}/s: after ${warmup} warm-up calls, ${settled.settled ? "settled" : "NOT settled"} in ` +
+        `${(settled.ms / 1000).toFixed(1)} s (idle ${idleRate.toFixed(1)} transactions/s); pending when they hung up: ` +
+        `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}; ` +
+        `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
+    } else {
+      await sleep(2000)
+    }
   }
   const idleRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)

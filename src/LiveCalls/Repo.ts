@@ -6,6 +6,7 @@ import { makeExecute } from "../Database/HotStatement.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { TokenUse } from "../Auth/StreamTokens.js"
+import { admissionSettled } from "../Limits/Repo.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
 
@@ -55,8 +56,9 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
       orUnavailable(sql`insert into live_calls ${columns} values (${row(call, replicaId)}) ${renewed}`)
 
     /**
-     * Records the stream token's single use and, only if this was its first, the ledger row:
-     * one statement (one transaction) for both. False (and no row) when the token was used before.
+     * Records the stream token's single use and, only if this was its first, the ledger row
+     * (and settles the call's admission: Limits/Repo.ts `admissionSettled`): one statement (one
+     * transaction) for all. False (and no row) when the token was used before.
      * Safe to retry: an earlier attempt that committed but whose answer was lost left this very
      * row (same stream, replica and start time, which a replay on another socket cannot have).
      */
@@ -70,6 +72,8 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
         ), inserted as (
           insert into live_calls ${columns} select ${row(call, replicaId)} from used ${renewed}
           returning 1
+        ), settled as (
+          ${admissionSettled(sql, call.tenantId, call.callSid, "inserted")}
         )
         select exists (select 1 from inserted) or exists (
           select 1 from live_calls
