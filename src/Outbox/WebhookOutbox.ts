@@ -120,7 +120,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
 
     /**
      * `eventsPart` as plain code, for a writer that already holds the tenant's webhook URL (its
-     * cached config: `webhookUrlOf`) and the service clock's `now` (due then unless held): the
+     * cached config's `webhook_url`) and the service clock's `now` (due then unless held): the
      * end-of-call record builds its parts on every call without an Effect per part.
      */
     const eventsPartAt = (
