@@ -1,5 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Option } from "effect"
+import { Clock, Effect, Option } from "effect"
+import { fnSpanned } from "../Observability/Spans.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { composeStatement, type StatementPart } from "../Database/StatementParts.js"
 import { makeShapeCompiler } from "../Database/StatementShapes.js"
@@ -133,26 +134,25 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const callTasks = yield* CallTasks
     const analysisJobs = yield* AnalysisJobs
 
-    /** Read before the statement: the tenant's org and the agent's display name. */
-    const context = (call: CompletedCall) =>
-      Effect.gen(function*() {
-        // One after the other, as Effect.all did, without its per-field machinery.
-        const tenant = yield* tenants.get(call.tenantId)
-        const orgId = Option.isSome(tenant) ? tenant.value.config.org_id ?? null : null
-        const version = call.agentVersionId === null ? Option.none() : yield* versions.byId(call.tenantId, call.agentVersionId)
-        const agentName = Option.isSome(version) ? version.value.agentName ?? null : null
-        return { orgId, agentName, analyse: yield* analysisJobs.enabledFor(call.tenantId) }
-      })
-
     /**
      * Records the call; `alongside` are parts that commit with it whether or not this statement
      * wrote the record (the call leaving the live-call ledger). True when it wrote the record,
      * false when the stream was recorded before (a retry, a duplicate stop, a reaper).
+     *
+     * What is read first (the clock, the tenant: a cache hit; the agent's version when the call has
+     * one) is read once, and the parts are built from it as plain code, so the record runs a few
+     * Effect operations besides its statement's (bench/record-cost.ts). A span only when traced.
      */
-    const recordCompletedCall = Effect.fn("CallRecords.recordCompletedCall")(
+    const recordCompletedCall = fnSpanned("CallRecords.recordCompletedCall")(
       function*(call: CompletedCall, alongside: ReadonlyArray<StatementPart> = []) {
         const report = toMediaReport(call)
-        const { agentName, analyse, orgId } = yield* context(call)
+        const now = yield* Clock.currentTimeMillis
+        const tenant = tenants.recall(call.tenantId, now) ?? (yield* tenants.get(call.tenantId))
+        const orgId = Option.isSome(tenant) ? tenant.value.config.org_id ?? null : null
+        const version = call.agentVersionId === null ? Option.none() : yield* versions.byId(call.tenantId, call.agentVersionId)
+        const agentName = Option.isSome(version) ? version.value.agentName ?? null : null
+        const analyse = analysisJobs.enabledFor(tenant)
+        const webhookUrl = Option.isSome(tenant) ? tenant.value.config.webhook_url : undefined
         const customerPhone = call.direction === "inbound" ? call.from : call.to
         const log = "recorded_log"
         const logRow = sql`select r.*,
@@ -160,13 +160,15 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
             as resolution
           from recorded_call r`
         const completed = outbox.nextEventIds()
-        const completedEvent = yield* outbox.eventsPart(
+        // For a tenant with a webhook URL; with analysis, the event waits for it (ANALYSIS_MAX_WAIT_SECONDS at most).
+        const completedEvent = webhookUrl === undefined ? undefined : outbox.eventsPartAt(
+          webhookUrl,
           "call_completed_event",
           call.tenantId,
           WebhookEvents.callCompleted,
           call.endedAt,
-          // With analysis, the event waits for it (ANALYSIS_MAX_WAIT_SECONDS at most).
-          analyse ? yield* analysisJobs.holdUntil : null,
+          analyse ? analysisJobs.holdUntil(now) : null,
+          now,
           sql`select ${completed.rowId}::uuid as row_id, ${completed.msgId}::text as msg_id, jsonb_build_object(
               'call_sid', l.call_sid, 'direction', l.direction, 'duration_seconds', l.duration_seconds,
               'escalated', ${report.escalated}::boolean, 'from_number', l.from_number,
@@ -199,20 +201,21 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
             escalated: report.escalated
           }, log),
           // Outbox/WebhookOutbox.ts: `voice.call.completed`, for a tenant with a webhook endpoint.
-          ...Option.toArray(completedEvent),
+          ...(completedEvent === undefined ? [] : [completedEvent]),
           // CallAnalysis/AnalysisJobs.ts: the job that completes the held event.
           ...(analyse
             ? [
-              yield* analysisJobs.jobPart(
+              analysisJobs.jobPart(
                 call.tenantId,
+                now,
                 sql`select s.id as voice_session_id, l.id as call_log_id,
-                  ${Option.isSome(completedEvent) ? sql`(select id from call_completed_event)` : sql`null`} as outbox_id
+                  ${completedEvent !== undefined ? sql`(select id from call_completed_event)` : sql`null`} as outbox_id
                   from ${sql(log)} l, voice_session_id s`
               )
             ]
             : []),
           // CallbackTasks/CallTasks.ts (OperatorQueues, task events): the tasks the call's rules make.
-          ...yield* callTasks.streamParts({
+          ...callTasks.streamParts(tenant, {
             tenantId: call.tenantId,
             callSid: call.callSid,
             streamSid: call.streamSid,
@@ -222,7 +225,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
             at: call.endedAt,
             humanResolution: resolutionOf(call, report.mediaStatus, null),
             functionCalls: call.functionCalls
-          }, log),
+          }, now, log),
           ...alongside
         ]
         // Compiled here (its text kept per shape) and run as text and parameters: the ~500 segments

@@ -1,9 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option } from "effect"
-import type { DatabaseUnavailable } from "../Database/Errors.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
-import { TenantCache } from "../TenantCache/TenantCache.js"
+import { type CachedTenant, TenantCache } from "../TenantCache/TenantCache.js"
 import { CallbackTasks, type TaskInput } from "./CallbackTasks.js"
 import { TaskEvents } from "./Events.js"
 import { type AutoTaskRule, autoTaskEnabled } from "./TenantSettings.js"
@@ -118,49 +117,47 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
      * one-statement record (CallRecords). Who answered is
      * read from the recorded call log (the part named `log`, its `answered_by` and `summary`),
      * so each rule that may fire is a candidate with the answer it needs; `humanResolution` is
-     * the call's resolution when a person answered.
+     * the call's resolution when a person answered. Plain code on the tenant the record read
+     * (TenantCache) and the service clock's `now`: it runs at the end of every call.
      */
-    const streamParts = (facts: StreamFacts, log: string) =>
-      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>, DatabaseUnavailable> {
-        const tenant = yield* cache.get(facts.tenantId)
-        const call = facts.callSid ?? facts.streamSid
-        if (Option.isNone(tenant) || call === null) return []
-        const enabled = (rule: AutoTaskRule) => autoTaskEnabled(tenant.value.document, rule)
-        const when = requestedCallback(facts)
-        const candidates: Array<Candidate> = [
-          ...(enabled("voicemail_follow_up") ? [{ rule: "voicemail_follow_up", answered: "machine", summary: "The call reached voicemail." } as const] : []),
-          ...(when !== undefined && enabled("callback_scheduled")
-            ? [{ rule: "callback_scheduled", answered: "not_machine", summary: null, dueAt: when } as const]
-            : []),
-          ...(transferFailed(facts) && enabled("human_follow_up_required")
-            ? [{ rule: "human_follow_up_required", answered: "not_machine", summary: "A transfer to a human did not connect." } as const]
-            : []),
-          ...(facts.humanResolution === "abandoned" && enabled("customer_abandoned")
-            ? [{ rule: "customer_abandoned", answered: "person", summary: "The caller hung up before anything was resolved." } as const]
-            : [])
-        ]
-        if (candidates.length === 0) return []
-        // Plain code per candidate (ids included): this runs at the end of every call.
-        const rows = candidates.map((c) => {
-          const event = events.nextEventIds()
-          // A null summary is the call log's (a scheduled callback carries the call's summary).
-          return sql`(${ids.nextUuid()}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
-            ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
-            ${event.rowId}::uuid, ${event.msgId}::text)`
-        })
-        const wanted = sql`
-          select c.id, c.disposition, case when c.summary_from_log then l.summary else c.summary end as summary,
-            c.due_at, c.source_key, c.event_row_id, c.event_msg_id
-          from ${sql(log)} l, (values ${sql.csv(rows)})
-            as c(id, disposition, summary, summary_from_log, due_at, answered, source_key, event_row_id, event_msg_id)
-          -- isMachine, and a person (not a machine nor a fax) for resolutionOf's "abandoned" (CallRecords).
-          where case c.answered
-            when 'machine' then coalesce(l.answered_by like 'machine%', false)
-            when 'not_machine' then coalesce(l.answered_by not like 'machine%', true)
-            else coalesce(l.answered_by !~ '^(machine|fax)', true) end`
-        const taskParts = yield* tasks.callRuleParts(facts.tenantId, facts, facts.at, "wanted_task")
-        return [{ name: "wanted_task", statement: wanted }, ...taskParts]
+    const streamParts = (tenant: Option.Option<CachedTenant>, facts: StreamFacts, now: number, log: string): ReadonlyArray<StatementPart> => {
+      const call = facts.callSid ?? facts.streamSid
+      if (Option.isNone(tenant) || call === null) return []
+      const enabled = (rule: AutoTaskRule) => autoTaskEnabled(tenant.value.document, rule)
+      const when = requestedCallback(facts)
+      const candidates: Array<Candidate> = [
+        ...(enabled("voicemail_follow_up") ? [{ rule: "voicemail_follow_up", answered: "machine", summary: "The call reached voicemail." } as const] : []),
+        ...(when !== undefined && enabled("callback_scheduled")
+          ? [{ rule: "callback_scheduled", answered: "not_machine", summary: null, dueAt: when } as const]
+          : []),
+        ...(transferFailed(facts) && enabled("human_follow_up_required")
+          ? [{ rule: "human_follow_up_required", answered: "not_machine", summary: "A transfer to a human did not connect." } as const]
+          : []),
+        ...(facts.humanResolution === "abandoned" && enabled("customer_abandoned")
+          ? [{ rule: "customer_abandoned", answered: "person", summary: "The caller hung up before anything was resolved." } as const]
+          : [])
+      ]
+      if (candidates.length === 0) return []
+      const rows = candidates.map((c) => {
+        const event = events.nextEventIds()
+        // A null summary is the call log's (a scheduled callback carries the call's summary).
+        return sql`(${ids.nextUuid()}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
+          ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
+          ${event.rowId}::uuid, ${event.msgId}::text)`
       })
+      const wanted = sql`
+        select c.id, c.disposition, case when c.summary_from_log then l.summary else c.summary end as summary,
+          c.due_at, c.source_key, c.event_row_id, c.event_msg_id
+        from ${sql(log)} l, (values ${sql.csv(rows)})
+          as c(id, disposition, summary, summary_from_log, due_at, answered, source_key, event_row_id, event_msg_id)
+        -- isMachine, and a person (not a machine nor a fax) for resolutionOf's "abandoned" (CallRecords).
+        where case c.answered
+          when 'machine' then coalesce(l.answered_by like 'machine%', false)
+          when 'not_machine' then coalesce(l.answered_by not like 'machine%', true)
+          else coalesce(l.answered_by !~ '^(machine|fax)', true) end`
+      const url = tenant.value.config.webhook_url
+      return [{ name: "wanted_task", statement: wanted }, ...tasks.callRuleParts(url, facts.tenantId, facts, facts.at, now, "wanted_task")]
+    }
 
     return { fromStatus, streamParts } as const
   }),

@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Option } from "effect"
-import { type DatabaseUnavailable, orNothing, orRefused } from "../Database/Errors.js"
+import { orNothing, orRefused } from "../Database/Errors.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
 import { OperatorQueues } from "../OperatorQueues/OperatorQueues.js"
@@ -120,20 +120,28 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
      * `insert` of call-rule tasks as parts of a one-statement write (the call's record, via
      * CallTasks): a task per row of the part `wanted` (`id`, `disposition`, `summary`, `due_at`,
      * `source_key`, and `event_row_id`/`event_msg_id` from `eventIds`) in the tenant's default
-     * queue (made if need be), and its `created` event; none when `source_key` was used before.
+     * queue (made if need be), and its `created` event (due at `now`) for a tenant whose webhook
+     * URL is `url`; none when `source_key` was used before. Plain code: on every call's record.
      */
-    const callRuleParts = (tenantId: string, call: CallRuleTaskCall, at: Date, wanted: string) =>
-      Effect.gen(function*(): Effect.fn.Return<ReadonlyArray<StatementPart>, DatabaseUnavailable> {
-        const queue = yield* queues.defaultQueueParts(tenantId, at, sql`exists (select 1 from ${sql(wanted)})`)
-        const created = yield* events.createdPart(tenantId, at, sql`
+    const callRuleParts = (
+      url: string | undefined,
+      tenantId: string,
+      call: CallRuleTaskCall,
+      at: Date,
+      now: number,
+      wanted: string
+    ): ReadonlyArray<StatementPart> => {
+      const parts = [
+        ...queues.defaultQueueParts(tenantId, at, sql`exists (select 1 from ${sql(wanted)})`),
+        { name: "callback_task", statement: repo.insertFrom(tenantId, call, at, sql`${sql(wanted)}`, sql`default_queue`) }
+      ]
+      if (url !== undefined) {
+        parts.push(events.createdPart(url, tenantId, at, now, sql`
           select w.event_row_id as row_id, w.event_msg_id as msg_id, ${sql.literal(taskJson)} as data
-          from callback_task t join ${sql(wanted)} w on w.id = t.id`)
-        return [
-          ...queue,
-          { name: "callback_task", statement: repo.insertFrom(tenantId, call, at, sql`${sql(wanted)}`, sql`default_queue`) },
-          ...Option.toArray(created)
-        ]
-      })
+          from callback_task t join ${sql(wanted)} w on w.id = t.id`))
+      }
+      return parts
+    }
 
     const create = Effect.fn("CallbackTasks.create")(function*(tenantId: string, body: CreateCallbackTaskRequest) {
       const at = yield* now

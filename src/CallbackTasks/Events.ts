@@ -31,8 +31,8 @@ export class TaskEvents extends Effect.Service<TaskEvents>()("TaskEvents", {
      * `created` for the tasks a one-statement write inserts: `source` selects `row_id`, `msg_id`
      * (WebhookOutbox.eventIds) and `data` (the task as JSON, Repo.taskJson).
      */
-    const createdPart = (tenantId: string, at: Date, source: Statement.Fragment) =>
-      outbox.eventsPart("callback_task_event", tenantId, TASK_EVENTS.created, at, null, source)
+    const createdPart = (url: string, tenantId: string, at: Date, now: number, source: Statement.Fragment) =>
+      outbox.eventsPartAt(url, "callback_task_event", tenantId, TASK_EVENTS.created, at, null, now, source)
     return { publish, changed, createdPart, nextEventIds: outbox.nextEventIds } as const
   }),
   dependencies: [WebhookOutbox.Default]

@@ -12,6 +12,7 @@ import {
 } from "effect"
 import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
+import { withParentSpanWhenTraced } from "../Observability/Spans.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
@@ -216,7 +217,7 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
         setUp(twilio, boot, id, startAt, opened),
         Context.add(Context.make(Scope.Scope, opened.scope), Tracer.ParentSpan, opened.span)
       ),
-      (call) => Effect.flatMap(call.over(), (outcome) => Effect.withParentSpan(call.afterEnd(outcome), opened.span))
+      (call) => Effect.flatMap(call.over(), (outcome) => withParentSpanWhenTraced(call.afterEnd(outcome), opened.span))
     )
     // The stream's exit handler closes the scope (MediaStreams); without a stream, our own does.
     const end = boot.settlement
@@ -225,6 +226,6 @@ export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallId
     return call
   })
 
-/** Closes a call's scope with its fiber's exit: its finalizers run with the call's span as parent. */
+/** Closes a call's scope with its fiber's exit: its finalizers run with the call's span as parent (when traced). */
 export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
-  Effect.withParentSpan(Scope.close(call.scope, exit), call.span)
+  withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)

@@ -19,6 +19,14 @@ export const exportsSpans = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
   fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
 
 /**
+ * `Effect.withParentSpan(self, span)` when tracing is on, and `self` otherwise: with tracing off
+ * no span is made under it (the parent is read by nothing), and the provide is a `FiberRef.locally`
+ * of the context (an acquire/use/release, 17 Effect operations). For a call's end (Media/Call.ts).
+ */
+export const withParentSpanWhenTraced = <A, E, R>(self: Effect.Effect<A, E, R>, span: Tracer.AnySpan): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime<A, E, R>((fiber) => fiber.getFiberRef(FiberRef.currentTracerEnabled) ? Effect.withParentSpan(self, span) : self)
+
+/**
  * `Effect.annotateCurrentSpan` as plain code, for a caller already holding its fiber: the same
  * span (the nearest that propagates), no Effect, and no NoSuchElementException made and
  * dropped when there is none (with tracing off there never is).

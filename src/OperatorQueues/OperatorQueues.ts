@@ -134,9 +134,12 @@ export class OperatorQueues extends Effect.Service<OperatorQueues>()("OperatorQu
 
     const find = (tenantId: string, queueKey: string) => repo.find(tenantId, queueKey)
 
-    /** `resolve` of the default queue as parts of a one-statement write: the part `default_queue`. */
+    /**
+     * `resolve` of the default queue as parts of a one-statement write: the part `default_queue`.
+     * Plain code: built on every call's record.
+     */
     const defaultQueueParts = (tenantId: string, at: Date, onlyIf: Statement.Fragment) =>
-      Effect.map(ids.uuid, (id) => repo.defaultParts(id, tenantId, config.defaultSlaSeconds || null, at, onlyIf))
+      repo.defaultParts(ids.nextUuid(), tenantId, config.defaultSlaSeconds || null, at, onlyIf)
 
     return { upsert, list, stats, resolve, find, defaultQueueParts } as const
   }),

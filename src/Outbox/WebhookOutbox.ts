@@ -1,7 +1,7 @@
 import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Effect, Option } from "effect"
-import { type DatabaseUnavailable, orRefused } from "../Database/Errors.js"
+import { orRefused } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
@@ -9,6 +9,8 @@ import { WebhookEndpoints } from "./Endpoints.js"
 
 /** The channel on which a commit that enqueued something wakes the delivery workers. */
 export const OUTBOX_CHANNEL = "outbox"
+
+const WAKE_WORKERS = { channel: OUTBOX_CHANNEL, payload: "webhook" } as const
 
 /** The event types tenants receive (docs/webhooks.md). */
 export const WebhookEvents = {
@@ -108,21 +110,39 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
       heldUntil: Date | null,
       source: Statement.Fragment
     ) =>
-      Effect.gen(function*(): Effect.fn.Return<Option.Option<StatementPart>, DatabaseUnavailable> {
-        const url = yield* endpoints.urlOf(tenantId)
-        if (Option.isNone(url)) return Option.none()
-        // Due now by the service clock (not the database's), so TestClock drives retries.
-        const dueAt = heldUntil ?? new Date(yield* Clock.currentTimeMillis)
-        const statement = sql`
+      Effect.flatMap(endpoints.urlOf(tenantId), (url) =>
+        Option.isNone(url)
+          ? Effect.succeed(Option.none<StatementPart>())
+          // Due now by the service clock (not the database's), so TestClock drives retries.
+          : Effect.map(Clock.currentTimeMillis, (now) =>
+            Option.some(eventsPartAt(url.value, name, tenantId, event, at, heldUntil, now, source))
+          ))
+
+    /**
+     * `eventsPart` as plain code, for a writer that already holds the tenant's webhook URL (its
+     * cached config's `webhook_url`) and the service clock's `now` (due then unless held): the
+     * end-of-call record builds its parts on every call without an Effect per part.
+     */
+    const eventsPartAt = (
+      url: string,
+      name: string,
+      tenantId: string,
+      event: string,
+      at: Date,
+      heldUntil: Date | null,
+      now: number,
+      source: Statement.Fragment
+    ): StatementPart => {
+      const statement = sql`
           insert into webhook_outbox (id, tenant_id, event, payload, next_attempt_at)
           select e.row_id::uuid, ${tenantId}, ${event}, jsonb_build_object('id', e.msg_id::text, 'event', ${event}::text,
               'timestamp', ${at.toISOString()}::text, 'tenant_id', ${tenantId}::text, 'data', e.data::jsonb),
-            ${dueAt.toISOString()}::timestamptz
+            ${(heldUntil ?? new Date(now)).toISOString()}::timestamptz
           from (${source}) e
-          where not exists (select 1 from webhook_endpoints_disabled d where d.tenant_id = ${tenantId} and d.url = ${url.value})
+          where not exists (select 1 from webhook_endpoints_disabled d where d.tenant_id = ${tenantId} and d.url = ${url})
           returning id`
-        return Option.some(heldUntil === null ? { name, statement, wakes: { channel: OUTBOX_CHANNEL, payload: "webhook" } } : { name, statement })
-      })
+      return heldUntil === null ? { name, statement, wakes: WAKE_WORKERS } : { name, statement }
+    }
 
     /**
      * False when `enqueue` would certainly write nothing (the tenant has no webhook URL; read
@@ -131,7 +151,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
      */
     const mayEnqueue = (tenantId: string) => endpoints.configured(tenantId)
 
-    return { enqueue, enqueueHeld, releasePart, mayEnqueue, eventIds, nextEventIds, eventsPart } as const
+    return { enqueue, enqueueHeld, releasePart, mayEnqueue, eventIds, nextEventIds, eventsPart, eventsPartAt } as const
   }),
   dependencies: [WebhookEndpoints.Default]
 }) {}
