@@ -24,7 +24,7 @@ import {
   type StreamEnd,
   StreamRejected
 } from "./Bootstrap.js"
-import { closeCall, runCall } from "./Call.js"
+import { callSetUpServices, closeCall, runCall } from "./Call.js"
 import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
@@ -199,6 +199,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const fork: Fork<CallServices> = Runtime.runFork(
       yield* Effect.runtime<CallServices>().pipe(Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>))
     )
+    const setUpServices = yield* callSetUpServices
     const pending = new PendingSockets(setupLoad)
     const audioBudget: AudioBudget = {
       perSocket: config.prestartAudioBytes,
@@ -247,7 +248,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
             // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
             : id.monitorOf != null
             ? runListenLeg(twilio, boot, id, id.monitorOf)
-            : runCall(twilio, boot, id, startAt, fork)),
+            : runCall(twilio, boot, id, startAt, fork, setUpServices)),
         (exit) => setUp.finish(exit)
       )
     }
