@@ -1,4 +1,4 @@
-import { Effect, Schedule, type Scope } from "effect"
+import { Effect, Schedule, Scope } from "effect"
 import { InvalidStreamToken, type TokenUse } from "../Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
@@ -10,7 +10,6 @@ import type { CallCommand, CommandResult, LiveCall } from "./Domain.js"
 import { LiveCallNotFound } from "./Errors.js"
 import { Refused } from "./Domain.js"
 import type { CallHandle } from "./Mailbox.js"
-import { onScopeClose } from "../Media/ScopeFinalizer.js"
 import { makeReaper } from "./Reaper.js"
 import { LiveCallsRepo } from "./Repo.js"
 
@@ -152,20 +151,26 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
      * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
      * being renewed and a reaper records the call as failed once it goes stale.
      */
-    const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
-      Effect.gen(function*(): Effect.fn.Return<Holding, InvalidStreamToken | DatabaseUnavailable, Scope.Scope> {
-        // With the stream token's use still to record, one statement records it and inserts the row
-        // before the call is registered: a replay is refused (and registers nothing), the row is then
-        // already published. Retried through a database blink (the statement is idempotent for this
-        // call), like the call's reads; past that the stream is refused.
-        if (use !== undefined && !(yield* readFirst(repo.insertRedeeming(call, replicaId, use), "5 seconds"))) {
-          return yield* new InvalidStreamToken({ reason: "already used" })
-        }
+    const holdIn = (scope: Scope.Scope, call: LiveCall, run: ApplyCommand, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
+      const register = Effect.suspend(() => {
         const entry = new HeldCall(ledger, call, run, use === undefined)
-        yield* onScopeClose(releasing(entry))
-        held.set(call.streamSid, entry)
-        return entry
+        // The finalizer first: an interruption between the two cannot leave the call registered.
+        return Effect.map(Scope.addFinalizerExit(scope, releasing(entry)), () => {
+          held.set(call.streamSid, entry)
+          return entry
+        })
       })
+      // With the stream token's use still to record, one statement records it and inserts the row
+      // before the call is registered: a replay is refused (and registers nothing), the row is then
+      // already published. Retried through a database blink (the statement is idempotent for this
+      // call), like the call's reads; past that the stream is refused.
+      return use === undefined ? register : Effect.flatMap(
+        readFirst(repo.insertRedeeming(call, replicaId, use), "5 seconds"),
+        (inserted) => inserted ? register : new InvalidStreamToken({ reason: "already used" })
+      )
+    }
+    const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
+      Effect.flatMap(Effect.scope, (scope) => holdIn(scope, call, run, use))
 
     /**
      * Sends `command` to a call this replica runs and waits for its answer. A call held by
@@ -185,6 +190,8 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     return {
       replicaId,
       hold,
+      /** `hold` for the life of `scope`, given rather than read from the context (a call's set-up: Media/Call.ts). */
+      holdIn,
       command,
       /** Every replica's calls, oldest first: one tenant's, or all (`null`). */
       list: (tenantId: string | null) => repo.list(tenantId),

@@ -1,5 +1,5 @@
 import {
-  type Clock,
+  Clock,
   Context,
   Effect,
   type Exit,
@@ -29,7 +29,6 @@ import { CallFibers, type Fork } from "./CallFibers.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { realtimeUrl } from "./RealtimeSocket.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
-import { onScopeClose } from "./ScopeFinalizer.js"
 import { unansweredInstruction } from "../Transfers/Texts.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
 import { AudioProviders } from "../Voices/AudioProviders.js"
@@ -55,68 +54,99 @@ const endingSpan = (fibers: CallFibers<CallForkServices>, span: Tracer.Span, clo
     })
   )
 
+/**
+ * What a call's set-up uses, resolved once when MediaStreams is built: reading each service
+ * from the fiber's context per call (two runtime operations each) and providing the call's scope
+ * and span to the set-up (a context copy, 17 operations) was a third of a set-up's operations.
+ */
+export const callSetUpServices = Effect.all({
+  config: AppConfig,
+  media: MediaConfig,
+  tenants: TenantCache,
+  versions: VersionResolution,
+  functions: FunctionRegistry,
+  audioProviders: AudioProviders,
+  elevenLabs: ElevenLabsConfig,
+  records: CallRecords,
+  liveCalls: LiveCalls,
+  liveLogs: LiveLogs,
+  monitors: monitorServices
+})
+export type CallSetUpServices = Effect.Effect.Success<typeof callSetUpServices>
+
+/** What `openCall` made: closed and ended when the call's fiber exits. */
+interface Opened extends CallScope {
+  readonly clock: Clock.Clock
+  readonly fibers: CallFibers<CallForkServices>
+  /** Tracing was on when the call started. */
+  readonly traced: boolean
+}
+
 /** The call's span, scope and background fibers, made before anything else of the call. */
-const openCall = (id: CallIdentity, fork: Fork<CallForkServices>) =>
-  Effect.gen(function*() {
-    // Its own trace (the media socket is untraced), linked to the webhook that set the call up.
-    // No stack trace captured for it: an Error kept per call for the span's failure attribute.
-    const span = yield* Effect.makeSpan("media.call", {
+const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<Opened> =>
+  // Its own trace (the media socket is untraced), linked to the webhook that set the call up.
+  // No stack trace captured for it: an Error kept per call for the span's failure attribute.
+  Effect.flatMap(
+    Effect.makeSpan("media.call", {
       kind: "server",
       root: true,
       attributes: { "call.sid": id.callSid ?? "", "stream.sid": id.streamSid, "tenant.id": id.tenantId, direction: id.direction },
       links: Option.toArray(linkFrom(id.traceparent)),
       captureStackTrace: false,
       context: NO_SPAN_SERVICES
-    })
-    const scope = yield* Scope.make()
-    const clock = yield* Effect.clock
-    const timing = yield* FiberRef.get(FiberRef.currentTracerTimingEnabled)
-    // Set once on the call's fiber (it ends with the call), not an `annotateLogs` region on its stack.
-    const annotations = yield* FiberRef.updateAndGet(FiberRef.currentLogAnnotations, (current) =>
-      HashMap.set(
-        HashMap.set(HashMap.set(current, "tenant_id", id.tenantId), "stream_sid", id.streamSid),
-        "call_sid",
-        id.callSid ?? ""
-      ))
-    const fibers = new CallFibers(fork, span, annotations)
-    // The first finalizer runs last: the call's background fibers stop, then its span ends.
-    yield* Scope.addFinalizerExit(scope, endingSpan(fibers, span, clock, timing))
-    return { span, scope, clock, fibers } as const
-  })
+    }),
+    (span) =>
+      Effect.flatMap(Scope.make(), (scope) =>
+        Effect.withFiberRuntime<Opened>((fiber) => {
+          const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+          const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+          // Set once on the call's fiber (it ends with the call), not an `annotateLogs` region on its stack.
+          const annotations = HashMap.set(
+            HashMap.set(HashMap.set(fiber.getFiberRef(FiberRef.currentLogAnnotations), "tenant_id", id.tenantId), "stream_sid", id.streamSid),
+            "call_sid",
+            id.callSid ?? ""
+          )
+          const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
+          const fibers = new CallFibers(fork, span, annotations, traced)
+          const opened: Opened = { span, scope, clock, fibers, traced }
+          // The first finalizer runs last: the call's background fibers stop, then its span ends.
+          return Effect.zipRight(
+            FiberRef.set(FiberRef.currentLogAnnotations, annotations),
+            Effect.as(Scope.addFinalizerExit(scope, endingSpan(fibers, span, clock, timing)), opened)
+          )
+        }))
+  )
 
-type Opened = Effect.Effect.Success<ReturnType<typeof openCall>>
 
 /**
- * The call's set-up, in its scope (given in its context with the span as parent, for as long
- * as the set-up runs): reads what it needs, builds the bridge, registers the call and starts it.
+ * The call's set-up, in its scope (given, with the span as parent while tracing is on): reads
+ * what it needs, builds the bridge, registers the call and starts it.
  */
-const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: Opened) =>
+const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: Opened, services: CallSetUpServices) =>
   Effect.gen(function*() {
-    const config = yield* AppConfig
-    const media = yield* MediaConfig
+    const { config, media, scope } = { ...services, scope: opened.scope }
     // A call is already on the line: what it needs to start is read through a database blink.
-    const tenant = yield* retryingRead((yield* TenantCache).get(id.tenantId), "5 seconds").pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => Effect.fail(new StreamRejected({ message: `unknown tenant ${id.tenantId}` })),
-        onSome: Effect.succeed
-      }))
-    )
+    // A cached tenant is a map read (plain code), as for the webhook.
+    const cached = services.tenants.recall(id.tenantId, opened.clock.unsafeCurrentTimeMillis())
+    const found = cached ?? (yield* retryingRead(services.tenants.get(id.tenantId), "5 seconds"))
+    if (Option.isNone(found)) return yield* new StreamRejected({ message: `unknown tenant ${id.tenantId}` })
+    const tenant = found.value
     const version = id.agentVersionId === null
       ? Option.none()
-      : yield* retryingRead((yield* VersionResolution).byId(id.tenantId, id.agentVersionId), "5 seconds")
+      : yield* retryingRead(services.versions.byId(id.tenantId, id.agentVersionId), "5 seconds")
     if (id.agentVersionId !== null && Option.isNone(version)) {
       yield* Effect.logWarning("agent version not found for this tenant; using the tenant's defaults (not stored)")
     }
     // Only a version of this tenant's is stored on the call's record and ledger row.
     const agentVersionId = Option.isSome(version) ? id.agentVersionId : null
-    const tools = yield* retryingRead((yield* FunctionRegistry).definitions(tenant.config), "5 seconds")
+    const tools = yield* services.functions.definitions(tenant.config)
     const settings = agentSettings(tenant.config, Option.getOrUndefined(version), config.openaiRealtimeModel, id.greeting, id.agentName ?? null)
 
     // ElevenLabs speaks for the call when the tenant asks for it and it can; else the model does.
-    const audioProviders = yield* AudioProviders
+    const audioProviders = services.audioProviders
     const voiceChoice = yield* audioProviders.forCall(tenant.config)
-    const voice = voiceChoice.target === undefined ? undefined : new ElevenLabsVoice(voiceChoice.target, yield* ElevenLabsConfig)
-    const voiceUsage = voice === undefined ? undefined : yield* audioProviders.speaking(id.tenantId)
+    const voice = voiceChoice.target === undefined ? undefined : new ElevenLabsVoice(voiceChoice.target, services.elevenLabs)
+    const voiceUsage = voice === undefined ? undefined : yield* Scope.extend(audioProviders.speaking(id.tenantId), scope)
     if (voiceChoice.fallbackReason !== null) {
       yield* Effect.logWarning("the tenant's ElevenLabs voice is not usable; this call speaks with OpenAI audio").pipe(
         Effect.annotateLogs({ fallback_reason: voiceChoice.fallbackReason })
@@ -137,10 +167,10 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       apiKey: Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value }),
       url: realtimeUrl(config.openaiBaseUrl, settings.model),
       media,
-      records: yield* CallRecords,
+      records: services.records,
       voice,
       voiceUsage
-    }, twilio, telemetry, new CallEvents(yield* LiveLogs, id, clock), clock, fibers)
+    }, twilio, telemetry, new CallEvents(services.liveLogs, id, clock), clock, fibers)
 
     const bridge = new Bridge(twilio, sessionPlan(settings, tools, voice === undefined ? "audio" : "text"), call, boot.audio)
     call.bridge = bridge
@@ -153,7 +183,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
 
     // Listen-only legs (a supervisor's monitor): found by legs once the call is held, closed
     // and hung up after the record (LiveCall.close).
-    call.monitor = new CallMonitor(id, tenant.config, bridge, yield* monitorServices)
+    call.monitor = new CallMonitor(id, tenant.config, bridge, services.monitors)
     // Finalizers run in reverse: the call's own (LiveCall.close: both sockets, then the record
     // with the ledger row's delete in the same statement, then the monitor), then the call stops
     // taking commands and leaves LiveCalls; not recorded, its ledger row stays for a reaper (as
@@ -164,7 +194,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // above, which retry through a database blink as before).
     // The call keeps the holding (one object); the ledger row's delete and the mark that it
     // committed are made from it when the call closes, not kept as a statement for its length.
-    const holding = yield* (yield* LiveCalls).hold({
+    const holding = yield* services.liveCalls.holdIn(scope, {
       tenantId: id.tenantId,
       streamSid: id.streamSid,
       callSid: id.callSid,
@@ -185,13 +215,13 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       })
     )
     call.holding = holding
-    yield* onScopeClose(closingOf(call))
+    yield* Scope.addFinalizerExit(scope, closingOf(call))
     // After its finalizer is in place: an interruption between the two cannot leave it registered.
     call.monitor.register()
     boot.settle()
     telemetry.started()
 
-    fibers.run(call.openUpstream())
+    call.openUpstream()
     yield* holding.publish
     call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A plain timer, not a fiber per call (set-up under bursts); cleared when the call closes.
@@ -210,13 +240,19 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
  * `withSpan`, `annotateLogs` and `Effect.scoped` around it kept 28 (bench/RESULTS.md). The span
  * is the parent of what the set-up, the background fibers and the closing do.
  */
-export const runCall = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, fork: Fork<CallForkServices>) =>
+export const runCall = (
+  twilio: TwilioSocket,
+  boot: BootstrapHandler,
+  id: CallIdentity,
+  startAt: number,
+  fork: Fork<CallForkServices>,
+  services: CallSetUpServices
+) =>
   Effect.flatMap(openCall(id, fork), (opened) => {
+    const settingUp = setUp(twilio, boot, id, startAt, opened, services)
     const call = Effect.flatMap(
-      Effect.provide(
-        setUp(twilio, boot, id, startAt, opened),
-        Context.add(Context.make(Scope.Scope, opened.scope), Tracer.ParentSpan, opened.span)
-      ),
+      // Traced, what the set-up does (reads, the ledger's statement) are the call span's children.
+      opened.traced ? Effect.provideService(settingUp, Tracer.ParentSpan, opened.span) : settingUp,
       (call) => Effect.flatMap(call.over(), (outcome) => withParentSpanWhenTraced(call.afterEnd(outcome), opened.span))
     )
     // The stream's exit handler closes the scope (MediaStreams); without a stream, our own does.

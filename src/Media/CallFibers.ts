@@ -13,13 +13,32 @@ export type Fork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => Fiber.RuntimeFib
 export class CallFibers<R> {
   /** Made with the first fork: most calls fork only to open the upstream. */
   private fibers: Set<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  /** Plain work in flight (an upstream's opening while untraced): cancelled with the fibers. */
+  private cancels: Set<() => void> | undefined = undefined
   private closed = false
 
   constructor(
     private readonly fork: Fork<R>,
     private readonly span: Tracer.AnySpan,
-    private readonly annotations: HashMap.HashMap<string, unknown>
+    private readonly annotations: HashMap.HashMap<string, unknown>,
+    /** Tracing is on for the call: work with a span of its own runs as a fiber (`run`), else as plain code. */
+    readonly traced: boolean
   ) {}
+
+  /** Whether the call has ended: nothing more is started. */
+  get ended(): boolean {
+    return this.closed
+  }
+
+  /** Plain work started for the call (its cancel): cancelled if the call ends before `untrack`. */
+  track(cancel: () => void): void {
+    if (this.closed) return cancel()
+    ;(this.cancels ??= new Set()).add(cancel)
+  }
+
+  untrack(cancel: () => void): void {
+    this.cancels?.delete(cancel)
+  }
 
   /** Starts `effect` unless the call has ended (then nothing runs, as with a closed FiberSet). */
   run<A, E>(effect: Effect.Effect<A, E, R>): void {
@@ -35,6 +54,10 @@ export class CallFibers<R> {
   /** Interrupts what still runs and waits for it; nothing is started afterwards. */
   interruptAll(): Effect.Effect<void> {
     this.closed = true
+    if (this.cancels !== undefined) {
+      for (const cancel of this.cancels) cancel()
+      this.cancels.clear()
+    }
     const fibers = this.fibers
     return fibers === undefined || fibers.size === 0 ? Effect.void : Fiber.interruptAll(fibers)
   }

@@ -15,6 +15,8 @@ const queryToken = (url: string): string | undefined => {
   return token === null || token === "" ? undefined : token
 }
 
+const NO_PRE_AUTH: PreAuth = { _tag: "None" }
+
 /**
  * `GET /media-stream`: a credential in the request (the `stream_token` query parameter or
  * a tenant bearer header) is checked before the upgrade and refused with 401; without one
@@ -42,25 +44,26 @@ export const makeMediaUpgrade = Effect.gen(function*() {
       return { _tag: "None" } satisfies PreAuth
     })
 
+  const refused = (error: Effect.Effect.Error<ReturnType<typeof preAuth>>) => {
+    switch (error._tag) {
+      case "InvalidStreamToken":
+      case "ApiUnauthorized":
+        return Effect.succeed(textResponse(401, error.message))
+      case "ApiRateLimited":
+        return Effect.succeed(textResponse(429, error.message))
+      default:
+        return Effect.succeed(textResponse(503, error.message))
+    }
+  }
+
   return (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.gen(function*() {
-      if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
+    Effect.flatMap(lifecycle.isClosedToCalls, (closedToCalls) => {
+      if (!isWebSocketHandshake(request)) return Effect.succeed(textResponse(400, "Missing WebSocket upgrade headers"))
       // Shutting down: the live calls run on, new ones go to another replica.
-      if (yield* lifecycle.isClosedToCalls) return textResponse(503, "This replica is shutting down")
-      return yield* preAuth(request).pipe(
-        Effect.flatMap((auth) => streams.accept(request, auth)),
-        Effect.catchAll((error) => {
-          switch (error._tag) {
-            case "InvalidStreamToken":
-            case "ApiUnauthorized":
-              return Effect.succeed(textResponse(401, error.message))
-            case "ApiRateLimited":
-              return Effect.succeed(textResponse(429, error.message))
-            default:
-              return Effect.succeed(textResponse(503, error.message))
-          }
-        })
-      )
+      if (closedToCalls) return Effect.succeed(textResponse(503, "This replica is shutting down"))
+      // Twilio's way in (the token comes with `start`): nothing to check before the upgrade.
+      if (request.headers.authorization === undefined && queryToken(request.url) === undefined) return streams.accept(request, NO_PRE_AUTH)
+      return preAuth(request).pipe(Effect.flatMap((auth) => streams.accept(request, auth)), Effect.catchAll(refused))
     })
 })
 

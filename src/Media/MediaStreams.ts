@@ -2,7 +2,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Cause, Clock, Context, Deferred, Effect, Exit, Fiber, FiberRef, FiberSet, Metric, Option, Runtime } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, FiberRef, FiberSet, Option, Runtime } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
@@ -24,7 +24,7 @@ import {
   type StreamEnd,
   StreamRejected
 } from "./Bootstrap.js"
-import { closeCall, runCall } from "./Call.js"
+import { callSetUpServices, closeCall, runCall } from "./Call.js"
 import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
@@ -199,6 +199,9 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const fork: Fork<CallServices> = Runtime.runFork(
       yield* Effect.runtime<CallServices>().pipe(Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>))
     )
+    const setUpServices = yield* callSetUpServices
+    // The calls' clock (the one their runtime carries), read as plain code.
+    const clock = yield* Effect.clock
     const pending = new PendingSockets(setupLoad)
     const audioBudget: AudioBudget = {
       perSocket: config.prestartAudioBytes,
@@ -213,24 +216,32 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         })
       )
 
-    /** Waits for `start` and authenticates it; a leg other than a call spends its token here. */
-    const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
-      Effect.gen(function*() {
-        let startAt = 0
-        const id: CallIdentity = yield* Deferred.await(boot.started).pipe(
-          Effect.tap(() => Clock.currentTimeMillis.pipe(Effect.map((now) => (startAt = now)))),
-          Effect.flatMap((start) => identify(start, preAuth)),
-          Effect.filterOrFail(() => !boot.late, () => new StreamRejected({ message: LATE }))
-        )
-        // A call records its token's use with its ledger row (runCall: one statement) and settles
-        // its bootstrap then, so its set-up counts until the token is spent; any other leg spends it here.
-        const ownCall = id.translationRoom == null && id.monitorOf == null
-        if (id.tokenUse !== undefined && !ownCall) yield* claimUse(id.tokenUse)
+    /**
+     * What follows an authenticated `start` (plain code, on the stream's fiber): the bootstrap
+     * settles unless the call's ledger row will spend the token, the socket takes its stream's
+     * frames, the upgrade -> start time is counted.
+     */
+    const started = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, ownCall: boolean, waited: number) =>
+      Effect.withFiberRuntime<void>((fiber) => {
         if (id.tokenUse === undefined || !ownCall) boot.settle()
         twilio.setStreamSid(id.streamSid)
-        yield* Metric.update(upgradeToStartWith([label("tenant", id.tenantId)]), startAt - upgradedAt)
+        upgradeToStartWith([label("tenant", id.tenantId)]).unsafeUpdate(waited, fiber.getFiberRef(FiberRef.currentMetricLabels))
         twilio.callStarted()
-        return { id, startAt } as const
+        return Effect.void
+      })
+
+    /** Waits for `start` and authenticates it; a leg other than a call spends its token here. */
+    const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
+      Effect.flatMap(Deferred.await(boot.started), (start) => {
+        const startAt = clock.unsafeCurrentTimeMillis()
+        return Effect.flatMap(identify(start, preAuth), (id: CallIdentity) => {
+          if (boot.late) return Effect.fail(new StreamRejected({ message: LATE }))
+          // A call records its token's use with its ledger row (runCall: one statement) and settles
+          // its bootstrap then, so its set-up counts until the token is spent; any other leg spends it here.
+          const ownCall = id.translationRoom == null && id.monitorOf == null
+          const done = Effect.as(started(twilio, boot, id, ownCall, startAt - upgradedAt), { id, startAt } as const)
+          return id.tokenUse !== undefined && !ownCall ? Effect.zipRight(claimUse(id.tokenUse), done) : done
+        })
       })
 
     /**
@@ -247,7 +258,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
             // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
             : id.monitorOf != null
             ? runListenLeg(twilio, boot, id, id.monitorOf)
-            : runCall(twilio, boot, id, startAt, fork)),
+            : runCall(twilio, boot, id, startAt, fork, setUpServices)),
         (exit) => setUp.finish(exit)
       )
     }
@@ -257,7 +268,8 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
      * The response is 101 when the socket was handed to `ws` (nothing more is written).
      */
     const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
-      Effect.flatMap(Clock.currentTimeMillis, (upgradedAt) => Effect.sync(() => {
+      Effect.sync(() => {
+        const upgradedAt = clock.unsafeCurrentTimeMillis()
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         if (preAuth._tag === "None" && pending.count >= config.maxPendingBootstrap) {
           return textResponse(429, "Too many pending bootstrap sessions")
@@ -279,7 +291,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         if (preAuth._tag === "None") pending.add(address)
         run(stream(twilio, boot, preAuth, upgradedAt, address))
         return HttpServerResponse.empty({ status: 101 })
-      }))
+      })
 
     return {
       accept,

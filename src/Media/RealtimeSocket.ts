@@ -103,41 +103,56 @@ export class RealtimeSocket {
 export const realtimeUrl = (baseUrl: string, model: string): string =>
   `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`
 
-/** Opens the upstream socket (GA protocol: no beta header), failing after `timeoutMs`. */
+/** How an opening ends: the open socket, or why there is none. */
+export type RealtimeOpened = (result: RealtimeSocket | UpstreamUnavailable) => void
+
+/**
+ * Opens the upstream socket (GA protocol: no beta header), failing after `timeoutMs`, as plain
+ * code: `done` is called once, unless the returned cancel (which terminates the socket) comes
+ * first. A call opens its upstream with this when tracing is off (no fiber, span or context
+ * copy per call: LiveCall.openUpstream); `openRealtime` is the same as an effect.
+ */
+export const connectRealtime = (url: string, apiKey: string, timeoutMs: number, done: RealtimeOpened): () => void => {
+  const ws = new WebSocket(url, {
+    headers: { Authorization: `Bearer ${apiKey}` },
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+    handshakeTimeout: timeoutMs
+  })
+  let socket: Duplex | undefined
+  // The listeners below stay on the socket for the whole call: they reach the waiting caller
+  // only through this, dropped once settled, so whatever opened the socket (a finished fiber,
+  // a call's plan) is not kept alive by them for the call's length.
+  let settle: RealtimeOpened | undefined = done
+  // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
+  // table, which then stays in slow dictionary mode for every later 'message' emit.
+  ws.on("upgrade", (response: IncomingMessage) => {
+    socket ??= response.socket
+  })
+  // Stays registered: `terminate()` while connecting emits an error of its own.
+  ws.on("error", (error: Error) => {
+    const waiting = settle
+    if (waiting === undefined) return
+    settle = undefined
+    ws.terminate()
+    waiting(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` }))
+  })
+  ws.on("open", () => {
+    const waiting = settle
+    if (waiting === undefined) return
+    settle = undefined
+    waiting(new RealtimeSocket(ws, socket!))
+  })
+  return () => {
+    settle = undefined
+    ws.terminate()
+  }
+}
+
+/** `connectRealtime` as an effect: interrupting it terminates the socket. */
 export const openRealtime = (url: string, apiKey: string, timeoutMs: number) =>
   Effect.async<RealtimeSocket, UpstreamUnavailable>((resume) => {
-    const ws = new WebSocket(url, {
-      headers: { Authorization: `Bearer ${apiKey}` },
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      handshakeTimeout: timeoutMs
-    })
-    let socket: Duplex | undefined
-    // The listeners below stay on the socket for the whole call: they reach the waiting fiber
-    // only through this, dropped once settled, so the finished fiber that opened the socket
-    // (its stack, references and context) is not kept alive by them for the call's length.
-    let settle: typeof resume | undefined = resume
-    // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
-    // table, which then stays in slow dictionary mode for every later 'message' emit.
-    ws.on("upgrade", (response: IncomingMessage) => {
-      socket ??= response.socket
-    })
-    // Stays registered: `terminate()` while connecting emits an error of its own.
-    ws.on("error", (error: Error) => {
-      const waiting = settle
-      if (waiting === undefined) return
-      settle = undefined
-      ws.terminate()
-      waiting(Effect.fail(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` })))
-    })
-    ws.on("open", () => {
-      const waiting = settle
-      if (waiting === undefined) return
-      settle = undefined
-      waiting(Effect.succeed(new RealtimeSocket(ws, socket!)))
-    })
-    return Effect.sync(() => {
-      settle = undefined
-      ws.terminate()
-    })
+    const cancel = connectRealtime(url, apiKey, timeoutMs, (result) =>
+      resume(result instanceof RealtimeSocket ? Effect.succeed(result) : Effect.fail(result)))
+    return Effect.sync(cancel)
   })
