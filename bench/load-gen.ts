@@ -21,7 +21,7 @@ type OpenLoop = (options: {
   rate: number
   seconds: number
   pid: number
-}) => Promise<Omit<LoadResult, "generatorCpuMsPerRequest">>
+}) => Promise<Omit<LoadResult, "generatorCpuMsPerRequest" | "sendLagP99" | "completed"> & { readonly completed?: number }>
 
 const serve = () => {
   const body = Buffer.alloc(Number(process.env.GEN_BYTES ?? 20_000), "x")
@@ -52,7 +52,7 @@ const main = async () => {
       const before = process.cpuUsage()
       const r = await run({ ...base, rate, seconds })
       const own = process.cpuUsage(before)
-      const done = r.achieved * seconds
+      const done = r.completed ?? r.achieved * seconds
       console.log(
         `${name} @${rate}/s: served ${r.achieved}/s p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} errors ${r.errors} ` +
           `generator CPU ${((own.user + own.system) / 1000 / done).toFixed(3)} ms/req, ` +

@@ -21,7 +21,12 @@ export interface LoadResult {
   readonly maxBytes: number
   /** Service CPU milliseconds per completed request (user + system, from /proc). */
   readonly cpuMsPerRequest: number
-  /** 99th percentile of how late the generator sent a request (ms after it was due): its own share of p99. */
+  /** Requests answered (any status) or failed. */
+  readonly completed: number
+  /**
+   * 99th percentile of how late the generator's timer let it issue a request (ms after it was
+   * due; waiting for a free connection not included): the generator's own share of p99.
+   */
   readonly sendLagP99: number
   /** This process's (the generator's) CPU milliseconds per completed request. */
   readonly generatorCpuMsPerRequest: number
@@ -151,7 +156,6 @@ export const openLoop = async (options: {
   }
 
   const send = (conn: Connection, index: number, due: number) => {
-    lags[index] = performance.now() - due
     conn.busy = true
     conn.due = due
     conn.socket.write(requests[index % requests.length]!)
@@ -203,6 +207,7 @@ export const openLoop = async (options: {
       const now = performance.now()
       while (sent < total && start + sent * interval <= now) {
         const due = start + sent * interval
+        lags[sent] = now - due
         const conn = idle.pop()
         if (conn !== undefined) send(conn, sent, due)
         else queue.push({ index: sent, due })
@@ -230,6 +235,7 @@ export const openLoop = async (options: {
     p99: percentile(sorted, 0.99),
     sendLagP99: percentile(lags.sort(), 0.99),
     errors,
+    completed: finished,
     maxBytes,
     cpuMsPerRequest: finished === 0 ? NaN : (cpu * 1000) / finished,
     generatorCpuMsPerRequest: finished === 0 ? NaN : (own.user + own.system) / 1000 / finished,

@@ -124,7 +124,7 @@ const main = async () => {
         if (WARMUP > 0) await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: WARMUP })
         const pgBefore = await serverBackendCpu(db, child.pid!)
         const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS, connections: CONNECTIONS })
-        const pgMs = ((await serverBackendCpu(db, child.pid!) - pgBefore) * 1000) / (r.achieved * SECONDS)
+        const pgMs = ((await serverBackendCpu(db, child.pid!) - pgBefore) * 1000) / r.completed
         const line = `round ${round} ${bare ? "bare" : path.basename(tree)} ${name} @${RATE}/s: ` +
           `served ${r.achieved}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} errors ${r.errors} ` +
           `CPU ${r.cpuMsPerRequest.toFixed(3)} ms/req (pg ${pgMs.toFixed(3)}, generator ${r.generatorCpuMsPerRequest.toFixed(3)}, ` +
