@@ -2,8 +2,14 @@
  * Open-loop load: requests are sent on a fixed schedule whatever the server does (rate R for S
  * seconds), and each latency is measured from the moment the request was due, so a server that
  * falls behind shows its queueing delay instead of slowing the generator down.
+ *
+ * The generator is lean so that it does not take the CPU the measured server needs (two cores,
+ * shared with PostgreSQL): raw keep-alive sockets (a fixed pool, one request in flight on each,
+ * no pipelining), request bytes built once per path, responses parsed only as far as the status
+ * and the body's length, one timer per wake-up sending every request due by then. Node's
+ * http.Agent client cost ~4x as much CPU per request (bench/load-gen.ts measures both).
  */
-import * as http from "node:http"
+import * as net from "node:net"
 import { cpuSeconds, rssMb } from "./proc.js"
 
 export interface LoadResult {
@@ -15,11 +21,69 @@ export interface LoadResult {
   readonly maxBytes: number
   /** Service CPU milliseconds per completed request (user + system, from /proc). */
   readonly cpuMsPerRequest: number
+  /** Requests answered (any status) or failed. */
+  readonly completed: number
+  /**
+   * 99th percentile of how late the generator's timer let it issue a request (ms after it was
+   * due; waiting for a free connection not included): the generator's own share of p99.
+   */
+  readonly sendLagP99: number
+  /** This process's (the generator's) CPU milliseconds per completed request. */
+  readonly generatorCpuMsPerRequest: number
   readonly rssMb: number
 }
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+export const percentile = (sorted: ArrayLike<number>, p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+
+const CRLF_CRLF = Buffer.from("\r\n\r\n")
+
+/** What one response's head says about the body that follows it. */
+interface Head {
+  readonly status: number
+  readonly headBytes: number
+  /** Body length, or -1 for a chunked body. */
+  readonly length: number
+}
+
+const parseHead = (buffer: Buffer): Head | undefined => {
+  const end = buffer.indexOf(CRLF_CRLF)
+  if (end < 0) return undefined
+  const text = buffer.toString("latin1", 0, end).toLowerCase()
+  const status = Number(text.slice(9, 12))
+  const cl = /\r\ncontent-length:\s*(\d+)/.exec(text)
+  const length = cl !== null ? Number(cl[1]) : /\r\ntransfer-encoding:[^\r]*chunked/.test(text) ? -1 : 0
+  return { status, headBytes: end + 4, length }
+}
+
+/**
+ * The end of a chunked body starting at `from` in `buffer`, or -1 while it is incomplete
+ * (the whole body is kept until its last chunk arrives: these are list pages, tens of KB).
+ */
+const chunkedEnd = (buffer: Buffer, from: number): number => {
+  let at = from
+  for (;;) {
+    const lineEnd = buffer.indexOf("\r\n", at, "latin1")
+    if (lineEnd < 0) return -1
+    const size = parseInt(buffer.toString("latin1", at, lineEnd), 16)
+    if (size === 0) {
+      const trailerEnd = buffer.indexOf(CRLF_CRLF, lineEnd, "latin1")
+      return trailerEnd < 0 ? -1 : trailerEnd + 4
+    }
+    at = lineEnd + 2 + size + 2
+    if (at > buffer.length) return -1
+  }
+}
+
+/** One kept-alive connection carrying one request at a time. */
+interface Connection {
+  readonly socket: net.Socket
+  busy: boolean
+  due: number
+  pending: Buffer | undefined
+  head: Head | undefined
+  bodyRead: number
+}
 
 export const openLoop = async (options: {
   readonly port: number
@@ -27,53 +91,154 @@ export const openLoop = async (options: {
   readonly headers: Record<string, string>
   readonly rate: number
   readonly seconds: number
-  readonly pid: number
+  /** The measured server's pid (its CPU is read from /proc); omit to skip. */
+  readonly pid?: number
+  /** Connections in the pool (default 64): more than the server ever has in flight at a sane rate. */
+  readonly connections?: number
+  readonly timeoutMs?: number
 }): Promise<LoadResult> => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 })
-  const latencies: Array<number> = []
-  let errors = 0
-  let maxBytes = 0
+  const headerLines = Object.entries(options.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
+  const requests = options.paths.map((p) =>
+    Buffer.from(`GET ${p} HTTP/1.1\r\nhost: 127.0.0.1:${options.port}\r\n${headerLines}\r\n`, "latin1")
+  )
   const total = Math.round(options.rate * options.seconds)
-  const cpuBefore = cpuSeconds(options.pid)
-  const start = performance.now()
-  const pending: Array<Promise<void>> = []
-  const one = (path: string, due: number) =>
-    new Promise<void>((resolve) => {
-      const req = http.get({ host: "127.0.0.1", port: options.port, path, headers: options.headers, agent, timeout: 30_000 }, (res) => {
-        let bytes = 0
-        res.on("data", (chunk: Buffer) => (bytes += chunk.length))
-        res.on("end", () => {
-          maxBytes = Math.max(maxBytes, bytes)
-          if (res.statusCode === 200) latencies.push(performance.now() - due)
-          else errors++
-          resolve()
-        })
-      })
-      req.on("timeout", () => req.destroy(new Error("timeout")))
-      req.on("error", () => {
-        errors++
-        resolve()
-      })
-    })
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / options.rate
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-    pending.push(one(options.paths[i % options.paths.length]!, due))
+  const latencies = new Float64Array(total)
+  const lags = new Float64Array(total)
+  let served = 0
+  let errors = 0
+  let finished = 0
+  let maxBytes = 0
+  const queue: Array<{ readonly index: number; readonly due: number }> = []
+  let queueHead = 0
+  const idle: Array<Connection> = []
+  let done!: () => void
+  const allDone = new Promise<void>((resolve) => (done = resolve))
+
+  const finish = (conn: Connection, status: number, bytes: number) => {
+    if (status === 200) latencies[served++] = performance.now() - conn.due
+    else errors++
+    maxBytes = Math.max(maxBytes, bytes)
+    conn.busy = false
+    conn.head = undefined
+    conn.bodyRead = 0
+    if (++finished === total) done()
+    else next(conn)
   }
-  await Promise.all(pending)
+
+  const onData = (conn: Connection, chunk: Buffer) => {
+    let buffer = conn.pending === undefined ? chunk : Buffer.concat([conn.pending, chunk])
+    conn.pending = undefined
+    for (;;) {
+      if (conn.head === undefined) {
+        const head = parseHead(buffer)
+        if (head === undefined) return void (conn.pending = buffer)
+        conn.head = head
+        buffer = buffer.subarray(head.headBytes)
+        conn.bodyRead = 0
+      }
+      const head = conn.head
+      if (head.length >= 0) {
+        const need = head.length - conn.bodyRead
+        if (buffer.length < need) return void (conn.bodyRead += buffer.length)
+        const rest = buffer.subarray(need)
+        finish(conn, head.status, head.length)
+        if (rest.length === 0) return
+        buffer = rest
+      } else {
+        const end = chunkedEnd(buffer, 0)
+        if (end < 0) return void (conn.pending = buffer)
+        const rest = buffer.subarray(end)
+        finish(conn, head.status, end)
+        if (rest.length === 0) return
+        buffer = rest
+      }
+    }
+  }
+
+  const send = (conn: Connection, index: number, due: number) => {
+    conn.busy = true
+    conn.due = due
+    conn.socket.write(requests[index % requests.length]!)
+  }
+
+  // A freed connection takes the oldest queued request, else waits in `idle`.
+  const next = (conn: Connection) => {
+    if (queueHead < queue.length) {
+      const item = queue[queueHead++]!
+      send(conn, item.index, item.due)
+    } else idle.push(conn)
+  }
+
+  const connections = await Promise.all(
+    Array.from({ length: options.connections ?? 64 }, () =>
+      new Promise<Connection>((resolve, reject) => {
+        const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true })
+        const conn: Connection = { socket, busy: false, due: 0, pending: undefined, head: undefined, bodyRead: 0 }
+        socket.once("connect", () => resolve(conn))
+        socket.once("error", reject)
+        socket.on("data", (chunk: Buffer) => onData(conn, chunk))
+      })
+    )
+  )
+  for (const conn of connections) {
+    conn.socket.removeAllListeners("error")
+    // A dropped connection fails its request; the run goes on with the others.
+    conn.socket.on("error", () => {})
+    conn.socket.on("close", () => {
+      const i = idle.indexOf(conn)
+      if (i >= 0) idle.splice(i, 1)
+      if (conn.busy) {
+        conn.busy = false
+        errors++
+        if (++finished === total) done()
+      }
+    })
+    idle.push(conn)
+  }
+
+  const cpuBefore = options.pid === undefined ? 0 : cpuSeconds(options.pid)
+  const ownBefore = process.cpuUsage()
+  const start = performance.now()
+  const interval = 1000 / options.rate
+  let sent = 0
+  // One timer per wake-up: everything due by now goes out, then sleep until the next is due.
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now()
+      while (sent < total && start + sent * interval <= now) {
+        const due = start + sent * interval
+        lags[sent] = now - due
+        const conn = idle.pop()
+        if (conn !== undefined) send(conn, sent, due)
+        else queue.push({ index: sent, due })
+        sent++
+      }
+      if (sent < total) setTimeout(tick, Math.max(0, start + sent * interval - performance.now()))
+      else resolve()
+    }
+    tick()
+  })
+  const timeout = setTimeout(() => {
+    for (const conn of connections) conn.socket.destroy()
+  }, options.timeoutMs ?? 30_000)
+  await allDone
+  clearTimeout(timeout)
   const elapsed = (performance.now() - start) / 1000
-  const cpu = cpuSeconds(options.pid) - cpuBefore
-  agent.destroy()
-  latencies.sort((a, b) => a - b)
+  const own = process.cpuUsage(ownBefore)
+  const cpu = options.pid === undefined ? NaN : cpuSeconds(options.pid) - cpuBefore
+  for (const conn of connections) conn.socket.destroy()
+  const sorted = latencies.subarray(0, served).sort()
   return {
     offered: options.rate,
-    achieved: Math.round(latencies.length / elapsed),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
+    achieved: Math.round(served / elapsed),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    sendLagP99: percentile(lags.sort(), 0.99),
     errors,
+    completed: finished,
     maxBytes,
-    cpuMsPerRequest: latencies.length === 0 ? NaN : (cpu * 1000) / (latencies.length + errors),
-    rssMb: rssMb(options.pid)
+    cpuMsPerRequest: finished === 0 ? NaN : (cpu * 1000) / finished,
+    generatorCpuMsPerRequest: finished === 0 ? NaN : (own.user + own.system) / 1000 / finished,
+    rssMb: options.pid === undefined ? NaN : rssMb(options.pid)
   }
 }

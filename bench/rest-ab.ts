@@ -11,7 +11,10 @@
  *     [,search,search-order,transcript-search,transcript-order,search-middling,search-missing,search-short,
  *     transcript-middling,transcript-missing,transcript-short]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
+ *   AB_CONNECTIONS=64 (the generator's keep-alive pool: bench/open-loop.ts)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
+ * Each line: the service's CPU per request, its PostgreSQL backends' (pg), the generator's own,
+ * and how late the generator sent its requests (its share of p99).
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
  *   AB_WARMUP=2 (seconds before each measurement; 0: none)
  *   AB_FRESH_TERMS=1 (forget the kept search counts before each case: measures the first
@@ -22,7 +25,7 @@ import * as path from "node:path"
 import pg from "pg"
 import { openLoop } from "./open-loop.js"
 import { seed } from "./seed.js"
-import { AB_DB as DB, ADMIN_KEY, benchKey, detailPaths, seededUrl, startBare, startService, stop, TENANT } from "./rest-fixture.js"
+import { AB_DB as DB, ADMIN_KEY, benchKey, detailPaths, seededUrl, serverBackendCpu, startBare, startService, stop, TENANT } from "./rest-fixture.js"
 
 const ROWS = Number(process.env.AB_ROWS ?? 5000)
 const SECONDS = Number(process.env.AB_SECONDS ?? 5)
@@ -30,6 +33,7 @@ const ROUNDS = Number(process.env.AB_ROUNDS ?? 2)
 const RATE = Number(process.env.AB_RATE ?? 150)
 const WARMUP = Number(process.env.AB_WARMUP ?? 2)
 const FRESH_TERMS = process.env.AB_FRESH_TERMS === "1"
+const CONNECTIONS = Number(process.env.AB_CONNECTIONS ?? 64)
 const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
 
 const prof = process.env.AB_PROF
@@ -75,7 +79,6 @@ const main = async () => {
     key = await benchKey(db)
   }
   const ids = await detailPaths(db, 200, true)
-  await db.end()
 
   // The bench's common words (each in ~20% of transcripts: the exact count reads every match)
   // and selective order numbers (a few calls each), as in bench/rest.ts.
@@ -119,16 +122,20 @@ const main = async () => {
         }
         // Warm-up: JIT and pools, not measured.
         if (WARMUP > 0) await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: WARMUP })
-        const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS })
+        const pgBefore = await serverBackendCpu(db, child.pid!)
+        const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS, connections: CONNECTIONS })
+        const pgMs = ((await serverBackendCpu(db, child.pid!) - pgBefore) * 1000) / r.completed
         const line = `round ${round} ${bare ? "bare" : path.basename(tree)} ${name} @${RATE}/s: ` +
           `served ${r.achieved}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} errors ${r.errors} ` +
-          `CPU ${r.cpuMsPerRequest.toFixed(3)} ms/req load ${os.loadavg()[0]!.toFixed(2)}`
+          `CPU ${r.cpuMsPerRequest.toFixed(3)} ms/req (pg ${pgMs.toFixed(3)}, generator ${r.generatorCpuMsPerRequest.toFixed(3)}, ` +
+          `send lag p99 ${r.sendLagP99.toFixed(1)}) load ${os.loadavg()[0]!.toFixed(2)}`
         console.log(line)
         results.push(line)
       }
       await stop(child)
     }
   }
+  await db.end()
 }
 
 main().catch((error) => {

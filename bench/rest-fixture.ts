@@ -4,9 +4,10 @@
  * start-up, the bare baseline, and keep-alive GETs with the key, one request at a time.
  */
 import { type ChildProcess, fork, spawn, type StdioOptions } from "node:child_process"
+import * as fs from "node:fs"
 import * as http from "node:http"
 import type pg from "pg"
-import { freePort } from "./proc.js"
+import { cpuSeconds, freePort } from "./proc.js"
 
 export const AB_DB = process.env.AB_DB ?? "ssv_rest_ab"
 export const TENANT = "bench-large"
@@ -98,4 +99,48 @@ export const stop = async (child: ChildProcess) => {
   const exited = new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
   child.kill("SIGTERM")
   await exited
+}
+
+/** The local TCP ports of a process's sockets (from /proc). */
+const localPorts = (pid: number) => {
+  const inodes = new Set<string>()
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    const link = (() => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
+      } catch {
+        return ""
+      }
+    })()
+    const match = /^socket:\[(\d+)\]$/.exec(link)
+    if (match !== null) inodes.add(match[1]!)
+  }
+  const ports = new Set<number>()
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/)
+      if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(":")[1]!, 16))
+    }
+  }
+  return ports
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving the server `pid` (PostgreSQL on
+ * this machine): only the connections to AB_DB whose client end is one of the server's own
+ * sockets, since other tools may be using the same database. 0 when PostgreSQL runs elsewhere.
+ */
+export const serverBackendCpu = async (db: pg.Client, pid: number) => {
+  const ports = localPorts(pid)
+  const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [AB_DB])).rows
+  let seconds = 0
+  for (const { client_port, pid } of backends) {
+    if (!ports.has(client_port)) continue
+    try {
+      seconds += cpuSeconds(pid)
+    } catch {
+      // not on this machine, or the connection just closed
+    }
+  }
+  return seconds
 }

@@ -15,13 +15,12 @@
  * work its requests asked of PostgreSQL ("pg" below; 0 when PostgreSQL runs elsewhere).
  */
 import type { ChildProcess } from "node:child_process"
-import * as fs from "node:fs"
 import type * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
 import { cpuSeconds } from "./proc.js"
-import { AB_DB as DB, benchKey, detailPaths, keepAliveGet, seededUrl, startBare, startService } from "./rest-fixture.js"
+import { benchKey, detailPaths, keepAliveGet, seededUrl, serverBackendCpu, startBare, startService } from "./rest-fixture.js"
 
 const CASES = (process.env.PAIR_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
 const BATCH = Number(process.env.PAIR_BATCH ?? 200)
@@ -60,44 +59,7 @@ const main = async () => {
   await db.connect()
   const key = await benchKey(db)
   const ids = await detailPaths(db, 200, true)
-  // Other tools may be using the same database: count only the backends whose client end is
-  // one of the server's own sockets (its local TCP ports, from /proc).
-  const localPorts = (pid: number) => {
-    const inodes = new Set<string>()
-    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-      const link = (() => {
-        try {
-          return fs.readlinkSync(`/proc/${pid}/fd/${fd}`)
-        } catch {
-          return ""
-        }
-      })()
-      const match = /^socket:\[(\d+)\]$/.exec(link)
-      if (match !== null) inodes.add(match[1]!)
-    }
-    const ports = new Set<number>()
-    for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-      for (const line of fs.readFileSync(table, "utf8").split("\n").slice(1)) {
-        const cols = line.trim().split(/\s+/)
-        if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(":")[1]!, 16))
-      }
-    }
-    return ports
-  }
-  const backendCpu = async (server: Server) => {
-    const ports = localPorts(server.child.pid!)
-    const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [DB])).rows
-    let seconds = 0
-    for (const { client_port, pid } of backends) {
-      if (!ports.has(client_port)) continue
-      try {
-        seconds += cpuSeconds(pid)
-      } catch {
-        // not on this machine, or the connection just closed
-      }
-    }
-    return seconds
-  }
+  const backendCpu = (server: Server) => serverBackendCpu(db, server.child.pid!)
   const paths: Record<string, ReadonlyArray<string>> = {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],

@@ -1,0 +1,75 @@
+/**
+ * PostgreSQL's CPU per list statement (the backend's own CPU from /proc, PostgreSQL on this
+ * machine): the service's call-logs and voice-sessions page statements against the bare
+ * baseline's (bench/rest-baseline.ts), each sent unnamed (as both send them: parsed and planned
+ * every time) and as a named prepared statement. PostgreSQL shares the two cores with the
+ * service here, so this is part of what a page costs the machine. Uses bench/rest-ab.ts's
+ * seeded database.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/rest-statements.ts
+ *     STATEMENTS_N=500 (executions per measurement) STATEMENTS_ROUNDS=5
+ */
+import pg from "pg"
+import { summaryJson } from "../src/CallLogs/ListJson.js"
+import { sessionJson } from "../src/VoiceSessions/ListJson.js"
+import { cpuSeconds } from "./proc.js"
+import { seededUrl, TENANT } from "./rest-fixture.js"
+
+// The texts as the service's repos compile them for `?limit=50` (CallLogs/Repo.ts: one row more
+// than asked; VoiceSessions/Repo.ts: the count from voice_session_counts on every row).
+const statements: Record<string, readonly [string, ReadonlyArray<unknown>]> = {
+  "call-logs service": [
+    `select ${summaryJson.selectList} from call_logs where tenant_id = $1
+     order by call_logs.started_at desc, call_logs.id desc limit $2 offset $3`,
+    [TENANT, 51, 0]
+  ],
+  "call-logs bare": [
+    `select id, stream_sid, direction, status, outcome, started_at, ended_at, duration_seconds, escalated,
+       from_number, to_number, function_call_count, transcript_length
+     from call_logs where tenant_id = $1 order by started_at desc, id desc limit $2`,
+    [TENANT, 51]
+  ],
+  "voice-sessions service": [
+    `select (select coalesce(sum(n), 0) from voice_session_counts where tenant_id = $1 and true)::int as count,
+       false as kept, ${sessionJson.selectList}
+     from (select * from voice_sessions where tenant_id = $2 order by started_at desc, id limit $3 offset $4) page
+     order by page.started_at desc, page.id`,
+    [TENANT, TENANT, 50, 0]
+  ],
+  "voice-sessions bare": [`select * from voice_sessions where tenant_id = $1 order by started_at desc, id limit $2`, [TENANT, 50]]
+}
+
+const main = async () => {
+  const n = Number(process.env.STATEMENTS_N ?? 500)
+  const rounds = Number(process.env.STATEMENTS_ROUNDS ?? 5)
+  const client = new pg.Client({ connectionString: seededUrl().toString() })
+  // Rows are not what is measured: no Date or JSON parsing in this process.
+  for (const oid of [1184, 1114, 3802, 114]) client.setTypeParser(oid, (v: string) => v)
+  await client.connect()
+  const backend = (await client.query("select pg_backend_pid() as pid")).rows[0].pid as number
+  const results = new Map<string, Array<number>>()
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, [text, values]] of Object.entries(statements)) {
+      for (const named of [false, true]) {
+        const query = named ? { name: name.replace(/\W/g, "_"), text, values: [...values] } : { text, values: [...values] }
+        for (let i = 0; i < 20; i++) await client.query(query)
+        const before = cpuSeconds(backend)
+        for (let i = 0; i < n; i++) await client.query(query)
+        const ms = ((cpuSeconds(backend) - before) * 1000) / n
+        const key = `${name}${named ? " (named)" : ""}`
+        results.set(key, [...(results.get(key) ?? []), ms])
+        console.log(`round ${round} ${key}: ${ms.toFixed(3)} ms/statement`)
+      }
+    }
+  }
+  for (const [key, values] of results) {
+    const sorted = [...values].sort((a, b) => a - b)
+    console.log(`${key.padEnd(32)} median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)} ms/statement`)
+  }
+  await client.end()
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
