@@ -11,11 +11,12 @@
  *   HOT_BATCH=500 HOT_BATCHES=12
  */
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted, RuntimeFlags, RuntimeFlagsPatch, Supervisor } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import * as os from "node:os"
 import { AppConfig } from "../src/Config.js"
 import { DatabaseUrl, SqlLive } from "../src/Database/Client.js"
 import { makeExecute } from "../src/Database/HotStatement.js"
+import { opsOf } from "../test/support/OpCount.js"
 
 const DB = process.env.AB_DB ?? "ssv_rest_ab"
 const TENANT = "bench-large"
@@ -30,20 +31,6 @@ const summaryJson = `json_build_object('direction', direction, 'duration_seconds
   'status', status, 'stream_sid', stream_sid, 'to_number', to_number, 'transcript_length', transcript_length
 )::text as json, ssv_iso(started_at) as started_at, id`
 
-const opsOf = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    let ops = 0
-    class Counting extends Supervisor.AbstractSupervisor<void> {
-      get value() {
-        return Effect.void
-      }
-      override onEffect() {
-        ops++
-      }
-    }
-    yield* self.pipe(Effect.supervised(new Counting()), Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision)))
-    return ops
-  })
 
 const program = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -54,12 +41,12 @@ const program = Effect.gen(function*() {
       sql`select ${sql.literal(summaryJson)} from call_logs where ${sql.and([sql`tenant_id = ${TENANT}`])}
         order by call_logs.started_at desc, call_logs.id desc limit ${51} offset ${0}`
   }
-  const nothing = yield* opsOf(Effect.void)
+  const nothing = (yield* opsOf(Effect.void)).ops
   console.log(`load ${os.loadavg().map((n) => n.toFixed(1)).join(" ")}; batches of ${BATCH} sequential statements, ${BATCHES} per way, taking turns`)
   for (const [name, make] of Object.entries(cases)) {
     const ways = { standard: () => make(), hot: () => execute(make()) }
     for (const [way, run] of Object.entries(ways)) {
-      console.log(`${name} ${way}: ${(yield* opsOf(run())) - nothing} Effect operations/statement`)
+      console.log(`${name} ${way}: ${(yield* opsOf(run())).ops - nothing} Effect operations/statement`)
     }
     const perStatement: Record<string, Array<number>> = { standard: [], hot: [] }
     for (let batch = -2; batch < BATCHES; batch++) {

@@ -62,3 +62,19 @@ export const benchDatabase = async (name: string): Promise<{ url: string; stop: 
     }
   }
 }
+
+/**
+ * Samples, every 5 ms until `end` (epoch ms), how many of the backends `pids` wait on a lock
+ * (pg_stat_activity); resolves to the share of samples x backends that were waiting.
+ */
+export const sampleLockWaits = async (admin: pg.Client, pids: ReadonlyArray<number>, end: number): Promise<number> => {
+  let samples = 0
+  let waiting = 0
+  while (Date.now() < end) {
+    const r = await admin.query(`select count(*)::int as n from pg_stat_activity where pid = any($1) and wait_event_type = 'Lock'`, [pids])
+    samples++
+    waiting += r.rows[0].n
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return waiting / Math.max(1, samples * pids.length)
+}

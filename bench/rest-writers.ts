@@ -10,6 +10,7 @@
  */
 import * as os from "node:os"
 import pg from "pg"
+import { sampleLockWaits } from "./postgres.js"
 
 const WRITERS = Number(process.env.WRITERS ?? 8)
 const SECONDS = Number(process.env.SECONDS ?? 5)
@@ -51,16 +52,7 @@ const run = async (url: string, terms: number) => {
   const end = Date.now() + SECONDS * 1000
   let written = 0
   let errors = 0
-  let samples = 0
-  let waiting = 0
-  const sampler = (async () => {
-    while (Date.now() < end) {
-      const r = await admin.query(`select count(*)::int as n from pg_stat_activity where pid = any($1) and wait_event_type = 'Lock'`, [pids])
-      samples++
-      waiting += r.rows[0].n
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-  })()
+  const sampler = sampleLockWaits(admin, pids, end)
   await Promise.all(writers.map(async (c, w) => {
     let i = 0
     while (Date.now() < end) {
@@ -74,11 +66,11 @@ const run = async (url: string, terms: number) => {
       i++
     }
   }))
-  await sampler
+  const waitingShare = await sampler
   const deadlocks = Number((await admin.query("select deadlocks from pg_stat_database where datname = current_database()")).rows[0].deadlocks) - deadlocksBefore
   await Promise.all(writers.map((c) => c.end()))
   await admin.end()
-  return { perSecond: written / SECONDS, errors, deadlocks, waitingShare: waiting / Math.max(1, samples * WRITERS) }
+  return { perSecond: written / SECONDS, errors, deadlocks, waitingShare }
 }
 
 const main = async () => {

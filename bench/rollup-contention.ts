@@ -12,6 +12,7 @@
  */
 import * as os from "node:os"
 import pg from "pg"
+import { sampleLockWaits } from "./postgres.js"
 
 const WRITERS = Number(process.env.WRITERS ?? 8)
 const SECONDS = Number(process.env.SECONDS ?? 5)
@@ -45,16 +46,7 @@ const run = async (url: string) => {
   const end = Date.now() + SECONDS * 1000
   let written = 0
   let errors = 0
-  let samples = 0
-  let waiting = 0
-  const sampler = (async () => {
-    while (Date.now() < end) {
-      const r = await admin.query(`select count(*)::int as n from pg_stat_activity where pid = any($1) and wait_event_type = 'Lock'`, [pids])
-      samples++
-      waiting += r.rows[0].n
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-  })()
+  const sampler = sampleLockWaits(admin, pids, end)
   await Promise.all(writers.map(async (c) => {
     while (Date.now() < end) {
       try {
@@ -66,11 +58,11 @@ const run = async (url: string) => {
       }
     }
   }))
-  await sampler
+  const waitingShare = await sampler
   const deadlockCount = (await deadlocks(admin)) - deadlocksBefore
   await Promise.all(writers.map((c) => c.end()))
   await admin.end()
-  return { perSecond: written / SECONDS, errors, deadlocks: deadlockCount, slotsShared, waitingShare: waiting / Math.max(1, samples * WRITERS) }
+  return { perSecond: written / SECONDS, errors, deadlocks: deadlockCount, slotsShared, waitingShare }
 }
 
 const main = async () => {

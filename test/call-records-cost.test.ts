@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Effect, Layer, RuntimeFlags, RuntimeFlagsPatch, Supervisor } from "effect"
+import { Effect, Layer } from "effect"
+import { opsOf } from "./support/OpCount.js"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { serverSuite } from "./support/TestServer.js"
@@ -31,24 +32,6 @@ const call = (n: number): CompletedCall => ({
   escalated: false, escalationReason: null, systemPromptKey: "support"
 })
 
-/** Effect operations `self` runs (a counting supervisor, as test/hot-statement.test.ts and bench/record-cost.ts). */
-const opsOf = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    let ops = 0
-    class Counting extends Supervisor.AbstractSupervisor<void> {
-      get value() {
-        return Effect.void
-      }
-      override onEffect() {
-        ops++
-      }
-    }
-    const result = yield* self.pipe(
-      Effect.supervised(new Counting()),
-      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
-    )
-    return { result, ops }
-  })
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|msg_[0-9a-f]{32}/g
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g

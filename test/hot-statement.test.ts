@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, RuntimeFlags, RuntimeFlagsPatch, Supervisor, Tracer } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, Tracer } from "effect"
+import { opsOf } from "./support/OpCount.js"
 import { AppConfig } from "../src/Config.js"
 import { DatabaseUrl, SqlLive } from "../src/Database/Client.js"
 import { orRefused, orUnavailable } from "../src/Database/Errors.js"
@@ -31,24 +32,6 @@ const spanNames = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     return { result, names }
   })
 
-/** Effect operations `self` runs (a counting supervisor, as bench/ops-main.ts). */
-const opsOf = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    let ops = 0
-    class Counting extends Supervisor.AbstractSupervisor<void> {
-      get value() {
-        return Effect.void
-      }
-      override onEffect() {
-        ops++
-      }
-    }
-    const result = yield* self.pipe(
-      Effect.supervised(new Counting()),
-      Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.enable(RuntimeFlags.OpSupervision))
-    )
-    return { result, ops }
-  })
 
 // Real PostgreSQL; `execute` must behave as `yield* statement` does, only cheaper.
 layer(Database)("HotStatement.makeExecute", (it) => {
