@@ -104,10 +104,27 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       direction: sip ? (kind === "inbound" ? "sip_inbound" : "sip_outbound") : kind
     })
 
+    /** The call as the webhook first sees it (its call log's first row), at `now`. */
+    const seenOf = (
+      tenant: TenantRef,
+      hook: VoiceWebhook,
+      kind: CallKind,
+      callSid: string,
+      agentVersionId: string | null,
+      now: number
+    ): CallSeen => ({
+      tenantId: tenant.tenantId,
+      callSid,
+      direction: kind,
+      from: text(hook.params, "From") ?? null,
+      to: text(hook.params, "To") ?? null,
+      agentVersionId,
+      twilioStatus: text(hook.params, "CallStatus") ?? null,
+      at: new Date(now)
+    })
+
     const connect = (tenant: TenantRef, hook: VoiceWebhook, kind: CallKind, callSid: string, route: RouteChoice | null) =>
       Effect.gen(function*() {
-        const from = text(hook.params, "From") ?? null
-        const to = text(hook.params, "To") ?? null
         // Read through the per-replica agent cache (no SQL once warm): the call log needs it.
         const version = yield* versions.resolve({
           tenantId: tenant.tenantId,
@@ -116,16 +133,8 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
           pinnedVersionId: hook.query.agent_version_id ?? route?.pinnedVersionId ?? null
         })
         const agentVersionId = Option.match(version, { onNone: () => null, onSome: (v) => v.versionId })
-        const seen: CallSeen = {
-          tenantId: tenant.tenantId,
-          callSid,
-          direction: kind,
-          from,
-          to,
-          agentVersionId,
-          twilioStatus: text(hook.params, "CallStatus") ?? null,
-          at: new Date(yield* Clock.currentTimeMillis)
-        }
+        const seen = seenOf(tenant, hook, kind, callSid, agentVersionId, yield* Clock.currentTimeMillis)
+        const { from, to } = seen
         // Outbound calls were admitted when dialled; an inbound one is admitted here (docs/limits.md).
         // Unless the sighting enqueues a `voice.call.started` event (its own transaction), the
         // admission's statement records it: the webhook's one round trip.
@@ -193,18 +202,8 @@ export class VoiceWebhooks extends Effect.Service<VoiceWebhooks>()("VoiceWebhook
       })
       if (version === undefined) return undefined
       const agentVersionId = Option.isSome(version) ? version.value.versionId : null
-      const from = text(hook.params, "From") ?? null
-      const to = text(hook.params, "To") ?? null
-      const seen: CallSeen = {
-        tenantId: tenant.tenantId,
-        callSid,
-        direction: "inbound",
-        from,
-        to,
-        agentVersionId,
-        twilioStatus: text(hook.params, "CallStatus") ?? null,
-        at: new Date(now())
-      }
+      const seen = seenOf(tenant, hook, "inbound", callSid, agentVersionId, now())
+      const { from, to } = seen
       // As `connect`: the admission's statement records the sighting unless it enqueues an event
       // (`sightingAnnounced`, read here from the tenant just resolved through the same cache).
       const inline = !hasWebhookUrl(tenant)
