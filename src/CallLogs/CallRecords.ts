@@ -10,7 +10,7 @@ import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
 import { CallTasks } from "../CallbackTasks/CallTasks.js"
 import { orRefused } from "../Database/Errors.js"
-import { makeExecute } from "../Database/HotStatement.js"
+import { makeExecuteText } from "../Database/HotStatement.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
@@ -128,7 +128,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // The end-of-call record is on every call: without the per-statement wrapping.
-    const execute = yield* makeExecute(sql)
+    const execute = yield* makeExecuteText(sql)
     const compile = makeShapeCompiler(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites
@@ -233,11 +233,11 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           }, now, log),
           ...alongside
         ]
-        // Compiled here (its text kept per shape) and run as text and parameters: the ~500 segments
-        // are never copied into a `sql` template. Still one statement: the record commits as one.
+        // The parts are pieces (Database/Piece.ts), walked once: the text is kept per shape, only the
+        // parameters are collected, and run as they are. Still one statement: the record commits as one.
         const [text, params] = compile(composeStatement(parts, `
           select exists (select 1 from recorded_call) as written, `, " as notified"))
-        const rows = yield* orRefused(execute(sql.unsafe<{ written: boolean }>(text, params)))
+        const rows = yield* orRefused(execute<{ written: boolean }>(text, params))
         const written = rows[0]?.written === true
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))

@@ -11,6 +11,7 @@ export type Compiled = readonly [text: string, params: ReadonlyArray<unknown>]
 interface Shape {
   readonly signature: ReadonlyArray<unknown>
   readonly text: string
+  readonly parameters: number
 }
 
 /** Shapes kept per compiler; past this the cache starts again (a shape per statement site is a few dozen). */
@@ -37,15 +38,20 @@ type Status = typeof OK | typeof MISMATCH | typeof STANDARD
  * writes the text. Pieces (Piece.ts) are walked as they are; any other fragment by its segments.
  */
 class Walk {
-  readonly params: Array<unknown> = []
+  readonly params: Array<unknown>
   readonly signature: Array<unknown> = []
   text = ""
   private at = 0
+  private placeholders = 0
 
   constructor(
     private readonly against: ReadonlyArray<unknown> | undefined,
-    private readonly quote: (name: string) => string
-  ) {}
+    private readonly quote: (name: string) => string,
+    parameters: number
+  ) {
+    // Sized once from the kept shape: the record binds ~125.
+    this.params = new Array(parameters)
+  }
 
   /** True when the whole kept signature was met. */
   get complete() {
@@ -74,8 +80,8 @@ class Walk {
 
   private parameter(value: unknown): Status {
     if (!this.token(PARAMETER)) return MISMATCH
-    this.params.push(value)
-    if (this.against === undefined) this.text += `$${this.params.length}`
+    this.params[this.placeholders++] = value
+    if (this.against === undefined) this.text += `$${this.placeholders}`
     return OK
   }
 
@@ -163,12 +169,12 @@ export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Stat
     const key = keyOf(statement)
     const candidates = shapes.get(key)
     for (const shape of candidates ?? []) {
-      const walk = new Walk(shape.signature, quote)
+      const walk = new Walk(shape.signature, quote, shape.parameters)
       const status = walk.value(statement)
       if (status === STANDARD) return standard(statement)
       if (status === OK && walk.complete) return [shape.text, walk.params]
     }
-    const walk = new Walk(undefined, quote)
+    const walk = new Walk(undefined, quote, 0)
     if (walk.value(statement) !== OK) return standard(statement)
     if (kept >= MAX_SHAPES) {
       shapes.clear()
@@ -176,7 +182,7 @@ export const makeShapeCompiler = (sql: Statement.Constructor): ((statement: Stat
     }
     const list = shapes.get(key) ?? []
     // The newest first; the oldest of a full list makes room.
-    list.unshift({ signature: walk.signature, text: walk.text })
+    list.unshift({ signature: walk.signature, text: walk.text, parameters: walk.params.length })
     if (list.length > SHAPES_PER_KEY) list.pop()
     else kept++
     shapes.set(key, list)
