@@ -64,9 +64,10 @@ export const makeWebhookAnswers = ({ connect, resolution, setupLoad }: WebhookAn
           Effect.as(sayAndHangUp(UNKNOWN_NUMBER_MESSAGE))
         )
       case "Resolved": {
-        const setUp = () => connect(run, resolved.tenant, hook, kind, callSid, resolved.route)
+        // Built before the shedding decides (cache reads only: its statements run when admitted).
+        const setUp = connect(run, resolved.tenant, hook, kind, callSid, resolved.route)
         // Our own outbound calls were admitted when dialled: only an inbound one is shed.
-        return kind === "inbound" ? setupLoad.admit(callSid, Effect.suspend(setUp)) : setUp()
+        return kind === "inbound" ? setupLoad.admit(callSid, setUp) : setUp
       }
     }
   }
