@@ -82,8 +82,12 @@ export const makeWebhookAnswers = ({ connect, resolution, setupLoad }: WebhookAn
     const callSid = text(hook.params, "CallSid")
     if (callSid === undefined) return timed(run, direction, missingCallSid)
     annotate(run, callSid)
-    return timed(run, direction, Effect.catchAll(body(callSid), (error): Effect.Effect<string, WebhookBadRequest | E> =>
-      error instanceof DatabaseUnavailable ? apology(callSid) : error instanceof InvalidInput ? badRequest(error) : Effect.fail(error)))
+    const answer: Effect.Effect<string, WebhookBadRequest | E> = Effect.catchIf(
+      body(callSid),
+      (error) => error instanceof DatabaseUnavailable || error instanceof InvalidInput,
+      (error) => error instanceof DatabaseUnavailable ? apology(callSid) : badRequest(error)
+    )
+    return timed(run, direction, answer)
   }
 
   const answerOn = (run: WebhookRun, kind: CallKind, hook: VoiceWebhook) =>
