@@ -9,7 +9,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Socket from "@effect/platform/Socket"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Context, Effect, FiberRef, FiberSet, GlobalValue, Layer, Option, Runtime, Scope } from "effect"
+import { Cause, Context, Effect, Exit, FiberRef, FiberSet, GlobalValue, Layer, Option, Runtime, RuntimeFlags, Scope } from "effect"
 import * as Http from "node:http"
 import type { ListenOptions } from "node:net"
 import type { Duplex } from "node:stream"
@@ -74,23 +74,34 @@ const toHandled = <E, R>(app: HttpApp.Default<E, R>, middleware: HttpMiddleware.
           return handledSymbol in request ? Effect.void : writeResponse(request, response as HttpServerResponse.HttpServerResponse)
         })
     })
-  return Effect.uninterruptible(Effect.flatMap(Scope.make(), (scope) =>
+  // The fiber is uninterruptible from its start (`forkerFor`), so a plain match closes the
+  // scope however the request ends, as `onExit` would.
+  const closing = (scope: Scope.CloseableScope, exit: Exit.Exit<unknown, unknown>) =>
+    ejectedScopes.has(scope) ? exit : Effect.zipRight(Scope.close(scope, exit), exit)
+  return Effect.flatMap(Scope.make(), (scope) =>
     Effect.zipRight(
       FiberRef.update(FiberRef.currentContext, (context) => Context.add(context, Scope.Scope, scope)),
-      Effect.onExit(withMiddleware, (exit) => ejectedScopes.has(scope) ? Effect.void : Scope.close(scope, exit))
-    )))
+      Effect.matchCauseEffect(withMiddleware, {
+        onFailure: (cause) => closing(scope, Exit.failCause(cause)),
+        onSuccess: (value) => closing(scope, Exit.succeed(value))
+      })
+    ))
 }
 
 /**
  * Starts a request's fiber with the request already in its context (one copy of the small
- * request context, src/Http/ServerContext.ts), synchronously, from node's event.
+ * request context, src/Http/ServerContext.ts), synchronously, from node's event, and
+ * uninterruptible (as `HttpApp.toHandled` makes it; the app opts in to interruption inside).
  */
-const forkerFor = <R>(runtime: Runtime.Runtime<R>) => <A, E>(effect: Effect.Effect<A, E, R | HttpServerRequest.HttpServerRequest>, request: HttpServerRequest.HttpServerRequest) =>
-  Runtime.runFork(Runtime.make({
-    context: Context.add(runtime.context, HttpServerRequest.HttpServerRequest, request),
-    runtimeFlags: runtime.runtimeFlags,
-    fiberRefs: runtime.fiberRefs
-  }))(effect as Effect.Effect<A, E, R>)
+const forkerFor = <R>(runtime: Runtime.Runtime<R>) => {
+  const runtimeFlags = RuntimeFlags.disable(runtime.runtimeFlags, RuntimeFlags.Interruption)
+  return <A, E>(effect: Effect.Effect<A, E, R | HttpServerRequest.HttpServerRequest>, request: HttpServerRequest.HttpServerRequest) =>
+    Runtime.runFork(Runtime.make({
+      context: Context.add(runtime.context, HttpServerRequest.HttpServerRequest, request),
+      runtimeFlags,
+      fiberRefs: runtime.fiberRefs
+    }))(effect as Effect.Effect<A, E, R>) // the request is in the context from the start
+}
 
 const serveOn = (
   server: Http.Server,
