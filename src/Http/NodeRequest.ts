@@ -83,10 +83,11 @@ export class NodeRequest extends Inspectable.Class implements HttpServerRequest.
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpServerError.RequestError> {
     return Effect.flatMap(HttpIncomingMessage.MaxBodySize, (maxBodySize) =>
-      Effect.map(
-        NodeStream.toUint8Array(() => this.source, { onFailure: this.onError, maxBytes: Option.getOrUndefined(maxBodySize) }),
-        (bytes) => bytes.buffer as ArrayBuffer
-      ))
+      // The bytes as the platform's request gives them (a Uint8Array: its `buffer` may be a shared pool).
+      NodeStream.toUint8Array(() => this.source, {
+        onFailure: this.onError,
+        maxBytes: Option.getOrUndefined(maxBodySize)
+      }) as unknown as Effect.Effect<ArrayBuffer, HttpServerError.RequestError>)
   }
 
   get multipart(): HttpServerRequest.HttpServerRequest["multipart"] {
