@@ -3,7 +3,7 @@
  * (op supervision on): shared by bench/ops-main.ts (counts) and bench/ops-trace-main.ts (a trace).
  * Not for production: op supervision slows every operation down.
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeServer from "../src/Http/NodeServer.js"
 import { Effect, Layer, RuntimeFlags, Supervisor } from "effect"
 import { createServer } from "node:http"
 import { AppConfig } from "../src/Config.js"
@@ -15,7 +15,7 @@ import { TelemetryLive } from "../src/Telemetry.js"
 
 export const runSupervised = (supervisor: Supervisor.Supervisor<unknown>) => {
   const NodeServerLive = Layer.unwrapEffect(
-    Effect.map(AppConfig, (config) => NodeHttpServer.layer(() => createServer(), { port: config.port, host: config.host }))
+    Effect.map(AppConfig, (config) => NodeServer.layer(() => createServer(), { port: config.port, host: config.host }))
   )
   const MainLive = HttpLive.pipe(
     Layer.provide(NodeServerLive),

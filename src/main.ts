@@ -1,4 +1,4 @@
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeServer from "./Http/NodeServer.js"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { AppConfig, describeConfigError } from "./Config.js"
@@ -11,7 +11,7 @@ import { JsonLogLive } from "./Observability/JsonLog.js"
 
 const NodeServerLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
-    NodeHttpServer.layer(
+    NodeServer.layer(
       // Node's own guards against slow clients: headers and the whole request must arrive in time.
       () =>
         createServer({

@@ -1,6 +1,6 @@
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeServer from "../src/Http/NodeServer.js"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Fiber, FiberRef, HashMap, Option } from "effect"
 import * as http from "node:http"
@@ -89,7 +89,7 @@ describe("what a live call does not keep", () => {
 
   it.scoped("the upgrade request's fiber, once the socket is handed to ws", () =>
     Effect.gen(function*() {
-      const server = yield* NodeHttpServer.make(() => http.createServer(), { port: 0, host: "127.0.0.1" })
+      const server = yield* NodeServer.make(() => http.createServer(), { port: 0, host: "127.0.0.1" })
       const wss = new WebSocketServer({ noServer: true })
       const watched = watch()
       yield* server.serve(Effect.withFiberRuntime((fiber) => {

@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeServer from "../../src/Http/NodeServer.js"
 import { layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope, TestClock } from "effect"
 import { makeClient } from "../../src/Client.js"
@@ -46,7 +46,7 @@ export const makeTestServer = (config: Record<string, string> = {}, options: Tes
     const provider = ConfigProvider.fromMap(new Map(Object.entries({ ...baseTestConfig, DATABASE_URL: databaseUrl, ...config })))
     return HttpLive.pipe(
       Layer.provideMerge(awaitMigrations),
-      Layer.provideMerge(NodeHttpServer.layerTest),
+      Layer.provideMerge(NodeServer.layerTest),
       Layer.provideMerge(ServicesLive),
       Layer.provide(Layer.setConfigProvider(provider)),
       // Set before any of the server's fibers sleeps, so none wakes for the jump.
