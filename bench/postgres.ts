@@ -1,4 +1,5 @@
 /** One throwaway embedded PostgreSQL for a benchmark run (the service under test needs a database). */
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -78,3 +79,68 @@ export const sampleLockWaits = async (admin: pg.Client, pids: ReadonlyArray<numb
   }
   return waiting / Math.max(1, samples * pids.length)
 }
+
+/** What the service's backends on a database were doing: share of backend-samples per state. */
+export interface WaitShares {
+  readonly samples: number
+  /** Backends seen per sample (the pool's open connections). */
+  readonly backends: number
+  /** Share of backend-samples by `state` / `wait_event_type:wait_event` ("active:CPU" = running, no wait). */
+  readonly shares: ReadonlyArray<readonly [string, number]>
+  /** Share of samples in which every open connection of the service was busy (a query would wait for the pool). */
+  readonly poolFull: number
+}
+
+/**
+ * Samples, every `everyMs` until `end` (epoch ms), the backends of `application` on `database`
+ * (pg_stat_activity): how their time divides between running, lock waits (advisory: the tenant's
+ * admission lock), WAL flush at commit (IO:WALSync, LWLock:WALWrite), and idle in the pool.
+ */
+export const sampleWaits = async (
+  admin: pg.Client,
+  database: string,
+  end: number,
+  application = "stateset-voice",
+  everyMs = 5
+): Promise<WaitShares> => {
+  const counts = new Map<string, number>()
+  let samples = 0
+  let seen = 0
+  let full = 0
+  while (Date.now() < end) {
+    const { rows } = await admin.query<{ what: string }>(
+      `select case when state = 'active' then coalesce(wait_event_type || ':' || wait_event, 'active:CPU')
+                   else coalesce(state, '?') end as what
+       from pg_stat_activity where datname = $1 and application_name = $2 and backend_type = 'client backend'
+         and query not ilike '%listen %'`,
+      [database, application]
+    )
+    samples++
+    seen += rows.length
+    let busy = 0
+    for (const { what } of rows) {
+      counts.set(what, (counts.get(what) ?? 0) + 1)
+      if (what !== "idle") busy++
+    }
+    if (rows.length > 0 && busy === rows.length) full++
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+  return {
+    samples,
+    backends: seen / Math.max(1, samples),
+    shares: [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / Math.max(1, seen)] as const),
+    poolFull: full / Math.max(1, samples)
+  }
+}
+
+/** `sampleWaits` run by bench/wait-sampler.ts in a child process for `ms` milliseconds. */
+export const sampleWaitsApart = (adminUrl: string, database: string, ms: number): Promise<WaitShares> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "wait-sampler.ts"), adminUrl, database, String(ms)], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.once("error", reject)
+    child.once("exit", (code) => code === 0 ? resolve(JSON.parse(out) as WaitShares) : reject(new Error(`wait-sampler exited ${code}`)))
+  })

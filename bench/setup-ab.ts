@@ -14,12 +14,14 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
+import { sampleWaitsApart } from "./postgres.js"
 import { cpuSeconds, machine } from "./proc.js"
 import {
   arg,
   BURST_ENV,
   freshDatabase,
   greetedBursts,
+  loggedDurations,
   loggedStatements,
   sleep,
   startBenchModel,
@@ -48,6 +50,9 @@ const run = async (spec: string, baseUrl: URL) => {
   // `--statements`: every statement of this database logged, counted per call from the server log.
   const pgLog = arg("statements", "")
   if (pgLog !== "") await admin.query(`alter database ${database} set log_statement = 'all'`)
+  // `--durations`: every statement's run time logged, summed per statement text from the server log.
+  const durationLog = arg("durations", "")
+  if (durationLog !== "") await admin.query(`alter database ${database} set log_min_duration_statement = 0`)
   const upstream = await startBenchModel()
   const { base, child } = await startSetUpService({
     tree,
@@ -92,9 +97,17 @@ const run = async (spec: string, baseUrl: URL) => {
     await drainAnalysis()
     const cpu0 = cpuSeconds(child.pid!)
     const log0 = pgLog === "" ? 0 : fs.statSync(pgLog).size
+    const durations0 = durationLog === "" ? 0 : fs.statSync(durationLog).size
     const lines0 = lines
     const total = Math.round(rate * seconds)
+    // `--waits`: what the service's connections do during the burst (bench/postgres.ts sampleWaits).
+    const waits = arg("waits", "") === "" ? undefined : sampleWaitsApart(url.toString(), database, seconds * 1000 + 500)
     const results = await burst(total, rate)
+    if (waits !== undefined) {
+      const w = await waits
+      console.error(`  ${label}: ${w.samples} samples, ${w.backends.toFixed(1)} connections, all busy in ${(w.poolFull * 100).toFixed(0)} %: ` +
+        w.shares.map(([k, v]) => `${k} ${(v * 100).toFixed(1)} %`).join(", "))
+    }
     for (const r of results) if ("ws" in r) r.ws.close()
     await sleep(3000)
     await drainAnalysis()
@@ -104,6 +117,11 @@ const run = async (spec: string, baseUrl: URL) => {
       const { total: logged, kinds } = loggedStatements(pgLog, log0, database)
       statements = (logged / total).toFixed(1)
       for (const [k, v] of kinds.slice(0, 25)) console.error(`  ${(v / total).toFixed(2)}  ${k}`)
+    }
+    if (durationLog !== "") {
+      for (const d of loggedDurations(durationLog, durations0, database).slice(0, 8)) {
+        console.error(`  ${label}: ${(d.count / total).toFixed(2)}/call p50 ${d.p50.toFixed(2)} p99 ${d.p99.toFixed(2)} ms, ${(d.total / total).toFixed(2)} ms/call  ${d.text}`)
+      }
     }
     const failures = new Map<string, number>()
     for (const r of results) if ("error" in r) failures.set(r.error.slice(0, 160), (failures.get(r.error.slice(0, 160)) ?? 0) + 1)

@@ -97,22 +97,27 @@ export const greetedBursts = (base: string) => {
   }
 }
 
+/** The server log `pgLog` after byte `offset`, one entry per log line header with its continuation lines joined. */
+const logEntries = (pgLog: string, offset: number) => {
+  const fd = fs.openSync(pgLog, "r")
+  const buffer = Buffer.alloc(fs.fstatSync(fd).size - offset)
+  fs.readSync(fd, buffer, 0, buffer.length, offset)
+  fs.closeSync(fd)
+  const entries: Array<string> = []
+  for (const line of buffer.toString("utf8").split("\n")) {
+    if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line)
+    else if (entries.length > 0) entries[entries.length - 1] += ` ${line}`
+  }
+  return entries
+}
+
 /**
  * The statements `database` logged (log_statement = 'all') in the server log `pgLog` after byte
  * `offset`, those `keep` accepts: how many, and each text (first 90 characters) with its count,
  * commonest first.
  */
 export const loggedStatements = (pgLog: string, offset: number, database: string, keep: (entry: string) => boolean = () => true) => {
-  const fd = fs.openSync(pgLog, "r")
-  const buffer = Buffer.alloc(fs.fstatSync(fd).size - offset)
-  fs.readSync(fd, buffer, 0, buffer.length, offset)
-  fs.closeSync(fd)
-  // One entry per log line header; continuation lines (the statement's later lines) joined to it.
-  const entries: Array<string> = []
-  for (const line of buffer.toString("utf8").split("\n")) {
-    if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line)
-    else if (entries.length > 0) entries[entries.length - 1] += ` ${line}`
-  }
+  const entries = logEntries(pgLog, offset)
   const mine = entries.filter((l) => l.includes(`@${database} LOG:`) && /LOG:\s+(statement|execute)/.test(l) && keep(l))
   const kinds = new Map<string, number>()
   for (const l of mine) {
@@ -197,3 +202,27 @@ export const stopService = async (child: ChildProcess) => {
   child.kill("SIGTERM")
   await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve))
 }
+
+/**
+ * The durations (log_min_duration_statement = 0) `database` logged in `pgLog` after byte `offset`,
+ * per statement text (first 70 characters): count, p50, p99 and total ms, largest total first. With
+ * the extended protocol a logged duration is the statement's run (lock waits included), not its
+ * commit (at Sync, after the log line).
+ */
+export const loggedDurations = (pgLog: string, offset: number, database: string) => {
+  const byText = new Map<string, Array<number>>()
+  for (const entry of logEntries(pgLog, offset)) {
+    const m = entry.includes(`@${database} LOG:`) ? /LOG:\s+duration: ([\d.]+) ms\s+(?:statement|execute[^:]*): (.*)$/s.exec(entry) : null
+    if (m === null) continue
+    const text = m[2]!.replace(/\s+/g, " ").trim().slice(0, 70)
+    const list = byText.get(text) ?? []
+    list.push(Number(m[1]))
+    byText.set(text, list)
+  }
+  const at = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
+  return [...byText].map(([text, ms]) => {
+    const sorted = [...ms].sort((a, b) => a - b)
+    return { text, count: ms.length, p50: at(sorted, 0.5), p99: at(sorted, 0.99), total: ms.reduce((a, b) => a + b, 0) }
+  }).sort((a, b) => b.total - a.total)
+}
+

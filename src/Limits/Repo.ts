@@ -17,6 +17,30 @@ export const admissionSettled = (sql: SqlClient.SqlClient, tenantId: string, cal
   sql`delete from call_admissions
       where tenant_id = ${tenantId} and call_sid = ${callSid}::text and exists (select 1 from ${sql(ledgerPart)})`
 
+/**
+ * Target-list item that makes the statement's own transaction commit without waiting for its WAL
+ * flush (`synchronous_commit = off` for that transaction only; set_config's `true` = SET LOCAL).
+ * For the inbound admission alone: it holds the tenant's advisory lock until its commit, so with
+ * a synchronous commit every admission of a tenant, across replicas, waited for the one before it
+ * to fdatasync (bench/RESULTS.md, "The database side of call set-up"). Visibility and lock order
+ * are unchanged: the admission is seen by the next one exactly when it was before; only its
+ * durability is deferred.
+ *
+ * What a PostgreSQL crash then loses: the admissions (with the call log's first sighting written
+ * in the same statement, and its rollup counts) committed in the last 3 x wal_writer_delay (600 ms
+ * at the default) before the crash, and only those followed by no synchronous commit on the server
+ * (any later one, e.g. the same call's stream start, flushes all earlier WAL). Why that is
+ * acceptable: their webhooks were answered, so those calls go on to their stream's start, whose
+ * synchronous statement enters them in the ledger (counted from then on) and whose record
+ * writes the call log row (upsert on the call SID: the call is recorded once, its first_seen_at
+ * then being the stream's start); until then (a second or so after PostgreSQL is back, and no
+ * longer than CALL_ADMISSION_TTL_SECS) those calls are not counted against the caps, so a tenant
+ * may briefly exceed its cap by at most the calls admitted in that window. A crash already fails
+ * every set-up and ledger write in flight. Refusals write nothing here; the single-use stream
+ * token (LiveCallsRepo.insertRedeeming) and the call's record keep synchronous commits.
+ */
+const commitWithoutFlush = "set_config('synchronous_commit', 'off', true)"
+
 export interface CallCounts {
   readonly tenant: number
   readonly replica: number
@@ -50,7 +74,10 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 })
       )
 
-    /** An inbound call's whole admission in one statement (no budget to check): the ids, or why not. */
+    /**
+     * An inbound call's whole admission in one statement (no budget to check): the ids, or why not.
+     * Its transaction commits without waiting for the WAL flush (`commitWithoutFlush`).
+     */
     const admitInbound = (input: {
       readonly id: string
       readonly tenantId: string
@@ -62,7 +89,7 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
       readonly maxReplica: number
     }) =>
       sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
-        select admitted, refusal, tenant_calls from admit_inbound_call(
+        select admitted, refusal, tenant_calls, ${sql.unsafe(commitWithoutFlush)} from admit_inbound_call(
           ${input.id}, ${input.tenantId}, ${input.replicaId}, ${input.callSid}, ${input.at}, ${input.cutoff},
           ${input.maxTenant}, ${input.maxReplica})`.pipe(
         Effect.map((rows) => rows[0] ?? { admitted: null, refusal: null, tenant_calls: null })
@@ -74,7 +101,7 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
      */
     const admitInboundSeen = (input: Parameters<typeof admitInbound>[0], logId: string, seen: CallSeen) =>
       execute(sql<{ admitted: ReadonlyArray<string> | null; refusal: string | null; tenant_calls: number | null }>`
-        select admitted, refusal, tenant_calls from admit_inbound_call_seen(
+        select admitted, refusal, tenant_calls, ${sql.unsafe(commitWithoutFlush)} from admit_inbound_call_seen(
           ${input.id}, ${input.tenantId}, ${input.replicaId}, ${input.callSid}, ${input.at}, ${input.cutoff},
           ${input.maxTenant}, ${input.maxReplica},
           ${logId}, ${seen.from}, ${seen.to}, ${seen.agentVersionId}, ${seen.twilioStatus})`).pipe(
