@@ -112,8 +112,11 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         ...(q.after === undefined ? [] : [sql`(started_at, id) < (${q.after.startedAt}::timestamptz, ${q.after.id}::uuid)`])
       ]
       const offset = q.after === undefined ? q.offset : 0
+      // The tenant's unfiltered page (by offset or keyset) walks its newest-first index for any
+      // values: one plan suits it, so it is prepared (Database/HotStatement.ts `prepared`).
+      const plain = q.transcriptSearch === undefined && where.length === (q.after === undefined ? 1 : 2)
       const page = (from: Statement.Fragment, filter: Statement.Fragment) =>
-        execute(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
+        (plain ? execute.prepared : execute)(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
             order by call_logs.started_at desc, call_logs.id desc
             limit ${q.limit} offset ${offset}`)
       // A filter value the column cannot hold (text with NUL) matches no call.

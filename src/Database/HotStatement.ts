@@ -3,6 +3,7 @@ import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, DefaultServices, Effect, FiberRef, Tracer } from "effect"
+import { makePreparedNames } from "./PreparedNames.js"
 import { makeShapeCompiler } from "./StatementShapes.js"
 
 /**
@@ -11,7 +12,18 @@ import { makeShapeCompiler } from "./StatementShapes.js"
  * 12 are the one `Effect.async` with its canceller, which must stay (interruption cancels).
  * SQL is still written with the template in the repos; only how it is run changes.
  */
-export type Execute = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+type Run = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+
+export interface Execute extends Run {
+  /**
+   * The same, sent as a named prepared statement (Database/PreparedNames.ts): PostgreSQL parses
+   * it once per connection and, once its generic plan proves as cheap as a custom one, stops
+   * planning it. Only for shapes whose one plan suits every value of their parameters (a
+   * tenant's plain list page), never for searches: a generic plan cannot tell a common term
+   * from a rare one and could walk the wrong index.
+   */
+  readonly prepared: Run
+}
 
 /** The tracer that exports nothing (Effect's default): its spans are only read by their children. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
@@ -37,7 +49,9 @@ const isConnection = (u: unknown): u is Connection =>
  */
 export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
   Effect.gen(function*() {
-    const standard: Execute = (statement) => statement
+    const standard: Execute = Object.assign(<A extends object>(statement: Statement.Statement<A>) => statement, {
+      prepared: <A extends object>(statement: Statement.Statement<A>) => statement
+    })
     // Never run: read for the client's connection source and row transform.
     const probe = sql`select 1`
     if (!("acquirer" in probe) || !Effect.isEffect(probe.acquirer) || !("transformRows" in probe)) return standard
@@ -49,13 +63,19 @@ export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
     if (!isConnection(pooled)) return standard
     // The text once per statement shape, the parameters every time (StatementShapes.ts).
     const compile = makeShapeCompiler(sql)
-    return <A extends object>(statement: Statement.Statement<A>) =>
+    const names = makePreparedNames()
+    const run = (prepare: boolean): Run => <A extends object>(statement: Statement.Statement<A>) =>
       Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
         const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
         if (tracing || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
         const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
         const connection = transaction._tag === "Some" ? transaction.value[0] : pooled
         const [text, params] = compile(statement)
-        return connection.execute(text, params, undefined)
+        const name = prepare ? names.nameOf(text) : undefined
+        // PgClient hands its first argument to pg's `client.query(text, values, callback)`
+        // as it is, and pg takes a query config there: `{ name, text }` prepares it by name
+        // on each connection once (a fresh object: pg adds the values to it).
+        return connection.execute(name === undefined ? text : { name, text } as unknown as string, params, undefined)
       })
+    return Object.assign(run(false), { prepared: run(true) })
   })

@@ -254,7 +254,10 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       const direction = f.ascending ? sql`asc` : sql`desc`
       const cte = keptCte(f)
       const term = keepable(f)
-      return execute(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
+      // The tenant's unfiltered page walks its newest-first index for any values: one plan
+      // suits it, so it is prepared (Database/HotStatement.ts `prepared`); searches are not.
+      const plain = f.search === null && f.status === null && f.startedAfter === null
+      return (plain ? execute.prepared : execute)(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
           ${sql.literal(sessionJson.selectList)}
           from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
         Effect.flatMap((rows) =>
