@@ -22,23 +22,27 @@ const TIMESTAMPS = new Set(["started_at", "ended_at", "created_at", "updated_at"
 const withIso = (selectList: string) =>
   selectList.split(", ").map((column) => TIMESTAMPS.has(column) ? `ssv_iso(${column}) as ${column}` : column).join(", ")
 
-const callLogs = (list: string) =>
+// A prepared page (src/Database/PageBounds.ts) has its limit in the text and no offset.
+const callLogs = (list: string, bounds = "limit $2 offset $3") =>
   `select ${list} from call_logs where tenant_id = $1
-     order by call_logs.started_at desc, call_logs.id desc limit $2 offset $3`
-const sessionsPage = `select * from voice_sessions where tenant_id = $2 order by started_at desc, id limit $3 offset $4`
-const sessions = (list: string, { count = true, outerOrder = true } = {}) =>
+     order by call_logs.started_at desc, call_logs.id desc ${bounds}`
+const sessions = (list: string, { count = true, outerOrder = true, bounds = "limit $3 offset $4" } = {}) =>
   `select ${count ? "(select coalesce(sum(n), 0) from voice_session_counts where tenant_id = $1 and true)::int" : "$1::text"} as count,
        false as kept, ${list}
-     from (${sessionsPage}) page${outerOrder ? " order by page.started_at desc, page.id" : ""}`
+     from (select * from voice_sessions where tenant_id = $2 order by started_at desc, id ${bounds}) page${
+    outerOrder ? " order by page.started_at desc, page.id" : ""
+  }`
 
 // The texts as the service's repos compile them for `?limit=50` (CallLogs/Repo.ts: one row more
 // than asked; VoiceSessions/Repo.ts: the count from voice_session_counts on every row): "iso" is
-// main before the branch named (timestamps through ssv_iso), "raw" the timestamps as they are.
+// main before the branch named (timestamps through ssv_iso), "raw" the timestamps as they are,
+// "branch" as the branch sends them (raw, limit in the text; named: its generic plan is used).
 // The voice-sessions variants split the statement's excess over bare: without the count
 // sub-select, without the outer order, without either.
 const statements: Record<string, readonly [string, ReadonlyArray<unknown>]> = {
   "call-logs iso": [callLogs(withIso(summaryJson.selectList)), [TENANT, 51, 0]],
   "call-logs raw": [callLogs(summaryJson.selectList), [TENANT, 51, 0]],
+  "call-logs branch": [callLogs(summaryJson.selectList, "limit 51"), [TENANT]],
   "call-logs bare": [
     `select id, stream_sid, direction, status, outcome, started_at, ended_at, duration_seconds, escalated,
        from_number, to_number, function_call_count, transcript_length
@@ -50,6 +54,7 @@ const statements: Record<string, readonly [string, ReadonlyArray<unknown>]> = {
   "voice-sessions iso, no order": [sessions(withIso(sessionJson.selectList), { outerOrder: false }), [TENANT, TENANT, 50, 0]],
   "voice-sessions raw": [sessions(sessionJson.selectList), [TENANT, TENANT, 50, 0]],
   "voice-sessions raw, no count": [sessions(sessionJson.selectList, { count: false }), [TENANT, TENANT, 50, 0]],
+  "voice-sessions branch": [sessions(sessionJson.selectList, { bounds: "limit 50" }), [TENANT, TENANT]],
   "voice-sessions bare": [`select * from voice_sessions where tenant_id = $1 order by started_at desc, id limit $2`, [TENANT, 50]]
 }
 

@@ -3,6 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { pageBounds, preparable } from "../Database/PageBounds.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
@@ -112,13 +113,14 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         ...(q.after === undefined ? [] : [sql`(started_at, id) < (${q.after.startedAt}::timestamptz, ${q.after.id}::uuid)`])
       ]
       const offset = q.after === undefined ? q.offset : 0
-      // The tenant's unfiltered page (by offset or keyset) walks its newest-first index for any
+      // The tenant's unfiltered first page (or keyset page) walks its newest-first index for any
       // values: one plan suits it, so it is prepared (Database/HotStatement.ts `prepared`).
-      const plain = q.transcriptSearch === undefined && where.length === (q.after === undefined ? 1 : 2)
+      const prepared = q.transcriptSearch === undefined && where.length === (q.after === undefined ? 1 : 2) &&
+        preparable(q.limit, offset)
       const page = (from: Statement.Fragment, filter: Statement.Fragment) =>
-        (plain ? execute.prepared : execute)(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
+        (prepared ? execute.prepared : execute)(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
             order by call_logs.started_at desc, call_logs.id desc
-            limit ${q.limit} offset ${offset}`)
+            ${pageBounds(sql, q.limit, offset, prepared)}`)
       // A filter value the column cannot hold (text with NUL) matches no call.
       if (q.transcriptSearch === undefined) return orNothing(page(sql`call_logs`, sql.and(where)), [])
       const matches = sql`transcript_text ilike ${likePattern(q.transcriptSearch)}`

@@ -4,6 +4,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { pageBounds, preparable } from "../Database/PageBounds.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
@@ -215,6 +216,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         : { with: sql`with kept as (${searchCounts.kept(f.tenantId, f.status, term.pattern)})`, kept: sql`exists (select 1 from kept)` }
     }
 
+    /**
+     * The tenant's unfiltered first page walks its newest-first index for any values: one plan
+     * suits it, so it is prepared (Database/HotStatement.ts `prepared`); searches are not.
+     */
+    const isPrepared = (f: SessionFilter) =>
+      f.search === null && f.status === null && f.startedAfter === null && preparable(f.limit, f.offset)
+
     /** The page's rows: found in the narrow table when it answers the search, then read by id. */
     const pageRows = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
@@ -222,7 +230,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       return term === null
         ? sql`select * from voice_sessions ${where(f)}
             order by started_at ${direction}, id
-            limit ${f.limit} offset ${f.offset}`
+            ${pageBounds(sql, f.limit, f.offset, isPrepared(f))}`
         : sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (
             select session_id from voice_session_search ${searchWhere(f, term)}
             order by started_at ${direction}, session_id
@@ -248,16 +256,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A page and the count of all matches in one statement (one round trip, no second fiber):
      * the page's columns as the list item is written (ListJson.ts), each row carrying the count
      * (computed once). Only an empty page needs the count on its own. The outer order is on the
-     * page's own columns (qualified: `started_at` alone would be the formatted text).
+     * page's own columns (PostgreSQL sees the page is in that order already: no sort).
      */
     const list = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
       const cte = keptCte(f)
       const term = keepable(f)
-      // The tenant's unfiltered page walks its newest-first index for any values: one plan
-      // suits it, so it is prepared (Database/HotStatement.ts `prepared`); searches are not.
-      const plain = f.search === null && f.status === null && f.startedAfter === null
-      return (plain ? execute.prepared : execute)(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
+      return (isPrepared(f) ? execute.prepared : execute)(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
           ${sql.literal(sessionJson.selectList)}
           from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
         Effect.flatMap((rows) =>
