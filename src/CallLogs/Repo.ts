@@ -4,6 +4,7 @@ import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
 import { pageBounds, preparable } from "../Database/PageBounds.js"
+import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
@@ -70,17 +71,6 @@ export interface ListQuery {
  * rechecks at most 1/30 of the calls through the index (bench/RESULTS.md).
  */
 const RECENT_WINDOW_PER_ROW = 30
-
-/**
- * One or two characters (code points): answered by `search_grams` (migration 0031). lower()
- * maps characters one to one (libc), so the lowered term is as long as the term.
- */
-const isGram = (term: string) => {
-  const length = [...term].length
-  return length >= 1 && length <= 2
-}
-
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 /** A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset position. */
 export interface CallLogListRow extends ColumnRow<typeof CallLogSummary.fields> {

@@ -5,6 +5,7 @@ import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
 import { pageBounds, preparable } from "../Database/PageBounds.js"
+import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
@@ -72,18 +73,6 @@ export interface SessionListRow extends ColumnRow<typeof VoiceSession.fields> {
 /** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
-
-/**
- * One or two characters (code points): no trigram, so the gram index answers it (migration
- * 0031). PostgreSQL's lower() maps characters one to one here (libc), so the lowered term has
- * as many characters as the term.
- */
-const isGram = (term: string) => {
-  const length = [...term].length
-  return length >= 1 && length <= 2
-}
-
 /** SQL for `voice_sessions`. */
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
   effect: Effect.gen(function*() {
@@ -141,8 +130,6 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         return existing[0]!.id
       })
 
-    const patternOf = (search: string) => `%${escapeLike(search)}%`
-
     /**
      * A search the narrow `voice_session_search` table answers (migration 0029): its text is
      * lowercased and holds U+FFFF between fields, so for a term without U+FFFF `search_text LIKE
@@ -151,7 +138,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      */
     const indexedSearch = (f: SessionFilter): CountedTerm | null =>
       f.search !== null && !f.search.includes(FIELD_SEPARATOR)
-        ? { tenantId: f.tenantId, pattern: patternOf(f.search), gram: isGram(f.search) ? f.search : null }
+        ? { tenantId: f.tenantId, pattern: likePattern(f.search), gram: isGram(f.search) ? f.search : null }
         : null
 
     /** The filters on `voice_session_search` (same names as in voice_sessions, but the id). */
@@ -173,7 +160,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
           where v.tenant_id = ${tenantId} and v.stream_id = ${streamId} and not exists (select 1 from ${upserted})`
 
     const where = (f: SessionFilter) => {
-      const pattern = f.search === null ? null : patternOf(f.search)
+      const pattern = f.search === null ? null : likePattern(f.search)
       return sql`where tenant_id = ${f.tenantId}
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
