@@ -26,8 +26,9 @@ class Tracing extends Supervisor.AbstractSupervisor<void> {
   override onStart(_context: Context.Context<unknown>) {
     trace?.push("FIBER START")
   }
-  override onEffect(_fiber: Fiber.RuntimeFiber<unknown, unknown>, effect: Effect.Effect<unknown, unknown, unknown>) {
-    trace?.push(describe(effect as unknown as Record<string, unknown>))
+  override onEffect(fiber: Fiber.RuntimeFiber<unknown, unknown>, effect: Effect.Effect<unknown, unknown, unknown>) {
+    // Each operation with its fiber's id: one request's operations can be told from a background loop's.
+    trace?.push(`#${fiber.id().id} ${describe(effect as unknown as Record<string, unknown>)}`)
   }
 }
 

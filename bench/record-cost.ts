@@ -9,6 +9,7 @@
  *     node --max-semi-space-size=256 --expose-gc --import tsx bench/record-cost.ts [tree] [records]
  *
  * `tree` is a checkout (default `.`): its src/ is loaded, so two trees compare in the same way.
+ * PRINT_STATEMENT=1 prints the record's text; BY_LINE=1 groups our frames' bytes by function and line.
  */
 import * as path from "node:path"
 import { Session } from "node:inspector/promises"
@@ -29,7 +30,7 @@ pg.Client.prototype.query = function(this: pg.Client, ...args: Array<unknown>) {
 } as typeof pg.Client.prototype.query
 
 interface ProfileNode {
-  readonly callFrame: { readonly url: string; readonly functionName: string }
+  readonly callFrame: { readonly url: string; readonly functionName: string; readonly lineNumber: number }
   readonly selfSize: number
   readonly children: ReadonlyArray<ProfileNode>
 }
@@ -157,7 +158,12 @@ const main = async () => {
       const mine = url.includes(`${tree}/src/`) ? url.slice(url.indexOf("/src/") + 5) : undefined
       const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1]
       const here = mine ?? (owner.startsWith("src:") ? owner : pkg ?? owner)
-      const label = mine !== undefined ? `src:${mine}` : here
+      // BY_LINE=1: our frames by function and line, to see which template or object a module's bytes are.
+      const label = mine === undefined
+        ? here
+        : process.env.BY_LINE
+        ? `src:${mine}:${node.callFrame.lineNumber + 1} ${node.callFrame.functionName}`
+        : `src:${mine}`
       sampled += node.selfSize
       buckets.set(label, (buckets.get(label) ?? 0) + node.selfSize)
       for (const child of node.children) walk(child, label)

@@ -2,6 +2,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Statement from "@effect/sql/Statement"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { composed, joined, piece } from "../src/Database/Piece.js"
 import { makeShapeCompiler } from "../src/Database/StatementShapes.js"
 import { seededRandom } from "./support/SeededRandom.js"
 
@@ -72,6 +73,54 @@ describe("StatementShapes.makeShapeCompiler", () => {
     const plain = sql.join(" and ", false)([sql`a = ${1}`, sql`${sql("b")} = ${"x"}`])
     const helper = sql.join(" and ", false)([sql`a = ${1}`, sql`b ${sql.in([1, 2])}`])
     for (const fragment of [plain, helper, plain]) expect(compile(fragment)).toEqual(sql`${fragment}`.compile())
+  })
+
+  it("compiles 3,000 seeded pieces exactly as the same statements written with sql templates", () => {
+    const { int, pick } = seededRandom(20261204)
+    const value = () => pick<unknown>([int(1000), `text ${int(50)}`, "$1", null, false])
+    // Each shape written twice, as a piece and as the `sql` template it stands for.
+    type Both = readonly [piece: Statement.Fragment, sql: Statement.Fragment]
+    const leaf = (): Both => {
+      const v = value()
+      const name = pick(["x", "y", "we\"ird"])
+      return pick<() => Both>([
+        () => [piece`a = ${v}::int`, sql`a = ${v}::int`],
+        () => [piece`${sql(name)} = ${v}`, sql`${sql(name)} = ${v}`],
+        () => [piece`b`, sql`b`],
+        () => [piece`${sql`c = ${v}`}`, sql`${sql`c = ${v}`}`],
+        () => [sql.literal("1 = 1"), sql.literal("1 = 1")]
+      ])()
+    }
+    const tree = (depth: number): Both => {
+      if (depth === 0) return leaf()
+      const [a, b] = [tree(depth - 1), tree(depth - 1)]
+      const name = pick(["t", "u"])
+      return pick<() => Both>([
+        () => [piece`(${a[0]} and ${b[0]})`, sql`(${a[1]} and ${b[1]})`],
+        () => [piece`select ${a[0]} from ${sql(name)} where ${b[0]}`, sql`select ${a[1]} from ${sql(name)} where ${b[1]}`],
+        () => [joined(" or ", [a[0], b[0]]), sql.join(" or ", false)([a[1], b[1]])],
+        () => [composed(["with ", " as (", ")"], [sql(name), a[0]]), sql`with ${sql(name)} as (${a[1]})`]
+      ])()
+    }
+    const compile = makeShapeCompiler(sql)
+    for (let i = 0; i < 3_000; i++) {
+      const [p, s] = tree(int(4))
+      expect(compile(p)).toEqual(sql`${s}`.compile())
+      // And a piece in a `sql` template is the fragment it stands for.
+      expect(sql`${p}`.compile()).toEqual(sql`${s}`.compile())
+    }
+  })
+
+  it("pieces of one template whose fragments split the same parameters differently are different texts", () => {
+    const compile = makeShapeCompiler(sql)
+    const site = (x: Statement.Fragment, y: Statement.Fragment) => piece`a ${x} b ${y} c`
+    const first = site(sql`${1}`, sql`${2}${3}`)
+    const second = site(sql`${1}${2}`, sql`${3}`)
+    expect(compile(first)).toEqual(sql`${first}`.compile())
+    expect(compile(second)).toEqual(["a $1$2 b $3 c", [1, 2, 3]])
+    // A composed piece of as many strings, but other ones, is another text too.
+    expect(compile(composed(["x ", " y"], [1]))).toEqual(["x $1 y", [1]])
+    expect(compile(composed(["x ", " z"], [2]))).toEqual(["x $1 z", [2]])
   })
 
   it("a client with other placeholders compiles the standard way", () => {

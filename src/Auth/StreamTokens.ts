@@ -1,5 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Clock, Effect, Option, Redacted, Schedule, Schema } from "effect"
+import { Clock, Effect, Either, Option, Redacted, Schedule, Schema } from "effect"
 import { AppConfig } from "../Config.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
@@ -32,6 +32,12 @@ export interface TokenUse {
   readonly expiresAt: Date
 }
 
+/** What a verified token says, and the single use it still has to record. */
+export interface VerifiedToken {
+  readonly claims: StreamClaims
+  readonly use: TokenUse
+}
+
 export class InvalidStreamToken extends Schema.TaggedError<InvalidStreamToken>()("InvalidStreamToken", {
   reason: Schema.String
 }) {
@@ -58,7 +64,7 @@ const Payload = Schema.Struct({
   /** the stream SID a monitor leg listens to */
   m: Schema.optional(Schema.String)
 })
-const decodePayload = Schema.decodeUnknown(Schema.parseJson(Payload))
+const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(Payload))
 const encodePayload = Schema.encodeSync(Schema.parseJson(Payload))
 
 const fromBase64Url = (text: string) => Buffer.from(text, "base64url").toString("utf8")
@@ -112,8 +118,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
     /** The signing secret when no read is needed for it (configured, or read already), else undefined. */
     const secretNow = (): Buffer | undefined => configuredSecret ?? secrets.known("stream_token")
 
-    const invalid = (reason: string) => Effect.fail(new InvalidStreamToken({ reason }))
-    const alreadyUsed = invalid("already used")
+    const alreadyUsed = Effect.fail(new InvalidStreamToken({ reason: "already used" }))
 
     /** Records the token's use; false when it was already used (a replay). */
     const recordUse = (use: TokenUse) =>
@@ -125,22 +130,28 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
           returning token_id`
       ).pipe(Effect.map((rows) => rows.length === 1))
 
-    /** Signature, payload and expiry (no SQL): the claims, and the use still to be recorded. */
-    const verify = fnSpanned("StreamTokens.verify")(function*(token: string) {
+    /** A token's signed body and signature, before any secret is needed. */
+    const partsOf = (token: string): Either.Either<readonly [body: string, signature: string], InvalidStreamToken> => {
       const parts = token.split(".")
-      if (parts.length !== 3 || parts[0] !== VERSION || parts[1] === "" || parts[2] === "") {
-        return yield* invalid("malformed")
-      }
-      const [, body, signature] = parts as [string, string, string]
+      return parts.length !== 3 || parts[0] !== VERSION || parts[1] === "" || parts[2] === ""
+        ? Either.left(new InvalidStreamToken({ reason: "malformed" }))
+        : Either.right([parts[1]!, parts[2]!])
+    }
+
+    /** Signature, payload and expiry against `secret` (or the previous one) at `now`: plain code. */
+    const checked = (
+      [body, signature]: readonly [string, string],
+      secret: Buffer,
+      now: number
+    ): Either.Either<VerifiedToken, InvalidStreamToken> => {
       const given = Buffer.from(signature, "base64url")
-      const secret = yield* primarySecret
       const verified = constantTimeBufferEquals(given, sign(secret, body)) ||
         (Option.isSome(previousSecret) && constantTimeBufferEquals(given, sign(previousSecret.value, body)))
-      if (!verified) return yield* invalid("signature mismatch")
-      const payload = yield* decodePayload(fromBase64Url(body)).pipe(
-        Effect.catchAll(() => invalid("malformed payload"))
-      )
-      if ((yield* Clock.currentTimeMillis) >= payload.e) return yield* invalid("expired")
+      if (!verified) return Either.left(new InvalidStreamToken({ reason: "signature mismatch" }))
+      const decoded = decodePayload(fromBase64Url(body))
+      if (Either.isLeft(decoded)) return Either.left(new InvalidStreamToken({ reason: "malformed payload" }))
+      const payload = decoded.right
+      if (now >= payload.e) return Either.left(new InvalidStreamToken({ reason: "expired" }))
       const claims = {
         tenantId: payload.t,
         callSid: payload.c,
@@ -151,8 +162,24 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
         ...(payload.m === undefined ? {} : { monitorOf: payload.m })
       } satisfies StreamClaims
       const use: TokenUse = { tokenId: payload.j, tenantId: payload.t, callSid: payload.c, expiresAt: new Date(payload.e) }
-      return { claims, use } as const
+      return Either.right({ claims, use })
+    }
+
+    /** Signature, payload and expiry (no SQL): the claims, and the use still to be recorded. */
+    const verify = fnSpanned("StreamTokens.verify")(function*(token: string) {
+      const parts = yield* partsOf(token)
+      const secret = yield* primarySecret
+      return yield* checked(parts, secret, yield* Clock.currentTimeMillis)
     })
+
+    /**
+     * `verify` at `now` as plain code when the secret is known (configured, or read already): the
+     * claims or why not. Undefined when the secret must be read first: `verify` then.
+     */
+    const verifyNow = (token: string, now: number): Either.Either<VerifiedToken, InvalidStreamToken> | undefined => {
+      const secret = secretNow()
+      return secret === undefined ? undefined : Either.flatMap(partsOf(token), (parts) => checked(parts, secret, now))
+    }
 
     /** Records a verified token's single use; a second use fails. */
     const claim = (use: TokenUse) =>
@@ -176,6 +203,6 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       Effect.forkScoped
     )
 
-    return { mint, mintWith, secretNow, verify, claim, redeem } as const
+    return { mint, mintWith, secretNow, verify, verifyNow, claim, redeem } as const
   })
 }) {}

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import { Effect } from "effect"
 import { leasedTable, pendingJobs } from "../Database/Leases.js"
+import { piece } from "../Database/Piece.js"
 
 
 /** A claimed job. */
@@ -33,7 +34,7 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
      * part of the call's one-statement record. Once per session: a replayed record adds nothing.
      */
     const insertFrom = (id: string, tenantId: string, dueAt: Date, source: Statement.Fragment) =>
-      sql`insert into call_analysis_jobs (id, tenant_id, voice_session_id, call_log_id, outbox_id, next_attempt_at)
+      piece`insert into call_analysis_jobs (id, tenant_id, voice_session_id, call_log_id, outbox_id, next_attempt_at)
           select ${id}::uuid, ${tenantId}, j.voice_session_id::uuid, j.call_log_id::uuid, j.outbox_id::uuid,
             ${dueAt.toISOString()}::timestamptz
           from (${source}) j

@@ -10,11 +10,12 @@ import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
 import { CallTasks } from "../CallbackTasks/CallTasks.js"
 import { orRefused } from "../Database/Errors.js"
-import { makeExecute } from "../Database/HotStatement.js"
+import { makeExecuteText } from "../Database/HotStatement.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
 import { AnalysisJobs } from "../CallAnalysis/AnalysisJobs.js"
+import { piece } from "../Database/Piece.js"
 
 /** What the media bridge knows when a stream ends (contract with Media). */
 export interface CompletedCall extends CallKey {
@@ -50,6 +51,10 @@ export interface CompletedCall extends CallKey {
   /** The prompt-library key the call's instructions came from. */
   readonly systemPromptKey?: string | null
 }
+
+// The held event's id for the analysis job, when the event part is in.
+const COMPLETED_EVENT_ID = piece`(select id from call_completed_event)`
+const NULL = piece`null`
 
 // A stream that ended for a transfer (end reason `escalated`) is an escalation only once the
 // person answered: that is marked on the log by the transfer (CallLogWrites.markEscalated).
@@ -123,7 +128,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // The end-of-call record is on every call: without the per-statement wrapping.
-    const execute = yield* makeExecute(sql)
+    const execute = yield* makeExecuteText(sql)
     const compile = makeShapeCompiler(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites
@@ -155,7 +160,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         const webhookUrl = Option.isSome(tenant) ? tenant.value.config.webhook_url : undefined
         const customerPhone = call.direction === "inbound" ? call.from : call.to
         const log = "recorded_log"
-        const logRow = sql`select r.*,
+        const logRow = piece`select r.*,
           case when r.answered_by ~ '^(machine|fax)' then 'voicemail' else ${resolutionOf(call, report.mediaStatus, null)}::text end
             as resolution
           from recorded_call r`
@@ -169,7 +174,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           call.endedAt,
           analyse ? analysisJobs.holdUntil(now) : null,
           now,
-          sql`select ${completed.rowId}::uuid as row_id, ${completed.msgId}::text as msg_id, jsonb_build_object(
+          piece`select ${completed.rowId}::uuid as row_id, ${completed.msgId}::text as msg_id, jsonb_build_object(
               'call_sid', l.call_sid, 'direction', l.direction, 'duration_seconds', l.duration_seconds,
               'escalated', ${report.escalated}::boolean, 'from_number', l.from_number,
               'function_call_count', ${call.functionCalls.length}::int, 'status', l.status,
@@ -208,8 +213,8 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
               analysisJobs.jobPart(
                 call.tenantId,
                 now,
-                sql`select s.id as voice_session_id, l.id as call_log_id,
-                  ${completedEvent !== undefined ? sql`(select id from call_completed_event)` : sql`null`} as outbox_id
+                piece`select s.id as voice_session_id, l.id as call_log_id,
+                  ${completedEvent !== undefined ? COMPLETED_EVENT_ID : NULL} as outbox_id
                   from ${sql(log)} l, voice_session_id s`
               )
             ]
@@ -228,11 +233,11 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           }, now, log),
           ...alongside
         ]
-        // Compiled here (its text kept per shape) and run as text and parameters: the ~500 segments
-        // are never copied into a `sql` template. Still one statement: the record commits as one.
+        // The parts are pieces (Database/Piece.ts), walked once: the text is kept per shape, only the
+        // parameters are collected, and run as they are. Still one statement: the record commits as one.
         const [text, params] = compile(composeStatement(parts, `
           select exists (select 1 from recorded_call) as written, `, " as notified"))
-        const rows = yield* orRefused(execute(sql.unsafe<{ written: boolean }>(text, params)))
+        const rows = yield* orRefused(execute<{ written: boolean }>(text, params))
         const written = rows[0]?.written === true
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))

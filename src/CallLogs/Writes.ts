@@ -5,6 +5,7 @@ import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
 import type { CallKey } from "./CallKey.js"
 import { Ids } from "../Ids.js"
 import type { CallDirection } from "./CallKey.js"
+import { piece } from "../Database/Piece.js"
 
 /** The voice webhook saw the call: who, which way, which agent version. */
 export interface CallSeen {
@@ -161,7 +162,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
           updated_at = now()`)).pipe(Effect.asVoid)
     }
 
-    const mediaValues = (id: string, report: MediaReport) => sql`
+    const mediaValues = (id: string, report: MediaReport) => piece`
       (${id}, ${report.tenantId}, ${report.callSid}, ${report.streamSid}, ${report.direction},
        ${report.from}, ${report.to}, ${report.agentVersionId}, ${report.model}, ${report.voice},
        ${report.startedAt}, ${report.startedAt}, ${report.endedAt}, ${report.mediaStatus}, ${report.endReason},
@@ -169,7 +170,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
        ${report.transcriptText}, ${report.transcript.length}, ${jsonb(report.functionCalls)}::jsonb,
        ${report.functionCalls.length}, ${jsonb(report.turnLatencyStats)}::jsonb, ${report.systemPromptKey ?? null})`
 
-    const insertColumns = sql`(id, tenant_id, call_sid, stream_sid, direction, from_number, to_number,
+    const insertColumns = piece`(id, tenant_id, call_sid, stream_sid, direction, from_number, to_number,
       agent_version_id, model, voice, first_seen_at, media_started_at, media_ended_at, media_status, end_reason,
       error_message, escalated, escalation_reason, transcript, transcript_text, transcript_length, function_calls,
       function_call_count, turn_latency_stats, system_prompt_key)`
@@ -177,7 +178,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     /** The row already holds an earlier stream of this call: its transcript and tool calls are kept. */
     const continued = sql.unsafe("call_logs.media_ended_at is not null")
 
-    const returning = sql`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
+    const returning = piece`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**
      * The insert that records the stream once: `returning` the row, or nothing when this stream
@@ -186,9 +187,9 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
      */
     const mediaRecordedStatement = (id: string, report: MediaReport) =>
       report.callSid === null
-        ? sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
+        ? piece`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
             on conflict (tenant_id, stream_sid) where stream_sid is not null do nothing ${returning}`
-        : sql<RecordedRow>`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
+        : piece`insert into call_logs ${insertColumns} values ${mediaValues(id, report)}
             on conflict (tenant_id, call_sid) where call_sid is not null do update set
               stream_sid = excluded.stream_sid,
               from_number = coalesce(call_logs.from_number, excluded.from_number),

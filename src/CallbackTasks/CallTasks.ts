@@ -7,6 +7,7 @@ import { CallbackTasks, type TaskInput } from "./CallbackTasks.js"
 import { TaskEvents } from "./Events.js"
 import { type AutoTaskRule, autoTaskEnabled } from "./TenantSettings.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
+import { joined, piece } from "../Database/Piece.js"
 
 /** Which call, of whom: what every task a call makes carries. */
 export interface CallFacts {
@@ -141,14 +142,14 @@ export class CallTasks extends Effect.Service<CallTasks>()("CallTasks", {
       const rows = candidates.map((c) => {
         const event = events.nextEventIds()
         // A null summary is the call log's (a scheduled callback carries the call's summary).
-        return sql`(${ids.nextUuid()}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
+        return piece`(${ids.nextUuid()}::uuid, ${c.rule}::text, ${c.summary}::text, ${c.summary === null}::boolean,
           ${c.dueAt?.toISOString() ?? null}::timestamptz, ${c.answered}::text, ${`call:${call}:${c.rule}`}::text,
           ${event.rowId}::uuid, ${event.msgId}::text)`
       })
-      const wanted = sql`
+      const wanted = piece`
         select c.id, c.disposition, case when c.summary_from_log then l.summary else c.summary end as summary,
           c.due_at, c.source_key, c.event_row_id, c.event_msg_id
-        from ${sql(log)} l, (values ${sql.csv(rows)})
+        from ${sql(log)} l, (values ${joined(", ", rows)})
           as c(id, disposition, summary, summary_from_log, due_at, answered, source_key, event_row_id, event_msg_id)
         -- isMachine, and a person (not a machine nor a fax) for resolutionOf's "abandoned" (CallRecords).
         where case c.answered

@@ -8,6 +8,10 @@ import { CallbackTaskNotFound } from "./Errors.js"
 import { TASK_EVENTS, TaskEvents } from "./Events.js"
 import { CallbackTasksRepo, type TaskChanges, type TaskFilters, taskJson } from "./Repo.js"
 import type { CallbackDisposition, CallbackTask, CallbackTaskStatus, CreateCallbackTaskRequest, UpdateCallbackTaskRequest } from "./Schemas.js"
+import { piece } from "../Database/Piece.js"
+
+/** The default queue part of `callRuleParts`, by name. */
+const DEFAULT_QUEUE = piece`default_queue`
 
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
 
@@ -132,11 +136,11 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
       wanted: string
     ): ReadonlyArray<StatementPart> => {
       const parts = [
-        ...queues.defaultQueueParts(tenantId, at, sql`exists (select 1 from ${sql(wanted)})`),
-        { name: "callback_task", statement: repo.insertFrom(tenantId, call, at, sql`${sql(wanted)}`, sql`default_queue`) }
+        ...queues.defaultQueueParts(tenantId, at, piece`exists (select 1 from ${sql(wanted)})`),
+        { name: "callback_task", statement: repo.insertFrom(tenantId, call, at, piece`${sql(wanted)}`, DEFAULT_QUEUE) }
       ]
       if (url !== undefined) {
-        parts.push(events.createdPart(url, tenantId, at, now, sql`
+        parts.push(events.createdPart(url, tenantId, at, now, piece`
           select w.event_row_id as row_id, w.event_msg_id as msg_id, ${sql.literal(taskJson)} as data
           from callback_task t join ${sql(wanted)} w on w.id = t.id`))
       }

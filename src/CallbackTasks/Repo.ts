@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import { Effect, Option, Schema } from "effect"
 import { CallbackTask, type CallbackDisposition, type CallbackTaskStatus } from "./Schemas.js"
+import { piece } from "../Database/Piece.js"
 
 const decodeTasks = Schema.decodeUnknown(Schema.Array(CallbackTask))
 
@@ -92,8 +93,8 @@ export class CallbackTasksRepo extends Effect.Service<CallbackTasksRepo>()("Call
       wanted: Statement.Fragment,
       queue: Statement.Fragment
     ) => {
-      const when = sql`${at.toISOString()}::timestamptz`
-      return sql`insert into callback_tasks (id, tenant_id, queue_key, status, disposition, priority, stream_sid, call_sid,
+      const when = piece`${at.toISOString()}::timestamptz`
+      return piece`insert into callback_tasks (id, tenant_id, queue_key, status, disposition, priority, stream_sid, call_sid,
             customer_phone, agent_name, summary, notes, assigned_to, created_by, metadata, due_at, sla_due_at,
             completed_at, source_key, created_at, updated_at)
           select w.id, ${tenantId}, q.queue_key, 'open', w.disposition, q.priority, ${call.streamSid}, ${call.callSid},

@@ -3,7 +3,7 @@ import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, DefaultServices, Effect, FiberRef, Tracer } from "effect"
-import { makePreparedNames } from "./PreparedNames.js"
+import { type PreparedNames, makePreparedNames } from "./PreparedNames.js"
 import { makeShapeCompiler } from "./StatementShapes.js"
 
 /**
@@ -48,34 +48,63 @@ const isConnection = (u: unknown): u is Connection =>
  * recognise (row transforms, or an @effect/sql whose statements no longer carry `acquirer`).
  */
 export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
-  Effect.gen(function*() {
-    const standard: Execute = Object.assign(<A extends object>(statement: Statement.Statement<A>) => statement, {
-      prepared: <A extends object>(statement: Statement.Statement<A>) => statement
-    })
-    // Never run: read for the client's connection source and row transform.
-    const probe = sql`select 1`
-    if (!("acquirer" in probe) || !Effect.isEffect(probe.acquirer) || !("transformRows" in probe)) return standard
-    if (probe.transformRows !== undefined) return standard
-    // Resolved outside any transaction (layers are built outside one): the pool-backed handle.
-    if ((yield* Effect.serviceOption(SqlClient.TransactionConnection))._tag === "Some") return standard
-    const acquirer = probe.acquirer as Connection.Acquirer
-    const pooled: unknown = yield* Effect.scoped(acquirer).pipe(Effect.orElseSucceed(() => undefined))
-    if (!isConnection(pooled)) return standard
+  Effect.map(makeDirect(sql), (direct): Execute => {
+    const standard: Run = (statement) => statement
+    if (direct === undefined) return Object.assign(standard, { prepared: standard })
     // The text once per statement shape, the parameters every time (StatementShapes.ts).
     const compile = makeShapeCompiler(sql)
     const names = makePreparedNames()
-    const run = (prepare: boolean): Run => <A extends object>(statement: Statement.Statement<A>) =>
+    const run = (prepared: PreparedNames | undefined): Run => <A extends object>(statement: Statement.Statement<A>) =>
+      direct(() => statement, () => compile(statement), prepared)
+    return Object.assign(run(undefined), { prepared: run(names) })
+  })
+
+/** Runs SQL text already compiled (placeholders `$n`) with its parameters: `sql.unsafe(text, params)`. */
+export type ExecuteText = <A extends object>(text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+
+/**
+ * `makeExecute` for a writer that compiles its statement itself (CallRecords, its text kept per
+ * shape): no statement is made, nor compiled again, unless it runs the standard way.
+ */
+export const makeExecuteText = (sql: SqlClient.SqlClient): Effect.Effect<ExecuteText> =>
+  Effect.map(makeDirect(sql), (direct) =>
+    <A extends object>(text: string, params: ReadonlyArray<unknown>) => {
+      const standard = () => sql.unsafe<A>(text, params)
+      return direct === undefined ? standard() : direct(standard, () => [text, params] as const)
+    })
+
+/**
+ * The direct path both share: given how to make the standard statement (run when its span could
+ * be seen) and the compiled text with its parameters, runs it on the fiber's connection.
+ * Undefined when the client is not one this recognises (then every statement runs the standard way).
+ */
+const makeDirect = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    // Never run: read for the client's connection source and row transform.
+    const probe = sql`select 1`
+    if (!("acquirer" in probe) || !Effect.isEffect(probe.acquirer) || !("transformRows" in probe)) return undefined
+    if (probe.transformRows !== undefined) return undefined
+    // Resolved outside any transaction (layers are built outside one): the pool-backed handle.
+    if ((yield* Effect.serviceOption(SqlClient.TransactionConnection))._tag === "Some") return undefined
+    const acquirer = probe.acquirer as Connection.Acquirer
+    const pooled: unknown = yield* Effect.scoped(acquirer).pipe(Effect.orElseSucceed(() => undefined))
+    if (!isConnection(pooled)) return undefined
+    return <A extends object>(
+      standard: () => Statement.Statement<A>,
+      compiled: () => readonly [text: string, params: ReadonlyArray<unknown>],
+      prepared?: PreparedNames
+    ) =>
       Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
         const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
-        if (tracing || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return statement
+        if (tracing || fiber.getFiberRef(Statement.currentTransformer)._tag === "Some") return standard()
         const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
         const connection = transaction._tag === "Some" ? transaction.value[0] : pooled
-        const [text, params] = compile(statement)
-        const name = prepare ? names.nameOf(text) : undefined
+        const [text, params] = compiled()
+        const name = prepared?.nameOf(text)
         // PgClient hands its first argument to pg's `client.query(text, values, callback)`
         // as it is, and pg takes a query config there: `{ name, text }` prepares it by name
         // on each connection once (a fresh object: pg adds the values to it).
-        return connection.execute(name === undefined ? text : { name, text } as unknown as string, params, undefined)
+        const query = name === undefined ? text : { name, text } as unknown as string
+        return connection.execute(query, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
       })
-    return Object.assign(run(false), { prepared: run(true) })
   })

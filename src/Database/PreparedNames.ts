@@ -7,11 +7,15 @@ import { createHash } from "node:crypto"
  */
 const MAX_NAMES = 8
 
+export interface PreparedNames {
+  readonly nameOf: (text: string) => string | undefined
+}
+
 /**
  * Names for statement texts, derived from the text (a hash), so executors sharing a pool
  * never give one name to two texts; undefined past MAX_NAMES.
  */
-export const makePreparedNames = () => {
+export const makePreparedNames = (): PreparedNames => {
   const names = new Map<string, string>()
   return {
     nameOf: (text: string): string | undefined => {
@@ -21,5 +25,5 @@ export const makePreparedNames = () => {
       names.set(text, name)
       return name
     }
-  } as const
+  }
 }

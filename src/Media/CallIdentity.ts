@@ -1,5 +1,6 @@
-import { Effect } from "effect"
-import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
+import { Effect, Either } from "effect"
+import type { StreamClaims, StreamTokens, TokenUse } from "../Auth/StreamTokens.js"
+import { exportsSpans } from "../Observability/Spans.js"
 import { type PreAuth, StreamRejected } from "./Bootstrap.js"
 import type { TwilioStart } from "./TwilioEvents.js"
 import type { CallKey } from "../CallLogs/CallKey.js"
@@ -44,18 +45,24 @@ const warnDropped = (names: ReadonlyArray<string>) =>
     ? Effect.void
     : Effect.logWarning("start event custom parameters ignored: not valid").pipe(Effect.annotateLogs("parameters", names.join(",")))
 
+/** The identity with the dropped parameters' warning, if any. */
+const withWarning = (identity: CallIdentity, dropped: ReadonlyArray<string>) =>
+  dropped.length === 0 ? Effect.succeed(identity) : Effect.as(warnDropped(dropped), identity)
+
 /**
  * The call's identity from the `start` event and the credential: a stream token (from the
  * upgrade's query, or from `customParameters.stream_token`) vouches for the tenant, the
  * call and the agent version; a tenant bearer credential (internal clients) vouches for
- * the tenant only, the rest comes from the custom parameters.
+ * the tenant only, the rest comes from the custom parameters. Plain code up to the token's
+ * check, which is too when its secret is known and no span is exported (`now` is the start's
+ * arrival, the token's expiry is judged at it).
  */
-export const identify = (start: TwilioStart, preAuth: PreAuth) =>
-  Effect.gen(function*() {
+export const identify = (start: TwilioStart, preAuth: PreAuth, tokens: StreamTokens, now: number) =>
+  Effect.withFiberRuntime<CallIdentity, StreamRejected>((fiber) => {
     const { callSid, customParameters = {}, streamSid } = start.start
     // The SIDs key the call's record: a stream we could not record is refused up front.
     if (!storable(streamSid, LIMITS.sid) || streamSid === "" || !storable(callSid, LIMITS.sid)) {
-      return yield* reject("the start event's streamSid or callSid is not a valid SID")
+      return reject("the start event's streamSid or callSid is not a valid SID")
     }
     const dropped: Array<string> = []
     /** A custom parameter, or null when absent, empty or unusable (then dropped with a warning). */
@@ -66,24 +73,11 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       dropped.push(name)
       return null
     }
-    let auth = preAuth
-    let tokenUse: TokenUse | undefined
-    if (auth._tag === "None") {
-      const token = param("stream_token", 4_096)
-      if (token === null) return yield* reject("no stream token in the start event")
-      const { claims, use } = yield* (yield* StreamTokens).verify(token).pipe(
-        Effect.catchTag("InvalidStreamToken", (error) => reject(error.message)),
-        Effect.catchTag("DatabaseUnavailable", () => reject(TOKEN_UNCHECKED))
-      )
-      auth = { _tag: "StreamToken", claims }
-      tokenUse = use
-    }
-    if (auth._tag === "StreamToken") {
-      const { claims } = auth
+
+    const vouched = (claims: StreamClaims, tokenUse: TokenUse | undefined) => {
       // A monitor leg's token is minted before Twilio names the leg's call: it vouches for the call listened to.
       if (claims.monitorOf !== undefined) {
-        yield* warnDropped(dropped)
-        return {
+        return withWarning({
           ...claims,
           streamSid,
           callSid: callSid ?? null,
@@ -91,18 +85,18 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
           translationRoom: null,
           monitorOf: claims.monitorOf,
           ...(tokenUse === undefined ? {} : { tokenUse })
-        } satisfies CallIdentity
+        }, dropped)
       }
       if (callSid !== undefined && callSid !== claims.callSid) {
-        return yield* reject("the stream token was issued for another call")
+        return reject("the stream token was issued for another call")
       }
+      // In this order: the warning names the dropped parameters as they are read.
       const greeting = param("greeting", LIMITS.greeting)
       const traceparent = param("traceparent", LIMITS.sid)
       const translationRoom = param("translation_room", LIMITS.sid)
       const transferResult = param("transfer_result", LIMITS.sid)
       const agentName = param("agent_name", LIMITS.name)
-      yield* warnDropped(dropped)
-      return {
+      return withWarning({
         ...claims,
         streamSid,
         callSid: claims.callSid,
@@ -112,13 +106,30 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
         translationRoom,
         transferResult,
         ...(tokenUse === undefined ? {} : { tokenUse })
-      } satisfies CallIdentity
+      }, dropped)
+    }
+
+    if (preAuth._tag === "StreamToken") return vouched(preAuth.claims, undefined)
+    if (preAuth._tag === "None") {
+      const token = param("stream_token", 4_096)
+      if (token === null) return reject("no stream token in the start event")
+      const verified = exportsSpans(fiber) ? undefined : tokens.verifyNow(token, now)
+      if (verified === undefined) {
+        return Effect.flatMap(
+          tokens.verify(token).pipe(
+            Effect.catchTag("InvalidStreamToken", (error) => reject(error.message)),
+            Effect.catchTag("DatabaseUnavailable", () => reject(TOKEN_UNCHECKED))
+          ),
+          ({ claims, use }) => vouched(claims, use)
+        )
+      }
+      return Either.isLeft(verified) ? reject(verified.left.message) : vouched(verified.right.claims, verified.right.use)
     }
     // A tenant credential vouches for the tenant only: the rest is checked like any input.
     const versionParam = param("agent_version_id", LIMITS.sid)
     if (versionParam !== null && !UUID.test(versionParam)) dropped.push("agent_version_id")
-    const identity = {
-      tenantId: auth.tenantId,
+    return withWarning({
+      tenantId: preAuth.tenantId,
       streamSid,
       callSid: callSid ?? null,
       direction: param("direction", LIMITS.sid) === "outbound" ? "outbound" : "inbound",
@@ -129,7 +140,5 @@ export const identify = (start: TwilioStart, preAuth: PreAuth) =>
       agentName: param("agent_name", LIMITS.name),
       traceparent: param("traceparent", LIMITS.sid),
       translationRoom: param("translation_room", LIMITS.sid)
-    } satisfies CallIdentity
-    yield* warnDropped(dropped)
-    return identity
+    }, dropped)
   })

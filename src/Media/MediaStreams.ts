@@ -234,7 +234,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
       Effect.flatMap(Deferred.await(boot.started), (start) => {
         const startAt = clock.unsafeCurrentTimeMillis()
-        return Effect.flatMap(identify(start, preAuth), (id: CallIdentity) => {
+        return Effect.flatMap(identify(start, preAuth, tokens, startAt), (id: CallIdentity) => {
           if (boot.late) return Effect.fail(new StreamRejected({ message: LATE }))
           // A call records its token's use with its ledger row (runCall: one statement) and settles
           // its bootstrap then, so its set-up counts until the token is spent; any other leg spends it here.

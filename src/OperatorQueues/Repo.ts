@@ -3,6 +3,7 @@ import type * as Statement from "@effect/sql/Statement"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Effect, Option, Schema } from "effect"
 import { OperatorQueue, OperatorQueueStats } from "./Schemas.js"
+import { piece } from "../Database/Piece.js"
 
 /** Every column of a queue a write sets (the service merges a PUT onto the stored row). */
 export interface QueueFields {
@@ -127,10 +128,10 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
       at: Date,
       onlyIf: Statement.Fragment
     ): ReadonlyArray<StatementPart> => [
-      { name: "default_queue_found", statement: sql`select * from operator_queues where tenant_id = ${tenantId} and is_default` },
+      { name: "default_queue_found", statement: piece`select * from operator_queues where tenant_id = ${tenantId} and is_default` },
       {
         name: "default_queue_made",
-        statement: sql`insert into operator_queues (id, tenant_id, queue_key, name, is_default, sla_seconds, created_at, updated_at)
+        statement: piece`insert into operator_queues (id, tenant_id, queue_key, name, is_default, sla_seconds, created_at, updated_at)
           select ${id}::uuid, ${tenantId}, 'default', 'Default', true, ${slaSeconds}::int, ${at.toISOString()}::timestamptz,
             ${at.toISOString()}::timestamptz
           where ${onlyIf} and not exists (select 1 from default_queue_found)
@@ -139,7 +140,7 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
       },
       {
         name: "default_queue",
-        statement: sql`select * from default_queue_found union all select * from default_queue_made limit 1`
+        statement: piece`select * from default_queue_found union all select * from default_queue_made limit 1`
       }
     ]
 

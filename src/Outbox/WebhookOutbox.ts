@@ -6,6 +6,7 @@ import { Notifications } from "../Database/Notifications.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Ids } from "../Ids.js"
 import { WebhookEndpoints } from "./Endpoints.js"
+import { piece } from "../Database/Piece.js"
 
 /** The channel on which a commit that enqueued something wakes the delivery workers. */
 export const OUTBOX_CHANNEL = "outbox"
@@ -133,7 +134,7 @@ export class WebhookOutbox extends Effect.Service<WebhookOutbox>()("WebhookOutbo
       now: number,
       source: Statement.Fragment
     ): StatementPart => {
-      const statement = sql`
+      const statement = piece`
           insert into webhook_outbox (id, tenant_id, event, payload, next_attempt_at)
           select e.row_id::uuid, ${tenantId}, ${event}, jsonb_build_object('id', e.msg_id::text, 'event', ${event}::text,
               'timestamp', ${at.toISOString()}::text, 'tenant_id', ${tenantId}::text, 'data', e.data::jsonb),

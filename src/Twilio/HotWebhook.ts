@@ -4,14 +4,15 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Clock, Context, Effect, Either, Option, Schema, Tracer } from "effect"
+import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
 import { nameRoute } from "../Http/RouteSpan.js"
-import { exportsSpans, propagatedSpanOf } from "../Observability/Spans.js"
+import { exportsSpans } from "../Observability/Spans.js"
 import { parseSimpleQuery, SIMPLE_URL } from "../Http/SimpleQuery.js"
 import { TwilioVoiceWebhookForm, WebhookError, WebhookQuery } from "./Api.js"
-import { signedWebhook, type VoiceWebhook, VoiceWebhooks } from "./Webhooks.js"
+import { signedWebhook, type VoiceWebhook } from "./VoiceWebhook.js"
+import { VoiceWebhooks } from "./Webhooks.js"
 
 const ROUTE = "/api/v1/incoming-call"
 const FORM = "application/x-www-form-urlencoded"
@@ -101,16 +102,12 @@ export const makeHotWebhook = Effect.gen(function*() {
       return Effect.flatMap(hookOf(request, query.right), (hook) => {
         if (hook === undefined) return app
         nameRoute(context, ROUTE)
-        // With no exporter and the caches warm the answer is plain code up to its statement: no
-        // spans, so no context to narrow for them (each `provide*` is 17 operations).
-        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-        const warm = exportsSpans(fiber)
-          ? undefined
-          : webhooks.answerInboundWarm(hook, () => clock.unsafeCurrentTimeMillis(), propagatedSpanOf(fiber))
-        return warm !== undefined
-          ? respond(request, warm)
-          : Effect.mapInputContext(respond(request, webhooks.answer("inbound", hook)), (_: Context.Context<never>) =>
-            answerContext(context, request))
+        const answer = respond(request, webhooks.answer("inbound", hook))
+        // Spans copy the context they are made in: for exported ones, the answer's is narrowed
+        // first. Without, a warm answer makes none and needs no narrowing (each provide is 17 operations).
+        return exportsSpans(fiber)
+          ? Effect.mapInputContext(answer, (_: Context.Context<never>) => answerContext(context, request))
+          : answer
       })
     })
 })

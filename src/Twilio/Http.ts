@@ -4,8 +4,8 @@ import { Effect, Layer } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { AppConfig } from "../Config.js"
-import type { VoiceWebhook } from "./Webhooks.js"
-import { signedWebhook, VoiceWebhooks } from "./Webhooks.js"
+import { signedWebhook, type VoiceWebhook } from "./VoiceWebhook.js"
+import { VoiceWebhooks } from "./Webhooks.js"
 import { CallStatusAckResponse, TwilioSignatureProbe, WebhookBadRequest, WebhookQuery } from "./Api.js"
 
 /** The probe only documents the header; VoiceWebhooks checks it once it knows the tenant. */

@@ -5,6 +5,7 @@ import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
 import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 import * as Rollups from "./RollupSql.js"
+import { piece } from "../Database/Piece.js"
 
 /** A version's calls over a window (rates are null with no calls). */
 export interface VersionCallRates {
@@ -80,12 +81,12 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
     const sql = yield* PgClient.PgClient
 
     /** First write wins: a replayed call must not reset a billing status that has moved on. */
-    const columns = sql`(id, tenant_id, org_id, voice_session_id, stream_sid, call_sid, call_type,
+    const columns = piece`(id, tenant_id, org_id, voice_session_id, stream_sid, call_sid, call_type,
       customer_phone, agent_name, agent_version_id, resolution, billing_status, billable_sku, outcome_source,
       escalated, disposition, duration_seconds, occurred_at)`
 
     // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
-    const valueList = (o: OutcomeWrite | RecordedOutcomeWrite) => sql`
+    const valueList = (o: OutcomeWrite | RecordedOutcomeWrite) => piece`
       ${o.id}::uuid, ${o.tenantId}, ${o.orgId}, ${o.voiceSessionId}::uuid, ${o.streamSid}, ${o.callSid}, ${o.callType},
       ${o.customerPhone}, ${o.agentName}, ${o.agentVersionId}::uuid, ${o.resolution}::text, ${o.billingStatus}::text,
       ${o.billableSku}::text, ${o.outcomeSource}, ${o.escalated}::boolean,
@@ -94,7 +95,7 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
 
     /** `insertOnce` as a part of the call's record: a row per row of `source`, `returning id`. */
     const insertOnceFrom = (o: RecordedOutcomeWrite, source: Statement.Fragment) =>
-      sql`insert into voice_outcomes ${columns} select ${valueList(o)} from ${source}
+      piece`insert into voice_outcomes ${columns} select ${valueList(o)} from ${source}
           on conflict (tenant_id, stream_sid) do nothing returning id`
 
     const insertOnce = (o: OutcomeWrite) =>

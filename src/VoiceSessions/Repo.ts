@@ -10,6 +10,7 @@ import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
 import { type CountedTerm, KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
+import { piece } from "../Database/Piece.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
@@ -82,7 +83,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     const searchCounts = makeSearchCounts(sql)
 
     // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
-    const valueList = (s: SessionWrite | FinishedSessionWrite) => sql`
+    const valueList = (s: SessionWrite | FinishedSessionWrite) => piece`
       ${s.id}::uuid, ${s.tenantId}, ${s.orgId}, ${s.streamId}, ${s.callSid}, ${s.callLogId}::uuid, ${s.agentVersionId}::uuid,
       ${s.agentName}, ${s.callType}, ${s.customerPhone}, ${s.model}, ${s.voice}, ${s.status}::text,
       ${JSON.stringify(s.transcript)}::jsonb, ${JSON.stringify(s.functionCalls)}::jsonb, ${JSON.stringify(s.metadata)}::jsonb, ${s.tags}::text[],
@@ -90,7 +91,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       ${s.startedAt.toISOString()}::timestamptz, ${s.endedAt === null ? null : s.endedAt.toISOString()}::timestamptz`
     const values = (s: SessionWrite) => sql`(${valueList(s)})`
 
-    const columns = sql`(id, tenant_id, org_id, stream_id, call_sid, call_log_id, agent_version_id, agent_name,
+    const columns = piece`(id, tenant_id, org_id, stream_id, call_sid, call_log_id, agent_version_id, agent_name,
       call_type, customer_phone, model, voice, status, transcript, function_calls, metadata, tags, turn_count,
       summary, sentiment, duration_ms, escalated, started_at, ended_at)`
 
@@ -106,7 +107,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A finished call's session: inserted, or completing a session created earlier as
      * "active"; a session already finished is left as it is (replays are no-ops).
      */
-    const finishedOnConflict = sql`on conflict (tenant_id, stream_id) do update set
+    const finishedOnConflict = piece`on conflict (tenant_id, stream_id) do update set
             org_id = coalesce(excluded.org_id, voice_sessions.org_id),
             call_sid = coalesce(excluded.call_sid, voice_sessions.call_sid),
             call_log_id = coalesce(excluded.call_log_id, voice_sessions.call_log_id),
@@ -150,11 +151,11 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
 
     /** `upsertFinished` as a part of the call's record: a row per row of `source` (the call log), `returning id`. */
     const upsertFinishedFrom = (s: FinishedSessionWrite, source: Statement.Fragment) =>
-      sql`insert into voice_sessions ${columns} select ${valueList(s)} from ${source} ${finishedOnConflict} returning id`
+      piece`insert into voice_sessions ${columns} select ${valueList(s)} from ${source} ${finishedOnConflict} returning id`
 
     /** The session's id: the one `upserted` wrote, else the one finished before (a replay). */
     const idFrom = (tenantId: string, streamId: string, upserted: Statement.Fragment, source: Statement.Fragment) =>
-      sql`select id from ${upserted}
+      piece`select id from ${upserted}
           union all
           select v.id from voice_sessions v, ${source}
           where v.tenant_id = ${tenantId} and v.stream_id = ${streamId} and not exists (select 1 from ${upserted})`

@@ -6,6 +6,7 @@ import { type OutcomeWrite, OutcomesRepo } from "../VoiceOutcomes/Repo.js"
 import { type SessionWrite, SessionsRepo } from "./Repo.js"
 import { Ids } from "../Ids.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
+import { piece } from "../Database/Piece.js"
 
 /** A finished call as the call's owner knows it when the call ends. */
 export interface CallSessionRecord {
@@ -37,6 +38,10 @@ type FromCallLog = "status" | "summary" | "callLogId" | "resolution"
 
 /** A finished call as `sessionParts` takes it: the rest is read from the call log part. */
 export type RecordedCallSession = Omit<CallSessionRecord, FromCallLog>
+
+// The session parts of `sessionParts`, by name.
+const VOICE_SESSION = piece`voice_session`
+const VOICE_SESSION_ID = piece`voice_session_id.id`
 
 /** What a resolved call bills as; anything else is not billable. */
 export const RESOLVED_CALL_SKU = "voice_ai_resolution"
@@ -137,11 +142,11 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
      * the session's id (written now, or finished before: a replay writes nothing).
      */
     const sessionParts = (record: RecordedCallSession, log: string): ReadonlyArray<StatementPart> => {
-      const from = sql`${sql(log)}`
-      const column = (name: string) => sql`${from}.${sql(name)}`
+      const from = piece`${sql(log)}`
+      const column = (name: string) => piece`${from}.${sql(name)}`
       const [status, resolution] = [column("status"), column("resolution")]
       // billingOf, on the log row's status.
-      const billable = sql`${resolution} = 'resolved' and ${status} = 'completed'`
+      const billable = piece`${resolution} = 'resolved' and ${status} = 'completed'`
       return [
         {
           name: "voice_session",
@@ -152,20 +157,20 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
         },
         {
           name: "voice_session_id",
-          statement: sessions.idFrom(record.tenantId, record.streamSid, sql`voice_session`, from)
+          statement: sessions.idFrom(record.tenantId, record.streamSid, VOICE_SESSION, from)
         },
         {
           name: "voice_outcome",
           statement: outcomes.insertOnceFrom({
             ...outcomeRow(record, ids.nextUuid()),
-            voiceSessionId: sql`voice_session_id.id`,
+            voiceSessionId: VOICE_SESSION_ID,
             resolution,
-            billingStatus: sql`case when ${billable} then 'pending_emit' else 'not_billable' end`,
-            billableSku: sql`case when ${billable} then ${RESOLVED_CALL_SKU}::text end`,
-            disposition: sql`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
+            billingStatus: piece`case when ${billable} then 'pending_emit' else 'not_billable' end`,
+            billableSku: piece`case when ${billable} then ${RESOLVED_CALL_SKU}::text end`,
+            disposition: piece`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
               'escalated', ${record.escalated}::boolean, 'turn_count', ${record.turnCount}::int,
               'function_call_count', ${record.functionCalls.length}::int)`
-          }, sql`${from}, voice_session_id`)
+          }, piece`${from}, voice_session_id`)
         }
       ]
     }
