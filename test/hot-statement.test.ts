@@ -117,6 +117,30 @@ layer(Database)("HotStatement.makeExecute", (it) => {
       expect(yield* eventually(running, (rows) => rows[0]?.n === 0)).toEqual([{ n: 0 }])
     }))
 
+  it.effect("prepared: a named statement per text, parsed once per connection, the same rows; names bounded per executor", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const execute = yield* makeExecute(sql)
+      const preparedHere = sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by prepare_time`
+      const seen = yield* sql.withTransaction(Effect.gen(function*() {
+        const first = yield* execute.prepared(sql<{ n: number }>`select ${41}::int + 1 as n /* prepared */`)
+        const second = yield* execute.prepared(sql<{ n: number }>`select ${1}::int + 1 as n /* prepared */`)
+        const plain = yield* execute(sql<{ n: number }>`select ${2}::int + 1 as n /* unnamed */`)
+        return { rows: [first, second, plain], statements: yield* preparedHere }
+      }))
+      expect(seen.rows).toEqual([[{ n: 42 }], [{ n: 2 }], [{ n: 3 }]])
+      expect(seen.statements).toEqual([{ name: expect.stringMatching(/^ssv_[0-9a-f]{32}$/), statement: "select $1::int + 1 as n /* prepared */" }])
+
+      // Past 8 texts an executor runs new ones unnamed: a connection keeps a bounded number.
+      const many = yield* makeExecute(sql)
+      const names = yield* sql.withTransaction(Effect.gen(function*() {
+        for (let i = 0; i < 12; i++) expect(yield* many.prepared(sql<{ i: number }>`select ${i}::int as i /* text ${sql.literal(String(i))} */`)).toEqual([{ i }])
+        return yield* preparedHere
+      }))
+      expect(names.filter((row) => row.statement.includes("/* text ")).map((row) => row.statement))
+        .toEqual(Array.from({ length: 8 }, (_, i) => `select $1::int as i /* text ${i} */`))
+    }))
+
   it.effect("with a tracer that records (OTEL configured) it keeps the sql.execute span; with tracing off, none is made", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -3,6 +3,8 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { pageBounds, preparable } from "../Database/PageBounds.js"
+import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
@@ -70,17 +72,6 @@ export interface ListQuery {
  */
 const RECENT_WINDOW_PER_ROW = 30
 
-/**
- * One or two characters (code points): answered by `search_grams` (migration 0031). lower()
- * maps characters one to one (libc), so the lowered term is as long as the term.
- */
-const isGram = (term: string) => {
-  const length = [...term].length
-  return length >= 1 && length <= 2
-}
-
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-
 /** A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset position. */
 export interface CallLogListRow extends ColumnRow<typeof CallLogSummary.fields> {
   readonly started_at: string
@@ -112,10 +103,14 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         ...(q.after === undefined ? [] : [sql`(started_at, id) < (${q.after.startedAt}::timestamptz, ${q.after.id}::uuid)`])
       ]
       const offset = q.after === undefined ? q.offset : 0
+      // The tenant's unfiltered first page (or keyset page) walks its newest-first index for any
+      // values: one plan suits it, so it is prepared (Database/HotStatement.ts `prepared`).
+      const prepared = q.transcriptSearch === undefined && where.length === (q.after === undefined ? 1 : 2) &&
+        preparable(q.limit, offset)
       const page = (from: Statement.Fragment, filter: Statement.Fragment) =>
-        execute(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
+        (prepared ? execute.prepared : execute)(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
             order by call_logs.started_at desc, call_logs.id desc
-            limit ${q.limit} offset ${offset}`)
+            ${pageBounds(sql, q.limit, offset, prepared)}`)
       // A filter value the column cannot hold (text with NUL) matches no call.
       if (q.transcriptSearch === undefined) return orNothing(page(sql`call_logs`, sql.and(where)), [])
       const matches = sql`transcript_text ilike ${likePattern(q.transcriptSearch)}`

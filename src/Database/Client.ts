@@ -3,6 +3,7 @@ import { Context, Effect, Layer, Option, Redacted } from "effect"
 import pg from "pg"
 import { AppConfig } from "../Config.js"
 import { startEmbeddedPostgres } from "./Embedded.js"
+import { isoOfTimestamptz } from "./TimestampText.js"
 
 /** Where PostgreSQL is: `DATABASE_URL`, or an embedded server this process starts and stops. */
 export class DatabaseUrl extends Context.Tag("DatabaseUrl")<DatabaseUrl, Redacted.Redacted<string>>() {
@@ -17,18 +18,17 @@ export class DatabaseUrl extends Context.Tag("DatabaseUrl")<DatabaseUrl, Redacte
   )
 }
 
-const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ)
-
 /**
  * Counts come back as int8 (every one we read fits a JS number); timestamps as ISO 8601
- * text, so rows decode with the same `Timestamp` schema the wire uses.
+ * text, so rows decode with the same `Timestamp` schema the wire uses, and list pages write
+ * them as they come (Http/RowJson.ts).
  */
 const typeParsers = ((oid: number, format?: "text" | "binary") => {
   switch (oid) {
     case pg.types.builtins.INT8:
       return (value: string) => Number(value)
     case pg.types.builtins.TIMESTAMPTZ:
-      return (value: string) => (parseTimestamp(value) as Date).toISOString()
+      return isoOfTimestamptz
     default:
       return pg.types.getTypeParser(oid, format)
   }
@@ -57,7 +57,9 @@ const PoolLive = Layer.scoped(
           application_name: "stateset-voice",
           // JIT compiles a plan in 50-1000 ms once its estimated cost is high (a count over a
           // large tenant); every query here is short, so it only adds latency.
-          options: "-c jit=off",
+          // UTC sessions: a timestamp's text is then rearranged into the API's, not parsed
+          // (Database/TimestampText.ts), and day and hour arithmetic is UTC's as the rollups'.
+          options: "-c jit=off -c TimeZone=UTC",
           types: { getTypeParser: typeParsers }
         })
         // An idle connection dropped by the server must not crash the process.

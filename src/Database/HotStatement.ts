@@ -3,6 +3,7 @@ import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, DefaultServices, Effect, FiberRef, Tracer } from "effect"
+import { type PreparedNames, makePreparedNames } from "./PreparedNames.js"
 import { makeShapeCompiler } from "./StatementShapes.js"
 
 /**
@@ -11,7 +12,18 @@ import { makeShapeCompiler } from "./StatementShapes.js"
  * 12 are the one `Effect.async` with its canceller, which must stay (interruption cancels).
  * SQL is still written with the template in the repos; only how it is run changes.
  */
-export type Execute = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+type Run = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+
+export interface Execute extends Run {
+  /**
+   * The same, sent as a named prepared statement (Database/PreparedNames.ts): PostgreSQL parses
+   * it once per connection and, once its generic plan proves as cheap as a custom one, stops
+   * planning it. Only for shapes whose one plan suits every value of their parameters (a
+   * tenant's plain list page), never for searches: a generic plan cannot tell a common term
+   * from a rare one and could walk the wrong index.
+   */
+  readonly prepared: Run
+}
 
 /** The tracer that exports nothing (Effect's default): its spans are only read by their children. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
@@ -36,12 +48,15 @@ const isConnection = (u: unknown): u is Connection =>
  * recognise (row transforms, or an @effect/sql whose statements no longer carry `acquirer`).
  */
 export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
-  Effect.map(makeDirect(sql), (direct) => {
-    if (direct === undefined) return (statement) => statement
+  Effect.map(makeDirect(sql), (direct): Execute => {
+    const standard: Run = (statement) => statement
+    if (direct === undefined) return Object.assign(standard, { prepared: standard })
     // The text once per statement shape, the parameters every time (StatementShapes.ts).
     const compile = makeShapeCompiler(sql)
-    return <A extends object>(statement: Statement.Statement<A>) =>
-      direct(() => statement, () => compile(statement))
+    const names = makePreparedNames()
+    const run = (prepared: PreparedNames | undefined): Run => <A extends object>(statement: Statement.Statement<A>) =>
+      direct(() => statement, () => compile(statement), prepared)
+    return Object.assign(run(undefined), { prepared: run(names) })
   })
 
 /** Runs SQL text already compiled (placeholders `$n`) with its parameters: `sql.unsafe(text, params)`. */
@@ -76,7 +91,8 @@ const makeDirect = (sql: SqlClient.SqlClient) =>
     if (!isConnection(pooled)) return undefined
     return <A extends object>(
       standard: () => Statement.Statement<A>,
-      compiled: () => readonly [text: string, params: ReadonlyArray<unknown>]
+      compiled: () => readonly [text: string, params: ReadonlyArray<unknown>],
+      prepared?: PreparedNames
     ) =>
       Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
         const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
@@ -84,6 +100,11 @@ const makeDirect = (sql: SqlClient.SqlClient) =>
         const transaction = Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)
         const connection = transaction._tag === "Some" ? transaction.value[0] : pooled
         const [text, params] = compiled()
-        return connection.execute(text, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
+        const name = prepared?.nameOf(text)
+        // PgClient hands its first argument to pg's `client.query(text, values, callback)`
+        // as it is, and pg takes a query config there: `{ name, text }` prepares it by name
+        // on each connection once (a fresh object: pg adds the values to it).
+        const query = name === undefined ? text : { name, text } as unknown as string
+        return connection.execute(query, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
       })
   })

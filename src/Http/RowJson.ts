@@ -5,7 +5,8 @@ import { compactJsonb } from "./JsonbText.js"
  * How a wire field's column is selected and written as JSON:
  * - `text`: a text or uuid column, written as a JSON string;
  * - `int`, `boolean`: written as they are;
- * - `timestamp`: selected as `ssv_iso(col)` (migration 0010: Date#toISOString's text), a JSON string;
+ * - `timestamp`: selected as it is; the client's parser writes it as Date#toISOString does
+ *   (Database/TimestampText.ts: cheaper there than `ssv_iso`'s to_char in PostgreSQL), a JSON string;
  * - `jsonb`: selected as `col::text` and written without being parsed (Http/JsonbText.ts);
  * - `array`: a value `pg` parsed (a `text[]`), written by JSON.stringify.
  */
@@ -27,14 +28,14 @@ const writers: Record<ColumnJson, (value: unknown) => string> = {
 }
 
 const selected = (name: string, kind: ColumnJson) =>
-  kind === "timestamp" ? `ssv_iso(${name}) as ${name}` : kind === "jsonb" ? `${name}::text as ${name}` : name
+  kind === "jsonb" ? `${name}::text as ${name}` : name
 
 /**
  * Rows of a wire schema read as columns and written as that schema's encoded JSON, field by
  * field in the schema's order, by writers chosen once: the same text `JSON.stringify` writes
  * for the schema-encoded value (test/row-json.test.ts compares them byte for byte), without
- * decoding each row into class instances and encoding it back. PostgreSQL only formats
- * timestamps and hands jsonb over as text; rendering whole rows as JSON there cost it ~6x
+ * decoding each row into class instances and encoding it back. PostgreSQL only hands jsonb
+ * over as text; rendering whole rows as JSON there cost it ~6x
  * the CPU of selecting the columns (bench/RESULTS.md, "Rows"), and replicas share it.
  */
 export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, columns: Columns<Fields>) => {

@@ -4,6 +4,8 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { pageBounds, preparable } from "../Database/PageBounds.js"
+import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
@@ -72,18 +74,6 @@ export interface SessionListRow extends ColumnRow<typeof VoiceSession.fields> {
 /** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
-
-/**
- * One or two characters (code points): no trigram, so the gram index answers it (migration
- * 0031). PostgreSQL's lower() maps characters one to one here (libc), so the lowered term has
- * as many characters as the term.
- */
-const isGram = (term: string) => {
-  const length = [...term].length
-  return length >= 1 && length <= 2
-}
-
 /** SQL for `voice_sessions`. */
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
   effect: Effect.gen(function*() {
@@ -141,8 +131,6 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         return existing[0]!.id
       })
 
-    const patternOf = (search: string) => `%${escapeLike(search)}%`
-
     /**
      * A search the narrow `voice_session_search` table answers (migration 0029): its text is
      * lowercased and holds U+FFFF between fields, so for a term without U+FFFF `search_text LIKE
@@ -151,7 +139,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      */
     const indexedSearch = (f: SessionFilter): CountedTerm | null =>
       f.search !== null && !f.search.includes(FIELD_SEPARATOR)
-        ? { tenantId: f.tenantId, pattern: patternOf(f.search), gram: isGram(f.search) ? f.search : null }
+        ? { tenantId: f.tenantId, pattern: likePattern(f.search), gram: isGram(f.search) ? f.search : null }
         : null
 
     /** The filters on `voice_session_search` (same names as in voice_sessions, but the id). */
@@ -173,7 +161,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
           where v.tenant_id = ${tenantId} and v.stream_id = ${streamId} and not exists (select 1 from ${upserted})`
 
     const where = (f: SessionFilter) => {
-      const pattern = f.search === null ? null : patternOf(f.search)
+      const pattern = f.search === null ? null : likePattern(f.search)
       return sql`where tenant_id = ${f.tenantId}
         and ${f.status === null ? sql`true` : sql`status = ${f.status}`}
         and ${f.startedAfter === null ? sql`true` : sql`started_at > ${f.startedAfter.toISOString()}::timestamptz`}
@@ -216,6 +204,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
         : { with: sql`with kept as (${searchCounts.kept(f.tenantId, f.status, term.pattern)})`, kept: sql`exists (select 1 from kept)` }
     }
 
+    /**
+     * The tenant's unfiltered first page walks its newest-first index for any values: one plan
+     * suits it, so it is prepared (Database/HotStatement.ts `prepared`); searches are not.
+     */
+    const isPrepared = (f: SessionFilter) =>
+      f.search === null && f.status === null && f.startedAfter === null && preparable(f.limit, f.offset)
+
     /** The page's rows: found in the narrow table when it answers the search, then read by id. */
     const pageRows = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
@@ -223,7 +218,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       return term === null
         ? sql`select * from voice_sessions ${where(f)}
             order by started_at ${direction}, id
-            limit ${f.limit} offset ${f.offset}`
+            ${pageBounds(sql, f.limit, f.offset, isPrepared(f))}`
         : sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (
             select session_id from voice_session_search ${searchWhere(f, term)}
             order by started_at ${direction}, session_id
@@ -249,13 +244,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
      * A page and the count of all matches in one statement (one round trip, no second fiber):
      * the page's columns as the list item is written (ListJson.ts), each row carrying the count
      * (computed once). Only an empty page needs the count on its own. The outer order is on the
-     * page's own columns (qualified: `started_at` alone would be the formatted text).
+     * page's own columns (PostgreSQL sees the page is in that order already: no sort).
      */
     const list = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
       const cte = keptCte(f)
       const term = keepable(f)
-      return execute(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
+      return (isPrepared(f) ? execute.prepared : execute)(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
           ${sql.literal(sessionJson.selectList)}
           from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
         Effect.flatMap((rows) =>
