@@ -26,14 +26,15 @@ export interface RawUpgrade {
 }
 
 /**
- * Takes the raw socket of an upgrade request away from the platform so `ws` can own it.
+ * Takes the raw socket of an upgrade request away from the server so `ws` can own it.
  *
- * @effect/platform-node runs upgrade requests through the same app and then writes the
- * handler's response on the socket through a lazily created `ServerResponse` (see
- * `makeUpgradeHandler` in its internal/httpServer.ts) unless that response has already
- * ended. So we create it now, detach it from the socket (no bytes, no `finish` ->
- * `socket.end()`), and end it: the platform then skips writing, and the socket is ours.
- * The `head` Node hands to 'upgrade' listeners is not kept by the platform; it is always
+ * Our server (src/Http/NodeServer.ts, as @effect/platform-node's) runs upgrade requests through
+ * the same app and then writes the handler's response on the socket through a lazily created
+ * `ServerResponse` unless that response has already ended. So we create it now, detach it
+ * from the socket (no bytes, no `finish` -> `socket.end()`), and end it: the server then skips
+ * writing, and the socket is ours. The server's 'close' listener on the socket (interrupting
+ * the request's fiber) is removed when that fiber ends, so the finished fiber is not held for
+ * the call's life. The `head` Node hands to 'upgrade' listeners is not kept; it is always
  * empty for a conforming client, which sends no frame before it has read our 101.
  */
 export const takeUpgradeSocket = (request: HttpServerRequest.HttpServerRequest): RawUpgrade => {
@@ -43,23 +44,5 @@ export const takeUpgradeSocket = (request: HttpServerRequest.HttpServerRequest):
   response.removeAllListeners("finish")
   response.detachSocket(socket)
   response.end()
-  setImmediate(dropRequestFiberListener, socket)
   return { incoming, socket, head: NO_HEAD }
-}
-
-/**
- * The platform's upgrade handler (same function) also puts a 'close' listener on the socket
- * that interrupts the request's fiber if the socket closes before a response was written.
- * Ours is written (ended) at once and the fiber finishes with the 101, so the listener would
- * interrupt nothing, but it holds that finished fiber (its services, the request, the
- * response) for as long as the socket lives: the whole call, some kilobytes each. It is added
- * right after the fiber is forked, which is after this runs when the handler does not wait:
- * hence the next turn of the loop. Found by its body; a platform without it loses nothing.
- */
-const dropRequestFiberListener = (socket: Duplex) => {
-  for (const listener of socket.listeners("close")) {
-    if (Function.prototype.toString.call(listener).includes("unsafeInterruptAsFork")) {
-      socket.removeListener("close", listener as (...args: Array<unknown>) => void)
-    }
-  }
 }
