@@ -62,20 +62,6 @@ export interface Escalation {
   readonly at: Date
 }
 
-/** The row as the media write left it (generated columns included). */
-export interface RecordedRow {
-  readonly id: string
-  readonly call_sid: string | null
-  readonly status: string
-  readonly duration_seconds: number | null
-  readonly direction: string
-  readonly from_number: string | null
-  readonly to_number: string | null
-  readonly summary: string | null
-  /** Twilio's answering-machine detection result (`human`, `machine_start`, `fax`, ...), if any. */
-  readonly answered_by: string | null
-}
-
 /** pg would send a JS array as a PostgreSQL array literal: JSON goes as text, cast to jsonb. */
 const jsonb = (value: unknown) => JSON.stringify(value ?? null)
 
@@ -178,6 +164,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
     /** The row already holds an earlier stream of this call: its transcript and tool calls are kept. */
     const continued = sql.unsafe("call_logs.media_ended_at is not null")
 
+    /** The row as the media write left it, as the record's later parts read it (`recorded_call`). */
     const returning = piece`returning id, call_sid, status, duration_seconds, direction, from_number, to_number, summary, answered_by`
 
     /**

@@ -5,12 +5,12 @@ import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
 import { pageBounds, preparable } from "../Database/PageBounds.js"
+import { piece } from "../Database/Piece.js"
 import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
 import { type CountedTerm, KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
-import { piece } from "../Database/Piece.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
