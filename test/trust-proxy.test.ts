@@ -36,13 +36,23 @@ serverSuite({ TRUST_PROXY: "off", RATE_LIMIT_PER_IP_PER_MINUTE: "5", MAX_CONCURR
   (it) => {
     it.effect("a new X-Forwarded-For on each request does not escape the per-address rate limit", () =>
       Effect.gen(function*() {
-        const statuses: Array<number> = []
-        for (let i = 0; i < 8; i++) {
-          const res = yield* request("GET", "/api/v1/nothing", { headers: { "x-forwarded-for": `198.51.100.${i}` } })
-          statuses.push(res.status)
-          if (res.status === 429) expectSpecSchema(res.body, "ErrorResponse")
-        }
-        expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(3)
+        // The limit's windows are wall-clock minutes: a burst that straddled a minute boundary
+        // proves nothing, so it is repeated (as test/replicas does), never waited for.
+        const minute = () => Math.floor(Date.now() / 60_000)
+        const burst = Effect.gen(function*() {
+          const startedIn = minute()
+          const statuses: Array<number> = []
+          for (let i = 0; i < 8; i++) {
+            const res = yield* request("GET", "/api/v1/nothing", { headers: { "x-forwarded-for": `198.51.100.${i}` } })
+            statuses.push(res.status)
+            if (res.status === 429) expectSpecSchema(res.body, "ErrorResponse")
+          }
+          return { statuses, oneWindow: minute() === startedIn }
+        })
+        let limited = yield* burst
+        for (let attempt = 2; !limited.oneWindow && attempt <= 3; attempt++) limited = yield* burst
+        expect(limited.oneWindow).toBe(true)
+        expect(limited.statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(3)
       }))
 
   }
