@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { likeTrigrams, makeTrigramSample, searchPlan } from "../src/CallLogs/TranscriptTrigrams.js"
 import { createTenant } from "./support/AgentFixtures.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
 
@@ -8,7 +9,9 @@ import { bearer, makeTestServer, request } from "./support/TestServer.js"
  * `call-logs?transcript_search=` reads a newest-first window first and, when that does not fill
  * the page, every match through the trigram index (CallLogs/Repo.ts). Either way the page must
  * be what the plain ILIKE answers: terms common in the newest calls, present only in old ones,
- * thinly spread, missing, short; with offsets, cursors and another filter.
+ * thinly spread, missing, short, phrases of common words that are rare or missing as a whole;
+ * with offsets, cursors and another filter. Which way is taken depends on a sample of the
+ * transcripts' trigrams (CallLogs/TranscriptTrigrams.ts): the terms cover every way.
  */
 layer(makeTestServer())("call-log transcript search", (it) => {
   it.effect("answers what ILIKE answers, whichever way the page is found", () =>
@@ -40,8 +43,21 @@ layer(makeTestServer())("call-log transcript search", (it) => {
           return res.body as { calls: ReadonlyArray<{ id: string; started_at: string }>; next_cursor: string | null }
         }))
 
+      const terms = [
+        "common", "COMMON WORD", "thin", "thin term", "old topic", "old", "ümlaut", "50%", "off_x", "nothing here", "1", "99", "x",
+        // Phrases whose every trigram is common: rare ("common word thin": 3 calls, "common word old": 20) or missing.
+        "common word thin", "a common word old", "word call", "call 5 a"
+      ]
+      // The plans these terms get from this table's sample (taken at the first search, after the inserts).
+      const sample = yield* Effect.flatten(makeTrigramSample(sql))
+      const plans = new Set(terms.filter((term) => [...term].length > 2).map((term) => {
+        const plan = searchPlan(sample, term, 30)
+        return plan._tag === "RecentFirst" ? "recent first" : plan.narrowedTo === undefined ? "every match" : "every match of a word"
+      }))
+      expect([...plans].sort()).toEqual(["every match", "every match of a word", "recent first"])
+
       let checked = 0
-      for (const term of ["common", "COMMON WORD", "thin", "thin term", "old topic", "old", "ümlaut", "50%", "off_x", "nothing here", "1", "99", "x"]) {
+      for (const term of terms) {
         for (const escalated of [null, true]) {
           for (const [limit, offset] of [[3, 0], [50, 0], [7, 20], [100, 250]] as const) {
             const query = `transcript_search=${encodeURIComponent(term)}&limit=${limit}&offset=${offset}${escalated === null ? "" : "&escalated=true"}`
@@ -62,5 +78,17 @@ layer(makeTestServer())("call-log transcript search", (it) => {
       }
       // The cases do reach matches (both ways of finding them).
       expect(checked).toBeGreaterThan(500)
+    }))
+
+  it.effect("a term's trigrams are those pg_trgm extracts from it", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // A term between blanks has every word's edges shown: show_trgm's padded trigrams.
+      for (const term of ["order 155095,", "Ing the ORDER", "a b", "x-ray 42", "thin"]) {
+        const [row] = yield* sql<{ trigrams: ReadonlyArray<string> }>`select show_trgm(${term}) as trigrams`
+        expect([term, [...new Set(likeTrigrams(` ${term} `))].sort()]).toEqual([term, [...row!.trigrams].sort()])
+      }
+      // At the term's ends a word may go on in the text: no padding there.
+      expect(likeTrigrams("ing the order")).toEqual(["ing", "ng ", "  t", " th", "the", "he ", "  o", " or", "ord", "rde", "der"])
     }))
 })

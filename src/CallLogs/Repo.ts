@@ -7,6 +7,7 @@ import { pageBounds, preparable } from "../Database/PageBounds.js"
 import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
+import { makeTrigramSample, searchPlan } from "./TranscriptTrigrams.js"
 import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
 
 const Text = Schema.NullOr(Schema.String)
@@ -67,8 +68,7 @@ export interface ListQuery {
 
 /**
  * Calls read newest first per row of the page before a transcript search goes to the trigram
- * index: a term in 3.3% of the calls or more fills the page from this window, and a rarer one
- * rechecks at most 1/30 of the calls through the index (bench/RESULTS.md).
+ * index: a term in 3.3% of the calls or more fills the page from this window (bench/RESULTS.md).
  */
 const RECENT_WINDOW_PER_ROW = 30
 
@@ -85,6 +85,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
     // The list page and the detail are the hottest reads: run without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
     const decodeDetail = Schema.decodeUnknown(Schema.Array(CallLogRow))
+    const trigramSample = yield* makeTrigramSample(sql)
 
     const list = (q: ListQuery) => {
       const where = [
@@ -113,43 +114,49 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
             ${pageBounds(sql, q.limit, offset, prepared)}`)
       // A filter value the column cannot hold (text with NUL) matches no call.
       if (q.transcriptSearch === undefined) return orNothing(page(sql`call_logs`, sql.and(where)), [])
-      const matches = sql`transcript_text ilike ${likePattern(q.transcriptSearch)}`
-      // A term of one or two characters has no trigram: its gram index (migration 0031) finds
-      // every match exactly, where the trigram index would read the whole tenant.
-      const indexed = isGram(q.transcriptSearch)
-        ? sql`${matches} and search_grams(lower(transcript_text)) @> array[lower(${q.transcriptSearch})]`
-        : matches
+      const term = q.transcriptSearch
+      const matches = sql`transcript_text ilike ${likePattern(term)}`
       // The planner cannot tell a common term from a middling one (a term in 0.4% of the calls
-      // walked 32,000 of them newest first, ~150 ms). So: first the newest calls only, a
-      // window bounded by the page, which answers a common term; when the window holds fewer
-      // matches than the page, every match, found through the trigram index (migration 0010),
-      // which is then cheap because the term is rare.
+      // walked 32,000 of them newest first, ~150 ms), nor a rare phrase of common words from a
+      // rare word (TranscriptTrigrams.ts). So: first the newest calls only, a window bounded by
+      // the page, which answers a common term; when the window holds fewer matches than the
+      // page, every match, found through an index. A term whose trigrams are too rare to fill
+      // the window skips it (searchPlan). A term of one or two characters has no trigram: its
+      // gram index (migration 0031) finds every match exactly, where the trigram index would
+      // read the whole tenant.
       const window = RECENT_WINDOW_PER_ROW * (q.limit + offset)
-      // A term of three characters or more: the window as a lower bound on the position, which
-      // lets the planner intersect it with the trigram index, so a rare term rechecks its few
-      // candidates instead of every call of the window (~11 µs of lower() each, bench/RESULTS.md).
-      // Fewer calls than the window: no bound row, no rows, and every match is read next.
-      // A gram term keeps the plain window: the bound's unknown size made the planner scan the
-      // whole table for one.
-      const oldestOfWindow = sql`(select started_at, id from call_logs where ${sql.and(where)}
-            order by started_at desc, id desc offset ${window - 1} limit 1)`
-      const recentPage = isGram(q.transcriptSearch)
-        ? page(
-          sql`(select * from call_logs where ${sql.and(where)}
-            order by started_at desc, id desc limit ${window}) call_logs`,
-          matches
-        )
-        : page(sql`call_logs`, sql.and([...where, matches, sql`(started_at, id) >= ${oldestOfWindow}`]))
+      const recentPage = page(
+        sql`(select * from call_logs where ${sql.and(where)}
+          order by started_at desc, id desc limit ${window}) call_logs`,
+        matches
+      )
       // Every match, then the page of them: the CTE is planned without the order, so the
       // planner cannot walk the newest-first index instead of the trigram one.
-      const everyMatch = execute(sql<CallLogListRow>`with matches as materialized (
-            select id, started_at from call_logs where ${sql.and([...where, indexed])})
+      const everyMatch = (found: Statement.Fragment) =>
+        execute(sql<CallLogListRow>`with matches as materialized (${found})
           select ${sql.literal(summaryJson.selectList)} from call_logs
           where tenant_id = ${q.tenantId} and id in (
             select id from matches order by started_at desc, id desc limit ${q.limit} offset ${offset})
           order by call_logs.started_at desc, call_logs.id desc`)
+      const indexed = (condition: Statement.Fragment) => sql`select id, started_at from call_logs where ${sql.and([...where, condition])}`
+      if (isGram(term)) {
+        const grams = indexed(sql`${matches} and search_grams(lower(transcript_text)) @> array[lower(${term})]`)
+        return orNothing(Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch(grams)), [])
+      }
       return orNothing(
-        Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch),
+        Effect.flatMap(trigramSample, (sample) => {
+          const plan = searchPlan(sample, term, RECENT_WINDOW_PER_ROW)
+          if (plan._tag === "RecentFirst") {
+            return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch(indexed(matches)))
+          }
+          if (plan.narrowedTo === undefined) return everyMatch(indexed(matches))
+          // The word alone meets the index; the whole term is checked after the fence
+          // (offset 0), where the planner cannot add it to the index scan.
+          return everyMatch(sql`select id, started_at from (
+              select id, started_at, transcript_text from call_logs
+              where ${sql.and([...where, sql`transcript_text ilike ${likePattern(plan.narrowedTo)}`])} offset 0) candidates
+            where ${matches}`)
+        }),
         []
       )
     }

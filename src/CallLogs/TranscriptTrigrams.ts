@@ -1,0 +1,110 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Duration, Effect } from "effect"
+
+/**
+ * How many calls the trigram index (migration 0010, over every tenant's transcripts) returns
+ * for a term, estimated from a sample of transcripts: the index cannot tell, and the planner
+ * guesses a handful for any ILIKE. A phrase of common words ("ing the order") has ~70,000
+ * candidates of 100,000 that must each be rechecked (~11 µs of lower() each); an order number
+ * has a few (bench/RESULTS.md). Only the plan depends on it, never the answer.
+ */
+export interface TrigramSample {
+  readonly sampledRows: number
+  /** Sampled calls whose transcript holds each trigram (pg_trgm's show_trgm spelling). */
+  readonly calls: ReadonlyMap<string, number>
+}
+
+/** Rows read to estimate a share: enough for the 1/30 the window needs (~17 of them). */
+const SAMPLE_ROWS = 500
+/** Transcripts change slowly in bulk; the sample costs ~20-60 ms of PostgreSQL. */
+const SAMPLE_TTL = Duration.minutes(10)
+
+const wordPattern = /[\p{L}\p{N}]+/gu
+/** pg_trgm spells a trigram with a character outside ASCII as a hash: those are not looked up. */
+const plainAscii = /^[\x20-\x7e]+$/
+
+const trigramsOf = (padded: string): ReadonlyArray<string> =>
+  Array.from({ length: Math.max(0, padded.length - 2) }, (_, i) => padded.slice(i, i + 3))
+
+/**
+ * The trigrams pg_trgm requires of a text for `ilike '%term%'`, in show_trgm's spelling: per
+ * word (letters and digits), lowered, padded with two blanks before and one after where the
+ * term shows the word's edge (a word at the term's start or end may continue in the text).
+ */
+export const likeTrigrams = (term: string): ReadonlyArray<string> => {
+  const lowered = term.toLowerCase()
+  return Array.from(lowered.matchAll(wordPattern)).flatMap((match) => {
+    const end = match.index + match[0].length
+    return trigramsOf(`${match.index > 0 ? "  " : ""}${match[0]}${end < lowered.length ? " " : ""}`)
+  }).filter((trigram) => plainAscii.test(trigram))
+}
+
+/** The words of a term (3+ characters), each a narrower `ilike` the whole term implies. */
+export const wordsOf = (term: string): ReadonlyArray<string> =>
+  Array.from(term.matchAll(wordPattern), (m) => m[0]).filter((word) => [...word].length >= 3)
+
+/**
+ * Estimated share of all calls the index returns for these trigrams: the rarest one's share
+ * (the index intersects them). 1 when none is known (no trigram, or only hashed ones): the
+ * safe guess, since treating a common term as rare rechecks the whole table.
+ */
+export const candidateShare = (sample: TrigramSample, trigrams: ReadonlyArray<string>) =>
+  trigrams.length === 0 || sample.sampledRows === 0
+    ? 1
+    : Math.min(...trigrams.map((trigram) => (sample.calls.get(trigram) ?? 0) / sample.sampledRows))
+
+const noSample: TrigramSample = { sampledRows: 0, calls: new Map() }
+
+/**
+ * The sample, read again every ten minutes (the first search after that waits for it). A
+ * failed read is kept as no sample for that time: every term is then taken as common, the plan
+ * before this estimate.
+ */
+export const makeTrigramSample = (sql: SqlClient) => {
+  const read = Effect.gen(function*() {
+    const [table] = yield* sql<{ rows: number }>`select reltuples::float8 as rows from pg_class
+      where oid = 'call_logs'::regclass`
+    // reltuples is -1 until the table is analysed: then all of it.
+    const tableRows = table?.rows ?? -1
+    const percent = tableRows <= SAMPLE_ROWS ? 100 : (100 * SAMPLE_ROWS) / tableRows
+    // One sample, two answers: its size (the row with no trigram) and each trigram's calls.
+    const rows = yield* sql<{ trigram: string | null; calls: number }>`
+      with sampled as materialized (select transcript_text from call_logs tablesample system (${percent}))
+      select null as trigram, count(*)::int as calls from sampled
+      union all
+      select trigram, count(*)::int from sampled, unnest(show_trgm(transcript_text)) trigram group by trigram`
+    const calls = new Map<string, number>()
+    let sampledRows = 0
+    for (const row of rows) {
+      if (row.trigram === null) sampledRows = row.calls
+      else calls.set(row.trigram, row.calls)
+    }
+    return { sampledRows, calls } satisfies TrigramSample
+  }).pipe(Effect.orElseSucceed(() => noSample))
+  return Effect.cachedWithTTL(read, SAMPLE_TTL)
+}
+
+/**
+ * How to find a page of a term's calls: `RecentFirst` reads the newest calls first (a window
+ * of `windowPerRow` calls per row of the page), which answers a common term, and every match
+ * only when that does not fill the page; `EveryMatch` goes to the index at once, since the
+ * window could not fill the page even if every candidate in it matched (and a rare phrase of
+ * common words would pay its recheck once in the window and again for every match). Its
+ * `narrowedTo` is the term's rarest word when that word alone is about as rare: the index then
+ * reads its trigrams' posting lists only, not those of a word in every call ("order").
+ */
+export type SearchPlan =
+  | { readonly _tag: "RecentFirst" }
+  | { readonly _tag: "EveryMatch"; readonly narrowedTo: string | undefined }
+
+export const searchPlan = (sample: TrigramSample, term: string, windowPerRow: number): SearchPlan => {
+  const share = candidateShare(sample, likeTrigrams(term))
+  if (share * windowPerRow >= 1) return { _tag: "RecentFirst" }
+  const rarest = wordsOf(term)
+    .map((word) => ({ word, share: candidateShare(sample, likeTrigrams(word)) }))
+    .reduce<{ word: string; share: number } | undefined>((a, b) => a === undefined || b.share < a.share ? b : a, undefined)
+  // "About as rare": within twice the term's share, or two sampled calls (the sample's noise).
+  const narrow = rarest !== undefined && rarest.word !== term &&
+    rarest.share <= Math.max(2 * share, 2 / sample.sampledRows)
+  return { _tag: "EveryMatch", narrowedTo: narrow ? rarest.word : undefined }
+}
