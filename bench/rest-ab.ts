@@ -9,7 +9,7 @@
  *
  *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status
  *     [,search,search-order,transcript-search,transcript-order,search-middling,search-missing,search-short,
- *     transcript-middling,transcript-missing,transcript-short]  (the searches: a dashboard's, so
+ *     transcript-middling,transcript-missing,transcript-short,transcript-phrase]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
  *   AB_CONNECTIONS=64 (the generator's keep-alive pool: bench/open-loop.ts)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
@@ -87,6 +87,10 @@ const main = async () => {
   const middling = ["order 99", "order 98", "order 97", "order 96", "order 95"].map(encodeURIComponent)
   const missing = ["toaster", "kettle", "zebra", "quartz", "walrus"]
   const short = ["xy", "qz", "zz", "kq", "jx"]
+  // Phrases of words in every transcript, in none as a whole: the trigram index returns
+  // (nearly) every call, each to be rechecked.
+  const phrases = ["ing the order", "agent asked", "the details checked", "order the account", "customer confirmed"]
+    .map(encodeURIComponent)
   const paths: Record<string, ReadonlyArray<string>> = {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
@@ -103,7 +107,8 @@ const main = async () => {
     "search-short": short.map((m) => `/api/v1/voice-sessions?limit=50&search=${m}`),
     "transcript-middling": middling.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
     "transcript-missing": missing.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
-    "transcript-short": short.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`)
+    "transcript-short": short.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
+    "transcript-phrase": phrases.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`)
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {

@@ -51,7 +51,7 @@ layer(makeTestServer())("call-log transcript search", (it) => {
       // The plans these terms get from this table's sample (taken at the first search, after the inserts).
       const sample = yield* Effect.flatten(makeTrigramSample(sql))
       const plans = new Set(terms.filter((term) => [...term].length > 2).map((term) => {
-        const plan = searchPlan(sample, term, 30)
+        const plan = searchPlan(sample, term, 30 * 100, 30)
         return plan._tag === "RecentFirst" ? "recent first" : plan.narrowedTo === undefined ? "every match" : "every match of a word"
       }))
       expect([...plans].sort()).toEqual(["every match", "every match of a word", "recent first"])

@@ -145,7 +145,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       }
       return orNothing(
         Effect.flatMap(trigramSample, (sample) => {
-          const plan = searchPlan(sample, term, RECENT_WINDOW_PER_ROW)
+          const plan = searchPlan(sample, term, window, RECENT_WINDOW_PER_ROW)
           if (plan._tag === "RecentFirst") {
             return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch(indexed(matches)))
           }

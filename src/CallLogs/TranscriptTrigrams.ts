@@ -1,5 +1,5 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Duration, Effect } from "effect"
+import { Clock, Duration, Effect, Ref } from "effect"
 
 /**
  * How many calls the trigram index (migration 0010, over every tenant's transcripts) returns
@@ -9,6 +9,8 @@ import { Duration, Effect } from "effect"
  * has a few (bench/RESULTS.md). Only the plan depends on it, never the answer.
  */
 export interface TrigramSample {
+  /** Calls in the table: PostgreSQL's estimate, or the sample's size before the first analyse. */
+  readonly tableRows: number
   readonly sampledRows: number
   /** Sampled calls whose transcript holds each trigram (pg_trgm's show_trgm spelling). */
   readonly calls: ReadonlyMap<string, number>
@@ -16,7 +18,7 @@ export interface TrigramSample {
 
 /** Rows read to estimate a share: enough for the 1/30 the window needs (~17 of them). */
 const SAMPLE_ROWS = 500
-/** Transcripts change slowly in bulk; the sample costs ~20-60 ms of PostgreSQL. */
+/** Transcripts change slowly in bulk. */
 const SAMPLE_TTL = Duration.minutes(10)
 
 const wordPattern = /[\p{L}\p{N}]+/gu
@@ -53,43 +55,67 @@ export const candidateShare = (sample: TrigramSample, trigrams: ReadonlyArray<st
     ? 1
     : Math.min(...trigrams.map((trigram) => (sample.calls.get(trigram) ?? 0) / sample.sampledRows))
 
-const noSample: TrigramSample = { sampledRows: 0, calls: new Map() }
+const noSample: TrigramSample = { tableRows: 0, sampledRows: 0, calls: new Map() }
 
 /**
- * The sample, read again every ten minutes (the first search after that waits for it). A
- * failed read is kept as no sample for that time: every term is then taken as common, the plan
- * before this estimate.
+ * The sample, read at the first search (which waits for it: ~50-300 ms of PostgreSQL, mostly
+ * show_trgm) and again in the background once ten minutes old, searches meanwhile using the
+ * one before. A failed read counts as no sample for that time: every term is then taken as
+ * common, the plan before this estimate.
  */
-export const makeTrigramSample = (sql: SqlClient) => {
-  const read = Effect.gen(function*() {
-    const [table] = yield* sql<{ rows: number }>`select reltuples::float8 as rows from pg_class
-      where oid = 'call_logs'::regclass`
-    // reltuples is -1 until the table is analysed: then all of it.
-    const tableRows = table?.rows ?? -1
-    const percent = tableRows <= SAMPLE_ROWS ? 100 : (100 * SAMPLE_ROWS) / tableRows
-    // One sample, two answers: its size (the row with no trigram) and each trigram's calls.
-    const rows = yield* sql<{ trigram: string | null; calls: number }>`
-      with sampled as materialized (select transcript_text from call_logs tablesample system (${percent}))
-      select null as trigram, count(*)::int as calls from sampled
-      union all
-      select trigram, count(*)::int from sampled, unnest(show_trgm(transcript_text)) trigram group by trigram`
-    const calls = new Map<string, number>()
-    let sampledRows = 0
-    for (const row of rows) {
-      if (row.trigram === null) sampledRows = row.calls
-      else calls.set(row.trigram, row.calls)
-    }
-    return { sampledRows, calls } satisfies TrigramSample
-  }).pipe(Effect.orElseSucceed(() => noSample))
-  return Effect.cachedWithTTL(read, SAMPLE_TTL)
-}
+export const makeTrigramSample = (sql: SqlClient) =>
+  Effect.gen(function*() {
+    const read = Effect.gen(function*() {
+      const [table] = yield* sql<{ rows: number }>`select reltuples::float8 as rows from pg_class
+        where oid = 'call_logs'::regclass`
+      // reltuples is -1 until the table is analysed: then all of it, up to twice the sample.
+      const estimatedRows = table?.rows ?? -1
+      const percent = estimatedRows <= SAMPLE_ROWS ? 100 : (100 * SAMPLE_ROWS) / estimatedRows
+      // One sample, two answers: its size (the row with no trigram) and each trigram's calls.
+      const rows = yield* sql<{ trigram: string | null; calls: number }>`
+        with sampled as materialized (
+          select transcript_text from call_logs tablesample system (${percent}) limit ${2 * SAMPLE_ROWS})
+        select null as trigram, count(*)::int as calls from sampled
+        union all
+        select trigram, count(*)::int from sampled, unnest(show_trgm(transcript_text)) trigram group by trigram`
+      const calls = new Map<string, number>()
+      let sampledRows = 0
+      for (const row of rows) {
+        if (row.trigram === null) sampledRows = row.calls
+        else calls.set(row.trigram, row.calls)
+      }
+      return { tableRows: estimatedRows > 0 ? estimatedRows : sampledRows, sampledRows, calls } satisfies TrigramSample
+    }).pipe(
+      Effect.orElseSucceed(() => noSample),
+      Effect.flatMap((sample) => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample, takenAt })))
+    )
+    const first = yield* Effect.cached(read)
+    const latest = yield* Ref.make<{ readonly sample: TrigramSample; readonly takenAt: number } | undefined>(undefined)
+    const refreshing = yield* Ref.make(false)
+    const refresh = read.pipe(Effect.flatMap((taken) => Ref.set(latest, taken)), Effect.ensuring(Ref.set(refreshing, false)))
+    return Effect.gen(function*() {
+      const kept = yield* Ref.get(latest)
+      if (kept === undefined) {
+        const taken = yield* first
+        yield* Ref.update(latest, (current) => current ?? taken)
+        return taken.sample
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (now - kept.takenAt > Duration.toMillis(SAMPLE_TTL) && !(yield* Ref.getAndSet(refreshing, true))) {
+        yield* Effect.forkDaemon(refresh)
+      }
+      return kept.sample
+    })
+  })
 
 /**
- * How to find a page of a term's calls: `RecentFirst` reads the newest calls first (a window
- * of `windowPerRow` calls per row of the page), which answers a common term, and every match
- * only when that does not fill the page; `EveryMatch` goes to the index at once, since the
- * window could not fill the page even if every candidate in it matched (and a rare phrase of
- * common words would pay its recheck once in the window and again for every match). Its
+ * How to find a page of a term's calls: `RecentFirst` reads the newest calls first (`window`
+ * calls, `windowPerRow` per row of the page), which answers a common term, and every match
+ * only when that does not fill the page; `EveryMatch` goes to the index at once when the
+ * window could not fill the page even if every candidate in it matched, and the index's
+ * candidates in all the table are fewer than the window's calls (the index spans every
+ * tenant: a word rare in the table may fill one tenant's window). A rare phrase of common
+ * words stays `RecentFirst`: it pays its recheck once, for every match. Its
  * `narrowedTo` is the term's rarest word when that word alone is about as rare: the index then
  * reads its trigrams' posting lists only, not those of a word in every call ("order").
  */
@@ -97,9 +123,9 @@ export type SearchPlan =
   | { readonly _tag: "RecentFirst" }
   | { readonly _tag: "EveryMatch"; readonly narrowedTo: string | undefined }
 
-export const searchPlan = (sample: TrigramSample, term: string, windowPerRow: number): SearchPlan => {
+export const searchPlan = (sample: TrigramSample, term: string, window: number, windowPerRow: number): SearchPlan => {
   const share = candidateShare(sample, likeTrigrams(term))
-  if (share * windowPerRow >= 1) return { _tag: "RecentFirst" }
+  if (share * windowPerRow >= 1 || share * sample.tableRows > window) return { _tag: "RecentFirst" }
   const rarest = wordsOf(term)
     .map((word) => ({ word, share: candidateShare(sample, likeTrigrams(word)) }))
     .reduce<{ word: string; share: number } | undefined>((a, b) => a === undefined || b.share < a.share ? b : a, undefined)
