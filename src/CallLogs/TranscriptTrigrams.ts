@@ -60,8 +60,8 @@ const noSample: TrigramSample = { tableRows: 0, sampledRows: 0, calls: new Map()
 /**
  * The sample, read at the first search (which waits for it: ~50-300 ms of PostgreSQL, mostly
  * show_trgm) and again in the background once ten minutes old, searches meanwhile using the
- * one before. A failed read counts as no sample for that time: every term is then taken as
- * common, the plan before this estimate.
+ * one before. A failed first read counts as no sample for ten minutes: every term is then
+ * taken as common, the plan before this estimate.
  */
 export const makeTrigramSample = (sql: SqlClient) =>
   Effect.gen(function*() {
@@ -85,14 +85,18 @@ export const makeTrigramSample = (sql: SqlClient) =>
         else calls.set(row.trigram, row.calls)
       }
       return { tableRows: estimatedRows > 0 ? estimatedRows : sampledRows, sampledRows, calls } satisfies TrigramSample
-    }).pipe(
-      Effect.orElseSucceed(() => noSample),
-      Effect.flatMap((sample) => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample, takenAt })))
+    }).pipe(Effect.flatMap((sample) => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample, takenAt }))))
+    const first = yield* Effect.cached(
+      Effect.catchAll(read, () => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample: noSample, takenAt })))
     )
-    const first = yield* Effect.cached(read)
     const latest = yield* Ref.make<{ readonly sample: TrigramSample; readonly takenAt: number } | undefined>(undefined)
     const refreshing = yield* Ref.make(false)
-    const refresh = read.pipe(Effect.flatMap((taken) => Ref.set(latest, taken)), Effect.ensuring(Ref.set(refreshing, false)))
+    // A failed refresh keeps the sample it would have replaced; the next search tries again.
+    const refresh = read.pipe(
+      Effect.flatMap((taken) => Ref.set(latest, taken)),
+      Effect.ignore,
+      Effect.ensuring(Ref.set(refreshing, false))
+    )
     return Effect.gen(function*() {
       const kept = yield* Ref.get(latest)
       if (kept === undefined) {
