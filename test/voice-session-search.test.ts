@@ -115,6 +115,41 @@ layer(makeTestServer())("voice-session search over the stored text", (it) => {
           .toEqual([c.query, all.slice(c.offset, c.offset + c.limit).map((r) => r.id)])
       }
     }))
+  it.effect("pages either side of the kept-count threshold answer what the per-field ILIKE predicate answers", () =>
+    Effect.gen(function*() {
+      // "alpha" in 999 sessions (all of them in the count's first matches: the page is taken from
+      // those, SearchPage.ts), "beta" in 1,050 (past them: the page is searched for, before and
+      // after the term is registered); timestamps repeat, so the id breaks ties.
+      const token = yield* createTenant("vsb")
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`insert into voice_sessions (id, tenant_id, stream_id, status, summary, transcript, started_at)
+        select gen_random_uuid(), 'vsb', 'MZ-' || n, case when n % 3 = 0 then 'failed' else 'completed' end,
+          concat_ws(' ', case when n <= 999 then 'Alpha' end, case when n > 50 then 'BETA' end, 'x'), '[]'::jsonb,
+          '2026-01-01T00:00:00Z'::timestamptz + make_interval(mins => n % 400)
+        from generate_series(1, 1100) n`
+      // The first request of "beta" registers it: its page is the one past the first matches.
+      const pages = [
+        { params: "limit=20&offset=985&sort=asc", asc: true, status: null, limit: 20, offset: 985 },
+        { params: "limit=7", asc: false, status: null, limit: 7, offset: 0 },
+        { params: "limit=9&offset=300&status=failed", asc: false, status: "failed", limit: 9, offset: 300 }
+      ]
+      for (const round of ["first", "again"]) {
+        for (const term of ["alpha", "beta"]) {
+          for (const page of pages) {
+            const all = yield* sql<{ id: string }>`select id from voice_sessions where tenant_id = 'vsb'
+              and ${page.status === null ? sql`true` : sql`status = ${page.status}`} and summary ilike ${`%${term}%`}
+              order by started_at ${page.asc ? sql`asc` : sql`desc`}, id`
+            const query = `search=${term}&${page.params}`
+            const res = yield* request("GET", `/api/v1/voice-sessions?${query}`, { headers: bearer(token) })
+            expect([round, query, res.status, res.body.count]).toEqual([round, query, 200, all.length])
+            expect([round, query, res.body.sessions.map((s: { id: string }) => s.id)])
+              .toEqual([round, query, all.slice(page.offset, page.offset + page.limit).map((r) => r.id)])
+          }
+        }
+      }
+      const registered = yield* sql<{ pattern: string }>`select pattern from voice_session_search_terms where tenant_id = 'vsb'`
+      expect(registered.map((r) => r.pattern)).toEqual(["%beta%"])
+    }))
   it.effect("a frequent term's count kept by triggers (migration 0030) stays the exact count", () =>
     Effect.gen(function*() {
       const token = yield* createTenant("vsk")

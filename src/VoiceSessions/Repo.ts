@@ -11,6 +11,7 @@ import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
 import { type CountedTerm, KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
+import { makeSearchPage } from "./SearchPage.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
 export interface SessionWrite {
@@ -81,6 +82,7 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     // The list page (with its count) is the hottest read: run without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
     const searchCounts = makeSearchCounts(sql)
+    const searchPage = makeSearchPage(sql)
 
     // Typed casts: the same list serves `values (...)` and `insert ... select` (a part of the call's record).
     const valueList = (s: SessionWrite | FinishedSessionWrite) => piece`
@@ -176,16 +178,13 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
 
     /**
      * The count of all matches, as a scalar query; for a search without a date, the kept count
-     * of a registered term (`kept`, a CTE of the list statement, evaluated once), else the live
-     * count up to KEPT_COUNT_FROM: a count that reaches it registers the term (`list`).
+     * of a registered term, else the live count up to KEPT_COUNT_FROM (SearchPage.ts): a count
+     * that reaches it registers the term (`list`).
      */
     const count = (f: SessionFilter) => {
       const term = indexedSearch(f)
       if (term !== null) {
-        if (f.startedAfter !== null) return sql`select count(*) from voice_session_search ${searchWhere(f, term)}`
-        // COALESCE evaluates the second only when the first is null (not kept).
-        return sql`select coalesce((select n from kept), (select count(*) from (
-            select 1 from voice_session_search ${searchWhere(f, term)} limit ${KEPT_COUNT_FROM}) bounded))`
+        return f.startedAfter !== null ? sql`select count(*) from voice_session_search ${searchWhere(f, term)}` : searchPage.count
       }
       return f.search === null && f.startedAfter === null
         ? sql`select coalesce(sum(n), 0) from voice_session_counts
@@ -196,12 +195,15 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     /** The term whose count can be kept (a search without a date), else null. */
     const keepable = (f: SessionFilter) => f.startedAfter === null ? indexedSearch(f) : null
 
-    /** The list statement's prefix: the kept count as a CTE when it can be, and whether it was. */
+    /** The list statement's prefix: the kept count and the first matches as CTEs when it can be, and whether it was kept. */
     const keptCte = (f: SessionFilter) => {
       const term = keepable(f)
       return term === null
         ? { with: sql``, kept: sql`false` }
-        : { with: sql`with kept as (${searchCounts.kept(f.tenantId, f.status, term.pattern)})`, kept: sql`exists (select 1 from kept)` }
+        : {
+          with: searchPage.ctes(searchCounts.kept(f.tenantId, f.status, term.pattern), searchWhere(f, term)),
+          kept: sql`exists (select 1 from kept)`
+        }
     }
 
     /**
@@ -215,14 +217,15 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
     const pageRows = (f: SessionFilter) => {
       const direction = f.ascending ? sql`asc` : sql`desc`
       const term = indexedSearch(f)
-      return term === null
-        ? sql`select * from voice_sessions ${where(f)}
+      if (term === null) {
+        return sql`select * from voice_sessions ${where(f)}
             order by started_at ${direction}, id
             ${pageBounds(sql, f.limit, f.offset, isPrepared(f))}`
-        : sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (
-            select session_id from voice_session_search ${searchWhere(f, term)}
-            order by started_at ${direction}, session_id
-            limit ${f.limit} offset ${f.offset})`
+      }
+      const order = sql`order by started_at ${direction}, session_id limit ${f.limit} offset ${f.offset}`
+      const matches = sql`select session_id, started_at from voice_session_search ${searchWhere(f, term)} ${order}`
+      const ids = f.startedAfter === null ? searchPage.pageIds(matches, order) : matches
+      return sql`select * from voice_sessions where tenant_id = ${f.tenantId} and id in (select session_id from (${ids}) ids)`
     }
 
     /**
