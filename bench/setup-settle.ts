@@ -77,16 +77,35 @@ export const settle = async (url: string, idleRate: number, maxMs: number) => {
 
 /**
  * Buffers (8 KB pages, shared hits and reads) one admission's count reads now (`call_counts`,
- * migrations/0020): exact and load-independent; it runs under the tenant's advisory lock.
+ * migrations/0020): exact and load-independent; it runs under the tenant's advisory lock. Read on
+ * a connection that has called it before, as the service's pooled ones have: a session's first
+ * call also loads the function and the catalog rows it needs (about 700 buffers more).
  */
 export const admissionCountBuffers = async (url: string) => {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
-  try {
+  const count = async () => {
     const res = await client.query(
       "explain (analyze, buffers, format json) select * from call_counts('bench', '-', now() - make_interval(secs => 90))")
     const plan = res.rows[0]["QUERY PLAN"][0].Plan
     return Number(plan["Shared Hit Blocks"]) + Number(plan["Shared Read Blocks"])
+  }
+  try {
+    await count()
+    return await count()
+  } finally {
+    await client.end()
+  }
+}
+
+/** The service's open connections to the database (its pool: `application_name` stateset-voice). */
+export const serviceConnections = async (url: string) => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const res = await client.query(
+      "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'stateset-voice'")
+    return Number(res.rows[0].n)
   } finally {
     await client.end()
   }

@@ -6,7 +6,7 @@
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--profile=DIR] [--targets=service,baseline]
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
@@ -30,7 +30,7 @@ import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
-import { admissionCountBuffers, describe, settle, transactionRate, transactions } from "./setup-settle.js"
+import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -43,6 +43,8 @@ const targets = arg("targets", "service,baseline").split(",") as Array<Target>
 const profileDir = arg("profile", "")
 const warmup = Number(arg("warmup", "50"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
+// `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
+const idleBeforeSeconds = Number(arg("idle-before", "0"))
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -207,6 +209,9 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     if (target === "service") await settleAfter(`${warmup} warm-up calls`)
     else await sleep(2000)
   }
+  await sleep(idleBeforeSeconds * 1000)
+  // A connection the burst must open first loads the set-up's functions inside the admission's lock.
+  if (target === "service") console.error(`service ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
   const idleRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
   const cpu0 = cpuSeconds(child.pid!)
