@@ -6,14 +6,15 @@
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--profile=DIR] [--targets=service,baseline]
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
  * neither the latencies nor the CPU per call (both targets; `--warmup=0` to skip). The service's
  * burst then waits until the warm-up's work has settled (calls recorded, analysis jobs and outbox
  * rows done, transaction rate back to idle; at most `--settle-max=S` seconds, default 180) and
- * prints how long that took and what was pending.
+ * prints how long that took and what was pending. So does each burst before its service stops, so
+ * the next rate starts on a database with no work left from this one.
  *
  * - webhook: POST sent -> TwiML received
  * - upgrade: WebSocket upgrade sent -> 101
@@ -23,13 +24,13 @@
  *   the service's greeting `response.create` at once, and the bare relay's session.update)
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { performance } from "node:perf_hooks"
+import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
-import pg from "pg"
 import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
+import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -42,6 +43,8 @@ const targets = arg("targets", "service,baseline").split(",") as Array<Target>
 const profileDir = arg("profile", "")
 const warmup = Number(arg("warmup", "50"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
+// `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
+const idleBeforeSeconds = Number(arg("idle-before", "0"))
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -160,90 +163,6 @@ const placeCall = async (base: string, n: number, t: Timings, accepted: Map<numb
   return ws
 }
 
-/** Committed + rolled-back transactions in the database so far (statistics lag up to 1 s). */
-const transactions = async (url: string) => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const res = await client.query("select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()")
-    return Number(res.rows[0].n)
-  } finally {
-    await client.end()
-  }
-}
-
-/** Transactions per second of the database over `ms` (the service idle: heartbeats, sweeps, listeners). */
-const transactionRate = async (url: string, ms: number) => {
-  const before = await transactions(url)
-  await sleep(ms)
-  // Less the two connections of `transactions` itself.
-  return Math.max(0, ((await transactions(url)) - before - 2) * 1000 / ms)
-}
-
-/** Work the warm-up's calls leave behind them, in the database. */
-interface Pending {
-  readonly live_calls: number
-  readonly analysis_jobs: number
-  readonly outbox: number
-  readonly admissions: number
-}
-const describe = (p: Pending) => Object.entries(p).map(([k, v]) => `${k} ${v}`).join(", ")
-
-/**
- * Waits until the warm-up's calls have left nothing behind (every call recorded and out of the
- * ledger, no analysis job or outbox row pending) and the database is back at its idle transaction
- * rate (two quiet seconds in a row; statistics lag up to 1 s), or `maxMs` passed, so the burst
- * measures set-up rather than the warm-up's hang-ups and their post-call work.
- */
-const settle = async (url: string, idleRate: number, maxMs: number) => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  const pending = async (): Promise<Pending> => (await client.query(`
-    select (select count(*) from live_calls)::int as live_calls,
-           (select count(*) from call_analysis_jobs where status = 'pending')::int as analysis_jobs,
-           (select count(*) from webhook_outbox where status = 'pending')::int as outbox,
-           (select count(*) from call_admissions)::int as admissions`)).rows[0]
-  const xacts = async () =>
-    Number((await client.query("select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()")).rows[0].n)
-  const started = performance.now()
-  try {
-    const first = await pending()
-    let last = first
-    let quiet = 0
-    let before = await xacts()
-    while (performance.now() - started < maxMs) {
-      await sleep(1000)
-      last = await pending()
-      const now = await xacts()
-      // Less this loop's own three statements a second.
-      const rate = now - before - 3
-      before = now
-      const idle = last.live_calls + last.analysis_jobs + last.outbox === 0 && rate <= idleRate * 1.5 + 3
-      quiet = idle ? quiet + 1 : 0
-      if (quiet >= 2) return { settled: true, ms: performance.now() - started, first, last }
-    }
-    return { settled: false, ms: performance.now() - started, first, last }
-  } finally {
-    await client.end()
-  }
-}
-
-/**
- * Buffers (8 KB pages, shared hits and reads) one admission's count reads now (`call_counts`,
- * migrations/0020): exact and load-independent; it runs under the tenant's advisory lock.
- */
-const admissionCountBuffers = async (url: string) => {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const res = await client.query(
-      "explain (analyze, buffers, format json) select * from call_counts('bench', '-', now() - make_interval(secs => 90))")
-    const plan = res.rows[0]["QUERY PLAN"][0].Plan
-    return Number(plan["Shared Hit Blocks"]) + Number(plan["Shared Read Blocks"])
-  } finally {
-    await client.end()
-  }
-}
 
 const pct = (values: Array<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -272,32 +191,49 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     }))
     return { timings, sockets }
   }
+  // The service's idle transaction rate (heartbeats, sweeps, listeners), measured before any call of this run.
+  const idleRate = target === "service" ? await transactionRate(databaseUrl, 2000) : 0
+  /** Waits until the calls just hung up have left nothing behind, and says how long that took. */
+  const settleAfter = async (what: string) => {
+    // What an admission costs right after a busy minute, before the hang-ups are recorded.
+    const atHangUp = await admissionCountBuffers(databaseUrl)
+    const settled = await settle(databaseUrl, idleRate, settleMaxSeconds * 1000)
+    console.error(`service ${rate}/s: after ${what}, ${settled.settled ? "settled" : "NOT settled"} in ` +
+      `${(settled.ms / 1000).toFixed(1)} s (idle ${idleRate.toFixed(1)} transactions/s); pending when they hung up: ` +
+      `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}; ` +
+      `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
+  }
   if (warmup > 0) {
-    const idleRate = target === "service" ? await transactionRate(databaseUrl, 2000) : 0
     const warm = await burst(warmup, 25)
     for (const ws of warm.sockets) ws.close()
-    if (target === "service") {
-      // What an admission costs right after a busy minute, before the warm-up's hang-ups are recorded.
-      const atHangUp = await admissionCountBuffers(databaseUrl)
-      const settled = await settle(databaseUrl, idleRate, settleMaxSeconds * 1000)
-      console.error(`service ${rate}/s: after ${warmup} warm-up calls, ${settled.settled ? "settled" : "NOT settled"} in ` +
-        `${(settled.ms / 1000).toFixed(1)} s (idle ${idleRate.toFixed(1)} transactions/s); pending when they hung up: ` +
-        `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}; ` +
-        `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
-    } else {
-      await sleep(2000)
-    }
+    if (target === "service") await settleAfter(`${warmup} warm-up calls`)
+    else await sleep(2000)
   }
+  await sleep(idleBeforeSeconds * 1000)
+  // A connection the burst must open first loads the set-up's functions inside the admission's lock.
+  if (target === "service") console.error(`service ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
   const idleRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
+  // The generator's own event loop: a late generator sends starts late and the service counts the waiting streams.
+  const generatorDelay = monitorEventLoopDelay({ resolution: 10 })
+  generatorDelay.enable()
+  const generatorCpu0 = process.cpuUsage()
   const { timings, sockets } = await burst(total, rate)
+  generatorDelay.disable()
+  const generatorCpu = process.cpuUsage(generatorCpu0)
+  console.error(`${target} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
+    `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / max ${(generatorDelay.max / 1e6).toFixed(1)} ms, ` +
+    `generator CPU ${((generatorCpu.user + generatorCpu.system) / 1000 / total).toFixed(1)} ms per call`)
   const rss = rssMb(child.pid!)
   for (const ws of sockets) ws.close()
   await sleep(3000)
   const xacts = (await transactions(databaseUrl)) - xacts0
   const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
+  // The burst's post-call work (records, analysis against the fake model) is done before the service
+  // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
+  if (target === "service") await settleAfter(`the burst's ${total} calls`)
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)

@@ -52,6 +52,10 @@ const PoolLive = Layer.scoped(
           // DATABASE_POOL_MAX: every replica opens up to this many (README, "Several replicas").
           max: config.databasePoolMax,
           connectionTimeoutMillis: 2_000,
+          // Connections a burst opened stay open for the next one: a new session loads the set-up's
+          // functions again (~700 buffers, tens of ms on a busy box) inside the tenant's admission lock.
+          // Never more than DATABASE_POOL_MAX, which PostgreSQL's connection budget already counts.
+          min: config.databasePoolMax,
           idleTimeoutMillis: 30_000,
           keepAlive: true,
           application_name: "stateset-voice",
