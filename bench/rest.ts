@@ -7,18 +7,28 @@
  *   BENCH_SHORT=1 npm run bench:rest          quick check: 20,000 / 2,000 rows, 3 s per case
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
- *   BENCH_ONLY=substring                      run only the cases whose name contains it
+ *   BENCH_ONLY=substring[,substring...]       run only the cases whose name contains one of them
+ *   REST_DB=ssv_rest_100k                     reuse a database seeded by bench/rest-ab.ts (its one
+ *                                             tenant, bench-large, and its stored key) instead of
+ *                                             seeding a throwaway one; the service writes to it
+ *                                             (search counts), so point it at a copy
+ *   BENCH_SERVICE_FLAGS="--trace-gc"          extra node flags for the service
+ *   BENCH_SERVICE_LOG=file                    the service's stdout and stderr (e.g. --trace-gc) to a file
+ *   BENCH_RSS_EVERY_SECOND=1                  the service's RSS each second of the 30 after the last case
+ *   BENCH_TREE=dir                            the service from another worktree (paired runs)
  *   BENCH_INSPECT=1                           after the run, the service's memory breakdown
  *                                             (V8 heap vs native) before and after a full GC
  *   BENCH_SERVICE=dist                        run the built service (`node dist/main.js`, as in
  *                                             production; build first) instead of `tsx src/main.ts`
  */
 import { type ChildProcess, fork, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import pg from "pg"
 import { memoryReport } from "./inspect.js"
 import { openLoop, type LoadResult } from "./open-loop.js"
 import { benchDatabase } from "./postgres.js"
 import { freePort, machine, rssMb } from "./proc.js"
+import { benchKey } from "./rest-fixture.js"
 import { seed } from "./seed.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
@@ -26,7 +36,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 3 : 10))
 const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 20_000 : 100_000))
 const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 2_000 : 10_000))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
-const ONLY = process.env.BENCH_ONLY
+const ONLY = process.env.BENCH_ONLY?.split(",")
+const REUSE = process.env.REST_DB
 
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
@@ -45,20 +56,31 @@ const waitReady = async (port: number, path: string) => {
   }
 }
 
+/** A database seeded earlier, on the server of DATABASE_URL; kept when the run ends. */
+const reused = (name: string) => {
+  const url = new URL(process.env.DATABASE_URL!)
+  url.pathname = `/${name}`
+  return { url: url.toString(), stop: async () => {} }
+}
+
 const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
 
 const main = async () => {
   const startedAt = Date.now()
-  const db = await benchDatabase(`ssv_bench_${process.pid}`)
+  const db = REUSE !== undefined ? reused(REUSE) : await benchDatabase(`ssv_bench_${process.pid}`)
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
   const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
   const flags = [
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
-    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])
+    ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+    ...(process.env.BENCH_SERVICE_FLAGS?.split(" ").filter((f) => f !== "") ?? [])
   ]
+  const log = process.env.BENCH_SERVICE_LOG
+  const logFd = log !== undefined ? fs.openSync(log, "w") : undefined
   const entry = process.env.BENCH_SERVICE === "dist" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"]
   const server = spawn(process.execPath, [...flags, ...entry], {
+    cwd: process.env.BENCH_TREE ?? process.cwd(),
     env: {
       ...process.env,
       PORT: String(port),
@@ -69,18 +91,27 @@ const main = async () => {
       RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
       SHUTDOWN_GRACE_SECONDS: "0"
     },
-    stdio: "ignore"
+    stdio: logFd !== undefined ? ["ignore", logFd, logFd] : "ignore"
   })
   await waitReady(port, "/health/ready")
-  const tenants = [{ tenantId: "bench-large", rows: LARGE }, ...[1, 2, 3].map((i) => ({ tenantId: `bench-small-${i}`, rows: SMALL }))]
   const keys: Record<string, string> = {}
-  for (const { tenantId } of tenants) {
-    await json(port, "PUT", `/api/v1/admin/tenants/${tenantId}`, { tenant_id: tenantId, auth_token: `${tenantId}-legacy-token-0123456789` })
-    keys[tenantId] = (await json(port, "POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, {})).created.token as string
+  if (REUSE === undefined) {
+    const tenants = [{ tenantId: "bench-large", rows: LARGE }, ...[1, 2, 3].map((i) => ({ tenantId: `bench-small-${i}`, rows: SMALL }))]
+    for (const { tenantId } of tenants) {
+      await json(port, "PUT", `/api/v1/admin/tenants/${tenantId}`, { tenant_id: tenantId, auth_token: `${tenantId}-legacy-token-0123456789` })
+      keys[tenantId] = (await json(port, "POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, {})).created.token as string
+    }
+    const seedStart = Date.now()
+    await seed(db.url, tenants)
+    console.error(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`)
+  } else {
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    keys["bench-large"] = await benchKey(client)
+    await client.end()
+    // As after seeding: the service has been up a while (the idle reclaim has run).
+    await new Promise((resolve) => setTimeout(resolve, 15_000))
   }
-  const seedStart = Date.now()
-  await seed(db.url, tenants)
-  console.error(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`)
 
   const basePort = await freePort()
   const baseline = fork("bench/rest-baseline.ts", [], {
@@ -121,7 +152,7 @@ const main = async () => {
   const idleRss = rssMb(server.pid!)
   const rows: Array<[string, LoadResult]> = []
   for (const [name, target, paths, rates] of cases) {
-    if (ONLY !== undefined && !name.includes(ONLY)) continue
+    if (ONLY !== undefined && !ONLY.some((only) => name.includes(only))) continue
     for (const rate of rates) {
       const result = await openLoop({
         port: target === "svc" ? port : basePort,
@@ -132,13 +163,15 @@ const main = async () => {
         seconds: SECONDS
       })
       rows.push([name, result])
-      console.error(`${name} @${rate}/s: ${result.achieved}/s p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)}`)
+      console.error(`${name} @${rate}/s: ${result.achieved}/s p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ` +
+        `CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req; service RSS ${rssMb(server.pid!).toFixed(0)} MB, load ${machine().loadavg}`)
     }
   }
   const settled: Array<string> = []
-  for (const wait of [5, 25]) {
-    await new Promise((resolve) => setTimeout(resolve, wait * 1000))
-    settled.push(`${rssMb(server.pid!).toFixed(0)} MB`)
+  for (let second = 1; second <= 30; second++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    if (second === 5 || second === 30) settled.push(`${rssMb(server.pid!).toFixed(0)} MB`)
+    if (process.env.BENCH_RSS_EVERY_SECOND === "1") console.error(`${second} s after: RSS ${rssMb(server.pid!).toFixed(0)} MB`)
   }
 
   const m = machine()
