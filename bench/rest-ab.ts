@@ -11,6 +11,7 @@
  *     [,search,search-order,transcript-search,transcript-order,search-middling,search-missing,search-short,
  *     transcript-middling,transcript-missing,transcript-short,transcript-phrase]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
+ *     [,latency,latency-7d,latency-30d,latency-all]  (call-logs/latency per window; AB_RATE=100)
  *   AB_CONNECTIONS=64 (the generator's keep-alive pool: bench/open-loop.ts)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  * Each line: the service's CPU per request, its PostgreSQL backends' (pg), the generator's own,
@@ -108,7 +109,12 @@ const main = async () => {
     "transcript-middling": middling.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
     "transcript-missing": missing.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
     "transcript-short": short.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
-    "transcript-phrase": phrases.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`)
+    "transcript-phrase": phrases.map((m) => `/api/v1/call-logs?limit=50&transcript_search=${m}`),
+    // call-logs/latency: percentiles of per-call percentiles over a window (bench:rest runs 24h at 100/s).
+    latency: ["/api/v1/call-logs/latency"],
+    "latency-7d": ["/api/v1/call-logs/latency?window=7d"],
+    "latency-30d": ["/api/v1/call-logs/latency?window=30d"],
+    "latency-all": ["/api/v1/call-logs/latency?window=all"]
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {

@@ -1,6 +1,7 @@
 import { Clock, Effect, Either, Schema } from "effect"
 import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
+import { CallLatencyRepo } from "./LatencyRepo.js"
 import type { CallLogFilters } from "./Api.js"
 import { type CallLogListRow, CallLogsRepo, type ListQuery } from "./Repo.js"
 import { spanned } from "../Observability/Spans.js"
@@ -89,6 +90,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
   effect: Effect.gen(function*() {
     const repo = yield* CallLogsRepo
     const analytics = yield* CallAnalyticsRepo
+    const latencyReports = yield* CallLatencyRepo
 
     // Every list request: a span only when tracing is on, and no stack captured per call (Effect.fn).
     // The filters are checked as the effect is built (pure), so a valid query costs no extra step.
@@ -133,8 +135,8 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
       const span = WINDOWS[window]
       const since = span === null ? null : new Date((yield* Clock.currentTimeMillis) - span)
       const bucket = window === "24h" ? "hour" as const : "day" as const
-      const { points, slowest, stats } = yield* analytics.latency(tenantId, since, samples, bucket)
-      return { stats, slowest, points, bucket }
+      const report = yield* latencyReports.report(tenantId, since, samples, bucket, window)
+      return { ...report, bucket, window }
     })
 
     return {
@@ -147,5 +149,5 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         analytics.versionTurnLatency(tenantId, versionIds, lookbackHours)
     } as const
   }),
-  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default]
+  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default, CallLatencyRepo.Default]
 }) {}
