@@ -20,6 +20,8 @@ export interface HeapGraph {
   readonly type: (n: number) => string
   readonly name: (n: number) => string
   readonly selfSize: (n: number) => number
+  /** The object's id: the same object keeps it across snapshots of one process. */
+  readonly id: (n: number) => number
   readonly out: (n: number) => Iterable<Edge>
   /** The first outgoing edge named `edge`, if any. */
   readonly child: (n: number, edge: string) => number | undefined
@@ -53,6 +55,7 @@ export const loadHeapSnapshot = (file: string): HeapGraph => {
   const nName = nodeFields.indexOf("name")
   const nSize = nodeFields.indexOf("self_size")
   const nEdges = nodeFields.indexOf("edge_count")
+  const nId = nodeFields.indexOf("id")
   const eType = edgeFields.indexOf("type")
   const eName = edgeFields.indexOf("name_or_index")
   const eTo = edgeFields.indexOf("to_node")
@@ -111,6 +114,7 @@ export const loadHeapSnapshot = (file: string): HeapGraph => {
     type: (n) => nodeTypes[nodes[n * NW + nType]!]!,
     name: (n) => strings[nodes[n * NW + nName]!]!,
     selfSize: (n) => nodes[n * NW + nSize]!,
+    id: (n) => nodes[n * NW + nId]!,
     out,
     child: (n, name) => {
       for (const e of out(n)) if (e.name === name) return e.to

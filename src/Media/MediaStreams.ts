@@ -2,7 +2,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Cause, Context, Deferred, Effect, Exit, Fiber, FiberRef, FiberSet, Option, Runtime } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, FiberRef, FiberSet, Option, Runtime } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
@@ -232,7 +232,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
 
     /** Waits for `start` and authenticates it; a leg other than a call spends its token here. */
     const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
-      Effect.flatMap(Deferred.await(boot.started), (start) => {
+      Effect.flatMap(boot.started(), (start) => {
         const startAt = clock.unsafeCurrentTimeMillis()
         return Effect.flatMap(identify(start, preAuth, tokens, startAt), (id: CallIdentity) => {
           if (boot.late) return Effect.fail(new StreamRejected({ message: LATE }))

@@ -9,17 +9,17 @@ import type { SessionPlan } from "./SessionPlan.js"
  */
 export class SessionOpening {
   private opened = false
-  private readonly injected: Array<string> = []
-  private session: string
+  /** Made on the first injected message: most calls have none. */
+  private injected: Array<string> | undefined = undefined
+  /** The call's own voice failed: sessions are opened with the model speaking. */
+  private audio = false
 
-  constructor(private readonly plan: SessionPlan) {
-    this.session = plan.sessionUpdate
-  }
+  constructor(private readonly plan: SessionPlan) {}
 
   /** The call's own voice failed: the model speaks from now on. Returns the session.update to send. */
   speakWithAudio(): string {
-    this.session = this.plan.audioSessionUpdate
-    return this.session
+    this.audio = true
+    return this.plan.audioSessionUpdate
   }
 
   /** Whether a session has opened: the agent has joined the call and greeted. */
@@ -29,19 +29,19 @@ export class SessionOpening {
 
   /** Sends the opening through `send`; true when it asked for the greeting. */
   open(send: (message: string) => void, transcript: ReadonlyArray<TranscriptEntry>): boolean {
-    send(this.session)
+    send(this.audio ? this.plan.audioSessionUpdate : this.plan.sessionUpdate)
     if (!this.opened) {
       this.opened = true
       send(this.plan.greeting)
       return true
     }
-    for (const message of this.injected) send(message)
+    for (const message of this.injected ?? []) send(message)
     for (const turn of transcript) send(turn.role === "user" ? userText(turn.content) : assistantText(turn.content))
     return false
   }
 
   /** A system message added to the conversation: replacement sessions are told it too. */
   remember(message: string): void {
-    this.injected.push(message)
+    ;(this.injected ??= []).push(message)
   }
 }

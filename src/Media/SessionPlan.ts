@@ -71,25 +71,39 @@ export type ModelOutput = "audio" | "text"
 
 /**
  * The GA `session.update` (mu-law in and out so audio passes through untouched, server VAD,
- * caller transcription, the tenant's tools) and the greeting the agent opens with.
+ * caller transcription, the tenant's tools) and the greeting the agent opens with. Written
+ * when a session opens, from the settings and tools the call keeps anyway: kept as text, the
+ * `session.update` (instructions and tools' schemas) was ~2 KB per live call (bench/RESULTS.md).
  */
+class CallSessionPlan implements SessionPlan {
+  constructor(
+    private readonly settings: AgentSettings,
+    private readonly tools: ReadonlyArray<ToolDefinition>,
+    private readonly output: ModelOutput
+  ) {}
+
+  get sessionUpdate(): string {
+    return session(this.settings, this.tools, this.output)
+  }
+
+  get audioSessionUpdate(): string {
+    return session(this.settings, this.tools, "audio")
+  }
+
+  get greeting(): string {
+    return responseCreate(
+      this.settings.greeting === null
+        ? "Greet the caller briefly and ask how you can help."
+        : `Greet the caller by saying exactly: ${JSON.stringify(this.settings.greeting)}`
+    )
+  }
+}
+
 export const sessionPlan = (
   settings: AgentSettings,
   tools: ReadonlyArray<ToolDefinition>,
   output: ModelOutput = "audio"
-): SessionPlan => {
-  const sessionUpdate = session(settings, tools, output)
-  return {
-    sessionUpdate,
-    // The same text when the model speaks anyway: one string kept for the call, not two.
-    audioSessionUpdate: output === "audio" ? sessionUpdate : session(settings, tools, "audio"),
-    greeting: responseCreate(
-      settings.greeting === null
-        ? "Greet the caller briefly and ask how you can help."
-        : `Greet the caller by saying exactly: ${JSON.stringify(settings.greeting)}`
-    )
-  }
-}
+): SessionPlan => new CallSessionPlan(settings, tools, output)
 
 const session = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string =>
   sessionUpdate({
