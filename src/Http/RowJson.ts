@@ -1,4 +1,5 @@
 import type { Schema } from "effect"
+import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
 import { compactJsonb } from "./JsonbText.js"
 
 /**
@@ -27,6 +28,16 @@ const writers: Record<ColumnJson, (value: unknown) => string> = {
   array: (value) => JSON.stringify(value)
 }
 
+/** The same text as `writers`, written as bytes (Http/JsonBytes.ts). */
+const byteWriters: Record<ColumnJson, (out: JsonBytes, value: unknown) => void> = {
+  text: (out, value) => out.string(value as string),
+  timestamp: (out, value) => out.string(value as string),
+  int: (out, value) => out.ascii(String(value)),
+  boolean: (out, value) => out.ascii(value === true ? "true" : "false"),
+  jsonb: (out, value) => out.jsonb(value as string),
+  array: (out, value) => out.raw(JSON.stringify(value))
+}
+
 const selected = (name: string, kind: ColumnJson) =>
   kind === "jsonb" ? `${name}::text as ${name}` : name
 
@@ -42,17 +53,7 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   const names: ReadonlyArray<keyof Fields & string> = Object.keys(fields)
   const prefixes = names.map((name, i) => `${i === 0 ? "{" : ","}${JSON.stringify(name)}:`)
   const write = names.map((name) => writers[columns[name]])
-  // Without jsonb every writer writes what JSON.stringify writes for the value pg hands over
-  // (strings, numbers: `int` columns come back as numbers, int8 through Database/Client.ts's
-  // parser; booleans, text[]), and pg builds each row with the select list's keys in order:
-  // then a whole page is JSON.stringify of the rows, one native pass with no per-field strings.
-  const native = names.every((name) => columns[name] !== "jsonb")
-  /** The page's rows are exactly the select list (one row shows it: pg gives every row the same keys). */
-  const selectListRows = (rows: ReadonlyArray<ColumnRow<Fields>>) => {
-    const keys = Object.keys(rows[0]!)
-    return keys.length === names.length && keys.every((key, i) => key === names[i])
-  }
-
+  const writeBytes = names.map((name) => byteWriters[columns[name]])
   const row = (values: ColumnRow<Fields>) => {
     let json = ""
     for (let i = 0; i < names.length; i++) {
@@ -62,17 +63,29 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
     return `${json}}`
   }
 
+  const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
+    out.ascii("[")
+    for (let i = 0; i < end; i++) {
+      if (i > 0) out.ascii(",")
+      const values = list[i]!
+      for (let k = 0; k < names.length; k++) {
+        out.raw(prefixes[k]!)
+        const value = values[names[k]!]
+        if (value === null || value === undefined) out.ascii("null")
+        else writeBytes[k]!(out, value)
+      }
+      out.ascii("}")
+    }
+    out.ascii("]")
+  }
+
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
     row,
-    /** `rows[0..end)` as one JSON array. */
-    array: (rows: ReadonlyArray<ColumnRow<Fields>>, end = rows.length) => {
-      if (end === 0) return "[]"
-      if (native && selectListRows(rows)) return JSON.stringify(end === rows.length ? rows : rows.slice(0, end))
-      let json = "["
-      for (let i = 0; i < end; i++) json += (i === 0 ? "" : ",") + row(rows[i]!)
-      return `${json}]`
-    }
+    /** Writes `list[0..end)` as one JSON array (a list page's items). */
+    rows,
+    /** `list[0..end)` as one JSON array, as text. */
+    array: (list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => jsonBytes((out) => rows(out, list, end)).toString("utf8")
   } as const
 }
