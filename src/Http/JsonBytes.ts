@@ -1,3 +1,4 @@
+import { isoOfTimestamptz, isPlainUtc } from "../Database/TimestampText.js"
 import { compactJsonb } from "./JsonbText.js"
 
 /**
@@ -26,22 +27,69 @@ export class JsonBytes {
   /** Text that is JSON as it stands (any Unicode: at most 3 bytes per UTF-16 unit). */
   raw(text: string) {
     this.reserve(text.length * 3)
-    this.length += this.bytes.write(text, this.length)
+    if (text.length > SHORT || !this.copyPlain(text, false)) this.length += this.bytes.write(text, this.length)
   }
 
-  /** Text of ASCII characters only (JSON punctuation, numbers, keys known to be plain). */
+  /** Text of ASCII characters only (JSON punctuation, numbers). */
   ascii(text: string) {
     this.reserve(text.length)
-    this.length += this.bytes.write(text, this.length, "latin1")
+    if (text.length > SHORT || !this.copyPlain(text, false)) this.length += this.bytes.write(text, this.length, "latin1")
   }
 
   /** A string as JSON.stringify writes it: copied between quotes unless a character needs escaping. */
   string(value: string) {
-    if (NEEDS_ESCAPE.test(value)) return this.raw(JSON.stringify(value))
     this.reserve(value.length * 3 + 2)
+    const open = this.length
+    this.bytes[this.length++] = QUOTE
+    if (value.length <= SHORT && this.copyPlain(value, true)) {
+      this.bytes[this.length++] = QUOTE
+      return
+    }
+    this.length = open
+    if (NEEDS_ESCAPE.test(value)) return this.raw(JSON.stringify(value))
     this.bytes[this.length++] = QUOTE
     this.length += this.bytes.write(value, this.length)
     this.bytes[this.length++] = QUOTE
+  }
+
+  /**
+   * Copies `text` a byte per character when every character is ASCII (and, `inString`, none
+   * that JSON.stringify escapes there): for the short values of a row, cheaper than a call into
+   * node's encoder. False, and nothing written, otherwise. Room must be reserved.
+   */
+  private copyPlain(text: string, inString: boolean) {
+    const b = this.bytes
+    let at = this.length
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i)
+      if (code >= 0x80 || (inString && (code < 0x20 || code === QUOTE || code === BACKSLASH))) return false
+      b[at++] = code
+    }
+    this.length = at
+    return true
+  }
+
+  /**
+   * A `timestamptz` as PostgreSQL's text (`col::text`), written as the API's ISO string
+   * (Database/TimestampText.ts's `isoOfTimestamptz`): a UTC session's text is copied and
+   * rearranged in the buffer ("2026-12-03 13:18:27.1234+00" -> "2026-12-03T13:18:27.123Z"),
+   * with no string built; any other text takes `isoOfTimestamptz`.
+   */
+  timestamp(text: string) {
+    if (!isPlainUtc(text)) return this.string(isoOfTimestamptz(text))
+    this.reserve(ISO_LENGTH + 2)
+    const b = this.bytes
+    let at = this.length
+    b[at++] = QUOTE
+    for (let i = 0; i < WHOLE_SECONDS; i++) b[at++] = text.charCodeAt(i)
+    b[at - WHOLE_SECONDS + DATE_LENGTH] = LETTER_T
+    b[at++] = DOT
+    // PostgreSQL drops trailing zeros of the fraction: pad to milliseconds, cut the rest.
+    const fractionEnd = text.length - 3
+    for (let i = WHOLE_SECONDS + 1; i < WHOLE_SECONDS + 4; i++) b[at++] = i < fractionEnd ? text.charCodeAt(i) : ZERO
+    b[at++] = LETTER_Z
+    b[at++] = QUOTE
+    this.length = at
   }
 
   /**
@@ -93,7 +141,7 @@ export class JsonBytes {
 
   /** The bytes written, in a buffer of their own. */
   take(): Buffer {
-    const body = Buffer.allocUnsafeSlow(this.length)
+    const body = Buffer.allocUnsafe(this.length)
     this.bytes.copy(body, 0, 0, this.length)
     return body
   }
@@ -106,12 +154,23 @@ export class JsonBytes {
 /** Characters JSON.stringify escapes (controls, quote, backslash, lone surrogates: paired ones take that path too, and it writes them as they are). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
 
+/** Strings up to this length are copied by copyPlain. */
+const SHORT = 64
 const QUOTE = 34
 const BACKSLASH = 92
 const COLON = 58
 const SPACE = 32
 const MINUS = 45
 const ZERO = 48
+const DOT = 46
+const LETTER_T = 84
+const LETTER_Z = 90
+/** "YYYY-MM-DD" */
+const DATE_LENGTH = 10
+/** "YYYY-MM-DD HH:MM:SS" */
+const WHOLE_SECONDS = 19
+/** "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+const ISO_LENGTH = 24
 
 const isDigit = (byte: number) => byte >= 48 && byte <= 57
 const isNumberChar = (byte: number) => isDigit(byte) || byte === 46 || byte === 101 || byte === 69 || byte === 43 || byte === MINUS

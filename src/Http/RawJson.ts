@@ -21,7 +21,8 @@ export const jsonText = (body: string) =>
  */
 export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
   const names = Object.keys(fields)
-  const prefixes = names.map((name) => `${JSON.stringify(name)}:`)
+  const firsts = names.map((name) => `{${JSON.stringify(name)}:`)
+  const laters = names.map((name) => `,${JSON.stringify(name)}:`)
   return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, items: (out: JsonBytes) => void) => {
     const values: Record<string, unknown> = envelope
     const body = jsonBytes((out) => {
@@ -29,7 +30,7 @@ export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fi
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!
         if (name !== key && values[name] === undefined) continue
-        out.raw(first ? `{${prefixes[i]!}` : `,${prefixes[i]!}`)
+        out.raw(first ? firsts[i]! : laters[i]!)
         first = false
         if (name === key) items(out)
         else out.raw(JSON.stringify(values[name]))

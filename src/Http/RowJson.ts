@@ -1,15 +1,18 @@
 import type { Schema } from "effect"
 import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
+import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import { compactJsonb } from "./JsonbText.js"
 
 /**
  * How a wire field's column is selected and written as JSON:
  * - `text`: a text or uuid column, written as a JSON string;
  * - `int`, `boolean`: written as they are;
- * - `timestamp`: selected as it is; the client's parser writes it as Date#toISOString does
- *   (Database/TimestampText.ts: cheaper there than `ssv_iso`'s to_char in PostgreSQL), a JSON string;
+ * - `timestamp`: selected as `col::text` (a UTC session's text) and written as Date#toISOString
+ *   writes it, a JSON string (Database/TimestampText.ts: cheaper here than `ssv_iso`'s to_char in
+ *   PostgreSQL; on a list page the text goes into the body's bytes rearranged, Http/JsonBytes.ts);
  * - `jsonb`: selected as `col::text` and written without being parsed (Http/JsonbText.ts);
- * - `array`: a value `pg` parsed (a `text[]`), written by JSON.stringify.
+ * - `array`: a `text[]` selected as `array_to_json(col)::text`, which is what JSON.stringify writes
+ *   for the array `pg` would parse (no spaces; strings escaped alike), written as it is.
  */
 export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array"
 
@@ -21,25 +24,29 @@ export type ColumnRow<Fields extends Schema.Struct.Fields> = { readonly [K in ke
 
 const writers: Record<ColumnJson, (value: unknown) => string> = {
   text: (value) => JSON.stringify(value),
-  timestamp: (value) => JSON.stringify(value),
+  timestamp: (value) => JSON.stringify(isoOfTimestamptz(value as string)),
   int: (value) => String(value),
   boolean: (value) => (value === true ? "true" : "false"),
   jsonb: (value) => compactJsonb(value as string),
-  array: (value) => JSON.stringify(value)
+  array: (value) => value as string
 }
 
 /** The same text as `writers`, written as bytes (Http/JsonBytes.ts). */
 const byteWriters: Record<ColumnJson, (out: JsonBytes, value: unknown) => void> = {
   text: (out, value) => out.string(value as string),
-  timestamp: (out, value) => out.string(value as string),
+  timestamp: (out, value) => out.timestamp(value as string),
   int: (out, value) => out.ascii(String(value)),
   boolean: (out, value) => out.ascii(value === true ? "true" : "false"),
   jsonb: (out, value) => out.jsonb(value as string),
-  array: (out, value) => out.raw(JSON.stringify(value))
+  array: (out, value) => out.raw(value as string)
 }
 
 const selected = (name: string, kind: ColumnJson) =>
-  kind === "jsonb" ? `${name}::text as ${name}` : name
+  kind === "jsonb" || kind === "timestamp"
+    ? `${name}::text as ${name}`
+    : kind === "array"
+    ? `array_to_json(${name})::text as ${name}`
+    : name
 
 /**
  * Rows of a wire schema read as columns and written as that schema's encoded JSON, field by
