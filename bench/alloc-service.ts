@@ -36,10 +36,12 @@ const main = async () => {
       const service = await startService(tree, url, { execArgv: ["--trace-gc", ...(PROFILE_DIR ? [`--inspect=127.0.0.1:${INSPECT_PORT}`] : [])], stdio: ["ignore", "pipe", "ignore"] })
       const collections: Array<{ before: number; after: number }> = []
       let counting = false
+      let marks = 0
       service.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
         for (const line of chunk.split("\n")) {
           const m = GC_LINE.exec(line)
           if (m && counting) collections.push({ before: Number(m[2]), after: Number(m[3]) })
+          if (m && counting && m[1] === "Mark-Compact") marks++
         }
       })
       const { get, agent } = keepAliveGet(key)
@@ -62,7 +64,7 @@ const main = async () => {
       let allocatedMb = 0
       for (let i = 1; i < collections.length; i++) allocatedMb += collections[i]!.before - collections[i - 1]!.after
       const perRequestKb = (allocatedMb * 1024) / REQUESTS * (collections.length / Math.max(1, collections.length - 1))
-      console.log(`${name} ${tree}: ${perRequestKb.toFixed(0)} KB allocated per request (${collections.length} collections over ${REQUESTS} requests)`)
+      console.log(`${name} ${tree}: ${perRequestKb.toFixed(0)} KB allocated per request (${collections.length} collections over ${REQUESTS} requests, ${marks} mark-compact)`)
       await stop(service.child)
     }
   }
