@@ -20,7 +20,11 @@ import { seededUrl, TENANT } from "./rest-fixture.js"
 /** A select list with its timestamp columns formatted by PostgreSQL (`ssv_iso`), as main sent them before. */
 const TIMESTAMPS = new Set(["started_at", "ended_at", "created_at", "updated_at"])
 const withIso = (selectList: string) =>
-  selectList.split(", ").map((column) => TIMESTAMPS.has(column) ? `ssv_iso(${column}) as ${column}` : column).join(", ")
+  selectList.split(", ").map((column) => {
+    // A list's timestamp is selected as `col::text as col` (src/Http/RowJson.ts).
+    const name = column.split(" as ").pop()!
+    return TIMESTAMPS.has(name) ? `ssv_iso(${name}) as ${name}` : column
+  }).join(", ")
 
 // A prepared page (src/Database/PageBounds.ts) has its limit in the text and no offset.
 const callLogs = (list: string, bounds = "limit $2 offset $3") =>

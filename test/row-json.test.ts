@@ -4,6 +4,7 @@ import { Effect, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { encodeCursor } from "../src/CallLogs/CallLogs.js"
 import { CallLogsListResponse, CallLogSummary } from "../src/CallLogs/Schemas.js"
+import { jsonBytes } from "../src/Http/JsonBytes.js"
 import { compactJsonb } from "../src/Http/JsonbText.js"
 import { rowJson } from "../src/Http/RowJson.js"
 import { VoiceSession, VoiceSessionsListResponse } from "../src/VoiceSessions/Api.js"
@@ -77,16 +78,33 @@ describe("compactJsonb", () => {
   })
 })
 
+describe("JsonBytes", () => {
+  plain("writes strings as JSON.stringify does, past the buffer's first size", () => {
+    const strings = [...PIECES, "", "\ud800", "a\udc00b", "\udc00\ud800", "é".repeat(100_000), "x".repeat(70_000) + "\n"]
+    for (const value of strings) expect(jsonBytes((out) => out.string(value)).toString("utf8")).toBe(JSON.stringify(value))
+    // One buffer for them all: it grows (64 KB at first) and keeps what was written.
+    const all = jsonBytes((out) => {
+      for (const value of strings) {
+        out.string(value)
+        out.ascii(",")
+      }
+    })
+    expect(all.toString("utf8")).toBe(strings.map((value) => `${JSON.stringify(value)},`).join(""))
+  })
+})
+
 describe("rowJson", () => {
   const fields = { name: Schema.String, n: Schema.Number, ok: Schema.Boolean, at: Schema.NullOr(Schema.String) }
   const json = rowJson(fields, { name: "text", n: "int", ok: "boolean", at: "timestamp" })
-  const rows = [{ name: "a\"\u2028", n: 3, ok: true, at: null }, { name: "b", n: -1, ok: false, at: "2026-01-01T00:00:00.000Z" }]
+  const rows = [{ name: "a\"\u2028", n: 3, ok: true, at: null }, { name: "b", n: -1, ok: false, at: "2026-01-01 00:00:00.25+00" }]
   const written = (list: ReadonlyArray<Record<string, unknown>>) => `[${list.map((r) => json.row(r as never)).join(",")}]`
 
   plain("a page of select-list rows is what the field writers write", () => {
     expect(json.array(rows)).toBe(written(rows))
     expect(json.array(rows, 1)).toBe(written(rows.slice(0, 1)))
     expect(json.array(rows, 0)).toBe("[]")
+    // A timestamp column is PostgreSQL's text, written in the API's.
+    expect(json.array(rows)).toContain(`"at":"2026-01-01T00:00:00.250Z"`)
   })
 
   plain("rows with other keys or another order are written field by field in the schema's order", () => {
@@ -105,6 +123,8 @@ layer(makeTestServer())("list pages written from columns", (it) => {
       const rows = yield* sql<{ t: string }>`select (x::jsonb)::text as t from unnest(${inputs}::text[]) as x`
       expect(rows.length).toBe(inputs.length)
       for (const { t } of rows) expect([t, compactJsonb(t)]).toEqual([t, JSON.stringify(JSON.parse(t))])
+      // The same text written as bytes: compacted in the buffer, or `compactJsonb`'s where it rewrites.
+      for (const { t } of rows) expect([t, jsonBytes((out) => out.jsonb(t)).toString("utf8")]).toEqual([t, JSON.stringify(JSON.parse(t))])
     }))
 
   it.effect("call-log pages equal the schema-encoded rows byte for byte", () =>

@@ -1,11 +1,12 @@
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { isoOfTimestamptz } from "../src/Database/TimestampText.js"
+import { jsonBytes } from "../src/Http/JsonBytes.js"
 import { testDatabaseUrl, withClient } from "./support/TestDatabase.js"
 
 /**
- * List pages select timestamps as they are and the client writes them in the API's text
- * (Database/TimestampText.ts); before, PostgreSQL wrote them with `ssv_iso` (migration 0010).
+ * List pages select timestamps as text and write them in the API's text (Database/TimestampText.ts;
+ * into a page's bytes, Http/JsonBytes.ts); before, PostgreSQL wrote them with `ssv_iso` (migration 0010).
  * The two must agree on every value the service can hold, in a UTC session (the pool's) and in
  * any other (a connection whose zone was set differently takes the Date's way).
  */
@@ -41,6 +42,8 @@ it.scoped("TimestampText.isoOfTimestamptz writes what ssv_iso writes, for every 
       expect(compared.length).toBe(VALUES.length * ZONES.length)
       const written = compared.map(({ text, zone }) => ({ zone, text, iso: isoOfTimestamptz(text) }))
       expect(written).toEqual(compared.map(({ expected, text, zone }) => ({ zone, text, iso: expected })))
+      const bytes = compared.map(({ text, zone }) => ({ zone, text, json: jsonBytes((out) => out.timestamp(text)).toString("utf8") }))
+      expect(bytes).toEqual(compared.map(({ expected, text, zone }) => ({ zone, text, json: JSON.stringify(expected) })))
       // The UTC session's texts took the rearranging way: fractions of every length, none.
       expect(new Set(compared.filter((row) => row.zone === "UTC").map((row) => row.text.length)).size).toBe(7)
     }))

@@ -1,4 +1,5 @@
 import { Clock, Effect, Either, Schema } from "effect"
+import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import { CallLatencyRepo } from "./LatencyRepo.js"
@@ -112,7 +113,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         const last = page[page.length - 1]
         return {
           calls: page,
-          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.started_at, last.id) : null
+          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(isoOfTimestamptz(last.started_at), last.id) : null
         }
       }).pipe(spanned("CallLogs.list"))
     }

@@ -72,7 +72,10 @@ export interface ListQuery {
  */
 const RECENT_WINDOW_PER_ROW = 30
 
-/** A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset position. */
+/**
+ * A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset
+ * position; `started_at` is PostgreSQL's text of the timestamp (Http/RowJson.ts `timestamp`).
+ */
 export interface CallLogListRow extends ColumnRow<typeof CallLogSummary.fields> {
   readonly started_at: string
   readonly id: string

@@ -10,6 +10,14 @@ const WHOLE_SECONDS = 22
 /** "YYYY-MM-DD HH:MM:SS.ffffff+00" */
 const MICROSECONDS = 29
 
+/** A UTC session's text of a year 1000-9999 timestamp: "YYYY-MM-DD HH:MM:SS[.f{1,6}]+00", only rearranged into the ISO text. */
+export const isPlainUtc = (text: string): boolean => {
+  const length = text.length
+  return length >= WHOLE_SECONDS && length <= MICROSECONDS && length !== WHOLE_SECONDS + 1 &&
+    text.charCodeAt(4) === DASH && text.charCodeAt(10) === SPACE && text.endsWith("+00") &&
+    (length === WHOLE_SECONDS || text.charCodeAt(19) === DOT)
+}
+
 /**
  * A `timestamptz` as PostgreSQL writes it (DateStyle ISO) in Date#toISOString's text (UTC,
  * milliseconds truncated, "Z"), the API's format. A UTC session's text (Database/Client.ts sets
@@ -19,10 +27,7 @@ const MICROSECONDS = 29
  */
 export const isoOfTimestamptz = (text: string): string => {
   const length = text.length
-  const plainUtc = length >= WHOLE_SECONDS && length <= MICROSECONDS && length !== WHOLE_SECONDS + 1 &&
-    text.charCodeAt(4) === DASH && text.charCodeAt(10) === SPACE && text.endsWith("+00") &&
-    (length === WHOLE_SECONDS || text.charCodeAt(19) === DOT)
-  if (!plainUtc) return (parseTimestamp(text) as Date).toISOString()
+  if (!isPlainUtc(text)) return (parseTimestamp(text) as Date).toISOString()
   const date = text.slice(0, 10)
   const time = text.slice(11, 19)
   // PostgreSQL drops trailing zeros of the fraction: pad to milliseconds, cut the rest.

@@ -1,5 +1,6 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Schema } from "effect"
+import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
 
 /**
  * A JSON body handed to node as a string: node encodes it straight into the socket write,
@@ -11,22 +12,32 @@ export const jsonText = (body: string) =>
   HttpServerResponse.raw(body, { contentType: "application/json", contentLength: Buffer.byteLength(body) })
 
 /**
- * A list response whose items are already JSON text (Http/RowJson.ts), written with the
- * envelope's fields in the response schema's order, as HttpApi's encoder and JSON.stringify
- * would write the whole (optional fields left undefined are omitted, as there). The handler
- * returns it as the response; the declared schema (OpenAPI, client) is unchanged and
- * test/row-json.test.ts compares these bodies with the schema-encoded ones byte for byte.
+ * A list response whose items are written as JSON bytes (Http/RowJson.ts), with the envelope's
+ * fields in the response schema's order, as HttpApi's encoder and JSON.stringify would write
+ * the whole (optional fields left undefined are omitted, as there), into one buffer
+ * (Http/JsonBytes.ts): no body string on the heap. The handler returns it as the response;
+ * the declared schema (OpenAPI, client) is unchanged and test/row-json.test.ts compares these
+ * bodies with the schema-encoded ones byte for byte. Same headers as `jsonText`.
  */
 export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
   const names = Object.keys(fields)
-  return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, items: string) => {
+  const firsts = names.map((name) => `{${JSON.stringify(name)}:`)
+  const laters = names.map((name) => `,${JSON.stringify(name)}:`)
+  return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, items: (out: JsonBytes) => void) => {
     const values: Record<string, unknown> = envelope
-    let body = ""
-    for (const name of names) {
-      const value = name === key ? items : values[name] === undefined ? undefined : JSON.stringify(values[name])
-      if (value !== undefined) body += `${body === "" ? "{" : ","}${JSON.stringify(name)}:${value}`
-    }
-    return jsonText(`${body}}`)
+    const body = jsonBytes((out) => {
+      let first = true
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!
+        if (name !== key && values[name] === undefined) continue
+        out.raw(first ? firsts[i]! : laters[i]!)
+        first = false
+        if (name === key) items(out)
+        else out.raw(JSON.stringify(values[name]))
+      }
+      out.ascii(first ? "{}" : "}")
+    })
+    return HttpServerResponse.uint8Array(body, { contentType: "application/json" })
   }
 }
 

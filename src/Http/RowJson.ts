@@ -1,14 +1,18 @@
 import type { Schema } from "effect"
+import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
+import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import { compactJsonb } from "./JsonbText.js"
 
 /**
  * How a wire field's column is selected and written as JSON:
  * - `text`: a text or uuid column, written as a JSON string;
  * - `int`, `boolean`: written as they are;
- * - `timestamp`: selected as it is; the client's parser writes it as Date#toISOString does
- *   (Database/TimestampText.ts: cheaper there than `ssv_iso`'s to_char in PostgreSQL), a JSON string;
+ * - `timestamp`: selected as `col::text` (a UTC session's text) and written as Date#toISOString
+ *   writes it, a JSON string (Database/TimestampText.ts: cheaper here than `ssv_iso`'s to_char in
+ *   PostgreSQL; on a list page the text goes into the body's bytes rearranged, Http/JsonBytes.ts);
  * - `jsonb`: selected as `col::text` and written without being parsed (Http/JsonbText.ts);
- * - `array`: a value `pg` parsed (a `text[]`), written by JSON.stringify.
+ * - `array`: a `text[]` selected as `array_to_json(col)::text`, which is what JSON.stringify writes
+ *   for the array `pg` would parse (no spaces; strings escaped alike), written as it is.
  */
 export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array"
 
@@ -20,15 +24,29 @@ export type ColumnRow<Fields extends Schema.Struct.Fields> = { readonly [K in ke
 
 const writers: Record<ColumnJson, (value: unknown) => string> = {
   text: (value) => JSON.stringify(value),
-  timestamp: (value) => JSON.stringify(value),
+  timestamp: (value) => JSON.stringify(isoOfTimestamptz(value as string)),
   int: (value) => String(value),
   boolean: (value) => (value === true ? "true" : "false"),
   jsonb: (value) => compactJsonb(value as string),
-  array: (value) => JSON.stringify(value)
+  array: (value) => value as string
+}
+
+/** The same text as `writers`, written as bytes (Http/JsonBytes.ts). */
+const byteWriters: Record<ColumnJson, (out: JsonBytes, value: unknown) => void> = {
+  text: (out, value) => out.string(value as string),
+  timestamp: (out, value) => out.timestamp(value as string),
+  int: (out, value) => out.ascii(String(value)),
+  boolean: (out, value) => out.ascii(value === true ? "true" : "false"),
+  jsonb: (out, value) => out.jsonb(value as string),
+  array: (out, value) => out.raw(value as string)
 }
 
 const selected = (name: string, kind: ColumnJson) =>
-  kind === "jsonb" ? `${name}::text as ${name}` : name
+  kind === "jsonb" || kind === "timestamp"
+    ? `${name}::text as ${name}`
+    : kind === "array"
+    ? `array_to_json(${name})::text as ${name}`
+    : name
 
 /**
  * Rows of a wire schema read as columns and written as that schema's encoded JSON, field by
@@ -42,17 +60,7 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   const names: ReadonlyArray<keyof Fields & string> = Object.keys(fields)
   const prefixes = names.map((name, i) => `${i === 0 ? "{" : ","}${JSON.stringify(name)}:`)
   const write = names.map((name) => writers[columns[name]])
-  // Without jsonb every writer writes what JSON.stringify writes for the value pg hands over
-  // (strings, numbers: `int` columns come back as numbers, int8 through Database/Client.ts's
-  // parser; booleans, text[]), and pg builds each row with the select list's keys in order:
-  // then a whole page is JSON.stringify of the rows, one native pass with no per-field strings.
-  const native = names.every((name) => columns[name] !== "jsonb")
-  /** The page's rows are exactly the select list (one row shows it: pg gives every row the same keys). */
-  const selectListRows = (rows: ReadonlyArray<ColumnRow<Fields>>) => {
-    const keys = Object.keys(rows[0]!)
-    return keys.length === names.length && keys.every((key, i) => key === names[i])
-  }
-
+  const writeBytes = names.map((name) => byteWriters[columns[name]])
   const row = (values: ColumnRow<Fields>) => {
     let json = ""
     for (let i = 0; i < names.length; i++) {
@@ -62,17 +70,29 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
     return `${json}}`
   }
 
+  const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
+    out.ascii("[")
+    for (let i = 0; i < end; i++) {
+      if (i > 0) out.ascii(",")
+      const values = list[i]!
+      for (let k = 0; k < names.length; k++) {
+        out.raw(prefixes[k]!)
+        const value = values[names[k]!]
+        if (value === null || value === undefined) out.ascii("null")
+        else writeBytes[k]!(out, value)
+      }
+      out.ascii("}")
+    }
+    out.ascii("]")
+  }
+
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
     row,
-    /** `rows[0..end)` as one JSON array. */
-    array: (rows: ReadonlyArray<ColumnRow<Fields>>, end = rows.length) => {
-      if (end === 0) return "[]"
-      if (native && selectListRows(rows)) return JSON.stringify(end === rows.length ? rows : rows.slice(0, end))
-      let json = "["
-      for (let i = 0; i < end; i++) json += (i === 0 ? "" : ",") + row(rows[i]!)
-      return `${json}]`
-    }
+    /** Writes `list[0..end)` as one JSON array (a list page's items). */
+    rows,
+    /** `list[0..end)` as one JSON array, as text. */
+    array: (list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => jsonBytes((out) => rows(out, list, end)).toString("utf8")
   } as const
 }

@@ -22,7 +22,7 @@ export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, url
       limit: urlParams.limit ?? 50,
       offset: urlParams.offset ?? 0
     }),
-    ({ count, sessions: page }) => listJson({ ok: true, tenant: tenantId, count }, sessionJson.array(page))
+    ({ count, sessions: page }) => listJson({ ok: true, tenant: tenantId, count }, (out) => sessionJson.rows(out, page))
   ))
 
 export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (handlers) =>
