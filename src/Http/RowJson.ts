@@ -1,7 +1,5 @@
 import type { Schema } from "effect"
-import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
-import { isoOfTimestamptz } from "../Database/TimestampText.js"
-import { compactJsonb } from "./JsonbText.js"
+import type { JsonBytes } from "./JsonBytes.js"
 
 /**
  * How a wire field's column is selected and written as JSON:
@@ -22,16 +20,7 @@ export type Columns<Fields extends Schema.Struct.Fields> = { readonly [K in keyo
 /** A row of such a select list, as `pg` returns it (null for SQL NULL). */
 export type ColumnRow<Fields extends Schema.Struct.Fields> = { readonly [K in keyof Fields]: unknown }
 
-const writers: Record<ColumnJson, (value: unknown) => string> = {
-  text: (value) => JSON.stringify(value),
-  timestamp: (value) => JSON.stringify(isoOfTimestamptz(value as string)),
-  int: (value) => String(value),
-  boolean: (value) => (value === true ? "true" : "false"),
-  jsonb: (value) => compactJsonb(value as string),
-  array: (value) => value as string
-}
-
-/** The same text as `writers`, written as bytes (Http/JsonBytes.ts). */
+/** Each kind of column written as bytes (Http/JsonBytes.ts). */
 const byteWriters: Record<ColumnJson, (out: JsonBytes, value: unknown) => void> = {
   text: (out, value) => out.string(value as string),
   timestamp: (out, value) => out.timestamp(value as string),
@@ -59,17 +48,7 @@ const selected = (name: string, kind: ColumnJson) =>
 export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, columns: Columns<Fields>) => {
   const names: ReadonlyArray<keyof Fields & string> = Object.keys(fields)
   const prefixes = names.map((name, i) => `${i === 0 ? "{" : ","}${JSON.stringify(name)}:`)
-  const write = names.map((name) => writers[columns[name]])
   const writeBytes = names.map((name) => byteWriters[columns[name]])
-  const row = (values: ColumnRow<Fields>) => {
-    let json = ""
-    for (let i = 0; i < names.length; i++) {
-      const value = values[names[i]!]
-      json += prefixes[i]! + (value === null || value === undefined ? "null" : write[i]!(value))
-    }
-    return `${json}}`
-  }
-
   const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
     out.ascii("[")
     for (let i = 0; i < end; i++) {
@@ -89,10 +68,7 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
-    row,
     /** Writes `list[0..end)` as one JSON array (a list page's items). */
-    rows,
-    /** `list[0..end)` as one JSON array, as text. */
-    array: (list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => jsonBytes((out) => rows(out, list, end)).toString("utf8")
+    rows
   } as const
 }
