@@ -92,9 +92,14 @@ export const seed = async (url: string, tenants: ReadonlyArray<SeedTenant>, days
     // Every table the lists and searches read, as autovacuum would leave them (it is off on the CI
     // box): the narrow search table (migration 0029) never analyzed was planned as empty, so a
     // common word's page sorted all its matches instead of walking newest first (bench/RESULTS.md).
+    // call_log_latency (migration 0034) is read index-only: that needs its visibility map set.
     await client.query(
-      "vacuum analyze call_logs, voice_sessions, voice_session_search, voice_outcomes, voice_session_evals"
+      "vacuum analyze call_logs, call_log_latency, voice_sessions, voice_session_search, voice_outcomes, voice_session_evals"
     )
+    // The seed's writes are flushed now, not by a checkpoint during the first measured case (the
+    // bare baseline's p99 read 122-153 ms right after seeding in stop 28's full run).
+    // Needs superuser (or pg_checkpoint); without it the run just measures through the checkpoint.
+    await client.query("checkpoint").catch(() => undefined)
   } finally {
     await client.end()
   }
