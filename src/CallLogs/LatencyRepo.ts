@@ -1,7 +1,8 @@
 import { PgClient } from "@effect/sql-pg"
-import { Effect, type Schema } from "effect"
+import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { jsonObject } from "../Database/JsonObject.js"
 import { compactJsonb } from "../Http/JsonbText.js"
 import { LatencySample, LatencyStats, LatencyTimeseriesPoint } from "./Schemas.js"
 
@@ -11,13 +12,6 @@ export interface LatencyReportJson {
   readonly slowest: string
   readonly points: string
 }
-
-/**
- * A `json_build_object` of one SQL expression per field of a wire schema, in the schema's field
- * order: the order its encoder (and JSON.stringify) writes them in.
- */
-const jsonObject = <Fields extends Schema.Struct.Fields>(fields: Fields, expressions: { readonly [K in keyof Fields]: string }) =>
-  `json_build_object(${Object.keys(fields).map((name) => `'${name}', ${expressions[name]}`).join(", ")})`
 
 const percentiles = `
   percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
+import { jsonText } from "../Http/RawJson.js"
 import { VoiceSessionEvalsListResponse } from "./Api.js"
 import { VoiceSessionEvals } from "./VoiceSessionEvals.js"
 
@@ -23,7 +24,8 @@ export const VoiceSessionEvalsHttp = HttpApiBuilder.group(Api, "voiceSessionEval
           })
           return new VoiceSessionEvalsListResponse({ ok: true, tenant: tenantId, count, evals: page })
         }).pipe(asApiErrors))
-      .handle("stats", () => Effect.flatMap(CurrentTenant, ({ tenantId }) => evals.stats(tenantId)).pipe(asApiErrors))
+      // The body is JSON written by PostgreSQL in VoiceSessionEvalStats' order (Repo.ts).
+      .handle("stats", () => Effect.flatMap(CurrentTenant, ({ tenantId }) => Effect.map(evals.stats(tenantId), jsonText)).pipe(asApiErrors))
       .handle("bySession", ({ path }) =>
         Effect.flatMap(CurrentTenant, ({ tenantId }) => evals.bySession(tenantId, path.session_id)).pipe(asApiErrors))
   }))

@@ -1,5 +1,7 @@
 import type { Statement } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
+import { jsonObject } from "../Database/JsonObject.js"
+import { VoiceOutcomeStats, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 
 /**
  * Outcome statistics from the hourly rollups (migration 0010) plus the partial hours at the
@@ -87,3 +89,38 @@ export const series = (sql: PgClient.PgClient, tenantId: string, seconds: number
       (sum(p.duration_sum)::numeric / nullif(sum(p.duration_count), 0))::float8 as avg_duration_seconds
     from ranges r left join parts p on p.bucket_start = r.bucket_start
     group by r.bucket_start order by r.bucket_start`
+
+/** The window's VoiceOutcomeStats, as JSON in the wire schema's field order (`t`: totals, `m`: mixes). */
+const statsObject = jsonObject(VoiceOutcomeStats.fields, {
+  avg_duration_seconds: "t.avg_duration_seconds",
+  billable: "t.billable",
+  billing_status_mix: "m.billing_status",
+  emitted: "t.emitted",
+  escalated: "t.escalated",
+  failed_billing: "t.failed_billing",
+  not_billable: "t.not_billable",
+  pending_emit: "t.pending_emit",
+  resolution_mix: "m.resolution",
+  risk_mix: "m.risk_level",
+  sku_mix: "m.billable_sku",
+  total: "t.total"
+})
+
+/** Totals and mixes in one statement (one round trip, one `now()`), as the stats' JSON text. */
+export const statsJson = (sql: PgClient.PgClient, tenantId: string, seconds: number) =>
+  sql<{ readonly stats: string }>`select ${sql.literal(statsObject)}::text as stats
+    from (${totals(sql, tenantId, seconds)}) t, (${mixes(sql, tenantId, seconds)}) m`
+
+const pointObject = jsonObject(VoiceOutcomeTimeseriesPoint.fields, {
+  avg_duration_seconds: "p.avg_duration_seconds",
+  billable: "p.billable",
+  bucket_start: "ssv_iso(p.bucket_start)",
+  escalated: "p.escalated",
+  pending_emit: "p.pending_emit",
+  total: "p.total"
+})
+
+/** The series' points as a JSON array of VoiceOutcomeTimeseriesPoint, oldest first. */
+export const seriesJson = (sql: PgClient.PgClient, tenantId: string, seconds: number, bucketSeconds: number) =>
+  sql<{ readonly points: string }>`select coalesce(json_agg(${sql.literal(pointObject)} order by p.bucket_start), '[]')::text as points
+    from (${series(sql, tenantId, seconds, bucketSeconds)}) p`

@@ -1,7 +1,6 @@
 import { Effect, Either, Option } from "effect"
 import { InvalidVoiceRecordInput } from "../VoiceSessions/Errors.js"
 import { VoiceOutcomeNotFound } from "./Errors.js"
-import { VoiceOutcomeStats, VoiceOutcomeTimeseries } from "./Api.js"
 import { type OutcomeFilter, OutcomesRepo } from "./Repo.js"
 import { parseSeries, parseWindow } from "./Windows.js"
 
@@ -35,25 +34,18 @@ export class VoiceOutcomes extends Effect.Service<VoiceOutcomes>()("VoiceOutcome
       return yield* repo.findByStream(tenantId, streamSid).pipe(Effect.flatMap(found(streamSid)))
     })
 
+    /** The window's VoiceOutcomeStats as JSON text (RollupSql.ts: PostgreSQL writes it). */
     const stats = Effect.fn("VoiceOutcomes.stats")(function*(tenantId: string, window: string | undefined) {
       const { seconds } = yield* orInvalid(parseWindow(window))
-      const [totals, mix] = yield* Effect.all([repo.totals(tenantId, seconds), repo.mixes(tenantId, seconds)], {
-        concurrency: 2
-      })
-      return new VoiceOutcomeStats({
-        ...totals,
-        resolution_mix: mix.resolution,
-        billing_status_mix: mix.billing_status,
-        sku_mix: mix.billable_sku,
-        risk_mix: mix.risk_level
-      })
+      return yield* repo.statsJson(tenantId, seconds)
     })
 
+    /** The series' labels, as the caller wrote them (normalized), and its points as JSON text. */
     const timeseries = Effect.fn("VoiceOutcomes.timeseries")(
       function*(tenantId: string, window: string | undefined, bucket: string | undefined) {
         const span = yield* orInvalid(parseSeries(window, bucket))
-        const points = yield* repo.series(tenantId, span.window.seconds, span.bucket.seconds)
-        return new VoiceOutcomeTimeseries({ window: span.window.label, bucket: span.bucket.label, points })
+        const points = yield* repo.seriesJson(tenantId, span.window.seconds, span.bucket.seconds)
+        return { window: span.window.label, bucket: span.bucket.label, points }
       }
     )
 
