@@ -62,6 +62,12 @@ export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) 
   asApiErrors(Effect.flatMap(callLogs.get(tenantId, id), (row) =>
     encodeDetail(new CallLogDetailResponse({ ok: true, call: detail(row) }))))
 
+/** The tenant's call statistics (`get_call_stats`); also served by the hot-read route. */
+export const callLogStats = (callLogs: CallLogs, tenantId: string) =>
+  asApiErrors(Effect.map(callLogs.stats(tenantId), (stats) =>
+    // The stats are JSON written by PostgreSQL in CallStats' order (AnalyticsRepo.ts).
+    jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenantId) }))))
+
 export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
   Effect.gen(function*() {
     const callLogs = yield* CallLogs
@@ -71,11 +77,7 @@ export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
         Effect.flatMap(CurrentTenant, (tenant) => callLogsPage(callLogs, tenant.tenantId, urlParams)))
       .handle("get", ({ path }) =>
         Effect.flatMap(CurrentTenant, (tenant) => callLogDetail(callLogs, tenant.tenantId, path.id)))
-      .handle("stats", () =>
-        Effect.flatMap(CurrentTenant, (tenant) =>
-          Effect.map(callLogs.stats(tenant.tenantId), (stats) =>
-            // The stats are JSON written by PostgreSQL in CallStats' order (AnalyticsRepo.ts).
-            jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenant.tenantId) })))).pipe(asApiErrors))
+      .handle("stats", () => Effect.flatMap(CurrentTenant, (tenant) => callLogStats(callLogs, tenant.tenantId)))
       .handle("latency", ({ urlParams }) =>
         Effect.flatMap(CurrentTenant, (tenant) =>
           Effect.map(callLogs.latency(tenant.tenantId, urlParams.window ?? "24h", urlParams.samples ?? 10), (report) =>
