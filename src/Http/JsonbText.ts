@@ -31,8 +31,11 @@ export const compactJsonb = (text: string): string => {
       let j = i + 1
       while (j < n && isNumberChar(text.charCodeAt(j))) j++
       const token = text.slice(i, j)
-      if (!PLAIN_INTEGER.test(token)) {
-        out += text.slice(from, i) + JSON.stringify(Number(token))
+      // Rewritten only where JavaScript writes it otherwise (PostgreSQL's shortest float8 digits
+      // are JavaScript's but for the exponent's form): the text is copied once, not per number.
+      const written = PLAIN_INTEGER.test(token) ? token : JSON.stringify(Number(token))
+      if (written !== token) {
+        out += text.slice(from, i) + written
         from = j
       }
       i = j

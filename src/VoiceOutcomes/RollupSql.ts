@@ -1,7 +1,7 @@
 import type { Statement } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
-import { jsonObject } from "../Database/JsonObject.js"
-import { VoiceOutcomeStats, VoiceOutcomeTimeseriesPoint } from "./Api.js"
+import { jsonArray, jsonObject } from "../Database/JsonObject.js"
+import { VoiceOutcomeCount, VoiceOutcomeStats, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 
 /**
  * Outcome statistics from the hourly rollups (migration 0010) plus the partial hours at the
@@ -30,6 +30,9 @@ export const totals = (sql: PgClient.PgClient, tenantId: string, seconds: number
       (sum(duration_sum)::numeric / nullif(sum(duration_count), 0))::float8 as avg_duration_seconds
     from parts`
 
+/** Each dimension's counts: a JSON array of VoiceOutcomeCount, most frequent first (then by name). */
+const countsJson = jsonArray(jsonObject(VoiceOutcomeCount.fields, { count: "count", name: "name" }), "count desc, name")
+
 export type MixColumn = "resolution" | "billing_status" | "billable_sku" | "risk_level"
 
 /**
@@ -47,8 +50,7 @@ export const mixes = (sql: PgClient.PgClient, tenantId: string, seconds: number)
       where o.tenant_id = ${tenantId} and o.occurred_at >= b.since and o.occurred_at < b.hour and d.value is not null),
     counts as (select dimension, name, sum(n)::int as count from parts group by 1, 2 having sum(n) > 0)
     select ${sql.literal(["resolution", "billing_status", "billable_sku", "risk_level"].map((dimension) =>
-      `coalesce((select json_agg(json_build_object('count', count, 'name', name) order by count desc, name)
-        from counts where dimension = '${dimension}'), '[]') as ${dimension}`).join(",\n"))}`
+      `(select ${countsJson} from counts where dimension = '${dimension}') as ${dimension}`).join(",\n"))}`
 
 /**
  * Buckets aligned on multiples of `bucketSeconds`; each covers [a, b) with a = max(start, since).
@@ -122,5 +124,5 @@ const pointObject = jsonObject(VoiceOutcomeTimeseriesPoint.fields, {
 
 /** The series' points as a JSON array of VoiceOutcomeTimeseriesPoint, oldest first. */
 export const seriesJson = (sql: PgClient.PgClient, tenantId: string, seconds: number, bucketSeconds: number) =>
-  sql<{ readonly points: string }>`select coalesce(json_agg(${sql.literal(pointObject)} order by p.bucket_start), '[]')::text as points
+  sql<{ readonly points: string }>`select ${sql.literal(jsonArray(pointObject, "p.bucket_start"))}::text as points
     from (${series(sql, tenantId, seconds, bucketSeconds)}) p`
