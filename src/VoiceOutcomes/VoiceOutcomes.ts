@@ -3,6 +3,7 @@ import { InvalidVoiceRecordInput } from "../VoiceSessions/Errors.js"
 import { VoiceOutcomeNotFound } from "./Errors.js"
 import { type OutcomeFilter, OutcomesRepo } from "./Repo.js"
 import { parseSeries, parseWindow } from "./Windows.js"
+import { spanned } from "../Observability/Spans.js"
 
 const orInvalid = <A>(parsed: Either.Either<A, string>) =>
   Either.match(parsed, {
@@ -34,20 +35,22 @@ export class VoiceOutcomes extends Effect.Service<VoiceOutcomes>()("VoiceOutcome
       return yield* repo.findByStream(tenantId, streamSid).pipe(Effect.flatMap(found(streamSid)))
     })
 
+    // Polled by dashboards: a span only when tracing is on, no stack captured per call (Effect.fn's).
+
     /** The window's VoiceOutcomeStats as JSON text (RollupSql.ts: PostgreSQL writes it). */
-    const stats = Effect.fn("VoiceOutcomes.stats")(function*(tenantId: string, window: string | undefined) {
-      const { seconds } = yield* orInvalid(parseWindow(window))
-      return yield* repo.statsJson(tenantId, seconds)
-    })
+    const stats = (tenantId: string, window: string | undefined) =>
+      Effect.flatMap(orInvalid(parseWindow(window)), ({ seconds }) => repo.statsJson(tenantId, seconds)).pipe(
+        spanned("VoiceOutcomes.stats")
+      )
 
     /** The series' labels, as the caller wrote them (normalized), and its points as JSON text. */
-    const timeseries = Effect.fn("VoiceOutcomes.timeseries")(
-      function*(tenantId: string, window: string | undefined, bucket: string | undefined) {
-        const span = yield* orInvalid(parseSeries(window, bucket))
-        const points = yield* repo.seriesJson(tenantId, span.window.seconds, span.bucket.seconds)
-        return { window: span.window.label, bucket: span.bucket.label, points }
-      }
-    )
+    const timeseries = (tenantId: string, window: string | undefined, bucket: string | undefined) =>
+      Effect.flatMap(orInvalid(parseSeries(window, bucket)), (span) =>
+        Effect.map(repo.seriesJson(tenantId, span.window.seconds, span.bucket.seconds), (points) => ({
+          window: span.window.label,
+          bucket: span.bucket.label,
+          points
+        }))).pipe(spanned("VoiceOutcomes.timeseries"))
 
     /** Calls and escalation, failure and abandonment rates per version over the last `lookbackHours` (rollout governance). */
     const versionRates = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
