@@ -10,7 +10,10 @@ import type { Schema } from "effect"
 export const jsonObject = <Fields extends Schema.Struct.Fields>(
   fields: Fields,
   expressions: { readonly [K in keyof Fields]: string }
-) => `(select row_to_json(json_fields) from (select ${Object.keys(fields).map((name) => `${expressions[name]} as "${name}"`).join(", ")}) json_fields)`
+) => {
+  const columns = Object.keys(fields).map((name) => `${expressions[name]} as "${name}"`).join(", ")
+  return `(select row_to_json(json_fields) from (select ${columns}) json_fields)`
+}
 
 /**
  * A JSON array of `element` (a `json` expression) over the rows aggregated, in `order`, without
