@@ -7,6 +7,7 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres AB_DB=ssv_rest_100k \
  *     npx tsx bench/alloc-service.ts [tree ...]   ALLOC_REQUESTS=3000 ALLOC_CASES=call-logs,voice-sessions
+ *   (the statistics: ALLOC_CASES=call-stats,outcome-stats,outcome-series,eval-stats)
  */
 import * as fs from "node:fs"
 import pg from "pg"
@@ -16,7 +17,11 @@ import { benchKey, keepAliveGet, seededUrl, startService, stop } from "./rest-fi
 const REQUESTS = Number(process.env.ALLOC_REQUESTS ?? 3000)
 const PATHS: Record<string, string> = {
   "call-logs": "/api/v1/call-logs?limit=50",
-  "voice-sessions": "/api/v1/voice-sessions?limit=50"
+  "voice-sessions": "/api/v1/voice-sessions?limit=50",
+  "call-stats": "/api/v1/call-logs/stats",
+  "outcome-stats": "/api/v1/voice-outcomes/stats",
+  "outcome-series": "/api/v1/voice-outcomes/timeseries",
+  "eval-stats": "/api/v1/voice-session-evals/stats"
 }
 const CASES = (process.env.ALLOC_CASES ?? "call-logs,voice-sessions").split(",")
 /** ALLOC_PROFILE=dir: a sampling heap profile (collected objects included) of the counted requests, per case and tree. */

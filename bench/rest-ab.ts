@@ -12,6 +12,7 @@
  *     transcript-middling,transcript-missing,transcript-short,transcript-phrase]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
  *     [,latency,latency-7d,latency-30d,latency-all]  (call-logs/latency per window; AB_RATE=100)
+ *     [,call-stats,outcome-stats,outcome-series,eval-stats]  (the statistics; AB_RATE=100)
  *   AB_CONNECTIONS=64 (the generator's keep-alive pool: bench/open-loop.ts)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
  * Each line: the service's CPU per request, its PostgreSQL backends' (pg), the generator's own,
@@ -114,7 +115,12 @@ const main = async () => {
     latency: ["/api/v1/call-logs/latency"],
     "latency-7d": ["/api/v1/call-logs/latency?window=7d"],
     "latency-30d": ["/api/v1/call-logs/latency?window=30d"],
-    "latency-all": ["/api/v1/call-logs/latency?window=all"]
+    "latency-all": ["/api/v1/call-logs/latency?window=all"],
+    // The statistics from rollups, default windows (bench:rest runs them at 100/s).
+    "call-stats": ["/api/v1/call-logs/stats"],
+    "outcome-stats": ["/api/v1/voice-outcomes/stats"],
+    "outcome-series": ["/api/v1/voice-outcomes/timeseries"],
+    "eval-stats": ["/api/v1/voice-session-evals/stats"]
   }
   const results: Array<string> = []
   for (let round = 1; round <= ROUNDS; round++) {

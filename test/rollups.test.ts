@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import type { PgClient } from "@effect/sql-pg"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
@@ -6,6 +7,7 @@ import { createTenant } from "./support/AgentFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
 import * as Oracle from "./support/RollupOracle.js"
+import * as Before from "./support/StatsOracle.js"
 import { seededRandom } from "./support/SeededRandom.js"
 
 /**
@@ -177,5 +179,48 @@ layer(makeTestServer(), { timeout: 120_000 })("statistics from rollups", (it) =>
       yield* sameAs(get(token, "/call-logs/stats").pipe(Effect.map((b) => b.stats)), Oracle.callStats("ru-busy"))
       const stats = (yield* get(token, "/call-logs/stats")).stats
       expect(stats).toMatchObject({ total_calls: 51, busy_calls: 17 })
+    }))
+
+  it.effect("are written byte for byte as the schema path wrote them, for every window and bucket", () =>
+    Effect.gen(function*() {
+      const tenants = ["rb", "rb-other", "rb-empty"]
+      const tokens = yield* Effect.forEach(tenants, (tenant) => createTenant(tenant))
+      yield* writeCalls("rb", 200)
+      yield* writeCalls("rb-other", 60)
+      yield* writeSessions("rb", 150)
+      yield* writeSessions("rb-other", 40)
+
+      /** The body the service answers and the old computation's, re-read until equal (each reads "now"). */
+      const sameBody = (token: string, path: string, before: Effect.Effect<string, unknown, PgClient.PgClient>) =>
+        Effect.gen(function*() {
+          let last: [string, string] = ["", ""]
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const res = yield* request("GET", `/api/v1${path}`, { headers: bearer(token) })
+            expect(res.status, path).toBe(200)
+            expect(res.headers["content-type"], path).toBe("application/json")
+            last = [res.text, yield* before]
+            if (last[0] === last[1]) break
+          }
+          expect(last[0], `${path}, seed ${SEED}`).toBe(last[1])
+        })
+
+      for (const [i, tenant] of tenants.entries()) {
+        const token = tokens[i]!
+        yield* sameBody(token, "/call-logs/stats", Before.callStatsBody(tenant))
+        yield* sameBody(token, "/voice-session-evals/stats", Before.evalStatsBody(tenant))
+        for (const window of [undefined, "24h", "90m", "1h", "7d", "2w", "30d", "day", " 48H"]) {
+          const query = window === undefined ? "" : `?window=${encodeURIComponent(window)}`
+          yield* sameBody(token, `/voice-outcomes/stats${query}`, Before.outcomeStatsBody(tenant, window))
+        }
+        for (
+          const [window, bucket] of [
+            [undefined, undefined], ["24h", "1h"], ["7d", "1d"], ["3h", "15m"], ["30d", "7d"], ["2d", "90m"],
+            ["hour", "minute"], ["30d", "week"], ["10m", "1h"], ["40d", "day"]
+          ] as const
+        ) {
+          const query = [window === undefined ? [] : [`window=${window}`], bucket === undefined ? [] : [`bucket=${bucket}`]].flat().join("&")
+          yield* sameBody(token, `/voice-outcomes/timeseries${query === "" ? "" : `?${query}`}`, Before.outcomeSeriesBody(tenant, window, bucket))
+        }
+      }
     }))
 })

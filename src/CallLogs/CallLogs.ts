@@ -124,10 +124,11 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
       return row
     })
 
-    const stats = Effect.fn("CallLogs.stats")(function*(tenantId: string) {
-      const now = yield* Clock.currentTimeMillis
-      return yield* analytics.stats(tenantId, new Date(now - WINDOWS["24h"]))
-    })
+    // Polled by dashboards: a span only when tracing is on, no stack captured per call (Effect.fn's).
+    const stats = (tenantId: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => analytics.stats(tenantId, new Date(now - WINDOWS["24h"]))).pipe(
+        spanned("CallLogs.stats")
+      )
 
     const latency = Effect.fn("CallLogs.latency")(function*(tenantId: string, window: string, samples: number) {
       if (!isWindow(window)) {

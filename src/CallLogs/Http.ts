@@ -13,7 +13,6 @@ import {
   CallLog,
   CallLogDetailResponse,
   CallLogsListResponse,
-  CallStats,
   CallStatsResponse,
   LatencyTimeseries
 } from "./Schemas.js"
@@ -49,6 +48,7 @@ const detail = (row: CallLogRow) =>
 
 const encodeDetail = jsonEncoder(CallLogDetailResponse)
 const latencyResponse = jsonFields(CallLatencyResponse.fields)
+const statsResponse = jsonFields(CallStatsResponse.fields)
 const latencyTimeseries = jsonFields(LatencyTimeseries.fields)
 const listJson = jsonList(CallLogsListResponse.fields, "calls")
 
@@ -62,6 +62,12 @@ export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) 
   asApiErrors(Effect.flatMap(callLogs.get(tenantId, id), (row) =>
     encodeDetail(new CallLogDetailResponse({ ok: true, call: detail(row) }))))
 
+/** The tenant's call statistics (`get_call_stats`); also served by the hot-read route. */
+export const callLogStats = (callLogs: CallLogs, tenantId: string) =>
+  asApiErrors(Effect.map(callLogs.stats(tenantId), (stats) =>
+    // The stats are JSON written by PostgreSQL in CallStats' order (AnalyticsRepo.ts).
+    jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenantId) }))))
+
 export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
   Effect.gen(function*() {
     const callLogs = yield* CallLogs
@@ -71,16 +77,7 @@ export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
         Effect.flatMap(CurrentTenant, (tenant) => callLogsPage(callLogs, tenant.tenantId, urlParams)))
       .handle("get", ({ path }) =>
         Effect.flatMap(CurrentTenant, (tenant) => callLogDetail(callLogs, tenant.tenantId, path.id)))
-      .handle("stats", () =>
-        Effect.gen(function*() {
-          const tenant = yield* CurrentTenant
-          const { outcome_calls, ...row } = yield* callLogs.stats(tenant.tenantId)
-          return new CallStatsResponse({
-            ok: true,
-            tenant: tenant.tenantId,
-            stats: new CallStats({ ...row, answer_rate: outcome_calls === 0 ? null : row.answered_calls / outcome_calls })
-          })
-        }).pipe(asApiErrors))
+      .handle("stats", () => Effect.flatMap(CurrentTenant, (tenant) => callLogStats(callLogs, tenant.tenantId)))
       .handle("latency", ({ urlParams }) =>
         Effect.flatMap(CurrentTenant, (tenant) =>
           Effect.map(callLogs.latency(tenant.tenantId, urlParams.window ?? "24h", urlParams.samples ?? 10), (report) =>

@@ -1,7 +1,8 @@
 import { PgClient } from "@effect/sql-pg"
-import { Effect, type Schema } from "effect"
+import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
+import { jsonArray, jsonObject } from "../Database/JsonObject.js"
 import { compactJsonb } from "../Http/JsonbText.js"
 import { LatencySample, LatencyStats, LatencyTimeseriesPoint } from "./Schemas.js"
 
@@ -11,13 +12,6 @@ export interface LatencyReportJson {
   readonly slowest: string
   readonly points: string
 }
-
-/**
- * A `json_build_object` of one SQL expression per field of a wire schema, in the schema's field
- * order: the order its encoder (and JSON.stringify) writes them in.
- */
-const jsonObject = <Fields extends Schema.Struct.Fields>(fields: Fields, expressions: { readonly [K in keyof Fields]: string }) =>
-  `json_build_object(${Object.keys(fields).map((name) => `'${name}', ${expressions[name]}`).join(", ")})`
 
 const percentiles = `
   percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,
@@ -72,6 +66,9 @@ const pointJson = jsonObject(LatencyTimeseriesPoint.fields, {
 const slowestOrder = (from: string) =>
   `${from}e2e_p95 desc nulls last, ${from}llm_p95 desc nulls last, ${from}started_at desc, ${from}call_log_id`
 
+const slowestJson = jsonArray(sampleJson, slowestOrder("s."))
+const pointsJson = jsonArray(pointJson, "bucket")
+
 /**
  * The call-logs/latency report: over a tenant's calls with turns in the window, the
  * percentiles of each call's own percentiles (the spec's p95 is the p95 of the per-call p95s),
@@ -106,9 +103,9 @@ export class CallLatencyRepo extends Effect.Service<CallLatencyRepo>()("CallLate
           select date_trunc(${bucket}::text, started_at, 'UTC') as bucket, count(*) as call_count, ${sql.literal(percentiles)}
           from calls group by 1)
         select (select ${sql.literal(statsJson)} from stats)::text as stats,
-          coalesce((select json_agg(${sql.literal(sampleJson)} order by ${sql.literal(slowestOrder("s."))})
-            from slowest s join call_logs c on c.id = s.call_log_id and c.tenant_id = ${tenantId}), '[]')::text as slowest,
-          coalesce((select json_agg(${sql.literal(pointJson)} order by bucket) from points), '[]')::text as points`)).pipe(
+          (select ${sql.literal(slowestJson)}
+            from slowest s join call_logs c on c.id = s.call_log_id and c.tenant_id = ${tenantId})::text as slowest,
+          (select ${sql.literal(pointsJson)} from points)::text as points`)).pipe(
         Effect.map((rows): LatencyReportJson => {
           const row = rows[0]!
           return { stats: compactJsonb(row.stats), slowest: compactJsonb(row.slowest), points: compactJsonb(row.points) }

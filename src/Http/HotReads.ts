@@ -8,9 +8,14 @@ import type { CurrentTenant } from "../Auth/Middleware.js"
 import { TenantAuthentication } from "../Auth/TenantAuthLive.js"
 import { CallLogFilters } from "../CallLogs/Api.js"
 import { CallLogs } from "../CallLogs/CallLogs.js"
-import { callLogDetail, callLogsPage } from "../CallLogs/Http.js"
+import { callLogDetail, callLogsPage, callLogStats } from "../CallLogs/Http.js"
 import { tenantStatus } from "../Health/Http.js"
 import { ServiceInfo } from "../Health/ServiceInfo.js"
+import { evalStats } from "../VoiceEvals/Http.js"
+import { VoiceSessionEvals } from "../VoiceEvals/VoiceSessionEvals.js"
+import { OutcomeSeriesQuery, OutcomeStatsQuery } from "../VoiceOutcomes/Api.js"
+import { outcomeSeries, outcomeStats } from "../VoiceOutcomes/Http.js"
+import { VoiceOutcomes } from "../VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceSessionFilters } from "../VoiceSessions/Api.js"
 import { voiceSessionsPage } from "../VoiceSessions/Http.js"
 import { VoiceSessions } from "../VoiceSessions/VoiceSessions.js"
@@ -77,8 +82,10 @@ const errorResponses = new Map<string, (error: unknown) => Effect.Effect<HttpSer
 
 /**
  * The hottest tenant reads (dashboards poll them all day) served below HttpApi's per-handler
- * machinery: `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}` and
- * `/status`. Under HttpApi every request copies the fiber's context for the router, merges
+ * machinery: `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}`,
+ * `/status` and the statistics (`/api/v1/call-logs/stats`, `/api/v1/voice-outcomes/stats` and
+ * `/timeseries`, `/api/v1/voice-session-evals/stats`). Under HttpApi every request copies the
+ * fiber's context for the router, merges
  * the group's ~90 services into it for the handler and provides the tenant through the
  * security middleware (bench/RESULTS.md, "Hot reads"). Here the services are resolved once
  * and the request runs the same pieces directly: the endpoint's schema for the query, the
@@ -99,6 +106,25 @@ export const makeHotReads = Effect.gen(function*() {
   const info = yield* ServiceInfo
   const callLogQuery = queryDecoder(CallLogFilters)
   const sessionQuery = queryDecoder(VoiceSessionFilters)
+  const outcomes = yield* VoiceOutcomes
+  const evals = yield* VoiceSessionEvals
+  const outcomeStatsQuery = queryDecoder(OutcomeStatsQuery)
+  const outcomeSeriesQuery = queryDecoder(OutcomeSeriesQuery)
+
+  /** The statistics dashboards poll; undefined for any other path (or a query HttpApi must judge). */
+  const statisticsRoute = (path: string, query: string): HotRoute | undefined => {
+    if (path === "/api/v1/call-logs/stats") return { route: path, answer: (tenant) => callLogStats(callLogs, tenant.tenantId) }
+    if (path === "/api/v1/voice-session-evals/stats") return { route: path, answer: (tenant) => evalStats(evals, tenant.tenantId) }
+    if (path === "/api/v1/voice-outcomes/stats") {
+      const params = outcomeStatsQuery(query)
+      return params === undefined ? undefined : { route: path, answer: (tenant) => outcomeStats(outcomes, tenant.tenantId, params) }
+    }
+    if (path === "/api/v1/voice-outcomes/timeseries") {
+      const params = outcomeSeriesQuery(query)
+      return params === undefined ? undefined : { route: path, answer: (tenant) => outcomeSeries(outcomes, tenant.tenantId, params) }
+    }
+    return undefined
+  }
 
   const routeFor = (path: string, query: string): HotRoute | undefined => {
     if (path === "/api/v1/call-logs") {
@@ -114,6 +140,7 @@ export const makeHotReads = Effect.gen(function*() {
         : { route: path, answer: (tenant) => voiceSessionsPage(sessions, tenant.tenantId, filters) }
     }
     if (path === "/status") return { route: path, answer: (tenant) => tenantStatus(info, tenant) }
+    if (path.endsWith("/stats") || path.endsWith("/timeseries")) return statisticsRoute(path, query)
     if (path.startsWith(CALL_LOG_PREFIX)) {
       const id = path.slice(CALL_LOG_PREFIX.length)
       return PLAIN_ID.test(id) && !CALL_LOG_SIBLINGS.has(id)

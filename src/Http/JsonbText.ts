@@ -31,8 +31,11 @@ export const compactJsonb = (text: string): string => {
       let j = i + 1
       while (j < n && isNumberChar(text.charCodeAt(j))) j++
       const token = text.slice(i, j)
-      if (!PLAIN_INTEGER.test(token)) {
-        out += text.slice(from, i) + JSON.stringify(Number(token))
+      // Rewritten only where JavaScript writes it otherwise (`1.50`, `1e-05`; a float8's shortest
+      // digits are JavaScript's): the text is then copied once, not once per number.
+      const written = PLAIN_INTEGER.test(token) ? token : JSON.stringify(Number(token))
+      if (written !== token) {
+        out += text.slice(from, i) + written
         from = j
       }
       i = j

@@ -3,6 +3,9 @@ import type * as Statement from "@effect/sql/Statement"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
+import { jsonObject } from "../Database/JsonObject.js"
+import { compactJsonb } from "../Http/JsonbText.js"
 import { VoiceSessionEval, VoiceSessionEvalStats } from "./Api.js"
 
 /** An evaluation at or above this score counts as high quality (rates in stats and governance). */
@@ -80,6 +83,29 @@ export interface VersionScoresBySource {
 const evalSelect = `id, tenant_id, stream_id as session_id, voice_session_id, stream_id, call_log_id, agent_version_id,
   agent_key, agent_name, score, tags, rubric, notes, source, metadata, created_at, updated_at`
 
+/**
+ * A tenant's evaluation totals: the hourly rollup's all-time row (migration 0010), the last
+ * 24h from its hours plus the first partial hour from the table. One row, the wire names.
+ */
+export const evalStatsRow = (sql: PgClient.PgClient, tenantId: string) =>
+  sql`with b as (select now() - interval '24 hours' as since, ssv_hour_ceil(now() - interval '24 hours') as hour),
+      t as (select coalesce(sum(n), 0) as n, sum(score_sum) as score_sum, sum(high_quality) as high_quality
+        from voice_session_eval_hourly where tenant_id = ${tenantId} and hour = '-infinity')
+    select t.n::int as total_evals,
+      ((select coalesce(sum(h.n), 0) from voice_session_eval_hourly h, b where h.tenant_id = ${tenantId} and h.hour >= b.hour)
+        + (select count(*) from voice_session_evals e, b
+           where e.tenant_id = ${tenantId} and e.created_at >= b.since and e.created_at < b.hour))::int as evals_last_24h,
+      (t.score_sum / nullif(t.n, 0))::float8 as avg_score,
+      (t.high_quality::numeric / nullif(t.n, 0))::float8 as high_quality_rate
+    from t`
+
+const statsObject = jsonObject(VoiceSessionEvalStats.fields, {
+  avg_score: "s.avg_score",
+  evals_last_24h: "s.evals_last_24h",
+  high_quality_rate: "s.high_quality_rate",
+  total_evals: "s.total_evals"
+})
+
 /** SQL for `voice_session_evals`: one evaluation per session (recording again replaces it). */
 export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
   effect: Effect.gen(function*() {
@@ -155,22 +181,11 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
         Effect.map((rows) => rows[0]?.count ?? 0)
       )
 
-    const stats = SqlSchema.single({
-      Request: Schema.String,
-      Result: VoiceSessionEvalStats,
-      execute: (tenantId) =>
-        // The hourly rollup (migration 0010) plus the first partial hour of the 24h window.
-        sql`with b as (select now() - interval '24 hours' as since, ssv_hour_ceil(now() - interval '24 hours') as hour),
-            t as (select coalesce(sum(n), 0) as n, sum(score_sum) as score_sum, sum(high_quality) as high_quality
-              from voice_session_eval_hourly where tenant_id = ${tenantId} and hour = '-infinity')
-          select t.n::int as total_evals,
-            ((select coalesce(sum(h.n), 0) from voice_session_eval_hourly h, b where h.tenant_id = ${tenantId} and h.hour >= b.hour)
-              + (select count(*) from voice_session_evals e, b
-                 where e.tenant_id = ${tenantId} and e.created_at >= b.since and e.created_at < b.hour))::int as evals_last_24h,
-            (t.score_sum / nullif(t.n, 0))::float8 as avg_score,
-            (t.high_quality::numeric / nullif(t.n, 0))::float8 as high_quality_rate
-          from t`
-    })
+    // Prepared: one shape, one plan for every tenant. PostgreSQL writes the wire schema's JSON.
+    const execute = yield* makeExecute(sql)
+    const stats = (tenantId: string) =>
+      Effect.map(execute.prepared(sql<{ readonly stats: string }>`
+        select ${sql.literal(statsObject)}::text as stats from (${evalStatsRow(sql, tenantId)}) s`), (rows) => compactJsonb(rows[0]!.stats))
 
     const versionStats = SqlSchema.findAll({
       Request: Schema.Struct({
@@ -214,7 +229,8 @@ export class EvalsRepo extends Effect.Service<EvalsRepo>()("EvalsRepo", {
       /** A tag filter PostgreSQL cannot compare (NUL) matches nothing. */
       page: (f: EvalFilter) => orNothing(page(f), []),
       count: (f: EvalFilter) => orNothing(count(f), 0),
-      stats: (tenantId: string) => orUnavailable(Effect.catchTag(stats(tenantId), "NoSuchElementException", Effect.die)),
+      /** VoiceSessionEvalStats as JSON text. */
+      stats: (tenantId: string) => orUnavailable(stats(tenantId)),
       versionStats: (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
         versionIds.length === 0
           ? Effect.succeed([])

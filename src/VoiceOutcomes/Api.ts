@@ -103,6 +103,19 @@ const WindowParam = Schema.optional(Schema.String).annotations({
   description: "Look-back window such as 1h, 24h, 7d or 30d (default 24h)"
 })
 
+/** The statistics' query: the look-back window. */
+export const OutcomeStatsQuery = Schema.Struct({ window: WindowParam })
+export type OutcomeStatsQuery = typeof OutcomeStatsQuery.Type
+
+/** The series' query: the look-back window and the bucket width. */
+export const OutcomeSeriesQuery = Schema.Struct({
+  window: WindowParam,
+  bucket: Schema.optional(Schema.String).annotations({
+    description: "Bucket width such as 5m, 1h (hour) or 1d (day); default 1h"
+  })
+})
+export type OutcomeSeriesQuery = typeof OutcomeSeriesQuery.Type
+
 /** Canonical outcomes of the calling tenant's voice sessions: what happened and how it bills. */
 export class VoiceOutcomesApi extends HttpApiGroup.make("voiceOutcomes")
   .add(
@@ -121,19 +134,14 @@ export class VoiceOutcomesApi extends HttpApiGroup.make("voiceOutcomes")
   )
   .add(
     HttpApiEndpoint.get("stats", "/api/v1/voice-outcomes/stats")
-      .setUrlParams(Schema.Struct({ window: WindowParam }))
+      .setUrlParams(OutcomeStatsQuery)
       .addSuccess(VoiceOutcomeStatsResponse)
       .addError(ApiError.BadRequest)
       .annotate(OpenApi.Identifier, "get_voice_outcome_stats")
   )
   .add(
     HttpApiEndpoint.get("timeseries", "/api/v1/voice-outcomes/timeseries")
-      .setUrlParams(Schema.Struct({
-        window: WindowParam,
-        bucket: Schema.optional(Schema.String).annotations({
-          description: "Bucket width such as 5m, 1h (hour) or 1d (day); default 1h"
-        })
-      }))
+      .setUrlParams(OutcomeSeriesQuery)
       .addSuccess(VoiceOutcomeTimeseriesResponse)
       .addError(ApiError.BadRequest)
       .annotate(OpenApi.Identifier, "get_voice_outcome_timeseries")

@@ -3,13 +3,37 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
+import { jsonFields, jsonText } from "../Http/RawJson.js"
 import {
+  type OutcomeSeriesQuery,
+  type OutcomeStatsQuery,
   VoiceOutcomeDetailResponse,
   VoiceOutcomesListResponse,
   VoiceOutcomeStatsResponse,
+  VoiceOutcomeTimeseries,
   VoiceOutcomeTimeseriesResponse
 } from "./Api.js"
 import { VoiceOutcomes } from "./VoiceOutcomes.js"
+
+const statsResponse = jsonFields(VoiceOutcomeStatsResponse.fields)
+const timeseriesResponse = jsonFields(VoiceOutcomeTimeseriesResponse.fields)
+const timeseriesJson = jsonFields(VoiceOutcomeTimeseries.fields)
+
+// The statistics are JSON written by PostgreSQL in the wire schemas' order (RollupSql.ts).
+
+/** The window's outcome statistics (`get_voice_outcome_stats`); also served by the hot-read route. */
+export const outcomeStats = (outcomes: VoiceOutcomes, tenantId: string, urlParams: OutcomeStatsQuery) =>
+  asApiErrors(Effect.map(outcomes.stats(tenantId, urlParams.window), (stats) =>
+    jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenantId) }))))
+
+/** The window's outcomes per bucket (`get_voice_outcome_timeseries`); also served by the hot-read route. */
+export const outcomeSeries = (outcomes: VoiceOutcomes, tenantId: string, urlParams: OutcomeSeriesQuery) =>
+  asApiErrors(Effect.map(outcomes.timeseries(tenantId, urlParams.window, urlParams.bucket), (series) =>
+    jsonText(timeseriesResponse({
+      ok: "true",
+      tenant: JSON.stringify(tenantId),
+      timeseries: timeseriesJson({ bucket: JSON.stringify(series.bucket), points: series.points, window: JSON.stringify(series.window) })
+    }))))
 
 export const VoiceOutcomesHttp = HttpApiBuilder.group(Api, "voiceOutcomes", (handlers) =>
   Effect.gen(function*() {
@@ -31,18 +55,9 @@ export const VoiceOutcomesHttp = HttpApiBuilder.group(Api, "voiceOutcomes", (han
           })
           return new VoiceOutcomesListResponse({ ok: true, tenant: tenantId, count, outcomes: page })
         }).pipe(asApiErrors))
-      .handle("stats", ({ urlParams }) =>
-        Effect.gen(function*() {
-          const { tenantId } = yield* CurrentTenant
-          const stats = yield* outcomes.stats(tenantId, urlParams.window)
-          return new VoiceOutcomeStatsResponse({ ok: true, tenant: tenantId, stats })
-        }).pipe(asApiErrors))
+      .handle("stats", ({ urlParams }) => Effect.flatMap(CurrentTenant, ({ tenantId }) => outcomeStats(outcomes, tenantId, urlParams)))
       .handle("timeseries", ({ urlParams }) =>
-        Effect.gen(function*() {
-          const { tenantId } = yield* CurrentTenant
-          const timeseries = yield* outcomes.timeseries(tenantId, urlParams.window, urlParams.bucket)
-          return new VoiceOutcomeTimeseriesResponse({ ok: true, tenant: tenantId, timeseries })
-        }).pipe(asApiErrors))
+        Effect.flatMap(CurrentTenant, ({ tenantId }) => outcomeSeries(outcomes, tenantId, urlParams)))
       .handle("byStream", ({ path }) =>
         Effect.flatMap(CurrentTenant, ({ tenantId }) =>
           outcomes.byStream(tenantId, path.stream_sid).pipe(Effect.map(detail(tenantId)))).pipe(asApiErrors))

@@ -3,7 +3,9 @@ import * as Statement from "@effect/sql/Statement"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused, orUnavailable } from "../Database/Errors.js"
-import { VoiceOutcome, VoiceOutcomeCount, VoiceOutcomeTimeseriesPoint } from "./Api.js"
+import { makeExecute } from "../Database/HotStatement.js"
+import { compactJsonb } from "../Http/JsonbText.js"
+import { VoiceOutcome } from "./Api.js"
 import * as Rollups from "./RollupSql.js"
 import { piece } from "../Database/Piece.js"
 
@@ -54,26 +56,6 @@ export interface OutcomeFilter {
   readonly limit: number
   readonly offset: number
 }
-
-const Totals = Schema.Struct({
-  total: Schema.Number,
-  billable: Schema.Number,
-  not_billable: Schema.Number,
-  pending_emit: Schema.Number,
-  emitted: Schema.Number,
-  failed_billing: Schema.Number,
-  escalated: Schema.Number,
-  avg_duration_seconds: Schema.NullOr(Schema.Number)
-})
-
-const Mixes = Schema.Struct({
-  resolution: Schema.Array(VoiceOutcomeCount),
-  billing_status: Schema.Array(VoiceOutcomeCount),
-  billable_sku: Schema.Array(VoiceOutcomeCount),
-  risk_level: Schema.Array(VoiceOutcomeCount)
-})
-
-const TenantWindow = Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number })
 
 /** SQL for `voice_outcomes`. "Billable" means any billing status but `not_billable`. */
 export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo", {
@@ -136,24 +118,15 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
     const findById = findBy("id")
     const findByStream = findBy("stream_sid")
 
-    // Statistics from the hourly rollups (see RollupSql.ts).
-    const totals = SqlSchema.single({
-      Request: TenantWindow,
-      Result: Totals,
-      execute: ({ seconds, tenantId }) => Rollups.totals(sql, tenantId, seconds)
-    })
-
-    const mixes = SqlSchema.single({
-      Request: TenantWindow,
-      Result: Mixes,
-      execute: ({ seconds, tenantId }) => Rollups.mixes(sql, tenantId, seconds)
-    })
-
-    const series = SqlSchema.findAll({
-      Request: Schema.Struct({ tenantId: Schema.String, seconds: Schema.Number, bucketSeconds: Schema.Number }),
-      Result: VoiceOutcomeTimeseriesPoint,
-      execute: ({ bucketSeconds, seconds, tenantId }) => Rollups.series(sql, tenantId, seconds, bucketSeconds)
-    })
+    // Statistics from the hourly rollups (see RollupSql.ts), written as the wire schemas' JSON
+    // by PostgreSQL and passed through as text. Prepared: one shape each, whose plan (index
+    // ranges of the tenant's rollup rows and of its rows at the window's edges) suits every
+    // tenant and window.
+    const execute = yield* makeExecute(sql)
+    const statsJson = (tenantId: string, seconds: number) =>
+      Effect.map(execute.prepared(Rollups.statsJson(sql, tenantId, seconds)), (rows) => compactJsonb(rows[0]!.stats))
+    const seriesJson = (tenantId: string, seconds: number, bucketSeconds: number) =>
+      Effect.map(execute.prepared(Rollups.seriesJson(sql, tenantId, seconds, bucketSeconds)), (rows) => compactJsonb(rows[0]!.points))
 
     const setBillingStatus = (tenantId: string, outcomeId: string, billingStatus: string) =>
       sql`update voice_outcomes set billing_status = ${billingStatus}, updated_at = now()
@@ -183,11 +156,9 @@ export class OutcomesRepo extends Effect.Service<OutcomesRepo>()("OutcomesRepo",
       findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
       findByStream: (tenantId: string, streamSid: string) =>
         orNothing(findByStream({ tenantId, key: streamSid }), Option.none()),
-      totals: (tenantId: string, seconds: number) => orUnavailable(Effect.catchTag(totals({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
-      mixes: (tenantId: string, seconds: number) =>
-        orUnavailable(Effect.catchTag(mixes({ tenantId, seconds }), "NoSuchElementException", Effect.die)),
-      series: (tenantId: string, seconds: number, bucketSeconds: number) =>
-        orUnavailable(series({ tenantId, seconds, bucketSeconds })),
+      statsJson: (tenantId: string, seconds: number) => orUnavailable(statsJson(tenantId, seconds)),
+      seriesJson: (tenantId: string, seconds: number, bucketSeconds: number) =>
+        orUnavailable(seriesJson(tenantId, seconds, bucketSeconds)),
       setBillingStatus: (tenantId: string, outcomeId: string, billingStatus: string) =>
         orUnavailable(Effect.asVoid(setBillingStatus(tenantId, outcomeId, billingStatus)))
     } as const

@@ -1,5 +1,7 @@
 import type { Statement } from "@effect/sql"
 import type { PgClient } from "@effect/sql-pg"
+import { jsonArray, jsonObject } from "../Database/JsonObject.js"
+import { VoiceOutcomeCount, VoiceOutcomeStats, VoiceOutcomeTimeseriesPoint } from "./Api.js"
 
 /**
  * Outcome statistics from the hourly rollups (migration 0010) plus the partial hours at the
@@ -28,6 +30,9 @@ export const totals = (sql: PgClient.PgClient, tenantId: string, seconds: number
       (sum(duration_sum)::numeric / nullif(sum(duration_count), 0))::float8 as avg_duration_seconds
     from parts`
 
+/** Each dimension's counts: a JSON array of VoiceOutcomeCount, most frequent first (then by name). */
+const countsJson = jsonArray(jsonObject(VoiceOutcomeCount.fields, { count: "count", name: "name" }), "count desc, name")
+
 export type MixColumn = "resolution" | "billing_status" | "billable_sku" | "risk_level"
 
 /**
@@ -45,8 +50,7 @@ export const mixes = (sql: PgClient.PgClient, tenantId: string, seconds: number)
       where o.tenant_id = ${tenantId} and o.occurred_at >= b.since and o.occurred_at < b.hour and d.value is not null),
     counts as (select dimension, name, sum(n)::int as count from parts group by 1, 2 having sum(n) > 0)
     select ${sql.literal(["resolution", "billing_status", "billable_sku", "risk_level"].map((dimension) =>
-      `coalesce((select json_agg(json_build_object('count', count, 'name', name) order by count desc, name)
-        from counts where dimension = '${dimension}'), '[]') as ${dimension}`).join(",\n"))}`
+      `(select ${countsJson} from counts where dimension = '${dimension}') as ${dimension}`).join(",\n"))}`
 
 /**
  * Buckets aligned on multiples of `bucketSeconds`; each covers [a, b) with a = max(start, since).
@@ -87,3 +91,38 @@ export const series = (sql: PgClient.PgClient, tenantId: string, seconds: number
       (sum(p.duration_sum)::numeric / nullif(sum(p.duration_count), 0))::float8 as avg_duration_seconds
     from ranges r left join parts p on p.bucket_start = r.bucket_start
     group by r.bucket_start order by r.bucket_start`
+
+/** The window's VoiceOutcomeStats, as JSON in the wire schema's field order (`t`: totals, `m`: mixes). */
+const statsObject = jsonObject(VoiceOutcomeStats.fields, {
+  avg_duration_seconds: "t.avg_duration_seconds",
+  billable: "t.billable",
+  billing_status_mix: "m.billing_status",
+  emitted: "t.emitted",
+  escalated: "t.escalated",
+  failed_billing: "t.failed_billing",
+  not_billable: "t.not_billable",
+  pending_emit: "t.pending_emit",
+  resolution_mix: "m.resolution",
+  risk_mix: "m.risk_level",
+  sku_mix: "m.billable_sku",
+  total: "t.total"
+})
+
+/** Totals and mixes in one statement (one round trip, one `now()`), as the stats' JSON text. */
+export const statsJson = (sql: PgClient.PgClient, tenantId: string, seconds: number) =>
+  sql<{ readonly stats: string }>`select ${sql.literal(statsObject)}::text as stats
+    from (${totals(sql, tenantId, seconds)}) t, (${mixes(sql, tenantId, seconds)}) m`
+
+const pointObject = jsonObject(VoiceOutcomeTimeseriesPoint.fields, {
+  avg_duration_seconds: "p.avg_duration_seconds",
+  billable: "p.billable",
+  bucket_start: "ssv_iso(p.bucket_start)",
+  escalated: "p.escalated",
+  pending_emit: "p.pending_emit",
+  total: "p.total"
+})
+
+/** The series' points as a JSON array of VoiceOutcomeTimeseriesPoint, oldest first. */
+export const seriesJson = (sql: PgClient.PgClient, tenantId: string, seconds: number, bucketSeconds: number) =>
+  sql<{ readonly points: string }>`select ${sql.literal(jsonArray(pointObject, "p.bucket_start"))}::text as points
+    from (${series(sql, tenantId, seconds, bucketSeconds)}) p`

@@ -1,9 +1,9 @@
 import { Effect, Either, Option } from "effect"
 import { InvalidVoiceRecordInput } from "../VoiceSessions/Errors.js"
 import { VoiceOutcomeNotFound } from "./Errors.js"
-import { VoiceOutcomeStats, VoiceOutcomeTimeseries } from "./Api.js"
 import { type OutcomeFilter, OutcomesRepo } from "./Repo.js"
 import { parseSeries, parseWindow } from "./Windows.js"
+import { spanned } from "../Observability/Spans.js"
 
 const orInvalid = <A>(parsed: Either.Either<A, string>) =>
   Either.match(parsed, {
@@ -35,27 +35,22 @@ export class VoiceOutcomes extends Effect.Service<VoiceOutcomes>()("VoiceOutcome
       return yield* repo.findByStream(tenantId, streamSid).pipe(Effect.flatMap(found(streamSid)))
     })
 
-    const stats = Effect.fn("VoiceOutcomes.stats")(function*(tenantId: string, window: string | undefined) {
-      const { seconds } = yield* orInvalid(parseWindow(window))
-      const [totals, mix] = yield* Effect.all([repo.totals(tenantId, seconds), repo.mixes(tenantId, seconds)], {
-        concurrency: 2
-      })
-      return new VoiceOutcomeStats({
-        ...totals,
-        resolution_mix: mix.resolution,
-        billing_status_mix: mix.billing_status,
-        sku_mix: mix.billable_sku,
-        risk_mix: mix.risk_level
-      })
-    })
+    // Polled by dashboards: a span only when tracing is on, no stack captured per call (Effect.fn's).
 
-    const timeseries = Effect.fn("VoiceOutcomes.timeseries")(
-      function*(tenantId: string, window: string | undefined, bucket: string | undefined) {
-        const span = yield* orInvalid(parseSeries(window, bucket))
-        const points = yield* repo.series(tenantId, span.window.seconds, span.bucket.seconds)
-        return new VoiceOutcomeTimeseries({ window: span.window.label, bucket: span.bucket.label, points })
-      }
-    )
+    /** The window's VoiceOutcomeStats as JSON text (RollupSql.ts: PostgreSQL writes it). */
+    const stats = (tenantId: string, window: string | undefined) =>
+      Effect.flatMap(orInvalid(parseWindow(window)), ({ seconds }) => repo.statsJson(tenantId, seconds)).pipe(
+        spanned("VoiceOutcomes.stats")
+      )
+
+    /** The series' labels, as the caller wrote them (normalized), and its points as JSON text. */
+    const timeseries = (tenantId: string, window: string | undefined, bucket: string | undefined) =>
+      Effect.flatMap(orInvalid(parseSeries(window, bucket)), (span) =>
+        Effect.map(repo.seriesJson(tenantId, span.window.seconds, span.bucket.seconds), (points) => ({
+          window: span.window.label,
+          bucket: span.bucket.label,
+          points
+        }))).pipe(spanned("VoiceOutcomes.timeseries"))
 
     /** Calls and escalation, failure and abandonment rates per version over the last `lookbackHours` (rollout governance). */
     const versionRates = (tenantId: string, versionIds: ReadonlyArray<string>, lookbackHours: number) =>
