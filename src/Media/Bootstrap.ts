@@ -32,10 +32,10 @@ export interface StreamEnd {
   /** Ends the bootstrap, once. */
   settle(): void
   /**
-   * Closes `call` with the fiber's exit, first: the stream's one exit handler does it, so
-   * the call's fiber keeps no handler of its own on its stack for the call's length.
+   * Closes `call` with the fiber's exit, first, if the set-up fails; undefined once the call is
+   * handed over to run on without the fiber (its own closing closes it then).
    */
-  closeWith(call: CallScope): void
+  closeWith(call: CallScope | undefined): void
 }
 
 /** How much early audio sockets may hold: per socket, and one running total shared by all. */

@@ -20,7 +20,8 @@ export class CallFibers<R> {
   constructor(
     private readonly fork: Fork<R>,
     private readonly span: Tracer.AnySpan,
-    private readonly annotations: HashMap.HashMap<string, unknown>,
+    /** The call's log annotations, for its background work and its closing. */
+    readonly annotations: HashMap.HashMap<string, unknown>,
     /** Tracing is on for the call: work with a span of its own runs as a fiber (`run`), else as plain code. */
     readonly traced: boolean
   ) {}
