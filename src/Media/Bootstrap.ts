@@ -1,6 +1,6 @@
 import { Effect, Exit, Schema, type Scope, type Tracer } from "effect"
 import type { StreamClaims } from "../Auth/StreamTokens.js"
-import type { EndReason } from "./Bridge.js"
+import type { EndReason } from "./BridgeHooks.js"
 import type { TwilioStart } from "./TwilioEvents.js"
 import type { TwilioHandler } from "./TwilioSocket.js"
 

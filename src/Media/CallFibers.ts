@@ -38,7 +38,9 @@ export class CallFibers<R> {
   }
 
   untrack(cancel: () => void): void {
-    this.cancels?.delete(cancel)
+    const cancels = this.cancels
+    // Emptied (the upstream has opened): not kept for the call's length.
+    if (cancels !== undefined && cancels.delete(cancel) && cancels.size === 0) this.cancels = undefined
   }
 
   /** Starts `effect` unless the call has ended (then nothing runs, as with a closed FiberSet). */

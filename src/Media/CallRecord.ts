@@ -1,6 +1,7 @@
 import { Cause, Effect, Exit, FiberRef, HashMap } from "effect"
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
-import type { Bridge, EndReason } from "./Bridge.js"
+import type { Bridge } from "./Bridge.js"
+import type { EndReason } from "./BridgeHooks.js"
 import { TRANSCRIPT_MAX_CHARS } from "./CallRecorder.js"
 import type { CallPlan, Ending } from "./LiveCall.js"
 
