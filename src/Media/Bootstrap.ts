@@ -1,6 +1,6 @@
 import { Effect, Exit, Schema, type Scope, type Tracer } from "effect"
 import type { StreamClaims } from "../Auth/StreamTokens.js"
-import type { EndReason } from "./Bridge.js"
+import type { EndReason } from "./BridgeHooks.js"
 import type { TwilioStart } from "./TwilioEvents.js"
 import type { TwilioHandler } from "./TwilioSocket.js"
 
@@ -32,10 +32,10 @@ export interface StreamEnd {
   /** Ends the bootstrap, once. */
   settle(): void
   /**
-   * Closes `call` with the fiber's exit, first: the stream's one exit handler does it, so
-   * the call's fiber keeps no handler of its own on its stack for the call's length.
+   * Closes `call` with the fiber's exit, first, if the set-up fails; undefined once the call is
+   * handed over to run on without the fiber (its own closing closes it then).
    */
-  closeWith(call: CallScope): void
+  closeWith(call: CallScope | undefined): void
 }
 
 /** How much early audio sockets may hold: per socket, and one running total shared by all. */

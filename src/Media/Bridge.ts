@@ -1,6 +1,5 @@
-import type { CompletedCall } from "../CallLogs/CallRecords.js"
-import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { CallRecorder } from "./CallRecorder.js"
+import type { BridgeHooks, EndReason, MediaTap } from "./BridgeHooks.js"
 import { type AgentAction, Departure } from "./Departure.js"
 import { type AudioDelta, base64ByteLength } from "./FastFrames.js"
 import { Playback } from "./Playback.js"
@@ -12,37 +11,6 @@ import { SessionOpening } from "./SessionOpening.js"
 import type { SessionPlan } from "./SessionPlan.js"
 import type { TwilioHandler, TwilioSocket } from "./TwilioSocket.js"
 import type { ElevenLabsVoice, VoiceListener } from "../Voices/ElevenLabsVoice.js"
-
-/**
- * What the bridge asks of the call's Effect side (everything slow or scheduled). Methods, so
- * that a call implements them on one object of its own (Call.ts) instead of a closure each.
- */
-export interface BridgeHooks {
-  now(): number
-  /** Runs a tool off the hot path; the outcome comes back through `toolFinished`. */
-  runTool(callId: string, name: string, args: string): void
-  /** Opens a replacement upstream: back through `upstreamReady` or `upstreamFailed`. */
-  reconnect(): void
-  /** Starts the grace timer after an end_call/escalation reply; it calls `finishAction`. */
-  hangupSoon(): void
-  ended(reason: EndReason, message: string | null): void
-  warn(message: string): void
-  /** The call's ElevenLabs voice failed: the model speaks from now on. */
-  voiceFellBack(reason: string): void
-  readonly telemetry: CallTelemetry
-}
-
-export type EndReason = CompletedCall["endReason"]
-
-/** Sees the call's audio (a listen-only leg, Monitoring/): base64 mu-law at `bytes[start, end)`. */
-export interface MediaTap {
-  /** A caller frame, as relayed upstream. */
-  caller(bytes: Buffer, start: number, end: number): void
-  /** Agent audio, as sent to the caller. */
-  agent(bytes: Buffer, start: number, end: number): void
-  /** The caller's queued agent audio was cleared (barge-in). */
-  clear(): void
-}
 
 /**
  * The realtime half of a call, plain callbacks on both sockets: caller audio up (queued
@@ -57,7 +25,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   readonly departure = new Departure()
   private readonly playback = new Playback()
   private readonly queued: Array<string | Buffer>
-  private readonly cancelled = new Set<string>()
+  /** Responses cancelled on barge-in whose late output is dropped: made on the first. */
+  private cancelled: Set<string> | undefined = undefined
   private readonly responses = new Responses((message) => this.sendUp(message))
   private readonly opening: SessionOpening
   private upstream: RealtimeSocket | undefined = undefined
@@ -121,7 +90,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   // --- model side --------------------------------------------------------------------------
 
   audio(delta: AudioDelta): void {
-    if (this.done || this.cancelled.has(delta.responseId)) return void this.hooks.telemetry.droppedDown++
+    if (this.done || this.cancelled?.has(delta.responseId) === true) return void this.hooks.telemetry.droppedDown++
     this.hooks.telemetry.framesDown++
     const mark = this.playback.sent(delta.itemId, base64ByteLength(delta.bytes, delta.start, delta.end))
     this.twilio.sendMedia(delta.bytes, delta.start, delta.end, mark)
@@ -149,7 +118,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
         return this.markItemEnd()
       case "response.output_text.delta":
       case "response.text.delta":
-        if (event.delta === undefined || event.item_id === undefined || this.cancelled.has(event.response_id ?? "")) return
+        if (event.delta === undefined || event.item_id === undefined || this.cancelled?.has(event.response_id ?? "") === true) return
         return this.voice?.text(event.response_id ?? "", event.item_id, event.delta)
       case "response.function_call_arguments.done":
         this.responses.toolStarted()
@@ -267,7 +236,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   }
 
   private responseDone(responseId: string): void {
-    this.cancelled.delete(responseId)
+    this.cancelled?.delete(responseId)
     if (this.departure.responseDone(responseId)) {
       this.markItemEnd()
       if (!this.playback.speaking && !this.voice?.busy) return this.finishAction()
@@ -308,7 +277,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   private cancelActive(): void {
     const active = this.responses.active
     if (active === undefined) return
-    this.cancelled.add(active)
+    ;(this.cancelled ??= new Set()).add(active)
     this.sendUp(Client.responseCancel())
   }
 

@@ -12,7 +12,6 @@ import {
 } from "effect"
 import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
-import { withParentSpanWhenTraced } from "../Observability/Spans.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
@@ -22,7 +21,8 @@ import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, type CallScope, StreamRejected } from "./Bootstrap.js"
+import { type BootstrapHandler, type CallScope, type StreamEnd, StreamRejected } from "./Bootstrap.js"
+import type { ParkedCalls } from "./CallClosing.js"
 import { Bridge } from "./Bridge.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { CallFibers, type Fork } from "./CallFibers.js"
@@ -235,10 +235,11 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
  * Whatever ends the call (stop, hang-up, the agent, max duration, upstream failure, an `End`
  * command, shutdown), closing the scope closes both sockets and writes the record exactly once.
  *
- * The scope is made by hand and closed when the call's effect exits, and its first finalizer
- * ends the call's span: while the call runs its fiber keeps a handful of stack frames, where
- * `withSpan`, `annotateLogs` and `Effect.scoped` around it kept 28 (bench/RESULTS.md). The span
- * is the parent of what the set-up, the background fibers and the closing do.
+ * The set-up runs on the stream's fiber; a set-up that fails closes the scope through the
+ * stream's exit handler (`end`). Once set up, the call is handed to `calls` and the fiber ends:
+ * the call runs on as callbacks, and its end (or shutdown) closes the scope (CallClosing.ts).
+ * The scope's first finalizer ends the call's span, the parent of what the set-up, the
+ * background fibers and the closing do.
  */
 export const runCall = (
   twilio: TwilioSocket,
@@ -246,22 +247,17 @@ export const runCall = (
   id: CallIdentity,
   startAt: number,
   fork: Fork<CallForkServices>,
-  services: CallSetUpServices
+  services: CallSetUpServices,
+  end: StreamEnd,
+  calls: ParkedCalls
 ) =>
   Effect.flatMap(openCall(id, fork), (opened) => {
-    const settingUp = setUp(twilio, boot, id, startAt, opened, services)
-    const call = Effect.flatMap(
-      // Traced, what the set-up does (reads, the ledger's statement) are the call span's children.
-      opened.traced ? Effect.provideService(settingUp, Tracer.ParentSpan, opened.span) : settingUp,
-      (call) => Effect.flatMap(call.over(), (outcome) => withParentSpanWhenTraced(call.afterEnd(outcome), opened.span))
-    )
-    // The stream's exit handler closes the scope (MediaStreams); without a stream, our own does.
-    const end = boot.settlement
-    if (end === undefined) return Effect.onExit(call, (exit) => closeCall(opened, exit))
     end.closeWith(opened)
-    return call
+    const settingUp = setUp(twilio, boot, id, startAt, opened, services)
+    // Traced, what the set-up does (reads, the ledger's statement) are the call span's children.
+    return Effect.map(opened.traced ? Effect.provideService(settingUp, Tracer.ParentSpan, opened.span) : settingUp, (call) => {
+      // One step with the hand-over: the scope is closed by the stream's exit or by the call's closing, never both.
+      end.closeWith(undefined)
+      calls.park(call, opened, opened.fibers.annotations)
+    })
   })
-
-/** Closes a call's scope with its fiber's exit: its finalizers run with the call's span as parent (when traced). */
-export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
-  withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)

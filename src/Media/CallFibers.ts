@@ -20,7 +20,8 @@ export class CallFibers<R> {
   constructor(
     private readonly fork: Fork<R>,
     private readonly span: Tracer.AnySpan,
-    private readonly annotations: HashMap.HashMap<string, unknown>,
+    /** The call's log annotations, for its background work and its closing. */
+    readonly annotations: HashMap.HashMap<string, unknown>,
     /** Tracing is on for the call: work with a span of its own runs as a fiber (`run`), else as plain code. */
     readonly traced: boolean
   ) {}
@@ -37,7 +38,9 @@ export class CallFibers<R> {
   }
 
   untrack(cancel: () => void): void {
-    this.cancels?.delete(cancel)
+    const cancels = this.cancels
+    // Emptied (the upstream has opened): not kept for the call's length.
+    if (cancels !== undefined && cancels.delete(cancel) && cancels.size === 0) this.cancels = undefined
   }
 
   /** Starts `effect` unless the call has ended (then nothing runs, as with a closed FiberSet). */

@@ -1,15 +1,16 @@
 import { twilioCallSid } from "../CallLogs/CallKey.js"
-import { Cause, type Clock, Effect, Exit, FiberRef, HashMap } from "effect"
+import { Cause, type Clock, Effect, type Exit } from "effect"
 import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
-import type { CallRecords, CompletedCall } from "../CallLogs/CallRecords.js"
+import type { CallRecords } from "../CallLogs/CallRecords.js"
 import type { Holding } from "../LiveCalls/LiveCalls.js"
 import type { CallCommand, CommandResult } from "../LiveCalls/Domain.js"
 import { writeFirst as retryingWrite } from "./FirstTry.js"
 import type { AppConfig } from "../Config.js"
 import type { CallEvents } from "../LiveLogs/CallEvents.js"
-import type { Bridge, BridgeHooks, EndReason } from "./Bridge.js"
-import { TRANSCRIPT_MAX_CHARS } from "./CallRecorder.js"
+import type { Bridge } from "./Bridge.js"
+import type { BridgeHooks, EndReason } from "./BridgeHooks.js"
+import { completedCall, loggedEnd } from "./CallRecord.js"
 import type { CallIdentity } from "./CallIdentity.js"
 import type { CallFibers } from "./CallFibers.js"
 import { apologise } from "./Apology.js"
@@ -31,6 +32,11 @@ export type CallForkServices = MediaConfig | FunctionRegistry
 export interface Ending {
   readonly reason: EndReason
   readonly message: string | null
+}
+
+/** Closes a call once the bridge has ended it (CallClosing.ts). */
+export interface CallCloser {
+  ended(ending: Ending): void
 }
 
 /** What the set-up read and decided, kept by the call for its length. */
@@ -63,8 +69,8 @@ export class LiveCall implements BridgeHooks {
   maxDuration: ReturnType<typeof setTimeout> | undefined = undefined
   /** Set once, when the bridge ends the call. */
   ending: Ending | undefined = undefined
-  /** The call's fiber, waiting for the end (`over`). */
-  private waiting: ((ending: Effect.Effect<Ending>) => void) | undefined = undefined
+  /** What closes the call once it ends (set when the set-up hands the call over: CallClosing). */
+  closer: CallCloser | undefined = undefined
   spokenBy: string
 
   constructor(
@@ -103,9 +109,7 @@ export class LiveCall implements BridgeHooks {
   ended(reason: EndReason, message: string | null): void {
     const ending = { reason, message }
     this.ending = ending
-    const waiting = this.waiting
-    this.waiting = undefined
-    waiting?.(Effect.succeed(ending))
+    this.closer?.ended(ending)
   }
 
   warn(message: string): void {
@@ -179,19 +183,6 @@ export class LiveCall implements BridgeHooks {
     this.bridge.upstreamFailed(error.message)
   }
 
-  /**
-   * Waits for the bridge to end the call (at once if it has). A bare `async` with nothing to
-   * cancel: `Deferred.await` would keep an interruption handler (three stack frames, a joiner
-   * list and closures) on the call's fiber for its whole length. Interrupting the wait needs
-   * nothing undone: the call's scope closes either way.
-   */
-  over(): Effect.Effect<Ending> {
-    return Effect.async<Ending>((resume) => {
-      if (this.ending !== undefined) resume(Effect.succeed(this.ending))
-      else this.waiting = resume
-    })
-  }
-
   /** A command from outside (LiveCalls): a listen-only leg is dialled, the rest go to the bridge. */
   apply(command: CallCommand): CommandResult | Effect.Effect<CommandResult> {
     return command._tag === "Listen" ? this.monitor.dial(command) : applyCommand(this.bridge, command)
@@ -224,47 +215,16 @@ export class LiveCall implements BridgeHooks {
   }
 
   private record(exit: Exit.Exit<unknown, unknown>) {
-    const { id, settings, startedAt, media } = this.plan
-    const bridge = this.bridge
-    const final: Ending = this.ending ?? {
-      reason: "error",
-      message: Exit.isFailure(exit) && !Exit.isInterrupted(exit)
-        ? Cause.pretty(exit.cause)
-        : "the service stopped during the call"
-    }
-    const call: CompletedCall = {
-      tenantId: id.tenantId,
-      streamSid: id.streamSid,
-      callSid: id.callSid,
-      direction: id.direction,
-      from: id.from,
-      to: id.to,
-      agentVersionId: this.plan.agentVersionId,
-      model: settings.model,
-      voice: this.spokenBy,
-      startedAt,
-      endedAt: new Date(this.now()),
-      endReason: finalReason(final, bridge),
-      errorMessage: final.message,
-      transcript: bridge.recorder.transcript,
-      functionCalls: bridge.recorder.functionCalls,
-      turnLatencies: bridge.recorder.turnLatencies,
-      // A transfer is an escalation once the person answers (EscalateCall.escalated marks the log).
-      escalated: false,
-      escalationReason: null,
-      systemPromptKey: settings.systemPromptKey
-    }
+    const { records, media } = this.plan
+    const call = completedCall(this.plan, this.bridge, this.ending, exit, this.spokenBy, new Date(this.now()))
     this.telemetry.ended(call.endReason)
-    this.live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - startedAt.getTime()) / 1000))
+    this.live.ended(call.endReason, call.errorMessage, Math.round((call.endedAt.getTime() - call.startedAt.getTime()) / 1000))
     // The record and the ledger row's delete are one statement: both commit, or neither. Any
     // failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past the
     // budget the ledger row stays and a reaper records the call (LiveCalls.hold).
-    const omitted = bridge.recorder.omittedChars
     return Effect.flatMap(
-      retryingWrite(this.plan.records.recordCompletedCall(call, [this.holding.leaving]), `${media.recordRetrySeconds} seconds`),
-      () => omitted === 0 ? logEnded(call.endReason) : Effect.zipRight(logEnded(call.endReason), Effect.logWarning(
-        `the transcript passed ${TRANSCRIPT_MAX_CHARS} characters: the record keeps the first ones, ${omitted} more were streamed live only`
-      ))
+      retryingWrite(records.recordCompletedCall(call, [this.holding.leaving]), `${media.recordRetrySeconds} seconds`),
+      () => loggedEnd(call.endReason, this.bridge.recorder.omittedChars)
     )
   }
 
@@ -291,21 +251,3 @@ export class LiveCall implements BridgeHooks {
     this.bridge.toolFinished(callId, result.output, result.action)
   }
 }
-
-/**
- * "call ended", with its end reason among the closing fiber's log annotations for that one line:
- * set and put back, where an `annotateLogs` region is a `FiberRef.locally` (an acquire/use/release,
- * 17 Effect operations) on every call's end. The closing runs uninterruptibly (a finalizer).
- */
-const logEnded = (endReason: EndReason) =>
-  Effect.flatMap(
-    FiberRef.getAndUpdate(FiberRef.currentLogAnnotations, HashMap.set<string, unknown>("end_reason", endReason)),
-    (before) => Effect.zipRight(Effect.logInfo("call ended"), FiberRef.set(FiberRef.currentLogAnnotations, before))
-  )
-
-/** A stream that stopped right after the agent's action was taken ended because of it. */
-export const finalReason = (ending: Ending, bridge: Bridge): EndReason =>
-  ending.reason === "stop" || ending.reason === "caller_hangup"
-    ? bridge.departure.endReason ?? ending.reason
-    : ending.reason
-

@@ -2,7 +2,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
-import { Cause, Context, Effect, Exit, Fiber, FiberRef, FiberSet, Option, Runtime } from "effect"
+import { Context, Effect, Fiber, FiberRef, FiberSet, Option, Runtime } from "effect"
 import { label, upgradeToStartWith } from "../Observability/Metrics.js"
 import { WebSocketServer, type WebSocket } from "ws"
 import { StreamTokens, type TokenUse } from "../Auth/StreamTokens.js"
@@ -14,21 +14,14 @@ import { TwilioClient } from "../Twilio/Client.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import {
-  type AudioBudget,
-  BootstrapHandler,
-  type CallScope,
-  LATE,
-  type PreAuth,
-  StreamClosed,
-  type StreamEnd,
-  StreamRejected
-} from "./Bootstrap.js"
-import { callSetUpServices, closeCall, runCall } from "./Call.js"
+import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamRejected } from "./Bootstrap.js"
+import { callSetUpServices, runCall } from "./Call.js"
+import { ParkedCalls } from "./CallClosing.js"
 import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { SetupLoad } from "../Limits/SetupLoad.js"
 import { MediaConfig } from "./MediaConfig.js"
+import { PendingSockets, StreamSetUp } from "./StreamSetUp.js"
 import { TwilioSocket } from "./TwilioSocket.js"
 import { takeUpgradeSocket } from "./Upgrade.js"
 import { runTranslationLeg } from "../Translation/TranslationCall.js"
@@ -37,10 +30,6 @@ import { TranslationPairs } from "../Translation/TranslationPairs.js"
 import { TranslationRooms } from "../Translation/Rooms.js"
 import { CallMonitors } from "../Monitoring/CallMonitors.js"
 import { runListenLeg } from "../Monitoring/ListenLeg.js"
-
-/** Policy violation: what a socket that failed to authenticate is closed with. */
-const CLOSE_UNAUTHENTICATED = 1008
-const CLOSE_INTERNAL_ERROR = 1011
 
 /**
  * What a call needs from the rest of the service, and all its fiber carries: every copy of a
@@ -77,105 +66,12 @@ type Leg = Effect.Effect<void, Effect.Effect.Error<AnyLeg>, Effect.Effect.Contex
 
 export const textResponse = (status: number, text: string) => HttpServerResponse.text(text, { status })
 
-/** The sockets still waiting to authenticate: how many, and how many per client address. */
-class PendingSockets {
-  count = 0
-  private readonly byAddress = new Map<string, number>()
-
-  constructor(private readonly setupLoad: SetupLoad) {}
-
-  from(address: string): number {
-    return this.byAddress.get(address) ?? 0
-  }
-
-  add(address: string): void {
-    this.setupLoad.streamWaiting()
-    this.count++
-    this.byAddress.set(address, this.from(address) + 1)
-  }
-
-  done(address: string): void {
-    this.setupLoad.streamDone()
-    this.count--
-    const left = this.from(address) - 1
-    if (left <= 0) this.byAddress.delete(address)
-    else this.byAddress.set(address, left)
-  }
-}
-
-/** No authenticated `start` in time: the wait for it fails (a timer, not a racing fiber per socket). */
-const expire = (boot: BootstrapHandler) => boot.timedOut(LATE)
-
-/**
- * One socket's way to its call: ends its bootstrap once (`settle`: the deadline, the early-audio
- * budget, its place among the pending sockets) and, when its fiber exits, turns a failure into
- * the socket's close code and a log line. An object, so a live call keeps no closures for it.
- */
-class StreamSetUp implements StreamEnd {
-  private settled = false
-  private call: CallScope | undefined = undefined
-  private readonly deadline: ReturnType<typeof setTimeout>
-
-  constructor(
-    private readonly twilio: TwilioSocket,
-    private readonly boot: BootstrapHandler,
-    /** Set while the socket counts among the pending ones (it proved nothing in its request). */
-    private readonly pending: PendingSockets | undefined,
-    private readonly address: string,
-    timeoutMs: number
-  ) {
-    // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
-    // cost every socket two fibers); an authenticated start that comes late is turned away.
-    this.deadline = setTimeout(expire, timeoutMs, boot)
-    boot.settlement = this
-  }
-
-  settle(): void {
-    if (this.settled) return
-    this.settled = true
-    clearTimeout(this.deadline)
-    this.boot.release()
-    this.pending?.done(this.address)
-  }
-
-  closeWith(call: CallScope): void {
-    this.call = call
-  }
-
-  /**
-   * The stream's fiber exits: the call's scope closes first (its record is written), then
-   * rejected sockets are closed as such, anything unexpected as an internal error.
-   */
-  finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    const call = this.call
-    if (call === undefined) return this.report(exit)
-    this.call = undefined
-    return Effect.zipRight(closeCall(call, exit), Effect.suspend(() => this.report(exit)))
-  }
-
-  private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    this.settle()
-    // Interrupted (shutdown): the call's scope has closed its socket.
-    if (Exit.isSuccess(exit) || Cause.isInterrupted(exit.cause)) return Effect.void
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure) && failure.value instanceof StreamClosed) return Effect.void
-    if (Option.isSome(failure) && failure.value instanceof StreamRejected) {
-      const rejected = failure.value
-      return Effect.sync(() => this.twilio.close(CLOSE_UNAUTHENTICATED, rejected.message)).pipe(
-        Effect.zipRight(Effect.logInfo("media stream rejected", rejected.message))
-      )
-    }
-    return Effect.sync(() => this.twilio.close(CLOSE_INTERNAL_ERROR, "internal error")).pipe(
-      Effect.zipRight(Effect.logError("media stream failed", exit.cause))
-    )
-  }
-}
-
 /**
  * The `/media-stream` endpoint's machinery: one `ws` server in noServer mode (the HTTP
  * server's 'upgrade' event belongs to the platform), the count of sockets still waiting
- * to authenticate, and the calls, each a fiber in this service's scope — so shutting the
- * service down ends every call through its normal path (sockets closed, record written).
+ * to authenticate, and the calls: a fiber in this service's scope per socket until its call is
+ * set up, then the call on its own (ParkedCalls) — shutting the service down ends every call
+ * through its normal path (sockets closed, record written).
  */
 export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams", {
   scoped: Effect.gen(function*() {
@@ -199,6 +95,13 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const fork: Fork<CallServices> = Runtime.runFork(
       yield* Effect.runtime<CallServices>().pipe(Effect.locally(FiberRef.currentContext, callContext as Context.Context<never>))
     )
+    // The calls past their set-up, without a fiber of their own (CallClosing.ts).
+    const parked = new ParkedCalls(fork)
+    // Set-ups in flight are interrupted first (one that completes meanwhile is parked), then the
+    // parked calls end. The media handler runs it before the HTTP server closes; this service's
+    // own close runs it again (nothing left by then), in case it is built without the handler.
+    const endAll = Effect.zipRight(Effect.suspend(() => Fiber.interruptAll(Array.from(calls))), parked.endAll())
+    yield* Effect.addFinalizer(() => endAll)
     const setUpServices = yield* callSetUpServices
     // The calls' clock (the one their runtime carries), read as plain code.
     const clock = yield* Effect.clock
@@ -245,8 +148,8 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       })
 
     /**
-     * Bootstrap (wait for `start`, authenticate) then the call itself. While the call runs its
-     * fiber keeps only this `onExit` and the call's own frames (runCall).
+     * Bootstrap (wait for `start`, authenticate) then the leg. A call's fiber ends with its
+     * set-up (runCall); a translation or listen-only leg keeps its fiber, and this `onExit`.
      */
     const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) => {
       const setUp = new StreamSetUp(twilio, boot, preAuth._tag === "None" ? pending : undefined, address, config.bootstrapTimeoutMs)
@@ -258,7 +161,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
             // A supervisor's listen-only leg hears a call of this replica instead of talking to an agent.
             : id.monitorOf != null
             ? runListenLeg(twilio, boot, id, id.monitorOf)
-            : runCall(twilio, boot, id, startAt, fork, setUpServices)),
+            : runCall(twilio, boot, id, startAt, fork, setUpServices, setUp, parked)),
         (exit) => setUp.finish(exit)
       )
     }
@@ -301,7 +204,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
        * Ends every call now (records written). The HTTP server waits for upgraded sockets
        * before it closes, so this must run first: the media handler's layer calls it.
        */
-      endAll: Effect.suspend(() => Fiber.interruptAll(Array.from(calls)))
+      endAll
     } as const
   }),
   dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default, SetupLoad.Default]

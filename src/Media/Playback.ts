@@ -51,14 +51,17 @@ export class Playback {
    * right after that audio, or undefined when the last mark is recent enough.
    */
   sent(itemId: string, bytes: number): string | undefined {
-    if (itemId !== this.itemId) {
-      this.itemId = itemId
+    // Each delta brings its own copy of the item's id: the marks keep the item's first one, so
+    // marks waiting for their echo (many, when Twilio plays behind) share one string.
+    let item = this.itemId
+    if (itemId !== item) {
+      item = this.itemId = itemId
       this.itemSent = 0
       this.sinceMark = 0
     }
     this.itemSent += bytes
     this.sinceMark += bytes
-    return this.sinceMark >= MARK_INTERVAL_BYTES ? this.mark(itemId) : undefined
+    return this.sinceMark >= MARK_INTERVAL_BYTES ? this.mark(item) : undefined
   }
 
   /** A mark for audio sent since the last one (an item's audio is complete), if any. */
@@ -75,8 +78,11 @@ export class Playback {
       this.ackedOffset = this.markOffset[this.head]!
       this.head++
     }
+    // Acknowledged marks go once they are half the list (a splice per as many marks as it
+    // moves): with audio queued at Twilio the whole call long, waiting for "all played" kept
+    // up to a thousand spent marks per call.
     if (this.head === this.markSeq.length) this.compact()
-    else if (this.head > 1024) this.dropAcknowledged()
+    else if (this.head >= 16 && this.head * 2 >= this.markSeq.length) this.dropAcknowledged()
   }
 
   /** Assistant audio is queued or playing at Twilio. */

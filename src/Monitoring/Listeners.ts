@@ -1,4 +1,4 @@
-import type { MediaTap } from "../Media/Bridge.js"
+import type { MediaTap } from "../Media/BridgeHooks.js"
 import type { TwilioSocket } from "../Media/TwilioSocket.js"
 import { Mixer } from "./Mixer.js"
 

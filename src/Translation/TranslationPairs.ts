@@ -1,7 +1,7 @@
 import { Deferred, Effect, FiberId } from "effect"
 import type { StatementPart } from "../Database/StatementParts.js"
 import type { CallIdentity } from "../Media/CallIdentity.js"
-import type { EndReason } from "../Media/Bridge.js"
+import type { EndReason } from "../Media/BridgeHooks.js"
 import { TranslationRoom, type RoomHooks } from "./TranslationRoom.js"
 import type { Side } from "./Rooms.js"
 

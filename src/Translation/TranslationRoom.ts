@@ -1,5 +1,5 @@
 import type { TranscriptEntry } from "../Media/CallRecorder.js"
-import type { EndReason } from "../Media/Bridge.js"
+import type { EndReason } from "../Media/BridgeHooks.js"
 import { type AudioDelta, base64ByteLength } from "../Media/FastFrames.js"
 import { Playback } from "../Media/Playback.js"
 import * as Client from "../Media/RealtimeEvents.js"

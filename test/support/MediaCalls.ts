@@ -7,7 +7,7 @@ import { FakeOpenAI, withFakeOpenAI } from "./FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./FakeTwilio.js"
 import { FakeTwilioServer, putTenant } from "./FakeTwilioServer.js"
 import { expectSpecSchema } from "./SpecSchemas.js"
-import { makeTestServer, request } from "./TestServer.js"
+import { makeTestServer, request, type TestServerOptions } from "./TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./TwilioMediaClient.js"
 
 /** What media suites share: tenants `acme` (no Twilio credentials) and `acme-rest` (with them). */
@@ -33,7 +33,7 @@ const tenants = Layer.effectDiscard(Effect.gen(function*() {
 }))
 
 /** The service with a fake OpenAI Realtime, a fake Twilio REST API and the tenants above. */
-export const MediaSuite = (config: Record<string, string> = {}) =>
+export const MediaSuite = (config: Record<string, string> = {}, options: TestServerOptions = {}) =>
   withFakeOpenAI((fake) =>
     Layer.unwrapScoped(Effect.map(startFakeTwilio, (twilio) =>
       tenants.pipe(
@@ -43,7 +43,7 @@ export const MediaSuite = (config: Record<string, string> = {}) =>
             OPENAI_API_KEY: "sk-test-key",
             TWILIO_API_BASE_URL: twilio.baseUrl,
             ...config
-          }),
+          }, options),
           Layer.succeed(FakeTwilioServer, twilio)
         ))
       )))

@@ -1,0 +1,84 @@
+import { Effect, Exit, Fiber, FiberRef, type HashMap, Scope } from "effect"
+import type { AppConfig } from "../Config.js"
+import { withParentSpanWhenTraced } from "../Observability/Spans.js"
+import type { TwilioClient } from "../Twilio/Client.js"
+import type { CallScope } from "./Bootstrap.js"
+import type { Fork } from "./CallFibers.js"
+import type { CallCloser, Ending, LiveCall } from "./LiveCall.js"
+
+/** Closes a call's scope with `exit`: its finalizers run with the call's span as parent (when traced). */
+export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
+  withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)
+
+/** What a call's closing needs: Twilio's follow-up after the end (LiveCall.afterEnd). */
+type ClosingServices = AppConfig | TwilioClient
+
+/**
+ * The calls of this replica past their set-up. A call has no fiber of its own once set up (a
+ * fiber parked for the call's length kept ~5 KB per live call: its references, stack and
+ * observers, bench/RESULTS.md): it lives as callbacks on its sockets and timers, held by them,
+ * by LiveCalls (its commands) and by this registry, through which shutdown ends it.
+ */
+export class ParkedCalls {
+  readonly calls = new Set<ParkedCall>()
+
+  constructor(readonly fork: Fork<ClosingServices>) {}
+
+  /** `call` runs on without its fiber; its end (maybe already come) starts its closing. */
+  park(call: LiveCall, opened: CallScope, annotations: HashMap.HashMap<string, unknown>): void {
+    const parked = new ParkedCall(this, call, opened, annotations)
+    this.calls.add(parked)
+    call.closer = parked
+    if (call.ending !== undefined) parked.ended(call.ending)
+  }
+
+  /** Ends every call still live as a shutdown does (its record written) and waits for the closings. */
+  endAll(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      Effect.forEach(Array.from(this.calls), (call) => call.stop(), { concurrency: "unbounded", discard: true })
+    )
+  }
+}
+
+/**
+ * One call without a fiber. Its closing is a fiber of its own, started once: by the bridge's
+ * end (Twilio's follow-up, then the scope's finalizers) or by shutdown (the finalizers with an
+ * interruption, as when the call's fiber was interrupted). A scope runs its finalizers once, and
+ * only the closing closes it: the record is written exactly once.
+ */
+class ParkedCall implements CallCloser {
+  private closing: Fiber.RuntimeFiber<void> | undefined = undefined
+
+  constructor(
+    private readonly registry: ParkedCalls,
+    private readonly call: LiveCall,
+    private readonly opened: CallScope,
+    private readonly annotations: HashMap.HashMap<string, unknown>
+  ) {}
+
+  ended(ending: Ending): void {
+    if (this.closing !== undefined) return
+    // Started at once (runFork runs it up to its first wait): the exit handler is in place
+    // before anything could interrupt it.
+    this.closing = this.registry.fork(this.annotated(
+      Effect.onExit(withParentSpanWhenTraced(this.call.afterEnd(ending), this.opened.span), (exit) => this.close(exit))
+    ))
+  }
+
+  /** Shutdown: a call still live closes as interrupted; one whose follow-up runs has it cut short. */
+  stop(): Effect.Effect<void> {
+    return Effect.fiberIdWith((stopper) => {
+      const closing = this.closing ??= this.registry.fork(this.annotated(Effect.uninterruptible(this.close(Exit.interrupt(stopper)))))
+      return Effect.asVoid(Fiber.interrupt(closing))
+    })
+  }
+
+  private close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return Effect.ensuring(closeCall(this.opened, exit), Effect.sync(() => this.registry.calls.delete(this)))
+  }
+
+  /** The call's log annotations (tenant, stream, call), as its fiber had them. */
+  private annotated<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Effect.locally(effect, FiberRef.currentLogAnnotations, this.annotations)
+  }
+}

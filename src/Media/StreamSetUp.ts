@@ -1,0 +1,106 @@
+import { Cause, Effect, Exit, Option } from "effect"
+import type { SetupLoad } from "../Limits/SetupLoad.js"
+import { type BootstrapHandler, type CallScope, LATE, StreamClosed, type StreamEnd, StreamRejected } from "./Bootstrap.js"
+import { closeCall } from "./CallClosing.js"
+import type { TwilioSocket } from "./TwilioSocket.js"
+
+/** Policy violation: what a socket that failed to authenticate is closed with. */
+const CLOSE_UNAUTHENTICATED = 1008
+const CLOSE_INTERNAL_ERROR = 1011
+
+/** The sockets still waiting to authenticate: how many, and how many per client address. */
+export class PendingSockets {
+  count = 0
+  private readonly byAddress = new Map<string, number>()
+
+  constructor(private readonly setupLoad: SetupLoad) {}
+
+  from(address: string): number {
+    return this.byAddress.get(address) ?? 0
+  }
+
+  add(address: string): void {
+    this.setupLoad.streamWaiting()
+    this.count++
+    this.byAddress.set(address, this.from(address) + 1)
+  }
+
+  done(address: string): void {
+    this.setupLoad.streamDone()
+    this.count--
+    const left = this.from(address) - 1
+    if (left <= 0) this.byAddress.delete(address)
+    else this.byAddress.set(address, left)
+  }
+}
+
+/** No authenticated `start` in time: the wait for it fails (a timer, not a racing fiber per socket). */
+const expire = (boot: BootstrapHandler) => boot.timedOut(LATE)
+
+/**
+ * One socket's way to its call: ends its bootstrap once (`settle`: the deadline, the early-audio
+ * budget, its place among the pending sockets) and, when its fiber exits, turns a failure into
+ * the socket's close code and a log line. An object, so a live call keeps no closures for it.
+ */
+export class StreamSetUp implements StreamEnd {
+  private settled = false
+  private call: CallScope | undefined = undefined
+  /** Dropped once settled: a spent Timeout (and its arguments) is not kept for the call's length. */
+  private deadline: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    private readonly twilio: TwilioSocket,
+    private readonly boot: BootstrapHandler,
+    /** Set while the socket counts among the pending ones (it proved nothing in its request). */
+    private readonly pending: PendingSockets | undefined,
+    private readonly address: string,
+    timeoutMs: number
+  ) {
+    // The deadline is a timer that fails the wait for `start` (racing a sleeping fiber
+    // cost every socket two fibers); an authenticated start that comes late is turned away.
+    this.deadline = setTimeout(expire, timeoutMs, boot)
+    boot.settlement = this
+  }
+
+  settle(): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.deadline)
+    this.deadline = undefined
+    this.boot.release()
+    this.pending?.done(this.address)
+  }
+
+  closeWith(call: CallScope | undefined): void {
+    this.call = call
+  }
+
+  /**
+   * The stream's fiber exits: the call's scope closes first (its record is written), unless the
+   * call was handed over to run on without the fiber (`closeWith(undefined)`); then rejected
+   * sockets are closed as such, anything unexpected as an internal error.
+   */
+  finish(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const call = this.call
+    if (call === undefined) return this.report(exit)
+    this.call = undefined
+    return Effect.zipRight(closeCall(call, exit), Effect.suspend(() => this.report(exit)))
+  }
+
+  private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    this.settle()
+    // Interrupted (shutdown): the call's scope has closed its socket.
+    if (Exit.isSuccess(exit) || Cause.isInterrupted(exit.cause)) return Effect.void
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure) && failure.value instanceof StreamClosed) return Effect.void
+    if (Option.isSome(failure) && failure.value instanceof StreamRejected) {
+      const rejected = failure.value
+      return Effect.sync(() => this.twilio.close(CLOSE_UNAUTHENTICATED, rejected.message)).pipe(
+        Effect.zipRight(Effect.logInfo("media stream rejected", rejected.message))
+      )
+    }
+    return Effect.sync(() => this.twilio.close(CLOSE_INTERNAL_ERROR, "internal error")).pipe(
+      Effect.zipRight(Effect.logError("media stream failed", exit.cause))
+    )
+  }
+}
