@@ -7,6 +7,13 @@
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
  *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--profile=DIR] [--targets=service,baseline]
+ *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks]
+ *
+ * `--node-flags`: extra flags for the target's node (space-separated); `--service-log=FILE`: the
+ * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
+ * `--profile` with a short `--cpu-prof-interval` as a timeline of event-loop stalls). `--marks`: the
+ * slowest webhooks and starts lined up with the target's collections and loop blocks and the
+ * generator's own blocks (bench/setup-marks.ts).
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
@@ -24,6 +31,7 @@
  *   the service's greeting `response.create` at once, and the bare relay's session.update)
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
@@ -31,6 +39,7 @@ import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
+import { attributeBurst, generatorBlocks, markReader } from "./setup-marks.js"
 import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -45,12 +54,15 @@ const warmup = Number(arg("warmup", "50"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
 // `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
+const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
+const serviceLog = arg("service-log", "")
+const withMarks = process.argv.includes("--marks")
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
-  const flags = profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
   const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -80,7 +92,13 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
     stdio: ["ignore", "pipe", "pipe"]
   })
   let tail = ""
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000))
+  const marks = markReader()
+  const log = serviceLog === "" ? undefined : fs.createWriteStream(serviceLog, { flags: "a" })
+  const keep = (chunk: Buffer) => {
+    log?.write(chunk)
+    if (withMarks) marks.read(chunk.toString())
+    tail = (tail + chunk.toString()).slice(-4000)
+  }
   child.stdout!.on("data", keep)
   child.stderr!.on("data", keep)
   const base = `http://127.0.0.1:${port}`
@@ -117,7 +135,7 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       await admin(`/agent-versions/${version.id}/publish`)
     }
   }
-  return { child, base, output: () => tail }
+  return { child, base, output: () => tail, marks: marks.marks }
 }
 
 const stop = (child: ChildProcess) =>
@@ -129,6 +147,9 @@ const stop = (child: ChildProcess) =>
   })
 
 interface Timings {
+  /** Wall-clock (ms since the epoch) when the webhook and the upgrade were sent. */
+  sent?: number
+  upgradeSent?: number
   webhook?: number
   upgrade?: number
   accepted?: number
@@ -139,9 +160,11 @@ interface Timings {
 /** One call as Twilio makes it; fills `t` as each step completes. */
 const placeCall = async (base: string, n: number, t: Timings, accepted: Map<number, () => void>) => {
   const t0 = performance.now()
+  t.sent = performance.timeOrigin + t0
   const { callSid, stream, custom } = await ringWebhook(base, n)
   t.webhook = performance.now() - t0
   const t1 = performance.now()
+  t.upgradeSent = performance.timeOrigin + t1
   const ws = new WebSocket(stream)
   accepted.set(n, () => (t.accepted = performance.now() - t1))
   await new Promise<void>((resolve, reject) => {
@@ -174,7 +197,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const accepted = new Map<number, () => void>()
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
-  const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
+  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl)
   let serial = 0
   const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
   const burst = async (count: number, perSecond: number) => {
@@ -220,7 +243,11 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const generatorDelay = monitorEventLoopDelay({ resolution: 10 })
   generatorDelay.enable()
   const generatorCpu0 = process.cpuUsage()
+  const blocks = generatorBlocks()
+  const burstFrom = performance.timeOrigin + performance.now()
   const { timings, sockets } = await burst(total, rate)
+  blocks.stop()
+  if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
   const generatorCpu = process.cpuUsage(generatorCpu0)
   console.error(`${target} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
