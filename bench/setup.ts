@@ -13,7 +13,8 @@
  * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
  * `--profile` with a short `--cpu-prof-interval` as a timeline of event-loop stalls). `--marks`: the
  * slowest webhooks and starts lined up with the target's collections and loop blocks and the
- * generator's own blocks (bench/setup-marks.ts).
+ * generator's own blocks (bench/setup-marks.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
+ * replica's calls), their slowest set-up times (and with `--marks` what they met).
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
@@ -39,8 +40,9 @@ import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
-import { attributeBurst, generatorBlocks, markReader } from "./setup-marks.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
+import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
+import { f, pct, placeCall, type Timings } from "./setup-call.js"
+import { ACCOUNT } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -57,6 +59,8 @@ const idleBeforeSeconds = Number(arg("idle-before", "0"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
+// `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
+const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -146,52 +150,21 @@ const stop = (child: ChildProcess) =>
     setTimeout(() => child.kill("SIGKILL"), 30_000).unref()
   })
 
-interface Timings {
-  /** Wall-clock (ms since the epoch) when the webhook and the upgrade were sent. */
-  sent?: number
-  upgradeSent?: number
-  webhook?: number
-  upgrade?: number
-  accepted?: number
-  greeting?: number
-  failed?: string
+/** A quiet replica's calls one at a time (the replica idle between them, no call held): their set-up times. */
+const trickle = async (base: string, first: number, accepted: Map<number, () => void>, marks: ReadonlyArray<Mark>) => {
+  const from = performance.timeOrigin + performance.now()
+  const timings: Array<Timings> = []
+  for (let i = 0; i < trickleCalls; i++) {
+    await sleep(trickleGapMs)
+    const t: Timings = {}
+    timings.push(t)
+    await placeCall(base, first + i, t, accepted).then((ws) => ws.close(), (error) => (t.failed = String(error)))
+  }
+  const max = (pick: (t: Timings) => number | undefined) => f(Math.max(...timings.map((t) => pick(t) ?? NaN)))
+  return `trickle: ${trickleCalls} calls ${trickleGapMs} ms apart, ${timings.filter((t) => t.failed !== undefined).length} failed; ` +
+    `webhook max ${max((t) => t.webhook)} ms, start accepted max ${max((t) => t.accepted)} ms\n` +
+    (withMarks ? attributeBurst("trickle", timings, marks.filter((m) => m.start >= from)) : "")
 }
-
-/** One call as Twilio makes it; fills `t` as each step completes. */
-const placeCall = async (base: string, n: number, t: Timings, accepted: Map<number, () => void>) => {
-  const t0 = performance.now()
-  t.sent = performance.timeOrigin + t0
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  t.webhook = performance.now() - t0
-  const t1 = performance.now()
-  t.upgradeSent = performance.timeOrigin + t1
-  const ws = new WebSocket(stream)
-  accepted.set(n, () => (t.accepted = performance.now() - t1))
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => {
-      t.upgrade = performance.now() - t1
-      sendStart(ws, n, callSid, custom)
-    })
-    ws.on("message", (data) => {
-      const message = JSON.parse(data.toString())
-      if (message.event === "media" && t.greeting === undefined) {
-        t.greeting = performance.now() - t0
-        resolve()
-      }
-    })
-    ws.once("error", reject)
-    ws.once("close", () => reject(new Error("closed before the greeting")))
-    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
-  })
-  return ws
-}
-
-
-const pct = (values: Array<number>, p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
-const f = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 1 : 0) : "-")
 
 const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const accepted = new Map<number, () => void>()
@@ -261,6 +234,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
+  if (trickleCalls > 0) console.error(await trickle(base, offset + 900_000, accepted, marks))
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)

@@ -14,10 +14,11 @@ const GROWTH_BYTES = 16 * 1024 * 1024
 const QUIET_BEFORE_SHRINK_MS = 5_500
 /**
  * No collection within this long of a call set-up (webhook to authenticated `start`): a set-up is
- * not yet a held call, and the burst it may open would meet a full collection's pause (50-60 ms on
- * a quiet box, 130-300 ms loaded; bench/RESULTS.md "Event-loop stalls during a set-up burst").
+ * not yet a held call, and the calls that follow one (a burst, a trickle) would meet the full
+ * collection's pause: 50-60 ms on a quiet box, 130-300 ms loaded (bench/RESULTS.md, "Event-loop
+ * stalls during a set-up burst").
  */
-const SETUP_QUIET_MS = 2_000
+const SETUP_QUIET_MS = 10_000
 
 /** V8's `gc`: no argument collects the whole heap (Node 20 ignores an options object: no collection at all). */
 type Collect = () => void
