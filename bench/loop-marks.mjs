@@ -6,7 +6,8 @@ import { PerformanceObserver, performance } from "node:perf_hooks"
 
 const threshold = Number(process.env.LOOP_MARK_MS ?? "3")
 const origin = performance.timeOrigin
-const kinds = { 1: "minor", 2: "major", 4: "incremental", 8: "weakcb" }
+// perf_hooks.constants.NODE_PERFORMANCE_GC_*: a forced `gc()` and V8's mark-compacts are "major".
+const kinds = { 1: "minor", 4: "major", 8: "incremental", 16: "weakcb" }
 
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
