@@ -15,7 +15,7 @@ const QUIET_BEFORE_SHRINK_MS = 5_500
 /**
  * No collection within this long of a call set-up (webhook to authenticated `start`): a set-up is
  * not yet a held call, and the calls that follow one (a burst, a trickle) would meet the full
- * collection's pause: 50-60 ms on a quiet box, 130-300 ms loaded (bench/RESULTS.md, "Event-loop
+ * collection's pause: 50-60 ms on a quiet box, 130-600 ms loaded (bench/RESULTS.md, "Event-loop
  * stalls during a set-up burst").
  */
 const SETUP_QUIET_MS = 10_000
@@ -95,7 +95,8 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effe
  * something allocates; an idle process allocates almost nothing, so without this it keeps
  * its peak size for good (issue 13: 204 MB idle, 585 MB 30 s after a REST run). Not while a
  * call runs on this replica (a full collection pauses everything for tens of milliseconds,
- * which a caller would hear) or sets one up, nor while the process is busy (then V8's own collector works).
+ * which a caller would hear) or has set one up in the last SETUP_QUIET_MS, nor while the process
+ * is busy (then V8's own collector works).
  * IDLE_MEMORY_RECLAIM=false turns it off.
  */
 export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
