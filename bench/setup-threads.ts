@@ -32,6 +32,11 @@ const trees = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const nodeFlags = arg("node", "").split(",").filter((f) => f !== "")
 /** `--alloc=FILE`: a sampling allocation profile of the burst window (collected objects included) to FILE. */
 const allocFile = arg("alloc", "")
+/**
+ * `--alloc-promoted`: leave out what the young generation collected, so the profile holds what
+ * survived scavenges (promoted, alive or since collected by a full GC): what scavenges copy.
+ */
+const allocPromoted = process.argv.includes("--alloc-promoted")
 const TICKS = 100
 
 /** CPU seconds per thread name and user/system (threads of one name summed; the main thread apart). */
@@ -135,7 +140,7 @@ const run = async (tree: string, baseUrl: URL) => {
     await inspector?.call("HeapProfiler.startSampling", {
       samplingInterval: 4096,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true
+      includeObjectsCollectedByMinorGC: !allocPromoted
     })
     const g0 = gcSnapshot()
     const t0 = threads(child.pid!)

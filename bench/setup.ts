@@ -7,6 +7,14 @@
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
  *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--profile=DIR] [--targets=service,baseline]
+ *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks]
+ *
+ * `--node-flags`: extra flags for the target's node (space-separated); `--service-log=FILE`: the
+ * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
+ * `--profile` with a short `--cpu-prof-interval` as a timeline of event-loop stalls). `--marks`: the
+ * slowest webhooks and starts lined up with the target's collections and loop blocks and the
+ * generator's own blocks (bench/setup-marks.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
+ * replica's calls), their slowest set-up times (and with `--marks` what they met).
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
@@ -24,6 +32,7 @@
  *   the service's greeting `response.create` at once, and the bare relay's session.update)
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
@@ -31,7 +40,9 @@ import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
-import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
+import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
+import { f, pct, placeCall, type Timings } from "./setup-call.js"
+import { ACCOUNT } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -45,12 +56,17 @@ const warmup = Number(arg("warmup", "50"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
 // `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
+const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
+const serviceLog = arg("service-log", "")
+const withMarks = process.argv.includes("--marks")
+// `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
+const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
-  const flags = profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
   const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -80,7 +96,13 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
     stdio: ["ignore", "pipe", "pipe"]
   })
   let tail = ""
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-4000))
+  const marks = markReader()
+  const log = serviceLog === "" ? undefined : fs.createWriteStream(serviceLog, { flags: "a" })
+  const keep = (chunk: Buffer) => {
+    log?.write(chunk)
+    if (withMarks) marks.read(chunk.toString())
+    tail = (tail + chunk.toString()).slice(-4000)
+  }
   child.stdout!.on("data", keep)
   child.stderr!.on("data", keep)
   const base = `http://127.0.0.1:${port}`
@@ -117,7 +139,7 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       await admin(`/agent-versions/${version.id}/publish`)
     }
   }
-  return { child, base, output: () => tail }
+  return { child, base, output: () => tail, marks: marks.marks }
 }
 
 const stop = (child: ChildProcess) =>
@@ -128,53 +150,27 @@ const stop = (child: ChildProcess) =>
     setTimeout(() => child.kill("SIGKILL"), 30_000).unref()
   })
 
-interface Timings {
-  webhook?: number
-  upgrade?: number
-  accepted?: number
-  greeting?: number
-  failed?: string
+/** A quiet replica's calls one at a time (the replica idle between them, no call held): their set-up times. */
+const trickle = async (base: string, first: number, accepted: Map<number, () => void>, marks: ReadonlyArray<Mark>) => {
+  const from = performance.timeOrigin + performance.now()
+  const timings: Array<Timings> = []
+  for (let i = 0; i < trickleCalls; i++) {
+    await sleep(trickleGapMs)
+    const t: Timings = {}
+    timings.push(t)
+    await placeCall(base, first + i, t, accepted).then((ws) => ws.close(), (error) => (t.failed = String(error)))
+  }
+  const max = (pick: (t: Timings) => number | undefined) => f(Math.max(...timings.map((t) => pick(t) ?? NaN)))
+  return `trickle: ${trickleCalls} calls ${trickleGapMs} ms apart, ${timings.filter((t) => t.failed !== undefined).length} failed; ` +
+    `webhook max ${max((t) => t.webhook)} ms, start accepted max ${max((t) => t.accepted)} ms\n` +
+    (withMarks ? attributeBurst("trickle", timings, marks.filter((m) => m.start >= from)) : "")
 }
-
-/** One call as Twilio makes it; fills `t` as each step completes. */
-const placeCall = async (base: string, n: number, t: Timings, accepted: Map<number, () => void>) => {
-  const t0 = performance.now()
-  const { callSid, stream, custom } = await ringWebhook(base, n)
-  t.webhook = performance.now() - t0
-  const t1 = performance.now()
-  const ws = new WebSocket(stream)
-  accepted.set(n, () => (t.accepted = performance.now() - t1))
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => {
-      t.upgrade = performance.now() - t1
-      sendStart(ws, n, callSid, custom)
-    })
-    ws.on("message", (data) => {
-      const message = JSON.parse(data.toString())
-      if (message.event === "media" && t.greeting === undefined) {
-        t.greeting = performance.now() - t0
-        resolve()
-      }
-    })
-    ws.once("error", reject)
-    ws.once("close", () => reject(new Error("closed before the greeting")))
-    setTimeout(() => reject(new Error("no greeting in 30 s")), 30_000).unref()
-  })
-  return ws
-}
-
-
-const pct = (values: Array<number>, p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
-const f = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 1 : 0) : "-")
 
 const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const accepted = new Map<number, () => void>()
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
-  const { child, base } = await startTarget(target, port, upstream.port, databaseUrl)
+  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl)
   let serial = 0
   const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
   const burst = async (count: number, perSecond: number) => {
@@ -220,7 +216,11 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const generatorDelay = monitorEventLoopDelay({ resolution: 10 })
   generatorDelay.enable()
   const generatorCpu0 = process.cpuUsage()
+  const blocks = generatorBlocks()
+  const burstFrom = performance.timeOrigin + performance.now()
   const { timings, sockets } = await burst(total, rate)
+  blocks.stop()
+  if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
   const generatorCpu = process.cpuUsage(generatorCpu0)
   console.error(`${target} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
@@ -234,6 +234,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
+  if (trickleCalls > 0) console.error(await trickle(base, offset + 900_000, accepted, marks))
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)

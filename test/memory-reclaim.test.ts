@@ -39,12 +39,15 @@ const quietChecks = (checks: number) =>
     for (let i = 0; i < checks; i++) yield* TestClock.adjust("2 seconds")
   })
 
+/** No call set-up for as long as anyone remembers. */
+const longQuiet = Effect.succeed(Number.POSITIVE_INFINITY)
+
 describe("idle memory reclaim", () => {
   it.effect("gives the committed heap back once quiet, not only the garbage in it", () =>
     Effect.gen(function*() {
       loadLeftovers()
       const loaded = heap()
-      const reclaim = yield* Effect.fork(idleReclaim(Effect.succeed(0)))
+      const reclaim = yield* Effect.fork(idleReclaim(Effect.succeed(0), longQuiet))
       yield* quietChecks(6)
       const after = heap()
       const old = oldSpace()
@@ -62,10 +65,33 @@ describe("idle memory reclaim", () => {
     Effect.gen(function*() {
       loadLeftovers()
       const loaded = heap()
-      const reclaim = yield* Effect.fork(idleReclaim(Effect.succeed(1)))
+      const reclaim = yield* Effect.fork(idleReclaim(Effect.succeed(1), longQuiet))
       yield* quietChecks(6)
       const after = heap()
       yield* Fiber.interrupt(reclaim)
       expect(after.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
+    }))
+
+  it.effect("does not pause a replica setting up a call, and collects once the set-ups have been quiet a while", () =>
+    Effect.gen(function*() {
+      loadLeftovers()
+      const loaded = heap()
+      // A webhook or a stream before its `start` is in flight (SetupLoad.quietMs is 0), no call held yet.
+      let setUpQuietMs = 0
+      const reclaim = yield* Effect.fork(idleReclaim(Effect.succeed(0), Effect.sync(() => setUpQuietMs)))
+      yield* quietChecks(6)
+      const duringSetUp = heap()
+      // The set-up ended 500 ms ago: a burst's next call may be on its way.
+      setUpQuietMs = 500
+      yield* quietChecks(3)
+      const justAfter = heap()
+      setUpQuietMs = 60_000
+      yield* quietChecks(6)
+      const quiet = heap()
+      yield* Fiber.interrupt(reclaim)
+      expect(duringSetUp.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
+      expect(justAfter.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
+      expect(quiet.heapUsed).toBeLessThan(loaded.heapUsed - 60 * MB)
+      expect(survivors.length).toBe(30_000)
     }))
 })

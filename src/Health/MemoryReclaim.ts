@@ -1,6 +1,7 @@
 import { Clock, Config, Effect, Layer, Schedule } from "effect"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
+import { SetupLoad } from "../Limits/SetupLoad.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 
 /** How often the process looks at whether it has gone idle (two cheap reads: CPU time and heap size). */
@@ -11,6 +12,13 @@ const IDLE_CPU_SHARE = 0.05
 const GROWTH_BYTES = 16 * 1024 * 1024
 /** V8 judges the allocation rate over its last 5 s: the second collection waits that long after the first. */
 const QUIET_BEFORE_SHRINK_MS = 5_500
+/**
+ * No collection within this long of a call set-up (webhook to authenticated `start`): a set-up is
+ * not yet a held call, and the calls that follow one (a burst, a trickle) would meet the full
+ * collection's pause: 50-60 ms on a quiet box, 130-600 ms loaded (bench/RESULTS.md, "Event-loop
+ * stalls during a set-up burst").
+ */
+const SETUP_QUIET_MS = 10_000
 
 /** V8's `gc`: no argument collects the whole heap (Node 20 ignores an options object: no collection at all). */
 type Collect = () => void
@@ -39,14 +47,15 @@ const RELEASE_WORTH_BYTES = 4 * 1024 * 1024
 
 /**
  * The idle check, repeated every CHECK_EVERY: `callsHeld` is how many calls this replica runs
- * (none may be paused for). A quiet spell after growth gets full collections until they stop
+ * (none may be paused for), `setUpQuietMs` how long since its last call set-up (SetupLoad.quietMs:
+ * 0 while one is in flight). A quiet spell after growth gets full collections until they stop
  * giving memory back, and one more 5.5 quiet seconds after the first. The first frees the
  * garbage load left, but V8 keeps most emptied or sparse old-space pages committed (issue 13:
  * 51 MB live in 136 MB committed after it; a synthetic heap with 1 object in 20 surviving
  * needed three collections to release its pages); the one after 5.5 s also shrinks the young
  * generation (up to 32 MB), which V8 does only once it has seen little allocation for 5 s.
  */
-export const idleReclaim = (callsHeld: Effect.Effect<number>) =>
+export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effect.Effect<number>) =>
   Effect.gen(function*() {
     const exposed = yield* exposedGc
     let cpuBefore = process.cpuUsage()
@@ -67,7 +76,7 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>) =>
       const grown = committed >= heapAfterCollection + GROWTH_BYTES
       const settled = spellStartedAt !== undefined && now - spellStartedAt >= QUIET_BEFORE_SHRINK_MS
       if (!grown && !releasing && !settled) return
-      if ((yield* callsHeld) > 0) return
+      if ((yield* callsHeld) > 0 || (yield* setUpQuietMs) < SETUP_QUIET_MS) return
       const gc = yield* exposed
       gc()
       heapAfterCollection = process.memoryUsage().heapTotal
@@ -86,14 +95,16 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>) =>
  * something allocates; an idle process allocates almost nothing, so without this it keeps
  * its peak size for good (issue 13: 204 MB idle, 585 MB 30 s after a REST run). Not while a
  * call runs on this replica (a full collection pauses everything for tens of milliseconds,
- * which a caller would hear), nor while the process is busy (then V8's own collector works).
+ * which a caller would hear) or has set one up in the last SETUP_QUIET_MS, nor while the process
+ * is busy (then V8's own collector works).
  * IDLE_MEMORY_RECLAIM=false turns it off.
  */
 export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
   const enabled = yield* Config.boolean("IDLE_MEMORY_RECLAIM").pipe(Config.withDefault(true))
   if (!enabled) return
   const calls = yield* LiveCalls
-  yield* idleReclaim(calls.heldCount).pipe(
+  const setupLoad = yield* SetupLoad
+  yield* idleReclaim(calls.heldCount, Effect.sync(setupLoad.quietMs)).pipe(
     Effect.catchAll((error) =>
       Effect.logWarning("idle memory reclaim unavailable; the heap stays as large as load made it").pipe(
         Effect.annotateLogs({ error: String(error.error) })
@@ -101,4 +112,7 @@ export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
     ),
     Effect.forkScoped
   )
-}))
+})).pipe(
+  // The one instance the webhooks and media streams count their set-ups in (layers are shared by reference).
+  Layer.provide(SetupLoad.Default)
+)
