@@ -4,7 +4,7 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
-import { jsonEncoder, jsonFields, jsonList, jsonText } from "../Http/RawJson.js"
+import { jsonEncoder, jsonFields, jsonList, tenantReport } from "../Http/RawJson.js"
 import { summaryJson } from "./ListJson.js"
 import type { CallLogFilters } from "./Api.js"
 import type { CallLogRow } from "./Repo.js"
@@ -47,8 +47,8 @@ const detail = (row: CallLogRow) =>
   })
 
 const encodeDetail = jsonEncoder(CallLogDetailResponse)
-const latencyResponse = jsonFields(CallLatencyResponse.fields)
-const statsResponse = jsonFields(CallStatsResponse.fields)
+const latencyResponse = tenantReport(CallLatencyResponse.fields)
+const statsResponse = tenantReport(CallStatsResponse.fields)
 const latencyTimeseries = jsonFields(LatencyTimeseries.fields)
 const listJson = jsonList(CallLogsListResponse.fields, "calls")
 
@@ -66,7 +66,7 @@ export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) 
 export const callLogStats = (callLogs: CallLogs, tenantId: string) =>
   asApiErrors(Effect.map(callLogs.stats(tenantId), (stats) =>
     // The stats are JSON written by PostgreSQL in CallStats' order (AnalyticsRepo.ts).
-    jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenantId) }))))
+    statsResponse(tenantId, { stats })))
 
 export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
   Effect.gen(function*() {
@@ -82,15 +82,13 @@ export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
         Effect.flatMap(CurrentTenant, (tenant) =>
           Effect.map(callLogs.latency(tenant.tenantId, urlParams.window ?? "24h", urlParams.samples ?? 10), (report) =>
             // The report's parts are JSON written by PostgreSQL in the schemas' order (LatencyRepo.ts).
-            jsonText(latencyResponse({
-              ok: "true",
+            latencyResponse(tenant.tenantId, {
               slowest: report.slowest,
               stats: report.stats,
-              tenant: JSON.stringify(tenant.tenantId),
               timeseries: latencyTimeseries({
                 bucket: JSON.stringify(report.bucket),
                 points: report.points,
                 window: JSON.stringify(report.window)
               })
-            })))).pipe(asApiErrors))
+            }))).pipe(asApiErrors))
   }))

@@ -172,8 +172,8 @@ const WHOLE_SECONDS = 19
 /** "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 const ISO_LENGTH = 24
 
-const isDigit = (byte: number) => byte >= 48 && byte <= 57
-const isNumberChar = (byte: number) => isDigit(byte) || byte === 46 || byte === 101 || byte === 69 || byte === 43 || byte === MINUS
+const isDigit = (byte: number) => byte >= ZERO && byte <= ZERO + 9
+const isNumberChar = (byte: number) => isDigit(byte) || byte === DOT || byte === 101 || byte === 69 || byte === 43 || byte === MINUS
 
 /** `-?\d{1,15}`: an integer JavaScript writes back digit for digit (JsonbText.ts's PLAIN_INTEGER). */
 const isPlainInteger = (b: Buffer, from: number, to: number) => {

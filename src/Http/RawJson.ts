@@ -55,6 +55,16 @@ export const jsonFields = <Fields extends Schema.Struct.Fields>(fields: Fields) 
 }
 
 /**
+ * A tenant's report response (`ok` and `tenant` among its fields) whose other field values are
+ * already JSON text (written by PostgreSQL in the wire schemas' order), in the schema's order.
+ */
+export const tenantReport = <Fields extends Schema.Struct.Fields>(fields: Fields) => {
+  const write = jsonFields(fields)
+  return (tenantId: string, values: { readonly [K in Exclude<keyof Fields, "ok" | "tenant">]: string }) =>
+    jsonText(write({ ...values, ok: "true", tenant: JSON.stringify(tenantId) } as { readonly [K in keyof Fields]: string }))
+}
+
+/**
  * The response HttpApi writes for a success of `schema` (status 200, `application/json`), with
  * the encoder compiled once. A handler that returns it skips HttpApi's own success encoding;
  * the hot-read routes (Http/HotReads.ts) answer with the same bytes.

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
-import { jsonFields, jsonText } from "../Http/RawJson.js"
+import { jsonFields, tenantReport } from "../Http/RawJson.js"
 import {
   type OutcomeSeriesQuery,
   type OutcomeStatsQuery,
@@ -15,8 +15,8 @@ import {
 } from "./Api.js"
 import { VoiceOutcomes } from "./VoiceOutcomes.js"
 
-const statsResponse = jsonFields(VoiceOutcomeStatsResponse.fields)
-const timeseriesResponse = jsonFields(VoiceOutcomeTimeseriesResponse.fields)
+const statsResponse = tenantReport(VoiceOutcomeStatsResponse.fields)
+const timeseriesResponse = tenantReport(VoiceOutcomeTimeseriesResponse.fields)
 const timeseriesJson = jsonFields(VoiceOutcomeTimeseries.fields)
 
 // The statistics are JSON written by PostgreSQL in the wire schemas' order (RollupSql.ts).
@@ -24,16 +24,14 @@ const timeseriesJson = jsonFields(VoiceOutcomeTimeseries.fields)
 /** The window's outcome statistics (`get_voice_outcome_stats`); also served by the hot-read route. */
 export const outcomeStats = (outcomes: VoiceOutcomes, tenantId: string, urlParams: OutcomeStatsQuery) =>
   asApiErrors(Effect.map(outcomes.stats(tenantId, urlParams.window), (stats) =>
-    jsonText(statsResponse({ ok: "true", stats, tenant: JSON.stringify(tenantId) }))))
+    statsResponse(tenantId, { stats })))
 
 /** The window's outcomes per bucket (`get_voice_outcome_timeseries`); also served by the hot-read route. */
 export const outcomeSeries = (outcomes: VoiceOutcomes, tenantId: string, urlParams: OutcomeSeriesQuery) =>
   asApiErrors(Effect.map(outcomes.timeseries(tenantId, urlParams.window, urlParams.bucket), (series) =>
-    jsonText(timeseriesResponse({
-      ok: "true",
-      tenant: JSON.stringify(tenantId),
+    timeseriesResponse(tenantId, {
       timeseries: timeseriesJson({ bucket: JSON.stringify(series.bucket), points: series.points, window: JSON.stringify(series.window) })
-    }))))
+    })))
 
 export const VoiceOutcomesHttp = HttpApiBuilder.group(Api, "voiceOutcomes", (handlers) =>
   Effect.gen(function*() {
