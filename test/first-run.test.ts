@@ -24,13 +24,22 @@ serverSuite({ PUBLIC_BASE_URL: "https://voice.example.com" })("the service's own
     }))
 })
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
+/**
+ * A free port below the kernel's ephemeral range: the other test files' servers listen on port 0,
+ * so a port from that range, released here, could be handed to one of them before `npm start`
+ * (which builds first) binds it, and the probes below would then reach that server instead.
+ */
+const freePort = async (): Promise<number> => {
+  const [ephemeralLow] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number)
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * (ephemeralLow - 10_000))
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer().once("error", () => resolve(false))
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)))
     })
-  })
+    if (free) return port
+  }
+}
 
 const probe = (url: string) =>
   Effect.promise(() => fetch(url, { redirect: "manual" }).then((res) => res, () => undefined))
@@ -85,6 +94,7 @@ describe("first run", () => {
       const base = `http://127.0.0.1:${port}`
       const ready = yield* eventually(probe(`${base}/health/ready`), (res) => res?.status === 200 || child.exitCode !== null, 240_000)
       expect(ready?.status, output).toBe(200)
+      expect(child.exitCode, output).toBeNull()
       expect(fs.existsSync(path.join(clone, "dist", "main.js"))).toBe(true)
 
       const root = yield* probe(`${base}/`)
