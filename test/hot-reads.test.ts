@@ -100,13 +100,15 @@ layer(makeTestServer())("hot reads", (it) => {
       // The statistics, and their bad windows and buckets (a repeated key is HttpApi's to refuse).
       for (
         const path of ["/call-logs/stats", "/call-logs/stats?x=1", "/voice-session-evals/stats", "/voice-outcomes/stats",
-          "/voice-outcomes/stats?window=7d", "/voice-outcomes/timeseries", "/voice-outcomes/timeseries?window=2d&bucket=90m"]
+          "/voice-outcomes/stats?window=7d", "/voice-outcomes/timeseries", "/voice-outcomes/timeseries?window=2d&bucket=90m",
+          "/call-logs/latency", "/call-logs/latency?window=all&samples=2", "/call-logs/latency?window=7d", "/call-logs/latency?window=30d"]
       ) {
         expect([path, (yield* bothWays(path, bearer(token))).status]).toEqual([path, 200])
       }
       for (
         const path of ["/voice-outcomes/stats?window=abc", "/voice-outcomes/stats?window=1d&window=2d",
-          "/voice-outcomes/timeseries?bucket=10s", "/voice-outcomes/timeseries?window=30d&bucket=1m"]
+          "/voice-outcomes/timeseries?bucket=10s", "/voice-outcomes/timeseries?window=30d&bucket=1m",
+          "/call-logs/latency?window=1d", "/call-logs/latency?samples=0", "/call-logs/latency?window=7d&window=all"]
       ) {
         const bad = yield* bothWays(path, bearer(token))
         expect([path, bad.status]).toEqual([path, 400])
@@ -124,7 +126,7 @@ layer(makeTestServer())("hot reads", (it) => {
 
       // Credentials: missing, malformed, unknown.
       for (const headers of [{}, { authorization: "Basic abc" }, bearer("no-such-token-0123456789")]) {
-        for (const path of ["/call-logs", "/voice-sessions", `/call-logs/${own}`, "/call-logs/stats", "/voice-outcomes/timeseries"]) {
+        for (const path of ["/call-logs", "/voice-sessions", `/call-logs/${own}`, "/call-logs/stats", "/voice-outcomes/timeseries", "/call-logs/latency"]) {
           const refused = yield* bothWays(path, headers)
           expect(refused.status).toBe(401)
           expectSpecSchema(refused.body, "ErrorResponse")
@@ -145,7 +147,7 @@ layer(makeTestServer())("hot reads", (it) => {
       expect((yield* request("GET", "/api/v1/call-logs", { headers: bearer(token) })).status).toBe(200)
       expect((yield* request("DELETE", `/api/v1/admin/tenants/hot-keys/api-keys/${api_key.id}`, { headers: adminHeaders })).status)
         .toBe(200)
-      for (const path of ["/api/v1/call-logs", "/api/v1/voice-sessions", "/status", "/api/v1/voice-outcomes/stats"]) {
+      for (const path of ["/api/v1/call-logs", "/api/v1/voice-sessions", "/status", "/api/v1/voice-outcomes/stats", "/api/v1/call-logs/latency"]) {
         const denied = yield* request("GET", path, { headers: bearer(token) })
         expect([path, denied.status, denied.body.error]).toEqual([path, 401, "Invalid or revoked credentials"])
       }
@@ -165,9 +167,11 @@ layer(makeTestServer())("hot reads", (it) => {
         )
       const taken = ["/api/v1/call-logs", "/api/v1/call-logs?limit=3&offset=1", "/api/v1/voice-sessions?sort=asc",
         `/api/v1/call-logs/${randomUUID()}`, "/status", "/status?x=1", "/api/v1/call-logs/stats",
-        "/api/v1/voice-session-evals/stats", "/api/v1/voice-outcomes/stats?window=7d", "/api/v1/voice-outcomes/timeseries?bucket=1d"]
+        "/api/v1/voice-session-evals/stats", "/api/v1/voice-outcomes/stats?window=7d", "/api/v1/voice-outcomes/timeseries?bucket=1d",
+        "/api/v1/call-logs/latency", "/api/v1/call-logs/latency?window=1d", "/api/v1/call-logs/latency?window=all&samples=50"]
       for (const url of taken) expect([url, yield* status("GET", url)]).not.toEqual([url, 418])
-      const left = ["/call-logs", "/api/v1/call-logs/", "/api/v1/call-logs/latency", "/call-logs/stats",
+      const left = ["/call-logs", "/api/v1/call-logs/", "/call-logs/latency", "/api/v1/call-logs/latency?samples=0",
+        "/api/v1/call-logs/latency?window=7d&window=all", "/api/v1/call-logs/latency?samples=x", "/call-logs/stats",
         "/api/v1/voice-outcomes/stats?window=1d&window=2d", "/api/v1/voice-outcomes/timeseries?window=2%20d",
         "/api/v1/operator-queues/stats", "/api/v1/logs/stats", "/api/v1/voice-outcomes/x/stats",
         "/api/v1/call-logs?limit=0", "/api/v1/call-logs?status=a%20b", "/api/v1/call-logs/a%2Fb", "/api/v1/voice-sessions/x",

@@ -29,6 +29,13 @@ export const CallLogFilters = Schema.Struct({
 })
 export type CallLogFilters = typeof CallLogFilters.Type
 
+/** call-logs/latency's query (a named const: the hot read (Http/HotReads.ts) decodes with it too). */
+export const LatencyQuery = Schema.Struct({
+  window: described(Schema.String, "Aggregation window: 24h | 7d | 30d | all (default 24h)."),
+  samples: described(LimitParam(50), "Maximum slow-call samples to return (default 10, max 50).")
+})
+export type LatencyQuery = typeof LatencyQuery.Type
+
 /** The tenant's call history: list, detail, aggregate stats and turn latency. */
 export class CallLogsApi extends HttpApiGroup.make("callLogs")
   .add(
@@ -40,10 +47,7 @@ export class CallLogsApi extends HttpApiGroup.make("callLogs")
   )
   .add(
     HttpApiEndpoint.get("latency", "/api/v1/call-logs/latency")
-      .setUrlParams(Schema.Struct({
-        window: described(Schema.String, "Aggregation window: 24h | 7d | 30d | all (default 24h)."),
-        samples: described(LimitParam(50), "Maximum slow-call samples to return (default 10, max 50).")
-      }))
+      .setUrlParams(LatencyQuery)
       .addSuccess(CallLatencyResponse)
       .addError(ApiError.BadRequest)
       .annotate(OpenApi.Identifier, "get_call_latency")

@@ -6,7 +6,7 @@ import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
 import { jsonEncoder, jsonFields, jsonList, tenantReport } from "../Http/RawJson.js"
 import { summaryJson } from "./ListJson.js"
-import type { CallLogFilters } from "./Api.js"
+import type { CallLogFilters, LatencyQuery } from "./Api.js"
 import type { CallLogRow } from "./Repo.js"
 import {
   CallLatencyResponse,
@@ -68,6 +68,20 @@ export const callLogStats = (callLogs: CallLogs, tenantId: string) =>
     // The stats are JSON written by PostgreSQL in CallStats' order (AnalyticsRepo.ts).
     statsResponse(tenantId, { stats })))
 
+/** The tenant's turn latency report (`get_call_latency`); also served by the hot-read route. */
+export const callLogLatency = (callLogs: CallLogs, tenantId: string, urlParams: LatencyQuery) =>
+  asApiErrors(Effect.map(callLogs.latency(tenantId, urlParams.window ?? "24h", urlParams.samples ?? 10), (report) =>
+    // The report's parts are JSON written by PostgreSQL in the schemas' order (LatencyRepo.ts).
+    latencyResponse(tenantId, {
+      slowest: report.slowest,
+      stats: report.stats,
+      timeseries: latencyTimeseries({
+        bucket: JSON.stringify(report.bucket),
+        points: report.points,
+        window: JSON.stringify(report.window)
+      })
+    })))
+
 export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
   Effect.gen(function*() {
     const callLogs = yield* CallLogs
@@ -79,16 +93,5 @@ export const CallLogsHttp = HttpApiBuilder.group(Api, "callLogs", (handlers) =>
         Effect.flatMap(CurrentTenant, (tenant) => callLogDetail(callLogs, tenant.tenantId, path.id)))
       .handle("stats", () => Effect.flatMap(CurrentTenant, (tenant) => callLogStats(callLogs, tenant.tenantId)))
       .handle("latency", ({ urlParams }) =>
-        Effect.flatMap(CurrentTenant, (tenant) =>
-          Effect.map(callLogs.latency(tenant.tenantId, urlParams.window ?? "24h", urlParams.samples ?? 10), (report) =>
-            // The report's parts are JSON written by PostgreSQL in the schemas' order (LatencyRepo.ts).
-            latencyResponse(tenant.tenantId, {
-              slowest: report.slowest,
-              stats: report.stats,
-              timeseries: latencyTimeseries({
-                bucket: JSON.stringify(report.bucket),
-                points: report.points,
-                window: JSON.stringify(report.window)
-              })
-            }))).pipe(asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => callLogLatency(callLogs, tenant.tenantId, urlParams)))
   }))

@@ -6,9 +6,9 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Context, Effect, Either, Option, Schema } from "effect"
 import type { CurrentTenant } from "../Auth/Middleware.js"
 import { TenantAuthentication } from "../Auth/TenantAuthLive.js"
-import { CallLogFilters } from "../CallLogs/Api.js"
+import { CallLogFilters, LatencyQuery } from "../CallLogs/Api.js"
 import { CallLogs } from "../CallLogs/CallLogs.js"
-import { callLogDetail, callLogsPage, callLogStats } from "../CallLogs/Http.js"
+import { callLogDetail, callLogLatency, callLogsPage, callLogStats } from "../CallLogs/Http.js"
 import { tenantStatus } from "../Health/Http.js"
 import { ServiceInfo } from "../Health/ServiceInfo.js"
 import { evalStats } from "../VoiceEvals/Http.js"
@@ -63,6 +63,7 @@ const queryDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
 /** Ids the router passes through as they are (no percent-decoding) and within its 100-character parameter limit. */
 const PLAIN_ID = /^[A-Za-z0-9_-]{1,100}$/
 const CALL_LOG_PREFIX = "/api/v1/call-logs/"
+const LATENCY_PATH = "/api/v1/call-logs/latency"
 /** Static siblings of `/api/v1/call-logs/:id`, which the router prefers. */
 const CALL_LOG_SIBLINGS = new Set(["stats", "latency"])
 
@@ -84,7 +85,7 @@ const errorResponses = new Map<string, (error: unknown) => Effect.Effect<HttpSer
  * The hottest tenant reads (dashboards poll them all day) served below HttpApi's per-handler
  * machinery: `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}`,
  * `/status` and the statistics (`/api/v1/call-logs/stats`, `/api/v1/voice-outcomes/stats` and
- * `/timeseries`, `/api/v1/voice-session-evals/stats`). Under HttpApi every request copies the
+ * `/timeseries`, `/api/v1/voice-session-evals/stats`, `/api/v1/call-logs/latency`). Under HttpApi every request copies the
  * fiber's context for the router, merges
  * the group's ~90 services into it for the handler and provides the tenant through the
  * security middleware (bench/RESULTS.md, "Hot reads"). Here the services are resolved once
@@ -110,6 +111,7 @@ export const makeHotReads = Effect.gen(function*() {
   const evals = yield* VoiceSessionEvals
   const outcomeStatsQuery = queryDecoder(OutcomeStatsQuery)
   const outcomeSeriesQuery = queryDecoder(OutcomeSeriesQuery)
+  const latencyQuery = queryDecoder(LatencyQuery)
 
   /** The statistics dashboards poll; undefined for any other path (or a query HttpApi must judge). */
   const statisticsRoute = (path: string, query: string): HotRoute | undefined => {
@@ -141,6 +143,10 @@ export const makeHotReads = Effect.gen(function*() {
     }
     if (path === "/status") return { route: path, answer: (tenant) => tenantStatus(info, tenant) }
     if (path.endsWith("/stats") || path.endsWith("/timeseries")) return statisticsRoute(path, query)
+    if (path === LATENCY_PATH) {
+      const params = latencyQuery(query)
+      return params === undefined ? undefined : { route: path, answer: (tenant) => callLogLatency(callLogs, tenant.tenantId, params) }
+    }
     if (path.startsWith(CALL_LOG_PREFIX)) {
       const id = path.slice(CALL_LOG_PREFIX.length)
       return PLAIN_ID.test(id) && !CALL_LOG_SIBLINGS.has(id)
