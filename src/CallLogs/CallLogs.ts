@@ -130,16 +130,22 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         spanned("CallLogs.stats")
       )
 
-    const latency = Effect.fn("CallLogs.latency")(function*(tenantId: string, window: string, samples: number) {
-      if (!isWindow(window)) {
-        return yield* new InvalidCallLogQuery({ message: "Invalid query filter: window must be one of 24h, 7d, 30d, all" })
-      }
-      const span = WINDOWS[window]
-      const since = span === null ? null : new Date((yield* Clock.currentTimeMillis) - span)
-      const bucket = window === "24h" ? "hour" as const : "day" as const
-      const report = yield* latencyReports.report(tenantId, since, samples, bucket, window)
-      return { ...report, bucket, window }
-    })
+    // Polled by dashboards too: spanned, as stats.
+    const latency = (tenantId: string, window: string, samples: number) =>
+      Effect.flatMap(
+        isWindow(window)
+          ? Effect.succeed(window)
+          : Effect.fail(new InvalidCallLogQuery({ message: "Invalid query filter: window must be one of 24h, 7d, 30d, all" })),
+        (window) => {
+          const span = WINDOWS[window]
+          const bucket = window === "24h" ? "hour" as const : "day" as const
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.map(
+              latencyReports.report(tenantId, span === null ? null : new Date(now - span), samples, bucket, window),
+              (report) => ({ ...report, bucket, window })
+            ))
+        }
+      ).pipe(spanned("CallLogs.latency"))
 
     return {
       list,
