@@ -149,16 +149,19 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       return orNothing(
         Effect.flatMap(trigramSample, (sample) => {
           const plan = searchPlan(sample, term, window, RECENT_WINDOW_PER_ROW)
-          if (plan._tag === "RecentFirst") {
-            return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch(indexed(matches)))
-          }
-          if (plan.narrowedTo === undefined) return everyMatch(indexed(matches))
-          // The word alone meets the index; the whole term is checked after the fence
-          // (offset 0), where the planner cannot add it to the index scan.
-          return everyMatch(sql`select id, started_at from (
-              select id, started_at, transcript_text from call_logs
-              where ${sql.and([...where, sql`transcript_text ilike ${likePattern(plan.narrowedTo)}`])} offset 0) candidates
-            where ${matches}`)
+          // A narrower condition alone meets an index; the whole term is checked after the
+          // fence (offset 0), where the planner cannot add it to the index scan.
+          const fenced = (narrower: Statement.Fragment) =>
+            everyMatch(sql`select id, started_at from (
+                select id, started_at, transcript_text from call_logs where ${sql.and([...where, narrower])} offset 0) candidates
+              where ${matches}`)
+          const every = plan.pairs !== undefined
+            ? fenced(sql`search_word_pairs(lower(transcript_text)) @> ${plan.pairs}::text[]`)
+            : plan._tag === "EveryMatch" && plan.narrowedTo !== undefined
+            ? fenced(sql`transcript_text ilike ${likePattern(plan.narrowedTo)}`)
+            : everyMatch(indexed(matches))
+          if (plan._tag === "EveryMatch") return every
+          return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : every)
         }),
         []
       )
