@@ -124,7 +124,8 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       // rare word (TranscriptTrigrams.ts). So: first the newest calls only, a window bounded by
       // the page, which answers a common term; when the window holds fewer matches than the
       // page, every match, found through an index. A term whose trigrams are too rare to fill
-      // the window skips it (searchPlan). A term of one or two characters has no trigram: its
+      // the window skips it (searchPlan); so does a phrase of common words whose word pairs are
+      // rare (migration 0036), found through those. A term of one or two characters has no trigram: its
       // gram index (migration 0031) finds every match exactly, where the trigram index would
       // read the whole tenant.
       const window = RECENT_WINDOW_PER_ROW * (q.limit + offset)
