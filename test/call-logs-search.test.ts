@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { likePairs } from "../src/CallLogs/TranscriptPairs.js"
 import { likeTrigrams, makeTrigramSample, searchPlan } from "../src/CallLogs/TranscriptTrigrams.js"
 import { createTenant } from "./support/AgentFixtures.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
@@ -52,9 +53,12 @@ layer(makeTestServer())("call-log transcript search", (it) => {
       const sample = yield* Effect.flatten(makeTrigramSample(sql))
       const plans = new Set(terms.filter((term) => [...term].length > 2).map((term) => {
         const plan = searchPlan(sample, term, 30 * 100, 30)
-        return plan._tag === "RecentFirst" ? "recent first" : plan.narrowedTo === undefined ? "every match" : "every match of a word"
+        return plan.pairs !== undefined
+          ? `${plan._tag === "RecentFirst" ? "recent first, then" : "every match"} by word pairs`
+          : plan._tag === "RecentFirst" ? "recent first" : plan.narrowedTo === undefined ? "every match" : "every match of a word"
       }))
-      expect([...plans].sort()).toEqual(["every match", "every match of a word", "recent first"])
+      // "word call": its trigrams are in every other call, its pair "ord cal" in none.
+      expect([...plans].sort()).toEqual(["every match", "every match by word pairs", "every match of a word", "recent first"])
 
       let checked = 0
       for (const term of terms) {
@@ -90,5 +94,86 @@ layer(makeTestServer())("call-log transcript search", (it) => {
       }
       // At the term's ends a word may go on in the text: no padding there.
       expect(likeTrigrams("ing the order")).toEqual(["ing", "ng ", "  t", " th", "the", "he ", "  o", " or", "ord", "rde", "der"])
+    }))
+  it.effect("a term's word pairs are those search_word_pairs extracts, where the term shows them", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // A text between blanks shows every word's edges: all its pairs.
+      for (const text of ["Customer asked about order 155095, the agent", "a b  cd\nEF-g", "x", "über die Straße"]) {
+        const [row] = yield* sql<{ pairs: ReadonlyArray<string> }>`select search_word_pairs(lower(${text})) as pairs`
+        const ascii = [...new Set(row!.pairs)].filter((pair) => /^[\x20-\x7e]+$/.test(pair)).sort()
+        expect([text, [...likePairs(` ${text} `)].sort()]).toEqual([text, ascii])
+      }
+      // At the term's ends a word may go on in the text: three characters of it, or no pair.
+      expect(likePairs("ing the order")).toEqual(["ing the", "the ord"])
+      expect(likePairs("agent asked")).toEqual(["ent ask"])
+      expect(likePairs("a b")).toEqual([])
+      expect(likePairs(" A b ")).toEqual(["a b"])
+      expect(likePairs("x, yz!")).toEqual([])
+      expect(likePairs("the Ümlaut")).toEqual([])
+    }))
+})
+
+/**
+ * Phrases cut from random transcripts at any character, searched in a database of those
+ * transcripts alone: the service's trigram sample (taken at its first search) is all of them,
+ * so words are common and a phrase's rarer word pairs lead the way (TranscriptPairs.ts).
+ */
+layer(makeTestServer())("call-log transcript search by word pairs", (it) => {
+  it.effect("random phrases: what ILIKE answers, and every match holds the term's word pairs", () =>
+    Effect.gen(function*() {
+      const token = yield* createTenant("clp")
+      const sql = yield* SqlClient.SqlClient
+      // A fixed pseudo-random sequence (mulberry32): the same transcripts and terms every run.
+      let state = 20261203
+      const random = () => {
+        state = (state + 0x6d2b79f5) | 0
+        let t = Math.imul(state ^ (state >>> 15), 1 | state)
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+      }
+      const pick = <A>(items: ReadonlyArray<A>) => items[Math.floor(random() * items.length)]!
+      const words = ["the", "THE", "agent", "asked", "order", "a", "ok", "details", "checked", "Ümlaut", "straße", "été",
+        "42", "2026", "x-ray", "can't", "e…mail", "İstanbul", "ab"]
+      const separators = [" ", " ", " ", "  ", ", ", ". ", "-", "!", "\t", "/", " … ", "%", "_"]
+      const turn = () => Array.from({ length: 3 + Math.floor(random() * 8) }, () => pick(words))
+        .reduce((text, word) => `${text}${pick(separators)}${word}`)
+      // Turns joined as the service stores them (CallRecords.ts): a term may span two.
+      const transcripts = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, turn).join("\n"))
+      yield* sql`insert into call_logs (id, tenant_id, direction, first_seen_at, transcript_text)
+        select gen_random_uuid(), 'clp', 'inbound', now() - make_interval(mins => n::int), t
+        from unnest(${transcripts}::text[]) with ordinality as s(t, n)`
+      // Cuts of transcripts at any character (words cut anywhere, blanks, turn ends), and
+      // words joined in orders that may occur nowhere.
+      const terms = [
+        ...Array.from({ length: 120 }, () => {
+          const chars = [...pick(transcripts)]
+          const from = Math.floor(random() * chars.length)
+          return chars.slice(from, from + 3 + Math.floor(random() * 20)).join("")
+        }),
+        ...Array.from({ length: 60 }, () => `${pick(words)}${pick(separators)}${pick(words)}${random() < 0.5 ? "" : pick(separators) + pick(words)}`),
+        "details.\nthe", "  agent  asked", "ing the order", "42, the", "ümlaut stra", "istanbul the", "t's"
+      ].filter((term) => [...term].length >= 3)
+      const sample = yield* Effect.flatten(makeTrigramSample(sql))
+      const byPairs = terms.filter((term) => searchPlan(sample, term, 30 * 100, 30).pairs !== undefined)
+      let paired = 0
+      for (const term of terms) {
+        const pattern = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+        const pairs = likePairs(term)
+        const [missed] = yield* sql<{ matches: number; missed: number }>`select count(*)::int as matches,
+            (count(*) filter (where not search_word_pairs(lower(transcript_text)) @> ${pairs}::text[]))::int as missed
+          from call_logs where tenant_id = 'clp' and transcript_text ilike ${pattern}`
+        expect([term, pairs, missed!.missed]).toEqual([term, pairs, 0])
+        if (pairs.length > 0 && missed!.matches > 0) paired++
+        const all = yield* sql<{ id: string }>`select id from call_logs where tenant_id = 'clp' and transcript_text ilike ${pattern}
+          order by started_at desc, id desc limit 100`
+        const res = yield* request("GET", `/api/v1/call-logs?limit=100&transcript_search=${encodeURIComponent(term)}`, { headers: bearer(token) })
+        expect([term, res.status]).toEqual([term, 200])
+        const got = (res.body as { calls: ReadonlyArray<{ id: string }> }).calls.map((c) => c.id)
+        expect([term, got]).toEqual([term, all.map((r) => r.id)])
+      }
+      // The pairs were put to the test: terms with pairs that have matches, pages found by them.
+      expect(paired).toBeGreaterThan(50)
+      expect(byPairs.length).toBeGreaterThan(50)
     }))
 })

@@ -124,7 +124,8 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       // rare word (TranscriptTrigrams.ts). So: first the newest calls only, a window bounded by
       // the page, which answers a common term; when the window holds fewer matches than the
       // page, every match, found through an index. A term whose trigrams are too rare to fill
-      // the window skips it (searchPlan). A term of one or two characters has no trigram: its
+      // the window skips it (searchPlan); so does a phrase of common words whose word pairs are
+      // rare (migration 0035), found through those. A term of one or two characters has no trigram: its
       // gram index (migration 0031) finds every match exactly, where the trigram index would
       // read the whole tenant.
       const window = RECENT_WINDOW_PER_ROW * (q.limit + offset)
@@ -149,16 +150,19 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       return orNothing(
         Effect.flatMap(trigramSample, (sample) => {
           const plan = searchPlan(sample, term, window, RECENT_WINDOW_PER_ROW)
-          if (plan._tag === "RecentFirst") {
-            return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : everyMatch(indexed(matches)))
-          }
-          if (plan.narrowedTo === undefined) return everyMatch(indexed(matches))
-          // The word alone meets the index; the whole term is checked after the fence
-          // (offset 0), where the planner cannot add it to the index scan.
-          return everyMatch(sql`select id, started_at from (
-              select id, started_at, transcript_text from call_logs
-              where ${sql.and([...where, sql`transcript_text ilike ${likePattern(plan.narrowedTo)}`])} offset 0) candidates
-            where ${matches}`)
+          // A narrower condition alone meets an index; the whole term is checked after the
+          // fence (offset 0), where the planner cannot add it to the index scan.
+          const fenced = (narrower: Statement.Fragment) =>
+            everyMatch(sql`select id, started_at from (
+                select id, started_at, transcript_text from call_logs where ${sql.and([...where, narrower])} offset 0) candidates
+              where ${matches}`)
+          const every = plan.pairs !== undefined
+            ? fenced(sql`search_word_pairs(lower(transcript_text)) @> ${plan.pairs}::text[]`)
+            : plan._tag === "EveryMatch" && plan.narrowedTo !== undefined
+            ? fenced(sql`transcript_text ilike ${likePattern(plan.narrowedTo)}`)
+            : everyMatch(indexed(matches))
+          if (plan._tag === "EveryMatch") return every
+          return Effect.flatMap(recentPage, (rows) => rows.length === q.limit ? Effect.succeed(rows) : every)
         }),
         []
       )

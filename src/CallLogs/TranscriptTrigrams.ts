@@ -1,5 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Clock, Duration, Effect, Ref } from "effect"
+import { likePairs } from "./TranscriptPairs.js"
 
 /**
  * How many calls the trigram index (migration 0010, over every tenant's transcripts) returns
@@ -14,6 +15,8 @@ export interface TrigramSample {
   readonly sampledRows: number
   /** Sampled calls whose transcript holds each trigram (pg_trgm's show_trgm spelling). */
   readonly calls: ReadonlyMap<string, number>
+  /** Sampled calls whose transcript holds each word pair (migration 0035, TranscriptPairs.ts). */
+  readonly pairs: ReadonlyMap<string, number>
 }
 
 /** Rows read to estimate a share: enough for the 1/30 the window needs (~17 of them). */
@@ -50,12 +53,12 @@ export const wordsOf = (term: string): ReadonlyArray<string> =>
  * (the index intersects them). 1 when none is known (no trigram, or only hashed ones): the
  * safe guess, since treating a common term as rare rechecks the whole table.
  */
-export const candidateShare = (sample: TrigramSample, trigrams: ReadonlyArray<string>) =>
+export const candidateShare = (sample: TrigramSample, trigrams: ReadonlyArray<string>, keys = sample.calls) =>
   trigrams.length === 0 || sample.sampledRows === 0
     ? 1
-    : Math.min(...trigrams.map((trigram) => (sample.calls.get(trigram) ?? 0) / sample.sampledRows))
+    : Math.min(...trigrams.map((trigram) => (keys.get(trigram) ?? 0) / sample.sampledRows))
 
-const noSample: TrigramSample = { tableRows: 0, sampledRows: 0, calls: new Map() }
+const noSample: TrigramSample = { tableRows: 0, sampledRows: 0, calls: new Map(), pairs: new Map() }
 
 /**
  * The sample, read at the first search (which waits for it: ~50-300 ms of PostgreSQL, mostly
@@ -71,20 +74,24 @@ export const makeTrigramSample = (sql: SqlClient) =>
       // reltuples is -1 until the table is analysed: then all of it, up to twice the sample.
       const estimatedRows = table?.rows ?? -1
       const percent = estimatedRows <= SAMPLE_ROWS ? 100 : (100 * SAMPLE_ROWS) / estimatedRows
-      // One sample, two answers: its size (the row with no trigram) and each trigram's calls.
-      const rows = yield* sql<{ trigram: string | null; calls: number }>`
+      // One sample, three answers: its size (the row with no key), each trigram's and each word pair's calls.
+      const rows = yield* sql<{ pair: boolean; key: string | null; calls: number }>`
         with sampled as materialized (
           select transcript_text from call_logs tablesample system (${percent}) limit ${2 * SAMPLE_ROWS})
-        select null as trigram, count(*)::int as calls from sampled
+        select false as pair, null as key, count(*)::int as calls from sampled
         union all
-        select trigram, count(*)::int from sampled, unnest(show_trgm(transcript_text)) trigram group by trigram`
+        select false, trigram, count(*)::int from sampled, unnest(show_trgm(transcript_text)) trigram group by trigram
+        union all
+        select true, pair, count(*)::int from sampled,
+          lateral (select distinct unnest(search_word_pairs(lower(transcript_text)))) pairs(pair) group by pair`
       const calls = new Map<string, number>()
+      const pairs = new Map<string, number>()
       let sampledRows = 0
       for (const row of rows) {
-        if (row.trigram === null) sampledRows = row.calls
-        else calls.set(row.trigram, row.calls)
+        if (row.key === null) sampledRows = row.calls
+        else (row.pair ? pairs : calls).set(row.key, row.calls)
       }
-      return { tableRows: estimatedRows > 0 ? estimatedRows : sampledRows, sampledRows, calls } satisfies TrigramSample
+      return { tableRows: estimatedRows > 0 ? estimatedRows : sampledRows, sampledRows, calls, pairs } satisfies TrigramSample
     }).pipe(Effect.flatMap((sample) => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample, takenAt }))))
     const first = yield* Effect.cached(
       Effect.catchAll(read, () => Effect.map(Clock.currentTimeMillis, (takenAt) => ({ sample: noSample, takenAt })))
@@ -118,23 +125,45 @@ export const makeTrigramSample = (sql: SqlClient) =>
  * only when that does not fill the page; `EveryMatch` goes to the index at once when the
  * window could not fill the page even if every candidate in it matched, and the index's
  * candidates in all the table are fewer than the window's calls (the index spans every
- * tenant: a word rare in the table may fill one tenant's window). A rare phrase of common
- * words stays `RecentFirst`: it pays its recheck once, for every match. Its
- * `narrowedTo` is the term's rarest word when that word alone is about as rare: the index then
- * reads its trigrams' posting lists only, not those of a word in every call ("order").
+ * tenant: a word rare in the table may fill one tenant's window). Its `narrowedTo` is the
+ * term's rarest word when that word alone is about as rare: the index then reads its
+ * trigrams' posting lists only, not those of a word in every call ("order").
+ * `pairs`: every match is found through the word-pair index (TranscriptPairs.ts) by these
+ * pairs, for a term whose pairs are rarer than its trigrams (a phrase of common words): the
+ * trigram index would return nearly every call, each to be rechecked. A term rare by its
+ * trigrams keeps the trigram index, as before.
  */
 export type SearchPlan =
-  | { readonly _tag: "RecentFirst" }
-  | { readonly _tag: "EveryMatch"; readonly narrowedTo: string | undefined }
+  | { readonly _tag: "RecentFirst"; readonly pairs: ReadonlyArray<string> | undefined }
+  | {
+    readonly _tag: "EveryMatch"
+    readonly narrowedTo: string | undefined
+    readonly pairs: ReadonlyArray<string> | undefined
+  }
+
+/** Of these keys, the rarest ones: within twice the rarest's share, or two sampled calls (the sample's noise). */
+const aboutAsRare = <A>(sample: TrigramSample, items: ReadonlyArray<{ item: A; share: number }>) => {
+  const least = Math.min(...items.map((i) => i.share))
+  return items.filter((i) => i.share <= Math.max(2 * least, 2 / sample.sampledRows)).map((i) => i.item)
+}
 
 export const searchPlan = (sample: TrigramSample, term: string, window: number, windowPerRow: number): SearchPlan => {
+  const tooCommon = (share: number) => share * windowPerRow >= 1 || share * sample.tableRows > window
   const share = candidateShare(sample, likeTrigrams(term))
-  if (share * windowPerRow >= 1 || share * sample.tableRows > window) return { _tag: "RecentFirst" }
-  const rarest = wordsOf(term)
-    .map((word) => ({ word, share: candidateShare(sample, likeTrigrams(word)) }))
-    .reduce<{ word: string; share: number } | undefined>((a, b) => a === undefined || b.share < a.share ? b : a, undefined)
-  // "About as rare": within twice the term's share, or two sampled calls (the sample's noise).
-  const narrow = rarest !== undefined && rarest.word !== term &&
+  const pairs = likePairs(term)
+  const pairShare = candidateShare(sample, pairs, sample.pairs)
+  const byPairs = pairs.length > 0 && pairShare < share
+    ? aboutAsRare(sample, pairs.map((pair) => ({ item: pair, share: candidateShare(sample, [pair], sample.pairs) })))
+    : undefined
+  if (tooCommon(share)) {
+    return byPairs !== undefined && !tooCommon(pairShare)
+      ? { _tag: "EveryMatch", narrowedTo: undefined, pairs: byPairs }
+      : { _tag: "RecentFirst", pairs: byPairs }
+  }
+  const words = wordsOf(term).map((word) => ({ item: word, share: candidateShare(sample, likeTrigrams(word)) }))
+  const rarest = words.length === 0 ? undefined : words.reduce((a, b) => b.share < a.share ? b : a)
+  // "About as rare": within twice the term's share, or two sampled calls.
+  const narrow = rarest !== undefined && rarest.item !== term &&
     rarest.share <= Math.max(2 * share, 2 / sample.sampledRows)
-  return { _tag: "EveryMatch", narrowedTo: narrow ? rarest.word : undefined }
+  return { _tag: "EveryMatch", narrowedTo: narrow ? rarest.item : undefined, pairs: undefined }
 }
