@@ -219,6 +219,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const blocks = generatorBlocks()
   const burstFrom = performance.timeOrigin + performance.now()
   const { timings, sockets } = await burst(total, rate)
+  // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
+  const cpuSetUp = cpuSeconds(child.pid!)
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
@@ -231,6 +233,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   await sleep(3000)
   const xacts = (await transactions(databaseUrl)) - xacts0
   const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
+  console.error(`${target} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
+    `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)`)
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
