@@ -121,5 +121,5 @@ export const perCallDiff = (before: Map<string, Group>, after: Map<string, Group
   }
   const total = rows.reduce((sum, row) => sum + row.bytes, 0)
   rows.sort((a, b) => b.bytes - a.bytes)
-  return { total, rows: rows.slice(0, top) }
+  return { total, rows: rows.slice(0, top), all: rows }
 }

@@ -32,6 +32,7 @@ describe("a call's upstream opened as plain code (untraced)", () => {
         },
         Tracer.externalSpan({ traceId: "0".repeat(32), spanId: "0".repeat(16) }),
         HashMap.empty(),
+        { tenantId: "t", streamSid: "MZ0", callSid: null },
         false
       )
       const outcomes: Array<unknown> = []

@@ -10,6 +10,11 @@ import type { CallCloser, Ending, LiveCall } from "./LiveCall.js"
 export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
   withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)
 
+/** A set-up call's scope and span, and its fibers (which name it in its log lines). */
+export interface OpenedCall extends CallScope {
+  readonly fibers: { readonly annotations: HashMap.HashMap<string, unknown> }
+}
+
 /** What a call's closing needs: Twilio's follow-up after the end (LiveCall.afterEnd). */
 type ClosingServices = AppConfig | TwilioClient
 
@@ -25,8 +30,8 @@ export class ParkedCalls {
   constructor(readonly fork: Fork<ClosingServices>) {}
 
   /** `call` runs on without its fiber; its end (maybe already come) starts its closing. */
-  park(call: LiveCall, opened: CallScope, annotations: HashMap.HashMap<string, unknown>): void {
-    const parked = new ParkedCall(this, call, opened, annotations)
+  park(call: LiveCall, opened: OpenedCall): void {
+    const parked = new ParkedCall(this, call, opened)
     this.calls.add(parked)
     call.closer = parked
     if (call.ending !== undefined) parked.ended(call.ending)
@@ -52,8 +57,7 @@ class ParkedCall implements CallCloser {
   constructor(
     private readonly registry: ParkedCalls,
     private readonly call: LiveCall,
-    private readonly opened: CallScope,
-    private readonly annotations: HashMap.HashMap<string, unknown>
+    private readonly opened: OpenedCall
   ) {}
 
   ended(ending: Ending): void {
@@ -79,6 +83,6 @@ class ParkedCall implements CallCloser {
 
   /** The call's log annotations (tenant, stream, call), as its fiber had them. */
   private annotated<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return Effect.locally(effect, FiberRef.currentLogAnnotations, this.annotations)
+    return Effect.locally(effect, FiberRef.currentLogAnnotations, this.opened.fibers.annotations)
   }
 }
