@@ -2,7 +2,6 @@ import {
   Clock,
   Context,
   Effect,
-  type Exit,
   FiberRef,
   Option,
   Redacted,
@@ -20,8 +19,8 @@ import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, type CallScope, type StreamEnd, StreamRejected } from "./Bootstrap.js"
-import type { ParkedCalls } from "./CallClosing.js"
+import { type BootstrapHandler, type StreamEnd, StreamRejected } from "./Bootstrap.js"
+import { OpenedCall, type ParkedCalls } from "./CallClosing.js"
 import { Bridge } from "./Bridge.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { callAnnotations, CallFibers, type Fork } from "./CallFibers.js"
@@ -50,14 +49,6 @@ const maxDurationOf = (limitMs: number) => {
   if (deadlines === undefined) maxDurations.set(limitMs, deadlines = new Deadlines(limitMs, reachMaxDuration))
   return deadlines
 }
-const endingSpan = (fibers: CallFibers<CallForkServices>, span: Tracer.Span, clock: Clock.Clock, timing: boolean) =>
-(exit: Exit.Exit<unknown, unknown>) =>
-  Effect.zipRight(
-    fibers.interruptAll(),
-    Effect.sync(() => {
-      if (span.status._tag !== "Ended") span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
-    })
-  )
 
 /**
  * What a call's set-up uses, resolved once when MediaStreams is built: reading each service
@@ -78,14 +69,6 @@ export const callSetUpServices = Effect.all({
   monitors: monitorServices
 })
 export type CallSetUpServices = Effect.Effect.Success<typeof callSetUpServices>
-
-/** What `openCall` made: closed and ended when the call's fiber exits. */
-interface Opened extends CallScope {
-  readonly clock: Clock.Clock
-  readonly fibers: CallFibers<CallForkServices>
-  /** Tracing was on when the call started. */
-  readonly traced: boolean
-}
 
 /**
  * Untraced, a call's span is a no-op span with no call data in it: one is made and shared by
@@ -112,22 +95,17 @@ const callSpan = (id: CallIdentity, traced: boolean): Effect.Effect<Tracer.Span>
 }
 
 /** The call's span, scope and background fibers, made before anything else of the call. */
-const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<Opened> =>
-  Effect.withFiberRuntime<Opened>((fiber) => {
+const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<OpenedCall> =>
+  Effect.withFiberRuntime<OpenedCall>((fiber) => {
     const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
     return Effect.flatMap(callSpan(id, traced), (span) =>
       Effect.flatMap(Scope.make(), (scope) => {
         const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
         const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
         const base = fiber.getFiberRef(FiberRef.currentLogAnnotations)
-        const fibers = new CallFibers(fork, span, base, id, traced)
-        const opened: Opened = { span, scope, clock, fibers, traced }
+        const opened = new OpenedCall(span, scope, clock, new CallFibers(fork, span, base, id, traced), traced, timing)
         // Set once on the set-up's fiber (it ends with the set-up), not an `annotateLogs` region on its stack.
-        // The first finalizer runs last: the call's background fibers stop, then its span ends.
-        return Effect.zipRight(
-          FiberRef.set(FiberRef.currentLogAnnotations, callAnnotations(base, id)),
-          Effect.as(Scope.addFinalizerExit(scope, endingSpan(fibers, span, clock, timing)), opened)
-        )
+        return Effect.as(FiberRef.set(FiberRef.currentLogAnnotations, callAnnotations(base, id)), opened)
       }))
   })
 
@@ -136,7 +114,7 @@ const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect
  * The call's set-up, in its scope (given, with the span as parent while tracing is on): reads
  * what it needs, builds the bridge, registers the call and starts it.
  */
-const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: Opened, services: CallSetUpServices) =>
+const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: OpenedCall, services: CallSetUpServices) =>
   Effect.gen(function*() {
     const { config, media, scope } = { ...services, scope: opened.scope }
     // A call is already on the line: what it needs to start is read through a database blink.

@@ -1,18 +1,38 @@
-import { Effect, Exit, Fiber, FiberRef, type HashMap, Scope } from "effect"
+import { type Clock, Effect, Exit, Fiber, FiberRef, Scope, type Tracer } from "effect"
 import type { AppConfig } from "../Config.js"
 import { withParentSpanWhenTraced } from "../Observability/Spans.js"
 import type { TwilioClient } from "../Twilio/Client.js"
 import type { CallScope } from "./Bootstrap.js"
-import type { Fork } from "./CallFibers.js"
-import type { CallCloser, Ending, LiveCall } from "./LiveCall.js"
+import type { CallFibers, Fork } from "./CallFibers.js"
+import type { CallCloser, CallForkServices, Ending, LiveCall } from "./LiveCall.js"
 
-/** Closes a call's scope with `exit`: its finalizers run with the call's span as parent (when traced). */
-export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
-  withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)
+/** A call's span, scope, clock and background fibers: what its set-up makes first (Call.ts). */
+export class OpenedCall implements CallScope {
+  constructor(
+    readonly span: Tracer.Span,
+    readonly scope: Scope.CloseableScope,
+    readonly clock: Clock.Clock,
+    readonly fibers: CallFibers<CallForkServices>,
+    /** Tracing was on when the call started. */
+    readonly traced: boolean,
+    private readonly timing: boolean
+  ) {}
 
-/** A set-up call's scope and span, and its fibers (which name it in its log lines). */
-export interface OpenedCall extends CallScope {
-  readonly fibers: { readonly annotations: HashMap.HashMap<string, unknown> }
+  /**
+   * Closes the scope with `exit`, its finalizers with the call's span as parent (when traced);
+   * then the call's background fibers stop and its span ends, last, as the scope's first
+   * finalizer did (a finalizer of its own was a closure, a context and an entry per call).
+   */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return Effect.ensuring(
+      withParentSpanWhenTraced(Scope.close(this.scope, exit), this.span),
+      Effect.suspend(() => Effect.zipRight(this.fibers.interruptAll(), Effect.sync(() => this.endSpan(exit))))
+    )
+  }
+
+  private endSpan(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.span.status._tag !== "Ended") this.span.end(this.timing ? this.clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+  }
 }
 
 /** What a call's closing needs: Twilio's follow-up after the end (LiveCall.afterEnd). */
@@ -78,7 +98,7 @@ class ParkedCall implements CallCloser {
   }
 
   private close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return Effect.ensuring(closeCall(this.opened, exit), Effect.sync(() => this.registry.calls.delete(this)))
+    return Effect.ensuring(this.opened.close(exit), Effect.sync(() => this.registry.calls.delete(this)))
   }
 
   /** The call's log annotations (tenant, stream, call), as its fiber had them. */

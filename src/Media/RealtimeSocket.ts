@@ -6,6 +6,7 @@ import { type AudioDelta, readAudioDelta } from "./FastFrames.js"
 import { APPEND_PREFIX, APPEND_SUFFIX, decodeRealtimeEvent, type RealtimeEvent } from "./RealtimeEvents.js"
 import { FrameWriter, seal, textFrame } from "./FrameWriter.js"
 import { ReadBatch } from "./ReadBatch.js"
+import { SharedStrings } from "./SharedStrings.js"
 
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   message: Schema.String
@@ -100,8 +101,11 @@ export class RealtimeSocket {
 }
 
 /** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?model=<model>`. */
+/** Models are a short list in practice; the bound keeps odd configurations from growing it. */
+const urls = new SharedStrings(64)
+
 export const realtimeUrl = (baseUrl: string, model: string): string =>
-  `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`
+  urls.of(`${baseUrl} ${model}`, () => `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`)
 
 /** How an opening ends: the open socket, or why there is none. */
 export type RealtimeOpened = (result: RealtimeSocket | UpstreamUnavailable) => void
