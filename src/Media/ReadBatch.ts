@@ -3,6 +3,20 @@ import type { FrameWriter } from "./FrameWriter.js"
 
 type DataListener = (this: Duplex, chunk: Buffer) => void
 
+/** Every socket's batched listener, known again when its socket closes (`unbatch`). */
+const batchedListeners = new WeakSet<DataListener>()
+
+/**
+ * On close ws removes its listener before draining the socket by hand; ours must be gone by
+ * then too, or that last chunk would reach ws twice. One function for every socket: a `once`
+ * wrapper and a closure per socket were ~0.45 KB per call (two sockets).
+ */
+function unbatch(this: Duplex): void {
+  for (const listener of this.listeners("data")) {
+    if (batchedListeners.has(listener as DataListener)) this.removeListener("data", listener as DataListener)
+  }
+}
+
 /**
  * Writes caused by one read go out together. `ws` parses each TCP read in its socket's
  * 'data' listener and emits the read's frames synchronously; we wrap that one listener
@@ -33,9 +47,8 @@ export class ReadBatch {
     }
     source.removeListener("data", parse)
     source.on("data", batched)
-    // On close ws removes its listener before draining the socket by hand; ours must be
-    // gone by then too, or that last chunk would reach ws twice.
-    source.prependOnceListener("close", () => source.removeListener("data", batched))
+    batchedListeners.add(batched)
+    source.prependListener("close", unbatch)
   }
 
   /** Where this source's frames are relayed (none while that side is not connected). */

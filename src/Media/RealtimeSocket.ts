@@ -120,35 +120,44 @@ export const connectRealtime = (url: string, apiKey: string, timeoutMs: number, 
   const ws = new WebSocket(url, {
     headers: { Authorization: `Bearer ${apiKey}` },
     perMessageDeflate: false,
-    skipUTF8Validation: true,
-    handshakeTimeout: timeoutMs
+    skipUTF8Validation: true
   })
   let socket: Duplex | undefined
   // The listeners below stay on the socket for the whole call: they reach the waiting caller
   // only through this, dropped once settled, so whatever opened the socket (a finished fiber,
   // a call's plan) is not kept alive by them for the call's length.
   let settle: RealtimeOpened | undefined = done
+  // Our own deadline, not ws's `handshakeTimeout`: that is the request's socket timeout, whose
+  // spent Timeout (with its callback) the socket keeps for the call's length (~0.2 KB per call).
+  let deadline: ReturnType<typeof setTimeout> | undefined = undefined
   // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
   // table, which then stays in slow dictionary mode for every later 'message' emit.
   ws.on("upgrade", (response: IncomingMessage) => {
     socket ??= response.socket
   })
   // Stays registered: `terminate()` while connecting emits an error of its own.
-  ws.on("error", (error: Error) => {
+  const failed = (error: Error) => {
     const waiting = settle
     if (waiting === undefined) return
     settle = undefined
+    clearTimeout(deadline)
     ws.terminate()
     waiting(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` }))
-  })
+  }
+  ws.on("error", failed)
   ws.on("open", () => {
     const waiting = settle
     if (waiting === undefined) return
     settle = undefined
+    clearTimeout(deadline)
+    deadline = undefined
     waiting(new RealtimeSocket(ws, socket!))
   })
+  // ws's own message for its handshake timeout.
+  deadline = setTimeout(() => failed(new Error("Opening handshake has timed out")), timeoutMs)
   return () => {
     settle = undefined
+    clearTimeout(deadline)
     ws.terminate()
   }
 }
