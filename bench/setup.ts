@@ -257,7 +257,7 @@ const main = async () => {
   const m = machine()
   console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
   console.log(`arrivals for ${seconds} s at each rate, after ${warmup} warm-up calls at 25/s\n`)
-  console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB (ready + ${idleWaitSeconds} s, no call yet) | RSS MB before the burst (after the warm-up) | RSS MB after |")
+  console.log(`| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB (ready + ${idleWaitSeconds} s, no call yet) | RSS MB before the burst (after the warm-up) | RSS MB after |`)
   console.log("|---|---|---|---|---|---|---|---|---|---|---|---|")
   // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
   const external = arg("database-url", "")
