@@ -325,10 +325,7 @@ const formatMemory = (row: Row) => {
 const printSnapshotDiff = (target: string, calls: number, round: number) => {
   const file = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
   const diff = perCallDiff(summarize(file(0)), summarize(file(calls)), calls)
-  // Compiled code grows with whatever the JIT optimised between the snapshots (+-2 KB per call at 200 calls): shown apart.
-  const code = diff.all.filter((row) => row.key === "(code)").reduce((sum, row) => sum + row.bytes, 0)
-  console.log(`\nheap snapshot ${target}, ${calls} calls, round ${round + 1}: ${f(diff.total / 1024, 1)} KB live per call ` +
-    `(of it (code) ${f(code / 1024, 1)}: ${f((diff.total - code) / 1024, 1)} KB without); largest groups:`)
+  console.log(`\nheap snapshot ${target}, ${calls} calls, round ${round + 1}: ${f(diff.total / 1024, 1)} KB live per call (of it (code) ${f(diff.code / 1024, 1)}: ${f((diff.total - diff.code) / 1024, 1)} KB without); largest groups:`)
   console.log("| what | objects per call | bytes per call |\n|---|---|---|")
   for (const row of diff.rows) console.log(`| ${row.key.replace(/\|/g, "\\|")} | ${f(row.count, 2)} | ${f(row.bytes, 0)} |`)
 }
