@@ -325,7 +325,7 @@ const formatMemory = (row: Row) => {
 const printSnapshotDiff = (target: string, calls: number, round: number) => {
   const file = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
   const diff = perCallDiff(summarize(file(0)), summarize(file(calls)), calls)
-  console.log(`\nheap snapshot ${target}, ${calls} calls, round ${round + 1}: ${f(diff.total / 1024, 1)} KB live per call; largest groups:`)
+  console.log(`\nheap snapshot ${target}, ${calls} calls, round ${round + 1}: ${f(diff.total / 1024, 1)} KB live per call (of it (code) ${f(diff.code / 1024, 1)}: ${f((diff.total - diff.code) / 1024, 1)} KB without); largest groups:`)
   console.log("| what | objects per call | bytes per call |\n|---|---|---|")
   for (const row of diff.rows) console.log(`| ${row.key.replace(/\|/g, "\\|")} | ${f(row.count, 2)} | ${f(row.bytes, 0)} |`)
 }

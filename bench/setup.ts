@@ -6,7 +6,7 @@
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,baseline]
  *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks]
  *
  * `--node-flags`: extra flags for the target's node (space-separated); `--service-log=FILE`: the
@@ -55,7 +55,11 @@ const profileDir = arg("profile", "")
 const warmup = Number(arg("warmup", "50"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
 // `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
+// `--idle-wait=S` (default 20): "idle RSS" is read S seconds after the target is ready, before any call: a fresh
+// process left quiet (the service's idle reclaim has run by then). Before, the column read RSS right before the
+// burst, i.e. after the warm-up's calls with their garbage and young generation not yet given back (now "RSS MB before the burst").
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
+const idleWaitSeconds = Number(arg("idle-wait", "20"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
@@ -171,6 +175,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
   const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl)
+  await sleep(idleWaitSeconds * 1000)
+  const idleRss = rssMb(child.pid!)
   let serial = 0
   const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
   const burst = async (count: number, perSecond: number) => {
@@ -208,7 +214,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   await sleep(idleBeforeSeconds * 1000)
   // A connection the burst must open first loads the set-up's functions inside the admission's lock.
   if (target === "service") console.error(`service ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
-  const idleRss = rssMb(child.pid!)
+  const beforeBurstRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
@@ -248,15 +254,15 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   if (target === "service") console.error(`${target} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
   if (failures.length > 0) console.error(`${target} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
   return `| ${target} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
-    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(idleRss)} | ${f(rss)} |`
+    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(idleRss)} | ${f(beforeBurstRss)} | ${f(rss)} |`
 }
 
 const main = async () => {
   const m = machine()
   console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
   console.log(`arrivals for ${seconds} s at each rate, after ${warmup} warm-up calls at 25/s\n`)
-  console.log("| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB | RSS MB after |")
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|")
+  console.log(`| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB (ready + ${idleWaitSeconds} s, no call yet) | RSS MB before the burst (after the warm-up) | RSS MB after |`)
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|")
   // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
   const external = arg("database-url", "")
   const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }

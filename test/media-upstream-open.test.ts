@@ -32,6 +32,7 @@ describe("a call's upstream opened as plain code (untraced)", () => {
         },
         Tracer.externalSpan({ traceId: "0".repeat(32), spanId: "0".repeat(16) }),
         HashMap.empty(),
+        { tenantId: "t", streamSid: "MZ0", callSid: null },
         false
       )
       const outcomes: Array<unknown> = []
@@ -50,6 +51,26 @@ describe("a call's upstream opened as plain code (untraced)", () => {
       fibers.track(() => cancelled++)
       expect(cancelled).toBe(1)
       expect(fibers.ended).toBe(true)
+    } finally {
+      await server.close()
+    }
+  })
+
+  // The deadline is our own timer now (ws's handshakeTimeout left its spent Timeout on the socket
+  // for the call's length): an unanswered handshake still fails, once, with ws's message.
+  it("an opening the server never answers fails at its deadline, once", async () => {
+    const server = await silentServer()
+    try {
+      const outcomes: Array<unknown> = []
+      const failed = new Promise<void>((resolve) => {
+        connectRealtime(server.url, "sk-test", 200, (result) => {
+          outcomes.push(result)
+          resolve()
+        })
+      })
+      await within(10_000, "the opening fails", failed)
+      expect(outcomes).toHaveLength(1)
+      expect(outcomes[0]).toMatchObject({ _tag: "UpstreamUnavailable", message: "Cannot reach OpenAI Realtime: Opening handshake has timed out" })
     } finally {
       await server.close()
     }

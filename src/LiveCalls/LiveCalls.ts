@@ -1,4 +1,4 @@
-import { Effect, Schedule, Scope } from "effect"
+import { Effect, type Exit, Schedule, Scope } from "effect"
 import { InvalidStreamToken, type TokenUse } from "../Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
@@ -16,6 +16,16 @@ import { LiveCallsRepo } from "./Repo.js"
 
 /** Applies one command to the call: at once, or (dialling a listen-only leg) through an effect. */
 export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effect<CommandResult>
+
+/**
+ * The running call behind a held entry: how a command reaches it and, optionally, its own
+ * closing, run when the scope closes just before it leaves (one finalizer for both: a
+ * finalizer per step was a scope entry and a closure per call).
+ */
+export interface CallOwner {
+  apply(command: CallCommand): CommandResult | Effect.Effect<CommandResult>
+  close?(exit: Exit.Exit<unknown, unknown>, holding: Holding): Effect.Effect<void>
+}
 
 /** What `hold` gives the call back: the two moments only the call itself knows. */
 export interface Holding {
@@ -52,7 +62,7 @@ class HeldCall implements CallHandle, Holding {
   constructor(
     private readonly ledger: Ledger,
     readonly call: LiveCall,
-    private readonly run: ApplyCommand,
+    private readonly owner: CallOwner,
     /** The ledger row is still to be written (no stream token's use wrote it). */
     private readonly unpublished: boolean
   ) {}
@@ -80,8 +90,13 @@ class HeldCall implements CallHandle, Holding {
     })
   }
 
+  /** The call's scope closed: the owner's own closing (its record), then it leaves. */
+  closed(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return this.owner.close === undefined ? this.release() : Effect.zipRight(this.owner.close(exit, this), Effect.suspend(() => this.release()))
+  }
+
   /**
-   * The call's scope closed: it stops taking commands and leaves this replica. Recorded, its
+   * It stops taking commands and leaves this replica. Recorded, its
    * row went in the record's own statement (`leaving`). Otherwise the row must exist (its
    * insert may have failed while the call ran) so that a reaper records the call.
    */
@@ -99,7 +114,7 @@ class HeldCall implements CallHandle, Holding {
   }
 
   private apply(command: CallCommand): Effect.Effect<CommandResult> {
-    const result = this.run(command)
+    const result = this.owner.apply(command)
     return Effect.tap(Effect.isEffect(result) ? result : Effect.succeed(result), (result) =>
       Effect.logInfo("live call command").pipe(Effect.annotateLogs({
         stream_sid: this.call.streamSid,
@@ -111,7 +126,7 @@ class HeldCall implements CallHandle, Holding {
 }
 
 // At module level: the finalizer a call keeps holds its HeldCall and nothing else.
-const releasing = (entry: HeldCall) => () => Effect.suspend(() => entry.release())
+const releasing = (entry: HeldCall) => (exit: Exit.Exit<unknown, unknown>) => Effect.suspend(() => entry.closed(exit))
 
 /**
  * The live calls: those this replica runs (by stream SID, each with a command handle into
@@ -145,15 +160,16 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     const ledger: Ledger = { held, repo, replicaId }
 
     /**
-     * Registers a running call for the life of the current scope (the call's). `run`
-     * applies one command to the call, on the sender's fiber (the bridge's part is
-     * synchronous; a monitor's dial is an effect of its own). When the scope closes the call stops taking commands and leaves this replica;
+     * Registers a running call for the life of `scope` (the call's). `owner.apply` applies
+     * one command to the call, on the sender's fiber (the bridge's part is synchronous; a
+     * monitor's dial is an effect of its own). When the scope closes the owner's `close` runs
+     * (if any), then the call stops taking commands and leaves this replica;
      * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
      * being renewed and a reaper records the call as failed once it goes stale.
      */
-    const holdIn = (scope: Scope.Scope, call: LiveCall, run: ApplyCommand, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
+    const holdIn = (scope: Scope.Scope, call: LiveCall, owner: CallOwner, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
       const register = Effect.suspend(() => {
-        const entry = new HeldCall(ledger, call, run, use === undefined)
+        const entry = new HeldCall(ledger, call, owner, use === undefined)
         // The finalizer first: an interruption between the two cannot leave the call registered.
         return Effect.map(Scope.addFinalizerExit(scope, releasing(entry)), () => {
           held.set(call.streamSid, entry)
@@ -170,7 +186,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       )
     }
     const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
-      Effect.flatMap(Effect.scope, (scope) => holdIn(scope, call, run, use))
+      Effect.flatMap(Effect.scope, (scope) => holdIn(scope, call, { apply: run }, use))
 
     /**
      * Sends `command` to a call this replica runs and waits for its answer. A call held by

@@ -1,4 +1,4 @@
-import { Effect, Exit, Schema, type Scope, type Tracer } from "effect"
+import { Effect, Exit, Schema, type Tracer } from "effect"
 import type { StreamClaims } from "../Auth/StreamTokens.js"
 import type { EndReason } from "./BridgeHooks.js"
 import type { TwilioStart } from "./TwilioEvents.js"
@@ -21,10 +21,11 @@ export type PreAuth =
   | { readonly _tag: "Tenant"; readonly tenantId: string }
   | { readonly _tag: "None" }
 
-/** A call's scope and span, closed and ended when the call's fiber exits (Call.ts). */
+/** A call's scope and span, closed and ended when the call's fiber exits (Call.ts, CallClosing.ts). */
 export interface CallScope {
-  readonly scope: Scope.CloseableScope
   readonly span: Tracer.Span
+  /** Closes the call's scope with `exit` (its finalizers), then ends its span. */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void>
 }
 
 /** What the stream does when the socket's fiber exits (MediaStreams). */

@@ -2,9 +2,7 @@ import {
   Clock,
   Context,
   Effect,
-  type Exit,
   FiberRef,
-  HashMap,
   Option,
   Redacted,
   Scope,
@@ -15,17 +13,17 @@ import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
-import { LiveCalls, type ApplyCommand } from "../LiveCalls/LiveCalls.js"
+import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { readFirst as retryingRead } from "./FirstTry.js"
 import { AppConfig } from "../Config.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { CallEvents } from "../LiveLogs/CallEvents.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
-import { type BootstrapHandler, type CallScope, type StreamEnd, StreamRejected } from "./Bootstrap.js"
-import type { ParkedCalls } from "./CallClosing.js"
+import { type BootstrapHandler, type StreamEnd, StreamRejected } from "./Bootstrap.js"
+import { OpenedCall, type ParkedCalls } from "./CallClosing.js"
 import { Bridge } from "./Bridge.js"
 import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
-import { CallFibers, type Fork } from "./CallFibers.js"
+import { callAnnotations, CallFibers, type Fork } from "./CallFibers.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { realtimeUrl } from "./RealtimeSocket.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
@@ -35,6 +33,7 @@ import { AudioProviders } from "../Voices/AudioProviders.js"
 import { ElevenLabsConfig } from "../Voices/Config.js"
 import { ElevenLabsVoice } from "../Voices/ElevenLabsVoice.js"
 import { CallMonitor, monitorServices } from "../Monitoring/CallMonitor.js"
+import { Deadlines } from "./Deadlines.js"
 import { type CallForkServices, LiveCall } from "./LiveCall.js"
 
 /** The call span's own services: none. Without it each span makes (and keeps) an empty Context of its own. */
@@ -42,17 +41,14 @@ const NO_SPAN_SERVICES = Context.empty()
 
 // Made at module level, so that each closure a call keeps holds the call object and nothing
 // of the function it was made in.
-const reachMaxDuration = (bridge: Bridge) => bridge.finish("max_duration", null)
-const commandsOf = (call: LiveCall): ApplyCommand => (command) => call.apply(command)
-const closingOf = (call: LiveCall) => (exit: Exit.Exit<unknown, unknown>) => call.close(exit)
-const endingSpan = (fibers: CallFibers<CallForkServices>, span: Tracer.Span, clock: Clock.Clock, timing: boolean) =>
-(exit: Exit.Exit<unknown, unknown>) =>
-  Effect.zipRight(
-    fibers.interruptAll(),
-    Effect.sync(() => {
-      if (span.status._tag !== "Ended") span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
-    })
-  )
+const reachMaxDuration = (call: LiveCall) => call.bridge.finish("max_duration", null)
+// The calls' max-duration deadlines, one timer per limit: shared by every MediaStreams with that limit.
+const maxDurations = new Map<number, Deadlines<LiveCall>>()
+const maxDurationOf = (limitMs: number) => {
+  let deadlines = maxDurations.get(limitMs)
+  if (deadlines === undefined) maxDurations.set(limitMs, deadlines = new Deadlines(limitMs, reachMaxDuration))
+  return deadlines
+}
 
 /**
  * What a call's set-up uses, resolved once when MediaStreams is built: reading each service
@@ -74,55 +70,51 @@ export const callSetUpServices = Effect.all({
 })
 export type CallSetUpServices = Effect.Effect.Success<typeof callSetUpServices>
 
-/** What `openCall` made: closed and ended when the call's fiber exits. */
-interface Opened extends CallScope {
-  readonly clock: Clock.Clock
-  readonly fibers: CallFibers<CallForkServices>
-  /** Tracing was on when the call started. */
-  readonly traced: boolean
+/**
+ * Untraced, a call's span is a no-op span with no call data in it: one is made and shared by
+ * every call. Effect makes a new one per span, with a Context and Map of its own (~0.3 KB per
+ * live call).
+ */
+let untracedSpan: Tracer.Span | undefined
+
+/** The call's span: its own trace (the media socket is untraced), linked to the webhook that set the call up. */
+const callSpan = (id: CallIdentity, traced: boolean): Effect.Effect<Tracer.Span> => {
+  if (!traced && untracedSpan !== undefined) return Effect.succeed(untracedSpan)
+  // No stack trace captured for it: an Error kept per call for the span's failure attribute.
+  const made = Effect.makeSpan("media.call", {
+    kind: "server",
+    root: true,
+    attributes: { "call.sid": id.callSid ?? "", "stream.sid": id.streamSid, "tenant.id": id.tenantId, direction: id.direction },
+    links: Option.toArray(linkFrom(id.traceparent)),
+    captureStackTrace: false,
+    context: NO_SPAN_SERVICES
+  })
+  return traced ? made : Effect.tap(made, (span) => {
+    untracedSpan = span
+  })
 }
 
 /** The call's span, scope and background fibers, made before anything else of the call. */
-const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<Opened> =>
-  // Its own trace (the media socket is untraced), linked to the webhook that set the call up.
-  // No stack trace captured for it: an Error kept per call for the span's failure attribute.
-  Effect.flatMap(
-    Effect.makeSpan("media.call", {
-      kind: "server",
-      root: true,
-      attributes: { "call.sid": id.callSid ?? "", "stream.sid": id.streamSid, "tenant.id": id.tenantId, direction: id.direction },
-      links: Option.toArray(linkFrom(id.traceparent)),
-      captureStackTrace: false,
-      context: NO_SPAN_SERVICES
-    }),
-    (span) =>
-      Effect.flatMap(Scope.make(), (scope) =>
-        Effect.withFiberRuntime<Opened>((fiber) => {
-          const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-          const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
-          // Set once on the call's fiber (it ends with the call), not an `annotateLogs` region on its stack.
-          const annotations = HashMap.set(
-            HashMap.set(HashMap.set(fiber.getFiberRef(FiberRef.currentLogAnnotations), "tenant_id", id.tenantId), "stream_sid", id.streamSid),
-            "call_sid",
-            id.callSid ?? ""
-          )
-          const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
-          const fibers = new CallFibers(fork, span, annotations, traced)
-          const opened: Opened = { span, scope, clock, fibers, traced }
-          // The first finalizer runs last: the call's background fibers stop, then its span ends.
-          return Effect.zipRight(
-            FiberRef.set(FiberRef.currentLogAnnotations, annotations),
-            Effect.as(Scope.addFinalizerExit(scope, endingSpan(fibers, span, clock, timing)), opened)
-          )
-        }))
-  )
+const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<OpenedCall> =>
+  Effect.withFiberRuntime<OpenedCall>((fiber) => {
+    const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
+    return Effect.flatMap(callSpan(id, traced), (span) =>
+      Effect.flatMap(Scope.make(), (scope) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+        const base = fiber.getFiberRef(FiberRef.currentLogAnnotations)
+        const opened = new OpenedCall(span, scope, clock, new CallFibers(fork, span, base, id, traced), traced, timing)
+        // Set once on the set-up's fiber (it ends with the set-up), not an `annotateLogs` region on its stack.
+        return Effect.as(FiberRef.set(FiberRef.currentLogAnnotations, callAnnotations(base, id)), opened)
+      }))
+  })
 
 
 /**
  * The call's set-up, in its scope (given, with the span as parent while tracing is on): reads
  * what it needs, builds the bridge, registers the call and starts it.
  */
-const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: Opened, services: CallSetUpServices) =>
+const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: OpenedCall, services: CallSetUpServices) =>
   Effect.gen(function*() {
     const { config, media, scope } = { ...services, scope: opened.scope }
     // A call is already on the line: what it needs to start is read through a database blink.
@@ -184,16 +176,16 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // Listen-only legs (a supervisor's monitor): found by legs once the call is held, closed
     // and hung up after the record (LiveCall.close).
     call.monitor = new CallMonitor(id, tenant.config, bridge, services.monitors)
-    // Finalizers run in reverse: the call's own (LiveCall.close: both sockets, then the record
-    // with the ledger row's delete in the same statement, then the monitor), then the call stops
-    // taking commands and leaves LiveCalls; not recorded, its ledger row stays for a reaper (as
-    // after a crash).
+    // The holding's one finalizer: the call's own closing (LiveCall.close: both sockets, then the
+    // record with the ledger row's delete in the same statement, then the monitor), then the call
+    // stops taking commands and leaves LiveCalls; not recorded, its ledger row stays for a reaper
+    // (as after a crash).
     // With the call's stream token still to spend, `hold` spends it with the ledger row (one
     // statement) before the call is registered or its upstream opened: a replay ends here. The
     // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
     // above, which retry through a database blink as before).
-    // The call keeps the holding (one object); the ledger row's delete and the mark that it
-    // committed are made from it when the call closes, not kept as a statement for its length.
+    // The ledger row's delete and the mark that it committed are made from the holding when the
+    // call closes (it is given to LiveCall.close), not kept as a statement for the call's length.
     const holding = yield* services.liveCalls.holdIn(scope, {
       tenantId: id.tenantId,
       streamSid: id.streamSid,
@@ -208,15 +200,13 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
-    }, commandsOf(call), id.tokenUse).pipe(
+    }, call, id.tokenUse).pipe(
       Effect.catchTags({
         InvalidStreamToken: (error) => Effect.fail(new StreamRejected({ message: error.message })),
         DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))
       })
     )
-    call.holding = holding
-    yield* Scope.addFinalizerExit(scope, closingOf(call))
-    // After its finalizer is in place: an interruption between the two cannot leave it registered.
+    // After the call's finalizer is in place (holdIn's): an interruption cannot leave it registered.
     call.monitor.register()
     boot.settle()
     telemetry.started()
@@ -224,8 +214,9 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     call.openUpstream()
     yield* holding.publish
     call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
-    // A plain timer, not a fiber per call (set-up under bursts); cleared when the call closes.
-    call.maxDuration = setTimeout(reachMaxDuration, Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1), bridge)
+    // A deadline on a timer all calls share, not a fiber or a timer per call; cleared when the call closes.
+    call.maxDuration = maxDurationOf(Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))
+    call.maxDuration.set(call)
     return call
   })
 
@@ -258,6 +249,6 @@ export const runCall = (
     return Effect.map(opened.traced ? Effect.provideService(settingUp, Tracer.ParentSpan, opened.span) : settingUp, (call) => {
       // One step with the hand-over: the scope is closed by the stream's exit or by the call's closing, never both.
       end.closeWith(undefined)
-      calls.park(call, opened, opened.fibers.annotations)
+      calls.park(call, opened)
     })
   })

@@ -1,14 +1,39 @@
-import { Effect, Exit, Fiber, FiberRef, type HashMap, Scope } from "effect"
+import { type Clock, Effect, Exit, Fiber, FiberRef, Scope, type Tracer } from "effect"
 import type { AppConfig } from "../Config.js"
 import { withParentSpanWhenTraced } from "../Observability/Spans.js"
 import type { TwilioClient } from "../Twilio/Client.js"
 import type { CallScope } from "./Bootstrap.js"
-import type { Fork } from "./CallFibers.js"
-import type { CallCloser, Ending, LiveCall } from "./LiveCall.js"
+import type { CallFibers, Fork } from "./CallFibers.js"
+import type { CallCloser, CallForkServices, Ending, LiveCall } from "./LiveCall.js"
 
-/** Closes a call's scope with `exit`: its finalizers run with the call's span as parent (when traced). */
-export const closeCall = (call: CallScope, exit: Exit.Exit<unknown, unknown>) =>
-  withParentSpanWhenTraced(Scope.close(call.scope, exit), call.span)
+/** A call's span, scope, clock and background fibers: what its set-up makes first (Call.ts). */
+export class OpenedCall implements CallScope {
+  constructor(
+    readonly span: Tracer.Span,
+    readonly scope: Scope.CloseableScope,
+    readonly clock: Clock.Clock,
+    readonly fibers: CallFibers<CallForkServices>,
+    /** Tracing was on when the call started. */
+    readonly traced: boolean,
+    private readonly timing: boolean
+  ) {}
+
+  /**
+   * Closes the scope with `exit`, its finalizers with the call's span as parent (when traced);
+   * then the call's background fibers stop and its span ends, last, as the scope's first
+   * finalizer did (a finalizer of its own was a closure, a context and an entry per call).
+   */
+  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    return Effect.ensuring(
+      withParentSpanWhenTraced(Scope.close(this.scope, exit), this.span),
+      Effect.suspend(() => Effect.zipRight(this.fibers.interruptAll(), Effect.sync(() => this.endSpan(exit))))
+    )
+  }
+
+  private endSpan(exit: Exit.Exit<unknown, unknown>): void {
+    if (this.span.status._tag !== "Ended") this.span.end(this.timing ? this.clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+  }
+}
 
 /** What a call's closing needs: Twilio's follow-up after the end (LiveCall.afterEnd). */
 type ClosingServices = AppConfig | TwilioClient
@@ -25,8 +50,8 @@ export class ParkedCalls {
   constructor(readonly fork: Fork<ClosingServices>) {}
 
   /** `call` runs on without its fiber; its end (maybe already come) starts its closing. */
-  park(call: LiveCall, opened: CallScope, annotations: HashMap.HashMap<string, unknown>): void {
-    const parked = new ParkedCall(this, call, opened, annotations)
+  park(call: LiveCall, opened: OpenedCall): void {
+    const parked = new ParkedCall(this, call, opened)
     this.calls.add(parked)
     call.closer = parked
     if (call.ending !== undefined) parked.ended(call.ending)
@@ -52,8 +77,7 @@ class ParkedCall implements CallCloser {
   constructor(
     private readonly registry: ParkedCalls,
     private readonly call: LiveCall,
-    private readonly opened: CallScope,
-    private readonly annotations: HashMap.HashMap<string, unknown>
+    private readonly opened: OpenedCall
   ) {}
 
   ended(ending: Ending): void {
@@ -74,11 +98,11 @@ class ParkedCall implements CallCloser {
   }
 
   private close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return Effect.ensuring(closeCall(this.opened, exit), Effect.sync(() => this.registry.calls.delete(this)))
+    return Effect.ensuring(this.opened.close(exit), Effect.sync(() => this.registry.calls.delete(this)))
   }
 
   /** The call's log annotations (tenant, stream, call), as its fiber had them. */
   private annotated<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return Effect.locally(effect, FiberRef.currentLogAnnotations, this.annotations)
+    return Effect.locally(effect, FiberRef.currentLogAnnotations, this.opened.fibers.annotations)
   }
 }

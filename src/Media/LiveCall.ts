@@ -3,12 +3,13 @@ import { Cause, type Clock, Effect, type Exit } from "effect"
 import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { CallRecords } from "../CallLogs/CallRecords.js"
-import type { Holding } from "../LiveCalls/LiveCalls.js"
+import type { CallOwner, Holding } from "../LiveCalls/LiveCalls.js"
 import type { CallCommand, CommandResult } from "../LiveCalls/Domain.js"
 import { writeFirst as retryingWrite } from "./FirstTry.js"
 import type { AppConfig } from "../Config.js"
 import type { CallEvents } from "../LiveLogs/CallEvents.js"
 import type { Bridge } from "./Bridge.js"
+import type { Deadlines } from "./Deadlines.js"
 import type { BridgeHooks, EndReason } from "./BridgeHooks.js"
 import { completedCall, loggedEnd } from "./CallRecord.js"
 import type { CallIdentity } from "./CallIdentity.js"
@@ -61,12 +62,11 @@ export interface CallPlan {
  * closure per hook, callback and finalizer (each with the context of the function it was made
  * in) kept ~120 closures and contexts per call (bench/RESULTS.md, "Per-call memory").
  */
-export class LiveCall implements BridgeHooks {
+export class LiveCall implements BridgeHooks, CallOwner {
   bridge!: Bridge
   monitor!: CallMonitor
-  /** The ledger row (LiveCalls.hold): its delete goes in the record's statement, then the mark that it committed. */
-  holding!: Holding
-  maxDuration: ReturnType<typeof setTimeout> | undefined = undefined
+  /** The call's max-duration deadline is in these (Deadlines: one timer for every call). */
+  maxDuration: Deadlines<LiveCall> | undefined = undefined
   /** Set once, when the bridge ends the call. */
   ending: Ending | undefined = undefined
   /** What closes the call once it ends (set when the set-up hands the call over: CallClosing). */
@@ -198,23 +198,24 @@ export class LiveCall implements BridgeHooks {
 
   /**
    * The call's scope closes: the max-duration timer is cleared, both sockets are closed, then
-   * the record is written with the ledger row's delete in the same statement (exactly once:
-   * a scope runs a finalizer once), then the listen-only legs are closed and hung up. One
-   * finalizer for all of it (a finalizer per step was an entry and a closure each per call).
+   * the record is written with the ledger row's delete (`holding`, LiveCalls.holdIn) in the
+   * same statement (exactly once: a scope runs a finalizer once), then the listen-only legs
+   * are closed and hung up; LiveCalls then lets the call go. One finalizer for all of it (a
+   * finalizer per step was an entry and a closure each per call).
    */
-  close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    clearTimeout(this.maxDuration)
+  close(exit: Exit.Exit<unknown, unknown>, holding: Holding): Effect.Effect<void> {
+    this.maxDuration?.clear(this)
     this.plan.voice?.close()
     this.bridge.currentUpstream?.close()
     this.twilio.close(1000, "call ended")
-    return this.record(exit).pipe(
-      Effect.zipRight(this.holding.recorded),
+    return this.record(exit, holding).pipe(
+      Effect.zipRight(holding.recorded),
       Effect.catchAllCause((cause) => Effect.logError("call record not written", cause)),
       Effect.zipRight(Effect.suspend(() => this.monitor.close()))
     )
   }
 
-  private record(exit: Exit.Exit<unknown, unknown>) {
+  private record(exit: Exit.Exit<unknown, unknown>, holding: Holding) {
     const { records, media } = this.plan
     const call = completedCall(this.plan, this.bridge, this.ending, exit, this.spokenBy, new Date(this.now()))
     this.telemetry.ended(call.endReason)
@@ -223,7 +224,7 @@ export class LiveCall implements BridgeHooks {
     // failure (a lost connection whose ROLLBACK fails too is a defect) is retried; past the
     // budget the ledger row stays and a reaper records the call (LiveCalls.hold).
     return Effect.flatMap(
-      retryingWrite(records.recordCompletedCall(call, [this.holding.leaving]), `${media.recordRetrySeconds} seconds`),
+      retryingWrite(records.recordCompletedCall(call, [holding.leaving]), `${media.recordRetrySeconds} seconds`),
       () => loggedEnd(call.endReason, this.bridge.recorder.omittedChars)
     )
   }

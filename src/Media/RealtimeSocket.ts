@@ -6,6 +6,7 @@ import { type AudioDelta, readAudioDelta } from "./FastFrames.js"
 import { APPEND_PREFIX, APPEND_SUFFIX, decodeRealtimeEvent, type RealtimeEvent } from "./RealtimeEvents.js"
 import { FrameWriter, seal, textFrame } from "./FrameWriter.js"
 import { ReadBatch } from "./ReadBatch.js"
+import { SharedStrings } from "./SharedStrings.js"
 
 export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>()("UpstreamUnavailable", {
   message: Schema.String
@@ -100,8 +101,11 @@ export class RealtimeSocket {
 }
 
 /** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?model=<model>`. */
+/** Models are a short list in practice; the bound keeps odd configurations from growing it. */
+const urls = new SharedStrings(64)
+
 export const realtimeUrl = (baseUrl: string, model: string): string =>
-  `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`
+  urls.of(`${baseUrl} ${model}`, () => `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`)
 
 /** How an opening ends: the open socket, or why there is none. */
 export type RealtimeOpened = (result: RealtimeSocket | UpstreamUnavailable) => void
@@ -116,35 +120,44 @@ export const connectRealtime = (url: string, apiKey: string, timeoutMs: number, 
   const ws = new WebSocket(url, {
     headers: { Authorization: `Bearer ${apiKey}` },
     perMessageDeflate: false,
-    skipUTF8Validation: true,
-    handshakeTimeout: timeoutMs
+    skipUTF8Validation: true
   })
   let socket: Duplex | undefined
   // The listeners below stay on the socket for the whole call: they reach the waiting caller
   // only through this, dropped once settled, so whatever opened the socket (a finished fiber,
   // a call's plan) is not kept alive by them for the call's length.
   let settle: RealtimeOpened | undefined = done
+  // Our own deadline, not ws's `handshakeTimeout`: that is the request's socket timeout, whose
+  // spent Timeout (with its callback) the socket keeps for the call's length (~0.2 KB per call).
+  let deadline: ReturnType<typeof setTimeout> | undefined = undefined
   // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
   // table, which then stays in slow dictionary mode for every later 'message' emit.
   ws.on("upgrade", (response: IncomingMessage) => {
     socket ??= response.socket
   })
   // Stays registered: `terminate()` while connecting emits an error of its own.
-  ws.on("error", (error: Error) => {
+  const failed = (error: Error) => {
     const waiting = settle
     if (waiting === undefined) return
     settle = undefined
+    clearTimeout(deadline)
     ws.terminate()
     waiting(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` }))
-  })
+  }
+  ws.on("error", failed)
   ws.on("open", () => {
     const waiting = settle
     if (waiting === undefined) return
     settle = undefined
+    clearTimeout(deadline)
+    deadline = undefined
     waiting(new RealtimeSocket(ws, socket!))
   })
+  // ws's own message for its handshake timeout.
+  deadline = setTimeout(() => failed(new Error("Opening handshake has timed out")), timeoutMs)
   return () => {
     settle = undefined
+    clearTimeout(deadline)
     ws.terminate()
   }
 }

@@ -4,6 +4,7 @@ import { resolvePrompt } from "../Prompts/Library.js"
 import type { ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import { responseCreate, sessionUpdate } from "./RealtimeEvents.js"
+import { SharedStrings } from "./SharedStrings.js"
 
 const DEFAULT_VOICE = "alloy"
 const TRANSCRIPTION_MODEL = "whisper-1"
@@ -37,6 +38,11 @@ const instructionsOf = (tenant: TenantConfig, version: ResolvedAgentVersion | un
     (tenant.instructions === undefined ? undefined : { text: tenant.instructions, key: null })
 }
 
+/** By tenant name: the default prompt, one string shared by the tenant's calls. */
+const defaults = new SharedStrings(1024)
+const defaultInstructions = (name: string) =>
+  defaults.of(name, () => `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`)
+
 export const agentSettings = (
   tenant: TenantConfig,
   version: ResolvedAgentVersion | undefined,
@@ -46,8 +52,7 @@ export const agentSettings = (
 ): AgentSettings => {
   const name = tenant.display_name ?? tenant.tenant_id
   const chosen = instructionsOf(tenant, version)
-  const instructions = chosen?.text ??
-    `You are the phone assistant for ${name}. Keep answers short and friendly: this is a phone call.`
+  const instructions = chosen?.text ?? defaultInstructions(name)
   return {
     model: version?.config.realtime_model ?? tenant.model ?? defaultModel,
     voice: version?.config.voice ?? tenant.voice ?? DEFAULT_VOICE,

@@ -1,7 +1,6 @@
 import { Cause, Effect, Exit, Option } from "effect"
 import type { SetupLoad } from "../Limits/SetupLoad.js"
 import { type BootstrapHandler, type CallScope, LATE, StreamClosed, type StreamEnd, StreamRejected } from "./Bootstrap.js"
-import { closeCall } from "./CallClosing.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
 
 /** Policy violation: what a socket that failed to authenticate is closed with. */
@@ -84,7 +83,7 @@ export class StreamSetUp implements StreamEnd {
     const call = this.call
     if (call === undefined) return this.report(exit)
     this.call = undefined
-    return Effect.zipRight(closeCall(call, exit), Effect.suspend(() => this.report(exit)))
+    return Effect.zipRight(call.close(exit), Effect.suspend(() => this.report(exit)))
   }
 
   private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
