@@ -145,10 +145,15 @@ http.createServer((req, res) => {
   }
   const a = answer(url.pathname, url.searchParams)
   if (a === undefined) return send(res, 404, {})
-  pool.query({ name: a.name, text: a.text, values: a.values as Array<unknown> }).then(
-    ({ rows }) => send(res, 200, a.body(rows)),
-    () => send(res, 503, {})
-  )
+  pool.connect().then((client) => {
+    // A request whose client left while it queued for a connection is dropped, as the service's
+    // interrupted handler drops it: a saturated case must not leave a backlog for the next one.
+    if (res.socket?.destroyed !== false) return client.release()
+    client.query({ name: a.name, text: a.text, values: a.values as Array<unknown> }).then(
+      ({ rows }) => send(res, 200, a.body(rows)),
+      () => send(res, 503, {})
+    ).finally(() => client.release())
+  }, () => send(res, 503, {}))
 }).listen(Number(process.env.PORT), "127.0.0.1", () => process.send?.("ready"))
 
 // A normal exit, so that `--cpu-prof` writes its profile (bench/rest-pair.ts PAIR_PROF).

@@ -7,11 +7,13 @@
  *   npm run bench:rest                        full: 100,000 rows per table for one tenant, 10,000
  *                                             for three more; 10 s per case and process (about 14
  *                                             minutes, 4-5 of them seeding)
- *   BENCH_SHORT=1 npm run bench:rest          quick check: 20,000 / 2,000 rows, 3 s per case
+ *   BENCH_SHORT=1 npm run bench:rest          quick check that it runs: 10,000 / 1,000 rows, 1 s
+ *                                             warm-up, 2 s per case and process (under 4 minutes)
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
  *   BENCH_ONLY=substring[,substring...]       run only the cases whose name contains one of them
  *   BENCH_WARMUP=2                            seconds of warm-up per process before each measurement
+ *   BENCH_SECONDS=10                          seconds per case and process
  *   BENCH_STATUS_RATE=1000                    GET /status's rate
  *   BENCH_DB=name                             the throwaway database's name (default ssv_bench_<pid>)
  *   REST_DB=ssv_rest_100k                     reuse a database seeded by bench/rest-ab.ts (its one
@@ -40,10 +42,10 @@ import { type Measured, printRss, printTable } from "./rest-report.js"
 import { seed } from "./seed.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 3 : 10))
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
-const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 20_000 : 100_000))
-const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 2_000 : 10_000))
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 2 : 10))
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (SHORT ? 1 : 2))
+const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 10_000 : 100_000))
+const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 1_000 : 10_000))
 const ONLY = process.env.BENCH_ONLY?.split(",")
 const REUSE = process.env.REST_DB
 
@@ -64,6 +66,20 @@ const reused = (name: string) => {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Until no other statement runs on the database (at most 60 s): a saturated case's queries still
+ * running after its requests were dropped would load the next measurement.
+ */
+const drained = async (monitor: pg.Client, database: string) => {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
+    const { rows } = await monitor.query(
+      "select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()",
+      [database]
+    )
+    if (rows[0].n === 0) return
+  }
+}
 
 const main = async () => {
   const startedAt = Date.now()
@@ -129,13 +145,17 @@ const main = async () => {
   const bareTarget = { port: bare.port, pid: bare.child.pid!, headers: {} }
   for (const c of cases) {
     for (const rate of c.rates) {
-      // Warm-up (JIT, pools, plans, the search terms' registration), not counted.
+      // Warm-up (JIT, pools, plans, the search terms' registration), not counted; what a
+      // saturated case has not answered 5 s after the last request is dropped.
       if (WARMUP > 0) {
-        await openLoop({ ...svcTarget, paths: c.paths, rate, seconds: WARMUP })
-        await openLoop({ ...bareTarget, paths: c.paths, rate, seconds: WARMUP })
+        await openLoop({ ...svcTarget, paths: c.paths, rate, seconds: WARMUP, timeoutMs: 5000 })
+        await openLoop({ ...bareTarget, paths: c.paths, rate, seconds: WARMUP, timeoutMs: 5000 })
+        await drained(monitor, dbName)
       }
       const svc = await run(svcTarget, c.paths, rate)
+      await drained(monitor, dbName)
       const base = await run(bareTarget, c.paths, rate)
+      await drained(monitor, dbName)
       const load = machine().loadavg
       rows.push({ name: c.name, rate, svc: svc.result, svcPg: svc.pgMs, bare: base.result, barePg: base.pgMs, check: checks.get(c.name)!, load })
       console.error(`${c.name} @${rate}/s: service ${svc.result.achieved}/s p50 ${svc.result.p50.toFixed(1)} p99 ${svc.result.p99.toFixed(1)} ` +
