@@ -169,6 +169,16 @@ export const openLoop = async (options: {
     } else idle.push(conn)
   }
 
+  // Requests still waiting for a connection once none can carry them fail (otherwise the run
+  // would wait for them for ever: a saturated server at the timeout, or every socket closed).
+  const failQueued = () => {
+    const left = queue.length - queueHead
+    queueHead = queue.length
+    errors += left
+    finished += left
+    if (left > 0 && finished === total) done()
+  }
+
   const connections = await Promise.all(
     Array.from({ length: options.connections ?? 64 }, () =>
       new Promise<Connection>((resolve, reject) => {
@@ -192,6 +202,7 @@ export const openLoop = async (options: {
         errors++
         if (++finished === total) done()
       }
+      if (connections.every((c) => c.socket.destroyed)) failQueued()
     })
     idle.push(conn)
   }
@@ -220,6 +231,7 @@ export const openLoop = async (options: {
   })
   const timeout = setTimeout(() => {
     for (const conn of connections) conn.socket.destroy()
+    failQueued()
   }, options.timeoutMs ?? 30_000)
   await allDone
   clearTimeout(timeout)

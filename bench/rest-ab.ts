@@ -129,7 +129,6 @@ const main = async () => {
       const { child, port } = bare ? await startBare(url.toString()) : await start(tree, url.toString())
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
-        if (bare && name !== "call-logs" && name !== "voice-sessions") continue
         if (FRESH_TERMS) {
           const db = new pg.Client({ connectionString: url.toString() })
           await db.connect()

@@ -129,10 +129,11 @@ const localPorts = (pid: number) => {
  * CPU seconds used so far by the PostgreSQL backends serving the server `pid` (PostgreSQL on
  * this machine): only the connections to AB_DB whose client end is one of the server's own
  * sockets, since other tools may be using the same database. 0 when PostgreSQL runs elsewhere.
+ * `database`: another database than AB_DB (bench:rest's).
  */
-export const serverBackendCpu = async (db: pg.Client, pid: number) => {
+export const serverBackendCpu = async (db: pg.Client, pid: number, database = AB_DB) => {
   const ports = localPorts(pid)
-  const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [AB_DB])).rows
+  const backends = (await db.query(`select pid, client_port from pg_stat_activity where datname = $1`, [database])).rows
   let seconds = 0
   for (const { client_port, pid } of backends) {
     if (!ports.has(client_port)) continue

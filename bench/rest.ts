@@ -1,13 +1,21 @@
 /**
  * `npm run bench:rest`: tenant REST endpoints on realistic volume, through the real server
- * process, side by side with a bare node:http + pg process serving the same list queries.
+ * process, each case side by side with a bare node:http + pg process sending the same SQL
+ * (bench/rest-baseline.ts). Per case and rate: a warm-up of both processes (not counted), then
+ * the service and the baseline back to back at the same rate (bench/rest-cases.ts lists them).
  *
  *   npm run bench:rest                        full: 100,000 rows per table for one tenant, 10,000
- *                                             for three more; 10 s per case (about 8 minutes)
- *   BENCH_SHORT=1 npm run bench:rest          quick check: 20,000 / 2,000 rows, 3 s per case
+ *                                             for three more; 10 s per case and process (about 14
+ *                                             minutes, 4-5 of them seeding)
+ *   BENCH_SHORT=1 npm run bench:rest          quick check that it runs: 10,000 / 1,000 rows, 1 s
+ *                                             warm-up, 2 s per case and process (under 4 minutes)
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
  *   BENCH_ONLY=substring[,substring...]       run only the cases whose name contains one of them
+ *   BENCH_WARMUP=2                            seconds of warm-up per process before each measurement
+ *   BENCH_SECONDS=10                          seconds per case and process
+ *   BENCH_STATUS_RATE=1000                    GET /status's rate
+ *   BENCH_DB=name                             the throwaway database's name (default ssv_bench_<pid>)
  *   REST_DB=ssv_rest_100k                     reuse a database seeded by bench/rest-ab.ts (its one
  *                                             tenant, bench-large, and its stored key) instead of
  *                                             seeding a throwaway one; the service writes to it
@@ -21,24 +29,25 @@
  *   BENCH_SERVICE=dist                        run the built service (`node dist/main.js`, as in
  *                                             production; build first) instead of `tsx src/main.ts`
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import pg from "pg"
 import { memoryReport } from "./inspect.js"
-import { openLoop, type LoadResult } from "./open-loop.js"
+import { openLoop } from "./open-loop.js"
 import { benchDatabase } from "./postgres.js"
 import { freePort, machine, rssMb } from "./proc.js"
-import { benchKey } from "./rest-fixture.js"
+import { type BodyCheck, compareBodies, restCases } from "./rest-cases.js"
+import { ADMIN_KEY, benchKey, detailPaths, serverBackendCpu, serviceEnv, startBare, stop, waitReady } from "./rest-fixture.js"
+import { type Measured, printRss, printTable } from "./rest-report.js"
 import { seed } from "./seed.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
-const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 3 : 10))
-const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 20_000 : 100_000))
-const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 2_000 : 10_000))
-const ADMIN_KEY = "bench-admin-key-0123456789abcdefghij"
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 2 : 10))
+const WARMUP = Number(process.env.BENCH_WARMUP ?? (SHORT ? 1 : 2))
+const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 10_000 : 100_000))
+const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 1_000 : 10_000))
 const ONLY = process.env.BENCH_ONLY?.split(",")
 const REUSE = process.env.REST_DB
-
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
@@ -49,13 +58,6 @@ const json = async (port: number, method: string, path: string, body?: unknown) 
   return res.json() as Promise<any>
 }
 
-const waitReady = async (port: number, path: string) => {
-  for (let ready = false; !ready;) {
-    await new Promise((resolve) => setTimeout(resolve, 250))
-    ready = await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status < 500, () => false)
-  }
-}
-
 /** A database seeded earlier, on the server of DATABASE_URL; kept when the run ends. */
 const reused = (name: string) => {
   const url = new URL(process.env.DATABASE_URL!)
@@ -63,11 +65,26 @@ const reused = (name: string) => {
   return { url: url.toString(), stop: async () => {} }
 }
 
-const exited = (child: ChildProcess) => new Promise((resolve) => child.once("exit", resolve))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Until no other statement runs on the database (at most 60 s): a saturated case's queries still
+ * running after its requests were dropped would load the next measurement.
+ */
+const drained = async (monitor: pg.Client, database: string) => {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(100)) {
+    const { rows } = await monitor.query(
+      "select count(*)::int as n from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()",
+      [database]
+    )
+    if (rows[0].n === 0) return
+  }
+}
 
 const main = async () => {
   const startedAt = Date.now()
-  const db = REUSE !== undefined ? reused(REUSE) : await benchDatabase(`ssv_bench_${process.pid}`)
+  const db = REUSE !== undefined ? reused(REUSE) : await benchDatabase(process.env.BENCH_DB ?? `ssv_bench_${process.pid}`)
+  const dbName = new URL(db.url).pathname.slice(1)
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
   const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
@@ -81,22 +98,16 @@ const main = async () => {
   const entry = process.env.BENCH_SERVICE === "dist" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"]
   const server = spawn(process.execPath, [...flags, ...entry], {
     cwd: process.env.BENCH_TREE ?? process.cwd(),
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: db.url,
-      ADMIN_API_KEY: ADMIN_KEY,
-      RATE_LIMIT_PER_IP_PER_MINUTE: "100000000",
-      RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000000",
-      SHUTDOWN_GRACE_SECONDS: "0"
-    },
+    env: serviceEnv(port, db.url),
     stdio: logFd !== undefined ? ["ignore", logFd, logFd] : "ignore"
   })
-  await waitReady(port, "/health/ready")
-  const keys: Record<string, string> = {}
+  await waitReady(port)
+  const monitor = new pg.Client({ connectionString: db.url })
+  await monitor.connect()
+  let key: string
   if (REUSE === undefined) {
     const tenants = [{ tenantId: "bench-large", rows: LARGE }, ...[1, 2, 3].map((i) => ({ tenantId: `bench-small-${i}`, rows: SMALL }))]
+    const keys: Record<string, string> = {}
     for (const { tenantId } of tenants) {
       await json(port, "PUT", `/api/v1/admin/tenants/${tenantId}`, { tenant_id: tenantId, auth_token: `${tenantId}-legacy-token-0123456789` })
       keys[tenantId] = (await json(port, "POST", `/api/v1/admin/tenants/${tenantId}/api-keys`, {})).created.token as string
@@ -104,97 +115,80 @@ const main = async () => {
     const seedStart = Date.now()
     await seed(db.url, tenants)
     console.error(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`)
+    key = keys["bench-large"]!
   } else {
-    const client = new pg.Client({ connectionString: db.url })
-    await client.connect()
-    keys["bench-large"] = await benchKey(client)
-    await client.end()
-    // As after seeding: the service has been up a while (the idle reclaim has run).
-    await new Promise((resolve) => setTimeout(resolve, 15_000))
+    key = await benchKey(monitor)
   }
+  const bare = await startBare(db.url)
+  const service = { port, headers: { authorization: `Bearer ${key}` } }
+  const cases = restCases(await detailPaths(monitor, 200, true))
+    .filter((c) => ONLY === undefined || ONLY.some((only) => c.name.includes(only)))
 
-  const basePort = await freePort()
-  const baseline = fork("bench/rest-baseline.ts", [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(basePort), TENANT: "bench-large" },
-    stdio: "ignore"
-  })
-  await new Promise((resolve) => baseline.once("message", resolve))
-
-  const auth = { authorization: `Bearer ${keys["bench-large"]}` }
-  const pg1 = new pg.Client({ connectionString: db.url })
-  await pg1.connect()
-  const ids = (await pg1.query("select id from call_logs where tenant_id = 'bench-large' order by random() limit 200")).rows.map((r) => `/api/v1/call-logs/${r.id}`)
-  await pg1.end()
-  // Common words (in ~20% of transcripts) and selective order numbers (one call each).
-  const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
-  const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
-
-  // name, target (service or baseline), paths, rates
-  const cases: Array<[string, "svc" | "base", ReadonlyArray<string>, ReadonlyArray<number>]> = [
-    ["GET /status (API key)", "svc", ["/status"], [500]],
-    ["call-logs?limit=50, bare baseline", "base", ["/api/v1/call-logs?limit=50"], [150, 500]],
-    ["call-logs?limit=50", "svc", ["/api/v1/call-logs?limit=50"], [150, 500]],
-    ["voice-sessions?limit=50, bare baseline", "base", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
-    ["voice-sessions?limit=50", "svc", ["/api/v1/voice-sessions?limit=50"], [150, 500]],
-    ["call-logs/:id", "svc", ids, [500]],
-    ["call-logs?transcript_search=(common word)", "svc", words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
-    ["call-logs?transcript_search=(order number)", "svc", orders.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), [100]],
-    ["voice-sessions?search=(order number)", "svc", orders.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [100]],
-    // A dashboard's search is typed by people: 5/s is many agents searching at once, 20/s a burst.
-    ["voice-sessions?search=(common word)", "svc", words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`), [5, 20]],
-    ["call-logs/stats", "svc", ["/api/v1/call-logs/stats"], [100]],
-    ["call-logs/latency (24h)", "svc", ["/api/v1/call-logs/latency"], [100]],
-    ["voice-outcomes/stats", "svc", ["/api/v1/voice-outcomes/stats"], [100]],
-    ["voice-outcomes/timeseries", "svc", ["/api/v1/voice-outcomes/timeseries"], [100]],
-    ["voice-session-evals/stats", "svc", ["/api/v1/voice-session-evals/stats"], [100]]
-  ]
+  // Each case once to both processes: the same JSON? (also the service's first request of each
+  // endpoint, before the idle reading and the measured load).
+  const checks = new Map<string, BodyCheck>()
+  for (const c of cases) checks.set(c.name, await compareBodies(c, service, bare.port))
+  // Idle: as after seeding, the service has been quiet a while (its idle reclaim has run).
+  await sleep(15_000)
   const idleRss = rssMb(server.pid!)
-  const rows: Array<[string, LoadResult]> = []
-  for (const [name, target, paths, rates] of cases) {
-    if (ONLY !== undefined && !ONLY.some((only) => name.includes(only))) continue
-    for (const rate of rates) {
-      const result = await openLoop({
-        port: target === "svc" ? port : basePort,
-        pid: target === "svc" ? server.pid! : baseline.pid!,
-        paths,
-        headers: target === "svc" ? auth : {},
-        rate,
-        seconds: SECONDS
-      })
-      rows.push([name, result])
-      console.error(`${name} @${rate}/s: ${result.achieved}/s p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ` +
-        `CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req; service RSS ${rssMb(server.pid!).toFixed(0)} MB, load ${machine().loadavg}`)
+  let highestRss = idleRss
+  const sampler = setInterval(() => (highestRss = Math.max(highestRss, rssMb(server.pid!))), 500)
+
+  const rows: Array<Measured> = []
+  const run = async (target: { readonly port: number; readonly pid: number; readonly headers: Record<string, string> }, paths: ReadonlyArray<string>, rate: number) => {
+    const pgBefore = await serverBackendCpu(monitor, target.pid, dbName)
+    const result = await openLoop({ ...target, paths, rate, seconds: SECONDS })
+    const pgMs = ((await serverBackendCpu(monitor, target.pid, dbName) - pgBefore) * 1000) / result.completed
+    return { result, pgMs }
+  }
+  const svcTarget = { port, pid: server.pid!, headers: service.headers }
+  const bareTarget = { port: bare.port, pid: bare.child.pid!, headers: {} }
+  for (const c of cases) {
+    for (const rate of c.rates) {
+      // Warm-up (JIT, pools, plans, the search terms' registration), not counted; what a
+      // saturated case has not answered 5 s after the last request is dropped. The service's
+      // last, so that it goes from its warm-up straight into its measurement: a quiet spell of
+      // 2 s lets its idle reclaim (Health/MemoryReclaim.ts) start a full collection, 50-60 ms,
+      // that the case's first requests would wait for (p99 56 vs 4.6 ms in RESULTS).
+      if (WARMUP > 0) {
+        await openLoop({ ...bareTarget, paths: c.paths, rate, seconds: WARMUP, timeoutMs: 5000 })
+        await drained(monitor, dbName)
+        await openLoop({ ...svcTarget, paths: c.paths, rate, seconds: WARMUP, timeoutMs: 5000 })
+      }
+      const svc = await run(svcTarget, c.paths, rate)
+      await drained(monitor, dbName)
+      const base = await run(bareTarget, c.paths, rate)
+      await drained(monitor, dbName)
+      const load = machine().loadavg
+      rows.push({ name: c.name, rate, svc: svc.result, svcPg: svc.pgMs, bare: base.result, barePg: base.pgMs, check: checks.get(c.name)!, load })
+      console.error(`${c.name} @${rate}/s: service ${svc.result.achieved}/s p50 ${svc.result.p50.toFixed(1)} p99 ${svc.result.p99.toFixed(1)} ` +
+        `CPU ${svc.result.cpuMsPerRequest.toFixed(2)} (pg ${svc.pgMs.toFixed(2)}); bare ${base.result.achieved}/s p50 ${base.result.p50.toFixed(1)} ` +
+        `p99 ${base.result.p99.toFixed(1)} CPU ${base.result.cpuMsPerRequest.toFixed(2)} (pg ${base.pgMs.toFixed(2)}); ` +
+        `service RSS ${rssMb(server.pid!).toFixed(0)} MB, load ${load}`)
     }
   }
-  const settled: Array<string> = []
+  clearInterval(sampler)
+  const settled: Array<number> = []
   for (let second = 1; second <= 30; second++) {
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-    if (second === 5 || second === 30) settled.push(`${rssMb(server.pid!).toFixed(0)} MB`)
+    await sleep(1000)
+    if (second === 5 || second === 30) settled.push(rssMb(server.pid!))
     if (process.env.BENCH_RSS_EVERY_SECOND === "1") console.error(`${second} s after: RSS ${rssMb(server.pid!).toFixed(0)} MB`)
   }
 
   const m = machine()
   console.log(`machine: ${m.nproc} x ${m.model}, node ${m.node}, load average at end ${m.loadavg}; ` +
-    `${SHORT ? "SHORT" : "full"} run: ${LARGE} rows per table for bench-large, ${SMALL} for 3 small tenants; ` +
-    `${SECONDS} s per case; PostgreSQL and load generator on the same machine`)
-  console.log("| case | offered/s | achieved/s | p50 ms | p99 ms | non-2xx | CPU ms/req | largest body KB |")
-  console.log("|---|---|---|---|---|---|---|---|")
-  for (const [name, r] of rows) {
-    console.log(`| ${name} | ${r.offered} | ${r.achieved} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.errors} | ` +
-      `${r.cpuMsPerRequest.toFixed(2)} | ${(r.maxBytes / 1024).toFixed(1)} |`)
-  }
-  console.log(`\nservice RSS: idle after seeding ${idleRss.toFixed(0)} MB, highest after a case ` +
-    `${Math.max(...rows.map(([, r]) => r.rssMb)).toFixed(0)} MB, 5 s / 30 s after the last case ${settled.join(" / ")}`)
+    `${REUSE !== undefined ? `REST_DB=${REUSE}` : `${SHORT ? "SHORT" : "full"} run: ${LARGE} rows per table for bench-large, ${SMALL} for 3 small tenants`}; ` +
+    `${WARMUP} s warm-up and ${SECONDS} s per case and process; PostgreSQL and load generator on the same machine`)
+  printTable(rows)
+  printRss({ idle: idleRss, highest: highestRss, after5: settled[0]!, after30: settled[1]! })
   if (inspectPort !== undefined) {
     console.log(`memory: ${await memoryReport(inspectPort, false)}`)
     console.log(`after a full GC: ${await memoryReport(inspectPort, true)}; RSS ${rssMb(server.pid!).toFixed(0)} MB`)
   }
   console.log(`total time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 
-  baseline.kill("SIGTERM")
-  server.kill("SIGTERM")
-  await Promise.all([exited(baseline), exited(server)])
+  await monitor.end()
+  await Promise.all([stop(bare.child), stop(server)])
   await db.stop()
 }
 
