@@ -15,6 +15,17 @@ export interface CallKey {
   readonly agentVersionId: string | null
 }
 
+/** The key of the call `id` names, with the agent version it runs (the set-up's choice, not the stream's). */
+export const callKey = (id: Omit<CallKey, "agentVersionId">, agentVersionId: string | null): CallKey => ({
+  tenantId: id.tenantId,
+  streamSid: id.streamSid,
+  callSid: id.callSid,
+  direction: id.direction,
+  from: id.from,
+  to: id.to,
+  agentVersionId
+})
+
 /**
  * The Twilio call behind a call key, if there is one: a console test call (`web`) carries a
  * made-up SID, so Twilio's REST API (hang up, apologise, transfer) must never be asked about it.

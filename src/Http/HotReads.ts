@@ -85,8 +85,8 @@ const errorResponses = new Map<string, (error: unknown) => Effect.Effect<HttpSer
  * The hottest tenant reads (dashboards poll them all day) served below HttpApi's per-handler
  * machinery: `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}`,
  * `/status` and the statistics (`/api/v1/call-logs/stats`, `/api/v1/voice-outcomes/stats` and
- * `/timeseries`, `/api/v1/voice-session-evals/stats`, `/api/v1/call-logs/latency`). Under HttpApi every request copies the
- * fiber's context for the router, merges
+ * `/timeseries`, `/api/v1/voice-session-evals/stats`, `/api/v1/call-logs/latency`). Under
+ * HttpApi every request copies the fiber's context for the router, merges
  * the group's ~90 services into it for the handler and provides the tenant through the
  * security middleware (bench/RESULTS.md, "Hot reads"). Here the services are resolved once
  * and the request runs the same pieces directly: the endpoint's schema for the query, the

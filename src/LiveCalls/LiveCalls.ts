@@ -92,7 +92,8 @@ class HeldCall implements CallHandle, Holding {
 
   /** The call's scope closed: the owner's own closing (its record), then it leaves. */
   closed(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
-    return this.owner.close === undefined ? this.release() : Effect.zipRight(this.owner.close(exit, this), Effect.suspend(() => this.release()))
+    // It leaves even if the owner's closing dies: a call kept here would take commands for ever.
+    return this.owner.close === undefined ? this.release() : Effect.ensuring(this.owner.close(exit, this), Effect.suspend(() => this.release()))
   }
 
   /**

@@ -12,6 +12,7 @@ import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
+import { callKey } from "../CallLogs/CallKey.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { readFirst as retryingRead } from "./FirstTry.js"
@@ -187,13 +188,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // The ledger row's delete and the mark that it committed are made from the holding when the
     // call closes (it is given to LiveCall.close), not kept as a statement for the call's length.
     const holding = yield* services.liveCalls.holdIn(scope, {
-      tenantId: id.tenantId,
-      streamSid: id.streamSid,
-      callSid: id.callSid,
-      direction: id.direction,
-      from: id.from,
-      to: id.to,
-      agentVersionId,
+      ...callKey(id, agentVersionId),
       model: settings.model,
       voice: settings.voice,
       startedAt,

@@ -1,4 +1,5 @@
 import { Cause, Effect, Exit, FiberRef, HashMap } from "effect"
+import { callKey } from "../CallLogs/CallKey.js"
 import type { CompletedCall } from "../CallLogs/CallRecords.js"
 import type { Bridge } from "./Bridge.js"
 import type { EndReason } from "./BridgeHooks.js"
@@ -25,13 +26,7 @@ export const completedCall = (
       : "the service stopped during the call"
   }
   return {
-    tenantId: id.tenantId,
-    streamSid: id.streamSid,
-    callSid: id.callSid,
-    direction: id.direction,
-    from: id.from,
-    to: id.to,
-    agentVersionId: plan.agentVersionId,
+    ...callKey(id, plan.agentVersionId),
     model: settings.model,
     voice: spokenBy,
     startedAt: plan.startedAt,

@@ -100,10 +100,10 @@ export class RealtimeSocket {
   }
 }
 
-/** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?model=<model>`. */
 /** Models are a short list in practice; the bound keeps odd configurations from growing it. */
 const urls = new SharedStrings(64)
 
+/** `https://api.openai.com/v1` -> `wss://api.openai.com/v1/realtime?model=<model>`, one string per pair. */
 export const realtimeUrl = (baseUrl: string, model: string): string =>
   urls.of(`${baseUrl} ${model}`, () => `${baseUrl.replace(/^http/, "ws")}/realtime?model=${encodeURIComponent(model)}`)
 

@@ -1,5 +1,6 @@
 import { Deferred, Effect, FiberSet, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
+import { callKey } from "../CallLogs/CallKey.js"
 import { CallRecords, type CompletedCall } from "../CallLogs/CallRecords.js"
 import { retryingRead, retryingWrite } from "../Database/Retry.js"
 import type { StatementPart } from "../Database/StatementParts.js"
@@ -83,13 +84,7 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
 
     // Each leg is a live call (listed, ended by command, reaped if this replica dies).
     const holding = yield* (yield* LiveCalls).hold({
-      tenantId: id.tenantId,
-      streamSid: id.streamSid,
-      callSid: id.callSid,
-      direction: id.direction,
-      from: id.from,
-      to: id.to,
-      agentVersionId: null,
+      ...callKey(id, null),
       model: settings.model,
       voice: settings.voice,
       startedAt: new Date(now()),
@@ -149,13 +144,8 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
     const record = (room: HeldRoom, ending: RoomEnding, callSidA: string | null) => {
       const identity = room.identities.a ?? room.identities.b ?? id
       const call: CompletedCall = {
-        tenantId: identity.tenantId,
-        streamSid: identity.streamSid,
+        ...callKey(identity, null),
         callSid: room.identities.a?.callSid ?? callSidA ?? identity.callSid,
-        direction: identity.direction,
-        from: identity.from,
-        to: identity.to,
-        agentVersionId: null,
         model: settings.model,
         voice: settings.voice,
         startedAt: room.startedAt,
