@@ -10,9 +10,9 @@ import { isoOfTimestamptz } from "../src/Database/TimestampText.js"
 import { rowJson } from "../src/Http/RowJson.js"
 import { VoiceSession, VoiceSessionsListResponse } from "../src/VoiceSessions/Api.js"
 import { createTenant } from "./support/AgentFixtures.js"
+import { awkwardJson } from "./support/AwkwardJson.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { bearer, makeTestServer, request } from "./support/TestServer.js"
-import { seededRandom } from "./support/SeededRandom.js"
 
 /**
  * List pages are written column by column (src/Http/RowJson.ts) with jsonb passed through as
@@ -23,54 +23,7 @@ import { seededRandom } from "./support/SeededRandom.js"
  * and keys inside jsonb, a large transcript.
  */
 
-const { int, pick, random: rnd } = seededRandom(20261202)
-
-/** No NUL: PostgreSQL text cannot hold it. */
-const PIECES = [
-  "a", "Z", " ", "\"", "\\", "\\\"", "\n", "\r", "\t", "\b", "\f", "\u0001", "\u001f", "\u007f", "é", "ß", "😀", "\u2028",
-  "\u2029", "</script>", ":", ", ", "{", "}", "[", "]", "1.50", "-0", "null", "\\u0041", "'", "%", "_"
-]
-const text = (max = 12) => Array.from({ length: int(max) }, () => pick(PIECES)).join("")
-const nullable = <A>(value: () => A) => (rnd() < 0.3 ? null : value())
-
-/** Number literals whose JavaScript rendering differs from PostgreSQL's, and some that do not. */
-const NUMBERS = [
-  "0", "-0", "1", "-17", "1.50", "2.0", "1e3", "1E-7", "-2.5e+10", "0.1", "123456789012345", "1234567890123456",
-  "12345678901234567890", "9007199254740993", "1e21", "1e-7", "3.14159265358979323846", "100.000"
-]
-
-/** JSON text (not a JS value: keys such as `__proto__`, duplicates and array indexes survive). */
-const jsonText = (depth: number): string => {
-  const kind = depth <= 0 ? int(4) : int(6)
-  switch (kind) {
-    case 0:
-      return pick(["null", "true", "false"])
-    case 1:
-      return pick(NUMBERS)
-    case 2:
-    case 3:
-      return JSON.stringify(text())
-    case 4:
-      return `[${Array.from({ length: int(5) }, () => jsonText(depth - 1)).join(", ")}]`
-    default: {
-      const keys = Array.from({ length: int(5) }, () => pick(["a", "role", "content", "10", "0", "__proto__", "x", text(4)]))
-      return `{${keys.map((key) => `${JSON.stringify(key)}: ${jsonText(depth - 1)}`).join(",")}}`
-    }
-  }
-}
-
-const transcript = (entries: number) =>
-  JSON.stringify(Array.from({ length: entries }, (_, i) => ({
-    role: pick(["user", "assistant"]),
-    content: text(40),
-    timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString()
-  })))
-
-/** A timestamp with microseconds (the wire keeps milliseconds, truncated). */
-const timestamp = () => {
-  const ms = Date.UTC(2000, 0, 1) + int(99 * 365 * 86_400) * 1000 + int(1000)
-  return new Date(ms).toISOString().replace("Z", `${int(1000).toString().padStart(3, "0")}Z`)
-}
+const { int, jsonText, nullable, pick, PIECES, random: rnd, text, timestamp, transcript } = awkwardJson(20261202)
 
 describe("compactJsonb", () => {
   plain("keeps text without spaces as it is", () => {

@@ -118,11 +118,10 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
       }).pipe(spanned("CallLogs.list"))
     }
 
-    const get = Effect.fn("CallLogs.get")(function*(tenantId: string, id: string) {
-      const row = yield* repo.find(tenantId, id)
-      if (row === undefined) return yield* new CallLogNotFound({ id })
-      return row
-    })
+    // Polled too (a detail view): spanned, as list. The row is the columns its detail is written from (DetailJson.ts).
+    const get = (tenantId: string, id: string) =>
+      Effect.flatMap(repo.find(tenantId, id), (row) => row === undefined ? Effect.fail(new CallLogNotFound({ id })) : Effect.succeed(row))
+        .pipe(spanned("CallLogs.get"))
 
     // Polled by dashboards: a span only when tracing is on, no stack captured per call (Effect.fn's).
     const stats = (tenantId: string) =>

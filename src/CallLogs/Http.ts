@@ -4,49 +4,12 @@ import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
 import { CallLogs } from "./CallLogs.js"
-import { jsonEncoder, jsonFields, jsonList, tenantReport } from "../Http/RawJson.js"
+import { jsonFields, jsonList, tenantReport } from "../Http/RawJson.js"
 import { summaryJson } from "./ListJson.js"
 import type { CallLogFilters, LatencyQuery } from "./Api.js"
-import type { CallLogRow } from "./Repo.js"
-import {
-  CallLatencyResponse,
-  CallLog,
-  CallLogDetailResponse,
-  CallLogsListResponse,
-  CallStatsResponse,
-  LatencyTimeseries
-} from "./Schemas.js"
+import { callLogDetailResponse } from "./DetailJson.js"
+import { CallLatencyResponse, CallLogsListResponse, CallStatsResponse, LatencyTimeseries } from "./Schemas.js"
 
-const detail = (row: CallLogRow) =>
-  new CallLog({
-    id: row.id,
-    tenant_id: row.tenant_id,
-    call_sid: row.call_sid,
-    stream_sid: row.stream_sid,
-    direction: row.direction,
-    status: row.status,
-    outcome: row.outcome,
-    answered_by: row.answered_by,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    duration_seconds: row.duration_seconds,
-    from_number: row.from_number,
-    to_number: row.to_number,
-    model: row.model,
-    voice: row.voice,
-    system_prompt_key: row.system_prompt_key,
-    escalated: row.escalated,
-    escalation_reason: row.escalation_reason,
-    error_message: row.error_message,
-    recording_url: row.recording_url,
-    summary: row.summary,
-    transcript: row.transcript,
-    function_calls: row.function_calls,
-    created_at: row.created_at,
-    updated_at: row.updated_at
-  })
-
-const encodeDetail = jsonEncoder(CallLogDetailResponse)
 const latencyResponse = tenantReport(CallLatencyResponse.fields)
 const statsResponse = tenantReport(CallStatsResponse.fields)
 const latencyTimeseries = jsonFields(LatencyTimeseries.fields)
@@ -59,8 +22,7 @@ export const callLogsPage = (callLogs: CallLogs, tenantId: string, urlParams: Ca
 
 /** One call of the tenant (`get_call_log`); also served by the hot-read route. */
 export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) =>
-  asApiErrors(Effect.flatMap(callLogs.get(tenantId, id), (row) =>
-    encodeDetail(new CallLogDetailResponse({ ok: true, call: detail(row) }))))
+  asApiErrors(Effect.flatMap(callLogs.get(tenantId, id), callLogDetailResponse))
 
 /** The tenant's call statistics (`get_call_stats`); also served by the hot-read route. */
 export const callLogStats = (callLogs: CallLogs, tenantId: string) =>

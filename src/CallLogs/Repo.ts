@@ -8,42 +8,8 @@ import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { makeTrigramSample, searchPlan } from "./TranscriptTrigrams.js"
-import { AnsweredBy, CallDirection, CallOutcome, CallStatus, type CallLogSummary, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
-
-const Text = Schema.NullOr(Schema.String)
-
-export class CallLogSummaryRow extends Schema.Class<CallLogSummaryRow>("CallLogSummaryRow")({
-  id: Schema.String,
-  stream_sid: Text,
-  direction: CallDirection,
-  status: CallStatus,
-  outcome: Schema.NullOr(CallOutcome),
-  started_at: Schema.String,
-  ended_at: Text,
-  duration_seconds: Schema.NullOr(Schema.Number),
-  escalated: Schema.Boolean,
-  from_number: Text,
-  to_number: Text,
-  function_call_count: Schema.Number,
-  transcript_length: Schema.Number
-}) {}
-
-export class CallLogRow extends CallLogSummaryRow.extend<CallLogRow>("CallLogRow")({
-  tenant_id: Schema.String,
-  call_sid: Text,
-  answered_by: Schema.NullOr(AnsweredBy),
-  model: Text,
-  voice: Text,
-  system_prompt_key: Text,
-  escalation_reason: Text,
-  error_message: Text,
-  recording_url: Text,
-  summary: Text,
-  transcript: Schema.Array(TranscriptEntry),
-  function_calls: Schema.Array(FunctionCallEntry),
-  created_at: Schema.String,
-  updated_at: Schema.String
-}) {}
+import { type CallLogDetailRow, detailJson } from "./DetailJson.js"
+import { type CallLogSummary, TranscriptEntry } from "./Schemas.js"
 
 /** Validated list filters (see CallLogs.list). */
 export interface ListQuery {
@@ -87,7 +53,8 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
     const sql = yield* PgClient.PgClient
     // The list page and the detail are the hottest reads: run without the per-statement wrapping.
     const execute = yield* makeExecute(sql)
-    const decodeDetail = Schema.decodeUnknown(Schema.Array(CallLogRow))
+    // Its own executor, so the detail is always one of its prepared names (list pages take up to eight).
+    const executeDetail = yield* makeExecute(sql)
     const trigramSample = yield* makeTrigramSample(sql)
 
     const list = (q: ListQuery) => {
@@ -168,12 +135,16 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       )
     }
 
-    /** Undefined also for an id that is not a UUID: it cannot name a call. */
+    /**
+     * The call's columns as its detail is written (DetailJson.ts); undefined also for an id that
+     * is not a UUID: it cannot name a call. One plan suits every id (the primary key): prepared.
+     */
     const find = (tenantId: string, id: string) =>
       orNothing(
-        execute(sql`select * from call_logs where tenant_id = ${tenantId} and id = ${id}`).pipe(
-          Effect.flatMap(decodeDetail),
-          Effect.map((rows) => rows[0])
+        Effect.map(
+          executeDetail.prepared(sql<CallLogDetailRow>`select ${sql.literal(detailJson.selectList)} from call_logs
+            where tenant_id = ${tenantId} and id = ${id}`),
+          (rows): CallLogDetailRow | undefined => rows[0]
         ),
         undefined
       )

@@ -17,7 +17,7 @@ import { OutcomeSeriesQuery, OutcomeStatsQuery } from "../VoiceOutcomes/Api.js"
 import { outcomeSeries, outcomeStats } from "../VoiceOutcomes/Http.js"
 import { VoiceOutcomes } from "../VoiceOutcomes/VoiceOutcomes.js"
 import { VoiceSessionFilters } from "../VoiceSessions/Api.js"
-import { voiceSessionsPage } from "../VoiceSessions/Http.js"
+import { voiceSessionDetail, voiceSessionsPage } from "../VoiceSessions/Http.js"
 import { VoiceSessions } from "../VoiceSessions/VoiceSessions.js"
 import { answerUnhandled } from "./ErrorBoundary.js"
 import { ApiError } from "./Errors.js"
@@ -66,6 +66,9 @@ const CALL_LOG_PREFIX = "/api/v1/call-logs/"
 const LATENCY_PATH = "/api/v1/call-logs/latency"
 /** Static siblings of `/api/v1/call-logs/:id`, which the router prefers. */
 const CALL_LOG_SIBLINGS = new Set(["stats", "latency"])
+const SESSION_PREFIX = "/api/v1/voice-sessions/"
+/** `/api/v1/voice-sessions/by-stream/:stream_id`'s first segment: left to the router as it is alone. */
+const SESSION_SIBLINGS = new Set(["by-stream"])
 
 const declaredErrors: ReadonlyArray<Schema.Schema.AnyNoContext & { readonly to: { readonly _tag: string } }> = Object.values(ApiError)
 
@@ -84,7 +87,7 @@ const errorResponses = new Map<string, (error: unknown) => Effect.Effect<HttpSer
 /**
  * The hottest tenant reads (dashboards poll them all day) served below HttpApi's per-handler
  * machinery: `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}`,
- * `/status` and the statistics (`/api/v1/call-logs/stats`, `/api/v1/voice-outcomes/stats` and
+ * `/api/v1/voice-sessions/{id}`, `/status` and the statistics (`/api/v1/call-logs/stats`, `/api/v1/voice-outcomes/stats` and
  * `/timeseries`, `/api/v1/voice-session-evals/stats`, `/api/v1/call-logs/latency`). Under
  * HttpApi every request copies the fiber's context for the router, merges
  * the group's ~90 services into it for the handler and provides the tenant through the
@@ -151,6 +154,12 @@ export const makeHotReads = Effect.gen(function*() {
       const id = path.slice(CALL_LOG_PREFIX.length)
       return PLAIN_ID.test(id) && !CALL_LOG_SIBLINGS.has(id)
         ? { route: "/api/v1/call-logs/:id", answer: (tenant) => callLogDetail(callLogs, tenant.tenantId, id) }
+        : undefined
+    }
+    if (path.startsWith(SESSION_PREFIX)) {
+      const id = path.slice(SESSION_PREFIX.length)
+      return PLAIN_ID.test(id) && !SESSION_SIBLINGS.has(id)
+        ? { route: "/api/v1/voice-sessions/:id", answer: (tenant) => voiceSessionDetail(sessions, tenant.tenantId, id) }
         : undefined
     }
     return undefined

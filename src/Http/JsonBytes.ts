@@ -200,3 +200,9 @@ export const jsonBytes = (write: (out: JsonBytes) => void): Buffer => {
   write(shared)
   return shared.take()
 }
+
+/** The bytes `write` writes, or undefined when it gives up part way (returns false). */
+export const jsonBytesUnlessRefused = (write: (out: JsonBytes) => boolean): Buffer | undefined => {
+  shared.reset()
+  return write(shared) ? shared.take() : undefined
+}

@@ -60,7 +60,7 @@ const isDigit = (ch: number) => ch >= 48 && ch <= 57
 const isNumberChar = (ch: number) => isDigit(ch) || ch === 46 || ch === 101 || ch === 69 || ch === 43 || ch === MINUS
 
 /** The index of the quote closing the string opened at `start` (one preceded by an even run of backslashes). */
-const stringEnd = (text: string, start: number) => {
+export const stringEnd = (text: string, start: number) => {
   let end = text.indexOf("\"", start + 1)
   while (text.charCodeAt(end - 1) === BACKSLASH) {
     let backslashes = 0

@@ -1,6 +1,6 @@
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Schema } from "effect"
-import { type JsonBytes, jsonBytes } from "./JsonBytes.js"
+import { type JsonBytes, jsonBytes, jsonBytesUnlessRefused } from "./JsonBytes.js"
 
 /**
  * A JSON body handed to node as a string: node encodes it straight into the socket write,
@@ -12,32 +12,55 @@ export const jsonText = (body: string) =>
   HttpServerResponse.raw(body, { contentType: "application/json", contentLength: Buffer.byteLength(body) })
 
 /**
- * A list response whose items are written as JSON bytes (Http/RowJson.ts), with the envelope's
- * fields in the response schema's order, as HttpApi's encoder and JSON.stringify would write
- * the whole (optional fields left undefined are omitted, as there), into one buffer
- * (Http/JsonBytes.ts): no body string on the heap. The handler returns it as the response;
- * the declared schema (OpenAPI, client) is unchanged and test/row-json.test.ts compares these
- * bodies with the schema-encoded ones byte for byte. Same headers as `jsonText`.
+ * Writes a response object whose field `key` is written as JSON bytes by the caller, with the
+ * other fields (the envelope's) in the response schema's order, as HttpApi's encoder and
+ * JSON.stringify would write the whole (optional fields left undefined are omitted, as there).
+ * False when the caller's writer gave up (nothing written is kept).
  */
-export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
+const envelopeWriter = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
   const names = Object.keys(fields)
   const firsts = names.map((name) => `{${JSON.stringify(name)}:`)
   const laters = names.map((name) => `,${JSON.stringify(name)}:`)
-  return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, items: (out: JsonBytes) => void) => {
+  return (out: JsonBytes, envelope: Omit<Schema.Struct.Encoded<Fields>, K>, value: (out: JsonBytes) => boolean) => {
     const values: Record<string, unknown> = envelope
-    const body = jsonBytes((out) => {
-      let first = true
-      for (let i = 0; i < names.length; i++) {
-        const name = names[i]!
-        if (name !== key && values[name] === undefined) continue
-        out.raw(first ? firsts[i]! : laters[i]!)
-        first = false
-        if (name === key) items(out)
-        else out.raw(JSON.stringify(values[name]))
-      }
-      out.ascii(first ? "{}" : "}")
-    })
-    return HttpServerResponse.uint8Array(body, { contentType: "application/json" })
+    let first = true
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!
+      if (name !== key && values[name] === undefined) continue
+      out.raw(first ? firsts[i]! : laters[i]!)
+      first = false
+      if (name !== key) out.raw(JSON.stringify(values[name]))
+      else if (!value(out)) return false
+    }
+    out.ascii(first ? "{}" : "}")
+    return true
+  }
+}
+
+/** A JSON body of bytes as the response, with HttpApi's success headers. */
+export const jsonBody = (body: Uint8Array) => HttpServerResponse.uint8Array(body, { contentType: "application/json" })
+
+/**
+ * A list response whose items are written as JSON bytes (Http/RowJson.ts), in one buffer
+ * (Http/JsonBytes.ts): no body string on the heap. The handler returns it as the response;
+ * the declared schema (OpenAPI, client) is unchanged and test/row-json.test.ts compares these
+ * bodies with the schema-encoded ones byte for byte.
+ */
+export const jsonList = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
+  const write = envelopeWriter(fields, key)
+  return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, items: (out: JsonBytes) => void) =>
+    jsonBody(jsonBytes((out) => write(out, envelope, (o) => (items(o), true))))
+}
+
+/**
+ * `jsonList` for a response holding one object (a detail) whose writer may leave it to the
+ * schema path: undefined then.
+ */
+export const jsonEnvelope = <Fields extends Schema.Struct.Fields, K extends keyof Fields & string>(fields: Fields, key: K) => {
+  const write = envelopeWriter(fields, key)
+  return (envelope: Omit<Schema.Struct.Encoded<Fields>, K>, value: (out: JsonBytes) => boolean) => {
+    const body = jsonBytesUnlessRefused((out) => write(out, envelope, value))
+    return body === undefined ? undefined : jsonBody(body)
   }
 }
 

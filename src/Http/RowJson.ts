@@ -1,4 +1,5 @@
 import type { Schema } from "effect"
+import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import type { JsonBytes } from "./JsonBytes.js"
 
 /**
@@ -10,9 +11,20 @@ import type { JsonBytes } from "./JsonBytes.js"
  *   PostgreSQL; on a list page the text goes into the body's bytes rearranged, Http/JsonBytes.ts);
  * - `jsonb`: selected as `col::text` and written without being parsed (Http/JsonbText.ts);
  * - `array`: a `text[]` selected as `array_to_json(col)::text`, which is what JSON.stringify writes
- *   for the array `pg` would parse (no spaces; strings escaped alike), written as it is.
+ *   for the array `pg` would parse (no spaces; strings escaped alike), written as it is;
+ * - a `JsonbWriter`: a jsonb column selected as `col::text` whose wire schema reads the value
+ *   (Http/JsonbEntries.ts), written by its own writer.
  */
-export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array"
+export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array" | JsonbWriter
+
+/**
+ * Writes a jsonb column's text as its wire schema would encode the parsed value; false, with
+ * nothing said about what it wrote, when only the schema can tell (a value it would refuse or
+ * rewrite): the caller then takes the schema path.
+ */
+export interface JsonbWriter {
+  readonly write: (out: JsonBytes, text: string) => boolean
+}
 
 /** A column kind for every field of a wire schema: the field names are the column names. */
 export type Columns<Fields extends Schema.Struct.Fields> = { readonly [K in keyof Fields]: ColumnJson }
@@ -20,22 +32,40 @@ export type Columns<Fields extends Schema.Struct.Fields> = { readonly [K in keyo
 /** A row of such a select list, as `pg` returns it (null for SQL NULL). */
 export type ColumnRow<Fields extends Schema.Struct.Fields> = { readonly [K in keyof Fields]: unknown }
 
+type Write = (out: JsonBytes, value: unknown) => boolean
+
 /** Each kind of column written as bytes (Http/JsonBytes.ts). */
-const byteWriters: Record<ColumnJson, (out: JsonBytes, value: unknown) => void> = {
-  text: (out, value) => out.string(value as string),
-  timestamp: (out, value) => out.timestamp(value as string),
-  int: (out, value) => out.ascii(String(value)),
-  boolean: (out, value) => out.ascii(value === true ? "true" : "false"),
-  jsonb: (out, value) => out.jsonb(value as string),
-  array: (out, value) => out.raw(value as string)
+const byteWriters: Record<Exclude<ColumnJson, JsonbWriter>, Write> = {
+  text: (out, value) => (out.string(value as string), true),
+  timestamp: (out, value) => (out.timestamp(value as string), true),
+  int: (out, value) => (out.ascii(String(value)), true),
+  boolean: (out, value) => (out.ascii(value === true ? "true" : "false"), true),
+  jsonb: (out, value) => (out.jsonb(value as string), true),
+  array: (out, value) => (out.raw(value as string), true)
 }
 
+const writerOf = (kind: ColumnJson): Write =>
+  typeof kind === "string" ? byteWriters[kind] : (out, value) => kind.write(out, value as string)
+
 const selected = (name: string, kind: ColumnJson) =>
-  kind === "jsonb" || kind === "timestamp"
+  kind === "timestamp" || kind === "jsonb" || typeof kind !== "string"
     ? `${name}::text as ${name}`
     : kind === "array"
     ? `array_to_json(${name})::text as ${name}`
     : name
+
+/**
+ * A column's value as `pg` parses it in a `select *` (timestamps as Database/Client.ts's ISO
+ * text, jsonb and arrays parsed): the selected text is the type's text output, which `pg` parses.
+ */
+const parsed = (kind: ColumnJson, value: unknown): unknown =>
+  value === null || value === undefined
+    ? value
+    : kind === "timestamp"
+    ? isoOfTimestamptz(value as string)
+    : kind === "text" || kind === "int" || kind === "boolean"
+    ? value
+    : JSON.parse(value as string)
 
 /**
  * Rows of a wire schema read as columns and written as that schema's encoded JSON, field by
@@ -48,19 +78,22 @@ const selected = (name: string, kind: ColumnJson) =>
 export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, columns: Columns<Fields>) => {
   const names: ReadonlyArray<keyof Fields & string> = Object.keys(fields)
   const prefixes = names.map((name, i) => `${i === 0 ? "{" : ","}${JSON.stringify(name)}:`)
-  const writeBytes = names.map((name) => byteWriters[columns[name]])
+  const writeBytes = names.map((name) => writerOf(columns[name]))
+  const row = (out: JsonBytes, values: ColumnRow<Fields>) => {
+    for (let k = 0; k < names.length; k++) {
+      out.raw(prefixes[k]!)
+      const value = values[names[k]!]
+      if (value === null || value === undefined) out.ascii("null")
+      else if (!writeBytes[k]!(out, value)) return false
+    }
+    out.ascii("}")
+    return true
+  }
   const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
     out.ascii("[")
     for (let i = 0; i < end; i++) {
       if (i > 0) out.ascii(",")
-      const values = list[i]!
-      for (let k = 0; k < names.length; k++) {
-        out.raw(prefixes[k]!)
-        const value = values[names[k]!]
-        if (value === null || value === undefined) out.ascii("null")
-        else writeBytes[k]!(out, value)
-      }
-      out.ascii("}")
+      row(out, list[i]!)
     }
     out.ascii("]")
   }
@@ -68,7 +101,12 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
-    /** Writes `list[0..end)` as one JSON array (a list page's items). */
-    rows
+    /** Writes `list[0..end)` as one JSON array (a list page's items; their columns have no `JsonbWriter`). */
+    rows,
+    /** Writes one row as a JSON object; false when a `JsonbWriter` left it to the schema path. */
+    row,
+    /** The row's values as a `select *` gives them to the wire schema (the schema path). */
+    parsedRow: (values: ColumnRow<Fields>): Record<string, unknown> =>
+      Object.fromEntries(names.map((name) => [name, parsed(columns[name], values[name])]))
   } as const
 }

@@ -5,7 +5,9 @@ import { Effect, Option, Schema } from "effect"
 import { orNothing, orRefused } from "../Database/Errors.js"
 import { makeExecute } from "../Database/HotStatement.js"
 import { piece } from "../Database/Piece.js"
+import type { ColumnRow } from "../Http/RowJson.js"
 import { VoiceSession } from "./Api.js"
+import { sessionJson } from "./ListJson.js"
 import { makeSessionList, type SessionFilter, type SessionListRow } from "./SessionList.js"
 
 /** Everything a new session row holds; the wire-only defaults are applied by the caller. */
@@ -53,6 +55,9 @@ export const SessionLinks = Schema.Struct({
 })
 
 export type { SessionFilter, SessionListRow } from "./SessionList.js"
+
+/** A session read for its detail: the columns its JSON is written from (ListJson.ts). */
+export type SessionDetailRow = ColumnRow<typeof VoiceSession.fields>
 
 /** SQL for `voice_sessions`. */
 export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo", {
@@ -122,12 +127,15 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
           select v.id from voice_sessions v, ${source}
           where v.tenant_id = ${tenantId} and v.stream_id = ${streamId} and not exists (select 1 from ${upserted})`
 
-    const findBy = (column: "id" | "stream_id") =>
-      SqlSchema.findOne({
-        Request: Schema.Struct({ tenantId: Schema.String, key: Schema.String }),
-        Result: VoiceSession,
-        execute: ({ key, tenantId }) => sql`select * from voice_sessions where tenant_id = ${tenantId} and ${sql(column)} = ${key}`
-      })
+    // Its own executor, so the two detail reads are always prepared (list pages take up to eight names).
+    const executeDetail = yield* makeExecute(sql)
+    /** A session's columns as its JSON is written (ListJson.ts); one plan suits every key (a unique index): prepared. */
+    const findBy = (column: "id" | "stream_id") => (tenantId: string, key: string) =>
+      Effect.map(
+        executeDetail.prepared(sql<SessionDetailRow>`select ${sql.literal(sessionJson.selectList)} from voice_sessions
+          where tenant_id = ${tenantId} and ${sql(column)} = ${key}`),
+        (rows): SessionDetailRow | undefined => rows[0]
+      )
     const findById = findBy("id")
     const findByStream = findBy("stream_id")
 
@@ -165,9 +173,8 @@ export class SessionsRepo extends Effect.Service<SessionsRepo>()("SessionsRepo",
       idFrom,
       /** The matching sessions' count and one page of them (columns as ListJson.ts writes them). */
       list: (f: SessionFilter) => orNothing(sessionList.list(f), { count: 0, sessions: [] as ReadonlyArray<SessionListRow> }),
-      findById: (tenantId: string, id: string) => orNothing(findById({ tenantId, key: id }), Option.none()),
-      findByStream: (tenantId: string, streamId: string) =>
-        orNothing(findByStream({ tenantId, key: streamId }), Option.none()),
+      findById: (tenantId: string, id: string) => orNothing(findById(tenantId, id), undefined),
+      findByStream: (tenantId: string, streamId: string) => orNothing(findByStream(tenantId, streamId), undefined),
       linksById: (tenantId: string, id: string) => orNothing(linksById({ tenantId, id }), Option.none()),
       links: (input: { tenantId: string; streamId: string | null; callSid: string | null }) =>
         orNothing(links(input), Option.none())

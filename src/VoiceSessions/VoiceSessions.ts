@@ -1,7 +1,7 @@
 import { Clock, Effect, Option } from "effect"
 import { VoiceSessionExists, VoiceSessionNotFound } from "./Errors.js"
 import type { CreateVoiceSessionRequest } from "./Api.js"
-import { type SessionFilter, SessionsRepo } from "./Repo.js"
+import { type SessionDetailRow, type SessionFilter, SessionsRepo } from "./Repo.js"
 import { Ids } from "../Ids.js"
 import { spanned } from "../Observability/Spans.js"
 
@@ -57,15 +57,12 @@ export class VoiceSessions extends Effect.Service<VoiceSessions>()("VoiceSession
     /** `sessions` is the page as the columns its JSON is written from (ListJson.ts). */
     const list = (filter: SessionFilter) => repo.list(filter).pipe(spanned("VoiceSessions.list"))
 
-    const get = Effect.fn("VoiceSessions.get")(function*(tenantId: string, id: string) {
-      const found = yield* repo.findById(tenantId, id)
-      return Option.isSome(found) ? found.value : yield* notFound(id)
-    })
-
-    const byStream = Effect.fn("VoiceSessions.byStream")(function*(tenantId: string, streamId: string) {
-      const found = yield* repo.findByStream(tenantId, streamId)
-      return Option.isSome(found) ? found.value : yield* notFound(streamId)
-    })
+    /** A session's columns as its JSON is written (ListJson.ts). Polled by detail views: spanned, as list. */
+    const found = (key: string) => (row: SessionDetailRow | undefined) => row === undefined ? notFound(key) : Effect.succeed(row)
+    const get = (tenantId: string, id: string) =>
+      Effect.flatMap(repo.findById(tenantId, id), found(id)).pipe(spanned("VoiceSessions.get"))
+    const byStream = (tenantId: string, streamId: string) =>
+      Effect.flatMap(repo.findByStream(tenantId, streamId), found(streamId)).pipe(spanned("VoiceSessions.byStream"))
 
     return { create, list, get, byStream } as const
   }),
