@@ -12,7 +12,7 @@ import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
 
 /**
- * `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}` and `/status`
+ * `GET /api/v1/call-logs`, `/api/v1/voice-sessions`, `/api/v1/call-logs/{id}`, `/api/v1/voice-sessions/{id}` and `/status`
  * are served below HttpApi (src/Http/HotReads.ts); their legacy aliases (`/call-logs`, ...)
  * still go through HttpApi, so each answer is compared with HttpApi's for the same request.
  */
@@ -48,9 +48,14 @@ const insertCall = (tenantId: string, startedAt: string) =>
   })
 
 const insertSession = (tenantId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`insert into voice_sessions (id, tenant_id, stream_id, status, started_at)
-      values (${randomUUID()}, ${tenantId}, ${`MZ-${randomUUID()}`}, 'completed', now())`)
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const id = randomUUID()
+    return Effect.as(
+      sql`insert into voice_sessions (id, tenant_id, stream_id, status, started_at)
+        values (${id}, ${tenantId}, ${`MZ-${randomUUID()}`}, 'completed', now())`,
+      id
+    )
+  })
 
 /** The same request through the hot route and through HttpApi (the legacy alias), minus what differs per request. */
 const bothWays = (path: string, headers: Record<string, string>) =>
@@ -73,8 +78,8 @@ layer(makeTestServer())("hot reads", (it) => {
       yield* insertCall("hot-a", "2026-01-01T00:00:02Z")
       yield* insertCall("hot-a", "2026-01-01T00:00:03Z")
       const other = yield* insertCall("hot-b", "2026-01-01T00:00:04Z")
-      yield* insertSession("hot-a")
-      yield* insertSession("hot-b")
+      const ownSession = yield* insertSession("hot-a")
+      const otherSession = yield* insertSession("hot-b")
 
       const page = yield* bothWays("/call-logs?limit=2", bearer(token))
       expect(page.status).toBe(200)
@@ -92,6 +97,10 @@ layer(makeTestServer())("hot reads", (it) => {
 
       const sessions = yield* bothWays("/voice-sessions?limit=5&sort=asc", bearer(token))
       expect(sessions.body).toMatchObject({ ok: true, tenant: "hot-a", count: 1 })
+      const session = yield* bothWays(`/voice-sessions/${ownSession}`, bearer(token))
+      expect([session.status, session.body]).toEqual([200, sessions.body.sessions[0]])
+      expect((yield* bothWays(`/voice-sessions/${otherSession}`, bearer(token))).status).toBe(404)
+      expect((yield* bothWays("/voice-sessions/not-a-uuid", bearer(token))).status).toBe(404)
       // `/status` has no alias through HttpApi: its body is checked against the spec instead.
       const status = yield* request("GET", "/status", { headers: bearer(token) })
       expectSpecSchema(status.body, "RootResponse")
@@ -126,7 +135,7 @@ layer(makeTestServer())("hot reads", (it) => {
 
       // Credentials: missing, malformed, unknown.
       for (const headers of [{}, { authorization: "Basic abc" }, bearer("no-such-token-0123456789")]) {
-        for (const path of ["/call-logs", "/voice-sessions", `/call-logs/${own}`, "/call-logs/stats", "/voice-outcomes/timeseries", "/call-logs/latency"]) {
+        for (const path of ["/call-logs", "/voice-sessions", `/call-logs/${own}`, `/voice-sessions/${ownSession}`, "/call-logs/stats", "/voice-outcomes/timeseries", "/call-logs/latency"]) {
           const refused = yield* bothWays(path, headers)
           expect(refused.status).toBe(401)
           expectSpecSchema(refused.body, "ErrorResponse")
@@ -166,7 +175,7 @@ layer(makeTestServer())("hot reads", (it) => {
           (response) => response.status
         )
       const taken = ["/api/v1/call-logs", "/api/v1/call-logs?limit=3&offset=1", "/api/v1/voice-sessions?sort=asc",
-        `/api/v1/call-logs/${randomUUID()}`, "/status", "/status?x=1", "/api/v1/call-logs/stats",
+        `/api/v1/call-logs/${randomUUID()}`, `/api/v1/voice-sessions/${randomUUID()}`, "/api/v1/voice-sessions/x", "/status", "/status?x=1", "/api/v1/call-logs/stats",
         "/api/v1/voice-session-evals/stats", "/api/v1/voice-outcomes/stats?window=7d", "/api/v1/voice-outcomes/timeseries?bucket=1d",
         "/api/v1/call-logs/latency", "/api/v1/call-logs/latency?window=1d", "/api/v1/call-logs/latency?window=all&samples=50"]
       for (const url of taken) expect([url, yield* status("GET", url)]).not.toEqual([url, 418])
@@ -174,7 +183,8 @@ layer(makeTestServer())("hot reads", (it) => {
         "/api/v1/call-logs/latency?window=7d&window=all", "/api/v1/call-logs/latency?samples=x", "/call-logs/stats",
         "/api/v1/voice-outcomes/stats?window=1d&window=2d", "/api/v1/voice-outcomes/timeseries?window=2%20d",
         "/api/v1/operator-queues/stats", "/api/v1/logs/stats", "/api/v1/voice-outcomes/x/stats",
-        "/api/v1/call-logs?limit=0", "/api/v1/call-logs?status=a%20b", "/api/v1/call-logs/a%2Fb", "/api/v1/voice-sessions/x",
+        "/api/v1/call-logs?limit=0", "/api/v1/call-logs?status=a%20b", "/api/v1/call-logs/a%2Fb", "/api/v1/voice-sessions/by-stream",
+        "/api/v1/voice-sessions/by-stream/MZ1", "/api/v1/voice-sessions/a%2Fb", "/voice-sessions/x",
         "/api/v1/call-logs/" + "x".repeat(101), "/status/"]
       for (const url of left) expect([url, yield* status("GET", url)]).toEqual([url, 418])
       expect(yield* status("POST", "/api/v1/voice-sessions")).toBe(418)
