@@ -7,7 +7,7 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     npx tsx bench/rest-ab.ts [tree ...]      trees default to this one; "bare" is the baseline
  *
- *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,status
+ *   AB_ROWS=5000 AB_SECONDS=5 AB_ROUNDS=2 AB_RATE=150 AB_CASES=call-logs,voice-sessions,detail,voice-session-detail,status
  *     [,search,search-order,transcript-search,transcript-order,search-middling,search-missing,search-short,
  *     transcript-middling,transcript-missing,transcript-short,transcript-phrase]  (the searches: a dashboard's, so
  *     run them at a person's rate, e.g. AB_RATE=5 and 20, not at the lists' 150)
@@ -15,6 +15,8 @@
  *     [,call-stats,outcome-stats,outcome-series,eval-stats]  (the statistics; AB_RATE=100)
  *   AB_CONNECTIONS=64 (the generator's keep-alive pool: bench/open-loop.ts)
  *   AB_PROF=dir (service under --cpu-prof; its profile is written when it stops)
+ *   AB_GC=1 (every server under --trace-gc-nvp: each line adds the collections during its measurement,
+ *     bench/gc-trace.ts: count, pause sum and largest per kind)
  * Each line: the service's CPU per request, its PostgreSQL backends' (pg), the generator's own,
  * and how late the generator sent its requests (its share of p99).
  *   AB_DB=ssv_rest_ab (kept between runs; AB_RESEED=1 drops and seeds it again)
@@ -22,12 +24,14 @@
  *   AB_FRESH_TERMS=1 (forget the kept search counts before each case: measures the first
  *     requests of a common word, before and while it is registered)
  */
+import type { ChildProcess } from "node:child_process"
 import * as os from "node:os"
 import * as path from "node:path"
 import pg from "pg"
 import { openLoop } from "./open-loop.js"
 import { seed } from "./seed.js"
-import { AB_DB as DB, ADMIN_KEY, benchKey, detailPaths, seededUrl, serverBackendCpu, startBare, startService, stop, TENANT } from "./rest-fixture.js"
+import { type Collection, gcSummary, parseGcLine } from "./gc-trace.js"
+import { AB_DB as DB, ADMIN_KEY, benchKey, detailPaths, seededUrl, serverBackendCpu, sessionDetailPaths, startBare, startService, stop, TENANT } from "./rest-fixture.js"
 
 const ROWS = Number(process.env.AB_ROWS ?? 5000)
 const SECONDS = Number(process.env.AB_SECONDS ?? 5)
@@ -39,11 +43,33 @@ const CONNECTIONS = Number(process.env.AB_CONNECTIONS ?? 64)
 const CASES = (process.env.AB_CASES ?? "call-logs,voice-sessions,detail,status").split(",")
 
 const prof = process.env.AB_PROF
+const GC = process.env.AB_GC === "1"
+const gcFlags = GC ? ["--trace-gc-nvp"] : []
 const start = (tree: string, url: string) =>
   startService(tree, url, {
-    execArgv: prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [],
-    stdio: process.env.AB_LOGS === "1" ? ["ignore", "inherit", "inherit"] : "ignore"
+    execArgv: [...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), ...gcFlags],
+    stdio: GC ? ["ignore", "pipe", "inherit"] : process.env.AB_LOGS === "1" ? ["ignore", "inherit", "inherit"] : "ignore"
   })
+
+/** The collections a server's `--trace-gc-nvp` output reports, as they come. */
+const gcCollections = (child: ChildProcess) => {
+  const collections: Array<Collection> = []
+  let partial = ""
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n")
+    partial = lines.pop()!
+    for (const line of lines) {
+      const collection = parseGcLine(line)
+      if (collection !== undefined) collections.push(collection)
+    }
+  })
+  return collections
+}
+
+const gcLine = (collections: ReadonlyArray<Collection>) =>
+  collections.length === 0 ? "" : ` gc ${
+    gcSummary(collections).map((g) => `${g.kind} ${g.count}x sum ${g.pauseSum.toFixed(1)} ms max ${g.max.toFixed(1)}`).join(", ")
+  } (allocated ${(collections.reduce((a, c) => a + c.allocated, 0) / 1048576).toFixed(0)} MB)`
 
 const main = async () => {
   const adminUrl = process.env.DATABASE_URL
@@ -81,6 +107,7 @@ const main = async () => {
     key = await benchKey(db)
   }
   const ids = await detailPaths(db, 200, true)
+  const sessionIds = await sessionDetailPaths(db, 200, true)
 
   // The bench's common words (each in ~20% of transcripts: the exact count reads every match)
   // and selective order numbers (a few calls each), as in bench/rest.ts.
@@ -97,6 +124,7 @@ const main = async () => {
     "call-logs": ["/api/v1/call-logs?limit=50"],
     "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
     detail: ids,
+    "voice-session-detail": sessionIds,
     status: ["/status"],
     search: words.map((w) => `/api/v1/voice-sessions?limit=50&search=${w}`),
     "search-order": orders.map((o) => `/api/v1/voice-sessions?limit=50&search=${o}`),
@@ -126,7 +154,8 @@ const main = async () => {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const tree of trees) {
       const bare = tree === "bare"
-      const { child, port } = bare ? await startBare(url.toString()) : await start(tree, url.toString())
+      const { child, port } = bare ? await startBare(url.toString(), gcFlags, GC ? "pipe" : "ignore") : await start(tree, url.toString())
+      const collections = gcCollections(child)
       const headers: Record<string, string> = bare ? {} : { authorization: `Bearer ${key}` }
       for (const name of CASES) {
         if (FRESH_TERMS) {
@@ -139,12 +168,13 @@ const main = async () => {
         // Warm-up: JIT and pools, not measured.
         if (WARMUP > 0) await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: WARMUP })
         const pgBefore = await serverBackendCpu(db, child.pid!)
+        const gcFrom = collections.length
         const r = await openLoop({ port, pid: child.pid!, paths: paths[name]!, headers, rate: RATE, seconds: SECONDS, connections: CONNECTIONS })
         const pgMs = ((await serverBackendCpu(db, child.pid!) - pgBefore) * 1000) / r.completed
         const line = `round ${round} ${bare ? "bare" : path.basename(tree)} ${name} @${RATE}/s: ` +
           `served ${r.achieved}/s p50 ${r.p50.toFixed(1)} p99 ${r.p99.toFixed(1)} errors ${r.errors} ` +
           `CPU ${r.cpuMsPerRequest.toFixed(3)} ms/req (pg ${pgMs.toFixed(3)}, generator ${r.generatorCpuMsPerRequest.toFixed(3)}, ` +
-          `send lag p99 ${r.sendLagP99.toFixed(1)}) load ${os.loadavg()[0]!.toFixed(2)}`
+          `send lag p99 ${r.sendLagP99.toFixed(1)}) load ${os.loadavg()[0]!.toFixed(2)}${gcLine(collections.slice(gcFrom))}`
         console.log(line)
         results.push(line)
       }

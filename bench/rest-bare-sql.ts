@@ -5,14 +5,20 @@
  * SQL. When a repo's SQL changes, capture again: bench:rest compares the two processes' bodies for
  * every case before measuring ("same body" column), which shows a text that drifted.
  *   prepared (named) by the service: callLogsPage, sessionsPage, callStats, latencyWindow (and
- *   its all-time shape, below), outcomeStats, outcomeSeries, evalStats; unnamed: the rest.
+ *   its all-time shape, below), outcomeStats, outcomeSeries, evalStats, detail, sessionDetail;
+ *   unnamed: the rest.
  */
 
 export const callLogsPage = `select direction, duration_seconds, ended_at::text as ended_at, escalated, from_number, function_call_count, id, outcome, started_at::text as started_at, status, stream_sid, to_number, transcript_length from call_logs where tenant_id = $1
             order by call_logs.started_at desc, call_logs.id desc
             limit 51`
 
-export const detail = `select * from call_logs where tenant_id = $1 and id = $2`
+/** The call-log and voice-session details (prepared by the service since helper tails, 2026-12-04: its text, not a log capture). */
+export const detail = `select answered_by, call_sid, created_at::text as created_at, direction, duration_seconds, ended_at::text as ended_at, error_message, escalated, escalation_reason, from_number, function_calls::text as function_calls, id, model, outcome, recording_url, started_at::text as started_at, status, stream_sid, summary, system_prompt_key, tenant_id, to_number, transcript::text as transcript, updated_at::text as updated_at, voice from call_logs
+            where tenant_id = $1 and id = $2`
+
+export const sessionDetail = `select agent_name, call_sid, call_type, created_at::text as created_at, customer_phone, duration_ms, ended_at::text as ended_at, function_calls::text as function_calls, id, metadata::text as metadata, model, org_id, rating, sentiment, started_at::text as started_at, status, stream_id, summary, array_to_json(tags)::text as tags, tenant_id, transcript::text as transcript, turn_count, updated_at::text as updated_at, vad_events::text as vad_events, voice from voice_sessions
+          where tenant_id = $1 and id = $2`
 
 export const transcriptRecent = `select direction, duration_seconds, ended_at::text as ended_at, escalated, from_number, function_call_count, id, outcome, started_at::text as started_at, status, stream_sid, to_number, transcript_length from (select * from call_logs where tenant_id = $1
           order by started_at desc, id desc limit $2) call_logs where transcript_text ilike $3

@@ -50,10 +50,9 @@ const callTimes = new Set(["started_at", "ended_at"])
 const sessionTimes = new Set(["created_at", "ended_at", "started_at", "updated_at"])
 const sessionRaw = new Set(["function_calls", "metadata", "tags", "transcript", "vad_events"])
 const sessionSkip = new Set(["count", "kept"])
-/** The wire's fields of a call's detail (CallLogs/Repo.ts CallLogRow), from `select *`. */
-const detailFields = ["answered_by", "call_sid", "created_at", "direction", "duration_seconds", "ended_at", "error_message",
-  "escalated", "escalation_reason", "from_number", "function_calls", "id", "model", "outcome", "recording_url", "started_at",
-  "status", "stream_sid", "summary", "system_prompt_key", "tenant_id", "to_number", "transcript", "updated_at", "voice"]
+/** A call's detail: its timestamp and jsonb columns (CallLogs/DetailJson.ts). */
+const detailTimes = new Set(["created_at", "ended_at", "started_at", "updated_at"])
+const detailRaw = new Set(["function_calls", "transcript"])
 
 const PAGE = 50
 const calls = (rows: Array<Row>) => {
@@ -124,13 +123,15 @@ const answer = (path: string, q: URLSearchParams): Answer | undefined => {
     case "/api/v1/voice-session-evals/stats":
       return { name: "bare_eval_stats", text: Sql.evalStats, values: [tenant, tenant, tenant], body: (rows) => rows[0]!.stats }
     default: {
-      const id = /^\/api\/v1\/call-logs\/([0-9a-f-]{36})$/.exec(path)?.[1]
-      if (id === undefined) return undefined
-      return {
-        text: Sql.detail,
-        values: [tenant, id],
-        body: (rows) => ({ ok: true, call: Object.fromEntries(detailFields.map((f) => [f, rows[0]![f]])) })
+      const call = /^\/api\/v1\/call-logs\/([0-9a-f-]{36})$/.exec(path)?.[1]
+      if (call !== undefined) {
+        const body = (rows: Array<Row>) => `{"call":${item(rows[0]!, detailTimes, detailRaw)},"ok":true}`
+        return { name: "bare_detail", text: Sql.detail, values: [tenant, call], body }
       }
+      const session = /^\/api\/v1\/voice-sessions\/([0-9a-f-]{36})$/.exec(path)?.[1]
+      if (session === undefined) return undefined
+      const body = (rows: Array<Row>) => item(rows[0]!, sessionTimes, sessionRaw)
+      return { name: "bare_session_detail", text: Sql.sessionDetail, values: [tenant, session], body }
     }
   }
 }

@@ -15,13 +15,14 @@ export interface RestCase {
 const words = ["refund", "invoice", "warranty", "tracking", "exchange"]
 const orders = [1201, 5003, 9107, 14011, 17989].map((n) => encodeURIComponent(`order ${n * 31 + 2},`))
 
-/** `detail`: paths of the tenant's calls (`/api/v1/call-logs/:id`). */
-export const restCases = (detail: ReadonlyArray<string>): ReadonlyArray<RestCase> => [
+/** `detail`: paths of the tenant's calls (`/api/v1/call-logs/:id`); `sessionDetail`: of its voice sessions. */
+export const restCases = (detail: ReadonlyArray<string>, sessionDetail: ReadonlyArray<string>): ReadonlyArray<RestCase> => [
   // The issue's figure is 1000/s; the generator and both processes share two cores (RESULTS).
   { name: "GET /status (API key)", paths: ["/status"], rates: [Number(process.env.BENCH_STATUS_RATE ?? 1000)] },
   { name: "call-logs?limit=50", paths: ["/api/v1/call-logs?limit=50"], rates: [150, 500] },
   { name: "voice-sessions?limit=50", paths: ["/api/v1/voice-sessions?limit=50"], rates: [150, 500] },
   { name: "call-logs/:id", paths: detail, rates: [500] },
+  { name: "voice-sessions/:id", paths: sessionDetail, rates: [500] },
   { name: "call-logs?transcript_search=(common word)", paths: words.map((w) => `/api/v1/call-logs?limit=50&transcript_search=${w}`), rates: [100] },
   { name: "call-logs?transcript_search=(order number)", paths: orders.map((o) => `/api/v1/call-logs?limit=50&transcript_search=${o}`), rates: [100] },
   { name: "voice-sessions?search=(order number)", paths: orders.map((o) => `/api/v1/voice-sessions?limit=50&search=${o}`), rates: [100] },

@@ -29,6 +29,11 @@ export const detailPaths = async (db: pg.Client, count: number, random: boolean)
   (await db.query(`select id from call_logs where tenant_id = $1 ${random ? "order by random() " : ""}limit ${count}`, [TENANT]))
     .rows.map((r) => `/api/v1/call-logs/${r.id}`)
 
+/** Detail paths of `count` of the tenant's voice sessions (random ones when `random`). */
+export const sessionDetailPaths = async (db: pg.Client, count: number, random: boolean): Promise<Array<string>> =>
+  (await db.query(`select id from voice_sessions where tenant_id = $1 ${random ? "order by random() " : ""}limit ${count}`, [TENANT]))
+    .rows.map((r) => `/api/v1/voice-sessions/${r.id}`)
+
 /** The service's environment: no rate limits in the way, no shutdown grace. */
 export const serviceEnv = (port: number, url: string): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -70,12 +75,13 @@ export const startService = async (
 }
 
 /** The bare `node:http` + `pg` baseline (bench/rest-baseline.ts), ready to serve. */
-export const startBare = async (url: string, execArgv: ReadonlyArray<string> = []): Promise<Started> => {
+export const startBare = async (url: string, execArgv: ReadonlyArray<string> = [], stdio: StdioOptions = "ignore"): Promise<Started> => {
   const port = await freePort()
   const child = fork("bench/rest-baseline.ts", [], {
     execArgv: [...execArgv, "--import", "tsx"],
     env: { ...process.env, DATABASE_URL: url, PORT: String(port), TENANT },
-    stdio: "ignore"
+    // fork needs an IPC channel (the ready message) among the descriptors.
+    stdio: stdio === "ignore" ? "ignore" : ["ignore", "pipe", "inherit", "ipc"]
   })
   await new Promise((resolve) => child.once("message", resolve))
   return { port, child }

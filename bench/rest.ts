@@ -37,7 +37,7 @@ import { openLoop } from "./open-loop.js"
 import { benchDatabase } from "./postgres.js"
 import { freePort, machine, rssMb } from "./proc.js"
 import { type BodyCheck, compareBodies, restCases } from "./rest-cases.js"
-import { ADMIN_KEY, benchKey, detailPaths, serverBackendCpu, serviceEnv, startBare, stop, waitReady } from "./rest-fixture.js"
+import { ADMIN_KEY, benchKey, detailPaths, serverBackendCpu, serviceEnv, sessionDetailPaths, startBare, stop, waitReady } from "./rest-fixture.js"
 import { type Measured, printRss, printTable } from "./rest-report.js"
 import { seed } from "./seed.js"
 
@@ -121,7 +121,7 @@ const main = async () => {
   }
   const bare = await startBare(db.url)
   const service = { port, headers: { authorization: `Bearer ${key}` } }
-  const cases = restCases(await detailPaths(monitor, 200, true))
+  const cases = restCases(await detailPaths(monitor, 200, true), await sessionDetailPaths(monitor, 200, true))
     .filter((c) => ONLY === undefined || ONLY.some((only) => c.name.includes(only)))
 
   // Each case once to both processes: the same JSON? (also the service's first request of each
