@@ -7,21 +7,23 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres AB_DB=ssv_rest_100k \
  *     npx tsx bench/alloc-service.ts [tree ...]   ALLOC_REQUESTS=3000 ALLOC_CASES=call-logs,voice-sessions
- *   (the statistics: ALLOC_CASES=call-stats,outcome-stats,outcome-series,eval-stats)
+ *   (the statistics: ALLOC_CASES=call-stats,outcome-stats,outcome-series,eval-stats; the details:
+ *   ALLOC_CASES=detail,voice-session-detail; the floor of any tenant request: ALLOC_CASES=status)
  */
 import * as fs from "node:fs"
 import pg from "pg"
 import { Inspector } from "./heap.js"
-import { benchKey, keepAliveGet, seededUrl, startService, stop } from "./rest-fixture.js"
+import { benchKey, detailPaths, keepAliveGet, seededUrl, sessionDetailPaths, startService, stop } from "./rest-fixture.js"
 
 const REQUESTS = Number(process.env.ALLOC_REQUESTS ?? 3000)
-const PATHS: Record<string, string> = {
-  "call-logs": "/api/v1/call-logs?limit=50",
-  "voice-sessions": "/api/v1/voice-sessions?limit=50",
-  "call-stats": "/api/v1/call-logs/stats",
-  "outcome-stats": "/api/v1/voice-outcomes/stats",
-  "outcome-series": "/api/v1/voice-outcomes/timeseries",
-  "eval-stats": "/api/v1/voice-session-evals/stats"
+const PATHS: Record<string, ReadonlyArray<string>> = {
+  "call-logs": ["/api/v1/call-logs?limit=50"],
+  "voice-sessions": ["/api/v1/voice-sessions?limit=50"],
+  "call-stats": ["/api/v1/call-logs/stats"],
+  "outcome-stats": ["/api/v1/voice-outcomes/stats"],
+  "outcome-series": ["/api/v1/voice-outcomes/timeseries"],
+  "eval-stats": ["/api/v1/voice-session-evals/stats"],
+  status: ["/status"]
 }
 const CASES = (process.env.ALLOC_CASES ?? "call-logs,voice-sessions").split(",")
 /** ALLOC_PROFILE=dir: a sampling heap profile (collected objects included) of the counted requests, per case and tree. */
@@ -34,6 +36,9 @@ const main = async () => {
   const db = new pg.Client({ connectionString: url })
   await db.connect()
   const key = await benchKey(db)
+  // The details: 200 of the tenant's calls and sessions, taken in turn.
+  PATHS.detail = await detailPaths(db, 200, true)
+  PATHS["voice-session-detail"] = await sessionDetailPaths(db, 200, true)
   await db.end()
   const trees = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]
   for (const name of CASES) {
@@ -50,7 +55,8 @@ const main = async () => {
         }
       })
       const { get, agent } = keepAliveGet(key)
-      for (let i = 0; i < 300; i++) await get(service.port, PATHS[name]!)
+      const paths = PATHS[name]!
+      for (let i = 0; i < 300; i++) await get(service.port, paths[i % paths.length]!)
       const inspector = PROFILE_DIR ? await Inspector.open(INSPECT_PORT) : undefined
       await inspector?.call("HeapProfiler.startSampling", {
         samplingInterval: 1024,
@@ -58,7 +64,7 @@ const main = async () => {
         includeObjectsCollectedByMinorGC: true
       })
       counting = true
-      for (let i = 0; i < REQUESTS; i++) await get(service.port, PATHS[name]!)
+      for (let i = 0; i < REQUESTS; i++) await get(service.port, paths[i % paths.length]!)
       counting = false
       agent.destroy()
       if (inspector !== undefined) {

@@ -68,7 +68,7 @@ const gcCollections = (child: ChildProcess) => {
 
 const gcLine = (collections: ReadonlyArray<Collection>) =>
   collections.length === 0 ? "" : ` gc ${
-    gcSummary(collections).map((g) => `${g.kind} ${g.count}x sum ${g.pauseSum.toFixed(1)} ms max ${g.max.toFixed(1)}`).join(", ")
+    gcSummary(collections).map((g) => `${g.kind} ${g.count}x sum ${g.pauseSum.toFixed(1)} ms max ${g.max.toFixed(1)} copied p50 ${(g.copiedP50 / 1024).toFixed(0)} KB`).join(", ")
   } (allocated ${(collections.reduce((a, c) => a + c.allocated, 0) / 1048576).toFixed(0)} MB)`
 
 const main = async () => {
