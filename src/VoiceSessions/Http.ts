@@ -3,21 +3,17 @@ import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { CurrentTenant } from "../Auth/Middleware.js"
 import { asApiErrors } from "../Http/ErrorMapping.js"
-import { jsonBytes } from "../Http/JsonBytes.js"
-import { jsonBody, jsonList } from "../Http/RawJson.js"
+import { jsonList } from "../Http/RawJson.js"
 import { type VoiceSessionFilters, VoiceSessionsListResponse } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
-import type { SessionDetailRow } from "./Repo.js"
+import { voiceSessionResponse } from "./DetailJson.js"
 import { VoiceSessions } from "./VoiceSessions.js"
 
 const listJson = jsonList(VoiceSessionsListResponse.fields, "sessions")
 
-/** A session (`get_voice_session`, `get_voice_session_by_stream`) written from its columns, as its list item is. */
-const sessionBody = (row: SessionDetailRow) => jsonBody(jsonBytes((out) => sessionJson.row(out, row)))
-
 /** One session of the tenant by id (`get_voice_session`); also served by the hot-read route (Http/HotReads.ts). */
 export const voiceSessionDetail = (sessions: VoiceSessions, tenantId: string, id: string) =>
-  asApiErrors(Effect.map(sessions.get(tenantId, id), sessionBody))
+  asApiErrors(Effect.flatMap(sessions.get(tenantId, id), voiceSessionResponse))
 
 /** A page of the tenant's sessions (`list_voice_sessions`); also served by the hot-read route (Http/HotReads.ts). */
 export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, urlParams: VoiceSessionFilters) =>
@@ -43,6 +39,6 @@ export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (han
       .handle("create", ({ payload }) =>
         Effect.flatMap(CurrentTenant, (tenant) => sessions.create(tenant, payload)).pipe(asApiErrors))
       .handle("byStream", ({ path }) =>
-        Effect.flatMap(CurrentTenant, (tenant) => sessions.byStream(tenant.tenantId, path.stream_id)).pipe(Effect.map(sessionBody), asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => sessions.byStream(tenant.tenantId, path.stream_id)).pipe(Effect.flatMap(voiceSessionResponse), asApiErrors))
       .handle("get", ({ path }) => Effect.flatMap(CurrentTenant, (tenant) => voiceSessionDetail(sessions, tenant.tenantId, path.id)))
   }))
