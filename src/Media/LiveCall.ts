@@ -198,7 +198,7 @@ export class LiveCall implements BridgeHooks, CallOwner {
 
   /**
    * The call's scope closes: the max-duration timer is cleared, both sockets are closed, then
-   * the record is written with the ledger row's delete (`holding`, LiveCalls.holdIn) in the
+   * the record is written with the ledger row's delete (`holding`, LiveCalls.holdFor) in the
    * same statement (exactly once: a scope runs a finalizer once), then the listen-only legs
    * are closed and hung up; LiveCalls then lets the call go. One finalizer for all of it (a
    * finalizer per step was an entry and a closure each per call).
