@@ -27,7 +27,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   private readonly queued: Array<string | Buffer>
   /** Responses cancelled on barge-in whose late output is dropped: made on the first. */
   private cancelled: Set<string> | undefined = undefined
-  private readonly responses = new Responses((message) => this.sendUp(message))
+  private readonly responses = new Responses(this)
   private readonly opening: SessionOpening
   private upstream: RealtimeSocket | undefined = undefined
   private reconnectsLeft = 1
@@ -287,7 +287,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     if (mark !== undefined) this.twilio.sendMark(mark)
   }
 
-  private sendUp(message: string | Buffer): void {
+  /** A client event to the model now, or queued in order until an upstream is open. */
+  sendUp(message: string | Buffer): void {
     if (this.upstream !== undefined) this.upstream.send(message)
     else if (!this.done) this.queued.push(message)
   }

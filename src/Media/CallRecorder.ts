@@ -1,3 +1,4 @@
+import { ItemTimes } from "./ItemTimes.js"
 import type { RealtimeEvent } from "./RealtimeEvents.js"
 
 /**
@@ -40,11 +41,11 @@ export class CallRecorder {
   private keptChars = 0
   /** Characters of conversation past TRANSCRIPT_MAX_CHARS, not in the record. */
   omittedChars = 0
-  // The three maps below are made on first use: a live call keeps its recorder for its whole
+  // The three below are made on first use: a live call keeps its recorder for its whole
   // length, and a call that has not spoken yet (or never barges in) needs none of them.
   /** When each caller utterance (input item) started, for its transcript's timestamp. */
-  private speechStartedAt: Map<string, number> | undefined = undefined
-  private assistantStartedAt: Map<string, number> | undefined = undefined
+  private speechStartedAt: ItemTimes | undefined = undefined
+  private assistantStartedAt: ItemTimes | undefined = undefined
   private turnStoppedAt = 0
   private llmFirstTokenMs: number | null = null
   /** The model's text is spoken by a voice of ours, which reports what it said (`spoken`). */
@@ -85,7 +86,7 @@ export class CallRecorder {
   }
 
   callerStartedSpeaking(itemId: string | undefined, now: number): void {
-    if (itemId !== undefined) (this.speechStartedAt ??= new Map()).set(itemId, now)
+    if (itemId !== undefined) (this.speechStartedAt ??= new ItemTimes()).set(itemId, now)
   }
 
   callerStoppedSpeaking(now: number): void {
@@ -104,7 +105,7 @@ export class CallRecorder {
 
   /** Returns the turn this audio closed, if it closed one. */
   assistantAudio(itemId: string, now: number): TurnLatency | undefined {
-    const started = this.assistantStartedAt ??= new Map()
+    const started = this.assistantStartedAt ??= new ItemTimes()
     if (!started.has(itemId)) started.set(itemId, now)
     if (!this.awaitingAudio) return undefined
     this.modelOutput(now)

@@ -15,7 +15,8 @@ export class Responses {
   /** Instructions of scripted lines not yet asked for, in order. */
   private readonly scripted: Array<string> = []
 
-  constructor(private readonly send: (message: string) => void) {}
+  /** `upstream`: where the requests go (the bridge itself: no closure per call for it). */
+  constructor(private readonly upstream: { sendUp(message: string): void }) {}
 
   /** Asks for a reply now, or as soon as the model is free. */
   request(): void {
@@ -70,11 +71,11 @@ export class Responses {
     if (this.owed) {
       this.owed = false
       this.requested = true
-      return this.send(Client.responseCreate())
+      return this.upstream.sendUp(Client.responseCreate())
     }
     const instructions = this.scripted.shift()
     if (instructions === undefined) return
     this.requested = true
-    this.send(Client.responseCreate(instructions))
+    this.upstream.sendUp(Client.responseCreate(instructions))
   }
 }
