@@ -43,7 +43,8 @@ function onRealtimeClose(this: Upstream, code: number, reason: Buffer): void {
  */
 export class RealtimeSocket {
   private handler: RealtimeHandler | undefined = undefined
-  private readonly early: Array<Buffer> = []
+  /** Frames that came before the handler (made with the first, dropped once attached). */
+  private early: Array<Buffer> | undefined = undefined
   private lostReason: string | undefined = undefined
   /** Batches what one read from OpenAI relays to the caller (see ReadBatch). */
   readonly reads: ReadBatch
@@ -70,7 +71,9 @@ export class RealtimeSocket {
 
   attach(handler: RealtimeHandler): void {
     this.handler = handler
-    for (const frame of this.early.splice(0)) this.dispatch(frame, handler)
+    const early = this.early
+    this.early = undefined
+    if (early !== undefined) for (const frame of early) this.dispatch(frame, handler)
     if (this.lostReason !== undefined) handler.lost(this.lostReason)
   }
 
@@ -104,7 +107,7 @@ export class RealtimeSocket {
   /** A message from OpenAI (ws's 'message'). */
   received(data: RawData, isBinary: boolean): void {
     if (isBinary || !Buffer.isBuffer(data)) return
-    if (this.handler === undefined) this.early.push(data)
+    if (this.handler === undefined) (this.early ??= []).push(data)
     else this.dispatch(data, this.handler)
   }
 
