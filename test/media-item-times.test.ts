@@ -1,16 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ItemTimes } from "../src/Media/ItemTimes.js"
-
-/** A small deterministic generator (a test must not depend on Math.random's seed). */
-const lcg = (seed: number) => () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
+import { seededRandom } from "./support/SeededRandom.js"
 
 describe("ItemTimes (when conversation items started)", () => {
   it("answers like a Map through any mix of set, get and delete", () => {
-    const random = lcg(7)
+    const { int, random } = seededRandom(7)
     const times = new ItemTimes()
     const oracle = new Map<string, number>()
     for (let step = 0; step < 5_000; step++) {
-      const id = `item_${Math.floor(random() * 6)}`
+      const id = `item_${int(6)}`
       const roll = random()
       if (roll < 0.45) {
         times.set(id, step)

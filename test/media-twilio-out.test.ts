@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import type { IncomingMessage } from "node:http"
-import type { AddressInfo } from "node:net"
-import { WebSocket, WebSocketServer } from "ws"
 import type { TwilioStart } from "../src/Media/TwilioEvents.js"
 import { type TwilioHandler, TwilioSocket } from "../src/Media/TwilioSocket.js"
+import { until, wsPairs } from "./support/WsPairs.js"
 
 /** What a TwilioSocket's handler was told, in order. */
 class Told implements TwilioHandler {
@@ -28,40 +26,19 @@ class Told implements TwilioHandler {
   }
 }
 
-let server: WebSocketServer
-let url: string
-const accepted: Array<[WebSocket, IncomingMessage]> = []
-const waiting: Array<() => void> = []
-
-beforeAll(async () => {
-  server = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false })
-  server.on("connection", (socket, request) => {
-    accepted.push([socket, request])
-    waiting.shift()?.()
-  })
-  await new Promise((resolve) => server.once("listening", resolve))
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
-})
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+const pairs = wsPairs()
+beforeAll(pairs.start)
+afterAll(pairs.stop)
 
 /** A client (the Twilio side) and our TwilioSocket on the server's end of it. */
 const pair = async (streamSid: string) => {
-  const connected = new Promise<void>((resolve) => waiting.push(resolve))
-  const client = new WebSocket(url, { perMessageDeflate: false })
   const received: Array<string> = []
-  client.on("message", (data: Buffer, isBinary) => received.push(isBinary ? "binary" : data.toString("utf8")))
-  await connected
-  const [ws, request] = accepted.shift()!
+  const { client, request, ws } = await pairs.connect((client) =>
+    client.on("message", (data: Buffer, isBinary) => received.push(isBinary ? "binary" : data.toString("utf8"))))
   const told = new Told()
   const twilio = new TwilioSocket(ws, request.socket, told)
   twilio.setStreamSid(streamSid)
-  await new Promise((resolve) => client.once("open", resolve))
   return { client, received, told, twilio }
-}
-
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
-  expect(check()).toBe(true)
 }
 
 const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 37) & 0xff)).toString("base64")
