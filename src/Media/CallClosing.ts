@@ -93,9 +93,9 @@ export class ParkedCalls {
 
 /**
  * One call without a fiber. Its closing is a fiber of its own, started once: by the bridge's
- * end (Twilio's follow-up, then the scope's finalizers) or by shutdown (the finalizers with an
- * interruption, as when the call's fiber was interrupted). A scope runs its finalizers once, and
- * only the closing closes it: the record is written exactly once.
+ * end (Twilio's follow-up, then the call's close) or by shutdown (the close with an
+ * interruption, as when the call's fiber was interrupted). OpenedCall.close runs the call's
+ * leaving once, and only the closing closes it: the record is written exactly once.
  */
 class ParkedCall implements CallCloser {
   private closing: Fiber.RuntimeFiber<void> | undefined = undefined
