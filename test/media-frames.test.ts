@@ -148,6 +148,23 @@ describe("Playback", () => {
     expect(playback.interrupt()).toEqual({ clear: false, truncations: [] })
   })
 
+  it("after a long run of acknowledged marks is dropped, later echoes still say what was played", () => {
+    const playback = new Playback()
+    // Two items, 40 marks: acknowledging mark 30 drops the first 30 from the list (past 16, half of it).
+    for (let i = 0; i < 20 * PER_MARK; i++) playback.sent("item_1", FRAME)
+    for (let i = 0; i < 20 * PER_MARK; i++) playback.sent("item_2", FRAME)
+    playback.acknowledged("30")
+    playback.acknowledged("33") // item_2's 13th mark: 13 x 200 ms played
+    expect(playback.interrupt()).toEqual({ clear: true, truncations: [{ itemId: "item_2", audioEndMs: 2_600 }] })
+    // A session replaced after more marks: their items are never truncated, later ones are.
+    for (let i = 0; i < 20 * PER_MARK; i++) playback.sent("item_3", FRAME)
+    playback.acknowledged("50")
+    expect(playback.detachItems()).toBeUndefined()
+    for (let i = 0; i < 2 * PER_MARK; i++) playback.sent("item_4", FRAME)
+    playback.acknowledged("61")
+    expect(playback.interrupt().truncations).toEqual([{ itemId: "item_4", audioEndMs: 200 }])
+  })
+
   it("truncates at what was played, not at what was sent", () => {
     const playback = new Playback()
     playback.sent("a", 100)

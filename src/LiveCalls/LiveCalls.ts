@@ -19,8 +19,8 @@ export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effe
 
 /**
  * The running call behind a held entry: how a command reaches it and, optionally, its own
- * closing, run when the scope closes just before it leaves (one finalizer for both: a
- * finalizer per step was a scope entry and a closure per call).
+ * closing, run when the call leaves just before it stops taking commands (one step for both:
+ * a finalizer per step was a scope entry and a closure per call).
  */
 export interface CallOwner {
   apply(command: CallCommand): CommandResult | Effect.Effect<CommandResult>
@@ -35,6 +35,20 @@ export interface Holding {
   readonly leaving: StatementPart
   /** The call's record (with `leaving`) is committed. Without this the row is left to be reaped. */
   readonly recorded: Effect.Effect<void>
+}
+
+/** A held call's way out: its owner's closing, then it leaves this replica (once). */
+export interface Leaving {
+  leave(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void>
+}
+
+/**
+ * Where a held call's way out is kept, set in the same step that registers the call: whoever
+ * ends the call runs `leaving` (a call's closing: Media/CallClosing.ts), so the call needs no
+ * scope, finalizer or closure of its own to leave.
+ */
+export interface Holder {
+  leaving: Leaving | undefined
 }
 
 const ended = new Refused({ reason: "the call has ended" })
@@ -54,8 +68,8 @@ interface Ledger {
  * out. One object with methods per call, where a closure per command handle, finalizer and
  * mark (each keeping the context it was made in) cost every call ~1.5 KB (bench/RESULTS.md).
  */
-class HeldCall implements CallHandle, Holding {
-  /** Taking commands: false once the call's scope has closed. */
+class HeldCall implements CallHandle, Holding, Leaving {
+  /** Taking commands: false once the call has left. */
   private open = true
   private isRecorded = false
 
@@ -90,8 +104,8 @@ class HeldCall implements CallHandle, Holding {
     })
   }
 
-  /** The call's scope closed: the owner's own closing (its record), then it leaves. */
-  closed(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+  /** The call ended: the owner's own closing (its record), then it leaves. */
+  leave(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     // It leaves even if the owner's closing dies: a call kept here would take commands for ever.
     return this.owner.close === undefined ? this.release() : Effect.ensuring(this.owner.close(exit, this), Effect.suspend(() => this.release()))
   }
@@ -126,9 +140,6 @@ class HeldCall implements CallHandle, Holding {
   }
 }
 
-// At module level: the finalizer a call keeps holds its HeldCall and nothing else.
-const releasing = (entry: HeldCall) => (exit: Exit.Exit<unknown, unknown>) => Effect.suspend(() => entry.closed(exit))
-
 /**
  * The live calls: those this replica runs (by stream SID, each with a command handle into
  * the running call) and the cluster-wide ledger in PostgreSQL, which every replica reads
@@ -161,21 +172,21 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     const ledger: Ledger = { held, repo, replicaId }
 
     /**
-     * Registers a running call for the life of `scope` (the call's). `owner.apply` applies
-     * one command to the call, on the sender's fiber (the bridge's part is synchronous; a
-     * monitor's dial is an effect of its own). When the scope closes the owner's `close` runs
-     * (if any), then the call stops taking commands and leaves this replica;
-     * its ledger row is dropped only if the call was `recorded`: otherwise the row stops
-     * being renewed and a reaper records the call as failed once it goes stale.
+     * Registers a running call until it leaves: `holder.leaving` is set in the step that
+     * registers it, and whoever ends the call runs it. `owner.apply` applies one command to the
+     * call, on the sender's fiber (the bridge's part is synchronous; a monitor's dial is an effect
+     * of its own). Leaving runs the owner's `close` (if any), then the call stops taking commands
+     * and leaves this replica; its ledger row is dropped only if the call was `recorded`:
+     * otherwise the row stops being renewed and a reaper records the call as failed once it
+     * goes stale.
      */
-    const holdIn = (scope: Scope.Scope, call: LiveCall, owner: CallOwner, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
-      const register = Effect.suspend(() => {
+    const holdFor = (holder: Holder, call: LiveCall, owner: CallOwner, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
+      // One synchronous step: nothing can interrupt between the registration and its way out.
+      const register = Effect.sync(() => {
         const entry = new HeldCall(ledger, call, owner, use === undefined)
-        // The finalizer first: an interruption between the two cannot leave the call registered.
-        return Effect.map(Scope.addFinalizerExit(scope, releasing(entry)), () => {
-          held.set(call.streamSid, entry)
-          return entry
-        })
+        holder.leaving = entry
+        held.set(call.streamSid, entry)
+        return entry
       })
       // With the stream token's use still to record, one statement records it and inserts the row
       // before the call is registered: a replay is refused (and registers nothing), the row is then
@@ -186,8 +197,15 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         (inserted) => inserted ? register : new InvalidStreamToken({ reason: "already used" })
       )
     }
+    /** `holdFor` for the life of the current scope (translation legs, fixtures): its finalizer, in place first, lets the call leave. */
     const hold = (call: LiveCall, run: ApplyCommand, use?: TokenUse) =>
-      Effect.flatMap(Effect.scope, (scope) => holdIn(scope, call, { apply: run }, use))
+      Effect.flatMap(Effect.scope, (scope) => {
+        const holder: Holder = { leaving: undefined }
+        return Effect.zipRight(
+          Scope.addFinalizerExit(scope, (exit) => holder.leaving === undefined ? Effect.void : holder.leaving.leave(exit)),
+          holdFor(holder, call, { apply: run }, use)
+        )
+      })
 
     /**
      * Sends `command` to a call this replica runs and waits for its answer. A call held by
@@ -207,8 +225,8 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     return {
       replicaId,
       hold,
-      /** `hold` for the life of `scope`, given rather than read from the context (a call's set-up: Media/Call.ts). */
-      holdIn,
+      /** Without a scope: the call leaves when its closing runs `holder.leaving` (a call's set-up: Media/Call.ts). */
+      holdFor,
       command,
       /** Every replica's calls, oldest first: one tenant's, or all (`null`). */
       list: (tenantId: string | null) => repo.list(tenantId),

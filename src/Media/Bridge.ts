@@ -24,10 +24,11 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
   readonly recorder = new CallRecorder()
   readonly departure = new Departure()
   private readonly playback = new Playback()
-  private readonly queued: Array<string | Buffer>
+  /** What waits for an upstream, in order; dropped while one is open (made again if it is lost). */
+  private queued: Array<string | Buffer> | undefined
   /** Responses cancelled on barge-in whose late output is dropped: made on the first. */
   private cancelled: Set<string> | undefined = undefined
-  private readonly responses = new Responses((message) => this.sendUp(message))
+  private readonly responses = new Responses(this)
   private readonly opening: SessionOpening
   private upstream: RealtimeSocket | undefined = undefined
   private reconnectsLeft = 1
@@ -45,7 +46,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     earlyAudio: ReadonlyArray<Buffer>
   ) {
     this.opening = new SessionOpening(plan)
-    this.queued = earlyAudio.map((audio) => Client.appendAudio(audio, 0, audio.length))
+    this.queued = earlyAudio.length === 0 ? undefined : earlyAudio.map((audio) => Client.appendAudio(audio, 0, audio.length))
   }
 
   /** The model answers in text (see `sessionPlan`) and `voice` speaks it. */
@@ -59,7 +60,7 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   media(bytes: Buffer, start: number, end: number): void {
     if (this.upstream !== undefined) this.upstream.sendAudio(bytes, start, end)
-    else if (!this.done) this.queued.push(Client.appendAudio(bytes, start, end))
+    else if (!this.done) (this.queued ??= []).push(Client.appendAudio(bytes, start, end))
     else return void this.hooks.telemetry.droppedUp++
     this.hooks.telemetry.framesUp++
     if (this.tap !== undefined) this.tap.caller(bytes, start, end)
@@ -147,8 +148,8 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     if (this.opening.open((message) => socket.send(message), this.recorder.transcript)) {
       this.responses.greetingRequested()
     }
-    for (const message of this.queued) socket.send(message)
-    this.queued.length = 0
+    if (this.queued !== undefined) for (const message of this.queued) socket.send(message)
+    this.queued = undefined
     this.upstream = socket
     socket.reads.writesTo(this.twilio.writer)
     this.twilio.reads.writesTo(socket.writer)
@@ -287,8 +288,9 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     if (mark !== undefined) this.twilio.sendMark(mark)
   }
 
-  private sendUp(message: string | Buffer): void {
+  /** A client event to the model now, or queued in order until an upstream is open. */
+  sendUp(message: string | Buffer): void {
     if (this.upstream !== undefined) this.upstream.send(message)
-    else if (!this.done) this.queued.push(message)
+    else if (!this.done) (this.queued ??= []).push(message)
   }
 }

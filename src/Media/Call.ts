@@ -14,6 +14,7 @@ import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
 import { callKey } from "../CallLogs/CallKey.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
+import { liveCallOf } from "../LiveCalls/Domain.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { readFirst as retryingRead } from "./FirstTry.js"
 import { AppConfig } from "../Config.js"
@@ -95,29 +96,28 @@ const callSpan = (id: CallIdentity, traced: boolean): Effect.Effect<Tracer.Span>
   })
 }
 
-/** The call's span, scope and background fibers, made before anything else of the call. */
+/** The call's span and background fibers, made before anything else of the call. */
 const openCall = (id: CallIdentity, fork: Fork<CallForkServices>): Effect.Effect<OpenedCall> =>
   Effect.withFiberRuntime<OpenedCall>((fiber) => {
     const traced = fiber.getFiberRef(FiberRef.currentTracerEnabled)
-    return Effect.flatMap(callSpan(id, traced), (span) =>
-      Effect.flatMap(Scope.make(), (scope) => {
-        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-        const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
-        const base = fiber.getFiberRef(FiberRef.currentLogAnnotations)
-        const opened = new OpenedCall(span, scope, clock, new CallFibers(fork, span, base, id, traced), traced, timing)
-        // Set once on the set-up's fiber (it ends with the set-up), not an `annotateLogs` region on its stack.
-        return Effect.as(FiberRef.set(FiberRef.currentLogAnnotations, callAnnotations(base, id)), opened)
-      }))
+    return Effect.flatMap(callSpan(id, traced), (span) => {
+      const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+      const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+      const base = fiber.getFiberRef(FiberRef.currentLogAnnotations)
+      const opened = new OpenedCall(span, clock, new CallFibers(fork, span, base, id, traced), traced, timing)
+      // Set once on the set-up's fiber (it ends with the set-up), not an `annotateLogs` region on its stack.
+      return Effect.as(FiberRef.set(FiberRef.currentLogAnnotations, callAnnotations(base, id)), opened)
+    })
   })
 
 
 /**
- * The call's set-up, in its scope (given, with the span as parent while tracing is on): reads
- * what it needs, builds the bridge, registers the call and starts it.
+ * The call's set-up (with the span as parent while tracing is on): reads what it needs, builds
+ * the bridge, registers the call (its way out kept by `opened`) and starts it.
  */
 const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, startAt: number, opened: OpenedCall, services: CallSetUpServices) =>
   Effect.gen(function*() {
-    const { config, media, scope } = { ...services, scope: opened.scope }
+    const { config, media } = services
     // A call is already on the line: what it needs to start is read through a database blink.
     // A cached tenant is a map read (plain code), as for the webhook.
     const cached = services.tenants.recall(id.tenantId, opened.clock.unsafeCurrentTimeMillis())
@@ -139,7 +139,8 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     const audioProviders = services.audioProviders
     const voiceChoice = yield* audioProviders.forCall(tenant.config)
     const voice = voiceChoice.target === undefined ? undefined : new ElevenLabsVoice(voiceChoice.target, services.elevenLabs)
-    const voiceUsage = voice === undefined ? undefined : yield* Scope.extend(audioProviders.speaking(id.tenantId), scope)
+    // The only part of a call with a release of its own: the call's scope is made for it.
+    const voiceUsage = voice === undefined ? undefined : yield* Scope.extend(audioProviders.speaking(id.tenantId), yield* opened.extended)
     if (voiceChoice.fallbackReason !== null) {
       yield* Effect.logWarning("the tenant's ElevenLabs voice is not usable; this call speaks with OpenAI audio").pipe(
         Effect.annotateLogs({ fallback_reason: voiceChoice.fallbackReason })
@@ -177,31 +178,30 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // Listen-only legs (a supervisor's monitor): found by legs once the call is held, closed
     // and hung up after the record (LiveCall.close).
     call.monitor = new CallMonitor(id, tenant.config, bridge, services.monitors)
-    // The holding's one finalizer: the call's own closing (LiveCall.close: both sockets, then the
-    // record with the ledger row's delete in the same statement, then the monitor), then the call
-    // stops taking commands and leaves LiveCalls; not recorded, its ledger row stays for a reaper
-    // (as after a crash).
-    // With the call's stream token still to spend, `hold` spends it with the ledger row (one
+    // Held, the call's way out is the opened call's `leaving`, run by its closing: the call's own
+    // closing (LiveCall.close: both sockets, then the record with the ledger row's delete in the
+    // same statement, then the monitor), then the call stops taking commands and leaves
+    // LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
+    // With the call's stream token still to spend, `holdFor` spends it with the ledger row (one
     // statement) before the call is registered or its upstream opened: a replay ends here. The
     // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
     // above, which retry through a database blink as before).
     // The ledger row's delete and the mark that it committed are made from the holding when the
     // call closes (it is given to LiveCall.close), not kept as a statement for the call's length.
-    const holding = yield* services.liveCalls.holdIn(scope, {
-      ...callKey(id, agentVersionId),
+    const holding = yield* services.liveCalls.holdFor(opened, liveCallOf(callKey(id, agentVersionId), {
       model: settings.model,
       voice: settings.voice,
       startedAt,
       agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
       greeting: settings.greeting,
       orgId: tenant.config.org_id ?? null
-    }, call, id.tokenUse).pipe(
+    }), call, id.tokenUse).pipe(
       Effect.catchTags({
         InvalidStreamToken: (error) => Effect.fail(new StreamRejected({ message: error.message })),
         DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))
       })
     )
-    // After the call's finalizer is in place (holdIn's): an interruption cannot leave it registered.
+    // After the call's way out is in place (holdFor's): an interruption cannot leave it registered.
     call.monitor.register()
     boot.settle()
     telemetry.started()
@@ -216,16 +216,16 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
   })
 
 /**
- * One live call, in its own scope: the upstream socket(s), the timers, the tool fibers,
- * the LiveCalls entry (with the way commands reach it) and the call record all belong to it.
- * Whatever ends the call (stop, hang-up, the agent, max duration, upstream failure, an `End`
- * command, shutdown), closing the scope closes both sockets and writes the record exactly once.
+ * One live call, closed once (OpenedCall.close): the upstream socket(s), the timers, the tool
+ * fibers, the LiveCalls entry (with the way commands reach it) and the call record all end with
+ * it. Whatever ends the call (stop, hang-up, the agent, max duration, upstream failure, an `End`
+ * command, shutdown), its closing closes both sockets and writes the record exactly once.
  *
- * The set-up runs on the stream's fiber; a set-up that fails closes the scope through the
+ * The set-up runs on the stream's fiber; a set-up that fails closes the call through the
  * stream's exit handler (`end`). Once set up, the call is handed to `calls` and the fiber ends:
- * the call runs on as callbacks, and its end (or shutdown) closes the scope (CallClosing.ts).
- * The scope's first finalizer ends the call's span, the parent of what the set-up, the
- * background fibers and the closing do.
+ * the call runs on as callbacks, and its end (or shutdown) closes it (CallClosing.ts). The
+ * closing ends the call's span last, the parent of what the set-up, the background fibers and
+ * the closing do.
  */
 export const runCall = (
   twilio: TwilioSocket,
@@ -242,7 +242,7 @@ export const runCall = (
     const settingUp = setUp(twilio, boot, id, startAt, opened, services)
     // Traced, what the set-up does (reads, the ledger's statement) are the call span's children.
     return Effect.map(opened.traced ? Effect.provideService(settingUp, Tracer.ParentSpan, opened.span) : settingUp, (call) => {
-      // One step with the hand-over: the scope is closed by the stream's exit or by the call's closing, never both.
+      // One step with the hand-over: the call is closed by the stream's exit or by its own closing, never both.
       end.closeWith(undefined)
       calls.park(call, opened)
     })

@@ -2,15 +2,24 @@ import { type Clock, Effect, Exit, Fiber, FiberRef, Scope, type Tracer } from "e
 import type { AppConfig } from "../Config.js"
 import { withParentSpanWhenTraced } from "../Observability/Spans.js"
 import type { TwilioClient } from "../Twilio/Client.js"
+import type { Holder, Leaving } from "../LiveCalls/LiveCalls.js"
 import type { CallScope } from "./Bootstrap.js"
 import type { CallFibers, Fork } from "./CallFibers.js"
 import type { CallCloser, CallForkServices, Ending, LiveCall } from "./LiveCall.js"
 
-/** A call's span, scope, clock and background fibers: what its set-up makes first (Call.ts). */
-export class OpenedCall implements CallScope {
+/**
+ * A call's span, clock and background fibers (what its set-up makes first: Call.ts), its way
+ * out of LiveCalls and, only for a call that needs one (an ElevenLabs voice's usage), a scope.
+ * A scope per call (its finalizer map and entry, a closure and its context) was ~0.4 KB per live
+ * call for one finalizer (bench/RESULTS.md).
+ */
+export class OpenedCall implements CallScope, Holder {
+  /** Set when the call is held (LiveCalls.holdFor): its closing, the record, then it leaves. */
+  leaving: Leaving | undefined = undefined
+  private scope: Scope.CloseableScope | undefined = undefined
+
   constructor(
     readonly span: Tracer.Span,
-    readonly scope: Scope.CloseableScope,
     readonly clock: Clock.Clock,
     readonly fibers: CallFibers<CallForkServices>,
     /** Tracing was on when the call started. */
@@ -18,16 +27,33 @@ export class OpenedCall implements CallScope {
     private readonly timing: boolean
   ) {}
 
+  /** The call's scope, made on first use: what lasts as long as the call and has its own release. */
+  get extended(): Effect.Effect<Scope.Scope> {
+    return Effect.suspend(() => this.scope === undefined ? Effect.tap(Scope.make(), (scope) => {
+      this.scope = scope
+    }) : Effect.succeed(this.scope))
+  }
+
   /**
-   * Closes the scope with `exit`, its finalizers with the call's span as parent (when traced);
-   * then the call's background fibers stop and its span ends, last, as the scope's first
-   * finalizer did (a finalizer of its own was a closure, a context and an entry per call).
+   * Ends the call with `exit`, with the call's span as parent (when traced): its leaving (the
+   * call's closing and record, then it leaves LiveCalls), then its scope if it has one, in the
+   * order the scope's finalizers ran; then the call's background fibers stop and its span ends,
+   * last (a finalizer of its own was a closure, a context and an entry per call).
    */
   close(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     return Effect.ensuring(
-      withParentSpanWhenTraced(Scope.close(this.scope, exit), this.span),
+      withParentSpanWhenTraced(Effect.suspend(() => this.closing(exit)), this.span),
       Effect.suspend(() => Effect.zipRight(this.fibers.interruptAll(), Effect.sync(() => this.endSpan(exit))))
     )
+  }
+
+  private closing(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
+    const leaving = this.leaving
+    const scope = this.scope
+    this.leaving = undefined
+    this.scope = undefined
+    const left = leaving === undefined ? Effect.void : leaving.leave(exit)
+    return scope === undefined ? left : Effect.ensuring(left, Scope.close(scope, exit))
   }
 
   private endSpan(exit: Exit.Exit<unknown, unknown>): void {
@@ -67,9 +93,9 @@ export class ParkedCalls {
 
 /**
  * One call without a fiber. Its closing is a fiber of its own, started once: by the bridge's
- * end (Twilio's follow-up, then the scope's finalizers) or by shutdown (the finalizers with an
- * interruption, as when the call's fiber was interrupted). A scope runs its finalizers once, and
- * only the closing closes it: the record is written exactly once.
+ * end (Twilio's follow-up, then the call's close) or by shutdown (the close with an
+ * interruption, as when the call's fiber was interrupted). OpenedCall.close runs the call's
+ * leaving once, and only the closing closes it: the record is written exactly once.
  */
 class ParkedCall implements CallCloser {
   private closing: Fiber.RuntimeFiber<void> | undefined = undefined

@@ -1,3 +1,4 @@
+import { ItemTimes } from "./ItemTimes.js"
 import type { RealtimeEvent } from "./RealtimeEvents.js"
 
 /**
@@ -33,18 +34,23 @@ export interface TurnLatency {
   readonly firstAudioMs: number | null
 }
 
+/** What a recorder with nothing of a kind yet answers (its lists are made with their first entry). */
+const NONE: ReadonlyArray<never> = []
+
 export class CallRecorder {
-  readonly functionCalls: Array<FunctionCallEntry> = []
-  readonly turnLatencies: Array<TurnLatency> = []
-  private readonly entries: Array<TranscriptEntry> = []
+  // The lists are made with their first entry: a live call keeps its recorder for its whole
+  // length, and three empty arrays were ~0.1 KB per call that has said nothing yet.
+  private functionCallList: Array<FunctionCallEntry> | undefined = undefined
+  private turnList: Array<TurnLatency> | undefined = undefined
+  private entries: Array<TranscriptEntry> | undefined = undefined
   private keptChars = 0
   /** Characters of conversation past TRANSCRIPT_MAX_CHARS, not in the record. */
   omittedChars = 0
-  // The three maps below are made on first use: a live call keeps its recorder for its whole
+  // The three below are made on first use: a live call keeps its recorder for its whole
   // length, and a call that has not spoken yet (or never barges in) needs none of them.
   /** When each caller utterance (input item) started, for its transcript's timestamp. */
-  private speechStartedAt: Map<string, number> | undefined = undefined
-  private assistantStartedAt: Map<string, number> | undefined = undefined
+  private speechStartedAt: ItemTimes | undefined = undefined
+  private assistantStartedAt: ItemTimes | undefined = undefined
   private turnStoppedAt = 0
   private llmFirstTokenMs: number | null = null
   /** The model's text is spoken by a voice of ours, which reports what it said (`spoken`). */
@@ -85,7 +91,7 @@ export class CallRecorder {
   }
 
   callerStartedSpeaking(itemId: string | undefined, now: number): void {
-    if (itemId !== undefined) (this.speechStartedAt ??= new Map()).set(itemId, now)
+    if (itemId !== undefined) (this.speechStartedAt ??= new ItemTimes()).set(itemId, now)
   }
 
   callerStoppedSpeaking(now: number): void {
@@ -104,13 +110,13 @@ export class CallRecorder {
 
   /** Returns the turn this audio closed, if it closed one. */
   assistantAudio(itemId: string, now: number): TurnLatency | undefined {
-    const started = this.assistantStartedAt ??= new Map()
+    const started = this.assistantStartedAt ??= new ItemTimes()
     if (!started.has(itemId)) started.set(itemId, now)
     if (!this.awaitingAudio) return undefined
     this.modelOutput(now)
     this.awaitingAudio = false
     const turn = { llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: now - this.turnStoppedAt }
-    this.turnLatencies.push(turn)
+    ;(this.turnList ??= []).push(turn)
     return turn
   }
 
@@ -129,9 +135,9 @@ export class CallRecorder {
     const lineAt = this.lineAt ??= new Map()
     const line = lineAt.get(itemId)
     const at = line?.timestamp.getTime() ?? this.assistantStartedAt?.get(itemId) ?? now
-    const index = line === undefined ? -1 : this.entries.indexOf(line)
+    const index = line === undefined || this.entries === undefined ? -1 : this.entries.indexOf(line)
     if (index !== -1) {
-      this.entries.splice(index, 1)
+      this.entries!.splice(index, 1)
       this.keptChars -= line!.content.length
     }
     this.assistantStartedAt?.delete(itemId)
@@ -143,18 +149,27 @@ export class CallRecorder {
   }
 
   toolCalled(entry: FunctionCallEntry): void {
-    this.functionCalls.push(entry)
+    ;(this.functionCallList ??= []).push(entry)
+  }
+
+  get functionCalls(): ReadonlyArray<FunctionCallEntry> {
+    return this.functionCallList ?? NONE
+  }
+
+  /** Each answered turn's latencies, in order. */
+  get turnLatencies(): ReadonlyArray<TurnLatency> {
+    return this.turnList ?? NONE
   }
 
   /** The conversation in spoken order (a caller's transcript can arrive after the reply). */
   get transcript(): ReadonlyArray<TranscriptEntry> {
-    return [...this.entries].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime())
+    return this.entries === undefined ? NONE : [...this.entries].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime())
   }
 
   /** Ends the open turn: kept if the model answered at all, dropped if VAD fired for nothing. */
   closeTurn(): void {
     if (this.awaitingAudio && !this.awaitingToken) {
-      this.turnLatencies.push({ llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: null })
+      ;(this.turnList ??= []).push({ llmFirstTokenMs: this.llmFirstTokenMs, firstAudioMs: null })
     }
     this.awaitingToken = false
     this.awaitingAudio = false
@@ -175,7 +190,7 @@ export class CallRecorder {
     if (room <= 0) return undefined
     const entry: TranscriptEntry = { role, content: text.length > room ? text.slice(0, room) : text, timestamp: new Date(at) }
     this.keptChars += entry.content.length
-    this.entries.push(entry)
+    ;(this.entries ??= []).push(entry)
     return entry
   }
 }

@@ -197,11 +197,11 @@ export class LiveCall implements BridgeHooks, CallOwner {
   }
 
   /**
-   * The call's scope closes: the max-duration timer is cleared, both sockets are closed, then
-   * the record is written with the ledger row's delete (`holding`, LiveCalls.holdIn) in the
-   * same statement (exactly once: a scope runs a finalizer once), then the listen-only legs
-   * are closed and hung up; LiveCalls then lets the call go. One finalizer for all of it (a
-   * finalizer per step was an entry and a closure each per call).
+   * The call is closed: the max-duration timer is cleared, both sockets are closed, then
+   * the record is written with the ledger row's delete (`holding`, LiveCalls.holdFor) in the
+   * same statement (exactly once: the call's leaving runs once, OpenedCall.close), then the
+   * listen-only legs are closed and hung up; LiveCalls then lets the call go. One step for all
+   * of it (a finalizer per step was an entry and a closure each per call).
    */
   close(exit: Exit.Exit<unknown, unknown>, holding: Holding): Effect.Effect<void> {
     this.maxDuration?.clear(this)

@@ -29,8 +29,12 @@ const NOTHING_PLAYING: Interruption = { clear: false, truncations: [] }
 
 export class Playback {
   private nextMark = 1
-  /** Unacknowledged marks, oldest first from `head`: sequence, item, offset in item. */
-  private readonly markSeq: Array<number> = []
+  /**
+   * Unacknowledged marks, oldest first from `head`: item, offset in item. Their sequence numbers
+   * are consecutive (each mark takes the next, and only a prefix or all of them go), so the
+   * first one's is enough: an array of them was ~0.1 KB per call with marks awaiting their echo.
+   */
+  private firstSeq = 0
   private readonly markItem: Array<string> = []
   private readonly markOffset: Array<number> = []
   private head = 0
@@ -73,7 +77,7 @@ export class Playback {
   acknowledged(name: string): void {
     const seq = Number(name)
     if (!Number.isInteger(seq) || seq <= this.ignoreThrough) return
-    while (this.head < this.markSeq.length && this.markSeq[this.head]! <= seq) {
+    while (this.head < this.markItem.length && this.firstSeq + this.head <= seq) {
       this.ackedItem = this.markItem[this.head]
       this.ackedOffset = this.markOffset[this.head]!
       this.head++
@@ -81,13 +85,13 @@ export class Playback {
     // Acknowledged marks go once they are half the list (a splice per as many marks as it
     // moves): with audio queued at Twilio the whole call long, waiting for "all played" kept
     // up to a thousand spent marks per call.
-    if (this.head === this.markSeq.length) this.compact()
-    else if (this.head >= 16 && this.head * 2 >= this.markSeq.length) this.dropAcknowledged()
+    if (this.head === this.markItem.length) this.compact()
+    else if (this.head >= 16 && this.head * 2 >= this.markItem.length) this.dropAcknowledged()
   }
 
   /** Assistant audio is queued or playing at Twilio. */
   get speaking(): boolean {
-    return this.head < this.markSeq.length || this.sinceMark > 0
+    return this.head < this.markItem.length || this.sinceMark > 0
   }
 
   /** The caller started talking: what to truncate; everything in flight is forgotten. */
@@ -95,8 +99,8 @@ export class Playback {
     if (!this.speaking) return NOTHING_PLAYING
     const items: Array<string> = []
     const sent = new Map<string, number>()
-    for (let i = this.head; i < this.markSeq.length; i++) {
-      if (this.markSeq[i]! <= this.staleThrough) continue
+    for (let i = this.head; i < this.markItem.length; i++) {
+      if (this.firstSeq + i <= this.staleThrough) continue
       const item = this.markItem[i]!
       if (!sent.has(item)) items.push(item)
       sent.set(item, this.markOffset[i]!)
@@ -130,7 +134,7 @@ export class Playback {
 
   private mark(itemId: string): string {
     const seq = this.nextMark++
-    this.markSeq.push(seq)
+    if (this.markItem.length === 0) this.firstSeq = seq
     this.markItem.push(itemId)
     this.markOffset.push(this.itemSent)
     this.sinceMark = 0
@@ -138,14 +142,13 @@ export class Playback {
   }
 
   private dropAcknowledged(): void {
-    this.markSeq.splice(0, this.head)
+    this.firstSeq += this.head
     this.markItem.splice(0, this.head)
     this.markOffset.splice(0, this.head)
     this.head = 0
   }
 
   private compact(): void {
-    this.markSeq.length = 0
     this.markItem.length = 0
     this.markOffset.length = 0
     this.head = 0

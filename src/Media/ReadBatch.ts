@@ -24,15 +24,6 @@ function batched(this: BatchedSource, chunk: Buffer): void {
 }
 
 /**
- * On close ws removes its listener before draining the socket by hand; ours must be gone by
- * then too, or that last chunk would reach ws twice. One function for every socket (a `once`
- * wrapper and a closure per socket before).
- */
-function unbatch(this: Duplex): void {
-  this.removeListener("data", batched)
-}
-
-/**
  * Writes caused by one read go out together. `ws` parses each TCP read in its socket's
  * 'data' listener and emits the read's frames synchronously; we wrap that one listener
  * so the peer's `FrameWriter` holds what the read relays (a burst of deltas, a media
@@ -53,8 +44,11 @@ export class ReadBatch {
     if (listeners.length !== 1) return
     ;(source as BatchedSource)[BATCH] = this
     source.removeListener("data", this.parse)
+    // Left on for the socket's life, with no 'close' listener to take it off (that was a listener
+    // array per socket): on close ws reads what a paused socket still buffers by hand, and a
+    // stream emits no 'data' once it has emitted 'close' (Node >= 20), so that last chunk reaches
+    // ws once, not through here as well.
     source.on("data", batched)
-    source.prependListener("close", unbatch)
   }
 
   /** Where this source's frames are relayed (none while that side is not connected). */

@@ -20,13 +20,31 @@ export interface RealtimeHandler {
   lost(reason: string): void
 }
 
+/** Where ws's listeners (shared by every socket, `this` is the ws) find the socket's RealtimeSocket. */
+const REALTIME = Symbol("RealtimeSocket")
+/** An upstream ws while it opens: what its shared listeners settle. */
+const OPENING = Symbol("Opening")
+type Upstream = WebSocket & { [REALTIME]?: RealtimeSocket; [OPENING]?: Opening | undefined }
+
+function onRealtimeMessage(this: Upstream, data: RawData, isBinary: boolean): void {
+  this[REALTIME]!.received(data, isBinary)
+}
+
+function onRealtimeClose(this: Upstream, code: number, reason: Buffer): void {
+  this[REALTIME]!.closedBy(code, reason)
+}
+
 /**
  * One OpenAI Realtime WebSocket. Frames that arrive before a handler is attached are
  * held, so nothing the server says between "open" and the bridge taking over is lost.
+ * Its ws listeners are functions shared by every socket (a closure and context per socket
+ * and listener were kept for the call's length); errors reach the opening's listener, which
+ * stays registered (`connectRealtime`): a ws with no 'error' listener would throw.
  */
 export class RealtimeSocket {
   private handler: RealtimeHandler | undefined = undefined
-  private readonly early: Array<Buffer> = []
+  /** Frames that came before the handler (made with the first, dropped once attached). */
+  private early: Array<Buffer> | undefined = undefined
   private lostReason: string | undefined = undefined
   /** Batches what one read from OpenAI relays to the caller (see ReadBatch). */
   readonly reads: ReadBatch
@@ -37,20 +55,25 @@ export class RealtimeSocket {
   constructor(private readonly ws: WebSocket, readonly socket: Duplex) {
     this.reads = new ReadBatch(socket)
     this.writer = new FrameWriter(socket, true)
-    ws.on("message", this.onMessage)
-    ws.on("error", () => {})
-    ws.on("close", (code: number, reason: Buffer) => {
-      if (this.closing) return
-      this.closing = true
-      const why = `OpenAI Realtime socket closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ""})`
-      if (this.handler === undefined) this.lostReason = why
-      else this.handler.lost(why)
-    })
+    ;(ws as Upstream)[REALTIME] = this
+    ws.on("message", onRealtimeMessage)
+    ws.on("close", onRealtimeClose)
+  }
+
+  /** The socket closed (ws's 'close'). */
+  closedBy(code: number, reason: Buffer): void {
+    if (this.closing) return
+    this.closing = true
+    const why = `OpenAI Realtime socket closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ""})`
+    if (this.handler === undefined) this.lostReason = why
+    else this.handler.lost(why)
   }
 
   attach(handler: RealtimeHandler): void {
     this.handler = handler
-    for (const frame of this.early.splice(0)) this.dispatch(frame, handler)
+    const early = this.early
+    this.early = undefined
+    if (early !== undefined) for (const frame of early) this.dispatch(frame, handler)
     if (this.lostReason !== undefined) handler.lost(this.lostReason)
   }
 
@@ -81,9 +104,10 @@ export class RealtimeSocket {
     setTimeout(() => this.ws.terminate(), 2_000).unref()
   }
 
-  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+  /** A message from OpenAI (ws's 'message'). */
+  received(data: RawData, isBinary: boolean): void {
     if (isBinary || !Buffer.isBuffer(data)) return
-    if (this.handler === undefined) this.early.push(data)
+    if (this.handler === undefined) (this.early ??= []).push(data)
     else this.dispatch(data, this.handler)
   }
 
@@ -111,53 +135,75 @@ export const realtimeUrl = (baseUrl: string, model: string): string =>
 export type RealtimeOpened = (result: RealtimeSocket | UpstreamUnavailable) => void
 
 /**
+ * An upstream socket's opening, kept on its ws until settled (then dropped): ws's listeners for
+ * it are functions shared by every socket, where closures per socket (and their context, with
+ * whatever opened the socket) stayed on the socket for the call's length.
+ */
+class Opening {
+  /** The TCP socket, from the upgrade response. */
+  socket: Duplex | undefined = undefined
+  /**
+   * Our own deadline, not ws's `handshakeTimeout`: that is the request's socket timeout, whose
+   * spent Timeout (with its callback) the socket keeps for the call's length (~0.2 KB per call).
+   */
+  deadline: ReturnType<typeof setTimeout> | undefined = undefined
+
+  constructor(readonly done: RealtimeOpened) {}
+}
+
+/** Ends the opening (once): the ws no longer keeps it. */
+const settled = (ws: Upstream): Opening | undefined => {
+  const opening = ws[OPENING]
+  if (opening === undefined) return undefined
+  ws[OPENING] = undefined
+  clearTimeout(opening.deadline)
+  return opening
+}
+
+function onOpeningUpgrade(this: Upstream, response: IncomingMessage): void {
+  const opening = this[OPENING]
+  if (opening !== undefined) opening.socket ??= response.socket
+}
+
+// Stays registered for the socket's life: `terminate()` while connecting emits an error of its
+// own, and an open socket's errors land here (and are dropped: its 'close' follows).
+function onOpeningError(this: Upstream, error: Error): void {
+  const opening = settled(this)
+  if (opening === undefined) return
+  this.terminate()
+  opening.done(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` }))
+}
+
+function onOpeningOpen(this: Upstream): void {
+  const opening = settled(this)
+  if (opening !== undefined) opening.done(new RealtimeSocket(this, opening.socket!))
+}
+
+// ws's own message for its handshake timeout.
+const openingTimedOut = (ws: Upstream) => onOpeningError.call(ws, new Error("Opening handshake has timed out"))
+
+/**
  * Opens the upstream socket (GA protocol: no beta header), failing after `timeoutMs`, as plain
  * code: `done` is called once, unless the returned cancel (which terminates the socket) comes
  * first. A call opens its upstream with this when tracing is off (no fiber, span or context
  * copy per call: LiveCall.openUpstream); `openRealtime` is the same as an effect.
  */
 export const connectRealtime = (url: string, apiKey: string, timeoutMs: number, done: RealtimeOpened): () => void => {
-  const ws = new WebSocket(url, {
+  const ws: Upstream = new WebSocket(url, {
     headers: { Authorization: `Bearer ${apiKey}` },
     perMessageDeflate: false,
     skipUTF8Validation: true
   })
-  let socket: Duplex | undefined
-  // The listeners below stay on the socket for the whole call: they reach the waiting caller
-  // only through this, dropped once settled, so whatever opened the socket (a finished fiber,
-  // a call's plan) is not kept alive by them for the call's length.
-  let settle: RealtimeOpened | undefined = done
-  // Our own deadline, not ws's `handshakeTimeout`: that is the request's socket timeout, whose
-  // spent Timeout (with its callback) the socket keeps for the call's length (~0.2 KB per call).
-  let deadline: ReturnType<typeof setTimeout> | undefined = undefined
-  // `on` with a flag, never `once`: removing a listener `delete`s it from the emitter's
-  // table, which then stays in slow dictionary mode for every later 'message' emit.
-  ws.on("upgrade", (response: IncomingMessage) => {
-    socket ??= response.socket
-  })
-  // Stays registered: `terminate()` while connecting emits an error of its own.
-  const failed = (error: Error) => {
-    const waiting = settle
-    if (waiting === undefined) return
-    settle = undefined
-    clearTimeout(deadline)
-    ws.terminate()
-    waiting(new UpstreamUnavailable({ message: `Cannot reach OpenAI Realtime: ${error.message}` }))
-  }
-  ws.on("error", failed)
-  ws.on("open", () => {
-    const waiting = settle
-    if (waiting === undefined) return
-    settle = undefined
-    clearTimeout(deadline)
-    deadline = undefined
-    waiting(new RealtimeSocket(ws, socket!))
-  })
-  // ws's own message for its handshake timeout.
-  deadline = setTimeout(() => failed(new Error("Opening handshake has timed out")), timeoutMs)
+  const opening = new Opening(done)
+  ws[OPENING] = opening
+  // `on`, never `once`: removing a listener `delete`s it from the emitter's table, which then
+  // stays in slow dictionary mode for every later 'message' emit.
+  ws.on("upgrade", onOpeningUpgrade)
+  ws.on("error", onOpeningError)
+  ws.on("open", onOpeningOpen)
+  opening.deadline = setTimeout(openingTimedOut, timeoutMs, ws)
   return () => {
-    settle = undefined
-    clearTimeout(deadline)
+    settled(ws)
     ws.terminate()
   }
 }

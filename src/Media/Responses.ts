@@ -12,10 +12,11 @@ export class Responses {
   private requested = false
   private owed = false
   private toolsRunning = 0
-  /** Instructions of scripted lines not yet asked for, in order. */
-  private readonly scripted: Array<string> = []
+  /** Instructions of scripted lines not yet asked for, in order (made with the first: most calls have none). */
+  private scripted: Array<string> | undefined = undefined
 
-  constructor(private readonly send: (message: string) => void) {}
+  /** `upstream`: where the requests go (the bridge itself: no closure per call for it). */
+  constructor(private readonly upstream: { sendUp(message: string): void }) {}
 
   /** Asks for a reply now, or as soon as the model is free. */
   request(): void {
@@ -25,7 +26,7 @@ export class Responses {
 
   /** Asks for a response with these instructions, in turn. */
   script(instructions: string): void {
-    this.scripted.push(instructions)
+    ;(this.scripted ??= []).push(instructions)
     this.sendIfFree()
   }
 
@@ -70,11 +71,11 @@ export class Responses {
     if (this.owed) {
       this.owed = false
       this.requested = true
-      return this.send(Client.responseCreate())
+      return this.upstream.sendUp(Client.responseCreate())
     }
-    const instructions = this.scripted.shift()
+    const instructions = this.scripted?.shift()
     if (instructions === undefined) return
     this.requested = true
-    this.send(Client.responseCreate(instructions))
+    this.upstream.sendUp(Client.responseCreate(instructions))
   }
 }

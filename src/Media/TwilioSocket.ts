@@ -5,7 +5,18 @@ import { decodeTwilioEvent, type TwilioStart } from "./TwilioEvents.js"
 import { FrameWriter, headerLength, putTextHeader } from "./FrameWriter.js"
 import { ReadBatch } from "./ReadBatch.js"
 
+// An outbound media frame is these shared pieces with the stream SID written between them:
+// a per-call prefix Buffer (with its own ArrayBuffer) and strings for mark and clear were ~0.4 KB
+// per live call.
+const MEDIA_HEAD = Buffer.from("{\"event\":\"media\",\"streamSid\":\"")
+const MEDIA_MID = Buffer.from("\",\"media\":{\"payload\":\"")
 const MEDIA_SUFFIX = Buffer.from("\"}}")
+
+/** A stream SID as it goes between JSON quotes: the call's own string unless it needs escaping. */
+const jsonInner = (value: string): string => {
+  const quoted = JSON.stringify(value)
+  return quoted.length === value.length + 2 ? value : quoted.slice(1, -1)
+}
 
 /** Who receives the caller's side of the stream; swapped from bootstrap to bridge. */
 export interface TwilioHandler {
@@ -18,6 +29,33 @@ export interface TwilioHandler {
   closed(code: number): void
 }
 
+/** Where ws's listeners (shared by every socket, `this` is the ws) find the socket's TwilioSocket. */
+const TWILIO = Symbol("TwilioSocket")
+type Owned = WebSocket & { [TWILIO]?: TwilioSocket }
+
+function onTwilioMessage(this: Owned, data: RawData, isBinary: boolean): void {
+  this[TWILIO]!.received(data, isBinary)
+}
+
+function onTwilioClose(this: Owned, code: number): void {
+  this[TWILIO]!.closedBy(code)
+}
+
+const terminate = (ws: WebSocket) => ws.terminate()
+
+// An error (a message past maxPayload, a bad frame) makes ws send a close frame (1009,
+// 1002...) and wait for the peer's; with our own reader on the socket it never sees that
+// answer, so the socket is cut shortly after instead of lingering for ws's 30 s timeout.
+function onTwilioError(this: WebSocket): void {
+  setTimeout(terminate, 250, this).unref()
+}
+
+/**
+ * The frame the fast path reads into: one for every socket (it is read right after it is
+ * filled, before anything else can fill it again).
+ */
+const frame: TwilioFastFrame = { kind: "media", start: 0, end: 0 }
+
 /**
  * The Twilio media WebSocket: frames in (fast path for media and marks, Schema for the
  * rest); media, mark and clear out as our own frames (`FrameWriter`), the audio copied
@@ -25,14 +63,13 @@ export interface TwilioHandler {
  */
 export class TwilioSocket {
   handler: TwilioHandler
-  private readonly frame: TwilioFastFrame = { kind: "media", start: 0, end: 0 }
   /** Batches what one read from Twilio relays upstream (see ReadBatch). */
   readonly reads: ReadBatch
   /** Our frames to Twilio (media, mark, clear); ws only reads, pongs and closes. */
   readonly writer: FrameWriter
-  private mediaPrefix = Buffer.alloc(0)
-  private markPrefix = ""
-  private clearMessage = ""
+  /** The stream SID, JSON-escaped (no quotes), and its length in UTF-8. */
+  private sid = ""
+  private sidBytes = 0
   private open = true
   /** Largest message taken now: small until the call starts (`callStarted`), then ws's maxPayload. */
   private frameLimit = Infinity
@@ -41,17 +78,18 @@ export class TwilioSocket {
     this.handler = handler
     this.reads = new ReadBatch(socket)
     this.writer = new FrameWriter(socket, false)
-    ws.on("message", this.onMessage)
-    ws.on("close", (code: number) => {
-      this.open = false
-      this.handler.closed(code)
-    })
-    // An error (a message past maxPayload, a bad frame) makes ws send a close frame (1009,
-    // 1002...) and wait for the peer's; with our own reader on the socket it never sees that
-    // answer, so the socket is cut shortly after instead of lingering for ws's 30 s timeout.
-    ws.on("error", () => {
-      setTimeout(() => ws.terminate(), 250).unref()
-    })
+    // Functions shared by every socket: a closure (and its context) per socket and listener
+    // was kept for the call's length.
+    ;(ws as Owned)[TWILIO] = this
+    ws.on("message", onTwilioMessage)
+    ws.on("close", onTwilioClose)
+    ws.on("error", onTwilioError)
+  }
+
+  /** The socket closed (ws's 'close'). */
+  closedBy(code: number): void {
+    this.open = false
+    this.handler.closed(code)
   }
 
   /** Until the call starts, a message larger than `bytes` closes the socket with 1009. */
@@ -63,16 +101,10 @@ export class TwilioSocket {
     this.frameLimit = Infinity
   }
 
-  /** Outbound messages name the stream; built once, concatenated per frame. */
+  /** Outbound messages name the stream: its SID is written into each of them. */
   setStreamSid(streamSid: string): void {
-    const sid = JSON.stringify(streamSid)
-    // Its own small allocation: `Buffer.from` of a short string is a slice of Node's shared 8 KB
-    // pool, and a slice kept for the whole call keeps that whole pool alive (~4 KB per call).
-    const prefix = `{"event":"media","streamSid":${sid},"media":{"payload":"`
-    this.mediaPrefix = Buffer.allocUnsafeSlow(Buffer.byteLength(prefix))
-    this.mediaPrefix.write(prefix)
-    this.markPrefix = `{"event":"mark","streamSid":${sid},"mark":{"name":"`
-    this.clearMessage = `{"event":"clear","streamSid":${sid}}`
+    this.sid = jsonInner(streamSid)
+    this.sidBytes = Buffer.byteLength(this.sid)
   }
 
   /**
@@ -81,29 +113,31 @@ export class TwilioSocket {
    */
   sendMedia(bytes: Buffer, start: number, end: number, mark?: string): void {
     if (!this.open) return
-    const prefix = this.mediaPrefix
-    const length = prefix.length + (end - start) + MEDIA_SUFFIX.length
-    const markPayload = mark === undefined ? undefined : Buffer.from(this.markPrefix + mark + "\"}}", "latin1")
+    const sidAt = MEDIA_HEAD.length
+    const payloadAt = sidAt + this.sidBytes + MEDIA_MID.length
+    const length = payloadAt + (end - start) + MEDIA_SUFFIX.length
+    const markPayload = mark === undefined ? undefined : Buffer.from(this.markMessage(mark))
     const size = headerLength(length, false) + length +
       (markPayload === undefined ? 0 : headerLength(markPayload.length, false) + markPayload.length)
     const out = Buffer.allocUnsafe(size)
-    let at = putTextHeader(out, 0, length, false)
+    const at = putTextHeader(out, 0, length, false)
     // TypedArray#set: the cheapest copy for a few hundred bytes (Buffer#copy validates more).
-    out.set(prefix, at)
-    out.set(bytes.subarray(start, end), at + prefix.length)
-    at += length
-    out.set(MEDIA_SUFFIX, at - MEDIA_SUFFIX.length)
-    if (markPayload !== undefined) out.set(markPayload, putTextHeader(out, at, markPayload.length, false))
+    out.set(MEDIA_HEAD, at)
+    out.write(this.sid, at + sidAt)
+    out.set(MEDIA_MID, at + sidAt + this.sidBytes)
+    out.set(bytes.subarray(start, end), at + payloadAt)
+    out.set(MEDIA_SUFFIX, at + length - MEDIA_SUFFIX.length)
+    if (markPayload !== undefined) out.set(markPayload, putTextHeader(out, at + length, markPayload.length, false))
     this.writer.write(out)
   }
 
   /** Mark names are our own decimal counters, so they need no escaping. */
   sendMark(name: string): void {
-    this.send(this.markPrefix + name + "\"}}")
+    this.send(this.markMessage(name))
   }
 
   sendClear(): void {
-    this.send(this.clearMessage)
+    this.send(`{"event":"clear","streamSid":"${this.sid}"}`)
   }
 
   close(code: number, reason: string): void {
@@ -114,11 +148,16 @@ export class TwilioSocket {
     this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
   }
 
+  private markMessage(name: string): string {
+    return `{"event":"mark","streamSid":"${this.sid}","mark":{"name":"${name}"}}`
+  }
+
   private send(message: string): void {
     if (this.open) this.writer.text(message)
   }
 
-  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+  /** A message from Twilio (ws's 'message'). */
+  received(data: RawData, isBinary: boolean): void {
     if (isBinary || !Buffer.isBuffer(data)) return
     if (data.length > this.frameLimit) {
       // Closed after this read is handled (ws finishes its own processing of the frame first).
@@ -126,7 +165,6 @@ export class TwilioSocket {
       setImmediate(() => this.close(1009, "message too large before the call started"))
       return
     }
-    const frame = this.frame
     if (readTwilioFrame(data, frame)) {
       if (frame.kind === "media") this.handler.media(data, frame.start, frame.end)
       else this.handler.mark(data.toString("latin1", frame.start, frame.end))

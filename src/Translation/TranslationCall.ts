@@ -13,7 +13,7 @@ import type { TwilioSocket } from "../Media/TwilioSocket.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { twilioCredentials } from "../Twilio/Account.js"
 import { TwilioClient } from "../Twilio/Client.js"
-import { Applied, type CallCommand, type CommandResult, Refused } from "../LiveCalls/Domain.js"
+import { Applied, type CallCommand, type CommandResult, liveCallOf, Refused } from "../LiveCalls/Domain.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { interpreterSessionUpdate } from "./InterpreterPlan.js"
 import { type Side, TranslationRooms } from "./Rooms.js"
@@ -83,15 +83,14 @@ export const runTranslationLeg = (twilio: TwilioSocket, boot: BootstrapHandler, 
     if (boot.endedEarly !== undefined) held.room.finish(boot.endedEarly, leg.side, null)
 
     // Each leg is a live call (listed, ended by command, reaped if this replica dies).
-    const holding = yield* (yield* LiveCalls).hold({
-      ...callKey(id, null),
+    const holding = yield* (yield* LiveCalls).hold(liveCallOf(callKey(id, null), {
       model: settings.model,
       voice: settings.voice,
       startedAt: new Date(now()),
       agentName: null,
       greeting: null,
       orgId: tenant.config.org_id ?? null
-    }, applyToRoom(held, leg.side))
+    }), applyToRoom(held, leg.side))
     held.recorded[leg.side] = holding.recorded
     // Both legs' rows go in the room's one record statement (a CTE name per leg).
     held.leaving[leg.side] = { ...holding.leaving, name: `${holding.leaving.name}_${leg.side}` }
