@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
+import pg from "pg"
 
 const TICKS_PER_SECOND = 100 // CLK_TCK on Linux
 
@@ -57,3 +58,50 @@ export const countersSnapshot = <Counts>(child: ChildProcess): Promise<Counts> =
     child.stderr!.on("data", onData)
     child.kill("SIGUSR2")
   })
+
+/**
+ * The kernel's count of connections dropped because a listener's accept queue was full
+ * (TcpExt ListenOverflows, /proc/net/netstat; machine-wide): a client whose SYN is dropped
+ * retries it after 1 s, then 3 s, which is what an overflowing burst waits.
+ */
+export const listenOverflows = (): number => {
+  const lines = fs.readFileSync("/proc/net/netstat", "utf8").split("\n").filter((l) => l.startsWith("TcpExt:"))
+  const names = lines[0]?.split(/\s+/) ?? []
+  const values = lines[1]?.split(/\s+/) ?? []
+  const at = names.indexOf("ListenOverflows")
+  return at < 0 ? NaN : Number(values[at])
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL backend connected to the database of `url` (by pid,
+ * from pg_stat_activity and /proc; the server must be on this machine). Callers take the
+ * difference of two readings over the pids of the second: a backend that exited between
+ * them is not counted (the service's pool keeps its connections, so few do).
+ */
+export const backendCpu = async (url: string): Promise<Map<number, number>> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+    )
+    const cpu = new Map<number, number>()
+    for (const { pid } of rows) {
+      try {
+        cpu.set(pid, cpuSeconds(pid))
+      } catch {
+        // Exited since the query.
+      }
+    }
+    return cpu
+  } finally {
+    await client.end()
+  }
+}
+
+/** CPU seconds the backends of `after` used since `before` (a backend new since then: all of its). */
+export const backendCpuSince = (before: Map<number, number>, after: Map<number, number>): number => {
+  let total = 0
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0)
+  return total
+}

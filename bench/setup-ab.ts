@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
 import { sampleWaitsApart } from "./postgres.js"
-import { cpuSeconds, machine } from "./proc.js"
+import { backendCpu, backendCpuSince, cpuSeconds, listenOverflows, machine } from "./proc.js"
 import {
   arg,
   BURST_ENV,
@@ -95,6 +95,8 @@ const run = async (spec: string, baseUrl: URL) => {
     for (const r of warm) if ("ws" in r) r.ws.close()
     await sleep(2000)
     await drainAnalysis()
+    const pgCpu0 = await backendCpu(url.toString())
+    const overflows0 = listenOverflows()
     const cpu0 = cpuSeconds(child.pid!)
     const log0 = pgLog === "" ? 0 : fs.statSync(pgLog).size
     const durations0 = durationLog === "" ? 0 : fs.statSync(durationLog).size
@@ -103,6 +105,8 @@ const run = async (spec: string, baseUrl: URL) => {
     // `--waits`: what the service's connections do during the burst (bench/postgres.ts sampleWaits).
     const waits = arg("waits", "") === "" ? undefined : sampleWaitsApart(url.toString(), database, seconds * 1000 + 500)
     const results = await burst(total, rate)
+    // Machine-wide: connections dropped because an accept queue was full (their clients retry at 1 s, 3 s).
+    const overflows = listenOverflows() - overflows0
     if (waits !== undefined) {
       const w = await waits
       console.error(`  ${label}: ${w.samples} samples, ${w.backends.toFixed(1)} connections, all busy in ${(w.poolFull * 100).toFixed(0)} %: ` +
@@ -112,6 +116,8 @@ const run = async (spec: string, baseUrl: URL) => {
     await sleep(3000)
     await drainAnalysis()
     const cpu = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
+    // The run's database's backends (the service's pool, its listener): PostgreSQL's share of a call.
+    const pgCpu = (backendCpuSince(pgCpu0, await backendCpu(url.toString())) * 1000) / total
     let statements = "-"
     if (pgLog !== "") {
       const { total: logged, kinds } = loggedStatements(pgLog, log0, database)
@@ -129,7 +135,7 @@ const run = async (spec: string, baseUrl: URL) => {
     const ok = results.filter((r): r is Exclude<typeof r, { error: string }> => "ws" in r)
     const w = ok.map((r) => r.webhook)
     const g = ok.map((r) => r.greeting)
-    return `| ${label} | ${ok.length}/${total} | ${pct(w, 50).toFixed(1)} / ${pct(w, 99).toFixed(1)} | ${pct(g, 50).toFixed(1)} / ${pct(g, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${((lines - lines0) / total).toFixed(1)} | ${statements} | ${machine().loadavg} |`
+    return `| ${label} | ${ok.length}/${total} | ${pct(w, 50).toFixed(1)} / ${pct(w, 99).toFixed(1)} | ${pct(g, 50).toFixed(1)} / ${pct(g, 99).toFixed(1)} | ${cpu.toFixed(1)} | ${pgCpu.toFixed(1)} | ${overflows} | ${((lines - lines0) / total).toFixed(1)} | ${statements} | ${machine().loadavg} |`
   } finally {
     await stopService(child)
     await upstream.close()
@@ -140,8 +146,8 @@ const run = async (spec: string, baseUrl: URL) => {
 const main = async () => {
   const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
   console.log(`${rate}/s for ${seconds} s after 50 warm-up calls; ${rounds} rounds alternating ${trees.join(" / ")}`)
-  console.log("| tree | completed | webhook -> TwiML p50 / p99 ms | webhook -> greeting p50 / p99 ms | CPU ms/call | log lines/call | SQL statements/call | loadavg after |")
-  console.log("|---|---|---|---|---|---|---|---|")
+  console.log("| tree | completed | webhook -> TwiML p50 / p99 ms | webhook -> greeting p50 / p99 ms | CPU ms/call | PG CPU ms/call | ListenOverflows | log lines/call | SQL statements/call | loadavg after |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|")
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? trees : [...trees].reverse()
     for (const tree of order) console.log(await run(tree, baseUrl))

@@ -38,7 +38,7 @@ import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
-import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
+import { backendCpu, backendCpuSince, cpuSeconds, freePort, listenOverflows, machine, rssMb } from "./proc.js"
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
@@ -216,6 +216,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   if (target === "service") console.error(`service ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
   const beforeBurstRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
+  const pgCpu0 = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
+  const overflows0 = listenOverflows()
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
   // The generator's own event loop: a late generator sends starts late and the service counts the waiting streams.
@@ -239,6 +241,10 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   await sleep(3000)
   const xacts = (await transactions(databaseUrl)) - xacts0
   const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
+  // Machine-wide, so only this burst's if nothing else runs: a full accept queue drops SYNs (retried at 1 s, 3 s).
+  const overflows = listenOverflows() - overflows0
+  // PostgreSQL's share: the baseline has no database.
+  const pgCpuMsPerCall = target === "service" ? (backendCpuSince(pgCpu0, await backendCpu(databaseUrl)) * 1000) / total : 0
   console.error(`${target} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
     `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)`)
   // The burst's post-call work (records, analysis against the fake model) is done before the service
@@ -254,15 +260,15 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   if (target === "service") console.error(`${target} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
   if (failures.length > 0) console.error(`${target} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
   return `| ${target} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
-    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(idleRss)} | ${f(beforeBurstRss)} | ${f(rss)} |`
+    `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(pgCpuMsPerCall)} | ${overflows} | ${f(idleRss)} | ${f(beforeBurstRss)} | ${f(rss)} |`
 }
 
 const main = async () => {
   const m = machine()
   console.log(`machine: ${m.nproc} cpus, ${m.model}, node ${m.node}, loadavg at start ${m.loadavg}`)
   console.log(`arrivals for ${seconds} s at each rate, after ${warmup} warm-up calls at 25/s\n`)
-  console.log(`| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | idle RSS MB (ready + ${idleWaitSeconds} s, no call yet) | RSS MB before the burst (after the warm-up) | RSS MB after |`)
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|")
+  console.log(`| relay | arrivals/s | calls | completed | webhook -> TwiML p50 / p99 ms | upgrade -> 101 p50 / p99 ms | upgrade -> start accepted p50 / p99 ms | webhook -> first greeting audio p50 / p99 ms | CPU ms per call (whole call) | PostgreSQL backends' CPU ms per call | ListenOverflows (machine) | idle RSS MB (ready + ${idleWaitSeconds} s, no call yet) | RSS MB before the burst (after the warm-up) | RSS MB after |`)
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
   // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
   const external = arg("database-url", "")
   const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }

@@ -94,6 +94,13 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
       /** Node server: headers must arrive within this, and a whole request within HTTP_REQUEST_TIMEOUT_MS. */
       httpHeadersTimeoutMs: yield* positiveInt("HTTP_HEADERS_TIMEOUT_MS", 10_000),
       httpRequestTimeoutMs: yield* positiveInt("HTTP_REQUEST_TIMEOUT_MS", 30_000),
+      /**
+       * Connections the kernel queues for the listener before the process accepts them (node's
+       * default is 511). A burst of calls overflows a short queue while the event loop is busy:
+       * each connection dropped is retried by its client 1 s, then 3 s later. The kernel caps it
+       * at net.core.somaxconn, which a deployment must raise to match.
+       */
+      httpListenBacklog: yield* positiveInt("HTTP_LISTEN_BACKLOG", 4096),
       /** Which proxies' X-Forwarded-For / Forwarded to believe: off, a hop count, or CIDRs (see Http/TrustProxy.ts). */
       trustProxy: yield* Config.string("TRUST_PROXY").pipe(
         Config.withDefault("off"),

@@ -21,7 +21,7 @@ const NodeServerLive = Layer.unwrapEffect(
           connectionsCheckingInterval: 1_000,
           maxHeaderSize: 16_384
         }),
-      { port: config.port, host: config.host }
+      { port: config.port, host: config.host, backlog: config.httpListenBacklog }
     ))
 )
 

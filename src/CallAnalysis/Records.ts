@@ -26,8 +26,9 @@ const JOB = "recorded_job"
 export class AnalysisRecords extends Effect.Service<AnalysisRecords>()("AnalysisRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // One statement per finished analysis, on the worker's fiber: without the per-statement wrapping.
-    const execute = yield* makeExecute(sql)
+    // One statement per finished analysis, on the worker's fiber: without the per-statement wrapping,
+    // and prepared by name per shape (updates by key and insert-selects: one plan suits every call).
+    const execute = (yield* makeExecute(sql)).prepared
     const config = yield* CallAnalysisConfig
     const jobs = yield* AnalysisJobsRepo
     const evals = yield* EvalsRepo

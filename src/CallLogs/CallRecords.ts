@@ -127,8 +127,10 @@ const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"], a
 export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // The end-of-call record is on every call: without the per-statement wrapping.
-    const execute = yield* makeExecuteText(sql)
+    // The end-of-call record is on every call: without the per-statement wrapping, and prepared
+    // by name per shape (an upsert, insert-selects and key lookups: one plan suits every call), so
+    // PostgreSQL parses and plans it once per connection instead of per call.
+    const execute = (yield* makeExecuteText(sql)).prepared
     const compile = makeShapeCompiler(sql)
     const ids = yield* Ids
     const writes = yield* CallLogWrites

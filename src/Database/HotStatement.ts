@@ -60,18 +60,25 @@ export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
   })
 
 /** Runs SQL text already compiled (placeholders `$n`) with its parameters: `sql.unsafe(text, params)`. */
-export type ExecuteText = <A extends object>(text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+type RunText = <A extends object>(text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+
+export interface ExecuteText extends RunText {
+  /** The same, as a named prepared statement (`Execute.prepared`), for a text whose one plan suits every value. */
+  readonly prepared: RunText
+}
 
 /**
  * `makeExecute` for a writer that compiles its statement itself (CallRecords, its text kept per
  * shape): no statement is made, nor compiled again, unless it runs the standard way.
  */
 export const makeExecuteText = (sql: SqlClient.SqlClient): Effect.Effect<ExecuteText> =>
-  Effect.map(makeDirect(sql), (direct) =>
-    <A extends object>(text: string, params: ReadonlyArray<unknown>) => {
+  Effect.map(makeDirect(sql), (direct): ExecuteText => {
+    const run = (prepared: PreparedNames | undefined): RunText => <A extends object>(text: string, params: ReadonlyArray<unknown>) => {
       const standard = () => sql.unsafe<A>(text, params)
-      return direct === undefined ? standard() : direct(standard, () => [text, params] as const)
-    })
+      return direct === undefined ? standard() : direct(standard, () => [text, params] as const, prepared)
+    }
+    return Object.assign(run(undefined), { prepared: run(makePreparedNames()) })
+  })
 
 /**
  * The direct path both share: given how to make the standard statement (run when its span could

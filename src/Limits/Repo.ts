@@ -50,8 +50,9 @@ export interface CallCounts {
 export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // The inbound webhook's admission runs on every call: without the per-statement wrapping.
-    const execute = yield* makeExecute(sql)
+    // The inbound webhook's admission runs on every call: without the per-statement wrapping, and
+    // prepared by name (one function call: its plan does not depend on the values).
+    const execute = (yield* makeExecute(sql)).prepared
 
     /** Serialises admissions of one tenant across replicas until the transaction ends. */
     const lockTenant = (tenantId: string) =>

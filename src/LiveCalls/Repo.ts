@@ -39,8 +39,9 @@ export class LiveCallRow extends Schema.Class<LiveCallRow>("LiveCallRow")({
 export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // The stream start's ledger statement is on every call's set-up: without the per-statement wrapping.
-    const execute = yield* makeExecute(sql)
+    // The stream start's ledger statement is on every call's set-up: without the per-statement wrapping,
+    // and prepared by name (inserts and primary-key lookups: one plan suits every call).
+    const execute = (yield* makeExecute(sql)).prepared
 
     const columns = sql`(tenant_id, stream_sid, call_sid, replica_id, direction, from_number, to_number,
           agent_version_id, model, voice, started_at, customer_phone, agent_name, greeting, org_id)`
