@@ -12,12 +12,13 @@
 --    sums do not depend on the order rows are added; the report averages as
 --    trim_scale(sum(x::numeric)) / count(x), in both the scan and the rollup). `changes` counts
 --    the rows ever applied: a day's cached points are current while its slots' sum is unchanged.
--- 2. call_log_latency_values: per tenant, metric and value, how many calls have that value (the six
---    percentile columns and the two maxima). percentile_cont needs the exact values, and these
---    counts are exact whatever the values; they are compact when values repeat (on the seeded
---    100k: 150-600 distinct values a metric). All time reads them: ranks from running sums,
---    interpolated as PostgreSQL does, and each maximum is the largest value counted.
--- 3. call_log_latency_day_points: a day's count and six percentiles, computed from its rows by
+-- 2. call_log_latency_values: per tenant, metric (the six percentile columns) and value, how many
+--    calls have that value. percentile_cont needs the exact values, and these counts are exact
+--    whatever the values; they are compact when values repeat (on the seeded 100k: 150-600
+--    distinct values a metric). All time reads them: ranks from running sums, interpolated as
+--    PostgreSQL does. (A window of days sorts its values: per-day counts of distinct values are
+--    as many rows as the calls.)
+-- 3. call_log_latency_day_points: a day's count, six percentiles and two maxima, computed from its rows by
 --    call_log_latency_days_refresh (a sweep on every replica) and stamped with the day's
 --    `changes`; the report uses a day's cached point only while the stamp still equals the sum of
 --    its slots, else it sorts that day's rows itself. Never stale, only slower until refreshed.
@@ -40,7 +41,7 @@ create table call_log_latency_day_slots (
   primary key (tenant_id, day, slot)
 );
 
--- metric: 1-3 llm p50/p95/p99, 4-6 e2e p50/p95/p99, 7 llm max, 8 e2e max.
+-- metric: 1-3 llm p50/p95/p99, 4-6 e2e p50/p95/p99.
 create table call_log_latency_values (
   tenant_id text not null,
   metric smallint not null,
@@ -55,14 +56,15 @@ create table call_log_latency_day_points (
   changes int8 not null,
   calls int8 not null,
   p50_llm float8, p95_llm float8, p99_llm float8, p50_e2e float8, p95_e2e float8, p99_e2e float8,
+  llm_max float8, e2e_max float8,
   primary key (tenant_id, day)
 );
 
--- A call's numbers per metric, in metric order (nulls are not counted, as percentile_cont and max skip them).
+-- A call's numbers per metric, in metric order (nulls are not counted, as percentile_cont skips them).
 create function call_log_latency_metrics(r call_log_latency) returns table (metric smallint, value float8)
 language sql immutable parallel safe as $$
   select m.metric::smallint, m.value from (values (1, r.llm_p50), (2, r.llm_p95), (3, r.llm_p99), (4, r.e2e_p50),
-    (5, r.e2e_p95), (6, r.e2e_p99), (7, r.llm_max), (8, r.e2e_max)) m (metric, value)
+    (5, r.e2e_p95), (6, r.e2e_p99)) m (metric, value)
   where m.value is not null
 $$;
 
@@ -131,11 +133,13 @@ end $$;
 
 -- A day's point from its rows: the report's own expressions (CallLogs/LatencyJson.ts).
 create function call_log_latency_day_point(tenant text, day_start timestamptz)
-returns table (calls int8, p50_llm float8, p95_llm float8, p99_llm float8, p50_e2e float8, p95_e2e float8, p99_e2e float8)
+returns table (calls int8, p50_llm float8, p95_llm float8, p99_llm float8, p50_e2e float8, p95_e2e float8, p99_e2e float8,
+  llm_max float8, e2e_max float8)
 language sql stable parallel safe as $$
   select count(*), percentile_cont(0.5) within group (order by llm_p50), percentile_cont(0.95) within group (order by llm_p95),
     percentile_cont(0.99) within group (order by llm_p99), percentile_cont(0.5) within group (order by e2e_p50),
-    percentile_cont(0.95) within group (order by e2e_p95), percentile_cont(0.99) within group (order by e2e_p99)
+    percentile_cont(0.95) within group (order by e2e_p95), percentile_cont(0.99) within group (order by e2e_p99),
+    max(llm_max), max(e2e_max)
   from call_log_latency
   where tenant_id = tenant and started_at >= day_start and started_at < day_start + interval '1 day'
 $$;
@@ -156,7 +160,8 @@ create function call_log_latency_days_refresh(batch integer) returns integer lan
     order by 1, 2
     on conflict (tenant_id, day) do update set changes = excluded.changes, calls = excluded.calls,
       p50_llm = excluded.p50_llm, p95_llm = excluded.p95_llm, p99_llm = excluded.p99_llm,
-      p50_e2e = excluded.p50_e2e, p95_e2e = excluded.p95_e2e, p99_e2e = excluded.p99_e2e
+      p50_e2e = excluded.p50_e2e, p95_e2e = excluded.p95_e2e, p99_e2e = excluded.p99_e2e,
+      llm_max = excluded.llm_max, e2e_max = excluded.e2e_max
       where p.changes < excluded.changes
     returning 1)
   select count(*)::int from refreshed

@@ -9,113 +9,139 @@ import {
   type LatencyReportJson,
   percentiles,
   pointsJson,
-  scannedStats,
   slowestJson,
   slowestOrder,
   statsJson
 } from "./LatencyJson.js"
 
+const PERCENTILE_NAMES = [
+  "p50_llm_first_token_ms",
+  "p95_llm_first_token_ms",
+  "p99_llm_first_token_ms",
+  "p50_e2e_first_audio_ms",
+  "p95_e2e_first_audio_ms",
+  "p99_e2e_first_audio_ms"
+]
+
 /**
- * percentile_cont from per-value counts (call_log_latency_values, migration 0036): for each
- * metric the values with the count of smaller ones (`below`); the rows at ranks floor and ceil of
- * p*(n-1) are the values whose ranks hold them, interpolated as PostgreSQL's
+ * percentile_cont from per-value counts (`counted`: call_log_latency_values, migration 0036):
+ * each metric's values with the number of smaller ones (`below`); the rows at ranks floor and
+ * ceil of p*(n-1) are the values whose ranks hold them, interpolated as PostgreSQL's
  * percentile_cont_final_common and float8_lerp do (the same doubles, so the same result).
  */
 const countedPercentiles = `
   ranked as (
-    select metric, value, calls, sum(calls) over (partition by metric order by value) - calls as below
-    from counted where metric <= 6),
+    select metric, value, (sum(calls) over (partition by metric order by value) - calls)::int8 as below, calls
+    from counted),
   targets as (
     select metric, fraction * (sum(calls) - 1)::float8 as position
     from counted join (values (1, 0.5::float8), (2, 0.95::float8), (3, 0.99::float8), (4, 0.5::float8),
       (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
     group by metric, fraction),
+  ranks as (select metric, position, floor(position)::int8 as low, ceil(position)::int8 as high from targets),
   picked as (
-    select t.metric, t.position, floor(t.position) as low, ceil(t.position) as high,
-      (select r.value from ranked r where r.metric = t.metric and r.below + r.calls > floor(t.position) order by r.value limit 1) as low_value,
-      (select r.value from ranked r where r.metric = t.metric and r.below + r.calls > ceil(t.position) order by r.value limit 1) as high_value
-    from targets t),
+    select k.metric, k.position, k.low, k.high,
+      max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
+      max(r.value) filter (where r.below <= k.high and k.high < r.below + r.calls) as high_value
+    from ranks k join ranked r using (metric)
+    group by k.metric, k.position, k.low, k.high),
   percentiles as (
     select ${
-  ["p50_llm_first_token_ms", "p95_llm_first_token_ms", "p99_llm_first_token_ms", "p50_e2e_first_audio_ms", "p95_e2e_first_audio_ms", "p99_e2e_first_audio_ms"]
-    .map((name, i) =>
-      `max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = ${i + 1}) as ${name}`
-    ).join(",\n      ")
+  PERCENTILE_NAMES.map((name, i) =>
+    `max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = ${
+      i + 1
+    }) as ${name}`
+  ).join(",\n      ")
 }
     from picked)`
 
 /**
  * The call-logs/latency report for 30d and all time from the rollups of migration 0036, equal
- * to LatencyRepo's scan: points of whole days whose cached point is current come from
- * call_log_latency_day_points, other days (the window's first, partial day; days written since
- * their point was cached) from their rows; the slowest calls are read in the order of their index.
- * All time takes its counts, sums, maxima and percentiles from the day slots and value counts;
- * 30d from its rows (~8,000 calls: a pass and six sorts).
+ * to LatencyRepo's scan. Whole days after the window's start give their counts and sums from
+ * their slots, and their point and maxima from their cached point while it is current; the rows
+ * of the rest (the window's first, partial day, and days written since their point was cached)
+ * are read (`unrolled`). Percentiles: all time from the value counts, 30d from its rows (a pass
+ * and six sorts of ~8,000 values), which also give its slowest; all time reads the slowest in
+ * the order of their index.
  */
 export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("CallLatencyRollup", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const execute = yield* makeExecute(sql)
 
-    // The days after the window's start, their sum of changes (a cached point is current while
-    // its stamp equals it), and the current cached points among them.
-    const cachedPoints = (tenantId: string, since: Date | null) =>
-      sql`days as (
-          select day, sum(changes) as changes from call_log_latency_day_slots
+    const rolledUp = (tenantId: string, since: Date | null, windowName: string) =>
+      sql`days as materialized (
+          select day, sum(changes) as changes, sum(calls) as calls, sum(turns) as turns,
+            sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum
+          from call_log_latency_day_slots
           where tenant_id = ${tenantId} and ${since === null ? sql`true` : sql`day > ${since} and day <= 'infinity'`}
           group by day),
-        cached as (
-          select p.day as bucket, p.calls as call_count, p.p50_llm as p50_llm_first_token_ms, p.p95_llm as p95_llm_first_token_ms,
-            p.p99_llm as p99_llm_first_token_ms, p.p50_e2e as p50_e2e_first_audio_ms, p.p95_e2e as p95_e2e_first_audio_ms,
-            p.p99_e2e as p99_e2e_first_audio_ms
-          from days d join call_log_latency_day_points p on p.tenant_id = ${tenantId} and p.day = d.day and p.changes = d.changes)`
-
-    const json = (limit: number, tenantId: string, since: Date | null) =>
-      sql`slowest as (
-          select ${sql.literal(latencyColumns)} from call_log_latency
-          where tenant_id = ${tenantId} and ${since === null ? sql`true` : sql`started_at >= ${since} and started_at <= 'infinity'`}
-          order by ${sql.literal(slowestOrder(""))} limit ${limit})
+        cached as materialized (
+          select p.* from days d join call_log_latency_day_points p on p.tenant_id = ${tenantId} and p.day = d.day and p.changes = d.changes),
+        unrolled as materialized (
+          ${
+        since === null ? sql`` : sql`select true as partial, l.* from call_log_latency l
+          where l.tenant_id = ${tenantId} and l.started_at >= ${since}
+            and l.started_at < date_trunc('day', ${since}::timestamptz, 'UTC') + interval '1 day'
+          union all`
+      }
+          select false as partial, l.* from days d join call_log_latency l on l.tenant_id = ${tenantId}
+            and l.started_at >= d.day and l.started_at < d.day + interval '1 day'
+          where not exists (select from cached c where c.day = d.day)),
+        rolled as (
+          select sum(calls) as calls, sum(turns) as turns, sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum,
+            (select max(llm_max) from cached) as llm_max, (select max(e2e_max) from cached) as e2e_max
+          from days),
+        unrolled_totals as (
+          select count(*) filter (where partial) as calls, sum(turns) filter (where partial) as turns,
+            count(llm_avg) filter (where partial) as llm_avg_calls, sum(llm_avg::numeric) filter (where partial) as llm_avg_sum,
+            count(e2e_avg) filter (where partial) as e2e_avg_calls, sum(e2e_avg::numeric) filter (where partial) as e2e_avg_sum,
+            max(llm_max) as llm_max, max(e2e_max) as e2e_max
+          from unrolled),
+        stats as (
+          select (coalesce(r.calls, 0) + u.calls)::int8 as call_sample_count,
+            (coalesce(r.turns, 0) + coalesce(u.turns, 0))::int8 as turn_sample_count,
+            ${
+        sql.literal(average("(coalesce(r.llm_avg_sum, 0) + coalesce(u.llm_avg_sum, 0))", "(coalesce(r.llm_avg_calls, 0) + u.llm_avg_calls)"))
+      } as avg_llm_first_token_ms,
+            ${
+        sql.literal(average("(coalesce(r.e2e_avg_sum, 0) + coalesce(u.e2e_avg_sum, 0))", "(coalesce(r.e2e_avg_calls, 0) + u.e2e_avg_calls)"))
+      } as avg_e2e_first_audio_ms,
+            greatest(r.llm_max, u.llm_max) as max_llm_first_token_ms, greatest(r.e2e_max, u.e2e_max) as max_e2e_first_audio_ms,
+            p.*, ${windowName}::text as window_name
+          from rolled r, unrolled_totals u, percentiles p),
+        points as (
+          select day as bucket, calls as call_count, p50_llm as p50_llm_first_token_ms, p95_llm as p95_llm_first_token_ms,
+            p99_llm as p99_llm_first_token_ms, p50_e2e as p50_e2e_first_audio_ms, p95_e2e as p95_e2e_first_audio_ms,
+            p99_e2e as p99_e2e_first_audio_ms
+          from cached where calls > 0
+          union all
+          select date_trunc('day', started_at, 'UTC'), count(*), ${sql.literal(percentiles)} from unrolled group by 1)
         select (select ${sql.literal(statsJson)} from stats)::text as stats,
           (select ${sql.literal(slowestJson)}
             from slowest s join call_logs c on c.id = s.call_log_id and c.tenant_id = ${tenantId})::text as slowest,
-          (select ${sql.literal(pointsJson)} from points where call_count > 0)::text as points`
+          (select ${sql.literal(pointsJson)} from points)::text as points`
 
-    // 30d: the window's rows give the stats and the points of the days not cached.
+    // 30d: its rows give the percentiles and the slowest (a top-N of them).
     const window = (tenantId: string, since: Date, limit: number, windowName: string) =>
       sql<LatencyReportJson>`with calls as materialized (
           select ${sql.literal(latencyColumns)} from call_log_latency
           where tenant_id = ${tenantId} and started_at >= ${since} and started_at <= 'infinity'),
-        stats as (select *, ${windowName}::text as window_name from (${sql.literal(scannedStats("calls"))}) scanned),
-        ${cachedPoints(tenantId, since)},
-        points as (
-          select * from cached
-          union all
-          select date_trunc('day', started_at, 'UTC') as bucket, count(*) as call_count, ${sql.literal(percentiles)}
-          from calls where date_trunc('day', started_at, 'UTC') not in (select bucket from cached) group by 1),
-        ${json(limit, tenantId, since)}`
+        percentiles as (select ${sql.literal(percentiles)} from calls),
+        slowest as (select * from calls order by ${sql.literal(slowestOrder(""))} limit ${limit}),
+        ${rolledUp(tenantId, since, windowName)}`
 
-    // All time: nothing read per call but the days not cached and the slowest.
+    // All time: percentiles from the value counts, the slowest from their index.
     const allTime = (tenantId: string, limit: number, windowName: string) =>
       sql<LatencyReportJson>`with counted as materialized (
           select metric, value, calls from call_log_latency_values where tenant_id = ${tenantId} and calls > 0),
         ${sql.literal(countedPercentiles)},
-        totals as (
-          select coalesce(sum(calls), 0)::int8 as call_sample_count, coalesce(sum(turns), 0)::int8 as turn_sample_count,
-            ${sql.literal(average("sum(llm_avg_sum)", "sum(llm_avg_calls)"))} as avg_llm_first_token_ms,
-            ${sql.literal(average("sum(e2e_avg_sum)", "sum(e2e_avg_calls)"))} as avg_e2e_first_audio_ms
-          from call_log_latency_day_slots where tenant_id = ${tenantId}),
-        maxima as (
-          select max(value) filter (where metric = 7) as max_llm_first_token_ms,
-            max(value) filter (where metric = 8) as max_e2e_first_audio_ms
-          from counted where metric >= 7),
-        stats as (select *, ${windowName}::text as window_name from totals, maxima, percentiles),
-        ${cachedPoints(tenantId, null)},
-        points as (
-          select * from cached
-          union all
-          select d.day, pt.* from days d, lateral call_log_latency_day_point(${tenantId}, d.day) pt
-          where d.day not in (select bucket from cached)),
-        ${json(limit, tenantId, null)}`
+        slowest as (
+          select ${sql.literal(latencyColumns)} from call_log_latency where tenant_id = ${tenantId}
+          order by ${sql.literal(slowestOrder(""))} limit ${limit}),
+        ${rolledUp(tenantId, null, windowName)}`
 
     const report = (tenantId: string, since: Date | null, limit: number, windowName: string) =>
       orUnavailable(execute.prepared(
