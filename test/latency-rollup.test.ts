@@ -104,6 +104,17 @@ layer(makeTestServer({ LATENCY_POINTS_REFRESH_SECS: "0" }), { timeout: 180_000 }
       const tenants = ["roll-a", "roll-b"]
       for (const tenant of tenants) yield* putTenant(tenant)
       for (const tenant of tenants) yield* writeCalls(tenant, 30)
+      // The short ends: one call (n = 1: both ranks are 0), two calls, none.
+      const sql = yield* SqlClient.SqlClient
+      for (const [tenant, calls] of [["roll-one", 1], ["roll-two", 2], ["roll-none", 0]] as const) {
+        yield* putTenant(tenant)
+        tenants.push(tenant)
+        for (let i = 0; i < calls; i++) {
+          yield* sql`insert into call_logs (id, tenant_id, direction, first_seen_at, turn_latency_stats)
+            values (gen_random_uuid(), ${tenant}, 'inbound', now() - ${`${i + 1} hours`}::interval,
+              ${JSON.stringify({ turns: 2, summary: { llm_first_token_ms: { avg: 310.5 + i, p50: 300 + i, p95: 400.25 * (i + 1), p99: 410, max: 420 }, e2e_first_audio_ms: { avg: 900, p50: 880, p95: 950 + i, p99: null, max: 990 } } })}::jsonb)`
+        }
+      }
       expect((yield* cachedDays).current).toBe(0)
       yield* expectReportsEqual(tenants, "nothing cached")
 
