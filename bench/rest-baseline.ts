@@ -108,6 +108,19 @@ const answer = (path: string, q: URLSearchParams): Answer | undefined => {
           w?.bucket ?? "day"
         }","window":"${window}","points":${r.points}}}`
       }
+      // BARE_LATENCY_ROLLUP=1: 30d and all as the rolled-up statements (migration 0036), else the scan.
+      if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "all") {
+        return { name: "bare_latency_rollup_all", text: Sql.latencyRollupAll, values: [tenant, tenant, 10, tenant, tenant, tenant, window, tenant], body }
+      }
+      if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "30d") {
+        const at = since(w!.seconds)
+        return {
+          name: "bare_latency_rollup",
+          text: Sql.latencyRollupWindow,
+          values: [tenant, at, 10, tenant, at, tenant, tenant, at, at, tenant, window, tenant],
+          body
+        }
+      }
       return w === undefined
         ? { name: "bare_latency_all", text: Sql.latencyAll, values: [tenant, window, 10, "day", tenant], body }
         : { name: "bare_latency", text: Sql.latencyWindow, values: [tenant, since(w.seconds), window, 10, w.bucket, tenant], body }
