@@ -131,11 +131,12 @@ begin
   return null;
 end $$;
 
--- A day's point from its rows: the report's own expressions (CallLogs/LatencyJson.ts).
+-- A day's point from its rows: the report's own expressions (CallLogs/LatencyJson.ts). Strict and
+-- `rows 1`, so it is not inlined: a caller's plan counts one row a day, not a range of the table.
 create function call_log_latency_day_point(tenant text, day_start timestamptz)
 returns table (calls int8, p50_llm float8, p95_llm float8, p99_llm float8, p50_e2e float8, p95_e2e float8, p99_e2e float8,
   llm_max float8, e2e_max float8)
-language sql stable parallel safe as $$
+language sql stable strict parallel safe rows 1 as $$
   select count(*), percentile_cont(0.5) within group (order by llm_p50), percentile_cont(0.95) within group (order by llm_p95),
     percentile_cont(0.99) within group (order by llm_p99), percentile_cont(0.5) within group (order by e2e_p50),
     percentile_cont(0.95) within group (order by e2e_p95), percentile_cont(0.99) within group (order by e2e_p99),

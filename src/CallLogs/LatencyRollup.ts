@@ -14,6 +14,13 @@ import {
   statsJson
 } from "./LatencyJson.js"
 
+/**
+ * The most slow calls a report asks for (`samples`, LatencyQuery). Read as a constant and cut to
+ * `samples` afterwards: a LIMIT parameter makes the generic plan count a tenth of the table, and
+ * PostgreSQL then plans the statement again on every execution.
+ */
+const MAX_SAMPLES = 50
+
 const PERCENTILE_NAMES = [
   "p50_llm_first_token_ms",
   "p95_llm_first_token_ms",
@@ -58,48 +65,51 @@ const countedPercentiles = `
 /**
  * The call-logs/latency report for 30d and all time from the rollups of migration 0036, equal
  * to LatencyRepo's scan. Whole days after the window's start give their counts and sums from
- * their slots, and their point and maxima from their cached point while it is current; the rows
- * of the rest (the window's first, partial day, and days written since their point was cached)
- * are read (`unrolled`). Percentiles: all time from the value counts, 30d from its rows (a pass
- * and six sorts of ~8,000 values), which also give its slowest; all time reads the slowest in
- * the order of their index.
+ * their slots, and their point and maxima from their cached point while it is current, else from
+ * their rows; the window's first, partial day is read from its rows. Percentiles: all time from
+ * the value counts, 30d from its rows (a pass and six sorts of ~8,000 values), which also give
+ * its slowest; all time reads the slowest in the order of their index.
  */
 export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("CallLatencyRollup", {
   effect: Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const execute = yield* makeExecute(sql)
 
-    const rolledUp = (tenantId: string, since: Date | null, windowName: string) =>
+    // Whole days after the window's start: counts and sums from their slots; point and maxima
+    // from the cached point while current, else from the day's rows (call_log_latency_day_point,
+    // a day at a time). 30d adds its first, partial day from its rows.
+    const rolledUp = (tenantId: string, since: Date | null, limit: number, windowName: string) =>
       sql`days as materialized (
-          select day, sum(changes) as changes, sum(calls) as calls, sum(turns) as turns,
+          select day, sum(changes)::int8 as changes, sum(calls) as calls, sum(turns) as turns,
             sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
             sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum
           from call_log_latency_day_slots
           where tenant_id = ${tenantId} and ${since === null ? sql`true` : sql`day > ${since} and day <= 'infinity'`}
           group by day),
-        cached as materialized (
-          select p.* from days d join call_log_latency_day_points p on p.tenant_id = ${tenantId} and p.day = d.day and p.changes = d.changes),
-        unrolled as materialized (
+        day_points as materialized (
+          select d.day, coalesce(p.calls, f.calls) as calls, coalesce(p.p50_llm, f.p50_llm) as p50_llm,
+            coalesce(p.p95_llm, f.p95_llm) as p95_llm, coalesce(p.p99_llm, f.p99_llm) as p99_llm,
+            coalesce(p.p50_e2e, f.p50_e2e) as p50_e2e, coalesce(p.p95_e2e, f.p95_e2e) as p95_e2e,
+            coalesce(p.p99_e2e, f.p99_e2e) as p99_e2e, coalesce(p.llm_max, f.llm_max) as llm_max,
+            coalesce(p.e2e_max, f.e2e_max) as e2e_max
+          from days d
+          left join call_log_latency_day_points p on p.tenant_id = ${tenantId} and p.day = d.day and p.changes = d.changes
+          left join lateral call_log_latency_day_point(${tenantId}, case when p.day is null then d.day end) f on true),
+        partial as materialized (
           ${
-        since === null ? sql`` : sql`select true as partial, l.* from call_log_latency l
-          where l.tenant_id = ${tenantId} and l.started_at >= ${since}
-            and l.started_at < date_trunc('day', ${since}::timestamptz, 'UTC') + interval '1 day'
-          union all`
-      }
-          select false as partial, l.* from days d join call_log_latency l on l.tenant_id = ${tenantId}
-            and l.started_at >= d.day and l.started_at < d.day + interval '1 day'
-          where not exists (select from cached c where c.day = d.day)),
+        since === null ? sql`select ${sql.literal(latencyColumns)} from call_log_latency where false` : sql`select ${sql.literal(latencyColumns)} from call_log_latency
+          where tenant_id = ${tenantId} and started_at >= ${since}
+            and started_at < date_trunc('day', ${since}::timestamptz, 'UTC') + interval '1 day'`
+      }),
         rolled as (
           select sum(calls) as calls, sum(turns) as turns, sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
             sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum,
-            (select max(llm_max) from cached) as llm_max, (select max(e2e_max) from cached) as e2e_max
+            (select max(llm_max) from day_points) as llm_max, (select max(e2e_max) from day_points) as e2e_max
           from days),
-        unrolled_totals as (
-          select count(*) filter (where partial) as calls, sum(turns) filter (where partial) as turns,
-            count(llm_avg) filter (where partial) as llm_avg_calls, sum(llm_avg::numeric) filter (where partial) as llm_avg_sum,
-            count(e2e_avg) filter (where partial) as e2e_avg_calls, sum(e2e_avg::numeric) filter (where partial) as e2e_avg_sum,
-            max(llm_max) as llm_max, max(e2e_max) as e2e_max
-          from unrolled),
+        partial_totals as (
+          select count(*) as calls, sum(turns) as turns, count(llm_avg) as llm_avg_calls, sum(llm_avg::numeric) as llm_avg_sum,
+            count(e2e_avg) as e2e_avg_calls, sum(e2e_avg::numeric) as e2e_avg_sum, max(llm_max) as llm_max, max(e2e_max) as e2e_max
+          from partial),
         stats as (
           select (coalesce(r.calls, 0) + u.calls)::int8 as call_sample_count,
             (coalesce(r.turns, 0) + coalesce(u.turns, 0))::int8 as turn_sample_count,
@@ -111,17 +121,18 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
       } as avg_e2e_first_audio_ms,
             greatest(r.llm_max, u.llm_max) as max_llm_first_token_ms, greatest(r.e2e_max, u.e2e_max) as max_e2e_first_audio_ms,
             p.*, ${windowName}::text as window_name
-          from rolled r, unrolled_totals u, percentiles p),
+          from rolled r, partial_totals u, percentiles p),
         points as (
           select day as bucket, calls as call_count, p50_llm as p50_llm_first_token_ms, p95_llm as p95_llm_first_token_ms,
             p99_llm as p99_llm_first_token_ms, p50_e2e as p50_e2e_first_audio_ms, p95_e2e as p95_e2e_first_audio_ms,
             p99_e2e as p99_e2e_first_audio_ms
-          from cached where calls > 0
+          from day_points where calls > 0
           union all
-          select date_trunc('day', started_at, 'UTC'), count(*), ${sql.literal(percentiles)} from unrolled group by 1)
+          select date_trunc('day', started_at, 'UTC'), count(*), ${sql.literal(percentiles)} from partial group by 1)
         select (select ${sql.literal(statsJson)} from stats)::text as stats,
           (select ${sql.literal(slowestJson)}
-            from slowest s join call_logs c on c.id = s.call_log_id and c.tenant_id = ${tenantId})::text as slowest,
+            from (select * from slowest order by ${sql.literal(slowestOrder(""))} limit ${limit}) s
+            join call_logs c on c.id = s.call_log_id and c.tenant_id = ${tenantId})::text as slowest,
           (select ${sql.literal(pointsJson)} from points)::text as points`
 
     // 30d: its rows give the percentiles and the slowest (a top-N of them).
@@ -130,8 +141,8 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
           select ${sql.literal(latencyColumns)} from call_log_latency
           where tenant_id = ${tenantId} and started_at >= ${since} and started_at <= 'infinity'),
         percentiles as (select ${sql.literal(percentiles)} from calls),
-        slowest as (select * from calls order by ${sql.literal(slowestOrder(""))} limit ${limit}),
-        ${rolledUp(tenantId, since, windowName)}`
+        slowest as (select * from calls order by ${sql.literal(slowestOrder(""))} limit ${sql.literal(String(MAX_SAMPLES))}),
+        ${rolledUp(tenantId, since, limit, windowName)}`
 
     // All time: percentiles from the value counts, the slowest from their index.
     const allTime = (tenantId: string, limit: number, windowName: string) =>
@@ -140,8 +151,8 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
         ${sql.literal(countedPercentiles)},
         slowest as (
           select ${sql.literal(latencyColumns)} from call_log_latency where tenant_id = ${tenantId}
-          order by ${sql.literal(slowestOrder(""))} limit ${limit}),
-        ${rolledUp(tenantId, null, windowName)}`
+          order by ${sql.literal(slowestOrder(""))} limit ${sql.literal(String(MAX_SAMPLES))}),
+        ${rolledUp(tenantId, null, limit, windowName)}`
 
     const report = (tenantId: string, since: Date | null, limit: number, windowName: string) =>
       orUnavailable(execute.prepared(
