@@ -69,8 +69,10 @@ language sql immutable parallel safe as $$
 $$;
 
 -- Adds a call_log_latency row (sign 1) or takes it away (-1); both for an update, days and values in key order.
+-- plpgsql, not sql: its statement is planned once per connection, not at every call.
 create function call_log_latency_days_apply(old_row call_log_latency, new_row call_log_latency) returns void
-language sql as $$
+language plpgsql as $$
+begin
   with changed as (
     select c.r, c.sign, date_trunc('day', (c.r).started_at, 'UTC') as day
     from (values (old_row, -1), (new_row, 1)) c (r, sign)
@@ -90,8 +92,8 @@ language sql as $$
   select (c.r).tenant_id, m.metric, m.value, sum(c.sign)
   from changed c, lateral call_log_latency_metrics(c.r) m
   group by 1, 2, 3 having sum(c.sign) <> 0 order by 1, 2, 3
-  on conflict (tenant_id, metric, value) do update set calls = v.calls + excluded.calls
-$$;
+  on conflict (tenant_id, metric, value) do update set calls = v.calls + excluded.calls;
+end $$;
 
 create function call_log_latency_days_sync() returns trigger language plpgsql as $$
 begin
