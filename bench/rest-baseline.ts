@@ -110,14 +110,14 @@ const answer = (path: string, q: URLSearchParams): Answer | undefined => {
       }
       // BARE_LATENCY_ROLLUP=1: 30d and all as the rolled-up statements (migration 0036), else the scan.
       if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "all") {
-        return { name: "bare_latency_rollup_all", text: Sql.latencyRollupAll, values: [tenant, tenant, 10, tenant, tenant, tenant, window, tenant], body }
+        return { name: "bare_latency_rollup_all", text: Sql.latencyRollupAll, values: [tenant, tenant, tenant, tenant, tenant, window, 10, tenant], body }
       }
       if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "30d") {
         const at = since(w!.seconds)
         return {
           name: "bare_latency_rollup",
           text: Sql.latencyRollupWindow,
-          values: [tenant, at, 10, tenant, at, tenant, tenant, at, at, tenant, window, tenant],
+          values: [tenant, at, tenant, at, tenant, at, tenant, tenant, tenant, at, at, window, 10, tenant],
           body
         }
       }
