@@ -31,21 +31,22 @@ const PERCENTILE_NAMES = [
 ]
 
 /**
- * percentile_cont from per-value counts (`counted`: call_log_latency_values, migration 0036):
+ * percentile_cont from per-value counts (`counted`: call_log_latency_values, migration 0036; counts
+ * as float8, exact below 2^53 and summed faster than int8's numeric sums):
  * each metric's values with the number of smaller ones (`below`); the rows at ranks floor and
  * ceil of p*(n-1) are the values whose ranks hold them, interpolated as PostgreSQL's
  * percentile_cont_final_common and float8_lerp do (the same doubles, so the same result).
  */
 const countedPercentiles = `
   ranked as (
-    select metric, value, (sum(calls) over (partition by metric order by value) - calls)::int8 as below, calls
+    select metric, value, sum(calls) over (partition by metric order by value) - calls as below, calls
     from counted),
   targets as (
-    select metric, fraction * (sum(calls) - 1)::float8 as position
+    select metric, fraction * (sum(calls) - 1) as position
     from counted join (values (1, 0.5::float8), (2, 0.95::float8), (3, 0.99::float8), (4, 0.5::float8),
       (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
     group by metric, fraction),
-  ranks as (select metric, position, floor(position)::int8 as low, ceil(position)::int8 as high from targets),
+  ranks as (select metric, position, floor(position) as low, ceil(position) as high from targets),
   picked as (
     select k.metric, k.position, k.low, k.high,
       max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
@@ -150,7 +151,7 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
     // All time: percentiles from the value counts, the slowest from their index.
     const allTime = (tenantId: string, limit: number, windowName: string) =>
       sql<LatencyReportJson>`with counted as materialized (
-          select metric, value, calls from call_log_latency_values where tenant_id = ${tenantId} and calls > 0),
+          select metric, value, calls::float8 as calls from call_log_latency_values where tenant_id = ${tenantId} and calls > 0),
         ${sql.literal(countedPercentiles)},
         slowest as (
           select ${sql.literal(latencyColumns)} from call_log_latency where tenant_id = ${tenantId}
