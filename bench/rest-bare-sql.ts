@@ -270,17 +270,17 @@ export const latencyRollupWindow = `with percentiles as (
           (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select ssv_iso(bucket) as "bucket_start", call_count as "call_count", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms") json_fields))::text, ',' order by bucket) || ']', '[]')::json from points)::text as points`
 
 export const latencyRollupAll = `with counted as materialized (
-          select metric, value, calls from call_log_latency_values where tenant_id = $1 and calls > 0),
+          select metric, value, calls::float8 as calls from call_log_latency_values where tenant_id = $1 and calls > 0),
         
   ranked as (
-    select metric, value, (sum(calls) over (partition by metric order by value) - calls)::int8 as below, calls
+    select metric, value, sum(calls) over (partition by metric order by value) - calls as below, calls
     from counted),
   targets as (
-    select metric, fraction * (sum(calls) - 1)::float8 as position
+    select metric, fraction * (sum(calls) - 1) as position
     from counted join (values (1, 0.5::float8), (2, 0.95::float8), (3, 0.99::float8), (4, 0.5::float8),
       (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
     group by metric, fraction),
-  ranks as (select metric, position, floor(position)::int8 as low, ceil(position)::int8 as high from targets),
+  ranks as (select metric, position, floor(position) as low, ceil(position) as high from targets),
   picked as (
     select k.metric, k.position, k.low, k.high,
       max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
