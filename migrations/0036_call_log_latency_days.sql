@@ -1,4 +1,4 @@
--- call-logs/latency for 30d and all without sorting the window (issue 13, item 3).
+-- call-logs/latency for 30d and all from day rollups (issue 13, item 3).
 --
 -- The report over a window is: counts, sums and maxima of each call's numbers, six
 -- percentile_cont over each call's own percentiles, a point per UTC day (count + the day's six
@@ -8,9 +8,10 @@
 --
 -- 1. call_log_latency_day_slots: per tenant, UTC day and writer slot (0032's ssv_rollup_slot, so
 --    two replicas recording the same tenant-day update different rows): calls, turns, and the
---    averages' non-null counts and numeric sums (float8 -> numeric is exact and deterministic, so
---    sums do not depend on the order rows are added; the report averages as
---    trim_scale(sum(x::numeric)) / count(x), in both the scan and the rollup). `changes` counts
+--    averages' non-null counts and numeric sums (float8 -> numeric keeps 15 significant digits,
+--    the same for a value every time, and numeric sums are exact, so they do not depend on the
+--    order rows are added; the report averages as trim_scale(sum(x::numeric)) / count(x), in both
+--    the scan and the rollup). `changes` counts
 --    the rows ever applied: a day's cached points are current while its slots' sum is unchanged.
 -- 2. call_log_latency_values: per tenant, metric (the six percentile columns) and value, how many
 --    calls have that value. percentile_cont needs the exact values, and these counts are exact

@@ -24,10 +24,10 @@ export const percentiles = `
   percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms`
 
 /**
- * An average as the exact sum of the values (float8 -> numeric is exact for a given value) over
- * their count: the same double whatever order the values are added in, and whether they are
- * added one by one or as the day sums of migration 0036 (trim_scale: a sum's display scale is
- * not carried into the division).
+ * An average as the numeric sum of the values over their count (float8 -> numeric keeps 15
+ * significant digits, the same for a value every time; numeric sums are exact): the same double
+ * whatever order the values are added in, and whether they are added one by one or as the day
+ * sums of migration 0036 (trim_scale: a sum's display scale is not carried into the division).
  */
 export const average = (numericSum: string, count: string) => `(trim_scale(${numericSum}) / nullif(${count}, 0))::float8`
 

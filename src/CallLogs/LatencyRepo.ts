@@ -15,7 +15,8 @@ import {
 } from "./LatencyJson.js"
 
 /**
- * The call-logs/latency report: over a tenant's calls with turns in the window, the
+ * The call-logs/latency report by a pass over the window's calls (24h and 7d; 30d and all are
+ * LatencyRollup.ts, which equals it): over a tenant's calls with turns in the window, the
  * percentiles of each call's own percentiles (the spec's p95 is the p95 of the per-call p95s),
  * the slowest calls and a series per hour or day. The per-call numbers come from
  * `call_log_latency` (migration 0034), read index-only; only the slowest calls' rows are read
