@@ -197,3 +197,165 @@ export const evalStats = `select (select row_to_json(json_fields) from (select s
 export const latencyAll = latencyWindow
   .replace("started_at >= $2 and started_at <= 'infinity'", "true")
   .replace(/\$(\d+)/g, (whole, n: string) => (Number(n) > 2 ? `$${Number(n) - 1}` : whole))
+
+/**
+ * The rolled-up latency report (CallLogs/LatencyRollup.ts, migration 0036) for 30d and all time,
+ * as the service sent it (captured from pg at w-latroll). Parameters: 30d (tenant, since, tenant,
+ * since, tenant, since, tenant, tenant, tenant, since, since, window, limit, tenant); all (tenant x5,
+ * window, limit, tenant).
+ */
+export const latencyRollupWindow = `with percentiles as (
+          select 
+  percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,
+  percentile_cont(0.95) within group (order by llm_p95) as p95_llm_first_token_ms,
+  percentile_cont(0.99) within group (order by llm_p99) as p99_llm_first_token_ms,
+  percentile_cont(0.5) within group (order by e2e_p50) as p50_e2e_first_audio_ms,
+  percentile_cont(0.95) within group (order by e2e_p95) as p95_e2e_first_audio_ms,
+  percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms from call_log_latency
+          where tenant_id = $1 and started_at >= $2 and started_at <= 'infinity'),
+        slowest as (
+          select call_log_id, started_at, turns, llm_avg, llm_p50, llm_p95, llm_p99, llm_max,
+  e2e_avg, e2e_p50, e2e_p95, e2e_p99, e2e_max from call_log_latency
+          where tenant_id = $3 and started_at >= $4 and started_at <= 'infinity'
+          order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc, call_log_id limit 50),
+        days as materialized (
+          select day, sum(changes)::int8 as changes, sum(calls) as calls, sum(turns) as turns,
+            sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum
+          from call_log_latency_day_slots
+          where tenant_id = $5 and day > $6 and day <= 'infinity'
+          group by day),
+        day_points as materialized (
+          select d.day, coalesce(p.calls, f.calls) as calls, coalesce(p.p50_llm, f.p50_llm) as p50_llm,
+            coalesce(p.p95_llm, f.p95_llm) as p95_llm, coalesce(p.p99_llm, f.p99_llm) as p99_llm,
+            coalesce(p.p50_e2e, f.p50_e2e) as p50_e2e, coalesce(p.p95_e2e, f.p95_e2e) as p95_e2e,
+            coalesce(p.p99_e2e, f.p99_e2e) as p99_e2e, coalesce(p.llm_max, f.llm_max) as llm_max,
+            coalesce(p.e2e_max, f.e2e_max) as e2e_max
+          from days d
+          left join call_log_latency_day_points p on p.tenant_id = $7 and p.day = d.day and p.changes = d.changes
+          left join lateral call_log_latency_day_point($8, case when p.day is null then d.day end) f on true),
+        partial as materialized (
+          select call_log_id, started_at, turns, llm_avg, llm_p50, llm_p95, llm_p99, llm_max,
+  e2e_avg, e2e_p50, e2e_p95, e2e_p99, e2e_max from call_log_latency
+          where tenant_id = $9 and started_at >= $10
+            and started_at < date_trunc('day', $11::timestamptz, 'UTC') + interval '1 day'),
+        rolled as (
+          select sum(calls) as calls, sum(turns) as turns, sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum,
+            (select max(llm_max) from day_points) as llm_max, (select max(e2e_max) from day_points) as e2e_max
+          from days),
+        partial_totals as (
+          select count(*) as calls, sum(turns) as turns, count(llm_avg) as llm_avg_calls, sum(llm_avg::numeric) as llm_avg_sum,
+            count(e2e_avg) as e2e_avg_calls, sum(e2e_avg::numeric) as e2e_avg_sum, max(llm_max) as llm_max, max(e2e_max) as e2e_max
+          from partial),
+        stats as (
+          select (coalesce(r.calls, 0) + u.calls)::int8 as call_sample_count,
+            (coalesce(r.turns, 0) + coalesce(u.turns, 0))::int8 as turn_sample_count,
+            (trim_scale((coalesce(r.llm_avg_sum, 0) + coalesce(u.llm_avg_sum, 0))) / nullif((coalesce(r.llm_avg_calls, 0) + u.llm_avg_calls), 0))::float8 as avg_llm_first_token_ms,
+            (trim_scale((coalesce(r.e2e_avg_sum, 0) + coalesce(u.e2e_avg_sum, 0))) / nullif((coalesce(r.e2e_avg_calls, 0) + u.e2e_avg_calls), 0))::float8 as avg_e2e_first_audio_ms,
+            greatest(r.llm_max, u.llm_max) as max_llm_first_token_ms, greatest(r.e2e_max, u.e2e_max) as max_e2e_first_audio_ms,
+            p.*, $12::text as window_name
+          from rolled r, partial_totals u, percentiles p),
+        points as (
+          select day as bucket, calls as call_count, p50_llm as p50_llm_first_token_ms, p95_llm as p95_llm_first_token_ms,
+            p99_llm as p99_llm_first_token_ms, p50_e2e as p50_e2e_first_audio_ms, p95_e2e as p95_e2e_first_audio_ms,
+            p99_e2e as p99_e2e_first_audio_ms
+          from day_points where calls > 0
+          union all
+          select date_trunc('day', started_at, 'UTC'), count(*), 
+  percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,
+  percentile_cont(0.95) within group (order by llm_p95) as p95_llm_first_token_ms,
+  percentile_cont(0.99) within group (order by llm_p99) as p99_llm_first_token_ms,
+  percentile_cont(0.5) within group (order by e2e_p50) as p50_e2e_first_audio_ms,
+  percentile_cont(0.95) within group (order by e2e_p95) as p95_e2e_first_audio_ms,
+  percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms from partial group by 1)
+        select (select (select row_to_json(json_fields) from (select avg_e2e_first_audio_ms as "avg_e2e_first_audio_ms", avg_llm_first_token_ms as "avg_llm_first_token_ms", call_sample_count as "call_sample_count", max_e2e_first_audio_ms as "max_e2e_first_audio_ms", max_llm_first_token_ms as "max_llm_first_token_ms", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms", turn_sample_count as "turn_sample_count", window_name as "window") json_fields) from stats)::text as stats,
+          (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select c.call_sid as "call_sid", c.duration_seconds as "duration_seconds", s.e2e_p95 as "e2e_p95_ms", c.id as "id", s.llm_p50 as "llm_p50_ms", s.llm_p95 as "llm_p95_ms", c.model as "model", ssv_iso(c.started_at) as "started_at", c.stream_sid as "stream_sid", s.turns as "turn_count", c.voice as "voice") json_fields))::text, ',' order by s.e2e_p95 desc nulls last, s.llm_p95 desc nulls last, s.started_at desc, s.call_log_id) || ']', '[]')::json
+            from (select * from slowest order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc, call_log_id limit $13) s
+            join call_logs c on c.id = s.call_log_id and c.tenant_id = $14)::text as slowest,
+          (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select ssv_iso(bucket) as "bucket_start", call_count as "call_count", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms") json_fields))::text, ',' order by bucket) || ']', '[]')::json from points)::text as points`
+
+export const latencyRollupAll = `with counted as materialized (
+          select metric, value, calls::float8 as calls from call_log_latency_values where tenant_id = $1 and calls > 0),
+        
+  ranked as (
+    select metric, value, sum(calls) over (partition by metric order by value) - calls as below, calls
+    from counted),
+  targets as (
+    select metric, fraction * (sum(calls) - 1) as position
+    from counted join (values (1, 0.5::float8), (2, 0.95::float8), (3, 0.99::float8), (4, 0.5::float8),
+      (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
+    group by metric, fraction),
+  ranks as (select metric, position, floor(position) as low, ceil(position) as high from targets),
+  picked as (
+    select k.metric, k.position, k.low, k.high,
+      max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
+      max(r.value) filter (where r.below <= k.high and k.high < r.below + r.calls) as high_value
+    from ranks k join ranked r using (metric)
+    group by k.metric, k.position, k.low, k.high),
+  percentiles as (
+    select max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 1) as p50_llm_first_token_ms,
+      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 2) as p95_llm_first_token_ms,
+      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 3) as p99_llm_first_token_ms,
+      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 4) as p50_e2e_first_audio_ms,
+      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 5) as p95_e2e_first_audio_ms,
+      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 6) as p99_e2e_first_audio_ms
+    from picked),
+        slowest as (
+          select call_log_id, started_at, turns, llm_avg, llm_p50, llm_p95, llm_p99, llm_max,
+  e2e_avg, e2e_p50, e2e_p95, e2e_p99, e2e_max from call_log_latency where tenant_id = $2
+          order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc, call_log_id limit 50),
+        days as materialized (
+          select day, sum(changes)::int8 as changes, sum(calls) as calls, sum(turns) as turns,
+            sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum
+          from call_log_latency_day_slots
+          where tenant_id = $3 and true
+          group by day),
+        day_points as materialized (
+          select d.day, coalesce(p.calls, f.calls) as calls, coalesce(p.p50_llm, f.p50_llm) as p50_llm,
+            coalesce(p.p95_llm, f.p95_llm) as p95_llm, coalesce(p.p99_llm, f.p99_llm) as p99_llm,
+            coalesce(p.p50_e2e, f.p50_e2e) as p50_e2e, coalesce(p.p95_e2e, f.p95_e2e) as p95_e2e,
+            coalesce(p.p99_e2e, f.p99_e2e) as p99_e2e, coalesce(p.llm_max, f.llm_max) as llm_max,
+            coalesce(p.e2e_max, f.e2e_max) as e2e_max
+          from days d
+          left join call_log_latency_day_points p on p.tenant_id = $4 and p.day = d.day and p.changes = d.changes
+          left join lateral call_log_latency_day_point($5, case when p.day is null then d.day end) f on true),
+        partial as materialized (
+          select call_log_id, started_at, turns, llm_avg, llm_p50, llm_p95, llm_p99, llm_max,
+  e2e_avg, e2e_p50, e2e_p95, e2e_p99, e2e_max from call_log_latency where false),
+        rolled as (
+          select sum(calls) as calls, sum(turns) as turns, sum(llm_avg_calls) as llm_avg_calls, sum(llm_avg_sum) as llm_avg_sum,
+            sum(e2e_avg_calls) as e2e_avg_calls, sum(e2e_avg_sum) as e2e_avg_sum,
+            (select max(llm_max) from day_points) as llm_max, (select max(e2e_max) from day_points) as e2e_max
+          from days),
+        partial_totals as (
+          select count(*) as calls, sum(turns) as turns, count(llm_avg) as llm_avg_calls, sum(llm_avg::numeric) as llm_avg_sum,
+            count(e2e_avg) as e2e_avg_calls, sum(e2e_avg::numeric) as e2e_avg_sum, max(llm_max) as llm_max, max(e2e_max) as e2e_max
+          from partial),
+        stats as (
+          select (coalesce(r.calls, 0) + u.calls)::int8 as call_sample_count,
+            (coalesce(r.turns, 0) + coalesce(u.turns, 0))::int8 as turn_sample_count,
+            (trim_scale((coalesce(r.llm_avg_sum, 0) + coalesce(u.llm_avg_sum, 0))) / nullif((coalesce(r.llm_avg_calls, 0) + u.llm_avg_calls), 0))::float8 as avg_llm_first_token_ms,
+            (trim_scale((coalesce(r.e2e_avg_sum, 0) + coalesce(u.e2e_avg_sum, 0))) / nullif((coalesce(r.e2e_avg_calls, 0) + u.e2e_avg_calls), 0))::float8 as avg_e2e_first_audio_ms,
+            greatest(r.llm_max, u.llm_max) as max_llm_first_token_ms, greatest(r.e2e_max, u.e2e_max) as max_e2e_first_audio_ms,
+            p.*, $6::text as window_name
+          from rolled r, partial_totals u, percentiles p),
+        points as (
+          select day as bucket, calls as call_count, p50_llm as p50_llm_first_token_ms, p95_llm as p95_llm_first_token_ms,
+            p99_llm as p99_llm_first_token_ms, p50_e2e as p50_e2e_first_audio_ms, p95_e2e as p95_e2e_first_audio_ms,
+            p99_e2e as p99_e2e_first_audio_ms
+          from day_points where calls > 0
+          union all
+          select date_trunc('day', started_at, 'UTC'), count(*), 
+  percentile_cont(0.5) within group (order by llm_p50) as p50_llm_first_token_ms,
+  percentile_cont(0.95) within group (order by llm_p95) as p95_llm_first_token_ms,
+  percentile_cont(0.99) within group (order by llm_p99) as p99_llm_first_token_ms,
+  percentile_cont(0.5) within group (order by e2e_p50) as p50_e2e_first_audio_ms,
+  percentile_cont(0.95) within group (order by e2e_p95) as p95_e2e_first_audio_ms,
+  percentile_cont(0.99) within group (order by e2e_p99) as p99_e2e_first_audio_ms from partial group by 1)
+        select (select (select row_to_json(json_fields) from (select avg_e2e_first_audio_ms as "avg_e2e_first_audio_ms", avg_llm_first_token_ms as "avg_llm_first_token_ms", call_sample_count as "call_sample_count", max_e2e_first_audio_ms as "max_e2e_first_audio_ms", max_llm_first_token_ms as "max_llm_first_token_ms", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms", turn_sample_count as "turn_sample_count", window_name as "window") json_fields) from stats)::text as stats,
+          (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select c.call_sid as "call_sid", c.duration_seconds as "duration_seconds", s.e2e_p95 as "e2e_p95_ms", c.id as "id", s.llm_p50 as "llm_p50_ms", s.llm_p95 as "llm_p95_ms", c.model as "model", ssv_iso(c.started_at) as "started_at", c.stream_sid as "stream_sid", s.turns as "turn_count", c.voice as "voice") json_fields))::text, ',' order by s.e2e_p95 desc nulls last, s.llm_p95 desc nulls last, s.started_at desc, s.call_log_id) || ']', '[]')::json
+            from (select * from slowest order by e2e_p95 desc nulls last, llm_p95 desc nulls last, started_at desc, call_log_id limit $7) s
+            join call_logs c on c.id = s.call_log_id and c.tenant_id = $8)::text as slowest,
+          (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select ssv_iso(bucket) as "bucket_start", call_count as "call_count", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms") json_fields))::text, ',' order by bucket) || ']', '[]')::json from points)::text as points`

@@ -107,6 +107,19 @@ const answer = (path: string, q: URLSearchParams): Answer | undefined => {
           w?.bucket ?? "day"
         }","window":"${window}","points":${r.points}}}`
       }
+      // BARE_LATENCY_ROLLUP=1: 30d and all as the rolled-up statements (migration 0036), else the scan.
+      if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "all") {
+        return { name: "bare_latency_rollup_all", text: Sql.latencyRollupAll, values: [tenant, tenant, tenant, tenant, tenant, window, 10, tenant], body }
+      }
+      if (process.env.BARE_LATENCY_ROLLUP === "1" && window === "30d") {
+        const at = since(w!.seconds)
+        return {
+          name: "bare_latency_rollup",
+          text: Sql.latencyRollupWindow,
+          values: [tenant, at, tenant, at, tenant, at, tenant, tenant, tenant, at, at, window, 10, tenant],
+          body
+        }
+      }
       return w === undefined
         ? { name: "bare_latency_all", text: Sql.latencyAll, values: [tenant, window, 10, "day", tenant], body }
         : { name: "bare_latency", text: Sql.latencyWindow, values: [tenant, since(w.seconds), window, 10, w.bucket, tenant], body }

@@ -20,6 +20,7 @@ import { ServiceSecrets } from "./Auth/ServiceSecrets.js"
 import { TenantAuthLive } from "./Auth/TenantAuthLive.js"
 import { StreamTokens } from "./Auth/StreamTokens.js"
 import { CallLogs } from "./CallLogs/CallLogs.js"
+import { LatencyPointsRefresh } from "./CallLogs/LatencyPointsRefresh.js"
 import { CallLogsRepo } from "./CallLogs/Repo.js"
 import { CallRecords } from "./CallLogs/CallRecords.js"
 import { OutboundCalls } from "./Outbound/OutboundCalls.js"
@@ -127,6 +128,7 @@ const CallsLive = Layer.mergeAll(
   Idempotency.Default,
   MachineAnswers.Default,
   CallLogs.Default,
+  LatencyPointsRefresh.Default,
   CallLogsRepo.Default,
   FunctionRegistry.Default,
   SessionActions.Default,

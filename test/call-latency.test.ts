@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
-import { newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
+import { putTenant } from "./support/FakeTwilioServer.js"
+import { averagesRounded, LATENCY_WINDOWS, latencyCalls } from "./support/LatencyCalls.js"
 import { latencyReport } from "./support/LatencyOracle.js"
 import { seededRandom } from "./support/SeededRandom.js"
 import { makeTestServer, request } from "./support/TestServer.js"
@@ -16,84 +16,9 @@ import { makeTestServer, request } from "./support/TestServer.js"
  * tenants side by side.
  */
 const SEED = Number(process.env.LATENCY_SEED ?? Date.now() % 1_000_000)
-const { int, pick, random } = seededRandom(SEED)
-const HOUR = 3_600_000
-const DAY = 24 * HOUR
-const WINDOWS = { "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, all: null } as const
+const WINDOWS = LATENCY_WINDOWS
 const TENANTS = ["lat-a", "lat-b"]
-
-/** A start in the last 40 days, never within 10 minutes of a window's start (the test's clock moves). */
-const randomStart = (now: number) => {
-  for (;;) {
-    const ago = random() < 0.4 ? random() * 2 * DAY : random() * 40 * DAY
-    if ([DAY, 7 * DAY, 30 * DAY].every((edge) => Math.abs(ago - edge) > 10 * 60_000)) return new Date(now - ago)
-  }
-}
-
-/** 0-8 turns; a value may be missing (no audio, no token) and a few calls have none at all. */
-const randomTurns = () =>
-  Array.from({ length: random() < 0.15 ? 0 : 1 + int(8) }, () => ({
-    llmFirstTokenMs: random() < 0.1 ? null : random() * 1500,
-    firstAudioMs: random() < 0.2 ? null : 200 + random() * 3000
-  }))
-
-const completed = (tenantId: string, callSid: string, streamSid: string, startedAt: Date): CompletedCall => ({
-  tenantId,
-  streamSid,
-  callSid,
-  direction: pick(["inbound", "outbound"] as const),
-  from: "+15551110001",
-  to: "+15550008000",
-  agentVersionId: null,
-  model: pick(["gpt-realtime", "gpt-realtime-mini"]),
-  voice: pick(["verse", "alloy"]),
-  startedAt,
-  endedAt: new Date(startedAt.getTime() + 5_000 + random() * 600_000),
-  endReason: "caller_hangup",
-  errorMessage: null,
-  transcript: [{ role: "user", content: "Where is my order?", timestamp: startedAt }],
-  functionCalls: [],
-  turnLatencies: randomTurns(),
-  escalated: false,
-  escalationReason: null
-})
-
-const status = (tenantId: string, callSid: string, callStatus: string) =>
-  twilioWebhook(`/api/v1/call-status?tenant=${tenantId}`, {
-    CallSid: callSid,
-    CallStatus: callStatus,
-    Direction: "inbound",
-    From: "+15551110001",
-    To: "+15550008000"
-  }).pipe(Effect.tap((res) => expect(res.status).toBe(200)))
-
-const writeCalls = (tenantId: string, count: number) =>
-  Effect.gen(function*() {
-    const records = yield* CallRecords
-    const sql = yield* SqlClient.SqlClient
-    const now = Date.now()
-    for (let i = 0; i < count; i++) {
-      const callSid = newCallSid()
-      // Known from a status callback first (started_at is its first sighting until the record).
-      if (random() < 0.2) yield* status(tenantId, callSid, "in-progress")
-      const first = completed(tenantId, callSid, `MZ-${callSid}-1`, randomStart(now))
-      yield* records.recordCompletedCall(first)
-      // Back from an unanswered transfer: a second stream rewrites the record's latency.
-      if (random() < 0.2) {
-        yield* records.recordCompletedCall(completed(tenantId, callSid, `MZ-${callSid}-2`, new Date(first.endedAt.getTime() + 1_000)))
-      }
-      if (random() < 0.2) yield* status(tenantId, callSid, "completed")
-      if (random() < 0.05) {
-        yield* sql`update call_logs set media_started_at = ${randomStart(now)} where tenant_id = ${tenantId} and call_sid = ${callSid}`
-      }
-      if (random() < 0.05) yield* sql`delete from call_logs where tenant_id = ${tenantId} and call_sid = ${callSid}`
-    }
-  })
-
-/** Averages are float sums, whose last bits follow the order rows are read in (either statement's plan). */
-const averagesRounded = (text: string) =>
-  JSON.stringify(JSON.parse(text), (key, value) =>
-    key.startsWith("avg_") && typeof value === "number" ? Number(value.toPrecision(12)) : value)
+const { writeCalls } = latencyCalls(seededRandom(SEED))
 
 layer(makeTestServer(), { timeout: 120_000 })("call-logs/latency", (it) => {
   it.effect("equals the full computation over call_logs on random data, per window and tenant", () =>

@@ -3,6 +3,7 @@ import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import { CallLatencyRepo } from "./LatencyRepo.js"
+import { CallLatencyRollup } from "./LatencyRollup.js"
 import type { CallLogFilters } from "./Api.js"
 import { type CallLogListRow, CallLogsRepo, type ListQuery } from "./Repo.js"
 import { spanned } from "../Observability/Spans.js"
@@ -29,6 +30,9 @@ export const WINDOWS = { "24h": 24 * 3600_000, "7d": 7 * 24 * 3600_000, "30d": 3
 export type LatencyWindow = keyof typeof WINDOWS
 
 const isWindow = (window: string): window is LatencyWindow => Object.hasOwn(WINDOWS, window)
+
+/** Windows read from the day rollups (migration 0036); the shorter ones sort their few calls. */
+const ROLLED_UP: ReadonlySet<LatencyWindow> = new Set(["30d", "all"])
 
 const oneOf = (name: string, value: string | undefined, allowed: ReadonlyArray<string>) =>
   value === undefined || allowed.includes(value)
@@ -92,6 +96,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
     const repo = yield* CallLogsRepo
     const analytics = yield* CallAnalyticsRepo
     const latencyReports = yield* CallLatencyRepo
+    const latencyRollup = yield* CallLatencyRollup
 
     // Every list request: a span only when tracing is on, and no stack captured per call (Effect.fn).
     // The filters are checked as the effect is built (pure), so a valid query costs no extra step.
@@ -138,11 +143,15 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         (window) => {
           const span = WINDOWS[window]
           const bucket = window === "24h" ? "hour" as const : "day" as const
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.map(
-              latencyReports.report(tenantId, span === null ? null : new Date(now - span), samples, bucket, window),
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const since = span === null ? null : new Date(now - span)
+            return Effect.map(
+              ROLLED_UP.has(window)
+                ? latencyRollup.report(tenantId, since, samples, window)
+                : latencyReports.report(tenantId, since, samples, bucket, window),
               (report) => ({ ...report, bucket, window })
-            ))
+            )
+          })
         }
       ).pipe(spanned("CallLogs.latency"))
 
@@ -156,5 +165,5 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         analytics.versionTurnLatency(tenantId, versionIds, lookbackHours)
     } as const
   }),
-  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default, CallLatencyRepo.Default]
+  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default, CallLatencyRepo.Default, CallLatencyRollup.Default]
 }) {}
