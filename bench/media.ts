@@ -59,6 +59,7 @@ const built = process.argv.includes("--built")
  * Taking one leaves the process's malloc arenas larger: RSS read after it is not comparable.
  */
 const snapshotDir = arg("snapshots", "")
+if (snapshotDir !== "") fs.mkdirSync(snapshotDir, { recursive: true })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
