@@ -9,23 +9,35 @@
  *     node --max-semi-space-size=256 --expose-gc --import tsx bench/record-cost.ts [tree] [records]
  *
  * `tree` is a checkout (default `.`): its src/ is loaded, so two trees compare in the same way.
- * PRINT_STATEMENT=1 prints the record's text; BY_LINE=1 groups our frames' bytes by function and line.
+ * PRINT_STATEMENT=1 prints the record's text; BY_LINE=1 groups our frames' bytes by function and line;
+ * EXPLAIN=1 prints `explain (analyze, buffers)` of one more record (rolled back): its triggers' times.
+ * pgCpuUsPerRecord is the PostgreSQL backends' CPU (from /proc) over the timed loop.
+ * PG_PARTS=N: the record's statement N times per variant (prepared, fresh ids, rolled back) on one
+ * connection, its backend's CPU per run: as written, then without each trigger or expression index
+ * of the written tables in turn, then after the SQL file PG_PARTS_SQL (if set) is applied.
+ * PG_PARTS_AB=a.sql,b.sql [ROUNDS=6]: instead, the two files applied in turn, alternating, and the medians.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { Session } from "node:inspector/promises"
 import { PerformanceObserver } from "node:perf_hooks"
 import pg from "pg"
+import { backendCpu, backendCpuSince, cpuSeconds } from "./proc.js"
 
 const tree = path.resolve(process.argv[2] ?? ".")
 const records = Number(process.argv[3] ?? 300)
 const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const name = `ssv_record_cost_${process.pid}`
 
-const sent: Array<{ text: string; params: number }> = []
+const sent: Array<{ text: string; params: number; values: ReadonlyArray<unknown> }> = []
 const query = pg.Client.prototype.query as (...args: Array<unknown>) => unknown
 pg.Client.prototype.query = function(this: pg.Client, ...args: Array<unknown>) {
-  const [text, values] = args
-  if (typeof text === "string" && Array.isArray(values)) sent.push({ text, params: values.length })
+  const [first, second] = args
+  // Prepared statements arrive as a config object ({ name, text, values }).
+  const config = typeof first === "object" && first !== null ? first as { text?: unknown; values?: unknown } : undefined
+  const text = config?.text ?? first
+  const values = config?.values ?? second
+  if (typeof text === "string" && Array.isArray(values)) sent.push({ text, params: values.length, values })
   return query.apply(this, args)
 } as typeof pg.Client.prototype.query
 
@@ -138,9 +150,11 @@ const main = async () => {
     const gc = (globalThis as { gc?: () => void }).gc
     gc?.()
     const before = process.memoryUsage().heapUsed
+    const pgBefore = await backendCpu(url.toString())
     const started = process.cpuUsage()
     for (let i = 0; i < records; i++) await runtime.runPromise(record)
     const cpu = process.cpuUsage(started)
+    const pgCpu = backendCpuSince(pgBefore, await backendCpu(url.toString()))
     const after = process.memoryUsage().heapUsed
     // The same loop again under V8's sampling heap profiler (collected objects included): bytes
     // allocated per record, by the innermost frame of the tree's src/ (or a package) on the stack.
@@ -182,10 +196,133 @@ const main = async () => {
       heapGrowthKbPerRecord: Number(((after - before) / records / 1024).toFixed(1)),
       sampledKbPerRecord: Number((sampled / records / 1024).toFixed(1)),
       gcsInLoop: gcs,
-      cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records)
+      cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records),
+      pgCpuUsPerRecord: Math.round((pgCpu * 1e6) / records)
     }))
     console.log(byOrigin.join("\n"))
     if (process.env.PRINT_STATEMENT) console.log(last?.text)
+    if (process.env.EXPLAIN) {
+      // The last record's statement with fresh ids and sids (consistently, in JSON texts too) so each
+      // run is a new record, not a repeat: explained on one warm connection, rolled back, EXPLAIN times.
+      // The figures are the mean over the runs after the first 10 (plans and plpgsql compiled).
+      const mine = sent.filter((s) => s.text.startsWith("with ")).at(-1)!
+      const client = new pg.Client({ connectionString: url.toString() })
+      await client.connect()
+      const idLike = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(MZ|CA)[0-9a-f]{32})$/
+      const runs = Number(process.env.EXPLAIN)  > 1 ? Number(process.env.EXPLAIN) : 40
+      const totals = new Map<string, number>()
+      let lastPlan: Array<string> = []
+      for (let run = 0; run < runs; run++) {
+        const fresh = new Map<string, string>()
+        for (const v of mine.values) {
+          if (typeof v === "string" && idLike.test(v)) {
+            fresh.set(v, v.startsWith("MZ") || v.startsWith("CA") ? v.slice(0, 2) + (run + 1).toString(16).padStart(32, "e") : crypto.randomUUID())
+          }
+        }
+        const renew = (v: unknown) => {
+          if (typeof v !== "string") return v
+          let out = v
+          for (const [from, to] of fresh) out = out.replaceAll(from, to)
+          return out
+        }
+        await client.query("begin")
+        const { rows } = await client.query<{ "QUERY PLAN": string }>(`explain (analyze, buffers) ${mine.text}`, mine.values.map(renew))
+        await client.query("rollback")
+        lastPlan = rows.map((r) => r["QUERY PLAN"])
+        if (run < 10) continue
+        for (const line of lastPlan) {
+          const m = /^(Trigger .*?|Execution Time|Planning Time):? (?:time=)?([0-9.]+)/.exec(line)
+          if (m) totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]))
+        }
+      }
+      await client.end()
+      if (process.env.EXPLAIN_PLAN) console.log(lastPlan.join("\n"))
+      for (const [what, ms] of totals) console.log(`${(ms / (runs - 10)).toFixed(3).padStart(8)} ms  ${what}`)
+    }
+    if (process.env.PG_PARTS) {
+      const mine = sent.filter((s) => s.text.startsWith("with ")).at(-1)!
+      const client = new pg.Client({ connectionString: url.toString() })
+      await client.connect()
+      const { rows: [{ pid }] } = await client.query<{ pid: number }>("select pg_backend_pid() as pid")
+      const idLike = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(MZ|CA)[0-9a-f]{32})$/
+      const runs = Number(process.env.PG_PARTS) > 1 ? Number(process.env.PG_PARTS) : 400
+      let serial = 0
+      let statement = 0
+      const once = async () => {
+        serial++
+        const fresh = new Map<string, string>()
+        for (const v of mine.values) {
+          if (typeof v === "string" && idLike.test(v)) {
+            fresh.set(v, v.startsWith("MZ") || v.startsWith("CA") ? v.slice(0, 2) + serial.toString(16).padStart(32, "d") : crypto.randomUUID())
+          }
+        }
+        const values = mine.values.map((v) => {
+          if (typeof v !== "string") return v
+          let out = v
+          for (const [from, to] of fresh) out = out.replaceAll(from, to)
+          return out
+        })
+        await client.query("begin")
+        await client.query({ name: `record_${statement}`, text: mine.text, values })
+        await client.query("rollback")
+      }
+      const measure = async (label: string) => {
+        statement++
+        for (let i = 0; i < 20; i++) await once()
+        const cpu0 = cpuSeconds(pid)
+        const t0 = performance.now()
+        for (let i = 0; i < runs; i++) await once()
+        const wall = (performance.now() - t0) / runs
+        const cpu = ((cpuSeconds(pid) - cpu0) * 1000) / runs
+        console.log(`${cpu.toFixed(3).padStart(7)} ms PG CPU  ${wall.toFixed(3).padStart(7)} ms wall  ${label}`)
+        return [cpu, wall] as [number, number]
+      }
+      if (process.env.PG_PARTS_AB) {
+        // Two SQL files applied in turn (e.g. old and new function bodies), ROUNDS rounds, then the medians.
+        const files = process.env.PG_PARTS_AB.split(",")
+        const seen = new Map<string, Array<[number, number]>>()
+        for (let round = 0; round < Number(process.env.ROUNDS ?? 6); round++) {
+          for (const file of round % 2 === 0 ? files : [...files].reverse()) {
+            await client.query(fs.readFileSync(file, "utf8"))
+            seen.set(file, [...(seen.get(file) ?? []), await measure(file)])
+          }
+        }
+        const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+        for (const [file, xs] of seen) {
+          console.log(`median: ${median(xs.map((x) => x[0])).toFixed(3)} ms PG CPU, ${median(xs.map((x) => x[1])).toFixed(3)} ms wall  ${file}`)
+        }
+      } else {
+      await measure("as written")
+      const { rows: triggers } = await client.query<{ tab: string; name: string }>(
+        `select tgrelid::regclass::text as tab, tgname as name from pg_trigger
+         where not tgisinternal and tgrelid::regclass::text in ('call_logs', 'voice_sessions', 'voice_outcomes', 'webhook_outbox',
+           'callback_tasks', 'operator_queues', 'live_calls', 'voice_session_search', 'call_log_latency')
+           and tgtype & 4 = 4 order by 1, 2`
+      )
+      for (const { tab, name } of triggers) {
+        await client.query(`alter table ${tab} disable trigger ${name}`)
+        await measure(`without trigger ${name} on ${tab}`)
+        await client.query(`alter table ${tab} enable trigger ${name}`)
+      }
+      const { rows: indexes } = await client.query<{ tab: string; name: string; def: string }>(
+        `select i.indrelid::regclass::text as tab, c.relname as name, pg_get_indexdef(i.indexrelid) as def
+         from pg_index i join pg_class c on c.oid = i.indexrelid
+         where i.indrelid::regclass::text in ('call_logs', 'voice_sessions', 'voice_outcomes', 'webhook_outbox', 'voice_session_search')
+           and (i.indexprs is not null or c.relam <> (select oid from pg_am where amname = 'btree')) order by 1, 2`
+      )
+      for (const { tab, name, def } of indexes) {
+        await client.query(`drop index ${name}`)
+        await measure(`without index ${name} on ${tab}`)
+        await client.query(def)
+      }
+      if (process.env.PG_PARTS_SQL) {
+        await client.query(fs.readFileSync(process.env.PG_PARTS_SQL, "utf8"))
+        await measure(`after ${process.env.PG_PARTS_SQL}`)
+      }
+      await measure("as written, again")
+      }
+      await client.end()
+    }
     await runtime.dispose()
   } finally {
     await admin.query(`drop database if exists ${name} with (force)`)
