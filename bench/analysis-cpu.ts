@@ -20,7 +20,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import pg from "pg"
-import { cpuSeconds, machine } from "./proc.js"
+import { backendCpu, backendCpuSince, cpuSeconds, machine } from "./proc.js"
 import {
   arg,
   BURST_ENV,
@@ -90,9 +90,13 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
       if (withWebhook) await putBenchTenant(base2, { webhook_url: sinkUrl })
       await sleep(3000)
       const idle0 = cpuSeconds(child.pid!)
+      const pgIdle0 = await backendCpu(url.toString())
       const idleStart = performance.now()
       await sleep(2000)
       const idlePerMs = (cpuSeconds(child.pid!) - idle0) / (performance.now() - idleStart)
+      const pgIdlePerMs = backendCpuSince(pgIdle0, await backendCpu(url.toString())) / (performance.now() - idleStart)
+      // The drain's PostgreSQL CPU: every backend of the run's database (the bench's own polling included).
+      const pgCpu0 = await backendCpu(url.toString())
       const log0 = pgLog === "" ? 0 : fs.statSync(pgLog).size
       const cpu0 = cpuSeconds(child.pid!)
       const start = performance.now()
@@ -109,6 +113,7 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
       }
       const wall = performance.now() - start
       const cpuMs = ((cpuSeconds(child.pid!) - cpu0) - idlePerMs * wall) * 1000
+      const pgCpuMs = (backendCpuSince(pgCpu0, await backendCpu(url.toString())) - pgIdlePerMs * wall) * 1000
       const done = await count(db, "status = 'done'")
       let statements = "-"
       if (pgLog !== "") {
@@ -118,7 +123,7 @@ const run = async (tree: string, baseUrl: URL, sinkUrl: string) => {
         console.error(`${path.basename(tree)}: statements in the drain, per analysis`)
         for (const [k, v] of kinds.slice(0, 25)) console.error(`  ${(v / jobs).toFixed(2)}  ${k}`)
       }
-      return `| ${path.basename(tree)} | ${done}/${jobs} | ${(cpuMs / jobs).toFixed(2)} | ${(wall / jobs).toFixed(1)} | ${statements} | ${machine().loadavg} |`
+      return `| ${path.basename(tree)} | ${done}/${jobs} | ${(cpuMs / jobs).toFixed(2)} | ${(pgCpuMs / jobs).toFixed(2)} | ${(wall / jobs).toFixed(1)} | ${statements} | ${machine().loadavg} |`
     } finally {
       await stopService(child)
     }
@@ -134,8 +139,8 @@ const main = async () => {
   const sink = await startSink()
   const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`
   console.log(`${calls} analyses per run${withWebhook ? " (tenant with a webhook endpoint)" : ""}; ${rounds} rounds alternating ${trees.map((t) => path.basename(t)).join(" / ")}`)
-  console.log("| tree | done | CPU ms/analysis | wall ms/analysis | SQL statements/analysis | loadavg after |")
-  console.log("|---|---|---|---|---|---|")
+  console.log("| tree | done | CPU ms/analysis | PG CPU ms/analysis | wall ms/analysis | SQL statements/analysis | loadavg after |")
+  console.log("|---|---|---|---|---|---|---|")
   for (let r = 0; r < rounds; r++) {
     for (const tree of r % 2 === 0 ? trees : [...trees].reverse()) console.log(await run(tree, baseUrl, sinkUrl))
   }

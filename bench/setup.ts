@@ -229,6 +229,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const { timings, sockets } = await burst(total, rate)
   // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
   const cpuSetUp = cpuSeconds(child.pid!)
+  const pgCpuSetUp = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
@@ -237,8 +238,11 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / max ${(generatorDelay.max / 1e6).toFixed(1)} ms, ` +
     `generator CPU ${((generatorCpu.user + generatorCpu.system) / 1000 / total).toFixed(1)} ms per call`)
   const rss = rssMb(child.pid!)
+  // CLOCK_MONOTONIC in µs, as a --cpu-prof profile's timestamps: bench/profile-window.ts --from-us/--to-us.
+  const hangUpsAt = process.hrtime.bigint() / 1000n
   for (const ws of sockets) ws.close()
   await sleep(3000)
+  if (profileDir !== "") console.error(`${target} ${rate}/s: profile window of the hang-ups: --from-us=${hangUpsAt} --to-us=${process.hrtime.bigint() / 1000n}`)
   const xacts = (await transactions(databaseUrl)) - xacts0
   const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
   // Machine-wide, so only this burst's if nothing else runs: a full accept queue drops SYNs (retried at 1 s, 3 s).
@@ -246,7 +250,10 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   // PostgreSQL's share: the baseline has no database.
   const pgCpuMsPerCall = target === "service" ? (backendCpuSince(pgCpu0, await backendCpu(databaseUrl)) * 1000) / total : 0
   console.error(`${target} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
-    `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)`)
+    `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)` +
+    (target === "service"
+      ? `; PostgreSQL ${f((backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)} + ${f(pgCpuMsPerCall - (backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)}`
+      : ""))
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)

@@ -1,0 +1,88 @@
+/**
+ * A `--cpu-prof` profile's samples in a window of time, by owner: the innermost frame of our
+ * src/ on the stack (else the package, else node's own or "(no frame of ours)"), and the top
+ * functions by self samples. For reading one phase of a run, e.g. the hang-ups of a burst
+ * (`npm run bench:setup -- --rates=50 --targets=service --profile=DIR`: the last seconds).
+ *
+ *   npx tsx bench/profile-window.ts FILE.cpuprofile [--from=S] [--to=S] [--last=S] [--from-us=T --to-us=T]
+ *
+ * Times are seconds from the profile's start (`--last=S`: the last S seconds), or CLOCK_MONOTONIC
+ * microseconds (`--from-us`/`--to-us`, as bench/setup.ts prints them with `--profile`).
+ */
+import * as fs from "node:fs"
+
+interface Node {
+  readonly id: number
+  readonly callFrame: { readonly url: string; readonly functionName: string; readonly lineNumber: number }
+  readonly children?: ReadonlyArray<number>
+}
+interface Profile {
+  readonly nodes: ReadonlyArray<Node>
+  readonly startTime: number
+  readonly endTime: number
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+const file = process.argv[2]!
+const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1]
+const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
+const span = (profile.endTime - profile.startTime) / 1e6
+const last = opt("last")
+// --from-us/--to-us: CLOCK_MONOTONIC µs (as the profile's own timestamps; bench/setup.ts prints the hang-ups').
+const us = (name: string) => opt(name) === undefined ? undefined : (Number(opt(name)) - profile.startTime) / 1e6
+const from = us("from-us") ?? (last === undefined ? Number(opt("from") ?? 0) : span - Number(last))
+const to = us("to-us") ?? Number(opt("to") ?? span)
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+const parent = new Map<number, number>()
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+
+const ownerOf = new Map<number, string>()
+const owner = (id: number): string => {
+  const known = ownerOf.get(id)
+  if (known !== undefined) return known
+  let result = "(no frame of ours)"
+  let pkg: string | undefined
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const url = byId.get(at)!.callFrame.url
+    const src = url.indexOf("/src/")
+    if (src >= 0 && !url.includes("node_modules")) {
+      result = url.slice(src + 5).replace(/\.(js|ts)$/, "")
+      pkg = undefined
+      break
+    }
+    pkg ??= /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith("node:") ? url : undefined)
+  }
+  const label = pkg ?? result
+  ownerOf.set(id, label)
+  return label
+}
+
+const owners = new Map<string, number>()
+const selves = new Map<string, number>()
+let t = profile.startTime
+let total = 0
+let idle = 0
+for (let i = 0; i < profile.samples.length; i++) {
+  t += profile.timeDeltas[i]!
+  const s = (t - profile.startTime) / 1e6
+  if (s < from || s >= to) continue
+  const node = byId.get(profile.samples[i]!)!
+  const name = node.callFrame.functionName
+  if (name === "(idle)" || name === "(program)") {
+    if (name === "(idle)") idle++
+    continue
+  }
+  total++
+  const o = owner(node.id)
+  owners.set(o, (owners.get(o) ?? 0) + 1)
+  const self = `${name || "(anonymous)"} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, "")}:${node.callFrame.lineNumber + 1}`
+  selves.set(self, (selves.get(self) ?? 0) + 1)
+}
+const pct = (n: number) => `${((n * 100) / total).toFixed(1).padStart(5)} %`
+console.log(`${file}: ${from.toFixed(1)}-${to.toFixed(1)} s of ${span.toFixed(1)} s: ${total} busy samples, ${idle} idle`)
+console.log("by owner (innermost src frame, else package):")
+for (const [k, v] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${pct(v)} ${String(v).padStart(6)}  ${k}`)
+console.log("top functions by self samples:")
+for (const [k, v] of [...selves].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(v)} ${String(v).padStart(6)}  ${k}`)
