@@ -46,9 +46,10 @@ const owner = (id: number): string => {
   let pkg: string | undefined
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
     const url = byId.get(at)!.callFrame.url
-    const src = url.indexOf("/src/")
-    if (src >= 0 && !url.includes("node_modules")) {
-      result = url.slice(src + 5).replace(/\.(js|ts)$/, "")
+    // Our modules: src/ (tsx) or the build's dist/.
+    const src = /\/(src|dist)\//.exec(url)
+    if (src !== null && !url.includes("node_modules")) {
+      result = url.slice(src.index + src[0].length).replace(/\.(js|ts)$/, "")
       pkg = undefined
       break
     }
@@ -59,6 +60,9 @@ const owner = (id: number): string => {
   return label
 }
 
+// --stacks=NAME: the commonest stacks (function names, innermost first) of samples whose function is NAME.
+const stacksOf = opt("stacks")
+const stacks = new Map<string, number>()
 const owners = new Map<string, number>()
 const selves = new Map<string, number>()
 let t = profile.startTime
@@ -75,6 +79,15 @@ for (let i = 0; i < profile.samples.length; i++) {
     continue
   }
   total++
+  if (stacksOf !== undefined && name === stacksOf) {
+    const names: Array<string> = []
+    for (let at: number | undefined = node.id; at !== undefined && names.length < 14; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame
+      names.push(`${f.functionName || "(anon)"}@${f.url.replace(/^.*\/(node_modules|src|dist)\//, "").replace(/^node:internal\//, "")}:${f.lineNumber + 1}`)
+    }
+    const key = names.join(" < ")
+    stacks.set(key, (stacks.get(key) ?? 0) + 1)
+  }
   const o = owner(node.id)
   owners.set(o, (owners.get(o) ?? 0) + 1)
   const self = `${name || "(anonymous)"} ${node.callFrame.url.replace(/^.*\/(node_modules|src)\//, "")}:${node.callFrame.lineNumber + 1}`
@@ -86,3 +99,7 @@ console.log("by owner (innermost src frame, else package):")
 for (const [k, v] of [...owners].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${pct(v)} ${String(v).padStart(6)}  ${k}`)
 console.log("top functions by self samples:")
 for (const [k, v] of [...selves].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(v)} ${String(v).padStart(6)}  ${k}`)
+if (stacksOf !== undefined) {
+  console.log(`stacks of ${stacksOf}:`)
+  for (const [k, v] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${String(v).padStart(5)}  ${k}`)
+}
