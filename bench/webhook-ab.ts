@@ -85,6 +85,10 @@ const run = async (tree: string, url: string) => {
     await burst(base, WARMUP, CONCURRENCY)
     await sleep(500)
     if (process.env.WH_NODE_FLAGS !== undefined) console.error(`service pid ${child.pid}: burst starts`)
+    // The service's own background loops, idle, over the same kind of window: the floor under every figure.
+    const idle0 = cpuSeconds(child.pid!)
+    await sleep(2000)
+    const idleMsPerSecond = ((cpuSeconds(child.pid!) - idle0) * 1000) / 2
     const pg0 = await backendCpu(url)
     const before = cpuSeconds(child.pid!)
     const started = performance.now()
@@ -93,7 +97,7 @@ const run = async (tree: string, url: string) => {
     const cpuMs = ((cpuSeconds(child.pid!) - before) * 1000) / CALLS
     const pgMs = (backendCpuSince(pg0, await backendCpu(url)) * 1000) / CALLS
     const latency = await sequential(base, SEQUENTIAL)
-    return { cpuMs, pgMs, perSecond: CALLS / wall, ...latency }
+    return { cpuMs, pgMs, idleMsPerSecond, perSecond: CALLS / wall, ...latency }
   } finally {
     await stopService(child)
   }
@@ -107,8 +111,8 @@ const main = async () => {
   await adminDb.connect()
   try {
     console.log(`${CALLS} webhooks at concurrency ${CONCURRENCY} after ${WARMUP} warm-up; then ${SEQUENTIAL} one at a time`)
-    console.log("| round | tree | CPU ms per webhook | PG CPU ms per webhook | webhooks/s | sequential p50 / p99 ms | load average |")
-    console.log("|---|---|---|---|---|---|---|")
+    console.log("| round | tree | CPU ms per webhook | PG CPU ms per webhook | webhooks/s | sequential p50 / p99 ms | idle CPU ms/s | load average |")
+    console.log("|---|---|---|---|---|---|---|---|")
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [i, tree] of trees.entries()) {
         const db = `ssv_webhook_ab_${i}_${round}_${Date.now()}`
@@ -118,7 +122,7 @@ const main = async () => {
         url.pathname = `/${db}`
         const r = await run(tree, url.toString())
         const load = (await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")
-        console.log(`| ${round} | ${tree} | ${r.cpuMs.toFixed(2)} | ${r.pgMs.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${load} |`)
+        console.log(`| ${round} | ${tree} | ${r.cpuMs.toFixed(2)} | ${r.pgMs.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${r.idleMsPerSecond.toFixed(0)} | ${load} |`)
       }
     }
   } finally {
