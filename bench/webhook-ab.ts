@@ -8,8 +8,12 @@
  * Client-side latency at concurrency 1 (WH_SEQUENTIAL calls) is printed too: the service time
  * without queueing.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhook-ab.ts /work/main .
- *   WH_CALLS=400 WH_WARMUP=100 WH_CONCURRENCY=8 WH_SEQUENTIAL=100 WH_ROUNDS=3
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhook-ab.ts /work/main . bare
+ *   WH_CALLS=400 WH_WARMUP=100 WH_CONCURRENCY=8 WH_SEQUENTIAL=100 WH_ROUNDS=3 WH_BUILT=1 WH_PROFILE=DIR
+ *
+ * `bare` is bench/baseline-relay.ts (static TwiML, what bench:setup compares with). WH_BUILT=1 runs
+ * each tree's `dist/main.js` (build it first), as bench:setup does. PG CPU is the run database's
+ * backends' CPU over the same window. WH_PROFILE=DIR writes a `--cpu-prof` of each service run there.
  *
  * Every run gets a fresh database: the admitted calls are never ended, and the admission's
  * statement slows down as they pile up (1,800 of them took it to ~13 webhooks/s), so runs are
@@ -18,7 +22,8 @@
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
-import { cpuSeconds } from "./proc.js"
+import { backendCpu, backendCpuSince, cpuSeconds, freePort } from "./proc.js"
+import { spawn } from "node:child_process"
 import { startSetUpService, stopService } from "./setup-fixture.js"
 import { ringWebhook } from "./twilio-call.js"
 
@@ -27,6 +32,8 @@ const WARMUP = Number(process.env.WH_WARMUP ?? 100)
 const CONCURRENCY = Number(process.env.WH_CONCURRENCY ?? 8)
 const SEQUENTIAL = Number(process.env.WH_SEQUENTIAL ?? 100)
 const ROUNDS = Number(process.env.WH_ROUNDS ?? 3)
+const BUILT = process.env.WH_BUILT === "1"
+const PROFILE = process.env.WH_PROFILE
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 let next = Math.floor(Math.random() * 1e6) * 10_000
@@ -50,23 +57,47 @@ const sequential = async (base: string, calls: number) => {
   return { p50: ms[Math.floor(ms.length * 0.5)]!, p99: ms[Math.floor(ms.length * 0.99)]! }
 }
 
+/** The bare relay on a free port, ready. */
+const startBare = async () => {
+  const port = await freePort()
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "baseline-relay.ts")], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()))
+  child.stdout!.resume()
+  return { base: `http://127.0.0.1:${port}`, child }
+}
+
 const run = async (tree: string, url: string) => {
   // Every call takes the admitted path: no concurrency caps in the way.
-  const { base, child } = await startSetUpService({
+  const nodeArgs = [
+    ...(PROFILE === undefined ? [] : ["--cpu-prof", "--cpu-prof-interval=250", `--cpu-prof-dir=${PROFILE}`]),
+    ...(process.env.WH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "")
+  ]
+  const { base, child } = tree === "bare" ? await startBare() : await startSetUpService({
     tree,
     url,
+    ...(BUILT || nodeArgs.length > 0 ? { args: [...nodeArgs, BUILT ? "dist/main.js" : "--import=tsx", ...(BUILT ? [] : ["src/main.ts"])] } : {}),
     env: { TENANT_MAX_CONCURRENT_CALLS: "100000000", MAX_CALLS_PER_REPLICA: "100000000" }
   })
   try {
     await burst(base, WARMUP, CONCURRENCY)
     await sleep(500)
+    if (process.env.WH_NODE_FLAGS !== undefined) console.error(`service pid ${child.pid}: burst starts`)
+    // The service's own background loops, idle, over the same kind of window: the floor under every figure.
+    const idle0 = cpuSeconds(child.pid!)
+    await sleep(2000)
+    const idleMsPerSecond = ((cpuSeconds(child.pid!) - idle0) * 1000) / 2
+    const pg0 = await backendCpu(url)
     const before = cpuSeconds(child.pid!)
     const started = performance.now()
     await burst(base, CALLS, CONCURRENCY)
     const wall = (performance.now() - started) / 1000
     const cpuMs = ((cpuSeconds(child.pid!) - before) * 1000) / CALLS
+    const pgMs = (backendCpuSince(pg0, await backendCpu(url)) * 1000) / CALLS
     const latency = await sequential(base, SEQUENTIAL)
-    return { cpuMs, perSecond: CALLS / wall, ...latency }
+    return { cpuMs, pgMs, idleMsPerSecond, perSecond: CALLS / wall, ...latency }
   } finally {
     await stopService(child)
   }
@@ -74,14 +105,14 @@ const run = async (tree: string, url: string) => {
 
 const main = async () => {
   const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
-  const trees = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]).map((t) => path.resolve(t))
+  const trees = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : [process.cwd()]).map((t) => t === "bare" ? t : path.resolve(t))
   const databases: Array<string> = []
   const adminDb = new pg.Client({ connectionString: baseUrl.toString() })
   await adminDb.connect()
   try {
     console.log(`${CALLS} webhooks at concurrency ${CONCURRENCY} after ${WARMUP} warm-up; then ${SEQUENTIAL} one at a time`)
-    console.log("| round | tree | CPU ms per webhook | webhooks/s | sequential p50 / p99 ms | load average |")
-    console.log("|---|---|---|---|---|---|")
+    console.log("| round | tree | CPU ms per webhook | PG CPU ms per webhook | webhooks/s | sequential p50 / p99 ms | idle CPU ms/s | load average |")
+    console.log("|---|---|---|---|---|---|---|---|")
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [i, tree] of trees.entries()) {
         const db = `ssv_webhook_ab_${i}_${round}_${Date.now()}`
@@ -91,7 +122,7 @@ const main = async () => {
         url.pathname = `/${db}`
         const r = await run(tree, url.toString())
         const load = (await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")
-        console.log(`| ${round} | ${tree} | ${r.cpuMs.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${load} |`)
+        console.log(`| ${round} | ${tree} | ${r.cpuMs.toFixed(2)} | ${r.pgMs.toFixed(2)} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} / ${r.p99.toFixed(1)} | ${r.idleMsPerSecond.toFixed(0)} | ${load} |`)
       }
     }
   } finally {

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import * as crypto from "node:crypto"
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { type InvalidStreamToken, StreamTokens, type VerifiedToken } from "../src/Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../src/Database/Errors.js"
 import { makeTestServer } from "./support/TestServer.js"
@@ -77,5 +77,34 @@ layer(makeTestServer({ STREAM_TOKEN_SECRET: PRIMARY, STREAM_TOKEN_SECRET_PREVIOU
           { refused: "malformed payload" },
           { refused: "malformed" }
         ])
+    }))
+
+  it.effect("a minted token carries the documented payload, as its schema writes it, with a fresh id each time", () =>
+    Effect.gen(function*() {
+      const streamTokens = yield* StreamTokens
+      // The format's payload, written by a schema of the test's own (keys in the documented order).
+      const Documented = Schema.parseJson(Schema.Struct({
+        t: Schema.String, c: Schema.String, v: Schema.NullOr(Schema.String), d: Schema.String, f: Schema.NullOr(Schema.String),
+        o: Schema.NullOr(Schema.String), j: Schema.String, e: Schema.Number, m: Schema.optional(Schema.String)
+      }))
+      const claims = { tenantId: "acme", callSid: payload().c, agentVersionId: "7d0f0ad1-0d6d-4b0e-8e84-1c1f7f9c5f3a", direction: "inbound", from: "+15551230001", to: null } as const
+      const ids = new Set<string>()
+      for (const monitorOf of [undefined, "MZ00000000000000000000000000000001"]) {
+        for (let i = 0; i < 300; i++) {
+          const token = streamTokens.mintWith(Buffer.from(PRIMARY), monitorOf === undefined ? claims : { ...claims, monitorOf }, NOW)
+          const [version, body, mac] = token.split(".")
+          expect(version).toBe("v1")
+          expect(mac).toBe(crypto.createHmac("sha256", PRIMARY).update(`v1.${body}`).digest("base64url"))
+          const text = Buffer.from(body!, "base64url").toString("utf8")
+          const decoded = Schema.decodeUnknownSync(Documented)(text)
+          expect(Schema.encodeSync(Documented)(decoded)).toBe(text)
+          expect(decoded).toEqual({ t: "acme", c: payload().c, v: claims.agentVersionId, d: "inbound", f: "+15551230001", o: null, j: decoded.j, e: NOW + 60_000, ...(monitorOf === undefined ? {} : { m: monitorOf }) })
+          // 16 random bytes, base64url: 22 characters, never repeated.
+          expect(decoded.j).toMatch(/^[A-Za-z0-9_-]{22}$/)
+          ids.add(decoded.j)
+          expect(outcome(streamTokens.verifyNow(token, NOW)!)).toMatchObject({ verified: { claims: monitorOf === undefined ? claims : { ...claims, monitorOf } } })
+        }
+      }
+      expect(ids.size).toBe(600)
     }))
 })

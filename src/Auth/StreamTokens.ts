@@ -3,7 +3,7 @@ import { Clock, Effect, Either, Option, Redacted, Schedule, Schema } from "effec
 import { AppConfig } from "../Config.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Migrations } from "../Database/Migrations.js"
-import { constantTimeBufferEquals, hmacSha256, randomToken } from "./Crypto.js"
+import { constantTimeBufferEquals, hmacSha256, randomId } from "./Crypto.js"
 import { ServiceSecrets } from "./ServiceSecrets.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
 import { fnSpanned } from "../Observability/Spans.js"
@@ -65,7 +65,24 @@ const Payload = Schema.Struct({
   m: Schema.optional(Schema.String)
 })
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(Payload))
-const encodePayload = Schema.encodeSync(Schema.parseJson(Payload))
+
+/**
+ * The payload's JSON as `Payload`'s encoder writes it (same keys, same order, `m` only for a
+ * monitor leg; test/stream-token-verify.test.ts compares the two), without running the schema
+ * on values typed already: one token per call set-up.
+ */
+const payloadText = (claims: StreamClaims, tokenId: string, expiresAt: number): string =>
+  JSON.stringify({
+    t: claims.tenantId,
+    c: claims.callSid,
+    v: claims.agentVersionId,
+    d: claims.direction,
+    f: claims.from,
+    o: claims.to,
+    j: tokenId,
+    e: expiresAt,
+    ...(claims.monitorOf === undefined ? {} : { m: claims.monitorOf })
+  } satisfies typeof Payload.Type)
 
 const fromBase64Url = (text: string) => Buffer.from(text, "base64url").toString("utf8")
 
@@ -93,20 +110,7 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
 
     /** A token for `claims` signed with `secret`, issued at `now`: plain code. */
     const mintWith = (secret: Buffer, claims: StreamClaims, now: number) => {
-      const body = Buffer.from(
-        encodePayload({
-          t: claims.tenantId,
-          c: claims.callSid,
-          v: claims.agentVersionId,
-          d: claims.direction,
-          f: claims.from,
-          o: claims.to,
-          j: randomToken(16),
-          e: now + ttlMillis,
-          ...(claims.monitorOf === undefined ? {} : { m: claims.monitorOf })
-        }),
-        "utf8"
-      ).toString("base64url")
+      const body = Buffer.from(payloadText(claims, randomId(16), now + ttlMillis), "utf8").toString("base64url")
       return `${VERSION}.${body}.${sign(secret, body).toString("base64url")}`
     }
 

@@ -42,6 +42,17 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
           Effect.catchAll((error) => Effect.logWarning("could not create a callback task", error.message).pipe(Effect.as(false)))
         )
 
+    /** What the caller hears instead of the call, as the tenant chose (a callback task or not). */
+    const refusalAnswer = (tenant: LimitedTenant, callSid: string, from: string | null, refusal: LimitRefused) => {
+      const settings = effectiveLimits(tenant.config, platform)
+      const budget = refusal.reason === "budget_exhausted"
+      const choice = budget ? settings.inboundOverBudget : settings.overCapacity
+      const hangUp = Option.some(sayAndHangUp(budget ? CLOSED_MESSAGE : BUSY_MESSAGE))
+      return choice !== "callback_task"
+        ? Effect.succeed(hangUp)
+        : Effect.map(callBack(tenant, callSid, from, refusal), (called) => called ? Option.some(sayAndHangUp(CALLBACK_MESSAGE)) : hangUp)
+    }
+
     /** With `seen`, a call let through has its call log's first sighting recorded by the same statement. */
     const check = fnSpanned("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null, seen?: CallSeen) {
       const work = { kind: "inbound_call", callSid, from } as const
@@ -50,15 +61,21 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
         Effect.catchTag("LimitRefused", (refused) => Effect.succeed(Option.some(refused)))
       )
       if (Option.isNone(refusal)) return Option.none<string>()
-      const settings = effectiveLimits(tenant.config, platform)
-      const budget = refusal.value.reason === "budget_exhausted"
-      const choice = budget ? settings.inboundOverBudget : settings.overCapacity
-      if (choice === "callback_task" && (yield* callBack(tenant, callSid, from, refusal.value))) {
-        return Option.some(sayAndHangUp(CALLBACK_MESSAGE))
-      }
-      return Option.some(sayAndHangUp(budget ? CLOSED_MESSAGE : BUSY_MESSAGE))
+      return yield* refusalAnswer(tenant, callSid, from, refusal.value)
     })
 
-    return { check } as const
+    /**
+     * `check` with `seen` as plain code around the admission's one statement (Limits.admitSeenNow):
+     * the webhook's path when no span is exported. Undefined when a budget applies: then `check`.
+     */
+    const checkNow = (tenant: LimitedTenant, callSid: string, from: string | null, seen: CallSeen) => {
+      const admitted = limits.admitSeenNow(tenant, { kind: "inbound_call", callSid, from }, seen)
+      return admitted === undefined
+        ? undefined
+        : Effect.flatMap(admitted, (refusal) =>
+          Option.isNone(refusal) ? Effect.succeedNone : refusalAnswer(tenant, callSid, from, refusal.value))
+    }
+
+    return { check, checkNow } as const
   })
 }) {}

@@ -118,36 +118,41 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
         return Either.right(admitted)
       })
 
+    /** What the one-statement admission answered, as `decide` answers. */
+    const inboundDecision = (
+      result: { readonly admitted: ReadonlyArray<string> | null; readonly refusal: string | null; readonly tenant_calls: number | null },
+      limits: EffectiveLimits
+    ): Either.Either<ReadonlyArray<string>, LimitRefused> => {
+      if (result.refusal === "tenant_concurrency") {
+        return Either.left(refused("tenant_concurrency",
+          `The tenant already has ${result.tenant_calls} of at most ${limits.maxConcurrentCalls} concurrent calls`))
+      }
+      if (result.refusal !== null) {
+        return Either.left(
+          refused("replica_concurrency", "This server is at its call capacity; try again shortly")
+        )
+      }
+      return Either.right(result.admitted ?? [])
+    }
+
     /**
      * `decide` for one inbound call when no budget applies, as one statement; with `seen`, the
      * same statement records the call log's first sighting when it lets the call through.
      */
-    const admitInbound = (tenant: LimitedTenant, callSid: string, limits: EffectiveLimits, at: Date, seen?: CallSeen) =>
-      Effect.gen(function*() {
-        const input = {
-          id: ids.nextUuid(),
-          tenantId: tenant.tenantId,
-          replicaId,
-          callSid,
-          at,
-          cutoff: new Date(at.getTime() - ttlMs),
-          maxTenant: limits.maxConcurrentCalls,
-          maxReplica: limits.maxCallsPerReplica
-        }
-        const result = yield* seen === undefined
-          ? repo.admitInbound(input)
-          : repo.admitInboundSeen(input, ids.nextUuid(), seen)
-        if (result.refusal === "tenant_concurrency") {
-          return Either.left(refused("tenant_concurrency",
-            `The tenant already has ${result.tenant_calls} of at most ${limits.maxConcurrentCalls} concurrent calls`))
-        }
-        if (result.refusal !== null) {
-          return Either.left(
-            refused("replica_concurrency", "This server is at its call capacity; try again shortly")
-          )
-        }
-        return Either.right(result.admitted ?? [])
-      })
+    const admitInbound = (tenant: LimitedTenant, callSid: string, limits: EffectiveLimits, at: Date, seen?: CallSeen) => {
+      const input = {
+        id: ids.nextUuid(),
+        tenantId: tenant.tenantId,
+        replicaId,
+        callSid,
+        at,
+        cutoff: new Date(at.getTime() - ttlMs),
+        maxTenant: limits.maxConcurrentCalls,
+        maxReplica: limits.maxCallsPerReplica
+      }
+      const statement = seen === undefined ? repo.admitInbound(input) : repo.admitInboundSeen(input, ids.nextUuid(), seen)
+      return Effect.map(statement, (result) => inboundDecision(result, limits))
+    }
 
     /** Admission ids (one per call; none for SMS), or the refusal (already counted and logged). */
     const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: Work) {
@@ -193,6 +198,23 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     })
 
     /**
+     * `admitSeen` as plain code around its one statement when no budget applies (the webhook's
+     * common case, no span exported): the same statement, refusal notes and errors, with the
+     * refusal returned rather than failed. Undefined when a budget applies: then `admitSeen`.
+     */
+    const admitSeenNow = (tenant: LimitedTenant, work: InboundWork, seen: CallSeen) => {
+      const limits = effectiveLimits(tenant.config, platform)
+      if (limits.monthlyCallMinutes !== null) return undefined
+      return Effect.flatMap(orRefused(admitInbound(tenant, work.callSid, limits, seen.at, seen)), (decided) =>
+        Either.isRight(decided)
+          ? Effect.succeedNone
+          : Effect.as(
+            refusals.note(tenant.tenantId, work.kind, decided.left, { callSid: work.callSid, target: work.from }),
+            Option.some(decided.left)
+          ))
+    }
+
+    /**
      * The destination policy alone, for a leg of a call already admitted (an agent's transfer to
      * a number the tenant configured). With no home country known only premium and satellite apply.
      */
@@ -208,6 +230,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     return {
       admit,
       admitSeen,
+      admitSeenNow,
       destination,
       /** The call's SID, once Twilio gave one: the admission then ends when the ledger or call log shows it. */
       attach: (tenantId: string, id: string, callSid: string) => orUnavailable(repo.attach(tenantId, id, callSid)),

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto"
+import { sha256 } from "../Auth/Crypto.js"
 
 export interface TrafficWeight {
   readonly agent_version_id: string
@@ -11,7 +11,8 @@ export interface TrafficWeight {
  * independently, and over many calls the buckets are uniform.
  */
 export const trafficBucket = (agentId: string, callSid: string): number =>
-  createHash("sha256").update(`${agentId}:${callSid}`).digest().readUInt32BE(0) % 100
+  // One-shot digest (Auth/Crypto.ts): the same bytes as a Hash object's, without the object (every call).
+  sha256(`${agentId}:${callSid}`).readUInt32BE(0) % 100
 
 /** The version whose share of 0..99 contains the call's bucket; undefined when the split is empty. */
 export const pickVersion = (

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto"
-import { constantTimeEquals } from "../Auth/Crypto.js"
+import { constantTimeSameLengthEquals } from "../Auth/Crypto.js"
 
 /**
  * Twilio's webhook signature: base64 HMAC-SHA1, keyed by the account's auth token, over
@@ -33,7 +33,11 @@ const urlVariants = (url: string): ReadonlyArray<string> => {
   return port === defaultPort ? [url, `${scheme}://${host}${rest}`] : [url]
 }
 
-/** Constant-time check of the `X-Twilio-Signature` header. */
+/**
+ * Constant-time check of the `X-Twilio-Signature` header. The expected value's length is
+ * public (base64 of a SHA-1 digest: 28 characters), so a header of another length is refused
+ * without hashing both to equalise them.
+ */
 export const signatureMatches = (
   authToken: string,
   url: string,
@@ -41,4 +45,4 @@ export const signatureMatches = (
   given: string | undefined
 ): boolean =>
   given !== undefined && given !== "" &&
-  urlVariants(url).some((candidate) => constantTimeEquals(expectedSignature(authToken, candidate, params), given))
+  urlVariants(url).some((candidate) => constantTimeSameLengthEquals(expectedSignature(authToken, candidate, params), given))
