@@ -1,6 +1,9 @@
 import * as NodeServer from "./Http/NodeServer.js"
 import { Effect, Layer } from "effect"
+import cluster from "node:cluster"
 import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
+import { runPrimary } from "./Cluster/Primary.js"
 import { AppConfig, describeConfigError } from "./Config.js"
 import { runMainWithDrain, serveUntilSignalled } from "./Health/Lifecycle.js"
 import { MemoryReclaimLive } from "./Health/MemoryReclaim.js"
@@ -33,9 +36,20 @@ const MainLive = Layer.merge(HttpLive, MemoryReclaimLive).pipe(
   Layer.provide(JsonLogLive)
 )
 
+/**
+ * SERVICE_WORKERS=1 (the default): this process is the replica. More: it is the primary of that
+ * many worker processes (Cluster/Primary.ts), each of which runs this file again and serves.
+ */
+const program = Effect.gen(function*() {
+  const { serviceWorkers } = yield* AppConfig
+  if (serviceWorkers === 1 || cluster.isWorker) return yield* serveUntilSignalled.pipe(Effect.provide(MainLive))
+  const exitCode = yield* runPrimary(fileURLToPath(import.meta.url))
+  // A worker that could not start has said why in its one line; the primary only passes its code on.
+  if (exitCode !== 0) yield* Effect.sync(() => process.exit(exitCode))
+}).pipe(Effect.provide(Layer.merge(AppConfig.Default, JsonLogLive)))
+
 runMainWithDrain(
-  serveUntilSignalled.pipe(
-    Effect.provide(MainLive),
+  program.pipe(
     // A first run that cannot start its own PostgreSQL says what to do, in one line.
     Effect.catchTag("EmbeddedPostgresError", (error) =>
       Effect.sync(() => {
