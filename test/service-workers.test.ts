@@ -38,16 +38,13 @@ const dial = (replica: Replica, n: number) =>
   })
 
 /** Which replica (worker) holds each live call, from the ledger. */
-const holders = (url: string) =>
-  promise(() => query<{ call_sid: string; replica_id: string }>(url, "select call_sid, replica_id from live_calls"))
+const holders = (url: string) => query<{ call_sid: string; replica_id: string }>(url, "select call_sid, replica_id from live_calls")
 
 const callLogs = (url: string, callSids: ReadonlyArray<string>) =>
-  promise(() =>
-    query<{ call_sid: string; status: string; end_reason: string | null }>(
-      url,
-      "select call_sid, status, end_reason from call_logs where call_sid = any($1)",
-      [callSids]
-    )
+  query<{ call_sid: string; status: string; end_reason: string | null }>(
+    url,
+    "select call_sid, status, end_reason from call_logs where call_sid = any($1)",
+    [callSids]
   )
 
 describe("SERVICE_WORKERS", () => {
