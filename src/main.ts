@@ -43,9 +43,12 @@ const MainLive = Layer.merge(HttpLive, MemoryReclaimLive).pipe(
 const program = Effect.gen(function*() {
   const { serviceWorkers } = yield* AppConfig
   if (serviceWorkers === 1 || cluster.isWorker) return yield* serveUntilSignalled.pipe(Effect.provide(MainLive))
-  const exitCode = yield* runPrimary(fileURLToPath(import.meta.url))
-  // A worker that could not start has said why in its one line; the primary only passes its code on.
-  if (exitCode !== 0) yield* Effect.sync(() => process.exit(exitCode))
+  const end = yield* runPrimary(fileURLToPath(import.meta.url))
+  if (end._tag === "failedToStart") {
+    // The worker logged its own error; this is the one line that says the service did not come up.
+    process.stderr.write(`stateset-voice cannot start: a worker exited (code ${end.exitCode}) before serving; its error is logged above\n`)
+  }
+  if (end.exitCode !== 0) yield* Effect.sync(() => process.exit(end.exitCode))
 }).pipe(Effect.provide(Layer.merge(AppConfig.Default, JsonLogLive)))
 
 runMainWithDrain(

@@ -7,7 +7,7 @@ import { superviseWorkers } from "./Supervisor.js"
  * SERVICE_WORKERS > 1: this process serves nothing itself. It starts the embedded PostgreSQL
  * (when there is no DATABASE_URL) once, for all, forks the workers (each a full replica with
  * its own identity, sharing the listening port) and, after they have all drained and exited,
- * stops PostgreSQL. Returns the exit code.
+ * stops PostgreSQL. Returns how they ended.
  */
 export const runPrimary = (exec: string) =>
   Effect.scoped(Effect.gen(function*() {
@@ -23,5 +23,5 @@ export const runPrimary = (exec: string) =>
       env: { DATABASE_URL: Redacted.value(url) }
     })
     if (end._tag === "stopped") yield* Effect.logInfo("all workers stopped").pipe(Effect.annotateLogs({ exit_code: end.exitCode }))
-    return end.exitCode
+    return end
   }))
