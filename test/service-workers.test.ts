@@ -2,7 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
 import { availableParallelism } from "node:os"
+import * as path from "node:path"
 import { replacementDelayMs } from "../src/Cluster/Restarts.js"
 import { parseServiceWorkers } from "../src/Config.js"
 import { eventually } from "./support/Eventually.js"
@@ -161,4 +163,27 @@ describe("SERVICE_WORKERS", () => {
       expect(replica.output().split("\n").filter((line) => line.includes("draining before shutdown"))).toHaveLength(2)
       expect(replica.output()).toContain("all workers stopped")
     }).pipe(Effect.scoped), 120_000)
+
+  it.live("without DATABASE_URL the primary starts the embedded PostgreSQL once, for both workers, and stops it after them", () =>
+    Effect.gen(function*() {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "ssv-workers-"))
+      fs.chmodSync(dataDir, 0o777)
+      const pgDir = path.join(dataDir, "pg")
+      const replica = yield* Effect.scoped(Effect.gen(function*() {
+        const replica = yield* startReplica("", { DATABASE_URL: "", EMBEDDED_PG_DATA_DIR: pgDir, SERVICE_WORKERS: "2" })
+        const put = yield* call(replica, "PUT", "/api/v1/admin/tenants/kept", { headers: adminHeaders, json: { tenant_id: "kept" } })
+        expect(put.status).toBe(200)
+        // Both workers (each its own connection) read what one wrote: one database.
+        for (let i = 0; i < 4; i++) {
+          const res = yield* promise(() => fetch(`${replica.baseUrl}/api/v1/admin/tenants/kept`, { headers: { ...adminHeaders, connection: "close" } }))
+          expect(res.status).toBe(200)
+        }
+        return replica
+      }))
+      expect(replica.process.exitCode).toBe(0)
+      expect(replica.output().split("\n").filter((line) => line.includes("embedded PostgreSQL started"))).toHaveLength(1)
+      // Stopped after the workers: its lock file is gone.
+      expect(fs.readdirSync(pgDir, { recursive: true }).some((name) => String(name).endsWith("postmaster.pid"))).toBe(false)
+      yield* promise(() => fs.promises.rm(dataDir, { recursive: true, force: true }))
+    }), 120_000)
 })
