@@ -15,6 +15,23 @@ export const cpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
 }
 
+/** The process and its children (SERVICE_WORKERS' workers), from /proc/PID/task/PID/children. */
+export const treePids = (pid: number): Array<number> => {
+  let children: Array<number> = []
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter((s) => s !== "").map(Number)
+  } catch {
+    // gone, or a kernel without the file: the process alone
+  }
+  return [pid, ...children]
+}
+
+/** CPU seconds of the process and its children so far (a child that has exited no longer counts). */
+export const treeCpuSeconds = (pid: number): number => treePids(pid).reduce((sum, p) => sum + cpuSeconds(p), 0)
+
+/** RSS in MB of the process and its children. */
+export const treeRssMb = (pid: number): number => treePids(pid).reduce((sum, p) => sum + rssMb(p), 0)
+
 /** Resident set size in MB. */
 export const rssMb = (pid: number): number => {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")

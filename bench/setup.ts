@@ -7,7 +7,10 @@
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
  *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,baseline]
- *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks]
+ *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks] [--workers=1,2]
+ *
+ * `--workers=N[,M...]` (default 1): the service runs with SERVICE_WORKERS=N (a primary and N
+ * worker replicas), once for each count listed, each rate; CPU and RSS are the whole process tree's.
  *
  * `--node-flags`: extra flags for the target's node (space-separated); `--service-log=FILE`: the
  * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
@@ -38,7 +41,7 @@ import { fileURLToPath } from "node:url"
 import { WebSocket } from "ws"
 import { startPostgres } from "./postgres.js"
 import { startFakeModel } from "./setup-model.js"
-import { backendCpu, backendCpuSince, cpuSeconds, freePort, listenOverflows, machine, rssMb } from "./proc.js"
+import { backendCpu, backendCpuSince, freePort, listenOverflows, machine, treeCpuSeconds as cpuSeconds, treeRssMb as rssMb } from "./proc.js"
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
@@ -65,11 +68,12 @@ const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
+const workerCounts = arg("workers", "1").split(",")
 type Target = "service" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string) => {
+const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
   const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
   const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
@@ -95,7 +99,8 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       MAX_CALLS_PER_REPLICA: "100000",
       SHUTDOWN_GRACE_SECONDS: "0",
       SHUTDOWN_CALL_DRAIN_SECONDS: "0",
-      OTEL_EXPORTER_OTLP_ENDPOINT: ""
+      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      SERVICE_WORKERS: workers
     },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -170,11 +175,12 @@ const trickle = async (base: string, first: number, accepted: Map<number, () => 
     (withMarks ? attributeBurst("trickle", timings, marks.filter((m) => m.start >= from)) : "")
 }
 
-const runRate = async (target: Target, rate: number, databaseUrl: string) => {
+const runRate = async (target: Target, rate: number, databaseUrl: string, workers = "1") => {
+  const label = target === "service" && workerCounts.join() !== "1" ? `service, ${workers} worker${workers === "1" ? "" : "s"}` : target
   const accepted = new Map<number, () => void>()
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
-  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl)
+  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl, workers)
   await sleep(idleWaitSeconds * 1000)
   const idleRss = rssMb(child.pid!)
   let serial = 0
@@ -200,7 +206,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
     // What an admission costs right after a busy minute, before the hang-ups are recorded.
     const atHangUp = await admissionCountBuffers(databaseUrl)
     const settled = await settle(databaseUrl, idleRate, settleMaxSeconds * 1000)
-    console.error(`service ${rate}/s: after ${what}, ${settled.settled ? "settled" : "NOT settled"} in ` +
+    console.error(`${label} ${rate}/s: after ${what}, ${settled.settled ? "settled" : "NOT settled"} in ` +
       `${(settled.ms / 1000).toFixed(1)} s (idle ${idleRate.toFixed(1)} transactions/s); pending when they hung up: ` +
       `${describe(settled.first)}${settled.settled ? "" : `; still pending: ${describe(settled.last)}`}; ` +
       `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
@@ -213,7 +219,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   }
   await sleep(idleBeforeSeconds * 1000)
   // A connection the burst must open first loads the set-up's functions inside the admission's lock.
-  if (target === "service") console.error(`service ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
+  if (target === "service") console.error(`${label} ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
   const beforeBurstRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
   const pgCpu0 = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
@@ -234,7 +240,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
   const generatorCpu = process.cpuUsage(generatorCpu0)
-  console.error(`${target} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
+  console.error(`${label} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
     `${(generatorDelay.percentile(99) / 1e6).toFixed(1)} / max ${(generatorDelay.max / 1e6).toFixed(1)} ms, ` +
     `generator CPU ${((generatorCpu.user + generatorCpu.system) / 1000 / total).toFixed(1)} ms per call`)
   const rss = rssMb(child.pid!)
@@ -249,7 +255,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const overflows = listenOverflows() - overflows0
   // PostgreSQL's share: the baseline has no database.
   const pgCpuMsPerCall = target === "service" ? (backendCpuSince(pgCpu0, await backendCpu(databaseUrl)) * 1000) / total : 0
-  console.error(`${target} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
+  console.error(`${label} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
     `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)` +
     (target === "service"
       ? `; PostgreSQL ${f((backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)} + ${f(pgCpuMsPerCall - (backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)}`
@@ -264,9 +270,9 @@ const runRate = async (target: Target, rate: number, databaseUrl: string) => {
   const [w, u, a, g] = [of((t) => t.webhook), of((t) => t.upgrade), of((t) => t.accepted), of((t) => t.greeting)]
   const failures = timings.filter((t) => t.failed !== undefined)
   await stop(child)
-  if (target === "service") console.error(`${target} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
-  if (failures.length > 0) console.error(`${target} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
-  return `| ${target} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
+  if (target === "service") console.error(`${label} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
+  if (failures.length > 0) console.error(`${label} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
+  return `| ${label} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
     `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(pgCpuMsPerCall)} | ${overflows} | ${f(idleRss)} | ${f(beforeBurstRss)} | ${f(rss)} |`
 }
 
@@ -280,7 +286,11 @@ const main = async () => {
   const external = arg("database-url", "")
   const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }
   try {
-    for (const rate of rates) for (const target of targets) console.log(await runRate(target, rate, postgres.url))
+    for (const rate of rates) {
+      for (const target of targets) {
+        for (const workers of target === "service" ? workerCounts : ["1"]) console.log(await runRate(target, rate, postgres.url, workers))
+      }
+    }
   } finally {
     await postgres.stop()
   }

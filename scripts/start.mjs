@@ -1,6 +1,7 @@
 // `npm start`: builds dist/ when it is missing or older than src/, then runs the service in
 // this very process (no child): a SIGTERM to npm's process group reaches one service process,
-// which drains (src/Health/Lifecycle.ts), and npm waits for it.
+// which drains (src/Health/Lifecycle.ts), and npm waits for it. With SERVICE_WORKERS > 1 that
+// process is the primary: its workers run dist/main.js directly (src/Cluster/), not this script.
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"

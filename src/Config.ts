@@ -1,4 +1,5 @@
 import { Config, type ConfigError, Effect, Option, Redacted } from "effect"
+import { availableParallelism } from "node:os"
 import { parseTrustProxy } from "./Http/TrustProxy.js"
 
 /** An optional setting where an empty value means "unset" (as shells often export `X=`). */
@@ -20,6 +21,15 @@ const baseUrl = (name: string, fallback: string) =>
     Config.map((value) => value.replace(/\/+$/, ""))
   )
 
+/** SERVICE_WORKERS: `auto` (one per available core) or a whole number of replicas in this process tree. */
+export const parseServiceWorkers = (value: string): number | undefined => {
+  const text = value.trim().toLowerCase()
+  if (text === "auto") return availableParallelism()
+  if (!/^\d+$/.test(text)) return undefined
+  const n = Number(text)
+  return n >= 1 && n <= 64 ? n : undefined
+}
+
 const positiveInt = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.withDefault(fallback),
@@ -35,11 +45,22 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
     const adminUsername = yield* optionalString("ADMIN_USERNAME")
     const adminPassword = yield* optionalSecret("ADMIN_PASSWORD")
     const adminPasswordSha256 = yield* optionalSecret("ADMIN_PASSWORD_SHA256")
+    // Set by the primary for its workers only (Cluster/Supervisor.ts): 1..SERVICE_WORKERS.
+    const workerSlot = yield* Config.integer("SERVICE_WORKER_SLOT").pipe(Config.withDefault(1))
     const adminLoginEnabled = Option.isSome(adminUsername) &&
       (Option.isSome(adminPassword) || Option.isSome(adminPasswordSha256))
     return {
       port,
       host,
+      /** Replicas `node dist/main.js` runs as workers of one primary (src/Cluster/Primary.ts); 1 = this process serves. */
+      serviceWorkers: yield* Config.string("SERVICE_WORKERS").pipe(
+        Config.withDefault("1"),
+        Config.validate({
+          message: "SERVICE_WORKERS must be auto or a whole number from 1 to 64 (replicas in this process tree)",
+          validation: (value) => parseServiceWorkers(value) !== undefined
+        }),
+        Config.map((value) => parseServiceWorkers(value)!)
+      ),
       publicBaseUrl: yield* baseUrl("PUBLIC_BASE_URL", `http://localhost:${port}`),
       databaseUrl: yield* optionalSecret("DATABASE_URL"),
       /**
@@ -116,8 +137,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
         Config.withDefault(5),
         Config.validate({ message: "SHUTDOWN_GRACE_SECONDS must be 0 or more", validation: (n) => n >= 0 })
       ),
-      /** `GET /metrics` (OpenMetrics) on its own listener on this port; unset = not served there. */
-      metricsPort: yield* Config.option(Config.port("METRICS_PORT")),
+      /**
+       * `GET /metrics` (OpenMetrics) on its own listener on this port; unset = not served there.
+       * Worker k of SERVICE_WORKERS listens on METRICS_PORT + k - 1, so each scrape target is one replica.
+       */
+      metricsPort: Option.map(yield* Config.option(Config.port("METRICS_PORT")), (first) => first + workerSlot - 1),
       /** `GET /metrics` on the main port too, behind the admin key (when METRICS_PORT is unset). */
       metricsEnabled: yield* Config.boolean("METRICS_ENABLED").pipe(Config.withDefault(false)),
       /** On SIGTERM, how long live calls may run on before the agent says goodbye and ends them. */

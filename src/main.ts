@@ -1,6 +1,9 @@
 import * as NodeServer from "./Http/NodeServer.js"
 import { Effect, Layer } from "effect"
+import cluster from "node:cluster"
 import { createServer } from "node:http"
+import { fileURLToPath } from "node:url"
+import { runPrimary } from "./Cluster/Primary.js"
 import { AppConfig, describeConfigError } from "./Config.js"
 import { runMainWithDrain, serveUntilSignalled } from "./Health/Lifecycle.js"
 import { MemoryReclaimLive } from "./Health/MemoryReclaim.js"
@@ -33,9 +36,23 @@ const MainLive = Layer.merge(HttpLive, MemoryReclaimLive).pipe(
   Layer.provide(JsonLogLive)
 )
 
+/**
+ * SERVICE_WORKERS=1 (the default): this process is the replica. More: it is the primary of that
+ * many worker processes (Cluster/Primary.ts), each of which runs this file again and serves.
+ */
+const program = Effect.gen(function*() {
+  const { serviceWorkers } = yield* AppConfig
+  if (serviceWorkers === 1 || cluster.isWorker) return yield* serveUntilSignalled.pipe(Effect.provide(MainLive))
+  const end = yield* runPrimary(fileURLToPath(import.meta.url))
+  if (end._tag === "failedToStart") {
+    // The worker logged its own error; this is the one line that says the service did not come up.
+    process.stderr.write(`stateset-voice cannot start: a worker exited (code ${end.exitCode}) before serving; its error is logged above\n`)
+  }
+  if (end.exitCode !== 0) yield* Effect.sync(() => process.exit(end.exitCode))
+}).pipe(Effect.provide(Layer.merge(AppConfig.Default, JsonLogLive)))
+
 runMainWithDrain(
-  serveUntilSignalled.pipe(
-    Effect.provide(MainLive),
+  program.pipe(
     // A first run that cannot start its own PostgreSQL says what to do, in one line.
     Effect.catchTag("EmbeddedPostgresError", (error) =>
       Effect.sync(() => {

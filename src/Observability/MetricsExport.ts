@@ -48,7 +48,8 @@ export class MetricsExport extends Effect.Service<MetricsExport>()("MetricsExpor
       yield* Effect.acquireRelease(
         Effect.async<void, Error>((resume) => {
           server.once("error", (error) => resume(Effect.fail(error)))
-          server.listen(port, config.host, () => resume(Effect.void))
+          // Exclusive: a cluster worker binds its own port rather than sharing the primary's.
+          server.listen({ port, host: config.host, exclusive: true }, () => resume(Effect.void))
         }),
         () => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
       ).pipe(Effect.orDie)
