@@ -158,6 +158,7 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
         ${rolledUp(tenantId, since, limit, windowName)}`
 
     // All time: percentiles from the bucket counts and index probes, the slowest from their index.
+    // The probes are literal text: they read the tenant from the `tenant` CTE, not a parameter of their own.
     const allTime = (tenantId: string, limit: number, windowName: string) =>
       sql<LatencyReportJson>`with tenant as materialized (select ${tenantId}::text as id),
         counted as materialized (
