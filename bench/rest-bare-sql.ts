@@ -200,7 +200,8 @@ export const latencyAll = latencyWindow
 
 /**
  * The rolled-up latency report (CallLogs/LatencyRollup.ts, migration 0036) for 30d and all time,
- * as the service sent it (captured from pg at w-latroll). Parameters: 30d (tenant, since, tenant,
+ * as the service sent it (captured from pg at w-latroll; all time again at w-latp99, migration 0037:
+ * bucket counts and index probes, from pg_prepared_statements). Parameters: 30d (tenant, since, tenant,
  * since, tenant, since, tenant, tenant, tenant, since, since, window, limit, tenant); all (tenant x5,
  * window, limit, tenant).
  */
@@ -275,11 +276,12 @@ export const latencyRollupWindow = `with percentiles as (
             join call_logs c on c.id = s.call_log_id and c.tenant_id = $14)::text as slowest,
           (select coalesce('[' || string_agg(((select row_to_json(json_fields) from (select ssv_iso(bucket) as "bucket_start", call_count as "call_count", p50_e2e_first_audio_ms as "p50_e2e_first_audio_ms", p50_llm_first_token_ms as "p50_llm_first_token_ms", p95_e2e_first_audio_ms as "p95_e2e_first_audio_ms", p95_llm_first_token_ms as "p95_llm_first_token_ms", p99_e2e_first_audio_ms as "p99_e2e_first_audio_ms", p99_llm_first_token_ms as "p99_llm_first_token_ms") json_fields))::text, ',' order by bucket) || ']', '[]')::json from points)::text as points`
 
-export const latencyRollupAll = `with counted as materialized (
-          select metric, value, calls::float8 as calls from call_log_latency_values where tenant_id = $1 and calls > 0),
+export const latencyRollupAll = `with tenant as materialized (select $1::text as id),
+        counted as materialized (
+          select metric, lo, calls::float8 as calls from call_log_latency_buckets where tenant_id = (select id from tenant) and calls > 0),
         
   ranked as (
-    select metric, value, sum(calls) over (partition by metric order by value) - calls as below, calls
+    select metric, lo, sum(calls) over (partition by metric order by lo) - calls as below, calls
     from counted),
   targets as (
     select metric, fraction * (sum(calls) - 1) as position
@@ -287,19 +289,30 @@ export const latencyRollupAll = `with counted as materialized (
       (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
     group by metric, fraction),
   ranks as (select metric, position, floor(position) as low, ceil(position) as high from targets),
+  located as (
+    select k.metric, k.position, k.low, k.high, r.lo, (k.low - r.below)::int8 as skip
+    from ranks k join ranked r on r.metric = k.metric and r.below <= k.low and k.low < r.below + r.calls),
   picked as (
-    select k.metric, k.position, k.low, k.high,
-      max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
-      max(r.value) filter (where r.below <= k.high and k.high < r.below + r.calls) as high_value
-    from ranks k join ranked r using (metric)
-    group by k.metric, k.position, k.low, k.high),
+    select metric, position, low, high, case metric when 1 then array(select llm_p50 from call_log_latency
+        where tenant_id = (select id from tenant) and llm_p50 >= lo order by llm_p50 offset skip limit 2)
+      when 2 then array(select llm_p95 from call_log_latency
+        where tenant_id = (select id from tenant) and llm_p95 >= lo order by llm_p95 offset skip limit 2)
+      when 3 then array(select llm_p99 from call_log_latency
+        where tenant_id = (select id from tenant) and llm_p99 >= lo order by llm_p99 offset skip limit 2)
+      when 4 then array(select e2e_p50 from call_log_latency
+        where tenant_id = (select id from tenant) and e2e_p50 >= lo order by e2e_p50 offset skip limit 2)
+      when 5 then array(select e2e_p95 from call_log_latency
+        where tenant_id = (select id from tenant) and e2e_p95 >= lo order by e2e_p95 offset skip limit 2)
+      when 6 then array(select e2e_p99 from call_log_latency
+        where tenant_id = (select id from tenant) and e2e_p99 >= lo order by e2e_p99 offset skip limit 2) end as probed
+    from located),
   percentiles as (
-    select max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 1) as p50_llm_first_token_ms,
-      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 2) as p95_llm_first_token_ms,
-      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 3) as p99_llm_first_token_ms,
-      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 4) as p50_e2e_first_audio_ms,
-      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 5) as p95_e2e_first_audio_ms,
-      max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = 6) as p99_e2e_first_audio_ms
+    select max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 1) as p50_llm_first_token_ms,
+      max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 2) as p95_llm_first_token_ms,
+      max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 3) as p99_llm_first_token_ms,
+      max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 4) as p50_e2e_first_audio_ms,
+      max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 5) as p95_e2e_first_audio_ms,
+      max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = 6) as p99_e2e_first_audio_ms
     from picked),
         slowest as (
           select call_log_id, started_at, turns, llm_avg, llm_p50, llm_p95, llm_p99, llm_max,

@@ -14,8 +14,8 @@ import { seededRandom } from "./support/SeededRandom.js"
 import { makeTestServer, request } from "./support/TestServer.js"
 
 /**
- * call-logs/latency for 30d and all time is read from the rollups of migration 0036 (day slots,
- * value counts, cached day points). Its answer must equal the scan over call_log_latency to the
+ * call-logs/latency for 30d and all time is read from the rollups of migrations 0036 and 0037 (day
+ * slots, cached day points, bucket counts probed in the metrics' indexes). Its answer must equal the scan over call_log_latency to the
  * last digit (LatencyRepo's statement) and the full computation over call_logs' jsonb
  * (test/support/LatencyOracle.ts, averages to 12 digits), whatever is cached: no day point yet,
  * every point current, points left behind by later writes (late calls, rewritten records, moved
@@ -44,8 +44,9 @@ const rollupDifferences = Effect.gen(function*() {
     union all (select 'recounted', * from recounted except select 'recounted', * from rolled)`
   const values = yield* sql`
     with recounted as (
-      select l.tenant_id, m.metric, m.value, count(*) as calls from call_log_latency l, lateral call_log_latency_metrics(l) m group by 1, 2, 3),
-    counted as (select tenant_id, metric, value, calls from call_log_latency_values where calls <> 0)
+      select l.tenant_id, m.metric, call_log_latency_bucket(m.value) as lo, count(*) as calls
+      from call_log_latency l, lateral call_log_latency_metrics(l) m group by 1, 2, 3),
+    counted as (select tenant_id, metric, lo, calls from call_log_latency_buckets where calls <> 0)
     (select 'counted' as side, * from counted except select 'counted', * from recounted)
     union all (select 'recounted', * from recounted except select 'recounted', * from counted)`
   return [...days, ...values]
@@ -114,6 +115,17 @@ layer(makeTestServer({ LATENCY_POINTS_REFRESH_SECS: "0" }), { timeout: 180_000 }
             values (gen_random_uuid(), ${tenant}, 'inbound', now() - ${`${i + 1} hours`}::interval,
               ${JSON.stringify({ turns: 2, summary: { llm_first_token_ms: { avg: 310.5 + i, p50: 300 + i, p95: 400.25 * (i + 1), p99: 410, max: 420 }, e2e_first_audio_ms: { avg: 900, p50: 880, p95: 950 + i, p99: null, max: 990 } } })}::jsonb)`
         }
+      }
+      // Many calls in few buckets (ranks deep inside one, the next rank in the next bucket), values
+      // on and next to bucket bounds (1024 starts one, 1023.99 is below it), below 1 and negative.
+      const dense = [1000, 1000.25, 1001, 1003.5, 1023.99, 1024, 1024, 1031.5, 0.5, 0, -2, 250.125]
+      yield* putTenant("roll-dense")
+      tenants.push("roll-dense")
+      for (let i = 0; i < 60; i++) {
+        const v = (k: number) => dense[(i * 7 + k * 5) % dense.length]!
+        yield* sql`insert into call_logs (id, tenant_id, direction, first_seen_at, turn_latency_stats)
+          values (gen_random_uuid(), 'roll-dense', 'inbound', now() - ${`${i * 17 + 1} hours`}::interval,
+            ${JSON.stringify({ turns: 3, summary: { llm_first_token_ms: { avg: v(0), p50: v(1), p95: v(2), p99: v(3), max: 2000 }, e2e_first_audio_ms: { avg: v(4), p50: v(5), p95: v(6), p99: i % 5 === 0 ? null : v(7), max: 2100 } } })}::jsonb)`
       }
       expect((yield* cachedDays).current).toBe(0)
       yield* expectReportsEqual(tenants, "nothing cached")

@@ -30,16 +30,20 @@ const PERCENTILE_NAMES = [
   "p99_e2e_first_audio_ms"
 ]
 
+const METRIC_COLUMNS = ["llm_p50", "llm_p95", "llm_p99", "e2e_p50", "e2e_p95", "e2e_p99"]
+
 /**
- * percentile_cont from per-value counts (`counted`: call_log_latency_values, migration 0036; counts
- * as float8, exact below 2^53 and summed faster than int8's numeric sums):
- * each metric's values with the number of smaller ones (`below`); the rows at ranks floor and
- * ceil of p*(n-1) are the values whose ranks hold them, interpolated as PostgreSQL's
- * percentile_cont_final_common and float8_lerp do (the same doubles, so the same result).
+ * percentile_cont from bucket counts (`counted`: call_log_latency_buckets, migration 0037; counts
+ * as float8, exact below 2^53 and summed faster than int8's numeric sums) and an index probe:
+ * each metric's buckets with the number of smaller values (`below`); the bucket holding rank
+ * floor(p*(n-1)) is read from its lower bound in its metric's index, skipping the ranks before,
+ * for the values at ranks floor and ceil (the next one, maybe in the next bucket), interpolated
+ * as PostgreSQL's percentile_cont_final_common and float8_lerp do (the same doubles, so the same
+ * result). A CASE runs only its metric's probe.
  */
-const countedPercentiles = `
+const countedPercentiles = (tenantParameter: string) => `
   ranked as (
-    select metric, value, sum(calls) over (partition by metric order by value) - calls as below, calls
+    select metric, lo, sum(calls) over (partition by metric order by lo) - calls as below, calls
     from counted),
   targets as (
     select metric, fraction * (sum(calls) - 1) as position
@@ -47,16 +51,21 @@ const countedPercentiles = `
       (5, 0.95::float8), (6, 0.99::float8)) f (metric, fraction) using (metric)
     group by metric, fraction),
   ranks as (select metric, position, floor(position) as low, ceil(position) as high from targets),
+  located as (
+    select k.metric, k.position, k.low, k.high, r.lo, (k.low - r.below)::int8 as skip
+    from ranks k join ranked r on r.metric = k.metric and r.below <= k.low and k.low < r.below + r.calls),
   picked as (
-    select k.metric, k.position, k.low, k.high,
-      max(r.value) filter (where r.below <= k.low and k.low < r.below + r.calls) as low_value,
-      max(r.value) filter (where r.below <= k.high and k.high < r.below + r.calls) as high_value
-    from ranks k join ranked r using (metric)
-    group by k.metric, k.position, k.low, k.high),
+    select metric, position, low, high, case metric ${
+  METRIC_COLUMNS.map((column, i) =>
+    `when ${i + 1} then array(select ${column} from call_log_latency
+        where tenant_id = ${tenantParameter} and ${column} >= lo order by ${column} offset skip limit 2)`
+  ).join("\n      ")
+} end as probed
+    from located),
   percentiles as (
     select ${
   PERCENTILE_NAMES.map((name, i) =>
-    `max(case when high > low then low_value + ((position - low) * (high_value - low_value)) else low_value end) filter (where metric = ${
+    `max(case when high > low then probed[1] + ((position - low) * (probed[2] - probed[1])) else probed[1] end) filter (where metric = ${
       i + 1
     }) as ${name}`
   ).join(",\n      ")
@@ -68,7 +77,7 @@ const countedPercentiles = `
  * to LatencyRepo's scan. Whole days after the window's start give their counts and sums from
  * their slots, and their point and maxima from their cached point while it is current, else from
  * their rows; the window's first, partial day is read from its rows. Percentiles: all time from
- * the value counts, 30d from its rows (six sorts of ~8,000 values, read index-only). The slowest:
+ * bucket counts and index probes, 30d from its rows (six sorts of ~8,000 values, read index-only). The slowest:
  * a top-N of the window's rows for 30d (its own read: a CTE of the window's wide rows, shared with
  * the percentiles, cost twice the time), in the order of their index for all time.
  */
@@ -148,11 +157,13 @@ export class CallLatencyRollup extends Effect.Service<CallLatencyRollup>()("Call
           order by ${sql.literal(slowestOrder(""))} limit ${sql.literal(String(MAX_SAMPLES))}),
         ${rolledUp(tenantId, since, limit, windowName)}`
 
-    // All time: percentiles from the value counts, the slowest from their index.
+    // All time: percentiles from the bucket counts and index probes, the slowest from their index.
+    // The probes are literal text: they read the tenant from the `tenant` CTE, not a parameter of their own.
     const allTime = (tenantId: string, limit: number, windowName: string) =>
-      sql<LatencyReportJson>`with counted as materialized (
-          select metric, value, calls::float8 as calls from call_log_latency_values where tenant_id = ${tenantId} and calls > 0),
-        ${sql.literal(countedPercentiles)},
+      sql<LatencyReportJson>`with tenant as materialized (select ${tenantId}::text as id),
+        counted as materialized (
+          select metric, lo, calls::float8 as calls from call_log_latency_buckets where tenant_id = (select id from tenant) and calls > 0),
+        ${sql.literal(countedPercentiles("(select id from tenant)"))},
         slowest as (
           select ${sql.literal(latencyColumns)} from call_log_latency where tenant_id = ${tenantId}
           order by ${sql.literal(slowestOrder(""))} limit ${sql.literal(String(MAX_SAMPLES))}),
