@@ -20,7 +20,7 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const parent = new Map<number, number>()
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
 const short = (n: Node) => {
-  const url = n.callFrame.url.replace(/^.*node_modules\//, "").replace(/^.*\/dist\//, "dist/").replace(/^file:\/\//, "")
+  const url = n.callFrame.url.replace(/^.*node_modules\//, "").replace(/^.*\/dist\/(?!esm)/, "dist/").replace(/^file:\/\//, "")
   return `${n.callFrame.functionName || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`
 }
 const self = new Map<string, number>()
@@ -37,7 +37,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   let ours: Node | undefined
   for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
     const at = byId.get(id)!
-    if (at.callFrame.url.includes("/dist/")) ours = at
+    if (at.callFrame.url.includes("/dist/") && !at.callFrame.url.includes("node_modules")) ours = at
   }
   const key = ours === undefined ? "(no frame of ours)" : short(ours)
   outer.set(key, (outer.get(key) ?? 0) + 1)
