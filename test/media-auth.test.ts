@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
 import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
 import { eventually } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
@@ -121,8 +121,16 @@ layer(suite({
       const first = yield* startWith({ claims: c, token })
       expect(first.outcome).toBe("connected")
       first.client.stop()
+      const fake = yield* FakeOpenAI
+      const before = fake.connections.length
       const replay = yield* startWith({ claims: c, token })
-      expect(replay.outcome).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
+      // Its upstream may have opened while the token was checked: it is closed, told nothing.
+      const closed = replay.outcome === "connected" ? yield* promise(() => replay.client.closed) : replay.outcome
+      expect(closed).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
+      for (const upstream of fake.connections.slice(before)) {
+        yield* promise(() => fake.waitFor("the replay's upstream closed", () => upstream.closed))
+        expect(upstream.received).toEqual([])
+      }
     }))
 
   it.effect("one token on two sockets at once starts one call: one ledger row, one upstream, the other refused", () =>
@@ -147,10 +155,60 @@ layer(suite({
       expect(closed.close).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
       const live = yield* sql<{ stream_sid: string }>`select stream_sid from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`
       expect(live).toHaveLength(1)
-      expect(fake.connections.length).toBe(before + 1)
+      // Each socket may open an upstream while the token is spent; only the held call's is spoken
+      // to, the refused one's is closed having received nothing.
+      const spoken = yield* promise(() =>
+        fake.waitFor("the held call's session.update", () => {
+          const told = fake.connections.slice(before).filter((u) => u.received.length > 0)
+          return told.length > 0 && told
+        })
+      )
+      expect(spoken).toHaveLength(1)
+      expect(spoken[0]!.eventsOf("session.update")).toHaveLength(1)
+      const unused = fake.connections.slice(before).filter((u) => u !== spoken[0])
+      expect(unused.length).toBeLessThanOrEqual(1)
+      for (const upstream of unused) {
+        yield* promise(() => fake.waitFor("the refused call's upstream closed", () => upstream.closed))
+        expect(upstream.received).toEqual([])
+      }
       const survivor = clients[1 - closed.i]!
       survivor.stop()
       expect((yield* promise(() => survivor.closed)).code).toBe(1000)
+    }))
+
+  it.effect("the upstream opens while the stream token is spent; nothing is sent on it until the call is held", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const sql = yield* SqlClient.SqlClient
+      const c = claims()
+      const token = yield* mint(c)
+      // The token's use (its one statement with the ledger row) waits behind this lock.
+      const locked = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+        yield* sql`lock table stream_token_uses in share mode`
+        yield* Deferred.succeed(locked, undefined)
+        yield* Deferred.await(release)
+      })))
+      yield* Deferred.await(locked)
+      const { client, outcome } = yield* startWith({ claims: c, token })
+      expect(outcome).toBe("connected") // before the token's use has committed
+      const upstream = fake.connections[fake.connections.length - 1]!
+      const waiting = yield* eventually(
+        sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = 'stream_token_uses'::regclass and not granted`,
+        (rows) => rows[0]!.n > 0
+      )
+      expect(waiting[0]!.n).toBeGreaterThan(0) // the set-up is blocked on the token's use
+      expect(upstream.received).toEqual([])
+      const ledger = yield* sql`select 1 from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`
+      expect(ledger).toHaveLength(0)
+
+      yield* Deferred.succeed(release, undefined)
+      yield* Effect.orDie(holder.await)
+      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      expect(upstream.received.map((e) => e.type).slice(0, 2)).toEqual(["session.update", "response.create"])
+      client.stop()
+      expect((yield* promise(() => client.closed)).code).toBe(1000)
     }))
 
   it.effect("an expired token is refused at the socket", () =>

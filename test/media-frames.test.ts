@@ -330,4 +330,24 @@ describe("FrameWriter (our frames, read back by ws)", () => {
     expect(writes()).toBe(4)
     expect(readBack(bytes(), false)).toEqual(["one", "two", "three", "four", "five"])
   })
+
+  it("a batch (a session's opening) goes out as one write, in order", () => {
+    const { bytes, socket, writes } = sink()
+    const writer = new FrameWriter(socket as unknown as Duplex, true)
+    writer.batch()
+    writer.text("{\"type\":\"session.update\"}")
+    writer.text("{\"type\":\"response.create\"}")
+    writer.text("{\"type\":\"input_audio_buffer.append\",\"audio\":\"fw==\"}")
+    expect(writes()).toBe(0) // held until flush...
+    writer.flush()
+    expect(writes()).toBe(1) // ...then one writev for all three
+    writer.text("after")
+    expect(writes()).toBe(2) // no longer batching
+    expect(readBack(bytes(), true)).toEqual([
+      "{\"type\":\"session.update\"}",
+      "{\"type\":\"response.create\"}",
+      "{\"type\":\"input_audio_buffer.append\",\"audio\":\"fw==\"}",
+      "after"
+    ])
+  })
 })

@@ -145,11 +145,13 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   upstreamReady(socket: RealtimeSocket): void {
     if (this.done) return socket.close()
+    socket.writer.batch()
     if (this.opening.open((message) => socket.send(message), this.recorder.transcript)) {
       this.responses.greetingRequested()
     }
     if (this.queued !== undefined) for (const message of this.queued) socket.send(message)
     this.queued = undefined
+    socket.writer.flush()
     this.upstream = socket
     socket.reads.writesTo(this.twilio.writer)
     this.twilio.reads.writesTo(socket.writer)

@@ -182,8 +182,11 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // closing (LiveCall.close: both sockets, then the record with the ledger row's delete in the
     // same statement, then the monitor), then the call stops taking commands and leaves
     // LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
+    // The upstream opens now, while the token is spent: nothing reaches it (nor the bridge)
+    // until the call is held (`admitted`); a replay's set-up fails and its socket is closed.
+    call.openUpstream()
     // With the call's stream token still to spend, `holdFor` spends it with the ledger row (one
-    // statement) before the call is registered or its upstream opened: a replay ends here. The
+    // statement) before the call is registered or the model spoken to: a replay ends here. The
     // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
     // above, which retry through a database blink as before).
     // The ledger row's delete and the mark that it committed are made from the holding when the
@@ -206,7 +209,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     boot.settle()
     telemetry.started()
 
-    call.openUpstream()
+    call.admitted()
     yield* holding.publish
     call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A deadline on a timer all calls share, not a fiber or a timer per call; cleared when the call closes.

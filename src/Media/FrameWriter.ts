@@ -129,6 +129,16 @@ export class FrameWriter {
     this.flush()
   }
 
+  /**
+   * What is written from now until `flush` goes out as one write: a session's opening (its
+   * `session.update`, the greeting and the caller audio held for it) was a syscall per message.
+   */
+  batch(): void {
+    if (this.corked || !this.socket.writable) return
+    this.corked = true
+    this.socket.cork()
+  }
+
   /** Sends whatever a cork is holding back (e.g. before a close frame is queued). */
   flush(): void {
     if (!this.corked) return

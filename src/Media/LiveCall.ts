@@ -72,6 +72,10 @@ export class LiveCall implements BridgeHooks, CallOwner {
   /** What closes the call once it ends (set when the set-up hands the call over: CallClosing). */
   closer: CallCloser | undefined = undefined
   spokenBy: string
+  /** The call is held (its stream token spent, its ledger row in): the model may be spoken to. */
+  private held = false
+  /** An upstream that opened (or failed) before the call was held: handed over by `admitted`. */
+  private waiting: Parked | undefined = undefined
 
   constructor(
     private readonly plan: CallPlan,
@@ -174,13 +178,43 @@ export class LiveCall implements BridgeHooks, CallOwner {
   }
 
   private upstreamOpened(socket: RealtimeSocket, opening: number): void {
-    this.telemetry.upstreamConnected(this.now() - opening)
-    this.bridge.upstreamReady(socket)
+    const took = this.now() - opening
+    if (this.held) return this.handOver(socket, took)
+    this.park(new Parked(socket, took))
   }
 
   private upstreamNotOpened(error: UpstreamUnavailable): void {
+    if (this.held) return this.handOver(error, 0)
+    this.park(new Parked(error, 0))
+  }
+
+  /**
+   * The upstream opens while the call's stream token is spent (one statement), not after it:
+   * until then nothing is sent on it and the bridge does not see it; a set-up that fails (a
+   * replayed token) closes it with the call's fibers.
+   */
+  private park(parked: Parked): void {
+    this.waiting = parked
+    this.fibers.track(parked.close)
+  }
+
+  /** The call is held: an upstream that opened meanwhile goes to the bridge now, later ones at once. */
+  admitted(): void {
+    this.held = true
+    const parked = this.waiting
+    if (parked === undefined) return
+    this.waiting = undefined
+    this.fibers.untrack(parked.close)
+    this.handOver(parked.result, parked.took)
+  }
+
+  private handOver(result: RealtimeSocket | UpstreamUnavailable, took: number): void {
+    if (result instanceof RealtimeSocket) {
+      this.telemetry.upstreamConnected(took)
+      return this.bridge.upstreamReady(result)
+    }
     this.telemetry.upstreamFailed(this.plan.apiKey === "" ? "not_configured" : "connect")
-    this.bridge.upstreamFailed(error.message)
+    this.bridge.upstreamFailed(result.message)
   }
 
   /** A command from outside (LiveCalls): a listen-only leg is dialled, the rest go to the bridge. */
@@ -250,5 +284,15 @@ export class LiveCall implements BridgeHooks, CallOwner {
     this.bridge.recorder.toolCalled(result.entry)
     this.live.toolCalled(result.entry, result.outcome)
     this.bridge.toolFinished(callId, result.output, result.action)
+  }
+}
+
+/** An upstream's opening that ended before its call was held (LiveCall.park). */
+class Parked {
+  constructor(readonly result: RealtimeSocket | UpstreamUnavailable, readonly took: number) {}
+
+  /** The set-up failed first: the socket goes unused (a failure needs nothing). */
+  readonly close = (): void => {
+    if (this.result instanceof RealtimeSocket) this.result.close()
   }
 }
