@@ -1,9 +1,10 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Deferred, Effect, Fiber } from "effect"
+import { Deferred, Effect, Either, Fiber } from "effect"
 import { Applied, End, Inject, Say } from "../src/LiveCalls/Domain.js"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import { makeMailbox } from "../src/LiveCalls/Mailbox.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
+import { eventually } from "./support/Eventually.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
 import { dial, frame, listed, MediaSuite, newCall, promise, startCall, waitForLog, waitUntilGone } from "./support/MediaCalls.js"
@@ -151,7 +152,7 @@ layer(MediaSuite(), { excludeTestServices: true })("live calls", (it) => {
       expect(after).toMatchObject({ _tag: "LiveCallNotFound", streamSid, status: 404 })
     }))
 
-  it.effect("commands reach only a call held here, of the right tenant; nothing is said before the agent joins", () =>
+  it.scoped("commands reach only a call held here, of the right tenant; nothing is said before the agent joins", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOpenAI
       expect(yield* Effect.flip(command("MZ-nobody", new Say({ text: "Hello?" })))).toMatchObject({
@@ -159,18 +160,23 @@ layer(MediaSuite(), { excludeTestServices: true })("live calls", (it) => {
         message: "No live call with stream SID MZ-nobody"
       })
 
-      // The upstream is slow to accept: the call is live, the agent not there yet.
+      // The upstream is slow to accept: the call is live, the agent not there yet. Accepts resume
+      // whatever happens here, or the suite's shutdown would wait on a call that never starts.
       fake.pauseAccepts()
+      yield* Effect.addFinalizer(() => Effect.sync(() => fake.resumeAccepts()))
       const attempts = fake.attempts
       const call = yield* newCall()
       const client = yield* dial(call)
       yield* promise(() => fake.waitFor("the upstream connection attempt", () => fake.attempts > attempts))
+      // The upstream is opened while the stream token is spent: the call is held a moment later.
+      const early = yield* eventually(
+        Effect.either(command(call.streamSid, new Say({ text: "Hi" }), "acme")),
+        Either.isRight,
+        10_000
+      )
+      expect(Either.getOrThrow(early)).toEqual({ _tag: "Refused", reason: "the agent has not joined the call yet" })
       expect(yield* Effect.flip(command(call.streamSid, new Say({ text: "Hi" }), "listing-b"))).toMatchObject({
         _tag: "LiveCallNotFound"
-      })
-      expect(yield* command(call.streamSid, new Say({ text: "Hi" }), "acme")).toEqual({
-        _tag: "Refused",
-        reason: "the agent has not joined the call yet"
       })
       expect(yield* command(call.streamSid, new End({ reason: "not needed" }))).toEqual({ _tag: "Applied" })
       expect((yield* promise(() => client.closed)).code).toBe(1000)

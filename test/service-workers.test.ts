@@ -18,15 +18,15 @@ import { type Refused, TwilioMediaClient } from "./support/TwilioMediaClient.js"
 const TOKEN = "workers-token-0123456789"
 const promise = <A>(run: () => Promise<A>) => Effect.promise(run)
 
-/** The primary's children (its workers) as the kernel lists them. */
-const workerPids = (replica: Replica): Array<number> => {
-  const pid = replica.process.pid!
+/** A primary's children (its workers) as the kernel lists them. */
+const workerPidsOf = (pid: number): Array<number> => {
   try {
     return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter((s) => s !== "").map(Number)
   } catch {
     return []
   }
 }
+const workerPids = (replica: Replica): Array<number> => workerPidsOf(replica.process.pid!)
 
 /** A call (tenant bearer) with its greeting heard; each opens a new connection, so the workers take turns. */
 const dial = (replica: Replica, n: number) =>
@@ -93,6 +93,38 @@ describe("SERVICE_WORKERS", () => {
       expect(result.stderr.trim().split("\n"), result.stderr).toEqual([
         `stateset-voice cannot start: a worker exited (code ${result.code}) before serving; its error is logged above`
       ])
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("SIGTERM while the workers are still starting: they stop, none is replaced, and the primary exits 0", () =>
+    Effect.gen(function*() {
+      const url = yield* emptyTestDatabaseUrl
+      const port = yield* promise(() => new Promise<number>((resolve) => {
+        const probe = net.createServer().listen(0, "127.0.0.1", () => {
+          const { port } = probe.address() as net.AddressInfo
+          probe.close(() => resolve(port))
+        })
+      }))
+      // The signal goes to the primary once it has forked both workers, while they still load
+      // (no handler of their own yet): each dies of the forwarded signal.
+      const result = yield* promise(() =>
+        runServiceUntilExit(
+          { PATH: process.env.PATH!, DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1", SERVICE_WORKERS: "2" },
+          40_000,
+          (child) => {
+            const poll = setInterval(() => {
+              if (workerPidsOf(child.pid!).length < 2) return
+              clearInterval(poll)
+              child.kill("SIGTERM")
+            }, 5)
+            child.once("exit", () => clearInterval(poll))
+          }
+        )
+      )
+      expect(result.code, result.stdout + result.stderr).toBe(0)
+      expect(result.stdout).not.toContain("worker serving")
+      expect(result.stdout).not.toContain("replacing it")
+      expect(result.stdout).toContain("all workers stopped")
+      expect(result.stderr).toBe("")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("two workers on a fresh database: both serve calls, a killed one is replaced and its calls reaped, SIGTERM drains both", () =>
@@ -171,6 +203,8 @@ describe("SERVICE_WORKERS", () => {
       const pgDir = path.join(dataDir, "pg")
       const replica = yield* Effect.scoped(Effect.gen(function*() {
         const replica = yield* startReplica("", { DATABASE_URL: "", EMBEDDED_PG_DATA_DIR: pgDir, SERVICE_WORKERS: "2" })
+        // Both workers up (the first ready one answers the readiness probe alone).
+        yield* eventually(Effect.sync(() => replica.output().split("\n").filter((line) => line.includes("worker serving")).length), (n) => n === 2, 60_000)
         const put = yield* call(replica, "PUT", "/api/v1/admin/tenants/kept", { headers: adminHeaders, json: { tenant_id: "kept" } })
         expect(put.status).toBe(200)
         // Both workers (each its own connection) read what one wrote: one database.
@@ -180,6 +214,8 @@ describe("SERVICE_WORKERS", () => {
         }
         return replica
       }))
+      // What the processes said, when they did not end cleanly (a CI log is all there is).
+      if (replica.process.exitCode !== 0) console.log("replica output:", replica.process.exitCode, replica.process.signalCode, replica.output())
       expect(replica.process.exitCode).toBe(0)
       expect(replica.output().split("\n").filter((line) => line.includes("embedded PostgreSQL started"))).toHaveLength(1)
       // Stopped after the workers: its lock file is gone.

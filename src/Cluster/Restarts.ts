@@ -1,5 +1,5 @@
 /** Deaths older than this no longer slow a replacement down. */
-export const DEATH_WINDOW_MS = 60_000
+const DEATH_WINDOW_MS = 60_000
 const MAX_DELAY_MS = 30_000
 
 /**
@@ -10,4 +10,15 @@ const MAX_DELAY_MS = 30_000
 export const replacementDelayMs = (deaths: ReadonlyArray<number>, now: number): number => {
   const recent = deaths.filter((at) => now - at < DEATH_WINDOW_MS).length
   return recent <= 1 ? 0 : Math.min(MAX_DELAY_MS, 1000 * 2 ** (recent - 2))
+}
+
+/**
+ * Notes a worker's death at `now` in `deaths` (the supervisor's list, pruned here of deaths past
+ * the window so it stays short however long the service runs) and says how long to wait before
+ * replacing the worker.
+ */
+export const noteDeath = (deaths: Array<number>, now: number): number => {
+  deaths.push(now)
+  while (deaths.length > 0 && now - deaths[0]! >= DEATH_WINDOW_MS) deaths.shift()
+  return replacementDelayMs(deaths, now)
 }

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster"
 import { Effect, Runtime } from "effect"
-import { DEATH_WINDOW_MS, replacementDelayMs } from "./Restarts.js"
+import { noteDeath } from "./Restarts.js"
 
 /** Tells a worker which of the N places it fills (1..N): its metrics listener is METRICS_PORT + slot - 1. */
 export const WORKER_SLOT_VARIABLE = "SERVICE_WORKER_SLOT"
@@ -69,7 +69,10 @@ export const superviseWorkers = (options: {
           live.delete(slot)
           const failed = code !== 0 || signal !== null
           if (stopping) {
-            if (failed && end.exitCode === 0) end = { ...end, exitCode: code ?? 1 }
+            // A worker still starting has no handler for the signal yet and dies of it: it had
+            // nothing to drain, so that is a clean stop, not a failure.
+            const endedByOurSignal = !served.has(slot) && signal !== null && (SIGNALS as ReadonlyArray<string>).includes(signal)
+            if (failed && !endedByOurSignal && end.exitCode === 0) end = { ...end, exitCode: code ?? 1 }
             if (live.size === 0) finish()
             return
           }
@@ -77,10 +80,7 @@ export const superviseWorkers = (options: {
             end = { _tag: "failedToStart", exitCode: code === 0 || code === null ? 1 : code }
             return stopAll("SIGTERM")
           }
-          const now = Date.now()
-          deaths.push(now)
-          while (deaths.length > 0 && now - deaths[0]! >= DEATH_WINDOW_MS) deaths.shift()
-          const delay = replacementDelayMs(deaths, now)
+          const delay = noteDeath(deaths, Date.now())
           log(Effect.logWarning("worker exited while serving; replacing it").pipe(
             Effect.annotateLogs({ slot, pid: worker.process.pid, code, signal, replace_in_ms: delay })
           ))

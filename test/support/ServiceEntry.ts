@@ -1,5 +1,5 @@
 import * as fs from "node:fs"
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url))
@@ -42,9 +42,15 @@ export interface ServiceExit {
  * refusals. One still running after `killAfterMs` (it started when it should not have) is
  * killed, and the result says so in `code` (null) and its output.
  */
-export const runServiceUntilExit = (env: Record<string, string>, killAfterMs = 60_000): Promise<ServiceExit> =>
+export const runServiceUntilExit = (
+  env: Record<string, string>,
+  killAfterMs = 60_000,
+  /** Sees the process as soon as it is spawned (to signal it at a chosen moment). */
+  onSpawn?: (child: ChildProcess) => void
+): Promise<ServiceExit> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, serviceNodeArgs, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
+    onSpawn?.(child)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += chunk))
