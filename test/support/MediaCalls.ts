@@ -85,6 +85,9 @@ export const startCall = (tenantId = ACME.tenantId) =>
     const before = fake.connections.length
     const client = yield* dial(call)
     const upstream = yield* promise(() => fake.connection(before))
+    // The upstream opens while the stream token is spent, before the call is held; its opening
+    // (session.update) is sent once the call is held, so from then on commands reach it.
+    yield* promise(() => fake.waitFor("the session opening", () => upstream.received.some((event) => event.type === "session.update")))
     return { ...call, client, upstream }
   })
 
