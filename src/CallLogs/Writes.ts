@@ -99,7 +99,7 @@ export class CallLogWrites extends Effect.Service<CallLogWrites>()("CallLogWrite
 
     /**
      * False when a first sighting of the tenant's calls enqueues nothing (no webhook URL; no SQL):
-     * the admission of an inbound call may then record the sighting itself (`Limits.admitSeen`).
+     * the admission of an inbound call may then record the sighting itself (`Limits.admitInbound`).
      */
     const sightingAnnounced = (tenantId: string) => outbox.mayEnqueue(tenantId)
 

@@ -8,7 +8,7 @@ import { sayAndHangUp } from "../Twilio/Twiml.js"
 import type { LimitRefused } from "./Errors.js"
 import { type LimitedTenant, Limits } from "./Limits.js"
 import { effectiveLimits } from "./Settings.js"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 
 export const BUSY_MESSAGE =
   "Thank you for calling. All of our lines are busy right now. Please try again in a few minutes. Goodbye."
@@ -26,6 +26,7 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
     const limits = yield* Limits
     const tasks = yield* CallbackTasks
     const platform = yield* AppConfig
+    const traced = yield* spansExported
 
     const callBack = (tenant: LimitedTenant, callSid: string, from: string | null, refusal: LimitRefused) =>
       from === null || !isE164(from)
@@ -53,29 +54,15 @@ export class InboundGate extends Effect.Service<InboundGate>()("InboundGate", {
         : Effect.map(callBack(tenant, callSid, from, refusal), (called) => called ? Option.some(sayAndHangUp(CALLBACK_MESSAGE)) : hangUp)
     }
 
-    /** With `seen`, a call let through has its call log's first sighting recorded by the same statement. */
-    const check = fnSpanned("InboundGate.check")(function*(tenant: LimitedTenant, callSid: string, from: string | null, seen?: CallSeen) {
-      const work = { kind: "inbound_call", callSid, from } as const
-      const refusal = yield* (seen === undefined ? limits.admit(tenant, work) : limits.admitSeen(tenant, work, seen)).pipe(
-        Effect.as(Option.none<LimitRefused>()),
-        Effect.catchTag("LimitRefused", (refused) => Effect.succeed(Option.some(refused)))
-      )
-      if (Option.isNone(refusal)) return Option.none<string>()
-      return yield* refusalAnswer(tenant, callSid, from, refusal.value)
-    })
-
     /**
-     * `check` with `seen` as plain code around the admission's one statement (Limits.admitSeenNow):
-     * the webhook's path when no span is exported. Undefined when a budget applies: then `check`.
+     * `seen` (an inbound call's first sighting) against the caps: None lets it through; with
+     * `recordSighting` the admission's statement also records the sighting (Limits.admitInbound).
+     * One path, traced or not: its span only when spans are exported, chosen when the layer is built.
      */
-    const checkNow = (tenant: LimitedTenant, callSid: string, from: string | null, seen: CallSeen) => {
-      const admitted = limits.admitSeenNow(tenant, { kind: "inbound_call", callSid, from }, seen)
-      return admitted === undefined
-        ? undefined
-        : Effect.flatMap(admitted, (refusal) =>
-          Option.isNone(refusal) ? Effect.succeedNone : refusalAnswer(tenant, callSid, from, refusal.value))
-    }
+    const check = spannedIf(traced, "InboundGate.check", (tenant: LimitedTenant, seen: CallSeen, recordSighting: boolean) =>
+      Effect.flatMap(limits.admitInbound(tenant, seen, recordSighting), (refusal) =>
+        Option.isNone(refusal) ? Effect.succeedNone : refusalAnswer(tenant, seen.callSid, seen.from, refusal.value)))
 
-    return { check, checkNow } as const
+    return { check } as const
   })
 }) {}

@@ -14,17 +14,22 @@ import { Refusals } from "./Refusals.js"
 import { LimitsRepo } from "./Repo.js"
 import { type EffectiveLimits, effectiveLimits } from "./Settings.js"
 import { dayStart, minuteStart, usageView } from "./Usage.js"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 
 export interface LimitedTenant {
   readonly tenantId: string
   readonly config: TenantConfig
 }
 
-/** Work a limit may refuse: outbound calls and SMS to `destinations`, or one inbound call. */
-export type Work =
-  | { readonly kind: "outbound_call" | "sms"; readonly destinations: ReadonlyArray<string>; readonly from?: string }
-  | InboundWork
+/** Outbound calls and SMS to `destinations`: what `admit` takes. */
+export interface OutboundWork {
+  readonly kind: "outbound_call" | "sms"
+  readonly destinations: ReadonlyArray<string>
+  readonly from?: string
+}
+
+/** Work a limit may refuse: outbound calls and SMS, or one inbound call (`admitInbound`). */
+export type Work = OutboundWork | InboundWork
 
 export interface InboundWork {
   readonly kind: "inbound_call"
@@ -39,10 +44,10 @@ export interface InboundWork {
  * concurrency caps until the live-call ledger shows the call (`attach` its SID; `release`
  * it if the dial failed). Checks run in one transaction holding a per-tenant advisory
  * lock and, for the per-replica cap, a per-replica one (taken in that order everywhere), so a
- * cap holds exactly across replicas under concurrent requests. An inbound call with no monthly
- * budget to check is admitted in one statement (`admit_inbound_call`, migration 0020): it is
- * on the webhook's critical path, where a six-round-trip transaction serialised per replica
- * was what a burst of calls queued behind (bench/RESULTS.md).
+ * cap holds exactly across replicas under concurrent requests. An inbound call is admitted by
+ * `admitInbound`; with no monthly budget to check, in one statement (`admit_inbound_call`,
+ * migration 0020): it is on the webhook's critical path, where a six-round-trip transaction
+ * serialised per replica was what a burst of calls queued behind (bench/RESULTS.md).
  */
 export class Limits extends Effect.Service<Limits>()("Limits", {
   scoped: Effect.gen(function*() {
@@ -53,6 +58,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     const { replicaId } = yield* LiveCalls
     const budgets = yield* Budgets
     const refusals = yield* Refusals
+    const traced = yield* spansExported
     const ttlMs = platform.callAdmissionTtlSecs * 1000
 
     yield* (yield* Migrations).awaitApplied.pipe(
@@ -136,83 +142,78 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     }
 
     /**
-     * `decide` for one inbound call when no budget applies, as one statement; with `seen`, the
-     * same statement records the call log's first sighting when it lets the call through.
+     * `decide` for one inbound call when no budget applies, as one statement; with
+     * `recordSighting`, the same statement records the call log's first sighting when it lets
+     * the call through.
      */
-    const admitInbound = (tenant: LimitedTenant, callSid: string, limits: EffectiveLimits, at: Date, seen?: CallSeen) => {
+    const inboundStatement = (tenant: LimitedTenant, seen: CallSeen, recordSighting: boolean, limits: EffectiveLimits) => {
       const input = {
         id: ids.nextUuid(),
         tenantId: tenant.tenantId,
         replicaId,
-        callSid,
-        at,
-        cutoff: new Date(at.getTime() - ttlMs),
+        callSid: seen.callSid,
+        at: seen.at,
+        cutoff: new Date(seen.at.getTime() - ttlMs),
         maxTenant: limits.maxConcurrentCalls,
         maxReplica: limits.maxCallsPerReplica
       }
-      const statement = seen === undefined ? repo.admitInbound(input) : repo.admitInboundSeen(input, ids.nextUuid(), seen)
+      const statement = recordSighting ? repo.admitInboundSeen(input, ids.nextUuid(), seen) : repo.admitInbound(input)
       return Effect.map(statement, (result) => inboundDecision(result, limits))
     }
 
-    /** Admission ids (one per call; none for SMS), or the refusal (already counted and logged). */
-    const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: Work) {
-      const at = new Date(yield* Clock.currentTimeMillis)
-      const limits = effectiveLimits(tenant.config, platform, work.kind === "inbound_call" ? undefined : work.from)
-      const destinations = work.kind === "inbound_call" ? [] : work.destinations
-      const outcome = Option.match(
-        Option.firstSomeOf(destinations.map((to) => destinationRefusal(to, limits))),
-        { onSome: (refusal) => Effect.succeed(Either.left<LimitRefused>(refusal)), onNone: () =>
-          work.kind === "inbound_call" && limits.monthlyCallMinutes === null
-            ? orUnavailable(admitInbound(tenant, work.callSid, limits, at))
-            : orUnavailable(sql.withTransaction(decide(tenant, work, at))) }
-      )
-      return yield* conclude(tenant, work, yield* outcome)
-    })
+    /** `decide` in its transaction (a budget to check), recording the sighting there when the call is let through. */
+    const inboundTransaction = (tenant: LimitedTenant, work: InboundWork, seen: CallSeen, recordSighting: boolean) =>
+      sql.withTransaction(decide(tenant, work, seen.at).pipe(
+        Effect.tap((decision) =>
+          recordSighting && Either.isRight(decision)
+            ? Effect.flatMap(ids.uuid, (logId) => repo.callLogSeen(logId, seen))
+            : Effect.void
+        )
+      ))
 
-    /** The admission ids, or the refusal counted, logged and failed with. */
-    const conclude = (tenant: LimitedTenant, work: Work, decided: Either.Either<ReadonlyArray<string>, LimitRefused>) =>
-      Either.match(decided, {
-        onRight: Effect.succeed,
-        onLeft: (refusal) =>
-          refusals.note(tenant.tenantId, work.kind, refusal, {
-            callSid: work.kind === "inbound_call" ? work.callSid : null,
-            target: work.kind === "inbound_call" ? work.from : work.destinations.join(",")
-          }).pipe(Effect.zipRight(Effect.fail(refusal)))
+    /** What a refusal leaves behind (metric, log line, supervisor log row), once per refusal. */
+    const note = (tenant: LimitedTenant, work: Work, refusal: LimitRefused) =>
+      refusals.note(tenant.tenantId, work.kind, refusal, {
+        callSid: work.kind === "inbound_call" ? work.callSid : null,
+        target: work.kind === "inbound_call" ? work.from : work.destinations.join(",")
       })
 
-    /**
-     * `admit` for an inbound call that, when it lets the call through, also records the call
-     * log's first sighting (`seen`, migrations/0028) in the admission's own statement (or its
-     * transaction, with a budget to check): the webhook's one round trip instead of two.
-     */
-    const admitSeen = fnSpanned("Limits.admitSeen")(function*(tenant: LimitedTenant, work: InboundWork, seen: CallSeen) {
-      const limits = effectiveLimits(tenant.config, platform)
-      const decided = yield* limits.monthlyCallMinutes === null
-        ? orRefused(admitInbound(tenant, work.callSid, limits, seen.at, seen))
-        : orRefused(sql.withTransaction(decide(tenant, work, seen.at).pipe(
-          Effect.tap((decision) =>
-            Either.isRight(decision) ? Effect.flatMap(ids.uuid, (logId) => repo.callLogSeen(logId, seen)) : Effect.void
-          )
-        )))
-      return yield* conclude(tenant, work, decided)
+    /** Admission ids (one per call; none for SMS), or the refusal (already counted and logged). */
+    const admit = Effect.fn("Limits.admit")(function*(tenant: LimitedTenant, work: OutboundWork) {
+      const at = new Date(yield* Clock.currentTimeMillis)
+      const limits = effectiveLimits(tenant.config, platform, work.from)
+      const refusal = Option.firstSomeOf(work.destinations.map((to) => destinationRefusal(to, limits)))
+      const decided = Option.isSome(refusal)
+        ? Either.left(refusal.value)
+        : yield* orUnavailable(sql.withTransaction(decide(tenant, work, at)))
+      if (Either.isRight(decided)) return decided.right
+      yield* note(tenant, work, decided.left)
+      return yield* decided.left
     })
 
     /**
-     * `admitSeen` as plain code around its one statement when no budget applies (the webhook's
-     * common case, no span exported): the same statement, refusal notes and errors, with the
-     * refusal returned rather than failed. Undefined when a budget applies: then `admitSeen`.
+     * One inbound call (`seen`, its first sighting) against the caps, and the monthly budget when
+     * the tenant has one: None lets it through (it then counts until it ends), Some is the refusal,
+     * already counted and logged. With `recordSighting` a call let through also has its sighting
+     * recorded by the admission's own statement (or transaction): the webhook's one round trip.
+     * The one path for every inbound call, with or without an exporter; combinators rather than a
+     * generator, and its span only when spans are exported (`spannedIf`): it runs on every call.
      */
-    const admitSeenNow = (tenant: LimitedTenant, work: InboundWork, seen: CallSeen) => {
-      const limits = effectiveLimits(tenant.config, platform)
-      if (limits.monthlyCallMinutes !== null) return undefined
-      return Effect.flatMap(orRefused(admitInbound(tenant, work.callSid, limits, seen.at, seen)), (decided) =>
-        Either.isRight(decided)
-          ? Effect.succeedNone
-          : Effect.as(
-            refusals.note(tenant.tenantId, work.kind, decided.left, { callSid: work.callSid, target: work.from }),
-            Option.some(decided.left)
-          ))
-    }
+    const admitInbound = spannedIf(
+      traced,
+      "Limits.admitInbound",
+      (tenant: LimitedTenant, seen: CallSeen, recordSighting: boolean) => {
+        const work: InboundWork = { kind: "inbound_call", callSid: seen.callSid, from: seen.from }
+        const limits = effectiveLimits(tenant.config, platform)
+        const decided = limits.monthlyCallMinutes === null
+          ? inboundStatement(tenant, seen, recordSighting, limits)
+          : inboundTransaction(tenant, work, seen, recordSighting)
+        return Effect.flatMap(orRefused(decided), (decision) =>
+          Either.isRight(decision)
+            ? Effect.succeedNone
+            : Effect.as(note(tenant, work, decision.left), Option.some(decision.left)))
+      }
+    )
 
     /**
      * The destination policy alone, for a leg of a call already admitted (an agent's transfer to
@@ -229,8 +230,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
 
     return {
       admit,
-      admitSeen,
-      admitSeenNow,
+      admitInbound,
       destination,
       /** The call's SID, once Twilio gave one: the admission then ends when the ledger or call log shows it. */
       attach: (tenantId: string, id: string, callSid: string) => orUnavailable(repo.attach(tenantId, id, callSid)),

@@ -71,3 +71,22 @@ export const fnSpanned = (name: string): Effect.fn.Untraced => {
   const untraced = Effect.fnUntraced as (body: unknown, ...pipeables: ReadonlyArray<unknown>) => unknown
   return ((body: unknown, ...pipeables: ReadonlyArray<unknown>) => untraced(body, ...pipeables, spanned(name))) as Effect.fn.Untraced
 }
+
+/**
+ * Whether the layer being built exports spans (`exportsSpans` of the building fiber). Tracing is
+ * fixed when the app's layers are built (src/Telemetry.ts), so a service can read this once and
+ * choose its hot methods' shape with `spannedIf` instead of checking on every call.
+ */
+export const spansExported: Effect.Effect<boolean> = Effect.withFiberRuntime((fiber) => Effect.succeed(exportsSpans(fiber)))
+
+/**
+ * `method` itself when `exported` is false (no span, no check per call: what production runs
+ * without an exporter), or each call of it in a span named `name` (no stack captured). Chosen
+ * once, when the service's layer is built (`spansExported`): one body either way.
+ */
+export const spannedIf = <Args extends ReadonlyArray<unknown>, A, E, R>(
+  exported: boolean,
+  name: string,
+  method: (...args: Args) => Effect.Effect<A, E, R>
+): (...args: Args) => Effect.Effect<A, E, R> =>
+  exported ? (...args: Args) => Effect.withSpan(method(...args), name, { captureStackTrace: false }) : method

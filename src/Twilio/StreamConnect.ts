@@ -86,13 +86,6 @@ export const makeStreamConnect = (services: StreamConnectServices) => {
     })
   }
 
-  /** The inbound admission: plain code around its one statement when it also records the sighting and no span is exported. */
-  const admission = (run: WebhookRun, call: Connecting, announced: boolean) => {
-    const { seen, tenant } = call
-    if (announced) return gate.check(tenant, seen.callSid, seen.from, undefined)
-    return (run.traced ? undefined : gate.checkNow(tenant, seen.callSid, seen.from, seen)) ?? gate.check(tenant, seen.callSid, seen.from, seen)
-  }
-
   /** Outbound calls were admitted when dialled; an inbound one is admitted here (docs/limits.md). */
   const admitted = (run: WebhookRun, call: Connecting) => {
     const { seen, tenant } = call
@@ -103,7 +96,7 @@ export const makeStreamConnect = (services: StreamConnectServices) => {
       announcedNow(tenant.tenantId, run.now()),
       () => callLogs.sightingAnnounced(tenant.tenantId),
       (announced) =>
-        Effect.flatMap(admission(run, call, announced), (refused) =>
+        Effect.flatMap(gate.check(tenant, seen, !announced), (refused) =>
           Option.isSome(refused)
             ? Effect.succeed(refused.value)
             : announced
