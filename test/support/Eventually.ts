@@ -34,9 +34,9 @@ export const eventuallyHolds = <A, E, R>(
   Effect.flatMap(eventually(effect, check, timeoutMs), (last) =>
     check(last)
       ? Effect.succeed(last)
-      : Effect.dieMessage(`not within ${timeoutMs} ms: ${check.toString()}; the last result: ${describe(last)}`))
+      : Effect.dieMessage(`not within ${timeoutMs} ms: ${check.toString()}; the last result: ${shown(last)}`))
 
-const describe = (value: unknown): string => {
+const shown = (value: unknown): string => {
   try {
     return (JSON.stringify(value) ?? String(value)).slice(0, 500)
   } catch {
