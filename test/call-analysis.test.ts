@@ -10,7 +10,7 @@ import {
   startAnalysisFakes,
   SUMMARY
 } from "./support/CallAnalysisFixtures.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { analysisAnswer } from "./support/FakeOpenAIResponses.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
@@ -116,7 +116,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       expect(waited).toBeGreaterThanOrEqual(MAX_WAIT_SECONDS * 1000 - 500)
       expect(waited).toBeLessThan((MAX_WAIT_SECONDS + 2) * 1000)
       expect(completed.data).toMatchObject({ stream_sid: "MZCAslow1", summary: null })
-      const job = yield* eventually(jobOf("ana-on", "MZCAslow1"), (j) => j?.status === "done", 5000)
+      const job = yield* eventually(jobOf("ana-on", "MZCAslow1"), (j) => j?.status === "done")
       expect(job).toMatchObject({ status: "done", attempts: 1 })
       const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAslow1", { headers: bearer(analysisToken("ana-on")) })
       expect(session.body.summary).toBe(SUMMARY)
@@ -133,7 +133,7 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
         json: { session_id: "MZCAmanual1", score: 0.4, tags: ["reviewed"] }
       })
       expect(manual.status).toBe(200)
-      yield* eventually(jobOf("ana-on", "MZCAmanual1"), (j) => j?.status === "done", 5000)
+      yield* eventuallyHolds(jobOf("ana-on", "MZCAmanual1"), (j) => j?.status === "done")
       const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCAmanual1", { headers: bearer(analysisToken("ana-on")) })
       expect(evaluation.body).toMatchObject({ score: 0.4, source: "automation", tags: ["reviewed"] })
       const session = yield* request("GET", "/api/v1/voice-sessions/by-stream/MZCAmanual1", { headers: bearer(analysisToken("ana-on")) })
@@ -158,15 +158,15 @@ serverSuite(CONFIG, { seed: tenants })("post-call analysis", (it) => {
       yield* Deferred.await(inserted)
       const waiting = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
         where wait_event_type = 'Lock' and query ilike '%insert into voice_session_evals%' and pid <> pg_backend_pid()`
-      yield* eventually(Effect.map(waiting, (rows) => rows[0]!.n), (n) => n > 0, 5000)
+      yield* eventuallyHolds(Effect.map(waiting, (rows) => rows[0]!.n), (n) => n > 0)
       yield* Deferred.succeed(commit, undefined)
       yield* Fiber.join(reviewer)
 
-      yield* eventually(jobOf("ana-on", "MZCArace1"), (j) => j?.status === "done", 5000)
+      yield* eventuallyHolds(jobOf("ana-on", "MZCArace1"), (j) => j?.status === "done")
       const evaluation = yield* request("GET", "/api/v1/voice-session-evals/by-session/MZCArace1", { headers: bearer(analysisToken("ana-on")) })
       expect(evaluation.body).toMatchObject({ score: 0.3, source: "reviewer", tags: ["reviewed"] })
       // The analysis still finished (summary written) and announced no evaluation of its own.
-      yield* eventually(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCArace1")), (l) => l.length > 0)
+      yield* eventuallyHolds(Effect.sync(() => delivered("ana-on", "voice.call.completed", "MZCArace1")), (l) => l.length > 0)
       const events = yield* sql<{ n: number }>`select count(*)::int as n from webhook_outbox
         where tenant_id = 'ana-on' and event = 'voice.session.evaluated' and payload->'data'->>'stream_id' = 'MZCArace1'`
       expect(events[0]!.n).toBe(0)

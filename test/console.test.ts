@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { browserAvailable, ensureConsoleBuilt, launchChromium } from "./support/Browser.js"
 import { ACME, ACME_REST, frame, MediaSuite, promise, startCall } from "./support/MediaCalls.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { ADMIN_KEY, request } from "./support/TestServer.js"
 
@@ -275,7 +275,7 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       })
       const upstream = yield* promise(() => fake.connection(before, 15_000))
       // The microphone arrives as 20 ms mu-law frames, passed through to the model.
-      yield* eventually(Effect.sync(() => upstream.appended.length), (n) => n >= 25, 15_000)
+      yield* eventuallyHolds(Effect.sync(() => upstream.appended.length), (n) => n >= 25, 15_000)
       expect(upstream.appended.slice(0, 25).every((payload) => Buffer.from(payload, "base64").length === 160)).toBe(true)
 
       upstream.reply({ audio: [frame(1), frame(2), frame(3)], transcript: "Hello from the agent" })

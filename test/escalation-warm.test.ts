@@ -3,7 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { TenantCache } from "../src/TenantCache/TenantCache.js"
 import { EscalateCall } from "../src/Tools/EscalateCall.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { addedParticipants, createdCalls, lastTwimlOf, twilioCallback } from "./support/FakeTwilioCallbacks.js"
 import { FakeTwilioServer, newCallSid } from "./support/FakeTwilioServer.js"
 import { findAll, parseXml } from "./support/FakeTwilioXml.js"
@@ -101,7 +101,7 @@ layer(Suite, { excludeTestServices: true })("warm transfers and barge", (it) => 
         (items) => items.includes("was not answered (no-answer)")
       )
       expect(told).toContain("request_callback")
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.sync(() => JSON.stringify(call.upstream.eventsOf("response.create"))),
         (creates) => creates.includes("nobody was available")
       )

@@ -6,7 +6,7 @@ import { AppConfig } from "../src/Config.js"
 import { DatabaseUrl, SqlLive } from "../src/Database/Client.js"
 import { orRefused, orUnavailable } from "../src/Database/Errors.js"
 import { makeExecute } from "../src/Database/HotStatement.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { testDatabaseUrl } from "./support/TestDatabase.js"
 
 const Database = SqlLive.pipe(
@@ -112,7 +112,7 @@ layer(Database)("HotStatement.makeExecute", (it) => {
       const running = sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
         where query like 'select pg_sleep(30) /* hot */%' and state = 'active'`
       const fiber = yield* Effect.fork(execute(sql`select pg_sleep(30) /* hot */`))
-      yield* eventually(running, (rows) => rows[0]?.n === 1)
+      yield* eventuallyHolds(running, (rows) => rows[0]?.n === 1)
       yield* Fiber.interrupt(fiber)
       expect(yield* eventually(running, (rows) => rows[0]?.n === 0)).toEqual([{ n: 0 }])
     }))

@@ -10,7 +10,7 @@ import {
   suiteWithFakeTwilio,
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { createTask, putQueue } from "./support/OperationsFixtures.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, request } from "./support/TestServer.js"
@@ -65,7 +65,7 @@ suiteWithFakeTwilio({ MAX_CALLS_PER_REPLICA: "2", OPERATOR_DISPATCH_SWEEP_INTERV
   it.effect("outbound velocity per minute: the call over the limit is 429 and never dialled", () =>
     Effect.gen(function*() {
       // Start well inside a minute so the window cannot roll over between the calls.
-      yield* eventually(Effect.sync(() => new Date().getUTCSeconds()), (s) => s < 45, 20_000)
+      yield* eventuallyHolds(Effect.sync(() => new Date().getUTCSeconds()), (s) => s < 45, 20_000)
       const headers = yield* tenant("perminute", { outbound_calls_per_minute: 1, max_concurrent_calls: 50 })
       expect((yield* makeCall(headers, "+15557657002")).status).toBe(200)
       const second = yield* makeCall(headers, "+15557657003")

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { frame, listed, promise, sessions } from "./support/MediaCalls.js"
@@ -47,7 +47,7 @@ layer(Suite, { excludeTestServices: true })("live calls when the record cannot b
       client.connected()
       client.start({ streamSid: STREAM_SID, callSid: CALL_SID, customParameters: { direction: "inbound", from: "+15551230001" } })
       yield* promise(() => client.waitFor("the greeting", () => client.of("media").length >= 1))
-      yield* eventually(sessions(ACME), (list) => list.length === 1)
+      yield* eventuallyHolds(sessions(ACME), (list) => list.length === 1)
 
       // PostgreSQL goes away; the caller hangs up; the record cannot be written.
       yield* proxy!.cut

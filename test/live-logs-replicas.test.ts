@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { LogSubscriber } from "./support/LogSubscriber.js"
 import { call, startReplicas } from "./support/Replicas.js"
@@ -84,7 +84,7 @@ describe("live logs across replicas", () => {
       expect(globex.frames.map((f) => f.type)).toEqual(["connected"])
       acme.ws.close()
       globex.ws.close()
-      yield* eventually(
+      yield* eventuallyHolds(
         call(b, "GET", "/api/v1/logs/stats", { headers: bearer(ACME) }),
         (res) => res.body?.connectedClients === 0,
         10_000

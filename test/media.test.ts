@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { Say } from "../src/LiveCalls/Domain.js"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
-import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
+import { FakeOpenAI, pauseAcceptsScoped } from "./support/FakeOpenAIRealtime.js"
 import { FakeTwilioServer } from "./support/FakeTwilioServer.js"
 import {
   ACME_REST,
@@ -20,14 +20,14 @@ import {
 layer(MediaSuite(), { excludeTestServices: true })(
   "media stream",
   (it) => {
-    it.effect("configures the session, greets first and relays audio byte-exact both ways, early audio included", () =>
+    it.scoped("configures the session, greets first and relays audio byte-exact both ways, early audio included", () =>
       Effect.gen(function*() {
         const fake = yield* FakeOpenAI
         const reply = Array.from({ length: 12 }, (_, i) => frame(i, 100))
         fake.onResponseCreate = (connection) => connection.reply({ audio: reply, transcript: "Hi, this is Acme." })
         const call = yield* newCall()
         // The upstream is slow: the first caller audio arrives (and is read) before it is open.
-        fake.pauseAccepts()
+        yield* pauseAcceptsScoped(fake)
         const attempts = fake.attempts
         const before = fake.connections.length
         const client = yield* dial(call)
@@ -195,7 +195,7 @@ layer(MediaSuite(), { excludeTestServices: true })(
         yield* promise(() => client.closed)
       }))
 
-    it.effect("reconnects once with the conversation so far, then ends cleanly when the upstream fails again", () =>
+    it.scoped("reconnects once with the conversation so far, then ends cleanly when the upstream fails again", () =>
       Effect.gen(function*() {
         const fake = yield* FakeOpenAI
         fake.onResponseCreate = (connection) => connection.reply({ audio: [frame(4)], transcript: "Welcome to Acme." })
@@ -206,7 +206,7 @@ layer(MediaSuite(), { excludeTestServices: true })(
         yield* promise(() => upstream.roundTrip())
         const before = fake.connections.length
         const attempts = fake.attempts
-        fake.pauseAccepts()
+        yield* pauseAcceptsScoped(fake)
         upstream.drop()
         // Caller audio during the outage (once the service is reconnecting) goes to the new session.
         yield* promise(() => fake.waitFor("the reconnect attempt", () => fake.attempts > attempts))

@@ -6,7 +6,7 @@ import { decode, encode } from "../src/Monitoring/MuLaw.js"
 import { Listeners, MAX_LISTENER_BUFFER_BYTES, type Tappable } from "../src/Monitoring/Listeners.js"
 import type { TwilioSocket } from "../src/Media/TwilioSocket.js"
 import { Mixer } from "../src/Monitoring/Mixer.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI, type FakeRealtimeConnection, makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { type FakeTwilio, startFakeTwilio } from "./support/FakeTwilio.js"
 import { createdCalls } from "./support/FakeTwilioCallbacks.js"
@@ -238,7 +238,7 @@ layer(MediaSuite(), { excludeTestServices: true })("monitor: a listen-only leg",
       // The call ends: the leg's stream is closed and the leg hung up through Twilio.
       client.stop()
       expect((yield* promise(() => listener.closed)).code).toBe(1000)
-      yield* eventually(Effect.sync(() => hangUpsOf(twilio, leg.legSid)), (r) => r.length === 1)
+      yield* eventuallyHolds(Effect.sync(() => hangUpsOf(twilio, leg.legSid)), (r) => r.length === 1)
       expect(hangUpsOf(twilio, leg.legSid)).toHaveLength(1)
       yield* waitForLog(callSid, ACME_REST)
     }))
@@ -269,7 +269,7 @@ layer(MediaSuite(), { excludeTestServices: true })("monitor: a listen-only leg",
 
       client.stop()
       yield* promise(() => b.closed)
-      yield* eventually(Effect.sync(() => hangUpsOf(twilio, second.legSid)), (r) => r.length === 1)
+      yield* eventuallyHolds(Effect.sync(() => hangUpsOf(twilio, second.legSid)), (r) => r.length === 1)
       expect(hangUpsOf(twilio, second.legSid)).toHaveLength(1)
       expect(hangUpsOf(twilio, first.legSid)).toHaveLength(0)
       yield* waitForLog(callSid, ACME_REST)
@@ -368,7 +368,7 @@ describe("monitor across replicas", () => {
       caller.start({ streamSid, callSid: `CAmon${"0".repeat(28)}1`, customParameters: { direction: "inbound", from: "+15551230001", to: "+15551230002" } })
       yield* promise(() => caller.waitFor("the greeting", () => caller.of("media").length >= 1, 10_000))
       const upstream = fake.connections[0]!
-      yield* eventually(
+      yield* eventuallyHolds(
         call(a, "GET", "/api/v1/sessions", { headers: bearer(TOKEN) }),
         (res) => (res.body?.sessions ?? []).some((s: { stream_sid: string }) => s.stream_sid === streamSid)
       )
@@ -398,7 +398,7 @@ describe("monitor across replicas", () => {
 
       caller.stop()
       expect((yield* promise(() => listener.closed)).code).toBe(1000)
-      yield* eventually(Effect.sync(() => hangUpsOf(twilio, leg.legSid)), (r) => r.length === 1, 10_000)
+      yield* eventuallyHolds(Effect.sync(() => hangUpsOf(twilio, leg.legSid)), (r) => r.length === 1, 10_000)
       expect(hangUpsOf(twilio, leg.legSid)).toHaveLength(1)
     }).pipe(Effect.scoped), 120_000)
 })

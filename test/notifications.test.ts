@@ -4,7 +4,7 @@ import { Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { DatabaseUrl } from "../src/Database/Client.js"
 import { type Notification, Notifications } from "../src/Database/Notifications.js"
 import { makeWake } from "../src/Database/Wake.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { query, testDatabaseUrl } from "./support/TestDatabase.js"
 
 /** Lets forked fibers run until they block. */
@@ -49,21 +49,21 @@ describe("LISTEN dispatch", () => {
       const resyncs = (heard: Array<Notification>) => heard.filter((event) => event._tag === "Resync").length
 
       // Probe until the connection is up and LISTENing (it connects in the background).
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.zipRight(query(url, "select pg_notify('wake_a', 'probe')"), Effect.sync(() => messages(heardA).length)),
         (n) => n > 0
       )
       yield* query(url, "select pg_notify('wake_a', 'one'), pg_notify('wake_b', 'two')")
-      yield* eventually(Effect.sync(() => messages(heardB).length), (n) => n > 0)
+      yield* eventuallyHolds(Effect.sync(() => messages(heardB).length), (n) => n > 0)
       expect(messages(heardA).map((event) => event._tag === "Message" && event.payload)).toContain("one")
       expect(messages(heardB)).toEqual([{ _tag: "Message", channel: "wake_b", payload: "two", local: false }])
 
       // The listening backend is killed: it reconnects, everyone hears Resync, then messages again.
       const before = [resyncs(heardA), resyncs(heardB)]
       yield* query(url, "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query ilike 'listen%'")
-      yield* eventually(Effect.sync(() => resyncs(heardB)), (n) => n > before[1]!, 10_000)
+      yield* eventuallyHolds(Effect.sync(() => resyncs(heardB)), (n) => n > before[1]!, 10_000)
       expect([resyncs(heardA), resyncs(heardB)]).toEqual([before[0]! + 1, before[1]! + 1])
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.zipRight(query(url, "select pg_notify('wake_b', 'after')"), Effect.sync(() => messages(heardB).length)),
         (n) => n > 1,
         10_000

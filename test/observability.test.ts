@@ -4,7 +4,7 @@ import { FetchHttpClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import * as net from "node:net"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { type OtlpExport, type OtlpSpan, spans, startFakeOtlpCollector } from "./support/FakeOtlpCollector.js"
 import { newCallSid, sign } from "./support/FakeTwilioServer.js"
@@ -176,7 +176,7 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       expect(connects).toHaveLength(2)
 
       // Metrics reach the collector too; no transcript, audio, token or digit is exported anywhere.
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.sync(() => collector.exports.some((e) => e.path === "/v1/metrics" && e.body.includes("voice_calls_ended_total"))),
         (found) => found,
         10_000

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid } from "./support/FakeTwilioServer.js"
 import { call, type Replica, startReplicas } from "./support/Replicas.js"
@@ -63,7 +63,7 @@ describe("operator sweeps across replicas", () => {
       expect(settled[0]!.n).toBe(TASKS)
       // A later task is dispatched too: the schedules kept running after the first ones were handled.
       const marker = yield* on(b, "POST", "/api/v1/callback-tasks", { disposition: "callback_requested", queue_key: "callbacks", customer_phone: "+15558889999" })
-      yield* eventually(
+      yield* eventuallyHolds(
         query<{ s: string | null }>(databaseUrl, "select last_dispatch_status as s from callback_tasks where id = $1", [marker.body.id]),
         (rows) => rows[0]?.s === "initiated",
         20_000

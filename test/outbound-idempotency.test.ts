@@ -3,7 +3,7 @@ import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { accountSid, FakeTwilioServer, putTenant, suiteWithFakeTwilio } from "./support/FakeTwilioServer.js"
 import { OUTCOME_UNKNOWN } from "../src/Outbound/Idempotency.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
 
@@ -111,7 +111,7 @@ suiteWithFakeTwilio({ TWILIO_REQUEST_TIMEOUT_MS: "1000" }, Tenants)("make-call I
       const first = yield* makeCall({ to: "+15557651009" }, "slow-1").pipe(Effect.ensuring(Effect.sync(() => (twilio.delayMs = 0))))
       expect(first.status).toBe(503)
       expectSpecSchema(first.body, "MakeCallResponse")
-      yield* eventually(dials, (n) => n - before === 1, 5_000)
+      yield* eventuallyHolds(dials, (n) => n - before === 1)
       for (let attempt = 0; attempt < 2; attempt++) {
         const retried = yield* makeCall({ to: "+15557651009" }, "slow-1")
         expect(retried.status).toBe(409)

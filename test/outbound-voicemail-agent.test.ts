@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { FakeTwilioServer, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { ACME_REST_ACCOUNT, frame, MediaSuite, promise, sessions, startCall, waitForLog } from "./support/MediaCalls.js"
@@ -24,7 +24,7 @@ layer(MediaSuite(), { excludeTestServices: true })("voicemail left by the agent"
       const { callSid, client, streamSid, upstream } = yield* startCall(TENANT)
       yield* promise(() => client.waitFor("the greeting", () => client.of("media").length >= 1))
       client.playAll()
-      yield* eventually(sessions(auth), (listed) => listed.some((s) => s.stream_sid === streamSid))
+      yield* eventuallyHolds(sessions(auth), (listed) => listed.some((s) => s.stream_sid === streamSid))
 
       const amd = yield* twilioWebhook(`/api/v1/outbound-call/amd?tenant=${TENANT}`, {
         CallSid: callSid,

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { Webhook } from "standardwebhooks"
 import { within } from "./support/Bounded.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { fakeWebhookReceiver, type FakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { call, type Replica, startReplica, startReplicas } from "./support/Replicas.js"
 import { testDatabaseUrl, withClient } from "./support/TestDatabase.js"
@@ -67,9 +67,9 @@ describe("outbox delivery across replicas", () => {
       const [a, b] = yield* startReplicas(url, ENV)
       yield* configureTenant(a, "twin", receiver)
       // Both replicas hear the tenant change before the events arrive.
-      yield* eventually(call(b, "GET", "/api/v1/admin/tenants/twin", { headers: adminHeaders }), (r) => r.status === 200)
+      yield* eventuallyHolds(call(b, "GET", "/api/v1/admin/tenants/twin", { headers: adminHeaders }), (r) => r.status === 200)
       const ids = yield* commitEvents(url, "twin", 200)
-      yield* eventually(statuses(url, "twin"), (rows) => allDelivered(rows, 200), 60_000)
+      yield* eventuallyHolds(statuses(url, "twin"), (rows) => allDelivered(rows, 200), 60_000)
       const got = receiver.on("/twin")
       expect(got.map((r) => r.headers["webhook-id"]).sort()).toEqual([...ids].sort())
       for (const r of got.slice(0, 5)) expect(new Webhook(SECRET).verify(r.body, r.headers)).toMatchObject({ tenant_id: "twin" })
@@ -84,7 +84,7 @@ describe("outbox delivery across replicas", () => {
       const first = yield* startReplica(url, ENV)
       yield* configureTenant(first, "killed", receiver)
       const ids = yield* commitEvents(url, "killed", 40)
-      yield* eventually(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
+      yield* eventuallyHolds(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
       first.process.kill("SIGKILL")
       yield* exited(first)
       // The hanging deliveries died with it, claimed but never recorded.
@@ -92,7 +92,7 @@ describe("outbox delivery across replicas", () => {
       expect(afterKill.find((row) => row.status === "pending")?.n).toBeGreaterThanOrEqual(4)
 
       yield* startReplica(url, ENV)
-      yield* eventually(statuses(url, "killed"), (rows) => allDelivered(rows, 40), 60_000)
+      yield* eventuallyHolds(statuses(url, "killed"), (rows) => allDelivered(rows, 40), 60_000)
       const delivered = new Set(receiver.on("/killed").map((r) => r.headers["webhook-id"]))
       expect([...delivered].sort()).toEqual([...ids].sort())
     }), 120_000)
@@ -106,14 +106,14 @@ describe("outbox delivery across replicas", () => {
       const env = { ...ENV, OUTBOX_LEASE_SECONDS: "600" }
       const [first, second] = yield* startReplicas(url, env)
       yield* configureTenant(first, "stopped", receiver)
-      yield* eventually(call(second, "GET", "/api/v1/admin/tenants/stopped", { headers: adminHeaders }), (r) => r.status === 200)
+      yield* eventuallyHolds(call(second, "GET", "/api/v1/admin/tenants/stopped", { headers: adminHeaders }), (r) => r.status === 200)
       const ids = yield* commitEvents(url, "stopped", 40)
-      yield* eventually(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
+      yield* eventuallyHolds(Effect.sync(() => receiver.hanging()), (n) => n >= 4, 30_000)
       // Whichever replica holds the hanging deliveries stops; the other one takes over.
       for (const replica of [first, second]) replica.process.kill("SIGTERM")
       yield* Effect.all([exited(first), exited(second)], { concurrency: 2 })
       yield* startReplica(url, env)
-      yield* eventually(statuses(url, "stopped"), (rows) => allDelivered(rows, 40), 30_000)
+      yield* eventuallyHolds(statuses(url, "stopped"), (rows) => allDelivered(rows, 40), 30_000)
       const delivered = new Set(receiver.on("/stopped").map((r) => r.headers["webhook-id"]))
       expect([...delivered].sort()).toEqual([...ids].sort())
     }), 120_000)

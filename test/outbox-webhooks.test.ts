@@ -4,7 +4,7 @@ import { Clock, Context, Effect, Layer, Metric, TestClock } from "effect"
 import { label, outboxDeliveries } from "../src/Observability/Metrics.js"
 import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
 import { OutboxWorker } from "../src/Outbox/Worker.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { fakeWebhookReceiver, type FakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, testClockSuite } from "./support/TestServer.js"
@@ -108,7 +108,7 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
       expect(yield* enqueue("a", "voice.call.completed", completed("MZ-retry"))).toBe(true)
 
       // Attempt 1 at once (NOTIFY): 500 -> again 5 s later, plus at most 10% jitter.
-      yield* eventually(Effect.sync(() => receiver.on("/a").length), (n) => n >= 1)
+      yield* eventuallyHolds(Effect.sync(() => receiver.on("/a").length), (n) => n >= 1)
       const [afterFirst] = yield* eventually(rowsOf("a"), (rows) => rows[0]?.attempts === 1)
       expect(afterFirst).toMatchObject({ status: "pending", attempts: 1, last_status_code: 500 })
       const firstDelay = Date.parse(afterFirst!.next_attempt_at) - start
@@ -155,7 +155,7 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
         yield* enqueue("c", "voice.call.started", { call_sid: `CAc${i}` })
         yield* enqueue("d", "voice.call.started", { call_sid: `CAd${i}` })
       }
-      yield* eventually(Effect.sync(() => receiver.on("/c").length + receiver.on("/d").length), (n) => n >= 6)
+      yield* eventuallyHolds(Effect.sync(() => receiver.on("/c").length + receiver.on("/d").length), (n) => n >= 6)
       for (const [path, tenant] of [["/c", "hooks-c"], ["/d", "hooks-d"]] as const) {
         const got = receiver.on(path)
         expect(got).toHaveLength(3)
@@ -231,7 +231,7 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
         { discard: true }
       )).pipe(Effect.orDie)
       yield* Effect.all([worker.drain, worker.drain, worker.drain], { concurrency: "unbounded" })
-      yield* eventually(rowsOf("g"), (rows) => rows.every((row) => row.status === "delivered"))
+      yield* eventuallyHolds(rowsOf("g"), (rows) => rows.every((row) => row.status === "delivered"))
       const ids = receiver.on("/g").map((r) => r.headers["webhook-id"])
       expect(ids).toHaveLength(120)
       expect(new Set(ids).size).toBe(120)

@@ -7,7 +7,7 @@ import { availableParallelism } from "node:os"
 import * as path from "node:path"
 import { replacementDelayMs } from "../src/Cluster/Restarts.js"
 import { parseServiceWorkers } from "../src/Config.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { call, type Replica, startReplica } from "./support/Replicas.js"
 import { runServiceUntilExit } from "./support/ServiceEntry.js"
@@ -38,6 +38,9 @@ const dial = (replica: Replica, n: number) =>
     yield* promise(() => client.waitFor("the greeting", () => client.of("media").length >= 1))
     return { client, callSid, open: true }
   })
+
+/** How many workers the primary has seen listen on the public port so far. */
+const servingLines = (replica: Replica) => replica.output().split("\n").filter((line) => line.includes("worker serving")).length
 
 /** Which replica (worker) holds each live call, from the ledger. */
 const holders = (url: string) => query<{ call_sid: string; replica_id: string }>(url, "select call_sid, replica_id from live_calls")
@@ -139,6 +142,8 @@ describe("SERVICE_WORKERS", () => {
         MEDIA_HEARTBEAT_SECONDS: "1",
         MEDIA_REAP_AFTER_SECONDS: "3"
       })
+      // Ready is one worker answering; the other may still be starting (not yet given connections).
+      yield* eventuallyHolds(Effect.sync(() => servingLines(replica)), (n) => n === 2, 30_000)
       const [first, second] = workerPids(replica)
       expect([first, second].every((pid) => pid !== undefined)).toBe(true)
       const put = yield* call(replica, "PUT", "/api/v1/admin/tenants/acme", { headers: adminHeaders, json: { tenant_id: "acme", auth_token: TOKEN } })
@@ -152,7 +157,7 @@ describe("SERVICE_WORKERS", () => {
 
       // One worker dies outright: its calls drop, the other worker reaps them, the primary forks a new one.
       process.kill(first!, "SIGKILL")
-      yield* eventually(Effect.sync(() => calls.filter((c) => c.client.isClosed).length), (n) => n === 2, 10_000)
+      yield* eventuallyHolds(Effect.sync(() => calls.filter((c) => c.client.isClosed).length), (n) => n === 2, 10_000)
       for (const c of calls) c.open = !c.client.isClosed
       const droppedSids = calls.filter((c) => !c.open).map((c) => c.callSid)
       const reaped = yield* eventually(callLogs(url, droppedSids), (rows) => rows.length === 2 && rows.every((r) => r.status === "failed"), 20_000)
@@ -161,8 +166,8 @@ describe("SERVICE_WORKERS", () => {
       expect(replaced).toContain(second)
       expect(replica.output()).toContain("worker exited while serving; replacing it")
       // The new worker listens (the primary then hands it connections too).
-      yield* eventually(Effect.sync(() => replica.output().split("\n").filter((line) => line.includes("worker serving")).length), (n) => n === 3, 30_000)
-      yield* eventually(call(replica, "GET", "/health/ready"), (res) => res.status === 200)
+      yield* eventuallyHolds(Effect.sync(() => servingLines(replica)), (n) => n === 3, 30_000)
+      yield* eventuallyHolds(call(replica, "GET", "/health/ready"), (res) => res.status === 200)
 
       // The new worker takes calls too (a replica id not seen before).
       // (The primary hands connections to the workers in turn, but health probes take turns too: dial until one lands.)
@@ -177,7 +182,7 @@ describe("SERVICE_WORKERS", () => {
 
       // SIGTERM to the primary: every worker drains (readiness 503, no new call), live calls run on.
       replica.process.kill("SIGTERM")
-      yield* eventually(call(replica, "GET", "/health/ready"), (res) => res.status === 503)
+      yield* eventuallyHolds(call(replica, "GET", "/health/ready"), (res) => res.status === 503)
       const refused = yield* promise(() =>
         TwilioMediaClient.open(`${replica.baseUrl.replace("http", "ws")}/media-stream`, bearer(TOKEN)).then(() => undefined, (error: Refused) => error)
       )
@@ -190,7 +195,7 @@ describe("SERVICE_WORKERS", () => {
       for (const { client } of open) client.stop()
       const logs = yield* eventually(callLogs(url, open.map((c) => c.callSid)), (rows) => rows.length === open.length && rows.every((r) => r.end_reason === "stop"), 20_000)
       expect(logs.map((r) => r.status)).toEqual(open.map(() => "completed"))
-      yield* eventually(Effect.sync(() => replica.process.exitCode), (code) => code !== null, 20_000)
+      yield* eventuallyHolds(Effect.sync(() => replica.process.exitCode), (code) => code !== null, 20_000)
       expect(replica.process.exitCode).toBe(0)
       expect(replica.output().split("\n").filter((line) => line.includes("draining before shutdown"))).toHaveLength(2)
       expect(replica.output()).toContain("all workers stopped")

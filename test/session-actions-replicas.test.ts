@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import pg from "pg"
 import { SUPERVISOR_GOODBYE } from "../src/SessionActions/SessionActions.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { frame, promise } from "./support/MediaCalls.js"
@@ -113,7 +113,7 @@ describe("session actions across replicas", () => {
       const hangUps = () => twilio.requests.filter((r) => r.path.endsWith(`/Calls/${first.callSid}.json`) && r.form.Status === "completed")
       yield* promise(() => first.client.waitFor("the hang-up through Twilio", () => hangUps().length === 1))
       expect((yield* promise(() => first.client.closed)).code).toBe(1000)
-      yield* eventually(endReason(url, first.callSid), (reasons) => reasons.length === 1, 10_000)
+      yield* eventuallyHolds(endReason(url, first.callSid), (reasons) => reasons.length === 1, 10_000)
       expect(yield* endReason(url, first.callSid)).toEqual(["ended_by_command"])
 
       // Both actions are in the supervisor log, read from either replica.

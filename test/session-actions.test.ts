@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SUPERVISOR_GOODBYE } from "../src/SessionActions/SessionActions.js"
-import { eventually } from "./support/Eventually.js"
+import { eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { FakeTwilioServer, putTenant } from "./support/FakeTwilioServer.js"
 import { ACME, ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, sessions, startCall, waitForLog } from "./support/MediaCalls.js"
@@ -130,7 +130,7 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
       yield* promise(() => client.waitFor("the greeting", () => client.of("media").length >= 1))
       client.playAll()
       // The ledger row is written as the call starts, not necessarily before the greeting.
-      yield* eventually(sessions(ACME_REST.auth), (listed) => listed.some((s) => s.stream_sid === streamSid))
+      yield* eventuallyHolds(sessions(ACME_REST.auth), (listed) => listed.some((s) => s.stream_sid === streamSid))
 
       const res = yield* action(streamSid, "end", { reason: "Customer issue resolved", supervisor: "dana" }, ACME_REST.auth)
       expectAnswer(res, 200, "Ending the call after the agent's goodbye")
@@ -151,7 +151,7 @@ layer(MediaSuite(), { excludeTestServices: true })("session actions on one repli
         ["end", "Customer issue resolved", "applied"]
       ])
       // The call has gone: a second end is a 404.
-      yield* eventually(action(streamSid, "end", {}, ACME_REST.auth), (again) => again.status === 404)
+      yield* eventuallyHolds(action(streamSid, "end", {}, ACME_REST.auth), (again) => again.status === 404)
     }))
 
   it.effect("escalate transfers the call through EscalateCall (Twilio <Dial>) and marks the session escalated", () =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import pg from "pg"
 import { SHUTDOWN_GOODBYE } from "../src/Health/Lifecycle.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { call, type Launcher, type Replica, signalGroup, startReplica } from "./support/Replicas.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
@@ -118,7 +118,7 @@ describe("shutdown keeps calls", () => {
         expect(longLog.transcript_text).toContain(SHUTDOWN_GOODBYE)
 
         // Then the replica stops on its own, cleanly; B served throughout.
-        yield* eventually(Effect.sync(() => exited(a)), (done) => done, 20_000)
+        yield* eventuallyHolds(Effect.sync(() => exited(a)), (done) => done, 20_000)
         // npm, once node has exited, re-raises the signal it was sent on itself.
         if (launcher === "npm") expect(a.process.signalCode).toBe("SIGTERM")
         else expect(a.process.exitCode).toBe(0)

@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
 import { type Notification, Notifications } from "../src/Database/Notifications.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, bearer, request, testClockSuite } from "./support/TestServer.js"
 
@@ -129,7 +129,7 @@ testClockSuite({ ELEVENLABS_API_KEY: "" })("tenant runtime cache", (it) => {
         if (event._tag === "Message") heard.push(event)
       })
       // Probe until one gets through (LISTEN waits for a connection that may still be coming).
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.zipRight(notifications.notify("cache_test", "probe"), received),
         (events) => events.length > 0
       )

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { makeFakeOpenAIRealtime } from "./support/FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { accountSid, sign } from "./support/FakeTwilioServer.js"
@@ -95,7 +95,7 @@ describe("translation calls across replicas", () => {
       // A hangs up on replica two: B is hung up through Twilio, whichever replica took the request.
       streamA.stop()
       yield* Effect.promise(() => streamB.closed)
-      yield* eventually(
+      yield* eventuallyHolds(
         Effect.sync(() => twilio.requests.filter((r) => r.path.endsWith(`/Calls/${sidB}.json`) && r.form.Status === "completed")),
         (requests) => requests.length === 1,
         10_000

@@ -8,7 +8,7 @@ import { ACME_REST, ACME_REST_ACCOUNT, frame, MediaSuite, promise, sessions, wai
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 
 const FROM = "+15550007000"
 const PARTY_A = "+15551230001"
@@ -129,14 +129,14 @@ layer(MediaSuite(), { excludeTestServices: true })("translation calls: two legs 
       expect(b.stream.of("media")).toHaveLength(2)
 
       // Both legs are live calls of the tenant while they run.
-      const live = yield* eventually(sessions(ACME_REST.auth), (list) => list.length >= 2, 5_000)
+      const live = yield* eventually(sessions(ACME_REST.auth), (list) => list.length >= 2)
       expect(live.map((s: any) => s.stream_sid).sort()).toEqual([a.stream.streamSid, b.stream.streamSid].sort())
 
       // Party B hangs up: both legs end, A's call is hung up through Twilio's REST API.
       b.stream.stop()
       yield* promise(() => a.stream.closed)
       yield* promise(() => b.stream.closed)
-      yield* eventually(hangUps(sidA), (requests) => requests.length === 1, 5_000)
+      yield* eventuallyHolds(hangUps(sidA), (requests) => requests.length === 1)
       expect(yield* hangUps(sidB)).toEqual([])
       yield* until("session A closed", () => a.session.closed)
       yield* until("session B closed", () => b.session.closed)
@@ -199,7 +199,7 @@ layer(MediaSuite(), { excludeTestServices: true })("translation calls: two legs 
       // Party A hangs up: B is hung up through REST.
       a.stream.close()
       yield* promise(() => b.stream.closed)
-      yield* eventually(hangUps(sidB), (requests) => requests.length === 1, 5_000)
+      yield* eventuallyHolds(hangUps(sidB), (requests) => requests.length === 1)
       expect(yield* hangUps(sidA)).toEqual([])
       const log = yield* waitForLog(sidA, ACME_REST)
       expect(log.end_reason).toBe("caller_hangup")
@@ -243,8 +243,8 @@ layer(MediaSuite({ TRANSLATION_JOIN_TIMEOUT_SECONDS: "2" }), { excludeTestServic
       a.session.reply({ audio: [Buffer.alloc(160, 0x01)] })
       yield* promise(() => a.stream.closed)
       expect(a.stream.of("media")).toEqual([])
-      yield* eventually(hangUps(res.body.participant_a_call_sid), (r) => r.length === 1, 5_000)
-      yield* eventually(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1, 5_000)
+      yield* eventuallyHolds(hangUps(res.body.participant_a_call_sid), (r) => r.length === 1)
+      yield* eventuallyHolds(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1)
       const log = yield* waitForLog(res.body.participant_a_call_sid, ACME_REST)
       expect(log.end_reason).toBe("error")
     }))
@@ -260,7 +260,7 @@ layer(MediaSuite({ TRANSLATION_JOIN_TIMEOUT_SECONDS: "2" }), { excludeTestServic
       fake.refuseNext = 1
       const a = yield* answer(placed[0]!, res.body.participant_a_call_sid, false)
       yield* promise(() => a.stream.closed)
-      yield* eventually(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1, 5_000)
+      yield* eventuallyHolds(hangUps(res.body.participant_b_call_sid), (r) => r.length === 1)
       const log = yield* waitForLog(res.body.participant_a_call_sid, ACME_REST)
       expect(log.end_reason).toBe("upstream_failure")
       yield* waitUntilGone(a.stream.streamSid, ACME_REST.auth)

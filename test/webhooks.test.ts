@@ -241,7 +241,7 @@ suiteWithFakeTwilio({}, Tenants)("Twilio voice webhooks", (it) => {
       yield* hintCached(TOKENS.gamma)
       // Any change counts (the token stays, so the other tests still sign as gamma).
       yield* putTenant("gamma", { twilio: { account_sid: SHARED_SID, auth_token: TOKENS.gamma }, org_id: "org-gamma" })
-      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0, 3000)
+      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0)
       expect(after.body.hint_cache.entries).toBe(0)
     }))
 
@@ -255,7 +255,7 @@ suiteWithFakeTwilio({}, Tenants)("Twilio voice webhooks", (it) => {
         json: { phone_number: "+15550009999", direction: "inbound", agent_id: agents.body.agents[0].id }
       })
       expect(moved.status).toBe(200)
-      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0, 3000)
+      const after = yield* eventually(diagnostics, (r) => r.body.hint_cache.entries === 0)
       expect(after.body.hint_cache.entries).toBe(0)
     }))
 

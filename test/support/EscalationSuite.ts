@@ -45,6 +45,8 @@ export const connectCall = (callSid: string, parameters: Record<string, string>,
     client.connected()
     client.start({ streamSid, callSid, customParameters: parameters })
     const upstream = yield* promise(() => openai.connection(before))
+    // Connected is not held yet (the upstream opens while the token is spent).
+    yield* promise(() => upstream.spokenTo())
     return { client, upstream }
   })
 

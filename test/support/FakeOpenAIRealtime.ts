@@ -102,6 +102,19 @@ export class FakeRealtimeConnection {
     return pingRoundTrip(this.ws, `a round trip to the service on upstream connection #${this.id}`)
   }
 
+  /**
+   * Resolves once the service has spoken on this session (its `session.update`). The upstream
+   * is opened while the stream token is spent, so a connection alone does not mean the call is
+   * held: the service says nothing on it until the call is registered with its ledger row.
+   */
+  spokenTo(timeoutMs = 10_000): Promise<void> {
+    return pollUntil(
+      `the service's session.update on upstream connection #${this.id} (the call held)`,
+      () => this.received.length > 0,
+      timeoutMs
+    ).then(() => undefined)
+  }
+
   /** The socket fails under the service (as a network drop would). */
   drop(): void {
     this.ws.terminate()
@@ -157,6 +170,14 @@ export class FakeOpenAIRealtime {
     else this.held.push(upgrade)
   }
 }
+
+/**
+ * Holds the fake's upgrades for the current scope (a slow upstream); they are accepted when the
+ * scope closes whatever the test did. Paused accepts left behind by a failing test kept the
+ * service's shutdown waiting on a call that never started, and the suite's hook timed out.
+ */
+export const pauseAcceptsScoped = (fake: FakeOpenAIRealtime) =>
+  Effect.acquireRelease(Effect.sync(() => fake.pauseAccepts()), () => Effect.sync(() => fake.resumeAccepts()))
 
 /** Starts the fake on 127.0.0.1 for the enclosing scope. */
 export const makeFakeOpenAIRealtime = Effect.acquireRelease(

@@ -77,7 +77,10 @@ export const dial = (call: { readonly callSid: string; readonly streamSid: strin
     return client
   })
 
-/** A connected, authenticated call: the Twilio side and its upstream session. */
+/**
+ * A connected, authenticated call, held by the service (registered, with its ledger row): the
+ * Twilio side and its upstream session.
+ */
 export const startCall = (tenantId = ACME.tenantId) =>
   Effect.gen(function*() {
     const fake = yield* FakeOpenAI
@@ -85,9 +88,7 @@ export const startCall = (tenantId = ACME.tenantId) =>
     const before = fake.connections.length
     const client = yield* dial(call)
     const upstream = yield* promise(() => fake.connection(before))
-    // The upstream opens while the stream token is spent, before the call is held; its opening
-    // (session.update) is sent once the call is held, so from then on commands reach it.
-    yield* promise(() => fake.waitFor("the session opening", () => upstream.received.some((event) => event.type === "session.update")))
+    yield* promise(() => upstream.spokenTo())
     return { ...call, client, upstream }
   })
 
