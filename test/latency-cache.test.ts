@@ -1,8 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Metric, TestClock } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { LatencyReportCache } from "../src/CallLogs/LatencyReportCache.js"
+import { latencyReportCache } from "../src/Observability/Metrics.js"
 import { newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { averagesRounded, DAY, LATENCY_WINDOWS } from "./support/LatencyCalls.js"
 import { latencyReport } from "./support/LatencyOracle.js"
@@ -156,6 +157,9 @@ testClockSuite()("call-logs/latency cache", (it) => {
       yield* putTenant(tenant)
       yield* recordCall(tenant, yield* ago(3_600_000), [700])
       const cache = yield* LatencyReportCache
+      const results = Effect.all(["hit", "shared", "computed"].map((result) =>
+        Effect.map(Metric.value(Metric.tagged(latencyReportCache, "result", result)), (state) => state.count)))
+      const before = yield* results
       let computed = 0
       const started = yield* Deferred.make<void>()
       const gate = yield* Deferred.make<void>()
@@ -181,5 +185,9 @@ testClockSuite()("call-logs/latency cache", (it) => {
       yield* recordCall(tenant, yield* ago(60_000), [800])
       yield* ask
       expect(computed).toBe(2)
+      // The replica's counter (GET /metrics): 2 computed; the 8 waiting and the later one shared or hit.
+      const [hits, shared, computations] = (yield* results).map((n, i) => n - before[i]!)
+      expect(computations).toBe(2)
+      expect(hits! + shared!).toBe(9)
     }).pipe(Effect.provide(LatencyReportCache.Default)), { timeout: 60_000 })
 })

@@ -1,5 +1,6 @@
 import { Config, Deferred, Effect, FiberId } from "effect"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
+import { recordLatencyReportCache } from "../Observability/Metrics.js"
 import { makeBoundedLru } from "./BoundedLru.js"
 import type { LatencyReportJson } from "./LatencyJson.js"
 import { CallLatencyRevision } from "./LatencyRevision.js"
@@ -75,12 +76,20 @@ export class LatencyReportCache extends Effect.Service<LatencyReportCache>()("La
       megabytes === 0 ? report : Effect.flatMap(revisions.stamp(tenantId, since), (stamp) => {
         const kept = held.get(key)
         if (kept !== undefined) {
-          if (kept.stamp === stamp) return Effect.succeed(kept.report)
+          if (kept.stamp === stamp) {
+            recordLatencyReportCache("hit")
+            return Effect.succeed(kept.report)
+          }
           // Its stamp never comes back.
           held.delete(key)
         }
         const running = computing.get(key)
-        return running !== undefined && running.stamp === stamp ? Deferred.await(running.done) : compute(key, stamp, report)
+        if (running !== undefined && running.stamp === stamp) {
+          recordLatencyReportCache("shared")
+          return Deferred.await(running.done)
+        }
+        recordLatencyReportCache("computed")
+        return compute(key, stamp, report)
       })
 
     return { cached, usage: held.usage } as const
