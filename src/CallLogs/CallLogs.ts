@@ -3,6 +3,7 @@ import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import { Uuid } from "../Http/Schemas.js"
 import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import { CallLatencyRepo } from "./LatencyRepo.js"
+import { LatencyReportCache } from "./LatencyReportCache.js"
 import { CallLatencyRollup } from "./LatencyRollup.js"
 import type { CallLogFilters } from "./Api.js"
 import { type CallLogListRow, CallLogsRepo, type ListQuery } from "./Repo.js"
@@ -97,6 +98,7 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
     const analytics = yield* CallAnalyticsRepo
     const latencyReports = yield* CallLatencyRepo
     const latencyRollup = yield* CallLatencyRollup
+    const latencyCache = yield* LatencyReportCache
 
     // Every list request: a span only when tracing is on, and no stack captured per call (Effect.fn).
     // The filters are checked as the effect is built (pure), so a valid query costs no extra step.
@@ -134,7 +136,9 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         spanned("CallLogs.stats")
       )
 
-    // Polled by dashboards too: spanned, as stats.
+    // Polled by dashboards too: spanned, as stats. Answered from this replica's cache while the
+    // tenant's calls in the window are unchanged (LatencyReportCache.ts); the key is every
+    // parameter the report depends on (the tenant last: the other two hold no space).
     const latency = (tenantId: string, window: string, samples: number) =>
       Effect.flatMap(
         isWindow(window)
@@ -145,12 +149,13 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
           const bucket = window === "24h" ? "hour" as const : "day" as const
           return Effect.flatMap(Clock.currentTimeMillis, (now) => {
             const since = span === null ? null : new Date(now - span)
-            return Effect.map(
+            const report = Effect.map(
               ROLLED_UP.has(window)
                 ? latencyRollup.report(tenantId, since, samples, window)
                 : latencyReports.report(tenantId, since, samples, bucket, window),
               (report) => ({ ...report, bucket, window })
             )
+            return latencyCache.cached(`${window} ${samples} ${tenantId}`, tenantId, since, report)
           })
         }
       ).pipe(spanned("CallLogs.latency"))
@@ -165,5 +170,11 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         analytics.versionTurnLatency(tenantId, versionIds, lookbackHours)
     } as const
   }),
-  dependencies: [CallLogsRepo.Default, CallAnalyticsRepo.Default, CallLatencyRepo.Default, CallLatencyRollup.Default]
+  dependencies: [
+    CallLogsRepo.Default,
+    CallAnalyticsRepo.Default,
+    CallLatencyRepo.Default,
+    CallLatencyRollup.Default,
+    LatencyReportCache.Default
+  ]
 }) {}

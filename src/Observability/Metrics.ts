@@ -97,6 +97,12 @@ export const sweepRuns = counter("voice_sweep_runs_total", "Background sweep run
 export const sweepItems = counter("voice_sweep_items_total", "Items a sweep acted on, by sweep")
 export const sweepDuration = Metric.histogram("voice_sweep_duration_ms", TOOL_MS, "Sweep run duration, by sweep")
 
+// --- reports ---------------------------------------------------------------------------------
+export const latencyReportCache = counter(
+  "voice_latency_report_cache_total",
+  "call-logs/latency requests by how this replica answered: hit (kept report), shared (a computation already running), computed"
+)
+
 // --- replica -------------------------------------------------------------------------------
 export const replicaReady = Metric.gauge("voice_replica_ready", {
   description: "1 when this replica reports ready (GET /health/ready), 0 when not ready or draining"
@@ -116,6 +122,16 @@ export const recordDelivery = (outbox: string, outcome: "delivered" | "retry" | 
   outboxAttempts.unsafeUpdate(1, [label("outbox", outbox)])
   outboxDeliveries.unsafeUpdate(1, [label("outbox", outbox), label("outcome", outcome)])
 }
+
+const reportCacheResults = {
+  hit: [MetricLabel.make("result", "hit")],
+  shared: [MetricLabel.make("result", "shared")],
+  computed: [MetricLabel.make("result", "computed")]
+}
+
+/** For the latency report cache: how one request was answered. */
+export const recordLatencyReportCache = (result: keyof typeof reportCacheResults) =>
+  latencyReportCache.unsafeUpdate(1, reportCacheResults[result])
 
 /** For a sweep: one run, how many items it acted on, how long it took. */
 export const recordSweep = (sweep: string, outcome: "ok" | "error", items: number, durationMs: number) => {
