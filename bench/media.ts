@@ -54,6 +54,8 @@ const samples = Number(arg("samples", "3"))
  * in the service's heap), which is not what production carries.
  */
 const built = process.argv.includes("--built")
+/** `--dist=DIR` (with --built): the service's build to run, e.g. a base tree built with `--outDir dist-base`. */
+const distDir = arg("dist", "dist")
 /**
  * `--snapshots=DIR`: heap snapshots at 0 and N calls (same process), summed by constructor.
  * Taking one leaves the process's malloc arenas larger: RSS read after it is not comparable.
@@ -86,7 +88,7 @@ const builtBaseline = () => {
 
 const spawnTarget = async (target: "service" | "baseline", port: number, upstreamPort: number, databaseUrl: string, inspectPort: number) => {
   const script = built
-    ? target === "service" ? path.join(ROOT, "dist", "main.js") : builtBaseline()
+    ? target === "service" ? path.join(ROOT, distDir, "main.js") : builtBaseline()
     : target === "service" ? "src/main.ts" : "bench/baseline-relay.ts"
   const flags = [
     ...nodeFlags,
