@@ -163,6 +163,9 @@ interface Row {
   /** Medians of the readings (each after a full collection) at 0 calls and with the calls streaming. */
   readonly idle: Usage
   readonly loaded: Usage
+  /** V8's used bytes by heap space at the same readings (medians): code space is compiled code, not calls. */
+  readonly idleSpaces: Spaces
+  readonly loadedSpaces: Spaces
   readonly harnessCpuPercent: number
   readonly harnessLagP99: number
 }
@@ -181,17 +184,27 @@ const medianUsage = (usages: ReadonlyArray<Usage>): Usage => ({
   arrayBuffers: median(usages.map((u) => u.arrayBuffers))
 })
 
+type Spaces = Record<string, number>
+
+const SPACES = "JSON.stringify(Object.fromEntries(process.getBuiltinModule('v8').getHeapSpaceStatistics().map((s) => [s.space_name.replace('_space', ''), s.space_used_size])))"
+
+const medianSpaces = (readings: ReadonlyArray<Spaces>): Spaces =>
+  Object.fromEntries(Object.keys(readings[0] ?? {}).map((name) => [name, median(readings.map((r) => r[name] ?? 0))]))
+
 /** `samples` readings, each right after a full collection; RSS from /proc (VmRSS), the rest from the process. */
-const readMemory = async (inspector: Inspector, pid: number): Promise<Usage> => {
+const readMemory = async (inspector: Inspector, pid: number): Promise<{ usage: Usage; spaces: Spaces }> => {
   const readings: Array<Usage> = []
+  const spaces: Array<Spaces> = []
   for (let i = 0; i < samples; i++) {
     if (i > 0) await sleep(1_000)
     await inspector.collect()
     const usage = await inspector.usage()
     readings.push({ ...usage, rss: rssMb(pid) * 1048576 })
+    const result = await inspector.call("Runtime.evaluate", { expression: SPACES, returnByValue: true })
+    spaces.push(JSON.parse(result.result.value) as Spaces)
   }
   if (process.env.BENCH_VERBOSE === "1") console.error(JSON.stringify(readings))
-  return medianUsage(readings)
+  return { usage: medianUsage(readings), spaces: medianSpaces(spaces) }
 }
 
 const runLevel = async (target: "service" | "baseline", calls: number, databaseUrl: string, round: number): Promise<Row> => {
@@ -227,7 +240,7 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
       await sleep(3_000) // the service writes the calls' records after the hang-ups
     }
     const snapshotFile = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
-    const idle = await readMemory(inspector, pid)
+    const { usage: idle, spaces: idleSpaces } = await readMemory(inspector, pid)
     if (snapshotDir !== "") await inspector.snapshot(snapshotFile(0))
     await connectAll(calls)
 
@@ -249,7 +262,7 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
     load.up.measuring = load.down.measuring = false
     lag.disable()
     // With the calls still streaming: what N live calls keep, after a collection.
-    const loaded = await readMemory(inspector, pid)
+    const { usage: loaded, spaces: loadedSpaces } = await readMemory(inspector, pid)
     if (snapshotDir !== "") await inspector.snapshot(snapshotFile(calls))
     load.stopSending()
     await sleep(2_000) // let frames in flight arrive before counting losses
@@ -265,6 +278,8 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
       rssMb: rss,
       idle,
       loaded,
+      idleSpaces,
+      loadedSpaces,
       harnessCpuPercent: ((harness.user + harness.system) / 1e6 / elapsed) * 100,
       harnessLagP99: lag.percentile(99) / 1e6
     }
@@ -296,6 +311,8 @@ const combine = (rows: ReadonlyArray<Row>): Row => {
     rssMb: m((r) => r.rssMb),
     idle: medianUsage(rows.map((r) => r.idle)),
     loaded: medianUsage(rows.map((r) => r.loaded)),
+    idleSpaces: medianSpaces(rows.map((r) => r.idleSpaces)),
+    loadedSpaces: medianSpaces(rows.map((r) => r.loadedSpaces)),
     harnessCpuPercent: m((r) => r.harnessCpuPercent),
     harnessLagP99: m((r) => r.harnessLagP99)
   }
@@ -324,6 +341,12 @@ const formatMemory = (row: Row) => {
     `${kb(row.loaded.arrayBuffers - row.idle.arrayBuffers)} |`
 }
 
+/** Heap used per call by V8 space (same readings): `code` is compiled code, charged to calls though made once. */
+const formatSpaces = (row: Row) =>
+  `${row.target}, heap used KB per call by space: ` + Object.keys(row.loadedSpaces)
+    .map((name) => `${name} ${f(((row.loadedSpaces[name] ?? 0) - (row.idleSpaces[name] ?? 0)) / 1024 / row.calls, 2)}`)
+    .join(", ")
+
 /** Live objects added by the calls, per call, by constructor (snapshots at 0 and N calls, same process). */
 const printSnapshotDiff = (target: string, calls: number, round: number) => {
   const file = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
@@ -350,6 +373,7 @@ const main = async () => {
           const row = await runLevel(target, calls, postgres.url, round)
           console.log(format(row))
           console.log(formatMemory(row))
+          console.log(formatSpaces(row))
           byTarget.set(target, [...(byTarget.get(target) ?? []), row])
         }
       }
@@ -362,6 +386,7 @@ const main = async () => {
   for (const row of results) console.log(format(row))
   console.log(`\nmemory, medians of ${rounds} round(s) (${warmCalls} warm-up calls first; ${samples} readings each after a full collection):\n${MEMORY_HEADER}`)
   for (const row of results) console.log(formatMemory(row))
+  for (const row of results) console.log(formatSpaces(row))
   if (snapshotDir !== "") {
     for (const calls of levels) {
       for (let round = 0; round < rounds; round++) for (const target of targets) printSnapshotDiff(target, calls, round)
