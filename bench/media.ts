@@ -54,6 +54,8 @@ const samples = Number(arg("samples", "3"))
  * in the service's heap), which is not what production carries.
  */
 const built = process.argv.includes("--built")
+/** `--dist=DIR` (with --built): the service's build to run, e.g. a base tree built with `--outDir dist-base`. */
+const distDir = arg("dist", "dist")
 /**
  * `--snapshots=DIR`: heap snapshots at 0 and N calls (same process), summed by constructor.
  * Taking one leaves the process's malloc arenas larger: RSS read after it is not comparable.
@@ -86,7 +88,7 @@ const builtBaseline = () => {
 
 const spawnTarget = async (target: "service" | "baseline", port: number, upstreamPort: number, databaseUrl: string, inspectPort: number) => {
   const script = built
-    ? target === "service" ? path.join(ROOT, "dist", "main.js") : builtBaseline()
+    ? target === "service" ? path.join(ROOT, distDir, "main.js") : builtBaseline()
     : target === "service" ? "src/main.ts" : "bench/baseline-relay.ts"
   const flags = [
     ...nodeFlags,
@@ -161,6 +163,9 @@ interface Row {
   /** Medians of the readings (each after a full collection) at 0 calls and with the calls streaming. */
   readonly idle: Usage
   readonly loaded: Usage
+  /** V8's used bytes by heap space at the same readings (medians): code space is compiled code, not calls. */
+  readonly idleSpaces: Spaces
+  readonly loadedSpaces: Spaces
   readonly harnessCpuPercent: number
   readonly harnessLagP99: number
 }
@@ -179,17 +184,27 @@ const medianUsage = (usages: ReadonlyArray<Usage>): Usage => ({
   arrayBuffers: median(usages.map((u) => u.arrayBuffers))
 })
 
+type Spaces = Record<string, number>
+
+const SPACES = "JSON.stringify(Object.fromEntries(process.getBuiltinModule('v8').getHeapSpaceStatistics().map((s) => [s.space_name.replace('_space', ''), s.space_used_size])))"
+
+const medianSpaces = (readings: ReadonlyArray<Spaces>): Spaces =>
+  Object.fromEntries(Object.keys(readings[0] ?? {}).map((name) => [name, median(readings.map((r) => r[name] ?? 0))]))
+
 /** `samples` readings, each right after a full collection; RSS from /proc (VmRSS), the rest from the process. */
-const readMemory = async (inspector: Inspector, pid: number): Promise<Usage> => {
+const readMemory = async (inspector: Inspector, pid: number): Promise<{ usage: Usage; spaces: Spaces }> => {
   const readings: Array<Usage> = []
+  const spaces: Array<Spaces> = []
   for (let i = 0; i < samples; i++) {
     if (i > 0) await sleep(1_000)
     await inspector.collect()
     const usage = await inspector.usage()
     readings.push({ ...usage, rss: rssMb(pid) * 1048576 })
+    const result = await inspector.call("Runtime.evaluate", { expression: SPACES, returnByValue: true })
+    spaces.push(JSON.parse(result.result.value) as Spaces)
   }
   if (process.env.BENCH_VERBOSE === "1") console.error(JSON.stringify(readings))
-  return medianUsage(readings)
+  return { usage: medianUsage(readings), spaces: medianSpaces(spaces) }
 }
 
 const runLevel = async (target: "service" | "baseline", calls: number, databaseUrl: string, round: number): Promise<Row> => {
@@ -225,7 +240,7 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
       await sleep(3_000) // the service writes the calls' records after the hang-ups
     }
     const snapshotFile = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
-    const idle = await readMemory(inspector, pid)
+    const { usage: idle, spaces: idleSpaces } = await readMemory(inspector, pid)
     if (snapshotDir !== "") await inspector.snapshot(snapshotFile(0))
     await connectAll(calls)
 
@@ -247,7 +262,7 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
     load.up.measuring = load.down.measuring = false
     lag.disable()
     // With the calls still streaming: what N live calls keep, after a collection.
-    const loaded = await readMemory(inspector, pid)
+    const { usage: loaded, spaces: loadedSpaces } = await readMemory(inspector, pid)
     if (snapshotDir !== "") await inspector.snapshot(snapshotFile(calls))
     load.stopSending()
     await sleep(2_000) // let frames in flight arrive before counting losses
@@ -263,6 +278,8 @@ const runLevel = async (target: "service" | "baseline", calls: number, databaseU
       rssMb: rss,
       idle,
       loaded,
+      idleSpaces,
+      loadedSpaces,
       harnessCpuPercent: ((harness.user + harness.system) / 1e6 / elapsed) * 100,
       harnessLagP99: lag.percentile(99) / 1e6
     }
@@ -294,6 +311,8 @@ const combine = (rows: ReadonlyArray<Row>): Row => {
     rssMb: m((r) => r.rssMb),
     idle: medianUsage(rows.map((r) => r.idle)),
     loaded: medianUsage(rows.map((r) => r.loaded)),
+    idleSpaces: medianSpaces(rows.map((r) => r.idleSpaces)),
+    loadedSpaces: medianSpaces(rows.map((r) => r.loadedSpaces)),
     harnessCpuPercent: m((r) => r.harnessCpuPercent),
     harnessLagP99: m((r) => r.harnessLagP99)
   }
@@ -322,6 +341,20 @@ const formatMemory = (row: Row) => {
     `${kb(row.loaded.arrayBuffers - row.idle.arrayBuffers)} |`
 }
 
+/**
+ * Heap used per call by V8 space (same readings): `code` is compiled code, charged to calls though
+ * made once; `new` (the young generation) is empty after a full collection, so what it holds at the
+ * reading was allocated after it (the calls keep streaming: 0.04-4 KB per call between runs), not
+ * kept by the calls. "Outside the young generation" leaves it out.
+ */
+const formatSpaces = (row: Row) => {
+  const perCall = (name: string) => ((row.loadedSpaces[name] ?? 0) - (row.idleSpaces[name] ?? 0)) / 1024 / row.calls
+  const names = Object.keys(row.loadedSpaces)
+  const outsideYoung = names.filter((name) => name !== "new" && name !== "new_large_object").reduce((sum, name) => sum + perCall(name), 0)
+  return `${row.target}, heap used KB per call by space: ${names.map((name) => `${name} ${f(perCall(name), 2)}`).join(", ")}; ` +
+    `outside the young generation ${f(outsideYoung, 2)}`
+}
+
 /** Live objects added by the calls, per call, by constructor (snapshots at 0 and N calls, same process). */
 const printSnapshotDiff = (target: string, calls: number, round: number) => {
   const file = (at: number) => path.join(snapshotDir, `${target}-${calls}-r${round}-${at}.heapsnapshot`)
@@ -348,6 +381,7 @@ const main = async () => {
           const row = await runLevel(target, calls, postgres.url, round)
           console.log(format(row))
           console.log(formatMemory(row))
+          console.log(formatSpaces(row))
           byTarget.set(target, [...(byTarget.get(target) ?? []), row])
         }
       }
@@ -360,6 +394,7 @@ const main = async () => {
   for (const row of results) console.log(format(row))
   console.log(`\nmemory, medians of ${rounds} round(s) (${warmCalls} warm-up calls first; ${samples} readings each after a full collection):\n${MEMORY_HEADER}`)
   for (const row of results) console.log(formatMemory(row))
+  for (const row of results) console.log(formatSpaces(row))
   if (snapshotDir !== "") {
     for (const calls of levels) {
       for (let round = 0; round < rounds; round++) for (const target of targets) printSnapshotDiff(target, calls, round)

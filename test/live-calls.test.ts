@@ -4,10 +4,10 @@ import { Applied, End, Inject, Say } from "../src/LiveCalls/Domain.js"
 import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import { makeMailbox } from "../src/LiveCalls/Mailbox.js"
 import { FakeOpenAI } from "./support/FakeOpenAIRealtime.js"
-import { eventually } from "./support/Eventually.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { holdLiveCall } from "./support/LiveCallFixtures.js"
-import { dial, frame, listed, MediaSuite, newCall, promise, startCall, waitForLog, waitUntilGone } from "./support/MediaCalls.js"
+import { eventually } from "./support/Eventually.js"
+import { dial, frame, listed, MediaSuite, newCall, promise, sessions, startCall, waitForLog, waitUntilGone } from "./support/MediaCalls.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, request } from "./support/TestServer.js"
 
@@ -150,6 +150,31 @@ layer(MediaSuite(), { excludeTestServices: true })("live calls", (it) => {
       // The call has left: there is nobody to command any more.
       const after = yield* Effect.flip(command(streamSid, new End({ reason: "again" })))
       expect(after).toMatchObject({ _tag: "LiveCallNotFound", streamSid, status: 404 })
+    }))
+
+  it.effect("a media call's ledger row is made from the call: listed while it runs, with the start its record keeps", () =>
+    Effect.gen(function*() {
+      const { callSid, streamSid } = yield* startCall()
+      const live = yield* eventually(sessions(), (list) => list.some((s) => s.stream_sid === streamSid))
+      const row = live.find((s) => s.stream_sid === streamSid)
+      expect(row).toEqual({
+        stream_sid: streamSid,
+        started_at: expect.any(String),
+        call_type: "inbound",
+        customer_phone: "+15551230001",
+        agent_name: null,
+        greeting: null,
+        org_id: "org-acme",
+        escalated: false,
+        escalation_target: null
+      })
+      expect(yield* command(streamSid, new End({ reason: "done" }))).toEqual({ _tag: "Applied" })
+      const log = yield* waitForLog(callSid)
+      expect(log.end_reason).toBe("ended_by_command")
+      // The row and the record are written from the same start, each made when written.
+      expect(Number.isFinite(Date.parse(row.started_at))).toBe(true)
+      expect(Date.parse(log.started_at)).toBe(Date.parse(row.started_at))
+      yield* waitUntilGone(streamSid)
     }))
 
   it.scoped("commands reach only a call held here, of the right tenant; nothing is said before the agent joins", () =>

@@ -25,6 +25,12 @@ export type ApplyCommand = (command: CallCommand) => CommandResult | Effect.Effe
 export interface CallOwner {
   apply(command: CallCommand): CommandResult | Effect.Effect<CommandResult>
   close?(exit: Exit.Exit<unknown, unknown>, holding: Holding): Effect.Effect<void>
+  /**
+   * The call's ledger row, made each time it is written (the insert, and the reaper's row if
+   * the call was not recorded): kept for the call's length, the row and its Date were ~0.2 KB
+   * per live call (bench/RESULTS.md).
+   */
+  ledgerRow(): LiveCall
 }
 
 /** What `hold` gives the call back: the two moments only the call itself knows. */
@@ -75,7 +81,8 @@ class HeldCall implements CallHandle, Holding, Leaving {
 
   constructor(
     private readonly ledger: Ledger,
-    readonly call: LiveCall,
+    readonly tenantId: string,
+    readonly streamSid: string,
     private readonly owner: CallOwner,
     /** The ledger row is still to be written (no stream token's use wrote it). */
     private readonly unpublished: boolean
@@ -90,12 +97,12 @@ class HeldCall implements CallHandle, Holding, Leaving {
 
   get publish(): Effect.Effect<void> {
     return this.unpublished
-      ? logged("live call insert", retryingWrite(this.ledger.repo.insert(this.call, this.ledger.replicaId), "10 seconds"))
+      ? logged("live call insert", retryingWrite(this.ledger.repo.insert(this.owner.ledgerRow(), this.ledger.replicaId), "10 seconds"))
       : Effect.void
   }
 
   get leaving(): StatementPart {
-    return this.ledger.repo.removalPart(this.call.tenantId, this.call.streamSid)
+    return this.ledger.repo.removalPart(this.tenantId, this.streamSid)
   }
 
   get recorded(): Effect.Effect<void> {
@@ -117,13 +124,13 @@ class HeldCall implements CallHandle, Holding, Leaving {
    */
   release(): Effect.Effect<void> {
     this.open = false
-    this.ledger.held.delete(this.call.streamSid)
+    this.ledger.held.delete(this.streamSid)
     return this.isRecorded
       ? Effect.void
       : Effect.logWarning("the call was not recorded; its live call row is left for the reaper").pipe(
         Effect.zipRight(logged(
           "live call insert for the reaper",
-          retryingWrite(this.ledger.repo.insert(this.call, this.ledger.replicaId), "60 seconds")
+          retryingWrite(this.ledger.repo.insert(this.owner.ledgerRow(), this.ledger.replicaId), "60 seconds")
         ))
       )
   }
@@ -132,7 +139,7 @@ class HeldCall implements CallHandle, Holding, Leaving {
     const result = this.owner.apply(command)
     return Effect.tap(Effect.isEffect(result) ? result : Effect.succeed(result), (result) =>
       Effect.logInfo("live call command").pipe(Effect.annotateLogs({
-        stream_sid: this.call.streamSid,
+        stream_sid: this.streamSid,
         command: command._tag,
         ...(command._tag === "End" ? { reason: command.reason } : {}),
         result: result._tag === "Applied" ? "applied" : `refused: ${result.reason}`
@@ -180,10 +187,11 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
      * otherwise the row stops being renewed and a reaper records the call as failed once it
      * goes stale.
      */
-    const holdFor = (holder: Holder, call: LiveCall, owner: CallOwner, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
+    const holdFor = (holder: Holder, owner: CallOwner, use?: TokenUse): Effect.Effect<Holding, InvalidStreamToken | DatabaseUnavailable> => {
+      const call = owner.ledgerRow()
       // One synchronous step: nothing can interrupt between the registration and its way out.
       const register = Effect.sync(() => {
-        const entry = new HeldCall(ledger, call, owner, use === undefined)
+        const entry = new HeldCall(ledger, call.tenantId, call.streamSid, owner, use === undefined)
         holder.leaving = entry
         held.set(call.streamSid, entry)
         return entry
@@ -203,7 +211,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         const holder: Holder = { leaving: undefined }
         return Effect.zipRight(
           Scope.addFinalizerExit(scope, (exit) => holder.leaving === undefined ? Effect.void : holder.leaving.leave(exit)),
-          holdFor(holder, call, { apply: run }, use)
+          holdFor(holder, { apply: run, ledgerRow: () => call }, use)
         )
       })
 
@@ -215,7 +223,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     const command = Effect.fn("LiveCalls.command")(
       function*(streamSid: string, command: CallCommand, tenantId?: string) {
         const local = held.get(streamSid)
-        if (local === undefined || (tenantId !== undefined && local.call.tenantId !== tenantId)) {
+        if (local === undefined || (tenantId !== undefined && local.tenantId !== tenantId)) {
           return yield* new LiveCallNotFound({ streamSid })
         }
         return yield* local.send(command)
@@ -246,7 +254,7 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
       countForTenant: (tenantId: string) =>
         Effect.sync(() => {
           let count = 0
-          for (const { call } of held.values()) if (call.tenantId === tenantId) count++
+          for (const call of held.values()) if (call.tenantId === tenantId) count++
           return count
         }),
       /** How many calls this replica runs now (shutdown waits for none). */

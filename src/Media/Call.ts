@@ -12,9 +12,7 @@ import { CallTelemetry } from "../Observability/CallTelemetry.js"
 import { linkFrom } from "../Observability/TraceContext.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { FunctionRegistry } from "../Tools/FunctionRegistry.js"
-import { callKey } from "../CallLogs/CallKey.js"
 import { CallRecords } from "../CallLogs/CallRecords.js"
-import { liveCallOf } from "../LiveCalls/Domain.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import { readFirst as retryingRead } from "./FirstTry.js"
 import { AppConfig } from "../Config.js"
@@ -148,7 +146,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     }
 
     const { clock, span, fibers } = opened
-    const startedAt = new Date(clock.unsafeCurrentTimeMillis())
+    const startedAtMs = clock.unsafeCurrentTimeMillis()
     const telemetry = new CallTelemetry(id.tenantId, id.direction, startAt, span, clock)
     telemetry.framesUp += boot.audio.length // caller audio that arrived before `start`, relayed once upstream
     const call = new LiveCall({
@@ -157,7 +155,8 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       settings,
       tools,
       agentVersionId,
-      startedAt,
+      agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
+      startedAtMs,
       apiKey: Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value }),
       url: realtimeUrl(config.openaiBaseUrl, settings.model),
       media,
@@ -191,14 +190,8 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // above, which retry through a database blink as before).
     // The ledger row's delete and the mark that it committed are made from the holding when the
     // call closes (it is given to LiveCall.close), not kept as a statement for the call's length.
-    const holding = yield* services.liveCalls.holdFor(opened, liveCallOf(callKey(id, agentVersionId), {
-      model: settings.model,
-      voice: settings.voice,
-      startedAt,
-      agentName: id.agentName ?? Option.getOrUndefined(version)?.agentName ?? null,
-      greeting: settings.greeting,
-      orgId: tenant.config.org_id ?? null
-    }), call, id.tokenUse).pipe(
+    // The ledger row is the call's (LiveCall.ledgerRow), made when it is written.
+    const holding = yield* services.liveCalls.holdFor(opened, call, id.tokenUse).pipe(
       Effect.catchTags({
         InvalidStreamToken: (error) => Effect.fail(new StreamRejected({ message: error.message })),
         DatabaseUnavailable: () => Effect.fail(new StreamRejected({ message: TOKEN_UNCHECKED }))

@@ -29,7 +29,7 @@ export const completedCall = (
     ...callKey(id, plan.agentVersionId),
     model: settings.model,
     voice: spokenBy,
-    startedAt: plan.startedAt,
+    startedAt: new Date(plan.startedAtMs),
     endedAt,
     endReason: finalReason(final, bridge),
     errorMessage: final.message,

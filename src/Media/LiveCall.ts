@@ -1,10 +1,10 @@
-import { twilioCallSid } from "../CallLogs/CallKey.js"
+import { callKey, twilioCallSid } from "../CallLogs/CallKey.js"
 import { Cause, type Clock, Effect, type Exit } from "effect"
 import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { CallRecords } from "../CallLogs/CallRecords.js"
 import type { CallOwner, Holding } from "../LiveCalls/LiveCalls.js"
-import type { CallCommand, CommandResult } from "../LiveCalls/Domain.js"
+import { type CallCommand, type CommandResult, type LiveCall as LedgerRow, liveCallOf } from "../LiveCalls/Domain.js"
 import { writeFirst as retryingWrite } from "./FirstTry.js"
 import type { AppConfig } from "../Config.js"
 import type { CallEvents } from "../LiveLogs/CallEvents.js"
@@ -47,7 +47,10 @@ export interface CallPlan {
   readonly settings: AgentSettings
   readonly tools: ReadonlyArray<ToolDefinition>
   readonly agentVersionId: string | null
-  readonly startedAt: Date
+  /** The agent's name on the ledger row: the call's own, else its agent version's. */
+  readonly agentName: string | null
+  /** When the call started (ms): a Date is made when a row or the record is written (one kept was ~0.1 KB per call). */
+  readonly startedAtMs: number
   readonly apiKey: string
   readonly url: string
   readonly media: MediaConfig
@@ -215,6 +218,19 @@ export class LiveCall implements BridgeHooks, CallOwner {
     }
     this.telemetry.upstreamFailed(this.plan.apiKey === "" ? "not_configured" : "connect")
     this.bridge.upstreamFailed(result.message)
+  }
+
+  /** The call's row in the live-calls ledger (LiveCalls.holdFor), made when it is written. */
+  ledgerRow(): LedgerRow {
+    const { id, settings, agentVersionId, agentName, startedAtMs, tenantConfig } = this.plan
+    return liveCallOf(callKey(id, agentVersionId), {
+      model: settings.model,
+      voice: settings.voice,
+      startedAt: new Date(startedAtMs),
+      agentName,
+      greeting: settings.greeting,
+      orgId: tenantConfig.org_id ?? null
+    })
   }
 
   /** A command from outside (LiveCalls): a listen-only leg is dialled, the rest go to the bridge. */

@@ -78,9 +78,18 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const config = yield* MediaConfig
     const tokens = yield* StreamTokens
     const setupLoad = yield* SetupLoad
+    // No client tracking: calls are tracked (and ended at shutdown) by ParkedCalls and LiveCalls;
+    // ws's own Set kept an entry and a 'close' closure (with its context) per socket, and made
+    // the socket's 'close' listeners an array (~0.2 KB per live call, bench/RESULTS.md).
     const wss = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        new WebSocketServer({ noServer: true, skipUTF8Validation: true, perMessageDeflate: false, maxPayload: config.maxFrameBytes })
+        new WebSocketServer({
+          noServer: true,
+          clientTracking: false,
+          skipUTF8Validation: true,
+          perMessageDeflate: false,
+          maxPayload: config.maxFrameBytes
+        })
       ),
       (server) => Effect.sync(() => server.close())
     )

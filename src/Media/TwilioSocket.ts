@@ -50,6 +50,9 @@ function onTwilioError(this: WebSocket): void {
   setTimeout(terminate, 250, this).unref()
 }
 
+/** No limit but ws's maxPayload: 0, not Infinity, which made the field a double boxed per socket. */
+const NO_FRAME_LIMIT = 0
+
 /**
  * The frame the fast path reads into: one for every socket (it is read right after it is
  * filled, before anything else can fill it again).
@@ -72,7 +75,7 @@ export class TwilioSocket {
   private sidBytes = 0
   private open = true
   /** Largest message taken now: small until the call starts (`callStarted`), then ws's maxPayload. */
-  private frameLimit = Infinity
+  private frameLimit = NO_FRAME_LIMIT
 
   constructor(private readonly ws: WebSocket, readonly socket: Duplex, handler: TwilioHandler) {
     this.handler = handler
@@ -98,7 +101,7 @@ export class TwilioSocket {
   }
 
   callStarted(): void {
-    this.frameLimit = Infinity
+    this.frameLimit = NO_FRAME_LIMIT
   }
 
   /** Outbound messages name the stream: its SID is written into each of them. */
@@ -159,7 +162,7 @@ export class TwilioSocket {
   /** A message from Twilio (ws's 'message'). */
   received(data: RawData, isBinary: boolean): void {
     if (isBinary || !Buffer.isBuffer(data)) return
-    if (data.length > this.frameLimit) {
+    if (this.frameLimit !== NO_FRAME_LIMIT && data.length > this.frameLimit) {
       // Closed after this read is handled (ws finishes its own processing of the frame first).
       this.frameLimit = -1
       setImmediate(() => this.close(1009, "message too large before the call started"))

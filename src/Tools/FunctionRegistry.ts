@@ -140,6 +140,30 @@ const decodeArgs = <A, I>(name: string, schema: Schema.Schema<A, I>, args: unkno
   )
 
 /**
+ * A tenant's tool definitions, made once per tenant config (configs are immutable values, kept
+ * by the tenant cache): a live call keeps its list for its length, and one made per call was
+ * an array and its backing store each (~0.07 KB per call).
+ */
+const toolsByConfig = new WeakMap<TenantConfig, ReadonlyArray<ToolDefinition>>()
+
+const toolsOf = (tenant: TenantConfig): ReadonlyArray<ToolDefinition> => {
+  let tools = toolsByConfig.get(tenant)
+  if (tools === undefined) {
+    const extra = [
+      ...automationTools(tenant),
+      ...(tenant.tools ?? []).map((tool) => ({
+        name: tool.name,
+        description: tool.description,
+        parameters: tool.parameters as Record<string, unknown>
+      }))
+    ]
+    tools = extra.length === 0 ? BUILT_IN : [...BUILT_IN, ...extra]
+    toolsByConfig.set(tenant, tools)
+  }
+  return tools
+}
+
+/**
  * The tools a tenant's agent can call: their definitions (sent to the model) and their
  * implementations (run by the media bridge, and by `POST /test-function`). The bridge
  * applies its own timeout; a failure is reported to the model, never thrown at the call.
@@ -243,15 +267,7 @@ export class FunctionRegistry extends Effect.Service<FunctionRegistry>()("Functi
     return {
       /** Built-ins, the automations the tenant set up, then the tenant's own tools. */
       definitions: (tenant: TenantConfig): Effect.Effect<ReadonlyArray<ToolDefinition>> =>
-        Effect.succeed([
-          ...BUILT_IN,
-          ...automationTools(tenant),
-          ...(tenant.tools ?? []).map((tool) => ({
-            name: tool.name,
-            description: tool.description,
-            parameters: tool.parameters as Record<string, unknown>
-          }))
-        ]),
+        Effect.sync(() => toolsOf(tenant)),
       execute
     } as const
   }),
