@@ -24,11 +24,8 @@ export const constantTimeBufferEquals = (a: Buffer, b: Buffer): boolean =>
  * Equal-time comparison of two strings whose length is public (a signature's digest: the expected
  * one's length is the algorithm's): no hashing to equalise lengths, unlike `constantTimeEquals`.
  */
-export const constantTimeSameLengthEquals = (a: string, b: string): boolean => {
-  const left = Buffer.from(a, "utf8")
-  const right = Buffer.from(b, "utf8")
-  return left.length === right.length && timingSafeEqual(left, right)
-}
+export const constantTimeSameLengthEquals = (a: string, b: string): boolean =>
+  constantTimeBufferEquals(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
 export const randomToken = (bytes = 32): string => randomBytes(bytes).toString("base64url")
 
