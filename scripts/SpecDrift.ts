@@ -24,6 +24,12 @@ const TOLERATED_EXTRA_BY_OPERATION: Record<string, ReadonlyArray<string>> = {
 }
 
 /**
+ * Request parameters the spec leaves a free string whose values we list (an unknown value is a
+ * 400 either way): `operationId parameter in:name`, each in docs/spec-deviations.md.
+ */
+const TOLERATED_PARAMETER_ENUMS = new Set(["list_voice_sessions query:sort"])
+
+/**
  * Where the spec forgets the status its own security implies: 401 on any secured operation,
  * 404 ("admin endpoints disabled") on admin operations.
  */
@@ -74,13 +80,63 @@ const sameSet = (a: Set<string>, b: Set<string>) => a.size === b.size && [...a].
 
 const show = (s: Set<string>) => `[${[...s].sort().join(", ")}]`
 
+const isNullSchema = (schema: Json) => schema.type === "null" || (schema.enum?.length === 1 && schema.enum[0] === null)
+
+/**
+ * The values a schema allows when it is an enumeration (through `$ref`, `const`, and the
+ * members of `anyOf`/`oneOf`; null aside: nullability is compared elsewhere), or undefined when
+ * it is open. A client generated from the spec refuses a value outside the spec's enum.
+ */
+const enumValues = (doc: Json, schema: Json | undefined, depth = 0): Set<string> | undefined => {
+  if (schema === undefined || depth > 8) return undefined
+  const ref = refName(schema)
+  if (ref !== undefined) return enumValues(doc, doc.components?.schemas?.[ref], depth + 1)
+  if (Array.isArray(schema.enum)) return new Set(schema.enum.filter((v: unknown) => v !== null).map(String))
+  if (schema.const !== undefined) return new Set([String(schema.const)])
+  const members: Array<Json> = [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].filter((m) => !isNullSchema(m))
+  if (members.length === 0) return undefined
+  const sets = members.map((m) => enumValues(doc, m, depth + 1))
+  return sets.every((set) => set !== undefined) ? new Set(sets.flatMap((set) => [...set!])) : undefined
+}
+
+/** How the enum of `where` differs between the spec and ours, as readable lines. */
+export const enumDrift = (spec: Json, ours: Json, where: string, theirs: Json | undefined, mine: Json | undefined) => {
+  const [want, got] = [enumValues(spec, theirs), enumValues(ours, mine)]
+  if (want === undefined && got === undefined) return []
+  if (want === undefined) return [`${where} allows only ${show(got!)} where the spec allows any value`]
+  if (got === undefined) return [`${where} allows any value where the spec allows only ${show(want)}`]
+  const extra = [...got].filter((v) => !want.has(v))
+  const lacking = [...want].filter((v) => !got.has(v))
+  return [
+    ...(extra.length > 0 ? [`${where} enum adds ${extra.sort().join(", ")}`] : []),
+    ...(lacking.length > 0 ? [`${where} enum lacks ${lacking.sort().join(", ")}`] : [])
+  ]
+}
+
+/**
+ * The enum drift of a property or parameter; one naming the same component on both sides is
+ * left to that component's own comparison, so each difference is said once.
+ */
+const useDrift = (spec: Json, ours: Json, where: string, theirs: Json | undefined, mine: Json | undefined) => {
+  const named = refNames(mine)
+  return refNames(theirs).some((name) => named.includes(name)) ? [] : enumDrift(spec, ours, where, theirs, mine)
+}
+
 /** Differences of one implemented operation, as readable lines. */
-export const operationDrift = ({ ours, spec }: Operation): Array<string> => {
+export const operationDrift = ({ ours, spec }: Operation, specDoc: Json = {}, oursDoc: Json = {}): Array<string> => {
   if (ours === undefined) return []
   const issues: Array<string> = []
   if (ours.operationId !== spec.operationId) issues.push(`operationId ${ours.operationId} != ${spec.operationId}`)
   const [sp, op] = [params(spec), params(ours)]
   if (!sameSet(sp, op)) issues.push(`parameters ${show(op)} != ${show(sp)}`)
+  for (const param of spec.parameters ?? []) {
+    const mine = (ours.parameters ?? []).find((p: Json) =>
+      p.in === param.in && String(p.name).toLowerCase() === String(param.name).toLowerCase()
+    )
+    const where = `${param.in}:${param.name}`
+    if (mine === undefined || (TOLERATED_PARAMETER_ENUMS.has(`${spec.operationId} ${where}`) && enumValues(specDoc, param.schema) === undefined)) continue
+    issues.push(...useDrift(specDoc, oursDoc, `parameter ${where}`, param.schema, mine.schema))
+  }
   const [ss, os] = [securityNames(spec), securityNames(ours)]
   if (!sameSet(ss, os)) issues.push(`security ${show(os)} != ${show(ss)}`)
   if (JSON.stringify(spec.tags ?? []) !== JSON.stringify(ours.tags ?? [])) {
@@ -155,6 +211,7 @@ export const componentDrift = (spec: Json, ours: Json, ops: ReadonlyArray<Operat
       issues.push(`schema ${name} missing`)
       continue
     }
+    issues.push(...enumDrift(spec, ours, `schema ${name}`, theirs, mine))
     if (theirs.properties === undefined) continue
     const theirProps = new Set(Object.keys(theirs.properties))
     const myProps = new Set(Object.keys(mine.properties ?? {}))
@@ -164,6 +221,13 @@ export const componentDrift = (spec: Json, ours: Json, ops: ReadonlyArray<Operat
     if (extra.length > 0) issues.push(`schema ${name} adds ${extra.join(", ")}`)
     const [theirRequired, myRequired] = [new Set<string>(theirs.required ?? []), new Set<string>(mine.required ?? [])]
     if (!sameSet(theirRequired, myRequired)) issues.push(`schema ${name} required ${show(myRequired)} != ${show(theirRequired)}`)
+    for (const prop of [...theirProps].filter((p) => myProps.has(p))) {
+      const [theirProp, myProp] = [theirs.properties[prop], mine.properties[prop]]
+      issues.push(...useDrift(spec, ours, `schema ${name}.${prop}`, theirProp, myProp))
+      if (theirProp.items !== undefined || myProp.items !== undefined) {
+        issues.push(...useDrift(spec, ours, `schema ${name}.${prop}[]`, theirProp.items, myProp.items))
+      }
+    }
   }
   return issues
 }
@@ -179,7 +243,7 @@ export const compare = (spec: Json, ours: Json): DriftReport => {
   const all = operations(spec, ours)
   const implemented = all.filter((op) => op.ours !== undefined)
   const drift = [
-    ...implemented.flatMap((op) => operationDrift(op).map((issue) => `${op.key} (${op.spec.operationId}): ${issue}`)),
+    ...implemented.flatMap((op) => operationDrift(op, spec, ours).map((issue) => `${op.key} (${op.spec.operationId}): ${issue}`)),
     ...componentDrift(spec, ours, implemented)
   ]
   return { total: all.length, implemented, missing: all.filter((op) => op.ours === undefined), drift }

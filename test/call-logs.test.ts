@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
@@ -74,6 +75,17 @@ const Calls = Layer.effectDiscard(
     }))
     yield* records.recordCompletedCall(call("MZ5", 60 * 24 * HOUR, 300))
     yield* records.recordCompletedCall({ ...call("MZX", HOUR, 30), tenantId: "other" })
+    // A console test call (stored `web`) next to a phone call, for a tenant with a webhook endpoint.
+    yield* putTenant("lab", { webhook_url: "http://127.0.0.1:9/lab" })
+    yield* records.recordCompletedCall({ ...call("MZL1", 2 * HOUR, 20), tenantId: "lab" })
+    yield* records.recordCompletedCall({
+      ...call("MZL2", HOUR, 20),
+      tenantId: "lab",
+      callSid: `WB${"0".repeat(32)}`,
+      direction: "web",
+      from: "console:admin",
+      to: null
+    })
     // The tenant has no Twilio token, so the status callback needs no signature.
     const busy = yield* twilioWebhook("/api/v1/call-status?tenant=acme", {
       CallSid: busySid,
@@ -86,7 +98,30 @@ const Calls = Layer.effectDiscard(
   })
 )
 
-serverSuite({}, { seed: Calls })("call logs API", (it) => {
+serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_WORKER_ENABLED: "false" }, { seed: Calls })("call logs API", (it) => {
+  it.effect("a console test call is inbound on the wire, told apart by its caller and the `web` filter", () =>
+    Effect.gen(function*() {
+      const lab = { authorization: "Bearer lab-bearer-token-0123456789" }
+      const all = yield* list("", lab)
+      expect(all.body.calls.map((c: { stream_sid: string; direction: string; from_number: string }) => [c.stream_sid, c.direction, c.from_number]))
+        .toEqual([["MZL2", "inbound", "console:admin"], ["MZL1", "inbound", "+15551110001"]])
+      expectSpecSchema(all.body, "CallLogsListResponse")
+      expect(streams((yield* list("?direction=inbound", lab)).body)).toEqual(["MZL2", "MZL1"])
+      expect(streams((yield* list("?direction=web", lab)).body)).toEqual(["MZL2"])
+      expect(streams((yield* list("?direction=outbound", lab)).body)).toEqual([])
+      const detail = yield* request("GET", `/api/v1/call-logs/${all.body.calls[0].id}`, { headers: lab })
+      expect(detail.body.call).toMatchObject({ direction: "inbound", call_sid: `WB${"0".repeat(32)}`, from_number: "console:admin" })
+      expectSpecSchema(detail.body, "CallLogDetailResponse")
+      // `voice.call.completed` says what the call log says.
+      const sql = yield* SqlClient.SqlClient
+      const events = yield* sql<{ payload: { data: { stream_sid: string; direction: string } } }>`
+        select payload from webhook_outbox where tenant_id = 'lab' and event = 'voice.call.completed'`
+      expect(events.map((e) => [e.payload.data.stream_sid, e.payload.data.direction]).sort())
+        .toEqual([["MZL1", "inbound"], ["MZL2", "inbound"]])
+      events.forEach((e) => expectSpecSchema(e.payload.data, "WebhookCallCompletedPayload"))
+    }))
+
+
   it.effect("lists newest first with every filter of the spec", () =>
     Effect.gen(function*() {
       const all = yield* list("")

@@ -291,7 +291,9 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       )
       expect(recorded.body.calls).toHaveLength(1)
       const detail = yield* request("GET", `/api/v1/call-logs/${recorded.body.calls[0].id}`, { headers: ACME.auth })
-      expect(detail.body.call.direction).toBe("web")
+      // Listed as the spec's `inbound`, from the console user (the `web` filter above found it).
+      expect(detail.body.call.direction).toBe("inbound")
+      expect(detail.body.call.from_number).toMatch(/^console:/)
       expect(detail.body.call.call_sid).toMatch(/^WB[0-9a-f]{32}$/)
       expect(detail.body.call.transcript.map((t: any) => t.content)).toContain("Hello from the agent")
     })))

@@ -164,4 +164,24 @@ serverSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, { seed: Tenants })("operato
       expect(onlyB.body.actions.map((a: { tenant_id: string }) => a.tenant_id)).toEqual(["ops-b"])
       expect((yield* request("GET", "/api/v1/supervisor-actions?action=dance", { headers: A })).status).toBe(400)
     }))
+
+  it.effect("a limit's refusal is listed as the spec's `end` by supervisor `limits`", () =>
+    Effect.gen(function*() {
+      const log = yield* SupervisorActions
+      yield* log.record({
+        tenantId: "ops-a", streamSid: "MZ-sa-refused", callSid: "CA-refused", action: "refuse", supervisor: "limits",
+        target: "+15550001111", reason: "tenant_concurrency", note: "too many calls", metadata: { kind: "inbound_call", status: 429 }
+      })
+      const list = (q: string) => request("GET", `/api/v1/supervisor-actions${q}`, { headers: A }).pipe(Effect.map((r) => r.body))
+      const refused = yield* list("?stream_sid=MZ-sa-refused")
+      expect(refused).toHaveLength(1)
+      expect(refused[0]).toMatchObject({ action: "end", supervisor: "limits", reason: "tenant_concurrency" })
+      expectSpecSchema(refused[0], "SupervisorActionLog")
+      expect((yield* list("?stream_sid=MZ-sa-refused&action=end")).length).toBe(1)
+      expect((yield* list("?stream_sid=MZ-sa-refused&action=barge")).length).toBe(0)
+      expect((yield* request("GET", "/api/v1/supervisor-actions?action=refuse", { headers: A })).status).toBe(400)
+      const admin = yield* request("GET", "/api/v1/admin/supervisor-actions?stream_sid=MZ-sa-refused&action=end", { headers: adminHeaders })
+      expectSpecSchema(admin.body, "AdminSupervisorActionsResponse")
+      expect(admin.body.actions.map((a: { action: string }) => a.action)).toEqual(["end"])
+    }))
 })

@@ -25,6 +25,30 @@ describe("derived OpenAPI document vs spec/openapi.json", () => {
     expect(drift).toContain("schema TenantResponse required")
   })
 
+  it("the drift check compares enum values: components, their properties and parameters", () => {
+    const tampered = structuredClone(documents.full)
+    tampered.components.schemas.CallDirection.enum = ["inbound", "outbound", "web"]
+    tampered.components.schemas.AgentVersionStatus.enum = ["draft"]
+    tampered.components.schemas.CallLogSummary.properties.direction = { type: "string", enum: ["inbound"] }
+    tampered.components.schemas.SupervisorActionLog.properties.action = { type: "string" }
+    const drift = compare(loadSpec(), tampered).drift
+    expect(drift).toEqual(expect.arrayContaining([
+      "schema CallDirection enum adds web",
+      "schema AgentVersionStatus enum lacks published",
+      "schema CallLogSummary.direction allows only [inbound] where the spec allows any value",
+      "schema SupervisorActionLog.action allows any value where the spec allows only [barge, end, escalate, monitor, whisper]"
+    ]))
+    const params = structuredClone(documents.full)
+    const list = params.paths["/api/v1/supervisor-actions"].get
+    list.parameters = list.parameters.map((p: Record<string, any>) =>
+      p.name === "action" ? { ...p, schema: { type: "string", enum: ["monitor", "refuse"] } } : p
+    )
+    expect(compare(loadSpec(), params).drift).toEqual(expect.arrayContaining([
+      "GET /api/v1/supervisor-actions (list_supervisor_actions): parameter query:action enum adds refuse",
+      "GET /api/v1/supervisor-actions (list_supervisor_actions): parameter query:action enum lacks barge, end, escalate, whisper"
+    ]))
+  })
+
   it("public and admin documents split the operations by audience", () => {
     const ids = (doc: Record<string, any>) =>
       Object.values<Record<string, any>>(doc.paths).flatMap((item) => Object.values<any>(item).map((op) => op.operationId))

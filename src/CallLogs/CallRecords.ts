@@ -176,8 +176,11 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
           call.endedAt,
           analyse ? analysisJobs.holdUntil(now) : null,
           now,
+          // `direction` as the call log shows it (WireDirection.ts: a console test call is inbound), written
+          // out: the record's pieces keep their text per template site (Database/Piece.ts).
           piece`select ${completed.rowId}::uuid as row_id, ${completed.msgId}::text as msg_id, jsonb_build_object(
-              'call_sid', l.call_sid, 'direction', l.direction, 'duration_seconds', l.duration_seconds,
+              'call_sid', l.call_sid, 'direction', case l.direction when 'web' then 'inbound' else l.direction end,
+              'duration_seconds', l.duration_seconds,
               'escalated', ${report.escalated}::boolean, 'from_number', l.from_number,
               'function_call_count', ${call.functionCalls.length}::int, 'status', l.status,
               'stream_sid', ${call.streamSid}::text, 'summary', l.summary, 'to_number', l.to_number,

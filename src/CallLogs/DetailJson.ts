@@ -2,6 +2,7 @@ import { Effect, Schema } from "effect"
 import { jsonbEntries } from "../Http/JsonbEntries.js"
 import { jsonEncoder, jsonEnvelope } from "../Http/RawJson.js"
 import { type ColumnRow, rowJson } from "../Http/RowJson.js"
+import { WIRE_DIRECTION_SQL } from "./WireDirection.js"
 import { AnsweredBy, CallDirection, CallLog, CallLogDetailResponse, CallOutcome, CallStatus, FunctionCallEntry, TranscriptEntry } from "./Schemas.js"
 
 /**
@@ -13,7 +14,7 @@ export const detailJson = rowJson(CallLog.fields, {
   answered_by: "text",
   call_sid: "text",
   created_at: "timestamp",
-  direction: "text",
+  direction: { selectedAs: WIRE_DIRECTION_SQL },
   duration_seconds: "int",
   ended_at: "timestamp",
   error_message: "text",

@@ -8,6 +8,7 @@ import { isGram, likePattern } from "../Database/SearchTerms.js"
 import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { makeTrigramSample, searchPlan } from "./TranscriptTrigrams.js"
+import type { CallDirection } from "./CallKey.js"
 import { type CallLogDetailRow, detailJson } from "./DetailJson.js"
 import { type CallLogSummary, TranscriptEntry } from "./Schemas.js"
 
@@ -18,7 +19,8 @@ export interface ListQuery {
   readonly outcome?: string
   readonly fromNumber?: string
   readonly toNumber?: string
-  readonly direction?: string
+  /** The stored directions the `direction` filter matches (WireDirection.ts). */
+  readonly directions?: ReadonlyArray<CallDirection>
   readonly escalated?: boolean
   readonly fromDate?: Date
   readonly toDate?: Date
@@ -64,7 +66,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
         ...(q.outcome === undefined ? [] : [sql`outcome = ${q.outcome}`]),
         ...(q.fromNumber === undefined ? [] : [sql`from_number = ${q.fromNumber}`]),
         ...(q.toNumber === undefined ? [] : [sql`to_number = ${q.toNumber}`]),
-        ...(q.direction === undefined ? [] : [sql`direction = ${q.direction}`]),
+        ...(q.directions === undefined ? [] : [sql`direction in ${sql.in(q.directions)}`]),
         ...(q.escalated === undefined ? [] : [sql`escalated = ${q.escalated}`]),
         ...(q.fromDate === undefined ? [] : [sql`started_at >= ${q.fromDate}`]),
         ...(q.toDate === undefined ? [] : [sql`started_at <= ${q.toDate}`]),

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { AnyJson, Int, NonNegativeInt, optionalNullable, Timestamp, Uuid } from "../Http/Schemas.js"
+import { AnyJson, Int, NonNegativeInt, optionalNullable, RequiredJson, Timestamp, Uuid } from "../Http/Schemas.js"
 
 /** Wire schemas of the call logs API (spec names and fields). */
 
@@ -13,7 +13,8 @@ export const AnsweredBy = Schema.Literal(
   "unknown"
 ).annotations({ identifier: "AnsweredBy" })
 
-export const CallDirection = Schema.Literal("inbound", "outbound", "web").annotations({ identifier: "CallDirection" })
+/** The spec's values only: a console test call (stored `web`) is shown as `inbound` (WireDirection.ts). */
+export const CallDirection = Schema.Literal("inbound", "outbound").annotations({ identifier: "CallDirection" })
 
 export const CallOutcome = Schema.Literal("answered", "voicemail", "no_answer", "busy", "failed").annotations({
   identifier: "CallOutcome"
@@ -23,7 +24,8 @@ export const CallStatus = Schema.Literal("in_progress", "completed", "failed", "
   .annotations({ identifier: "CallStatus" })
 
 export class FunctionCallEntry extends Schema.Class<FunctionCallEntry>("FunctionCallEntry")({
-  arguments: AnyJson,
+  /** Required by the spec: a stored call without arguments shows `null`. */
+  arguments: RequiredJson,
   duration_ms: optionalNullable(Int),
   name: Schema.String,
   result: Schema.optional(AnyJson),

@@ -10,12 +10,14 @@ import type { JsonBytes } from "./JsonBytes.js"
  *   writes it, a JSON string (Database/TimestampText.ts: cheaper here than `ssv_iso`'s to_char in
  *   PostgreSQL; on a list page the text goes into the body's bytes rearranged, Http/JsonBytes.ts);
  * - `jsonb`: selected as `col::text` and written without being parsed (Http/JsonbText.ts);
- * - `array`: a `text[]` selected as `array_to_json(col)::text`, which is what JSON.stringify writes
- *   for the array `pg` would parse (no spaces; strings escaped alike), written as it is;
+ * - `array`: a `text[]` of the wire's strings selected as `array_to_json(array_remove(col, null))::text`,
+ *   which is what JSON.stringify writes for the array `pg` would parse (no spaces; strings escaped
+ *   alike), written as it is; a NULL element is no string (the spec's items are strings): left out;
  * - a `JsonbWriter`: a jsonb column selected as `col::text` whose wire schema reads the value
- *   (Http/JsonbEntries.ts), written by its own writer.
+ *   (Http/JsonbEntries.ts), written by its own writer;
+ * - a `SelectedText`: text computed from the row in the select list, written as `text`.
  */
-export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array" | JsonbWriter
+export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "array" | JsonbWriter | SelectedText
 
 /**
  * Writes a jsonb column's text as its wire schema would encode the parsed value; false, with
@@ -24,6 +26,15 @@ export type ColumnJson = "text" | "int" | "boolean" | "timestamp" | "jsonb" | "a
  */
 export interface JsonbWriter {
   readonly write: (out: JsonBytes, text: string) => boolean
+}
+
+/**
+ * A text field the wire shows otherwise than it is stored (e.g. a stored value the spec's enum
+ * lacks, shown as one it has): `expression as name` in the select list, so both the fast
+ * writer and the schema path read the wire's value.
+ */
+export interface SelectedText {
+  readonly selectedAs: string
 }
 
 /** A column kind for every field of a wire schema: the field names are the column names. */
@@ -35,7 +46,7 @@ export type ColumnRow<Fields extends Schema.Struct.Fields> = { readonly [K in ke
 type Write = (out: JsonBytes, value: unknown) => boolean
 
 /** Each kind of column written as bytes (Http/JsonBytes.ts). */
-const byteWriters: Record<Exclude<ColumnJson, JsonbWriter>, Write> = {
+const byteWriters: Record<Extract<ColumnJson, string>, Write> = {
   text: (out, value) => (out.string(value as string), true),
   timestamp: (out, value) => (out.timestamp(value as string), true),
   int: (out, value) => (out.ascii(String(value)), true),
@@ -45,13 +56,15 @@ const byteWriters: Record<Exclude<ColumnJson, JsonbWriter>, Write> = {
 }
 
 const writerOf = (kind: ColumnJson): Write =>
-  typeof kind === "string" ? byteWriters[kind] : (out, value) => kind.write(out, value as string)
+  typeof kind === "string" ? byteWriters[kind] : "selectedAs" in kind ? byteWriters.text : (out, value) => kind.write(out, value as string)
 
 const selected = (name: string, kind: ColumnJson) =>
-  kind === "timestamp" || kind === "jsonb" || typeof kind !== "string"
+  typeof kind !== "string" && "selectedAs" in kind
+    ? `${kind.selectedAs} as ${name}`
+    : kind === "timestamp" || kind === "jsonb" || typeof kind !== "string"
     ? `${name}::text as ${name}`
     : kind === "array"
-    ? `array_to_json(${name})::text as ${name}`
+    ? `array_to_json(array_remove(${name}, null))::text as ${name}`
     : name
 
 /**
@@ -63,7 +76,7 @@ const parsed = (kind: ColumnJson, value: unknown): unknown =>
     ? value
     : kind === "timestamp"
     ? isoOfTimestamptz(value as string)
-    : kind === "text" || kind === "int" || kind === "boolean"
+    : kind === "text" || kind === "int" || kind === "boolean" || (typeof kind !== "string" && "selectedAs" in kind)
     ? value
     : JSON.parse(value as string)
 

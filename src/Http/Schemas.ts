@@ -11,6 +11,18 @@ export const NonNegativeInt = Schema.Number.pipe(Schema.int(), Schema.nonNegativ
 /** Free-form JSON (`{}` in the spec). */
 export const AnyJson = Schema.Unknown.annotations({ jsonSchema: {} })
 
+const nullWhenAbsent = (value: unknown) => value === undefined ? null : value
+
+/**
+ * Free-form JSON the spec requires: absent reads and writes as null, so the key is always
+ * written (with `AnyJson` a missing key decodes to undefined, which JSON leaves out).
+ */
+export const RequiredJson = Schema.transform(Schema.Unknown, Schema.Unknown, {
+  strict: true,
+  decode: nullWhenAbsent,
+  encode: nullWhenAbsent
+}).annotations({ jsonSchema: {} })
+
 /** An ISO 8601 timestamp on the wire and in rows (see Database/Client.ts), a Date in code. */
 export const Timestamp = Schema.Date.annotations({ jsonSchema: { type: "string", format: "date-time" } })
 

@@ -1,11 +1,12 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 import { SupervisorActionLog, type SupervisorActionType } from "./Schemas.js"
+import { type StoredAction, storedActions, WIRE_ACTION_SQL } from "./WireAction.js"
 
 export interface ActionFilters {
   readonly tenantId?: string
   readonly streamSid?: string
-  readonly action?: string
+  readonly action?: SupervisorActionType
   readonly limit: number
   readonly offset: number
 }
@@ -15,7 +16,7 @@ export interface NewAction {
   readonly tenantId: string
   readonly streamSid: string
   readonly callSid: string | null
-  readonly action: SupervisorActionType
+  readonly action: StoredAction
   readonly supervisor: string
   readonly target: string | null
   readonly reason: string | null
@@ -34,10 +35,12 @@ export class SupervisorActionsRepo extends Effect.Service<SupervisorActionsRepo>
       sql.and([
         ...(f.tenantId === undefined ? [] : [sql`tenant_id = ${f.tenantId}`]),
         ...(f.streamSid === undefined ? [] : [sql`stream_sid = ${f.streamSid}`]),
-        ...(f.action === undefined ? [] : [sql`action = ${f.action}`])
+        ...(f.action === undefined ? [] : [sql`action in ${sql.in(storedActions(f.action))}`])
       ])
     const list = (f: ActionFilters) =>
-      sql`select * from supervisor_actions where ${where(f)} order by created_at desc, id
+      sql`select id, tenant_id, stream_sid, call_sid, ${sql.literal(WIRE_ACTION_SQL)} as action, supervisor, target,
+            reason, note, metadata, created_at
+          from supervisor_actions where ${where(f)} order by created_at desc, id
           limit ${f.limit} offset ${f.offset}`.pipe(Effect.flatMap(decode))
     const count = (f: ActionFilters) =>
       sql<{ n: number }>`select count(*)::int as n from supervisor_actions where ${where(f)}`.pipe(

@@ -1,7 +1,8 @@
 import { Schema } from "effect"
 import { AnyJson, NonNegativeInt, optionalNullable, Timestamp } from "../Http/Schemas.js"
 
-export const ACTIONS = ["monitor", "whisper", "barge", "escalate", "end", "refuse"] as const
+/** The spec's values; a limit's `refuse` rows are shown as `end` (WireAction.ts). */
+export const ACTIONS = ["monitor", "whisper", "barge", "escalate", "end"] as const
 export const SupervisorActionType = Schema.Literal(...ACTIONS).annotations({
   identifier: "SupervisorActionType",
   message: () => `action must be one of ${ACTIONS.join(", ")}`

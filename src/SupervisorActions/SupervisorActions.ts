@@ -4,6 +4,7 @@ import { Ids } from "../Ids.js"
 import { clip, clipJson } from "../LiveLogs/Events.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type ActionFilters, type NewAction, SupervisorActionsRepo } from "./Repo.js"
+import { wireAction } from "./WireAction.js"
 
 /**
  * The durable log of what supervisors did to live sessions. `record` is for the session
@@ -26,7 +27,7 @@ export class SupervisorActions extends Effect.Service<SupervisorActions>()("Supe
           stream_sid: a.streamSid,
           data: {
             id: a.id,
-            action: a.action,
+            action: wireAction(a.action),
             supervisor: clip(a.supervisor, 200),
             target: a.target,
             reason: a.reason === null ? null : clip(a.reason, 1_000),

@@ -13,7 +13,7 @@ const listJson = jsonList(VoiceSessionsListResponse.fields, "sessions")
 
 /** One session of the tenant by id (`get_voice_session`); also served by the hot-read route (Http/HotReads.ts). */
 export const voiceSessionDetail = (sessions: VoiceSessions, tenantId: string, id: string) =>
-  asApiErrors(Effect.flatMap(sessions.get(tenantId, id), voiceSessionResponse))
+  asApiErrors(Effect.map(sessions.get(tenantId, id), voiceSessionResponse))
 
 /** A page of the tenant's sessions (`list_voice_sessions`); also served by the hot-read route (Http/HotReads.ts). */
 export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, urlParams: VoiceSessionFilters) =>
@@ -39,6 +39,6 @@ export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (han
       .handle("create", ({ payload }) =>
         Effect.flatMap(CurrentTenant, (tenant) => sessions.create(tenant, payload)).pipe(asApiErrors))
       .handle("byStream", ({ path }) =>
-        Effect.flatMap(CurrentTenant, (tenant) => sessions.byStream(tenant.tenantId, path.stream_id)).pipe(Effect.flatMap(voiceSessionResponse), asApiErrors))
+        Effect.flatMap(CurrentTenant, (tenant) => sessions.byStream(tenant.tenantId, path.stream_id)).pipe(Effect.map(voiceSessionResponse), asApiErrors))
       .handle("get", ({ path }) => Effect.flatMap(CurrentTenant, (tenant) => voiceSessionDetail(sessions, tenant.tenantId, path.id)))
   }))

@@ -55,6 +55,8 @@ export const CallLogs = () => {
               <option value="">Any</option>
               <option>inbound</option>
               <option>outbound</option>
+              {/* Console test calls are listed as inbound (the spec's directions); this finds only them. */}
+              <option value="web">console test calls</option>
             </select>
           )}
         </Field>

@@ -8,7 +8,10 @@ import { LiveTranscript } from "./LiveTranscript.js"
 
 type CallState = "idle" | "connecting" | "live" | "ended"
 
-/** "Talk to this agent": a microphone call to a version, from the browser, recorded as direction `web`. */
+/**
+ * "Talk to this agent": a microphone call to a version, from the browser, recorded as direction
+ * `web` (listed as `inbound`, from `console:<you>`; the call logs' `direction=web` finds them).
+ */
 export const TestCallButton = ({ versions }: { agentId: string; versions: ReadonlyArray<AgentVersion> }) => {
   const { tenantId } = useSession()
   const published = versions.find((v) => v.status === "published") ?? versions[0]
