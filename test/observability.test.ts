@@ -171,6 +171,11 @@ layer(Suite, { excludeTestServices: true })("observability", (it) => {
       const toolEvents = call.events.filter((e) => e.name === "call.tool_call").map((e) => e.attributes.tool)
       expect(toolEvents.sort()).toEqual(["check_business_hours", "unknown"])
       expect(call.events.find((e) => e.name === "call.dtmf")!.attributes).toEqual({})
+      // The set-up's and the record's own spans (spannedIf, chosen when the layers are built), by their names, in those traces.
+      const namesIn = (traceId: string) => new Set(exported.filter((s) => s.traceId === traceId).map((s) => s.name))
+      const setUp = namesIn(webhook!.traceId)
+      for (const name of ["TenantResolution.resolve", "VersionResolution.resolve", "StreamTokens.mint"]) expect(setUp).toContain(name)
+      expect(namesIn(call.traceId)).toContain("CallRecords.recordCompletedCall")
       // The upstream connects are the call span's children.
       const connects = exported.filter((s) => s.name === "openai.realtime.connect" && s.traceId === call.traceId)
       expect(connects).toHaveLength(2)

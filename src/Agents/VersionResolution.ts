@@ -5,7 +5,7 @@ import { type AgentRow, AgentsRepo } from "./Repo.js"
 import { RolloutsRepo } from "../Rollouts/Repo.js"
 import { pickVersion } from "../Rollouts/TrafficSplit.js"
 import { AgentCache } from "./AgentCache.js"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 
 export interface ResolvedAgentVersion {
   readonly agentId: string
@@ -69,6 +69,8 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
     const versionShelf = cache.shelf<Option.Option<ResolvedAgentVersion>>()
     const agentShelf = cache.shelf<Option.Option<AgentRow>>()
     const weightsShelf = cache.shelf<ReadonlyArray<{ readonly agent_version_id: string; readonly traffic_percentage: number }>>()
+    // A span per resolution only when spans are exported, chosen once (Observability/Spans.ts `spannedIf`).
+    const traced = yield* spansExported
 
     const byId = (tenantId: string, versionId: string): Effect.Effect<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> =>
       versionShelf(tenantId, versionId, Effect.map(agents.findVersion(tenantId, versionId), Option.map(toResolved)))
@@ -76,7 +78,7 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
     const agentFor = (tenantId: string, agentId: string | null): Effect.Effect<Option.Option<AgentRow>, DatabaseUnavailable> =>
       agentShelf(tenantId, agentId ?? "", agentId === null ? agents.findDefault(tenantId) : agents.find(tenantId, agentId))
 
-    const resolve = fnSpanned("VersionResolution.resolve")(
+    const resolve = spannedIf(traced, "VersionResolution.resolve", Effect.fnUntraced(
       function*(input: ResolveInput): Effect.fn.Return<Option.Option<ResolvedAgentVersion>, DatabaseUnavailable> {
         if (input.pinnedVersionId !== null) {
           const pinned = yield* byId(input.tenantId, input.pinnedVersionId)
@@ -91,7 +93,7 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
         const chosen = pickVersion(weights, agent.value.id, input.callSid) ?? agent.value.published_version_id
         return chosen === null ? Option.none() : yield* byId(input.tenantId, chosen)
       }
-    )
+    ))
 
     /**
      * `resolve` from the cache alone, as plain code (the webhook's warm path): the version, or

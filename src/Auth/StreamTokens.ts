@@ -6,7 +6,7 @@ import { Migrations } from "../Database/Migrations.js"
 import { constantTimeBufferEquals, hmacSha256, randomId } from "./Crypto.js"
 import { ServiceSecrets } from "./ServiceSecrets.js"
 import type { CallDirection } from "../CallLogs/CallKey.js"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 
 /** What a stream token vouches for: the call the TwiML was issued for. */
 export interface StreamClaims {
@@ -98,6 +98,8 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
     const secrets = yield* ServiceSecrets
     const sql = yield* SqlClient.SqlClient
     const migrations = yield* Migrations
+    // Spans per call only when they are exported, chosen once (Observability/Spans.ts `spannedIf`).
+    const traced = yield* spansExported
     const ttlMillis = config.streamTokenTtlSecs * 1000
 
     const configuredSecret = Option.getOrUndefined(
@@ -114,10 +116,10 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       return `${VERSION}.${body}.${sign(secret, body).toString("base64url")}`
     }
 
-    const mint = fnSpanned("StreamTokens.mint")(function*(claims: StreamClaims) {
+    const mint = spannedIf(traced, "StreamTokens.mint", Effect.fnUntraced(function*(claims: StreamClaims) {
       const secret = yield* primarySecret
       return mintWith(secret, claims, yield* Clock.currentTimeMillis)
-    })
+    }))
 
     /** The signing secret when no read is needed for it (configured, or read already), else undefined. */
     const secretNow = (): Buffer | undefined => configuredSecret ?? secrets.known("stream_token")
@@ -170,11 +172,11 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
     }
 
     /** Signature, payload and expiry (no SQL): the claims, and the use still to be recorded. */
-    const verify = fnSpanned("StreamTokens.verify")(function*(token: string) {
+    const verify = spannedIf(traced, "StreamTokens.verify", Effect.fnUntraced(function*(token: string) {
       const parts = yield* partsOf(token)
       const secret = yield* primarySecret
       return yield* checked(parts, secret, yield* Clock.currentTimeMillis)
-    })
+    }))
 
     /**
      * `verify` at `now` as plain code when the secret is known (configured, or read already): the
@@ -190,11 +192,11 @@ export class StreamTokens extends Effect.Service<StreamTokens>()("StreamTokens",
       Effect.flatMap(recordUse(use), (first) => first ? Effect.void : alreadyUsed)
 
     /** `verify` and `claim` in one: the claims of a token used for the first time. */
-    const redeem = fnSpanned("StreamTokens.redeem")(function*(token: string) {
+    const redeem = spannedIf(traced, "StreamTokens.redeem", Effect.fnUntraced(function*(token: string) {
       const { claims, use } = yield* verify(token)
       yield* claim(use)
       return claims
-    })
+    }))
 
     // Used-token rows only matter until the token would have expired anyway.
     yield* migrations.awaitApplied.pipe(

@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Clock, Effect, Option } from "effect"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 import { VersionResolution } from "../Agents/VersionResolution.js"
 import { composeStatement, type StatementPart } from "../Database/StatementParts.js"
 import { makeShapeCompiler } from "../Database/StatementShapes.js"
@@ -140,6 +140,8 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const tenants = yield* TenantCache
     const callTasks = yield* CallTasks
     const analysisJobs = yield* AnalysisJobs
+    // A span per record only when spans are exported, chosen once (Observability/Spans.ts `spannedIf`).
+    const traced = yield* spansExported
 
     /**
      * Records the call; `alongside` are parts that commit with it whether or not this statement
@@ -150,7 +152,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
      * one) is read once, and the parts are built from it as plain code, so the record runs a few
      * Effect operations besides its statement's (bench/record-cost.ts). A span only when traced.
      */
-    const recordCompletedCall = fnSpanned("CallRecords.recordCompletedCall")(
+    const recordCompletedCall = spannedIf(traced, "CallRecords.recordCompletedCall", Effect.fnUntraced(
       function*(call: CompletedCall, alongside: ReadonlyArray<StatementPart> = []) {
         const report = toMediaReport(call)
         const now = yield* Clock.currentTimeMillis
@@ -249,7 +251,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         }
         return written
       }
-    )
+    ))
 
     /** A Twilio status callback: merged into the call log, with the tasks it makes, in one transaction. */
     const recordStatus = Effect.fn("CallRecords.recordStatus")((report: StatusReport) =>

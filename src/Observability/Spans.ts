@@ -61,18 +61,6 @@ export const annotateCurrentSpan = (key: string, value: unknown): Effect.Effect<
   })
 
 /**
- * `Effect.fn(name)` with the span made only when tracing is on (`spanned`): with no exporter
- * there is no span object, no context copy for it and no call-site stack captured per call
- * (`Effect.fn` takes one for every call, traced or not). With tracing on, the same span name,
- * parent and attributes, without the `code.stacktrace` attribute. For the call set-up path
- * (bench/RESULTS.md, "Request context and spans on the set-up path").
- */
-export const fnSpanned = (name: string): Effect.fn.Untraced => {
-  const untraced = Effect.fnUntraced as (body: unknown, ...pipeables: ReadonlyArray<unknown>) => unknown
-  return ((body: unknown, ...pipeables: ReadonlyArray<unknown>) => untraced(body, ...pipeables, spanned(name))) as Effect.fn.Untraced
-}
-
-/**
  * Whether the layer being built exports spans (`exportsSpans` of the building fiber). Tracing is
  * fixed when the app's layers are built (src/Telemetry.ts), so a service can read this once and
  * choose its hot methods' shape with `spannedIf` instead of checking on every call.

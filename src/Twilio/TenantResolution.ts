@@ -10,7 +10,7 @@ import { type Hint, HintCache } from "./HintCache.js"
 import { ResolutionCounters } from "./ResolutionCounters.js"
 import { webhookAuthToken } from "./Account.js"
 import { signatureMatches } from "./Signature.js"
-import { fnSpanned } from "../Observability/Spans.js"
+import { spannedIf, spansExported } from "../Observability/Spans.js"
 
 /** A Twilio webhook as far as resolution needs it. */
 export interface WebhookCall {
@@ -67,6 +67,8 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
     const routes = yield* PhoneNumberRoutes
     const hints = yield* HintCache
     const counters = yield* ResolutionCounters
+    // A span per resolution only when spans are exported, chosen once (Observability/Spans.ts `spannedIf`).
+    const traced = yield* spansExported
 
     const tokenOf = (tenant: { readonly config: CachedTenant["config"] }) => webhookAuthToken(tenant.config, platform)
 
@@ -200,7 +202,7 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
       ...(call.accountSid === undefined ? [] : [fromAccount(call, call.accountSid)])
     ]
 
-    const resolve = fnSpanned("TenantResolution.resolve")(function*(call: WebhookCall) {
+    const resolve = spannedIf(traced, "TenantResolution.resolve", Effect.fnUntraced(function*(call: WebhookCall) {
       yield* counters.count("requests_total")
       const outcome = yield* Effect.tapError(
         Effect.gen(function*() {
@@ -218,7 +220,7 @@ export class TenantResolution extends Effect.Service<TenantResolution>()("Tenant
       )
       yield* counters.count(outcome._tag === "Resolved" ? "successes_total" : "failures_total")
       return outcome
-    })
+    }))
 
     return {
       resolve,
