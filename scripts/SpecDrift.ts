@@ -122,8 +122,8 @@ const useDrift = (spec: Json, ours: Json, where: string, theirs: Json | undefine
   return refNames(theirs).some((name) => named.includes(name)) ? [] : enumDrift(spec, ours, where, theirs, mine)
 }
 
-/** Differences of one implemented operation, as readable lines. */
-export const operationDrift = ({ ours, spec }: Operation, specDoc: Json = {}, oursDoc: Json = {}): Array<string> => {
+/** Differences of one implemented operation, as readable lines (the documents resolve its `$ref`s). */
+export const operationDrift = ({ ours, spec }: Operation, specDoc: Json, oursDoc: Json): Array<string> => {
   if (ours === undefined) return []
   const issues: Array<string> = []
   if (ours.operationId !== spec.operationId) issues.push(`operationId ${ours.operationId} != ${spec.operationId}`)
@@ -134,8 +134,8 @@ export const operationDrift = ({ ours, spec }: Operation, specDoc: Json = {}, ou
       p.in === param.in && String(p.name).toLowerCase() === String(param.name).toLowerCase()
     )
     const where = `${param.in}:${param.name}`
-    if (mine === undefined || (TOLERATED_PARAMETER_ENUMS.has(`${spec.operationId} ${where}`) && enumValues(specDoc, param.schema) === undefined)) continue
-    issues.push(...useDrift(specDoc, oursDoc, `parameter ${where}`, param.schema, mine.schema))
+    const tolerated = TOLERATED_PARAMETER_ENUMS.has(`${spec.operationId} ${where}`) && enumValues(specDoc, param.schema) === undefined
+    if (mine !== undefined && !tolerated) issues.push(...useDrift(specDoc, oursDoc, `parameter ${where}`, param.schema, mine.schema))
   }
   const [ss, os] = [securityNames(spec), securityNames(ours)]
   if (!sameSet(ss, os)) issues.push(`security ${show(os)} != ${show(ss)}`)
