@@ -248,7 +248,7 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
       expect(afterSignOut).toBe(401)
     })))
 
-  it.effect.skipIf(!browserAvailable)("talk to an agent from the browser: the microphone reaches the model, its audio and transcript come back, the call is recorded as web", () =>
+  it.effect.skipIf(!browserAvailable)("talk to an agent from the browser: the microphone reaches the model, its audio and transcript come back, the call is recorded as a console test call (inbound on the wire)", () =>
     Effect.scoped(Effect.gen(function*() {
       const fake = yield* FakeOpenAI
       const admin = { "x-admin-key": ADMIN_KEY }
