@@ -19,6 +19,7 @@ import { Inspector, perCallDiff, summarize, type Usage } from "./heap.js"
 import { Load } from "./load.js"
 import { startPostgres } from "./postgres.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
+import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -36,6 +37,8 @@ const targets = arg("targets", "service,baseline").split(",") as Array<"service"
 const profileDir = arg("profile", "")
 /** `--node-flags=...` (comma-separated): extra flags for the relay processes, e.g. --trace-gc. */
 const nodeFlags = arg("node-flags", "").split(",").filter((flag) => flag !== "")
+/** `--service-flags=...` (comma-separated): extra flags for the service's node only, after the others. */
+const serviceFlags = arg("service-flags", "").split(",").filter((flag) => flag !== "")
 /**
  * `--pin`: relay on CPU 1, this load generator (and PostgreSQL) on CPU 0, so the two
  * never take turns on one core; the figures vary much less from run to run.
@@ -91,7 +94,10 @@ const spawnTarget = async (target: "service" | "baseline", port: number, upstrea
     ? target === "service" ? path.join(ROOT, distDir, "main.js") : builtBaseline()
     : target === "service" ? "src/main.ts" : "bench/baseline-relay.ts"
   const flags = [
+    // The service as production starts it (src/NodeFlags.ts), then any overrides.
+    ...(target === "service" ? SERVICE_NODE_FLAGS : []),
     ...nodeFlags,
+    ...(target === "service" ? serviceFlags : []),
     `--inspect=127.0.0.1:${inspectPort}`,
     ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])
   ]

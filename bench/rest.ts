@@ -12,6 +12,7 @@
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
  *   BENCH_ONLY=substring[,substring...]       run only the cases whose name contains one of them
+ *   BENCH_RATES=500[,150...]                  run only these rates of the chosen cases
  *   BENCH_WARMUP=2                            seconds of warm-up per process before each measurement
  *   BENCH_SECONDS=10                          seconds per case and process
  *   BENCH_STATUS_RATE=1000                    GET /status's rate
@@ -20,7 +21,8 @@
  *                                             tenant, bench-large, and its stored key) instead of
  *                                             seeding a throwaway one; the service writes to it
  *                                             (search counts), so point it at a copy
- *   BENCH_SERVICE_FLAGS="--trace-gc"          extra node flags for the service
+ *   BENCH_SERVICE_FLAGS="--trace-gc"          extra node flags for the service, after its own
+ *                                             (src/NodeFlags.ts): `--max-semi-space-size=16` overrides
  *   BENCH_SERVICE_LOG=file                    the service's stdout and stderr (e.g. --trace-gc) to a file
  *   BENCH_RSS_EVERY_SECOND=1                  the service's RSS each second of the 30 after the last case
  *   BENCH_TREE=dir                            the service from another worktree (paired runs)
@@ -40,6 +42,7 @@ import { type BodyCheck, compareBodies, restCases } from "./rest-cases.js"
 import { ADMIN_KEY, benchKey, detailPaths, serverBackendCpu, serviceEnv, sessionDetailPaths, startBare, stop, waitReady } from "./rest-fixture.js"
 import { type Measured, printRss, printTable } from "./rest-report.js"
 import { seed } from "./seed.js"
+import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 2 : 10))
@@ -47,6 +50,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? (SHORT ? 1 : 2))
 const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 10_000 : 100_000))
 const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 1_000 : 10_000))
 const ONLY = process.env.BENCH_ONLY?.split(",")
+const RATES = process.env.BENCH_RATES?.split(",").map(Number)
 const REUSE = process.env.REST_DB
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
@@ -88,7 +92,9 @@ const main = async () => {
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
   const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
+  // As production starts it (src/NodeFlags.ts); BENCH_SERVICE_FLAGS come after, so they can override.
   const flags = [
+    ...SERVICE_NODE_FLAGS,
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     ...(process.env.BENCH_SERVICE_FLAGS?.split(" ").filter((f) => f !== "") ?? [])
@@ -144,7 +150,7 @@ const main = async () => {
   const svcTarget = { port, pid: server.pid!, headers: service.headers }
   const bareTarget = { port: bare.port, pid: bare.child.pid!, headers: {} }
   for (const c of cases) {
-    for (const rate of c.rates) {
+    for (const rate of c.rates.filter((r) => RATES === undefined || RATES.includes(r))) {
       // Warm-up (JIT, pools, plans, the search terms' registration), not counted; what a
       // saturated case has not answered 5 s after the last request is dropped. The service's
       // last, so that it goes from its warm-up straight into its measurement: a quiet spell of

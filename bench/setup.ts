@@ -7,7 +7,7 @@
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
  *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,baseline]
- *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks] [--workers=1,2]
+ *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-flags="--max-semi-space-size=32"] [--service-log=FILE] [--marks] [--workers=1,2]
  *
  * `--workers=N[,M...]` (default 1): the service runs with SERVICE_WORKERS=N (a primary and N
  * worker replicas), once for each count listed, each rate; CPU and RSS are the whole process tree's.
@@ -46,6 +46,7 @@ import { admissionCountBuffers, describe, serviceConnections, settle, transactio
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
 import { ACCOUNT } from "./twilio-call.js"
+import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -64,6 +65,9 @@ const settleMaxSeconds = Number(arg("settle-max", "180"))
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
 const idleWaitSeconds = Number(arg("idle-wait", "20"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
+// `--service-flags`: extra flags for the service's node only, after the others (its own, src/NodeFlags.ts, come first, as
+// `npm start` passes them): `--service-flags=--max-semi-space-size=16` overrides the young generation's size.
+const serviceFlags = arg("service-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
@@ -75,7 +79,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
   const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
-  const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
+  const args = target === "service" ? [...SERVICE_NODE_FLAGS, ...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
