@@ -18,7 +18,6 @@ import pg from "pg"
 import { WebSocket, WebSocketServer } from "ws"
 import { freePort, machine } from "./proc.js"
 import { benchDatabase } from "./postgres.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 20)
 const COMMANDS = Number(process.env.BENCH_COMMANDS ?? 300)
@@ -64,7 +63,7 @@ const startServer = async (databaseUrl: string, realtimeUrl: string): Promise<{ 
   const port = await freePort()
   // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits.
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...profile, "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
       PORT: String(port),

@@ -19,7 +19,6 @@ import { Inspector, perCallDiff, summarize, type Usage } from "./heap.js"
 import { Load } from "./load.js"
 import { startPostgres } from "./postgres.js"
 import { cpuSeconds, freePort, machine, rssMb } from "./proc.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -94,8 +93,6 @@ const spawnTarget = async (target: "service" | "baseline", port: number, upstrea
     ? target === "service" ? path.join(ROOT, distDir, "main.js") : builtBaseline()
     : target === "service" ? "src/main.ts" : "bench/baseline-relay.ts"
   const flags = [
-    // The service as production starts it (src/NodeFlags.ts), then any overrides.
-    ...(target === "service" ? SERVICE_NODE_FLAGS : []),
     ...nodeFlags,
     ...(target === "service" ? serviceFlags : []),
     `--inspect=127.0.0.1:${inspectPort}`,

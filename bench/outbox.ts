@@ -16,7 +16,6 @@ import * as os from "node:os"
 import pg from "pg"
 import { benchDatabase } from "./postgres.js"
 import { freePort } from "./proc.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const RATE = Number(process.env.BENCH_RATE ?? 200)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -48,7 +47,7 @@ const startReceiver = async () => {
 
 const startServer = async (databaseUrl: string): Promise<{ port: number; child: ChildProcess }> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, "--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
       PORT: String(port),

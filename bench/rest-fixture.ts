@@ -8,7 +8,6 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import type pg from "pg"
 import { cpuSeconds, freePort } from "./proc.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 export const AB_DB = process.env.AB_DB ?? "ssv_rest_ab"
 export const TENANT = "bench-large"
@@ -66,7 +65,7 @@ export const startService = async (
   options: { readonly entry?: string; readonly execArgv?: ReadonlyArray<string>; readonly stdio?: StdioOptions } = {}
 ): Promise<Started> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...(options.execArgv ?? []), "--import", "tsx", options.entry ?? "src/main.ts"], {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), "--import", "tsx", options.entry ?? "src/main.ts"], {
     cwd: tree,
     env: serviceEnv(port, url),
     stdio: options.stdio ?? "ignore"

@@ -21,8 +21,7 @@
  *                                             tenant, bench-large, and its stored key) instead of
  *                                             seeding a throwaway one; the service writes to it
  *                                             (search counts), so point it at a copy
- *   BENCH_SERVICE_FLAGS="--trace-gc"          extra node flags for the service, after its own
- *                                             (src/NodeFlags.ts): `--max-semi-space-size=16` overrides
+ *   BENCH_SERVICE_FLAGS="--trace-gc"          extra node flags for the service
  *   BENCH_SERVICE_LOG=file                    the service's stdout and stderr (e.g. --trace-gc) to a file
  *   BENCH_RSS_EVERY_SECOND=1                  the service's RSS each second of the 30 after the last case
  *   BENCH_TREE=dir                            the service from another worktree (paired runs)
@@ -42,7 +41,6 @@ import { type BodyCheck, compareBodies, restCases } from "./rest-cases.js"
 import { ADMIN_KEY, benchKey, detailPaths, serverBackendCpu, serviceEnv, sessionDetailPaths, startBare, stop, waitReady } from "./rest-fixture.js"
 import { type Measured, printRss, printTable } from "./rest-report.js"
 import { seed } from "./seed.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const SHORT = process.env.BENCH_SHORT === "1"
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SHORT ? 2 : 10))
@@ -92,9 +90,7 @@ const main = async () => {
   const port = await freePort()
   const prof = process.env.BENCH_CPU_PROF
   const inspectPort = process.env.BENCH_INSPECT === "1" ? await freePort() : undefined
-  // As production starts it (src/NodeFlags.ts); BENCH_SERVICE_FLAGS come after, so they can override.
   const flags = [
-    ...SERVICE_NODE_FLAGS,
     ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []),
     ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     ...(process.env.BENCH_SERVICE_FLAGS?.split(" ").filter((f) => f !== "") ?? [])

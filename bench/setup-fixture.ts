@@ -13,7 +13,6 @@ import { WebSocket } from "ws"
 import { freePort } from "./proc.js"
 import { startFakeModel } from "./setup-model.js"
 import { ACCOUNT, ringWebhook, sendStart } from "./twilio-call.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 export const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 
@@ -162,7 +161,7 @@ export const startSetUpService = async (options: {
 }): Promise<SetUpService> => {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...(options.args ?? ["--import", "tsx", options.entry ?? "src/main.ts"])], {
+  const child = spawn(process.execPath, options.args ?? ["--import", "tsx", options.entry ?? "src/main.ts"], {
     cwd: options.tree,
     env: {
       ...process.env,

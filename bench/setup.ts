@@ -46,7 +46,6 @@ import { admissionCountBuffers, describe, serviceConnections, settle, transactio
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
 import { ACCOUNT } from "./twilio-call.js"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
@@ -65,8 +64,8 @@ const settleMaxSeconds = Number(arg("settle-max", "180"))
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
 const idleWaitSeconds = Number(arg("idle-wait", "20"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
-// `--service-flags`: extra flags for the service's node only, after the others (its own, src/NodeFlags.ts, come first, as
-// `npm start` passes them): `--service-flags=--max-semi-space-size=16` overrides the young generation's size.
+// `--service-flags`: extra flags for the service's node only, after the others (e.g. `--max-semi-space-size=64`; the
+// bare relay keeps V8's defaults).
 const serviceFlags = arg("service-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
@@ -79,7 +78,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
   const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
-  const args = target === "service" ? [...SERVICE_NODE_FLAGS, ...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
+  const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

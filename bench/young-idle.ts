@@ -6,12 +6,11 @@
  * Run under the bench lock; REST_DB is a copy of ssv_rest_100k (bench/rest.ts).
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REST_DB=ssv_x_copy \
- *     npx tsx bench/young-idle.ts [--max-semi-space-size=16 | (none)] ...
- *   (each argument is one process's flags after the service's own, e.g. "" "--max-semi-space-size=16")
+ *     npx tsx bench/young-idle.ts "" "--max-semi-space-size=64" ...
+ *   (each argument is one service process's node flags, "" for none; they run one after another)
  */
 import { spawn } from "node:child_process"
 import pg from "pg"
-import { SERVICE_NODE_FLAGS } from "../src/NodeFlags.js"
 import { type Collection, parseGcLine } from "./gc-trace.js"
 import { Inspector } from "./heap.js"
 import { openLoop } from "./open-loop.js"
@@ -41,7 +40,7 @@ const main = async () => {
     const extra = variant.split(" ").filter((f) => f !== "")
     const port = await freePort()
     const inspectPort = await freePort()
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...extra, "--trace-gc-nvp", `--inspect=127.0.0.1:${inspectPort}`, "dist/main.js"], {
+    const child = spawn(process.execPath, [...extra, "--trace-gc-nvp", `--inspect=127.0.0.1:${inspectPort}`, "dist/main.js"], {
       env: serviceEnv(port, url.toString()),
       stdio: ["ignore", "pipe", "ignore"]
     })
@@ -76,7 +75,7 @@ const main = async () => {
       await read(`+${s}s`)
     }
     inspector.close()
-    console.log(`${variant === "" ? "(service flags only)" : variant}: RSS MB/new space MB: ${line.join(", ")}`)
+    console.log(`${variant === "" ? "(no flags)" : variant}: RSS MB/new space MB: ${line.join(", ")}`)
     await stop(child)
   }
   await db.end()
