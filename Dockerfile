@@ -1,4 +1,4 @@
-# StateSet Voice: build stage compiles TypeScript to dist/ and the web console to dist/console; the runtime stage runs `node <flags> dist/main.js`
+# StateSet Voice: build stage compiles TypeScript to dist/ and the web console to dist/console; the runtime stage runs `node dist/main.js`
 # as the unprivileged `node` user. scripts/docker-build-stage.sh runs the build stage's commands as
 # plain shell (no container daemon needed), so CI checks them on every change.
 
@@ -30,5 +30,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
 # One SIGTERM starts the drain (src/Health/Lifecycle.ts); give the runtime a stop timeout to match
 # (`docker stop -t 1860`, compose `stop_grace_period`, k8s `terminationGracePeriodSeconds`).
 STOPSIGNAL SIGTERM
-# The node flags are src/NodeFlags.ts's SERVICE_NODE_FLAGS (heap sizes are fixed at start; test/deploy.test.ts checks).
-CMD ["node", "--max-semi-space-size=64", "dist/main.js"]
+CMD ["node", "dist/main.js"]

@@ -1,6 +1,5 @@
 import cluster, { type Worker } from "node:cluster"
 import { Effect, Runtime } from "effect"
-import { withServiceNodeFlags } from "../NodeFlags.js"
 import { noteDeath } from "./Restarts.js"
 
 /** Tells a worker which of the N places it fills (1..N): its metrics listener is METRICS_PORT + slot - 1. */
@@ -34,8 +33,7 @@ export const superviseWorkers = (options: {
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const log = (effect: Effect.Effect<void>) => Runtime.runFork(runtime)(effect)
-    // The workers serve, so they are the processes that need the service's heap settings.
-    cluster.setupPrimary({ exec: options.exec, execArgv: withServiceNodeFlags(process.execArgv) })
+    cluster.setupPrimary({ exec: options.exec })
 
     return yield* Effect.async<WorkersEnd>((resume) => {
       const live = new Map<number, Worker>()

@@ -10,15 +10,6 @@ const CHECK_EVERY = "2 seconds"
 const IDLE_CPU_SHARE = 0.05
 /** Heap committed past what the last collection left: below this a collection is not worth its pause. */
 const GROWTH_BYTES = 16 * 1024 * 1024
-/**
- * A young generation still this large when quiet is given back too. With a large one
- * (NodeFlags.ts) load can grow it to its 2 x 64 MB while promoting too little for the old
- * generation to pass GROWTH_BYTES, and V8 shrinks it only after a full collection on a quiet heap
- * (bench/RESULTS.md, stop 34: 267 MB 40 s after a REST run, 116 MB once given back).
- */
-const YOUNG_LARGE_BYTES = 16 * 1024 * 1024
-/** A young generation V8 would not shrink yet is tried again after this long, not on every check. */
-const YOUNG_RETRY_MS = 30_000
 /** V8 judges the allocation rate over its last 5 s: the second collection waits that long after the first. */
 const QUIET_BEFORE_SHRINK_MS = 5_500
 /**
@@ -28,9 +19,6 @@ const QUIET_BEFORE_SHRINK_MS = 5_500
  * stalls during a set-up burst").
  */
 const SETUP_QUIET_MS = 10_000
-
-/** The young generation's committed size (both semi-spaces). */
-const youngCommitted = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0
 
 /** V8's `gc`: no argument collects the whole heap (Node 20 ignores an options object: no collection at all). */
 type Collect = () => void
@@ -65,17 +53,14 @@ const RELEASE_WORTH_BYTES = 4 * 1024 * 1024
  * garbage load left, but V8 keeps most emptied or sparse old-space pages committed (issue 13:
  * 51 MB live in 136 MB committed after it; a synthetic heap with 1 object in 20 surviving
  * needed three collections to release its pages); the one after 5.5 s also shrinks the young
- * generation (up to 128 MB with NodeFlags.ts), which V8 does only once it has seen little
- * allocation for 5 s. A young generation still large when quiet starts a spell of its own.
+ * generation (up to 32 MB), which V8 does only once it has seen little allocation for 5 s.
  */
 export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effect.Effect<number>) =>
   Effect.gen(function*() {
     const exposed = yield* exposedGc
     let cpuBefore = process.cpuUsage()
     let checkedAt = yield* Clock.currentTimeMillis
-    /** The old generation's committed size after the last collection (the young one excluded). */
     let heapAfterCollection = 0
-    let youngTriedAt: number | undefined
     /** When the current quiet spell's first collection ran; undefined outside a spell. */
     let spellStartedAt: number | undefined
     let releasing = false
@@ -88,20 +73,15 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effe
       checkedAt = now
       if (cpuShare > IDLE_CPU_SHARE) return
       const committed = process.memoryUsage().heapTotal
-      const young = youngCommitted()
-      // Growth is the old generation's: the young one is judged by its own size.
-      const grown = committed - young >= heapAfterCollection + GROWTH_BYTES
-      const youngLarge = young >= YOUNG_LARGE_BYTES && (youngTriedAt === undefined || now - youngTriedAt >= YOUNG_RETRY_MS)
+      const grown = committed >= heapAfterCollection + GROWTH_BYTES
       const settled = spellStartedAt !== undefined && now - spellStartedAt >= QUIET_BEFORE_SHRINK_MS
-      if (!grown && !youngLarge && !releasing && !settled) return
+      if (!grown && !releasing && !settled) return
       if ((yield* callsHeld) > 0 || (yield* setUpQuietMs) < SETUP_QUIET_MS) return
       const gc = yield* exposed
       gc()
-      const left = process.memoryUsage().heapTotal
-      heapAfterCollection = left - youngCommitted()
-      releasing = left <= committed - RELEASE_WORTH_BYTES
-      if (youngLarge) youngTriedAt = now
-      if (grown || youngLarge) spellStartedAt = now
+      heapAfterCollection = process.memoryUsage().heapTotal
+      releasing = heapAfterCollection <= committed - RELEASE_WORTH_BYTES
+      if (grown) spellStartedAt = now
       else if (settled && !releasing) spellStartedAt = undefined
       cpuBefore = process.cpuUsage()
       checkedAt = yield* Clock.currentTimeMillis
@@ -111,7 +91,7 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effe
 
 /**
  * Gives memory back when the replica goes idle. V8 grows its heap under load (and during
- * start-up: module loading fills the young generation) and only collects again when
+ * start-up: module loading fills a 32 MB young generation) and only collects again when
  * something allocates; an idle process allocates almost nothing, so without this it keeps
  * its peak size for good (issue 13: 204 MB idle, 585 MB 30 s after a REST run). Not while a
  * call runs on this replica (a full collection pauses everything for tens of milliseconds,
