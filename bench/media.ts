@@ -36,6 +36,8 @@ const targets = arg("targets", "service,baseline").split(",") as Array<"service"
 const profileDir = arg("profile", "")
 /** `--node-flags=...` (comma-separated): extra flags for the relay processes, e.g. --trace-gc. */
 const nodeFlags = arg("node-flags", "").split(",").filter((flag) => flag !== "")
+/** `--service-flags=...` (comma-separated): extra flags for the service's node only, after the others. */
+const serviceFlags = arg("service-flags", "").split(",").filter((flag) => flag !== "")
 /**
  * `--pin`: relay on CPU 1, this load generator (and PostgreSQL) on CPU 0, so the two
  * never take turns on one core; the figures vary much less from run to run.
@@ -92,6 +94,7 @@ const spawnTarget = async (target: "service" | "baseline", port: number, upstrea
     : target === "service" ? "src/main.ts" : "bench/baseline-relay.ts"
   const flags = [
     ...nodeFlags,
+    ...(target === "service" ? serviceFlags : []),
     `--inspect=127.0.0.1:${inspectPort}`,
     ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])
   ]

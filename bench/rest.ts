@@ -12,6 +12,7 @@
  *   DATABASE_URL=postgres://... (admin URL; a throwaway database is created), else embedded
  *   BENCH_CPU_PROF=dir                        run the service under node --cpu-prof
  *   BENCH_ONLY=substring[,substring...]       run only the cases whose name contains one of them
+ *   BENCH_RATES=500[,150...]                  run only these rates of the chosen cases
  *   BENCH_WARMUP=2                            seconds of warm-up per process before each measurement
  *   BENCH_SECONDS=10                          seconds per case and process
  *   BENCH_STATUS_RATE=1000                    GET /status's rate
@@ -47,6 +48,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? (SHORT ? 1 : 2))
 const LARGE = Number(process.env.BENCH_LARGE_ROWS ?? (SHORT ? 10_000 : 100_000))
 const SMALL = Number(process.env.BENCH_SMALL_ROWS ?? (SHORT ? 1_000 : 10_000))
 const ONLY = process.env.BENCH_ONLY?.split(",")
+const RATES = process.env.BENCH_RATES?.split(",").map(Number)
 const REUSE = process.env.REST_DB
 
 const json = async (port: number, method: string, path: string, body?: unknown) => {
@@ -144,7 +146,7 @@ const main = async () => {
   const svcTarget = { port, pid: server.pid!, headers: service.headers }
   const bareTarget = { port: bare.port, pid: bare.child.pid!, headers: {} }
   for (const c of cases) {
-    for (const rate of c.rates) {
+    for (const rate of c.rates.filter((r) => RATES === undefined || RATES.includes(r))) {
       // Warm-up (JIT, pools, plans, the search terms' registration), not counted; what a
       // saturated case has not answered 5 s after the last request is dropped. The service's
       // last, so that it goes from its warm-up straight into its measurement: a quiet spell of

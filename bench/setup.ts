@@ -7,7 +7,7 @@
  * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
  *
  *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,baseline]
- *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-log=FILE] [--marks] [--workers=1,2]
+ *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-flags="--max-semi-space-size=32"] [--service-log=FILE] [--marks] [--workers=1,2]
  *
  * `--workers=N[,M...]` (default 1): the service runs with SERVICE_WORKERS=N (a primary and N
  * worker replicas), once for each count listed, each rate; CPU and RSS are the whole process tree's.
@@ -64,6 +64,9 @@ const settleMaxSeconds = Number(arg("settle-max", "180"))
 const idleBeforeSeconds = Number(arg("idle-before", "0"))
 const idleWaitSeconds = Number(arg("idle-wait", "20"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
+// `--service-flags`: extra flags for the service's node only, after the others (e.g. `--max-semi-space-size=64`; the
+// bare relay keeps V8's defaults).
+const serviceFlags = arg("service-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
@@ -75,7 +78,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
   const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
-  const args = target === "service" ? [...flags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
+  const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
