@@ -12,6 +12,9 @@
  * round starts from the same kind of table. Load-independent enough to compare trees on a busy box.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/call-replay.ts [--calls=1000] [--rounds=4] [--ablate] treeA treeB
+ *
+ * `--on=URL_A,URL_B --tenant=T`: replay each tree's call on that database instead (e.g. copies of
+ * ssv_rest_100k migrated by each tree), as tenant T (its rows are what the statements meet).
  */
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
@@ -99,6 +102,9 @@ const capture = async (tree: string, baseUrl: URL) => {
   return { tree, url: url.toString(), drop, statements, ids }
 }
 
+const on = arg("on", "").split(",").filter((u) => u !== "")
+const tenant = arg("tenant", "")
+
 const replay = async (target: Awaited<ReturnType<typeof capture>>, serial0: number) => {
   const client = new pg.Client({ connectionString: target.url })
   await client.connect()
@@ -111,6 +117,7 @@ const replay = async (target: Awaited<ReturnType<typeof capture>>, serial0: numb
     for (const [phase, s] of target.statements) {
       const values = s.values?.map((v) => {
         if (typeof v === "string") {
+          if (tenant !== "" && v === "bench") return tenant
           let out = fresh.get(v) ?? v
           if (out === v) for (const [from, to] of fresh) if (out.includes(from)) out = out.replaceAll(from, to)
           return out
@@ -192,8 +199,9 @@ const ablate = async (target: Awaited<ReturnType<typeof capture>>) => {
 
 const main = async () => {
   const baseUrl = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
-  const targets = []
+  const targets: Array<Awaited<ReturnType<typeof capture>>> = []
   for (const tree of trees) targets.push(await capture(tree, baseUrl))
+  on.forEach((url, i) => targets[i] = { ...targets[i]!, url })
   try {
     for (const t of targets) {
       console.log(`${t.tree}: ${t.statements.length} statements per call, ${t.ids.length} ids of the call`)
