@@ -5,7 +5,8 @@
  * `--rate` calls/s for `--seconds` s, closes them, waits 3 s (records, events) and reads the
  * service's CPU from /proc. Also counts the service's stdout lines (JSON log) per call
  * (`--log=FILE` appends them to FILE), and with `--statements=<server log>` the database's
- * statements per call (log_statement = 'all' on the run's database).
+ * statements per call (log_statement = 'all' on the run's database). `--explain=1`: auto_explain
+ * logs every statement of the run's database (nested ones too) with its actual times and triggers.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/setup-ab.ts [--rate=50] [--seconds=4] [--rounds=3] treeA treeB
  *
@@ -53,6 +54,14 @@ const run = async (spec: string, baseUrl: URL) => {
   // `--durations`: every statement's run time logged, summed per statement text from the server log.
   const durationLog = arg("durations", "")
   if (durationLog !== "") await admin.query(`alter database ${database} set log_min_duration_statement = 0`)
+  // `--explain`: every statement's plan with its actual times, triggers and buffers, nested statements
+  // (functions, triggers) included, logged by auto_explain for this database only (to the server log).
+  if (arg("explain", "") !== "") {
+    await admin.query(`alter database ${database} set session_preload_libraries = 'auto_explain'`)
+    for (const [name, value] of [["log_min_duration", "0"], ["log_analyze", "on"], ["log_buffers", "on"], ["log_triggers", "on"], ["log_nested_statements", "on"], ["log_verbose", "on"]]) {
+      await admin.query(`alter database ${database} set auto_explain.${name} = '${value}'`)
+    }
+  }
   const upstream = await startBenchModel()
   const { base, child } = await startSetUpService({
     tree,

@@ -102,6 +102,13 @@ const writeSessions = (tenantId: string, count: number) =>
           values (${randomUUID()}, ${tenantId}, ${session}, ${Math.round(random() * 100) / 100}, ${randomTime(now, 20)})`
       }
     }
+    // Updates within the hour (the analysis's risk level, a billing change): counted by difference (0040).
+    for (const id of outcomes.filter(() => random() < 0.4)) {
+      yield* sql`update voice_outcomes set risk_level = ${pick([null, "low", "medium", "high"])},
+          resolution = ${pick(["resolved", "escalated", "abandoned"])}, billable_sku = ${pick([null, "voice_ai_resolution", "minute"])},
+          billing_status = ${pick(["not_billable", "pending_emit", "emitted"])}, escalated = ${random() < 0.2},
+          duration_seconds = ${random() < 0.8 ? Math.floor(random() * 900) : null} where id = ${id}`
+    }
     for (const id of outcomes.filter(() => random() < 0.3)) {
       yield* sql`update voice_outcomes set billing_status = ${pick(["emitted", "failed", "failed_billing"])}, risk_level = ${pick([null, "medium"])},
           occurred_at = occurred_at - make_interval(secs => ${random() * 7200}) where id = ${id}`
