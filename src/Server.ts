@@ -27,6 +27,8 @@ import { makeEdge, withEdgeHeaders } from "./Http/Edge.js"
 import { HotReadsLive } from "./Http/HotReads.js"
 import { RouterContextLive, serveWithRequestContext } from "./Http/ServerContext.js"
 import { HotWebhookLive } from "./Twilio/HotWebhook.js"
+import { PlainWebhookLive } from "./Twilio/PlainWebhook.js"
+import { EdgeStateLive } from "./Http/EdgeState.js"
 import { HotUpgradeLive } from "./Media/HotUpgrade.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
@@ -123,6 +125,9 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => serveW
   Layer.provide(RouterContextLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
+  // The webhook served off node's own event, beside the fibers' path; both share the edge's counts.
+  Layer.merge(PlainWebhookLive),
+  Layer.provide(EdgeStateLive),
   withEdgeHeaders,
   withRequestSpans,
   Layer.locally(Headers.currentRedactedNames, SECRET_HEADERS)
