@@ -28,6 +28,7 @@ import { HotReadsLive } from "./Http/HotReads.js"
 import { RouterContextLive, serveWithRequestContext } from "./Http/ServerContext.js"
 import { HotWebhookLive } from "./Twilio/HotWebhook.js"
 import { PlainWebhookLive } from "./Twilio/PlainWebhook.js"
+import { PlainUpgradeLive } from "./Media/PlainUpgrade.js"
 import { EdgeStateLive } from "./Http/EdgeState.js"
 import { HotUpgradeLive } from "./Media/HotUpgrade.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
@@ -125,8 +126,9 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => serveW
   Layer.provide(RouterContextLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
-  // The webhook served off node's own event, beside the fibers' path; both share the edge's counts.
+  // The webhook and the media upgrade served off node's own events, beside the fibers' path; all share the edge's counts.
   Layer.merge(PlainWebhookLive),
+  Layer.merge(PlainUpgradeLive),
   Layer.provide(EdgeStateLive),
   withEdgeHeaders,
   withRequestSpans,

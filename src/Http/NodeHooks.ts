@@ -1,5 +1,6 @@
 import { Context } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import type { Duplex } from "node:stream"
 
 /**
  * A path served straight off node's `request` event, before any Effect fiber is made for the
@@ -9,9 +10,15 @@ import type { IncomingMessage, ServerResponse } from "node:http"
  */
 export type RequestHook = (request: IncomingMessage, response: ServerResponse, next: () => void) => void
 
-/** Where the app installs its request hook on our node server (src/Http/NodeServer.ts). At most one. */
+/** The same for node's `upgrade` event (src/Media/PlainUpgrade.ts). */
+export type UpgradeHook = (request: IncomingMessage, socket: Duplex, head: Buffer, next: () => void) => void
+
+/** Where the app installs its hooks on our node server (src/Http/NodeServer.ts). At most one of each. */
 export interface NodeHookSlots {
   request: RequestHook | undefined
+  upgrade: UpgradeHook | undefined
 }
+
+export const emptyHookSlots = (): NodeHookSlots => ({ request: undefined, upgrade: undefined })
 
 export class NodeHooks extends Context.Tag("NodeHooks")<NodeHooks, NodeHookSlots>() {}

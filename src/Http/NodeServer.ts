@@ -14,7 +14,7 @@ import * as Http from "node:http"
 import type { ListenOptions } from "node:net"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
-import { NodeHooks, type NodeHookSlots } from "./NodeHooks.js"
+import { emptyHookSlots, NodeHooks, type NodeHookSlots } from "./NodeHooks.js"
 import { NodeRequest } from "./NodeRequest.js"
 import { writeResponse } from "./ResponseWriter.js"
 import { withServerSpan } from "./ServerSpan.js"
@@ -132,6 +132,12 @@ const serveOn = (
     }
 
     const onUpgrade = (nodeRequest: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const hook = hooks.upgrade
+      if (hook === undefined) return serveUpgradeFiber(nodeRequest, socket, head)
+      hook(nodeRequest, socket, head, () => serveUpgradeFiber(nodeRequest, socket, head))
+    }
+
+    const serveUpgradeFiber = (nodeRequest: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       let upgraded = false
       let lazyResponse: Http.ServerResponse | undefined
       // Created only if the app answers over HTTP (a refusal) rather than taking the socket.
@@ -182,7 +188,7 @@ const serveOn = (
  * request in its context and answered by `toHandled` above (bench/RESULTS.md, "The
  * platform's per-request machinery").
  */
-export const make = (evaluate: () => Http.Server, options: ListenOptions, hooks: NodeHookSlots = { request: undefined }) =>
+export const make = (evaluate: () => Http.Server, options: ListenOptions, hooks: NodeHookSlots = emptyHookSlots()) =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const server = yield* Effect.acquireRelease(
@@ -224,7 +230,7 @@ export const make = (evaluate: () => Http.Server, options: ListenOptions, hooks:
 export const layer = (evaluate: () => Http.Server, options: ListenOptions) =>
   Layer.mergeAll(
     Layer.scopedContext(Effect.suspend(() => {
-      const hooks: NodeHookSlots = { request: undefined }
+      const hooks = emptyHookSlots()
       return Effect.map(make(evaluate, options, hooks), (server) => Context.make(HttpServer.HttpServer, server).pipe(Context.add(NodeHooks, hooks)))
     })),
     NodeHttpServer.layerContext

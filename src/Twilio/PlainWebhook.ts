@@ -1,17 +1,15 @@
 import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Cause, Clock, Context, DefaultServices, Effect, Exit, FiberId, FiberRef, FiberRefs, Layer, type LogLevel, Option, Runtime } from "effect"
+import { Cause, Effect, Exit, FiberRef, Layer, Option, Runtime } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { AppConfig } from "../Config.js"
 import { readBodyThen, rememberBodyRead } from "../Http/BodyGuard.js"
-import { accessOf, EdgeState, finish } from "../Http/EdgeState.js"
+import { EdgeState, finish } from "../Http/EdgeState.js"
 import { NodeHooks } from "../Http/NodeHooks.js"
 import { NodeRequest } from "../Http/NodeRequest.js"
-import { type AccessFields, CurrentRequest, type RequestContext } from "../Http/RequestContext.js"
+import { makePlainEdge, type PlainRequest } from "../Http/PlainEdge.js"
 import { writeInMemory } from "../Http/ResponseWriter.js"
 import { unstorableUrl } from "../Http/TextGuard.js"
-import { resolveClientAddress } from "../Http/TrustProxy.js"
-import { writeAccessLineWith } from "../Observability/JsonLog.js"
 import { hotWebhookQuery, respondTo, webhookForm } from "./HotWebhook.js"
 import { signedWebhook, type VoiceWebhook } from "./VoiceWebhook.js"
 import { VoiceWebhooks } from "./Webhooks.js"
@@ -40,42 +38,22 @@ export const PlainWebhookLive = Layer.scopedDiscard(Effect.gen(function*() {
   const webhooks = yield* VoiceWebhooks
   const { publicBaseUrl, trustProxy } = yield* AppConfig
   const edge = yield* EdgeState
-  const runtime = yield* Effect.runtime<never>()
-  const clock = Context.get(FiberRefs.getOrDefault(runtime.fiberRefs, DefaultServices.currentServices), Clock.Clock)
-  const refOf = <A>(ref: FiberRef.FiberRef<A>) => FiberRefs.getOrDefault(runtime.fiberRefs, ref)
+  const plain = makePlainEdge(edge, trustProxy, yield* Effect.runtime<never>())
   const { maxBytes, readTimeoutMs } = edge.bodyLimits
-
-  /** The runtime with this request's context where a request fiber has it (log lines' request_id, error envelopes). */
-  const runtimeFor = (context: RequestContext) =>
-    Runtime.make({
-      context: Context.empty(),
-      runtimeFlags: runtime.runtimeFlags,
-      fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, { fiberId: FiberId.none, fiberRef: CurrentRequest, value: context })
-    })
-
-  const logAccess = (run: Runtime.Runtime<never>, fiberId: number, level: LogLevel.LogLevel, context: RequestContext, access: AccessFields) => {
-    if (writeAccessLineWith(refOf, fiberId, level, context, access, clock.unsafeCurrentTimeMillis())) return
-    // Another logger is installed (tests, a custom setup): the line goes through Effect's logger, as the edge's does.
-    context.access = access
-    Runtime.runSync(run)(Effect.logWithLevel(level, "http request"))
-    context.access = undefined
-  }
 
   const answer = (
     message: IncomingMessage,
     response: ServerResponse,
+    begun: PlainRequest,
     query: VoiceWebhook["query"],
-    params: VoiceWebhook["params"],
-    started: number
+    params: VoiceWebhook["params"]
   ) => {
     const url = message.url!
     // Everything after the edge sees the client's address as the request's remote address.
-    const peer = message.socket.remoteAddress ?? "unknown"
-    const address = resolveClientAddress(trustProxy, peer, message.headers as Readonly<Record<string, string | undefined>>)
+    const { address, context, peer } = begun
     const request = new NodeRequest(message, response, undefined, url, undefined, address === peer ? undefined : address)
-    const context = edge.contextFor(request.headers["x-request-id"])
-    const run = runtimeFor(context)
-    const fiber = Runtime.runFork(run)(respondTo(request, webhooks.answer("inbound", signedWebhook(publicBaseUrl, request, params, true, query))))
+    const hook = signedWebhook(publicBaseUrl, request, params, true, query)
+    const fiber = Runtime.runFork(begun.runtime)(respondTo(request, webhooks.answer("inbound", hook)))
     // A client that goes away before its answer interrupts it, as it does a request fiber.
     const onClose = () => {
       if (!response.writableEnded) fiber.unsafeInterruptAsFork(HttpServerError.clientAbortFiberId)
@@ -90,11 +68,7 @@ export const PlainWebhookLive = Layer.scopedDiscard(Effect.gen(function*() {
         return
       }
       writeInMemory(response, "POST", finish(exit.value, context))
-      const elapsed = clock.unsafeCurrentTimeMillis() - started
-      const status = exit.value.status
-      edge.measure("POST", status, elapsed)
-      const { access, level } = accessOf("POST", url, status, elapsed, address)
-      logAccess(run, fiber.id().id, level, context, access)
+      plain.answered(begun, "POST", url, exit.value.status, fiber.id().id)
     })
   }
 
@@ -105,11 +79,11 @@ export const PlainWebhookLive = Layer.scopedDiscard(Effect.gen(function*() {
     // A declared length over the limit is refused by the edge before reading (and drained by node).
     const declared = Number(message.headers["content-length"] ?? "0")
     if (Number.isFinite(declared) && declared > maxBytes) return next()
-    const started = clock.unsafeCurrentTimeMillis()
+    const begun = plain.begin(message)
     edge.enter(undefined)
     readBodyThen(message, maxBytes, readTimeoutMs, (read) => {
       const params = read._tag === "Body" ? webhookForm(read.text) : undefined
-      if (params !== undefined) return answer(message, response, query, params, started)
+      if (params !== undefined) return answer(message, response, begun, query, params)
       edge.release(undefined)
       rememberBodyRead(message, read)
       next()
