@@ -27,6 +27,9 @@ import { makeEdge, withEdgeHeaders } from "./Http/Edge.js"
 import { HotReadsLive } from "./Http/HotReads.js"
 import { RouterContextLive, serveWithRequestContext } from "./Http/ServerContext.js"
 import { HotWebhookLive } from "./Twilio/HotWebhook.js"
+import { PlainWebhookLive } from "./Twilio/PlainWebhook.js"
+import { PlainUpgradeLive } from "./Media/PlainUpgrade.js"
+import { EdgeStateLive } from "./Http/EdgeState.js"
 import { HotUpgradeLive } from "./Media/HotUpgrade.js"
 import { ErrorBoundaryLive } from "./Http/ErrorBoundary.js"
 import { MediaHttp } from "./Media/Http.js"
@@ -123,6 +126,10 @@ export const HttpLive = Layer.unwrapEffect(Effect.map(makeEdge, (edge) => serveW
   Layer.provide(RouterContextLive),
   Layer.provide(ApiLive),
   HttpServer.withLogAddress,
+  // The webhook and the media upgrade served off node's own events, beside the fibers' path; all share the edge's counts.
+  Layer.merge(PlainWebhookLive),
+  Layer.merge(PlainUpgradeLive),
+  Layer.provide(EdgeStateLive),
   withEdgeHeaders,
   withRequestSpans,
   Layer.locally(Headers.currentRedactedNames, SECRET_HEADERS)

@@ -2,20 +2,26 @@ import { expect } from "@effect/vitest"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer } from "effect"
+import { layer } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { AppConfig } from "../src/Config.js"
+import { NodeHooks } from "../src/Http/NodeHooks.js"
+import { TelemetryLive } from "../src/Telemetry.js"
 import { StreamTokens } from "../src/Auth/StreamTokens.js"
 import { makeHotUpgrade } from "../src/Media/HotUpgrade.js"
 import { makeHotWebhook } from "../src/Twilio/HotWebhook.js"
 import {
   accountSid,
+  FakeTwilioServer,
   inboundCall as call,
   routedTwilioTenant,
   sign,
   suiteWithFakeTwilio,
   twilioWebhook
 } from "./support/FakeTwilioServer.js"
+import { startFakeTwilio } from "./support/FakeTwilio.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
-import { request } from "./support/TestServer.js"
+import { makeTestServer, request } from "./support/TestServer.js"
 
 /**
  * `POST /api/v1/incoming-call` is served in front of HttpApi (src/Twilio/HotWebhook.ts); its
@@ -83,9 +89,8 @@ const Tenants = Effect.gen(function*() {
   })
 })
 
-suiteWithFakeTwilio({}, Layer.effectDiscard(Tenants))("incoming-call fast path", (it) => {
-  it.effect("answers every outcome as HttpApi does", () =>
-    Effect.gen(function*() {
+/** Every outcome through the hot route, compared with HttpApi's answer (the legacy alias) to the same webhook. */
+const everyOutcome = Effect.gen(function*() {
       // A valid call: the same TwiML, with a token the media bridge redeems for this call.
       const valid = yield* bothWays({ params: () => call(NUMBER, SID), token: TOKEN })
       expect(valid.res.status).toBe(200)
@@ -142,6 +147,38 @@ suiteWithFakeTwilio({}, Layer.effectDiscard(Tenants))("incoming-call fast path",
       expect(undecodable[0]![0]).toBe(400)
       const twice = yield* bothWays({ params: () => call(NUMBER, SID), token: TOKEN, query: "?tenant=hotwh&tenant=hotwh" })
       expect([twice.res.status, twice.res.text]).toEqual([400, "Each query parameter may appear only once"])
+})
+
+/** What production builds with OTEL_EXPORTER_OTLP_ENDPOINT unset: tracing off (its own AppConfig). */
+const productionTelemetry = TelemetryLive.pipe(
+  Layer.provide(Layer.fresh(AppConfig.Default)),
+  Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
+)
+
+// As production runs: tracing off, so the webhook is served off node's request event
+// (src/Twilio/PlainWebhook.ts) and its legacy alias by the request fibers' path.
+layer(
+  Layer.unwrapScoped(Effect.map(startFakeTwilio, (fake) =>
+    Layer.merge(
+      makeTestServer({ TWILIO_API_BASE_URL: fake.baseUrl }).pipe(Layer.provide(productionTelemetry)),
+      Layer.succeed(FakeTwilioServer, fake)
+    ))).pipe((server) => Layer.provideMerge(Layer.effectDiscard(Tenants), server)),
+  { excludeTestServices: true }
+)("incoming-call served off node's request event (tracing off)", (it) => {
+  it.effect("answers every outcome as HttpApi does", () =>
+    Effect.gen(function*() {
+      // The plain path is installed (tracing off), so the outcomes below are its answers.
+      expect((yield* NodeHooks).request).toBeDefined()
+      yield* everyOutcome
+    }))
+})
+
+suiteWithFakeTwilio({}, Layer.effectDiscard(Tenants))("incoming-call fast path", (it) => {
+  it.effect("answers every outcome as HttpApi does", () =>
+    Effect.gen(function*() {
+      // Tracing on (Effect's own tracer): the request fibers' path, whose span the TwiML links to.
+      expect((yield* NodeHooks).request).toBeUndefined()
+      yield* everyOutcome
     }))
 
   it.effect("takes exactly the requests it is for and leaves the rest to HttpApi", () =>

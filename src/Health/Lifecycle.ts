@@ -19,6 +19,7 @@ export class Lifecycle extends Effect.Service<Lifecycle>()("Lifecycle", {
         draining = true
       }),
       isClosedToCalls: Effect.sync(() => closed),
+      closedToCallsNow: (): boolean => closed,
       closeToCalls: Effect.sync(() => {
         closed = true
       })

@@ -52,7 +52,7 @@ export const jsonDepth = (text: string): number => {
   return deepest
 }
 
-type Read =
+export type BodyRead =
   | { readonly _tag: "Body"; readonly text: string }
   | { readonly _tag: "TooLarge" }
   | { readonly _tag: "Timeout" }
@@ -79,42 +79,61 @@ const discardRest = (message: IncomingMessage, alreadyRead: number) => {
 }
 
 /**
- * Reads the body straight off the socket, bounded in bytes and time. Unlike the platform's
- * reader, it leaves the socket open when it gives up, so the 413/408 can still be written.
+ * Reads the body straight off the socket, bounded in bytes and time, and hands `done` the
+ * verdict once. Unlike the platform's reader, it leaves the socket open when it gives up, so
+ * the 413/408 can still be written. Returns what stops the read early (listeners, timer).
  */
+export const readBodyThen = (message: IncomingMessage, maxBytes: number, timeoutMs: number, done: (read: BodyRead) => void) => {
+  const chunks: Array<Buffer> = []
+  let bytes = 0
+  let over = false
+  const cleanup = () => {
+    clearTimeout(timer)
+    message.off("data", onData)
+    message.off("end", onEnd)
+    message.off("error", onFailed)
+    message.off("aborted", onFailed)
+  }
+  const finish = (read: BodyRead) => {
+    if (over) return
+    over = true
+    cleanup()
+    if (read._tag === "TooLarge") discardRest(message, bytes)
+    else if (read._tag !== "Body") message.pause()
+    done(read)
+  }
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length
+    if (bytes > maxBytes) finish({ _tag: "TooLarge" })
+    else chunks.push(chunk)
+  }
+  const onEnd = () => finish({ _tag: "Body", text: chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8") })
+  const onFailed = () => finish({ _tag: "Failed" })
+  const timer = setTimeout(() => finish({ _tag: "Timeout" }), timeoutMs)
+  message.on("data", onData)
+  message.once("end", onEnd)
+  message.once("error", onFailed)
+  message.once("aborted", onFailed)
+  return cleanup
+}
+
+/**
+ * Bodies read by a path served off node's own event (src/Twilio/PlainWebhook.ts) that then left
+ * the request to the Effect edge: the edge judges that read, with the same bounds, instead of
+ * waiting on a stream already consumed.
+ */
+const readBefore = new WeakMap<IncomingMessage, BodyRead>()
+
+/** Records `read` as `message`'s body for the edge's guard (above). */
+export const rememberBodyRead = (message: IncomingMessage, read: BodyRead) => {
+  readBefore.set(message, read)
+}
+
 const readBody = (message: IncomingMessage, maxBytes: number, timeoutMs: number) =>
-  Effect.async<Read>((resume) => {
-    const chunks: Array<Buffer> = []
-    let bytes = 0
-    let done = false
-    const cleanup = () => {
-      clearTimeout(timer)
-      message.off("data", onData)
-      message.off("end", onEnd)
-      message.off("error", onFailed)
-      message.off("aborted", onFailed)
-    }
-    const finish = (read: Read) => {
-      if (done) return
-      done = true
-      cleanup()
-      if (read._tag === "TooLarge") discardRest(message, bytes)
-      else if (read._tag !== "Body") message.pause()
-      resume(Effect.succeed(read))
-    }
-    const onData = (chunk: Buffer) => {
-      bytes += chunk.length
-      if (bytes > maxBytes) finish({ _tag: "TooLarge" })
-      else chunks.push(chunk)
-    }
-    const onEnd = () => finish({ _tag: "Body", text: Buffer.concat(chunks).toString("utf8") })
-    const onFailed = () => finish({ _tag: "Failed" })
-    const timer = setTimeout(() => finish({ _tag: "Timeout" }), timeoutMs)
-    message.on("data", onData)
-    message.once("end", onEnd)
-    message.once("error", onFailed)
-    message.once("aborted", onFailed)
-    return Effect.sync(cleanup)
+  Effect.async<BodyRead>((resume) => {
+    const known = readBefore.get(message)
+    if (known !== undefined) return resume(Effect.succeed(known))
+    return Effect.sync(readBodyThen(message, maxBytes, timeoutMs, (read) => resume(Effect.succeed(read))))
   })
 
 /**

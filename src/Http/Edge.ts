@@ -1,7 +1,7 @@
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, LogLevel, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import { type Cause, Clock, Context, Effect, Either, FiberRef, Layer, Option } from "effect"
 import { type RateLimitDecision, RateLimiter } from "../Auth/RateLimit.js"
 import { AppConfig } from "../Config.js"
 import { audienceOf, exemptFromIpLimit } from "./Audience.js"
@@ -9,35 +9,9 @@ import { DISCARDABLE_BODY_BYTES, guardBody, guardWithoutBody } from "./BodyGuard
 import { resolveClientAddress } from "./TrustProxy.js"
 import { errorBody } from "./Errors.js"
 import { CurrentRequest, type RequestContext } from "./RequestContext.js"
-import { Ids } from "../Ids.js"
-import { exemptFromShedding, makeInFlight } from "./InFlight.js"
-import { fixedCounter, fixedHistogram } from "../Observability/FixedLabels.js"
+import { accessOf, EdgeState, finish } from "./EdgeState.js"
 import { withSubprotocolBearer } from "../LiveLogs/BrowserAuth.js"
 import { writeAccessLine } from "../Observability/JsonLog.js"
-
-const REQUEST_MS = MetricBoundaries.exponential({ start: 1, factor: 2, count: 14 })
-
-/** The request metrics per method and status, made once (src/Observability/FixedLabels.ts). */
-const tagged = new Map<string, readonly [Metric.Metric.Counter<number>, Metric.Metric.Histogram<number>]>()
-const metricsFor = (method: string, status: number) => {
-  const key = `${method} ${status}`
-  let found = tagged.get(key)
-  if (found === undefined) {
-    const labels = [MetricLabel.make("method", method), MetricLabel.make("status", String(status))]
-    found = [
-      fixedCounter("http_server_requests_total", {
-        description: "HTTP requests answered, by method and status",
-        incremental: true
-      }, labels),
-      fixedHistogram("http_server_request_duration_ms", REQUEST_MS, "HTTP request duration in milliseconds", labels)
-    ] as const
-    tagged.set(key, found)
-  }
-  return found
-}
-
-/** A client's request id is echoed only if it is a sane token (it ends up in logs). */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Whether a refusal can keep the connection: its unread body is discarded, not reset (below). */
 const keepsConnection = (request: HttpServerRequest.HttpServerRequest, status: number) => {
@@ -48,14 +22,6 @@ const keepsConnection = (request: HttpServerRequest.HttpServerRequest, status: n
   if (length === undefined) return true
   const declared = Number(length)
   return Number.isInteger(declared) && declared <= DISCARDABLE_BODY_BYTES
-}
-
-const NO_TAGS: ReadonlyArray<MetricLabel.MetricLabel> = []
-
-const finish = (response: HttpServerResponse.HttpServerResponse, context: RequestContext) => {
-  let out = HttpServerResponse.setHeader(response, "x-request-id", context.requestId)
-  if (response.status === 429) out = HttpServerResponse.setHeader(out, "retry-after", String(context.retryAfterSeconds ?? 60))
-  return out
 }
 
 /**
@@ -101,23 +67,8 @@ const withRequest = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerReques
 export const makeEdge = Effect.gen(function*() {
   const config = yield* AppConfig
   const limiter = yield* RateLimiter
-  const ids = yield* Ids
-  /** Requests in flight on this replica: past HTTP_MAX_IN_FLIGHT new ones are shed with a 503. */
-  const replicaInFlight = makeInFlight()
-  const bodyLimits = {
-    maxBytes: config.httpBodyLimitBytes,
-    readTimeoutMs: config.httpBodyTimeoutMs,
-    maxJsonDepth: config.httpJsonMaxDepth
-  }
-  /** Requests in flight per client address (this replica): bounds what one address can hold open. */
-  const inFlightByAddress = new Map<string, number>()
-  const release = (address: string | undefined) => {
-    replicaInFlight.leave()
-    if (address === undefined) return
-    const left = (inFlightByAddress.get(address) ?? 1) - 1
-    if (left <= 0) inFlightByAddress.delete(address)
-    else inFlightByAddress.set(address, left)
-  }
+  const edge = yield* EdgeState
+  const { bodyLimits } = edge
 
   const refuse = (request: HttpServerRequest.HttpServerRequest, context: RequestContext, status: number, message: string, headers?: Record<string, string>) =>
     Effect.map(errorBody(audienceOf(request.url), status, message), (body) =>
@@ -154,13 +105,7 @@ export const makeEdge = Effect.gen(function*() {
       const address = resolveClientAddress(config.trustProxy, peer, received.headers)
       // A browser's log subscription carries its credential as a subprotocol (LiveLogs/BrowserAuth.ts).
       const request = withSubprotocolBearer(address === peer ? received : received.modify({ remoteAddress: address }))
-      const given = request.headers["x-request-id"]
-      const context: RequestContext = {
-        requestId: given !== undefined && SAFE_REQUEST_ID.test(given) ? given : ids.nextUuid(),
-        tenantId: undefined,
-        retryAfterSeconds: undefined,
-        access: undefined
-      }
+      const context = edge.contextFor(request.headers["x-request-id"])
       /** Whether this request holds the replica's count, and the address whose count it holds. */
       let entered = false
       let countedAddress: string | undefined
@@ -169,11 +114,8 @@ export const makeEdge = Effect.gen(function*() {
         // The request fiber runs uninterruptibly here (HttpApp.toHandled), so nothing can stop it
         // between counting and the release below.
         entered = true
-        replicaInFlight.enter()
-        if (counted) {
-          countedAddress = address
-          inFlightByAddress.set(address, (inFlightByAddress.get(address) ?? 0) + 1)
-        }
+        if (counted) countedAddress = address
+        edge.enter(countedAddress)
         const guarded = guardWithoutBody(request)
         return guarded !== undefined
           ? afterGuard(app, received, request, context, guarded)
@@ -185,7 +127,7 @@ export const makeEdge = Effect.gen(function*() {
           context.retryAfterSeconds = decision.retryAfterSeconds
           return refuse(request, context, 429, "Rate limit exceeded for this address")
         }
-        if ((inFlightByAddress.get(address) ?? 0) >= config.maxConcurrentRequestsPerAddress) {
+        if (edge.concurrentFrom(address) >= edge.maxConcurrentPerAddress) {
           context.retryAfterSeconds = 1
           return refuse(request, context, 429, "Too many concurrent requests from this address")
         }
@@ -195,7 +137,7 @@ export const makeEdge = Effect.gen(function*() {
       const admission = (): HttpApp.Default<E, R> => {
         // Over capacity, queueing only grows latency and memory: shed the request at once
         // (this request is not counted yet: at most HTTP_MAX_IN_FLIGHT are served at a time).
-        if (replicaInFlight.count >= config.httpMaxInFlight && !exemptFromShedding(request.url)) {
+        if (edge.sheds(request.url)) {
           return refuse(request, context, 503, "Server busy; retry shortly", { "retry-after": "1" })
         }
         if (exemptFromIpLimit(request.url)) return serve(false)
@@ -205,14 +147,10 @@ export const makeEdge = Effect.gen(function*() {
       }
 
       const answered = (response: HttpServerResponse.HttpServerResponse) => {
-        if (entered) release(countedAddress)
+        if (entered) edge.release(countedAddress)
         const elapsed = clock.unsafeCurrentTimeMillis() - started
-        const [total, duration] = metricsFor(request.method, response.status)
-        total.unsafeUpdate(1, NO_TAGS)
-        duration.unsafeUpdate(elapsed, NO_TAGS)
-        const path = request.url.split("?")[0]!
-        const access = { method: request.method, path, status: response.status, duration_ms: elapsed, client: address }
-        const level = path.startsWith("/health/") ? LogLevel.Debug : LogLevel.Info
+        edge.measure(request.method, response.status, elapsed)
+        const { access, level } = accessOf(request.method, request.url, response.status, elapsed, address)
         // Usually written straight to stdout (the same line); through the logger otherwise.
         if (writeAccessLine(fiber, level, context, access, clock.unsafeCurrentTimeMillis())) return Effect.succeed(response)
         context.access = access
@@ -223,7 +161,7 @@ export const makeEdge = Effect.gen(function*() {
       }
 
       const failed = (cause: Cause.Cause<E>) => {
-        if (entered) release(countedAddress)
+        if (entered) edge.release(countedAddress)
         return Effect.failCause(cause)
       }
 

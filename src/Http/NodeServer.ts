@@ -14,6 +14,7 @@ import * as Http from "node:http"
 import type { ListenOptions } from "node:net"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
+import { emptyHookSlots, NodeHooks, type NodeHookSlots } from "./NodeHooks.js"
 import { NodeRequest } from "./NodeRequest.js"
 import { writeResponse } from "./ResponseWriter.js"
 import { withServerSpan } from "./ServerSpan.js"
@@ -105,6 +106,7 @@ const forkerFor = <R>(runtime: Runtime.Runtime<R>) => {
 
 const serveOn = (
   server: Http.Server,
+  hooks: NodeHookSlots,
   webSockets: Effect.Effect<WebSocketServer>,
   app: HttpApp.Default<unknown>,
   middleware: HttpMiddleware.HttpMiddleware | undefined
@@ -115,7 +117,7 @@ const serveOn = (
     // Upgrade fibers are interrupted when the server stops serving, as the platform's are.
     const upgrades = yield* FiberSet.make()
 
-    const onRequest = (nodeRequest: Http.IncomingMessage, nodeResponse: Http.ServerResponse) => {
+    const serveFiber = (nodeRequest: Http.IncomingMessage, nodeResponse: Http.ServerResponse) => {
       const fiber = fork(handled, new NodeRequest(nodeRequest, nodeResponse))
       // A client that goes away before its answer interrupts the handler.
       nodeResponse.on("close", () => {
@@ -123,7 +125,19 @@ const serveOn = (
       })
     }
 
+    const onRequest = (nodeRequest: Http.IncomingMessage, nodeResponse: Http.ServerResponse) => {
+      const hook = hooks.request
+      if (hook === undefined) return serveFiber(nodeRequest, nodeResponse)
+      hook(nodeRequest, nodeResponse, () => serveFiber(nodeRequest, nodeResponse))
+    }
+
     const onUpgrade = (nodeRequest: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const hook = hooks.upgrade
+      if (hook === undefined) return serveUpgradeFiber(nodeRequest, socket, head)
+      hook(nodeRequest, socket, head, () => serveUpgradeFiber(nodeRequest, socket, head))
+    }
+
+    const serveUpgradeFiber = (nodeRequest: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       let upgraded = false
       let lazyResponse: Http.ServerResponse | undefined
       // Created only if the app answers over HTTP (a refusal) rather than taking the socket.
@@ -174,7 +188,7 @@ const serveOn = (
  * request in its context and answered by `toHandled` above (bench/RESULTS.md, "The
  * platform's per-request machinery").
  */
-export const make = (evaluate: () => Http.Server, options: ListenOptions) =>
+export const make = (evaluate: () => Http.Server, options: ListenOptions, hooks: NodeHookSlots = emptyHookSlots()) =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const server = yield* Effect.acquireRelease(
@@ -205,13 +219,22 @@ export const make = (evaluate: () => Http.Server, options: ListenOptions) =>
       address: typeof address === "string"
         ? { _tag: "UnixAddress", path: address }
         : { _tag: "TcpAddress", hostname: address.address === "::" ? "0.0.0.0" : address.address, port: address.port },
-      serve: (app, middleware) => serveOn(server, webSockets, app, middleware)
+      serve: (app, middleware) => serveOn(server, hooks, webSockets, app, middleware)
     })
   }).pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(1024 * 1024 * 10))))
 
-/** The server and the platform services a response may need (files, etags, paths), as `NodeHttpServer.layer`. */
+/**
+ * The server and the platform services a response may need (files, etags, paths), as
+ * `NodeHttpServer.layer`, and the server's hook slots (`NodeHooks`).
+ */
 export const layer = (evaluate: () => Http.Server, options: ListenOptions) =>
-  Layer.mergeAll(Layer.scoped(HttpServer.HttpServer, make(evaluate, options)), NodeHttpServer.layerContext)
+  Layer.mergeAll(
+    Layer.scopedContext(Effect.suspend(() => {
+      const hooks = emptyHookSlots()
+      return Effect.map(make(evaluate, options, hooks), (server) => Context.make(HttpServer.HttpServer, server).pipe(Context.add(NodeHooks, hooks)))
+    })),
+    NodeHttpServer.layerContext
+  )
 
 /** `layer` on a random local port with an `HttpClient` pointed at it, as `NodeHttpServer.layerTest`. */
 export const layerTest = HttpServer.layerTestClient.pipe(

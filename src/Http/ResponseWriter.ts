@@ -29,6 +29,21 @@ const endOnFailure = (nodeResponse: ServerResponse, original: HttpServerResponse
     })
 
 /**
+ * Writes a response whose body is already in memory (none, bytes; any body for HEAD), or one
+ * to a response already ended, as plain code: true when done, false for a body that must be
+ * streamed (`writeResponse`). Node owns the bytes from `end` on; nothing waits for the flush.
+ */
+export const writeInMemory = (nodeResponse: ServerResponse, method: string, response: HttpServerResponse.HttpServerResponse): boolean => {
+  if (nodeResponse.writableEnded) return true
+  const body = response.body
+  if (method !== "HEAD" && body._tag !== "Empty" && body._tag !== "Uint8Array") return false
+  nodeResponse.writeHead(response.status, headersWithCookies(response))
+  if (method !== "HEAD" && body._tag === "Uint8Array") nodeResponse.end(body.body)
+  else nodeResponse.end()
+  return true
+}
+
+/**
  * Writes `response` on the request's node response, as @effect/platform-node's server does,
  * except that a body already in memory (none, text, bytes; HEAD) is handed to node with `end`
  * and not awaited until node has flushed it: the bytes are node's from that call on, the
@@ -41,25 +56,13 @@ export const writeResponse = (
   response: HttpServerResponse.HttpServerResponse
 ): Effect.Effect<void, HttpServerError.ResponseError> => {
   const nodeResponse = NodeHttpServerRequest.toServerResponse(request)
-  if (nodeResponse.writableEnded) return Effect.void
+  if (writeInMemory(nodeResponse, request.method, response)) return Effect.void
   const headers = headersWithCookies(response)
-  if (request.method === "HEAD") {
-    nodeResponse.writeHead(response.status, headers)
-    nodeResponse.end()
-    return Effect.void
-  }
   const body = response.body
   switch (body._tag) {
-    case "Empty": {
-      nodeResponse.writeHead(response.status, headers)
-      nodeResponse.end()
-      return Effect.void
-    }
-    case "Uint8Array": {
-      nodeResponse.writeHead(response.status, headers)
-      nodeResponse.end(body.body)
-      return Effect.void
-    }
+    case "Empty":
+    case "Uint8Array":
+      return Effect.void // written above
     case "Raw": {
       nodeResponse.writeHead(response.status, headers)
       const raw: unknown = body.body

@@ -1,5 +1,6 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { TenantAuthentication } from "../Auth/TenantAuthLive.js"
@@ -29,6 +30,7 @@ export const makeMediaUpgrade = Effect.gen(function*() {
   // What the TenantAuth middleware runs (it reads the header itself), needing only the request.
   const { authenticate } = yield* TenantAuthentication
   const lifecycle = yield* Lifecycle
+  const answerNow = makeUpgradeAnswerNow(streams, lifecycle)
 
   const preAuth = (request: HttpServerRequest.HttpServerRequest) =>
     Effect.gen(function*() {
@@ -57,15 +59,31 @@ export const makeMediaUpgrade = Effect.gen(function*() {
   }
 
   return (request: HttpServerRequest.HttpServerRequest) =>
-    Effect.flatMap(lifecycle.isClosedToCalls, (closedToCalls) => {
-      if (!isWebSocketHandshake(request)) return Effect.succeed(textResponse(400, "Missing WebSocket upgrade headers"))
-      // Shutting down: the live calls run on, new ones go to another replica.
-      if (closedToCalls) return Effect.succeed(textResponse(503, "This replica is shutting down"))
-      // Twilio's way in (the token comes with `start`): nothing to check before the upgrade.
-      if (request.headers.authorization === undefined && queryToken(request.url) === undefined) return streams.accept(request, NO_PRE_AUTH)
-      return preAuth(request).pipe(Effect.flatMap((auth) => streams.accept(request, auth)), Effect.catchAll(refused))
+    Effect.suspend(() => {
+      const now = answerNow(request)
+      return now !== undefined
+        ? Effect.succeed(now)
+        : preAuth(request).pipe(Effect.flatMap((auth) => streams.accept(request, auth)), Effect.catchAll(refused))
     })
 })
+
+/** Twilio's way in: no credential before the upgrade (the token comes with `start`). */
+export const withoutCredentials = (request: { readonly url: string; readonly headers: Readonly<Record<string, string | undefined>> }) =>
+  request.headers.authorization === undefined && queryToken(request.url) === undefined
+
+/**
+ * The upgrade's answer as plain code, where it needs nothing checked before the upgrade: a
+ * malformed handshake (400), a replica closed to calls (503) or Twilio's way in (`accept`).
+ * Undefined for a credential to check first (`makeMediaUpgrade`'s Effect). Shared by the route,
+ * HotUpgrade and the upgrade served off node's own event (src/Media/PlainUpgrade.ts).
+ */
+export const makeUpgradeAnswerNow = (streams: MediaStreams, lifecycle: Lifecycle) =>
+(request: HttpServerRequest.HttpServerRequest): HttpServerResponse.HttpServerResponse | undefined => {
+  if (!isWebSocketHandshake(request)) return textResponse(400, "Missing WebSocket upgrade headers")
+  // Shutting down: the live calls run on, new ones go to another replica.
+  if (lifecycle.closedToCallsNow()) return textResponse(503, "This replica is shutting down")
+  return withoutCredentials(request) ? streams.acceptNow(request, NO_PRE_AUTH) : undefined
+}
 
 export const MediaHttp = HttpApiBuilder.group(Api, "media", (handlers) =>
   Effect.gen(function*() {

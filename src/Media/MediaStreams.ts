@@ -179,8 +179,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
      * Upgrades `request` and starts its call; `preAuth` is what the request itself proved.
      * The response is 101 when the socket was handed to `ws` (nothing more is written).
      */
-    const accept = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) =>
-      Effect.sync(() => {
+    const acceptNow = (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth): HttpServerResponse.HttpServerResponse => {
         const upgradedAt = clock.unsafeCurrentTimeMillis()
         const address = Option.getOrElse(request.remoteAddress, () => "unknown")
         if (preAuth._tag === "None" && pending.count >= config.maxPendingBootstrap) {
@@ -203,10 +202,12 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
         if (preAuth._tag === "None") pending.add(address)
         run(stream(twilio, boot, preAuth, upgradedAt, address))
         return HttpServerResponse.empty({ status: 101 })
-      })
+    }
 
     return {
-      accept,
+      accept: (request: HttpServerRequest.HttpServerRequest, preAuth: PreAuth) => Effect.sync(() => acceptNow(request, preAuth)),
+      /** `accept` as plain code, for the upgrade served off node's own event (src/Media/PlainUpgrade.ts). */
+      acceptNow,
       redeemQueryToken: tokens.redeem,
       pendingBootstrap: Effect.sync(() => pending.count),
       /**

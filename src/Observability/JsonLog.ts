@@ -80,15 +80,31 @@ export const writeAccessLine = (
   request: RequestContext,
   access: AccessFields,
   now: number
+): boolean =>
+  fiber.currentSpan === undefined && writeAccessLineWith((ref) => fiber.getFiberRef(ref), fiber.id().id, level, request, access, now)
+
+/** Reads a fiber ref's value: of a running fiber, or of a runtime's refs (`FiberRefs.getOrDefault`). */
+export type FiberRefReader = <A>(ref: FiberRef.FiberRef<A>) => A
+
+/**
+ * `writeAccessLine` for a request served without a fiber of its own (src/Twilio/PlainWebhook.ts):
+ * the fiber refs it would have had (the runtime's), no span, and the id of the fiber that ran its answer.
+ */
+export const writeAccessLineWith = (
+  refOf: FiberRefReader,
+  fiberId: number,
+  level: LogLevel.LogLevel,
+  request: RequestContext,
+  access: AccessFields,
+  now: number
 ): boolean => {
   // Below the minimum level Effect writes nothing either.
-  if (LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), level)) return true
-  const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
+  if (LogLevel.greaterThan(refOf(FiberRef.currentMinimumLogLevel), level)) return true
+  const loggers = refOf(FiberRef.currentLoggers)
   if (HashSet.size(loggers) !== 2 || !HashSet.has(loggers, toStdout) || !HashSet.has(loggers, Logger.tracerLogger)) return false
-  if (fiber.currentSpan !== undefined) return false
-  if (HashMap.size(fiber.getFiberRef(FiberRef.currentLogAnnotations)) > 0) return false
-  if (List.isCons(fiber.getFiberRef(FiberRef.currentLogSpan))) return false
-  process.stdout.write(accessLine(level, request, access, now, fiber.id().id))
+  if (HashMap.size(refOf(FiberRef.currentLogAnnotations)) > 0) return false
+  if (List.isCons(refOf(FiberRef.currentLogSpan))) return false
+  process.stdout.write(accessLine(level, request, access, now, fiberId))
   return true
 }
 

@@ -52,30 +52,50 @@ type AnswerError = { readonly _tag: string; readonly message: string }
  * methods and paths (the legacy `/incoming-call` alias included), a URL that needs decoding,
  * a body that is not a form or does not decode, a repeated query parameter.
  */
+/** A webhook's answer as the response HttpApi would write for it (TwiML, a declared error, or the boundary's envelope). */
+export const respondTo = <R>(request: HttpServerRequest.HttpServerRequest, answer: Effect.Effect<string, AnswerError, R>) =>
+  Effect.matchCauseEffect(Effect.interruptible(answer), {
+    onSuccess: (twiml) => Effect.succeed(HttpServerResponse.text(twiml, { status: 200, contentType: TWIML_TYPE })),
+    onFailure: (cause) => {
+      const failure = Cause.failureOption(cause)
+      const write = Option.isSome(failure) ? errorResponses.get(failure.value._tag) : undefined
+      return write === undefined || Option.isNone(failure)
+        ? answerUnhandled(request)(cause)
+        : Effect.succeed(write(failure.value.message))
+    }
+  })
+
+const decodeQuery = Schema.decodeUnknownEither(WebhookQuery)
+const decodeForm = Schema.decodeUnknownEither(TwilioVoiceWebhookForm)
+
+/**
+ * The webhook's query when this request is one the hot paths serve (POST to exactly the route,
+ * a form, a URL that needs no decoding, a query that decodes), else undefined: HttpApi's.
+ */
+export const hotWebhookQuery = (method: string, url: string, contentType: string | undefined): VoiceWebhook["query"] | undefined => {
+  if (method !== "POST" || !url.startsWith(ROUTE) || !isForm(contentType)) return undefined
+  const queryAt = url.indexOf("?")
+  if ((queryAt === -1 ? url.length : queryAt) !== ROUTE.length || !SIMPLE_URL.test(url)) return undefined
+  const query = decodeQuery(parseSimpleQuery(queryAt === -1 ? "" : url.slice(queryAt + 1)))
+  return Either.isLeft(query) ? undefined : query.right
+}
+
+/** The webhook's form fields from the body's text, as HttpApi decodes them, or undefined when HttpApi should judge it. */
+export const webhookForm = (text: string): VoiceWebhook["params"] | undefined => {
+  const params = decodeForm(UrlParams.toRecord(UrlParams.fromInput(new URLSearchParams(text))))
+  return Either.isLeft(params) ? undefined : params.right
+}
+
 export const makeHotWebhook = Effect.gen(function*() {
   const webhooks = yield* VoiceWebhooks
   const { publicBaseUrl } = yield* AppConfig
-  const decodeForm = Schema.decodeUnknownEither(TwilioVoiceWebhookForm)
-  const decodeQuery = Schema.decodeUnknownEither(WebhookQuery)
-
-  const respond = <R>(request: HttpServerRequest.HttpServerRequest, answer: Effect.Effect<string, AnswerError, R>) =>
-    Effect.matchCauseEffect(Effect.interruptible(answer), {
-      onSuccess: (twiml) => Effect.succeed(HttpServerResponse.text(twiml, { status: 200, contentType: TWIML_TYPE })),
-      onFailure: (cause) => {
-        const failure = Cause.failureOption(cause)
-        const write = Option.isSome(failure) ? errorResponses.get(failure.value._tag) : undefined
-        return write === undefined || Option.isNone(failure)
-          ? answerUnhandled(request)(cause)
-          : Effect.succeed(write(failure.value.message))
-      }
-    })
 
   /** The webhook from the request's form, or undefined when HttpApi should judge it. */
   const hookOf = (request: HttpServerRequest.HttpServerRequest, query: VoiceWebhook["query"]) =>
-    Effect.map(Effect.either(request.urlParamsBody), (body): VoiceWebhook | undefined => {
+    Effect.map(Effect.either(request.text), (body): VoiceWebhook | undefined => {
       if (Either.isLeft(body)) return undefined
-      const params = decodeForm(UrlParams.toRecord(body.right))
-      return Either.isLeft(params) ? undefined : signedWebhook(publicBaseUrl, request, params.right, true, query)
+      const params = webhookForm(body.right)
+      return params === undefined ? undefined : signedWebhook(publicBaseUrl, request, params, true, query)
     })
 
   /**
@@ -94,15 +114,12 @@ export const makeHotWebhook = Effect.gen(function*() {
     Effect.withFiberRuntime<HttpServerResponse.HttpServerResponse, E, R | HttpServerRequest.HttpServerRequest>((fiber) => {
       const context = fiber.currentContext
       const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
-      if (request.method !== "POST" || !request.url.startsWith(ROUTE) || !isForm(request.headers["content-type"])) return app
-      const queryAt = request.url.indexOf("?")
-      if ((queryAt === -1 ? request.url.length : queryAt) !== ROUTE.length || !SIMPLE_URL.test(request.url)) return app
-      const query = decodeQuery(parseSimpleQuery(queryAt === -1 ? "" : request.url.slice(queryAt + 1)))
-      if (Either.isLeft(query)) return app
-      return Effect.flatMap(hookOf(request, query.right), (hook) => {
+      const query = hotWebhookQuery(request.method, request.url, request.headers["content-type"])
+      if (query === undefined) return app
+      return Effect.flatMap(hookOf(request, query), (hook) => {
         if (hook === undefined) return app
         nameRoute(context, ROUTE)
-        const answer = respond(request, webhooks.answer("inbound", hook))
+        const answer = respondTo(request, webhooks.answer("inbound", hook))
         // Spans copy the context they are made in: for exported ones, the answer's is narrowed
         // first. Without, a warm answer makes none and needs no narrowing (each provide is 17 operations).
         return exportsSpans(fiber)
