@@ -7,7 +7,8 @@ import { mediaStreamUrl } from "../Twilio/Twiml.js"
 
 /**
  * A browser test call to an agent version: the same single-use stream token Twilio gets in
- * its TwiML, for a call with direction `web`, which the media path records like any other.
+ * its TwiML, for a call stored with direction `web` (listed as inbound: CallLogs/WireDirection.ts),
+ * which the media path records like any other.
  */
 export class TestCalls extends Effect.Service<TestCalls>()("TestCalls", {
   effect: Effect.gen(function*() {
