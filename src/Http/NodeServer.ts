@@ -104,6 +104,27 @@ const forkerFor = <R>(runtime: Runtime.Runtime<R>) => {
     }))(effect as Effect.Effect<A, E, R>) // the request is in the context from the start
 }
 
+/**
+ * An upgrade request's node response, made only when asked for: to answer over HTTP (a refusal)
+ * on the socket, which ends with it; or, once ws has taken the socket (`upgraded`), one already
+ * ended, so nothing more is written.
+ */
+export const lazyUpgradeResponse = (nodeRequest: Http.IncomingMessage, socket: Duplex, upgraded: () => boolean) => {
+  let response: Http.ServerResponse | undefined
+  return (): Http.ServerResponse => {
+    if (response === undefined) {
+      response = new Http.ServerResponse(nodeRequest)
+      if (upgraded()) {
+        response.end()
+      } else {
+        response.assignSocket(socket as import("node:net").Socket)
+        response.on("finish", () => socket.end())
+      }
+    }
+    return response
+  }
+}
+
 const serveOn = (
   server: Http.Server,
   hooks: NodeHookSlots,
@@ -139,20 +160,7 @@ const serveOn = (
 
     const serveUpgradeFiber = (nodeRequest: Http.IncomingMessage, socket: Duplex, head: Buffer) => {
       let upgraded = false
-      let lazyResponse: Http.ServerResponse | undefined
-      // Created only if the app answers over HTTP (a refusal) rather than taking the socket.
-      const nodeResponse = () => {
-        if (lazyResponse === undefined) {
-          lazyResponse = new Http.ServerResponse(nodeRequest)
-          if (upgraded) {
-            lazyResponse.end()
-          } else {
-            lazyResponse.assignSocket(socket as import("node:net").Socket)
-            lazyResponse.on("finish", () => socket.end())
-          }
-        }
-        return lazyResponse
-      }
+      const nodeResponse = lazyUpgradeResponse(nodeRequest, socket, () => upgraded)
       const upgrade = Socket.fromWebSocket(Effect.flatMap(webSockets, (wss) =>
         Effect.acquireRelease(
           Effect.async<globalThis.WebSocket>((resume) =>

@@ -1,11 +1,11 @@
 import { Cause, Effect, Layer, Option, Runtime } from "effect"
-import { ServerResponse } from "node:http"
-import type { Socket } from "node:net"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
 import { EdgeState, finish } from "../Http/EdgeState.js"
 import { NodeHooks } from "../Http/NodeHooks.js"
 import { NodeRequest } from "../Http/NodeRequest.js"
+import { lazyUpgradeResponse } from "../Http/NodeServer.js"
 import { makePlainEdge } from "../Http/PlainEdge.js"
 import { writeInMemory } from "../Http/ResponseWriter.js"
 import { Lifecycle } from "../Health/Lifecycle.js"
@@ -40,19 +40,11 @@ export const PlainUpgradeLive = Layer.scopedDiscard(Effect.gen(function*() {
     if (url.length !== ROUTE.length && url[ROUTE.length] !== "?") return next()
     if (!withoutCredentials({ url, headers: message.headers as Readonly<Record<string, string | undefined>> })) return next()
     const begun = plain.begin(message)
-    let lazy: ServerResponse | undefined
-    // Created only to answer over HTTP (a refusal), or by `takeUpgradeSocket` to detach it, as NodeServer's upgrade does.
-    const nodeResponse = () => {
-      if (lazy === undefined) {
-        lazy = new ServerResponse(message)
-        lazy.assignSocket(socket as Socket)
-        lazy.on("finish", () => socket.end())
-      }
-      return lazy
-    }
+    // Made only to answer over HTTP (a refusal), or by `takeUpgradeSocket` to detach it.
+    const nodeResponse = lazyUpgradeResponse(message, socket, () => false)
     const request = new NodeRequest(message, nodeResponse, undefined, url, undefined, begun.address === begun.peer ? undefined : begun.address)
     edge.enter(undefined)
-    let response
+    let response: HttpServerResponse.HttpServerResponse
     try {
       // Defined: a request without credentials needs nothing checked before the upgrade.
       response = answerNow(request)!

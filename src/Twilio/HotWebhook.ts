@@ -38,20 +38,6 @@ const TWIML_TYPE = "text/xml"
 /** What an answer may fail with: the group's declared errors (anything else is a defect's 500). */
 type AnswerError = { readonly _tag: string; readonly message: string }
 
-/**
- * Twilio's incoming-call webhook (`POST /api/v1/incoming-call`) served in front of HttpApi's
- * router, as src/Http/HotReads.ts does for the hottest reads: a burst of calls is a burst of
- * these, and under HttpApi each one paid for the router, the merge of the group's services
- * into the handler's context, the (documenting-only) signature probe middleware and the
- * schema-driven response encoder (bench/RESULTS.md, "Webhook fast path").
- *
- * It runs the same pieces: the endpoint's own form schema, the same query schema, the same
- * `VoiceWebhooks.answer` (signature against the tenant's token, tenant resolution, set-up
- * shedding, admission, call record, stream token) and the group's own error statuses and
- * media types. Anything unusual is left to HttpApi, which answers it exactly as before: other
- * methods and paths (the legacy `/incoming-call` alias included), a URL that needs decoding,
- * a body that is not a form or does not decode, a repeated query parameter.
- */
 /** A webhook's answer as the response HttpApi would write for it (TwiML, a declared error, or the boundary's envelope). */
 export const respondTo = <R>(request: HttpServerRequest.HttpServerRequest, answer: Effect.Effect<string, AnswerError, R>) =>
   Effect.matchCauseEffect(Effect.interruptible(answer), {
@@ -86,6 +72,20 @@ export const webhookForm = (text: string): VoiceWebhook["params"] | undefined =>
   return Either.isLeft(params) ? undefined : params.right
 }
 
+/**
+ * Twilio's incoming-call webhook (`POST /api/v1/incoming-call`) served in front of HttpApi's
+ * router, as src/Http/HotReads.ts does for the hottest reads: a burst of calls is a burst of
+ * these, and under HttpApi each one paid for the router, the merge of the group's services
+ * into the handler's context, the (documenting-only) signature probe middleware and the
+ * schema-driven response encoder (bench/RESULTS.md, "Webhook fast path").
+ *
+ * It runs the same pieces: the endpoint's own form schema, the same query schema, the same
+ * `VoiceWebhooks.answer` (signature against the tenant's token, tenant resolution, set-up
+ * shedding, admission, call record, stream token) and the group's own error statuses and
+ * media types. Anything unusual is left to HttpApi, which answers it exactly as before: other
+ * methods and paths (the legacy `/incoming-call` alias included), a URL that needs decoding,
+ * a body that is not a form or does not decode, a repeated query parameter.
+ */
 export const makeHotWebhook = Effect.gen(function*() {
   const webhooks = yield* VoiceWebhooks
   const { publicBaseUrl } = yield* AppConfig
