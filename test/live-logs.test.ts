@@ -82,5 +82,24 @@ layer(MediaSuite({ LIVE_LOGS_SUBSCRIBER_BUFFER_BYTES: String(BUFFER_LIMIT) }), {
         acme.ws.close()
         other.ws.close()
       }))
+
+    it.effect("a limit refusal is a supervisor.action frame with the spec's action `end`, by `limits`", () =>
+      Effect.gen(function*() {
+        const url = yield* logsUrl
+        const subscriber = yield* promise(() => LogSubscriber.open(url, ACME_REST.auth))
+        // Satellite numbers are refused by the default destination limits: nothing is dialled.
+        const res = yield* request("POST", "/api/v1/make-call", { headers: ACME_REST.auth, json: { to: "+8816123456789", from: "+15550007300" } })
+        expect(res.status).toBe(403)
+        const frame = yield* promise(() =>
+          subscriber.waitFor("supervisor.action", () => subscriber.of("supervisor.action")[0])
+        )
+        // Stored as `refuse`; a client generated from the spec only knows the spec's actions.
+        expect(frame).toMatchObject({
+          tenant_id: ACME_REST.tenantId,
+          data: { action: "end", supervisor: "limits", target: "+8816123456789", reason: "satellite_destination" }
+        })
+        expect(JSON.parse(frame.data.metadata)).toEqual({ kind: "outbound_call", status: 403 })
+        subscriber.ws.close()
+      }))
   }
 )
