@@ -74,6 +74,44 @@ serverSuite()("tenant administration", (it) => {
       expect(status.body.tenant).toBe(tenant.tenant_id)
     }))
 
+  it.effect("credentials in URLs and in lists are redacted on read and kept when the document is written back", () =>
+    Effect.gen(function*() {
+      const id = "url-secrets"
+      const webhookUrl = "https://hooks:hook-pass-123@hooks.example.com/in?token=hook-token-456&team=7"
+      const toolUrl = "https://tools.example.com/run?api_key=tool-key-789"
+      const doc = {
+        ...acme,
+        tenant_id: id,
+        auth_token: `${id}-legacy-token-0123456789`,
+        webhook_url: webhookUrl,
+        webhook_secret: "whsec_dGVzdC1zaWduaW5nLXNlY3JldA==",
+        tools: [{ name: "crm_lookup", description: "Looks a customer up", url: toolUrl }],
+        integrations: { crm: { endpoints: [{ region: "eu", api_key: "listed-secret-321" }] } }
+      }
+      expect((yield* put(id, doc)).status).toBe(200)
+
+      const read = yield* request("GET", `/api/v1/admin/tenants/${id}`, { headers: adminHeaders })
+      expect(read.status).toBe(200)
+      for (const secret of ["hook-pass-123", "hook-token-456", "tool-key-789", "listed-secret-321"]) {
+        expect(read.text).not.toContain(secret)
+      }
+      expect(read.body.config.webhook_url).toBe("https://hooks:[redacted]@hooks.example.com/in?token=[redacted]&team=7")
+      expect(read.body.config.tools[0].url).toBe("https://tools.example.com/run?api_key=[redacted]")
+      expect(read.body.config.integrations).toEqual({ crm: { endpoints: [{ region: "eu", api_key: "[redacted]" }] } })
+      const listed = yield* request("GET", "/api/v1/admin/tenants?limit=500", { headers: adminHeaders })
+      expect(listed.status).toBe(200)
+      expect(listed.text).not.toContain("hook-pass-123")
+
+      // Written back as read: every stored secret is kept, not replaced by the marker.
+      const saved = yield* put(id, read.body.config, { "if-match": read.body.etag })
+      expect(saved.status).toBe(200)
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ config: typeof doc }>`select config from tenants where tenant_id = ${id}`
+      expect(row!.config.webhook_url).toBe(webhookUrl)
+      expect(row!.config.tools[0]!.url).toBe(toolUrl)
+      expect(row!.config.integrations).toEqual(doc.integrations)
+    }))
+
   it.effect("If-Match guards concurrent edits (412)", () =>
     Effect.gen(function*() {
       const tenant = yield* ownTenant("etag")
