@@ -4,6 +4,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Effect } from "effect"
 import type * as dns from "node:dns"
 import type { LookupFunction } from "node:net"
+import { carriesUrlSecrets } from "../Http/UrlSecrets.js"
 import { EgressConfig } from "./Config.js"
 import { OutboundUrlRefused } from "./Errors.js"
 import { parseOutboundUrl, resolvedRefusal, staticRefusal } from "./Policy.js"
@@ -62,7 +63,10 @@ export class GuardedHttpClient extends Effect.Service<GuardedHttpClient>()("Guar
       HttpClient.filterOrFail(
         (response) => response.status < 300 || response.status >= 400,
         (response) => new OutboundUrlRefused({ url: response.request.url, reason: `it redirects (${response.status})` })
-      )
+      ),
+      // A tenant's URL may hold its credential (user:password@, ?token=): the client span would
+      // export it as url.full, so such a request gets none (its caller's span still records it).
+      HttpClient.withTracerDisabledWhen((request) => carriesUrlSecrets(request.url))
     )
     return { client } as const
   }),

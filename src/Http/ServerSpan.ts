@@ -5,6 +5,7 @@ import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import { Context, Effect, Option } from "effect"
+import { redactQuerySecrets, redactUrlSecrets } from "./UrlSecrets.js"
 
 /**
  * The request's server span, as @effect/platform's own server middleware makes it (its
@@ -31,9 +32,10 @@ export const withServerSpan = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Defaul
     }, (span) => {
       span.attribute("http.request.method", request.method)
       if (url !== undefined) {
-        span.attribute("url.full", url.toString())
+        // Spans leave the process: a credential in the query (the sweeps' `auth_token`) is not kept.
+        span.attribute("url.full", redactUrlSecrets(url.toString(), "REDACTED"))
         span.attribute("url.path", url.pathname)
-        const query = url.search.slice(1)
+        const query = redactQuerySecrets(url.search.slice(1), "REDACTED")
         if (query !== "") span.attribute("url.query", query)
         span.attribute("url.scheme", url.protocol.slice(0, -1))
       }

@@ -2,6 +2,7 @@ import { Effect, Either, Schema } from "effect"
 import { decodeTenantConfig, type TenantConfig } from "./Config.js"
 import { TenantConfigUnreadable } from "./Errors.js"
 import { Text } from "../Http/Schemas.js"
+import { redactUrlSecrets, SECRET_NAME } from "../Http/UrlSecrets.js"
 
 /**
  * A tenant's configuration document as the administrator wrote it: `tenant_id` plus any
@@ -89,39 +90,14 @@ export const isJsonObject = (value: unknown): value is Record<string, unknown> =
 
 export const REDACTED = "[redacted]"
 
-const SECRET_KEY = /token|secret|passw(or)?d|api[_-]?key|private[_-]?key|credential|signing[_-]?key|authorization/i
-
-/** Query parameters that carry a credential (`?key=`, a SAS `sig=`) besides the secret-looking names. */
-const SECRET_PARAM = /^(key|sig|signature|auth|pass|pwd)$/i
-
-/** `scheme://user:password@`: the password runs to the authority's last `@`, as URL parsers read it. */
-const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i
-const QUERY_PARAM = /([?&;])([^=&#;]+)=([^&#;]*)/g
-
-/**
- * A URL with its password and secret query values replaced by the marker (a webhook or tool
- * URL may carry its own credentials); any other text as it is.
- */
-export const redactUrlSecrets = (text: string): string => {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text
-  const withoutPassword = text.replace(URL_PASSWORD, (_, head: string) => `${head}:${REDACTED}@`)
-  const queryAt = withoutPassword.indexOf("?")
-  if (queryAt === -1) return withoutPassword
-  const fragmentAt = withoutPassword.indexOf("#", queryAt)
-  const end = fragmentAt === -1 ? withoutPassword.length : fragmentAt
-  const query = withoutPassword.slice(queryAt, end).replace(QUERY_PARAM, (param, lead: string, name: string, value: string) =>
-    value !== "" && (SECRET_KEY.test(name) || SECRET_PARAM.test(name)) ? `${lead}${name}=${REDACTED}` : param)
-  return withoutPassword.slice(0, queryAt) + query + withoutPassword.slice(end)
-}
-
 /** Every secret-looking value, at any depth, replaced by a marker; URLs lose their credentials. */
 export const redactSecrets = (value: unknown): unknown => {
-  if (typeof value === "string") return redactUrlSecrets(value)
+  if (typeof value === "string") return redactUrlSecrets(value, REDACTED)
   if (Array.isArray(value)) return value.map(redactSecrets)
   if (!isJsonObject(value)) return value
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = SECRET_KEY.test(key) && inner !== null && inner !== undefined && !isJsonObject(inner)
+    out[key] = SECRET_NAME.test(key) && inner !== null && inner !== undefined && !isJsonObject(inner)
       ? REDACTED
       : redactSecrets(inner)
   }
@@ -136,7 +112,7 @@ export const redactSecrets = (value: unknown): unknown => {
 export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unknown => {
   if (incoming === REDACTED) return stored
   if (typeof incoming === "string") {
-    return typeof stored === "string" && incoming !== stored && redactUrlSecrets(stored) === incoming ? stored : incoming
+    return typeof stored === "string" && incoming !== stored && redactUrlSecrets(stored, REDACTED) === incoming ? stored : incoming
   }
   if (Array.isArray(incoming)) {
     const storedItems: ReadonlyArray<unknown> = Array.isArray(stored) ? stored : []

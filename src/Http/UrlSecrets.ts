@@ -1,0 +1,34 @@
+/** Names of values that hold a credential (JSON keys, query parameters): tokens, secrets, keys... */
+export const SECRET_NAME = /token|secret|passw(or)?d|api[_-]?key|private[_-]?key|credential|signing[_-]?key|authorization/i
+
+/** Query parameters that carry a credential (`?key=`, a SAS `sig=`) besides the secret-looking names. */
+const SECRET_PARAM = /^(key|sig|signature|auth|pass|pwd)$/i
+
+const URL_START = /^[a-z][a-z0-9+.-]*:\/\//i
+/** `scheme://user:password@`: the password runs to the authority's last `@`, as URL parsers read it. */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/i
+const QUERY_PARAM = /(^|[?&;])([^=&#;?]+)=([^&#;]*)/g
+
+/** A query (`?a=1&token=x`, or without its `?`) with each secret parameter's value replaced by `marker`. */
+export const redactQuerySecrets = (query: string, marker: string): string =>
+  query.replace(QUERY_PARAM, (param, lead: string, name: string, value: string) =>
+    value !== "" && (SECRET_NAME.test(name) || SECRET_PARAM.test(name)) ? `${lead}${name}=${marker}` : param)
+
+/**
+ * A URL with its password and secret query values replaced by `marker` (a tenant's webhook or
+ * tool URL may carry its own credentials; a request's query may carry a token); any other text,
+ * and the rest of the URL, exactly as it is.
+ */
+export const redactUrlSecrets = (text: string, marker: string): string => {
+  if (!URL_START.test(text)) return text
+  const withoutPassword = text.replace(URL_PASSWORD, (_, head: string) => `${head}:${marker}@`)
+  const queryAt = withoutPassword.indexOf("?")
+  if (queryAt === -1) return withoutPassword
+  const fragmentAt = withoutPassword.indexOf("#", queryAt)
+  const end = fragmentAt === -1 ? withoutPassword.length : fragmentAt
+  return withoutPassword.slice(0, queryAt) + redactQuerySecrets(withoutPassword.slice(queryAt, end), marker) +
+    withoutPassword.slice(end)
+}
+
+/** Whether `url` holds a password or a secret query value. */
+export const carriesUrlSecrets = (url: string): boolean => redactUrlSecrets(url, "REDACTED") !== url

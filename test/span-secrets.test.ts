@@ -1,0 +1,75 @@
+import { Otlp } from "@effect/opentelemetry"
+import { FetchHttpClient } from "@effect/platform"
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Clock, Context, Effect, Layer } from "effect"
+import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
+import { OutboxWorker } from "../src/Outbox/Worker.js"
+import { eventually } from "./support/Eventually.js"
+import { type OtlpExport, spans, startFakeOtlpCollector } from "./support/FakeOtlpCollector.js"
+import { fakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
+import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
+import { secret } from "./support/WebhookChecks.js"
+
+/** Request spans leave the process (an OTLP collector): no credential may ride along in them. */
+
+class Collector extends Context.Tag("test/SpanSecretsCollector")<Collector, { readonly exports: Array<OtlpExport> }>() {}
+
+const exported = Layer.unwrapScoped(Effect.map(startFakeOtlpCollector, (collector) =>
+  Layer.succeed(Collector, collector).pipe(Layer.merge(
+    Otlp.layerJson({
+      baseUrl: collector.url,
+      resource: { serviceName: "stateset-voice-test" },
+      tracerExportInterval: "100 millis"
+    }).pipe(Layer.provide(FetchHttpClient.layer))
+  ))))
+
+layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provideMerge(exported)), { excludeTestServices: true })("request spans", (it) => {
+  it.effect("a credential in the query (the sweeps' auth_token) is redacted in the server span's url attributes", () =>
+    Effect.gen(function*() {
+      const token = "legacy-tenant-token-in-query-0123456789"
+      const path = "/api/v1/admin/operator-queues/sweep"
+      const res = yield* request("POST", `${path}?auth_token=${token}&limit=5`, { headers: adminHeaders })
+      expect(res.status).toBe(200)
+      const { exports } = yield* Collector
+      const server = yield* eventually(
+        Effect.sync(() => spans(exports).find((span) => span.attributes["url.path"] === path)),
+        (span) => span !== undefined,
+        5_000
+      )
+      expect(server!.attributes["url.query"]).toBe("auth_token=REDACTED&limit=5")
+      expect(String(server!.attributes["url.full"])).toMatch(/\/api\/v1\/admin\/operator-queues\/sweep\?auth_token=REDACTED&limit=5$/)
+      // Every span of the service (the test's own client span carries what it sent).
+      const service = spans(exports).filter((span) => !span.name.startsWith("http.client"))
+      expect(service.length).toBeGreaterThan(0)
+      expect(JSON.stringify(service)).not.toContain(token)
+    }))
+
+  it.scoped("a tenant's webhook URL with a credential in it is never a span attribute", () =>
+    Effect.gen(function*() {
+      const receiver = yield* fakeWebhookReceiver
+      const credential = "receiver-credential-0123456789"
+      const path = `/hook?token=${credential}`
+      const put = yield* request("PUT", "/api/v1/admin/tenants/span-hooks", {
+        headers: adminHeaders,
+        json: { tenant_id: "span-hooks", webhook_url: receiver.url(path), webhook_secret: secret("span-hooks") }
+      })
+      expect(put.status).toBe(200)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* WebhookOutbox
+      const at = new Date(yield* Clock.currentTimeMillis)
+      yield* sql.withTransaction(outbox.enqueue("span-hooks", "voice.call.started", { call_sid: "CAspan" }, at)).pipe(Effect.orDie)
+      yield* (yield* OutboxWorker).drain
+      yield* eventually(Effect.sync(() => receiver.on(path).length), (n) => n === 1)
+
+      // The delivery's span and everything in its trace (the POST is its child) leave the URL's credential out.
+      const { exports } = yield* Collector
+      const delivery = yield* eventually(
+        Effect.sync(() => spans(exports).find((span) => span.name === "WebhookDelivery.deliver" && span.attributes.tenant_id === "span-hooks")),
+        (span) => span !== undefined,
+        5_000
+      )
+      const trace = spans(exports).filter((span) => span.traceId === delivery!.traceId)
+      expect(JSON.stringify(trace)).not.toContain(credential)
+    }))
+})
