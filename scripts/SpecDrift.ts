@@ -122,6 +122,33 @@ const useDrift = (spec: Json, ours: Json, where: string, theirs: Json | undefine
   return refNames(theirs).some((name) => named.includes(name)) ? [] : enumDrift(spec, ours, where, theirs, mine)
 }
 
+/** A parameter's schema with a `$ref` (or a lone `allOf` member) followed, `null` left out of its type: a parameter is absent, never null. */
+const parameterSchema = (doc: Json, schema: Json | undefined, depth = 0): Json => {
+  if (schema === undefined || depth > 8) return {}
+  const ref = refName(schema)
+  if (ref !== undefined) return parameterSchema(doc, doc.components?.schemas?.[ref], depth + 1)
+  if (Array.isArray(schema.allOf) && schema.allOf.length === 1) return parameterSchema(doc, schema.allOf[0], depth + 1)
+  const types = (Array.isArray(schema.type) ? schema.type : [schema.type]).filter((t: unknown) => t !== undefined && t !== "null")
+  return { ...schema, type: types.length === 1 ? types[0] : types.length === 0 ? undefined : types }
+}
+
+/** What a client generated from the spec checks a parameter against (besides an enum). */
+const PARAMETER_CONSTRAINTS = ["type", "format", "minimum", "maximum", "minLength", "maxLength", "pattern"] as const
+
+/**
+ * How a parameter's constraints differ: each one the spec sets must be ours too (a client
+ * generated from it sends only such values), and a `format` must not be ours alone.
+ */
+export const parameterConstraintDrift = (specDoc: Json, oursDoc: Json, where: string, theirs: Json | undefined, mine: Json | undefined) => {
+  const [want, got] = [parameterSchema(specDoc, theirs), parameterSchema(oursDoc, mine)]
+  return PARAMETER_CONSTRAINTS.flatMap((key) =>
+    (want[key] !== undefined || (key === "format" && got[key] !== undefined)) &&
+      JSON.stringify(want[key]) !== JSON.stringify(got[key])
+      ? [`${where} ${key} ${JSON.stringify(got[key] ?? null)} != ${JSON.stringify(want[key] ?? null)}`]
+      : []
+  )
+}
+
 /** Differences of one implemented operation, as readable lines (the documents resolve its `$ref`s). */
 export const operationDrift = ({ ours, spec }: Operation, specDoc: Json, oursDoc: Json): Array<string> => {
   if (ours === undefined) return []
@@ -136,6 +163,7 @@ export const operationDrift = ({ ours, spec }: Operation, specDoc: Json, oursDoc
     const where = `${param.in}:${param.name}`
     const tolerated = TOLERATED_PARAMETER_ENUMS.has(`${spec.operationId} ${where}`) && enumValues(specDoc, param.schema) === undefined
     if (mine !== undefined && !tolerated) issues.push(...useDrift(specDoc, oursDoc, `parameter ${where}`, param.schema, mine.schema))
+    if (mine !== undefined) issues.push(...parameterConstraintDrift(specDoc, oursDoc, `parameter ${where}`, param.schema, mine.schema))
   }
   const [ss, os] = [securityNames(spec), securityNames(ours)]
   if (!sameSet(ss, os)) issues.push(`security ${show(os)} != ${show(ss)}`)

@@ -3,7 +3,8 @@ import { Effect } from "effect"
 import { AdminApi, Api, PublicApi } from "../src/Api.js"
 import { makeOpenApiDocuments } from "../src/Docs/OpenApiDocuments.js"
 import { compare, loadSpec } from "../scripts/SpecDrift.js"
-import { request, serverSuite } from "./support/TestServer.js"
+import { expectSpecSchema } from "./support/SpecSchemas.js"
+import { adminHeaders, bearer, request, serverSuite } from "./support/TestServer.js"
 
 const documents = makeOpenApiDocuments({ full: Api, public: PublicApi, admin: AdminApi })
 
@@ -47,6 +48,27 @@ describe("derived OpenAPI document vs spec/openapi.json", () => {
       "GET /api/v1/supervisor-actions (list_supervisor_actions): parameter query:action enum adds refuse",
       "GET /api/v1/supervisor-actions (list_supervisor_actions): parameter query:action enum lacks barge, end, escalate, whisper"
     ]))
+  })
+
+  it("the drift check compares parameter constraints: format, type, bounds", () => {
+    const tampered = structuredClone(documents.full)
+    const withParam = (path: string, method: string, name: string, schema: Record<string, unknown>) => {
+      const op = tampered.paths[path][method]
+      op.parameters = op.parameters.map((p: Record<string, any>) => p.name === name ? { ...p, schema } : p)
+    }
+    withParam("/api/v1/callback-tasks/{id}", "get", "id", { type: "string" })
+    withParam("/api/v1/call-logs", "get", "min_duration", { type: "string", pattern: "^-?\\d{1,15}$" })
+    withParam("/api/v1/admin/tenants/evict-idle", "post", "max_idle_secs", { type: "integer", format: "int64" })
+    withParam("/api/v1/call-logs", "get", "call_sid", { type: "string", format: "uuid" })
+    expect(compare(loadSpec(), tampered).drift).toEqual(expect.arrayContaining([
+      "GET /api/v1/callback-tasks/{id} (get_callback_task): parameter path:id format null != \"uuid\"",
+      "GET /api/v1/call-logs (list_call_logs): parameter query:min_duration type \"string\" != \"integer\"",
+      "GET /api/v1/call-logs (list_call_logs): parameter query:min_duration format null != \"int32\"",
+      "POST /api/v1/admin/tenants/evict-idle (evict_idle_tenants): parameter query:max_idle_secs minimum null != 0",
+      "GET /api/v1/call-logs (list_call_logs): parameter query:call_sid format \"uuid\" != null"
+    ]))
+    // A header is absent or text, never null: the spec's `["string", "null"]` If-Match is our string.
+    expect(compare(loadSpec(), documents.full).drift.filter((line) => line.includes("if-match"))).toEqual([])
   })
 
   it("public and admin documents split the operations by audience", () => {
@@ -95,5 +117,20 @@ serverSuite()("published documentation", (it) => {
       const quickstart = yield* request("GET", "/getting-started")
       expect(quickstart.text).toContain("/api/v1/admin/tenants/acme/api-keys")
       expect(quickstart.text).toContain("http://voice.test")
+    }))
+
+  it.effect("parameters outside the documented formats: an int32 filter out of range is a 400, a non-UUID task id a 404", () =>
+    Effect.gen(function*() {
+      const tenant = { tenant_id: "formats", auth_token: "formats-legacy-token-0123456789" }
+      expect((yield* request("PUT", "/api/v1/admin/tenants/formats", { headers: adminHeaders, json: tenant })).status).toBe(200)
+      const headers = bearer(tenant.auth_token)
+      const tooLong = yield* request("GET", "/api/v1/call-logs?min_duration=2147483648", { headers })
+      expect(tooLong.status).toBe(400)
+      expectSpecSchema(tooLong.body, "ErrorResponse")
+      expect(tooLong.body.error).toContain("min_duration")
+      expect((yield* request("GET", "/api/v1/call-logs?min_duration=2147483647", { headers })).status).toBe(200)
+      const malformed = yield* request("GET", "/api/v1/callback-tasks/not-a-uuid", { headers })
+      expect(malformed.status).toBe(404)
+      expectSpecSchema(malformed.body, "ErrorResponse")
     }))
 })

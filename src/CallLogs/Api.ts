@@ -4,7 +4,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { TenantAuth } from "../Auth/Middleware.js"
 import { ApiError } from "../Http/Errors.js"
-import { BooleanFromQuery, IntFromQuery, LimitParam, OffsetParam } from "../Http/Schemas.js"
+import { BooleanFromQuery, IntFromQuery, LimitParam, OffsetParam, UuidPathId } from "../Http/Schemas.js"
 import { CallLatencyResponse, CallLogDetailResponse, CallLogsListResponse, CallStatsResponse } from "./Schemas.js"
 
 const described = <S extends Schema.Schema.Any>(schema: S, description: string) =>
@@ -59,7 +59,7 @@ export class CallLogsApi extends HttpApiGroup.make("callLogs")
   )
   .add(
     HttpApiEndpoint.get("get", "/api/v1/call-logs/:id")
-      .setPath(Schema.Struct({ id: Schema.String.annotations({ description: "Call log ID" }) }))
+      .setPath(Schema.Struct({ id: UuidPathId("Call log ID") }))
       .addSuccess(CallLogDetailResponse)
       .addError(ApiError.NotFound)
       .annotate(OpenApi.Identifier, "get_call_log")

@@ -4,7 +4,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { AdminAuth, TenantAuth } from "../Auth/Middleware.js"
 import { AdminError, ApiError } from "../Http/Errors.js"
-import { BooleanFromQuery, LimitParam, OffsetParam } from "../Http/Schemas.js"
+import { BooleanFromQuery, LimitParam, OffsetParam, UuidPathId } from "../Http/Schemas.js"
 import {
   AcknowledgeCallbackTaskRequest,
   AdminCallbackTasksResponse,
@@ -28,7 +28,7 @@ export const TaskFilterParams = {
   offset: Schema.optional(OffsetParam)
 }
 
-const TaskPath = Schema.Struct({ id: Schema.String.annotations({ description: "Callback task UUID", format: "uuid" }) })
+const TaskPath = Schema.Struct({ id: UuidPathId("Callback task UUID") })
 
 const transition = <const Name extends string, P extends Schema.Schema.Any>(name: Name, path: string, payload: P, operationId: string) =>
   HttpApiEndpoint.post(name, `/api/v1/callback-tasks/:id/${path}`)

@@ -38,6 +38,13 @@ export const Uuid = Schema.String.pipe(
 ).annotations({ jsonSchema: { type: "string", format: "uuid" } })
 
 /**
+ * A path id the spec documents as a UUID. Any text is accepted: one that is not a UUID names
+ * no row, so the answer is the endpoint's 404, as for a UUID that names nothing.
+ */
+export const UuidPathId = (description: string) =>
+  Schema.String.annotations({ description, jsonSchema: { type: "string", format: "uuid" } })
+
+/**
  * A decimal integer written as text (query strings): `Number()` alone would also read
  * `0x10`, `1e1`, ` 16` and `Infinity`.
  */
@@ -46,10 +53,14 @@ const DecimalNumberFromString = Schema.compose(
   Schema.NumberFromString
 )
 
-/** An integer query parameter (query strings arrive as text). */
-export const IntFromQuery = DecimalNumberFromString.pipe(Schema.int()).annotations({
-  jsonSchema: { type: "integer", format: "int64" }
-})
+const INT32 = 2 ** 31
+
+/** A 32-bit integer query parameter (query strings arrive as text), the spec's `format: int32`. */
+export const IntFromQuery = DecimalNumberFromString.pipe(
+  Schema.int(),
+  // The range is also what makes OpenAPI show the annotation: a lone `int()` on a transformation shows the text side.
+  Schema.between(-INT32, INT32 - 1, { message: () => `must be between ${-INT32} and ${INT32 - 1}` })
+).annotations({ jsonSchema: { type: "integer", format: "int32" } })
 
 export const NonNegativeIntFromQuery = DecimalNumberFromString.pipe(Schema.int(), Schema.nonNegative()).annotations({
   jsonSchema: { type: "integer", minimum: 0 }

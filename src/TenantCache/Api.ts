@@ -108,7 +108,7 @@ export class TenantCacheApi extends HttpApiGroup.make("tenantCache")
   .add(
     HttpApiEndpoint.post("evictIdle", "/api/v1/admin/tenants/evict-idle")
       .setUrlParams(Schema.Struct({
-        max_idle_secs: Schema.optional(NonNegativeIntFromQuery).annotations({
+        max_idle_secs: Schema.optional(NonNegativeIntFromQuery.annotations({ jsonSchema: { type: "integer", format: "int64", minimum: 0 } })).annotations({
           description: "Evict tenants that have been idle for more than this many seconds."
         })
       }))

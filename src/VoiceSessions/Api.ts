@@ -13,7 +13,8 @@ import {
   JsonDocument,
   optionalNullable,
   Text,
-  Timestamp
+  Timestamp,
+  UuidPathId
 } from "../Http/Schemas.js"
 
 export class VoiceSession extends Schema.Class<VoiceSession>("VoiceSession")({
@@ -125,7 +126,7 @@ export class VoiceSessionsApi extends HttpApiGroup.make("voiceSessions")
   )
   .add(
     HttpApiEndpoint.get("get", "/api/v1/voice-sessions/:id")
-      .setPath(Schema.Struct({ id: Schema.String.annotations({ description: "Voice session UUID" }) }))
+      .setPath(Schema.Struct({ id: UuidPathId("Voice session UUID") }))
       .addSuccess(VoiceSession)
       .addError(ApiError.NotFound)
       .annotate(OpenApi.Identifier, "get_voice_session")
