@@ -1,12 +1,10 @@
-import { Otlp } from "@effect/opentelemetry"
-import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer, type Vitest } from "@effect/vitest"
-import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import { AppConfig } from "../src/Config.js"
 import { TelemetryLive } from "../src/Telemetry.js"
 import { eventually } from "./support/Eventually.js"
-import { type OtlpExport, type OtlpSpan, spans, startFakeOtlpCollector } from "./support/FakeOtlpCollector.js"
+import { exportingToFakeCollector, OtlpCollector as Collector, type OtlpSpan, spans } from "./support/FakeOtlpCollector.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { adminHeaders, makeTestServer, request, type TestServer } from "./support/TestServer.js"
@@ -19,8 +17,6 @@ import { adminHeaders, makeTestServer, request, type TestServer } from "./suppor
  * Metrics are one registry per process: tenants are named per suite.
  */
 
-class Collector extends Context.Tag("test/Collector")<Collector, { readonly exports: Array<OtlpExport> }>() {}
-
 // A per-replica cap small enough to reach; each test clears the admissions it starts with.
 const CONFIG = { METRICS_ENABLED: "true", MAX_CALLS_PER_REPLICA: "4" }
 
@@ -29,15 +25,6 @@ const productionTelemetry = TelemetryLive.pipe(
   Layer.provide(Layer.fresh(AppConfig.Default)),
   Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
 )
-
-const exported = Layer.unwrapScoped(Effect.map(startFakeOtlpCollector, (collector) =>
-  Layer.succeed(Collector, collector).pipe(Layer.merge(
-    Otlp.layerJson({
-      baseUrl: collector.url,
-      resource: { serviceName: "stateset-voice-test" },
-      tracerExportInterval: "100 millis"
-    }).pipe(Layer.provide(FetchHttpClient.layer))
-  ))))
 
 const BUSY = "All of our lines are busy"
 
@@ -266,7 +253,7 @@ layer(makeTestServer(CONFIG).pipe(Layer.provide(productionTelemetry), Layer.merg
   scenarios("plain")
 )
 
-layer(makeTestServer(CONFIG).pipe(Layer.provideMerge(exported)), { excludeTestServices: true })(
+layer(makeTestServer(CONFIG).pipe(Layer.provideMerge(exportingToFakeCollector)), { excludeTestServices: true })(
   "inbound admission, spans exported",
   scenarios("traced")
 )

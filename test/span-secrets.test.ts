@@ -1,37 +1,24 @@
-import { Otlp } from "@effect/opentelemetry"
-import { FetchHttpClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
 import { OutboxWorker } from "../src/Outbox/Worker.js"
 import { eventually } from "./support/Eventually.js"
-import { type OtlpExport, spans, startFakeOtlpCollector } from "./support/FakeOtlpCollector.js"
+import { exportingToFakeCollector, OtlpCollector, spans } from "./support/FakeOtlpCollector.js"
 import { fakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 import { secret } from "./support/WebhookChecks.js"
 
 /** Request spans leave the process (an OTLP collector): no credential may ride along in them. */
 
-class Collector extends Context.Tag("test/SpanSecretsCollector")<Collector, { readonly exports: Array<OtlpExport> }>() {}
-
-const exported = Layer.unwrapScoped(Effect.map(startFakeOtlpCollector, (collector) =>
-  Layer.succeed(Collector, collector).pipe(Layer.merge(
-    Otlp.layerJson({
-      baseUrl: collector.url,
-      resource: { serviceName: "stateset-voice-test" },
-      tracerExportInterval: "100 millis"
-    }).pipe(Layer.provide(FetchHttpClient.layer))
-  ))))
-
-layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provideMerge(exported)), { excludeTestServices: true })("request spans", (it) => {
+layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provideMerge(exportingToFakeCollector)), { excludeTestServices: true })("request spans", (it) => {
   it.effect("a credential in the query (the sweeps' auth_token) is redacted in the server span's url attributes", () =>
     Effect.gen(function*() {
       const token = "legacy-tenant-token-in-query-0123456789"
       const path = "/api/v1/admin/operator-queues/sweep"
       const res = yield* request("POST", `${path}?auth_token=${token}&limit=5`, { headers: adminHeaders })
       expect(res.status).toBe(200)
-      const { exports } = yield* Collector
+      const { exports } = yield* OtlpCollector
       const server = yield* eventually(
         Effect.sync(() => spans(exports).find((span) => span.attributes["url.path"] === path)),
         (span) => span !== undefined,
@@ -63,7 +50,7 @@ layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provide
       yield* eventually(Effect.sync(() => receiver.on(path).length), (n) => n === 1)
 
       // The delivery's span and everything in its trace (the POST is its child) leave the URL's credential out.
-      const { exports } = yield* Collector
+      const { exports } = yield* OtlpCollector
       const delivery = yield* eventually(
         Effect.sync(() => spans(exports).find((span) => span.name === "WebhookDelivery.deliver" && span.attributes.tenant_id === "span-hooks")),
         (span) => span !== undefined,

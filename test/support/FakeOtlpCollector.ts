@@ -1,4 +1,6 @@
-import { Effect } from "effect"
+import { Otlp } from "@effect/opentelemetry"
+import { FetchHttpClient } from "@effect/platform"
+import { Context, Effect, Layer } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { closableServer } from "./Bounded.js"
@@ -69,3 +71,16 @@ export const spans = (exports: ReadonlyArray<OtlpExport>): Array<OtlpSpan> =>
       events: (span.events ?? []).map((event: any) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
       links: (span.links ?? []).map((link: any) => ({ traceId: link.traceId, spanId: link.spanId }))
     }))
+
+/** What a suite reads its collector's exports through. */
+export class OtlpCollector extends Context.Tag("test/OtlpCollector")<OtlpCollector, { readonly exports: Array<OtlpExport> }>() {}
+
+/** A fake collector, and the process's OTLP exporter sending it traces every 100 ms. */
+export const exportingToFakeCollector = Layer.unwrapScoped(Effect.map(startFakeOtlpCollector, (collector) =>
+  Layer.succeed(OtlpCollector, collector).pipe(Layer.merge(
+    Otlp.layerJson({
+      baseUrl: collector.url,
+      resource: { serviceName: "stateset-voice-test" },
+      tracerExportInterval: "100 millis"
+    }).pipe(Layer.provide(FetchHttpClient.layer))
+  ))))
