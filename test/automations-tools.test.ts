@@ -121,6 +121,22 @@ suiteWithFakeTwilio({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }, Seed)("tenant tools
       tools.on("/get_order", { json: { order: { id: "1" } } })
     }))
 
+  it.effect("a tool URL's credential is not in the failure the model (and the log) is given", () =>
+    Effect.gen(function*() {
+      const credential = "tool-credential-0123456789"
+      // Nothing listens on port 1: the POST fails in transport, and the client's message names the URL.
+      const headers = yield* putTenant("leaky", {
+        webhook_secret: SECRET,
+        tools: [{ name: "dead_tool", description: "Its server is down", url: `http://127.0.0.1:1/run?token=${credential}&v=2` }]
+      })
+      const res = yield* testFunction({ name: "dead_tool", args: {} }, headers)
+      expect(res.status).toBe(500)
+      expectSpecSchema(res.body, "FunctionTestResponse")
+      expect(res.body.error).toContain("dead_tool")
+      expect(res.body.error).toContain("http://127.0.0.1:1/run?token=[redacted]&v=2")
+      expect(res.text).not.toContain(credential)
+    }))
+
   it.effect("tool, prompt and email settings are checked when written: each problem is a 400 naming its key", () =>
     Effect.gen(function*() {
       const tools = yield* ToolServer

@@ -32,3 +32,7 @@ export const redactUrlSecrets = (text: string, marker: string): string => {
 
 /** Whether `url` holds a password or a secret query value. */
 export const carriesUrlSecrets = (url: string): boolean => redactUrlSecrets(url, "REDACTED") !== url
+
+/** Every URL inside `text` (an HTTP client's message names the URL it failed on) with its secrets replaced by `marker`. */
+export const redactUrlsIn = (text: string, marker: string): string =>
+  text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s()<>"']+/gi, (url) => redactUrlSecrets(url, marker))

@@ -1,9 +1,11 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Chunk, Clock, Effect, Redacted, Stream } from "effect"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
+import { redactUrlsIn } from "../Http/UrlSecrets.js"
 import { Ids } from "../Ids.js"
 import { webhookHeaders } from "../Outbox/Signing.js"
 import type { TenantConfig } from "../Tenants/Config.js"
+import { REDACTED } from "../Tenants/Domain.js"
 
 /** What a tenant endpoint answered: a 2xx with its body (JSON when it parses), or why not. */
 export type SignedReply =
@@ -19,8 +21,9 @@ export const signingSecrets = (config: TenantConfig): ReadonlyArray<string> =>
     secret === undefined ? [] : [Redacted.value(secret)]
   )
 
+/** What went wrong, for the model and the log: the URL's credential (`?token=`, `user:pass@`) left out. */
 const describe = (error: unknown): string =>
-  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+  redactUrlsIn(typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error), REDACTED)
 
 const readBounded = (stream: Stream.Stream<Uint8Array, string>) =>
   Stream.runFoldEffect(stream, Chunk.empty<Uint8Array>(), (chunks, chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, string> => {
