@@ -110,6 +110,20 @@ serverSuite()("tenant administration", (it) => {
       expect(row!.config.webhook_url).toBe(webhookUrl)
       expect(row!.config.tools[0]!.url).toBe(toolUrl)
       expect(row!.config.integrations).toEqual(doc.integrations)
+
+      // A tool moved up the list (the one before it removed) keeps its URL's credential.
+      const second = { name: "crm_update", description: "Updates a customer", url: "https://tools.example.com/update?key=second-key-654" }
+      const twoTools = yield* request("PUT", `/api/v1/admin/tenants/${id}/runtime-config`, {
+        headers: adminHeaders,
+        json: { tools: [doc.tools[0], second] }
+      })
+      expect(twoTools.status).toBe(200)
+      const reread = yield* request("GET", `/api/v1/admin/tenants/${id}`, { headers: adminHeaders })
+      expect(reread.text).not.toContain("second-key-654")
+      const fewer = { ...reread.body.config, tools: [reread.body.config.tools[1]] }
+      expect((yield* put(id, fewer, { "if-match": reread.body.etag })).status).toBe(200)
+      const [after] = yield* sql<{ config: typeof doc }>`select config from tenants where tenant_id = ${id}`
+      expect(after!.config.tools).toEqual([second])
     }))
 
   it.effect("If-Match guards concurrent edits (412)", () =>

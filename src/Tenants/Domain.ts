@@ -105,27 +105,49 @@ export const redactSecrets = (value: unknown): unknown => {
 }
 
 /**
- * A document read back (redacted) and written again must not replace secrets with the
- * marker: wherever `incoming` still holds the marker, or a URL exactly as the stored one
- * reads redacted, the stored value is kept. List items pair up by position.
+ * The stored document's URLs that carry a credential, by how they read redacted; a reading two
+ * different URLs share names neither and is left out.
  */
-export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unknown => {
+const urlsByReading = (stored: unknown): ReadonlyMap<string, string> => {
+  const found = new Map<string, string | null>()
+  const visit = (value: unknown): void => {
+    if (typeof value === "string") {
+      const reading = redactUrlSecrets(value, REDACTED)
+      if (reading !== value) found.set(reading, found.has(reading) && found.get(reading) !== value ? null : value)
+    } else if (Array.isArray(value)) value.forEach(visit)
+    else if (isJsonObject(value)) Object.values(value).forEach(visit)
+  }
+  visit(stored)
+  return new Map([...found].flatMap(([reading, url]) => url === null ? [] : [[reading, url] as const]))
+}
+
+const restore = (incoming: unknown, stored: unknown, urls: ReadonlyMap<string, string>): unknown => {
   if (incoming === REDACTED) return stored
   if (typeof incoming === "string") {
-    return typeof stored === "string" && incoming !== stored && redactUrlSecrets(stored, REDACTED) === incoming ? stored : incoming
+    if (typeof stored === "string" && incoming !== stored && redactUrlSecrets(stored, REDACTED) === incoming) return stored
+    return urls.get(incoming) ?? incoming
   }
   if (Array.isArray(incoming)) {
     const storedItems: ReadonlyArray<unknown> = Array.isArray(stored) ? stored : []
-    return incoming.map((inner, index) => restoreRedactedSecrets(inner, storedItems[index]))
+    return incoming.map((inner, index) => restore(inner, storedItems[index], urls))
   }
   if (!isJsonObject(incoming)) return incoming
   const storedObject = isJsonObject(stored) ? stored : {}
   const out: Record<string, unknown> = {}
   for (const [key, inner] of Object.entries(incoming)) {
-    out[key] = restoreRedactedSecrets(inner, storedObject[key])
+    out[key] = restore(inner, storedObject[key], urls)
   }
   return out
 }
+
+/**
+ * A document read back (redacted) and written again must not replace secrets with the
+ * marker: wherever `incoming` still holds the marker, the stored value at that place is kept
+ * (list items pair up by position); a URL exactly as a stored one reads redacted is that URL,
+ * wherever it has moved.
+ */
+export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unknown =>
+  restore(incoming, stored, urlsByReading(stored))
 
 // --- versions -------------------------------------------------------------------------------
 
