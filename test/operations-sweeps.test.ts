@@ -203,4 +203,18 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       expect(shown).toMatchObject({ status: "completed", assigned_to: "closer@crm" })
       expect((yield* taskEvents("sweeps")).filter((e) => e.payload.data.id === task.id).map((e) => e.event)).toContain("voice.callback_task.completed")
     }))
+
+  it.effect("external reconciliation: a failure names the ticket endpoint without the credential in its URL", () =>
+    Effect.gen(function*() {
+      const credential = "ticket-url-credential-0123456789"
+      // Nothing listens on port 1: the GET fails in transport, and the client's message names the URL.
+      const headers = yield* putTenant("sweeps-leaky", {
+        operations: { ticketing: { url: `http://127.0.0.1:1/tickets/{external_reference_id}?token=${credential}` } }
+      })
+      const task = yield* createTask(headers, { disposition: "human_follow_up_required", metadata: { external_reference_id: "T-9" } })
+      const swept = yield* sweep("external-reconciliation/sweep")
+      const [failure] = forTask(task.id)(swept.result.failures)
+      expect(failure.error).toContain("http://127.0.0.1:1/tickets/T-9?token=[redacted]")
+      expect(JSON.stringify(swept)).not.toContain(credential)
+    }))
 })

@@ -6,7 +6,9 @@ import type { CallbackTask } from "../CallbackTasks/Schemas.js"
 import { type Ticketing, ticketingOf } from "../CallbackTasks/TenantSettings.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
+import { redactUrlsIn } from "../Http/UrlSecrets.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
+import { REDACTED } from "../Tenants/Domain.js"
 import { SweepsRepo } from "./Repo.js"
 import { eachCandidate, type SweepOptions, tenantScope } from "./Run.js"
 import { ExternalCallbackTaskReconciliationItem, ExternalCallbackTaskReconciliationResult } from "./Schemas.js"
@@ -73,7 +75,10 @@ export class ReconciliationSweep extends Effect.Service<ReconciliationSweep>()("
         ),
         Effect.scoped,
         Effect.timeoutFail({ duration: TICKET_TIMEOUT, onTimeout: () => new ReconcileFailed({ message: "ticket endpoint did not answer in time" }) }),
-        Effect.mapError((error) => error._tag === "ReconcileFailed" ? error : new ReconcileFailed({ message: error.message }))
+        // The client's message names the URL, which may hold the tenant's credential (`?token=`).
+        Effect.mapError((error) =>
+          error._tag === "ReconcileFailed" ? error : new ReconcileFailed({ message: redactUrlsIn(error.message, REDACTED) })
+        )
       )
 
     const apply = (task: CallbackTask, ticket: typeof Ticket.Type, emit: boolean) =>
