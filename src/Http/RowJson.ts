@@ -103,14 +103,6 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
     out.ascii("}")
     return true
   }
-  const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
-    out.ascii("[")
-    for (let i = 0; i < end; i++) {
-      if (i > 0) out.ascii(",")
-      row(out, list[i]!)
-    }
-    out.ascii("]")
-  }
   const rowOfValues = (out: JsonBytes, values: RowValues, first: number) => {
     for (let k = 0; k < names.length; k++) {
       out.raw(prefixes[k]!)
@@ -132,11 +124,10 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
-    /** Writes `list[0..end)` as one JSON array (a list page's items; their columns have no `JsonbWriter`). */
-    rows,
     /**
-     * `rows` for rows as arrays (Database/HotStatement.ts `values`) whose select list has this
-     * list at `first` (columns before it are the statement's own, e.g. a count).
+     * Writes `list[0..end)` as one JSON array (a list page's items; their columns have no
+     * `JsonbWriter`), each row an array (Database/HotStatement.ts `values`) whose select list has
+     * this one at `first` (columns before it are the statement's own, e.g. a count).
      */
     rowsOfValues,
     /** Where a field's value is in such an array, for a list at 0. */
