@@ -150,4 +150,21 @@ layer(Database)("HotStatement.makeExecute", (it) => {
       const off = yield* spanNames(execute(sql<{ one: number }>`select 1 as one`).pipe(Effect.withTracerEnabled(false)))
       expect(off).toEqual({ result: [{ one: 1 }], names: [] })
     }))
+
+  it.effect("values: each row as the array of its select list's values (list pages), alike on every path", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const execute = yield* makeExecute(sql)
+      // Wide enough that pg's row objects would be dictionaries (27 columns, as a voice session).
+      const columns = Array.from({ length: 27 }, (_, i) => `${i} as c${i}`).join(", ")
+      const statement = () => sql`select ${"é\"x"}::text as t, null::int as nothing, ${sql.literal(columns)} from generate_series(1, 2)`
+      const expected = Array.from({ length: 2 }, () => ["é\"x", null, ...Array.from({ length: 27 }, (_, i) => i)])
+      expect(yield* execute.values(statement())).toEqual(expected)
+      expect(yield* execute.preparedValues(statement())).toEqual(expected)
+      expect(yield* sql.withTransaction(execute.preparedValues(statement()))).toEqual(expected)
+      // With a tracer that records, the statement runs the standard way: its row objects in the same order.
+      const traced = yield* spanNames(execute.preparedValues(statement()))
+      expect(traced).toEqual({ result: expected, names: ["sql.execute"] })
+      expect(yield* execute.values(sql`select 1 as one where false`)).toEqual([])
+    }))
 })

@@ -5,6 +5,7 @@ import { CallAnalyticsRepo } from "./AnalyticsRepo.js"
 import { CallLatencyRepo } from "./LatencyRepo.js"
 import { LatencyReportCache } from "./LatencyReportCache.js"
 import { CallLatencyRollup } from "./LatencyRollup.js"
+import { summaryJson } from "./ListJson.js"
 import type { CallLogFilters } from "./Api.js"
 import { type CallLogListRow, CallLogsRepo, type ListQuery } from "./Repo.js"
 import { spanned } from "../Observability/Spans.js"
@@ -28,6 +29,9 @@ const OUTCOMES = ["answered", "voicemail", "no_answer", "busy", "failed"]
 /** `web` (console test calls, shown as inbound) is beyond the spec's values; the spec's filter is a free string. */
 const DIRECTIONS = ["inbound", "outbound", "web"] as const
 const isUuid = Schema.is(Uuid)
+/** Where a list row (an array, Repo.ts `CallLogListRow`) holds its keyset position. */
+const STARTED_AT = summaryJson.position("started_at")
+const ID = summaryJson.position("id")
 
 export const WINDOWS = { "24h": 24 * 3600_000, "7d": 7 * 24 * 3600_000, "30d": 30 * 24 * 3600_000, all: null } as const
 export type LatencyWindow = keyof typeof WINDOWS
@@ -122,7 +126,9 @@ export class CallLogs extends Effect.Service<CallLogs>()("CallLogs", {
         const last = page[page.length - 1]
         return {
           calls: page,
-          nextCursor: rows.length > limit && last !== undefined ? encodeCursor(isoOfTimestamptz(last.started_at), last.id) : null
+          nextCursor: rows.length > limit && last !== undefined
+            ? encodeCursor(isoOfTimestamptz(last[STARTED_AT] as string), last[ID] as string)
+            : null
         }
       }).pipe(spanned("CallLogs.list"))
     }

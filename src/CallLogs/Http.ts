@@ -18,7 +18,7 @@ const listJson = jsonList(CallLogsListResponse.fields, "calls")
 /** A page of the tenant's calls (`list_call_logs`); also served by the hot-read route (Http/HotReads.ts). */
 export const callLogsPage = (callLogs: CallLogs, tenantId: string, urlParams: CallLogFilters) =>
   asApiErrors(Effect.map(callLogs.list(tenantId, urlParams), (page) =>
-    listJson({ ok: true, tenant: tenantId, count: page.calls.length, next_cursor: page.nextCursor }, (out) => summaryJson.rows(out, page.calls))))
+    listJson({ ok: true, tenant: tenantId, count: page.calls.length, next_cursor: page.nextCursor }, (out) => summaryJson.rowsOfValues(out, page.calls, 0))))
 
 /** One call of the tenant (`get_call_log`); also served by the hot-read route. */
 export const callLogDetail = (callLogs: CallLogs, tenantId: string, id: string) =>

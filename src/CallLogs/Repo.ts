@@ -2,15 +2,14 @@ import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Schema } from "effect"
 import { orNothing } from "../Database/Errors.js"
-import { makeExecute } from "../Database/HotStatement.js"
+import { makeExecute, type RowValues } from "../Database/HotStatement.js"
 import { pageBounds, preparable } from "../Database/PageBounds.js"
 import { isGram, likePattern } from "../Database/SearchTerms.js"
-import type { ColumnRow } from "../Http/RowJson.js"
 import { summaryJson } from "./ListJson.js"
 import { makeTrigramSample, searchPlan } from "./TranscriptTrigrams.js"
 import type { CallDirection } from "./CallKey.js"
 import { type CallLogDetailRow, detailJson } from "./DetailJson.js"
-import { type CallLogSummary, TranscriptEntry } from "./Schemas.js"
+import { TranscriptEntry } from "./Schemas.js"
 
 /** Validated list filters (see CallLogs.list). */
 export interface ListQuery {
@@ -41,13 +40,11 @@ export interface ListQuery {
 const RECENT_WINDOW_PER_ROW = 30
 
 /**
- * A list row: the item's columns (CallLogs/ListJson.ts), `started_at` and `id` also the keyset
- * position; `started_at` is PostgreSQL's text of the timestamp (Http/RowJson.ts `timestamp`).
+ * A list row: the item's values in its select list's order (CallLogs/ListJson.ts), as an array
+ * (Database/HotStatement.ts `values`); `started_at` and `id` are also the keyset position,
+ * `started_at` PostgreSQL's text of the timestamp (Http/RowJson.ts `timestamp`).
  */
-export interface CallLogListRow extends ColumnRow<typeof CallLogSummary.fields> {
-  readonly started_at: string
-  readonly id: string
-}
+export type CallLogListRow = RowValues
 
 /** Reads of `call_logs`, always scoped to one tenant. */
 export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo", {
@@ -81,7 +78,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       const prepared = q.transcriptSearch === undefined && where.length === (q.after === undefined ? 1 : 2) &&
         preparable(q.limit, offset)
       const page = (from: Statement.Fragment, filter: Statement.Fragment) =>
-        (prepared ? execute.prepared : execute)(sql<CallLogListRow>`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
+        (prepared ? execute.preparedValues : execute.values)(sql`select ${sql.literal(summaryJson.selectList)} from ${from} where ${filter}
             order by call_logs.started_at desc, call_logs.id desc
             ${pageBounds(sql, q.limit, offset, prepared)}`)
       // A filter value the column cannot hold (text with NUL) matches no call.
@@ -106,7 +103,7 @@ export class CallLogsRepo extends Effect.Service<CallLogsRepo>()("CallLogsRepo",
       // Every match, then the page of them: the CTE is planned without the order, so the
       // planner cannot walk the newest-first index instead of the trigram one.
       const everyMatch = (found: Statement.Fragment) =>
-        execute(sql<CallLogListRow>`with matches as materialized (${found})
+        execute.values(sql`with matches as materialized (${found})
           select ${sql.literal(summaryJson.selectList)} from call_logs
           where tenant_id = ${q.tenantId} and id in (
             select id from matches order by started_at desc, id desc limit ${q.limit} offset ${offset})

@@ -14,6 +14,12 @@ import { makeShapeCompiler } from "./StatementShapes.js"
  */
 type Run = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
 
+/** A row as pg's `rowMode: "array"` gives it: the select list's values in its order. */
+export type RowValues = ReadonlyArray<unknown>
+
+/** Runs a statement whose rows are wanted as `RowValues` (its select list's names all differ). */
+type RunValues = (statement: Statement.Statement<object>) => Effect.Effect<ReadonlyArray<RowValues>, SqlError>
+
 export interface Execute extends Run {
   /**
    * The same, sent as a named prepared statement (Database/PreparedNames.ts): PostgreSQL parses
@@ -23,6 +29,16 @@ export interface Execute extends Run {
    * from a rare one and could walk the wrong index.
    */
   readonly prepared: Run
+  /**
+   * The same, each row an array of its values (pg's `rowMode: "array"`), for a page that is
+   * written out column by column (Http/RowJson.ts). pg builds its row objects by spreading one
+   * prebuilt object per statement; with the service's many statement shapes that spread is
+   * megamorphic and a wide row (a voice session's 27 columns) comes out as a dictionary, ~1 kB
+   * per row, where an array is ~0.25 kB (bench/RESULTS.md, stop 35, listalloc).
+   */
+  readonly values: RunValues
+  /** `values`, as a named prepared statement (`prepared`). */
+  readonly preparedValues: RunValues
 }
 
 /** The tracer that exports nothing (Effect's default): its spans are only read by their children. */
@@ -50,14 +66,22 @@ const isConnection = (u: unknown): u is Connection =>
 export const makeExecute = (sql: SqlClient.SqlClient): Effect.Effect<Execute> =>
   Effect.map(makeDirect(sql), (direct): Execute => {
     const standard: Run = (statement) => statement
-    if (direct === undefined) return Object.assign(standard, { prepared: standard })
+    const standardValues: RunValues = (statement) => Effect.map(statement, asValues)
+    if (direct === undefined) {
+      return Object.assign(standard, { prepared: standard, values: standardValues, preparedValues: standardValues })
+    }
     // The text once per statement shape, the parameters every time (StatementShapes.ts).
     const compile = makeShapeCompiler(sql)
     const names = makePreparedNames()
     const run = (prepared: PreparedNames | undefined): Run => <A extends object>(statement: Statement.Statement<A>) =>
       direct(() => statement, () => compile(statement), prepared)
-    return Object.assign(run(undefined), { prepared: run(names) })
+    const values = (prepared: PreparedNames | undefined): RunValues => (statement) =>
+      direct(() => Effect.map(statement, asValues), () => compile(statement), prepared, "array")
+    return Object.assign(run(undefined), { prepared: run(names), values: values(undefined), preparedValues: values(names) })
   })
+
+/** A row object of the standard path as the array pg's `rowMode: "array"` gives (pg keeps the select list's order). */
+const asValues = (rows: ReadonlyArray<object>): ReadonlyArray<RowValues> => rows.map((row) => Object.values(row))
 
 /** Runs SQL text already compiled (placeholders `$n`) with its parameters: `sql.unsafe(text, params)`. */
 type RunText = <A extends object>(text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<A>, SqlError>
@@ -96,10 +120,11 @@ const makeDirect = (sql: SqlClient.SqlClient) =>
     const acquirer = probe.acquirer as Connection.Acquirer
     const pooled: unknown = yield* Effect.scoped(acquirer).pipe(Effect.orElseSucceed(() => undefined))
     if (!isConnection(pooled)) return undefined
-    return <A extends object>(
-      standard: () => Statement.Statement<A>,
+    return <A>(
+      standard: () => Effect.Effect<ReadonlyArray<A>, SqlError>,
       compiled: () => readonly [text: string, params: ReadonlyArray<unknown>],
-      prepared?: PreparedNames
+      prepared?: PreparedNames,
+      rowMode?: "array"
     ) =>
       Effect.withFiberRuntime<ReadonlyArray<A>, SqlError>((fiber) => {
         const tracing = fiber.getFiberRef(FiberRef.currentTracerEnabled) && fiber.currentTracer !== nativeTracer
@@ -110,8 +135,8 @@ const makeDirect = (sql: SqlClient.SqlClient) =>
         const name = prepared?.nameOf(text)
         // PgClient hands its first argument to pg's `client.query(text, values, callback)`
         // as it is, and pg takes a query config there: `{ name, text }` prepares it by name
-        // on each connection once (a fresh object: pg adds the values to it).
-        const query = name === undefined ? text : { name, text } as unknown as string
+        // on each connection once, `rowMode` shapes its rows (a fresh object: pg adds the values to it).
+        const query = name === undefined && rowMode === undefined ? text : { name, text, rowMode } as unknown as string
         return connection.execute(query, params, undefined) as Effect.Effect<ReadonlyArray<A>, SqlError>
       })
   })

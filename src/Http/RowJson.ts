@@ -1,4 +1,5 @@
 import type { Schema } from "effect"
+import type { RowValues } from "../Database/HotStatement.js"
 import { isoOfTimestamptz } from "../Database/TimestampText.js"
 import type { JsonBytes } from "./JsonBytes.js"
 
@@ -102,11 +103,20 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
     out.ascii("}")
     return true
   }
-  const rows = (out: JsonBytes, list: ReadonlyArray<ColumnRow<Fields>>, end = list.length) => {
+  const rowOfValues = (out: JsonBytes, values: RowValues, first: number) => {
+    for (let k = 0; k < names.length; k++) {
+      out.raw(prefixes[k]!)
+      const value = values[first + k]
+      if (value === null || value === undefined) out.ascii("null")
+      else writeBytes[k]!(out, value)
+    }
+    out.ascii("}")
+  }
+  const rowsOfValues = (out: JsonBytes, list: ReadonlyArray<RowValues>, first: number, end = list.length) => {
     out.ascii("[")
     for (let i = 0; i < end; i++) {
       if (i > 0) out.ascii(",")
-      row(out, list[i]!)
+      rowOfValues(out, list[i]!, first)
     }
     out.ascii("]")
   }
@@ -114,8 +124,14 @@ export const rowJson = <Fields extends Schema.Struct.Fields>(fields: Fields, col
   return {
     /** The SQL select list (column names from the wire schema, so nothing is listed twice). */
     selectList: names.map((name) => selected(name, columns[name])).join(", "),
-    /** Writes `list[0..end)` as one JSON array (a list page's items; their columns have no `JsonbWriter`). */
-    rows,
+    /**
+     * Writes `list[0..end)` as one JSON array (a list page's items; their columns have no
+     * `JsonbWriter`), each row an array (Database/HotStatement.ts `values`) whose select list has
+     * this one at `first` (columns before it are the statement's own, e.g. a count).
+     */
+    rowsOfValues,
+    /** Where a field's value is in such an array, for a list at 0. */
+    position: (name: keyof Fields & string): number => names.indexOf(name),
     /** Writes one row as a JSON object; false when a `JsonbWriter` left it to the schema path. */
     row,
     /** The row's values as a `select *` gives them to the wire schema (the schema path). */

@@ -6,6 +6,7 @@ import { asApiErrors } from "../Http/ErrorMapping.js"
 import { jsonList } from "../Http/RawJson.js"
 import { type VoiceSessionFilters, VoiceSessionsListResponse } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
+import { SESSION_VALUES_FROM } from "./SessionList.js"
 import { voiceSessionResponse } from "./DetailJson.js"
 import { VoiceSessions } from "./VoiceSessions.js"
 
@@ -27,7 +28,7 @@ export const voiceSessionsPage = (sessions: VoiceSessions, tenantId: string, url
       limit: urlParams.limit ?? 50,
       offset: urlParams.offset ?? 0
     }),
-    ({ count, sessions: page }) => listJson({ ok: true, tenant: tenantId, count }, (out) => sessionJson.rows(out, page))
+    ({ count, sessions: page }) => listJson({ ok: true, tenant: tenantId, count }, (out) => sessionJson.rowsOfValues(out, page, SESSION_VALUES_FROM))
   ))
 
 export const VoiceSessionsHttp = HttpApiBuilder.group(Api, "voiceSessions", (handlers) =>

@@ -1,10 +1,8 @@
 import type { PgClient } from "@effect/sql-pg"
 import { Effect } from "effect"
-import type { Execute } from "../Database/HotStatement.js"
+import type { Execute, RowValues } from "../Database/HotStatement.js"
 import { pageBounds, preparable } from "../Database/PageBounds.js"
 import { isGram, likePattern } from "../Database/SearchTerms.js"
-import type { ColumnRow } from "../Http/RowJson.js"
-import type { VoiceSession } from "./Api.js"
 import { sessionJson } from "./ListJson.js"
 import { type CountedTerm, KEPT_COUNT_FROM, makeSearchCounts } from "./SearchCounts.js"
 import { makeSearchPage } from "./SearchPage.js"
@@ -19,10 +17,17 @@ export interface SessionFilter {
   readonly offset: number
 }
 
-/** A list row: one session's columns (VoiceSessions/ListJson.ts) and the count of all matches. */
-export interface SessionListRow extends ColumnRow<typeof VoiceSession.fields> {
-  readonly count: number
-}
+/**
+ * A list row as an array (Database/HotStatement.ts `values`): the count of all matches, whether
+ * it was kept, then one session's values in its select list's order (VoiceSessions/ListJson.ts),
+ * from `SESSION_VALUES_FROM`.
+ */
+export type SessionListRow = RowValues
+
+const COUNT = 0
+const KEPT = 1
+/** Where a list row's session values start (`sessionJson.rowsOfValues`). */
+export const SESSION_VALUES_FROM = 2
 
 /** Separates the searched fields in `voice_session_search.search_text` (migrations 0026, 0029). */
 const FIELD_SEPARATOR = "\uFFFF"
@@ -144,12 +149,12 @@ export const makeSessionList = (sql: PgClient.PgClient, execute: Execute) => {
     const direction = f.ascending ? sql`asc` : sql`desc`
     const cte = keptCte(f)
     const term = keepable(f)
-    return (isPrepared(f) ? execute.prepared : execute)(sql<SessionListRow & { readonly kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
+    return (isPrepared(f) ? execute.preparedValues : execute.values)(sql`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept,
         ${sql.literal(sessionJson.selectList)}
         from (${pageRows(f)}) page order by page.started_at ${direction}, page.id`).pipe(
       Effect.flatMap((rows) =>
         rows.length > 0
-          ? Effect.succeed({ count: rows[0]!.count, kept: rows[0]!.kept, sessions: rows })
+          ? Effect.succeed({ count: rows[0]![COUNT] as number, kept: rows[0]![KEPT] as boolean, sessions: rows })
           : Effect.map(
             sql<{ count: number; kept: boolean }>`${cte.with} select (${count(f)})::int as count, ${cte.kept} as kept`,
             (counted) => ({ count: counted[0]?.count ?? 0, kept: counted[0]?.kept ?? false, sessions: rows })
