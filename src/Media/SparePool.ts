@@ -163,13 +163,6 @@ export class SparePool {
     this.byUrl.clear()
   }
 
-  /** Spares held now, over every URL (for tests and metrics). */
-  get held(): number {
-    let held = 0
-    for (const spares of this.byUrl.values()) held += spares.ready.length
-    return held
-  }
-
   /** A spare the server closed or spoke on: dropped (closed, if it was not), replaced after a pause. */
   discard(spares: UrlSpares, spare: Spare, spoken: boolean): void {
     const at = spares.ready.indexOf(spare)

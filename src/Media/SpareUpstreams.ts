@@ -31,9 +31,7 @@ export class SpareUpstreams extends Effect.Service<SpareUpstreams>()("SpareUpstr
     }
     return {
       /** A ready spare for `url` (see SparePool.take), or undefined: the call opens its own. */
-      take: (url: string) => pool.take(url),
-      /** Spares held now. */
-      held: () => pool.held
+      take: (url: string) => pool.take(url)
     } as const
   }),
   dependencies: [MediaConfig.Default]
