@@ -8,7 +8,7 @@
  * the first upgrade to the last greeting; the hang-ups come after it. MAX_CALL_SETUPS_IN_FLIGHT is
  * lifted (the webhooks' set-ups wait for their streams), so nothing is shed.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/media-phase.ts [--rate=50] [--calls=200] [--rounds=2] treeA treeB
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/media-phase.ts [--rate=50] [--calls=200] [--rounds=2] [--model-connect-ms=0] treeA treeB
  *
  * `--node-flags="--cpu-prof --cpu-prof-dir=DIR"`: the service's node flags; the window is printed
  * as monotonic microseconds (`window_us=from,to`, the clock of a `.cpuprofile`'s timestamps), for
@@ -27,6 +27,8 @@ import { ringWebhook, sendStart } from "./twilio-call.js"
 const rate = Number(arg("rate", "50"))
 const calls = Number(arg("calls", "200"))
 const rounds = Number(arg("rounds", "2"))
+/** Each upstream connect held this long by the fake model (a TLS handshake to api.openai.com); 0: loopback's. */
+const modelConnectMs = Number(arg("model-connect-ms", "0"))
 const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
 const trees = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 
@@ -64,7 +66,7 @@ const run = async (tree: string, baseUrl: URL) => {
   const { url, drop } = await freshDatabase(baseUrl, database)
   const accepted = new Map<number, () => void>()
   const port = await freePort()
-  const model = await startFakeModel(port, "response.create", (n) => accepted.get(n)?.())
+  const model = await startFakeModel(port, "response.create", (n) => accepted.get(n)?.(), modelConnectMs)
   const { base, child } = await startSetUpService({
     tree,
     url: url.toString(),

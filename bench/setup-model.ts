@@ -40,11 +40,18 @@ const answerResponses = (req: http.IncomingMessage, res: http.ServerResponse) =>
 
 /**
  * The fake model: greets at once; reports each call's first caller frame (call number in its first
- * bytes); answers the post-call analysis (`POST /v1/responses`) on the same port.
+ * bytes); answers the post-call analysis (`POST /v1/responses`) on the same port. `connectDelayMs`
+ * holds each WebSocket upgrade that long before answering it, as the TLS handshake and 101 from
+ * api.openai.com take (100-400 ms) where loopback takes ~1 ms.
  */
-export const startFakeModel = async (port: number, greetOn: string, onFrame: (call: number) => void) => {
+export const startFakeModel = async (port: number, greetOn: string, onFrame: (call: number) => void, connectDelayMs = 0) => {
   const server = http.createServer(answerResponses)
-  const wss = new WebSocketServer({ server })
+  const wss = new WebSocketServer(connectDelayMs > 0 ? { noServer: true } : { server })
+  if (connectDelayMs > 0) {
+    server.on("upgrade", (request, socket, head) => {
+      setTimeout(() => wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request)), connectDelayMs)
+    })
+  }
   const greeting = Buffer.alloc(160, 0x55).toString("base64")
   wss.on("connection", (ws) => {
     let seen = false

@@ -15,6 +15,7 @@ export class Lifecycle extends Effect.Service<Lifecycle>()("Lifecycle", {
     let closed = false
     return {
       isDraining: Effect.sync(() => draining),
+      drainingNow: (): boolean => draining,
       startDraining: Effect.sync(() => {
         draining = true
       }),

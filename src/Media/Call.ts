@@ -26,6 +26,7 @@ import { type CallIdentity, TOKEN_UNCHECKED } from "./CallIdentity.js"
 import { callAnnotations, CallFibers, type Fork } from "./CallFibers.js"
 import { MediaConfig } from "./MediaConfig.js"
 import { realtimeUrl } from "./RealtimeSocket.js"
+import { SpareUpstreams } from "./SpareUpstreams.js"
 import { agentSettings, sessionPlan } from "./SessionPlan.js"
 import { unansweredInstruction } from "../Transfers/Texts.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
@@ -66,7 +67,8 @@ export const callSetUpServices = Effect.all({
   records: CallRecords,
   liveCalls: LiveCalls,
   liveLogs: LiveLogs,
-  monitors: monitorServices
+  monitors: monitorServices,
+  spares: SpareUpstreams
 })
 export type CallSetUpServices = Effect.Effect.Success<typeof callSetUpServices>
 
@@ -160,6 +162,7 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
       apiKey: Option.match(config.openaiApiKey, { onNone: () => "", onSome: Redacted.value }),
       url: realtimeUrl(config.openaiBaseUrl, settings.model),
       media,
+      spares: services.spares,
       records: services.records,
       voice,
       voiceUsage

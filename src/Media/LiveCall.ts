@@ -18,6 +18,7 @@ import { apologise } from "./Apology.js"
 import { hangUp } from "./HangUp.js"
 import { applyCommand } from "./Commands.js"
 import type { MediaConfig } from "./MediaConfig.js"
+import type { SpareUpstreams } from "./SpareUpstreams.js"
 import { connectRealtime, openRealtime, RealtimeSocket, UpstreamUnavailable } from "./RealtimeSocket.js"
 import type { AgentSettings } from "./SessionPlan.js"
 import { runTool, type ToolRun } from "./ToolRunner.js"
@@ -54,6 +55,8 @@ export interface CallPlan {
   readonly apiKey: string
   readonly url: string
   readonly media: MediaConfig
+  /** Upstream sockets opened before calls need them (one is taken instead of opening). */
+  readonly spares: SpareUpstreams
   readonly records: CallRecords
   readonly voice: ElevenLabsVoice | undefined
   readonly voiceUsage: { readonly fellBack: () => void } | undefined
@@ -136,7 +139,8 @@ export class LiveCall implements BridgeHooks, CallOwner {
   // --- the call's own work -----------------------------------------------------------------
 
   /**
-   * Opens an upstream socket and hands it to the bridge (or tells it that it failed). Untraced,
+   * Takes a spare upstream if one is ready (no connect: it opened before the call), else opens
+   * one, and hands it to the bridge (or tells it that it failed). Untraced,
    * as plain code: a fiber forked for it, with the span `Effect.withSpan` makes and the context
    * copies it and the call's log annotations take, was ~110 runtime operations and most of a
    * call set-up's own allocation (bench/RESULTS.md). Traced, a fiber with its
@@ -144,15 +148,18 @@ export class LiveCall implements BridgeHooks, CallOwner {
    */
   openUpstream(): void {
     const { apiKey, url, media } = this.plan
-    if (this.fibers.traced || apiKey === "") return this.fibers.run(this.openUpstreamTraced())
     if (this.fibers.ended) return
+    // Traced too: a spare has no opening of its own to span; its event says `spare`.
+    const spare = this.plan.spares.take(url)
+    if (spare !== undefined) return this.upstreamOpened(spare, this.now(), true)
+    if (this.fibers.traced || apiKey === "") return this.fibers.run(this.openUpstreamTraced())
     const opening = this.now()
     let cancel: () => void
     try {
       cancel = connectRealtime(url, apiKey, media.upstreamConnectTimeoutMs, (result) => {
         this.fibers.untrack(cancel)
         try {
-          if (result instanceof RealtimeSocket) this.upstreamOpened(result, opening)
+          if (result instanceof RealtimeSocket) this.upstreamOpened(result, opening, false)
           else this.upstreamNotOpened(result)
         } catch (defect) {
           // What the opening's fiber did with a defect: logged, the process goes on.
@@ -174,21 +181,22 @@ export class LiveCall implements BridgeHooks, CallOwner {
       : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
         Effect.withSpan("openai.realtime.connect", { kind: "client", attributes: { model: settings.model } }),
         Effect.match({
-          onSuccess: (socket) => this.upstreamOpened(socket, opening),
+          onSuccess: (socket) => this.upstreamOpened(socket, opening, false),
           onFailure: (error) => this.upstreamNotOpened(error)
         })
       )
   }
 
-  private upstreamOpened(socket: RealtimeSocket, opening: number): void {
+  /** `spare`: taken from SpareUpstreams (the call waited ~0 ms for it). */
+  private upstreamOpened(socket: RealtimeSocket, opening: number, spare: boolean): void {
     const took = this.now() - opening
-    if (this.held) return this.handOver(socket, took)
-    this.park(new Parked(socket, took))
+    if (this.held) return this.handOver(socket, took, spare)
+    this.park(new Parked(socket, took, spare))
   }
 
   private upstreamNotOpened(error: UpstreamUnavailable): void {
-    if (this.held) return this.handOver(error, 0)
-    this.park(new Parked(error, 0))
+    if (this.held) return this.handOver(error, 0, false)
+    this.park(new Parked(error, 0, false))
   }
 
   /**
@@ -208,12 +216,12 @@ export class LiveCall implements BridgeHooks, CallOwner {
     if (parked === undefined) return
     this.waiting = undefined
     this.fibers.untrack(parked.close)
-    this.handOver(parked.result, parked.took)
+    this.handOver(parked.result, parked.took, parked.spare)
   }
 
-  private handOver(result: RealtimeSocket | UpstreamUnavailable, took: number): void {
+  private handOver(result: RealtimeSocket | UpstreamUnavailable, took: number, spare: boolean): void {
     if (result instanceof RealtimeSocket) {
-      this.telemetry.upstreamConnected(took)
+      this.telemetry.upstreamConnected(took, spare)
       return this.bridge.upstreamReady(result)
     }
     this.telemetry.upstreamFailed(this.plan.apiKey === "" ? "not_configured" : "connect")
@@ -305,9 +313,9 @@ export class LiveCall implements BridgeHooks, CallOwner {
 
 /** An upstream's opening that ended before its call was held (LiveCall.park). */
 class Parked {
-  constructor(readonly result: RealtimeSocket | UpstreamUnavailable, readonly took: number) {}
+  constructor(readonly result: RealtimeSocket | UpstreamUnavailable, readonly took: number, readonly spare: boolean) {}
 
-  /** The set-up failed first: the socket goes unused (a failure needs nothing). */
+  /** The set-up failed first: the socket (a spare too: a replay's token got nothing) goes unused. */
   readonly close = (): void => {
     if (this.result instanceof RealtimeSocket) this.result.close()
   }

@@ -6,6 +6,12 @@ const positiveInt = (name: string, fallback: number) =>
     Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
   )
 
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.withDefault(fallback),
+    Config.validate({ message: `${name} must be a non-negative integer`, validation: (n) => n >= 0 })
+  )
+
 /**
  * Settings of the realtime media path. Read through `Config` like `AppConfig`, kept here
  * because only the call bridge uses them.
@@ -40,7 +46,21 @@ export class MediaConfig extends Effect.Service<MediaConfig>()("MediaConfig", {
       /** The same, summed over every socket of this replica. */
       prestartAudioTotalBytes: yield* positiveInt("MEDIA_PRESTART_AUDIO_TOTAL_BYTES", 16_777_216),
       /** Unauthenticated sockets one client address may have waiting at once; more get 429. */
-      maxPendingPerAddress: yield* positiveInt("MEDIA_MAX_PENDING_PER_ADDRESS", 50)
+      maxPendingPerAddress: yield* positiveInt("MEDIA_MAX_PENDING_PER_ADDRESS", 50),
+      /**
+       * OpenAI Realtime sockets kept open, unused, per realtime URL (model) this replica has served
+       * lately, handed to the next call instead of opening one (SpareUpstreams); 0: none. Two: a
+       * lone call finds one, and so does a call arriving while the first one's replacement is
+       * still in its handshake (100-400 ms to api.openai.com).
+       */
+      spareUpstreams: yield* nonNegativeInt("MEDIA_SPARE_UPSTREAMS", 2),
+      /**
+       * An unused spare is closed and replaced at this age: the session it holds counts towards
+       * OpenAI's maximum session length (60 minutes; 30 on Azure) from its opening, not the call's.
+       */
+      spareUpstreamMaxAgeSeconds: yield* positiveInt("MEDIA_SPARE_UPSTREAM_MAX_AGE_SECONDS", 120),
+      /** Spares for a URL no call has asked for in this time are closed and not replaced. */
+      spareUpstreamIdleSeconds: yield* positiveInt("MEDIA_SPARE_UPSTREAM_IDLE_SECONDS", 600)
     } as const
   })
 }) {}

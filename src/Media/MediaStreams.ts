@@ -16,6 +16,7 @@ import { TenantCache } from "../TenantCache/TenantCache.js"
 import { LiveLogs } from "../LiveLogs/LiveLogs.js"
 import { type AudioBudget, BootstrapHandler, LATE, type PreAuth, StreamRejected } from "./Bootstrap.js"
 import { callSetUpServices, runCall } from "./Call.js"
+import { SpareUpstreams } from "./SpareUpstreams.js"
 import { ParkedCalls } from "./CallClosing.js"
 import type { Fork } from "./CallFibers.js"
 import { type CallIdentity, identify, TOKEN_UNCHECKED } from "./CallIdentity.js"
@@ -217,5 +218,5 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       endAll
     } as const
   }),
-  dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default, SetupLoad.Default]
+  dependencies: [MediaConfig.Default, TwilioClient.Default, CallMonitors.Default, SetupLoad.Default, SpareUpstreams.Default]
 }) {}

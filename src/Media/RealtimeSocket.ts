@@ -77,6 +77,19 @@ export class RealtimeSocket {
     if (this.lostReason !== undefined) handler.lost(this.lostReason)
   }
 
+  /**
+   * Back to holding what arrives until the next `attach`: a spare (SpareUpstreams) whose
+   * watcher saw nothing a call would act on is handed to a call this way.
+   */
+  detach(): void {
+    this.handler = undefined
+  }
+
+  /** Neither closed by us nor by the server (nor failed): a spare still worth handing over. */
+  get isOpen(): boolean {
+    return !this.closing && this.ws.readyState === WebSocket.OPEN
+  }
+
   /** A client event (a JSON string, or one already encoded). */
   send(message: string | Buffer): void {
     if (!this.closing) this.writer.text(message)

@@ -105,9 +105,10 @@ export class CallTelemetry {
     this.event("call.tool_call", { tool, outcome, duration_ms: durationMs })
   }
 
-  upstreamConnected(durationMs: number): void {
+  /** `durationMs`: how long the call waited for it; a `spare` opened before the call (~0). */
+  upstreamConnected(durationMs: number, spare: boolean): void {
     M.upstreamConnect.unsafeUpdate(durationMs, this.tenant)
-    this.event("call.upstream_connected", { duration_ms: durationMs })
+    this.event("call.upstream_connected", { duration_ms: durationMs, spare })
   }
 
   upstreamFailed(kind: UpstreamFailureKind): void {

@@ -61,7 +61,11 @@ export const dtmfDigits = counter("voice_dtmf_total", "Keypad digits received fr
 export const upstreamConnect = Metric.histogram(
   "voice_upstream_connect_ms",
   SETUP_MS,
-  "Time to open the OpenAI Realtime socket (successful connects)"
+  "Time a call waited for its OpenAI Realtime socket to open (successful connects; 0 when a spare was ready)"
+)
+export const upstreamSpares = counter(
+  "voice_upstream_spares_total",
+  "Spare upstream sockets by outcome: used (a call took one), missed (a call found none ready), discarded (closed or spoken on by the server while spare), expired (closed by us: max age, idle, draining)"
 )
 export const upstreamReconnects = counter("voice_upstream_reconnects_total", "Replacement upstream sockets opened after a failure")
 export const audioFallbacks = counter(

@@ -20,6 +20,8 @@ export class FakeRealtimeConnection {
   /** Every client event, parsed, in arrival order. */
   readonly received: Array<any> = []
   closed = false
+  /** The close code the service sent (1000 when it closed on purpose), or 1006 (the socket dropped). */
+  closeCode: number | undefined = undefined
   private responses = 0
 
   constructor(
@@ -28,7 +30,10 @@ export class FakeRealtimeConnection {
     readonly headers: IncomingHttpHeaders,
     private readonly ws: WebSocket
   ) {
-    ws.on("close", () => (this.closed = true))
+    ws.on("close", (code) => {
+      this.closed = true
+      this.closeCode = code
+    })
   }
 
   send(event: Record<string, unknown>): void {

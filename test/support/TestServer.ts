@@ -17,7 +17,11 @@ export const baseTestConfig: Record<string, string> = {
   RATE_LIMIT_PER_TENANT_PER_MINUTE: "100000",
   PUBLIC_BASE_URL: "http://voice.test",
   // Suites tell callers apart by X-Forwarded-For, as if behind one proxy.
-  TRUST_PROXY: "1"
+  TRUST_PROXY: "1",
+  // Suites name upstream sessions by the order the fake accepted them (connection #0 is the
+  // first call's, #1 its reconnect or the next call's): no spare sockets in between. Spares
+  // are tested on their own (media-spare-upstream.test.ts).
+  MEDIA_SPARE_UPSTREAMS: "0"
 }
 
 const awaitMigrations = Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.awaitApplied))
