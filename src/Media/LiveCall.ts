@@ -1,5 +1,5 @@
 import { callKey, twilioCallSid } from "../CallLogs/CallKey.js"
-import { Cause, type Clock, Effect, type Exit } from "effect"
+import { type Clock, Effect, type Exit } from "effect"
 import type { CallTelemetry } from "../Observability/CallTelemetry.js"
 import type { FunctionRegistry, ToolContext, ToolDefinition } from "../Tools/FunctionRegistry.js"
 import type { CallRecords } from "../CallLogs/CallRecords.js"
@@ -19,9 +19,9 @@ import { hangUp } from "./HangUp.js"
 import { applyCommand } from "./Commands.js"
 import type { MediaConfig } from "./MediaConfig.js"
 import type { SpareUpstreams } from "./SpareUpstreams.js"
-import { connectRealtime, openRealtime, RealtimeSocket, UpstreamUnavailable } from "./RealtimeSocket.js"
 import type { AgentSettings } from "./SessionPlan.js"
 import { runTool, type ToolRun } from "./ToolRunner.js"
+import { UpstreamOpening } from "./UpstreamOpening.js"
 import type { TwilioSocket } from "./TwilioSocket.js"
 import type { TenantConfig } from "../Tenants/Config.js"
 import type { TwilioClient } from "../Twilio/Client.js"
@@ -78,10 +78,8 @@ export class LiveCall implements BridgeHooks, CallOwner {
   /** What closes the call once it ends (set when the set-up hands the call over: CallClosing). */
   closer: CallCloser | undefined = undefined
   spokenBy: string
-  /** The call is held (its stream token spent, its ledger row in): the model may be spoken to. */
-  private held = false
-  /** An upstream that opened (or failed) before the call was held: handed over by `admitted`. */
-  private waiting: Parked | undefined = undefined
+  /** The call's upstream socket until it reaches the bridge. */
+  private readonly upstream: UpstreamOpening
 
   constructor(
     private readonly plan: CallPlan,
@@ -92,6 +90,7 @@ export class LiveCall implements BridgeHooks, CallOwner {
     private readonly fibers: CallFibers<CallForkServices>
   ) {
     this.spokenBy = plan.voice === undefined ? plan.settings.voice : `elevenlabs:${plan.voice.target.voiceId}`
+    this.upstream = new UpstreamOpening(plan, fibers, this)
   }
 
   // --- BridgeHooks -------------------------------------------------------------------------
@@ -138,94 +137,14 @@ export class LiveCall implements BridgeHooks, CallOwner {
 
   // --- the call's own work -----------------------------------------------------------------
 
-  /**
-   * Takes a spare upstream if one is ready (no connect: it opened before the call), else opens
-   * one, and hands it to the bridge (or tells it that it failed). Untraced,
-   * as plain code: a fiber forked for it, with the span `Effect.withSpan` makes and the context
-   * copies it and the call's log annotations take, was ~110 runtime operations and most of a
-   * call set-up's own allocation (bench/RESULTS.md). Traced, a fiber with its
-   * `openai.realtime.connect` span, a child of the call's.
-   */
+  /** Opens (or takes a spare) upstream; it reaches the bridge once the call is held (UpstreamOpening). */
   openUpstream(): void {
-    const { apiKey, url, media } = this.plan
-    if (this.fibers.ended) return
-    // Traced too: a spare has no opening of its own to span; its event says `spare`.
-    const spare = this.plan.spares.take(url)
-    if (spare !== undefined) return this.upstreamOpened(spare, this.now(), true)
-    if (this.fibers.traced || apiKey === "") return this.fibers.run(this.openUpstreamTraced())
-    const opening = this.now()
-    let cancel: () => void
-    try {
-      cancel = connectRealtime(url, apiKey, media.upstreamConnectTimeoutMs, (result) => {
-        this.fibers.untrack(cancel)
-        try {
-          if (result instanceof RealtimeSocket) this.upstreamOpened(result, opening, false)
-          else this.upstreamNotOpened(result)
-        } catch (defect) {
-          // What the opening's fiber did with a defect: logged, the process goes on.
-          this.fibers.run(Effect.logError("opening the upstream failed", Cause.die(defect)))
-        }
-      })
-    } catch {
-      // `ws` refused the URL: the fiber's way, where that is a defect of the opening's own fiber.
-      return this.fibers.run(this.openUpstreamTraced())
-    }
-    this.fibers.track(cancel)
+    this.upstream.open()
   }
 
-  private openUpstreamTraced(): Effect.Effect<void> {
-    const { apiKey, url, settings, media } = this.plan
-    const opening = this.now()
-    return (apiKey === ""
-      ? Effect.fail(new UpstreamUnavailable({ message: "OPENAI_API_KEY is not configured" }))
-      : openRealtime(url, apiKey, media.upstreamConnectTimeoutMs)).pipe(
-        Effect.withSpan("openai.realtime.connect", { kind: "client", attributes: { model: settings.model } }),
-        Effect.match({
-          onSuccess: (socket) => this.upstreamOpened(socket, opening, false),
-          onFailure: (error) => this.upstreamNotOpened(error)
-        })
-      )
-  }
-
-  /** `spare`: taken from SpareUpstreams (the call waited ~0 ms for it). */
-  private upstreamOpened(socket: RealtimeSocket, opening: number, spare: boolean): void {
-    const took = this.now() - opening
-    if (this.held) return this.handOver(socket, took, spare)
-    this.park(new Parked(socket, took, spare))
-  }
-
-  private upstreamNotOpened(error: UpstreamUnavailable): void {
-    if (this.held) return this.handOver(error, 0, false)
-    this.park(new Parked(error, 0, false))
-  }
-
-  /**
-   * The upstream opens while the call's stream token is spent (one statement), not after it:
-   * until then nothing is sent on it and the bridge does not see it; a set-up that fails (a
-   * replayed token) closes it with the call's fibers.
-   */
-  private park(parked: Parked): void {
-    this.waiting = parked
-    this.fibers.track(parked.close)
-  }
-
-  /** The call is held: an upstream that opened meanwhile goes to the bridge now, later ones at once. */
+  /** The call is held (its stream token spent, its ledger row in): the model may be spoken to. */
   admitted(): void {
-    this.held = true
-    const parked = this.waiting
-    if (parked === undefined) return
-    this.waiting = undefined
-    this.fibers.untrack(parked.close)
-    this.handOver(parked.result, parked.took, parked.spare)
-  }
-
-  private handOver(result: RealtimeSocket | UpstreamUnavailable, took: number, spare: boolean): void {
-    if (result instanceof RealtimeSocket) {
-      this.telemetry.upstreamConnected(took, spare)
-      return this.bridge.upstreamReady(result)
-    }
-    this.telemetry.upstreamFailed(this.plan.apiKey === "" ? "not_configured" : "connect")
-    this.bridge.upstreamFailed(result.message)
+    this.upstream.admitted()
   }
 
   /** The call's row in the live-calls ledger (LiveCalls.holdFor), made when it is written. */
@@ -308,15 +227,5 @@ export class LiveCall implements BridgeHooks, CallOwner {
     this.bridge.recorder.toolCalled(result.entry)
     this.live.toolCalled(result.entry, result.outcome)
     this.bridge.toolFinished(callId, result.output, result.action)
-  }
-}
-
-/** An upstream's opening that ended before its call was held (LiveCall.park). */
-class Parked {
-  constructor(readonly result: RealtimeSocket | UpstreamUnavailable, readonly took: number, readonly spare: boolean) {}
-
-  /** The set-up failed first: the socket (a spare too: a replay's token got nothing) goes unused. */
-  readonly close = (): void => {
-    if (this.result instanceof RealtimeSocket) this.result.close()
   }
 }

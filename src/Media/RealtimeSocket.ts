@@ -199,7 +199,7 @@ const openingTimedOut = (ws: Upstream) => onOpeningError.call(ws, new Error("Ope
  * Opens the upstream socket (GA protocol: no beta header), failing after `timeoutMs`, as plain
  * code: `done` is called once, unless the returned cancel (which terminates the socket) comes
  * first. A call opens its upstream with this when tracing is off (no fiber, span or context
- * copy per call: LiveCall.openUpstream); `openRealtime` is the same as an effect.
+ * copy per call: UpstreamOpening.open); `openRealtime` is the same as an effect.
  */
 export const connectRealtime = (url: string, apiKey: string, timeoutMs: number, done: RealtimeOpened): () => void => {
   const ws: Upstream = new WebSocket(url, {

@@ -83,7 +83,7 @@ class Spare implements RealtimeHandler {
  * the key is the platform's). A URL gets spares once a call has asked for it, keeps `perUrl`
  * of them while calls keep asking, and loses them after `idleMs` without one. A taken spare is
  * replaced at once, in the background; an unused one is replaced at `maxAgeMs`. Nothing is ever
- * sent on a spare: the call that takes it parks it until it is held (LiveCall.park), as an
+ * sent on a spare: the call that takes it parks it until it is held (UpstreamOpening.park), as an
  * upstream it opened itself. Plain code: `take` runs on the call's set-up path.
  */
 export class SparePool {
