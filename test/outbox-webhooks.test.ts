@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Clock, Context, Effect, Layer, Metric, TestClock } from "effect"
+import * as net from "node:net"
 import { label, outboxDeliveries } from "../src/Observability/Metrics.js"
 import { WebhookOutbox } from "../src/Outbox/WebhookOutbox.js"
 import { OutboxWorker } from "../src/Outbox/Worker.js"
@@ -96,6 +97,15 @@ const rowsOf = (tenant: string) =>
  * (3 files on 2 cores) takes longer than the default 30 s.
  */
 const SIMULATED_MINUTES_TIMEOUT = 120_000
+
+/** A local port that was just free: connecting to it is refused. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 
 testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "1000" }, { seed })("tenant webhooks", (it) => {
   it.effect("a receiver failing twice then succeeding gets the event when the schedule says, signed the same each time", () =>
@@ -215,6 +225,27 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
         last_status_code: 500
       })
       expectSpecSchema(announcement.payload, "WebhookEvent")
+    }))
+
+  it.effect("a failed delivery's stored error names the endpoint without its credential", () =>
+    Effect.gen(function*() {
+      // A port nothing listens on: the POST fails with the client's message, which names the URL.
+      const port = yield* Effect.promise(() => closedPort())
+      const url = `http://hook-user:hook-password-9f3@127.0.0.1:${port}/x?token=hook-token-7c1&v=2`
+      const res = yield* request("PUT", "/api/v1/admin/tenants/hooks-x", {
+        headers: adminHeaders,
+        json: { tenant_id: "hooks-x", webhook_url: url, webhook_secret: secret("x"), auth_token: "hooks-x-bearer-token-0123456789" }
+      })
+      expect(res.status).toBe(200)
+      expect(yield* enqueue("x", "voice.call.started", { call_sid: "CAx" })).toBe(true)
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* eventually(
+        sql<{ readonly last_error: string | null }>`select last_error from webhook_outbox where tenant_id = 'hooks-x'`.pipe(Effect.orDie),
+        (rows) => rows[0]?.last_error != null
+      )
+      expect(row!.last_error).toContain(`127.0.0.1:${port}/x`)
+      expect(row!.last_error).not.toContain("hook-password-9f3")
+      expect(row!.last_error).not.toContain("hook-token-7c1")
     }))
 
   it.effect("two workers draining at once never deliver an event twice", () =>

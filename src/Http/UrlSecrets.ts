@@ -36,3 +36,11 @@ export const carriesUrlSecrets = (url: string): boolean => redactUrlSecrets(url,
 /** Every URL inside `text` (an HTTP client's message names the URL it failed on) with its secrets replaced by `marker`. */
 export const redactUrlsIn = (text: string, marker: string): string =>
   text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s()<>"']+/gi, (url) => redactUrlSecrets(url, marker))
+
+/**
+ * An error's message (or the value as text) with the credentials of the URLs it names replaced
+ * by `marker`: an HTTP client's message names the tenant URL it failed on, and that text is
+ * stored, logged or given to the model.
+ */
+export const failureText = (error: unknown, marker: string): string =>
+  redactUrlsIn(typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error), marker)

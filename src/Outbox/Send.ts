@@ -1,6 +1,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect } from "effect"
+import { failureText } from "../Http/UrlSecrets.js"
+import { REDACTED } from "../Tenants/Domain.js"
 import { parseRetryAfter } from "./Retry.js"
 
 /** What one POST to a receiver came to; never a failure of the effect itself. */
@@ -11,8 +13,8 @@ export type Attempt =
 /** A receiver has this long to answer with a 2xx. */
 export const DELIVERY_TIMEOUT = Duration.seconds(15)
 
-const describe = (error: unknown): string =>
-  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+/** Stored as the row's last error and sent in `delivery_failed`: the endpoint's credential (`user:pass@`, `?token=`) left out. */
+const describe = (error: unknown): string => failureText(error, REDACTED)
 
 /**
  * POSTs `body` to `url` through `client` (the egress-guarded one) and classifies the answer:

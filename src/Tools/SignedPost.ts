@@ -1,7 +1,7 @@
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Chunk, Clock, Effect, Redacted, Stream } from "effect"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
-import { redactUrlsIn } from "../Http/UrlSecrets.js"
+import { failureText } from "../Http/UrlSecrets.js"
 import { Ids } from "../Ids.js"
 import { webhookHeaders } from "../Outbox/Signing.js"
 import type { TenantConfig } from "../Tenants/Config.js"
@@ -22,8 +22,7 @@ export const signingSecrets = (config: TenantConfig): ReadonlyArray<string> =>
   )
 
 /** What went wrong, for the model and the log: the URL's credential (`?token=`, `user:pass@`) left out. */
-const describe = (error: unknown): string =>
-  redactUrlsIn(typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error), REDACTED)
+const describe = (error: unknown): string => failureText(error, REDACTED)
 
 const readBounded = (stream: Stream.Stream<Uint8Array, string>) =>
   Stream.runFoldEffect(stream, Chunk.empty<Uint8Array>(), (chunks, chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, string> => {
