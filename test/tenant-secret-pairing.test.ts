@@ -171,4 +171,25 @@ serverSuite()("tenant secrets written back stay with their list item", (it) => {
       expect((yield* patch(tenant.id, { operations: resent })).status).toBe(200)
       expect((yield* stored(tenant.id)).operations.ticketing).toEqual(resent.ticketing)
     }))
+
+  it.effect("validate checks a document as read the way a PUT of it would be stored", () =>
+    Effect.gen(function*() {
+      // The console validates the document it read (secrets as markers) before writing it back.
+      const tenant = yield* ownTenant({ auth_token: "pairing-legacy-token-0123456789" })
+      expect(tenant.read.auth_token).toBe("[redacted]")
+      const validate = (body: unknown) => request("POST", "/api/v1/admin/tenants/validate", { headers: adminHeaders, json: body })
+      const asRead = yield* validate(tenant.read)
+      expect(asRead.status).toBe(200)
+      expect(asRead.body.ok).toBe(true)
+      expect(asRead.body.runtime.auth_token).toBe("[redacted]")
+      const [alpha, beta] = tenant.read.tools
+      expect((yield* validate({ ...tenant.read, tools: [beta, alpha] })).status).toBe(200)
+      const unpaired = yield* validate({ ...tenant.read, tools: [{ ...alpha, name: "renamed" }] })
+      expect(unpaired.status).toBe(400)
+      expect(unpaired.body.error).toContain("config.tools[0].api_key")
+      // A tenant not stored yet has no secrets to keep.
+      const fresh = yield* validate({ ...tenant.read, tenant_id: "pairing-not-stored" })
+      expect(fresh.status).toBe(400)
+      expect(fresh.body.error).toContain("config.auth_token")
+    }))
 })

@@ -159,6 +159,15 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       return yield* Either.match(runnableTenant(yield* get(tenantId)), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 
+    /**
+     * Checks a document without storing it, as a PUT of it would store it: the console checks a
+     * document it read (secrets as markers) before it writes it back.
+     */
+    const check = Effect.fn("Tenants.validate")(function*(document: Record<string, unknown>) {
+      const stored = typeof document.tenant_id === "string" ? yield* repo.findById(document.tenant_id) : Option.none()
+      return yield* validate(yield* withStoredSecrets(document, Option.getOrUndefined(Option.map(stored, (row) => row.config))))
+    })
+
     return {
       get,
       list,
@@ -167,8 +176,7 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       upsert,
       patchRuntime,
       remove,
-      /** Checks a document without storing it. */
-      validate: (document: Record<string, unknown>) => validate(document)
+      validate: check
     } as const
   }),
   dependencies: [TenantsRepo.Default, TenantCache.Default]
