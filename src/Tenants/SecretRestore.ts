@@ -31,7 +31,10 @@ const reading = (value: unknown): string => JSON.stringify(sortedKeys(redactSecr
 const indicesBy = (keys: ReadonlyArray<string | undefined>): Map<string, Array<number>> => {
   const groups = new Map<string, Array<number>>()
   keys.forEach((key, index) => {
-    if (key !== undefined) groups.set(key, [...(groups.get(key) ?? []), index])
+    if (key === undefined) return
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [index])
+    else group.push(index)
   })
   return groups
 }
@@ -53,8 +56,10 @@ const pairItems = (incoming: ReadonlyArray<unknown>, stored: ReadonlyArray<unkno
   for (const [text, ins] of indicesBy(incoming.map(reading))) {
     const candidates = storedByReading.get(text) ?? []
     if (candidates.length === 0) continue
-    const alike = candidates.every((index) => JSON.stringify(sortedKeys(stored[index])) === JSON.stringify(sortedKeys(stored[candidates[0]!])))
-    if (candidates.length !== ins.length && !alike) continue
+    if (candidates.length !== ins.length) {
+      const first = JSON.stringify(sortedKeys(stored[candidates[0]!]))
+      if (!candidates.every((index) => JSON.stringify(sortedKeys(stored[index])) === first)) continue
+    }
     ins.forEach((at, n) => {
       const partner = candidates.length === ins.length ? candidates[n]! : candidates[0]!
       pairs[at] = partner
@@ -62,16 +67,25 @@ const pairItems = (incoming: ReadonlyArray<unknown>, stored: ReadonlyArray<unkno
     })
   }
   // An edited item: by its identity, when exactly one item on each side has it.
+  const byIdentity = new Map<string, readonly [Map<string, Array<number>>, Map<string, Array<number>>]>()
+  const indexOf = (key: string) => {
+    let found = byIdentity.get(key)
+    if (found === undefined) {
+      const valueAt = (item: unknown) => isJsonObject(item) && key in item ? reading(item[key]) : undefined
+      byIdentity.set(key, found = [indicesBy(stored.map(valueAt)), indicesBy(incoming.map(valueAt))])
+    }
+    return found
+  }
   incoming.forEach((item, at) => {
+    if (pairs[at] !== -1) return
     const identity = identityOf(item)
-    if (pairs[at] !== -1 || identity === undefined) return
-    const [key, value] = identity
-    const valueAt = (other: unknown) => isJsonObject(other) && key in other ? reading(other[key]) : undefined
-    const candidates = stored.flatMap((other, index) => valueAt(other) === value ? [index] : [])
-    const sharing = incoming.filter((other) => valueAt(other) === value).length
-    if (candidates.length === 1 && sharing === 1 && !taken.has(candidates[0]!)) {
-      pairs[at] = candidates[0]!
-      taken.add(candidates[0]!)
+    if (identity === undefined) return
+    const [storedWith, incomingWith] = indexOf(identity[0])
+    const candidates = storedWith.get(identity[1]) ?? []
+    const partner = candidates[0]!
+    if (candidates.length === 1 && incomingWith.get(identity[1])?.length === 1 && !taken.has(partner)) {
+      pairs[at] = partner
+      taken.add(partner)
     }
   })
   return pairs
@@ -142,7 +156,8 @@ const restore = (incoming: unknown, stored: unknown, path: string, context: Rest
   // The document itself is not an endpoint: its webhook_url moving does not concern auth_token.
   if (path !== ROOT) {
     const moved = Object.entries(storedObject).filter(([key, was]) =>
-      typeof was === "string" && URL_START.test(was) && typeof out[key] === "string" && hostOf(out[key]) !== hostOf(was)
+      typeof was === "string" && typeof out[key] === "string" && out[key] !== was && URL_START.test(was) &&
+      hostOf(out[key]) !== hostOf(was)
     )
     for (const [key, inner] of Object.entries(incoming)) {
       if (inner !== REDACTED || moved.length === 0 || storedObject[key] === undefined || storedObject[key] === null) continue
