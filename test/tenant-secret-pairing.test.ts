@@ -133,7 +133,12 @@ serverSuite()("tenant secrets written back stay with their list item", (it) => {
 
   it.effect("the runtime-config merge patch pairs list items the same way", () =>
     Effect.gen(function*() {
-      const tenant = yield* ownTenant()
+      const tenant = yield* ownTenant({
+        twins: [{ region: "eu", api_key: "twin-a" }, { region: "eu", api_key: "twin-b" }]
+      })
+      // A patch that leaves the lists alone leaves every secret where it was.
+      expect((yield* patch(tenant.id, { voice: "verse" })).status).toBe(200)
+      expect(yield* stored(tenant.id)).toEqual({ ...tenant.document, voice: "verse" })
       const [alpha, beta] = tenant.read.tools
       expect((yield* patch(tenant.id, { tools: [beta, alpha] })).status).toBe(200)
       expect((yield* stored(tenant.id)).tools).toEqual([tool("beta", "beta-key-222"), tool("alpha", "alpha-key-111")])

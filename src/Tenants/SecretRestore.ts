@@ -145,7 +145,10 @@ const restore = (incoming: unknown, stored: unknown, path: string, context: Rest
   if (Array.isArray(incoming)) {
     const storedItems: ReadonlyArray<unknown> = Array.isArray(stored) ? stored : []
     const pairs = pairItems(incoming, storedItems)
-    return incoming.map((inner, index) => restore(inner, storedItems[pairs[index]!], `${path}[${index}]`, context))
+    return incoming.map((inner, index) => {
+      const partner = pairs[index]!
+      return restore(inner, partner === -1 ? undefined : storedItems[partner], `${path}[${index}]`, context)
+    })
   }
   if (!isJsonObject(incoming)) return incoming
   const storedObject = isJsonObject(stored) ? stored : {}
