@@ -48,4 +48,29 @@ describe("restoreRedactedSecrets", () => {
     expect(Either.isLeft(refused) && refused.left).toContain('config["x-y"].api_key')
     expect(Either.isLeft(refused) && refused.left).toContain("config.list[0].password")
   })
+
+  it("keeps a marker only while its object's URLs name the same hosts (the document itself aside)", () => {
+    const stored = {
+      webhook_url: "https://hooks.example.com/in",
+      auth_token: "legacy-token-0123456789",
+      crm: { url: "https://crm.example.com/v1", api_key: "crm-key" },
+      kafka: { topic: "calls", password: "kafka-pass" }
+    }
+    const moved = writeBack(stored, (read) => ({ ...read, crm: { ...read.crm, url: "https://crm.example.net/v1" } }))
+    expect(Either.isLeft(moved) && moved.left).toContain("config.crm.api_key is \"[redacted]\" but config.crm.url now names another host")
+    const added = writeBack(stored, (read) => ({ ...read, kafka: { ...read.kafka, endpoint: "https://collector.example.net" } }))
+    expect(Either.isLeft(added) && added.left).toContain("config.kafka.password")
+    // Another path on the same host, a URL removed, the top-level webhook moved: kept.
+    expect(writeBack(stored, (read) => ({
+      ...read,
+      webhook_url: "https://other.example.org/in",
+      crm: { ...read.crm, url: "https://crm.example.com/v2" },
+      kafka: { password: read.kafka.password }
+    }))).toEqual(Either.right({
+      ...stored,
+      webhook_url: "https://other.example.org/in",
+      crm: { url: "https://crm.example.com/v2", api_key: "crm-key" },
+      kafka: { password: "kafka-pass" }
+    }))
+  })
 })

@@ -10,7 +10,8 @@ import { isJsonObject, REDACTED, redactSecrets } from "./Domain.js"
  * - list items pair up by what they are, not where they are: the stored item that reads the
  *   same, else the one with the same `id` (or `name`, `key`, `url`: the first the item has),
  *   unique on both sides;
- * - below the top level, a marker is not kept in an object whose URL now names another host;
+ * - below the top level, a marker is not kept in an object whose URLs now name another host
+ *   (one changed or added);
  * - a marker that cannot be paired refuses the write (naming its place) instead of guessing.
  */
 
@@ -114,6 +115,14 @@ const URL_START = /^[a-z][a-z0-9+.-]*:\/\//i
 const hostOf = (url: string): string =>
   URL.canParse(url) ? (({ host, protocol }) => `${protocol}//${host}`)(new URL(url)) : url
 
+/** A URL of an object now names another host than it did, or an object gained one (a URL removed moves nothing). */
+const movedHost = (was: unknown, now: unknown): boolean => {
+  if (typeof now !== "string" || now === was) return false
+  const wasUrl = typeof was === "string" && URL_START.test(was)
+  if (!wasUrl) return URL_START.test(now)
+  return hostOf(now) !== hostOf(was)
+}
+
 const childPath = (path: string, key: string) =>
   /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
 
@@ -158,14 +167,11 @@ const restore = (incoming: unknown, stored: unknown, path: string, context: Rest
   }
   // The document itself is not an endpoint: its webhook_url moving does not concern auth_token.
   if (path !== ROOT) {
-    const moved = Object.entries(storedObject).filter(([key, was]) =>
-      typeof was === "string" && typeof out[key] === "string" && out[key] !== was && URL_START.test(was) &&
-      hostOf(out[key]) !== hostOf(was)
-    )
+    const moved = Object.keys(out).filter((key) => movedHost(storedObject[key], out[key]))
     for (const [key, inner] of Object.entries(incoming)) {
       if (inner !== REDACTED || moved.length === 0 || storedObject[key] === undefined || storedObject[key] === null) continue
       context.problems.push(
-        `${childPath(path, key)} is "${REDACTED}" but ${childPath(path, moved[0]![0])} now names another host; ${SEND_AGAIN}`
+        `${childPath(path, key)} is "${REDACTED}" but ${childPath(path, moved[0]!)} now names another host; ${SEND_AGAIN}`
       )
     }
   }
