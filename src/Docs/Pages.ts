@@ -47,7 +47,8 @@ export const gettingStartedPage = (baseUrl: string) => layout("StateSet Voice qu
   -H "x-admin-key: $ADMIN_KEY" -H "content-type: application/json" \\
   -d '{"tenant_id":"acme","org_id":"org_acme","voice":"alloy",
        "twilio":{"account_sid":"AC…","auth_token":"…","from_number":"+15555550100"}}'</pre>
-<p>Secrets you send (tokens, passwords, keys) are stored but never shown again: reads return <code>[redacted]</code>.
+<p>Secrets you send (tokens, passwords, keys) are stored but never shown again: reads return <code>[redacted]</code>;
+write a marker back unchanged to keep its secret (list items are matched by content or a unique id, name, key or url; a marker that matches no stored item is refused: send that secret again).
 Use the returned <code>ETag</code> with <code>If-Match</code> to update safely.</p>
 <h2>2. Issue an API key</h2>
 <pre>curl -X POST $BASE/api/v1/admin/tenants/acme/api-keys \\

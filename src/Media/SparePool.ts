@@ -106,7 +106,11 @@ export class SparePool {
     const now = this.settings.now()
     let spares = this.byUrl.get(url)
     if (spares === undefined) {
-      if (this.byUrl.size >= MAX_URLS) return undefined
+      // The call opens its own, as on any miss; the metric must say so for every URL.
+      if (this.byUrl.size >= MAX_URLS) {
+        count("missed")
+        return undefined
+      }
       this.byUrl.set(url, spares = new UrlSpares(url, now))
     }
     spares.wantedAt = now

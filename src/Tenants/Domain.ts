@@ -104,51 +104,6 @@ export const redactSecrets = (value: unknown): unknown => {
   return out
 }
 
-/**
- * The stored document's URLs that carry a credential, by how they read redacted; a reading two
- * different URLs share names neither and is left out.
- */
-const urlsByReading = (stored: unknown): ReadonlyMap<string, string> => {
-  const found = new Map<string, string | null>()
-  const visit = (value: unknown): void => {
-    if (typeof value === "string") {
-      const reading = redactUrlSecrets(value, REDACTED)
-      if (reading !== value) found.set(reading, found.has(reading) && found.get(reading) !== value ? null : value)
-    } else if (Array.isArray(value)) value.forEach(visit)
-    else if (isJsonObject(value)) Object.values(value).forEach(visit)
-  }
-  visit(stored)
-  return new Map([...found].flatMap(([reading, url]) => url === null ? [] : [[reading, url] as const]))
-}
-
-const restore = (incoming: unknown, stored: unknown, urls: ReadonlyMap<string, string>): unknown => {
-  if (incoming === REDACTED) return stored
-  if (typeof incoming === "string") {
-    if (typeof stored === "string" && incoming !== stored && redactUrlSecrets(stored, REDACTED) === incoming) return stored
-    return urls.get(incoming) ?? incoming
-  }
-  if (Array.isArray(incoming)) {
-    const storedItems: ReadonlyArray<unknown> = Array.isArray(stored) ? stored : []
-    return incoming.map((inner, index) => restore(inner, storedItems[index], urls))
-  }
-  if (!isJsonObject(incoming)) return incoming
-  const storedObject = isJsonObject(stored) ? stored : {}
-  const out: Record<string, unknown> = {}
-  for (const [key, inner] of Object.entries(incoming)) {
-    out[key] = restore(inner, storedObject[key], urls)
-  }
-  return out
-}
-
-/**
- * A document read back (redacted) and written again must not replace secrets with the
- * marker: wherever `incoming` still holds the marker, the stored value at that place is kept
- * (list items pair up by position); a URL exactly as a stored one reads redacted is that URL,
- * wherever it has moved.
- */
-export const restoreRedactedSecrets = (incoming: unknown, stored: unknown): unknown =>
-  restore(incoming, stored, urlsByReading(stored))
-
 // --- versions -------------------------------------------------------------------------------
 
 /** RFC 7232 If-Match: `*` or a list of (possibly weak) tags. */

@@ -9,14 +9,16 @@ import { decodeTenantConfig } from "./Config.js"
 import { computeEtag } from "./Etag.js"
 import {
   ifMatchAccepts,
+  isJsonObject,
   logUnreadable,
   mergePatch,
-  restoreRedactedSecrets,
+  redactSecrets,
   runnableTenant,
   type StoredTenant,
   type Tenant
 } from "./Domain.js"
 import { InvalidTenantConfig, TenantEtagMismatch, TenantNotFound } from "./Errors.js"
+import { restoreRedactedSecrets } from "./SecretRestore.js"
 import { TenantsRepo } from "./Repo.js"
 import { TENANT_CACHE_CHANNEL, TenantCache } from "../TenantCache/TenantCache.js"
 
@@ -47,6 +49,13 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
         outboundUrls.check(url, { requireResolvable: false }).pipe(
           Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: ${field} ${refused.message}` }))
         ), { discard: true }).pipe(Effect.as(tenant))
+
+    /** `document` with the stored secrets its markers stand for; a marker that cannot be paired refuses the write. */
+    const withStoredSecrets = (document: Record<string, unknown>, stored: unknown) =>
+      Either.match(restoreRedactedSecrets(document, stored), {
+        onLeft: (problems) => Effect.fail(new InvalidTenantConfig({ message: `Invalid tenant config: ${problems}` })),
+        onRight: (restored) => Effect.succeed({ ...(isJsonObject(restored) ? restored : {}), tenant_id: document.tenant_id })
+      })
 
     const checkIfMatch = (tenantId: string, ifMatch: Option.Option<string>, current: string | undefined) =>
       Option.isSome(ifMatch) && !ifMatchAccepts(ifMatch.value, current)
@@ -90,7 +99,7 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
           Effect.gen(function*() {
             const current = Option.getOrUndefined(yield* repo.findByIdForUpdate(tenantId))
             yield* checkIfMatch(tenantId, ifMatch, current?.etag)
-            const merged = restoreRedactedSecrets(document, current?.config) as Record<string, unknown>
+            const merged = yield* withStoredSecrets(document, current?.config)
             return yield* write(yield* Effect.flatMap(validate(merged), checkWebhookUrl))
           })
         )
@@ -108,10 +117,11 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
             const current = yield* repo.findByIdForUpdate(tenantId)
             if (Option.isNone(current)) return yield* new TenantNotFound({ tenantId })
             yield* checkIfMatch(tenantId, ifMatch, current.value.etag)
-            const patched = mergePatch(current.value.document, restoreRedactedSecrets(patch, current.value.config))
-            return yield* write(
-              yield* Effect.flatMap(validate({ ...(patched as Record<string, unknown>), tenant_id: tenantId }), checkWebhookUrl)
-            )
+            // Patched as the document reads, then restored as a PUT of it would be: a secret the patch
+            // leaves alone gets the same pairing and host rules as a marker written back.
+            const patched = mergePatch(redactSecrets(current.value.document), patch)
+            const merged = yield* withStoredSecrets({ ...(isJsonObject(patched) ? patched : {}), tenant_id: tenantId }, current.value.document)
+            return yield* write(yield* Effect.flatMap(validate(merged), checkWebhookUrl))
           })
         )
       }
@@ -149,6 +159,15 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       return yield* Either.match(runnableTenant(yield* get(tenantId)), { onLeft: Effect.fail, onRight: Effect.succeed })
     })
 
+    /**
+     * Checks a document without storing it, as a PUT of it would store it: the console checks a
+     * document it read (secrets as markers) before it writes it back.
+     */
+    const check = Effect.fn("Tenants.validate")(function*(document: Record<string, unknown>) {
+      const stored = typeof document.tenant_id === "string" ? yield* repo.findById(document.tenant_id) : Option.none()
+      return yield* validate(yield* withStoredSecrets(document, Option.getOrUndefined(Option.map(stored, (row) => row.config))))
+    })
+
     return {
       get,
       list,
@@ -157,8 +176,7 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
       upsert,
       patchRuntime,
       remove,
-      /** Checks a document without storing it. */
-      validate: (document: Record<string, unknown>) => validate(document)
+      validate: check
     } as const
   }),
   dependencies: [TenantsRepo.Default, TenantCache.Default]
