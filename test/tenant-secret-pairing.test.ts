@@ -177,6 +177,30 @@ serverSuite()("tenant secrets written back stay with their list item", (it) => {
       expect((yield* stored(tenant.id)).operations.ticketing).toEqual(resent.ticketing)
     }))
 
+  it.effect("a secret nested below its endpoint does not follow it to another host either", () =>
+    Effect.gen(function*() {
+      const crm = { url: "https://a.example/hook", auth: { token: "crm-token-888", header: { authorization: "Bearer crm-999" } } }
+      const tenant = yield* ownTenant({ crm, relay: { auth: { token: "relay-token-000" } } })
+      expect(tenant.read.crm.auth.token).toBe("[redacted]")
+      const refused = yield* put(tenant.id, { ...tenant.read, crm: { ...tenant.read.crm, url: "https://b.example/hook" } })
+      expect(refused.status).toBe(400)
+      expectSpecSchema(refused.body, "AdminErrorResponse")
+      expect(refused.body.error).toContain("config.crm.auth.token is \"[redacted]\" but config.crm.url now names another host")
+      expect(refused.body.error).toContain("config.crm.auth.header.authorization")
+      const patched = yield* patch(tenant.id, { crm: { url: "https://b.example/hook" } })
+      expect(patched.status).toBe(400)
+      expect(patched.body.error).toContain("config.crm.auth.token")
+      // An object that gains a URL: its nested token stays behind too.
+      const gained = yield* patch(tenant.id, { relay: { url: "https://c.example/in" } })
+      expect(gained.status).toBe(400)
+      expect(gained.body.error).toContain("config.relay.auth.token")
+      expect(yield* stored(tenant.id)).toEqual(tenant.document)
+
+      // Another path on the same host keeps them.
+      expect((yield* patch(tenant.id, { crm: { url: "https://a.example/v2" } })).status).toBe(200)
+      expect((yield* stored(tenant.id)).crm).toEqual({ ...crm, url: "https://a.example/v2" })
+    }))
+
   it.effect("validate checks a document as read the way a PUT of it would be stored", () =>
     Effect.gen(function*() {
       // The console validates the document it read (secrets as markers) before writing it back.
