@@ -59,4 +59,31 @@ layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provide
       const trace = spans(exports).filter((span) => span.traceId === delivery!.traceId)
       expect(JSON.stringify(trace)).not.toContain(credential)
     }))
+
+  it.scoped("nor is a token that is the webhook URL's whole userinfo (https://<token>@host)", () =>
+    Effect.gen(function*() {
+      const receiver = yield* fakeWebhookReceiver
+      const credential = "ghp_userinfo-credential-0123456789"
+      const url = receiver.url("/userinfo-hook").replace("://", `://${credential}@`)
+      const put = yield* request("PUT", "/api/v1/admin/tenants/span-userinfo", {
+        headers: adminHeaders,
+        json: { tenant_id: "span-userinfo", webhook_url: url, webhook_secret: secret("span-userinfo") }
+      })
+      expect(put.status).toBe(200)
+      const sql = yield* SqlClient.SqlClient
+      const outbox = yield* WebhookOutbox
+      const at = new Date(yield* Clock.currentTimeMillis)
+      yield* sql.withTransaction(outbox.enqueue("span-userinfo", "voice.call.started", { call_sid: "CAuser" }, at)).pipe(Effect.orDie)
+      yield* (yield* OutboxWorker).drain
+      yield* eventually(Effect.sync(() => receiver.on("/userinfo-hook").length), (n) => n === 1)
+
+      const { exports } = yield* OtlpCollector
+      const delivery = yield* eventually(
+        Effect.sync(() => spans(exports).find((span) => span.name === "WebhookDelivery.deliver" && span.attributes.tenant_id === "span-userinfo")),
+        (span) => span !== undefined,
+        5_000
+      )
+      const trace = spans(exports).filter((span) => span.traceId === delivery!.traceId)
+      expect(JSON.stringify(trace)).not.toContain(credential)
+    }))
 })
