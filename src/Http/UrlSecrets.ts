@@ -53,7 +53,11 @@ export const redactUrlsIn = (text: string, marker: string): string =>
 /**
  * An error's message (or the value as text) with the credentials of the URLs it names replaced
  * by `marker`: an HTTP client's message names the tenant URL it failed on, and that text is
- * stored, logged or given to the model.
+ * stored, logged or given to the model. `url`, the one called, is replaced wherever it appears as
+ * written: it may hold what ends a URL in prose (a space, a quote, a parenthesis) before its token.
  */
-export const failureText = (error: unknown, marker: string): string =>
-  redactUrlsIn(typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error), marker)
+export const failureText = (error: unknown, marker: string, url?: string): string => {
+  const text = typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error)
+  const called = url === undefined || url === "" ? [] : [url, ...(URL.canParse(url) ? [new URL(url).href] : [])]
+  return redactUrlsIn(called.reduce((named, as) => named.replaceAll(as, redactUrlSecrets(as, marker)), text), marker)
+}
