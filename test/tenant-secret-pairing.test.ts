@@ -201,6 +201,23 @@ serverSuite()("tenant secrets written back stay with their list item", (it) => {
       expect((yield* stored(tenant.id)).crm).toEqual({ ...crm, url: "https://a.example/v2" })
     }))
 
+  it.effect("a stored URL refused when written back as read is named without its credential", () =>
+    Effect.gen(function*() {
+      const tenant = yield* ownTenant()
+      // Stored before the address rule applied to it (or its name now resolves privately).
+      const sql = yield* SqlClient.SqlClient
+      const privateHook = "https://hooks:stored-pass-1234@127.0.0.1/in?token=stored-token-5678"
+      yield* sql`update tenants set config = jsonb_set(config, '{webhook_url}', ${JSON.stringify(privateHook)}::jsonb) where tenant_id = ${tenant.id}`
+      const read = yield* request("GET", `/api/v1/admin/tenants/${tenant.id}`, { headers: adminHeaders })
+      expect(read.body.config.webhook_url).toBe("https://hooks:[redacted]@127.0.0.1/in?token=[redacted]")
+      for (const written of [put(tenant.id, read.body.config), patch(tenant.id, { voice: "verse" })]) {
+        const refused = yield* written
+        expect(refused.status).toBe(400)
+        expect(refused.body.error).toContain("webhook_url https://hooks:[redacted]@127.0.0.1/in?token=[redacted] is not allowed")
+        expect(refused.text).not.toMatch(/stored-pass|stored-token/)
+      }
+    }))
+
   it.effect("validate checks a document as read the way a PUT of it would be stored", () =>
     Effect.gen(function*() {
       // The console validates the document it read (secrets as markers) before writing it back.
