@@ -95,6 +95,20 @@ layer(suite, { excludeTestServices: true, timeout: 120_000 })("the web console i
         await page.getByRole("button", { name: "Save", exact: true }).click()
         await page.getByRole("status").filter({ hasText: "Saved." }).waitFor()
 
+        // Secrets: the hint says how markers are kept, and a kept one does not follow its URL elsewhere.
+        await page.getByText(/matched to the same item.*another host.*sent again/).waitFor()
+        const document = page.getByLabel("Configuration document (JSON)")
+        await document.fill(`{"tenant_id": "globex", "voice": "verse", "crm": {"url": "https://a.example/hook", "auth": {"token": "crm-token-1"}}}`)
+        await page.getByRole("button", { name: "Save", exact: true }).click()
+        await page.getByRole("status").filter({ hasText: "Saved." }).waitFor()
+        await expect.poll(() => document.inputValue()).toContain(`"token": "[redacted]"`)
+        await document.fill((await document.inputValue()).replace("https://a.example/hook", "https://b.example/hook"))
+        await page.getByRole("button", { name: "Save", exact: true }).click()
+        await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/config\.crm\.auth\.token .*send the secret again/)
+        await document.fill(`{"tenant_id": "globex", "voice": "verse"}`)
+        await page.getByRole("button", { name: "Save", exact: true }).click()
+        await page.getByRole("status").filter({ hasText: "Saved." }).waitFor()
+
         await page.getByLabel("Label").fill("ci")
         await page.getByRole("button", { name: "Create API key" }).click()
         await expect.poll(() => page.getByTestId("new-api-key").textContent()).toMatch(/^ssv_/)

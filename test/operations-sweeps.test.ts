@@ -216,5 +216,14 @@ layer(Layer.provideMerge(Seed, Server))("operator sweeps on the TestClock", (it)
       const [failure] = forTask(task.id)(swept.result.failures)
       expect(failure.error).toContain("http://127.0.0.1:1/tickets/T-9?token=[redacted]")
       expect(JSON.stringify(swept)).not.toContain(credential)
+
+      // A parenthesis in the path ends a URL in prose: the URL called is still named without its token.
+      const odd = yield* putTenant("sweeps-leaky-odd", {
+        operations: { ticketing: { url: `http://127.0.0.1:1/tickets/(v1)/{external_reference_id}?token=${credential}` } }
+      })
+      const oddTask = yield* createTask(odd, { disposition: "human_follow_up_required", metadata: { external_reference_id: "T-10" } })
+      const again = yield* sweep("external-reconciliation/sweep")
+      expect(forTask(oddTask.id)(again.result.failures)[0].error).toContain("http://127.0.0.1:1/tickets/(v1)/T-10?token=[redacted]")
+      expect(JSON.stringify(again)).not.toContain(credential)
     }))
 })

@@ -4,7 +4,10 @@ import { EgressConfig } from "../src/Egress/Config.js"
 import { GuardedHttpClient } from "../src/Egress/GuardedHttpClient.js"
 import { OutboundUrls } from "../src/Egress/OutboundUrls.js"
 import { EgressResolver, type Resolve } from "../src/Egress/Resolver.js"
+import { Ids } from "../src/Ids.js"
 import { post } from "../src/Outbox/Send.js"
+import type { TenantConfig } from "../src/Tenants/Config.js"
+import { signedPost } from "../src/Tools/SignedPost.js"
 import { fakeWebhookReceiver } from "./support/FakeWebhookReceiver.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, request, serverSuite } from "./support/TestServer.js"
@@ -54,6 +57,27 @@ describe("webhook and billing deliveries refuse private addresses when they conn
       // A name that does not resolve yet may be configured; the connect-time guard still applies.
       expect((yield* urls.check("https://not-yet.example.com/hook", { requireResolvable: false })).hostname).toBe("not-yet.example.com")
     }).pipe(Effect.provide(guarded)))
+})
+
+describe("a failed delivery or tool call names the URL without its credential", () => {
+  it.scoped("even when the URL holds a space, a quote or a parenthesis before its token", () =>
+    Effect.gen(function*() {
+      const { client } = yield* GuardedHttpClient
+      const urls = [
+        "https://intranet.example.com/a b?token=secret-space", // refused when connecting (its message names it)
+        "https://nowhere.example.com/a b?token=secret-transport", // does not resolve: the client's transport error
+        "https://intranet.example.com/(v1)?token=secret-paren",
+        "https://nowhere.example.com/o'hara?api_key=secret-quote"
+      ]
+      for (const url of urls) {
+        const delivery = yield* post(client, url, {}, "{}")
+        const tool = yield* signedPost({ tenant_id: "t" } as TenantConfig, url, {}, 5_000)
+        for (const text of [delivery._tag === "Rejected" ? delivery.error : "", tool._tag === "Failed" ? tool.message : ""]) {
+          expect(text, url).toContain("[redacted]")
+          expect(text, url).not.toMatch(/secret-/)
+        }
+      }
+    }).pipe(Effect.provide(Layer.merge(guarded, Ids.Default))))
 })
 
 serverSuite()("a tenant webhook_url is checked when it is configured", (it) => {

@@ -11,6 +11,32 @@ import { secret } from "./support/WebhookChecks.js"
 
 /** Request spans leave the process (an OTLP collector): no credential may ride along in them. */
 
+/**
+ * A tenant with `webhookUrl` gets one event delivered (`received` counts what reached the receiver):
+ * every exported span of the delivery's trace (the POST is its child).
+ */
+const deliveryTrace = (tenantId: string, webhookUrl: string, received: () => number) =>
+  Effect.gen(function*() {
+    const put = yield* request("PUT", `/api/v1/admin/tenants/${tenantId}`, {
+      headers: adminHeaders,
+      json: { tenant_id: tenantId, webhook_url: webhookUrl, webhook_secret: secret(tenantId) }
+    })
+    expect(put.status).toBe(200)
+    const sql = yield* SqlClient.SqlClient
+    const outbox = yield* WebhookOutbox
+    const at = new Date(yield* Clock.currentTimeMillis)
+    yield* sql.withTransaction(outbox.enqueue(tenantId, "voice.call.started", { call_sid: `CA${tenantId}` }, at)).pipe(Effect.orDie)
+    yield* (yield* OutboxWorker).drain
+    yield* eventually(Effect.sync(received), (n) => n === 1)
+    const { exports } = yield* OtlpCollector
+    const delivery = yield* eventually(
+      Effect.sync(() => spans(exports).find((span) => span.name === "WebhookDelivery.deliver" && span.attributes.tenant_id === tenantId)),
+      (span) => span !== undefined,
+      5_000
+    )
+    return spans(exports).filter((span) => span.traceId === delivery!.traceId)
+  })
+
 layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provideMerge(exportingToFakeCollector)), { excludeTestServices: true })("request spans", (it) => {
   it.effect("a credential in the query (the sweeps' auth_token) is redacted in the server span's url attributes", () =>
     Effect.gen(function*() {
@@ -37,26 +63,16 @@ layer(makeTestServer({ ALLOW_PRIVATE_OUTBOUND_URLS: "true" }).pipe(Layer.provide
       const receiver = yield* fakeWebhookReceiver
       const credential = "receiver-credential-0123456789"
       const path = `/hook?token=${credential}`
-      const put = yield* request("PUT", "/api/v1/admin/tenants/span-hooks", {
-        headers: adminHeaders,
-        json: { tenant_id: "span-hooks", webhook_url: receiver.url(path), webhook_secret: secret("span-hooks") }
-      })
-      expect(put.status).toBe(200)
-      const sql = yield* SqlClient.SqlClient
-      const outbox = yield* WebhookOutbox
-      const at = new Date(yield* Clock.currentTimeMillis)
-      yield* sql.withTransaction(outbox.enqueue("span-hooks", "voice.call.started", { call_sid: "CAspan" }, at)).pipe(Effect.orDie)
-      yield* (yield* OutboxWorker).drain
-      yield* eventually(Effect.sync(() => receiver.on(path).length), (n) => n === 1)
+      const trace = yield* deliveryTrace("span-hooks", receiver.url(path), () => receiver.on(path).length)
+      expect(JSON.stringify(trace)).not.toContain(credential)
+    }))
 
-      // The delivery's span and everything in its trace (the POST is its child) leave the URL's credential out.
-      const { exports } = yield* OtlpCollector
-      const delivery = yield* eventually(
-        Effect.sync(() => spans(exports).find((span) => span.name === "WebhookDelivery.deliver" && span.attributes.tenant_id === "span-hooks")),
-        (span) => span !== undefined,
-        5_000
-      )
-      const trace = spans(exports).filter((span) => span.traceId === delivery!.traceId)
+  it.scoped("nor is a token that is the webhook URL's whole userinfo (https://<token>@host)", () =>
+    Effect.gen(function*() {
+      const receiver = yield* fakeWebhookReceiver
+      const credential = "ghp_userinfo-credential-0123456789"
+      const url = receiver.url("/userinfo-hook").replace("://", `://${credential}@`)
+      const trace = yield* deliveryTrace("span-userinfo", url, () => receiver.on("/userinfo-hook").length)
       expect(JSON.stringify(trace)).not.toContain(credential)
     }))
 })

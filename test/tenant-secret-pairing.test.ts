@@ -177,6 +177,47 @@ serverSuite()("tenant secrets written back stay with their list item", (it) => {
       expect((yield* stored(tenant.id)).operations.ticketing).toEqual(resent.ticketing)
     }))
 
+  it.effect("a secret nested below its endpoint does not follow it to another host either", () =>
+    Effect.gen(function*() {
+      const crm = { url: "https://a.example/hook", auth: { token: "crm-token-888", header: { authorization: "Bearer crm-999" } } }
+      const tenant = yield* ownTenant({ crm, relay: { auth: { token: "relay-token-000" } } })
+      expect(tenant.read.crm.auth.token).toBe("[redacted]")
+      const refused = yield* put(tenant.id, { ...tenant.read, crm: { ...tenant.read.crm, url: "https://b.example/hook" } })
+      expect(refused.status).toBe(400)
+      expectSpecSchema(refused.body, "AdminErrorResponse")
+      expect(refused.body.error).toContain("config.crm.auth.token is \"[redacted]\" but config.crm.url now names another host")
+      expect(refused.body.error).toContain("config.crm.auth.header.authorization")
+      const patched = yield* patch(tenant.id, { crm: { url: "https://b.example/hook" } })
+      expect(patched.status).toBe(400)
+      expect(patched.body.error).toContain("config.crm.auth.token")
+      // An object that gains a URL: its nested token stays behind too.
+      const gained = yield* patch(tenant.id, { relay: { url: "https://c.example/in" } })
+      expect(gained.status).toBe(400)
+      expect(gained.body.error).toContain("config.relay.auth.token")
+      expect(yield* stored(tenant.id)).toEqual(tenant.document)
+
+      // Another path on the same host keeps them.
+      expect((yield* patch(tenant.id, { crm: { url: "https://a.example/v2" } })).status).toBe(200)
+      expect((yield* stored(tenant.id)).crm).toEqual({ ...crm, url: "https://a.example/v2" })
+    }))
+
+  it.effect("a stored URL refused when written back as read is named without its credential", () =>
+    Effect.gen(function*() {
+      const tenant = yield* ownTenant()
+      // Stored before the address rule applied to it (or its name now resolves privately).
+      const sql = yield* SqlClient.SqlClient
+      const privateHook = "https://hooks:stored-pass-1234@127.0.0.1/in?token=stored-token-5678"
+      yield* sql`update tenants set config = jsonb_set(config, '{webhook_url}', ${JSON.stringify(privateHook)}::jsonb) where tenant_id = ${tenant.id}`
+      const read = yield* request("GET", `/api/v1/admin/tenants/${tenant.id}`, { headers: adminHeaders })
+      expect(read.body.config.webhook_url).toBe("https://hooks:[redacted]@127.0.0.1/in?token=[redacted]")
+      for (const written of [put(tenant.id, read.body.config), patch(tenant.id, { voice: "verse" })]) {
+        const refused = yield* written
+        expect(refused.status).toBe(400)
+        expect(refused.body.error).toContain("webhook_url https://hooks:[redacted]@127.0.0.1/in?token=[redacted] is not allowed")
+        expect(refused.text).not.toMatch(/stored-pass|stored-token/)
+      }
+    }))
+
   it.effect("validate checks a document as read the way a PUT of it would be stored", () =>
     Effect.gen(function*() {
       // The console validates the document it read (secrets as markers) before writing it back.

@@ -73,4 +73,25 @@ describe("restoreRedactedSecrets", () => {
       kafka: { password: "kafka-pass" }
     }))
   })
+  it("keeps no marker at any depth below an object whose URL moved or was added", () => {
+    const stored = {
+      hook: { url: "https://a.example/hook", auth: { token: "tok-a", scheme: { password: "deep" } }, headers: [{ name: "x", value_secret: "h1" }] },
+      relay: { auth: { token: "tok-r" } }
+    }
+    const moved = writeBack(stored, (read) => ({ ...read, hook: { ...read.hook, url: "https://b.example/hook" } }))
+    const problems = Either.isLeft(moved) ? moved.left : ""
+    expect(problems).toContain("config.hook.auth.token is \"[redacted]\" but config.hook.url now names another host")
+    expect(problems).toContain("config.hook.auth.scheme.password")
+    expect(problems).toContain("config.hook.headers[0].value_secret")
+    const gained = writeBack(stored, (read) => ({ ...read, relay: { ...read.relay, endpoint: "https://c.example/in" } }))
+    expect(Either.isLeft(gained) && gained.left).toContain("config.relay.auth.token is \"[redacted]\" but config.relay.endpoint now names another host")
+    // Same host, another path: every secret below it kept; a nested secret sent again with the new host is taken.
+    expect(writeBack(stored, (read) => ({ ...read, hook: { ...read.hook, url: "https://a.example/v2" } })))
+      .toEqual(Either.right({ ...stored, hook: { ...stored.hook, url: "https://a.example/v2" } }))
+    const resent = {
+      ...stored,
+      hook: { url: "https://b.example/hook", auth: { token: "tok-b", scheme: { password: "deep-b" } }, headers: [{ name: "x", value_secret: "h2" }] }
+    }
+    expect(writeBack(stored, (read) => ({ ...read, hook: resent.hook }))).toEqual(Either.right(resent))
+  })
 })

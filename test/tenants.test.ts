@@ -126,6 +126,24 @@ serverSuite()("tenant administration", (it) => {
       expect(after!.config.tools).toEqual([second])
     }))
 
+  it.effect("a token that is a URL's whole userinfo (https://<token>@host) is redacted on read and kept on write-back", () =>
+    Effect.gen(function*() {
+      const tenant = yield* ownTenant("userinfo")
+      const repo = "https://ghp_userinfo0123456789@git.example.com/acme/repo.git"
+      const billing = "https://sk_live_userinfo987654321:@api.billing.example.com/v1"
+      const doc = { ...tenant, integrations: { ...tenant.integrations, git: { repo }, billing: { url: billing } } }
+      expect((yield* put(tenant.tenant_id, doc)).status).toBe(200)
+      const read = yield* request("GET", `/api/v1/admin/tenants/${tenant.tenant_id}`, { headers: adminHeaders })
+      expect(read.text).not.toContain("ghp_userinfo")
+      expect(read.text).not.toContain("sk_live_userinfo")
+      expect(read.body.config.integrations.git.repo).toBe("https://[redacted]@git.example.com/acme/repo.git")
+      expect(read.body.config.integrations.billing.url).toBe("https://[redacted]:@api.billing.example.com/v1")
+      expect((yield* put(tenant.tenant_id, read.body.config, { "if-match": read.body.etag })).status).toBe(200)
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ config: typeof doc }>`select config from tenants where tenant_id = ${tenant.tenant_id}`
+      expect(row!.config.integrations).toEqual(doc.integrations)
+    }))
+
   it.effect("If-Match guards concurrent edits (412)", () =>
     Effect.gen(function*() {
       const tenant = yield* ownTenant("etag")

@@ -9,7 +9,22 @@ describe("credentials in URLs", () => {
       .toBe("https://user:[redacted]@Hooks.Example.com:8443/a/b?x=1&token=[redacted]&Api-Key=[redacted]#frag?token=f")
     expect(redactUrlSecrets("https://h.example/p?key=1&sig=2&signature=3&access_token=4&keys=5&monkey=6", M))
       .toBe("https://h.example/p?key=[redacted]&sig=[redacted]&signature=[redacted]&access_token=[redacted]&keys=5&monkey=6")
-    expect(redactUrlSecrets("https://user@h.example/p?token=", M)).toBe("https://user@h.example/p?token=")
+    expect(redactUrlSecrets("https://:@h.example/p?token=", M)).toBe("https://:@h.example/p?token=")
+  })
+
+  it("a user without a password is the credential itself, and an @ in the user does not hide the password", () => {
+    // GitHub-style `https://<token>@host`, Stripe-style `https://<api key>:@host`: what node's client sends as Basic auth.
+    expect(redactUrlSecrets("https://ghp_0123456789abcdef@h.example/repo", M)).toBe("https://[redacted]@h.example/repo")
+    expect(redactUrlSecrets("https://sk_live_0123456789:@api.example/v1", M)).toBe("https://[redacted]:@api.example/v1")
+    expect(redactUrlSecrets("https://a@b:hidden@h.example/", M)).toBe("https://a@b:[redacted]@h.example/")
+    expect(redactUrlSecrets("https://:only-password@h.example/", M)).toBe("https://:[redacted]@h.example/")
+    expect(redactUrlSecrets("https://h.example/p@q?x=1", M)).toBe("https://h.example/p@q?x=1")
+    for (const url of ["https://ghp_0123456789abcdef@h.example/repo", "https://a@b:hidden@h.example/"]) {
+      expect(carriesUrlSecrets(url)).toBe(true)
+      expect(new URL(redactUrlSecrets(url, M)).password + new URL(redactUrlSecrets(url, M)).username).not.toMatch(/ghp_|hidden/)
+    }
+    expect(redactUrlsIn("Transport error (POST https://ghp_0123456789abcdef@h.example/run)", M))
+      .toBe("Transport error (POST https://[redacted]@h.example/run)")
   })
 
   it("text that is not a URL, and URLs without a credential, are unchanged", () => {

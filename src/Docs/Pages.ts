@@ -48,7 +48,7 @@ export const gettingStartedPage = (baseUrl: string) => layout("StateSet Voice qu
   -d '{"tenant_id":"acme","org_id":"org_acme","voice":"alloy",
        "twilio":{"account_sid":"AC…","auth_token":"…","from_number":"+15555550100"}}'</pre>
 <p>Secrets you send (tokens, passwords, keys) are stored but never shown again: reads return <code>[redacted]</code>;
-write a marker back unchanged to keep its secret (list items are matched by content or a unique id, name, key or url; a marker that matches no stored item is refused: send that secret again).
+write a marker back unchanged to keep its secret (list items are matched by content or a unique id, name, key or url; a marker that matches no stored item, or whose item's URL moved to another host, is refused: send that secret again).
 Use the returned <code>ETag</code> with <code>If-Match</code> to update safely.</p>
 <h2>2. Issue an API key</h2>
 <pre>curl -X POST $BASE/api/v1/admin/tenants/acme/api-keys \\

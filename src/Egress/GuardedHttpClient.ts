@@ -64,7 +64,7 @@ export class GuardedHttpClient extends Effect.Service<GuardedHttpClient>()("Guar
         (response) => response.status < 300 || response.status >= 400,
         (response) => new OutboundUrlRefused({ url: response.request.url, reason: `it redirects (${response.status})` })
       ),
-      // A tenant's URL may hold its credential (user:password@, ?token=): the client span would
+      // A tenant's URL may hold its credential (user:password@, token@, ?token=): the client span would
       // export it as url.full, so such a request gets none (its caller's span still records it).
       HttpClient.withTracerDisabledWhen((request) => carriesUrlSecrets(request.url))
     )

@@ -14,7 +14,7 @@ export type Attempt =
 export const DELIVERY_TIMEOUT = Duration.seconds(15)
 
 /** Stored as the row's last error and sent in `delivery_failed`: the endpoint's credential (`user:pass@`, `?token=`) left out. */
-const describe = (error: unknown): string => failureText(error, REDACTED)
+const describe = (error: unknown, url: string): string => failureText(error, REDACTED, url)
 
 /**
  * POSTs `body` to `url` through `client` (the egress-guarded one) and classifies the answer:
@@ -34,7 +34,7 @@ export const post = <E>(client: HttpClient.HttpClient.With<E>, url: string, head
       Effect.either
     )
     if (response._tag === "Left") {
-      return { _tag: "Rejected", status: null, error: describe(response.left), retryAfterMs: undefined } satisfies Attempt
+      return { _tag: "Rejected", status: null, error: describe(response.left, url), retryAfterMs: undefined } satisfies Attempt
     }
     const res = response.right
     if (res.status >= 200 && res.status < 300) return { _tag: "Accepted", status: res.status } satisfies Attempt

@@ -6,7 +6,7 @@ import type { CallbackTask } from "../CallbackTasks/Schemas.js"
 import { type Ticketing, ticketingOf } from "../CallbackTasks/TenantSettings.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
-import { redactUrlsIn } from "../Http/UrlSecrets.js"
+import { failureText } from "../Http/UrlSecrets.js"
 import { TenantCache } from "../TenantCache/TenantCache.js"
 import { REDACTED } from "../Tenants/Domain.js"
 import { SweepsRepo } from "./Repo.js"
@@ -59,9 +59,10 @@ export class ReconciliationSweep extends Effect.Service<ReconciliationSweep>()("
         return Option.some(claimed.value.task)
       })))
 
-    const fetchTicket = (ticketing: Ticketing, reference: string) =>
-      client.execute(
-        HttpClientRequest.get(ticketing.url.replaceAll("{external_reference_id}", encodeURIComponent(reference))).pipe(
+    const fetchTicket = (ticketing: Ticketing, reference: string) => {
+      const url = ticketing.url.replaceAll("{external_reference_id}", encodeURIComponent(reference))
+      return client.execute(
+        HttpClientRequest.get(url).pipe(
           HttpClientRequest.acceptJson,
           ticketing.api_token === undefined ? (r) => r : HttpClientRequest.bearerToken(ticketing.api_token)
         )
@@ -77,9 +78,10 @@ export class ReconciliationSweep extends Effect.Service<ReconciliationSweep>()("
         Effect.timeoutFail({ duration: TICKET_TIMEOUT, onTimeout: () => new ReconcileFailed({ message: "ticket endpoint did not answer in time" }) }),
         // The client's message names the URL, which may hold the tenant's credential (`?token=`).
         Effect.mapError((error) =>
-          error._tag === "ReconcileFailed" ? error : new ReconcileFailed({ message: redactUrlsIn(error.message, REDACTED) })
+          error._tag === "ReconcileFailed" ? error : new ReconcileFailed({ message: failureText(error, REDACTED, url) })
         )
       )
+    }
 
     const apply = (task: CallbackTask, ticket: typeof Ticket.Type, emit: boolean) =>
       Effect.gen(function*() {

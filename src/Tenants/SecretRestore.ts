@@ -11,7 +11,7 @@ import { isJsonObject, REDACTED, redactSecrets } from "./Domain.js"
  *   same, else the one with the same `id` (or `name`, `key`, `url`: the first the item has),
  *   unique on both sides;
  * - below the top level, a marker is not kept in an object whose URLs now name another host
- *   (one changed or added);
+ *   (one changed or added), nor anywhere below it (`{ url, auth: { token } }`);
  * - a marker that cannot be paired refuses the write (naming its place) instead of guessing.
  */
 
@@ -133,12 +133,18 @@ interface Restoring {
   readonly problems: Array<string>
 }
 
-const restore = (incoming: unknown, stored: unknown, path: string, context: Restoring): unknown => {
+/**
+ * `movedBy`: the place of a URL, in an object enclosing this value (the document itself aside),
+ * that now names another host than it did: no stored secret below that object is kept.
+ */
+const restore = (incoming: unknown, stored: unknown, path: string, context: Restoring, movedBy?: string): unknown => {
   if (incoming === REDACTED) {
     if (stored === undefined || stored === null) {
       context.problems.push(
         `${path} is "${REDACTED}" but matches no stored secret (list items are matched by their content, or by one unique id, name, key or url); ${SEND_AGAIN}`
       )
+    } else if (movedBy !== undefined) {
+      context.problems.push(`${path} is "${REDACTED}" but ${movedBy} now names another host; ${SEND_AGAIN}`)
     }
     return stored
   }
@@ -156,24 +162,25 @@ const restore = (incoming: unknown, stored: unknown, path: string, context: Rest
     const pairs = pairItems(incoming, storedItems)
     return incoming.map((inner, index) => {
       const partner = pairs[index]!
-      return restore(inner, partner === -1 ? undefined : storedItems[partner], `${path}[${index}]`, context)
+      return restore(inner, partner === -1 ? undefined : storedItems[partner], `${path}[${index}]`, context, movedBy)
     })
   }
   if (!isJsonObject(incoming)) return incoming
   const storedObject = isJsonObject(stored) ? stored : {}
+  const entries = Object.entries(incoming)
   const out: Record<string, unknown> = {}
-  for (const [key, inner] of Object.entries(incoming)) {
-    out[key] = restore(inner, storedObject[key], childPath(path, key), context)
+  // This object's own strings (its URLs) first: whether one moved decides what may be kept below it,
+  // at any depth. The document itself is not an endpoint: its webhook_url moving does not concern auth_token.
+  const isOwnString = (inner: unknown) => typeof inner === "string" && inner !== REDACTED
+  for (const [key, inner] of entries) {
+    out[key] = isOwnString(inner) ? restore(inner, storedObject[key], childPath(path, key), context) : undefined
   }
-  // The document itself is not an endpoint: its webhook_url moving does not concern auth_token.
-  if (path !== ROOT) {
-    const moved = Object.keys(out).filter((key) => movedHost(storedObject[key], out[key]))
-    for (const [key, inner] of Object.entries(incoming)) {
-      if (inner !== REDACTED || moved.length === 0 || storedObject[key] === undefined || storedObject[key] === null) continue
-      context.problems.push(
-        `${childPath(path, key)} is "${REDACTED}" but ${childPath(path, moved[0]!)} now names another host; ${SEND_AGAIN}`
-      )
-    }
+  const moved = path === ROOT
+    ? undefined
+    : entries.find(([key, inner]) => isOwnString(inner) && movedHost(storedObject[key], out[key]))?.[0]
+  const below = moved === undefined ? movedBy : childPath(path, moved)
+  for (const [key, inner] of entries) {
+    if (!isOwnString(inner)) out[key] = restore(inner, storedObject[key], childPath(path, key), context, below)
   }
   return out
 }

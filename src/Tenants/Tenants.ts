@@ -4,6 +4,7 @@ import { sha256 } from "../Auth/Crypto.js"
 import { orUnavailable } from "../Database/Errors.js"
 import { Notifications } from "../Database/Notifications.js"
 import { OutboundUrls } from "../Egress/OutboundUrls.js"
+import { failureText } from "../Http/UrlSecrets.js"
 import { configProblems, outboundUrlsOf } from "../Tools/ConfigRules.js"
 import { decodeTenantConfig } from "./Config.js"
 import { computeEtag } from "./Etag.js"
@@ -12,6 +13,7 @@ import {
   isJsonObject,
   logUnreadable,
   mergePatch,
+  REDACTED,
   redactSecrets,
   runnableTenant,
   type StoredTenant,
@@ -47,7 +49,8 @@ export class Tenants extends Effect.Service<Tenants>()("Tenants", {
     const checkWebhookUrl = (tenant: Omit<Tenant, "etag">) =>
       Effect.forEach(outboundUrlsOf(tenant.config), ([field, url]) =>
         outboundUrls.check(url, { requireResolvable: false }).pipe(
-          Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: ${field} ${refused.message}` }))
+          // The URL may be a stored one a marker stood for: its credential is not shown.
+          Effect.mapError((refused) => new InvalidTenantConfig({ message: `Invalid tenant config: ${field} ${failureText(refused, REDACTED, url)}` }))
         ), { discard: true }).pipe(Effect.as(tenant))
 
     /** `document` with the stored secrets its markers stand for; a marker that cannot be paired refuses the write. */

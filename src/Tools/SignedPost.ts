@@ -22,7 +22,7 @@ export const signingSecrets = (config: TenantConfig): ReadonlyArray<string> =>
   )
 
 /** What went wrong, for the model and the log: the URL's credential (`?token=`, `user:pass@`) left out. */
-const describe = (error: unknown): string => failureText(error, REDACTED)
+const describe = (url: string) => (error: unknown): string => failureText(error, REDACTED, url)
 
 const readBounded = (stream: Stream.Stream<Uint8Array, string>) =>
   Stream.runFoldEffect(stream, Chunk.empty<Uint8Array>(), (chunks, chunk): Effect.Effect<Chunk.Chunk<Uint8Array>, string> => {
@@ -56,9 +56,9 @@ export const signedPost = (config: TenantConfig, url: string, payload: unknown, 
       HttpClientRequest.bodyText(body, "application/json")
     )
     const answer = yield* client.execute(request).pipe(
-      Effect.mapError(describe),
+      Effect.mapError(describe(url)),
       Effect.flatMap((response) =>
-        Effect.map(readBounded(response.stream.pipe(Stream.mapError(describe))), (text) => ({ status: response.status, text }))
+        Effect.map(readBounded(response.stream.pipe(Stream.mapError(describe(url)))), (text) => ({ status: response.status, text }))
       ),
       Effect.scoped,
       Effect.timeout(timeoutMs),

@@ -62,6 +62,11 @@ export const Tenants = () => {
   )
 }
 
+/** How a document written back keeps its secrets (docs/spec-deviations.md, Redaction). */
+const SECRETS_HINT = "Secrets show as [redacted]; leave a marker as it is to keep the stored secret. " +
+  "A marker is matched to the same item (by its content or a unique id, name, key or url), not to its position. " +
+  "Moving an item's URL to another host, or adding an item, needs its secret sent again."
+
 export const TenantDetail = ({ tenantId }: { tenantId: string }) => {
   const { refreshTenants, chooseTenant, session } = useSession()
   const known = session.kind === "admin" && session.tenants.some((t) => t.tenant_id === tenantId)
@@ -136,7 +141,7 @@ export const TenantDetail = ({ tenantId }: { tenantId: string }) => {
       }
     >
       <form onSubmit={submit} aria-label="Tenant configuration">
-        <Field label="Configuration document (JSON)" hint="Secrets show as [redacted]; leave them so to keep the stored value.">
+        <Field label="Configuration document (JSON)" hint={SECRETS_HINT}>
           {(id) => (
             <textarea
               id={id}
