@@ -22,6 +22,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks"
 import pg from "pg"
 import { WebSocket, WebSocketServer } from "ws"
 
@@ -35,6 +36,38 @@ const openaiKey = env.OPENAI_API_KEY ?? "sk-bench"
 const tokenSecret = env.STREAM_TOKEN_SECRET ?? randomBytes(32).toString("base64")
 const tokenTtlMs = Number(env.STREAM_TOKEN_TTL_SECS ?? 60) * 1000
 const MAX_FORM_BYTES = 16 * 1024
+// `FLOOR_SPEND_COMMIT=off`: the token's spend without waiting for the WAL flush (a diagnosis of the
+// tail only: the service keeps it synchronous, and so does the floor by default).
+const spendCommit = env.FLOOR_SPEND_COMMIT === "off" ? ", set_config('synchronous_commit', 'off', true)" : ""
+
+/**
+ * `FLOOR_TIMINGS=1`: each step's duration in this process, and its event-loop delay and GC, printed
+ * on exit as `floor timings:` (warm-up calls included): where the floor's own tail goes.
+ */
+const timings = env.FLOOR_TIMINGS === "1" ? new Map<string, Array<number>>() : undefined
+const timed = (step: string, from: number) => timings?.get(step)?.push(performance.now() - from) ?? timings?.set(step, [performance.now() - from])
+const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+let gcMs = 0
+let gcMax = 0
+if (timings !== undefined) {
+  loopDelay.enable()
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration
+      gcMax = Math.max(gcMax, entry.duration)
+    }
+  }).observe({ entryTypes: ["gc"] })
+}
+const printTimings = () => {
+  if (timings === undefined) return
+  const at = (sorted: Array<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!.toFixed(1)
+  const steps = [...timings].map(([step, ms]) => {
+    const sorted = [...ms].sort((a, b) => a - b)
+    return `${step} n ${ms.length} p50 ${at(sorted, 0.5)} p99 ${at(sorted, 0.99)} max ${at(sorted, 1)}`
+  })
+  console.error(`floor timings: ${steps.join("; ")}; loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} p99 ` +
+    `${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)} ms; GC ${gcMs.toFixed(0)} ms, longest ${gcMax.toFixed(1)} ms`)
+}
 
 // The service's pool: 10 connections opened at start and kept, JIT off (src/Database/Client.ts).
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10, idleTimeoutMillis: 0, options: "-c jit=off -c TimeZone=UTC" })
@@ -73,7 +106,7 @@ const RINGING = { name: "floor_ringing", text: "select token_id from floor_calls
 const SPEND = {
   name: "floor_spend",
   text: `update floor_calls set status = 'in-progress', stream_sid = $3, started_at = now()
-    where call_sid = $1 and token_id = $2 and stream_sid is null returning tenant_id`
+    where call_sid = $1 and token_id = $2 and stream_sid is null returning tenant_id${spendCommit}`
 }
 /** The call's end, durable, and its slot back. */
 const END = {
@@ -136,7 +169,9 @@ const webhook = async (request: IncomingMessage, response: ServerResponse, form:
   const callSid = params.get("CallSid") ?? ""
   if (!/^CA[0-9a-f]{32}$/i.test(callSid)) return answer(response, 400, "bad CallSid")
   let tokenId = randomBytes(12).toString("base64url")
+  const sent = performance.now()
   const admitted = await pool.query({ ...ADMIT, values: [tenant.tenantId, callSid, params.get("From"), params.get("To"), tokenId] })
+  timed("admit statement", sent)
   if (admitted.rowCount === 0) {
     const ringing = await pool.query<{ token_id: string }>({ ...RINGING, values: [callSid, tenant.tenantId] })
     if (ringing.rows[0] === undefined) return answer(response, 200, BUSY)
@@ -149,6 +184,8 @@ const webhook = async (request: IncomingMessage, response: ServerResponse, form:
 }
 
 const http = createServer((request, response) => {
+  const arrived = performance.now()
+  if (timings !== undefined) response.on("finish", () => timed("webhook in process", arrived))
   if (request.method !== "POST" || !request.url!.startsWith("/api/v1/incoming-call")) return answer(response, 404, "not found")
   const chunks: Array<Buffer> = []
   let size = 0
@@ -211,6 +248,7 @@ media.on("connection", (caller) => {
     caller.close(1008, "invalid stream token")
   }
   const accept = async (start: StartEvent) => {
+    const started = performance.now()
     const claims = verifyToken(start.customParameters?.stream_token ?? "")
     if (claims === undefined || claims.callSid !== start.callSid || typeof start.streamSid !== "string") return refuse()
     streamSid = start.streamSid
@@ -226,10 +264,14 @@ media.on("connection", (caller) => {
       }
     })
     const opened = new Promise<boolean>((resolve) => {
-      ws.once("open", () => resolve(true))
+      ws.once("open", () => {
+        timed("upstream open", started)
+        resolve(true)
+      })
       ws.once("error", () => resolve(false))
     })
     const spent = await pool.query({ ...SPEND, values: [claims.callSid, claims.tokenId, streamSid] }).then((r) => r.rowCount === 1, () => false)
+    timed("spend statement", started)
     if (!spent) return refuse()
     callSid = claims.callSid
     if (closed) return end()
@@ -238,6 +280,7 @@ media.on("connection", (caller) => {
     ws.send(greet)
     for (const append of held!) ws.send(append)
     held = null
+    timed("start -> accepted in process", started)
   }
   caller.on("message", (data) => {
     const message = JSON.parse(data.toString()) as { event?: string; start?: StartEvent; media?: { payload?: string } }
@@ -284,4 +327,7 @@ main().catch((error) => {
 })
 
 // Exit normally on SIGTERM so `--cpu-prof` can write its profile.
-process.on("SIGTERM", () => process.exit(0))
+process.on("SIGTERM", () => {
+  printTimings()
+  process.exit(0)
+})
