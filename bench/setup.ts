@@ -248,7 +248,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
-  if (trickleCalls > 0) console.error(await trickle(base, offset + 900_000, accepted, marks))
+  // Numbered apart from every burst's (and the previous rate's trickle: the floor refuses a call SID it has ended).
+  if (trickleCalls > 0) console.error(await trickle(base, offset + 900 + Math.floor(Math.random() * 1e6) * 1000, accepted, marks))
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)
