@@ -100,6 +100,15 @@ const ADMIT = {
     on conflict (call_sid) do nothing
     returning set_config('synchronous_commit', 'off', true) as commit`
 }
+/** A frame's JSON, or undefined when it is not JSON (the socket is then closed, not the process). */
+const parsed = <T>(data: unknown): T | undefined => {
+  try {
+    return JSON.parse(String(data)) as T
+  } catch {
+    return undefined
+  }
+}
+
 /** A retried webhook (same call SID, still ringing) is answered again with its token id. */
 const RINGING = { name: "floor_ringing", text: "select token_id from floor_calls where call_sid = $1 and tenant_id = $2 and stream_sid is null" }
 /** The token's single use: only the first stream with it finds the row without a stream SID. Synchronous commit. */
@@ -258,7 +267,8 @@ media.on("connection", (caller) => {
     ws.on("error", () => caller.close())
     ws.on("close", () => caller.close())
     ws.on("message", (data) => {
-      const event = JSON.parse(data.toString()) as { type?: string; delta?: string }
+      const event = parsed<{ type?: string; delta?: string }>(data)
+      if (event === undefined) return ws.close()
       if (event.type === "response.output_audio.delta" && typeof event.delta === "string") {
         caller.send(JSON.stringify({ event: "media", streamSid, media: { payload: event.delta } }))
       }
@@ -283,7 +293,8 @@ media.on("connection", (caller) => {
     timed("start -> accepted in process", started)
   }
   caller.on("message", (data) => {
-    const message = JSON.parse(data.toString()) as { event?: string; start?: StartEvent; media?: { payload?: string } }
+    const message = parsed<{ event?: string; start?: StartEvent; media?: { payload?: string } }>(data)
+    if (message === undefined) return caller.close(1003, "not JSON")
     switch (message.event) {
       case "start":
         if (upstream === undefined && message.start !== undefined) void accept(message.start)
