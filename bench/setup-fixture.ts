@@ -141,6 +141,20 @@ const admin = async (base: string, method: string, p: string, json?: unknown) =>
 export const putBenchTenant = (base: string, settings: Record<string, unknown> = {}) =>
   admin(base, "PUT", "", { tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token }, ...settings })
 
+/**
+ * The `bench` tenant and, once per database (a later rate's service starts on the same one), its
+ * default agent with a published version, so each call resolves one as a real tenant's does.
+ */
+export const benchTenantWithAgent = async (base: string) => {
+  await putBenchTenant(base)
+  const existing = await fetch(`${base}/api/v1/admin/tenants/bench/agents`, { headers: { "x-admin-key": ADMIN_KEY } })
+  const { agents } = (await existing.json()) as { agents?: Array<unknown> }
+  if ((agents ?? []).length > 0) return
+  const agent = (await admin(base, "POST", "/agents", { agent_key: "default", name: "Bench" })).agent!
+  const version = (await admin(base, "POST", "/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
+  await admin(base, "POST", `/agent-versions/${version.id}/publish`)
+}
+
 export interface SetUpService {
   readonly base: string
   readonly child: ChildProcess

@@ -4,9 +4,12 @@
  * tenant's auth token, tenant resolved from AccountSid), then the media WebSocket to the URL
  * in the TwiML with its parameters in `start`, one caller frame, and the greeting back.
  * Side by side with bench/baseline-relay.ts (static TwiML, no signature, tenant, token or
- * record). The service runs built (`node scripts/start.mjs`: builds dist/ if stale).
+ * record) and, with `--targets=service,floor,baseline`, bench/floor-relay.ts (plain node doing what
+ * a call's set-up may not skip: signature, tenant, one admission + record statement, single-use
+ * token spent by one statement, the record's end; on a database of its own). The service runs
+ * built (`node scripts/start.mjs`: builds dist/ if stale).
  *
- *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,baseline]
+ *   npm run bench:setup -- --rates=50,200 --seconds=2 [--warmup=50] [--settle-max=180] [--idle-before=0] [--idle-wait=20] [--profile=DIR] [--targets=service,floor,baseline]
  *     [--node-flags="--trace-gc --cpu-prof-interval=100"] [--service-flags="--max-semi-space-size=32"] [--service-log=FILE] [--marks] [--workers=1,2]
  *
  * `--workers=N[,M...]` (default 1): the service runs with SERVICE_WORKERS=N (a primary and N
@@ -45,10 +48,10 @@ import { backendCpu, backendCpuSince, freePort, listenOverflows, machine, treeCp
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
+import { ADMIN_KEY, benchTenantWithAgent, freshDatabase } from "./setup-fixture.js"
 import { ACCOUNT } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
-const ADMIN_KEY = "bench-admin-key-0123456789abcdef"
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
 const rates = arg("rates", "50,200").split(",").map(Number)
@@ -72,13 +75,13 @@ const withMarks = process.argv.includes("--marks")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 const workerCounts = arg("workers", "1").split(",")
-type Target = "service" | "baseline"
+type Target = "service" | "floor" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
   const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
-  const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
+  const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", `bench/${target}-relay.ts`]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
@@ -103,7 +106,9 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       SHUTDOWN_GRACE_SECONDS: "0",
       SHUTDOWN_CALL_DRAIN_SECONDS: "0",
       OTEL_EXPORTER_OTLP_ENDPOINT: "",
-      SERVICE_WORKERS: workers
+      SERVICE_WORKERS: workers,
+      FLOOR_ACCOUNT_SID: ACCOUNT.sid,
+      FLOOR_AUTH_TOKEN: ACCOUNT.token
     },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -120,37 +125,13 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
   const base = `http://127.0.0.1:${port}`
   const ready = target === "service"
     ? async () => (await fetch(`${base}/health/ready`)).status === 200
-    : async () => tail.includes("baseline relay on")
+    : async () => tail.includes(`${target} relay on`)
   for (let i = 0; !(await ready().catch(() => false)); i++) {
     if (child.exitCode !== null || i > 900) throw new Error(`${target} did not start\n${tail}`)
     await sleep(200)
   }
-  if (target === "service") {
-    const put = await fetch(`${base}/api/v1/admin/tenants/bench`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-      body: JSON.stringify({ tenant_id: "bench", twilio: { account_sid: ACCOUNT.sid, auth_token: ACCOUNT.token } })
-    })
-    if (put.status !== 200) throw new Error(`tenant setup failed: ${put.status} ${await put.text()}`)
-    // As a real tenant: a default agent with a published version, so each call resolves one.
-    const admin = async (path: string, json?: unknown) => {
-      const res = await fetch(`${base}/api/v1/admin/tenants/bench${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-admin-key": ADMIN_KEY },
-        body: json === undefined ? undefined : JSON.stringify(json)
-      })
-      if (res.status !== 200) throw new Error(`agent setup failed: ${path} ${res.status} ${await res.text()}`)
-      return res.json() as Promise<{ agent?: { id: string }; version?: { id: string } }>
-    }
-    // Created once per database: later rates restart the service on the same one.
-    const existing = await fetch(`${base}/api/v1/admin/tenants/bench/agents`, { headers: { "x-admin-key": ADMIN_KEY } })
-    const { agents } = (await existing.json()) as { agents?: Array<unknown> }
-    if ((agents ?? []).length === 0) {
-      const agent = (await admin("/agents", { agent_key: "default", name: "Bench" })).agent!
-      const version = (await admin("/agent-versions", { agent_id: agent.id, config: { instructions: "Be brief." } })).version!
-      await admin(`/agent-versions/${version.id}/publish`)
-    }
-  }
+  // As a real tenant: a default agent with a published version, so each call resolves one.
+  if (target === "service") await benchTenantWithAgent(base)
   return { child, base, output: () => tail, marks: marks.marks }
 }
 
@@ -181,13 +162,13 @@ const trickle = async (base: string, first: number, accepted: Map<number, () => 
 const runRate = async (target: Target, rate: number, databaseUrl: string, workers = "1") => {
   const label = target === "service" && workerCounts.join() !== "1" ? `service, ${workers} worker${workers === "1" ? "" : "s"}` : target
   const accepted = new Map<number, () => void>()
-  const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
+  const upstream = await startFakeModel(await freePort(), target === "baseline" ? "session.update" : "response.create", (n) => accepted.get(n)?.())
   const port = await freePort()
   const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl, workers)
   await sleep(idleWaitSeconds * 1000)
   const idleRss = rssMb(child.pid!)
   let serial = 0
-  const offset = target === "service" ? 1 : 1_000_000 // distinct call SIDs per run
+  const offset = { service: 1, baseline: 1_000_000, floor: 2_000_000 }[target] // distinct call SIDs per run
   const burst = async (count: number, perSecond: number) => {
     const timings: Array<Timings> = Array.from({ length: count }, () => ({}))
     const sockets: Array<WebSocket> = []
@@ -225,7 +206,8 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   if (target === "service") console.error(`${label} ${rate}/s: ${await serviceConnections(databaseUrl)} pool connections open as the burst starts`)
   const beforeBurstRss = rssMb(child.pid!)
   const xacts0 = await transactions(databaseUrl)
-  const pgCpu0 = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
+  const withPg = target !== "baseline"
+  const pgCpu0 = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()
   const overflows0 = listenOverflows()
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
@@ -238,7 +220,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const { timings, sockets } = await burst(total, rate)
   // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
   const cpuSetUp = cpuSeconds(child.pid!)
-  const pgCpuSetUp = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
+  const pgCpuSetUp = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   generatorDelay.disable()
@@ -257,23 +239,24 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   // Machine-wide, so only this burst's if nothing else runs: a full accept queue drops SYNs (retried at 1 s, 3 s).
   const overflows = listenOverflows() - overflows0
   // PostgreSQL's share: the baseline has no database.
-  const pgCpuMsPerCall = target === "service" ? (backendCpuSince(pgCpu0, await backendCpu(databaseUrl)) * 1000) / total : 0
+  const pgCpuMsPerCall = withPg ? (backendCpuSince(pgCpu0, await backendCpu(databaseUrl)) * 1000) / total : 0
   console.error(`${label} ${rate}/s: CPU ms per call ${f(((cpuSetUp - cpu0) * 1000) / total)} up to the last greeting, ` +
     `${f(cpuMsPerCall - ((cpuSetUp - cpu0) * 1000) / total)} from then to 3 s after the hang-ups (records, closes, background work)` +
-    (target === "service"
+    (withPg
       ? `; PostgreSQL ${f((backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)} + ${f(pgCpuMsPerCall - (backendCpuSince(pgCpu0, pgCpuSetUp) * 1000) / total)}`
       : ""))
   // The burst's post-call work (records, analysis against the fake model) is done before the service
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
-  if (trickleCalls > 0) console.error(await trickle(base, offset + 900_000, accepted, marks))
+  // Numbered apart from every burst's (and the previous rate's trickle: the floor refuses a call SID it has ended).
+  if (trickleCalls > 0) console.error(await trickle(base, offset + 900 + Math.floor(Math.random() * 1e6) * 1000, accepted, marks))
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)
   const [w, u, a, g] = [of((t) => t.webhook), of((t) => t.upgrade), of((t) => t.accepted), of((t) => t.greeting)]
   const failures = timings.filter((t) => t.failed !== undefined)
   await stop(child)
-  if (target === "service") console.error(`${label} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
+  if (withPg) console.error(`${label} ${rate}/s: ${(xacts / total).toFixed(1)} database transactions per call (set-up, record, and background)`)
   if (failures.length > 0) console.error(`${label} ${rate}/s: ${failures.length} failed, e.g. ${failures[0]!.failed}`)
   return `| ${label} | ${rate} | ${total} | ${ok.length} | ${f(pct(w, 50))} / ${f(pct(w, 99))} | ${f(pct(u, 50))} / ${f(pct(u, 99))} | ` +
     `${f(pct(a, 50))} / ${f(pct(a, 99))} | ${f(pct(g, 50))} / ${f(pct(g, 99))} | ${f(cpuMsPerCall)} | ${f(pgCpuMsPerCall)} | ${overflows} | ${f(idleRss)} | ${f(beforeBurstRss)} | ${f(rss)} |`
@@ -288,13 +271,17 @@ const main = async () => {
   // `--database-url=...`: an existing server (e.g. to read pg_stat_database around a run).
   const external = arg("database-url", "")
   const postgres = external === "" ? await startPostgres() : { url: external, stop: async () => {} }
+  // The floor's own fresh database on the same server, as the service's is.
+  const floor = targets.includes("floor") ? await freshDatabase(new URL(postgres.url), `ssv_floor_${process.pid}`) : undefined
   try {
     for (const rate of rates) {
       for (const target of targets) {
-        for (const workers of target === "service" ? workerCounts : ["1"]) console.log(await runRate(target, rate, postgres.url, workers))
+        const url = target === "floor" ? floor!.url.toString() : postgres.url
+        for (const workers of target === "service" ? workerCounts : ["1"]) console.log(await runRate(target, rate, url, workers))
       }
     }
   } finally {
+    await floor?.drop()
     await postgres.stop()
   }
   console.log(`\nloadavg at end ${machine().loadavg}`)
