@@ -31,6 +31,20 @@ export interface LoadResult {
   /** This process's (the generator's) CPU milliseconds per completed request. */
   readonly generatorCpuMsPerRequest: number
   readonly rssMb: number
+  /** Per request (index = its place in the schedule), when asked for with `record`. */
+  readonly records?: Timeline
+}
+
+/**
+ * Each request's moments, wall-clock ms since the epoch (performance.timeOrigin + now), so that
+ * another process's marks (bench/loop-marks.mjs) line up with them: when it was due, when the
+ * generator wrote it (NaN if never), when its response was read whole (NaN if it failed).
+ */
+export interface Timeline {
+  readonly due: Float64Array
+  readonly sent: Float64Array
+  readonly done: Float64Array
+  readonly status: Int16Array
 }
 
 export const percentile = (sorted: ArrayLike<number>, p: number) =>
@@ -80,6 +94,7 @@ interface Connection {
   readonly socket: net.Socket
   busy: boolean
   due: number
+  index: number
   pending: Buffer | undefined
   head: Head | undefined
   bodyRead: number
@@ -96,6 +111,8 @@ export const openLoop = async (options: {
   /** Connections in the pool (default 64): more than the server ever has in flight at a sane rate. */
   readonly connections?: number
   readonly timeoutMs?: number
+  /** Keep each request's due, sent and done times (`records` in the result). */
+  readonly record?: boolean
 }): Promise<LoadResult> => {
   const headerLines = Object.entries(options.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
   const requests = options.paths.map((p) =>
@@ -104,6 +121,10 @@ export const openLoop = async (options: {
   const total = Math.round(options.rate * options.seconds)
   const latencies = new Float64Array(total)
   const lags = new Float64Array(total)
+  const origin = performance.timeOrigin
+  const records: Timeline | undefined = options.record === true
+    ? { due: new Float64Array(total), sent: new Float64Array(total).fill(NaN), done: new Float64Array(total).fill(NaN), status: new Int16Array(total) }
+    : undefined
   let served = 0
   let errors = 0
   let finished = 0
@@ -115,7 +136,12 @@ export const openLoop = async (options: {
   const allDone = new Promise<void>((resolve) => (done = resolve))
 
   const finish = (conn: Connection, status: number, bytes: number) => {
-    if (status === 200) latencies[served++] = performance.now() - conn.due
+    const now = performance.now()
+    if (records !== undefined) {
+      records.done[conn.index] = origin + now
+      records.status[conn.index] = status
+    }
+    if (status === 200) latencies[served++] = now - conn.due
     else errors++
     maxBytes = Math.max(maxBytes, bytes)
     conn.busy = false
@@ -158,6 +184,8 @@ export const openLoop = async (options: {
   const send = (conn: Connection, index: number, due: number) => {
     conn.busy = true
     conn.due = due
+    conn.index = index
+    if (records !== undefined) records.sent[index] = origin + performance.now()
     conn.socket.write(requests[index % requests.length]!)
   }
 
@@ -183,7 +211,7 @@ export const openLoop = async (options: {
     Array.from({ length: options.connections ?? 64 }, () =>
       new Promise<Connection>((resolve, reject) => {
         const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true })
-        const conn: Connection = { socket, busy: false, due: 0, pending: undefined, head: undefined, bodyRead: 0 }
+        const conn: Connection = { socket, busy: false, due: 0, index: 0, pending: undefined, head: undefined, bodyRead: 0 }
         socket.once("connect", () => resolve(conn))
         socket.once("error", reject)
         socket.on("data", (chunk: Buffer) => onData(conn, chunk))
@@ -219,6 +247,7 @@ export const openLoop = async (options: {
       while (sent < total && start + sent * interval <= now) {
         const due = start + sent * interval
         lags[sent] = now - due
+        if (records !== undefined) records.due[sent] = origin + due
         const conn = idle.pop()
         if (conn !== undefined) send(conn, sent, due)
         else queue.push({ index: sent, due })
@@ -251,6 +280,7 @@ export const openLoop = async (options: {
     maxBytes,
     cpuMsPerRequest: finished === 0 ? NaN : (cpu * 1000) / finished,
     generatorCpuMsPerRequest: finished === 0 ? NaN : (own.user + own.system) / 1000 / finished,
-    rssMb: options.pid === undefined ? NaN : rssMb(options.pid)
+    rssMb: options.pid === undefined ? NaN : rssMb(options.pid),
+    ...(records !== undefined ? { records } : {})
   }
 }
