@@ -6,8 +6,8 @@
  *   (bench/loop-marks.mjs preloaded into both, wall-clock times);
  * - PostgreSQL statements slower than the copy's log_min_duration_statement and checkpoints, from
  *   the server log (set it on the copy first: ALTER DATABASE <copy> SET log_min_duration_statement = 2);
- * - the run queue (/proc/stat procs_running, every 2 ms, minus this sampler) and CPU steal, and
- *   every process's CPU per 250 ms (/proc/PID/stat), so "something else ran" has a name.
+ * - the run queue (/proc/stat procs_running, every 5 ms, minus this sampler) and CPU steal, and
+ *   every process's CPU per 500 ms (/proc/PID/stat), so "something else ran" has a name.
  * Each slow request (> TAIL_SLOW_MS, default 10) is charged to what overlapped it.
  *
  *   REST_DB=ssv_x_copy DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
@@ -37,9 +37,12 @@ const SLOW = Number(process.env.TAIL_SLOW_MS ?? 10)
 const INPROC = process.env.TAIL_GEN === "inproc"
 const PG_LOG = process.env.TAIL_PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
 const MARKS = path.resolve("bench/loop-marks.mjs")
+/** Every marked process also reports how much of each block it waited for a CPU. */
+const markEnv = { ...process.env, LOOP_MARK_SCHED: "1" }
 
 
-interface Mark { readonly kind: string; readonly start: number; readonly ms: number }
+/** A collection or a loop block; a block's `run` / `wait`: ms the main thread ran / waited for a CPU in it. */
+interface Mark { readonly kind: string; readonly start: number; readonly ms: number; readonly run: number; readonly wait: number }
 
 /** LOOPMARK lines from a child's stderr, kept in `marks`. */
 const collectMarks = (child: ChildProcess, marks: Array<Mark>) => {
@@ -48,8 +51,11 @@ const collectMarks = (child: ChildProcess, marks: Array<Mark>) => {
     const lines = (rest + chunk.toString("utf8")).split("\n")
     rest = lines.pop()!
     for (const line of lines) {
-      const m = /^LOOPMARK (\w+) (\S+) ([\d.]+) ([\d.]+)/.exec(line)
-      if (m !== null) marks.push({ kind: m[1] === "gc" ? `gc-${m[2]}` : "block", start: Number(m[3]), ms: Number(m[4]) })
+      const m = /^LOOPMARK (\w+) (\S+) ([\d.]+) ([\d.]+)(?: ([\d.]+) ([\d.]+))?/.exec(line)
+      if (m !== null) {
+        const ms = Number(m[4])
+        marks.push({ kind: m[1] === "gc" ? `gc-${m[2]}` : "block", start: Number(m[3]), ms, run: Number(m[5] ?? ms), wait: Number(m[6] ?? 0) })
+      }
     }
   })
 }
@@ -62,7 +68,7 @@ const startService = async (url: string, key: string): Promise<Target> => {
   const log = process.env.TAIL_SERVICE_LOG
   const child = spawn(process.execPath, [...flags, "--import", MARKS, "dist/main.js"], {
     cwd: TREE,
-    env: serviceEnv(port, url),
+    env: { ...serviceEnv(port, url), LOOP_MARK_SCHED: "1" },
     stdio: ["ignore", log !== undefined ? fs.openSync(log, "w") : "ignore", "pipe"]
   })
   const marks: Array<Mark> = []
@@ -75,7 +81,7 @@ const startBare = async (url: string): Promise<Target> => {
   const port = await freePort()
   const child = fork("bench/rest-baseline.ts", [], {
     execArgv: ["--import", MARKS, "--import", "tsx"],
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), TENANT },
+    env: { ...markEnv, DATABASE_URL: url, PORT: String(port), TENANT },
     stdio: ["ignore", "ignore", "pipe", "ipc"]
   })
   const marks: Array<Mark> = []
@@ -94,6 +100,7 @@ const generator = async (): Promise<Generator> => {
   if (INPROC) return { pid: process.pid, marks: [], run: async (options) => ({ result: await openLoop({ ...options, record: true }), cpuMs: NaN }) }
   const child = fork("bench/open-loop-child.ts", [], {
     execArgv: ["--import", MARKS, "--import", "tsx"],
+    env: markEnv,
     stdio: ["ignore", "ignore", "pipe", "ipc"],
     serialization: "advanced"
   })
@@ -114,9 +121,9 @@ const generator = async (): Promise<Generator> => {
 
 const generate = async (options: Parameters<typeof openLoop>[0]) => (await generator()).run(options)
 
-/** The machine every 2 ms: runnable tasks (this sampler not counted) and steal ticks. */
+/** The machine every 5 ms: runnable tasks (this sampler not counted) and steal ticks. */
 interface Sample { readonly t: number; readonly running: number; readonly steal: number; readonly busy: number }
-/** Every process's CPU ms in each 250 ms window. */
+/** Every process's CPU ms in each 500 ms window. */
 interface Window { readonly t: number; readonly cpu: Map<string, number> }
 
 const readStat = (): Omit<Sample, "t"> => {
@@ -146,7 +153,7 @@ const sampleMachine = () => {
   const samples: Array<Sample> = []
   const windows: Array<Window> = []
   let last = processTicks()
-  const fast = setInterval(() => samples.push({ t: performance.timeOrigin + performance.now(), ...readStat() }), 2)
+  const fast = setInterval(() => samples.push({ t: performance.timeOrigin + performance.now(), ...readStat() }), 5)
   const slow = setInterval(() => {
     const now = processTicks()
     const cpu = new Map<string, number>()
@@ -156,7 +163,7 @@ const sampleMachine = () => {
     }
     last = now
     windows.push({ t: performance.timeOrigin + performance.now(), cpu })
-  }, 250)
+  }, 500)
   return { samples, windows, stop: () => (clearInterval(fast), clearInterval(slow)) }
 }
 
@@ -205,7 +212,7 @@ const analyse = (
   const causes = new Map<string, number>()
   const latencies: Array<number> = []
   let slow = 0
-  const sums = { late: 0, gen: 0, gc: 0, block: 0, pg: 0, queued: 0 }
+  const sums = { late: 0, gen: 0, genWait: 0, gc: 0, block: 0, blockRun: 0, blockWait: 0, pg: 0, queued: 0 }
   let firstSample = 0
   for (let i = 0; i < records.due.length; i++) {
     if (records.status[i] !== 200) continue
@@ -218,7 +225,11 @@ const analyse = (
     const late = records.sent[i]! - due
     const genMs = generator.reduce((s, m) => s + overlap(due, done, m.start, m.start + m.ms), 0)
     const gcMs = server.filter((m) => m.kind.startsWith("gc")).reduce((s, m) => s + overlap(due, done, m.start, m.start + m.ms), 0)
-    const blockMs = server.filter((m) => m.kind === "block").reduce((s, m) => s + overlap(due, done, m.start, m.start + m.ms), 0)
+    const blocks = server.filter((m) => m.kind === "block" && overlap(due, done, m.start, m.start + m.ms) > 0)
+    const blockMs = blocks.reduce((s, m) => s + overlap(due, done, m.start, m.start + m.ms), 0)
+    const blockWait = blocks.reduce((s, m) => s + m.wait, 0)
+    const blockRun = blocks.reduce((s, m) => s + m.run, 0)
+    const genWait = generator.filter((m) => m.kind === "block" && overlap(due, done, m.start, m.start + m.ms) > 0).reduce((s, m) => s + m.wait, 0)
     const pgMs = statements.reduce((s, e) => s + overlap(due, done, e.start, e.start + e.ms), 0)
     while (firstSample < samples.length && samples[firstSample]!.t < due - 4) firstSample++
     let crowded = 0
@@ -229,17 +240,20 @@ const analyse = (
       if (samples[j]!.running > cores) crowded++
       if (j > 0) steal += samples[j]!.steal - samples[j - 1]!.steal
     }
-    const queued = crowded * 2
+    const queued = crowded * 5
     sums.late += late
     sums.gen += genMs
     sums.gc += gcMs
     sums.block += blockMs
+    sums.blockRun += blockRun
+    sums.blockWait += blockWait
+    sums.genWait += genWait
     sums.pg += pgMs
     sums.queued += queued
     const cause = late > 2 ? "generator late"
-      : genMs > 1 ? "generator GC/block"
+      : genMs > 1 ? (genWait > genMs / 2 ? "generator waited for a CPU" : "generator GC/busy")
       : gcMs > 1 ? "server GC"
-      : blockMs > 1 ? "server block"
+      : blockMs > 1 ? (blockWait > blockRun ? "server waited for a CPU" : "server busy (own work)")
       : pgMs > 1 ? "PG slow statement"
       : seen > 0 && crowded / seen > 0.25 ? "run queue > cores"
       : steal > 0 ? "steal"
@@ -258,7 +272,8 @@ const analyse = (
     } else spans.push({ first: i, last: i, worst: ms })
   }
   const within = (marks: Array<Mark>, a: number, b: number) =>
-    marks.filter((m) => overlap(a, b, m.start, m.start + m.ms) > 0).map((m) => `${m.kind} ${m.ms.toFixed(1)}`).join(" ") || "-"
+    marks.filter((m) => overlap(a, b, m.start, m.start + m.ms) > 0)
+      .map((m) => m.kind === "block" ? `block ${m.ms.toFixed(1)} (w ${m.wait.toFixed(1)})` : `${m.kind} ${m.ms.toFixed(1)}`).join(" ") || "-"
   const episodes = [...spans].sort((a, b) => b.worst - a.worst).slice(0, 8).map((e) => {
     const a = records.due[e.first]!
     const b = Math.max(...Array.from(records.done.subarray(e.first, e.last + 1)).filter((t) => !Number.isNaN(t)))
@@ -274,27 +289,28 @@ const analyse = (
   const n = latencies.length
   const line = `p50 ${percentile(latencies, 0.5).toFixed(1)} p99 ${percentile(latencies, 0.99).toFixed(1)} p99.9 ${percentile(latencies, 0.999).toFixed(1)} ` +
     `max ${latencies[n - 1]?.toFixed(1)} ms; ${slow} of ${n} > ${SLOW} ms; per slow request (ms): sent late ${(sums.late / slow || 0).toFixed(1)}, ` +
-    `generator GC/block ${(sums.gen / slow || 0).toFixed(1)}, server GC ${(sums.gc / slow || 0).toFixed(1)}, server block ${(sums.block / slow || 0).toFixed(1)}, ` +
+    `generator GC/block ${(sums.gen / slow || 0).toFixed(1)} (waiting for a CPU ${(sums.genWait / slow || 0).toFixed(1)}), server GC ${(sums.gc / slow || 0).toFixed(1)}, ` +
+    `server blocks ${(sums.block / slow || 0).toFixed(1)} (in them ran ${(sums.blockRun / slow || 0).toFixed(1)}, waited for a CPU ${(sums.blockWait / slow || 0).toFixed(1)}), ` +
     `PG slow ${(sums.pg / slow || 0).toFixed(1)}, run queue > ${cores} ${(sums.queued / slow || 0).toFixed(1)}`
   return { line, causes, episodes }
 }
 
 /** Stalls: the server's and the generator's marks inside the run, summed by kind. */
 const markSummary = (marks: Array<Mark>, from: number, to: number) => {
-  const by = new Map<string, { n: number; ms: number; max: number }>()
+  const by = new Map<string, { n: number; ms: number; max: number; wait: number }>()
   for (const m of marks) {
     if (m.start < from || m.start > to) continue
-    const s = by.get(m.kind) ?? { n: 0, ms: 0, max: 0 }
-    by.set(m.kind, { n: s.n + 1, ms: s.ms + m.ms, max: Math.max(s.max, m.ms) })
+    const s = by.get(m.kind) ?? { n: 0, ms: 0, max: 0, wait: 0 }
+    by.set(m.kind, { n: s.n + 1, ms: s.ms + m.ms, max: Math.max(s.max, m.ms), wait: s.wait + m.wait })
   }
-  return [...by].map(([k, s]) => `${k} ${s.n} (${s.ms.toFixed(0)} ms, max ${s.max.toFixed(1)})`).join(", ") || "none"
+  return [...by].map(([k, s]) => `${k} ${s.n} (${s.ms.toFixed(0)} ms${k === "block" ? `, ${s.wait.toFixed(0)} of it waiting for a CPU` : ""}, max ${s.max.toFixed(1)})`).join(", ") || "none"
 }
 
 /** CPU ms per process name over the run (this sampler, the generator, the servers, PostgreSQL backends...). */
 const cpuByName = (windows: Array<Window>, from: number, to: number, names: Map<number, string>) => {
   const by = new Map<string, number>()
   for (const w of windows) {
-    if (w.t < from || w.t > to + 250) continue
+    if (w.t < from || w.t > to + 500) continue
     for (const [k, ms] of w.cpu) {
       const pid = Number(k.split(" ")[0])
       const name = names.get(pid) ?? k.slice(k.indexOf(" ") + 1).replace(/^postgres: 15\/main: .*/, "postgres").replace(/^kworker.*/, "kworker")
@@ -351,9 +367,9 @@ const main = async () => {
         console.log(`  server marks: ${markSummary(target.marks, from, to)}; generator marks: ${markSummary(genMarks, from, to)}`)
         console.log(`  PG: ${statements.filter((e) => e.what === "statement").length} statements over the log threshold` +
           `${statements.filter((e) => e.what !== "statement").map((e) => `; ${e.what}`).join("")}`)
-        console.log(`  machine: run queue > ${cores} in ${(crowded * 100).toFixed(1)} % of 2 ms samples; busy ${(busyTicks * 10 / ((to - from) / 1000) / 10).toFixed(0)} % of a core ` +
+        console.log(`  machine: run queue > ${cores} in ${(crowded * 100).toFixed(1)} % of 5 ms samples; busy ${(busyTicks * 10 / ((to - from) / 1000) / 10).toFixed(0)} % of a core ` +
           `(of ${cores * 100}); steal ${stealTicks * 10} ms; CPU ms by process: ${cpuByName(machineSamples.windows, from, to, names)}`)
-        console.log("  | at s | requests | worst ms | sent late max ms | generator marks | server marks | PG statements ms | 2 ms samples with run queue > cores |")
+        console.log("  | at s | requests | worst ms | sent late max ms | generator marks | server marks | PG statements ms | 5 ms samples with run queue > cores |")
         console.log("  |---|---|---|---|---|---|---|---|")
         for (const e of episodes) console.log(`  ${e}`)
         target.marks.length = 0
