@@ -15,16 +15,18 @@
  *   TAIL_TREE=dir (the service's built tree, default .: node dist/main.js), TAIL_TARGETS=service,bare,
  *   TAIL_CASES=call-logs,voice-sessions, TAIL_RATE=500, TAIL_SECONDS=10, TAIL_WARMUP=2, TAIL_ROUNDS=2
  *   (rounds alternate the order: service bare, bare service, ...), TAIL_SERVICE_FLAGS="--trace-gc"
- *   and TAIL_SERVICE_LOG=file (the service's node flags and its stdout), TAIL_GEN=inproc (the generator in
+ *   and TAIL_SERVICE_LOG=file (the service's node flags and its stdout), TAIL_NICE_GEN=-10 / TAIL_NICE_SERVER=-10
+ *   (renice every thread of the generator / of the server and its PostgreSQL backends for the
+ *   measurement: what the tail is when other processes on the box get less of the CPU), TAIL_GEN=inproc (the generator in
  *   this process, as bench/rest.ts runs it, for comparison), TAIL_PG_LOG=/var/log/postgresql/postgresql-15-main.log
  */
-import { type ChildProcess, fork, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import pg from "pg"
 import { type LoadResult, openLoop, percentile, type Timeline } from "./open-loop.js"
 import { cpuSeconds, freePort, machine } from "./proc.js"
-import { benchKey, serverBackendCpu, serviceEnv, stop, TENANT, waitReady } from "./rest-fixture.js"
+import { benchKey, localPorts, serverBackendCpu, serviceEnv, stop, TENANT, waitReady } from "./rest-fixture.js"
 
 const TREE = process.env.TAIL_TREE ?? "."
 const TARGETS = (process.env.TAIL_TARGETS ?? "service,bare").split(",")
@@ -37,6 +39,22 @@ const SLOW = Number(process.env.TAIL_SLOW_MS ?? 10)
 const INPROC = process.env.TAIL_GEN === "inproc"
 const PG_LOG = process.env.TAIL_PG_LOG ?? "/var/log/postgresql/postgresql-15-main.log"
 const MARKS = path.resolve("bench/loop-marks.mjs")
+const NICE_GEN = process.env.TAIL_NICE_GEN
+const NICE_SERVER = process.env.TAIL_NICE_SERVER
+
+/** Every thread of each process given its nice value (Linux applies setpriority per thread). */
+const renice = (value: string, pids: ReadonlyArray<number>) => {
+  for (const pid of pids) {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) execFileSync("renice", ["-n", value, "-p", tid], { stdio: "ignore" })
+  }
+}
+
+/** The PostgreSQL backends serving the server `pid` (their client ends are its sockets). */
+const backendPids = async (db: pg.Client, pid: number, database: string) => {
+  const ports = localPorts(pid)
+  const rows = (await db.query("select pid, client_port from pg_stat_activity where datname = $1", [database])).rows as Array<{ pid: number; client_port: number }>
+  return rows.filter((r) => ports.has(r.client_port)).map((r) => r.pid)
+}
 /** Every marked process also reports how much of each block it waited for a CPU. */
 const markEnv = { ...process.env, LOOP_MARK_SCHED: "1" }
 
@@ -332,7 +350,8 @@ const main = async () => {
   for (const name of TARGETS) targets.push(name === "bare" ? await startBare(url.toString()) : await startService(url.toString(), key))
   const paths: Record<string, string> = { "call-logs": "/api/v1/call-logs?limit=50", "voice-sessions": "/api/v1/voice-sessions?limit=50" }
   console.log(`${machine().nproc} x ${machine().model}, node ${machine().node}; tree ${TREE}; ${RATE}/s, ${WARMUP} s warm-up + ${SECONDS} s, ` +
-    `generator ${INPROC ? "in the orchestrating process" : "in its own process"}; load at start ${machine().loadavg}`)
+    `generator ${INPROC ? "in the orchestrating process" : "in its own process"}` +
+    `${NICE_GEN !== undefined ? `, generator at nice ${NICE_GEN}` : ""}${NICE_SERVER !== undefined ? `, server and its PG backends at nice ${NICE_SERVER}` : ""}; load at start ${machine().loadavg}`)
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of CASES) {
       const order = round % 2 === 0 ? targets : [...targets].reverse()
@@ -344,9 +363,13 @@ const main = async () => {
         const pgBefore = await serverBackendCpu(db, target.child.pid!, database)
         const loadStart = machine().loadavg
         const gen = await generator()
+        if (NICE_GEN !== undefined && !INPROC) renice(NICE_GEN, [gen.pid])
+        const reniced = NICE_SERVER !== undefined ? [target.child.pid!, ...(await backendPids(db, target.child.pid!, database))] : []
+        if (NICE_SERVER !== undefined) renice(NICE_SERVER, reniced)
         const machineSamples = sampleMachine()
         const { result, cpuMs: genCpu } = await gen.run({ ...options, seconds: SECONDS, pid: target.child.pid! })
         machineSamples.stop()
+        if (NICE_SERVER !== undefined) renice("0", reniced.filter((p) => fs.existsSync(`/proc/${p}`)))
         const genMarks = gen.marks
         const genPid = gen.pid
         const from = result.records!.due[0]!
