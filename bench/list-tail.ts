@@ -338,6 +338,41 @@ const cpuByName = (windows: Array<Window>, from: number, to: number, names: Map<
   return [...by].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(", ")
 }
 
+/**
+ * The run's requests split by the 500 ms window they were due in: windows where processes other
+ * than the bench's own (the server, the generator, PostgreSQL, this orchestrator, the kernel's
+ * threads) used under QUIET_OTHER_MS of CPU, and the rest; each side's latency percentiles. A
+ * backlog can carry from a busy window into the next quiet one, so the quiet side is an upper bound.
+ */
+const QUIET_OTHER_MS = Number(process.env.TAIL_QUIET_OTHER_MS ?? 25)
+const OURS = /^(postgres|generator|orchestrator\+sampler|service|bare|kdamond.*|kworker|ksoftirqd.*|rcu_.*|process_api|migration.*)$/
+const quietSplit = (records: Timeline, windows: Array<Window>, names: Map<number, string>) => {
+  const other = windows.map((w) => {
+    let ms = 0
+    for (const [k, v] of w.cpu) {
+      const pid = Number(k.split(" ")[0])
+      const name = names.get(pid) ?? k.slice(k.indexOf(" ") + 1).replace(/^postgres: 15\/main: .*/, "postgres")
+      if (!OURS.test(name)) ms += v
+    }
+    return { end: w.t, ms }
+  })
+  const quiet: Array<number> = []
+  const busy: Array<number> = []
+  let w = 0
+  for (let i = 0; i < records.due.length; i++) {
+    if (records.status[i] !== 200) continue
+    while (w < other.length && other[w]!.end < records.due[i]!) w++
+    if (w >= other.length) break
+    ;(other[w]!.ms < QUIET_OTHER_MS ? quiet : busy).push(records.done[i]! - records.due[i]!)
+  }
+  const line = (xs: Array<number>) => {
+    xs.sort((a, b) => a - b)
+    return xs.length === 0 ? "none" : `${xs.length} requests, p50 ${percentile(xs, 0.5).toFixed(1)} p99 ${percentile(xs, 0.99).toFixed(1)} p99.9 ${percentile(xs, 0.999).toFixed(1)}`
+  }
+  const quietWindows = other.filter((o) => o.ms < QUIET_OTHER_MS).length
+  return `${quietWindows} of ${other.length} windows quiet (other processes < ${QUIET_OTHER_MS} ms CPU in 500 ms): quiet ${line(quiet)}; busy ${line(busy)}`
+}
+
 const main = async () => {
   const url = new URL(process.env.DATABASE_URL!)
   const database = process.env.REST_DB!
@@ -386,6 +421,7 @@ const main = async () => {
         console.log(`  ${result.achieved}/s, errors ${result.errors}; ${line}`)
         console.log(`  CPU ms/req: server ${result.cpuMsPerRequest.toFixed(2)}, its PG backends ${pgMs.toFixed(2)}, generator ${(genCpu / result.completed).toFixed(2)}; ` +
           `generator send lag p99 ${result.sendLagP99.toFixed(2)} ms`)
+        console.log(`  by window: ${quietSplit(records, machineSamples.windows, names)}`)
         console.log(`  slow requests by cause: ${[...causes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`)
         console.log(`  server marks: ${markSummary(target.marks, from, to)}; generator marks: ${markSummary(genMarks, from, to)}`)
         console.log(`  PG: ${statements.filter((e) => e.what === "statement").length} statements over the log threshold` +
