@@ -8,6 +8,11 @@
  * no pipelining), request bytes built once per path, responses parsed only as far as the status
  * and the body's length, one timer per wake-up sending every request due by then. Node's
  * http.Agent client cost ~4x as much CPU per request (bench/load-gen.ts measures both).
+ * Responses are read into one reused buffer (net's `onread`): a 50-row page is 20-70 KB, and a
+ * new buffer per read (node's default) made the generator's heap see ~33 MB/s of external
+ * memory at 500/s, which V8 answered with mark-compacts of up to 14 ms in the generator, each
+ * one added to the latency of the responses that arrived meanwhile (bench/list-tail.ts).
+ * OPEN_LOOP_ALLOC_READS=1 restores node's per-read buffers (for comparing the two).
  */
 import * as net from "node:net"
 import { cpuSeconds, rssMb } from "./proc.js"
@@ -157,7 +162,8 @@ export const openLoop = async (options: {
     for (;;) {
       if (conn.head === undefined) {
         const head = parseHead(buffer)
-        if (head === undefined) return void (conn.pending = buffer)
+        // Copied: `buffer` may be the reused read buffer.
+        if (head === undefined) return void (conn.pending = Buffer.from(buffer))
         conn.head = head
         buffer = buffer.subarray(head.headBytes)
         conn.bodyRead = 0
@@ -172,7 +178,7 @@ export const openLoop = async (options: {
         buffer = rest
       } else {
         const end = chunkedEnd(buffer, 0)
-        if (end < 0) return void (conn.pending = buffer)
+        if (end < 0) return void (conn.pending = Buffer.from(buffer))
         const rest = buffer.subarray(end)
         finish(conn, head.status, end)
         if (rest.length === 0) return
@@ -207,14 +213,21 @@ export const openLoop = async (options: {
     if (left > 0 && finished === total) done()
   }
 
+  // One read buffer for every connection: each read is parsed before the next can arrive.
+  const readBuffer = Buffer.allocUnsafe(256 * 1024)
+  const allocReads = process.env.OPEN_LOOP_ALLOC_READS === "1"
   const connections = await Promise.all(
     Array.from({ length: options.connections ?? 64 }, () =>
       new Promise<Connection>((resolve, reject) => {
-        const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true })
+        const onread = { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => {
+          onData(conn, Buffer.from(buf.buffer, buf.byteOffset, n))
+          return true
+        } }
+        const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true, ...(allocReads ? {} : { onread }) })
         const conn: Connection = { socket, busy: false, due: 0, index: 0, pending: undefined, head: undefined, bodyRead: 0 }
         socket.once("connect", () => resolve(conn))
         socket.once("error", reject)
-        socket.on("data", (chunk: Buffer) => onData(conn, chunk))
+        if (allocReads) socket.on("data", (chunk: Buffer) => onData(conn, chunk))
       })
     )
   )
