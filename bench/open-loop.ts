@@ -8,6 +8,11 @@
  * no pipelining), request bytes built once per path, responses parsed only as far as the status
  * and the body's length, one timer per wake-up sending every request due by then. Node's
  * http.Agent client cost ~4x as much CPU per request (bench/load-gen.ts measures both).
+ * Responses are read into one reused buffer (net's `onread`): a 50-row page is 20-70 KB, and a
+ * new buffer per read (node's default) made the generator's heap see ~33 MB/s of external
+ * memory at 500/s, which V8 answered with mark-compacts of up to 14 ms in the generator, each
+ * one added to the latency of the responses that arrived meanwhile (bench/list-tail.ts).
+ * OPEN_LOOP_ALLOC_READS=1 restores node's per-read buffers (for comparing the two).
  */
 import * as net from "node:net"
 import { cpuSeconds, rssMb } from "./proc.js"
@@ -31,6 +36,20 @@ export interface LoadResult {
   /** This process's (the generator's) CPU milliseconds per completed request. */
   readonly generatorCpuMsPerRequest: number
   readonly rssMb: number
+  /** Per request (index = its place in the schedule), when asked for with `record`. */
+  readonly records?: Timeline
+}
+
+/**
+ * Each request's moments, wall-clock ms since the epoch (performance.timeOrigin + now), so that
+ * another process's marks (bench/loop-marks.mjs) line up with them: when it was due, when the
+ * generator wrote it (NaN if never), when its response was read whole (NaN if it failed).
+ */
+export interface Timeline {
+  readonly due: Float64Array
+  readonly sent: Float64Array
+  readonly done: Float64Array
+  readonly status: Int16Array
 }
 
 export const percentile = (sorted: ArrayLike<number>, p: number) =>
@@ -80,6 +99,7 @@ interface Connection {
   readonly socket: net.Socket
   busy: boolean
   due: number
+  index: number
   pending: Buffer | undefined
   head: Head | undefined
   bodyRead: number
@@ -96,6 +116,8 @@ export const openLoop = async (options: {
   /** Connections in the pool (default 64): more than the server ever has in flight at a sane rate. */
   readonly connections?: number
   readonly timeoutMs?: number
+  /** Keep each request's due, sent and done times (`records` in the result). */
+  readonly record?: boolean
 }): Promise<LoadResult> => {
   const headerLines = Object.entries(options.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")
   const requests = options.paths.map((p) =>
@@ -104,6 +126,10 @@ export const openLoop = async (options: {
   const total = Math.round(options.rate * options.seconds)
   const latencies = new Float64Array(total)
   const lags = new Float64Array(total)
+  const origin = performance.timeOrigin
+  const records: Timeline | undefined = options.record === true
+    ? { due: new Float64Array(total), sent: new Float64Array(total).fill(NaN), done: new Float64Array(total).fill(NaN), status: new Int16Array(total) }
+    : undefined
   let served = 0
   let errors = 0
   let finished = 0
@@ -115,7 +141,12 @@ export const openLoop = async (options: {
   const allDone = new Promise<void>((resolve) => (done = resolve))
 
   const finish = (conn: Connection, status: number, bytes: number) => {
-    if (status === 200) latencies[served++] = performance.now() - conn.due
+    const now = performance.now()
+    if (records !== undefined) {
+      records.done[conn.index] = origin + now
+      records.status[conn.index] = status
+    }
+    if (status === 200) latencies[served++] = now - conn.due
     else errors++
     maxBytes = Math.max(maxBytes, bytes)
     conn.busy = false
@@ -131,7 +162,8 @@ export const openLoop = async (options: {
     for (;;) {
       if (conn.head === undefined) {
         const head = parseHead(buffer)
-        if (head === undefined) return void (conn.pending = buffer)
+        // Copied: `buffer` may be the reused read buffer.
+        if (head === undefined) return void (conn.pending = Buffer.from(buffer))
         conn.head = head
         buffer = buffer.subarray(head.headBytes)
         conn.bodyRead = 0
@@ -146,7 +178,7 @@ export const openLoop = async (options: {
         buffer = rest
       } else {
         const end = chunkedEnd(buffer, 0)
-        if (end < 0) return void (conn.pending = buffer)
+        if (end < 0) return void (conn.pending = Buffer.from(buffer))
         const rest = buffer.subarray(end)
         finish(conn, head.status, end)
         if (rest.length === 0) return
@@ -158,6 +190,8 @@ export const openLoop = async (options: {
   const send = (conn: Connection, index: number, due: number) => {
     conn.busy = true
     conn.due = due
+    conn.index = index
+    if (records !== undefined) records.sent[index] = origin + performance.now()
     conn.socket.write(requests[index % requests.length]!)
   }
 
@@ -179,14 +213,21 @@ export const openLoop = async (options: {
     if (left > 0 && finished === total) done()
   }
 
+  // One read buffer for every connection: each read is parsed before the next can arrive.
+  const readBuffer = Buffer.allocUnsafe(256 * 1024)
+  const allocReads = process.env.OPEN_LOOP_ALLOC_READS === "1"
   const connections = await Promise.all(
     Array.from({ length: options.connections ?? 64 }, () =>
       new Promise<Connection>((resolve, reject) => {
-        const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true })
-        const conn: Connection = { socket, busy: false, due: 0, pending: undefined, head: undefined, bodyRead: 0 }
+        const onread = { buffer: readBuffer, callback: (n: number, buf: Uint8Array) => {
+          onData(conn, Buffer.from(buf.buffer, buf.byteOffset, n))
+          return true
+        } }
+        const socket = net.connect({ host: "127.0.0.1", port: options.port, noDelay: true, ...(allocReads ? {} : { onread }) })
+        const conn: Connection = { socket, busy: false, due: 0, index: 0, pending: undefined, head: undefined, bodyRead: 0 }
         socket.once("connect", () => resolve(conn))
         socket.once("error", reject)
-        socket.on("data", (chunk: Buffer) => onData(conn, chunk))
+        if (allocReads) socket.on("data", (chunk: Buffer) => onData(conn, chunk))
       })
     )
   )
@@ -219,6 +260,7 @@ export const openLoop = async (options: {
       while (sent < total && start + sent * interval <= now) {
         const due = start + sent * interval
         lags[sent] = now - due
+        if (records !== undefined) records.due[sent] = origin + due
         const conn = idle.pop()
         if (conn !== undefined) send(conn, sent, due)
         else queue.push({ index: sent, due })
@@ -251,6 +293,7 @@ export const openLoop = async (options: {
     maxBytes,
     cpuMsPerRequest: finished === 0 ? NaN : (cpu * 1000) / finished,
     generatorCpuMsPerRequest: finished === 0 ? NaN : (own.user + own.system) / 1000 / finished,
-    rssMb: options.pid === undefined ? NaN : rssMb(options.pid)
+    rssMb: options.pid === undefined ? NaN : rssMb(options.pid),
+    ...(records !== undefined ? { records } : {})
   }
 }

@@ -108,7 +108,7 @@ export const stop = async (child: ChildProcess) => {
 }
 
 /** The local TCP ports of a process's sockets (from /proc). */
-const localPorts = (pid: number) => {
+export const localPorts = (pid: number) => {
   const inodes = new Set<string>()
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     const link = (() => {
