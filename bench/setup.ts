@@ -45,6 +45,7 @@ import { backendCpu, backendCpuSince, freePort, listenOverflows, machine, treeCp
 import { admissionCountBuffers, describe, serviceConnections, settle, transactionRate, transactions } from "./setup-settle.js"
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
+import { connMarkReader, timeline } from "./setup-timeline.js"
 import { ACCOUNT } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -69,6 +70,8 @@ const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceFlags = arg("service-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
+// `--timeline`: the burst per 100 ms (bench/setup-timeline.ts).
+const withTimeline = process.argv.includes("--timeline")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 const workerCounts = arg("workers", "1").split(",")
@@ -77,7 +80,7 @@ type Target = "service" | "baseline"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
-  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
+  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(withTimeline ? ["--import=./bench/conn-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
   const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", "bench/baseline-relay.ts"]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -109,10 +112,12 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
   })
   let tail = ""
   const marks = markReader()
+  const connMarks = connMarkReader()
   const log = serviceLog === "" ? undefined : fs.createWriteStream(serviceLog, { flags: "a" })
   const keep = (chunk: Buffer) => {
     log?.write(chunk)
     if (withMarks) marks.read(chunk.toString())
+    if (withTimeline) connMarks.read(chunk.toString())
     tail = (tail + chunk.toString()).slice(-4000)
   }
   child.stdout!.on("data", keep)
@@ -151,7 +156,7 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
       await admin(`/agent-versions/${version.id}/publish`)
     }
   }
-  return { child, base, output: () => tail, marks: marks.marks }
+  return { child, base, output: () => tail, marks: marks.marks, conns: connMarks.conns }
 }
 
 const stop = (child: ChildProcess) =>
@@ -183,7 +188,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const accepted = new Map<number, () => void>()
   const upstream = await startFakeModel(await freePort(), target === "service" ? "response.create" : "session.update", (n) => accepted.get(n)?.())
   const port = await freePort()
-  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl, workers)
+  const { child, base, marks, conns } = await startTarget(target, port, upstream.port, databaseUrl, workers)
   await sleep(idleWaitSeconds * 1000)
   const idleRss = rssMb(child.pid!)
   let serial = 0
@@ -198,6 +203,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
         sockets.push(await placeCall(base, offset + (serial++) + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
       } catch (error) {
         t.failed = String(error)
+        t.failedAt = performance.timeOrigin + performance.now()
       }
     }))
     return { timings, sockets }
@@ -241,6 +247,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const pgCpuSetUp = target === "service" ? await backendCpu(databaseUrl) : new Map<number, number>()
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
+  if (withTimeline) console.error(timeline(`${target} ${rate}/s`, burstFrom, timings, marks.filter((m) => m.start >= burstFrom), conns))
   generatorDelay.disable()
   const generatorCpu = process.cpuUsage(generatorCpu0)
   console.error(`${label} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +
