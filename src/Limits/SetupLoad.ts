@@ -6,7 +6,9 @@ import { BUSY_MESSAGE } from "./Inbound.js"
 
 /**
  * Call set-ups this replica is doing at once: inbound webhooks between arrival and TwiML, and
- * media streams between upgrade and their authenticated `start`. A healthy replica does each
+ * media streams from their `start` to its authentication (their token spent); a stream still
+ * waiting for its `start` is work the caller's side owes, bounded apart (MEDIA_MAX_PENDING_BOOTSTRAP,
+ * the bootstrap deadline). A healthy replica does each
  * in milliseconds, so many at once means it is behind (a
  * burst beyond what its CPU sets up): then every step of every call waits behind every other,
  * callers hear seconds of silence and then an apology or nothing. Past
@@ -47,7 +49,7 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
 
     return {
       admit,
-      /** A media stream is waiting for its authenticated `start` (MediaStreams). */
+      /** A media stream's `start` came and is being set up (StreamSetUp.starting). */
       streamWaiting: () => void streams++,
       /** ... and has it, or is gone. */
       streamDone: () => {
