@@ -19,7 +19,10 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
   effect: Effect.gen(function*() {
     const { maxCallSetupsInFlight } = yield* AppConfig
     let inFlight = 0
+    // Streams from upgrade to settled (the analysis worker's quiet moment), and of those the ones
+    // whose `start` came (the shedding's count: the replica's own work).
     let streams = 0
+    let started = 0
     // When the last set-up ended (the post-call analysis worker waits for a quiet moment).
     let idleSince = Date.now()
     const ended = () => {
@@ -32,10 +35,10 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
     /** Runs `setUp` (the webhook's answer) counted, or answers busy when the replica is full. */
     const admit = <E, R>(callSid: string, setUp: Effect.Effect<string, E, R>): Effect.Effect<string, E, R> =>
       Effect.suspend(() => {
-        if (inFlight + streams >= maxCallSetupsInFlight) {
+        if (inFlight + started >= maxCallSetupsInFlight) {
           return Metric.increment(shed).pipe(
             Effect.zipRight(Effect.logWarning("call set-up refused: replica overloaded").pipe(
-              Effect.annotateLogs({ call_sid: callSid, webhooks: inFlight, streams })
+              Effect.annotateLogs({ call_sid: callSid, webhooks: inFlight, streams: started, streams_before_start: streams - started })
             )),
             Effect.as(sayAndHangUp(BUSY_MESSAGE))
           )
@@ -49,11 +52,14 @@ export class SetupLoad extends Effect.Service<SetupLoad>()("SetupLoad", {
 
     return {
       admit,
-      /** A media stream's `start` came and is being set up (StreamSetUp.starting). */
+      /** A media stream is waiting for its authenticated `start` (MediaStreams). */
       streamWaiting: () => void streams++,
-      /** ... and has it, or is gone. */
-      streamDone: () => {
+      /** ... its `start` came and is being set up (StreamSetUp.starting). */
+      streamStarted: () => void started++,
+      /** ... and is set up, or is gone. */
+      streamDone: (wasStarted: boolean) => {
         streams--
+        if (wasStarted) started--
         ended()
       },
       /** Milliseconds since this replica last had a call set-up in flight; 0 while it has one. */

@@ -9,9 +9,10 @@ const CLOSE_INTERNAL_ERROR = 1011
 
 /**
  * The sockets still waiting to authenticate: how many, and how many per client address. One
- * counts in the replica's set-ups (SetupLoad) only from its `start` on: before that the replica
+ * counts in the replica's shedding (SetupLoad) only from its `start` on: before that the replica
  * owes it nothing (the caller's side has yet to send it), and counting that wait shed callers
- * whenever a stalled loop accepted a batch of upgrades at once (bench/RESULTS.md, stop 36 collapse).
+ * whenever a stalled loop accepted a batch of upgrades at once (bench/RESULTS.md, stop 36
+ * collapse). The analysis worker still waits for all of them (SetupLoad.quietMs).
  */
 export class PendingSockets {
   count = 0
@@ -24,11 +25,13 @@ export class PendingSockets {
   }
 
   add(address: string): void {
+    this.setupLoad.streamWaiting()
     this.count++
     this.byAddress.set(address, this.from(address) + 1)
   }
 
-  done(address: string): void {
+  done(address: string, started: boolean): void {
+    this.setupLoad.streamDone(started)
     this.count--
     const left = this.from(address) - 1
     if (left <= 0) this.byAddress.delete(address)
@@ -70,7 +73,7 @@ export class StreamSetUp implements StreamEnd {
   starting(): void {
     if (this.settled || this.working || this.pending === undefined) return
     this.working = true
-    this.pending.setupLoad.streamWaiting()
+    this.pending.setupLoad.streamStarted()
   }
 
   settle(): void {
@@ -79,8 +82,7 @@ export class StreamSetUp implements StreamEnd {
     clearTimeout(this.deadline)
     this.deadline = undefined
     this.boot.release()
-    this.pending?.done(this.address)
-    if (this.working) this.pending?.setupLoad.streamDone()
+    this.pending?.done(this.address, this.working)
   }
 
   closeWith(call: CallScope | undefined): void {
