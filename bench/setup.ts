@@ -16,7 +16,8 @@
  * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
  * `--profile` with a short `--cpu-prof-interval` as a timeline of event-loop stalls). `--marks`: the
  * slowest webhooks and starts lined up with the target's collections and loop blocks and the
- * generator's own blocks (bench/setup-marks.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
+ * generator's own blocks (bench/setup-marks.ts). `--timeline`: the burst per 100 ms with each upgrade split
+ * into connect, the target's accept and its 'upgrade' event (bench/setup-timeline.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
  * replica's calls), their slowest set-up times (and with `--marks` what they met).
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
