@@ -12,6 +12,11 @@ export interface Timings {
   accepted?: number
   greeting?: number
   failed?: string
+  /** Wall-clock when the call failed (bench/setup-timeline.ts). */
+  failedAt?: number
+  /** The upgrade's TCP connection: its local port and when it connected (wall-clock). */
+  port?: number
+  connected?: number
 }
 
 /** One call as Twilio makes it; fills `t` as each step completes. */
@@ -23,6 +28,12 @@ export const placeCall = async (base: string, n: number, t: Timings, accepted: M
   const t1 = performance.now()
   t.upgradeSent = performance.timeOrigin + t1
   const ws = new WebSocket(stream)
+  // ws's ClientRequest (not public API): the connection's port pairs it with the target's CONNMARK lines.
+  ;(ws as unknown as { _req: import("node:http").ClientRequest })._req.once("socket", (socket) =>
+    socket.once("connect", () => {
+      t.port = socket.localPort
+      t.connected = performance.timeOrigin + performance.now()
+    }))
   accepted.set(n, () => (t.accepted = performance.now() - t1))
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => {

@@ -19,7 +19,8 @@
  * target's stdout and stderr appended to FILE (e.g. `--trace-gc` lines; bench/stalls.ts reads a
  * `--profile` with a short `--cpu-prof-interval` as a timeline of event-loop stalls). `--marks`: the
  * slowest webhooks and starts lined up with the target's collections and loop blocks and the
- * generator's own blocks (bench/setup-marks.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
+ * generator's own blocks (bench/setup-marks.ts). `--timeline`: the burst per 100 ms with each upgrade split
+ * into connect, the target's accept and its 'upgrade' event (bench/setup-timeline.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
  * replica's calls), their slowest set-up times (and with `--marks` what they met).
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
@@ -49,6 +50,7 @@ import { admissionCountBuffers, describe, serviceConnections, settle, transactio
 import { attributeBurst, generatorBlocks, type Mark, markReader } from "./setup-marks.js"
 import { f, pct, placeCall, type Timings } from "./setup-call.js"
 import { ADMIN_KEY, benchTenantWithAgent, freshDatabase } from "./setup-fixture.js"
+import { connMarkReader, timeline } from "./setup-timeline.js"
 import { ACCOUNT } from "./twilio-call.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
@@ -72,6 +74,8 @@ const nodeFlags = arg("node-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceFlags = arg("service-flags", "").split(" ").filter((flag) => flag !== "")
 const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
+// `--timeline`: the burst per 100 ms (bench/setup-timeline.ts).
+const withTimeline = process.argv.includes("--timeline")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 const workerCounts = arg("workers", "1").split(",")
@@ -80,7 +84,7 @@ type Target = "service" | "floor" | "baseline"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const startTarget = async (target: Target, port: number, upstreamPort: number, databaseUrl: string, workers: string) => {
-  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
+  const flags = [...nodeFlags, ...(withMarks ? ["--import=./bench/loop-marks.mjs"] : []), ...(withTimeline ? ["--import=./bench/conn-marks.mjs"] : []), ...(profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`])]
   const args = target === "service" ? [...flags, ...serviceFlags, "scripts/start.mjs"] : [...flags, "--import", "tsx", `bench/${target}-relay.ts`]
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -114,10 +118,12 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
   })
   let tail = ""
   const marks = markReader()
+  const connMarks = connMarkReader()
   const log = serviceLog === "" ? undefined : fs.createWriteStream(serviceLog, { flags: "a" })
   const keep = (chunk: Buffer) => {
     log?.write(chunk)
     if (withMarks) marks.read(chunk.toString())
+    if (withTimeline) connMarks.read(chunk.toString())
     tail = (tail + chunk.toString()).slice(-4000)
   }
   child.stdout!.on("data", keep)
@@ -132,7 +138,7 @@ const startTarget = async (target: Target, port: number, upstreamPort: number, d
   }
   // As a real tenant: a default agent with a published version, so each call resolves one.
   if (target === "service") await benchTenantWithAgent(base)
-  return { child, base, output: () => tail, marks: marks.marks }
+  return { child, base, output: () => tail, marks: marks.marks, conns: connMarks.conns }
 }
 
 const stop = (child: ChildProcess) =>
@@ -164,7 +170,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const accepted = new Map<number, () => void>()
   const upstream = await startFakeModel(await freePort(), target === "baseline" ? "session.update" : "response.create", (n) => accepted.get(n)?.())
   const port = await freePort()
-  const { child, base, marks } = await startTarget(target, port, upstream.port, databaseUrl, workers)
+  const { child, base, marks, conns } = await startTarget(target, port, upstream.port, databaseUrl, workers)
   await sleep(idleWaitSeconds * 1000)
   const idleRss = rssMb(child.pid!)
   let serial = 0
@@ -179,6 +185,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
         sockets.push(await placeCall(base, offset + (serial++) + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
       } catch (error) {
         t.failed = String(error)
+        t.failedAt = performance.timeOrigin + performance.now()
       }
     }))
     return { timings, sockets }
@@ -223,6 +230,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const pgCpuSetUp = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
+  if (withTimeline) console.error(timeline(`${target} ${rate}/s`, burstFrom, timings, marks.filter((m) => m.start >= burstFrom), conns))
   generatorDelay.disable()
   const generatorCpu = process.cpuUsage(generatorCpu0)
   console.error(`${label} ${rate}/s: generator event-loop delay p50 ${(generatorDelay.percentile(50) / 1e6).toFixed(1)} / p99 ` +

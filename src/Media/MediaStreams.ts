@@ -144,8 +144,9 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
       })
 
     /** Waits for `start` and authenticates it; a leg other than a call spends its token here. */
-    const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number) =>
+    const authenticate = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, setUp: StreamSetUp) =>
       Effect.flatMap(boot.started(), (start) => {
+        setUp.starting()
         const startAt = clock.unsafeCurrentTimeMillis()
         return Effect.flatMap(identify(start, preAuth, tokens, startAt), (id: CallIdentity) => {
           if (boot.late) return Effect.fail(new StreamRejected({ message: LATE }))
@@ -164,7 +165,7 @@ export class MediaStreams extends Effect.Service<MediaStreams>()("MediaStreams",
     const stream = (twilio: TwilioSocket, boot: BootstrapHandler, preAuth: PreAuth, upgradedAt: number, address: string) => {
       const setUp = new StreamSetUp(twilio, boot, preAuth._tag === "None" ? pending : undefined, address, config.bootstrapTimeoutMs)
       return Effect.onExit(
-        Effect.flatMap(authenticate(twilio, boot, preAuth, upgradedAt), ({ id, startAt }): Leg =>
+        Effect.flatMap(authenticate(twilio, boot, preAuth, upgradedAt, setUp), ({ id, startAt }): Leg =>
           // A leg of a translation call pairs with the other leg instead of talking to an agent.
           id.translationRoom != null
             ? runTranslationLeg(twilio, boot, id, id.translationRoom)

@@ -7,12 +7,18 @@ import type { TwilioSocket } from "./TwilioSocket.js"
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
 
-/** The sockets still waiting to authenticate: how many, and how many per client address. */
+/**
+ * The sockets still waiting to authenticate: how many, and how many per client address. One
+ * counts in the replica's shedding (SetupLoad) only from its `start` on: before that the replica
+ * owes it nothing (the caller's side has yet to send it), and counting that wait shed callers
+ * whenever a stalled loop accepted a batch of upgrades at once (bench/RESULTS.md, stop 36
+ * collapse). The analysis worker still waits for all of them (SetupLoad.quietMs).
+ */
 export class PendingSockets {
   count = 0
   private readonly byAddress = new Map<string, number>()
 
-  constructor(private readonly setupLoad: SetupLoad) {}
+  constructor(readonly setupLoad: SetupLoad) {}
 
   from(address: string): number {
     return this.byAddress.get(address) ?? 0
@@ -24,8 +30,8 @@ export class PendingSockets {
     this.byAddress.set(address, this.from(address) + 1)
   }
 
-  done(address: string): void {
-    this.setupLoad.streamDone()
+  done(address: string, started: boolean): void {
+    this.setupLoad.streamDone(started)
     this.count--
     const left = this.from(address) - 1
     if (left <= 0) this.byAddress.delete(address)
@@ -44,6 +50,8 @@ const expire = (boot: BootstrapHandler) => boot.timedOut(LATE)
 export class StreamSetUp implements StreamEnd {
   private settled = false
   private call: CallScope | undefined = undefined
+  /** Counted in the replica's set-ups: its `start` came and the set-up is not settled yet. */
+  private working = false
   /** Dropped once settled: a spent Timeout (and its arguments) is not kept for the call's length. */
   private deadline: ReturnType<typeof setTimeout> | undefined
 
@@ -61,13 +69,20 @@ export class StreamSetUp implements StreamEnd {
     boot.settlement = this
   }
 
+  /** Its `start` came: the replica's work on it begins, and counts until it settles. */
+  starting(): void {
+    if (this.settled || this.working || this.pending === undefined) return
+    this.working = true
+    this.pending.setupLoad.streamStarted()
+  }
+
   settle(): void {
     if (this.settled) return
     this.settled = true
     clearTimeout(this.deadline)
     this.deadline = undefined
     this.boot.release()
-    this.pending?.done(this.address)
+    this.pending?.done(this.address, this.working)
   }
 
   closeWith(call: CallScope | undefined): void {
