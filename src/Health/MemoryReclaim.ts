@@ -90,6 +90,18 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effe
   })
 
 /**
+ * V8 sizes the old generation's next limit from the last full collection: live size times a factor
+ * it picks from collection speed over allocation rate. The reclaim's collections run when almost
+ * nothing allocates, so the factor comes out near its floor (limit ~ live + 8 MB); when load
+ * returns, the free room is soon below the young generation's size and V8 starts incremental
+ * marking again after every collection (4-11 mark-compacts per 10 s, each 3-15 ms with the marker
+ * on the other core: the list pages' p99 at 500/s went from 6-12 ms to 33-95 ms; bench/RESULTS.md,
+ * stop 36, helpers listtail and reducer). A fixed factor of 2 leaves room for a load burst; it
+ * sets only the limit, not what is committed, so the reclaim's memory return is unchanged.
+ */
+export const roomAfterCollections = Effect.sync(() => v8.setFlagsFromString("--heap-growing-percent=100"))
+
+/**
  * Gives memory back when the replica goes idle. V8 grows its heap under load (and during
  * start-up: module loading fills a 32 MB young generation) and only collects again when
  * something allocates; an idle process allocates almost nothing, so without this it keeps
@@ -97,11 +109,12 @@ export const idleReclaim = (callsHeld: Effect.Effect<number>, setUpQuietMs: Effe
  * call runs on this replica (a full collection pauses everything for tens of milliseconds,
  * which a caller would hear) or has set one up in the last SETUP_QUIET_MS, nor while the process
  * is busy (then V8's own collector works).
- * IDLE_MEMORY_RECLAIM=false turns it off.
+ * IDLE_MEMORY_RECLAIM=false turns it off (and leaves V8's heap growing factor its own).
  */
 export const MemoryReclaimLive = Layer.scopedDiscard(Effect.gen(function*() {
   const enabled = yield* Config.boolean("IDLE_MEMORY_RECLAIM").pipe(Config.withDefault(true))
   if (!enabled) return
+  yield* roomAfterCollections
   const calls = yield* LiveCalls
   const setupLoad = yield* SetupLoad
   yield* idleReclaim(calls.heldCount, Effect.sync(setupLoad.quietMs)).pipe(
