@@ -18,7 +18,7 @@ export class PendingSockets {
   count = 0
   private readonly byAddress = new Map<string, number>()
 
-  constructor(readonly setupLoad: SetupLoad) {}
+  constructor(private readonly setupLoad: SetupLoad) {}
 
   from(address: string): number {
     return this.byAddress.get(address) ?? 0
@@ -28,6 +28,11 @@ export class PendingSockets {
     this.setupLoad.streamWaiting()
     this.count++
     this.byAddress.set(address, this.from(address) + 1)
+  }
+
+  /** One of them sent its `start`: from now on it is the replica's work (SetupLoad's shedding). */
+  started(): void {
+    this.setupLoad.streamStarted()
   }
 
   done(address: string, started: boolean): void {
@@ -73,7 +78,7 @@ export class StreamSetUp implements StreamEnd {
   starting(): void {
     if (this.settled || this.working || this.pending === undefined) return
     this.working = true
-    this.pending.setupLoad.streamStarted()
+    this.pending.started()
   }
 
   settle(): void {
