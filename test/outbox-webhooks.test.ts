@@ -17,7 +17,8 @@ const TENANTS = {
   a: { secret: secret("a") },
   c: { secret: secret("c") },
   d: { secret: secret("d"), previous: secret("d-old") },
-  e: { secret: secret("e") },
+  // Its URL carries a credential, which must stay out of what a 410 stores.
+  e: { secret: secret("e"), path: "/e?token=gone-token-5e1" },
   f: { secret: secret("f") },
   g: { secret: secret("g") },
   h: { secret: secret("h") }
@@ -34,7 +35,7 @@ const seed = Layer.scoped(
         headers: adminHeaders,
         json: {
           tenant_id: `hooks-${name}`,
-          webhook_url: receiver.url(`/${name}`),
+          webhook_url: receiver.url("path" in keys ? keys.path : `/${name}`),
           webhook_secret: keys.secret,
           webhook_secret_previous: "previous" in keys ? keys.previous : null,
           auth_token: `hooks-${name}-bearer-token-0123456789`
@@ -194,13 +195,18 @@ testClockSuite({ ALLOW_PRIVATE_OUTBOUND_URLS: "true", OUTBOX_POLL_INTERVAL_MS: "
   it.effect("410 Gone disables the endpoint: the row fails and nothing more is enqueued for it", () =>
     Effect.gen(function*() {
       const receiver = yield* Receiver
-      receiver.script("/e", [{ status: 410 }])
+      receiver.script(TENANTS.e.path, [{ status: 410 }])
       expect(yield* enqueue("e", "voice.call.escalated", { stream_sid: "MZe", target: "+15555559999", initiated_by: "ai" })).toBe(true)
       const [gone] = yield* eventually(rowsOf("e"), (rows) => rows[0]?.status === "failed")
       expect(gone).toMatchObject({ status: "failed", attempts: 1, last_status_code: 410 })
       expect(yield* enqueue("e", "voice.call.started", { call_sid: "CAe" })).toBe(false)
       expect(yield* rowsOf("e")).toHaveLength(1)
-      expect(receiver.on("/e")).toHaveLength(1)
+      expect(receiver.on(TENANTS.e.path)).toHaveLength(1)
+      const sql = yield* SqlClient.SqlClient
+      const [disabled] = yield* sql<{ readonly reason: string }>`
+        select reason from webhook_endpoints_disabled where tenant_id = 'hooks-e'`.pipe(Effect.orDie)
+      expect(disabled!.reason).toContain("answered 410 Gone")
+      expect(disabled!.reason).not.toContain("gone-token-5e1")
     }))
 
   it.effect("after the last attempt the row is failed and a voice.webhook.delivery_failed event is recorded", () =>

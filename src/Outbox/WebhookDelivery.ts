@@ -3,8 +3,10 @@ import { Clock, Effect, Option, Random } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
 import { forEachClaimed } from "../Database/Leases.js"
 import { GuardedHttpClient } from "../Egress/GuardedHttpClient.js"
+import { redactUrlSecrets } from "../Http/UrlSecrets.js"
 import { Ids } from "../Ids.js"
 import { recordDelivery } from "../Observability/Metrics.js"
+import { REDACTED } from "../Tenants/Domain.js"
 import { OutboxConfig } from "./Config.js"
 import { WebhookEndpoints } from "./Endpoints.js"
 import { type ClaimedWebhook, WebhookOutboxRepo, type WebhookResult } from "./Repo.js"
@@ -76,7 +78,8 @@ export class WebhookDelivery extends Effect.Service<WebhookDelivery>()("WebhookD
           return (yield* repo.record(row.id, row.tenant_id, token, now, { _tag: "Delivered", statusCode: attempt.status })) ? "delivered" : "lost"
         }
         if (attempt.status === 410 && Option.isSome(endpoint)) {
-          yield* repo.disable(row.tenant_id, endpoint.value.url, `${endpoint.value.url} answered 410 Gone`)
+          // The reason is stored and copied into the failed rows' last_error: the URL's credentials stay out of it.
+          yield* repo.disable(row.tenant_id, endpoint.value.url, `${redactUrlSecrets(endpoint.value.url, REDACTED)} answered 410 Gone`)
           return (yield* repo.record(row.id, row.tenant_id, token, now, { _tag: "Failed", error: "endpoint gone (410); disabled", statusCode: 410 }))
             ? "failed"
             : "lost"
