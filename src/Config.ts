@@ -1,4 +1,5 @@
 import { Config, type ConfigError, Effect, Option, Redacted } from "effect"
+import { positiveInt } from "./ConfigIntegers.js"
 import { availableParallelism } from "node:os"
 import { parseTrustProxy } from "./Http/TrustProxy.js"
 
@@ -29,12 +30,6 @@ export const parseServiceWorkers = (value: string): number | undefined => {
   const n = Number(text)
   return n >= 1 && n <= 64 ? n : undefined
 }
-
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
-  )
 
 /** Every environment setting of the service, read once (DESIGN.md, "Configuration"). */
 export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {

@@ -1,10 +1,5 @@
 import { Config, Effect } from "effect"
-
-const atLeast = (name: string, fallback: number, min: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be ${min} or more`, validation: (n) => n >= min })
-  )
+import { atLeast } from "../ConfigIntegers.js"
 
 /** Settings of post-call analysis (docs/call-analysis.md); the key and base URL are AppConfig's OPENAI_*. */
 export class CallAnalysisConfig extends Effect.Service<CallAnalysisConfig>()("CallAnalysisConfig", {

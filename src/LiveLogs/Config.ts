@@ -1,10 +1,5 @@
-import { Config, Effect } from "effect"
-
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
-  )
+import { Effect } from "effect"
+import { positiveInt } from "../ConfigIntegers.js"
 
 /** Bounds of the live log stream (`/api/v1/logs`). */
 export class LiveLogsConfig extends Effect.Service<LiveLogsConfig>()("LiveLogsConfig", {

@@ -1,16 +1,5 @@
-import { Config, Effect } from "effect"
-
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
-  )
-
-const nonNegativeInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a non-negative integer`, validation: (n) => n >= 0 })
-  )
+import { Effect } from "effect"
+import { nonNegativeInt, positiveInt } from "../ConfigIntegers.js"
 
 /**
  * Settings of the realtime media path. Read through `Config` like `AppConfig`, kept here

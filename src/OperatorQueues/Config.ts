@@ -1,10 +1,8 @@
-import { Config, Effect } from "effect"
+import { Effect } from "effect"
+import { atLeast } from "../ConfigIntegers.js"
 
-const seconds = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be 0 or more`, validation: (n) => n >= 0 })
-  )
+/** Seconds, 0 or more. */
+const seconds = (name: string, fallback: number) => atLeast(name, fallback, 0)
 
 /** Settings of operator queues, callback tasks and their sweeps (an interval of 0 turns a sweep off). */
 export class OperationsConfig extends Effect.Service<OperationsConfig>()("OperationsConfig", {

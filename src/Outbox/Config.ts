@@ -1,10 +1,5 @@
 import { Config, Effect, Option } from "effect"
-
-const atLeast = (name: string, fallback: number, min: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be ${min} or more`, validation: (n) => n >= min })
-  )
+import { atLeast } from "../ConfigIntegers.js"
 
 /** Settings of outbox delivery (tenant webhooks, billing outcomes). */
 export class OutboxConfig extends Effect.Service<OutboxConfig>()("OutboxConfig", {

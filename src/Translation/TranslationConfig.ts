@@ -1,10 +1,5 @@
 import { Config, Effect, Option } from "effect"
-
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
-  )
+import { positiveInt } from "../ConfigIntegers.js"
 
 /** Settings of translation calls (docs/translation-calls.md). */
 export class TranslationConfig extends Effect.Service<TranslationConfig>()("TranslationConfig", {

@@ -1,10 +1,5 @@
-import { Config, Effect } from "effect"
-
-const positiveInt = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.withDefault(fallback),
-    Config.validate({ message: `${name} must be a positive integer`, validation: (n) => n > 0 })
-  )
+import { Effect } from "effect"
+import { positiveInt } from "../ConfigIntegers.js"
 
 /** ElevenLabs timings. Its key and base URL are platform settings (AppConfig). */
 export class ElevenLabsConfig extends Effect.Service<ElevenLabsConfig>()("ElevenLabsConfig", {
