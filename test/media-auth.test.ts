@@ -1,6 +1,6 @@
-import { expect, layer } from "@effect/vitest"
+import { expect, it, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, Layer } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
 import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
@@ -373,3 +373,34 @@ layer(suite({ MEDIA_MAX_CALL_SECONDS: "1" }), { excludeTestServices: true })("me
       expect(reason).toBe("max_duration")
     }))
 })
+
+// Shutdown interrupts the set-ups in flight: one whose token is still being spent has no closing
+// of its own yet, so its set-up closes the caller's socket, or the server would wait for it.
+it.scopedLive("a shutdown while a call's token is spent closes its socket (1001), having sent it nothing", () =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const server = yield* Layer.buildWithScope(suite({}), scope)
+    const { client, spend, upstream } = yield* Effect.provide(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const c = claims()
+      const token = yield* mint(c)
+      const spend = yield* blockSpends
+      const { client, outcome } = yield* startWith({ claims: c, token })
+      expect(outcome).toBe("connected")
+      const upstream = fake.connections[fake.connections.length - 1]!
+      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      yield* spend.waiting
+      yield* promise(() => upstream.roundTrip())
+      return { client, spend, upstream }
+    }), server)
+    const stopping = yield* Effect.fork(Scope.close(scope, Exit.void))
+    // The spend is released whatever happens: its connection is the server's to close.
+    const closed = yield* Effect.ensuring(
+      Effect.promise(() => client.closedWithin(5_000).catch((error: Error) => error.message)),
+      Effect.provide(spend.release, server)
+    )
+    yield* Fiber.join(stopping)
+    expect(closed).toMatchObject({ code: 1001 })
+    expect(client.received).toEqual([])
+    expect(upstream.closed).toBe(true)
+  }))
