@@ -1,8 +1,8 @@
-import { expect, layer } from "@effect/vitest"
+import { expect, it, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect, Layer } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { type StreamClaims, StreamTokens } from "../src/Auth/StreamTokens.js"
-import { eventually } from "./support/Eventually.js"
+import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { adminHeaders, bearer, makeTestServer, request } from "./support/TestServer.js"
 import { atTime } from "./support/TestTime.js"
@@ -71,6 +71,38 @@ const startWith = (options: { query?: string; headers?: Record<string, string>; 
     return { client, outcome }
   })
 
+/**
+ * Holds every stream token's spend (its one statement with the ledger row) behind a lock until
+ * `release`; `waiting` resolves once a spend is blocked on it.
+ */
+const blockSpends = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const locked = yield* Deferred.make<void>()
+  const release = yield* Deferred.make<void>()
+  const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+    yield* sql`lock table stream_token_uses in share mode`
+    yield* Deferred.succeed(locked, undefined)
+    yield* Deferred.await(release)
+  })))
+  yield* Deferred.await(locked)
+  return {
+    waiting: eventuallyHolds(
+      sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = 'stream_token_uses'::regclass and not granted`,
+      (rows) => rows[0]!.n > 0
+    ),
+    release: Effect.zipRight(Deferred.succeed(release, undefined), Effect.orDie(holder.await))
+  }
+})
+
+/** The call's records, once one is written (then any second one would be too). */
+const recordsOf = (callSid: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    eventually(
+      sql<{ end_reason: string; transcript_text: string }>`
+        select end_reason, transcript_text from call_logs where tenant_id = 'acme' and call_sid = ${callSid}`,
+      (rows) => rows.length > 0
+    ))
+
 const BOOTSTRAP_TIMEOUT_MS = 600
 
 layer(suite({
@@ -118,21 +150,20 @@ layer(suite({
 
   it.effect("a replayed token is refused at the socket", () =>
     Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
       const c = claims()
       const token = yield* mint(c)
       const first = yield* startWith({ claims: c, token })
       expect(first.outcome).toBe("connected")
       first.client.stop()
-      const fake = yield* FakeOpenAI
       const before = fake.connections.length
       const replay = yield* startWith({ claims: c, token })
-      // Its upstream may have opened while the token was checked: it is closed, told nothing.
       const closed = replay.outcome === "connected" ? yield* promise(() => replay.client.closed) : replay.outcome
       expect(closed).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
       for (const upstream of fake.connections.slice(before)) {
         yield* promise(() => fake.waitFor("the replay's upstream closed", () => upstream.closed))
-        expect(upstream.received).toEqual([])
       }
+      expect(replay.client.of("media")).toEqual([])
     }))
 
   it.effect("one token on two sockets at once starts one call: one ledger row, one upstream, the other refused", () =>
@@ -157,60 +188,121 @@ layer(suite({
       expect(closed.close).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
       const live = yield* sql<{ stream_sid: string }>`select stream_sid from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`
       expect(live).toHaveLength(1)
-      // Each socket may open an upstream while the token is spent; only the held call's is spoken
-      // to, the refused one's is closed having received nothing.
-      const spoken = yield* promise(() =>
-        fake.waitFor("the held call's session.update", () => {
-          const told = fake.connections.slice(before).filter((u) => u.received.length > 0)
-          return told.length > 0 && told
+      // Each socket may open an upstream and speak to it while the token is spent; the refused
+      // one's is closed, and its socket got no frame of what its model said.
+      const refused = clients[closed.i]!
+      expect(refused.received).toEqual([])
+      const survivor = clients[1 - closed.i]!
+      yield* promise(() => survivor.waitFor("the held call's greeting", () => survivor.of("media").length > 0))
+      const open = yield* promise(() =>
+        fake.waitFor("the refused call's upstream closed", () => {
+          const open = fake.connections.slice(before).filter((u) => !u.closed)
+          return open.length === 1 && open
         })
       )
-      expect(spoken).toHaveLength(1)
-      expect(spoken[0]!.eventsOf("session.update")).toHaveLength(1)
-      const unused = fake.connections.slice(before).filter((u) => u !== spoken[0])
-      expect(unused.length).toBeLessThanOrEqual(1)
-      for (const upstream of unused) {
-        yield* promise(() => fake.waitFor("the refused call's upstream closed", () => upstream.closed))
-        expect(upstream.received).toEqual([])
-      }
-      const survivor = clients[1 - closed.i]!
+      expect(open[0]!.eventsOf("session.update")).toHaveLength(1)
       survivor.stop()
       expect((yield* promise(() => survivor.closed)).code).toBe(1000)
     }))
 
-  it.effect("the upstream opens while the stream token is spent; nothing is sent on it until the call is held", () =>
+  // The token's spend (one statement with the ledger row) is held up behind a lock, so each
+  // step below happens while it is still in flight.
+  it.effect("the model is spoken to while the token is spent; the caller hears it only once the spend commits", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOpenAI
       const sql = yield* SqlClient.SqlClient
       const c = claims()
       const token = yield* mint(c)
-      // The token's use (its one statement with the ledger row) waits behind this lock.
-      const locked = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
-        yield* sql`lock table stream_token_uses in share mode`
-        yield* Deferred.succeed(locked, undefined)
-        yield* Deferred.await(release)
-      })))
-      yield* Deferred.await(locked)
+      const spend = yield* blockSpends
       const { client, outcome } = yield* startWith({ claims: c, token })
-      expect(outcome).toBe("connected") // before the token's use has committed
+      expect(outcome).toBe("connected")
       const upstream = fake.connections[fake.connections.length - 1]!
-      const waiting = yield* eventually(
-        sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = 'stream_token_uses'::regclass and not granted`,
-        (rows) => rows[0]!.n > 0
-      )
-      expect(waiting[0]!.n).toBeGreaterThan(0) // the set-up is blocked on the token's use
-      expect(upstream.received).toEqual([])
+      client.media(Buffer.alloc(160, 0x11))
+      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      yield* promise(() => fake.waitFor("the caller's audio relayed up", () => upstream.appended.length > 0))
+      expect(upstream.received.map((e) => e.type).slice(0, 2)).toEqual(["session.update", "response.create"])
+      yield* spend.waiting
+      // The model has answered the greeting (the service has read it all): none of it reached the caller.
+      yield* promise(() => upstream.roundTrip())
+      yield* promise(() => client.roundTrip())
+      expect(client.received).toEqual([])
       const ledger = yield* sql`select 1 from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`
       expect(ledger).toHaveLength(0)
+      // More than an upstream socket holds unheard (HELD_BYTES): it stops reading, loses nothing.
+      const more = Array.from({ length: 80 }, (_, i) => Buffer.alloc(1600, i))
+      upstream.reply({ audio: more, transcript: "Welcome to Acme." })
 
-      yield* Deferred.succeed(release, undefined)
-      yield* Effect.orDie(holder.await)
-      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
-      expect(upstream.received.map((e) => e.type).slice(0, 2)).toEqual(["session.update", "response.create"])
+      yield* spend.release
+      const expected = Buffer.concat([Buffer.alloc(160, 0x7f), ...more])
+      yield* promise(() => client.waitFor("the model's audio", () => client.audio().length === expected.length))
+      expect(client.audio()).toEqual(expected)
       client.stop()
       expect((yield* promise(() => client.closed)).code).toBe(1000)
+      const records = yield* recordsOf(c.callSid!)
+      expect(records).toHaveLength(1)
+      expect(records[0]!.end_reason).toBe("stop")
+      expect(records[0]!.transcript_text).toContain("Hello, how can I help?")
+      expect(records[0]!.transcript_text).toContain("Welcome to Acme.")
+    }))
+
+  it.effect("a replay's model is spoken to while its token is checked, but its socket gets 1008 and no frame of it", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const c = claims()
+      const token = yield* mint(c)
+      const first = yield* startWith({ claims: c, token })
+      expect(first.outcome).toBe("connected")
+      const firstUpstream = fake.connections[fake.connections.length - 1]!
+      yield* promise(() => first.client.waitFor("the first call's greeting", () => first.client.of("media").length > 0))
+      const spend = yield* blockSpends
+      const replay = yield* startWith({ claims: c, token })
+      expect(replay.outcome).toBe("connected")
+      const upstream = fake.connections[fake.connections.length - 1]!
+      expect(upstream).not.toBe(firstUpstream)
+      yield* promise(() => fake.waitFor("the replay's response.create", () => upstream.eventsOf("response.create").length > 0))
+      yield* spend.waiting
+      yield* promise(() => upstream.roundTrip()) // its greeting's audio has reached the service
+
+      yield* spend.release
+      const closed = yield* promise(() => replay.client.closed)
+      expect(closed).toMatchObject({ code: 1008, reason: expect.stringContaining("already used") })
+      expect(replay.client.received).toEqual([])
+      yield* promise(() => fake.waitFor("the replay's upstream closed", () => upstream.closed))
+      // The first call goes on, and is the only one recorded.
+      first.client.stop()
+      expect((yield* promise(() => first.client.closed)).code).toBe(1000)
+      expect(yield* recordsOf(c.callSid!)).toHaveLength(1)
+    }))
+
+  it.effect("a hang-up while the token is spent ends the call once: recorded once, nothing sent to the caller", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const sql = yield* SqlClient.SqlClient
+      const c = claims()
+      const token = yield* mint(c)
+      const spend = yield* blockSpends
+      const { client, outcome } = yield* startWith({ claims: c, token })
+      expect(outcome).toBe("connected")
+      const upstream = fake.connections[fake.connections.length - 1]!
+      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      yield* spend.waiting
+      yield* promise(() => upstream.roundTrip())
+      client.stop()
+      yield* promise(() => client.roundTrip())
+
+      yield* spend.release
+      expect((yield* promise(() => client.closed)).code).toBe(1000)
+      expect(client.received).toEqual([])
+      yield* promise(() => fake.waitFor("the upstream closed", () => upstream.closed))
+      const records = yield* recordsOf(c.callSid!)
+      expect(records).toHaveLength(1)
+      expect(records[0]!.end_reason).toBe("stop")
+      expect(records[0]!.transcript_text).toBe("") // the greeting was never heard
+      const live = yield* eventually(
+        sql`select 1 from live_calls where tenant_id = 'acme' and call_sid = ${c.callSid}`,
+        (rows) => rows.length === 0
+      )
+      expect(live).toHaveLength(0)
     }))
 
   it.effect("an expired token is refused at the socket", () =>
@@ -281,3 +373,34 @@ layer(suite({ MEDIA_MAX_CALL_SECONDS: "1" }), { excludeTestServices: true })("me
       expect(reason).toBe("max_duration")
     }))
 })
+
+// Shutdown interrupts the set-ups in flight: one whose token is still being spent has no closing
+// of its own yet, so its set-up closes the caller's socket, or the server would wait for it.
+it.scopedLive("a shutdown while a call's token is spent closes its socket (1001), having sent it nothing", () =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const server = yield* Layer.buildWithScope(suite({}), scope)
+    const { client, spend, upstream } = yield* Effect.provide(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI
+      const c = claims()
+      const token = yield* mint(c)
+      const spend = yield* blockSpends
+      const { client, outcome } = yield* startWith({ claims: c, token })
+      expect(outcome).toBe("connected")
+      const upstream = fake.connections[fake.connections.length - 1]!
+      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      yield* spend.waiting
+      yield* promise(() => upstream.roundTrip())
+      return { client, spend, upstream }
+    }), server)
+    const stopping = yield* Effect.fork(Scope.close(scope, Exit.void))
+    // The spend is released whatever happens: its connection is the server's to close.
+    const closed = yield* Effect.ensuring(
+      Effect.promise(() => client.closedWithin(5_000).catch((error: Error) => error.message)),
+      Effect.provide(spend.release, server)
+    )
+    yield* Fiber.join(stopping)
+    expect(closed).toMatchObject({ code: 1001 })
+    expect(client.received).toEqual([])
+    expect(upstream.closed).toBe(true)
+  }))

@@ -143,7 +143,13 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
 
   // --- from the Effect side ------------------------------------------------------------------
 
-  upstreamReady(socket: RealtimeSocket): void {
+  /**
+   * An upstream is open: the session is opened on it, what waited for it is sent and the
+   * caller's audio goes to it from now on. The model is heard (`hear`) at once, or, with
+   * `heard` false (the call's stream token is still being spent), only once the call is held:
+   * until then what it says is held by the socket, and nothing reaches the caller.
+   */
+  upstreamReady(socket: RealtimeSocket, heard = true): void {
     if (this.done) return socket.close()
     socket.writer.batch()
     if (this.opening.open((message) => socket.send(message), this.recorder.transcript)) {
@@ -153,10 +159,25 @@ export class Bridge implements TwilioHandler, RealtimeHandler, VoiceListener {
     this.queued = undefined
     socket.writer.flush()
     this.upstream = socket
-    socket.reads.writesTo(this.twilio.writer)
     this.twilio.reads.writesTo(socket.writer)
     this.responses.resumed()
-    socket.attach(this)
+    if (heard) this.hear(socket)
+  }
+
+  /**
+   * The model is heard: what it said while the call was not yet held reaches the call now, in
+   * order (the recorder, tools, the caller), in one write to the caller; then as it comes.
+   */
+  hear(socket: RealtimeSocket): void {
+    // Ended (its socket closed) or replaced meanwhile: nothing of it is for the caller.
+    if (this.done || this.upstream !== socket) return
+    socket.reads.writesTo(this.twilio.writer)
+    this.twilio.writer.hold()
+    try {
+      socket.attach(this)
+    } finally {
+      this.twilio.writer.release()
+    }
   }
 
   upstreamFailed(reason: string): void {

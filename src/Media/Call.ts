@@ -184,13 +184,17 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     // closing (LiveCall.close: both sockets, then the record with the ledger row's delete in the
     // same statement, then the monitor), then the call stops taking commands and leaves
     // LiveCalls; not recorded, its ledger row stays for a reaper (as after a crash).
-    // The upstream opens now, while the token is spent: nothing reaches it (nor the bridge)
-    // until the call is held (`admitted`); a replay's set-up fails and its socket is closed.
+    // The upstream opens now, while the token is spent, and is spoken to as soon as it is open
+    // (the session, the greeting's request, the caller's audio): the spend's round trip is not
+    // on the way to the model's first words. The model is not heard (nothing reaches the
+    // caller, no tool runs) until the call is held (`admitted`); a replay's set-up fails, its
+    // upstream is closed unheard and its socket closed as before.
     call.openUpstream()
     // With the call's stream token still to spend, `holdFor` spends it with the ledger row (one
-    // statement) before the call is registered or the model spoken to: a replay ends here. The
-    // bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the reads
-    // above, which retry through a database blink as before).
+    // statement) before the call is registered, takes commands or is heard: a replay ends here.
+    // The bootstrap deadline bounded the wait for an authenticated `start`, not this (nor the
+    // reads above, which retry through a database blink as before); the set-up counts among
+    // those in flight (SetupLoad) until it is done (`boot.settle`).
     // The ledger row's delete and the mark that it committed are made from the holding when the
     // call closes (it is given to LiveCall.close), not kept as a statement for the call's length.
     // The ledger row is the call's (LiveCall.ledgerRow), made when it is written.
@@ -204,10 +208,11 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     call.monitor.register()
     boot.settle()
     telemetry.started()
+    // Before the model is heard: what it said meanwhile is logged after the call's start.
+    call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
 
     call.admitted()
     yield* holding.publish
-    call.live.started({ direction: id.direction, from: id.from, to: id.to, agent_version_id: agentVersionId, model: settings.model })
     // A deadline on a timer all calls share, not a fiber or a timer per call; cleared when the call closes.
     call.maxDuration = maxDurationOf(Math.min(media.maxCallSeconds * 1000, 2 ** 31 - 1))
     call.maxDuration.set(call)

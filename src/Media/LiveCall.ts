@@ -137,12 +137,12 @@ export class LiveCall implements BridgeHooks, CallOwner {
 
   // --- the call's own work -----------------------------------------------------------------
 
-  /** Opens (or takes a spare) upstream; it reaches the bridge once the call is held (UpstreamOpening). */
+  /** Opens (or takes a spare) upstream; the bridge speaks to it at once and hears it once the call is held (UpstreamOpening). */
   openUpstream(): void {
     this.upstream.open()
   }
 
-  /** The call is held (its stream token spent, its ledger row in): the model may be spoken to. */
+  /** The call is held (its stream token spent, its ledger row in): the model is heard, its output reaches the caller. */
   admitted(): void {
     this.upstream.admitted()
   }

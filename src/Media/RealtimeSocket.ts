@@ -35,8 +35,16 @@ function onRealtimeClose(this: Upstream, code: number, reason: Buffer): void {
 }
 
 /**
+ * How much a socket with no handler holds before it stops reading (TCP pushes back on the
+ * model until `attach`): a call's model is spoken to while its stream token is spent, and a
+ * greeting of several seconds fits; past that nothing is dropped, it waits in the kernel.
+ */
+export const HELD_BYTES = 64 * 1024
+
+/**
  * One OpenAI Realtime WebSocket. Frames that arrive before a handler is attached are
- * held, so nothing the server says between "open" and the bridge taking over is lost.
+ * held (up to `HELD_BYTES`, then the socket is paused), so nothing the server says between
+ * "open" and the bridge taking over is lost.
  * Its ws listeners are functions shared by every socket (a closure and context per socket
  * and listener were kept for the call's length); errors reach the opening's listener, which
  * stays registered (`connectRealtime`): a ws with no 'error' listener would throw.
@@ -45,6 +53,7 @@ export class RealtimeSocket {
   private handler: RealtimeHandler | undefined = undefined
   /** Frames that came before the handler (made with the first, dropped once attached). */
   private early: Array<Buffer> | undefined = undefined
+  private earlyBytes = 0
   private lostReason: string | undefined = undefined
   /** Batches what one read from OpenAI relays to the caller (see ReadBatch). */
   readonly reads: ReadBatch
@@ -73,7 +82,9 @@ export class RealtimeSocket {
     this.handler = handler
     const early = this.early
     this.early = undefined
+    this.earlyBytes = 0
     if (early !== undefined) for (const frame of early) this.dispatch(frame, handler)
+    if (this.ws.isPaused) this.ws.resume()
     if (this.lostReason !== undefined) handler.lost(this.lostReason)
   }
 
@@ -120,8 +131,10 @@ export class RealtimeSocket {
   /** A message from OpenAI (ws's 'message'). */
   received(data: RawData, isBinary: boolean): void {
     if (isBinary || !Buffer.isBuffer(data)) return
-    if (this.handler === undefined) (this.early ??= []).push(data)
-    else this.dispatch(data, this.handler)
+    if (this.handler !== undefined) return this.dispatch(data, this.handler)
+    ;(this.early ??= []).push(data)
+    this.earlyBytes += data.length
+    if (this.earlyBytes > HELD_BYTES && !this.ws.isPaused) this.ws.pause()
   }
 
   private dispatch(frame: Buffer, handler: RealtimeHandler): void {

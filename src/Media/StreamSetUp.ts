@@ -6,6 +6,7 @@ import type { TwilioSocket } from "./TwilioSocket.js"
 /** Policy violation: what a socket that failed to authenticate is closed with. */
 const CLOSE_UNAUTHENTICATED = 1008
 const CLOSE_INTERNAL_ERROR = 1011
+const CLOSE_GOING_AWAY = 1001
 
 /**
  * The sockets still waiting to authenticate: how many, and how many per client address. One
@@ -108,8 +109,10 @@ export class StreamSetUp implements StreamEnd {
 
   private report(exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> {
     this.settle()
-    // Interrupted (shutdown): the call's scope has closed its socket.
-    if (Exit.isSuccess(exit) || Cause.isInterrupted(exit.cause)) return Effect.void
+    if (Exit.isSuccess(exit)) return Effect.void
+    // Interrupted (shutdown): a held call's closing has closed its socket; one interrupted before
+    // it was held (its token still being spent) is closed here, or the server waits for it.
+    if (Cause.isInterrupted(exit.cause)) return Effect.sync(() => this.twilio.close(CLOSE_GOING_AWAY, "service shutting down"))
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure) && failure.value instanceof StreamClosed) return Effect.void
     if (Option.isSome(failure) && failure.value instanceof StreamRejected) {

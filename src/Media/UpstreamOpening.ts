@@ -14,13 +14,14 @@ export interface UpstreamCall {
 
 /**
  * A call's upstream socket, from its opening to the bridge: a spare taken (SpareUpstreams) or
- * one opened, parked until the call is held (its stream token spent, its ledger row in) and
- * then handed to the bridge, or its failure told. One per call, made with it.
+ * one opened, handed to the bridge at once to be spoken to but heard only once the call is
+ * held (its stream token spent, its ledger row in); a failure is told only then. One per call,
+ * made with it.
  */
 export class UpstreamOpening {
-  /** The call is held: the model may be spoken to. */
+  /** The call is held: the model is heard (its output reaches the call) and failures are told. */
   private held = false
-  /** An upstream that opened (or failed) before the call was held: handed over by `admitted`. */
+  /** An upstream that opened (spoken to, not heard) or failed before the call was held: see `admitted`. */
   private waiting: Parked | undefined = undefined
 
   constructor(
@@ -64,14 +65,20 @@ export class UpstreamOpening {
     this.fibers.track(cancel)
   }
 
-  /** The call is held: an upstream that opened meanwhile goes to the bridge now, later ones at once. */
+  /**
+   * The call is held: an upstream that opened meanwhile is heard now (what the model said
+   * while the token was spent reaches the call, in order), a failure is told; later ones at once.
+   */
   admitted(): void {
     this.held = true
     const parked = this.waiting
     if (parked === undefined) return
     this.waiting = undefined
     this.fibers.untrack(parked.close)
-    this.handOver(parked.result, parked.took, parked.spare)
+    const { result, took, spare } = parked
+    if (!(result instanceof RealtimeSocket)) return this.handOver(result, took, spare)
+    this.call.telemetry.upstreamConnected(took, spare)
+    this.call.bridge.hear(result)
   }
 
   private openTraced(): Effect.Effect<void> {
@@ -93,6 +100,11 @@ export class UpstreamOpening {
     const took = this.call.now() - opening
     if (this.held) return this.handOver(socket, took, spare)
     this.park(new Parked(socket, took, spare))
+    // The call ended meanwhile: `park` has closed it.
+    if (this.fibers.ended) return
+    // Spoken to now (the session's opening, the greeting's request, the caller's audio), while
+    // the token is spent: the model's first words are on their way when the call is held.
+    this.call.bridge.upstreamReady(socket, false)
   }
 
   private notOpened(error: UpstreamUnavailable): void {
@@ -102,8 +114,9 @@ export class UpstreamOpening {
 
   /**
    * The upstream opens while the call's stream token is spent (one statement), not after it:
-   * until then nothing is sent on it and the bridge does not see it; a set-up that fails (a
-   * replayed token) closes it with the call's fibers.
+   * until then the bridge speaks to it but does not hear it, and a failure is not told (the
+   * caller would hear the apology's `clear`); a set-up that fails (a replayed token) closes it
+   * with the call's fibers.
    */
   private park(parked: Parked): void {
     this.waiting = parked
@@ -125,7 +138,7 @@ export class UpstreamOpening {
 class Parked {
   constructor(readonly result: RealtimeSocket | UpstreamUnavailable, readonly took: number, readonly spare: boolean) {}
 
-  /** The set-up failed first: the socket (a spare too: a replay's token got nothing) goes unused. */
+  /** The set-up failed first: the socket (a spare too) is closed, having been heard by no one. */
   readonly close = (): void => {
     if (this.result instanceof RealtimeSocket) this.result.close()
   }

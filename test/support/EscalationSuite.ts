@@ -6,6 +6,7 @@ import { FakeOpenAI, withFakeOpenAI } from "./FakeOpenAIRealtime.js"
 import { startFakeTwilio } from "./FakeTwilio.js"
 import { accountSid, agentWithRoute, FakeTwilioServer, putTenant, twilioWebhook } from "./FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./FakeTwilioXml.js"
+import { untilHeld } from "./HeldCalls.js"
 import { makeTestServer } from "./TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./TwilioMediaClient.js"
 
@@ -45,8 +46,9 @@ export const connectCall = (callSid: string, parameters: Record<string, string>,
     client.connected()
     client.start({ streamSid, callSid, customParameters: parameters })
     const upstream = yield* promise(() => openai.connection(before))
-    // Connected is not held yet (the upstream opens while the token is spent).
+    // Connected, even spoken to, is not held yet (the upstream is used while the token is spent).
     yield* promise(() => upstream.spokenTo())
+    yield* untilHeld("esc", streamSid)
     return { client, upstream }
   })
 

@@ -109,12 +109,12 @@ export class FakeRealtimeConnection {
 
   /**
    * Resolves once the service has spoken on this session (its `session.update`). The upstream
-   * is opened while the stream token is spent, so a connection alone does not mean the call is
-   * held: the service says nothing on it until the call is registered with its ledger row.
+   * is opened and spoken to while the stream token is spent, so this does not mean the call is
+   * held (HeldCalls.untilHeld): until then what the model says is held back from the call.
    */
   spokenTo(timeoutMs = 10_000): Promise<void> {
     return pollUntil(
-      `the service's session.update on upstream connection #${this.id} (the call held)`,
+      `the service's session.update on upstream connection #${this.id}`,
       () => this.received.length > 0,
       timeoutMs
     ).then(() => undefined)

@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { type StreamClaims, StreamTokens } from "../../src/Auth/StreamTokens.js"
 import { eventually } from "./Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./FakeOpenAIRealtime.js"
+import { untilHeld } from "./HeldCalls.js"
 import { startFakeTwilio } from "./FakeTwilio.js"
 import { FakeTwilioServer, putTenant } from "./FakeTwilioServer.js"
 import { expectSpecSchema } from "./SpecSchemas.js"
@@ -89,6 +90,7 @@ export const startCall = (tenantId = ACME.tenantId) =>
     const client = yield* dial(call)
     const upstream = yield* promise(() => fake.connection(before))
     yield* promise(() => upstream.spokenTo())
+    yield* untilHeld(tenantId, call.streamSid)
     return { ...call, client, upstream }
   })
 
