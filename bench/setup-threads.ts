@@ -80,7 +80,8 @@ const startBaseline = async (flags: Array<string>, upstreamPort: number) => {
 }
 
 const run = async (tree: string, baseUrl: URL) => {
-  const database = `ssv_setup_threads_${Date.now()}`
+  // `--db-prefix=NAME`: the database's name prefix (a shared server may allow only some names).
+  const database = `${arg("db-prefix", "ssv_setup_threads")}_${Date.now()}`
   const admin = new pg.Client({ connectionString: baseUrl.toString() })
   await admin.connect()
   await admin.query(`create database ${database}`)

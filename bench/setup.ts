@@ -52,6 +52,7 @@ import { f, pct, placeCall, type Timings } from "./setup-call.js"
 import { ADMIN_KEY, benchTenantWithAgent, freshDatabase } from "./setup-fixture.js"
 import { connMarkReader, timeline } from "./setup-timeline.js"
 import { ACCOUNT } from "./twilio-call.js"
+import { traceWrites } from "./setup-strace.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const arg = (name: string, fallback: string) =>
@@ -76,6 +77,10 @@ const serviceLog = arg("service-log", "")
 const withMarks = process.argv.includes("--marks")
 // `--timeline`: the burst per 100 ms (bench/setup-timeline.ts).
 const withTimeline = process.argv.includes("--timeline")
+// `--strace=FILE`: the target's write-family system calls during the burst (to the last greeting) logged to
+// FILE.<target>.<rate> by `strace -f` and counted per call by kind (bench/setup-strace.ts). strace slows the
+// target: a run with it is for counts, not for latencies or CPU.
+const straceFile = arg("strace", "")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 const workerCounts = arg("workers", "1").split(",")
@@ -216,6 +221,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const withPg = target !== "baseline"
   const pgCpu0 = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()
   const overflows0 = listenOverflows()
+  const tracer = straceFile === "" ? undefined : await traceWrites(child.pid!, `${straceFile}.${target}.${rate}`)
   const cpu0 = cpuSeconds(child.pid!)
   const total = Math.round(rate * seconds)
   // The generator's own event loop: a late generator sends starts late and the service counts the waiting streams.
@@ -228,6 +234,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
   const cpuSetUp = cpuSeconds(child.pid!)
   const pgCpuSetUp = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()
+  if (tracer !== undefined) console.error(`${label} ${rate}/s: ${await tracer.stop(total)}`)
   blocks.stop()
   if (withMarks) console.error(attributeBurst(`${target} ${rate}/s`, timings, [...marks, ...blocks.marks].filter((m) => m.start >= burstFrom)))
   if (withTimeline) console.error(timeline(`${target} ${rate}/s`, burstFrom, timings, marks.filter((m) => m.start >= burstFrom), conns))

@@ -4,9 +4,16 @@ import type { CallIdentity } from "./CallIdentity.js"
 /** What a call's log lines name it by. */
 export type LoggedCall = Pick<CallIdentity, "tenantId" | "streamSid" | "callSid">
 
-/** The call's log annotations (tenant, stream, call) over `base` (the runtime's). */
+/**
+ * The call's log annotations (tenant, stream, call) over `base` (the runtime's): one copy of the
+ * map with the three set in it, not a copy per key (made once per call set-up).
+ */
 export const callAnnotations = (base: HashMap.HashMap<string, unknown>, id: LoggedCall) =>
-  HashMap.set(HashMap.set(HashMap.set(base, "tenant_id", id.tenantId), "stream_sid", id.streamSid), "call_sid", id.callSid ?? "")
+  HashMap.mutate(base, (annotations) => {
+    HashMap.set(annotations, "tenant_id", id.tenantId)
+    HashMap.set(annotations, "stream_sid", id.streamSid)
+    HashMap.set(annotations, "call_sid", id.callSid ?? "")
+  })
 
 /** Forks an effect onto a runtime shared by every call (MediaStreams). */
 export type Fork<R> = <A, E>(effect: Effect.Effect<A, E, R>) => Fiber.RuntimeFiber<A, E>

@@ -1,4 +1,5 @@
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
+import { TaggedFrames } from "./TaggedFrames.js"
 
 /**
  * The OpenAI Realtime server events the bridge acts on, GA names first with the beta
@@ -92,13 +93,11 @@ export const RealtimeEvent = Schema.Union(
 )
 export type RealtimeEvent = typeof RealtimeEvent.Type
 
-const decode = Schema.decodeEither(Schema.parseJson(RealtimeEvent))
+/** By `type`, each member's own literals: events the bridge ignores are skipped without a schema. */
+const frames = TaggedFrames.of(RealtimeEvent, "type")
 
 /** An upstream frame the fast path did not take; `undefined` for events the bridge ignores. */
-export const decodeRealtimeEvent = (frame: Buffer): RealtimeEvent | undefined => {
-  const decoded = decode(frame.toString("utf8"))
-  return Either.isRight(decoded) ? decoded.right : undefined
-}
+export const decodeRealtimeEvent = (frame: Buffer): RealtimeEvent | undefined => frames.decode(frame)
 
 // --- client events ------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
+import { TaggedFrames } from "./TaggedFrames.js"
 
 /**
  * Twilio Media Streams messages (https://www.twilio.com/docs/voice/media-streams/websocket-messages).
@@ -36,10 +37,8 @@ const Stop = Schema.Struct({ event: Schema.Literal("stop") })
 export const TwilioEvent = Schema.Union(TwilioStart, Connected, Media, Mark, Dtmf, Stop)
 export type TwilioEvent = typeof TwilioEvent.Type
 
-const decode = Schema.decodeEither(Schema.parseJson(TwilioEvent))
+/** By `event`: each member's own schema; an unknown event is skipped without one. */
+const frames = TaggedFrames.of(TwilioEvent, "event")
 
 /** A Twilio frame the fast path did not take; `undefined` when it is not an event we use. */
-export const decodeTwilioEvent = (frame: Buffer): TwilioEvent | undefined => {
-  const decoded = decode(frame.toString("utf8"))
-  return Either.isRight(decoded) ? decoded.right : undefined
-}
+export const decodeTwilioEvent = (frame: Buffer): TwilioEvent | undefined => frames.decode(frame)

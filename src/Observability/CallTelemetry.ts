@@ -10,6 +10,27 @@ interface TenantLabels {
   readonly tenant: ReadonlyArray<MetricLabel.MetricLabel>
   readonly up: ReadonlyArray<MetricLabel.MetricLabel>
   readonly down: ReadonlyArray<MetricLabel.MetricLabel>
+  /** The tenant's labels with a call's own (direction, end reason), by their values. */
+  readonly withCall: Map<string, ReadonlyArray<MetricLabel.MetricLabel>>
+}
+
+/** Label sets per tenant kept for reuse (directions x end reasons is far below this). */
+const MAX_CALL_LABEL_SETS = 64
+
+/**
+ * The tenant's labels with the call's direction (and end reason), the same array for the same
+ * values: an Effect metric finds its series for a label array it has seen by identity (a
+ * WeakMap); for a new array it builds a metric key and looks it up by structural equality,
+ * which showed in a call set-up's profile (bench/RESULTS.md, stop 37 setcpu).
+ */
+const withCall = (labels: TenantLabels, direction: string, endReason?: string) => {
+  const key = endReason === undefined ? direction : `${direction} ${endReason}`
+  const known = labels.withCall.get(key)
+  if (known !== undefined) return known
+  const made = [...labels.tenant, M.label("direction", direction)]
+  if (endReason !== undefined) made.push(M.label("end_reason", endReason))
+  if (labels.withCall.size < MAX_CALL_LABEL_SETS) labels.withCall.set(key, made)
+  return made
 }
 
 /**
@@ -25,7 +46,8 @@ const labelsOf = (tenantId: string): TenantLabels => {
     labels = {
       tenant,
       up: [...tenant, M.label("direction", "caller_to_model")],
-      down: [...tenant, M.label("direction", "model_to_caller")]
+      down: [...tenant, M.label("direction", "model_to_caller")],
+      withCall: new Map()
     }
     labelsByTenant.set(tenantId, labels)
   }
@@ -71,7 +93,7 @@ export class CallTelemetry {
     this.open = true
     live.add(this)
     M.callsLive.unsafeModify(1, this.tenant)
-    M.callsStarted.unsafeUpdate(1, [...this.tenant, M.label("direction", this.direction)])
+    M.callsStarted.unsafeUpdate(1, withCall(this.labels, this.direction))
     this.event("call.start", { direction: this.direction })
   }
 
@@ -133,7 +155,7 @@ export class CallTelemetry {
     this.flush()
     live.delete(this)
     M.callsLive.unsafeModify(-1, this.tenant)
-    M.callsEnded.unsafeUpdate(1, [...this.tenant, M.label("direction", this.direction), M.label("end_reason", reason)])
+    M.callsEnded.unsafeUpdate(1, withCall(this.labels, this.direction, reason))
     this.event("call.end", { end_reason: reason })
   }
 
