@@ -57,6 +57,15 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
     const topUps = yield* Queue.unbounded<string>()
     let writing = 0
     let released = false
+    // False from a failed background statement until one succeeds: in a database outage the
+    // webhook takes its statement's path (and its apology) instead of connecting calls whose
+    // admission cannot be written.
+    let databaseOk = true
+    const outcome = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.tapBoth({
+        onFailure: () => Effect.sync(() => void (databaseOk = false)),
+        onSuccess: () => Effect.sync(() => void (databaseOk = true))
+      }))
 
     const remember = (tenantId: string, callSid: string) => {
       recent.set(callSid, tenantId)
@@ -74,7 +83,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
      * reservations now (its SID and sighting are then written in the background). Plain code.
      */
     const take = (seen: CallSeen, recordSighting: boolean, limits: EffectiveLimits): boolean => {
-      if (ahead === 0 || lifecycle.drainingNow()) return false
+      if (ahead === 0 || !databaseOk || lifecycle.drainingNow()) return false
       if (recent.get(seen.callSid) === seen.tenantId) return true
       const pool = pools.get(seen.tenantId)
       const id = pool?.ids.pop()
@@ -107,7 +116,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
         const want = ahead - pool.ids.length
         if (limits === undefined || want <= 0 || lifecycle.drainingNow()) return
         const now = yield* Clock.currentTimeMillis
-        const reserved = yield* repo.reserve({
+        const reserved = yield* outcome(repo.reserve({
           ids: Array.from({ length: want }, () => ids.nextUuid()),
           tenantId,
           replicaId,
@@ -115,7 +124,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
           cutoff: new Date(now - ttlMs),
           tenantRoom: Math.floor(limits.maxConcurrentCalls / 2),
           replicaRoom: Math.floor(limits.maxCallsPerReplica / 2)
-        })
+        }))
         // Drained while the statement ran: give them back at once.
         if (lifecycle.drainingNow()) return yield* release(reserved)
         if (reserved.length === 0) return
@@ -124,7 +133,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       }).pipe(Effect.catchAll((error) => Effect.logWarning("could not reserve admissions ahead", error)))
 
     const writeTaken = (batch: ReadonlyArray<TakenReservation>) =>
-      repo.taken(replicaId, batch).pipe(
+      outcome(repo.taken(replicaId, batch)).pipe(
         Effect.retry(writeRetry),
         Effect.catchAll((error) =>
           Effect.logError("could not record calls admitted from reservations; their streams' start will", error).pipe(
@@ -154,7 +163,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       const held = Array.from(pools.values()).flatMap((pool) => pool.ids)
       if (held.length === 0) return
       const now = yield* Clock.currentTimeMillis
-      const kept = new Set(yield* repo.renew(held, new Date(now), new Date(now - ttlMs)))
+      const kept = new Set(yield* outcome(repo.renew(held, new Date(now), new Date(now - ttlMs))))
       const lost = new Set(held.filter((id) => !kept.has(id)))
       if (lost.size === 0) return
       for (const pool of pools.values()) {
