@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import type { CallSeen } from "../CallLogs/Writes.js"
+import { commitWithoutFlush } from "./Repo.js"
 
 /** A reservation a webhook took: its admission's id and the call it now admits. */
 export interface TakenReservation {
@@ -16,7 +17,12 @@ export class AheadRepo extends Effect.Service<AheadRepo>()("AheadRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    /** Up to `ids.length` reservations for the tenant, as room allows; the ids reserved. */
+    /**
+     * Up to `ids.length` reservations for the tenant, as room allows; the ids reserved. It holds
+     * the tenant's admission lock to its commit, so it commits without waiting for the WAL flush
+     * as the inbound admission does (`commitWithoutFlush`, Repo.ts): a reservation a PostgreSQL
+     * crash loses is admitted again by its call's `taken` write if a webhook used it.
+     */
     const reserve = (input: {
       readonly ids: ReadonlyArray<string>
       readonly tenantId: string
@@ -27,7 +33,7 @@ export class AheadRepo extends Effect.Service<AheadRepo>()("AheadRepo", {
       readonly replicaRoom: number
     }) =>
       sql<{ reserved: ReadonlyArray<string> | null }>`
-        select reserved from reserve_call_admissions(${input.ids}::uuid[], ${input.tenantId}, ${input.replicaId},
+        select reserved, ${sql.unsafe(commitWithoutFlush)} from reserve_call_admissions(${input.ids}::uuid[], ${input.tenantId}, ${input.replicaId},
           ${input.at}, ${input.cutoff}, ${input.tenantRoom}, ${input.replicaRoom})`.pipe(
         Effect.map((rows) => rows[0]?.reserved ?? [])
       )
