@@ -33,20 +33,29 @@ $$;
 -- then counts from p_at, the webhook's time, as an admission made there would) and, where
 -- p_seen, the call log's first sighting (call_log_seen, 0028/0033). A reservation that is gone
 -- (pruned after its TTL, released by hand) is admitted again as the call's own row, without
--- checks: the call was answered, so it must count. Retrying a batch is harmless: the SID is set
--- again, the sighting merges.
+-- checks: the call was answered, so it must count. When the call's stream started first (the
+-- ledger shows it, or the call log its start or end) the admission is deleted instead, as the
+-- ledger's statement would have (admissionSettled, src/Limits/Repo.ts): left with its SID it
+-- counted nothing yet every count of the tenant probed it until pruned (bench/RESULTS.md, stop 37).
+-- Retrying a batch is harmless: the SID is set again (or the row deleted again), the sighting merges.
 create function reserved_admissions_taken(
   p_ids uuid[], p_tenants text[], p_replica text, p_call_sids text[], p_at timestamptz[], p_seen boolean[],
   p_log_ids uuid[], p_from text[], p_to text[], p_agent_version_ids uuid[], p_twilio_status text[]
 ) returns void language plpgsql volatile as $$
 begin
   for i in 1 .. coalesce(array_length(p_ids, 1), 0) loop
-    update call_admissions set call_sid = p_call_sids[i], admitted_at = p_at[i]
-    where id = p_ids[i] and tenant_id = p_tenants[i];
-    if not found then
-      insert into call_admissions (id, tenant_id, replica_id, direction, call_sid, admitted_at)
-      values (p_ids[i], p_tenants[i], p_replica, 'inbound', p_call_sids[i], p_at[i])
-      on conflict (id) do nothing;
+    if exists (select 1 from live_calls l where l.tenant_id = p_tenants[i] and l.call_sid = p_call_sids[i])
+       or exists (select 1 from call_logs c where c.tenant_id = p_tenants[i] and c.call_sid = p_call_sids[i]
+                  and (c.media_started_at is not null or c.twilio_ended_at is not null)) then
+      delete from call_admissions where id = p_ids[i];
+    else
+      update call_admissions set call_sid = p_call_sids[i], admitted_at = p_at[i]
+      where id = p_ids[i] and tenant_id = p_tenants[i];
+      if not found then
+        insert into call_admissions (id, tenant_id, replica_id, direction, call_sid, admitted_at)
+        values (p_ids[i], p_tenants[i], p_replica, 'inbound', p_call_sids[i], p_at[i])
+        on conflict (id) do nothing;
+      end if;
     end if;
     if p_seen[i] then
       perform call_log_seen(p_log_ids[i], p_tenants[i], p_call_sids[i], 'inbound', p_from[i], p_to[i],

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Duration, Effect } from "effect"
+import { randomUUID } from "node:crypto"
 import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { accountSid, agentWithRoute, newCallSid, putTenant, sign, twilioWebhook } from "./support/FakeTwilioServer.js"
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
@@ -119,6 +120,32 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       }
       expect(yield* reserved(near)).toBe(0)
       expect(yield* reserved(budget)).toBe(0)
+    }))
+
+  it.effect("a reservation whose call's stream started before its SID was written leaves no admission behind", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const id = "ahead-late"
+      yield* inboundTenant(id, "+15550009106", { max_concurrent_calls: 20 })
+      const [late, early] = [newCallSid(), newCallSid()]
+      const [lateId, earlyId] = [randomUUID(), randomUUID()]
+      // Two reservations; the first call's stream started (and its record was written) before the
+      // webhook's write ran, the second's not yet.
+      for (const reservation of [lateId, earlyId]) {
+        yield* sql`insert into call_admissions (id, tenant_id, replica_id, direction, call_sid, admitted_at)
+                   values (${reservation}, ${id}, 'replica-a', 'inbound', null, now())`
+      }
+      yield* sql`insert into call_logs (id, tenant_id, call_sid, direction, first_seen_at, media_started_at)
+                 values (${randomUUID()}, ${id}, ${late}, 'inbound', now(), now())`
+      yield* sql`select reserved_admissions_taken(
+        ${[lateId, earlyId]}::uuid[], ${[id, id]}::text[], 'replica-a', ${[late, early]}::text[],
+        ${[new Date().toISOString(), new Date().toISOString()]}::timestamptz[], ${[false, false]}::boolean[],
+        ${[randomUUID(), randomUUID()]}::uuid[], ${[null, null]}::text[], ${[null, null]}::text[],
+        ${[null, null]}::uuid[], ${[null, null]}::text[])`
+      // The started call's admission would count nothing and be probed by every count until pruned.
+      expect(yield* admissionsOf(id, late)).toBe(0)
+      expect(yield* sql`select id from call_admissions where id = ${lateId}`).toEqual([])
+      expect(yield* admissionsOf(id, early)).toBe(1)
     }))
 
   it.effect("a retried webhook (same CallSid) gets the same stream parameters and takes no second reservation", () =>
