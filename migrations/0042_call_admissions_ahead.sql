@@ -29,6 +29,21 @@ begin
 end
 $$;
 
+-- This replica's admissions whose calls have started (the ledger shows them, or the call log their
+-- start or end): they count nothing, yet every count of their tenant probes them until pruned. The
+-- ledger's statement deletes its call's admission (admissionSettled, src/Limits/Repo.ts), but not one
+-- whose SID a webhook's background write set while that statement ran (neither sees the other's
+-- uncommitted row): those are deleted here, by the next write or the replica's next tick.
+create function settle_replica_admissions(p_replica text) returns void language plpgsql volatile as $$
+begin
+  delete from call_admissions a
+  where a.replica_id = p_replica and a.call_sid is not null
+    and (exists (select 1 from live_calls l where l.tenant_id = a.tenant_id and l.call_sid = a.call_sid)
+      or exists (select 1 from call_logs c where c.tenant_id = a.tenant_id and c.call_sid = a.call_sid
+                 and (c.media_started_at is not null or c.twilio_ended_at is not null)));
+end
+$$;
+
 -- Reservations taken by webhooks, several in one statement: each gets its call SID (its admission
 -- then counts from p_at, the webhook's time, as an admission made there would) and, where
 -- p_seen, the call log's first sighting (call_log_seen, 0028/0033). A reservation that is gone
@@ -62,5 +77,6 @@ begin
                             p_agent_version_ids[i], p_twilio_status[i], p_at[i]);
     end if;
   end loop;
+  perform settle_replica_admissions(p_replica);
 end
 $$;

@@ -122,7 +122,7 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       expect(yield* reserved(budget)).toBe(0)
     }))
 
-  it.effect("a reservation whose call's stream started before its SID was written leaves no admission behind", () =>
+  it.effect("a reservation whose call's stream started before (or while) its SID was written leaves no admission behind", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const id = "ahead-late"
@@ -146,6 +146,16 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       expect(yield* admissionsOf(id, late)).toBe(0)
       expect(yield* sql`select id from call_admissions where id = ${lateId}`).toEqual([])
       expect(yield* admissionsOf(id, early)).toBe(1)
+
+      // The second call's stream starts while its SID is being written (neither statement sees the
+      // other's row): the replica's next write settles its admission, even a write of no call.
+      yield* sql`insert into call_logs (id, tenant_id, call_sid, direction, first_seen_at, media_started_at)
+                 values (${randomUUID()}, ${id}, ${early}, 'inbound', now(), now())`
+      const none: ReadonlyArray<string> = []
+      yield* sql`select reserved_admissions_taken(${none}::uuid[], ${none}::text[], 'replica-a', ${none}::text[],
+        ${none}::timestamptz[], ${none}::boolean[], ${none}::uuid[], ${none}::text[], ${none}::text[], ${none}::uuid[],
+        ${none}::text[])`
+      expect(yield* admissionsOf(id, early)).toBe(0)
     }))
 
   it.effect("a retried webhook (same CallSid) gets the same stream parameters and takes no second reservation", () =>

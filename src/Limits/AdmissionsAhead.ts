@@ -143,6 +143,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
 
     const writeNext = Effect.flatMap(Queue.takeBetween(writes, 1, WRITE_BATCH), (batch) => {
       writing++
+      unsettled = true
       return Effect.ensuring(writeTaken(Chunk.toReadonlyArray(batch)), Effect.sync(() => void writing--))
     })
 
@@ -172,6 +173,14 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       }
     }).pipe(Effect.catchAll((error) => Effect.logWarning("could not renew reserved admissions", error)))
 
+    // A write since the last settle: its calls' starts may have raced it (settle_replica_admissions).
+    let unsettled = false
+    const settle = Effect.suspend(() => {
+      if (!unsettled || writing > 0) return Effect.void
+      unsettled = false
+      return repo.settle(replicaId).pipe(Effect.catchAll((error) => Effect.logWarning("could not settle admissions", error)))
+    })
+
     let lastRenew = Date.now()
     /** Once a second: give back on draining and for quiet tenants; renew when due. */
     const tend = Effect.suspend(() => {
@@ -181,7 +190,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
         released = true
         return release(takeAllHeld(() => true))
       }
-      const quiet = release(takeAllHeld((pool) => now - pool.lastUsed > idleMs))
+      const quiet = Effect.zipRight(release(takeAllHeld((pool) => now - pool.lastUsed > idleMs)), settle)
       if (now - lastRenew < renewEveryMs) return quiet
       lastRenew = now
       return Effect.zipRight(quiet, renew)

@@ -67,6 +67,9 @@ export class AheadRepo extends Effect.Service<AheadRepo>()("AheadRepo", {
     const release = (ids: ReadonlyArray<string>) =>
       sql`delete from call_admissions where id = any(${ids}::uuid[]) and call_sid is null`.pipe(Effect.asVoid)
 
-    return { reserve, taken, renew, release } as const
+    /** The replica's admissions whose calls have started since their SID was written (see the migration). */
+    const settle = (replicaId: string) => sql`select settle_replica_admissions(${replicaId})`.pipe(Effect.asVoid)
+
+    return { reserve, taken, renew, release, settle } as const
   })
 }) {}
