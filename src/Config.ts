@@ -160,7 +160,17 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
         Config.withDefault(0),
         Config.validate({ message: "TENANT_MONTHLY_CALL_MINUTES must be 0 or more", validation: (n) => n >= 0 })
       ),
-      callAdmissionTtlSecs: yield* positiveInt("CALL_ADMISSION_TTL_SECS", 90)
+      callAdmissionTtlSecs: yield* positiveInt("CALL_ADMISSION_TTL_SECS", 90),
+      /**
+       * Inbound admissions a replica reserves ahead per tenant taking calls, so a webhook is
+       * answered with no statement on its path (Limits/AdmissionsAhead.ts); 0 = off.
+       */
+      callAdmissionsAhead: yield* Config.integer("CALL_ADMISSIONS_AHEAD").pipe(
+        Config.withDefault(4),
+        Config.validate({ message: "CALL_ADMISSIONS_AHEAD must be 0 or more", validation: (n) => n >= 0 })
+      ),
+      /** A tenant's reservations are given back after this long without a call on the replica. */
+      callAdmissionsAheadIdleSecs: yield* positiveInt("CALL_ADMISSIONS_AHEAD_IDLE_SECS", 10)
     } as const
   })
 }) {}

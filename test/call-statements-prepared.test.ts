@@ -67,7 +67,8 @@ const placeCall = (n: number) =>
   })
 
 layer(withFakeOpenAI((fake) =>
-  makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-prepared", ANALYSIS_WORKER_ENABLED: "false", ...ONE_CONNECTION })
+  // Every call's admission by its statement (no reservation ahead answers the second call without one).
+  makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-prepared", ANALYSIS_WORKER_ENABLED: "false", CALL_ADMISSIONS_AHEAD: "0", ...ONE_CONNECTION })
 ), { excludeTestServices: true })("a call's own statements, prepared by name", (it) => {
   it.effect("admission, token redemption with the ledger row, and the record: each prepared once and run for every call", () =>
     Effect.gen(function*() {

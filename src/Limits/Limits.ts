@@ -7,6 +7,7 @@ import { Migrations } from "../Database/Migrations.js"
 import { Ids } from "../Ids.js"
 import { LiveCalls } from "../LiveCalls/LiveCalls.js"
 import type { TenantConfig } from "../Tenants/Config.js"
+import { AdmissionsAhead } from "./AdmissionsAhead.js"
 import { Budgets } from "./Budgets.js"
 import { destinationRefusal } from "./Destinations.js"
 import { type LimitRefused, refused } from "./Errors.js"
@@ -47,7 +48,9 @@ export interface InboundWork {
  * cap holds exactly across replicas under concurrent requests. An inbound call is admitted by
  * `admitInbound`; with no monthly budget to check, in one statement (`admit_inbound_call`,
  * migration 0020): it is on the webhook's critical path, where a six-round-trip transaction
- * serialised per replica was what a burst of calls queued behind (bench/RESULTS.md).
+ * serialised per replica was what a burst of calls queued behind (bench/RESULTS.md). With no
+ * budget, and a reservation for the tenant on this replica, not even that: the call takes one
+ * (AdmissionsAhead) and its admission is written after the answer.
  */
 export class Limits extends Effect.Service<Limits>()("Limits", {
   scoped: Effect.gen(function*() {
@@ -58,6 +61,7 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
     const { replicaId } = yield* LiveCalls
     const budgets = yield* Budgets
     const refusals = yield* Refusals
+    const ahead = yield* AdmissionsAhead
     const traced = yield* spansExported
     const ttlMs = platform.callAdmissionTtlSecs * 1000
 
@@ -205,13 +209,17 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
       (tenant: LimitedTenant, seen: CallSeen, recordSighting: boolean) => {
         const work: InboundWork = { kind: "inbound_call", callSid: seen.callSid, from: seen.from }
         const limits = effectiveLimits(tenant.config, platform)
-        const decided = limits.monthlyCallMinutes === null
+        const unbudgeted = limits.monthlyCallMinutes === null
+        // A reservation (or this replica's earlier answer to the same call) admits it with no statement.
+        if (unbudgeted && ahead.take(seen, recordSighting, limits)) return Effect.succeedNone
+        const decided = unbudgeted
           ? inboundStatement(tenant, seen, recordSighting, limits)
           : inboundTransaction(tenant, work, seen, recordSighting)
-        return Effect.flatMap(orRefused(decided), (decision) =>
-          Either.isRight(decision)
-            ? Effect.succeedNone
-            : Effect.as(note(tenant, work, decision.left), Option.some(decision.left)))
+        return Effect.flatMap(orRefused(decided), (decision) => {
+          if (Either.isLeft(decision)) return Effect.as(note(tenant, work, decision.left), Option.some(decision.left))
+          if (unbudgeted) ahead.admitted(tenant.tenantId, limits)
+          return Effect.succeedNone
+        })
       }
     )
 
@@ -243,5 +251,5 @@ export class Limits extends Effect.Service<Limits>()("Limits", {
           ))
     } as const
   }),
-  dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default]
+  dependencies: [LimitsRepo.Default, Budgets.Default, Refusals.Default, AdmissionsAhead.Default]
 }) {}

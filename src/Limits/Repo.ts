@@ -39,7 +39,7 @@ export const admissionSettled = (sql: SqlClient.SqlClient, tenantId: string, cal
  * every set-up and ledger write in flight. Refusals write nothing here; the single-use stream
  * token (LiveCallsRepo.insertRedeeming) and the call's record keep synchronous commits.
  */
-const commitWithoutFlush = "set_config('synchronous_commit', 'off', true)"
+export const commitWithoutFlush = "set_config('synchronous_commit', 'off', true)"
 
 export interface CallCounts {
   readonly tenant: number
