@@ -1,5 +1,5 @@
 import { Config, type ConfigError, Effect, Option, Redacted } from "effect"
-import { positiveInt } from "./ConfigIntegers.js"
+import { atLeast, positiveInt } from "./ConfigIntegers.js"
 import { availableParallelism } from "node:os"
 import { parseTrustProxy } from "./Http/TrustProxy.js"
 
@@ -165,10 +165,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
        * Inbound admissions a replica reserves ahead per tenant taking calls, so a webhook is
        * answered with no statement on its path (Limits/AdmissionsAhead.ts); 0 = off.
        */
-      callAdmissionsAhead: yield* Config.integer("CALL_ADMISSIONS_AHEAD").pipe(
-        Config.withDefault(4),
-        Config.validate({ message: "CALL_ADMISSIONS_AHEAD must be 0 or more", validation: (n) => n >= 0 })
-      ),
+      callAdmissionsAhead: yield* atLeast("CALL_ADMISSIONS_AHEAD", 8, 0),
       /** A tenant's reservations are given back after this long without a call on the replica. */
       callAdmissionsAheadIdleSecs: yield* positiveInt("CALL_ADMISSIONS_AHEAD_IDLE_SECS", 10)
     } as const

@@ -7,7 +7,7 @@ import { accountSid, agentWithRoute, newCallSid, putTenant, sign, twilioWebhook 
 import { parseXml, streamParameters } from "./support/FakeTwilioXml.js"
 import { call, type Replica, startReplica, startReplicas } from "./support/Replicas.js"
 import { query, testDatabaseUrl } from "./support/TestDatabase.js"
-import { adminHeaders, makeTestServer } from "./support/TestServer.js"
+import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 
 /**
  * Admissions reserved ahead (src/Limits/AdmissionsAhead.ts): a webhook whose tenant has a
@@ -86,8 +86,15 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       expect(answered._tag).toBe("Some")
       if (answered._tag === "Some") expect(connects(answered.value.text).call_sid).toBe(sid)
       expect(yield* sighting(id, sid)).toEqual([{ from_number: "+15557659000", twilio_status: "ringing", direction: "inbound" }])
-      // Topped up again once the lock is free.
+      // One taken: the pool is topped up only once half are used.
+      expect(yield* reserved(id)).toBe(AHEAD - 1)
+      connects((yield* ring()).text)
       expect(yield* eventually(reserved(id), (n) => n === AHEAD)).toBe(AHEAD)
+      // The runtime view's `used` is the three calls admitted, not the slots reserved beside them.
+      const runtime = yield* request("GET", `/api/v1/admin/tenants/${id}/runtime`, { headers: adminHeaders })
+      expect(runtime.status).toBe(200)
+      expect(runtime.body.config.limits.concurrent_calls).toEqual({ used: 3, limit: 20 })
+      expect(runtime.body.config.limits.replica_calls.used).toBe(3)
     }))
 
   it.effect("near the cap, and with a monthly budget, no reservation is taken: the webhook waits for its statement", () =>
@@ -179,8 +186,8 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       expect(token2).toBeDefined()
       expect(rest2).toEqual(rest1)
       expect(rest1.call_sid).toBe(sid)
-      // One reservation taken (one admission for the call), the pool topped up to AHEAD again.
-      yield* eventuallyHolds(reserved(id), (n) => n === AHEAD)
+      // One reservation taken (one admission for the call); not topped up before half are used.
+      yield* eventuallyHolds(reserved(id), (n) => n === AHEAD - 1)
       expect(yield* admissionsOf(id, sid)).toBe(1)
       expect((yield* sighting(id, sid)).length).toBe(1)
     }))

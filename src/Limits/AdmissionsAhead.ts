@@ -91,7 +91,9 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       pool.lastUsed = Date.now()
       remember(seen.tenantId, seen.callSid)
       Queue.unsafeOffer(writes, { id, seen, recordSighting, logId: ids.nextUuid() })
-      wantTopUp(seen.tenantId, limits)
+      // Topped up once half are used: one reserving statement (its lock and counts, an
+      // admission's cost) then serves several calls instead of one per call.
+      if (pool.ids.length <= ahead / 2) wantTopUp(seen.tenantId, limits)
       return true
     }
 

@@ -76,6 +76,21 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
       )
 
     /**
+     * Admissions reserved ahead (Limits/AdmissionsAhead.ts: inbound, no call SID yet) of the tenant
+     * and of this replica, still within the TTL: counted by `callCounts` as the slots they hold,
+     * not calls anyone is on.
+     */
+    const reservedCounts = (tenantId: string, replicaId: string, cutoff: Date) =>
+      sql<{ tenant: number; replica: number }>`
+        select (count(*) filter (where tenant_id = ${tenantId}))::int as tenant,
+               (count(*) filter (where replica_id = ${replicaId}))::int as replica
+        from call_admissions
+        where (tenant_id = ${tenantId} or replica_id = ${replicaId}) and direction = 'inbound'
+          and call_sid is null and admitted_at > ${cutoff}`.pipe(
+        Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 })
+      )
+
+    /**
      * An inbound call's whole admission in one statement (no budget to check): the ids, or why not.
      * Its transaction commits without waiting for the WAL flush (`commitWithoutFlush`).
      */
@@ -165,6 +180,6 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.asVoid
       )
 
-    return { lockTenant, lockReplica, callCounts, admitInbound, admitInboundSeen, callLogSeen, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
+    return { lockTenant, lockReplica, callCounts, reservedCounts, admitInbound, admitInboundSeen, callLogSeen, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
   })
 }) {}
