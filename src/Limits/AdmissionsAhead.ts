@@ -18,6 +18,12 @@ interface Pool {
 const RECENT_CALLS = 4096
 /** Taken reservations written per statement at most. */
 const WRITE_BATCH = 128
+/**
+ * A taken reservation is written this long after the first of its batch: the write then stays
+ * clear of the moments its calls' media streams upgrade and start (right after the answer), and
+ * serves the calls answered meanwhile. Only the crash window (docs/limits.md) grows by as much.
+ */
+const WRITE_AFTER = "25 millis"
 const writeRetry = Schedule.exponential("100 millis").pipe(
   Schedule.union(Schedule.spaced("2 seconds")),
   Schedule.intersect(Schedule.recurs(30))
@@ -29,7 +35,7 @@ const writeRetry = Schedule.exponential("100 millis").pipe(
  * locks like any admission, so every replica's `call_counts` counts them and the caps stay exact.
  * An inbound webhook whose tenant has one here takes it in plain code and is answered at once;
  * its SID and the call log's first sighting are written after the answer, several calls per
- * statement when several wait (no timer). A failed write is retried; the stream's `start` enters
+ * statement (written `WRITE_AFTER` after the first of them). A failed write is retried; the stream's `start` enters
  * the call in the ledger whatever happened to it. Reservations are only taken while the tenant
  * (and the replica) is at or below half its cap, are renewed before CALL_ADMISSION_TTL_SECS ends
  * them, and given back when the tenant is quiet here or the replica drains or stops. After a crash
@@ -143,10 +149,15 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
           ))
       )
 
-    const writeNext = Effect.flatMap(Queue.takeBetween(writes, 1, WRITE_BATCH), (batch) => {
+    const writeNext = Effect.flatMap(Queue.take(writes), (first) => {
+      // Counted from here: the layer's finalizer waits for it through the pause too.
       writing++
       unsettled = true
-      return Effect.ensuring(writeTaken(Chunk.toReadonlyArray(batch)), Effect.sync(() => void writing--))
+      return Effect.sleep(WRITE_AFTER).pipe(
+        Effect.zipRight(Queue.takeUpTo(writes, WRITE_BATCH - 1)),
+        Effect.flatMap((rest) => writeTaken([first, ...Chunk.toReadonlyArray(rest)])),
+        Effect.ensuring(Effect.sync(() => void writing--))
+      )
     })
 
     /** Every reservation this replica holds, taken out of the pools (no webhook can take them then). */
