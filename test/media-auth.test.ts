@@ -94,6 +94,21 @@ const blockSpends = Effect.gen(function*() {
   }
 })
 
+/**
+ * A call started with its token's spend held (`blockSpends`), once its model has been asked for
+ * the greeting: the caller's socket, the call's upstream and the held spend.
+ */
+const startWhileSpendHeld = (claims: StreamClaims, token: string) =>
+  Effect.gen(function*() {
+    const fake = yield* FakeOpenAI
+    const spend = yield* blockSpends
+    const { client, outcome } = yield* startWith({ claims, token })
+    expect(outcome).toBe("connected")
+    const upstream = fake.connections[fake.connections.length - 1]!
+    yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+    return { client, upstream, spend }
+  })
+
 /** The call's records, once one is written (then any second one would be too). */
 const recordsOf = (callSid: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -254,12 +269,9 @@ layer(suite({
       expect(first.outcome).toBe("connected")
       const firstUpstream = fake.connections[fake.connections.length - 1]!
       yield* promise(() => first.client.waitFor("the first call's greeting", () => first.client.of("media").length > 0))
-      const spend = yield* blockSpends
-      const replay = yield* startWith({ claims: c, token })
-      expect(replay.outcome).toBe("connected")
-      const upstream = fake.connections[fake.connections.length - 1]!
+      const replay = yield* startWhileSpendHeld(c, token)
+      const { upstream, spend } = replay
       expect(upstream).not.toBe(firstUpstream)
-      yield* promise(() => fake.waitFor("the replay's response.create", () => upstream.eventsOf("response.create").length > 0))
       yield* spend.waiting
       yield* promise(() => upstream.roundTrip()) // its greeting's audio has reached the service
 
@@ -279,12 +291,7 @@ layer(suite({
       const fake = yield* FakeOpenAI
       const sql = yield* SqlClient.SqlClient
       const c = claims()
-      const token = yield* mint(c)
-      const spend = yield* blockSpends
-      const { client, outcome } = yield* startWith({ claims: c, token })
-      expect(outcome).toBe("connected")
-      const upstream = fake.connections[fake.connections.length - 1]!
-      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      const { client, upstream, spend } = yield* startWhileSpendHeld(c, yield* mint(c))
       yield* spend.waiting
       yield* promise(() => upstream.roundTrip())
       client.stop()
@@ -381,17 +388,12 @@ it.scopedLive("a shutdown while a call's token is spent closes its socket (1001)
     const scope = yield* Scope.make()
     const server = yield* Layer.buildWithScope(suite({}), scope)
     const { client, spend, upstream } = yield* Effect.provide(Effect.gen(function*() {
-      const fake = yield* FakeOpenAI
       const c = claims()
-      const token = yield* mint(c)
-      const spend = yield* blockSpends
-      const { client, outcome } = yield* startWith({ claims: c, token })
-      expect(outcome).toBe("connected")
-      const upstream = fake.connections[fake.connections.length - 1]!
-      yield* promise(() => fake.waitFor("the greeting's response.create", () => upstream.eventsOf("response.create").length > 0))
+      const held = yield* startWhileSpendHeld(c, yield* mint(c))
+      const { spend, upstream } = held
       yield* spend.waiting
       yield* promise(() => upstream.roundTrip())
-      return { client, spend, upstream }
+      return held
     }), server)
     const stopping = yield* Effect.fork(Scope.close(scope, Exit.void))
     // The spend is released whatever happens: its connection is the server's to close.
