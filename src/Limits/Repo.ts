@@ -76,17 +76,20 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
       )
 
     /**
-     * Admissions reserved ahead (Limits/AdmissionsAhead.ts: inbound, no call SID yet) of the tenant
-     * and of this replica, still within the TTL: counted by `callCounts` as the slots they hold,
-     * not calls anyone is on.
+     * `callCounts` without the admissions reserved ahead (Limits/AdmissionsAhead.ts: inbound, no
+     * call SID yet): those hold slots against the caps but are nobody's call. One statement, so
+     * a reservation taken meanwhile is in both counts or in neither (call_counts is stable: it
+     * reads with the statement's snapshot).
      */
-    const reservedCounts = (tenantId: string, replicaId: string, cutoff: Date) =>
+    const callsOnly = (tenantId: string, replicaId: string, cutoff: Date) =>
       sql<{ tenant: number; replica: number }>`
-        select (count(*) filter (where tenant_id = ${tenantId}))::int as tenant,
-               (count(*) filter (where replica_id = ${replicaId}))::int as replica
-        from call_admissions
-        where (tenant_id = ${tenantId} or replica_id = ${replicaId}) and direction = 'inbound'
-          and call_sid is null and admitted_at > ${cutoff}`.pipe(
+        select c.tenant - r.tenant as tenant, c.replica - r.replica as replica
+        from call_counts(${tenantId}, ${replicaId}, ${cutoff}) c,
+          (select (count(*) filter (where tenant_id = ${tenantId}))::int as tenant,
+                  (count(*) filter (where replica_id = ${replicaId}))::int as replica
+           from call_admissions
+           where (tenant_id = ${tenantId} or replica_id = ${replicaId}) and direction = 'inbound'
+             and call_sid is null and admitted_at > ${cutoff}) r`.pipe(
         Effect.map((rows): CallCounts => rows[0] ?? { tenant: 0, replica: 0 })
       )
 
@@ -180,6 +183,6 @@ export class LimitsRepo extends Effect.Service<LimitsRepo>()("LimitsRepo", {
         Effect.asVoid
       )
 
-    return { lockTenant, lockReplica, callCounts, reservedCounts, admitInbound, admitInboundSeen, callLogSeen, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
+    return { lockTenant, lockReplica, callCounts, callsOnly, admitInbound, admitInboundSeen, callLogSeen, hits, bump, minutesSince, firstNotice, admit, admittedCall, attach, release, prune } as const
   })
 }) {}

@@ -20,9 +20,8 @@ export const usageView = (
   ttlMs: number
 ) =>
   Effect.gen(function*() {
-    const cutoff = new Date(at.getTime() - ttlMs)
     // Slots reserved ahead count against the caps but are nobody's call: `used` is the calls.
-    const [counts, reserved] = yield* Effect.all([repo.callCounts(tenantId, replicaId, cutoff), repo.reservedCounts(tenantId, replicaId, cutoff)])
+    const counts = yield* repo.callsOnly(tenantId, replicaId, new Date(at.getTime() - ttlMs))
     const [callsMinute, callsDay, smsMinute, smsDay, minutes] = yield* Effect.all([
       repo.hits(tenantId, "calls_minute", minuteStart(at)),
       repo.hits(tenantId, "calls_day", dayStart(at)),
@@ -31,8 +30,8 @@ export const usageView = (
       repo.minutesSince(tenantId, monthStart(at))
     ])
     return {
-      concurrent_calls: gauge(counts.tenant - reserved.tenant, limits.maxConcurrentCalls),
-      replica_calls: gauge(counts.replica - reserved.replica, limits.maxCallsPerReplica),
+      concurrent_calls: gauge(counts.tenant, limits.maxConcurrentCalls),
+      replica_calls: gauge(counts.replica, limits.maxCallsPerReplica),
       outbound_calls_this_minute: gauge(callsMinute, limits.outboundCallsPerMinute),
       outbound_calls_today: gauge(callsDay, limits.outboundCallsPerDay),
       sms_this_minute: gauge(smsMinute, limits.smsPerMinute),
