@@ -12,6 +12,12 @@ describe("credentials in URLs", () => {
     expect(redactUrlSecrets("https://:@h.example/p?token=", M)).toBe("https://:@h.example/p?token=")
   })
 
+  it("a parameter whose name is percent-encoded is read as the receiving server decodes it", () => {
+    expect(redactUrlSecrets("https://h.example/p?api%5Fkey=k1&%74oken=t1&%6Bey=k2&x%5Fid=7&bad%ZZname=v", M))
+      .toBe("https://h.example/p?api%5Fkey=[redacted]&%74oken=[redacted]&%6Bey=[redacted]&x%5Fid=7&bad%ZZname=v")
+    expect(carriesUrlSecrets("https://h.example/hook?Api%2DKey=live")).toBe(true)
+  })
+
   it("a user without a password is the credential itself, and an @ in the user does not hide the password", () => {
     // GitHub-style `https://<token>@host`, Stripe-style `https://<api key>:@host`: what node's client sends as Basic auth.
     expect(redactUrlSecrets("https://ghp_0123456789abcdef@h.example/repo", M)).toBe("https://[redacted]@h.example/repo")

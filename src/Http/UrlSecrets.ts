@@ -21,10 +21,25 @@ const redactUserinfo = (userinfo: string, marker: string): string => {
 
 const QUERY_PARAM = /(^|[?&;])([^=&#;?]+)=([^&#;]*)/g
 
+/** A parameter's name as the receiving server reads it: `api%5Fkey` and `api+key` are `api_key` and `api key` there. */
+const decodedName = (name: string): string => {
+  if (!/[%+]/.test(name)) return name
+  try {
+    return decodeURIComponent(name.replaceAll("+", " "))
+  } catch {
+    return name
+  }
+}
+
+const isSecretParam = (name: string): boolean => {
+  const decoded = decodedName(name)
+  return SECRET_NAME.test(decoded) || SECRET_PARAM.test(decoded)
+}
+
 /** A query (`?a=1&token=x`, or without its `?`) with each secret parameter's value replaced by `marker`. */
 export const redactQuerySecrets = (query: string, marker: string): string =>
   query.replace(QUERY_PARAM, (param, lead: string, name: string, value: string) =>
-    value !== "" && (SECRET_NAME.test(name) || SECRET_PARAM.test(name)) ? `${lead}${name}=${marker}` : param)
+    value !== "" && isSecretParam(name) ? `${lead}${name}=${marker}` : param)
 
 /**
  * A URL with its password (or a user that is the credential) and secret query values replaced by
