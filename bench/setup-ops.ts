@@ -56,7 +56,8 @@ const statementsBetween = (log: string, database: string, from: string, to: stri
 }
 
 const measure = async (tree: string, baseUrl: URL) => {
-  const database = `ssv_setup_ops_${path.basename(tree).replace(/[^a-z0-9]/gi, "_")}_${Date.now()}`
+  // SETUP_OPS_DB_PREFIX: the database's name prefix (a shared server may allow only some names).
+  const database = `${process.env.SETUP_OPS_DB_PREFIX ?? "ssv_setup_ops"}_${path.basename(tree).replace(/[^a-z0-9]/gi, "_")}_${Date.now()}`
   const { admin, url, drop } = await freshDatabase(baseUrl, database)
   await admin.query(`alter database ${database} set log_statement = 'all'`)
   const marker = new pg.Client({ connectionString: url.toString() })

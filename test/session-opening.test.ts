@@ -56,4 +56,33 @@ describe("a call's session opening", () => {
     expect(JSON.parse(opening.speakWithAudio()).session.output_modalities).toEqual(["audio"])
     expect(opened(opening).sent[0]!.session.output_modalities).toEqual(["audio"])
   })
+  it("sends each call of an agent the session.update written for it, whatever the calls before it were told", () => {
+    const sessionOf = (plan: ReturnType<typeof sessionPlan>) => JSON.parse(plan.sessionUpdate).session
+    const tenantTools = [...tools]
+    const variants: Array<[AgentSettings, "audio" | "text"]> = [
+      [settings, "text"],
+      [settings, "audio"],
+      [{ ...settings, voice: "alloy" }, "text"],
+      [{ ...settings, instructions: `${settings.instructions} Speak slowly.` }, "text"],
+      [{ ...settings, model: "gpt-realtime-mini" }, "text"],
+      [{ ...settings }, "text"]
+    ]
+    // Twice over, as later calls of the same agents: each gets its own settings back.
+    for (const round of [1, 2]) {
+      for (const [made, output] of variants) {
+        const session = sessionOf(sessionPlan(made, tenantTools, output))
+        expect(session, `round ${round}`).toMatchObject({
+          model: made.model,
+          instructions: made.instructions,
+          output_modalities: [output],
+          audio: { output: { voice: made.voice } }
+        })
+        expect(session.tools.map((tool: { name: string }) => tool.name)).toEqual(["lookup_order"])
+      }
+    }
+    // Another tenant's tools (another array) are its own, even with the same settings.
+    const otherTools = [{ name: "book_table", description: "Books a table", parameters: { type: "object" } }]
+    expect(sessionOf(sessionPlan(settings, otherTools, "text")).tools.map((tool: { name: string }) => tool.name)).toEqual(["book_table"])
+    expect(sessionPlan(settings, tenantTools, "text").sessionUpdate).toBe(sessionPlan({ ...settings }, tenantTools, "text").sessionUpdate)
+  })
 })

@@ -114,7 +114,11 @@ export class VersionResolution extends Effect.Service<VersionResolution>()("Vers
       return chosen === null ? Option.none() : versionShelf.peek(input.tenantId, chosen)
     }
 
-    return { resolve, cached, byId } as const
+    /** `byId` from the cache alone, as plain code (a call's start): the version, or undefined to load it with `byId`. */
+    const byIdCached = (tenantId: string, versionId: string): Option.Option<ResolvedAgentVersion> | undefined =>
+      versionShelf.peek(tenantId, versionId)
+
+    return { resolve, cached, byId, byIdCached } as const
   }),
   dependencies: [AgentsRepo.Default, RolloutsRepo.Default, AgentCache.Default]
 }) {}

@@ -17,6 +17,31 @@ export interface PlainRequest {
 }
 
 /**
+ * A request's edge data, its runtime made on first use: the webhook's answer runs on it, but a
+ * media upgrade's answer runs no Effect (only a defect's envelope or a non-default logger's
+ * access line needs it), and each runtime is a copy of every fiber ref (bench/RESULTS.md, stop 38 setupcpu).
+ */
+class Begun implements PlainRequest {
+  private made: R.Runtime<never> | undefined = undefined
+
+  constructor(
+    readonly started: number,
+    readonly peer: string,
+    readonly address: string,
+    readonly context: RequestContext,
+    private readonly base: R.Runtime<never>
+  ) {}
+
+  get runtime(): R.Runtime<never> {
+    return this.made ??= Runtime.make({
+      context: Context.empty(),
+      runtimeFlags: this.base.runtimeFlags,
+      fiberRefs: FiberRefs.updateAs(this.base.fiberRefs, { fiberId: FiberId.none, fiberRef: CurrentRequest, value: this.context })
+    })
+  }
+}
+
+/**
  * The edge's per-request duties for the paths served off node's own events (no request fiber:
  * src/Twilio/PlainWebhook.ts, src/Media/PlainUpgrade.ts), over `EdgeState`'s plain functions
  * and the runtime captured when their layer was built (its clock, loggers and log level).
@@ -31,17 +56,9 @@ export const makePlainEdge = (edge: EdgeState["Type"], trustProxy: TrustProxy, r
     const given = message.headers["x-request-id"]
     // Node joins a repeated x- header into one string; an array never comes, but the type allows it.
     const context = edge.contextFor(typeof given === "string" ? given : undefined)
-    return {
-      started: clock.unsafeCurrentTimeMillis(),
-      peer,
-      address: resolveClientAddress(trustProxy, peer, message.headers as Readonly<Record<string, string | undefined>>),
-      context,
-      runtime: Runtime.make({
-        context: Context.empty(),
-        runtimeFlags: runtime.runtimeFlags,
-        fiberRefs: FiberRefs.updateAs(runtime.fiberRefs, { fiberId: FiberId.none, fiberRef: CurrentRequest, value: context })
-      })
-    }
+    const started = clock.unsafeCurrentTimeMillis()
+    const address = resolveClientAddress(trustProxy, peer, message.headers as Readonly<Record<string, string | undefined>>)
+    return new Begun(started, peer, address, context, runtime)
   }
 
   /** The metrics and the access line of an answered request, as the Effect edge records them. */

@@ -124,9 +124,11 @@ const setUp = (twilio: TwilioSocket, boot: BootstrapHandler, id: CallIdentity, s
     const found = cached ?? (yield* retryingRead(services.tenants.get(id.tenantId), "5 seconds"))
     if (Option.isNone(found)) return yield* new StreamRejected({ message: `unknown tenant ${id.tenantId}` })
     const tenant = found.value
+    // The webhook has just resolved this version: a cached one is a map read, not a read effect built and run.
     const version = id.agentVersionId === null
       ? Option.none()
-      : yield* retryingRead(services.versions.byId(id.tenantId, id.agentVersionId), "5 seconds")
+      : services.versions.byIdCached(id.tenantId, id.agentVersionId) ??
+        (yield* retryingRead(services.versions.byId(id.tenantId, id.agentVersionId), "5 seconds"))
     if (id.agentVersionId !== null && Option.isNone(version)) {
       yield* Effect.logWarning("agent version not found for this tenant; using the tenant's defaults (not stored)")
     }

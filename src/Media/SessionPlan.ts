@@ -110,7 +110,41 @@ export const sessionPlan = (
   output: ModelOutput = "audio"
 ): SessionPlan => new CallSessionPlan(settings, tools, output)
 
-const session = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string =>
+/** A session.update's text and what it was written from (the tools are the memo's key). */
+interface WrittenUpdate {
+  readonly model: string
+  readonly instructions: string
+  readonly voice: string
+  readonly output: ModelOutput
+  readonly text: string
+}
+
+/** Texts kept per tool list: one per agent version, voice and output a tenant's calls use at once. */
+const MAX_UPDATES_PER_TOOLS = 8
+
+/**
+ * By the tenant's tool list (one array per tenant config, FunctionRegistry `toolsOf`, dropped
+ * with it): the session.update texts its calls sent. Each call of an agent sends the same ~2 KB
+ * (its instructions and the tools' schemas), written again per call before (bench/RESULTS.md,
+ * stop 38 setupcpu); shared by the tenant's calls, not kept per call.
+ */
+const writtenUpdates = new WeakMap<ReadonlyArray<ToolDefinition>, Array<WrittenUpdate>>()
+
+const session = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string => {
+  const { instructions, model, voice } = settings
+  let written = writtenUpdates.get(tools)
+  const found = written?.find((update) =>
+    update.output === output && update.model === model && update.voice === voice && update.instructions === instructions
+  )
+  if (found !== undefined) return found.text
+  const text = writeSession(settings, tools, output)
+  if (written === undefined) writtenUpdates.set(tools, written = [])
+  if (written.length >= MAX_UPDATES_PER_TOOLS) written.shift()
+  written.push({ model, instructions, voice, output, text })
+  return text
+}
+
+const writeSession = (settings: AgentSettings, tools: ReadonlyArray<ToolDefinition>, output: ModelOutput): string =>
   sessionUpdate({
     type: "realtime",
     model: settings.model,

@@ -3,7 +3,6 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as UrlParams from "@effect/platform/UrlParams"
 import { Cause, Context, Effect, Either, Option, Schema, Tracer } from "effect"
 import { AppConfig } from "../Config.js"
 import { answerUnhandled } from "../Http/ErrorBoundary.js"
@@ -66,10 +65,27 @@ export const hotWebhookQuery = (method: string, url: string, contentType: string
   return Either.isLeft(query) ? undefined : query.right
 }
 
+/**
+ * The form's fields as `UrlParams.toRecord(UrlParams.fromInput(...))` gives them, read straight
+ * off the parsed body: those two copy every pair into arrays twice over before the record
+ * (bench/RESULTS.md, stop 38 setupcpu). A repeated name, which toRecord makes an array the
+ * form's schema refuses, is refused here at once (test/webhook-form.test.ts compares the two).
+ */
+const formRecord = (text: string): Record<string, string> | undefined => {
+  // No prototype: a `__proto__` or `constructor` field is a field (the schema's output is a plain object).
+  const fields: Record<string, string> = Object.create(null)
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (fields[name] !== undefined) return undefined
+    fields[name] = value
+  }
+  return fields
+}
+
 /** The webhook's form fields from the body's text, as HttpApi decodes them, or undefined when HttpApi should judge it. */
 export const webhookForm = (text: string): VoiceWebhook["params"] | undefined => {
-  const params = decodeForm(UrlParams.toRecord(UrlParams.fromInput(new URLSearchParams(text))))
-  return Either.isLeft(params) ? undefined : params.right
+  const fields = formRecord(text)
+  const params = fields === undefined ? undefined : decodeForm(fields)
+  return params === undefined || Either.isLeft(params) ? undefined : params.right
 }
 
 /**
