@@ -88,7 +88,7 @@ const analysis = await startAnalysisFakes()
 serverSuite({ ...analysis.config, ...ONE_CONNECTION }, { seed: analysis.seedTenants("prep-an") })(
   "a finished analysis's record, prepared by name",
   (it) => {
-    it.effect("the analysis's one statement is a named prepared statement", () =>
+    it.effect("the analysis's one statement and its claim are named prepared statements", () =>
       Effect.gen(function*() {
         yield* recordFinishedCall("prep-an", "CAprepan1")
         const job = yield* eventually(jobOf("prep-an", "MZCAprepan1"), (job) => job?.status === "done", 15_000)
@@ -96,6 +96,8 @@ serverSuite({ ...analysis.config, ...ONE_CONNECTION }, { seed: analysis.seedTena
         const statements = yield* preparedStatements
         // CallAnalysis/Records.ts, and the record that enqueued the job.
         expect(preparedMatching(statements, /"recorded_job" as \(/).runs).toBe(1)
+        // The worker's claim (Database/Leases.ts), once per pass: parsed and planned once per connection too.
+        expect(preparedMatching(statements, /update "call_analysis_jobs" claimed/).runs).toBeGreaterThanOrEqual(1)
         expect(preparedMatching(statements, /"recorded_call" as \(/).runs).toBe(1)
       }))
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, FiberId, FiberRefs, HashMap, List, Logger, LogLevel, LogSpan } from "effect"
 import type { AccessFields, RequestContext } from "../src/Http/RequestContext.js"
 import { accessLine, JsonLogLive, plainLine, writeAccessLine } from "../src/Observability/JsonLog.js"
+import { flushLines } from "../src/Observability/StdoutLines.js"
 import { seededRandom } from "./support/SeededRandom.js"
 
 /**
@@ -64,9 +65,10 @@ describe("JSON log lines", () => {
   })
 })
 
-/** What `process.stdout.write` was given while `effect` ran (the logger writes there). */
+/** What `process.stdout.write` was given while `effect` ran (the logger writes there, once per turn: flushed here). */
 const captureStdout = <A>(effect: Effect.Effect<A>) =>
   Effect.suspend(() => {
+    flushLines()
     const written: Array<string> = []
     const original = process.stdout.write
     process.stdout.write = ((chunk: string) => {
@@ -76,6 +78,7 @@ const captureStdout = <A>(effect: Effect.Effect<A>) =>
     return effect.pipe(
       Effect.map((result) => ({ result, written })),
       Effect.ensuring(Effect.sync(() => {
+        flushLines()
         process.stdout.write = original
       }))
     )

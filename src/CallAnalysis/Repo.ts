@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as Statement from "@effect/sql/Statement"
 import { Effect } from "effect"
+import { makeExecute } from "../Database/HotStatement.js"
 import { leasedTable, pendingJobs } from "../Database/Leases.js"
 import { piece } from "../Database/Piece.js"
 
@@ -42,7 +43,8 @@ export class AnalysisJobsRepo extends Effect.Service<AnalysisJobsRepo>()("Analys
           returning id`
 
     /** Pending jobs due by `now`, oldest first (the partial index `call_analysis_jobs_due_idx`). */
-    const leases = leasedTable(sql, pendingJobs(sql, "call_analysis_jobs"))
+    // Claimed and recorded after every call: prepared (planned once per connection).
+    const leases = leasedTable(sql, pendingJobs(sql, "call_analysis_jobs"), (yield* makeExecute(sql)).prepared)
 
     // The claim reads what the analysis needs of each session in the same statement (by primary key).
     const session = (column: string) =>

@@ -1,4 +1,5 @@
 import type { SqlClient, Statement } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
 import type { Concurrency } from "effect/Types"
 import type { Ids } from "../Ids.js"
@@ -35,8 +36,17 @@ export const pendingJobs = (sql: SqlClient.SqlClient, table: string): LeasedTabl
   claimTouchesUpdatedAt: true
 })
 
-/** Claim, record and release for one leased table: the same statements for every queue. */
-export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
+/** How a statement runs: as it is (the default), or Database/HotStatement.ts's `prepared`. */
+type Run = <A extends object>(statement: Statement.Statement<A>) => Effect.Effect<ReadonlyArray<A>, SqlError>
+
+const asItIs: Run = (statement) => statement
+
+/**
+ * Claim, record and release for one leased table: the same statements for every queue. `run`
+ * runs the claim and the record: a queue worked on for every call passes `prepared` (one shape
+ * each, one plan for every value), so PostgreSQL parses and plans them once per connection.
+ */
+export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable, run: Run = asItIs) => {
   const table = sql(spec.table)
   const leaseToken = sql(spec.leaseToken)
   const leaseExpiresAt = sql(spec.leaseExpiresAt)
@@ -50,7 +60,7 @@ export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
    */
   const claim = <Row extends object>(returning: Statement.Fragment) =>
   (token: string, now: Date, leaseUntil: Date, limit: number) =>
-    orUnavailable(sql<Row>`
+    orUnavailable(run(sql<Row>`
       update ${table} claimed set ${leaseToken} = ${token}, ${leaseExpiresAt} = ${leaseUntil}${touch}
       from (
         select id from ${table}
@@ -61,7 +71,7 @@ export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
         limit ${limit}
       ) due
       where claimed.id = due.id
-      returning ${returning}`)
+      returning ${returning}`))
 
   /**
    * Applies `set` (one attempt's result) if `token` still holds the row's lease at `now`, returning
@@ -77,7 +87,7 @@ export const leasedTable = (sql: SqlClient.SqlClient, spec: LeasedTable) => {
 
   /** Applies `set` (one attempt's result) if `token` still holds the row's lease at `now`; false when it was lost. */
   const record = (id: string, tenantId: string, token: string, now: Date, set: Statement.Fragment) =>
-    orUnavailable(recordStatement(id, tenantId, token, now, set)).pipe(Effect.map((rows) => rows.length === 1))
+    orUnavailable(run(recordStatement(id, tenantId, token, now, set))).pipe(Effect.map((rows) => rows.length === 1))
 
   /** Hands back what `token` still holds (the worker is stopping): claimable at once, not after the lease. */
   const release = (token: string) =>

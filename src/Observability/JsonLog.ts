@@ -1,5 +1,6 @@
 import { Cause, type Fiber, FiberRef, FiberRefs, HashMap, HashSet, List, Logger, LogLevel } from "effect"
 import { type AccessFields, CurrentRequest, type RequestContext } from "../Http/RequestContext.js"
+import { writeLines } from "./StdoutLines.js"
 
 /**
  * A line logged while a request is in flight carries its id and, once authenticated, its
@@ -27,11 +28,12 @@ const withRequestId = <O extends Logger.Logger.Options<unknown>>(options: O): O 
 /**
  * `Logger.json`'s lines, written straight to stdout. `Logger.json` goes through `console.log`,
  * which re-formats its argument and checks colour support for every line: a few percent of
- * each request's CPU with the access log (bench/RESULTS.md). Same JSON, same stream.
+ * each request's CPU with the access log (bench/RESULTS.md). Same JSON, same stream, the lines
+ * of one turn of the event loop in one write (StdoutLines.ts).
  */
 const toStdout = Logger.make<unknown, void>((options) => {
   const line = withRequestId(options)
-  process.stdout.write(`${plainLine(line) ?? Logger.jsonLogger.log(line)}\n`)
+  writeLines(`${plainLine(line) ?? Logger.jsonLogger.log(line)}\n`)
 })
 
 /** Keys a JS object would not keep in insertion order (array indexes) or not keep at all. */
@@ -104,7 +106,7 @@ export const writeAccessLineWith = (
   if (HashSet.size(loggers) !== 2 || !HashSet.has(loggers, toStdout) || !HashSet.has(loggers, Logger.tracerLogger)) return false
   if (HashMap.size(refOf(FiberRef.currentLogAnnotations)) > 0) return false
   if (List.isCons(refOf(FiberRef.currentLogSpan))) return false
-  process.stdout.write(accessLine(level, request, access, now, fiberId))
+  writeLines(accessLine(level, request, access, now, fiberId))
   return true
 }
 

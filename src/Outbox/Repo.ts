@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { orUnavailable } from "../Database/Errors.js"
+import { makeExecute } from "../Database/HotStatement.js"
 import { leasedTable, pendingJobs } from "../Database/Leases.js"
 
 /** A claimed `webhook_outbox` row: the body is the stored envelope, byte for byte on every attempt. */
@@ -33,7 +34,8 @@ export class WebhookOutboxRepo extends Effect.Service<WebhookOutboxRepo>()("Webh
     const sql = yield* SqlClient.SqlClient
 
     /** Pending rows due by `now`, oldest first (the partial index `webhook_outbox_due_idx`). */
-    const leases = leasedTable(sql, pendingJobs(sql, "webhook_outbox"))
+    // Claimed and recorded after every call: prepared (planned once per connection).
+    const leases = leasedTable(sql, pendingJobs(sql, "webhook_outbox"), (yield* makeExecute(sql)).prepared)
 
     const claim = leases.claim<ClaimedWebhook>(sql`claimed.id,
       -- Rows written before envelopes carried an id take one from the row, stable across attempts.
