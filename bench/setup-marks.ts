@@ -6,7 +6,14 @@
 import { performance } from "node:perf_hooks"
 
 /** An interval of wall-clock time (ms since the epoch) during which a loop was held. */
-export interface Mark { readonly what: string; readonly start: number; readonly ms: number }
+export interface Mark {
+  readonly what: string
+  readonly start: number
+  readonly ms: number
+  /** With LOOP_MARK_SCHED=1, a block's split: ms the main thread ran, ms it waited for a CPU. */
+  readonly ran?: number
+  readonly waited?: number
+}
 
 /** Collects the LOOPMARK lines of a target's output, chunk by chunk (a line may span two chunks). */
 export const markReader = () => {
@@ -18,8 +25,10 @@ export const markReader = () => {
       const lines = (partial + chunk).split("\n")
       partial = lines.pop()!
       for (const line of lines) {
-        const match = /^LOOPMARK (\w+) (\S+) ([\d.]+) ([\d.]+)$/.exec(line)
-        if (match !== null) marks.push({ what: match[1] === "gc" ? `gc ${match[2]}` : "block", start: Number(match[3]), ms: Number(match[4]) })
+        const match = /^LOOPMARK (\w+) (\S+) ([\d.]+) ([\d.]+)(?: ([\d.]+) ([\d.]+))?$/.exec(line)
+        if (match === null) continue
+        const split = match[5] === undefined ? {} : { ran: Number(match[5]), waited: Number(match[6]) }
+        marks.push({ what: match[1] === "gc" ? `gc ${match[2]}` : "block", start: Number(match[3]), ms: Number(match[4]), ...split })
       }
     }
   }
@@ -55,6 +64,9 @@ export const attribute = (name: string, steps: Array<Step>, marks: ReadonlyArray
     for (const mark of marks) {
       const ms = overlap(mark, step)
       if (ms > 0) by.set(mark.what, (by.get(mark.what) ?? 0) + ms)
+      // Of a block's overlap, the share its thread spent waiting for a CPU (LOOP_MARK_SCHED=1).
+      const waitedShare = mark.waited === undefined ? 0 : mark.waited / Math.max(mark.ran! + mark.waited, mark.ms)
+      if (ms > 0 && waitedShare > 0) by.set(`${mark.what} waiting for a CPU`, (by.get(`${mark.what} waiting for a CPU`) ?? 0) + ms * waitedShare)
     }
     return by
   }
@@ -69,14 +81,22 @@ export const attribute = (name: string, steps: Array<Step>, marks: ReadonlyArray
     if (by.size > 0) touched++
     for (const [what, ms] of by) all.set(what, (all.get(what) ?? 0) + ms)
   }
-  const kinds = new Map<string, { count: number; ms: number; max: number }>()
+  const kinds = new Map<string, { count: number; ms: number; max: number; ran: number; waited: number }>()
   for (const mark of marks) {
-    const k = kinds.get(mark.what) ?? { count: 0, ms: 0, max: 0 }
-    kinds.set(mark.what, { count: k.count + 1, ms: k.ms + mark.ms, max: Math.max(k.max, mark.ms) })
+    const k = kinds.get(mark.what) ?? { count: 0, ms: 0, max: 0, ran: 0, waited: 0 }
+    kinds.set(mark.what, {
+      count: k.count + 1,
+      ms: k.ms + mark.ms,
+      max: Math.max(k.max, mark.ms),
+      ran: k.ran + (mark.ran ?? 0),
+      waited: k.waited + (mark.waited ?? 0)
+    })
   }
+  const split = (k: { ran: number; waited: number }) =>
+    k.ran + k.waited > 0 ? `; the thread ran ${k.ran.toFixed(0)} ms, waited for a CPU ${k.waited.toFixed(0)} ms` : ""
   return `${name}: the slowest ${worst.length} of ${steps.length}, overlapped by (ms):\n${lines.join("\n")}\n` +
     `  all ${steps.length}: ${touched} overlapped something; ${show(all)}\n` +
-    `  marks in the burst: ${[...kinds].map(([what, k]) => `${what} ${k.count} x (${k.ms.toFixed(0)} ms, max ${k.max.toFixed(1)})`).join(", ")}`
+    `  marks in the burst: ${[...kinds].map(([what, k]) => `${what} ${k.count} x (${k.ms.toFixed(0)} ms, max ${k.max.toFixed(1)}${split(k)})`).join(", ")}`
 }
 
 /** A burst's calls as bench/setup.ts times them: sent at (epoch ms) and how long each step took. */

@@ -21,7 +21,11 @@
  * slowest webhooks and starts lined up with the target's collections and loop blocks and the
  * generator's own blocks (bench/setup-marks.ts). `--timeline`: the burst per 100 ms with each upgrade split
  * into connect, the target's accept and its 'upgrade' event (bench/setup-timeline.ts). `--trickle=N@MS`: then N calls MS apart (a quiet
- * replica's calls), their slowest set-up times (and with `--marks` what they met).
+ * replica's calls), their slowest set-up times (and with `--marks` what they met); with `--trickle-during-hangups` they start
+ * with the burst's hang-ups instead (new calls among many calls' ends).
+ *
+ * `--hold-ms=N`: each call hangs up N ms after its greeting (its end among later calls' set-ups, as at a steady
+ * rate) instead of all at the burst's end; the CPU "up to the last greeting" then includes those ends.
  *
  * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
@@ -83,7 +87,13 @@ const withTimeline = process.argv.includes("--timeline")
 const straceFile = arg("strace", "")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
+// `--trickle-during-hangups`: the trickle starts with the burst's hang-ups instead (new calls among the ends of
+// the burst's calls: records, closes, analysis jobs); the CPU "from then" then includes the trickle's set-ups.
+const trickleDuringHangUps = process.argv.includes("--trickle-during-hangups")
 const workerCounts = arg("workers", "1").split(",")
+// `--hold-ms=N`: each call hangs up N ms after its greeting, so calls' ends (records, closes, analysis jobs) run
+// among later calls' set-ups as at a steady rate; 0 (the default): every call is held until the burst's last greeting.
+const holdMs = Number(arg("hold-ms", "0"))
 type Target = "service" | "floor" | "baseline"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -187,7 +197,9 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
     await Promise.all(timings.map(async (t, i) => {
       await sleep(start + (i * 1000) / perSecond - performance.now())
       try {
-        sockets.push(await placeCall(base, offset + (serial++) + Math.floor(Math.random() * 1e6) * 1000, t, accepted))
+        const ws = await placeCall(base, offset + (serial++) + Math.floor(Math.random() * 1e6) * 1000, t, accepted)
+        if (holdMs > 0) setTimeout(() => ws.close(), holdMs)
+        sockets.push(ws)
       } catch (error) {
         t.failed = String(error)
         t.failedAt = performance.timeOrigin + performance.now()
@@ -247,7 +259,10 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   // CLOCK_MONOTONIC in µs, as a --cpu-prof profile's timestamps: bench/profile-window.ts --from-us/--to-us.
   const hangUpsAt = process.hrtime.bigint() / 1000n
   for (const ws of sockets) ws.close()
+  const trickleFirst = offset + 900 + Math.floor(Math.random() * 1e6) * 1000
+  const duringHangUps = trickleCalls > 0 && trickleDuringHangUps ? trickle(base, trickleFirst, accepted, marks) : undefined
   await sleep(3000)
+  if (duringHangUps !== undefined) console.error(`${label} ${rate}/s: started with the hang-ups, ${await duringHangUps}`)
   if (profileDir !== "") console.error(`${target} ${rate}/s: profile window of the hang-ups: --from-us=${hangUpsAt} --to-us=${process.hrtime.bigint() / 1000n}`)
   const xacts = (await transactions(databaseUrl)) - xacts0
   const cpuMsPerCall = ((cpuSeconds(child.pid!) - cpu0) * 1000) / total
@@ -264,7 +279,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   // stops: otherwise the next rate's service starts by draining it, and its idle rate is not idle.
   if (target === "service") await settleAfter(`the burst's ${total} calls`)
   // Numbered apart from every burst's (and the previous rate's trickle: the floor refuses a call SID it has ended).
-  if (trickleCalls > 0) console.error(await trickle(base, offset + 900 + Math.floor(Math.random() * 1e6) * 1000, accepted, marks))
+  if (trickleCalls > 0 && !trickleDuringHangUps) console.error(await trickle(base, trickleFirst, accepted, marks))
   await upstream.close()
   const ok = timings.filter((t) => t.failed === undefined)
   const of = (pick: (t: Timings) => number | undefined) => ok.map(pick).filter((v): v is number => v !== undefined)
