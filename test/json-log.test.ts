@@ -4,6 +4,7 @@ import type { AccessFields, RequestContext } from "../src/Http/RequestContext.js
 import { accessLine, JsonLogLive, plainLine, writeAccessLine } from "../src/Observability/JsonLog.js"
 import { flushLines } from "../src/Observability/StdoutLines.js"
 import { seededRandom } from "./support/SeededRandom.js"
+import { recordStdoutWrites } from "./support/StdoutWrites.js"
 
 /**
  * The service's log lines are `Logger.jsonLogger`'s text; the usual line is written directly
@@ -69,17 +70,12 @@ describe("JSON log lines", () => {
 const captureStdout = <A>(effect: Effect.Effect<A>) =>
   Effect.suspend(() => {
     flushLines()
-    const written: Array<string> = []
-    const original = process.stdout.write
-    process.stdout.write = ((chunk: string) => {
-      written.push(String(chunk))
-      return true
-    }) as typeof process.stdout.write
+    const { restore, written } = recordStdoutWrites()
     return effect.pipe(
       Effect.map((result) => ({ result, written })),
       Effect.ensuring(Effect.sync(() => {
         flushLines()
-        process.stdout.write = original
+        restore()
       }))
     )
   })

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { JsonLogLive } from "../src/Observability/JsonLog.js"
+import { recordStdoutWrites } from "./support/StdoutWrites.js"
 
 /**
  * The log's lines reach stdout once per turn of the event loop (src/Observability/StdoutLines.ts):
@@ -15,16 +16,11 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url))
 /** Each `process.stdout.write` call's text from now until the next turn of the event loop has run. */
 const writesThisTurn = (run: () => void) =>
   Effect.async<ReadonlyArray<string>>((resume) => {
-    const written: Array<string> = []
-    const original = process.stdout.write
-    process.stdout.write = ((chunk: string) => {
-      written.push(String(chunk))
-      return true
-    }) as typeof process.stdout.write
+    const { restore, written } = recordStdoutWrites()
     run()
     // setImmediate callbacks run in order: this one after the writer's.
     setImmediate(() => {
-      process.stdout.write = original
+      restore()
       resume(Effect.succeed(written))
     })
   })
