@@ -109,6 +109,17 @@ const startWhileSpendHeld = (claims: StreamClaims, token: string) =>
     return { client, upstream, spend }
   })
 
+/**
+ * A call started with a freshly minted token and connected: the claims and token a replay reuses.
+ */
+const firstCallConnected = Effect.gen(function*() {
+  const c = claims()
+  const token = yield* mint(c)
+  const first = yield* startWith({ claims: c, token })
+  expect(first.outcome).toBe("connected")
+  return { c, token, first }
+})
+
 /** The call's records, once one is written (then any second one would be too). */
 const recordsOf = (callSid: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -166,10 +177,7 @@ layer(suite({
   it.effect("a replayed token is refused at the socket", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOpenAI
-      const c = claims()
-      const token = yield* mint(c)
-      const first = yield* startWith({ claims: c, token })
-      expect(first.outcome).toBe("connected")
+      const { c, first, token } = yield* firstCallConnected
       first.client.stop()
       const before = fake.connections.length
       const replay = yield* startWith({ claims: c, token })
@@ -263,10 +271,7 @@ layer(suite({
   it.effect("a replay's model is spoken to while its token is checked, but its socket gets 1008 and no frame of it", () =>
     Effect.gen(function*() {
       const fake = yield* FakeOpenAI
-      const c = claims()
-      const token = yield* mint(c)
-      const first = yield* startWith({ claims: c, token })
-      expect(first.outcome).toBe("connected")
+      const { c, first, token } = yield* firstCallConnected
       const firstUpstream = fake.connections[fake.connections.length - 1]!
       yield* promise(() => first.client.waitFor("the first call's greeting", () => first.client.of("media").length > 0))
       const replay = yield* startWhileSpendHeld(c, token)

@@ -2,14 +2,14 @@
 
 const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&apos;" }
 
+/** Characters XML 1.0 cannot carry at all: dropped rather than escaped. */
+const UNCARRIABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g
+const SPECIAL = /[&<>"']/g
 /** Anything `escapeXml` changes: most values (ids, numbers, the stream token) have none, and are returned after one scan. */
-const NEEDS_ESCAPING = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/
+const NEEDS_ESCAPING = new RegExp(`${UNCARRIABLE.source}|${SPECIAL.source}`)
 
 export const escapeXml = (text: string): string =>
-  !NEEDS_ESCAPING.test(text)
-    ? text
-    // Characters XML 1.0 cannot carry at all are dropped rather than escaped.
-    : text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "").replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)
+  !NEEDS_ESCAPING.test(text) ? text : text.replace(UNCARRIABLE, "").replace(SPECIAL, (c) => XML_ESCAPES[c]!)
 
 const document = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`
 
