@@ -242,7 +242,9 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const generatorCpu0 = process.cpuUsage()
   const blocks = generatorBlocks()
   const burstFrom = performance.timeOrigin + performance.now()
+  const burstFromUs = process.hrtime.bigint() / 1000n
   const { timings, sockets } = await burst(total, rate)
+  if (profileDir !== "") console.error(`${target} ${rate}/s: profile window of the burst: --from-us=${burstFromUs} --to-us=${process.hrtime.bigint() / 1000n}`)
   // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
   const cpuSetUp = cpuSeconds(child.pid!)
   const pgCpuSetUp = withPg ? await backendCpu(databaseUrl) : new Map<number, number>()

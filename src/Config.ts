@@ -166,6 +166,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", {
        * answered with no statement on its path (Limits/AdmissionsAhead.ts); 0 = off.
        */
       callAdmissionsAhead: yield* atLeast("CALL_ADMISSIONS_AHEAD", 8, 0),
+      /** The most a tenant's pool grows to under a burst (doubled each time calls outrun a top-up). */
+      callAdmissionsAheadMax: yield* positiveInt("CALL_ADMISSIONS_AHEAD_MAX", 128),
       /** A tenant's reservations are given back after this long without a call on the replica. */
       callAdmissionsAheadIdleSecs: yield* positiveInt("CALL_ADMISSIONS_AHEAD_IDLE_SECS", 10)
     } as const

@@ -39,6 +39,12 @@ const reserved = (tenantId: string) =>
     Effect.map(sql<{ n: number }>`select count(*)::int as n from call_admissions where tenant_id = ${tenantId} and call_sid is null`,
       (rows) => rows[0]!.n))
 
+/** The tenant's admissions of calls (reservations taken by webhooks included, once written). */
+const admitted = (tenantId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(sql<{ n: number }>`select count(*)::int as n from call_admissions where tenant_id = ${tenantId} and call_sid is not null`,
+      (rows) => rows[0]!.n))
+
 const admissionsOf = (tenantId: string, callSid: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.map(sql<{ n: number }>`select count(*)::int as n from call_admissions where tenant_id = ${tenantId} and call_sid = ${callSid}`,
@@ -65,7 +71,11 @@ const holdingAdmissionLock = (tenantId: string) =>
 /** The answer, or None when none came within `ms` (the webhook is waiting on the database). */
 const within = <A, E, R>(ms: number, effect: Effect.Effect<A, E, R>) => Effect.timeoutOption(effect, Duration.millis(ms))
 
-layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestServices: true })("admissions reserved ahead", (it) => {
+layer(makeTestServer({
+  CALL_ADMISSIONS_AHEAD: String(AHEAD),
+  // Reservations stop at half the replica's cap: room for the burst test's unstarted calls beside the others'.
+  MAX_CALLS_PER_REPLICA: "1000"
+}), { excludeTestServices: true })("admissions reserved ahead", (it) => {
   it.effect("a webhook is answered from a reservation while the tenant's admission lock is held; its admission and sighting follow", () =>
     Effect.gen(function*() {
       const id = "ahead-lock"
@@ -95,6 +105,28 @@ layer(makeTestServer({ CALL_ADMISSIONS_AHEAD: String(AHEAD) }), { excludeTestSer
       expect(runtime.status).toBe(200)
       expect(runtime.body.config.limits.concurrent_calls).toEqual({ used: 3, limit: 20 })
       expect(runtime.body.config.limits.replica_calls.used).toBe(3)
+    }))
+
+  it.effect("calls arriving faster than the pool refills double it; once quiet it shrinks back", () =>
+    Effect.gen(function*() {
+      const id = "ahead-burst"
+      const ring = yield* inboundTenant(id, "+15550009109", { max_concurrent_calls: 1000 })
+      connects((yield* ring()).text)
+      yield* eventuallyHolds(reserved(id), (n) => n === AHEAD)
+      // Twice the pool at once while another session holds the tenant's admission lock: the pool's
+      // calls are answered, the rest find it empty and wait on their statements, as does its top-up.
+      const answers = yield* Effect.scoped(Effect.gen(function*() {
+        yield* holdingAdmissionLock(id)
+        const fibers = yield* Effect.forEach(Array.from({ length: 2 * AHEAD }), () => Effect.fork(ring()))
+        yield* eventuallyHolds(Effect.sync(() => fibers.filter((fiber) => fiber.unsafePoll() !== null).length), (n) => n === AHEAD)
+        return fibers
+      }))
+      for (const fiber of answers) connects((yield* fiber.await.pipe(Effect.flatten)).text)
+      // Ran dry, so its next top-up reserves twice as many (the taken ones' SIDs are written apart).
+      yield* eventuallyHolds(admitted(id), (n) => n === 1 + 2 * AHEAD)
+      expect(yield* eventually(reserved(id), (n) => n === 2 * AHEAD, 3_000)).toBe(2 * AHEAD)
+      // Quiet: halved each second without takers and the surplus given back, before the idle release (10 s) ends it all.
+      expect(yield* eventually(reserved(id), (n) => n === AHEAD, 6_000)).toBe(AHEAD)
     }))
 
   it.effect("near the cap, and with a monthly budget, no reservation is taken: the webhook waits for its statement", () =>

@@ -12,7 +12,15 @@ import type { EffectiveLimits } from "./Settings.js"
 interface Pool {
   readonly ids: Array<string>
   lastUsed: number
+  /** How many this pool is topped up to: CALL_ADMISSIONS_AHEAD, doubled each time it ran dry, halved when quiet. */
+  size: number
+  /** A webhook found it empty since its last top-up: its calls are arriving faster than it refills. */
+  ranDry: boolean
+  /** Reservations taken since the last tend. */
+  takenSinceTend: number
 }
+
+const newPool = (size: number): Pool => ({ ids: [], lastUsed: Date.now(), size, ranDry: false, takenSinceTend: 0 })
 
 /** Retried webhooks (Twilio resends with the same CallSid) remembered per replica. */
 const RECENT_CALLS = 4096
@@ -36,7 +44,9 @@ const writeRetry = Schedule.exponential("100 millis").pipe(
  * An inbound webhook whose tenant has one here takes it in plain code and is answered at once;
  * its SID and the call log's first sighting are written after the answer, several calls per
  * statement (written `WRITE_AFTER` after the first of them). A failed write is retried; the stream's `start` enters
- * the call in the ledger whatever happened to it. Reservations are only taken while the tenant
+ * the call in the ledger whatever happened to it. A pool starts at CALL_ADMISSIONS_AHEAD and doubles (up to
+ * CALL_ADMISSIONS_AHEAD_MAX) each time calls outrun its top-up, so a burst is served by a few reserving statements
+ * a second rather than an admission statement per call; it halves again once quiet. Reservations are only taken while the tenant
  * (and the replica) is at or below half its cap, are renewed before CALL_ADMISSION_TTL_SECS ends
  * them, and given back when the tenant is quiet here or the replica drains or stops. After a crash
  * they count against the tenant's cap until the TTL ends them.
@@ -50,6 +60,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
     const lifecycle = yield* Lifecycle
     const migrations = yield* Migrations
     const ahead = config.callAdmissionsAhead
+    const mostAhead = Math.max(ahead, config.callAdmissionsAheadMax)
     const ttlMs = config.callAdmissionTtlSecs * 1000
     const idleMs = config.callAdmissionsAheadIdleSecs * 1000
     // Renewed at a third of the TTL: two renewals may fail before one expires.
@@ -92,14 +103,19 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       if (ahead === 0 || !databaseOk || lifecycle.drainingNow()) return false
       if (recent.get(seen.callSid) === seen.tenantId) return true
       const pool = pools.get(seen.tenantId)
-      const id = pool?.ids.pop()
-      if (pool === undefined || id === undefined) return false
+      if (pool === undefined) return false
+      const id = pool.ids.pop()
+      if (id === undefined) {
+        pool.ranDry = true
+        return false
+      }
       pool.lastUsed = Date.now()
+      pool.takenSinceTend++
       remember(seen.tenantId, seen.callSid)
       Queue.unsafeOffer(writes, { id, seen, recordSighting, logId: ids.nextUuid() })
       // Topped up once half are used: one reserving statement (its lock and counts, an
       // admission's cost) then serves several calls instead of one per call.
-      if (pool.ids.length <= ahead / 2) wantTopUp(seen.tenantId, limits)
+      if (pool.ids.length <= pool.size / 2) wantTopUp(seen.tenantId, limits)
       return true
     }
 
@@ -116,12 +132,21 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
         ? Effect.void
         : repo.release(held).pipe(Effect.catchAll((error) => Effect.logWarning("could not release reserved admissions", error)))
 
-    const topUp = (tenantId: string) =>
-      Effect.gen(function*() {
+    /**
+     * One tenant's top-up. Its `wanted` entry stays until the statement is done, so the calls that
+     * take reservations meanwhile queue no second one; if they brought the pool to half again, the
+     * next follows at once (one statement in flight per tenant, each reserving what the pool lacks).
+     */
+    const topUp = (tenantId: string) => {
+      let refilled = false
+      return Effect.gen(function*() {
         const limits = wanted.get(tenantId)
-        wanted.delete(tenantId)
-        const pool = pools.get(tenantId) ?? { ids: [], lastUsed: Date.now() }
-        const want = ahead - pool.ids.length
+        const pool = pools.get(tenantId) ?? newPool(ahead)
+        // Calls outran the last top-up (a burst): reserve twice as many from now on, so a few
+        // statements a second serve the burst instead of one admission statement per call.
+        if (pool.ranDry) pool.size = Math.min(mostAhead, pool.size * 2)
+        pool.ranDry = false
+        const want = pool.size - pool.ids.length
         if (limits === undefined || want <= 0 || lifecycle.drainingNow()) return
         const now = yield* Clock.currentTimeMillis
         const reserved = yield* outcome(repo.reserve({
@@ -138,7 +163,19 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
         if (reserved.length === 0) return
         pool.ids.push(...reserved)
         pools.set(tenantId, pool)
-      }).pipe(Effect.catchAll((error) => Effect.logWarning("could not reserve admissions ahead", error)))
+        refilled = true
+      }).pipe(
+        Effect.catchAll((error) => Effect.logWarning("could not reserve admissions ahead", error)),
+        Effect.ensuring(Effect.sync(() => {
+          const limits = wanted.get(tenantId)
+          wanted.delete(tenantId)
+          const pool = pools.get(tenantId)
+          if (refilled && limits !== undefined && pool !== undefined && pool.ids.length <= pool.size / 2) {
+            wantTopUp(tenantId, limits)
+          }
+        }))
+      )
+    }
 
     const writeTaken = (batch: ReadonlyArray<TakenReservation>) =>
       outcome(repo.taken(replicaId, batch)).pipe(
@@ -194,8 +231,25 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       return repo.settle(replicaId).pipe(Effect.catchAll((error) => Effect.logWarning("could not settle admissions", error)))
     })
 
+    /**
+     * A pool that used under a quarter of its size in the last second halves it (not below
+     * CALL_ADMISSIONS_AHEAD) and gives back what it holds beyond: after a burst its tenant's
+     * slots are not held longer than its calls need them.
+     */
+    const shrinkQuiet = () => {
+      const surplus: Array<string> = []
+      for (const pool of pools.values()) {
+        if (pool.size > ahead && pool.takenSinceTend < pool.size / 4 && !pool.ranDry) {
+          pool.size = Math.max(ahead, Math.floor(pool.size / 2))
+          if (pool.ids.length > pool.size) surplus.push(...pool.ids.splice(pool.size))
+        }
+        pool.takenSinceTend = 0
+      }
+      return surplus
+    }
+
     let lastRenew = Date.now()
-    /** Once a second: give back on draining and for quiet tenants; renew when due. */
+    /** Once a second: give back on draining, for quiet tenants and beyond a shrunk pool's size; renew when due. */
     const tend = Effect.suspend(() => {
       const now = Date.now()
       if (lifecycle.drainingNow()) {
@@ -203,7 +257,7 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
         released = true
         return release(takeAllHeld(() => true))
       }
-      const quiet = Effect.zipRight(release(takeAllHeld((pool) => now - pool.lastUsed > idleMs)), settle)
+      const quiet = Effect.zipRight(release([...takeAllHeld((pool) => now - pool.lastUsed > idleMs), ...shrinkQuiet()]), settle)
       if (now - lastRenew < renewEveryMs) return quiet
       lastRenew = now
       return Effect.zipRight(quiet, renew)
