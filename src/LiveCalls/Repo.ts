@@ -98,11 +98,15 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
         update live_calls set escalated = true, escalation_target = ${target}
         where tenant_id = ${tenantId} and stream_sid = ${streamSid}`)
 
-    /** One statement per beat for all the calls a replica holds, however many. */
+    /**
+     * One statement per beat for all the calls a replica holds, however many: the streams as one
+     * array parameter, not one parameter each (with 1,600 calls live that list was built, sent and
+     * parsed every beat, and PostgreSQL takes at most 65,535 parameters).
+     */
     const beat = (replicaId: string, streamSids: ReadonlyArray<string>) =>
       orUnavailable(sql`
         update live_calls set heartbeat_at = now()
-        where replica_id = ${replicaId} and stream_sid in ${sql.in(streamSids)}`)
+        where replica_id = ${replicaId} and stream_sid = any(${streamSids}::text[])`)
 
     /** Every replica's calls (of one tenant, or all), oldest first. */
     const listed = SqlSchema.findAll({
