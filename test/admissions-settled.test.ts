@@ -15,7 +15,7 @@ const NUMBER = "+15550005100"
  * An inbound call's admission is counted until the ledger shows the call; past that every later
  * admission of the tenant used to probe the whole ledger for it (for CALL_ADMISSION_TTL_SECS, under
  * the tenant's lock), so after a busy minute each webhook waited ~100 ms of database work per
- * earlier webhook of that minute. The call's start settles it (LiveCallsRepo.insertRedeeming).
+ * earlier webhook of that minute. The call's start settles it (LiveCallsRepo.insertRedeemingBatch).
  */
 layer(withFakeOpenAI((fake) => makeTestServer({ OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: "sk-admissions" })))(
   "call admissions once calls are live",

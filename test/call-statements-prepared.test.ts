@@ -76,7 +76,7 @@ layer(withFakeOpenAI((fake) =>
       yield* placeCall(1)
       yield* placeCall(2)
       const statements = yield* preparedStatements
-      // LimitsRepo.admitInboundSeen, LiveCallsRepo.insertRedeeming, CallRecords.recordCompletedCall.
+      // LimitsRepo.admitInboundSeen, LiveCallsRepo.insertRedeemingBatch, CallRecords.recordCompletedCall.
       expect(preparedMatching(statements, /from admit_inbound_call_seen\(/).runs).toBe(2)
       expect(preparedMatching(statements, /insert into stream_token_uses/).runs).toBe(2)
       expect(preparedMatching(statements, /"recorded_call" as \(/).runs).toBe(2)

@@ -4,18 +4,18 @@ import type { CallSeen } from "../CallLogs/Writes.js"
 import { makeExecute } from "../Database/HotStatement.js"
 
 /**
- * The admission of call `callSid` once the ledger shows it (a `live_calls` row inserted in the
- * same statement: `ledgerPart` names that CTE). `call_counts` counts an admission only while the
- * ledger does not show its call, so from then on it counted nothing, yet every admission of the
- * tenant for CALL_ADMISSION_TTL_SECS still probed the whole ledger for it, under the tenant's
- * lock: ~0.3 ms per call admitted in the last 90 s (137 ms per webhook after 476 calls; the
- * webhooks of a burst wait for each other's). Deleted here, the admissions left are the calls
- * still between their webhook and their stream's start. A part of the ledger's statement
- * (LiveCallsRepo.insertRedeeming), so the count never sees the call twice or not at all.
+ * The admissions of the calls the ledger now shows (`live_calls` rows inserted in the same
+ * statement: `ledgerPart` names a CTE of their `tenant_id` and `call_sid`). `call_counts` counts an
+ * admission only while the ledger does not show its call, so from then on it counted nothing, yet
+ * every admission of the tenant for CALL_ADMISSION_TTL_SECS still probed the whole ledger for it,
+ * under the tenant's lock: ~0.3 ms per call admitted in the last 90 s (137 ms per webhook after 476
+ * calls; the webhooks of a burst wait for each other's). Deleted here, the admissions left are the
+ * calls still between their webhook and their stream's start. A part of the ledger's statement
+ * (LiveCallsRepo.insertRedeemingBatch), so the count never sees a call twice or not at all.
  */
-export const admissionSettled = (sql: SqlClient.SqlClient, tenantId: string, callSid: string | null, ledgerPart: string) =>
-  sql`delete from call_admissions
-      where tenant_id = ${tenantId} and call_sid = ${callSid}::text and exists (select 1 from ${sql(ledgerPart)})`
+export const admissionsSettled = (sql: SqlClient.SqlClient, ledgerPart: string) =>
+  sql`delete from call_admissions a using ${sql(ledgerPart)} s
+      where a.tenant_id = s.tenant_id and a.call_sid = s.call_sid`
 
 /**
  * Target-list item that makes the statement's own transaction commit without waiting for its WAL
@@ -37,7 +37,7 @@ export const admissionSettled = (sql: SqlClient.SqlClient, tenantId: string, cal
  * longer than CALL_ADMISSION_TTL_SECS) those calls are not counted against the caps, so a tenant
  * may briefly exceed its cap by at most the calls admitted in that window. A crash already fails
  * every set-up and ledger write in flight. Refusals write nothing here; the single-use stream
- * token (LiveCallsRepo.insertRedeeming) and the call's record keep synchronous commits.
+ * token (LiveCallsRepo.insertRedeemingBatch) and the call's record keep synchronous commits.
  */
 export const commitWithoutFlush = "set_config('synchronous_commit', 'off', true)"
 

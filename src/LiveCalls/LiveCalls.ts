@@ -11,6 +11,7 @@ import { LiveCallNotFound } from "./Errors.js"
 import { Refused } from "./Domain.js"
 import type { CallHandle } from "./Mailbox.js"
 import { makeReaper } from "./Reaper.js"
+import { makeRedeemBatches } from "./RedeemBatches.js"
 import { LiveCallsRepo } from "./Repo.js"
 
 
@@ -177,6 +178,8 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
     )
 
     const ledger: Ledger = { held, repo, replicaId }
+    // Stream starts' token spends share statements (group commit): one WAL flush per batch, not per call.
+    const redeemBatches = yield* makeRedeemBatches((entries) => repo.insertRedeemingBatch(entries, replicaId))
 
     /**
      * Registers a running call until it leaves: `holder.leaving` is set in the step that
@@ -197,11 +200,12 @@ export class LiveCalls extends Effect.Service<LiveCalls>()("LiveCalls", {
         return entry
       })
       // With the stream token's use still to record, one statement records it and inserts the row
-      // before the call is registered: a replay is refused (and registers nothing), the row is then
-      // already published. Retried through a database blink (the statement is idempotent for this
-      // call), like the call's reads; past that the stream is refused.
+      // (with the other starts of its batch: RedeemBatches.ts) before the call is registered: a
+      // replay is refused (and registers nothing), the row is then already published. Retried
+      // through a database blink (the statement is idempotent for this call), like the call's
+      // reads; past that the stream is refused.
       return use === undefined ? register : Effect.flatMap(
-        readFirst(repo.insertRedeeming(call, replicaId, use), "5 seconds"),
+        readFirst(redeemBatches.redeem(call, use), "5 seconds"),
         (inserted) => inserted ? register : new InvalidStreamToken({ reason: "already used" })
       )
     }

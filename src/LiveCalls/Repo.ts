@@ -6,7 +6,7 @@ import { makeExecute } from "../Database/HotStatement.js"
 import type { StatementPart } from "../Database/StatementParts.js"
 import { Timestamp } from "../Http/Schemas.js"
 import type { TokenUse } from "../Auth/StreamTokens.js"
-import { admissionSettled } from "../Limits/Repo.js"
+import { admissionsSettled } from "../Limits/Repo.js"
 import type { LiveCall } from "./Domain.js"
 import { customerPhone } from "./Domain.js"
 
@@ -57,30 +57,59 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
       orUnavailable(sql`insert into live_calls ${columns} values (${row(call, replicaId)}) ${renewed}`)
 
     /**
-     * Records the stream token's single use and, only if this was its first, the ledger row
-     * (and settles the call's admission: Limits/Repo.ts `admissionSettled`): one statement (one
-     * transaction) for all. False (and no row) when the token was used before.
+     * For many stream starts at once (LiveCalls/RedeemBatches.ts), per entry what one start's
+     * statement did: records the stream token's single use and, only if this was its first, the
+     * ledger row (and settles the call's admission: Limits/Repo.ts `admissionsSettled`). One
+     * statement, one transaction and one synchronous commit for all; the answer is `held` per
+     * entry, in the entries' order. False (and no row) when the token was used before.
      * Safe to retry: an earlier attempt that committed but whose answer was lost left this very
      * row (same stream, replica and start time, which a replay on another socket cannot have).
+     * The entries' token ids, and their streams, must all differ (RedeemBatches sees to it): which
+     * entry spent a token is then never ambiguous, and no row is inserted twice in one statement.
+     * Columns are sent as arrays, so the text is the same for any batch size and stays one named
+     * prepared statement; rows are written in key order, so two replicas' batches lock alike.
      */
-    const insertRedeeming = (call: LiveCall, replicaId: string, use: TokenUse) =>
-      orUnavailable(execute(sql<{ held: boolean }>`
-        with used as (
+    const insertRedeemingBatch = (entries: ReadonlyArray<Redeeming>, replicaId: string) => {
+      const c = columnsOf(entries)
+      return orUnavailable(execute(sql<{ held: boolean }>`
+        with entries as (
+          select * from unnest(
+            ${c.tokenId}::text[], ${c.useTenantId}::text[], ${c.useCallSid}::text[], ${c.expiresAt}::timestamptz[],
+            ${c.tenantId}::text[], ${c.streamSid}::text[], ${c.callSid}::text[], ${c.direction}::text[],
+            ${c.from}::text[], ${c.to}::text[], ${c.agentVersionId}::text[], ${c.model}::text[], ${c.voice}::text[],
+            ${c.startedAt}::timestamptz[], ${c.customerPhone}::text[], ${c.agentName}::text[], ${c.greeting}::text[],
+            ${c.orgId}::text[]
+          ) with ordinality as e(token_id, use_tenant_id, use_call_sid, expires_at, tenant_id, stream_sid, call_sid,
+            direction, from_number, to_number, agent_version_id, model, voice, started_at, customer_phone, agent_name,
+            greeting, org_id, n)
+        ), used as (
           insert into stream_token_uses (token_id, tenant_id, call_sid, expires_at)
-          values (${use.tokenId}, ${use.tenantId}, ${use.callSid}, ${use.expiresAt})
+          select token_id, use_tenant_id, use_call_sid, expires_at from entries order by token_id
           on conflict (token_id) do nothing
           returning token_id
         ), inserted as (
-          insert into live_calls ${columns} select ${row(call, replicaId)} from used ${renewed}
-          returning 1
+          insert into live_calls ${columns}
+          select e.tenant_id, e.stream_sid, e.call_sid, ${replicaId}::text, e.direction, e.from_number, e.to_number,
+            e.agent_version_id, e.model, e.voice, e.started_at, e.customer_phone, e.agent_name, e.greeting, e.org_id
+          from entries e join used u on u.token_id = e.token_id
+          order by e.tenant_id, e.stream_sid
+          ${renewed}
+          returning tenant_id, stream_sid
+        ), settling as (
+          select e.tenant_id, e.call_sid from entries e
+          join inserted i on i.tenant_id = e.tenant_id and i.stream_sid = e.stream_sid
         ), settled as (
-          ${admissionSettled(sql, call.tenantId, call.callSid, "inserted")}
+          ${admissionsSettled(sql, "settling")}
         )
-        select exists (select 1 from inserted) or exists (
-          select 1 from live_calls
-          where tenant_id = ${call.tenantId} and stream_sid = ${call.streamSid} and replica_id = ${replicaId}
-            and started_at = ${call.startedAt}::timestamptz
-        ) as held`)).pipe(Effect.map((rows) => rows[0]?.held === true))
+        select exists (select 1 from inserted i where i.tenant_id = e.tenant_id and i.stream_sid = e.stream_sid)
+          or exists (
+            select 1 from live_calls l
+            where l.tenant_id = e.tenant_id and l.stream_sid = e.stream_sid and l.replica_id = ${replicaId}::text
+              and l.started_at = e.started_at
+          ) as held
+        from entries e
+        order by e.n`)).pipe(Effect.map((rows) => entries.map((_, i) => rows[i]?.held === true)))
+    }
 
     const removal = (tenantId: string, streamSid: string) =>
       sql`delete from live_calls where tenant_id = ${tenantId} and stream_sid = ${streamSid}`
@@ -176,7 +205,7 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
 
     return {
       insert,
-      insertRedeeming,
+      insertRedeemingBatch,
       markMonitored,
       locate: (tenantId: string, streamSid: string, staleSeconds: number) =>
         orNothing(locate({ tenantId, streamSid, staleSeconds }), Option.none()),
@@ -192,3 +221,39 @@ export class LiveCallsRepo extends Effect.Service<LiveCallsRepo>()("LiveCallsRep
     } as const
   })
 }) {}
+
+/** One stream start for `insertRedeemingBatch`: the call's ledger row and its token's use. */
+export interface Redeeming {
+  readonly call: LiveCall
+  readonly use: TokenUse
+}
+
+/** The entries column by column, each sent as one array parameter. */
+const columnsOf = (entries: ReadonlyArray<Redeeming>) => {
+  const n = entries.length
+  const column = <A>(f: (entry: Redeeming) => A): Array<A> => {
+    const values = new Array<A>(n)
+    for (let i = 0; i < n; i++) values[i] = f(entries[i]!)
+    return values
+  }
+  return {
+    tokenId: column((e) => e.use.tokenId),
+    useTenantId: column((e) => e.use.tenantId),
+    useCallSid: column((e) => e.use.callSid),
+    expiresAt: column((e) => e.use.expiresAt),
+    tenantId: column((e) => e.call.tenantId),
+    streamSid: column((e) => e.call.streamSid),
+    callSid: column((e) => e.call.callSid),
+    direction: column((e) => e.call.direction),
+    from: column((e) => e.call.from),
+    to: column((e) => e.call.to),
+    agentVersionId: column((e) => e.call.agentVersionId),
+    model: column((e) => e.call.model),
+    voice: column((e) => e.call.voice),
+    startedAt: column((e) => e.call.startedAt),
+    customerPhone: column((e) => customerPhone(e.call)),
+    agentName: column((e) => e.call.agentName),
+    greeting: column((e) => e.call.greeting),
+    orgId: column((e) => e.call.orgId)
+  }
+}
