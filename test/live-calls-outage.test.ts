@@ -5,7 +5,7 @@ import { eventually, eventuallyHolds } from "./support/Eventually.js"
 import { FakeOpenAI, withFakeOpenAI } from "./support/FakeOpenAIRealtime.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { frame, listed, promise, sessions } from "./support/MediaCalls.js"
-import { startTcpProxy, type TcpProxy } from "./support/TcpProxy.js"
+import { databaseProxy } from "./support/TcpProxy.js"
 import { expectSpecSchema } from "./support/SpecSchemas.js"
 import { adminHeaders, makeTestServer, request } from "./support/TestServer.js"
 import { mediaStreamUrl, TwilioMediaClient } from "./support/TwilioMediaClient.js"
@@ -15,16 +15,7 @@ const STREAM_SID = "MZoutage00000000000000000000000001"
 const CALL_SID = "CAoutage00000000000000000000000001"
 
 // The suite's database proxy, for its test to cut.
-let proxy: TcpProxy | undefined
-
-const viaProxy = (url: string) =>
-  Effect.gen(function*() {
-    const target = new URL(url)
-    proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-    target.hostname = "127.0.0.1"
-    target.port = String(proxy.port)
-    return target.toString()
-  })
+const database = databaseProxy()
 
 const Suite = withFakeOpenAI((fake) =>
   Layer.effectDiscard(putTenant("acme")).pipe(Layer.provideMerge(makeTestServer({
@@ -34,7 +25,7 @@ const Suite = withFakeOpenAI((fake) =>
     MEDIA_REAP_AFTER_SECONDS: "2",
     // The outage outlasts the record's retries: this suite is about what happens after them.
     MEDIA_RECORD_RETRY_SECONDS: "1"
-  }, { viaDatabaseUrl: viaProxy })))
+  }, { viaDatabaseUrl: database.viaDatabaseUrl })))
 )
 
 layer(Suite, { excludeTestServices: true })("live calls when the record cannot be written", (it) => {
@@ -50,7 +41,7 @@ layer(Suite, { excludeTestServices: true })("live calls when the record cannot b
       yield* eventuallyHolds(sessions(ACME), (list) => list.length === 1)
 
       // PostgreSQL goes away; the caller hangs up; the record cannot be written.
-      yield* proxy!.cut
+      yield* database.current().cut
       const unavailable = yield* request("GET", "/api/v1/admin/sessions", { headers: adminHeaders })
       expect(unavailable.status).toBe(503)
       expectSpecSchema(unavailable.body, "AdminErrorResponse")
@@ -59,7 +50,7 @@ layer(Suite, { excludeTestServices: true })("live calls when the record cannot b
       const liveCalls = yield* LiveCalls
       const running = yield* eventually(liveCalls.countForTenant("acme"), (count) => count === 0, 10_000)
       expect(running).toBe(0)
-      yield* proxy!.restore
+      yield* database.current().restore
 
       // The row was not dropped as if the call had been recorded...
       const left = yield* eventually(

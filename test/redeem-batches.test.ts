@@ -8,7 +8,7 @@ import { makeRedeemBatches } from "../src/LiveCalls/RedeemBatches.js"
 import { LiveCallsRepo, type Redeeming } from "../src/LiveCalls/Repo.js"
 import { eventually } from "./support/Eventually.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
-import { startTcpProxy, type TcpProxy } from "./support/TcpProxy.js"
+import { databaseProxy } from "./support/TcpProxy.js"
 import { makeTestServer } from "./support/TestServer.js"
 
 /**
@@ -18,22 +18,13 @@ import { makeTestServer } from "./support/TestServer.js"
  */
 
 // The suite's database proxy, for the outage test to cut.
-let proxy: TcpProxy | undefined
-
-const viaProxy = (url: string) =>
-  Effect.gen(function*() {
-    const target = new URL(url)
-    proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
-    target.hostname = "127.0.0.1"
-    target.port = String(proxy.port)
-    return target.toString()
-  })
+const database = databaseProxy()
 
 const TENANT = "batches"
 
 // The repository of the server's database, for batchers of the tests' own.
 const Suite = Layer.merge(Layer.effectDiscard(putTenant(TENANT)), LiveCallsRepo.Default).pipe(
-  Layer.provideMerge(makeTestServer({ ANALYSIS_WORKER_ENABLED: "false" }, { viaDatabaseUrl: viaProxy }))
+  Layer.provideMerge(makeTestServer({ ANALYSIS_WORKER_ENABLED: "false" }, { viaDatabaseUrl: database.viaDatabaseUrl }))
 )
 
 const callOf = (name: string, startedAt = new Date()): LiveCall => ({
@@ -234,7 +225,7 @@ layer(Suite, { excludeTestServices: true })("stream starts' token spends in shar
         batches.redeem(callOf("down-filler"), useOf("down-filler", "CA-down-filler")),
         ...["a", "b", "c"].map((x) => batches.redeem(callOf(`down-${x}`), useOf(`down-${x}`, `CA-down-${x}`)))
       ])
-      yield* proxy!.cut
+      yield* database.current().cut
       yield* batches.open
       const answers = yield* Effect.forEach(fibers, (fiber) => Effect.either(Fiber.join(fiber)))
       expect(answers.map((answer) => Either.isLeft(answer) ? answer.left._tag : answer.right)).toEqual([
@@ -244,7 +235,7 @@ layer(Suite, { excludeTestServices: true })("stream starts' token spends in shar
         "DatabaseUnavailable"
       ])
       expect(batches.sizes).toEqual([1, 3])
-      yield* proxy!.restore
+      yield* database.current().restore
 
       const again = yield* eventually(Effect.either(batches.redeem(callOf("down-a"), useOf("down-a", "CA-down-a"))), Either.isRight, 10_000)
       expect(again).toEqual(Either.right(true))

@@ -52,3 +52,24 @@ export const startTcpProxy = (target: { readonly host: string; readonly port: nu
         return close()
       })
   ).pipe(Effect.map(({ proxy }) => proxy))
+
+/**
+ * A suite's database behind a proxy its tests can cut: pass `viaDatabaseUrl` to the test server
+ * (it starts the proxy in front of the suite's database), then `current()` is that proxy.
+ */
+export const databaseProxy = () => {
+  let proxy: TcpProxy | undefined
+  const viaDatabaseUrl = (url: string) =>
+    Effect.gen(function*() {
+      const target = new URL(url)
+      proxy = yield* startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) })
+      target.hostname = "127.0.0.1"
+      target.port = String(proxy.port)
+      return target.toString()
+    })
+  const current = (): TcpProxy => {
+    if (proxy === undefined) throw new Error("the suite's database proxy has not started")
+    return proxy
+  }
+  return { viaDatabaseUrl, current } as const
+}
