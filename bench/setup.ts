@@ -27,7 +27,7 @@
  * `--hold-ms=N`: each call hangs up N ms after its greeting (its end among later calls' set-ups, as at a steady
  * rate) instead of all at the burst's end; the CPU "up to the last greeting" then includes those ends.
  *
- * `--warmup=N` (default 50): N calls at 25/s, closed and their records written, before the
+ * `--warmup=N` (default 50): N calls at 25/s (`--warmup-rate=R`), closed and their records written, before the
  * measured burst, so JIT compilation and lazily loaded modules of the first calls count in
  * neither the latencies nor the CPU per call (both targets; `--warmup=0` to skip). The service's
  * burst then waits until the warm-up's work has settled (calls recorded, analysis jobs and outbox
@@ -66,6 +66,9 @@ const seconds = Number(arg("seconds", "2"))
 const targets = arg("targets", "service,baseline").split(",") as Array<Target>
 const profileDir = arg("profile", "")
 const warmup = Number(arg("warmup", "50"))
+// `--warmup-rate=R` (default 25): the warm-up's arrivals per second; at the burst's rate it is a first burst, so the
+// measured one shows whether the early backlog of a burst is a first-time cost (heap growth, JIT) or per burst.
+const warmupRate = Number(arg("warmup-rate", "25"))
 const settleMaxSeconds = Number(arg("settle-max", "180"))
 // `--idle-before=S`: the replica idle S seconds between the settled warm-up and the burst (a burst after a quiet spell).
 // `--idle-wait=S` (default 20): "idle RSS" is read S seconds after the target is ready, before any call: a fresh
@@ -220,7 +223,7 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
       `an admission's call count read ${atHangUp} buffers as they hung up, ${await admissionCountBuffers(databaseUrl)} once settled`)
   }
   if (warmup > 0) {
-    const warm = await burst(warmup, 25)
+    const warm = await burst(warmup, warmupRate)
     for (const ws of warm.sockets) ws.close()
     if (target === "service") await settleAfter(`${warmup} warm-up calls`)
     else await sleep(2000)
