@@ -113,18 +113,22 @@ layer(makeTestServer({
       const ring = yield* inboundTenant(id, "+15550009109", { max_concurrent_calls: 1000 })
       connects((yield* ring()).text)
       yield* eventuallyHolds(reserved(id), (n) => n === AHEAD)
-      // Twice the pool at once while another session holds the tenant's admission lock: the pool's
-      // calls are answered, the rest find it empty and wait on their statements, as does its top-up.
+      // Twice the pool while another session holds the tenant's admission lock. One by one first: at
+      // half, the pool's top-up starts and waits on the lock. Then the rest at once: the last
+      // reservation answers one, the others find the pool empty while that top-up is in flight and
+      // wait on their statements.
       const answers = yield* Effect.scoped(Effect.gen(function*() {
         yield* holdingAdmissionLock(id)
-        const fibers = yield* Effect.forEach(Array.from({ length: 2 * AHEAD }), () => Effect.fork(ring()))
-        yield* eventuallyHolds(Effect.sync(() => fibers.filter((fiber) => fiber.unsafePoll() !== null).length), (n) => n === AHEAD)
+        for (let i = 0; i < AHEAD - 1; i++) connects((yield* ring()).text)
+        const fibers = yield* Effect.forEach(Array.from({ length: AHEAD + 1 }), () => Effect.fork(ring()))
+        yield* eventuallyHolds(Effect.sync(() => fibers.filter((fiber) => fiber.unsafePoll() !== null).length), (n) => n === 1)
         return fibers
       }))
-      for (const fiber of answers) connects((yield* fiber.await.pipe(Effect.flatten)).text)
-      // Ran dry, so its next top-up reserves twice as many (the taken ones' SIDs are written apart).
-      yield* eventuallyHolds(admitted(id), (n) => n === 1 + 2 * AHEAD)
+      // Ran dry, so a top-up reserves twice as many (read at once: a quiet second halves it again).
+      // The reservations taken above had their SIDs written while the lock was held (no lock needed).
       expect(yield* eventually(reserved(id), (n) => n === 2 * AHEAD, 3_000)).toBe(2 * AHEAD)
+      for (const fiber of answers) connects((yield* fiber.await.pipe(Effect.flatten)).text)
+      yield* eventuallyHolds(admitted(id), (n) => n === 1 + 2 * AHEAD)
       // Quiet: halved each second without takers and the surplus given back, before the idle release (10 s) ends it all.
       expect(yield* eventually(reserved(id), (n) => n === AHEAD, 6_000)).toBe(AHEAD)
     }))

@@ -134,8 +134,9 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
 
     /**
      * One tenant's top-up. Its `wanted` entry stays until the statement is done, so the calls that
-     * take reservations meanwhile queue no second one; if they brought the pool to half again, the
-     * next follows at once (one statement in flight per tenant, each reserving what the pool lacks).
+     * take reservations meanwhile queue no second one; if they brought the pool to half again, or
+     * found it empty, the next follows at once (one statement in flight per tenant, each reserving
+     * what the pool lacks; one that follows a dry pool doubles it first).
      */
     const topUp = (tenantId: string) => {
       let refilled = false
@@ -170,7 +171,8 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
           const limits = wanted.get(tenantId)
           wanted.delete(tenantId)
           const pool = pools.get(tenantId)
-          if (refilled && limits !== undefined && pool !== undefined && pool.ids.length <= pool.size / 2) {
+          // Calls took from it while the statement ran (to half again), or found it empty (it must grow): next one now.
+          if (refilled && limits !== undefined && pool !== undefined && (pool.ranDry || pool.ids.length <= pool.size / 2)) {
             wantTopUp(tenantId, limits)
           }
         }))
@@ -241,8 +243,9 @@ export class AdmissionsAhead extends Effect.Service<AdmissionsAhead>()("Admissio
       for (const pool of pools.values()) {
         if (pool.size > ahead && pool.takenSinceTend < pool.size / 4 && !pool.ranDry) {
           pool.size = Math.max(ahead, Math.floor(pool.size / 2))
-          if (pool.ids.length > pool.size) surplus.push(...pool.ids.splice(pool.size))
         }
+        // Also what a top-up in flight at the last halving pushed beyond the size.
+        if (pool.ids.length > pool.size) surplus.push(...pool.ids.splice(pool.size))
         pool.takenSinceTend = 0
       }
       return surplus
