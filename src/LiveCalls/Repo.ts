@@ -230,12 +230,7 @@ export interface Redeeming {
 
 /** The entries column by column, each sent as one array parameter. */
 const columnsOf = (entries: ReadonlyArray<Redeeming>) => {
-  const n = entries.length
-  const column = <A>(f: (entry: Redeeming) => A): Array<A> => {
-    const values = new Array<A>(n)
-    for (let i = 0; i < n; i++) values[i] = f(entries[i]!)
-    return values
-  }
+  const column = <A>(f: (entry: Redeeming) => A): Array<A> => entries.map(f)
   return {
     tokenId: column((e) => e.use.tokenId),
     useTenantId: column((e) => e.use.tenantId),
