@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { HttpServer } from "@effect/platform"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import type { Page } from "playwright-core"

@@ -1,5 +1,5 @@
 import { expect } from "@effect/vitest"
-import { HttpServer } from "@effect/platform"
+import * as HttpServer from "@effect/platform/HttpServer"
 import { Effect } from "effect"
 import { connect } from "node:net"
 import { createTenant } from "./support/AgentFixtures.js"

@@ -1,6 +1,6 @@
-import { Otlp } from "@effect/opentelemetry"
+import * as Otlp from "@effect/opentelemetry/Otlp"
 import { SqlClient } from "@effect/sql"
-import { FetchHttpClient } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import * as net from "node:net"

@@ -1,5 +1,5 @@
-import { Otlp } from "@effect/opentelemetry"
-import { FetchHttpClient } from "@effect/platform"
+import * as Otlp from "@effect/opentelemetry/Otlp"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Context, Effect, Layer } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"

@@ -1,12 +1,24 @@
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import * as NodeServer from "../../src/Http/NodeServer.js"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { layer } from "@effect/vitest"
 import { Clock, ConfigProvider, Effect, Layer, Logger, LogLevel, type Scope, TestClock } from "effect"
-import { makeClient } from "../../src/Client.js"
-import { Migrations } from "../../src/Database/Migrations.js"
-import { HttpLive } from "../../src/Server.js"
-import { ServicesLive } from "../../src/Services.js"
 import { testDatabaseUrl } from "./TestDatabase.js"
+
+/**
+ * The service's module graph, loaded when a suite builds its server rather than when a file
+ * imports this one: files that only start service processes (Replicas.ts) or use `request`
+ * and the headers skip ~1-2 s of module loading each (every test file is a fresh process).
+ */
+const serviceModules = Effect.promise(async () => {
+  const [NodeServer, { Migrations }, { HttpLive }, { ServicesLive }] = await Promise.all([
+    import("../../src/Http/NodeServer.js"),
+    import("../../src/Database/Migrations.js"),
+    import("../../src/Server.js"),
+    import("../../src/Services.js")
+  ])
+  return { NodeServer, Migrations, HttpLive, ServicesLive }
+})
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdefghij"
 
@@ -23,8 +35,6 @@ export const baseTestConfig: Record<string, string> = {
   // are tested on their own (media-spare-upstream.test.ts).
   MEDIA_SPARE_UPSTREAMS: "0"
 }
-
-const awaitMigrations = Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.awaitApplied))
 
 export interface TestServerOptions {
   /** Reaches the database through another address (e.g. a proxy the test can cut). */
@@ -44,12 +54,13 @@ const testClockStart = Layer.effectDiscard(Effect.suspend(() => TestClock.setTim
  * an `HttpClient` pointed at it. `config` is the environment the service sees.
  */
 export const makeTestServer = (config: Record<string, string> = {}, options: TestServerOptions = {}) =>
-  Layer.unwrapScoped(Effect.map(
+  Layer.unwrapScoped(Effect.zipWith(
+    serviceModules,
     Effect.flatMap(testDatabaseUrl, (url) => options.viaDatabaseUrl?.(url) ?? Effect.succeed(url)),
-    (databaseUrl) => {
+    ({ HttpLive, Migrations, NodeServer, ServicesLive }, databaseUrl) => {
     const provider = ConfigProvider.fromMap(new Map(Object.entries({ ...baseTestConfig, DATABASE_URL: databaseUrl, ...config })))
     return HttpLive.pipe(
-      Layer.provideMerge(awaitMigrations),
+      Layer.provideMerge(Layer.effectDiscard(Effect.flatMap(Migrations, (m) => m.awaitApplied))),
       Layer.provideMerge(NodeServer.layerTest),
       Layer.provideMerge(ServicesLive),
       Layer.provide(Layer.setConfigProvider(provider)),
@@ -97,7 +108,8 @@ export const testClockSuite = <S = never>(
 ) => layer(seeded(makeTestServer(config, { clock: "test" }), options.seed))
 
 /** The consumers' typed client (src/Client.ts), on the test server's HttpClient. */
-export const apiClient = (headers: Record<string, string> = {}) => makeClient({ headers })
+export const apiClient = (headers: Record<string, string> = {}) =>
+  Effect.flatMap(Effect.promise(() => import("../../src/Client.js")), ({ makeClient }) => makeClient({ headers }))
 
 export interface RawResponse {
   readonly status: number
