@@ -24,6 +24,10 @@
  * replica's calls), their slowest set-up times (and with `--marks` what they met); with `--trickle-during-hangups` they start
  * with the burst's hang-ups instead (new calls among many calls' ends).
  *
+ * `--thread-cpu`: the target's main thread's and its other threads' CPU (from /proc, not a profile's wall-clock samples)
+ * per second of the burst, per call arriving in that second (bench/setup-thread-cpu.ts): a first burst's first seconds
+ * against its last.
+ *
  * `--hold-ms=N`: each call hangs up N ms after its greeting (its end among later calls' set-ups, as at a steady
  * rate) instead of all at the burst's end; the CPU "up to the last greeting" then includes those ends.
  *
@@ -57,6 +61,7 @@ import { ADMIN_KEY, benchTenantWithAgent, freshDatabase } from "./setup-fixture.
 import { connMarkReader, timeline } from "./setup-timeline.js"
 import { ACCOUNT } from "./twilio-call.js"
 import { traceWrites } from "./setup-strace.js"
+import { threadCpu } from "./setup-thread-cpu.js"
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url))
 const arg = (name: string, fallback: string) =>
@@ -88,6 +93,8 @@ const withTimeline = process.argv.includes("--timeline")
 // FILE.<target>.<rate> by `strace -f` and counted per call by kind (bench/setup-strace.ts). strace slows the
 // target: a run with it is for counts, not for latencies or CPU.
 const straceFile = arg("strace", "")
+// `--thread-cpu`: the target's main-thread and other threads' CPU per second of the burst (bench/setup-thread-cpu.ts).
+const withThreadCpu = process.argv.includes("--thread-cpu")
 // `--trickle=N@MS`: after the burst has settled, N calls one at a time MS apart, each hung up at its greeting.
 const [trickleCalls, trickleGapMs] = arg("trickle", "0@0").split("@").map(Number) as [number, number]
 // `--trickle-during-hangups`: the trickle starts with the burst's hang-ups instead (new calls among the ends of
@@ -246,7 +253,9 @@ const runRate = async (target: Target, rate: number, databaseUrl: string, worker
   const blocks = generatorBlocks()
   const burstFrom = performance.timeOrigin + performance.now()
   const burstFromUs = process.hrtime.bigint() / 1000n
+  const threads = withThreadCpu ? threadCpu(child.pid!) : undefined
   const { timings, sockets } = await burst(total, rate)
+  if (threads !== undefined) console.error(threads.stop(`${label} ${rate}/s`, rate, seconds))
   if (profileDir !== "") console.error(`${target} ${rate}/s: profile window of the burst: --from-us=${burstFromUs} --to-us=${process.hrtime.bigint() / 1000n}`)
   // Up to the last greeting: the set-ups' share, apart from the hang-ups' and the analyses that follow them.
   const cpuSetUp = cpuSeconds(child.pid!)
