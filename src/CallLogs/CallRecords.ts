@@ -9,7 +9,10 @@ import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
 import { CallTasks } from "../CallbackTasks/CallTasks.js"
-import { orRefused } from "../Database/Errors.js"
+import { DatabaseUnavailable, type InvalidInput, orRefused } from "../Database/Errors.js"
+import { makeSharedStatements, type Shareable, shareable } from "../Database/SharedStatement.js"
+import { classifyFailure } from "../Database/SqlState.js"
+import { makeRecordBatches } from "./RecordBatches.js"
 import { makeExecuteText } from "../Database/HotStatement.js"
 import { turnLatencyStats } from "./LatencyStats.js"
 import { WebhookEvents, WebhookOutbox } from "../Outbox/WebhookOutbox.js"
@@ -52,8 +55,21 @@ export interface CompletedCall extends CallKey {
   readonly systemPromptKey?: string | null
 }
 
+/**
+ * The record's final select (after its parts): whether it wrote the record. Each part is read by
+ * its quoted name (`"recorded_call"`), so the record can share a statement (SharedStatement.ts).
+ */
+const RESULT = `
+          select exists (select 1 from "recorded_call") as written, `
+
+/** Prepared names for the shared statements' texts (one per batch size and mix of record shapes). */
+const SHARED_NAMES = 16
+
+/** A call's record compiled, to run alone or to share a statement. */
+type RecordStatement = Shareable
+
 // The held event's id for the analysis job, when the event part is in.
-const COMPLETED_EVENT_ID = piece`(select id from call_completed_event)`
+const COMPLETED_EVENT_ID = piece`(select id from "call_completed_event")`
 const NULL = piece`null`
 
 // A stream that ended for a transfer (end reason `escalated`) is an escalation only once the
@@ -125,7 +141,7 @@ const resolutionOf = (call: CompletedCall, status: MediaReport["mediaStatus"], a
  * stream recorded before, so a retry after a lost connection or a crash writes nothing twice.
  */
 export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
-  effect: Effect.gen(function*() {
+  scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     // The end-of-call record is on every call: without the per-statement wrapping, and prepared
     // by name per shape (an upsert, insert-selects and key lookups: one plan suits every call), so
@@ -140,6 +156,22 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const tenants = yield* TenantCache
     const callTasks = yield* CallTasks
     const analysisJobs = yield* AnalysisJobs
+    // Records of calls that end while one is being written share the next statement (group commit).
+    const combine = makeSharedStatements()
+    const executeShared = (yield* makeExecuteText(sql, SHARED_NAMES)).prepared
+    const batches = yield* makeRecordBatches<RecordStatement, DatabaseUnavailable | InvalidInput>((statements) => {
+      const [text, params] = combine(statements)
+      return Effect.catchAll(executeShared<{ slot: number; written: boolean }>(text, params), (error) =>
+        Effect.fail(
+          classifyFailure(error.cause).kind === "unavailable"
+            ? new DatabaseUnavailable({ message: "Database unavailable" })
+            : { _tag: "SplitBatch" } as const
+        )).pipe(Effect.map((rows) => {
+          const written = new Array<boolean>(statements.length).fill(false)
+          for (const row of rows) written[row.slot] = row.written === true
+          return written
+        }))
+    })
     // A span per record only when spans are exported, chosen once (Observability/Spans.ts `spannedIf`).
     const traced = yield* spansExported
 
@@ -167,7 +199,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         const logRow = piece`select r.*,
           case when r.answered_by ~ '^(machine|fax)' then 'voicemail' else ${resolutionOf(call, report.mediaStatus, null)}::text end
             as resolution
-          from recorded_call r`
+          from "recorded_call" r`
         const completed = outbox.nextEventIds()
         // For a tenant with a webhook URL; with analysis, the event waits for it (ANALYSIS_MAX_WAIT_SECONDS at most).
         const completedEvent = webhookUrl === undefined ? undefined : outbox.eventsPartAt(
@@ -222,7 +254,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
                 now,
                 piece`select s.id as voice_session_id, l.id as call_log_id,
                   ${completedEvent !== undefined ? COMPLETED_EVENT_ID : NULL} as outbox_id
-                  from ${sql(log)} l, voice_session_id s`
+                  from ${sql(log)} l, "voice_session_id" s`
               )
             ]
             : []),
@@ -242,10 +274,23 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         ]
         // The parts are pieces (Database/Piece.ts), walked once: the text is kept per shape, only the
         // parameters are collected, and run as they are. Still one statement: the record commits as one.
-        const [text, params] = compile(composeStatement(parts, `
-          select exists (select 1 from recorded_call) as written, `, " as notified"))
-        const rows = yield* orRefused(execute<{ written: boolean }>(text, params))
-        const written = rows[0]?.written === true
+        const [text, params] = compile(composeStatement(parts, RESULT, " as notified"))
+        const statement: RecordStatement = {
+          text,
+          params,
+          names: parts.map((part) => part.name),
+          selectAt: text.lastIndexOf(RESULT) + 1
+        }
+        const keys = call.callSid === null
+          ? [`${call.tenantId}\u0000s\u0000${call.streamSid}`]
+          : [`${call.tenantId}\u0000s\u0000${call.streamSid}`, `${call.tenantId}\u0000c\u0000${call.callSid}`]
+        const alone = Effect.map(orRefused(execute<{ written: boolean }>(text, params)), (rows) => rows[0]?.written === true)
+        // Inside a transaction (the reaper's, which holds the ledger rows it claimed) the record is
+        // the transaction's: it runs alone on its connection.
+        const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+        const written = !inTransaction && shareable(text, statement.selectAt)
+          ? yield* batches.record(statement, { keys, alone })
+          : yield* alone
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))
         }

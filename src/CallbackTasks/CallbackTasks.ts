@@ -11,7 +11,7 @@ import type { CallbackDisposition, CallbackTask, CallbackTaskStatus, CreateCallb
 import { piece } from "../Database/Piece.js"
 
 /** The default queue part of `callRuleParts`, by name. */
-const DEFAULT_QUEUE = piece`default_queue`
+const DEFAULT_QUEUE = piece`"default_queue"`
 
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
 
@@ -142,7 +142,7 @@ export class CallbackTasks extends Effect.Service<CallbackTasks>()("CallbackTask
       if (url !== undefined) {
         parts.push(events.createdPart(url, tenantId, at, now, piece`
           select w.event_row_id as row_id, w.event_msg_id as msg_id, ${sql.literal(taskJson)} as data
-          from callback_task t join ${sql(wanted)} w on w.id = t.id`))
+          from "callback_task" t join ${sql(wanted)} w on w.id = t.id`))
       }
       return parts
     }

@@ -95,13 +95,13 @@ export interface ExecuteText extends RunText {
  * `makeExecute` for a writer that compiles its statement itself (CallRecords, its text kept per
  * shape): no statement is made, nor compiled again, unless it runs the standard way.
  */
-export const makeExecuteText = (sql: SqlClient.SqlClient): Effect.Effect<ExecuteText> =>
+export const makeExecuteText = (sql: SqlClient.SqlClient, preparedNames?: number): Effect.Effect<ExecuteText> =>
   Effect.map(makeDirect(sql), (direct): ExecuteText => {
     const run = (prepared: PreparedNames | undefined): RunText => <A extends object>(text: string, params: ReadonlyArray<unknown>) => {
       const standard = () => sql.unsafe<A>(text, params)
       return direct === undefined ? standard() : direct(standard, () => [text, params] as const, prepared)
     }
-    return Object.assign(run(undefined), { prepared: run(makePreparedNames()) })
+    return Object.assign(run(undefined), { prepared: run(makePreparedNames(preparedNames)) })
   })
 
 /**

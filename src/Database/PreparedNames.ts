@@ -13,14 +13,14 @@ export interface PreparedNames {
 
 /**
  * Names for statement texts, derived from the text (a hash), so executors sharing a pool
- * never give one name to two texts; undefined past MAX_NAMES.
+ * never give one name to two texts; undefined past `max` (MAX_NAMES unless said).
  */
-export const makePreparedNames = (): PreparedNames => {
+export const makePreparedNames = (max: number = MAX_NAMES): PreparedNames => {
   const names = new Map<string, string>()
   return {
     nameOf: (text: string): string | undefined => {
       const known = names.get(text)
-      if (known !== undefined || names.size >= MAX_NAMES) return known
+      if (known !== undefined || names.size >= max) return known
       const name = `ssv_${createHash("sha256").update(text).digest("hex").slice(0, 32)}`
       names.set(text, name)
       return name

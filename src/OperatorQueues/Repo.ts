@@ -134,13 +134,13 @@ export class OperatorQueuesRepo extends Effect.Service<OperatorQueuesRepo>()("Op
         statement: piece`insert into operator_queues (id, tenant_id, queue_key, name, is_default, sla_seconds, created_at, updated_at)
           select ${id}::uuid, ${tenantId}, 'default', 'Default', true, ${slaSeconds}::int, ${at.toISOString()}::timestamptz,
             ${at.toISOString()}::timestamptz
-          where ${onlyIf} and not exists (select 1 from default_queue_found)
+          where ${onlyIf} and not exists (select 1 from "default_queue_found")
           on conflict (tenant_id, queue_key) do update set is_default = true, updated_at = excluded.updated_at
           returning *`
       },
       {
         name: "default_queue",
-        statement: piece`select * from default_queue_found union all select * from default_queue_made limit 1`
+        statement: piece`select * from "default_queue_found" union all select * from "default_queue_made" limit 1`
       }
     ]
 

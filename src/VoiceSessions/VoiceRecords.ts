@@ -40,8 +40,8 @@ type FromCallLog = "status" | "summary" | "callLogId" | "resolution"
 export type RecordedCallSession = Omit<CallSessionRecord, FromCallLog>
 
 // The session parts of `sessionParts`, by name.
-const VOICE_SESSION = piece`voice_session`
-const VOICE_SESSION_ID = piece`voice_session_id.id`
+const VOICE_SESSION = piece`"voice_session"`
+const VOICE_SESSION_ID = piece`"voice_session_id".id`
 
 /** What a resolved call bills as; anything else is not billable. */
 export const RESOLVED_CALL_SKU = "voice_ai_resolution"
@@ -170,7 +170,7 @@ export class VoiceRecords extends Effect.Service<VoiceRecords>()("VoiceRecords",
             disposition: piece`jsonb_build_object('status', ${status}, 'resolution', ${resolution},
               'escalated', ${record.escalated}::boolean, 'turn_count', ${record.turnCount}::int,
               'function_call_count', ${record.functionCalls.length}::int)`
-          }, piece`${from}, voice_session_id`)
+          }, piece`${from}, "voice_session_id"`)
         }
       ]
     }
