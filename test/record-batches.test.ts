@@ -7,6 +7,7 @@ import { CallRecords, type CompletedCall } from "../src/CallLogs/CallRecords.js"
 import { retryingWrite } from "../src/Database/Retry.js"
 import { LiveCallsRepo } from "../src/LiveCalls/Repo.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
+import { namedLiveCall } from "./support/LiveCallFixtures.js"
 import { databaseProxy } from "./support/TcpProxy.js"
 import { makeTestServer } from "./support/TestServer.js"
 
@@ -60,21 +61,7 @@ const completed = (name: string, overrides: Partial<CompletedCall> = {}): Comple
 const holdAll = (names: ReadonlyArray<string>) =>
   Effect.flatMap(LiveCallsRepo, (repo) =>
     repo.insertRedeemingBatch(names.map((name) => ({
-      call: {
-        tenantId: TENANT,
-        streamSid: `MZ-${name}`,
-        callSid: `CA-${name}`,
-        direction: "inbound" as const,
-        from: "+15550001111",
-        to: "+15550002222",
-        agentVersionId: null,
-        model: "gpt-realtime",
-        voice: "alloy",
-        startedAt: new Date(),
-        agentName: null,
-        greeting: null,
-        orgId: null
-      },
+      call: namedLiveCall(TENANT, name),
       use: { tokenId: `tok-${name}`, tenantId: TENANT, callSid: `CA-${name}`, expiresAt: new Date(Date.now() + 60_000) }
     })), "replica-recbatch"))
 

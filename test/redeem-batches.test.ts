@@ -7,6 +7,7 @@ import { LiveCalls } from "../src/LiveCalls/LiveCalls.js"
 import { makeRedeemBatches } from "../src/LiveCalls/RedeemBatches.js"
 import { LiveCallsRepo, type Redeeming } from "../src/LiveCalls/Repo.js"
 import { eventually } from "./support/Eventually.js"
+import { namedLiveCall } from "./support/LiveCallFixtures.js"
 import { putTenant } from "./support/FakeTwilioServer.js"
 import { databaseProxy } from "./support/TcpProxy.js"
 import { makeTestServer } from "./support/TestServer.js"
@@ -27,21 +28,7 @@ const Suite = Layer.merge(Layer.effectDiscard(putTenant(TENANT)), LiveCallsRepo.
   Layer.provideMerge(makeTestServer({ ANALYSIS_WORKER_ENABLED: "false" }, { viaDatabaseUrl: database.viaDatabaseUrl }))
 )
 
-const callOf = (name: string, startedAt = new Date()): LiveCall => ({
-  tenantId: TENANT,
-  streamSid: `MZ-${name}`,
-  callSid: `CA-${name}`,
-  direction: "inbound",
-  from: "+15550001111",
-  to: "+15550002222",
-  agentVersionId: null,
-  model: "gpt-realtime",
-  voice: "alloy",
-  startedAt,
-  agentName: null,
-  greeting: null,
-  orgId: null
-})
+const callOf = (name: string, startedAt = new Date()): LiveCall => namedLiveCall(TENANT, name, startedAt)
 
 const useOf = (token: string, callSid: string): TokenUse => ({
   tokenId: `tok-${token}`,

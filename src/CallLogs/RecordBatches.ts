@@ -1,5 +1,6 @@
-import { Cause, Deferred, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import { Cause, Deferred, Effect, Exit, Option } from "effect"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
+import { makeGroupCommit, type Waiting as GroupWaiting } from "../Database/GroupCommit.js"
 
 /** Records per shared statement at most: a burst's ends go as a few statements of bounded size. */
 export const RECORD_BATCH_CAP = 16
@@ -17,13 +18,13 @@ export type BatchFailure = DatabaseUnavailable | { readonly _tag: "SplitBatch" }
 /** Runs the records of a batch (2 or more) as one statement: `written` per record, in order. */
 export type SharedStatement<A> = (entries: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<boolean>, BatchFailure>
 
-interface Waiting<A, E> {
-  readonly entry: A
+/** A record's compiled statement (to share) and how it runs alone. */
+interface Entry<A, E> {
+  readonly statement: A
   readonly queued: Queued<E>
-  readonly done: Deferred.Deferred<boolean, E | DatabaseUnavailable>
-  /** Its caller stopped waiting before it was sent: it is not sent (its retry, if any, queues anew). */
-  abandoned: boolean
 }
+
+const keysOf = <A, E>(entry: Entry<A, E>) => entry.queued.keys
 
 /**
  * Group commit for calls' records (CallRecords.recordCompletedCall): a record is sent at once,
@@ -43,43 +44,15 @@ interface Waiting<A, E> {
  */
 export const makeRecordBatches = <A, E>(shared: SharedStatement<A>, cap: number = RECORD_BATCH_CAP) =>
   Effect.gen(function*() {
-    // The batches run on fibers of their own (of the layer's runtime): no caller's interruption stops one.
-    const fork = Runtime.runFork(yield* Effect.runtime<never>())
-    let queue: Array<Waiting<A, E>> = []
-    let inFlight = false
-    let runner: Fiber.RuntimeFiber<void> | undefined
-    let closed = false
+    type Waiting = GroupWaiting<Entry<A, E>, boolean, E | DatabaseUnavailable>
 
-    /** The next batch, in arrival order: a later record of a stream or call already in it stays queued. */
-    const take = (): Array<Waiting<A, E>> => {
-      if (queue.length <= 1) {
-        const batch = queue.filter((waiting) => !waiting.abandoned)
-        queue = []
-        return batch
-      }
-      const batch: Array<Waiting<A, E>> = []
-      const later: Array<Waiting<A, E>> = []
-      const keys = new Set<string>()
-      for (const waiting of queue) {
-        if (waiting.abandoned) continue
-        if (batch.length >= cap || waiting.queued.keys.some((key) => keys.has(key))) {
-          later.push(waiting)
-        } else {
-          batch.push(waiting)
-          for (const key of waiting.queued.keys) keys.add(key)
-        }
-      }
-      queue = later
-      return batch
-    }
-
-    const alone = (waiting: Waiting<A, E>) =>
-      Effect.flatMap(Effect.exit(waiting.queued.alone), (exit) => Deferred.done(waiting.done, exit))
+    const alone = (waiting: Waiting) =>
+      Effect.flatMap(Effect.exit(waiting.entry.queued.alone), (exit) => Deferred.done(waiting.done, exit))
 
     /** One statement for the batch; alone for one record, or record by record when it was refused. */
-    const send = (batch: ReadonlyArray<Waiting<A, E>>): Effect.Effect<void> => {
+    const send = (batch: ReadonlyArray<Waiting>): Effect.Effect<void> => {
       if (batch.length === 1) return alone(batch[0]!)
-      return Effect.flatMap(Effect.exit(shared(batch.map((waiting) => waiting.entry))), (exit) => {
+      return Effect.flatMap(Effect.exit(shared(batch.map((waiting) => waiting.entry.statement))), (exit) => {
         if (Exit.isSuccess(exit)) {
           for (let i = 0; i < batch.length; i++) Deferred.unsafeDone(batch[i]!.done, Exit.succeed(exit.value[i] === true))
           return Effect.void
@@ -94,43 +67,11 @@ export const makeRecordBatches = <A, E>(shared: SharedStatement<A>, cap: number 
       })
     }
 
-    const loop: Effect.Effect<void> = Effect.suspend(() => {
-      const batch = take()
-      if (batch.length === 0) {
-        inFlight = false
-        runner = undefined
-        return Effect.void
-      }
-      return Effect.zipRight(send(batch), loop)
-    })
+    const { submit } = yield* makeGroupCommit({ send, keysOf, cap })
 
-    const start = () => {
-      inFlight = true
-      // It may finish before `runFork` returns (the fiber starts at once): then it is not kept.
-      const fiber = fork(loop)
-      if (inFlight) runner = fiber
-    }
-
-    // Shutdown: what is queued is sent by the batch in flight, which runs until the queue is empty.
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closed = true
-        return runner === undefined ? Effect.void : Fiber.await(runner)
-      })
-    )
-
-    /** Records `entry` (its statement alone or shared): true when this wrote the record. */
-    const record = (entry: A, queued: Queued<E>): Effect.Effect<boolean, E | DatabaseUnavailable> =>
-      Effect.suspend(() => {
-        if (closed) return queued.alone
-        const waiting: Waiting<A, E> = { entry, queued, done: Deferred.unsafeMake(FiberId.none), abandoned: false }
-        queue.push(waiting)
-        if (!inFlight) start()
-        return Effect.onInterrupt(Deferred.await(waiting.done), () =>
-          Effect.sync(() => {
-            waiting.abandoned = true
-          }))
-      })
+    /** Records `statement` (alone or shared): true when this wrote the record. */
+    const record = (statement: A, queued: Queued<E>): Effect.Effect<boolean, E | DatabaseUnavailable> =>
+      submit({ statement, queued }, () => queued.alone)
 
     return { record } as const
   })

@@ -1,6 +1,7 @@
-import { Cause, Deferred, Effect, Exit, Fiber, FiberId, Runtime } from "effect"
+import { Cause, Deferred, Effect, Exit } from "effect"
 import type { TokenUse } from "../Auth/StreamTokens.js"
 import type { DatabaseUnavailable } from "../Database/Errors.js"
+import { makeGroupCommit, type Waiting as GroupWaiting } from "../Database/GroupCommit.js"
 import type { LiveCall } from "./Domain.js"
 import type { Redeeming } from "./Repo.js"
 
@@ -10,15 +11,10 @@ export type RedeemStatement = (entries: ReadonlyArray<Redeeming>) => Effect.Effe
 /** Entries per statement at most: a burst's queue goes as a few statements, none of them huge. */
 export const REDEEM_BATCH_CAP = 128
 
-/** A stream start waiting for its batch: its own answer comes through `done`. */
-interface Waiting {
-  readonly entry: Redeeming
-  readonly done: Deferred.Deferred<boolean, DatabaseUnavailable>
-  /** Its caller stopped waiting before it was sent: it is not sent (its retry, if any, queues anew). */
-  abandoned: boolean
-}
+type Waiting = GroupWaiting<Redeeming, boolean, DatabaseUnavailable>
 
-const keyOf = (call: LiveCall) => `${call.tenantId}\u0000${call.streamSid}`
+// A token id and a stream: neither may appear twice in one statement.
+const keysOf = ({ call, use }: Redeeming) => [`t\u0000${use.tokenId}`, `s\u0000${call.tenantId}\u0000${call.streamSid}`]
 
 /**
  * Group commit for the stream starts' token spend and ledger row: a start is sent at once as a
@@ -36,40 +32,6 @@ const keyOf = (call: LiveCall) => `${call.tenantId}\u0000${call.streamSid}`
  */
 export const makeRedeemBatches = (statement: RedeemStatement, cap: number = REDEEM_BATCH_CAP) =>
   Effect.gen(function*() {
-    // The batches run on fibers of their own (of the layer's runtime): no caller's interruption stops one.
-    const fork = Runtime.runFork(yield* Effect.runtime<never>())
-    let queue: Array<Waiting> = []
-    let inFlight = false
-    let runner: Fiber.RuntimeFiber<void> | undefined
-    let closed = false
-
-    /** The next batch, in arrival order: later duplicates of a token or a stream stay queued. */
-    const take = (): Array<Waiting> => {
-      if (queue.length <= 1) {
-        const batch = queue.filter((waiting) => !waiting.abandoned)
-        queue = []
-        return batch
-      }
-      const batch: Array<Waiting> = []
-      const later: Array<Waiting> = []
-      const tokens = new Set<string>()
-      const streams = new Set<string>()
-      for (const waiting of queue) {
-        if (waiting.abandoned) continue
-        const token = waiting.entry.use.tokenId
-        const stream = keyOf(waiting.entry.call)
-        if (batch.length >= cap || tokens.has(token) || streams.has(stream)) {
-          later.push(waiting)
-        } else {
-          batch.push(waiting)
-          tokens.add(token)
-          streams.add(stream)
-        }
-      }
-      queue = later
-      return batch
-    }
-
     const answer = (waiting: Waiting, exit: Exit.Exit<ReadonlyArray<boolean>, DatabaseUnavailable>, index: number) =>
       Deferred.unsafeDone(waiting.done, Exit.map(exit, (held) => held[index] === true))
 
@@ -83,43 +45,13 @@ export const makeRedeemBatches = (statement: RedeemStatement, cap: number = REDE
         return Effect.forEach(batch, (waiting) => send([waiting]), { discard: true })
       })
 
-    const loop: Effect.Effect<void> = Effect.suspend(() => {
-      const batch = take()
-      if (batch.length === 0) {
-        inFlight = false
-        runner = undefined
-        return Effect.void
-      }
-      return Effect.zipRight(send(batch), loop)
-    })
-
-    const start = () => {
-      inFlight = true
-      // It may finish before `runFork` returns (the fiber starts at once): then it is not kept.
-      const fiber = fork(loop)
-      if (inFlight) runner = fiber
-    }
-
-    // Shutdown: what is queued is sent by the batch in flight, which runs until the queue is empty.
-    yield* Effect.addFinalizer(() =>
-      Effect.suspend(() => {
-        closed = true
-        return runner === undefined ? Effect.void : Fiber.await(runner)
-      })
-    )
+    const { submit } = yield* makeGroupCommit({ send, keysOf, cap })
 
     /** Spends `use` and holds `call` (LiveCallsRepo.insertRedeemingBatch): false when the token was used before. */
-    const redeem = (call: LiveCall, use: TokenUse): Effect.Effect<boolean, DatabaseUnavailable> =>
-      Effect.suspend(() => {
-        if (closed) return Effect.map(statement([{ call, use }]), (held) => held[0] === true)
-        const waiting: Waiting = { entry: { call, use }, done: Deferred.unsafeMake(FiberId.none), abandoned: false }
-        queue.push(waiting)
-        if (!inFlight) start()
-        return Effect.onInterrupt(Deferred.await(waiting.done), () =>
-          Effect.sync(() => {
-            waiting.abandoned = true
-          }))
-      })
+    const redeem = (call: LiveCall, use: TokenUse): Effect.Effect<boolean, DatabaseUnavailable> => {
+      const entry: Redeeming = { call, use }
+      return submit(entry, () => Effect.map(statement([entry]), (held) => held[0] === true))
+    }
 
     return { redeem } as const
   })

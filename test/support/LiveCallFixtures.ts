@@ -27,3 +27,20 @@ export const holdLiveCall = (call: Partial<LiveCall> & Pick<LiveCall, "tenantId"
     // Nothing to record: the row goes with the scope.
     yield* holding.recorded
   })
+
+/** A live call of `tenantId` with its stream and call named after `name` (`MZ-name`, `CA-name`). */
+export const namedLiveCall = (tenantId: string, name: string, startedAt = new Date()): LiveCall => ({
+  tenantId,
+  streamSid: `MZ-${name}`,
+  callSid: `CA-${name}`,
+  direction: "inbound",
+  from: "+15550001111",
+  to: "+15550002222",
+  agentVersionId: null,
+  model: "gpt-realtime",
+  voice: "alloy",
+  startedAt,
+  agentName: null,
+  greeting: null,
+  orgId: null
+})
