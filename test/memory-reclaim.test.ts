@@ -39,6 +39,13 @@ const quietChecks = (checks: number) =>
     for (let i = 0; i < checks; i++) yield* TestClock.adjust("2 seconds")
   })
 
+/**
+ * How much a heap may shrink with no reclaim: V8's own collection of the leftovers, started while
+ * they were made, can finish during the quiet checks (a busy CI box: 18-22 MB). A reclaim gives
+ * back ~135 MB here.
+ */
+const UNFORCED_SHRINK = 64 * MB
+
 /** No call set-up for as long as anyone remembers. */
 const longQuiet = Effect.succeed(Number.POSITIVE_INFINITY)
 
@@ -69,7 +76,7 @@ describe("idle memory reclaim", () => {
       yield* quietChecks(6)
       const after = heap()
       yield* Fiber.interrupt(reclaim)
-      expect(after.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
+      expect(after.heapTotal).toBeGreaterThan(loaded.heapTotal - UNFORCED_SHRINK)
     }))
 
   it.effect("does not pause a replica setting up a call, and collects once the set-ups have been quiet a while", () =>
@@ -89,8 +96,8 @@ describe("idle memory reclaim", () => {
       yield* quietChecks(6)
       const quiet = heap()
       yield* Fiber.interrupt(reclaim)
-      expect(duringSetUp.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
-      expect(justAfter.heapTotal).toBeGreaterThan(loaded.heapTotal - 16 * MB)
+      expect(duringSetUp.heapTotal).toBeGreaterThan(loaded.heapTotal - UNFORCED_SHRINK)
+      expect(justAfter.heapTotal).toBeGreaterThan(loaded.heapTotal - UNFORCED_SHRINK)
       expect(quiet.heapUsed).toBeLessThan(loaded.heapUsed - 60 * MB)
       expect(survivors.length).toBe(30_000)
     }))
