@@ -84,6 +84,12 @@ describe("first run", () => {
               }
             }
           }
+          // What is left of the group (a service npm's exit left behind) is killed too.
+          try {
+            process.kill(-child.pid!, "SIGKILL")
+          } catch {
+            // none left
+          }
           // The default data directory moved out of the unreachable clone (see EmbeddedPlacement.ts).
           const moved = createHash("sha256").update(path.join(clone, ".data", "postgres")).digest("hex").slice(0, 12)
           fs.rmSync(path.join("/var/lib/stateset-voice", `data-${moved}`), { recursive: true, force: true })
@@ -104,6 +110,14 @@ describe("first run", () => {
       const spec = yield* Effect.promise(() => fetch(`${base}/api-docs/openapi.json`).then((res) => res.json() as Promise<{ servers: Array<{ url: string }> }>))
       expect(spec.servers[0].url).toBe(`http://localhost:${port}`)
       expect(output).not.toContain("EACCES")
+
+      // SIGTERM to npm alone (a supervisor signalling the process it started): npm passes it on, and
+      // the service (exec'd by npm's shell, not behind it) drains and exits before npm does. Had only
+      // the shell got it, the service would be left running, orphaned, still answering here.
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+      process.kill(child.pid!, "SIGTERM")
+      yield* Effect.promise(() => exited)
+      expect(yield* probe(`${base}/health/live`), output).toBeUndefined()
     }).pipe(Effect.scoped), 300_000)
 
   it.live.skipIf(process.getuid?.() !== 0)("a data directory PostgreSQL cannot use stops the service with one line saying what to do", () =>
