@@ -9,9 +9,7 @@ import { TenantCache } from "../TenantCache/TenantCache.js"
 import { VoiceRecords } from "../VoiceSessions/VoiceRecords.js"
 import { CallLogWrites, type MediaReport, type StatusReport } from "./Writes.js"
 import { CallTasks } from "../CallbackTasks/CallTasks.js"
-import { DatabaseUnavailable, type InvalidInput, orRefused } from "../Database/Errors.js"
-import { makeSharedStatements, type Shareable, shareable } from "../Database/SharedStatement.js"
-import { classifyFailure } from "../Database/SqlState.js"
+import { type DatabaseUnavailable, type InvalidInput, orRefused } from "../Database/Errors.js"
 import { makeRecordBatches } from "./RecordBatches.js"
 import { makeExecuteText } from "../Database/HotStatement.js"
 import { turnLatencyStats } from "./LatencyStats.js"
@@ -61,12 +59,6 @@ export interface CompletedCall extends CallKey {
  */
 const RESULT = `
           select exists (select 1 from "recorded_call") as written, `
-
-/** Prepared names for the shared statements' texts (one per batch size and mix of record shapes). */
-const SHARED_NAMES = 16
-
-/** A call's record compiled, to run alone or to share a statement. */
-type RecordStatement = Shareable
 
 // The held event's id for the analysis job, when the event part is in.
 const COMPLETED_EVENT_ID = piece`(select id from "call_completed_event")`
@@ -157,21 +149,7 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
     const callTasks = yield* CallTasks
     const analysisJobs = yield* AnalysisJobs
     // Records of calls that end while one is being written share the next statement (group commit).
-    const combine = makeSharedStatements()
-    const executeShared = (yield* makeExecuteText(sql, SHARED_NAMES)).prepared
-    const batches = yield* makeRecordBatches<RecordStatement, DatabaseUnavailable | InvalidInput>((statements) => {
-      const [text, params] = combine(statements)
-      return Effect.catchAll(executeShared<{ slot: number; written: boolean }>(text, params), (error) =>
-        Effect.fail(
-          classifyFailure(error.cause).kind === "unavailable"
-            ? new DatabaseUnavailable({ message: "Database unavailable" })
-            : { _tag: "SplitBatch" } as const
-        )).pipe(Effect.map((rows) => {
-          const written = new Array<boolean>(statements.length).fill(false)
-          for (const row of rows) written[row.slot] = row.written === true
-          return written
-        }))
-    })
+    const batches = yield* makeRecordBatches<DatabaseUnavailable | InvalidInput>(sql)
     // A span per record only when spans are exported, chosen once (Observability/Spans.ts `spannedIf`).
     const traced = yield* spansExported
 
@@ -275,22 +253,12 @@ export class CallRecords extends Effect.Service<CallRecords>()("CallRecords", {
         // The parts are pieces (Database/Piece.ts), walked once: the text is kept per shape, only the
         // parameters are collected, and run as they are. Still one statement: the record commits as one.
         const [text, params] = compile(composeStatement(parts, RESULT, " as notified"))
-        const statement: RecordStatement = {
-          text,
-          params,
-          names: parts.map((part) => part.name),
-          selectAt: text.lastIndexOf(RESULT) + 1
-        }
+        const statement = { text, params, names: parts.map((part) => part.name), selectAt: text.lastIndexOf(RESULT) + 1 }
         const keys = call.callSid === null
           ? [`${call.tenantId}\u0000s\u0000${call.streamSid}`]
           : [`${call.tenantId}\u0000s\u0000${call.streamSid}`, `${call.tenantId}\u0000c\u0000${call.callSid}`]
         const alone = Effect.map(orRefused(execute<{ written: boolean }>(text, params)), (rows) => rows[0]?.written === true)
-        // Inside a transaction (the reaper's, which holds the ledger rows it claimed) the record is
-        // the transaction's: it runs alone on its connection.
-        const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
-        const written = !inTransaction && shareable(text, statement.selectAt)
-          ? yield* batches.record(statement, { keys, alone })
-          : yield* alone
+        const written = yield* batches.record(statement, keys, alone)
         if (!written) {
           yield* Effect.logDebug("call already recorded").pipe(Effect.annotateLogs("stream_sid", call.streamSid))
         }

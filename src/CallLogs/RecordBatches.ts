@@ -1,30 +1,30 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Cause, Deferred, Effect, Exit, Option } from "effect"
-import type { DatabaseUnavailable } from "../Database/Errors.js"
+import { DatabaseUnavailable } from "../Database/Errors.js"
 import { makeGroupCommit, type Waiting as GroupWaiting } from "../Database/GroupCommit.js"
+import { makeExecuteText } from "../Database/HotStatement.js"
+import { makeSharedStatements, type Shareable, shareable } from "../Database/SharedStatement.js"
+import { classifyFailure } from "../Database/SqlState.js"
 
 /** Records per shared statement at most: a burst's ends go as a few statements of bounded size. */
 export const RECORD_BATCH_CAP = 16
 
-/** A record to send: `keys` (its stream, its call) never share a statement with another record's. */
-export interface Queued<E> {
+/** Prepared names for the shared statements' texts (one per batch size and mix of record shapes). */
+const SHARED_NAMES = 16
+
+/** A record to send: its compiled statement, what it never shares a statement with, and itself alone. */
+interface Entry<E> {
+  readonly statement: Shareable
+  /** Its stream and its call: another record with one of them waits for the next statement. */
   readonly keys: ReadonlyArray<string>
   /** The record alone: what it ran as before there were batches (and what a split batch runs). */
   readonly alone: Effect.Effect<boolean, E>
 }
 
-/** Why a shared statement gave no answers: PostgreSQL out of reach, or the statement refused (split it). */
-export type BatchFailure = DatabaseUnavailable | { readonly _tag: "SplitBatch" }
+const keysOf = <E>(entry: Entry<E>) => entry.keys
 
-/** Runs the records of a batch (2 or more) as one statement: `written` per record, in order. */
-export type SharedStatement<A> = (entries: ReadonlyArray<A>) => Effect.Effect<ReadonlyArray<boolean>, BatchFailure>
-
-/** A record's compiled statement (to share) and how it runs alone. */
-interface Entry<A, E> {
-  readonly statement: A
-  readonly queued: Queued<E>
-}
-
-const keysOf = <A, E>(entry: Entry<A, E>) => entry.queued.keys
+/** The shared statement was refused for something other than an unreachable database: split it. */
+const SPLIT = { _tag: "SplitBatch" } as const
 
 /**
  * Group commit for calls' records (CallRecords.recordCompletedCall): a record is sent at once,
@@ -40,14 +40,30 @@ const keysOf = <A, E>(entry: Entry<A, E>) => entry.queued.keys
  * an unreachable database is run again record by record, as each ran before, so one refused
  * record fails alone with its own error. Unreachable: every record of the batch gets
  * DatabaseUnavailable (its caller retries). On the layer's close what is queued is still sent; a
- * record after that runs alone.
+ * record after that runs alone. A record inside a transaction (the reaper's, which holds the
+ * ledger rows it claimed) is the transaction's: it runs alone on that connection.
  */
-export const makeRecordBatches = <A, E>(shared: SharedStatement<A>, cap: number = RECORD_BATCH_CAP) =>
+export const makeRecordBatches = <E>(sql: SqlClient.SqlClient, cap: number = RECORD_BATCH_CAP) =>
   Effect.gen(function*() {
-    type Waiting = GroupWaiting<Entry<A, E>, boolean, E | DatabaseUnavailable>
+    type Waiting = GroupWaiting<Entry<E>, boolean, E | DatabaseUnavailable>
+    const combine = makeSharedStatements()
+    const execute = (yield* makeExecuteText(sql, SHARED_NAMES)).prepared
+
+    /** The records (2 or more) as one statement: `written` per record, in order. */
+    const shared = (statements: ReadonlyArray<Shareable>) => {
+      const [text, params] = combine(statements)
+      return Effect.catchAll(execute<{ slot: number; written: boolean }>(text, params), (error) =>
+        Effect.fail(
+          classifyFailure(error.cause).kind === "unavailable" ? new DatabaseUnavailable({ message: "Database unavailable" }) : SPLIT
+        )).pipe(Effect.map((rows) => {
+          const written = new Array<boolean>(statements.length).fill(false)
+          for (const row of rows) written[row.slot] = row.written === true
+          return written
+        }))
+    }
 
     const alone = (waiting: Waiting) =>
-      Effect.flatMap(Effect.exit(waiting.entry.queued.alone), (exit) => Deferred.done(waiting.done, exit))
+      Effect.flatMap(Effect.exit(waiting.entry.alone), (exit) => Deferred.done(waiting.done, exit))
 
     /** One statement for the batch; alone for one record, or record by record when it was refused. */
     const send = (batch: ReadonlyArray<Waiting>): Effect.Effect<void> => {
@@ -70,8 +86,15 @@ export const makeRecordBatches = <A, E>(shared: SharedStatement<A>, cap: number 
     const { submit } = yield* makeGroupCommit({ send, keysOf, cap })
 
     /** Records `statement` (alone or shared): true when this wrote the record. */
-    const record = (statement: A, queued: Queued<E>): Effect.Effect<boolean, E | DatabaseUnavailable> =>
-      submit({ statement, queued }, () => queued.alone)
+    const record = (
+      statement: Shareable,
+      keys: ReadonlyArray<string>,
+      alone: Effect.Effect<boolean, E>
+    ): Effect.Effect<boolean, E | DatabaseUnavailable> =>
+      Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+        Option.isSome(transaction) || !shareable(statement.text, statement.selectAt)
+          ? alone
+          : submit({ statement, keys, alone }, () => alone))
 
     return { record } as const
   })
