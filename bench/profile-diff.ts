@@ -10,19 +10,8 @@
  *
  * Owner is the innermost frame of our src/ (or dist/) on the stack, else the package, else node's own.
  */
-import * as fs from "node:fs"
+import { profileTree, readProfile } from "./cpu-profile.js"
 
-interface Node {
-  readonly id: number
-  readonly callFrame: { readonly url: string; readonly functionName: string; readonly lineNumber: number }
-  readonly children?: ReadonlyArray<number>
-}
-interface Profile {
-  readonly nodes: ReadonlyArray<Node>
-  readonly startTime: number
-  readonly samples: ReadonlyArray<number>
-  readonly timeDeltas: ReadonlyArray<number>
-}
 interface Window {
   readonly label: string
   readonly calls: number
@@ -37,29 +26,8 @@ const short = (url: string) => url.replace(/^.*\/(node_modules|src|dist)\//, "")
 
 const read = (spec: string): Window => {
   const [file, fromUs, toUs, calls] = spec.split(":") as [string, string, string, string]
-  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-  const ownerOf = new Map<number, string>()
-  const owner = (id: number): string => {
-    const known = ownerOf.get(id)
-    if (known !== undefined) return known
-    let label = "(no frame of ours)"
-    let pkg: string | undefined
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-      const url = byId.get(at)!.callFrame.url
-      const src = /\/(src|dist)\//.exec(url)
-      if (src !== null && !url.includes("node_modules")) {
-        label = url.slice(src.index + src[0].length).replace(/\.(js|ts)$/, "")
-        pkg = undefined
-        break
-      }
-      pkg ??= /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith("node:") ? url : undefined)
-    }
-    ownerOf.set(id, pkg ?? label)
-    return pkg ?? label
-  }
+  const profile = readProfile(file)
+  const { byId, owner } = profileTree(profile)
   const selves = new Map<string, number>()
   const owners = new Map<string, number>()
   let busyMs = 0

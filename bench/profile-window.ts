@@ -9,24 +9,11 @@
  * Times are seconds from the profile's start (`--last=S`: the last S seconds), or CLOCK_MONOTONIC
  * microseconds (`--from-us`/`--to-us`, as bench/setup.ts prints them with `--profile`).
  */
-import * as fs from "node:fs"
-
-interface Node {
-  readonly id: number
-  readonly callFrame: { readonly url: string; readonly functionName: string; readonly lineNumber: number }
-  readonly children?: ReadonlyArray<number>
-}
-interface Profile {
-  readonly nodes: ReadonlyArray<Node>
-  readonly startTime: number
-  readonly endTime: number
-  readonly samples: ReadonlyArray<number>
-  readonly timeDeltas: ReadonlyArray<number>
-}
+import { profileTree, readProfile } from "./cpu-profile.js"
 
 const file = process.argv[2]!
 const opt = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1]
-const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
+const profile = readProfile(file)
 const span = (profile.endTime - profile.startTime) / 1e6
 const last = opt("last")
 // --from-us/--to-us: CLOCK_MONOTONIC µs (as the profile's own timestamps; bench/setup.ts prints the hang-ups').
@@ -34,31 +21,7 @@ const us = (name: string) => opt(name) === undefined ? undefined : (Number(opt(n
 const from = us("from-us") ?? (last === undefined ? Number(opt("from") ?? 0) : span - Number(last))
 const to = us("to-us") ?? Number(opt("to") ?? span)
 
-const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-const parent = new Map<number, number>()
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
-
-const ownerOf = new Map<number, string>()
-const owner = (id: number): string => {
-  const known = ownerOf.get(id)
-  if (known !== undefined) return known
-  let result = "(no frame of ours)"
-  let pkg: string | undefined
-  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-    const url = byId.get(at)!.callFrame.url
-    // Our modules: src/ (tsx) or the build's dist/.
-    const src = /\/(src|dist)\//.exec(url)
-    if (src !== null && !url.includes("node_modules")) {
-      result = url.slice(src.index + src[0].length).replace(/\.(js|ts)$/, "")
-      pkg = undefined
-      break
-    }
-    pkg ??= /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith("node:") ? url : undefined)
-  }
-  const label = pkg ?? result
-  ownerOf.set(id, label)
-  return label
-}
+const { byId, owner, parent } = profileTree(profile)
 
 // --stacks=NAME: the commonest stacks (function names, innermost first) of samples whose function is NAME.
 const stacksOf = opt("stacks")
