@@ -1,8 +1,8 @@
 /**
  * Calls' end-of-call records arriving together, for two trees in turn: the service's CPU and the
  * PostgreSQL backends' CPU per record, the record statements sent per record, and the records'
- * latency (asked -> answered). Each tree's src/ is loaded as bench/record-cost.ts loads it (the
- * record's own services only), on a database of its own (created and dropped here).
+ * latency (asked -> answered). Each tree's src/ is loaded as bench/record-cost.ts loads it
+ * (bench/record-runtime.ts: the record's own services only, on a database of its own).
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
  *     npx tsx bench/record-batches.ts --trees=/work/wt/a,/work/wt/b [--records=800] [--rate=200] [--rounds=3]
@@ -16,22 +16,12 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { backendCpu, backendCpuSince } from "./proc.js"
+import { withRecordRuntime } from "./record-runtime.js"
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 
 const child = async (tree: string, records: number, rate: number) => {
-  const name = `ssv_callend_recbatch_${process.pid}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  process.env.DATABASE_URL = url.toString()
-  process.env.ALLOW_PRIVATE_OUTBOUND_URLS = "true"
-  process.env.ADMIN_API_KEY = "record-batches-admin-key"
-  process.env.OPENAI_API_KEY = "sk-record-batches"
   let statements = 0
   const query = pg.Client.prototype.query as (...args: Array<unknown>) => unknown
   pg.Client.prototype.query = function(this: pg.Client, ...args: Array<unknown>) {
@@ -40,28 +30,8 @@ const child = async (tree: string, records: number, rate: number) => {
     if (typeof text === "string" && text.startsWith("with \"recorded_call")) statements++
     return query.apply(this, args)
   } as typeof pg.Client.prototype.query
-  try {
-    const { Effect, Layer, ManagedRuntime, Option } = await import("effect")
-    const { InfrastructureLive } = await import(path.join(tree, "src/Services.ts"))
-    const { CallRecords } = await import(path.join(tree, "src/CallLogs/CallRecords.ts"))
-    const { Tenants } = await import(path.join(tree, "src/Tenants/Tenants.ts"))
-    const { TenantCache } = await import(path.join(tree, "src/TenantCache/TenantCache.ts"))
-    const { VoiceRecords } = await import(path.join(tree, "src/VoiceSessions/VoiceRecords.ts"))
-    const { VersionResolution } = await import(path.join(tree, "src/Agents/VersionResolution.ts"))
-    const { Migrations } = await import(path.join(tree, "src/Database/Migrations.ts"))
-    const RecordsLive = Layer.mergeAll(CallRecords.Default, Tenants.Default).pipe(
-      Layer.provide(Layer.mergeAll(VoiceRecords.Default, VersionResolution.Default, TenantCache.Default)),
-      Layer.provideMerge(InfrastructureLive)
-    )
-    const runtime = ManagedRuntime.make(RecordsLive as import("effect").Layer.Layer<unknown>)
-    await runtime.runPromise(Effect.gen(function*() {
-      yield* (yield* Migrations).awaitApplied
-      yield* (yield* Tenants).upsert("acme", {
-        tenant_id: "acme",
-        auth_token: "acme-bearer-token-0123456789",
-        webhook_url: "http://127.0.0.1:9/hooks"
-      }, Option.none())
-    }))
+  const { Effect } = await import("effect")
+  return withRecordRuntime(tree, `ssv_recbatch_${process.pid}`, {}, async ({ CallRecords, databaseUrl, runtime }) => {
     const t0 = Date.now()
     let n = 0
     // The bench:setup call's record: the greeting, a caller's frame, a hang-up (an abandoned call: a task).
@@ -96,13 +66,12 @@ const child = async (tree: string, records: number, rate: number) => {
     }
     await wave(Math.min(records, 400))
     statements = 0
-    const pgBefore = await backendCpu(url.toString())
+    const pgBefore = await backendCpu(databaseUrl)
     const cpuBefore = process.cpuUsage()
     const latencies = await wave(records)
     const cpu = process.cpuUsage(cpuBefore)
-    const pgCpu = backendCpuSince(pgBefore, await backendCpu(url.toString()))
+    const pgCpu = backendCpuSince(pgBefore, await backendCpu(databaseUrl))
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1)
-    await runtime.dispose()
     return {
       tree: path.basename(tree),
       cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records),
@@ -111,10 +80,7 @@ const child = async (tree: string, records: number, rate: number) => {
       latencyP50: pct(50),
       latencyP99: pct(99)
     }
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  }
+  })
 }
 
 if (process.argv.includes("--child")) {

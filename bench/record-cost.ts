@@ -23,10 +23,10 @@ import { Session } from "node:inspector/promises"
 import { PerformanceObserver } from "node:perf_hooks"
 import pg from "pg"
 import { backendCpu, backendCpuSince, cpuSeconds } from "./proc.js"
+import { withRecordRuntime } from "./record-runtime.js"
 
 const tree = path.resolve(process.argv[2] ?? ".")
 const records = Number(process.argv[3] ?? 300)
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const name = `ssv_record_cost_${process.pid}`
 
 const sent: Array<{ text: string; params: number; values: ReadonlyArray<unknown> }> = []
@@ -58,40 +58,8 @@ const describe = (effect: Record<string, unknown>): string => {
 }
 
 const main = async () => {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  process.env.DATABASE_URL = url.toString()
-  process.env.ALLOW_PRIVATE_OUTBOUND_URLS = "true"
-  process.env.ADMIN_API_KEY = "record-cost-admin-key"
-  try {
-    const { Effect, Layer, ManagedRuntime, Option, RuntimeFlags, RuntimeFlagsPatch, Supervisor } = await import("effect")
-    const { InfrastructureLive } = await import(path.join(tree, "src/Services.ts"))
-    const { CallRecords } = await import(path.join(tree, "src/CallLogs/CallRecords.ts"))
-    const { Tenants } = await import(path.join(tree, "src/Tenants/Tenants.ts"))
-    const { TenantCache } = await import(path.join(tree, "src/TenantCache/TenantCache.ts"))
-    const { VoiceRecords } = await import(path.join(tree, "src/VoiceSessions/VoiceRecords.ts"))
-    const { VersionResolution } = await import(path.join(tree, "src/Agents/VersionResolution.ts"))
-    const { Migrations } = await import(path.join(tree, "src/Database/Migrations.ts"))
-    // The record's own services, none of the service's background work (outbox delivery, sweeps):
-    // what is measured is the record.
-    const RecordsLive = Layer.mergeAll(CallRecords.Default, Tenants.Default).pipe(
-      Layer.provide(Layer.mergeAll(VoiceRecords.Default, VersionResolution.Default, TenantCache.Default)),
-      Layer.provideMerge(InfrastructureLive)
-    )
-    const runtime = ManagedRuntime.make(RecordsLive as import("effect").Layer.Layer<unknown>)
-    await runtime.runPromise(Effect.gen(function*() {
-      yield* (yield* Migrations).awaitApplied
-      const tenants = yield* Tenants
-      yield* tenants.upsert("acme", {
-        tenant_id: "acme",
-        auth_token: "acme-bearer-token-0123456789",
-        org_id: "org-acme",
-        webhook_url: "http://127.0.0.1:9/hooks"
-      }, Option.none())
-    }))
+  const { Effect, RuntimeFlags, RuntimeFlagsPatch, Supervisor } = await import("effect")
+  await withRecordRuntime(tree, name, { org_id: "org-acme" }, async ({ CallRecords, databaseUrl, runtime }) => {
     const t0 = Date.now()
     let n = 0
     // A caller who talked with the agent, asked for a callback at a time, and hung up.
@@ -150,11 +118,11 @@ const main = async () => {
     const gc = (globalThis as { gc?: () => void }).gc
     gc?.()
     const before = process.memoryUsage().heapUsed
-    const pgBefore = await backendCpu(url.toString())
+    const pgBefore = await backendCpu(databaseUrl)
     const started = process.cpuUsage()
     for (let i = 0; i < records; i++) await runtime.runPromise(record)
     const cpu = process.cpuUsage(started)
-    const pgCpu = backendCpuSince(pgBefore, await backendCpu(url.toString()))
+    const pgCpu = backendCpuSince(pgBefore, await backendCpu(databaseUrl))
     const after = process.memoryUsage().heapUsed
     // The same loop again under V8's sampling heap profiler (collected objects included): bytes
     // allocated per record, by the innermost frame of the tree's src/ (or a package) on the stack.
@@ -206,7 +174,7 @@ const main = async () => {
       // run is a new record, not a repeat: explained on one warm connection, rolled back, EXPLAIN times.
       // The figures are the mean over the runs after the first 10 (plans and plpgsql compiled).
       const mine = sent.filter((s) => s.text.startsWith("with ")).at(-1)!
-      const client = new pg.Client({ connectionString: url.toString() })
+      const client = new pg.Client({ connectionString: databaseUrl })
       await client.connect()
       const idLike = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(MZ|CA)[0-9a-f]{32})$/
       const runs = Number(process.env.EXPLAIN)  > 1 ? Number(process.env.EXPLAIN) : 40
@@ -241,7 +209,7 @@ const main = async () => {
     }
     if (process.env.PG_PARTS) {
       const mine = sent.filter((s) => s.text.startsWith("with ")).at(-1)!
-      const client = new pg.Client({ connectionString: url.toString() })
+      const client = new pg.Client({ connectionString: databaseUrl })
       await client.connect()
       const { rows: [{ pid }] } = await client.query<{ pid: number }>("select pg_backend_pid() as pid")
       const idLike = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(MZ|CA)[0-9a-f]{32})$/
@@ -323,11 +291,7 @@ const main = async () => {
       }
       await client.end()
     }
-    await runtime.dispose()
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`)
-    await admin.end()
-  }
+  })
 }
 
 main().then(() => process.exit(0), (error) => {
