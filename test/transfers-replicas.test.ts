@@ -153,8 +153,10 @@ describe("transfers across replicas", () => {
       const pending = yield* dial(3)
       pending.upstream.callTool("escalate_call_to_human", { reason: "wants a person" })
       const pendingTwiml = yield* eventually(Effect.sync(() => lastTwimlOf(twilio, pending.callSid)), (doc) => doc !== undefined, 10_000)
-      const listed = yield* call(a, "GET", "/api/v1/sessions", { headers: bearer(TOKEN) })
-      expect(listed.body.sessions.find((s: any) => s.stream_sid === pending.streamSid)).toMatchObject({ escalated: true })
+      // The ledger's escalation mark follows Twilio's update (FunctionRegistry): the listing shows it soon after.
+      const sessionOf = (res: { body: any }) => res.body.sessions.find((s: any) => s.stream_sid === pending.streamSid)
+      const listed = yield* eventually(call(a, "GET", "/api/v1/sessions", { headers: bearer(TOKEN) }), (res) => sessionOf(res)?.escalated === true, 10_000)
+      expect(sessionOf(listed)).toMatchObject({ escalated: true })
       b.process.kill("SIGKILL")
       const reaped = yield* eventually(logOf(pending.callSid), (rows) => rows[0]?.end_reason != null, 15_000)
       expect(reaped[0]).toMatchObject({ escalated: false, media_status: "failed", end_reason: "error" })
